@@ -1,0 +1,67 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Flags every FirstContact target shares (swift-log style: one list, applied in a loop below).
+let sharedSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "FirstContact",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "firstcontact", targets: ["FirstContactCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure vocabulary, time, calendars, configuration model and the correlation engine:
+        // standard library only, no I/O, no clock reads.
+        .target(name: "FirstContactCore"),
+        // Bytes → normalised records or rejects; the YAML loader; file transports.
+        .target(
+            name: "FirstContactIngest",
+            dependencies: [
+                "FirstContactCore",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The one store protocol and its SQLite implementation.
+        .target(
+            name: "FirstContactStore",
+            dependencies: [
+                "FirstContactCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Composition: ingest pipeline, export, simulator.
+        .target(
+            name: "FirstContactApp",
+            dependencies: ["FirstContactCore", "FirstContactIngest", "FirstContactStore"]
+        ),
+        .executableTarget(
+            name: "FirstContactCLI",
+            dependencies: [
+                "FirstContactApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FirstContactCoreTests", dependencies: ["FirstContactCore"]),
+        .testTarget(
+            name: "FirstContactIngestTests",
+            dependencies: ["FirstContactIngest"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "FirstContactAppTests",
+            dependencies: ["FirstContactApp", "FirstContactCLI"]
+        ),
+    ]
+)
+
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + sharedSettings
+}

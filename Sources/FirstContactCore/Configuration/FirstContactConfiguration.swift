@@ -1,0 +1,253 @@
+/// The validated configuration (SPEC "Configuration"), as the engine uses it.
+///
+/// Built by `ConfigurationLoader` from YAML; every reference in it has been checked, so the
+/// engine can look things up without failing.
+package struct FirstContactConfiguration: Sendable {
+    package var timezone: ZoneRules
+    package var countryCode: String
+    package var nationalPrefix: String
+    package var outboundPrefix: String
+    package var hotlineNumbers: [String]
+    package var inboundContexts: [String]
+    package var asterisk: AsteriskOptions
+    package var departments: [Department]
+    package var agents: [Agent]
+    package var calendars: [String: BusinessCalendar]
+    package var ivr: [String: IVRRoute]
+    package var policy: Policy
+    package var http: HTTPOptions
+    package var feeds: [Feed]
+    package var follow: [FollowedFile]
+    package var webhooks: [Webhook]
+    package var tokens: [Token]
+
+    package init(
+        timezone: ZoneRules = .utc,
+        countryCode: String = "",
+        nationalPrefix: String = "0",
+        outboundPrefix: String = "",
+        hotlineNumbers: [String] = [],
+        inboundContexts: [String] = ["from-trunk", "from-pstn", "from-external", "public"],
+        asterisk: AsteriskOptions = AsteriskOptions(),
+        departments: [Department] = [],
+        agents: [Agent] = [],
+        calendars: [String: BusinessCalendar] = [:],
+        ivr: [String: IVRRoute] = [:],
+        policy: Policy = Policy(),
+        http: HTTPOptions = HTTPOptions(),
+        feeds: [Feed] = [],
+        follow: [FollowedFile] = [],
+        webhooks: [Webhook] = [],
+        tokens: [Token] = []
+    ) {
+        self.timezone = timezone
+        self.countryCode = countryCode
+        self.nationalPrefix = nationalPrefix
+        self.outboundPrefix = outboundPrefix
+        self.hotlineNumbers = hotlineNumbers
+        self.inboundContexts = inboundContexts
+        self.asterisk = asterisk
+        self.departments = departments
+        self.agents = agents
+        self.calendars = calendars
+        self.ivr = ivr
+        self.policy = policy
+        self.http = http
+        self.feeds = feeds
+        self.follow = follow
+        self.webhooks = webhooks
+        self.tokens = tokens
+    }
+}
+
+/// `asterisk:` — how the PBX's cdr.conf was set.
+package struct AsteriskOptions: Sendable, Hashable {
+    /// Master.csv times are UTC (`usegmtime=yes`) rather than the PBX's local zone.
+    package var usegmtime: Bool
+    /// nil = detect the 16–21 column `cdr_csv` layouts; else the column names of a `cdr_custom` template.
+    package var cdrColumns: [String]?
+
+    package init(usegmtime: Bool = false, cdrColumns: [String]? = nil) {
+        self.usegmtime = usegmtime
+        self.cdrColumns = cdrColumns
+    }
+}
+
+/// A department: owns queues, DIDs and IVR choices; has a head, SLAs and business hours.
+package struct Department: Sendable, Hashable {
+    package var id: DepartmentID
+    package var name: String
+    package var head: AgentID?
+    package var queues: [String]
+    package var dids: [String]
+    /// Category of contacts routed here when the IVR did not name one.
+    package var category: ContactCategory
+    package var hours: BusinessHours
+    package var callbackSLA: Int64
+    package var handoffAckSLA: Int64
+    package var handoffSLA: Int64
+    package var escalateAfter: Int64
+
+    package init(
+        id: DepartmentID,
+        name: String,
+        head: AgentID? = nil,
+        queues: [String] = [],
+        dids: [String] = [],
+        category: ContactCategory = .service,
+        hours: BusinessHours = .always,
+        callbackSLA: Int64 = 1800,
+        handoffAckSLA: Int64 = 900,
+        handoffSLA: Int64 = 7200,
+        escalateAfter: Int64 = 3600
+    ) {
+        self.id = id
+        self.name = name
+        self.head = head
+        self.queues = queues
+        self.dids = dids
+        self.category = category
+        self.hours = hours
+        self.callbackSLA = callbackSLA
+        self.handoffAckSLA = handoffAckSLA
+        self.handoffSLA = handoffSLA
+        self.escalateAfter = escalateAfter
+    }
+}
+
+/// An employee who can take calls.
+package struct Agent: Sendable, Hashable {
+    package enum Role: String, Sendable, Hashable, CaseIterable {
+        case agent
+        case head
+        case leader
+    }
+
+    package var id: AgentID
+    package var name: String
+    package var department: DepartmentID
+    package var role: Role
+    /// Channel names (`PJSIP/1001`, `sofia/internal/1001`) and queue member names.
+    package var devices: [String]
+    /// Numbers that reach this agent directly (default: the id).
+    package var extensions: [String]
+
+    package init(
+        id: AgentID,
+        name: String,
+        department: DepartmentID,
+        role: Role = .agent,
+        devices: [String] = [],
+        extensions: [String]? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.department = department
+        self.role = role
+        self.devices = devices
+        self.extensions = extensions ?? [id.rawValue]
+    }
+}
+
+/// What one IVR menu digit means.
+package struct IVRRoute: Sendable, Hashable {
+    package var department: DepartmentID?
+    package var category: ContactCategory?
+    package var callback: Bool
+
+    package init(department: DepartmentID? = nil, category: ContactCategory? = nil, callback: Bool = false) {
+        self.department = department
+        self.category = category
+        self.callback = callback
+    }
+}
+
+/// `policy:` — the numbers of the operating rule.
+package struct Policy: Sendable, Hashable {
+    package var abandonGrace: Int64 = 5
+    package var repeatWindow: Int64 = 72 * 3600
+    package var autoClose: Int64 = 24 * 3600
+    package var maxAttempts: Int = 3
+    package var lateness: Int64 = 600
+    package var maxTransfers: Int = 2
+    /// Fraction of an SLA after which an obligation is flagged at risk, in percent.
+    package var atRiskPercent: Int = 80
+
+    package init() {}
+}
+
+package struct HTTPOptions: Sendable, Hashable {
+    package var host: String = "127.0.0.1"
+    package var port: Int = 8080
+    package var maxBody: Int = 10 * 1024 * 1024
+
+    package init() {}
+}
+
+package struct Feed: Sendable, Hashable {
+    package var name: String
+    package var source: String
+    package var calendar: String?
+    package var silence: Int64
+
+    package init(name: String, source: String, calendar: String?, silence: Int64 = 900) {
+        self.name = name
+        self.source = source
+        self.calendar = calendar
+        self.silence = silence
+    }
+}
+
+package struct FollowedFile: Sendable, Hashable {
+    package var path: String
+    package var format: InputFormat
+
+    package init(path: String, format: InputFormat) {
+        self.path = path
+        self.format = format
+    }
+}
+
+package struct Webhook: Sendable, Hashable {
+    package var url: String
+    package var secretEnv: String?
+
+    package init(url: String, secretEnv: String?) {
+        self.url = url
+        self.secretEnv = secretEnv
+    }
+}
+
+package struct Token: Sendable, Hashable {
+    package enum Role: String, Sendable, Hashable, CaseIterable {
+        case pbx
+        case agent
+        case supervisor
+        case admin
+    }
+
+    package var name: String
+    package var role: Role
+    package var agent: AgentID?
+    package var departments: [DepartmentID]
+    /// `sha256:<hex>`.
+    package var hash: String
+
+    package init(name: String, role: Role, agent: AgentID? = nil, departments: [DepartmentID] = [], hash: String) {
+        self.name = name
+        self.role = role
+        self.agent = agent
+        self.departments = departments
+        self.hash = hash
+    }
+}
+
+/// The input formats, by the names the CLI and the HTTP API use.
+package enum InputFormat: String, Sendable, Hashable, CaseIterable {
+    case asteriskCSV = "asterisk-csv"
+    case asteriskQueueLog = "asterisk-queue-log"
+    case freeswitchXMLCDR = "freeswitch-xml-cdr"
+    case freeswitchEvents = "freeswitch-events"
+    case ivrEvents = "ivr-events"
+    case kamailioAcc = "kamailio-acc"
+}

@@ -1,0 +1,194 @@
+/// Where a record came from: file (or request id), 1-based line, byte offset of the line.
+package struct SourcePosition: Hashable, Sendable, CustomStringConvertible {
+    package var source: String
+    package var line: Int
+    package var offset: Int64
+
+    package init(source: String, line: Int, offset: Int64) {
+        self.source = source
+        self.line = line
+        self.offset = offset
+    }
+
+    package var description: String { "\(self.source):\(self.line)" }
+}
+
+/// A row or document that could not be read, kept with its bytes (SPEC: nothing is lost).
+package struct Reject: Hashable, Sendable {
+    package var position: SourcePosition
+    package var reason: String
+    package var raw: [UInt8]
+
+    package init(position: SourcePosition, reason: String, raw: [UInt8]) {
+        self.position = position
+        self.reason = reason
+        self.raw = raw
+    }
+}
+
+/// Idempotency key of one source record: the same record read twice has the same key,
+/// whichever file or position it came from.
+package struct EventKey: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package var rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    package var description: String { self.rawValue }
+
+    /// `prefix:` + a hash of the record's bytes.
+    package static func hashing<C: Collection>(_ prefix: String, _ bytes: C) -> EventKey where C.Element == UInt8 {
+        EventKey(rawValue: "\(prefix):\(StableHash.hex(StableHash.fnv1a64(bytes)))\(String(bytes.count, radix: 16))")
+    }
+}
+
+/// Dial outcome of one leg as the PBX wrote it.
+package enum LegDisposition: String, Sendable, Hashable, CaseIterable {
+    case answered = "ANSWERED"
+    case noAnswer = "NO ANSWER"
+    case busy = "BUSY"
+    case failed = "FAILED"
+    case congestion = "CONGESTION"
+    case cancel = "CANCEL"
+    case unknown = "UNKNOWN"
+}
+
+/// One leg of a call (an Asterisk CDR row, a FreeSWITCH XML CDR): party A, maybe party B.
+package struct LegRecord: Hashable, Sendable {
+    package var key: EventKey
+    package var position: SourcePosition
+    /// The call this leg belongs to (linkedid, else the caller's uniqueid).
+    package var call: CallKey
+    package var uniqueID: String
+    /// Party A's caller-ID number (`src`).
+    package var source: String
+    /// Party A's caller-ID name, Unicode intact.
+    package var callerName: String
+    /// The extension party A was executing (`dst`).
+    package var destination: String
+    package var context: String
+    package var channel: String
+    /// Party B (`dstchannel`); empty when there is none.
+    package var peerChannel: String
+    package var application: String
+    package var applicationData: String
+    package var start: Timestamp
+    package var answer: Timestamp?
+    package var end: Timestamp
+    package var billsec: Int
+    package var disposition: LegDisposition
+    /// Asterisk's `sequence` (orders legs with equal start times), when written.
+    package var sequence: Int?
+
+    package init(
+        key: EventKey, position: SourcePosition, call: CallKey, uniqueID: String, source: String,
+        callerName: String, destination: String, context: String, channel: String, peerChannel: String,
+        application: String, applicationData: String, start: Timestamp, answer: Timestamp?, end: Timestamp,
+        billsec: Int, disposition: LegDisposition, sequence: Int?
+    ) {
+        self.key = key
+        self.position = position
+        self.call = call
+        self.uniqueID = uniqueID
+        self.source = source
+        self.callerName = callerName
+        self.destination = destination
+        self.context = context
+        self.channel = channel
+        self.peerChannel = peerChannel
+        self.application = application
+        self.applicationData = applicationData
+        self.start = start
+        self.answer = answer
+        self.end = end
+        self.billsec = billsec
+        self.disposition = disposition
+        self.sequence = sequence
+    }
+}
+
+/// What happened in a queue (Asterisk queue_log, mod_callcenter).
+package enum QueueEvent: Hashable, Sendable {
+    /// Caller joined; the caller-ID number when logged.
+    case entered(callerNumber: String)
+    /// A member answered: the first-responder event.
+    case connected(holdSeconds: Int, memberUniqueID: String)
+    /// A member was rung and did not answer.
+    case ringNoAnswer
+    /// The caller hung up while waiting.
+    case abandoned(waitSeconds: Int)
+    /// The caller left without being answered (timeout, key, empty queue, withdrawn).
+    case exited(reason: String, waitSeconds: Int)
+    /// An answered call ended normally.
+    case completed
+    /// The member transferred the caller (blind, attended, or pre-12 TRANSFER).
+    case transferred(extension: String, context: String)
+    /// Anything else (membership, pauses, QUEUESTART): kept, never acted on.
+    case other(name: String)
+}
+
+/// One queue_log line or mod_callcenter event.
+package struct QueueRecord: Hashable, Sendable {
+    package var key: EventKey
+    package var position: SourcePosition
+    package var call: CallKey
+    package var time: Timestamp
+    package var queue: String
+    /// Member name or interface as the PBX logged it; empty for `NONE`.
+    package var agent: String
+    package var event: QueueEvent
+
+    package init(
+        key: EventKey, position: SourcePosition, call: CallKey, time: Timestamp, queue: String, agent: String,
+        event: QueueEvent
+    ) {
+        self.key = key
+        self.position = position
+        self.call = call
+        self.time = time
+        self.queue = queue
+        self.agent = agent
+        self.event = event
+    }
+}
+
+/// A normalised source record: what every input format is decoded into.
+package enum CallRecord: Hashable, Sendable {
+    case leg(LegRecord)
+    case queue(QueueRecord)
+
+    package var key: EventKey {
+        switch self {
+        case .leg(let leg): leg.key
+        case .queue(let queue): queue.key
+        }
+    }
+
+    package var call: CallKey {
+        switch self {
+        case .leg(let leg): leg.call
+        case .queue(let queue): queue.call
+        }
+    }
+
+    package var position: SourcePosition {
+        switch self {
+        case .leg(let leg): leg.position
+        case .queue(let queue): queue.position
+        }
+    }
+
+    /// The latest time the record speaks about (drives the event-time watermark).
+    package var eventTime: Timestamp {
+        switch self {
+        case .leg(let leg): leg.end
+        case .queue(let queue): queue.time
+        }
+    }
+}
+
+/// What a decoder yields for each row or document.
+package enum IngestRecord: Hashable, Sendable {
+    case record(CallRecord)
+    case reject(Reject)
+    /// A well-formed line that carries no call information (queue_log QUEUESTART, blank lines).
+    case ignored(SourcePosition)
+}

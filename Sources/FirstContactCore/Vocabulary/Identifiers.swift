@@ -1,0 +1,73 @@
+/// Typed identifiers: an agent id is never confused with a department id or a call key.
+package struct AgentID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package var rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package init(_ rawValue: String) { self.rawValue = rawValue }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    package var description: String { self.rawValue }
+}
+
+package struct DepartmentID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package var rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package init(_ rawValue: String) { self.rawValue = rawValue }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    package var description: String { self.rawValue }
+}
+
+/// The PBX's key for one call: Asterisk `linkedid` (or the caller's `uniqueid`), FreeSWITCH a-leg UUID.
+package struct CallKey: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package var rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package init(_ rawValue: String) { self.rawValue = rawValue }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    package var description: String { self.rawValue }
+}
+
+package struct ContactID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package var rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package init(_ rawValue: String) { self.rawValue = rawValue }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    package var description: String { self.rawValue }
+}
+
+package struct ObligationID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package var rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package init(_ rawValue: String) { self.rawValue = rawValue }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    package var description: String { self.rawValue }
+}
+
+package struct ViolationID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package var rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package init(_ rawValue: String) { self.rawValue = rawValue }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    package var description: String { self.rawValue }
+}
+
+/// Stable short hashes for identifiers and idempotency keys (FNV-1a, 64 bit).
+///
+/// Not cryptographic: ids and record keys only need to be stable and practically collision-free
+/// (a million records give a collision chance near 3e-8), and hashing every ingested line must
+/// stay cheap.
+package enum StableHash {
+    package static func fnv1a64<C: Sequence>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+
+    /// 16 lower-case hex digits.
+    package static func hex(_ value: UInt64) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+
+    package static func hex(_ text: String) -> String { self.hex(self.fnv1a64(text.utf8)) }
+}
