@@ -83,24 +83,42 @@ package struct BusinessCalendar: Hashable, Sendable {
     ///
     /// A deadline that is used up exactly at the end of an interval falls on that end
     /// (12:00, not 14:00 after lunch).
+    ///
+    /// Open time is counted once, as `isOpen` sees it (the union of the day's intervals as
+    /// instants). That matters only on the day clocks go forward: a wall-clock time inside the
+    /// skipped hour is read one hour later (see `ZoneRules.instant`), so an interval touching it
+    /// can overlap the next one, or come after it.
     package func adding(_ seconds: Int64, to start: Timestamp) -> Timestamp {
         var remaining = seconds
+        var counted = start  // open time before this instant is used up (or before the start)
         var date = self.zone.local(start).date.adding(days: -1)
         // Ten years without an open minute means a calendar with no hours; validation forbids it,
         // and a deadline that far away is as good as never.
         for _ in 0..<3700 {
-            for interval in self.intervals(on: date) {
-                let end = self.zone.instant(date, interval.end)
-                guard end > start else { continue }
-                let from = max(self.zone.instant(date, interval.start), start)
-                guard end > from else { continue }
-                let available = end - from
+            for span in self.spans(on: date) {
+                guard span.end > counted else { continue }
+                let from = max(span.start, counted)
+                let available = span.end - from
                 if remaining <= available { return from + remaining }
                 remaining -= available
+                counted = span.end
             }
             date = date.adding(days: 1)
         }
         return start + seconds + 3700 * 86_400
+    }
+
+    /// The opening hours of a local date as instants, non-empty ones only, by start.
+    private func spans(on date: CivilDate) -> [(start: Timestamp, end: Timestamp)] {
+        var spans: [(start: Timestamp, end: Timestamp)] = []
+        for interval in self.intervals(on: date) {
+            let start = self.zone.instant(date, interval.start)
+            let end = self.zone.instant(date, interval.end)
+            if end > start { spans.append((start, end)) }
+        }
+        // Local order is instant order except around the skipped hour.
+        if spans.count > 1 { spans.sort { $0.start < $1.start } }
+        return spans
     }
 }
 

@@ -3,13 +3,17 @@ package enum DurationSpec {
     /// - Returns: the duration in seconds, or nil when the text is not a duration.
     package static func seconds(from text: String) -> Int64? {
         guard let unit = text.last, text.count >= 2, let value = Digits.parse(text.utf8.dropLast()) else { return nil }
+        let scale: Int64
         switch unit {
-        case "s": return Int64(value)
-        case "m": return Int64(value) * 60
-        case "h": return Int64(value) * 3600
-        case "d": return Int64(value) * 86_400
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
+        case "d": scale = 86_400
         default: return nil
         }
+        // `99999999999999999d` is not a duration, and must not trap.
+        let (seconds, overflow) = Int64(value).multipliedReportingOverflow(by: scale)
+        return overflow ? nil : seconds
     }
 
     /// The shortest spelling of a duration, for messages and the `check-config` summary.

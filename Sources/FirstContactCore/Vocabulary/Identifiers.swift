@@ -30,6 +30,12 @@ package struct ContactID: RawRepresentable, Hashable, Comparable, Sendable, Cust
     package init(_ rawValue: String) { self.rawValue = rawValue }
     package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     package var description: String { self.rawValue }
+
+    /// The id of the contact a customer opened at `start`: stable across re-imports and PBX
+    /// formats (it depends on the customer and the time, never on insertion order or call keys).
+    package static func derived(customerKey: String, openedAt start: Timestamp) -> ContactID {
+        ContactID("C\(StableHash.hex("\(customerKey)|\(start.seconds)"))")
+    }
 }
 
 package struct ObligationID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {

@@ -1,0 +1,179 @@
+import FirstContactCore
+import FirstContactIngest
+import FirstContactStore
+import Foundation
+
+/// What an ingest run did, for the summary table and `--json`.
+package struct IngestSummary: Sendable {
+    package var files: [FileSummary] = []
+    package var batches = BatchOutcome()
+    package var clock: Timestamp?
+    package var totals = StoreTotals()
+    /// Rejects found in this run (positions and reasons), for the report at the end.
+    package var rejects: [Reject] = []
+
+    package struct FileSummary: Sendable {
+        package var path: String
+        package var format: InputFormat?
+        package var records: Int
+        package var rejects: Int
+        package var error: String?
+    }
+}
+
+/// Progress of a run, for a progress bar.
+package struct IngestProgress: Sendable {
+    package var file: String
+    package var fileIndex: Int
+    package var fileCount: Int
+    package var bytesDone: Int64
+    package var bytesTotal: Int64
+    package var records: Int
+}
+
+/// Files → decoders → batches of records → the store, then the event-time watermark.
+///
+/// Each batch is one store transaction; a batch is acknowledged only once committed.
+package struct IngestPipeline: Sendable {
+    package let engine: Engine
+    package let store: any ContactStore
+    package var batchSize = 5000
+
+    package init(engine: Engine, store: any ContactStore) {
+        self.engine = engine
+        self.store = store
+    }
+
+    /// Ingests files and directories (walked recursively, in name order).
+    /// - Parameters:
+    ///   - format: forces one format; nil detects it per file.
+    ///   - progress: called now and then with how far the run is.
+    package func ingest(
+        paths: [String], format: InputFormat?, progress: @Sendable (IngestProgress) -> Void = { _ in }
+    ) async throws -> IngestSummary {
+        let files = try Self.expand(paths)
+        var summary = IngestSummary()
+        for (index, path) in files.enumerated() {
+            let file = try await self.ingest(
+                file: path, format: format, summary: &summary,
+                progress: { done, total, records in
+                    progress(IngestProgress(
+                        file: path, fileIndex: index + 1, fileCount: files.count, bytesDone: done, bytesTotal: total,
+                        records: records))
+                })
+            summary.files.append(file)
+        }
+        let (clock, _) = try await self.engine.applyWatermark(store: self.store)
+        summary.clock = clock
+        summary.totals = try await self.store.totals()
+        return summary
+    }
+
+    private func ingest(
+        file path: String, format forced: InputFormat?, summary: inout IngestSummary,
+        progress: (Int64, Int64, Int) -> Void
+    ) async throws -> IngestSummary.FileSummary {
+        let total = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        let format = forced ?? Self.detect(path)
+        var file = IngestSummary.FileSummary(path: path, format: format, records: 0, rejects: 0, error: nil)
+        let decoder = format.flatMap { self.engine.lineDecoder(for: $0) }
+        guard let format, let decoder else {
+            // Nothing is silently skipped: an unreadable file is a reject of its own.
+            let reason = format.map { "format \($0.rawValue) is not supported by this build yet" }
+                ?? "could not tell the file's format; pass --format (\(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")))"
+            let head = Self.head(of: path, length: 256)
+            let reject = Reject(position: SourcePosition(source: path, line: 0, offset: 0), reason: reason, raw: head)
+            summary.batches.add(try await self.store.ingest([.reject(reject)], correlator: self.engine.correlator))
+            summary.rejects.append(reject)
+            file.rejects = 1
+            file.error = reason
+            return file
+        }
+        let reader = try LineReader(path: path)
+        var batch: [IngestRecord] = []
+        batch.reserveCapacity(self.batchSize)
+        var lastOffset: Int64 = 0
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            let outcome = try await self.store.ingest(batch, correlator: self.engine.correlator)
+            summary.batches.add(outcome)
+            batch.removeAll(keepingCapacity: true)
+            progress(lastOffset, total, file.records)
+        }
+        while true {
+            let line: Line?
+            do {
+                line = try reader.next()
+            } catch {
+                // An over-long line cannot be resynchronised cheaply: keep it as a reject and stop this file.
+                let reject = Reject(
+                    position: SourcePosition(source: path, line: file.records + 1, offset: reader.resumeOffset),
+                    reason: String(describing: error), raw: [])
+                batch.append(.reject(reject))
+                summary.rejects.append(reject)
+                file.rejects += 1
+                file.error = String(describing: error)
+                break
+            }
+            guard let line else { break }
+            let record = decoder.decode(line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))
+            if case .reject(let reject) = record {
+                file.rejects += 1
+                summary.rejects.append(reject)
+            }
+            file.records += 1
+            lastOffset = line.nextOffset
+            batch.append(record)
+            if batch.count >= self.batchSize { try await flush() }
+        }
+        try await flush()
+        return file
+    }
+
+    /// Files under `paths`: directories walked recursively, sorted, hidden files skipped.
+    package static func expand(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw IngestError.missing(path)
+            }
+            if isDirectory.boolValue {
+                guard let walker = manager.enumerator(atPath: path) else { throw IngestError.missing(path) }
+                var found: [String] = []
+                while let relative = walker.nextObject() as? String {
+                    let full = (path as NSString).appendingPathComponent(relative)
+                    var sub: ObjCBool = false
+                    let name = (relative as NSString).lastPathComponent
+                    if name.hasPrefix(".") { continue }
+                    if manager.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { found.append(full) }
+                }
+                files += found.sorted()
+            } else {
+                files.append(path)
+            }
+        }
+        return files
+    }
+
+    static func detect(_ path: String) -> InputFormat? {
+        InputFormatDetector.detect(path: path, head: Self.head(of: path, length: InputFormatDetector.headLength))
+    }
+
+    static func head(of path: String, length: Int) -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        return [UInt8]((try? handle.read(upToCount: length)) ?? Data())
+    }
+}
+
+package enum IngestError: Error, CustomStringConvertible {
+    case missing(String)
+
+    package var description: String {
+        switch self {
+        case .missing(let path): "no such file or directory: \(path)"
+        }
+    }
+}

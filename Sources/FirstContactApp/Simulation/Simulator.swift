@@ -1,0 +1,175 @@
+import FirstContactCore
+import Foundation
+
+/// What `firstcontact simulate` wrote.
+package struct SimulationSummary: Sendable {
+    package var stories = 0
+    package var calls = 0
+    package var cdrRows = 0
+    package var queueLogLines = 0
+    package var contacts = 0
+    package var violations = 0
+    package var storyKinds: [String: Int] = [:]
+}
+
+/// `firstcontact simulate`: one hotline day, decided as stories first, written as the PBX
+/// would write it (`asterisk/Master.csv`, `asterisk/queue_log`) and as the outcome the rule
+/// demands (`expected.json`, the export as of 23:59:59 local).
+///
+/// Each story draws from its own generator seeded by (seed, index), so the day is the same
+/// whatever the machine, and the outcome can be computed in a second pass without keeping a
+/// million stories in memory.
+package struct Simulator: Sendable {
+    package let engine: Engine
+
+    package init(engine: Engine) {
+        self.engine = engine
+    }
+
+    /// Hourly weights of call arrivals: morning peak, lunch lull, afternoon, quiet night.
+    static let hourWeights = [2, 1, 1, 1, 1, 2, 4, 12, 45, 90, 100, 80, 35, 30, 75, 80, 70, 50, 20, 12, 8, 6, 4, 3]
+
+    package func run(seed: UInt64, calls: Int, date: CivilDate, outputDirectory: String) throws -> SimulationSummary {
+        let configuration = self.engine.configuration
+        let zone = configuration.timezone
+        let dayStart = zone.instant(date, CivilTime(secondOfDay: 0))
+        let clock = zone.instant(date, CivilTime(hour: 23, minute: 59, second: 59))
+        let builder = StoryBuilder(directory: self.engine.directory, lastMoment: clock - 60)
+
+        // When each story starts, in time order (ties by index).
+        var starts: [(Timestamp, Int)] = []
+        starts.reserveCapacity(calls)
+        let hours = Self.hourWeights.enumerated().map { ($0.offset, $0.element) }
+        for index in 0..<calls {
+            var rng = Self.generator(seed, index, 0)
+            let hour = StoryBuilder.weighted(hours, &rng)
+            starts.append((dayStart + Int64(hour * 3600) + rng.seconds(0...3599), index))
+        }
+        starts.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        func story(_ start: Timestamp, _ index: Int) -> SimStory {
+            var rng = Self.generator(seed, index, 1)
+            return builder.build(index: index, start: start, rng: &rng)
+        }
+
+        let manager = FileManager.default
+        let asteriskDirectory = (outputDirectory as NSString).appendingPathComponent("asterisk")
+        try manager.createDirectory(atPath: asteriskDirectory, withIntermediateDirectories: true)
+        var summary = SimulationSummary()
+
+        // Pass 1: the records.
+        let master = try BufferedFile(path: (asteriskDirectory as NSString).appendingPathComponent("Master.csv"))
+        let queueLog = try BufferedFile(path: (asteriskDirectory as NSString).appendingPathComponent("queue_log"))
+        var writer = AsteriskWriter(directory: self.engine.directory, zone: configuration.usesGMTForCDR ? .utc : zone)
+        queueLog.write("\(dayStart.seconds)|NONE|NONE|NONE|QUEUESTART|\n")
+        for (start, index) in starts {
+            let story = story(start, index)
+            summary.stories += 1
+            summary.storyKinds[story.kind.rawValue, default: 0] += 1
+            for call in story.calls {
+                summary.calls += 1
+                let (rows, lines) = writer.records(of: call)
+                for row in rows { master.write(row + "\n") }
+                for line in lines { queueLog.write(line + "\n") }
+                summary.cdrRows += rows.count
+                summary.queueLogLines += lines.count
+            }
+        }
+        try master.close()
+        try queueLog.close()
+
+        // Pass 2: the outcome, contacts in (created_at, id) order, streamed.
+        let outcome = StoryOutcome(directory: self.engine.directory, clock: clock)
+        let normaliser = self.engine.directory.normaliser
+        var violations: [Violation] = []
+        var position = 0
+        var group: [Contact] = []
+        let contacts = AnySequence<Contact> {
+            AnyIterator {
+                while group.isEmpty, position < starts.count {
+                    // Stories that start in the same second are sorted by contact id, as the export is.
+                    let second = starts[position].0
+                    while position < starts.count, starts[position].0 == second {
+                        let story = story(starts[position].0, starts[position].1)
+                        position += 1
+                        let (contact, found) = outcome.outcome(of: story, normalised: normaliser.normalise(story.customerRaw))
+                        if let contact { group.append(contact) }
+                        violations += found
+                    }
+                    group.sort { $0.id > $1.id }
+                }
+                return group.popLast()
+            }
+        }
+        let expected = try BufferedFile(path: (outputDirectory as NSString).appendingPathComponent("expected.json"))
+        let out = JSONWriter(sink: { expected.write($0) })
+        out.object {
+            out.field("as_of") { out.time(clock) }
+            out.field("contacts") {
+                out.array(contacts) { contact in
+                    summary.contacts += 1
+                    ExportDocument.contact(contact, into: out)
+                }
+            }
+            // Complete only now: the contacts sequence above collected them.
+            out.field("violations") {
+                out.array(violations.sorted { ($0.at, $0.id) < ($1.at, $1.id) }) { ExportDocument.violation($0, into: out) }
+            }
+            out.field("rejects") { out.array([Reject]()) { _ in } }
+        }
+        out.finish()
+        expected.write("\n")
+        try expected.close()
+        summary.violations = violations.count
+        return summary
+    }
+
+    static func generator(_ seed: UInt64, _ index: Int, _ stream: UInt64) -> SplitMix64 {
+        var mixer = SplitMix64(seed: seed ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15) ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        return SplitMix64(seed: mixer.next())
+    }
+}
+
+extension FirstContactConfiguration {
+    /// Whether Master.csv times are UTC (`usegmtime=yes`).
+    var usesGMTForCDR: Bool { self.asterisk.usegmtime }
+}
+
+/// Appends text to a file through a 1 MiB buffer.
+final class BufferedFile {
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+
+    init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw SimulationError.cannotCreate(path)
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw SimulationError.cannotCreate(path) }
+        self.handle = handle
+        self.buffer.reserveCapacity(1 << 20)
+    }
+
+    func write(_ text: String) {
+        self.buffer.append(contentsOf: text.utf8)
+        if self.buffer.count >= 1 << 20 { self.flush() }
+    }
+
+    private func flush() {
+        self.handle.write(Data(self.buffer))
+        self.buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        self.flush()
+        try self.handle.close()
+    }
+}
+
+package enum SimulationError: Error, CustomStringConvertible {
+    case cannotCreate(String)
+
+    package var description: String {
+        switch self {
+        case .cannotCreate(let path): "cannot create \(path)"
+        }
+    }
+}

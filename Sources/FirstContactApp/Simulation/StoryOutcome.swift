@@ -1,0 +1,189 @@
+import FirstContactCore
+
+/// What a story means under the operating rule, worked out from the story itself (who called,
+/// who answered, who called back, when) — never by reading the records or running the
+/// correlation engine, so that comparing the two proves something.
+struct StoryOutcome {
+    let directory: Directory
+    let clock: Timestamp
+    var policy: Policy { self.directory.policy }
+
+    /// The contact the story produces (nil when it produces none) and its violations.
+    func outcome(of story: SimStory, normalised: CustomerNumber) -> (Contact?, [Violation]) {
+        var contact: Contact?
+        var violations: [Violation] = []
+        let calls = story.calls.sorted { ($0.start, $0.end, $0.key) < ($1.start, $1.end, $1.key) }
+
+        func breachDue(upTo time: Timestamp) {
+            guard var c = contact else { return }
+            for i in c.obligations.indices where c.obligations[i].state == .pending {
+                let deadline = Self.deadline(c.obligations[i])
+                if deadline <= time { Self.breach(&c.obligations[i], at: deadline, contact: c.id, into: &violations) }
+            }
+            contact = c
+        }
+        func satisfy(_ index: Int, at time: Timestamp, by agent: AgentID, via: SatisfiedVia) {
+            guard var c = contact else { return }
+            if c.obligations[index].state == .pending, Self.deadline(c.obligations[index]) < time {
+                Self.breach(&c.obligations[index], at: Self.deadline(c.obligations[index]), contact: c.id, into: &violations)
+            }
+            c.obligations[index].state = c.obligations[index].state == .breached ? .satisfiedLate : .satisfied
+            c.obligations[index].satisfiedAt = time
+            c.obligations[index].satisfiedBy = agent
+            c.obligations[index].satisfiedVia = via
+            if c.obligations[index].kind == .handoff, c.obligations[index].acknowledgedAt == nil {
+                c.obligations[index].acknowledgedAt = time
+            }
+            contact = c
+        }
+        func outstanding(_ kind: ObligationKind) -> Int? {
+            contact?.obligations.lastIndex { $0.kind == kind && $0.state.isOutstanding }
+        }
+        let customerKey = normalised.isWithheld ? "withheld:\(calls.first?.key ?? "")" : normalised.text
+
+        for call in calls {
+            breachDue(upTo: call.start)
+            switch call.shape {
+            case .internal:
+                continue
+            case .outbound:
+                guard contact != nil, let agent = call.agent else { continue }
+                contact?.calls.append(CallKey(call.key))
+                if let answer = call.answer {
+                    if let o = outstanding(.callback) { satisfy(o, at: answer.at, by: agent, via: .callback) }
+                    if contact?.firstResponder == nil {
+                        contact?.firstResponder = FirstResponder(agent: agent, boundAt: answer.at, via: .callback, call: CallKey(call.key))
+                    }
+                    for o in contact?.obligations.indices ?? 0..<0 {
+                        guard let ob = contact?.obligations[o] else { continue }
+                        if ob.kind == .handoff, ob.state.isOutstanding, ob.createdAt <= call.start,
+                           self.directory.departmentOf(agent) == ob.owner.department {
+                            satisfy(o, at: answer.at, by: agent, via: .contacted)
+                        }
+                    }
+                } else if let o = outstanding(.callback) {
+                    contact?.obligations[o].attempts += 1
+                    if let ob = contact?.obligations[o], ob.state == .pending, ob.attempts >= self.policy.maxAttempts {
+                        contact?.obligations[o].state = .exhausted
+                    }
+                }
+            case .queue, .ivrHangup, .directNoAnswer:
+                let answered = call.answer != nil
+                if !answered, call.wait < self.policy.abandonGrace {
+                    if contact != nil { contact?.calls.append(CallKey(call.key)) }
+                    continue
+                }
+                if contact == nil {
+                    let department = call.department
+                        ?? (call.shape == .ivrHangup ? self.directory.configuration.hotlineNumbers.lazy.compactMap(self.directory.department(forDID:)).first : nil)
+                        ?? call.agent.flatMap { self.directory.departmentOf($0) }
+                    var opened = Contact(
+                        id: ContactID.derived(customerKey: customerKey, openedAt: call.start), customer: normalised,
+                        customerRaw: story.customerRaw, channel: .phone, department: department,
+                        category: department.flatMap { self.directory.department($0)?.category } ?? .service,
+                        createdAt: call.start)
+                    opened.calls = [CallKey(call.key)]
+                    contact = opened
+                } else {
+                    contact?.calls.append(CallKey(call.key))
+                }
+                guard var c = contact else { continue }
+                if let answer = call.answer {
+                    if c.firstResponder == nil {
+                        c.firstResponder = FirstResponder(agent: answer.agent, boundAt: answer.at, via: .inbound, call: CallKey(call.key))
+                    }
+                    contact = c
+                    if let o = outstanding(.callback) { satisfy(o, at: answer.at, by: answer.agent, via: .customerCalledBack) }
+                    if let transfer = call.transfer {
+                        let receiving = self.directory.department(transfer.department)
+                        let hours = self.directory.hours(of: transfer.department)
+                        var handoff = Obligation(
+                            id: ObligationID("\(c.id.rawValue)-ho1"), kind: .handoff,
+                            owner: Owner(department: transfer.department, agent: nil), createdAt: call.end,
+                            dueAt: hours.adding(receiving?.handoffSLA ?? 7200, to: call.end),
+                            ackDueAt: hours.adding(receiving?.handoffAckSLA ?? 900, to: call.end), call: CallKey(call.key))
+                        if let receiver = transfer.answer {
+                            handoff.state = .satisfied
+                            handoff.satisfiedAt = receiver.at
+                            handoff.satisfiedBy = receiver.agent
+                            handoff.satisfiedVia = .warmTransfer
+                            handoff.acknowledgedAt = receiver.at
+                        }
+                        contact?.obligations.append(handoff)
+                    }
+                } else if let o = outstanding(.callback) {
+                    contact?.obligations[o].missedCount += 1
+                } else if !normalised.isWithheld, outstanding(.handoff) == nil {
+                    let owner: Owner
+                    if call.shape == .directNoAnswer, let agent = call.agent, let department = self.directory.departmentOf(agent) {
+                        owner = Owner(department: department, agent: agent)
+                    } else {
+                        owner = Owner(department: c.department ?? self.directory.fallbackDepartment ?? DepartmentID("-"), agent: nil)
+                    }
+                    let sla = self.directory.department(owner.department)?.callbackSLA ?? 1800
+                    let number = c.obligations.filter { $0.kind == .callback }.count + 1
+                    var callback = Obligation(
+                        id: ObligationID("\(c.id.rawValue)-cb\(number)"), kind: .callback, owner: owner,
+                        createdAt: call.end, dueAt: self.directory.hours(of: owner.department).adding(sla, to: call.end),
+                        call: CallKey(call.key))
+                    callback.missedCount = 1
+                    contact?.obligations.append(callback)
+                }
+            }
+        }
+        breachDue(upTo: self.clock)
+        guard var c = contact else { return (nil, []) }
+        for i in c.obligations.indices { self.settle(&c.obligations[i], contact: c.id, into: &violations) }
+        if c.obligations.contains(where: { $0.kind == .callback && $0.state.isOutstanding }) {
+            c.status = .awaitingCallback
+        } else if c.obligations.contains(where: { $0.kind == .handoff }) {
+            c.status = .handedOff
+        } else {
+            c.status = .open
+        }
+        return (c, violations)
+    }
+
+    static func deadline(_ o: Obligation) -> Timestamp {
+        if o.kind == .handoff, o.acknowledgedAt == nil, let ack = o.ackDueAt { return min(ack, o.dueAt) }
+        return o.dueAt
+    }
+
+    static func breach(_ o: inout Obligation, at time: Timestamp, contact: ContactID, into violations: inout [Violation]) {
+        o.state = .breached
+        o.breachedAt = time
+        violations.append(Violation(
+            id: ViolationID("\(o.id.rawValue).v"), obligation: o.id, contact: contact,
+            category: o.kind == .callback ? .notHandledInTime : .handoffStalled, department: o.owner.department,
+            agent: o.owner.agent, at: time))
+    }
+
+    /// At-risk flag, escalation level and the not_escalated violation, as of the clock.
+    func settle(_ o: inout Obligation, contact: ContactID, into violations: inout [Violation]) {
+        let department = self.directory.department(o.owner.department)
+        let hours = self.directory.hours(of: o.owner.department)
+        switch o.state {
+        case .pending:
+            let sla = o.kind == .callback
+                ? department?.callbackSLA ?? 1800
+                : (o.acknowledgedAt == nil ? department?.handoffAckSLA ?? 900 : department?.handoffSLA ?? 7200)
+            o.atRisk = hours.adding(sla * Int64(self.policy.atRiskPercent) / 100, to: o.createdAt) <= self.clock
+        case .breached, .satisfiedLate:
+            guard let breachedAt = o.breachedAt else { return }
+            let after = department?.escalateAfter ?? 3600
+            let levelTwo = hours.adding(after, to: breachedAt)
+            let neglect = hours.adding(after, to: levelTwo)
+            let stillOpen = o.satisfiedAt ?? self.clock
+            let late = o.state == .breached
+            let reached = late ? stillOpen >= levelTwo : stillOpen > levelTwo
+            o.escalationLevel = reached ? 2 : 1
+            if reached, late ? stillOpen >= neglect : stillOpen > neglect {
+                violations.append(Violation(
+                    id: ViolationID("\(o.id.rawValue).ne"), obligation: o.id, contact: contact, category: .notEscalated,
+                    department: o.owner.department, agent: department?.head, at: neglect))
+            }
+        default:
+            break
+        }
+    }
+}

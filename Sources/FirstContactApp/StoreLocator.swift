@@ -1,0 +1,19 @@
+import FirstContactStore
+
+/// Opens the store a `--db` value names.
+package enum StoreLocator {
+    package static func open(_ location: String) throws -> any ContactStore {
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            throw StoreLocatorError.postgresNotYetSupported
+        }
+        return try SQLiteContactStore(path: location)
+    }
+}
+
+package enum StoreLocatorError: Error, CustomStringConvertible {
+    case postgresNotYetSupported
+
+    package var description: String {
+        "PostgreSQL URLs are not supported by this build yet; use a SQLite file path for --db"
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import ArgumentParser
+import FirstContactApp
+import FirstContactCore
+import FirstContactStore
+
+extension ContactStatus: ExpressibleByArgument {}
+extension ObligationState: ExpressibleByArgument {}
+extension ObligationKind: ExpressibleByArgument {}
+
+struct Contacts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List contacts with their first responders.",
+        discussion: "Filters combine. Example: firstcontact contacts --status awaiting_callback --department service"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(parsing: .upToNextOption, help: "Only these statuses (open, awaiting_callback, handed_off, resolved, referred_out, closed).")
+    var status: [ContactStatus] = []
+
+    @Option(help: "Only contacts of this department.")
+    var department: String?
+
+    @Option(help: "Only contacts this agent is first responder of or owes something on.")
+    var agent: String?
+
+    @Option(help: "At most this many rows.")
+    var limit = 200
+
+    @Flag(help: "JSON instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let engine = try self.global.engine()
+        let query = ContactQuery(
+            statuses: Set(self.status), department: self.department.map { DepartmentID($0) },
+            agent: self.agent.map { AgentID($0) }, limit: self.limit)
+        let contacts = try await self.global.store().contacts(query)
+        if self.json {
+            let out = JSONWriter()
+            out.array(contacts) { ExportDocument.contact($0, into: out) }
+            print(out.text)
+            return
+        }
+        let time = LocalTimeFormatter(zone: engine.configuration.timezone)
+        var table = Table(["contact", "customer", "status", "department", "first responder", "bound", "via", "obligations"])
+        for contact in contacts {
+            let responder = contact.firstResponder.map { r in
+                "\(r.agent) \(engine.directory.agent(r.agent)?.name ?? "")"
+            } ?? "-"
+            let obligations = contact.obligations.map { "\($0.kind.rawValue):\($0.state.rawValue)" }.joined(separator: " ")
+            table.add([
+                contact.id.rawValue, contact.customer.text, contact.status.rawValue, contact.department?.rawValue ?? "-",
+                responder, time(contact.firstResponder?.boundAt), contact.firstResponder?.via.rawValue ?? "-",
+                obligations.isEmpty ? "-" : obligations,
+            ])
+        }
+        print(table.render())
+        print("\(contacts.count) contact(s)\(contacts.count == self.limit ? " (limit reached; use --limit)" : "")")
+    }
+}
+
+struct Obligations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List callback and hand-off obligations: who owes what, by when.",
+        discussion: "Overdue first, then by due time. Example: firstcontact obligations --state pending breached --kind callback"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(parsing: .upToNextOption, help: "Only these states (pending, satisfied, satisfied_late, breached, exhausted, cancelled).")
+    var state: [ObligationState] = []
+
+    @Option(help: "Only this kind (callback or handoff).")
+    var kind: ObligationKind?
+
+    @Flag(help: "JSON instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let engine = try self.global.engine()
+        let contacts = try await self.global.store().contacts(ContactQuery(limit: Int.max))
+        var rows: [(Contact, Obligation)] = []
+        for contact in contacts {
+            for o in contact.obligations where (self.state.isEmpty || self.state.contains(o.state)) && (self.kind == nil || o.kind == self.kind) {
+                rows.append((contact, o))
+            }
+        }
+        // Overdue (breached) first, then what runs out soonest.
+        rows.sort { a, b in
+            let ra = a.1.state == .breached ? 0 : 1
+            let rb = b.1.state == .breached ? 0 : 1
+            return (ra, a.1.dueAt, a.1.id) < (rb, b.1.dueAt, b.1.id)
+        }
+        if self.json {
+            let out = JSONWriter()
+            out.array(rows) { ExportDocument.obligation($0.1, into: out) }
+            print(out.text)
+            return
+        }
+        let time = LocalTimeFormatter(zone: engine.configuration.timezone)
+        var table = Table(["obligation", "kind", "customer", "owner", "created", "due", "state", "risk", "attempts", "missed", "escalation", "first responder"])
+        for (contact, o) in rows {
+            let owner = o.owner.agent.map { "\($0) \(engine.directory.agent($0)?.name ?? "")" } ?? o.owner.department.rawValue
+            let responder = contact.firstResponder.map { "\($0.agent) \(engine.directory.agent($0.agent)?.name ?? "")" } ?? "-"
+            table.add([
+                o.id.rawValue, o.kind.rawValue, contact.customer.text, owner, time(o.createdAt), time(o.dueAt),
+                o.state.rawValue, o.atRisk ? "at risk" : "-", String(o.attempts), String(o.missedCount),
+                String(o.escalationLevel), responder,
+            ])
+        }
+        print(table.render())
+        print("\(rows.count) obligation(s)")
+    }
+}
+
+struct Violations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List recorded violations for supervisor review.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "JSON instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let engine = try self.global.engine()
+        let snapshot = try await self.global.store().snapshot()
+        if self.json {
+            let out = JSONWriter()
+            out.array(snapshot.violations) { ExportDocument.violation($0, into: out) }
+            print(out.text)
+            return
+        }
+        let time = LocalTimeFormatter(zone: engine.configuration.timezone)
+        var table = Table(["violation", "category", "department", "agent", "at", "contact"])
+        for v in snapshot.violations {
+            table.add([
+                v.id.rawValue, v.category.rawValue, v.department.rawValue,
+                v.agent.map { "\($0) \(engine.directory.agent($0)?.name ?? "")" } ?? "-", time(v.at), v.contact.rawValue,
+            ])
+        }
+        print(table.render())
+        print("\(snapshot.violations.count) violation(s)")
+    }
+}
+
+struct Explain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show one contact with its calls, obligations and the `why` trail of every decision.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The contact id (from `contacts`).", valueName: "contact"))
+    var contact: String
+
+    func run() async throws {
+        let engine = try self.global.engine()
+        guard let detail = try await self.global.store().contact(ContactID(self.contact)) else {
+            throw ValidationError("no contact \(self.contact)")
+        }
+        let time = LocalTimeFormatter(zone: engine.configuration.timezone)
+        let c = detail.contact
+        print("Contact \(c.id)  customer \(c.customer.text) (raw \(c.customerRaw.isEmpty ? "-" : c.customerRaw))  \(c.channel.rawValue)")
+        print("Status \(c.status.rawValue), department \(c.department?.rawValue ?? "-"), category \(c.category.rawValue), opened \(time(c.createdAt))\(c.repeatOf.map { ", repeat of \($0)" } ?? "")")
+        if let r = c.firstResponder {
+            print("First responder: \(r.agent) \(engine.directory.agent(r.agent)?.name ?? "") via \(r.via.rawValue) at \(time(r.boundAt)) (call \(r.call?.rawValue ?? "-"))")
+        } else {
+            print("First responder: none yet")
+        }
+        if !c.ringNoAnswer.isEmpty { print("Rung without answering: \(c.ringNoAnswer.map(\.rawValue).joined(separator: ", "))") }
+        print("Calls: \(c.calls.map(\.rawValue).joined(separator: ", "))")
+        for o in c.obligations {
+            print("Obligation \(o.id): \(o.kind.rawValue) owed by \(o.owner.agent.map { "agent \($0)" } ?? "department \(o.owner.department)"), due \(time(o.dueAt)), \(o.state.rawValue), attempts \(o.attempts), missed \(o.missedCount), escalation \(o.escalationLevel)")
+        }
+        for v in detail.violations {
+            print("Violation \(v.id): \(v.category.rawValue) against \(v.agent.map { "agent \($0)" } ?? "department \(v.department)") at \(time(v.at))")
+        }
+        print("")
+        print("Why:")
+        for entry in (c.why + detail.amendments).sorted(by: { $0.at < $1.at }) {
+            let evidence = entry.evidence.prefix(3).map(\.description).joined(separator: ", ")
+            print("  \(time(entry.at))  [\(entry.rule)] \(entry.message)\(evidence.isEmpty ? "" : "  ← \(evidence)")")
+        }
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the whole derived state as JSON (contacts, obligations, violations, rejects).",
+        discussion: "Byte-identical for the same records and clock; the format is documented in the README."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "JSON output (the only export format).")
+    var json = false
+
+    @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    func run() async throws {
+        let text = ExportDocument.render(try await self.global.store().snapshot())
+        if let output = self.output {
+            try text.write(toFile: output, atomically: true, encoding: .utf8)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import FirstContactApp
+import FirstContactCore
+import FirstContactStore
+
+/// `--config` and `--db`, taken by every subcommand.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The YAML configuration.", valueName: "file"))
+    var config = "firstcontact.yaml"
+
+    @Option(name: .long, help: ArgumentHelp("The SQLite database file (created if missing).", valueName: "path"))
+    var db = "firstcontact.sqlite"
+
+    func engine() throws -> Engine {
+        try Engine.load(configuration: self.config)
+    }
+
+    func store() throws -> any ContactStore {
+        try StoreLocator.open(self.db)
+    }
+}
+
+/// Formats chosen on the command line by their SPEC names.
+extension InputFormat: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+    public static var allValueStrings: [String] { Self.allCases.map(\.rawValue) }
+}
+
+/// `--now 2026-11-27T18:00:00+08:00`.
+extension Timestamp: ExpressibleByArgument {
+    public init?(argument: String) { self.init(iso8601: argument) }
+}

@@ -1,0 +1,479 @@
+/// The derived state of one customer: their contacts (with obligations and `why` trail) and
+/// the violations found, as of a clock.
+package struct Derivation: Hashable, Sendable {
+    package var contacts: [Contact]
+    package var violations: [Violation]
+    /// The earliest clock at which this result would change with no new records (a deadline,
+    /// an at-risk mark, an escalation step, an auto-close); nil when nothing is waiting.
+    package var nextCheck: Timestamp?
+    /// Calls that belong to no contact (short abandons with nothing open, outbound calls to a
+    /// number with no open matter).
+    package var unattached: [CallKey]
+}
+
+/// The correlation engine (SPEC rules 1–9): the calls of one customer number and a clock in,
+/// contacts, obligations and violations out.
+///
+/// A pure function of the *set* of calls and the clock: calls are put in a canonical order
+/// first, so the arrival order or batching of records can never change the result. A late
+/// record simply means deriving the customer again.
+package struct Correlator: Sendable {
+    package let directory: Directory
+
+    package init(directory: Directory) {
+        self.directory = directory
+    }
+
+    /// - Parameters:
+    ///   - customerKey: the key the calls are grouped by (``Call/customerKey``).
+    ///   - calls: every call of that customer, in any order.
+    ///   - clock: the time the state is evaluated at (event-time watermark, `tick --now`, or wall time).
+    package func derive(customerKey: String, calls: [Call], clock: Timestamp) -> Derivation {
+        let ordered = calls.sorted { ($0.start, $0.end, $0.key) < ($1.start, $1.end, $1.key) }
+        var walk = Walk(directory: self.directory, customerKey: customerKey)
+        for call in ordered {
+            walk.advance(to: call.start)
+            switch call.direction {
+            case .inbound: walk.inbound(call)
+            case .outbound: walk.outbound(call)
+            case .internal: break
+            }
+        }
+        let asOf = max(clock, ordered.map(\.end).max() ?? clock)
+        walk.advance(to: asOf)
+        return walk.finish(asOf: asOf)
+    }
+}
+
+/// The state of one derivation while it walks the calls in time order.
+private struct Walk {
+    let directory: Directory
+    let customerKey: String
+    var policy: Policy { self.directory.policy }
+    var contacts: [Contact] = []
+    var violations: [Violation] = []
+    var unattached: [CallKey] = []
+    /// Index of the contact that is open now.
+    var open: Int?
+    /// Per contact: the department it was routed to, and the end of the call that bound the first responder.
+    var routed: [ContactID: DepartmentID] = [:]
+    var bindingCallEnd: [ContactID: Timestamp] = [:]
+    /// Per contact: departments the matter has left through transfers, and how many it made.
+    var departmentsLeft: [ContactID: Set<DepartmentID>] = [:]
+    var transferCount: [ContactID: Int] = [:]
+
+    init(directory: Directory, customerKey: String) {
+        self.directory = directory
+        self.customerKey = customerKey
+    }
+
+    // MARK: Clock
+
+    /// Applies everything that happens by `time` with no new call: breaches and auto-close.
+    mutating func advance(to time: Timestamp) {
+        guard let index = self.open else { return }
+        for o in self.contacts[index].obligations.indices where self.contacts[index].obligations[o].state == .pending {
+            let deadline = Self.deadline(of: self.contacts[index].obligations[o])
+            if deadline <= time { self.breach(index, o, at: deadline) }
+        }
+        let contact = self.contacts[index]
+        let closesAt = contact.lastActivity + self.policy.autoClose
+        if !contact.obligations.contains(where: { $0.state.isOutstanding }), closesAt <= time {
+            self.contacts[index].closedAt = closesAt
+            self.contacts[index].why.append(WhyEntry(
+                at: closesAt, rule: "auto_close",
+                message: "no pending obligation and no activity for \(DurationSpec.text(self.policy.autoClose)): closed"))
+            self.open = nil
+        }
+    }
+
+    /// When a pending obligation's clock runs out: for hand-offs the acknowledge clock too.
+    static func deadline(of obligation: Obligation) -> Timestamp {
+        if obligation.kind == .handoff, obligation.acknowledgedAt == nil, let ack = obligation.ackDueAt {
+            return min(ack, obligation.dueAt)
+        }
+        return obligation.dueAt
+    }
+
+    mutating func breach(_ c: Int, _ o: Int, at time: Timestamp) {
+        var obligation = self.contacts[c].obligations[o]
+        obligation.state = .breached
+        obligation.breachedAt = time
+        self.contacts[c].obligations[o] = obligation
+        let category: ViolationCategory = obligation.kind == .callback ? .notHandledInTime : .handoffStalled
+        self.violations.append(Violation(
+            id: ViolationID("\(obligation.id.rawValue).v"), obligation: obligation.id, contact: self.contacts[c].id,
+            category: category, department: obligation.owner.department, agent: obligation.owner.agent, at: time))
+        let clock = obligation.kind == .handoff && time == obligation.ackDueAt && obligation.acknowledgedAt == nil
+            ? "acknowledge clock" : "clock"
+        self.contacts[c].why.append(WhyEntry(
+            at: time, rule: "breach",
+            message: "\(obligation.kind.rawValue) \(obligation.id) \(clock) ran out unsatisfied: breached, \(category.rawValue) against \(Self.describe(obligation.owner))",
+            call: obligation.call))
+    }
+
+    mutating func satisfy(_ c: Int, _ o: Int, at time: Timestamp, by agent: AgentID, via: SatisfiedVia, call: Call) {
+        if self.contacts[c].obligations[o].state == .pending {
+            let deadline = Self.deadline(of: self.contacts[c].obligations[o])
+            if deadline < time { self.breach(c, o, at: deadline) }
+        }
+        var obligation = self.contacts[c].obligations[o]
+        obligation.state = obligation.state == .breached ? .satisfiedLate : .satisfied
+        obligation.satisfiedAt = time
+        obligation.satisfiedBy = agent
+        obligation.satisfiedVia = via
+        if obligation.kind == .handoff, obligation.acknowledgedAt == nil { obligation.acknowledgedAt = time }
+        self.contacts[c].obligations[o] = obligation
+        self.contacts[c].why.append(WhyEntry(
+            at: time, rule: "\(obligation.kind.rawValue)_satisfied",
+            message: "\(obligation.id) \(obligation.state.rawValue) via \(via.rawValue) by agent \(agent)",
+            call: call.key, evidence: call.evidence))
+    }
+
+    // MARK: Calls
+
+    mutating func inbound(_ call: Call) {
+        let missed = call.answers.isEmpty
+        if call.customer.isWithheld {
+            let index = self.openContact(for: call)
+            if missed {
+                self.note(index, call, "withheld_no_callback", "missed call without caller ID: counted, no callback possible")
+            } else {
+                self.served(index, call)
+            }
+            self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
+            self.open = nil  // a withheld caller cannot be recognised again
+            return
+        }
+        if missed, call.waitSeconds < self.policy.abandonGrace {
+            if let index = self.open {
+                self.attach(index, call, reason: "abandoned after \(call.waitSeconds)s, under the abandon grace: attached, no obligation")
+                self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
+            } else {
+                self.unattached.append(call.key)
+            }
+            return
+        }
+        let index: Int
+        if let open = self.open {
+            index = open
+            self.attach(index, call, reason: "inbound call from the same number while the contact is open")
+        } else {
+            index = self.openContact(for: call)
+        }
+        if missed {
+            self.missed(index, call)
+        } else {
+            self.served(index, call)
+        }
+        self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
+    }
+
+    mutating func outbound(_ call: Call) {
+        guard let index = self.open, let agent = call.callingAgent else {
+            self.unattached.append(call.key)
+            return
+        }
+        self.attach(index, call, reason: "outbound call by agent \(call.callingAgent?.rawValue ?? "?") to the customer")
+        if let answer = call.answers.first {
+            if let o = self.outstanding(index, .callback) {
+                self.satisfy(index, o, at: answer.at, by: agent, via: .callback, call: call)
+            }
+            if self.contacts[index].firstResponder == nil {
+                self.bind(index, agent: agent, at: answer.at, via: .callback, call: call)
+            }
+            self.contactReceivers(index, answers: [answer], call: call)
+        } else if let o = self.outstanding(index, .callback) {
+            self.contacts[index].obligations[o].attempts += 1
+            let obligation = self.contacts[index].obligations[o]
+            if obligation.state == .pending, obligation.attempts >= self.policy.maxAttempts {
+                self.contacts[index].obligations[o].state = .exhausted
+                self.note(index, call, "callback_exhausted",
+                          "\(obligation.id): attempt \(obligation.attempts) of \(self.policy.maxAttempts) unanswered: exhausted, goes to supervisor review")
+            } else {
+                self.note(index, call, "callback_attempt",
+                          "\(obligation.id): unanswered attempt \(obligation.attempts) by agent \(agent)")
+            }
+        }
+        self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
+    }
+
+    /// An inbound call an agent answered.
+    mutating func served(_ index: Int, _ call: Call) {
+        guard let first = call.answers.first else { return }
+        if self.contacts[index].firstResponder == nil {
+            self.bind(index, agent: first.agent, at: first.at, via: .inbound, call: call)
+        }
+        if let o = self.outstanding(index, .callback) {
+            self.satisfy(index, o, at: first.at, by: first.agent, via: .customerCalledBack, call: call)
+        }
+        self.contactReceivers(index, answers: call.answers, call: call)
+        for transfer in call.transfers { self.transferred(index, transfer, call: call) }
+    }
+
+    /// An inbound call nobody answered (past the abandon grace).
+    mutating func missed(_ index: Int, _ call: Call) {
+        if let o = self.outstanding(index, .callback) {
+            self.contacts[index].obligations[o].missedCount += 1
+            let obligation = self.contacts[index].obligations[o]
+            self.note(index, call, "missed_call_folded",
+                      "missed \(call.outcome.rawValue) call folded into \(obligation.id) (missed \(obligation.missedCount) times; deadline unchanged)")
+            return
+        }
+        if let o = self.outstanding(index, .handoff) {
+            let obligation = self.contacts[index].obligations[o]
+            self.note(index, call, "missed_call_handoff_pending",
+                      "missed call while hand-off \(obligation.id) is pending: the receiver already owes the contact")
+            return
+        }
+        let owner: Owner
+        if let agent = call.directDialAgent, let department = self.directory.departmentOf(agent) {
+            owner = Owner(department: department, agent: agent)
+        } else if let department = self.contacts[index].department ?? call.department ?? self.directory.fallbackDepartment {
+            owner = Owner(department: department, agent: nil)
+        } else {
+            self.note(index, call, "missed_call_unowned", "missed call but no department is configured: no callback")
+            return
+        }
+        let sla = self.directory.department(owner.department)?.callbackSLA ?? 1800
+        let hours = self.directory.hours(of: owner.department)
+        let number = self.contacts[index].obligations.filter { $0.kind == .callback }.count + 1
+        var obligation = Obligation(
+            id: ObligationID("\(self.contacts[index].id.rawValue)-cb\(number)"), kind: .callback, owner: owner,
+            createdAt: call.end, dueAt: hours.adding(sla, to: call.end), call: call.key)
+        obligation.missedCount = 1
+        self.contacts[index].obligations.append(obligation)
+        let whom = owner.agent.map { "agent \($0) (dialled directly)" } ?? "department \(owner.department)"
+        self.note(index, call, "missed_call_callback",
+                  "inbound call \(call.outcome.rawValue) after \(call.waitSeconds)s: callback \(obligation.id) owed by \(whom), due \(obligation.dueAt) (\(DurationSpec.text(sla)) business time)")
+    }
+
+    /// Answers by the receiving side of a pending hand-off acknowledge it and contact the customer.
+    mutating func contactReceivers(_ index: Int, answers: [Call.Answer], call: Call) {
+        for o in self.contacts[index].obligations.indices {
+            let obligation = self.contacts[index].obligations[o]
+            guard obligation.kind == .handoff, obligation.state.isOutstanding, obligation.createdAt <= call.start else { continue }
+            if let answer = answers.first(where: { self.isReceiver($0.agent, of: obligation.owner) }) {
+                self.satisfy(index, o, at: answer.at, by: answer.agent, via: .contacted, call: call)
+            }
+        }
+    }
+
+    func isReceiver(_ agent: AgentID, of owner: Owner) -> Bool {
+        if let receiver = owner.agent { return receiver == agent }
+        return self.directory.departmentOf(agent) == owner.department
+    }
+
+    mutating func transferred(_ index: Int, _ transfer: Call.Transfer, call: Call) {
+        let contactID = self.contacts[index].id
+        let fromDepartment = self.directory.departmentOf(transfer.from)
+        guard transfer.to.department != fromDepartment else {
+            self.note(index, call, "transfer_same_department",
+                      "transferred by agent \(transfer.from) within department \(transfer.to.department): no hand-off")
+            return
+        }
+        let count = (self.transferCount[contactID] ?? 0) + 1
+        self.transferCount[contactID] = count
+        let left = self.departmentsLeft[contactID] ?? []
+        if count > self.policy.maxTransfers || left.contains(transfer.to.department) {
+            let why = count > self.policy.maxTransfers
+                ? "transfer \(count) exceeds max_transfers \(self.policy.maxTransfers)"
+                : "transferred back to department \(transfer.to.department), which it already left"
+            self.violations.append(Violation(
+                id: ViolationID("\(contactID.rawValue).pa\(count)"), obligation: nil, contact: contactID,
+                category: .passedAround, department: fromDepartment ?? transfer.to.department, agent: transfer.from,
+                at: transfer.at))
+            self.note(index, call, "passed_around", "\(why): passed_around against agent \(transfer.from)", at: transfer.at)
+        }
+        if let fromDepartment { self.departmentsLeft[contactID, default: []].insert(fromDepartment) }
+
+        let department = self.directory.department(transfer.to.department)
+        let hours = self.directory.hours(of: transfer.to.department)
+        let number = self.contacts[index].obligations.filter { $0.kind == .handoff }.count + 1
+        var obligation = Obligation(
+            id: ObligationID("\(contactID.rawValue)-ho\(number)"), kind: .handoff, owner: transfer.to,
+            createdAt: call.end, dueAt: hours.adding(department?.handoffSLA ?? 7200, to: call.end),
+            ackDueAt: hours.adding(department?.handoffAckSLA ?? 900, to: call.end), call: call.key)
+        if let receiver = transfer.answeredBy, let at = transfer.answeredAt {
+            obligation.state = .satisfied
+            obligation.satisfiedAt = at
+            obligation.satisfiedBy = receiver
+            obligation.satisfiedVia = .warmTransfer
+            obligation.acknowledgedAt = at
+            self.contacts[index].obligations.append(obligation)
+            self.note(index, call, "handoff_warm",
+                      "agent \(transfer.from) transferred to \(Self.describe(transfer.to)); agent \(receiver) answered: hand-off \(obligation.id) satisfied at once",
+                      at: transfer.at)
+        } else {
+            self.contacts[index].obligations.append(obligation)
+            self.note(index, call, "handoff_pending",
+                      "agent \(transfer.from) transferred to \(Self.describe(transfer.to)) and nobody answered: hand-off \(obligation.id) pending, acknowledge by \(obligation.ackDueAt.map(\.iso8601) ?? "-"), contact the customer by \(obligation.dueAt)",
+                      at: transfer.at)
+        }
+    }
+
+    // MARK: Contacts
+
+    mutating func openContact(for call: Call) -> Int {
+        let id = ContactID.derived(customerKey: self.customerKey, openedAt: call.start)
+        let answeringDepartment = call.answers.first.flatMap { self.directory.departmentOf($0.agent) }
+        let directDepartment = call.directDialAgent.flatMap { self.directory.departmentOf($0) }
+        let department = call.department ?? answeringDepartment ?? directDepartment ?? self.directory.fallbackDepartment
+        let category = call.category ?? department.flatMap { self.directory.department($0)?.category } ?? .service
+        var contact = Contact(
+            id: id, customer: call.customer, customerRaw: call.customerRaw, channel: .phone,
+            department: department, category: category, createdAt: call.start)
+        contact.calls = [call.key]
+        contact.ringNoAnswer = call.ringNoAnswer
+        contact.why.append(WhyEntry(
+            at: call.start, rule: "open_contact",
+            message: "inbound call from \(call.customer.masked): new contact, department \(department?.rawValue ?? "none")",
+            call: call.key, evidence: call.evidence))
+        if let routed = call.department { self.routed[id] = routed }
+        if let previous = self.contacts.last, let closed = previous.closedAt, call.start - closed <= self.policy.repeatWindow {
+            contact.repeatOf = previous.id
+            contact.why.append(WhyEntry(
+                at: call.start, rule: "repeat_of",
+                message: "the number's last contact \(previous.id) closed \(closed), within repeat_window \(DurationSpec.text(self.policy.repeatWindow)): repeat",
+                call: call.key))
+        }
+        self.contacts.append(contact)
+        self.open = self.contacts.count - 1
+        return self.contacts.count - 1
+    }
+
+    mutating func attach(_ index: Int, _ call: Call, reason: String) {
+        if !self.contacts[index].calls.contains(call.key) { self.contacts[index].calls.append(call.key) }
+        let known = Set(self.contacts[index].ringNoAnswer)
+        self.contacts[index].ringNoAnswer += call.ringNoAnswer.filter { !known.contains($0) }
+        if self.contacts[index].department == nil { self.contacts[index].department = call.department }
+        self.note(index, call, "attach", reason)
+    }
+
+    mutating func bind(_ index: Int, agent: AgentID, at time: Timestamp, via: BindingVia, call: Call) {
+        let contactID = self.contacts[index].id
+        self.contacts[index].firstResponder = FirstResponder(agent: agent, boundAt: time, via: via, call: call.key)
+        self.bindingCallEnd[contactID] = call.end
+        if !call.ringNoAnswer.isEmpty {
+            self.note(index, call, "ring_no_answer",
+                      "rung without answering: \(call.ringNoAnswer.map(\.rawValue).joined(separator: ", "))")
+        }
+        let name = self.directory.agent(agent)?.name ?? ""
+        self.note(index, call, "bind_first_responder",
+                  "agent \(agent) \(name) answered (\(via.rawValue)) at \(time): first responder", at: time)
+    }
+
+    func outstanding(_ index: Int, _ kind: ObligationKind) -> Int? {
+        self.contacts[index].obligations.lastIndex { $0.kind == kind && $0.state.isOutstanding }
+    }
+
+    mutating func note(_ index: Int, _ call: Call, _ rule: String, _ message: String, at time: Timestamp? = nil) {
+        self.contacts[index].why.append(WhyEntry(
+            at: time ?? call.end, rule: rule, message: message, call: call.key, evidence: call.evidence))
+    }
+
+    static func describe(_ owner: Owner) -> String {
+        owner.agent.map { "agent \($0) (\(owner.department))" } ?? "department \(owner.department)"
+    }
+
+    // MARK: Final state
+
+    mutating func finish(asOf: Timestamp) -> Derivation {
+        var next: [Timestamp] = []
+        for c in self.contacts.indices {
+            let contactID = self.contacts[c].id
+            for o in self.contacts[c].obligations.indices {
+                next += self.settle(c, o, asOf: asOf)
+            }
+            // not_handed_over: answered a contact routed to another department and kept it.
+            if let routed = self.routed[contactID], let responder = self.contacts[c].firstResponder,
+                responder.via == .inbound, let own = self.directory.departmentOf(responder.agent), own != routed,
+                let callEnd = self.bindingCallEnd[contactID]
+            {
+                let sla = self.directory.department(routed)?.handoffSLA ?? 7200
+                let deadline = self.directory.hours(of: routed).adding(sla, to: callEnd)
+                let handedOff = self.contacts[c].obligations.contains { $0.kind == .handoff && $0.createdAt <= deadline }
+                if !handedOff {
+                    if deadline <= asOf {
+                        self.violations.append(Violation(
+                            id: ViolationID("\(contactID.rawValue).nho"), obligation: nil, contact: contactID,
+                            category: .notHandedOver, department: own, agent: responder.agent, at: deadline))
+                        self.contacts[c].why.append(WhyEntry(
+                            at: deadline, rule: "not_handed_over",
+                            message: "agent \(responder.agent) (\(own)) answered a contact routed to \(routed) and neither handed it off nor resolved it within \(DurationSpec.text(sla))"))
+                    } else {
+                        next.append(deadline)
+                    }
+                }
+            }
+            let contact = self.contacts[c]
+            if contact.closedAt != nil {
+                self.contacts[c].status = .closed
+            } else if contact.obligations.contains(where: { $0.kind == .callback && $0.state.isOutstanding }) {
+                self.contacts[c].status = .awaitingCallback
+            } else if contact.obligations.contains(where: { $0.kind == .handoff && $0.state != .cancelled }) {
+                self.contacts[c].status = .handedOff
+            } else {
+                self.contacts[c].status = .open
+            }
+            if contact.closedAt == nil,
+                !contact.obligations.contains(where: { $0.state.isOutstanding })
+            {
+                next.append(contact.lastActivity + self.policy.autoClose)
+            }
+        }
+        self.violations.sort { ($0.at, $0.id) < ($1.at, $1.id) }
+        return Derivation(
+            contacts: self.contacts, violations: self.violations,
+            nextCheck: next.filter { $0 > asOf }.min(), unattached: self.unattached)
+    }
+
+    /// Escalation, at-risk and not_escalated for one obligation; returns its future check times.
+    mutating func settle(_ c: Int, _ o: Int, asOf: Timestamp) -> [Timestamp] {
+        let obligation = self.contacts[c].obligations[o]
+        let department = self.directory.department(obligation.owner.department)
+        let hours = self.directory.hours(of: obligation.owner.department)
+        var next: [Timestamp] = []
+        switch obligation.state {
+        case .pending:
+            next.append(Self.deadline(of: obligation))
+            let acknowledging = obligation.kind == .handoff && obligation.acknowledgedAt == nil
+            let sla = obligation.kind == .callback
+                ? department?.callbackSLA ?? 1800
+                : (acknowledging ? department?.handoffAckSLA ?? 900 : department?.handoffSLA ?? 7200)
+            let riskAt = hours.adding(sla * Int64(self.policy.atRiskPercent) / 100, to: obligation.createdAt)
+            if riskAt <= asOf { self.contacts[c].obligations[o].atRisk = true } else { next.append(riskAt) }
+        case .breached, .satisfiedLate:
+            guard let breachedAt = obligation.breachedAt else { break }
+            let escalateAfter = department?.escalateAfter ?? 3600
+            let levelTwoAt = hours.adding(escalateAfter, to: breachedAt)
+            let neglectedAt = hours.adding(escalateAfter, to: levelTwoAt)
+            let openUntil = obligation.satisfiedAt ?? asOf
+            let reached = obligation.state == .breached ? openUntil >= levelTwoAt : openUntil > levelTwoAt
+            self.contacts[c].obligations[o].escalationLevel = reached ? 2 : 1
+            self.contacts[c].why.append(WhyEntry(
+                at: breachedAt, rule: "escalation",
+                message: "\(obligation.id) escalated to level 1: head of \(obligation.owner.department)", call: obligation.call))
+            if reached {
+                self.contacts[c].why.append(WhyEntry(
+                    at: levelTwoAt, rule: "escalation",
+                    message: "\(obligation.id) still open after \(DurationSpec.text(escalateAfter)): level 2, leadership",
+                    call: obligation.call))
+                let neglected = obligation.state == .breached ? openUntil >= neglectedAt : openUntil > neglectedAt
+                if neglected {
+                    self.violations.append(Violation(
+                        id: ViolationID("\(obligation.id.rawValue).ne"), obligation: obligation.id,
+                        contact: self.contacts[c].id, category: .notEscalated, department: obligation.owner.department,
+                        agent: department?.head, at: neglectedAt))
+                } else if obligation.state == .breached {
+                    next.append(neglectedAt)
+                }
+            } else if obligation.state == .breached {
+                next.append(levelTwoAt)
+            }
+        case .satisfied, .exhausted, .cancelled:
+            break
+        }
+        return next
+    }
+}

@@ -1,0 +1,132 @@
+/// Lookups from what the PBX writes (channel names, member names, numbers, queue names)
+/// to the configuration's agents and departments. Built once per configuration.
+package struct Directory: Sendable {
+    package let configuration: FirstContactConfiguration
+    package let normaliser: NumberNormaliser
+    private let agentsByID: [AgentID: Agent]
+    private let departmentsByID: [DepartmentID: Department]
+    private let agentByDevice: [String: AgentID]
+    private let agentByMemberName: [String: AgentID]
+    private let agentByExtension: [String: AgentID]
+    private let departmentByQueue: [String: DepartmentID]
+    private let departmentByDID: [String: DepartmentID]
+    private let hotlineNumbers: Set<String>
+    private let inboundContexts: Set<String>
+
+    package init(configuration: FirstContactConfiguration) {
+        self.configuration = configuration
+        self.normaliser = NumberNormaliser(
+            countryCode: configuration.countryCode,
+            nationalPrefix: configuration.nationalPrefix,
+            outboundPrefix: configuration.outboundPrefix
+        )
+        var agentsByID: [AgentID: Agent] = [:]
+        var byDevice: [String: AgentID] = [:]
+        var byMember: [String: AgentID] = [:]
+        var byExtension: [String: AgentID] = [:]
+        for agent in configuration.agents {
+            agentsByID[agent.id] = agent
+            for device in agent.devices { byDevice[Self.deviceKey(device)] = agent.id }
+            for ext in agent.extensions { byExtension[ext] = agent.id }
+            byMember[agent.id.rawValue.lowercased()] = agent.id
+            byMember[agent.name.lowercased()] = agent.id
+        }
+        var departmentsByID: [DepartmentID: Department] = [:]
+        var byQueue: [String: DepartmentID] = [:]
+        var byDID: [String: DepartmentID] = [:]
+        for department in configuration.departments {
+            departmentsByID[department.id] = department
+            for queue in department.queues { byQueue[queue.lowercased()] = department.id }
+            for did in department.dids { byDID[did] = department.id }
+        }
+        self.agentsByID = agentsByID
+        self.departmentsByID = departmentsByID
+        self.agentByDevice = byDevice
+        self.agentByMemberName = byMember
+        self.agentByExtension = byExtension
+        self.departmentByQueue = byQueue
+        self.departmentByDID = byDID
+        self.hotlineNumbers = Set(configuration.hotlineNumbers)
+        self.inboundContexts = Set(configuration.inboundContexts.map { $0.lowercased() })
+    }
+
+    package var policy: Policy { self.configuration.policy }
+
+    package func agent(_ id: AgentID) -> Agent? { self.agentsByID[id] }
+    package func department(_ id: DepartmentID) -> Department? { self.departmentsByID[id] }
+
+    /// The department an agent sits in.
+    package func departmentOf(_ agent: AgentID) -> DepartmentID? { self.agentsByID[agent]?.department }
+
+    /// The hours a department's clocks run in (24/7 when the department is unknown).
+    package func hours(of department: DepartmentID) -> BusinessHours {
+        self.departmentsByID[department]?.hours ?? .always
+    }
+
+    /// Where an unrouted call lands: the department that owns a hotline number, else the first one.
+    package var fallbackDepartment: DepartmentID? {
+        for number in self.configuration.hotlineNumbers {
+            if let department = self.departmentByDID[number] { return department }
+        }
+        return self.configuration.departments.first?.id
+    }
+
+    /// The agent behind a channel name, e.g. `PJSIP/1001-0000002a`, `Local/1001@agents-00000003;2`,
+    /// `sofia/internal/1001@pbx.example`.
+    package func agent(forChannel channel: String) -> AgentID? {
+        guard !channel.isEmpty else { return nil }
+        let key = Self.deviceKey(channel)
+        if let agent = self.agentByDevice[key] { return agent }
+        if let at = key.lastIndex(of: "@"), let agent = self.agentByDevice[String(key[..<at])] { return agent }
+        return nil
+    }
+
+    /// The agent behind a queue member name or mod_callcenter agent name (`1001@default`).
+    package func agent(forMember member: String) -> AgentID? {
+        guard !member.isEmpty else { return nil }
+        if let agent = self.agent(forChannel: member) { return agent }
+        let lowered = member.lowercased()
+        if let agent = self.agentByMemberName[lowered] { return agent }
+        if let at = lowered.firstIndex(of: "@"), let agent = self.agentByMemberName[String(lowered[..<at])] {
+            return agent
+        }
+        return nil
+    }
+
+    /// The agent whose extension this is.
+    package func agent(forExtension number: String) -> AgentID? { self.agentByExtension[number] }
+
+    /// The department owning a queue (`hotline` or `hotline@default`).
+    package func department(forQueue queue: String) -> DepartmentID? {
+        let lowered = queue.lowercased()
+        if let department = self.departmentByQueue[lowered] { return department }
+        if let at = lowered.firstIndex(of: "@") { return self.departmentByQueue[String(lowered[..<at])] }
+        return nil
+    }
+
+    package func department(forDID number: String) -> DepartmentID? { self.departmentByDID[number] }
+
+    package func isHotlineNumber(_ number: String) -> Bool {
+        self.hotlineNumbers.contains(number) || self.departmentByDID[number] != nil
+    }
+
+    /// A dialled number without the digits agents dial to get an outside line.
+    package func stripOutboundPrefix(_ number: String) -> String {
+        let prefix = self.configuration.outboundPrefix
+        guard !prefix.isEmpty, number.hasPrefix(prefix), number.count > prefix.count else { return number }
+        return String(number.dropFirst(prefix.count))
+    }
+
+    package func isInboundContext(_ context: String) -> Bool { self.inboundContexts.contains(context.lowercased()) }
+
+    /// Channel name → device key: lower-cased, without `;1`/`;2` and Asterisk's `-XXXXXXXX` suffix.
+    package static func deviceKey(_ channel: String) -> String {
+        var text = Substring(channel.lowercased())
+        if text.hasSuffix(";1") || text.hasSuffix(";2") { text = text.dropLast(2) }
+        if let dash = text.lastIndex(of: "-"), let slash = text.firstIndex(of: "/"), dash > slash {
+            let suffix = text[text.index(after: dash)...]
+            if !suffix.isEmpty, suffix.allSatisfy(\.isHexDigit) { text = text[..<dash] }
+        }
+        return String(text)
+    }
+}

@@ -1,0 +1,160 @@
+/// The agent who first served the customer on a contact (SPEC rule 2). Bound once.
+package struct FirstResponder: Hashable, Sendable {
+    package var agent: AgentID
+    package var boundAt: Timestamp
+    package var via: BindingVia
+    /// The call that bound it (nil for visits, letters and manual registration).
+    package var call: CallKey?
+
+    package init(agent: AgentID, boundAt: Timestamp, via: BindingVia, call: CallKey?) {
+        self.agent = agent
+        self.boundAt = boundAt
+        self.via = via
+        self.call = call
+    }
+}
+
+/// Who owes an obligation: a department, and an agent when one person owes it.
+package struct Owner: Hashable, Sendable {
+    package var department: DepartmentID
+    package var agent: AgentID?
+
+    package init(department: DepartmentID, agent: AgentID?) {
+        self.department = department
+        self.agent = agent
+    }
+}
+
+/// One step of the `why` trail: which rule decided what, from which record.
+package struct WhyEntry: Hashable, Sendable {
+    package var at: Timestamp
+    package var rule: String
+    package var message: String
+    /// Call key and source positions of the records the decision rests on.
+    package var call: CallKey?
+    package var evidence: [SourcePosition]
+
+    package init(at: Timestamp, rule: String, message: String, call: CallKey? = nil, evidence: [SourcePosition] = []) {
+        self.at = at
+        self.rule = rule
+        self.message = message
+        self.call = call
+        self.evidence = evidence
+    }
+}
+
+/// A promise with a clock: call the customer back, or take over a handed-off matter.
+package struct Obligation: Hashable, Sendable {
+    package var id: ObligationID
+    package var kind: ObligationKind
+    package var owner: Owner
+    package var createdAt: Timestamp
+    package var dueAt: Timestamp
+    /// Hand-offs only: the acknowledge clock.
+    package var ackDueAt: Timestamp?
+    package var acknowledgedAt: Timestamp?
+    package var state: ObligationState
+    package var atRisk: Bool
+    package var uncertain: Bool
+    package var satisfiedAt: Timestamp?
+    package var satisfiedBy: AgentID?
+    package var satisfiedVia: SatisfiedVia?
+    package var attempts: Int
+    package var missedCount: Int
+    package var escalationLevel: Int
+    /// When its clock ran out (the violation's `at`), if it did.
+    package var breachedAt: Timestamp?
+    /// The call it grew from.
+    package var call: CallKey
+
+    package init(
+        id: ObligationID, kind: ObligationKind, owner: Owner, createdAt: Timestamp, dueAt: Timestamp,
+        ackDueAt: Timestamp? = nil, call: CallKey
+    ) {
+        self.id = id
+        self.kind = kind
+        self.owner = owner
+        self.createdAt = createdAt
+        self.dueAt = dueAt
+        self.ackDueAt = ackDueAt
+        self.acknowledgedAt = nil
+        self.state = .pending
+        self.atRisk = false
+        self.uncertain = false
+        self.satisfiedAt = nil
+        self.satisfiedBy = nil
+        self.satisfiedVia = nil
+        self.attempts = 0
+        self.missedCount = 0
+        self.escalationLevel = 0
+        self.breachedAt = nil
+        self.call = call
+    }
+}
+
+/// A recorded breach of the rule, for supervisor review (POLICY §5).
+package struct Violation: Hashable, Sendable {
+    package var id: ViolationID
+    package var obligation: ObligationID?
+    package var contact: ContactID
+    package var category: ViolationCategory
+    package var department: DepartmentID
+    package var agent: AgentID?
+    package var at: Timestamp
+
+    package init(
+        id: ViolationID, obligation: ObligationID?, contact: ContactID, category: ViolationCategory,
+        department: DepartmentID, agent: AgentID?, at: Timestamp
+    ) {
+        self.id = id
+        self.obligation = obligation
+        self.contact = contact
+        self.category = category
+        self.department = department
+        self.agent = agent
+        self.at = at
+    }
+}
+
+/// A first-contact record: one customer matter.
+package struct Contact: Hashable, Sendable {
+    package var id: ContactID
+    package var customer: CustomerNumber
+    package var customerRaw: String
+    package var channel: ContactChannel
+    package var department: DepartmentID?
+    package var category: ContactCategory
+    package var status: ContactStatus
+    package var repeatOf: ContactID?
+    package var firstResponder: FirstResponder?
+    package var calls: [CallKey]
+    package var obligations: [Obligation]
+    package var createdAt: Timestamp
+    /// Agents who were rung and did not answer (they matter for accountability).
+    package var ringNoAnswer: [AgentID]
+    package var lastActivity: Timestamp
+    package var closedAt: Timestamp?
+    package var why: [WhyEntry]
+
+    package init(
+        id: ContactID, customer: CustomerNumber, customerRaw: String, channel: ContactChannel,
+        department: DepartmentID?, category: ContactCategory, createdAt: Timestamp
+    ) {
+        self.id = id
+        self.customer = customer
+        self.customerRaw = customerRaw
+        self.channel = channel
+        self.department = department
+        self.category = category
+        self.status = .open
+        self.repeatOf = nil
+        self.firstResponder = nil
+        self.calls = []
+        self.obligations = []
+        self.createdAt = createdAt
+        self.ringNoAnswer = []
+        self.lastActivity = createdAt
+        self.closedAt = nil
+        self.why = []
+    }
+}

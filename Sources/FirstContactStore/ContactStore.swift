@@ -1,0 +1,94 @@
+import FirstContactCore
+
+/// What one batch changed.
+package struct BatchOutcome: Hashable, Sendable {
+    package var records = 0
+    package var newRecords = 0
+    package var duplicates = 0
+    package var ignored = 0
+    package var rejects = 0
+    package var callsTouched = 0
+    package var customersDerived = 0
+    /// Earlier conclusions a late record changed (recorded in the trail).
+    package var amendments = 0
+    package var maxEventTime: Timestamp?
+
+    package init() {}
+
+    package mutating func add(_ other: BatchOutcome) {
+        self.records += other.records
+        self.newRecords += other.newRecords
+        self.duplicates += other.duplicates
+        self.ignored += other.ignored
+        self.rejects += other.rejects
+        self.callsTouched += other.callsTouched
+        self.customersDerived += other.customersDerived
+        self.amendments += other.amendments
+        if let time = other.maxEventTime { self.maxEventTime = max(self.maxEventTime ?? time, time) }
+    }
+}
+
+/// A contact as stored, with its trail (for `explain` and the API).
+package struct ContactDetail: Hashable, Sendable {
+    package var contact: Contact
+    package var violations: [Violation]
+    /// Trail entries added when a late record changed an earlier conclusion; kept across re-derivations.
+    package var amendments: [WhyEntry]
+}
+
+/// Filters for listing contacts.
+package struct ContactQuery: Hashable, Sendable {
+    package var statuses: Set<ContactStatus> = []
+    package var department: DepartmentID?
+    package var agent: AgentID?
+    package var limit = 1000
+
+    package init(statuses: Set<ContactStatus> = [], department: DepartmentID? = nil, agent: AgentID? = nil, limit: Int = 1000) {
+        self.statuses = statuses
+        self.department = department
+        self.agent = agent
+        self.limit = limit
+    }
+}
+
+/// The whole derived state, as `export --json` writes it.
+package struct StoreSnapshot: Sendable {
+    package var contacts: [Contact]
+    package var violations: [Violation]
+    package var rejects: [Reject]
+    package var clock: Timestamp?
+}
+
+/// Counts for the ingest summary and `/metrics`.
+package struct StoreTotals: Hashable, Sendable {
+    package var records = 0
+    package var calls = 0
+    package var contacts = 0
+    package var firstResponders = 0
+    package var obligationsByState: [ObligationState: Int] = [:]
+    package var violations = 0
+    package var rejects = 0
+
+    package init() {}
+}
+
+/// The one storage protocol. SQLite today; PostgreSQL must implement the same contract.
+///
+/// Every method that changes state runs in one transaction: a batch of records is stored,
+/// its calls re-assembled and its customers re-derived atomically, so a crash never leaves
+/// half a batch behind, and a batch applied twice changes nothing.
+package protocol ContactStore: Sendable {
+    /// Stores a batch idempotently and re-derives the customers it touches, at the store's clock.
+    func ingest(_ records: [IngestRecord], correlator: Correlator) async throws -> BatchOutcome
+    /// Moves the clock forward (never back) and re-derives every customer whose next check is due.
+    /// - Returns: how many customers were re-derived.
+    func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> Int
+    /// Re-derives every stored customer (after a configuration change).
+    func rederiveAll(correlator: Correlator) async throws -> Int
+    func clock() async throws -> Timestamp?
+    func latestEventTime() async throws -> Timestamp?
+    func snapshot() async throws -> StoreSnapshot
+    func contacts(_ query: ContactQuery) async throws -> [Contact]
+    func contact(_ id: ContactID) async throws -> ContactDetail?
+    func totals() async throws -> StoreTotals
+}

@@ -1,0 +1,197 @@
+import FirstContactCore
+import Foundation
+import GRDB
+
+extension SQLiteContactStore {
+    package func snapshot() async throws -> StoreSnapshot {
+        try await self.reader.read { db in
+            let contacts = try Self.contacts(db, where: "1", arguments: [], limit: nil)
+            let violations = try Self.violations(db, where: "1", arguments: [])
+            var rejects: [Reject] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM reject ORDER BY source, byte_offset")
+            while let row = try rows.next() {
+                let raw: Data = row["raw"]
+                rejects.append(Reject(
+                    position: SourcePosition(source: row["source"], line: row["line"], offset: row["byte_offset"]),
+                    reason: row["reason"], raw: [UInt8](raw)))
+            }
+            let clock = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'clock'").flatMap(Int64.init)
+            return StoreSnapshot(
+                contacts: contacts, violations: violations, rejects: rejects, clock: clock.map(Timestamp.init(seconds:)))
+        }
+    }
+
+    package func contacts(_ query: ContactQuery) async throws -> [Contact] {
+        try await self.reader.read { db in
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if !query.statuses.isEmpty {
+                conditions.append("status IN (\(query.statuses.map { _ in "?" }.joined(separator: ",")))")
+                arguments += query.statuses.map(\.rawValue).sorted()
+            }
+            if let department = query.department {
+                conditions.append("department = ?")
+                arguments.append(department.rawValue)
+            }
+            if let agent = query.agent {
+                conditions.append("(fr_agent = ? OR id IN (SELECT contact_id FROM obligation WHERE owner_agent = ?))")
+                arguments += [agent.rawValue, agent.rawValue]
+            }
+            let sql = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
+            return try Self.contacts(db, where: sql, arguments: arguments, limit: query.limit)
+        }
+    }
+
+    package func contact(_ id: ContactID) async throws -> ContactDetail? {
+        try await self.reader.read { db in
+            guard var contact = try Self.contacts(db, where: "id = ?", arguments: [id.rawValue], limit: 1).first else {
+                return nil
+            }
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM why WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue])
+            contact.why = rows.map { row in
+                let evidence: String = row["evidence"]
+                let call: String? = row["call_key"]
+                return WhyEntry(
+                    at: Timestamp(seconds: row["at"]), rule: row["rule"], message: row["message"],
+                    call: call.map { CallKey(rawValue: $0) },
+                    evidence: evidence.split(separator: "\n").compactMap(Self.position(from:)))
+            }
+            let violations = try Self.violations(db, where: "contact_id = ?", arguments: [id.rawValue])
+            let amendments = try Row.fetchAll(
+                db, sql: "SELECT at, message FROM amendment WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue]
+            ).map { WhyEntry(at: Timestamp(seconds: $0["at"]), rule: "late_record", message: $0["message"]) }
+            return ContactDetail(contact: contact, violations: violations, amendments: amendments)
+        }
+    }
+
+    package func totals() async throws -> StoreTotals {
+        try await self.reader.read { db in
+            var totals = StoreTotals()
+            totals.records = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event)") ?? 0
+            totals.calls = try Int.fetchOne(db, sql: "SELECT count(*) FROM call WHERE customer_key IS NOT NULL OR direction IS NOT NULL") ?? 0
+            totals.contacts = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0
+            totals.firstResponders = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact WHERE fr_agent IS NOT NULL") ?? 0
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM obligation GROUP BY state") {
+                if let state = ObligationState(rawValue: row["state"]) { totals.obligationsByState[state] = row["n"] }
+            }
+            totals.violations = try Int.fetchOne(db, sql: "SELECT count(*) FROM violation") ?? 0
+            totals.rejects = try Int.fetchOne(db, sql: "SELECT count(*) FROM reject") ?? 0
+            return totals
+        }
+    }
+
+    // MARK: Row mapping
+
+    private static func contacts(
+        _ db: Database, where condition: String, arguments: [any DatabaseValueConvertible], limit: Int?
+    ) throws -> [Contact] {
+        let limitClause = limit.map { " LIMIT \($0)" } ?? ""
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM contact WHERE \(condition) ORDER BY created_at, id\(limitClause)",
+            arguments: StatementArguments(arguments))
+        guard !rows.isEmpty else { return [] }
+        // Calls and obligations in two ordered passes rather than one query per contact.
+        let ids = Set(rows.map { $0["id"] as String })
+        let whole = limit == nil
+        var calls: [String: [CallKey]] = [:]
+        var obligations: [String: [Obligation]] = [:]
+        func fetch(_ sql: String, forEach body: (Row) throws -> Void) throws {
+            if whole {
+                let cursor = try Row.fetchCursor(db, sql: sql)
+                while let row = try cursor.next() { try body(row) }
+            } else {
+                for id in ids.sorted() {
+                    let cursor = try Row.fetchCursor(db, sql: sql.replacingOccurrences(of: "ORDER BY", with: "WHERE contact_id = ? ORDER BY"), arguments: [id])
+                    while let row = try cursor.next() { try body(row) }
+                }
+            }
+        }
+        try fetch("SELECT contact_id, call_key FROM contact_call ORDER BY contact_id, position") { row in
+            let id: String = row["contact_id"]
+            if ids.contains(id) { calls[id, default: []].append(CallKey(rawValue: row["call_key"])) }
+        }
+        try fetch("SELECT * FROM obligation ORDER BY contact_id, created_at, id") { row in
+            let id: String = row["contact_id"]
+            if ids.contains(id) { obligations[id, default: []].append(try Self.obligation(row)) }
+        }
+        return try rows.map { row in
+            let id: String = row["id"]
+            let customerText: String = row["customer"]
+            var contact = Contact(
+                id: ContactID(id), customer: CustomerNumber(text: customerText), customerRaw: row["customer_raw"],
+                channel: try Self.value(row, "channel"), department: (row["department"] as String?).map { DepartmentID($0) },
+                category: try Self.value(row, "category"), createdAt: Timestamp(seconds: row["created_at"]))
+            contact.status = try Self.value(row, "status")
+            contact.repeatOf = (row["repeat_of"] as String?).map { ContactID($0) }
+            if let agent: String = row["fr_agent"], let bound: Int64 = row["fr_bound_at"] {
+                contact.firstResponder = FirstResponder(
+                    agent: AgentID(agent), boundAt: Timestamp(seconds: bound), via: try Self.value(row, "fr_via"),
+                    call: (row["fr_call"] as String?).map { CallKey($0) })
+            }
+            contact.calls = calls[id] ?? []
+            contact.obligations = obligations[id] ?? []
+            let rung: String = row["ring_no_answer"]
+            contact.ringNoAnswer = rung.split(separator: ",").map { AgentID(String($0)) }
+            contact.lastActivity = Timestamp(seconds: row["last_activity"])
+            contact.closedAt = (row["closed_at"] as Int64?).map(Timestamp.init(seconds:))
+            return contact
+        }
+    }
+
+    private static func obligation(_ row: Row) throws -> Obligation {
+        var o = Obligation(
+            id: ObligationID(row["id"] as String), kind: try Self.value(row, "kind"),
+            owner: Owner(department: DepartmentID(row["owner_department"] as String), agent: (row["owner_agent"] as String?).map { AgentID($0) }),
+            createdAt: Timestamp(seconds: row["created_at"]), dueAt: Timestamp(seconds: row["due_at"]),
+            ackDueAt: (row["ack_due_at"] as Int64?).map(Timestamp.init(seconds:)), call: CallKey(rawValue: row["call_key"]))
+        o.acknowledgedAt = (row["acknowledged_at"] as Int64?).map(Timestamp.init(seconds:))
+        o.state = try Self.value(row, "state")
+        o.atRisk = row["at_risk"]
+        o.uncertain = row["uncertain"]
+        o.satisfiedAt = (row["satisfied_at"] as Int64?).map(Timestamp.init(seconds:))
+        o.satisfiedBy = (row["satisfied_by"] as String?).map { AgentID($0) }
+        if let via: String = row["satisfied_via"] { o.satisfiedVia = try Self.parse(via, "satisfied_via") as SatisfiedVia }
+        o.attempts = row["attempts"]
+        o.missedCount = row["missed_count"]
+        o.escalationLevel = row["escalation_level"]
+        o.breachedAt = (row["breached_at"] as Int64?).map(Timestamp.init(seconds:))
+        return o
+    }
+
+    private static func violations(_ db: Database, where condition: String, arguments: [any DatabaseValueConvertible]) throws -> [Violation] {
+        try Row.fetchAll(db, sql: "SELECT * FROM violation WHERE \(condition) ORDER BY at, id", arguments: StatementArguments(arguments)).map { row in
+            Violation(
+                id: ViolationID(row["id"] as String), obligation: (row["obligation_id"] as String?).map { ObligationID($0) },
+                contact: ContactID(row["contact_id"] as String), category: try Self.value(row, "category"),
+                department: DepartmentID(row["department"] as String), agent: (row["agent"] as String?).map { AgentID($0) },
+                at: Timestamp(seconds: row["at"]))
+        }
+    }
+
+    private static func value<T: RawRepresentable>(_ row: Row, _ column: String) throws -> T where T.RawValue == String {
+        try Self.parse(row[column] as String, column)
+    }
+
+    private static func parse<T: RawRepresentable>(_ text: String, _ column: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else { throw StoreError.corrupt("unexpected \(column) \"\(text)\"") }
+        return value
+    }
+
+    private static func position(from text: Substring) -> SourcePosition? {
+        guard let at = text.lastIndex(of: "@"), let colon = text[..<at].lastIndex(of: ":"),
+            let line = Int(text[text.index(after: colon)..<at]), let offset = Int64(text[text.index(after: at)...])
+        else { return nil }
+        return SourcePosition(source: String(text[..<colon]), line: line, offset: offset)
+    }
+}
+
+/// Store failures that are not SQLite's own errors.
+package enum StoreError: Error, CustomStringConvertible {
+    case corrupt(String)
+
+    package var description: String {
+        switch self {
+        case .corrupt(let detail): "the database holds a value this version cannot read: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import GRDB
+
+/// Schema migrations for SQLite. Literal SQL, never edited once shipped (GRDB Migrations.md):
+/// add a new migration instead.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+
+                -- Source records, one row per record, keyed by a hash of the record's bytes (idempotency).
+                CREATE TABLE leg (
+                    event_key TEXT PRIMARY KEY NOT NULL,
+                    call_key TEXT NOT NULL,
+                    source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                    unique_id TEXT NOT NULL, src TEXT NOT NULL, caller_name TEXT NOT NULL, dst TEXT NOT NULL,
+                    context TEXT NOT NULL, channel TEXT NOT NULL, peer_channel TEXT NOT NULL,
+                    app TEXT NOT NULL, app_data TEXT NOT NULL,
+                    start INTEGER NOT NULL, answer INTEGER, end INTEGER NOT NULL CHECK (end >= start),
+                    billsec INTEGER NOT NULL CHECK (billsec >= 0),
+                    disposition TEXT NOT NULL CHECK (disposition IN ('ANSWERED','NO ANSWER','BUSY','FAILED','CONGESTION','CANCEL','UNKNOWN')),
+                    sequence INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX leg_call ON leg(call_key);
+
+                CREATE TABLE queue_event (
+                    event_key TEXT PRIMARY KEY NOT NULL,
+                    call_key TEXT NOT NULL,
+                    source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                    time INTEGER NOT NULL, queue TEXT NOT NULL, agent TEXT NOT NULL,
+                    event TEXT NOT NULL CHECK (event IN ('entered','connected','ring_no_answer','abandoned','exited','completed','transferred','other')),
+                    text1 TEXT NOT NULL, text2 TEXT NOT NULL, number INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX queue_event_call ON queue_event(call_key);
+
+                -- Calls as assembled from their records, and the customer each belongs to.
+                CREATE TABLE call (
+                    call_key TEXT PRIMARY KEY NOT NULL,
+                    customer_key TEXT,
+                    direction TEXT CHECK (direction IN ('inbound','outbound','internal')),
+                    start INTEGER, end INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX call_customer ON call(customer_key);
+
+                -- One row per customer: when its derived state next changes with the clock alone.
+                CREATE TABLE customer (customer_key TEXT PRIMARY KEY NOT NULL, next_check INTEGER) WITHOUT ROWID;
+                CREATE INDEX customer_next_check ON customer(next_check) WHERE next_check IS NOT NULL;
+
+                -- Derived state, replaced per customer on every re-derivation.
+                CREATE TABLE contact (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    customer_key TEXT NOT NULL,
+                    customer TEXT NOT NULL, customer_raw TEXT NOT NULL,
+                    channel TEXT NOT NULL CHECK (channel IN ('phone','visit','letter')),
+                    department TEXT,
+                    category TEXT NOT NULL CHECK (category IN ('service','consultation','inquiry','complaint','instruction','notice','report')),
+                    status TEXT NOT NULL CHECK (status IN ('open','awaiting_callback','handed_off','resolved','referred_out','closed')),
+                    repeat_of TEXT,
+                    fr_agent TEXT, fr_bound_at INTEGER,
+                    fr_via TEXT CHECK (fr_via IN ('inbound','callback','manual','reassigned')),
+                    fr_call TEXT,
+                    ring_no_answer TEXT NOT NULL,
+                    created_at INTEGER NOT NULL, last_activity INTEGER NOT NULL, closed_at INTEGER,
+                    CHECK ((fr_agent IS NULL) = (fr_bound_at IS NULL) AND (fr_agent IS NULL) = (fr_via IS NULL)),
+                    CHECK ((status = 'closed') = (closed_at IS NOT NULL))
+                ) WITHOUT ROWID;
+                CREATE INDEX contact_customer ON contact(customer_key);
+                CREATE INDEX contact_created ON contact(created_at, id);
+                CREATE INDEX contact_status ON contact(status);
+
+                CREATE TABLE contact_call (
+                    contact_id TEXT NOT NULL, position INTEGER NOT NULL, call_key TEXT NOT NULL, customer_key TEXT NOT NULL,
+                    PRIMARY KEY (contact_id, position)
+                ) WITHOUT ROWID;
+                CREATE INDEX contact_call_customer ON contact_call(customer_key);
+
+                CREATE TABLE obligation (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    contact_id TEXT NOT NULL, customer_key TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('callback','handoff')),
+                    owner_department TEXT NOT NULL, owner_agent TEXT,
+                    created_at INTEGER NOT NULL, due_at INTEGER NOT NULL,
+                    ack_due_at INTEGER, acknowledged_at INTEGER,
+                    state TEXT NOT NULL CHECK (state IN ('pending','satisfied','satisfied_late','breached','exhausted','cancelled')),
+                    at_risk INTEGER NOT NULL CHECK (at_risk IN (0,1)),
+                    uncertain INTEGER NOT NULL CHECK (uncertain IN (0,1)),
+                    satisfied_at INTEGER, satisfied_by TEXT,
+                    satisfied_via TEXT CHECK (satisfied_via IN ('callback','customer_called_back','warm_transfer','contacted','manual')),
+                    attempts INTEGER NOT NULL CHECK (attempts >= 0),
+                    missed_count INTEGER NOT NULL CHECK (missed_count >= 0),
+                    escalation_level INTEGER NOT NULL CHECK (escalation_level IN (0,1,2)),
+                    breached_at INTEGER,
+                    call_key TEXT NOT NULL,
+                    CHECK ((state IN ('satisfied','satisfied_late')) = (satisfied_at IS NOT NULL)),
+                    CHECK ((kind = 'handoff') = (ack_due_at IS NOT NULL)),
+                    CHECK (due_at >= created_at)
+                ) WITHOUT ROWID;
+                CREATE INDEX obligation_customer ON obligation(customer_key);
+                CREATE INDEX obligation_state_due ON obligation(state, due_at);
+                CREATE INDEX obligation_contact ON obligation(contact_id);
+
+                CREATE TABLE violation (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    customer_key TEXT NOT NULL,
+                    obligation_id TEXT, contact_id TEXT NOT NULL,
+                    category TEXT NOT NULL CHECK (category IN ('not_handled_in_time','not_handed_over','handoff_stalled','poor_service','passed_around','not_escalated')),
+                    department TEXT NOT NULL, agent TEXT, at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX violation_customer ON violation(customer_key);
+                CREATE INDEX violation_at ON violation(at, id);
+
+                CREATE TABLE why (
+                    contact_id TEXT NOT NULL, seq INTEGER NOT NULL, customer_key TEXT NOT NULL,
+                    at INTEGER NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, call_key TEXT, evidence TEXT NOT NULL,
+                    PRIMARY KEY (contact_id, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX why_customer ON why(customer_key);
+
+                -- Amendments: what a late record changed. Never replaced.
+                CREATE TABLE amendment (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    customer_key TEXT NOT NULL, contact_id TEXT, obligation_id TEXT,
+                    at INTEGER NOT NULL, message TEXT NOT NULL
+                );
+                CREATE INDEX amendment_contact ON amendment(contact_id);
+
+                CREATE TABLE reject (
+                    source TEXT NOT NULL, byte_offset INTEGER NOT NULL, line INTEGER NOT NULL,
+                    reason TEXT NOT NULL, raw BLOB NOT NULL,
+                    PRIMARY KEY (source, byte_offset)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+}
