@@ -37,7 +37,8 @@ package enum InputFormatDetector {
     private static func isCELLine(_ fields: [CSVField]) -> Bool {
         guard fields.count >= 2, fields[0].quoted, !fields[0].isEmpty else { return false }
         let isEventName = fields[0].content.allSatisfy { byte in
-            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "_")
         }
         let time = fields[1].content

@@ -89,7 +89,9 @@ struct BusinessCalendarIntervalTests {
 
     @Test(
         "Interval(text:) rejects malformed text",
-        arguments: ["8:30-12:00", "08:30-24:01", "24:00-24:00", "08:60-12:00", "08:30 12:00", "08:30-12:00 ", "", "0830-1200"]
+        arguments: [
+            "8:30-12:00", "08:30-24:01", "24:00-24:00", "08:60-12:00", "08:30 12:00", "08:30-12:00 ", "", "0830-1200",
+        ]
     )
     func rejects(text: String) {
         #expect(BusinessCalendar.Interval(text: text) == nil)
@@ -198,7 +200,8 @@ struct BusinessCalendarDeadlineTests {
             ("2026-10-10 11:50", "30m", "2026-10-12 08:50"),
             ("2026-10-10 13:00", "30m", "2026-10-12 09:00"),
             ("2026-10-11 10:00", "30m", "2026-10-12 09:00"),
-            ("2026-09-30 08:30", "1d", "2026-10-10 12:00"),  // 7 h + 7 h (Oct 8) + 7 h (Oct 9) + 3 h (Oct 10, ends at 12:00)
+            // 7 h + 7 h (Oct 8) + 7 h (Oct 9) + 3 h (Saturday Oct 10, used up at 12:00)
+            ("2026-09-30 08:30", "1d", "2026-10-10 12:00"),
         ]
     )
     func holidays(start: String, sla: String, deadline: String) throws {
@@ -338,7 +341,8 @@ struct BusinessCalendarDSTTests {
             let local = berlin.local(t)
             let back = berlin.instant(local)
             // In the repeated hour the second occurrence maps back to the first.
-            let expected = (t >= Fixture.utc("2026-10-25T01:00:00Z") && t < Fixture.utc("2026-10-25T02:00:00Z")) ? t - 3600 : t
+            let repeated = t >= Fixture.utc("2026-10-25T01:00:00Z") && t < Fixture.utc("2026-10-25T02:00:00Z")
+            let expected = repeated ? t - 3600 : t
             #expect(back == expected, "\(t)")
             t = t + 900
         }
@@ -489,7 +493,8 @@ struct BusinessCalendarPropertyTests {
     /// The fixed calendars plus `count` random ones, each with its own stream.
     fileprivate static func calendars(seed: UInt64, count: Int) -> [(BusinessCalendar, SplitMix64)] {
         var random = SplitMix64(seed: seed)
-        var result: [(BusinessCalendar, SplitMix64)] = [Fixture.office, Fixture.berlinOffice, Fixture.berlinAllDay].map {
+        let fixed = [Fixture.office, Fixture.berlinOffice, Fixture.berlinAllDay]
+        var result: [(BusinessCalendar, SplitMix64)] = fixed.map {
             ($0, SplitMix64(seed: random.next()))
         }
         for _ in 0..<count {
@@ -623,7 +628,8 @@ struct BusinessCalendarPropertyTests {
                 BusinessCalendar.Interval(
                     start: CivilTime(secondOfDay: sorted[$0] * 900), end: CivilTime(secondOfDay: sorted[$0 + 1] * 900))
             }
-            let calendar = BusinessCalendar(name: "night", zone: Fixture.berlin, week: Array(repeating: night, count: 7))
+            let calendar = BusinessCalendar(
+                name: "night", zone: Fixture.berlin, week: Array(repeating: night, count: 7))
             let change = Fixture.berlin.transitions[random.int(in: 1...2)].at
             let t = Timestamp(seconds: change - random.int(in: 0...240) * 60)
             let minutes: Int64 = random.int(in: 1...120)

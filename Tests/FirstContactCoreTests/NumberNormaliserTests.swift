@@ -163,7 +163,9 @@ struct NumberNormaliserTests {
 
     @Test("normalised numbers survive text → CustomerNumber(text:)")
     func textRoundTrip() {
-        let raws = ["13812345678", "+44 20 7946 0958", "96116", "anonymous", "", "user1001@pbx", "+86abc1", "010-8888-6666"]
+        let raws = [
+            "13812345678", "+44 20 7946 0958", "96116", "anonymous", "", "user1001@pbx", "+86abc1", "010-8888-6666",
+        ]
         for raw in raws {
             let number = Self.china.normalise(raw)
             #expect(CustomerNumber(text: number.text) == number, "\(raw)")

@@ -71,41 +71,84 @@ struct AsteriskCDRLayoutTests {
         "every legal field count picks the right optional columns",
         arguments: [
             Variant(
-                name: "16 fields: no optional columns", extra: [], uniqueID: "",
-                call: "chan:PJSIP/1001-00000001@\(tenOClock)", sequence: nil),
+                name: "16 fields: no optional columns",
+                extra: [],
+                uniqueID: "",
+                call: "chan:PJSIP/1001-00000001@\(tenOClock)",
+                sequence: nil
+            ),
             Variant(
-                name: "17 fields: uniqueid", extra: [q("1772445600.1")], uniqueID: "1772445600.1",
-                call: "1772445600.1", sequence: nil),
+                name: "17 fields: uniqueid",
+                extra: [q("1772445600.1")],
+                uniqueID: "1772445600.1",
+                call: "1772445600.1",
+                sequence: nil
+            ),
             Variant(
-                name: "17 fields: uniqueid with a systemname prefix", extra: [q("pbx-east-1772445600.1")],
-                uniqueID: "pbx-east-1772445600.1", call: "pbx-east-1772445600.1", sequence: nil),
+                name: "17 fields: uniqueid with a systemname prefix",
+                extra: [q("pbx-east-1772445600.1")],
+                uniqueID: "pbx-east-1772445600.1",
+                call: "pbx-east-1772445600.1",
+                sequence: nil
+            ),
             Variant(
-                name: "17 fields: userfield", extra: [q("vip")], uniqueID: "",
-                call: "chan:PJSIP/1001-00000001@\(tenOClock)", sequence: nil),
+                name: "17 fields: userfield",
+                extra: [q("vip")],
+                uniqueID: "",
+                call: "chan:PJSIP/1001-00000001@\(tenOClock)",
+                sequence: nil
+            ),
             Variant(
-                name: "17 fields: empty userfield", extra: [q("")], uniqueID: "",
-                call: "chan:PJSIP/1001-00000001@\(tenOClock)", sequence: nil),
+                name: "17 fields: empty userfield",
+                extra: [q("")],
+                uniqueID: "",
+                call: "chan:PJSIP/1001-00000001@\(tenOClock)",
+                sequence: nil
+            ),
             Variant(
-                name: "18 fields: uniqueid and userfield", extra: [q("1772445600.1"), q("vip")],
-                uniqueID: "1772445600.1", call: "1772445600.1", sequence: nil),
+                name: "18 fields: uniqueid and userfield",
+                extra: [q("1772445600.1"), q("vip")],
+                uniqueID: "1772445600.1",
+                call: "1772445600.1",
+                sequence: nil
+            ),
             Variant(
-                name: "19 fields: newcdrcolumns", extra: [q(""), q("1772445500.0"), "7"], uniqueID: "",
-                call: "1772445500.0", sequence: 7),
+                name: "19 fields: newcdrcolumns",
+                extra: [q(""), q("1772445500.0"), "7"],
+                uniqueID: "",
+                call: "1772445500.0",
+                sequence: 7
+            ),
             Variant(
                 name: "20 fields: uniqueid and newcdrcolumns",
-                extra: [q("1772445600.1"), q(""), q("1772445500.0"), "8"], uniqueID: "1772445600.1",
-                call: "1772445500.0", sequence: 8),
+                extra: [q("1772445600.1"), q(""), q("1772445500.0"), "8"],
+                uniqueID: "1772445600.1",
+                call: "1772445500.0",
+                sequence: 8
+            ),
             Variant(
-                name: "20 fields: userfield and newcdrcolumns", extra: [q("vip"), q(""), q("1772445500.0"), "9"],
-                uniqueID: "", call: "1772445500.0", sequence: 9),
+                name: "20 fields: userfield and newcdrcolumns",
+                extra: [q("vip"), q(""), q("1772445500.0"), "9"],
+                uniqueID: "",
+                call: "1772445500.0",
+                sequence: 9
+            ),
             Variant(
-                name: "21 fields: everything", extra: [q("1772445600.1"), q("vip"), q("acct"), q("1772445500.0"), "10"],
-                uniqueID: "1772445600.1", call: "1772445500.0", sequence: 10),
+                name: "21 fields: everything",
+                extra: [q("1772445600.1"), q("vip"), q("acct"), q("1772445500.0"), "10"],
+                uniqueID: "1772445600.1",
+                call: "1772445500.0",
+                sequence: 10
+            ),
             Variant(
                 name: "21 fields: empty linkedid falls back to uniqueid",
-                extra: [q("1772445600.1"), q(""), q(""), q(""), "0"], uniqueID: "1772445600.1",
-                call: "1772445600.1", sequence: 0),
-        ])
+                extra: [q("1772445600.1"), q(""), q(""), q(""), "0"],
+                uniqueID: "1772445600.1",
+                call: "1772445600.1",
+                sequence: 0
+            ),
+        ]
+    )
     func layouts(_ variant: Variant) throws {
         let leg = try #require(utcDecoder.decode(line: CDRRow().line(variant.extra), position: testPosition()).leg)
         #expect(leg.uniqueID == variant.uniqueID)
@@ -210,7 +253,8 @@ struct AsteriskCDRCallerIDTests {
             CLIDCase(clid: "Li Lei <1001>", name: "Li Lei"),
             CLIDCase(clid: "\"Only A Name\"", name: "Only A Name"),
             CLIDCase(clid: "\"a, b\" <1003>", name: "a, b"),
-        ])
+        ]
+    )
     func callerName(_ testCase: CLIDCase) throws {
         var row = CDRRow()
         row.clid = q(testCase.clid)
@@ -222,7 +266,8 @@ struct AsteriskCDRCallerIDTests {
     func corpusQuoting() throws {
         let line = Array(
             #""","test","100","context","""Test User"" <test>","SIP/test-02897fd8","","Hangup","","2009-01-14 23:51:15","2009-01-14 23:51:15","2009-01-14 23:51:20",5,5,"ANSWERED","DOCUMENTATION","1231977075.0","""#
-                .utf8)
+                .utf8
+        )
         let leg = try #require(utcDecoder.decode(line: line, position: testPosition()).leg)
         #expect(leg.callerName == "Test User")
         #expect(leg.source == "test")
@@ -241,7 +286,10 @@ struct AsteriskCDRCallerIDTests {
     func invalidUTF8() throws {
         var line = Array(#""","1001","2000","internal",""""#.utf8)
         line += [0xFF, 0xFE]
-        line += Array(#""" <1001>","PJSIP/1001-00000001","","Dial","","2026-03-02 10:00:00",,"2026-03-02 10:00:05",5,0,"NO ANSWER","DOCUMENTATION","1772445600.1","""#.utf8)
+        line += Array(
+            #""" <1001>","PJSIP/1001-00000001","","Dial","","2026-03-02 10:00:00",,"2026-03-02 10:00:05",5,0,"NO ANSWER","DOCUMENTATION","1772445600.1","""#
+                .utf8
+        )
         let leg = try #require(utcDecoder.decode(line: line, position: testPosition()).leg)
         #expect(leg.callerName == "\u{FFFD}\u{FFFD}")
         #expect(leg.key == EventKey.hashing("cdr", line))
@@ -263,38 +311,58 @@ struct AsteriskCDRRejectTests {
         "a bad value is rejected with its column number, name and value",
         arguments: [
             BadRow(
-                name: "impossible month", edit: { $0.start = q("2026-13-01 00:00:00") },
-                reason: #"column 10 (start) is "2026-13-01 00:00:00", not a timestamp (YYYY-MM-DD HH:MM:SS)"#),
+                name: "impossible month",
+                edit: { $0.start = q("2026-13-01 00:00:00") },
+                reason: #"column 10 (start) is "2026-13-01 00:00:00", not a timestamp (YYYY-MM-DD HH:MM:SS)"#
+            ),
             BadRow(
-                name: "words for a start time", edit: { $0.start = q("yesterday") },
-                reason: #"column 10 (start) is "yesterday", not a timestamp"#),
+                name: "words for a start time",
+                edit: { $0.start = q("yesterday") },
+                reason: #"column 10 (start) is "yesterday", not a timestamp"#
+            ),
             BadRow(
-                name: "missing start", edit: { $0.start = "" },
-                reason: "column 10 (start) is empty; every CDR has a start time"),
+                name: "missing start",
+                edit: { $0.start = "" },
+                reason: "column 10 (start) is empty; every CDR has a start time"
+            ),
             BadRow(
-                name: "end without seconds", edit: { $0.end = q("2026-03-02 10:01") },
-                reason: #"column 12 (end) is "2026-03-02 10:01", not a timestamp"#),
+                name: "end without seconds",
+                edit: { $0.end = q("2026-03-02 10:01") },
+                reason: #"column 12 (end) is "2026-03-02 10:01", not a timestamp"#
+            ),
             BadRow(
-                name: "answer as quoted empty", edit: { $0.answer = q("") },
-                reason: #"column 11 (answer) is "" (quoted); cdr_csv writes an unset time as an empty unquoted field"#),
+                name: "answer as quoted empty",
+                edit: { $0.answer = q("") },
+                reason: #"column 11 (answer) is "" (quoted); cdr_csv writes an unset time as an empty unquoted field"#
+            ),
             BadRow(
-                name: "quoted duration", edit: { $0.duration = q("63") },
-                reason: #"column 13 (duration) is "63" in quotes; cdr_csv writes numbers unquoted"#),
+                name: "quoted duration",
+                edit: { $0.duration = q("63") },
+                reason: #"column 13 (duration) is "63" in quotes; cdr_csv writes numbers unquoted"#
+            ),
             BadRow(
-                name: "billsec with letters", edit: { $0.billsec = "6x" },
-                reason: #"column 14 (billsec) is "6x", not a whole number"#),
+                name: "billsec with letters",
+                edit: { $0.billsec = "6x" },
+                reason: #"column 14 (billsec) is "6x", not a whole number"#
+            ),
             BadRow(
-                name: "negative billsec", edit: { $0.billsec = "-1" },
-                reason: #"column 14 (billsec) is "-1", not a whole number"#),
+                name: "negative billsec",
+                edit: { $0.billsec = "-1" },
+                reason: #"column 14 (billsec) is "-1", not a whole number"#
+            ),
             BadRow(
-                name: "unknown disposition", edit: { $0.disposition = q("MAYBE") },
+                name: "unknown disposition",
+                edit: { $0.disposition = q("MAYBE") },
                 reason:
                     #"column 15 (disposition) is "MAYBE", not one of ANSWERED, NO ANSWER, BUSY, FAILED, CONGESTION, CANCEL, UNKNOWN"#
             ),
             BadRow(
-                name: "lower-case disposition", edit: { $0.disposition = q("answered") },
-                reason: #"column 15 (disposition) is "answered", not one of"#),
-        ])
+                name: "lower-case disposition",
+                edit: { $0.disposition = q("answered") },
+                reason: #"column 15 (disposition) is "answered", not one of"#
+            ),
+        ]
+    )
     func badValue(_ bad: BadRow) throws {
         var row = CDRRow()
         bad.edit(&row)
@@ -355,7 +423,10 @@ struct AsteriskCDRRejectTests {
         let reject = try #require(records[1].reject)
         #expect(reject.position.line == 2)
         #expect(reject.reason.hasPrefix("unterminated quoted field starting at column 16"))
-        let fileLines = try Data(contentsOf: URL(fileURLWithPath: path)).split(separator: 10, omittingEmptySubsequences: false)
+        let fileLines = try Data(contentsOf: URL(fileURLWithPath: path)).split(
+            separator: 10,
+            omittingEmptySubsequences: false
+        )
         #expect(reject.raw == Array(fileLines[1]))
         #expect(reject.position.offset == Int64(fileLines[0].count + 1))
     }
@@ -435,7 +506,9 @@ struct AsteriskCDRCustomTests {
             q("2023-07-26 01:52:04"), q("31"), q("13.456"), q("NO ANSWER"), q("DOCUMENTATION"), q(""),
             q("1690325492.2"), q(""), "2",
         ]
-        let leg = try #require(self.custom.decode(line: Array(fields.joined(separator: ",").utf8), position: testPosition()).leg)
+        let leg = try #require(
+            self.custom.decode(line: Array(fields.joined(separator: ",").utf8), position: testPosition()).leg
+        )
         #expect(leg.answer == nil)
         #expect(leg.billsec == 13)
         #expect(leg.sequence == 2)
@@ -451,7 +524,9 @@ struct AsteriskCDRCustomTests {
     @Test("a bad value names the configured column")
     func badValue() throws {
         let decoder = AsteriskCDRDecoder(
-            options: AsteriskOptions(cdrColumns: ["channel", "start", "end", "disposition"]), zone: .utc)
+            options: AsteriskOptions(cdrColumns: ["channel", "start", "end", "disposition"]),
+            zone: .utc
+        )
         let line = Array(#""PJSIP/1-1","2026-03-02 10:00:00","soon","ANSWERED""#.utf8)
         let reject = try #require(decoder.decode(line: line, position: testPosition()).reject)
         #expect(
@@ -463,7 +538,9 @@ struct AsteriskCDRCustomTests {
     @Test("unknown column names are skipped; billsec is derived when the layout has none")
     func minimalLayout() throws {
         let decoder = AsteriskCDRDecoder(
-            options: AsteriskOptions(cdrColumns: ["start", "answer", "end", "disposition", "myvar"]), zone: .utc)
+            options: AsteriskOptions(cdrColumns: ["start", "answer", "end", "disposition", "myvar"]),
+            zone: .utc
+        )
         let line = Array(#""2026-03-02 10:00:00","2026-03-02 10:00:10","2026-03-02 10:01:00","ANSWERED","x""#.utf8)
         let leg = try #require(decoder.decode(line: line, position: testPosition()).leg)
         #expect(leg.billsec == 50)
@@ -473,9 +550,14 @@ struct AsteriskCDRCustomTests {
 
     @Test("a layout without start, end or disposition rejects every row and says why")
     func missingRequiredColumn() throws {
-        let decoder = AsteriskCDRDecoder(options: AsteriskOptions(cdrColumns: ["channel", "end", "disposition"]), zone: .utc)
+        let decoder = AsteriskCDRDecoder(
+            options: AsteriskOptions(cdrColumns: ["channel", "end", "disposition"]),
+            zone: .utc
+        )
         let reject = try #require(
-            decoder.decode(line: Array(#""PJSIP/1-1","2026-03-02 10:00:00","ANSWERED""#.utf8), position: testPosition()).reject)
+            decoder.decode(line: Array(#""PJSIP/1-1","2026-03-02 10:00:00","ANSWERED""#.utf8), position: testPosition())
+                .reject
+        )
         #expect(reject.reason == "asterisk.cdr_columns has no start column; every row needs one")
     }
 
@@ -501,7 +583,8 @@ struct AsteriskCDRCorpusTests {
             Self.topLevelFiles == [
                 "bugadm_telephonyswitching_Master.csv", Self.malformed, "testsuite_cdrlib_good.csv",
                 "testsuite_self_test_Master.csv",
-            ])
+            ]
+        )
     }
 
     @Test("every top-level file parses completely; only the MALFORMED one has its one reject", arguments: topLevelFiles)
@@ -524,8 +607,11 @@ struct AsteriskCDRCorpusTests {
 
     @Test("testsuite good.csv: doubled-quote clid, all four dispositions, billsec > duration kept as written")
     func goodFile() throws {
-        let legs = try TestFiles.decode(TestFiles.corpus("asterisk-csv/testsuite_cdrlib_good.csv"), with: utcDecoder.decode)
-            .compactMap(\.leg)
+        let legs = try TestFiles.decode(
+            TestFiles.corpus("asterisk-csv/testsuite_cdrlib_good.csv"),
+            with: utcDecoder.decode
+        )
+        .compactMap(\.leg)
         try #require(legs.count == 5)
         #expect(legs.map(\.disposition) == [.answered, .answered, .failed, .noAnswer, .busy])
         #expect(legs.map(\.billsec) == [5, 7, 0, 0, 0])
@@ -537,7 +623,8 @@ struct AsteriskCDRCorpusTests {
     @Test("BugaDM Master.csv: 105 rows, name-only clid, unanswered rows, BUSY with answer time")
     func bugadmFile() throws {
         let legs = try TestFiles.decode(
-            TestFiles.corpus("asterisk-csv/bugadm_telephonyswitching_Master.csv"), with: utcDecoder.decode
+            TestFiles.corpus("asterisk-csv/bugadm_telephonyswitching_Master.csv"),
+            with: utcDecoder.decode
         ).compactMap(\.leg)
         try #require(legs.count == 105)
         #expect(legs.filter { $0.disposition == .answered }.count == 94)
@@ -556,7 +643,9 @@ struct AsteriskCDRCorpusTests {
     @Test("the cdr_custom file is rejected row by row under cdr_csv, never mis-read")
     func customFileUnderCDRCSV() throws {
         let records = try TestFiles.decode(
-            TestFiles.corpus("asterisk-csv/cdr_custom/kelysaina_cdr_custom_Master.csv"), with: utcDecoder.decode)
+            TestFiles.corpus("asterisk-csv/cdr_custom/kelysaina_cdr_custom_Master.csv"),
+            with: utcDecoder.decode
+        )
         #expect(records.count == 14)
         let rejects = records.compactMap(\.reject)
         #expect(rejects.count == 14)
@@ -571,7 +660,9 @@ struct AsteriskCDRCorpusTests {
     func customFileWithColumns() throws {
         let decoder = AsteriskCDRDecoder(options: AsteriskOptions(cdrColumns: sampleCustomColumns), zone: .utc)
         let records = try TestFiles.decode(
-            TestFiles.corpus("asterisk-csv/cdr_custom/kelysaina_cdr_custom_Master.csv"), with: decoder.decode)
+            TestFiles.corpus("asterisk-csv/cdr_custom/kelysaina_cdr_custom_Master.csv"),
+            with: decoder.decode
+        )
         let legs = records.compactMap(\.leg)
         #expect(legs.count == 14)
         #expect(records.count == 14)

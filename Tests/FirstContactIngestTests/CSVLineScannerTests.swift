@@ -20,13 +20,18 @@ struct CSVLineScannerTests {
             Case(line: "\"\"\"\"\" <client1>\"", values: ["\"\" <client1>"], quoted: [true]),
             Case(line: #""x""y","""""#, values: [#"x"y"#, "\""], quoted: [true, true]),
             Case(line: "a,,b", values: ["a", "", "b"], quoted: [false, false, false]),
-            Case(line: #""2015-03-24 16:22:44",,3"#, values: ["2015-03-24 16:22:44", "", "3"], quoted: [true, false, false]),
+            Case(
+                line: #""2015-03-24 16:22:44",,3"#,
+                values: ["2015-03-24 16:22:44", "", "3"],
+                quoted: [true, false, false]
+            ),
             Case(line: "\"\"", values: [""], quoted: [true]),
             Case(line: "", values: [""], quoted: [false]),
             Case(line: "a,", values: ["a", ""], quoted: [false, false]),
             Case(line: #""a","#, values: ["a", ""], quoted: [true, false]),
             Case(line: #""张敏 <8001>",7"#, values: ["张敏 <8001>", "7"], quoted: [true, false]),
-        ])
+        ]
+    )
     func splits(_ testCase: Case) throws {
         let fields = try CSVLineScanner.fields(in: Array(testCase.line.utf8)[...])
         #expect(fields.map(\.string) == testCase.values)
@@ -50,7 +55,8 @@ struct CSVLineScannerTests {
             Failure(line: #""a"x,b"#, kind: .junkAfterClosingQuote, field: 1, byte: 4),
             Failure(line: #""a" ,"b""#, kind: .junkAfterClosingQuote, field: 1, byte: 4),
             Failure(line: #"x,ab"c"#, kind: .quoteInUnquotedField, field: 2, byte: 5),
-        ])
+        ]
+    )
     func rejects(_ failure: Failure) {
         #expect(throws: CSVScanError(kind: failure.kind, field: failure.field, byte: failure.byte)) {
             _ = try CSVLineScanner.fields(in: Array(failure.line.utf8)[...])

@@ -23,7 +23,10 @@ enum TestFiles {
         return names.filter { name in
             var isDirectory: ObjCBool = false
             return !name.hasPrefix(".")
-                && FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path, isDirectory: &isDirectory)
+                && FileManager.default.fileExists(
+                    atPath: url.appendingPathComponent(name).path,
+                    isDirectory: &isDirectory
+                )
                 && !isDirectory.boolValue
         }.sorted()
     }
@@ -31,7 +34,8 @@ enum TestFiles {
     /// Writes `bytes` to a fresh temporary file and returns its path.
     static func temporaryFile(_ bytes: [UInt8], name: String = "input") throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "fc-ingest-tests-\(UUID().uuidString)")
+            "fc-ingest-tests-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let url = folder.appendingPathComponent(name)
         try Data(bytes).write(to: url)

@@ -86,7 +86,8 @@ struct LineReaderTests {
         "in-memory bodies split exactly like files",
         arguments: [
             "", "\n", "x", "x\n", "x\r\ny", "\r\n\r\n", "a\nb\nc\n", "no newline at all", "\r",
-        ])
+        ]
+    )
     func inMemoryMatchesFile(text: String) throws {
         let bytes = Array(text.utf8)
         let path = try TestFiles.temporaryFile(bytes)

@@ -20,43 +20,61 @@ struct QueueLogDecoderTests {
     @Test(
         "each call event maps to the queue event it means",
         arguments: [
-            EventCase(line: "1772413201|1772413200.1|hotline|NONE|ENTERQUEUE||13900000001|1", event: .entered(callerNumber: "13900000001")),
+            EventCase(
+                line: "1772413201|1772413200.1|hotline|NONE|ENTERQUEUE||13900000001|1",
+                event: .entered(callerNumber: "13900000001")
+            ),
             EventCase(line: "1772413201|1772413200.1|hotline|NONE|ENTERQUEUE||", event: .entered(callerNumber: "")),
             EventCase(line: "1772413201|1772413200.1|hotline|NONE|ENTERQUEUE", event: .entered(callerNumber: "")),
             EventCase(
                 line: "1772413215|1772413200.1|hotline|PJSIP/8001|CONNECT|14|1772413206.2|9",
-                event: .connected(holdSeconds: 14, memberUniqueID: "1772413206.2")),
+                event: .connected(holdSeconds: 14, memberUniqueID: "1772413206.2")
+            ),
             EventCase(line: "1772413206|1772413200.1|hotline|PJSIP/8002|RINGNOANSWER|5000", event: .ringNoAnswer),
             EventCase(line: "1772413530|1772413500.7|hotline|NONE|ABANDON|1|1|30", event: .abandoned(waitSeconds: 30)),
             EventCase(
                 line: "1772413530|1772413500.7|hotline|NONE|EXITWITHTIMEOUT|2|1|300",
-                event: .exited(reason: "EXITWITHTIMEOUT", waitSeconds: 300)),
+                event: .exited(reason: "EXITWITHTIMEOUT", waitSeconds: 300)
+            ),
             EventCase(
-                line: "1772413530|1772413500.7|hotline|NONE|EXITEMPTY|1|1|0", event: .exited(reason: "EXITEMPTY", waitSeconds: 0)),
+                line: "1772413530|1772413500.7|hotline|NONE|EXITEMPTY|1|1|0",
+                event: .exited(reason: "EXITEMPTY", waitSeconds: 0)
+            ),
             EventCase(
                 line: "1772413530|1772413500.7|hotline|NONE|EXITWITHKEY|5|1|1|42",
-                event: .exited(reason: "EXITWITHKEY", waitSeconds: 42)),
+                event: .exited(reason: "EXITWITHKEY", waitSeconds: 42)
+            ),
             EventCase(
                 line: "1772413530|1772413500.7|hotline|NONE|WITHDRAW|1|1|17|customer called back",
-                event: .exited(reason: "WITHDRAW", waitSeconds: 17)),
+                event: .exited(reason: "WITHDRAW", waitSeconds: 17)
+            ),
             EventCase(line: "1772413400|1772413200.1|hotline|PJSIP/8001|COMPLETECALLER|14|185|1", event: .completed),
             EventCase(line: "1772413400|1772413200.1|hotline|PJSIP/8001|COMPLETEAGENT|14|185|1", event: .completed),
             EventCase(
                 line: "1772413400|1772413200.1|hotline|PJSIP/8001|BLINDTRANSFER|8100|billing|14|60|1",
-                event: .transferred(extension: "8100", context: "billing")),
+                event: .transferred(extension: "8100", context: "billing")
+            ),
             EventCase(
                 line: "1772413400|1772413200.1|hotline|Agent/8001|TRANSFER|8100|billing|14|60",
-                event: .transferred(extension: "8100", context: "billing")),
+                event: .transferred(extension: "8100", context: "billing")
+            ),
             EventCase(
                 line: "1772413400|1772413200.1|hotline|PJSIP/8001|ATTENDEDTRANSFER|BRIDGE|4f5c-bridge|14|60|1",
-                event: .transferred(extension: "", context: "BRIDGE")),
+                event: .transferred(extension: "", context: "BRIDGE")
+            ),
             EventCase(
-                line: "1772413400|1772413200.1|hotline|PJSIP/8001|ATTENDEDTRANSFER|LINK|PJSIP/8001-00000007|PJSIP/8100-00000008|14|60|1",
-                event: .transferred(extension: "", context: "LINK")),
-            EventCase(line: "1772413210|1772413200.1|hotline|PJSIP/8001|RINGCANCELED|800", event: .other(name: "RINGCANCELED")),
+                line:
+                    "1772413400|1772413200.1|hotline|PJSIP/8001|ATTENDEDTRANSFER|LINK|PJSIP/8001-00000007|PJSIP/8100-00000008|14|60|1",
+                event: .transferred(extension: "", context: "LINK")
+            ),
+            EventCase(
+                line: "1772413210|1772413200.1|hotline|PJSIP/8001|RINGCANCELED|800",
+                event: .other(name: "RINGCANCELED")
+            ),
             EventCase(line: "1772413210|1772413200.1|hotline|PJSIP/8001|AGENTDUMP", event: .other(name: "AGENTDUMP")),
             EventCase(line: "1772413202|1772413200.1|hotline|NONE|DID|96116", event: .other(name: "DID")),
-        ])
+        ]
+    )
     func events(_ testCase: EventCase) throws {
         let record = try #require(decode(testCase.line).queue, "\(decode(testCase.line))")
         #expect(record.event == testCase.event)
@@ -92,7 +110,8 @@ struct QueueLogDecoderTests {
             "",
             "   ",
             "\r",
-        ])
+        ]
+    )
     func ignored(line: String) {
         #expect(decode(line).isIgnored)
     }
@@ -106,20 +125,51 @@ struct QueueLogDecoderTests {
     @Test(
         "bad lines are rejected with the column and value at fault",
         arguments: [
-            RejectCase(line: "1772413201|1772413200.1|hotline|NONE", reason: "4 fields; a queue_log line has at least 5 (epoch|callid|queuename|agent|event)"),
+            RejectCase(
+                line: "1772413201|1772413200.1|hotline|NONE",
+                reason: "4 fields; a queue_log line has at least 5 (epoch|callid|queuename|agent|event)"
+            ),
             RejectCase(line: "hello world", reason: "1 field; a queue_log line has at least 5"),
-            RejectCase(line: "2026-03-02 09:00:00|1772413200.1|hotline|NONE|ENTERQUEUE||1|1", reason: #"column 1 (epoch) is "2026-03-02 09:00:00", not whole Unix seconds"#),
+            RejectCase(
+                line: "2026-03-02 09:00:00|1772413200.1|hotline|NONE|ENTERQUEUE||1|1",
+                reason: #"column 1 (epoch) is "2026-03-02 09:00:00", not whole Unix seconds"#
+            ),
             RejectCase(line: "-5|1772413200.1|hotline|NONE|ENTERQUEUE||1|1", reason: #"column 1 (epoch) is "-5""#),
             RejectCase(line: "1772413201|1772413200.1|hotline|NONE||x", reason: "column 5 (event) is empty"),
-            RejectCase(line: "1772413201||hotline|NONE|CONNECT|1|x|1", reason: "column 2 (callid) is empty; a CONNECT line needs the caller's uniqueid (or NONE)"),
-            RejectCase(line: "1772413215|1772413200.1|hotline|PJSIP/8001|CONNECT|soon|1772413206.2|9", reason: #"column 6 (data1, hold seconds) of CONNECT is "soon", not a whole number"#),
-            RejectCase(line: "1772413215|1772413200.1|hotline|PJSIP/8001|CONNECT", reason: "CONNECT needs data1 (hold seconds) in column 6, but the line has 0 data fields"),
-            RejectCase(line: "1772413530|1772413500.7|hotline|NONE|ABANDON|1|1", reason: "ABANDON needs data3 (wait seconds) in column 8, but the line has 2 data fields"),
-            RejectCase(line: "1772413530|1772413500.7|hotline|NONE|ABANDON|1|1|", reason: #"column 8 (data3, wait seconds) of ABANDON is "", not a whole number"#),
-            RejectCase(line: "1772413530|1772413500.7|hotline|NONE|EXITWITHTIMEOUT|1", reason: "EXITWITHTIMEOUT needs data3 (wait seconds)"),
-            RejectCase(line: "1772413530|1772413500.7|hotline|NONE|EXITWITHKEY|5|1|1", reason: "EXITWITHKEY needs data4 (wait seconds) in column 9, but the line has 3 data fields"),
-            RejectCase(line: "1772413530|1772413500.7|hotline|NONE|WITHDRAW|1|1|x", reason: #"column 8 (data3, wait seconds) of WITHDRAW is "x""#),
-        ])
+            RejectCase(
+                line: "1772413201||hotline|NONE|CONNECT|1|x|1",
+                reason: "column 2 (callid) is empty; a CONNECT line needs the caller's uniqueid (or NONE)"
+            ),
+            RejectCase(
+                line: "1772413215|1772413200.1|hotline|PJSIP/8001|CONNECT|soon|1772413206.2|9",
+                reason: #"column 6 (data1, hold seconds) of CONNECT is "soon", not a whole number"#
+            ),
+            RejectCase(
+                line: "1772413215|1772413200.1|hotline|PJSIP/8001|CONNECT",
+                reason: "CONNECT needs data1 (hold seconds) in column 6, but the line has 0 data fields"
+            ),
+            RejectCase(
+                line: "1772413530|1772413500.7|hotline|NONE|ABANDON|1|1",
+                reason: "ABANDON needs data3 (wait seconds) in column 8, but the line has 2 data fields"
+            ),
+            RejectCase(
+                line: "1772413530|1772413500.7|hotline|NONE|ABANDON|1|1|",
+                reason: #"column 8 (data3, wait seconds) of ABANDON is "", not a whole number"#
+            ),
+            RejectCase(
+                line: "1772413530|1772413500.7|hotline|NONE|EXITWITHTIMEOUT|1",
+                reason: "EXITWITHTIMEOUT needs data3 (wait seconds)"
+            ),
+            RejectCase(
+                line: "1772413530|1772413500.7|hotline|NONE|EXITWITHKEY|5|1|1",
+                reason: "EXITWITHKEY needs data4 (wait seconds) in column 9, but the line has 3 data fields"
+            ),
+            RejectCase(
+                line: "1772413530|1772413500.7|hotline|NONE|WITHDRAW|1|1|x",
+                reason: #"column 8 (data3, wait seconds) of WITHDRAW is "x""#
+            ),
+        ]
+    )
     func rejects(_ testCase: RejectCase) throws {
         let bytes = Array(testCase.line.utf8)
         let reject = try #require(decoder.decode(line: bytes, position: testPosition(3, offset: 120)).reject)
@@ -149,8 +199,11 @@ struct QueueLogDecoderTests {
                 .entered(callerNumber: "13900000001"), .ringNoAnswer,
                 .connected(holdSeconds: 14, memberUniqueID: "1772413206.2"), .completed,
                 .entered(callerNumber: "13900000002"), .abandoned(waitSeconds: 30),
-            ])
-        #expect(queue.map(\.call.rawValue) == Array(repeating: "1772413200.1", count: 4) + ["1772413500.7", "1772413500.7"])
+            ]
+        )
+        #expect(
+            queue.map(\.call.rawValue) == Array(repeating: "1772413200.1", count: 4) + ["1772413500.7", "1772413500.7"]
+        )
         #expect(queue.map(\.position.line) == [3, 4, 5, 6, 7, 8])
         #expect(Set(queue.map(\.key)).count == 6)
     }

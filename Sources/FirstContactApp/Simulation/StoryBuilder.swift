@@ -69,6 +69,16 @@ struct StoryBuilder {
             case .callbackLate: fractions = [(Double.random(in: 1.3...3.0, using: &rng), true)]
             case .exhausted: fractions = [(0.2, false), (0.45, false), (0.7, false)]
             case .attemptThenCallback: fractions = [(0.2, false), (0.6, true)]
+            case .afterHours:
+                // Most night calls are returned when the office opens; some late, some forgotten.
+                let roll = Double.random(in: 0..<1, using: &rng)
+                if roll < 0.6 {
+                    fractions = [(Double.random(in: 0.1...0.7, using: &rng), true)]
+                } else if roll < 0.75 {
+                    fractions = [(Double.random(in: 1.2...2.5, using: &rng), true)]
+                } else {
+                    fractions = []
+                }
             default: fractions = []
             }
             story.calls += self.callbacks(department, after: miss.end, fractions, customer, key, &rng)

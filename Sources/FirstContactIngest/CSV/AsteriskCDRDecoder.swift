@@ -86,7 +86,9 @@ package struct AsteriskCDRDecoder: Sendable {
         var seen: Set<CDRColumn> = []
         for (index, name) in columns.enumerated() {
             guard let column = CDRColumn(rawValue: name.lowercased()) else {
-                problems.append("column \(index + 1) \"\(name)\" is not a CDR field name (expected one of \(CDRColumn.allCases.map(\.rawValue).joined(separator: ", ")))")
+                problems.append(
+                    "column \(index + 1) \"\(name)\" is not a CDR field name (expected one of \(CDRColumn.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
                 continue
             }
             if !seen.insert(column).inserted {
@@ -134,7 +136,9 @@ package struct AsteriskCDRDecoder: Sendable {
                 return .failure(
                     Problem(
                         "\(fields.count) fields, but asterisk.cdr_columns lists \(custom.fieldCount) columns"
-                            + " (\(custom.summary))"))
+                            + " (\(custom.summary))"
+                    )
+                )
             }
             if let missing = custom.missingRequired {
                 return .failure(Problem("asterisk.cdr_columns has no \(missing.rawValue) column; every row needs one"))
@@ -145,7 +149,9 @@ package struct AsteriskCDRDecoder: Sendable {
                 return .failure(
                     Problem(
                         "\(fields.count) fields; a cdr_csv row has 16 to 21 (16 base columns plus loguniqueid,"
-                            + " loguserfield, newcdrcolumns)" + Layout.customHint))
+                            + " loguserfield, newcdrcolumns)" + Layout.customHint
+                    )
+                )
             }
             layout = detected
         }
@@ -161,7 +167,8 @@ package struct AsteriskCDRDecoder: Sendable {
         }
     }
 
-    private func leg(from row: Row, line: ArraySlice<UInt8>, position: SourcePosition) throws(FieldProblem) -> LegRecord {
+    private func leg(from row: Row, line: ArraySlice<UInt8>, position: SourcePosition) throws(FieldProblem) -> LegRecord
+    {
         let strict = !row.layout.isCustom
         let startLocal = try row.time(.start, required: true, strict: strict)
         let answerLocal = try row.time(.answer, required: false, strict: strict)
@@ -207,7 +214,8 @@ package struct AsteriskCDRDecoder: Sendable {
             end: end,
             billsec: billsec ?? max(0, answer.map { Int(end - $0) } ?? 0),
             disposition: disposition ?? .unknown,
-            sequence: sequence)
+            sequence: sequence
+        )
     }
 
     private func instant(_ local: LocalDateTime) -> Timestamp {
@@ -252,8 +260,11 @@ extension AsteriskCDRDecoder {
         static func custom(_ names: [String]) -> Layout {
             let columns = names.map { CDRColumn(rawValue: $0.lowercased()) }
             return Layout(
-                columns: columns, names: names, isCustom: true,
-                summary: "\(names.count) fields read with asterisk.cdr_columns")
+                columns: columns,
+                names: names,
+                isCustom: true,
+                summary: "\(names.count) fields read with asterisk.cdr_columns"
+            )
         }
 
         private static let base: [CDRColumn] = Array(CDRColumn.allCases.prefix(16))
@@ -261,8 +272,11 @@ extension AsteriskCDRDecoder {
         private static func csv(_ extra: [CDRColumn], _ options: String) -> Layout {
             let columns = base + extra
             return Layout(
-                columns: columns, names: columns.map(\.rawValue), isCustom: false,
-                summary: "\(columns.count) fields read as cdr_csv\(options)")
+                columns: columns,
+                names: columns.map(\.rawValue),
+                isCustom: false,
+                summary: "\(columns.count) fields read as cdr_csv\(options)"
+            )
         }
 
         private static let csv16 = csv([], " (no optional columns)")
@@ -271,12 +285,17 @@ extension AsteriskCDRDecoder {
         private static let csv18 = csv([.uniqueid, .userfield], " with loguniqueid and loguserfield")
         private static let csv19 = csv([.peeraccount, .linkedid, .sequence], " with newcdrcolumns")
         private static let csv20UniqueID = csv(
-            [.uniqueid, .peeraccount, .linkedid, .sequence], " with loguniqueid and newcdrcolumns")
+            [.uniqueid, .peeraccount, .linkedid, .sequence],
+            " with loguniqueid and newcdrcolumns"
+        )
         private static let csv20UserField = csv(
-            [.userfield, .peeraccount, .linkedid, .sequence], " with loguserfield and newcdrcolumns")
+            [.userfield, .peeraccount, .linkedid, .sequence],
+            " with loguserfield and newcdrcolumns"
+        )
         private static let csv21 = csv(
             [.uniqueid, .userfield, .peeraccount, .linkedid, .sequence],
-            " with loguniqueid, loguserfield and newcdrcolumns")
+            " with loguniqueid, loguserfield and newcdrcolumns"
+        )
 
         /// The cdr_csv layout for a row, or nil when its field count is not one Asterisk writes.
         static func cdrCSV(for fields: [CSVField]) -> Layout? {
@@ -342,17 +361,22 @@ extension AsteriskCDRDecoder {
             guard let (number, field) = self.field(column) else { return nil }
             if field.isEmpty {
                 if required {
-                    throw FieldProblem(text: "\(self.describe(number)) is empty; every CDR has a \(column.rawValue) time")
+                    throw FieldProblem(
+                        text: "\(self.describe(number)) is empty; every CDR has a \(column.rawValue) time"
+                    )
                 }
                 if strict, field.quoted {
                     throw FieldProblem(
-                        text: "\(self.describe(number)) is \"\" (quoted); cdr_csv writes an unset time as an empty unquoted field")
+                        text:
+                            "\(self.describe(number)) is \"\" (quoted); cdr_csv writes an unset time as an empty unquoted field"
+                    )
                 }
                 return nil
             }
             guard !field.hasDoubledQuotes, let local = LocalDateTime(bytes: field.content) else {
                 throw FieldProblem(
-                    text: "\(self.describe(number)) is \(Self.show(field)), not a timestamp (YYYY-MM-DD HH:MM:SS)")
+                    text: "\(self.describe(number)) is \(Self.show(field)), not a timestamp (YYYY-MM-DD HH:MM:SS)"
+                )
             }
             return local
         }
@@ -363,7 +387,8 @@ extension AsteriskCDRDecoder {
             guard let (number, field) = self.field(column) else { return nil }
             if strict, field.quoted {
                 throw FieldProblem(
-                    text: "\(self.describe(number)) is \(Self.show(field)) in quotes; cdr_csv writes numbers unquoted")
+                    text: "\(self.describe(number)) is \(Self.show(field)) in quotes; cdr_csv writes numbers unquoted"
+                )
             }
             var digits = field.content
             if !strict, let dot = digits.firstIndex(of: UInt8(ascii: ".")),
@@ -445,8 +470,12 @@ enum CallerID {
 
     private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         var bytes = bytes
-        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
-        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
+        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+            bytes = bytes.dropFirst()
+        }
+        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") {
+            bytes = bytes.dropLast()
+        }
         return bytes
     }
 }

@@ -122,7 +122,12 @@ package enum CSVLineScanner {
                 }
                 fields.append(
                     CSVField(
-                        content: line[contentStart..<index], quoted: true, hasDoubledQuotes: doubled, column: column))
+                        content: line[contentStart..<index],
+                        quoted: true,
+                        hasDoubledQuotes: doubled,
+                        column: column
+                    )
+                )
                 index += 1  // past the closing quote
                 if index == end { return fields }
                 guard line[index] == separator else {
@@ -137,7 +142,8 @@ package enum CSVLineScanner {
                     index += 1
                 }
                 fields.append(
-                    CSVField(content: line[fieldStart..<index], quoted: false, hasDoubledQuotes: false, column: column))
+                    CSVField(content: line[fieldStart..<index], quoted: false, hasDoubledQuotes: false, column: column)
+                )
                 if index == end { return fields }
                 index += 1
             }

@@ -46,7 +46,8 @@ package struct QueueLogDecoder: Sendable {
         guard fields.count >= 5 else {
             throw Problem(
                 reason: "\(fields.count) field\(fields.count == 1 ? "" : "s"); a queue_log line has at least 5"
-                    + " (epoch|callid|queuename|agent|event)")
+                    + " (epoch|callid|queuename|agent|event)"
+            )
         }
         guard let epoch = Digits.parse(fields[0]) else {
             throw Problem(reason: "column 1 (epoch) is \(Self.show(fields[0])), not whole Unix seconds")
@@ -70,7 +71,8 @@ package struct QueueLogDecoder: Sendable {
             time: Timestamp(seconds: Int64(epoch)),
             queue: String(decoding: fields[2], as: UTF8.self),
             agent: agent == "NONE" ? "" : agent,
-            event: try Self.queueEvent(event, data: data))
+            event: try Self.queueEvent(event, data: data)
+        )
     }
 
     private static func queueEvent(_ event: String, data: [ArraySlice<UInt8>]) throws(Problem) -> QueueEvent {
@@ -83,12 +85,14 @@ package struct QueueLogDecoder: Sendable {
             guard n <= data.count else {
                 throw Problem(
                     reason: "\(event) needs data\(n) (\(meaning)) in column \(n + 5), but the line has"
-                        + " \(data.count) data field\(data.count == 1 ? "" : "s")")
+                        + " \(data.count) data field\(data.count == 1 ? "" : "s")"
+                )
             }
             guard let value = Digits.parse(data[n - 1]) else {
                 throw Problem(
                     reason: "column \(n + 5) (data\(n), \(meaning)) of \(event) is \(Self.show(data[n - 1])),"
-                        + " not a whole number")
+                        + " not a whole number"
+                )
             }
             return value
         }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One line of a line-oriented export (Master.csv, queue_log), without its terminator.
@@ -122,7 +122,11 @@ package final class LineReader {
             }
             if self.buffer.count - self.head > self.maximumLineLength {
                 throw .lineTooLong(
-                    path: self.path, line: self.lineNumber + 1, offset: self.resumeOffset, limit: self.maximumLineLength)
+                    path: self.path,
+                    line: self.lineNumber + 1,
+                    offset: self.resumeOffset,
+                    limit: self.maximumLineLength
+                )
             }
             try self.readChunk()
         }
@@ -149,7 +153,9 @@ package final class LineReader {
                     bytes: Self.withoutCR(bytes[start..<end]),
                     number: number,
                     offset: Int64(start),
-                    nextOffset: Int64(lineFeed.map { $0 + 1 } ?? end)))
+                    nextOffset: Int64(lineFeed.map { $0 + 1 } ?? end)
+                )
+            )
             start = end + 1
         }
         return lines
@@ -174,7 +180,8 @@ package final class LineReader {
             bytes: Self.withoutCR(self.buffer[self.head..<end]),
             number: self.lineNumber,
             offset: self.bufferOffset + Int64(self.head),
-            nextOffset: self.bufferOffset + Int64(end + terminatorLength))
+            nextOffset: self.bufferOffset + Int64(end + terminatorLength)
+        )
         self.head = end + terminatorLength
         self.scanFrom = self.head
         return line

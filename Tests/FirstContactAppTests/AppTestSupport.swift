@@ -1,0 +1,68 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactStore
+import Foundation
+import Testing
+
+/// Paths and helpers shared by the App tests.
+enum Fixture {
+    /// The package root, found from this file's path.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let sampleConfig = root.appendingPathComponent("samples/firstcontact.yaml").path
+    static let sampleDay = root.appendingPathComponent("samples/day-2026-11-27")
+    static let sampleEnd = "2026-11-27T23:59:59+08:00"
+    static let corpus = root.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+
+    /// A fresh temporary directory, removed by the caller's `defer`.
+    static func temporaryDirectory() throws -> URL {
+        let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("fc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func engine() throws -> Engine { try Engine.load(configuration: Self.sampleConfig) }
+
+    /// Ingests `paths` into a new SQLite file in `directory`, optionally ticks, and returns the export.
+    static func export(
+        ingesting batches: [[String]], into directory: URL, tick: String? = nil, engine: Engine? = nil
+    ) async throws -> (String, IngestSummary?) {
+        let engine = try engine ?? Self.engine()
+        let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
+        let pipeline = IngestPipeline(engine: engine, store: store)
+        var last: IngestSummary?
+        for paths in batches {
+            last = try await pipeline.ingest(paths: paths, format: nil)
+        }
+        if let tick, let now = Timestamp(iso8601: tick) {
+            _ = try await store.advanceClock(to: now, correlator: engine.correlator)
+        }
+        return (ExportDocument.render(try await store.snapshot()), last)
+    }
+
+    /// Runs the built `firstcontact` binary.
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("firstcontact")
+        let candidates = [binary, Self.root.appendingPathComponent(".build/debug/firstcontact")]
+        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw FixtureError("the firstcontact binary was not built next to the tests")
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,113 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactStore
+import Foundation
+import Testing
+
+@Suite("The sample day, end to end")
+struct SampleDayTests {
+    let asterisk = Fixture.sampleDay.appendingPathComponent("asterisk")
+
+    @Test("ingesting the sample day and ticking to 23:59:59 gives exactly the simulator's expected.json")
+    func sampleDayMatchesExpected() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (export, summary) = try await Fixture.export(
+            ingesting: [[self.asterisk.path]], into: directory, tick: Fixture.sampleEnd)
+        let expected = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("expected.json"), encoding: .utf8)
+        #expect(summary?.batches.rejects == 0)
+        #expect(summary?.totals.contacts ?? 0 > 2000)
+        #expect(export == expected)
+    }
+
+    @Test("re-ingesting the same files changes nothing, byte for byte")
+    func reingestIsIdempotent() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (once, _) = try await Fixture.export(ingesting: [[self.asterisk.path]], into: directory)
+        let (twice, summary) = try await Fixture.export(ingesting: [[self.asterisk.path]], into: directory)
+        #expect(summary?.batches.newRecords == 0)
+        #expect(summary?.batches.duplicates == summary.map { $0.batches.records - $0.batches.ignored })
+        #expect(once == twice)
+    }
+
+    @Test("the same records split into several files, ingested in another order and in several runs, give the same export")
+    func splitAndReorderedGivesSameExport() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (reference, _) = try await Fixture.export(
+            ingesting: [[self.asterisk.path]], into: directory.appendingPathComponent("a", isDirectory: true).creatingDirectory(),
+            tick: Fixture.sampleEnd)
+
+        // Deal the lines of both files into three shuffled parts each, then ingest them back to front.
+        var generator = SeededGenerator(seed: 99)
+        let split = try directory.appendingPathComponent("split", isDirectory: true).creatingDirectory()
+        var parts: [String] = []
+        for name in ["Master.csv", "queue_log"] {
+            let lines = try String(contentsOf: self.asterisk.appendingPathComponent(name), encoding: .utf8)
+                .split(separator: "\n", omittingEmptySubsequences: true).shuffled(using: &generator)
+            for part in 0..<3 {
+                let url = split.appendingPathComponent("\(name)-part\(part)")
+                let chunk = lines.enumerated().filter { $0.offset % 3 == part }.map(\.element).joined(separator: "\n")
+                try (chunk + "\n").write(to: url, atomically: true, encoding: .utf8)
+                parts.append(url.path)
+            }
+        }
+        let runs = [Array(parts.reversed().prefix(2)), Array(parts.reversed().dropFirst(2))]
+        let (reordered, _) = try await Fixture.export(
+            ingesting: runs, into: try directory.appendingPathComponent("b", isDirectory: true).creatingDirectory(),
+            tick: Fixture.sampleEnd)
+        #expect(reordered == reference)
+    }
+}
+
+@Suite("Bad rows")
+struct BadRowTests {
+    @Test("a malformed row in the middle of a file becomes a reject with its line and reason; every other row is ingested")
+    func malformedRowInTheMiddle() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lines = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8)
+            .split(separator: "\n").prefix(9).map(String.init)
+        let broken = "\"\",\"13800000000\",\"96116\",\"from-trunk\",\"unterminated"
+        let file = directory.appendingPathComponent("Master.csv")
+        try ((lines.prefix(4) + [broken] + lines.dropFirst(4)).joined(separator: "\n") + "\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+
+        let (export, summary) = try await Fixture.export(ingesting: [[file.path]], into: directory)
+        let summaryValue = try #require(summary)
+        #expect(summaryValue.batches.rejects == 1)
+        #expect(summaryValue.batches.newRecords == 9)
+        let reject = try #require(summaryValue.rejects.first)
+        #expect(reject.position.line == 5)
+        #expect(reject.position.offset == Int64(lines.prefix(4).map { $0.utf8.count + 1 }.reduce(0, +)))
+        #expect(reject.reason.contains("quote"))
+        #expect(reject.raw == Array(broken.utf8))
+        #expect(export.contains("\"line\": 5"))
+
+        // Re-importing the file stores its reject once.
+        let (again, second) = try await Fixture.export(ingesting: [[file.path]], into: directory)
+        #expect(second?.totals.rejects == 1)
+        #expect(again == export)
+    }
+}
+
+/// A seeded generator so shuffles in tests are repeatable.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { self.state = seed }
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension URL {
+    func creatingDirectory() throws -> URL {
+        try FileManager.default.createDirectory(at: self, withIntermediateDirectories: true)
+        return self
+    }
+}
