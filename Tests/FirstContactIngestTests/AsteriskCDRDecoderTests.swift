@@ -441,6 +441,7 @@ struct AsteriskCDRLineTests {
         second.channel = q("PJSIP/1001-00000009")
         let secondLine = second.line18()
         let path = try TestFiles.temporaryFile(first + [13, 10] + secondLine, name: "Master.csv")
+        defer { TestFiles.removeTemporaryFile(path) }
         let records = try TestFiles.decode(path, with: utcDecoder.decode)
         let legs = records.compactMap(\.leg)
         try #require(legs.count == 2)
@@ -454,6 +455,7 @@ struct AsteriskCDRLineTests {
     func rejectRawWithoutCR() throws {
         let bad = Array(#""only","three","fields""#.utf8)
         let path = try TestFiles.temporaryFile(bad + [13, 10])
+        defer { TestFiles.removeTemporaryFile(path) }
         let records = try TestFiles.decode(path, with: utcDecoder.decode)
         #expect(records.count == 1)
         #expect(records.first?.reject?.raw == bad)

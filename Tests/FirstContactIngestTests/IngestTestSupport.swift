@@ -31,7 +31,7 @@ enum TestFiles {
         }.sorted()
     }
 
-    /// Writes `bytes` to a fresh temporary file and returns its path.
+    /// Writes `bytes` to a fresh temporary file and returns its path; pair with ``removeTemporaryFile(_:)``.
     static func temporaryFile(_ bytes: [UInt8], name: String = "input") throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "fc-ingest-tests-\(UUID().uuidString)"
@@ -40,6 +40,11 @@ enum TestFiles {
         let url = folder.appendingPathComponent(name)
         try Data(bytes).write(to: url)
         return url.path
+    }
+
+    /// Deletes a file made by ``temporaryFile(_:name:)`` and its folder.
+    static func removeTemporaryFile(_ path: String) {
+        try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent())
     }
 
     /// Reads `path` with ``LineReader`` and decodes every line.

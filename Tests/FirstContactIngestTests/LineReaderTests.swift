@@ -14,6 +14,7 @@ struct LineReaderTests {
     @Test("LF lines keep their 1-based numbers and the byte offset of their first byte")
     func numbersAndOffsets() throws {
         let path = try TestFiles.temporaryFile(Array("one\ntwo\n\nfour\n".utf8))
+        defer { TestFiles.removeTemporaryFile(path) }
         let lines = try self.readAll(path)
         #expect(lines.map { String(decoding: $0.bytes, as: UTF8.self) } == ["one", "two", "", "four"])
         #expect(lines.map(\.number) == [1, 2, 3, 4])
@@ -24,6 +25,7 @@ struct LineReaderTests {
     @Test("CRLF endings lose the CR; offsets still count it")
     func crlf() throws {
         let path = try TestFiles.temporaryFile(Array("a,b\r\ncd\r\n".utf8))
+        defer { TestFiles.removeTemporaryFile(path) }
         let lines = try self.readAll(path)
         #expect(lines.map(\.bytes) == [Array("a,b".utf8), Array("cd".utf8)])
         #expect(lines.map(\.offset) == [0, 5])
@@ -32,6 +34,7 @@ struct LineReaderTests {
     @Test("a last line without a line feed is still yielded")
     func unterminatedLastLine() throws {
         let path = try TestFiles.temporaryFile(Array("first\nlast".utf8))
+        defer { TestFiles.removeTemporaryFile(path) }
         let lines = try self.readAll(path)
         #expect(lines.map(\.bytes) == [Array("first".utf8), Array("last".utf8)])
         #expect(lines.last?.offset == 6)
@@ -41,6 +44,7 @@ struct LineReaderTests {
     @Test("a follower can hold back a partial last line and resume at its offset")
     func holdBackAndResume() throws {
         let path = try TestFiles.temporaryFile(Array("done\npart".utf8))
+        defer { TestFiles.removeTemporaryFile(path) }
         let reader = try LineReader(path: path, yieldsUnterminatedLastLine: false)
         #expect(try reader.next()?.bytes == Array("done".utf8))
         #expect(try reader.next() == nil)
@@ -56,6 +60,7 @@ struct LineReaderTests {
     @Test("an empty file has no lines")
     func emptyFile() throws {
         let path = try TestFiles.temporaryFile([])
+        defer { TestFiles.removeTemporaryFile(path) }
         #expect(try self.readAll(path).isEmpty)
     }
 
@@ -71,6 +76,7 @@ struct LineReaderTests {
         bytes += Array("tail".utf8)
         #expect(bytes.count > 3 * LineReader.chunkSize)
         let path = try TestFiles.temporaryFile(bytes)
+        defer { TestFiles.removeTemporaryFile(path) }
 
         let streamed = try self.readAll(path)
         let inMemory = LineReader.lines(in: bytes)
@@ -91,6 +97,7 @@ struct LineReaderTests {
     func inMemoryMatchesFile(text: String) throws {
         let bytes = Array(text.utf8)
         let path = try TestFiles.temporaryFile(bytes)
+        defer { TestFiles.removeTemporaryFile(path) }
         #expect(LineReader.lines(in: bytes) == (try self.readAll(path)))
     }
 
@@ -110,6 +117,7 @@ struct LineReaderTests {
     @Test("a line longer than the limit is an error, not unbounded memory")
     func overlongLine() throws {
         let path = try TestFiles.temporaryFile(Array("ok\n".utf8) + Array(repeating: UInt8(ascii: "z"), count: 200_000))
+        defer { TestFiles.removeTemporaryFile(path) }
         let reader = try LineReader(path: path, maximumLineLength: 100_000)
         #expect(try reader.next()?.bytes == Array("ok".utf8))
         #expect(throws: LineReaderError.lineTooLong(path: path, line: 2, offset: 3, limit: 100_000)) {

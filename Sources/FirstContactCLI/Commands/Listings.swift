@@ -75,6 +75,9 @@ struct Obligations: AsyncParsableCommand {
     @Option(help: "Only this kind (callback or handoff).")
     var kind: ObligationKind?
 
+    @Option(help: "At most this many rows.")
+    var limit = 200
+
     @Flag(help: "JSON instead of a table.")
     var json = false
 
@@ -99,6 +102,8 @@ struct Obligations: AsyncParsableCommand {
             print(out.text)
             return
         }
+        let total = rows.count
+        rows = Array(rows.prefix(self.limit))
         let time = LocalTimeFormatter(zone: engine.configuration.timezone)
         var table = Table(["obligation", "kind", "customer", "owner", "created", "due", "state", "risk", "attempts", "missed", "escalation", "first responder"])
         for (contact, o) in rows {
@@ -111,7 +116,7 @@ struct Obligations: AsyncParsableCommand {
             ])
         }
         print(table.render())
-        print("\(rows.count) obligation(s)")
+        print("\(total) obligation(s)\(total > rows.count ? ", first \(rows.count) shown (use --limit)" : "")")
     }
 }
 

@@ -86,9 +86,8 @@ package struct AsteriskCDRDecoder: Sendable {
         var seen: Set<CDRColumn> = []
         for (index, name) in columns.enumerated() {
             guard let column = CDRColumn(rawValue: name.lowercased()) else {
-                problems.append(
-                    "column \(index + 1) \"\(name)\" is not a CDR field name (expected one of \(CDRColumn.allCases.map(\.rawValue).joined(separator: ", ")))"
-                )
+                let known = CDRColumn.allCases.map(\.rawValue).joined(separator: ", ")
+                problems.append("column \(index + 1) \"\(name)\" is not a CDR field name (expected one of \(known))")
                 continue
             }
             if !seen.insert(column).inserted {
@@ -160,28 +159,21 @@ package struct AsteriskCDRDecoder: Sendable {
             return .success(try self.leg(from: Row(fields: fields, layout: layout), line: line, position: position))
         } catch {
             // cdr_csv reasons suggest cdr_custom: a wrong-layout file is the usual cause there.
-            let reason =
-                layout.isCustom
-                ? "\(layout.summary), but \(error.text)" : "\(layout.summary), but \(error.text)\(Layout.customHint)"
-            return .failure(Problem(reason))
+            let hint = layout.isCustom ? "" : Layout.customHint
+            return .failure(Problem("\(layout.summary), but \(error.text)\(hint)"))
         }
     }
 
     private func leg(from row: Row, line: ArraySlice<UInt8>, position: SourcePosition) throws(FieldProblem) -> LegRecord
     {
         let strict = !row.layout.isCustom
-        let startLocal = try row.time(.start, required: true, strict: strict)
-        let answerLocal = try row.time(.answer, required: false, strict: strict)
-        let endLocal = try row.time(.end, required: true, strict: strict)
+        let start = self.instant(try row.requiredTime(.start))
+        let answer = try row.time(.answer, strict: strict).map(self.instant)
+        let end = self.instant(try row.requiredTime(.end))
         _ = try row.integer(.duration, strict: strict)
         let billsec = try row.integer(.billsec, strict: strict)
         let disposition = try row.disposition()
         let sequence = try row.integer(.sequence, strict: strict)
-
-        // `required: true` guarantees a value; the fallback only keeps the compiler honest.
-        let start = self.instant(startLocal ?? LocalDateTime(secondsAsIfUTC: 0))
-        let end = self.instant(endLocal ?? LocalDateTime(secondsAsIfUTC: 0))
-        let answer = answerLocal.map(self.instant)
 
         let uniqueID = row.string(.uniqueid)
         let linkedID = row.string(.linkedid)
@@ -356,23 +348,37 @@ extension AsteriskCDRDecoder {
             "column \(number) (\(self.layout.names[number - 1]))"
         }
 
-        /// A `YYYY-MM-DD HH:MM:SS` time, or nil when the column is absent or (if allowed) empty.
-        func time(_ column: CDRColumn, required: Bool, strict: Bool) throws(FieldProblem) -> LocalDateTime? {
+        /// A time that every CDR has (start, end).
+        func requiredTime(_ column: CDRColumn) throws(FieldProblem) -> LocalDateTime {
+            guard let (number, field) = self.field(column) else {
+                // Unreachable: cdr_csv layouts have the column and custom layouts are checked for it.
+                throw FieldProblem(text: "the layout has no \(column.rawValue) column")
+            }
+            guard !field.isEmpty else {
+                throw FieldProblem(text: "\(self.describe(number)) is empty; every CDR has a \(column.rawValue) time")
+            }
+            return try self.parseTime(field, number: number)
+        }
+
+        /// A time that may be unset (answer): nil when the column is absent or empty.
+        ///
+        /// cdr_csv writes an unset time as an empty *unquoted* field; a quoted `""` there is the
+        /// mark of a cdr_custom template, so in strict mode it is rejected.
+        func time(_ column: CDRColumn, strict: Bool) throws(FieldProblem) -> LocalDateTime? {
             guard let (number, field) = self.field(column) else { return nil }
-            if field.isEmpty {
-                if required {
-                    throw FieldProblem(
-                        text: "\(self.describe(number)) is empty; every CDR has a \(column.rawValue) time"
-                    )
-                }
+            guard !field.isEmpty else {
                 if strict, field.quoted {
                     throw FieldProblem(
-                        text:
-                            "\(self.describe(number)) is \"\" (quoted); cdr_csv writes an unset time as an empty unquoted field"
+                        text: "\(self.describe(number)) is \"\" (quoted); cdr_csv writes an unset time as an empty"
+                            + " unquoted field"
                     )
                 }
                 return nil
             }
+            return try self.parseTime(field, number: number)
+        }
+
+        private func parseTime(_ field: CSVField, number: Int) throws(FieldProblem) -> LocalDateTime {
             guard !field.hasDoubledQuotes, let local = LocalDateTime(bytes: field.content) else {
                 throw FieldProblem(
                     text: "\(self.describe(number)) is \(Self.show(field)), not a timestamp (YYYY-MM-DD HH:MM:SS)"

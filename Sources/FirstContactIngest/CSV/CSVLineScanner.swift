@@ -66,7 +66,8 @@ package struct CSVScanError: Error, Hashable, Sendable, CustomStringConvertible 
     package var description: String {
         switch self.kind {
         case .unterminatedQuote:
-            "unterminated quoted field starting at column \(self.field) (byte \(self.byte)); the line ends inside quotes"
+            "unterminated quoted field starting at column \(self.field) (byte \(self.byte));"
+                + " the line ends inside quotes"
         case .junkAfterClosingQuote:
             "unexpected byte after the closing quote of column \(self.field) (byte \(self.byte)); expected a separator"
         case .quoteInUnquotedField:
