@@ -77,7 +77,7 @@ package struct IngestPipeline: Sendable {
         let format = forced ?? Self.detect(path)
         var file = IngestSummary.FileSummary(path: path, format: format, records: 0, rejects: 0, error: nil)
         let decoder = format.flatMap { self.engine.lineDecoder(for: $0) }
-        guard let format, let decoder else {
+        guard let decoder else {
             // Nothing is silently skipped: an unreadable file is a reject of its own.
             let reason = format.map { "format \($0.rawValue) is not supported by this build yet" }
                 ?? "could not tell the file's format; pass --format (\(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")))"

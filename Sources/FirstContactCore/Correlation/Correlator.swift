@@ -356,7 +356,7 @@ private struct Walk {
         self.bindingCallEnd[contactID] = call.end
         if !call.ringNoAnswer.isEmpty {
             self.note(index, call, "ring_no_answer",
-                      "rung without answering: \(call.ringNoAnswer.map(\.rawValue).joined(separator: ", "))")
+                      "rung without answering: \(call.ringNoAnswer.map(\.rawValue).joined(separator: ", "))", at: call.start)
         }
         let name = self.directory.agent(agent)?.name ?? ""
         self.note(index, call, "bind_first_responder",
@@ -465,6 +465,10 @@ private struct Walk {
                         id: ViolationID("\(obligation.id.rawValue).ne"), obligation: obligation.id,
                         contact: self.contacts[c].id, category: .notEscalated, department: obligation.owner.department,
                         agent: department?.head, at: neglectedAt))
+                    self.contacts[c].why.append(WhyEntry(
+                        at: neglectedAt, rule: "not_escalated",
+                        message: "\(obligation.id) stayed unsatisfied \(DurationSpec.text(escalateAfter)) after reaching leadership: not_escalated against the head of \(obligation.owner.department)\(department?.head.map { " (\($0))" } ?? "")",
+                        call: obligation.call))
                 } else if obligation.state == .breached {
                     next.append(neglectedAt)
                 }

@@ -34,6 +34,13 @@ package struct EventKey: RawRepresentable, Hashable, Comparable, Sendable, Custo
     package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     package var description: String { self.rawValue }
 
+    /// `prefix:` + a hash of the record's bytes (concrete overload: see ``StableHash/fnv1a64(_:)-ArraySlice``).
+    package static func hashing(_ prefix: String, _ bytes: ArraySlice<UInt8>) -> EventKey {
+        EventKey(rawValue: "\(prefix):\(StableHash.hex(StableHash.fnv1a64(bytes)))\(String(bytes.count, radix: 16))")
+    }
+
+    package static func hashing(_ prefix: String, _ bytes: [UInt8]) -> EventKey { self.hashing(prefix, bytes[...]) }
+
     /// `prefix:` + a hash of the record's bytes.
     package static func hashing<C: Collection>(_ prefix: String, _ bytes: C) -> EventKey where C.Element == UInt8 {
         EventKey(rawValue: "\(prefix):\(StableHash.hex(StableHash.fnv1a64(bytes)))\(String(bytes.count, radix: 16))")

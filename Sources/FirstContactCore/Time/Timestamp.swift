@@ -153,8 +153,8 @@ package struct LocalDateTime: Hashable, Comparable, Sendable {
         self.time = time
     }
 
-    /// Parses `YYYY-MM-DD HH:MM:SS` (or with `T`) from exactly 19 bytes.
-    package init?<C: Collection>(bytes: C) where C.Element == UInt8, C.Index == Int {
+    /// Parses `YYYY-MM-DD HH:MM:SS` (or with `T`) from exactly 19 bytes; concrete for the decoders' hot path.
+    package init?(bytes: ArraySlice<UInt8>) {
         guard bytes.count == 19 else { return nil }
         let b = bytes.startIndex
         guard bytes[b + 4] == UInt8(ascii: "-"), bytes[b + 7] == UInt8(ascii: "-"),
@@ -168,6 +168,11 @@ package struct LocalDateTime: Hashable, Comparable, Sendable {
         let date = CivilDate(year: y, month: mo, day: d)
         guard date.isValid else { return nil }
         self.init(date: date, time: CivilTime(hour: h, minute: mi, second: min(s, 59)))
+    }
+
+    /// Parses `YYYY-MM-DD HH:MM:SS` (or with `T`) from exactly 19 bytes of any collection.
+    package init?<C: Collection>(bytes: C) where C.Element == UInt8 {
+        self.init(bytes: ArraySlice(bytes))
     }
 
     /// The instant this reading denotes if it were UTC.
@@ -186,6 +191,19 @@ package struct LocalDateTime: Hashable, Comparable, Sendable {
 
 /// Tiny ASCII digit helpers shared by the byte-level parsers.
 package enum Digits {
+    /// Concrete for the decoders' hot path (generic code is not specialised across modules).
+    package static func parse(_ bytes: ArraySlice<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        return bytes.withUnsafeBufferPointer { buffer in
+            var value = 0
+            for byte in buffer {
+                guard byte >= 48, byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+    }
+
     package static func parse<C: Collection>(_ bytes: C) -> Int? where C.Element == UInt8 {
         guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
         var value = 0

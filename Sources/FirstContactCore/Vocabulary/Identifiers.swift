@@ -69,6 +69,22 @@ package enum StableHash {
         return hash
     }
 
+    /// The same hash over contiguous bytes. Concrete on purpose: generic code called from
+    /// another module is not specialised, and hashing every ingested line through the generic
+    /// version made decoding about 2× slower (500k-row decode benchmark, release build).
+    package static func fnv1a64(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        bytes.withUnsafeBufferPointer { buffer in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in buffer {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+            return hash
+        }
+    }
+
+    package static func fnv1a64(_ bytes: [UInt8]) -> UInt64 { self.fnv1a64(bytes[...]) }
+
     /// 16 lower-case hex digits.
     package static func hex(_ value: UInt64) -> String {
         let text = String(value, radix: 16)
