@@ -83,8 +83,6 @@ package protocol ContactStore: Sendable {
     /// Moves the clock forward (never back) and re-derives every customer whose next check is due.
     /// - Returns: how many customers were re-derived.
     func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> Int
-    /// Re-derives every stored customer (after a configuration change).
-    func rederiveAll(correlator: Correlator) async throws -> Int
     func clock() async throws -> Timestamp?
     func latestEventTime() async throws -> Timestamp?
     func snapshot() async throws -> StoreSnapshot

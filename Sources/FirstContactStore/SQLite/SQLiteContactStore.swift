@@ -313,25 +313,6 @@ package final class SQLiteContactStore: ContactStore {
         }
     }
 
-    package func rederiveAll(correlator: Correlator) async throws -> Int {
-        try await self.pool.write { db in
-            let clock = try Self.storedClock(db) ?? Timestamp(seconds: .min / 2)
-            let assembler = CallAssembler(directory: correlator.directory)
-            // Calls first: a new configuration can change who is an agent and so which customer a call belongs to.
-            var customers = Set(try String.fetchAll(db, sql: "SELECT customer_key FROM customer"))
-            for key in try String.fetchAll(db, sql: "SELECT call_key FROM call") {
-                let call = assembler.assemble(CallKey(rawValue: key), records: try Self.records(of: CallKey(rawValue: key), db: db))
-                try db.execute(sql: "UPDATE call SET customer_key = ?, direction = ?, start = ?, end = ? WHERE call_key = ?",
-                               arguments: [call?.customerKey, call?.direction.rawValue, call?.start.seconds, call?.end.seconds, key])
-                if let customer = call?.customerKey { customers.insert(customer) }
-            }
-            for customer in customers.sorted() {
-                try Self.derive(customer, correlator: correlator, clock: clock, cache: [:], db: db)
-            }
-            return customers.count
-        }
-    }
-
     package func clock() async throws -> Timestamp? {
         try await self.pool.read { db in try Self.storedClock(db) }
     }
