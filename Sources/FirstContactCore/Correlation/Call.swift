@@ -66,7 +66,15 @@ package struct CallAssembler: Sendable {
     package func assemble(_ key: CallKey, records: [CallRecord]) -> Call? {
         var legs: [LegRecord] = []
         var queue: [QueueRecord] = []
+        // The same record twice is one record: keep the first source position it was seen at.
+        var seen: [EventKey: SourcePosition] = [:]
         for record in records {
+            let position = record.position
+            if let earlier = seen[record.key], (earlier.source, earlier.offset) <= (position.source, position.offset) { continue }
+            seen[record.key] = position
+        }
+        for record in records where seen[record.key] == record.position {
+            seen[record.key] = nil
             switch record {
             case .leg(let leg): legs.append(leg)
             case .queue(let entry): if case .other = entry.event {} else { queue.append(entry) }

@@ -145,7 +145,10 @@ private struct Walk {
             self.open = nil  // a withheld caller cannot be recognised again
             return
         }
-        if missed, call.waitSeconds < self.policy.abandonGrace {
+        // The grace is for callers who gave up quickly (abandoned, or hung up while it rang,
+        // which Asterisk writes as NO ANSWER); a busy line or a voicemail is a miss however short.
+        let gaveUp = call.outcome == .abandoned || call.outcome == .noAnswer
+        if missed, gaveUp, call.waitSeconds < self.policy.abandonGrace {
             if let index = self.open {
                 self.attach(index, call, reason: "abandoned after \(call.waitSeconds)s, under the abandon grace: attached, no obligation")
                 self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)

@@ -47,14 +47,23 @@ extension SQLiteContactStore {
             guard var contact = try Self.contacts(db, where: "id = ?", arguments: [id.rawValue], limit: 1).first else {
                 return nil
             }
+            // Evidence: the source positions of each entry's call, read from the records themselves.
+            var positions: [String: [SourcePosition]] = [:]
+            for call in contact.calls.map(\.rawValue) {
+                positions[call] = try Row.fetchAll(db, sql: """
+                    SELECT source, line, byte_offset FROM leg WHERE call_key = ?
+                    UNION ALL SELECT source, line, byte_offset FROM queue_event WHERE call_key = ?
+                    ORDER BY source, byte_offset
+                    """, arguments: [call, call]).map {
+                    SourcePosition(source: $0["source"], line: $0["line"], offset: $0["byte_offset"])
+                }
+            }
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM why WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue])
             contact.why = rows.map { row in
-                let evidence: String = row["evidence"]
                 let call: String? = row["call_key"]
                 return WhyEntry(
                     at: Timestamp(seconds: row["at"]), rule: row["rule"], message: row["message"],
-                    call: call.map { CallKey(rawValue: $0) },
-                    evidence: evidence.split(separator: "\n").compactMap(Self.position(from:)))
+                    call: call.map { CallKey(rawValue: $0) }, evidence: call.flatMap { positions[$0] } ?? [])
             }
             let violations = try Self.violations(db, where: "contact_id = ?", arguments: [id.rawValue])
             let amendments = try Row.fetchAll(
@@ -175,13 +184,6 @@ extension SQLiteContactStore {
     private static func parse<T: RawRepresentable>(_ text: String, _ column: String) throws -> T where T.RawValue == String {
         guard let value = T(rawValue: text) else { throw StoreError.corrupt("unexpected \(column) \"\(text)\"") }
         return value
-    }
-
-    private static func position(from text: Substring) -> SourcePosition? {
-        guard let at = text.lastIndex(of: "@"), let colon = text[..<at].lastIndex(of: ":"),
-            let line = Int(text[text.index(after: colon)..<at]), let offset = Int64(text[text.index(after: at)...])
-        else { return nil }
-        return SourcePosition(source: String(text[..<colon]), line: line, offset: offset)
     }
 }
 

@@ -16,6 +16,13 @@ package final class SQLiteContactStore: ContactStore {
     package init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL with synchronous=NORMAL: a committed batch survives a crash or kill -9 of the
+            // process; only an OS crash or power cut can roll back the last commits. A page cache
+            // and memory map sized for a day of records keep re-derivation off the read syscalls
+            // (1M-call benchmark: 7 s of 18 s were kernel copies with the 2 MB default cache).
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456")
+        }
         self.pool = try DatabasePool(path: path, configuration: configuration)
         try SQLiteMigrations.migrator.migrate(self.pool)
     }
@@ -67,7 +74,8 @@ package final class SQLiteContactStore: ContactStore {
             customers.append(key)
         }
         for callKey in order {
-            let previous = try Row.fetchOne(db, sql: "SELECT customer_key FROM call WHERE call_key = ?", arguments: [callKey.rawValue])
+            let previous = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT customer_key FROM call WHERE call_key = ?"), arguments: [callKey.rawValue])
             // A call with no row yet has all its records in this batch.
             let all = previous == nil ? batchRecords[callKey] ?? [] : try Self.records(of: callKey, db: db)
             let call = assembler.assemble(callKey, records: all)
@@ -280,12 +288,11 @@ package final class SQLiteContactStore: ContactStore {
             ])
         }
         let whyStatement = try db.cachedStatement(sql: """
-            INSERT INTO why (contact_id, seq, customer_key, at, rule, message, call_key, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO why (contact_id, seq, customer_key, at, rule, message, call_key) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         for (seq, entry) in contact.why.enumerated() {
-            let evidence = entry.evidence.prefix(8).map { "\($0.source):\($0.line)@\($0.offset)" }.joined(separator: "\n")
             try whyStatement.execute(arguments: [
-                contact.id.rawValue, seq, customer, entry.at.seconds, entry.rule, entry.message, entry.call?.rawValue, evidence,
+                contact.id.rawValue, seq, customer, entry.at.seconds, entry.rule, entry.message, entry.call?.rawValue,
             ])
         }
     }

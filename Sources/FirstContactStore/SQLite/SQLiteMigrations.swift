@@ -112,7 +112,8 @@ enum SQLiteMigrations {
 
                 CREATE TABLE why (
                     contact_id TEXT NOT NULL, seq INTEGER NOT NULL, customer_key TEXT NOT NULL,
-                    at INTEGER NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, call_key TEXT, evidence TEXT NOT NULL,
+                    -- The records behind an entry are those of call_key (leg, queue_event): not copied here.
+                    at INTEGER NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, call_key TEXT,
                     PRIMARY KEY (contact_id, seq)
                 ) WITHOUT ROWID;
                 CREATE INDEX why_customer ON why(customer_key);

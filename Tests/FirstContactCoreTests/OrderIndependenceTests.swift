@@ -1,0 +1,230 @@
+import Testing
+
+@testable import FirstContactCore
+
+// SPEC "Inputs": the derived state (contacts, obligations, violations) is a function of the set of
+// records and of the clock — never of arrival order or batching. Ingesting a record twice changes
+// nothing.
+
+/// A multi-call, multi-customer stretch of traffic and the clock it is evaluated at.
+struct TrafficScenario: Sendable, CustomTestStringConvertible {
+    let name: String
+    let records: [CallRecord]
+    let clock: Timestamp
+    var testDescription: String { self.name }
+
+    /// Every customer's derivation from the records as written.
+    var baseline: [String: Derivation] { ScenarioKit.deriveAll(ScenarioKit.calls(from: self.records), clock: self.clock) }
+
+    static let all: [TrafficScenario] = [missesAndCallbacks, transfersAndHandoffs, repeatsAcrossDays]
+
+    /// Customer A: missed twice (folded), two unanswered attempts, then a late answered callback.
+    /// Customer B: answered first time, then a short abandon that attaches. An internal call.
+    static let missesAndCallbacks: TrafficScenario = {
+        let pbx = PBX()
+        pbx.inbound("a1", at: "2026-11-26 10:00:00").queue("hotline").rings("1001", until: "10:00:15").abandons(at: "10:00:40")
+        pbx.inbound("b1", from: ScenarioKit.otherCustomer, at: "2026-11-26 10:01:00").queue("hotline")
+            .rings("1001", until: "10:01:15").answered(by: "1002", at: "10:01:20", until: "10:09:00")
+        pbx.outbound("ao1", by: "1001", to: "013812345678", at: "2026-11-26 10:05:00", until: "10:05:30")
+        pbx.inbound("a2", dialled: "1001", at: "2026-11-26 10:12:00").rings("1001", until: "10:12:30")
+        pbx.internalCall("i1", from: "1001", to: "1002", at: "2026-11-26 10:20:00", answered: "10:20:04", until: "10:22:00")
+        pbx.outbound("ao2", by: "1002", at: "2026-11-26 10:25:00", until: "10:25:20", disposition: .busy)
+        pbx.inbound("b2", from: ScenarioKit.otherCustomer, at: "2026-11-26 10:30:00").queue("hotline").abandons(at: "10:30:02")
+        pbx.outbound("ao3", by: "1001", at: "2026-11-26 10:50:00", answered: "10:50:09", until: "10:56:00")
+        return TrafficScenario(name: "misses, attempts and a late callback", records: pbx.records, clock: at("2026-11-26 16:00:00"))
+    }()
+
+    /// Customer A: transferred service → repairs → service (passed_around). Customer B: failed
+    /// transfer to repairs, acknowledged by a repairs agent's outbound call. Customer C: missed in
+    /// the repairs queue at night.
+    static let transfersAndHandoffs: TrafficScenario = {
+        let pbx = PBX()
+        pbx.inbound("a1", at: "2026-11-26 09:00:00").queue("hotline")
+            .answered(by: "1001", at: "09:00:10", until: "09:02:00", transferTo: "repairs")
+            .queue("repairs").answered(by: "1011", at: "09:02:10", until: "09:04:00", transferTo: "1002")
+            .answered(by: "1002", at: "09:04:10", until: "09:08:00")
+        pbx.inbound("b1", from: ScenarioKit.otherCustomer, at: "2026-11-26 09:01:00").queue("hotline")
+            .rings("1002", until: "09:01:10")
+            .answered(by: "1001", at: "09:01:15", until: "09:03:00", transferTo: "repairs")
+            .queue("repairs").rings("1011", until: "09:03:20").abandons(at: "09:05:00")
+        pbx.outbound("bo1", by: "1011", to: "13987654321", at: "2026-11-26 09:20:00", answered: "09:20:05", until: "09:24:00")
+        pbx.inbound("c1", from: "02162345678", at: "2026-11-26 23:10:00").queue("repairs").abandons(at: "23:10:45")
+        return TrafficScenario(name: "transfers and hand-offs", records: pbx.records, clock: at("2026-11-27 12:00:00"))
+    }()
+
+    /// Customer A: answered Thursday, closes Friday, calls again Saturday (repeat_of), missed, and
+    /// the callback is never made (breach, escalation, not_escalated on Monday).
+    static let repeatsAcrossDays: TrafficScenario = {
+        let pbx = PBX()
+        pbx.inbound("a1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("a2", at: "2026-11-28 10:00:00").queue("hotline").rings("1002", until: "10:00:20").abandons(at: "10:01:00")
+        pbx.inbound("a3", at: "2026-11-28 11:00:00").queue("hotline").abandons(at: "11:00:30")
+        pbx.inbound("b1", from: ScenarioKit.otherCustomer, at: "2026-11-27 17:59:00").queue("hotline").abandons(at: "18:00:00")
+        pbx.outbound("bo1", by: "1002", to: "13987654321", at: "2026-11-30 08:40:00", answered: "08:40:10", until: "08:45:00")
+        return TrafficScenario(name: "repeats across days", records: pbx.records, clock: at("2026-11-30 17:00:00"))
+    }()
+}
+
+@Suite("Order independence — derivations depend on the set of records and the clock only")
+struct OrderIndependenceTests {
+    @Test("the scenarios are not trivial: each has several customers, contacts and obligations", arguments: TrafficScenario.all)
+    func scenariosAreMeaningful(_ scenario: TrafficScenario) {
+        let baseline = scenario.baseline
+        #expect(baseline.count >= 2)
+        #expect(baseline.values.reduce(0) { $0 + $1.contacts.count } >= 2)
+        #expect(baseline.values.reduce(0) { $0 + $1.contacts.reduce(0) { $0 + $1.obligations.count } } >= 1)
+    }
+
+    @Test("a seeded shuffle of the records gives the same calls and the same derivations",
+          arguments: TrafficScenario.all, 1...8)
+    func shuffledRecords(_ scenario: TrafficScenario, seed: Int) {
+        var generator = SeededGenerator(seed: UInt64(seed))
+        let shuffled = scenario.records.shuffled(using: &generator)
+        let calls = ScenarioKit.calls(from: shuffled)
+        #expect(calls == ScenarioKit.calls(from: scenario.records))
+        #expect(ScenarioKit.deriveAll(calls, clock: scenario.clock) == scenario.baseline)
+    }
+
+    @Test("a seeded shuffle of each call's records passed to the assembler gives the same call",
+          arguments: TrafficScenario.all, 1...4)
+    func shuffledWithinCall(_ scenario: TrafficScenario, seed: Int) {
+        var generator = SeededGenerator(seed: UInt64(seed) &* 7919)
+        let assembler = CallAssembler(directory: ScenarioKit.directory)
+        var byCall: [CallKey: [CallRecord]] = [:]
+        for record in scenario.records { byCall[record.call, default: []].append(record) }
+        for key in byCall.keys.sorted() {
+            let records = byCall[key] ?? []
+            #expect(assembler.assemble(key, records: records.shuffled(using: &generator)) == assembler.assemble(key, records: records))
+            #expect(assembler.assemble(key, records: Array(records.reversed())) == assembler.assemble(key, records: records))
+        }
+    }
+
+    @Test("a seeded shuffle of the calls passed to derive gives the same derivation",
+          arguments: TrafficScenario.all, 1...8)
+    func shuffledCalls(_ scenario: TrafficScenario, seed: Int) {
+        var generator = SeededGenerator(seed: UInt64(seed) &+ 1000)
+        let correlator = Correlator(directory: ScenarioKit.directory)
+        var byCustomer: [String: [Call]] = [:]
+        for call in ScenarioKit.calls(from: scenario.records) {
+            guard let key = call.customerKey else { continue }
+            byCustomer[key, default: []].append(call)
+        }
+        let baseline = scenario.baseline
+        for (customer, calls) in byCustomer {
+            let derived = correlator.derive(customerKey: customer, calls: calls.shuffled(using: &generator), clock: scenario.clock)
+            #expect(derived == baseline[customer])
+            let reversed = correlator.derive(customerKey: customer, calls: Array(calls.reversed()), clock: scenario.clock)
+            #expect(reversed == baseline[customer])
+        }
+    }
+
+    /// Ingest-like batching: the records arrive in `batches` runs (seeded cut points of a seeded
+    /// shuffle); after each run the touched calls are re-assembled from everything stored so far
+    /// and their customers re-derived at the run's watermark. The last state must equal the
+    /// one-shot derivation.
+    @Test("splitting the records into different ingest batches gives the same final derivations",
+          arguments: TrafficScenario.all, 2...5)
+    func batched(_ scenario: TrafficScenario, batches: Int) {
+        var generator = SeededGenerator(seed: UInt64(batches) &* 31)
+        let arrival = scenario.records.shuffled(using: &generator)
+        var cuts = Set<Int>()
+        while cuts.count < batches - 1 { cuts.insert(Int.random(in: 1..<arrival.count, using: &generator)) }
+        let bounds = [0] + cuts.sorted() + [arrival.count]
+
+        let assembler = CallAssembler(directory: ScenarioKit.directory)
+        let correlator = Correlator(directory: ScenarioKit.directory)
+        var stored: [CallKey: [CallRecord]] = [:]
+        var calls: [CallKey: Call] = [:]
+        var state: [String: Derivation] = [:]
+        for index in 0..<(bounds.count - 1) {
+            let batch = arrival[bounds[index]..<bounds[index + 1]]
+            var touchedCustomers = Set<String>()
+            for record in batch { stored[record.call, default: []].append(record) }
+            for key in Set(batch.map(\.call)) {
+                if let old = calls[key]?.customerKey { touchedCustomers.insert(old) }
+                calls[key] = assembler.assemble(key, records: stored[key] ?? [])
+                if let new = calls[key]?.customerKey { touchedCustomers.insert(new) }
+            }
+            let watermark = batch.map(\.eventTime).max() ?? scenario.clock
+            for customer in touchedCustomers {
+                let mine = calls.values.filter { $0.customerKey == customer }
+                state[customer] = mine.isEmpty ? nil : correlator.derive(customerKey: customer, calls: Array(mine), clock: watermark)
+            }
+        }
+        // Final tick at the scenario's clock, for every customer.
+        for customer in state.keys {
+            let mine = calls.values.filter { $0.customerKey == customer }
+            state[customer] = correlator.derive(customerKey: customer, calls: Array(mine), clock: scenario.clock)
+        }
+        #expect(state == scenario.baseline)
+    }
+
+    @Test("records of one call grouped from different files and runs assemble to the same call")
+    func groupingAcrossSources() throws {
+        let scenario = TrafficScenario.transfersAndHandoffs
+        let assembler = CallAssembler(directory: ScenarioKit.directory)
+        let key = CallKey("a1")
+        let records = scenario.records.filter { $0.call == key }
+        // queue_log first then Master.csv, versus Master.csv first then queue_log, versus interleaved.
+        let queueFirst = records.filter { if case .queue = $0 { true } else { false } } + records.filter { if case .leg = $0 { true } else { false } }
+        let legsFirst = records.filter { if case .leg = $0 { true } else { false } } + records.filter { if case .queue = $0 { true } else { false } }
+        let expected = try #require(assembler.assemble(key, records: records))
+        #expect(assembler.assemble(key, records: queueFirst) == expected)
+        #expect(assembler.assemble(key, records: legsFirst) == expected)
+        #expect(expected.transfers.count == 2)
+    }
+
+    @Test("deriving twice from the same calls gives identical derivations", arguments: TrafficScenario.all)
+    func deterministic(_ scenario: TrafficScenario) {
+        let calls = ScenarioKit.calls(from: scenario.records)
+        let first = ScenarioKit.deriveAll(calls, clock: scenario.clock)
+        let second = ScenarioKit.deriveAll(calls, clock: scenario.clock)
+        #expect(first == second)
+        #expect(first == scenario.baseline)
+    }
+
+    @Test("a duplicate record fed to the assembler changes nothing", arguments: TrafficScenario.all)
+    func duplicateRecord(_ scenario: TrafficScenario) {
+        let baseline = scenario.baseline
+        let baseCalls = ScenarioKit.calls(from: scenario.records)
+        var changedCalls: [String] = []
+        var changedDerivations: [String] = []
+        var changedSubstance: [String] = []
+        for (index, record) in scenario.records.enumerated() {
+            var records = scenario.records
+            records.insert(record, at: (index * 7) % (records.count + 1))
+            let calls = ScenarioKit.calls(from: records)
+            if calls != baseCalls { changedCalls.append(record.position.description) }
+            let derived = ScenarioKit.deriveAll(calls, clock: scenario.clock)
+            if derived != baseline { changedDerivations.append(record.position.description) }
+            if derived.mapValues(\.substance) != baseline.mapValues(\.substance) {
+                changedSubstance.append(record.position.description)
+            }
+        }
+        // Contacts, obligations and violations without the `why` trail's evidence lists.
+        #expect(changedSubstance.isEmpty, "a duplicate of these records changed contacts, obligations or violations: \(changedSubstance)")
+        #expect(changedCalls.isEmpty, "a duplicate of these records changed the assembled calls: \(changedCalls)")
+        #expect(changedDerivations.isEmpty, "a duplicate of these records changed the derivation: \(changedDerivations)")
+    }
+
+    @Test("every record fed twice changes nothing", arguments: TrafficScenario.all)
+    func everyRecordTwice(_ scenario: TrafficScenario) {
+        let calls = ScenarioKit.calls(from: scenario.records + scenario.records)
+        let sameCalls = calls == ScenarioKit.calls(from: scenario.records)
+        let derived = ScenarioKit.deriveAll(calls, clock: scenario.clock)
+        let sameDerivation = derived == scenario.baseline
+        let sameSubstance = derived.mapValues(\.substance) == scenario.baseline.mapValues(\.substance)
+        #expect(sameCalls, "the calls assembled from every record twice differ")
+        #expect(sameDerivation, "the derivations from every record twice differ")
+        #expect(sameSubstance, "contacts, obligations or violations from every record twice differ")
+    }
+}
+
+extension Derivation {
+    /// The derivation without the `why` trail (whose entries carry the evidence positions).
+    var substance: Derivation {
+        var copy = self
+        for index in copy.contacts.indices { copy.contacts[index].why = [] }
+        return copy
+    }
+}
