@@ -87,6 +87,7 @@ package protocol ContactStore: Sendable {
     func latestEventTime() async throws -> Timestamp?
     func snapshot() async throws -> StoreSnapshot
     func contacts(_ query: ContactQuery) async throws -> [Contact]
-    func contact(_ id: ContactID) async throws -> ContactDetail?
+    /// One contact with its violations, amendments and `why` trail (derived again at the stored clock).
+    func contact(_ id: ContactID, correlator: Correlator) async throws -> ContactDetail?
     func totals() async throws -> StoreTotals
 }

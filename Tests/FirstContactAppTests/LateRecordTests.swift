@@ -46,7 +46,7 @@ struct LateRecordTests {
         let summary = try await pipeline.ingest(paths: [late.path], format: nil)
         #expect(summary.batches.amendments == 2)
 
-        let detail = try #require(try await store.contact(before.id))
+        let detail = try #require(try await store.contact(before.id, correlator: engine.correlator))
         let after = try #require(detail.contact.obligations.first)
         #expect(after.state == .satisfied)
         #expect(after.satisfiedVia == .callback)

@@ -161,7 +161,7 @@ struct Explain: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try self.global.engine()
-        guard let detail = try await self.global.store().contact(ContactID(self.contact)) else {
+        guard let detail = try await self.global.store().contact(ContactID(self.contact), correlator: engine.correlator) else {
             throw ValidationError("no contact \(self.contact)")
         }
         let time = LocalTimeFormatter(zone: engine.configuration.timezone)

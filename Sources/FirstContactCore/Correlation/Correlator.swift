@@ -28,9 +28,11 @@ package struct Correlator: Sendable {
     ///   - customerKey: the key the calls are grouped by (``Call/customerKey``).
     ///   - calls: every call of that customer, in any order.
     ///   - clock: the time the state is evaluated at (event-time watermark, `tick --now`, or wall time).
-    package func derive(customerKey: String, calls: [Call], clock: Timestamp) -> Derivation {
+    ///   - explaining: whether to write the `why` trail. Ingest leaves it off (the trail is most of
+    ///     the work and can always be derived again); `explain` turns it on.
+    package func derive(customerKey: String, calls: [Call], clock: Timestamp, explaining: Bool = true) -> Derivation {
         let ordered = calls.sorted { ($0.start, $0.end, $0.key) < ($1.start, $1.end, $1.key) }
-        var walk = Walk(directory: self.directory, customerKey: customerKey)
+        var walk = Walk(directory: self.directory, customerKey: customerKey, trail: explaining ? Trail() : nil)
         for call in ordered {
             walk.advance(to: call.start)
             switch call.direction {
@@ -43,6 +45,11 @@ package struct Correlator: Sendable {
         walk.advance(to: asOf)
         return walk.finish(asOf: asOf)
     }
+}
+
+/// The `why` entries of a derivation, by contact index.
+private final class Trail {
+    var entries: [Int: [WhyEntry]] = [:]
 }
 
 /// The state of one derivation while it walks the calls in time order.
@@ -62,9 +69,14 @@ private struct Walk {
     var departmentsLeft: [ContactID: Set<DepartmentID>] = [:]
     var transferCount: [ContactID: Int] = [:]
 
-    init(directory: Directory, customerKey: String) {
+    /// Collects the `why` entries when explaining (a reference, so that non-mutating `note`
+    /// can take its message lazily without overlapping access to the walk).
+    let trail: Trail?
+
+    init(directory: Directory, customerKey: String, trail: Trail?) {
         self.directory = directory
         self.customerKey = customerKey
+        self.trail = trail
     }
 
     // MARK: Clock
@@ -80,7 +92,7 @@ private struct Walk {
         let closesAt = contact.lastActivity + self.policy.autoClose
         if !contact.obligations.contains(where: { $0.state.isOutstanding }), closesAt <= time {
             self.contacts[index].closedAt = closesAt
-            self.contacts[index].why.append(WhyEntry(
+            self.explain(index, WhyEntry(
                 at: closesAt, rule: "auto_close",
                 message: "no pending obligation and no activity for \(DurationSpec.text(self.policy.autoClose)): closed"))
             self.open = nil
@@ -106,7 +118,7 @@ private struct Walk {
             category: category, department: obligation.owner.department, agent: obligation.owner.agent, at: time))
         let clock = obligation.kind == .handoff && time == obligation.ackDueAt && obligation.acknowledgedAt == nil
             ? "acknowledge clock" : "clock"
-        self.contacts[c].why.append(WhyEntry(
+        self.explain(c, WhyEntry(
             at: time, rule: "breach",
             message: "\(obligation.kind.rawValue) \(obligation.id) \(clock) ran out unsatisfied: breached, \(category.rawValue) against \(Self.describe(obligation.owner))",
             call: obligation.call))
@@ -124,7 +136,7 @@ private struct Walk {
         obligation.satisfiedVia = via
         if obligation.kind == .handoff, obligation.acknowledgedAt == nil { obligation.acknowledgedAt = time }
         self.contacts[c].obligations[o] = obligation
-        self.contacts[c].why.append(WhyEntry(
+        self.explain(c, WhyEntry(
             at: time, rule: "\(obligation.kind.rawValue)_satisfied",
             message: "\(obligation.id) \(obligation.state.rawValue) via \(via.rawValue) by agent \(agent)",
             call: call.key, evidence: call.evidence))
@@ -328,14 +340,14 @@ private struct Walk {
             department: department, category: category, createdAt: call.start)
         contact.calls = [call.key]
         contact.ringNoAnswer = call.ringNoAnswer
-        contact.why.append(WhyEntry(
+        self.explain(self.contacts.count, WhyEntry(
             at: call.start, rule: "open_contact",
             message: "inbound call from \(call.customer.masked): new contact, department \(department?.rawValue ?? "none")",
             call: call.key, evidence: call.evidence))
         if let routed = call.department { self.routed[id] = routed }
         if let previous = self.contacts.last, let closed = previous.closedAt, call.start - closed <= self.policy.repeatWindow {
             contact.repeatOf = previous.id
-            contact.why.append(WhyEntry(
+            self.explain(self.contacts.count, WhyEntry(
                 at: call.start, rule: "repeat_of",
                 message: "the number's last contact \(previous.id) closed \(closed), within repeat_window \(DurationSpec.text(self.policy.repeatWindow)): repeat",
                 call: call.key))
@@ -370,9 +382,14 @@ private struct Walk {
         self.contacts[index].obligations.lastIndex { $0.kind == kind && $0.state.isOutstanding }
     }
 
-    mutating func note(_ index: Int, _ call: Call, _ rule: String, _ message: String, at time: Timestamp? = nil) {
-        self.contacts[index].why.append(WhyEntry(
-            at: time ?? call.end, rule: rule, message: message, call: call.key, evidence: call.evidence))
+    func note(_ index: Int, _ call: Call, _ rule: String, _ message: @autoclosure () -> String, at time: Timestamp? = nil) {
+        self.explain(index, WhyEntry(at: time ?? call.end, rule: rule, message: message(), call: call.key, evidence: call.evidence))
+    }
+
+    /// Adds a trail entry to contact `index`; the entry is only built when explaining.
+    func explain(_ index: Int, _ entry: @autoclosure () -> WhyEntry) {
+        guard let trail = self.trail else { return }
+        trail.entries[index, default: []].append(entry())
     }
 
     static func describe(_ owner: Owner) -> String {
@@ -401,7 +418,7 @@ private struct Walk {
                         self.violations.append(Violation(
                             id: ViolationID("\(contactID.rawValue).nho"), obligation: nil, contact: contactID,
                             category: .notHandedOver, department: own, agent: responder.agent, at: deadline))
-                        self.contacts[c].why.append(WhyEntry(
+                        self.explain(c, WhyEntry(
                             at: deadline, rule: "not_handed_over",
                             message: "agent \(responder.agent) (\(own)) answered a contact routed to \(routed) and neither handed it off nor resolved it within \(DurationSpec.text(sla))"))
                     } else {
@@ -426,6 +443,9 @@ private struct Walk {
             }
         }
         self.violations.sort { ($0.at, $0.id) < ($1.at, $1.id) }
+        if let trail = self.trail {
+            for c in self.contacts.indices { self.contacts[c].why = trail.entries[c] ?? [] }
+        }
         return Derivation(
             contacts: self.contacts, violations: self.violations,
             nextCheck: next.filter { $0 > asOf }.min(), unattached: self.unattached)
@@ -454,11 +474,11 @@ private struct Walk {
             let openUntil = obligation.satisfiedAt ?? asOf
             let reached = obligation.state == .breached ? openUntil >= levelTwoAt : openUntil > levelTwoAt
             self.contacts[c].obligations[o].escalationLevel = reached ? 2 : 1
-            self.contacts[c].why.append(WhyEntry(
+            self.explain(c, WhyEntry(
                 at: breachedAt, rule: "escalation",
                 message: "\(obligation.id) escalated to level 1: head of \(obligation.owner.department)", call: obligation.call))
             if reached {
-                self.contacts[c].why.append(WhyEntry(
+                self.explain(c, WhyEntry(
                     at: levelTwoAt, rule: "escalation",
                     message: "\(obligation.id) still open after \(DurationSpec.text(escalateAfter)): level 2, leadership",
                     call: obligation.call))
@@ -468,7 +488,7 @@ private struct Walk {
                         id: ViolationID("\(obligation.id.rawValue).ne"), obligation: obligation.id,
                         contact: self.contacts[c].id, category: .notEscalated, department: obligation.owner.department,
                         agent: department?.head, at: neglectedAt))
-                    self.contacts[c].why.append(WhyEntry(
+                    self.explain(c, WhyEntry(
                         at: neglectedAt, rule: "not_escalated",
                         message: "\(obligation.id) stayed unsatisfied \(DurationSpec.text(escalateAfter)) after reaching leadership: not_escalated against the head of \(obligation.owner.department)\(department?.head.map { " (\($0))" } ?? "")",
                         call: obligation.call))

@@ -42,29 +42,18 @@ extension SQLiteContactStore {
         }
     }
 
-    package func contact(_ id: ContactID) async throws -> ContactDetail? {
+    package func contact(_ id: ContactID, correlator: Correlator) async throws -> ContactDetail? {
         try await self.reader.read { db in
-            guard var contact = try Self.contacts(db, where: "id = ?", arguments: [id.rawValue], limit: 1).first else {
-                return nil
-            }
-            // Evidence: the source positions of each entry's call, read from the records themselves.
-            var positions: [String: [SourcePosition]] = [:]
-            for call in contact.calls.map(\.rawValue) {
-                positions[call] = try Row.fetchAll(db, sql: """
-                    SELECT source, line, byte_offset FROM leg WHERE call_key = ?
-                    UNION ALL SELECT source, line, byte_offset FROM queue_event WHERE call_key = ?
-                    ORDER BY source, byte_offset
-                    """, arguments: [call, call]).map {
-                    SourcePosition(source: $0["source"], line: $0["line"], offset: $0["byte_offset"])
-                }
-            }
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM why WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue])
-            contact.why = rows.map { row in
-                let call: String? = row["call_key"]
-                return WhyEntry(
-                    at: Timestamp(seconds: row["at"]), rule: row["rule"], message: row["message"],
-                    call: call.map { CallKey(rawValue: $0) }, evidence: call.flatMap { positions[$0] } ?? [])
-            }
+            guard var contact = try Self.contacts(db, where: "id = ?", arguments: [id.rawValue], limit: 1).first,
+                let customer = try String.fetchOne(db, sql: "SELECT customer_key FROM contact WHERE id = ?", arguments: [id.rawValue])
+            else { return nil }
+            // The trail is not stored: derive the customer again, explaining, at the stored clock.
+            let assembler = CallAssembler(directory: correlator.directory)
+            let calls = try String.fetchAll(db, sql: "SELECT call_key FROM call WHERE customer_key = ?", arguments: [customer])
+                .compactMap { key in assembler.assemble(CallKey(rawValue: key), records: try Self.records(of: CallKey(rawValue: key), db: db)) }
+            let clock = try Self.storedClock(db) ?? Timestamp(seconds: .min / 2)
+            let derivation = correlator.derive(customerKey: customer, calls: calls, clock: clock, explaining: true)
+            contact.why = derivation.contacts.first { $0.id == id }?.why ?? []
             let violations = try Self.violations(db, where: "contact_id = ?", arguments: [id.rawValue])
             let amendments = try Row.fetchAll(
                 db, sql: "SELECT at, message FROM amendment WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue]
@@ -99,10 +88,9 @@ extension SQLiteContactStore {
             db, sql: "SELECT * FROM contact WHERE \(condition) ORDER BY created_at, id\(limitClause)",
             arguments: StatementArguments(arguments))
         guard !rows.isEmpty else { return [] }
-        // Calls and obligations in two ordered passes rather than one query per contact.
+        // Obligations in one ordered pass rather than one query per contact.
         let ids = Set(rows.map { $0["id"] as String })
         let whole = limit == nil
-        var calls: [String: [CallKey]] = [:]
         var obligations: [String: [Obligation]] = [:]
         func fetch(_ sql: String, forEach body: (Row) throws -> Void) throws {
             if whole {
@@ -114,10 +102,6 @@ extension SQLiteContactStore {
                     while let row = try cursor.next() { try body(row) }
                 }
             }
-        }
-        try fetch("SELECT contact_id, call_key FROM contact_call ORDER BY contact_id, position") { row in
-            let id: String = row["contact_id"]
-            if ids.contains(id) { calls[id, default: []].append(CallKey(rawValue: row["call_key"])) }
         }
         try fetch("SELECT * FROM obligation ORDER BY contact_id, created_at, id") { row in
             let id: String = row["contact_id"]
@@ -137,7 +121,8 @@ extension SQLiteContactStore {
                     agent: AgentID(agent), boundAt: Timestamp(seconds: bound), via: try Self.value(row, "fr_via"),
                     call: (row["fr_call"] as String?).map { CallKey($0) })
             }
-            contact.calls = calls[id] ?? []
+            let callKeys: String = row["calls"]
+            contact.calls = callKeys.split(separator: ",").map { CallKey(rawValue: String($0)) }
             contact.obligations = obligations[id] ?? []
             let rung: String = row["ring_no_answer"]
             contact.ringNoAnswer = rung.split(separator: ",").map { AgentID(String($0)) }

@@ -126,7 +126,7 @@ package final class SQLiteContactStore: ContactStore {
         return db.changesCount > 0
     }
 
-    private static func records(of call: CallKey, db: Database) throws -> [CallRecord] {
+    static func records(of call: CallKey, db: Database) throws -> [CallRecord] {
         var result: [CallRecord] = []
         let legs = try Row.fetchCursor(db.cachedStatement(sql: "SELECT * FROM leg WHERE call_key = ?"), arguments: [call.rawValue])
         while let row = try legs.next() {
@@ -196,13 +196,13 @@ package final class SQLiteContactStore: ContactStore {
                 calls.append(call)
             }
         }
-        let derivation = correlator.derive(customerKey: customer, calls: calls, clock: clock)
+        let derivation = correlator.derive(customerKey: customer, calls: calls, clock: clock, explaining: false)
 
         let existed = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE customer_key = ?"), arguments: [customer]) ?? false
         var amendments = 0
         if existed {
             amendments = try Self.recordAmendments(customer, derivation: derivation, clock: clock, db: db)
-            for table in ["contact", "contact_call", "obligation", "violation", "why"] {
+            for table in ["contact", "obligation", "violation"] {
                 try db.cachedStatement(sql: "DELETE FROM \(table) WHERE customer_key = ?").execute(arguments: [customer])
             }
         }
@@ -260,19 +260,16 @@ package final class SQLiteContactStore: ContactStore {
         let responder = contact.firstResponder
         try db.cachedStatement(sql: """
             INSERT INTO contact (id, customer_key, customer, customer_raw, channel, department, category, status, repeat_of,
-            fr_agent, fr_bound_at, fr_via, fr_call, ring_no_answer, created_at, last_activity, closed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            fr_agent, fr_bound_at, fr_via, fr_call, ring_no_answer, calls, created_at, last_activity, closed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 contact.id.rawValue, customer, contact.customer.text, contact.customerRaw, contact.channel.rawValue,
                 contact.department?.rawValue, contact.category.rawValue, contact.status.rawValue, contact.repeatOf?.rawValue,
                 responder?.agent.rawValue, responder?.boundAt.seconds, responder?.via.rawValue, responder?.call?.rawValue,
-                contact.ringNoAnswer.map(\.rawValue).joined(separator: ","), contact.createdAt.seconds,
+                contact.ringNoAnswer.map(\.rawValue).joined(separator: ","),
+                contact.calls.map(\.rawValue).joined(separator: ","), contact.createdAt.seconds,
                 contact.lastActivity.seconds, contact.closedAt?.seconds,
             ])
-        let callStatement = try db.cachedStatement(sql: "INSERT INTO contact_call (contact_id, position, call_key, customer_key) VALUES (?, ?, ?, ?)")
-        for (position, call) in contact.calls.enumerated() {
-            try callStatement.execute(arguments: [contact.id.rawValue, position, call.rawValue, customer])
-        }
         let obligationStatement = try db.cachedStatement(sql: """
             INSERT INTO obligation (id, contact_id, customer_key, kind, owner_department, owner_agent, created_at, due_at,
             ack_due_at, acknowledged_at, state, at_risk, uncertain, satisfied_at, satisfied_by, satisfied_via, attempts,
@@ -285,14 +282,6 @@ package final class SQLiteContactStore: ContactStore {
                 o.owner.agent?.rawValue, o.createdAt.seconds, o.dueAt.seconds, o.ackDueAt?.seconds, o.acknowledgedAt?.seconds,
                 o.state.rawValue, o.atRisk, o.uncertain, o.satisfiedAt?.seconds, o.satisfiedBy?.rawValue,
                 o.satisfiedVia?.rawValue, o.attempts, o.missedCount, o.escalationLevel, o.breachedAt?.seconds, o.call.rawValue,
-            ])
-        }
-        let whyStatement = try db.cachedStatement(sql: """
-            INSERT INTO why (contact_id, seq, customer_key, at, rule, message, call_key) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
-        for (seq, entry) in contact.why.enumerated() {
-            try whyStatement.execute(arguments: [
-                contact.id.rawValue, seq, customer, entry.at.seconds, entry.rule, entry.message, entry.call?.rawValue,
             ])
         }
     }
@@ -328,7 +317,7 @@ package final class SQLiteContactStore: ContactStore {
         try await self.pool.read { db in try Self.meta(db, "latest_event").flatMap(Int64.init).map(Timestamp.init(seconds:)) }
     }
 
-    private static func storedClock(_ db: Database) throws -> Timestamp? {
+    static func storedClock(_ db: Database) throws -> Timestamp? {
         try Self.meta(db, "clock").flatMap(Int64.init).map(Timestamp.init(seconds:))
     }
 

@@ -47,7 +47,8 @@ enum SQLiteMigrations {
                 CREATE TABLE customer (customer_key TEXT PRIMARY KEY NOT NULL, next_check INTEGER) WITHOUT ROWID;
                 CREATE INDEX customer_next_check ON customer(next_check) WHERE next_check IS NOT NULL;
 
-                -- Derived state, replaced per customer on every re-derivation.
+                -- Derived state, replaced per customer on every re-derivation. The `why` trail is not
+                -- stored: it is derived again from the records when a contact is explained.
                 CREATE TABLE contact (
                     id TEXT PRIMARY KEY NOT NULL,
                     customer_key TEXT NOT NULL,
@@ -61,6 +62,8 @@ enum SQLiteMigrations {
                     fr_via TEXT CHECK (fr_via IN ('inbound','callback','manual','reassigned')),
                     fr_call TEXT,
                     ring_no_answer TEXT NOT NULL,
+                    -- Call keys in the contact's order, comma-separated (keys never contain commas).
+                    calls TEXT NOT NULL,
                     created_at INTEGER NOT NULL, last_activity INTEGER NOT NULL, closed_at INTEGER,
                     CHECK ((fr_agent IS NULL) = (fr_bound_at IS NULL) AND (fr_agent IS NULL) = (fr_via IS NULL)),
                     CHECK ((status = 'closed') = (closed_at IS NOT NULL))
@@ -68,12 +71,6 @@ enum SQLiteMigrations {
                 CREATE INDEX contact_customer ON contact(customer_key);
                 CREATE INDEX contact_created ON contact(created_at, id);
                 CREATE INDEX contact_status ON contact(status);
-
-                CREATE TABLE contact_call (
-                    contact_id TEXT NOT NULL, position INTEGER NOT NULL, call_key TEXT NOT NULL, customer_key TEXT NOT NULL,
-                    PRIMARY KEY (contact_id, position)
-                ) WITHOUT ROWID;
-                CREATE INDEX contact_call_customer ON contact_call(customer_key);
 
                 CREATE TABLE obligation (
                     id TEXT PRIMARY KEY NOT NULL,
@@ -109,14 +106,6 @@ enum SQLiteMigrations {
                 ) WITHOUT ROWID;
                 CREATE INDEX violation_customer ON violation(customer_key);
                 CREATE INDEX violation_at ON violation(at, id);
-
-                CREATE TABLE why (
-                    contact_id TEXT NOT NULL, seq INTEGER NOT NULL, customer_key TEXT NOT NULL,
-                    -- The records behind an entry are those of call_key (leg, queue_event): not copied here.
-                    at INTEGER NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, call_key TEXT,
-                    PRIMARY KEY (contact_id, seq)
-                ) WITHOUT ROWID;
-                CREATE INDEX why_customer ON why(customer_key);
 
                 -- Amendments: what a late record changed. Never replaced.
                 CREATE TABLE amendment (
