@@ -37,7 +37,7 @@ package struct IngestProgress: Sendable {
 package struct IngestPipeline: Sendable {
     package let engine: Engine
     package let store: any ContactStore
-    package var batchSize = 5000
+    package var batchSize = 20000
 
     package init(engine: Engine, store: any ContactStore) {
         self.engine = engine
