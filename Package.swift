@@ -35,6 +35,8 @@ let package = Package(
             dependencies: [
                 "FirstContactCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The raw sqlite3 API for the ingest hot path (see SQLiteBinding.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // Composition: ingest pipeline, export, simulator.

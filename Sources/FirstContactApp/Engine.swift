@@ -33,13 +33,15 @@ package struct Engine: Sendable {
         }
     }
 
-    /// Applies the event-time watermark: everything due before latest event time − lateness.
-    /// - Returns: the clock after the move, and how many customers were re-derived.
-    package func applyWatermark(store: some ContactStore) async throws -> (Timestamp?, Int) {
-        guard let latest = try await store.latestEventTime() else { return (try await store.clock(), 0) }
-        let watermark = latest - self.configuration.policy.lateness
-        let derived = try await store.advanceClock(to: watermark, correlator: self.correlator)
-        return (try await store.clock(), derived)
+    /// Applies the event-time watermark: derives customers with new records, and everything due
+    /// before latest event time − lateness. Idempotent; read commands call it too, so that a run
+    /// killed between its batches and its derivation still reads consistently.
+    @discardableResult
+    package func applyWatermark(store: some ContactStore) async throws -> ClockOutcome {
+        let watermark = try await store.latestEventTime().map { $0 - self.configuration.policy.lateness }
+        let stored = try await store.clock()
+        let target = watermark ?? stored ?? Timestamp(seconds: .min / 2)
+        return try await store.advanceClock(to: target, correlator: self.correlator)
     }
 }
 

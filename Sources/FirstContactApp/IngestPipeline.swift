@@ -8,6 +8,9 @@ package struct IngestSummary: Sendable {
     package var files: [FileSummary] = []
     package var batches = BatchOutcome()
     package var clock: Timestamp?
+    /// Customers derived at the end of the run, and earlier conclusions late records changed.
+    package var derived = 0
+    package var amendments = 0
     package var totals = StoreTotals()
     /// Rejects found in this run (positions and reasons), for the report at the end.
     package var rejects: [Reject] = []
@@ -63,8 +66,10 @@ package struct IngestPipeline: Sendable {
                 })
             summary.files.append(file)
         }
-        let (clock, _) = try await self.engine.applyWatermark(store: self.store)
-        summary.clock = clock
+        let settled = try await self.engine.applyWatermark(store: self.store)
+        summary.clock = settled.clock
+        summary.derived = settled.derived
+        summary.amendments = settled.amendments
         summary.totals = try await self.store.totals()
         return summary
     }

@@ -18,6 +18,14 @@ struct GlobalOptions: ParsableArguments {
     func store() throws -> any ContactStore {
         try StoreLocator.open(self.db)
     }
+
+    /// The store with every record derived (a run killed between storing and deriving leaves
+    /// customers marked; reading settles them first).
+    func settledStore(_ engine: Engine) async throws -> any ContactStore {
+        let store = try self.store()
+        try await engine.applyWatermark(store: store)
+        return store
+    }
 }
 
 /// Formats chosen on the command line by their SPEC names.

@@ -8,9 +8,8 @@ package struct BatchOutcome: Hashable, Sendable {
     package var ignored = 0
     package var rejects = 0
     package var callsTouched = 0
-    package var customersDerived = 0
-    /// Earlier conclusions a late record changed (recorded in the trail).
-    package var amendments = 0
+    /// Customers whose derived state awaits the next ``ContactStore/advanceClock(to:correlator:)``.
+    package var customersTouched = 0
     package var maxEventTime: Timestamp?
 
     package init() {}
@@ -22,9 +21,21 @@ package struct BatchOutcome: Hashable, Sendable {
         self.ignored += other.ignored
         self.rejects += other.rejects
         self.callsTouched += other.callsTouched
-        self.customersDerived += other.customersDerived
-        self.amendments += other.amendments
+        self.customersTouched += other.customersTouched
         if let time = other.maxEventTime { self.maxEventTime = max(self.maxEventTime ?? time, time) }
+    }
+}
+
+/// What moving the clock did.
+package struct ClockOutcome: Hashable, Sendable {
+    package var clock: Timestamp
+    /// Customers derived (new records, or a deadline passed).
+    package var derived = 0
+    /// Earlier conclusions a late record changed (recorded in the trail).
+    package var amendments = 0
+
+    package init(clock: Timestamp) {
+        self.clock = clock
     }
 }
 
@@ -78,11 +89,12 @@ package struct StoreTotals: Hashable, Sendable {
 /// its calls re-assembled and its customers re-derived atomically, so a crash never leaves
 /// half a batch behind, and a batch applied twice changes nothing.
 package protocol ContactStore: Sendable {
-    /// Stores a batch idempotently and re-derives the customers it touches, at the store's clock.
+    /// Stores a batch idempotently, re-assembles the calls it touches and marks their customers
+    /// for derivation. Committed as one transaction; derivation follows with the clock.
     func ingest(_ records: [IngestRecord], correlator: Correlator) async throws -> BatchOutcome
-    /// Moves the clock forward (never back) and re-derives every customer whose next check is due.
-    /// - Returns: how many customers were re-derived.
-    func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> Int
+    /// Moves the clock forward (never back) and derives every customer with new records or
+    /// whose next check is due — the one place derived state changes.
+    func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome
     func clock() async throws -> Timestamp?
     func latestEventTime() async throws -> Timestamp?
     func snapshot() async throws -> StoreSnapshot

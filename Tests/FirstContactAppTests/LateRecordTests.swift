@@ -44,7 +44,7 @@ struct LateRecordTests {
         let late = directory.appendingPathComponent("Master-2.csv")
         try (self.callback + "\n").write(to: late, atomically: true, encoding: .utf8)
         let summary = try await pipeline.ingest(paths: [late.path], format: nil)
-        #expect(summary.batches.amendments == 2)
+        #expect(summary.amendments == 2)
 
         let detail = try #require(try await store.contact(before.id, correlator: engine.correlator))
         let after = try #require(detail.contact.obligations.first)

@@ -36,7 +36,7 @@ struct Contacts: AsyncParsableCommand {
         let query = ContactQuery(
             statuses: Set(self.status), department: self.department.map { DepartmentID($0) },
             agent: self.agent.map { AgentID($0) }, limit: self.limit)
-        let contacts = try await self.global.store().contacts(query)
+        let contacts = try await self.global.settledStore(engine).contacts(query)
         if self.json {
             let out = JSONWriter()
             out.array(contacts) { ExportDocument.contact($0, into: out) }
@@ -83,7 +83,7 @@ struct Obligations: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try self.global.engine()
-        let contacts = try await self.global.store().contacts(ContactQuery(limit: Int.max))
+        let contacts = try await self.global.settledStore(engine).contacts(ContactQuery(limit: Int.max))
         var rows: [(Contact, Obligation)] = []
         for contact in contacts {
             for o in contact.obligations where (self.state.isEmpty || self.state.contains(o.state)) && (self.kind == nil || o.kind == self.kind) {
@@ -130,7 +130,7 @@ struct Violations: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try self.global.engine()
-        let snapshot = try await self.global.store().snapshot()
+        let snapshot = try await self.global.settledStore(engine).snapshot()
         if self.json {
             let out = JSONWriter()
             out.array(snapshot.violations) { ExportDocument.violation($0, into: out) }
@@ -161,7 +161,7 @@ struct Explain: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try self.global.engine()
-        guard let detail = try await self.global.store().contact(ContactID(self.contact), correlator: engine.correlator) else {
+        guard let detail = try await self.global.settledStore(engine).contact(ContactID(self.contact), correlator: engine.correlator) else {
             throw ValidationError("no contact \(self.contact)")
         }
         let time = LocalTimeFormatter(zone: engine.configuration.timezone)
@@ -205,7 +205,8 @@ struct Export: AsyncParsableCommand {
     var output: String?
 
     func run() async throws {
-        let text = ExportDocument.render(try await self.global.store().snapshot())
+        let engine = try self.global.engine()
+        let text = ExportDocument.render(try await self.global.settledStore(engine).snapshot())
         if let output = self.output {
             try text.write(toFile: output, atomically: true, encoding: .utf8)
         } else {

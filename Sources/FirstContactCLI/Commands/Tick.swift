@@ -16,11 +16,13 @@ struct Tick: AsyncParsableCommand {
     func run() async throws {
         let engine = try self.global.engine()
         let store = try self.global.store()
-        let derived = try await store.advanceClock(to: self.now, correlator: engine.correlator)
+        // New records first (a run killed before its own derivation), then the deadlines up to --now.
+        try await engine.applyWatermark(store: store)
+        let outcome = try await store.advanceClock(to: self.now, correlator: engine.correlator)
         let clock = try await store.clock()
         let totals = try await store.totals()
         let states = ObligationState.allCases.map { "\($0.rawValue) \(totals.obligationsByState[$0] ?? 0)" }
             .joined(separator: ", ")
-        print("Clock \(clock?.iso8601 ?? "-"); \(derived) customer(s) re-evaluated. Obligations: \(states). Violations: \(totals.violations).")
+        print("Clock \(clock?.iso8601 ?? "-"); \(outcome.derived) customer(s) re-evaluated. Obligations: \(states). Violations: \(totals.violations).")
     }
 }

@@ -6,6 +6,7 @@ package struct Directory: Sendable {
     private let agentsByID: [AgentID: Agent]
     private let departmentsByID: [DepartmentID: Department]
     private let agentByDevice: [String: AgentID]
+    private let agentByExactDevice: [String: AgentID]
     private let agentByMemberName: [String: AgentID]
     private let agentByExtension: [String: AgentID]
     private let departmentByQueue: [String: DepartmentID]
@@ -22,11 +23,15 @@ package struct Directory: Sendable {
         )
         var agentsByID: [AgentID: Agent] = [:]
         var byDevice: [String: AgentID] = [:]
+        var byExactDevice: [String: AgentID] = [:]
         var byMember: [String: AgentID] = [:]
         var byExtension: [String: AgentID] = [:]
         for agent in configuration.agents {
             agentsByID[agent.id] = agent
-            for device in agent.devices { byDevice[Self.deviceKey(device)] = agent.id }
+            for device in agent.devices {
+                byDevice[Self.deviceKey(device)] = agent.id
+                byExactDevice[Self.withoutSuffix(device)] = agent.id
+            }
             for ext in agent.extensions { byExtension[ext] = agent.id }
             byMember[agent.id.rawValue.lowercased()] = agent.id
             byMember[agent.name.lowercased()] = agent.id
@@ -42,6 +47,7 @@ package struct Directory: Sendable {
         self.agentsByID = agentsByID
         self.departmentsByID = departmentsByID
         self.agentByDevice = byDevice
+        self.agentByExactDevice = byExactDevice
         self.agentByMemberName = byMember
         self.agentByExtension = byExtension
         self.departmentByQueue = byQueue
@@ -75,6 +81,10 @@ package struct Directory: Sendable {
     /// `sofia/internal/1001@pbx.example`.
     package func agent(forChannel channel: String) -> AgentID? {
         guard !channel.isEmpty else { return nil }
+        // Fast path: the channel as the PBX wrote it, minus its suffix, with the configured case
+        // (most PBXs keep it); lower-casing every channel was a visible cost of re-assembly.
+        let bare = Self.withoutSuffix(channel)
+        if let agent = self.agentByExactDevice[bare] { return agent }
         let key = Self.deviceKey(channel)
         if let agent = self.agentByDevice[key] { return agent }
         if let at = key.lastIndex(of: "@"), let agent = self.agentByDevice[String(key[..<at])] { return agent }
@@ -121,11 +131,18 @@ package struct Directory: Sendable {
 
     /// Channel name → device key: lower-cased, without `;1`/`;2` and Asterisk's `-XXXXXXXX` suffix.
     package static func deviceKey(_ channel: String) -> String {
-        var text = Substring(channel.lowercased())
+        Self.withoutSuffix(channel).lowercased()
+    }
+
+    /// A channel name without `;1`/`;2` and Asterisk's `-XXXXXXXX` suffix, case kept.
+    static func withoutSuffix(_ channel: String) -> String {
+        var text = Substring(channel)
         if text.hasSuffix(";1") || text.hasSuffix(";2") { text = text.dropLast(2) }
         if let dash = text.lastIndex(of: "-"), let slash = text.firstIndex(of: "/"), dash > slash {
             let suffix = text[text.index(after: dash)...]
-            if !suffix.isEmpty, suffix.allSatisfy(\.isHexDigit) { text = text[..<dash] }
+            if !suffix.isEmpty, suffix.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }) {
+                text = text[..<dash]
+            }
         }
         return String(text)
     }

@@ -49,8 +49,7 @@ extension SQLiteContactStore {
             else { return nil }
             // The trail is not stored: derive the customer again, explaining, at the stored clock.
             let assembler = CallAssembler(directory: correlator.directory)
-            let calls = try String.fetchAll(db, sql: "SELECT call_key FROM call WHERE customer_key = ?", arguments: [customer])
-                .compactMap { key in assembler.assemble(CallKey(rawValue: key), records: try Self.records(of: CallKey(rawValue: key), db: db)) }
+            let calls = try Self.records(ofCustomer: customer, db: db).compactMap { assembler.assemble($0, records: $1) }
             let clock = try Self.storedClock(db) ?? Timestamp(seconds: .min / 2)
             let derivation = correlator.derive(customerKey: customer, calls: calls, clock: clock, explaining: true)
             contact.why = derivation.contacts.first { $0.id == id }?.why ?? []

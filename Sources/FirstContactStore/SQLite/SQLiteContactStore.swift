@@ -44,8 +44,13 @@ package final class SQLiteContactStore: ContactStore {
                 outcome.ignored += 1
             case .reject(let reject):
                 outcome.rejects += 1
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw) VALUES (?, ?, ?, ?, ?)")
-                    .execute(arguments: [reject.position.source, reject.position.offset, reject.position.line, reject.reason, Data(reject.raw)])
+                try db.run("INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw) VALUES (?, ?, ?, ?, ?)") {
+                    $0.add(reject.position.source)
+                    $0.add(reject.position.offset)
+                    $0.add(reject.position.line)
+                    $0.add(reject.reason)
+                    $0.add(reject.raw)
+                }
             case .record(let record):
                 let time = record.eventTime
                 outcome.maxEventTime = max(outcome.maxEventTime ?? time, time)
@@ -64,38 +69,46 @@ package final class SQLiteContactStore: ContactStore {
         }
         guard !order.isEmpty else { return outcome }
 
-        // Re-assemble every call that got a new record; collect the customers that changed.
+        // Re-assemble every call that got a new record; mark the customers it touches for
+        // derivation. Deriving waits for the clock (advanceClock), so a customer touched by
+        // many batches of one run is derived once, at the run's watermark.
         let assembler = CallAssembler(directory: correlator.directory)
-        var assembled: [CallKey: Call] = [:]
-        var customers: [String] = []
-        var seenCustomers: Set<String> = []
-        func touch(_ key: String?) {
-            guard let key, seenCustomers.insert(key).inserted else { return }
-            customers.append(key)
-        }
+        var customers: Set<String> = []
         for callKey in order {
-            let previous = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT customer_key FROM call WHERE call_key = ?"), arguments: [callKey.rawValue])
-            // A call with no row yet has all its records in this batch.
-            let all = previous == nil ? batchRecords[callKey] ?? [] : try Self.records(of: callKey, db: db)
-            let call = assembler.assemble(callKey, records: all)
-            if let call { assembled[callKey] = call }
-            let customerKey = call?.customerKey
-            try db.cachedStatement(sql: """
+            // Most calls are new: their records are all in this batch, and one insert stores them.
+            var call = assembler.assemble(callKey, records: batchRecords[callKey] ?? [])
+            let inserted = try db.run("""
                 INSERT INTO call (call_key, customer_key, direction, start, end) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(call_key) DO UPDATE SET customer_key = excluded.customer_key, direction = excluded.direction,
-                start = excluded.start, end = excluded.end
-                """).execute(arguments: [callKey.rawValue, customerKey, call?.direction.rawValue, call?.start.seconds, call?.end.seconds])
-            if let previous, let old: String = previous["customer_key"], old != customerKey { touch(old) }
-            touch(customerKey)
+                ON CONFLICT(call_key) DO NOTHING
+                """) {
+                $0.add(callKey.rawValue)
+                $0.add(call?.customerKey)
+                $0.add(call?.direction.rawValue)
+                $0.add(call?.start.seconds)
+                $0.add(call?.end.seconds)
+            }
+            if inserted == 0 {
+                let previous = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT customer_key FROM call WHERE call_key = ?"), arguments: [callKey.rawValue])
+                call = assembler.assemble(callKey, records: try Self.records(of: callKey, db: db))
+                try db.run("UPDATE call SET customer_key = ?, direction = ?, start = ?, end = ? WHERE call_key = ?") {
+                    $0.add(call?.customerKey)
+                    $0.add(call?.direction.rawValue)
+                    $0.add(call?.start.seconds)
+                    $0.add(call?.end.seconds)
+                    $0.add(callKey.rawValue)
+                }
+                if let previous, previous != call?.customerKey { customers.insert(previous) }
+            }
+            if let key = call?.customerKey { customers.insert(key) }
         }
         outcome.callsTouched = order.count
-
-        let clock = try Self.storedClock(db) ?? Timestamp(seconds: .min / 2)
         for customer in customers {
-            outcome.amendments += try Self.derive(customer, correlator: correlator, clock: clock, cache: assembled, db: db)
+            try db.run("INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1") {
+                $0.add(customer)
+            }
         }
-        outcome.customersDerived = customers.count
+        outcome.customersTouched = customers.count
         return outcome
     }
 
@@ -103,51 +116,96 @@ package final class SQLiteContactStore: ContactStore {
     private static func insert(_ record: CallRecord, db: Database) throws -> Bool {
         switch record {
         case .leg(let leg):
-            try db.cachedStatement(sql: """
+            return try db.run("""
                 INSERT OR IGNORE INTO leg (event_key, call_key, source, line, byte_offset, unique_id, src, caller_name, dst,
                 context, channel, peer_channel, app, app_data, start, answer, end, billsec, disposition, sequence)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    leg.key.rawValue, leg.call.rawValue, leg.position.source, leg.position.line, leg.position.offset,
-                    leg.uniqueID, leg.source, leg.callerName, leg.destination, leg.context, leg.channel, leg.peerChannel,
-                    leg.application, leg.applicationData, leg.start.seconds, leg.answer?.seconds, leg.end.seconds,
-                    leg.billsec, leg.disposition.rawValue, leg.sequence,
-                ])
+                """) {
+                $0.add(leg.key.rawValue)
+                $0.add(leg.call.rawValue)
+                $0.add(leg.position.source)
+                $0.add(leg.position.line)
+                $0.add(leg.position.offset)
+                $0.add(leg.uniqueID)
+                $0.add(leg.source)
+                $0.add(leg.callerName)
+                $0.add(leg.destination)
+                $0.add(leg.context)
+                $0.add(leg.channel)
+                $0.add(leg.peerChannel)
+                $0.add(leg.application)
+                $0.add(leg.applicationData)
+                $0.add(leg.start.seconds)
+                $0.add(leg.answer?.seconds)
+                $0.add(leg.end.seconds)
+                $0.add(leg.billsec)
+                $0.add(leg.disposition.rawValue)
+                $0.add(leg.sequence)
+            } > 0
         case .queue(let entry):
             let (event, text1, text2, number) = Self.encode(entry.event)
-            try db.cachedStatement(sql: """
+            return try db.run("""
                 INSERT OR IGNORE INTO queue_event (event_key, call_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    entry.key.rawValue, entry.call.rawValue, entry.position.source, entry.position.line,
-                    entry.position.offset, entry.time.seconds, entry.queue, entry.agent, event, text1, text2, number,
-                ])
+                """) {
+                $0.add(entry.key.rawValue)
+                $0.add(entry.call.rawValue)
+                $0.add(entry.position.source)
+                $0.add(entry.position.line)
+                $0.add(entry.position.offset)
+                $0.add(entry.time.seconds)
+                $0.add(entry.queue)
+                $0.add(entry.agent)
+                $0.add(event)
+                $0.add(text1)
+                $0.add(text2)
+                $0.add(number)
+            } > 0
         }
-        return db.changesCount > 0
+    }
+    static func records(of call: CallKey, db: Database) throws -> [CallRecord] {
+        try Self.records(db, legs: "leg WHERE call_key = ?", queue: "queue_event WHERE call_key = ?", call.rawValue)
+            .flatMap(\.value)
     }
 
-    static func records(of call: CallKey, db: Database) throws -> [CallRecord] {
-        var result: [CallRecord] = []
-        let legs = try Row.fetchCursor(db.cachedStatement(sql: "SELECT * FROM leg WHERE call_key = ?"), arguments: [call.rawValue])
+    /// Every record of every call of a customer, by call, in two queries.
+    static func records(ofCustomer customer: String, db: Database) throws -> [(CallKey, [CallRecord])] {
+        let grouped = try Self.records(
+            db, legs: "leg WHERE call_key IN (SELECT call_key FROM call WHERE customer_key = ?)",
+            queue: "queue_event WHERE call_key IN (SELECT call_key FROM call WHERE customer_key = ?)", customer)
+        // Calls whose records are all system lines still belong to nobody: nothing is lost by skipping them.
+        return grouped.keys.sorted().map { ($0, grouped[$0] ?? []) }
+    }
+
+    private static func records(_ db: Database, legs from: String, queue queueFrom: String, _ argument: String) throws -> [CallKey: [CallRecord]] {
+        var result: [CallKey: [CallRecord]] = [:]
+        // Columns by position, not by name: name lookups were a visible cost when re-assembling calls.
+        let legs = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT event_key, source, line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
+            app, app_data, start, answer, end, billsec, disposition, sequence, call_key FROM \(from)
+            """), arguments: [argument])
         while let row = try legs.next() {
-            let answer: Int64? = row["answer"]
-            let disposition: String = row["disposition"]
-            result.append(.leg(LegRecord(
-                key: EventKey(rawValue: row["event_key"]),
-                position: SourcePosition(source: row["source"], line: row["line"], offset: row["byte_offset"]),
-                call: call, uniqueID: row["unique_id"], source: row["src"], callerName: row["caller_name"],
-                destination: row["dst"], context: row["context"], channel: row["channel"], peerChannel: row["peer_channel"],
-                application: row["app"], applicationData: row["app_data"], start: Timestamp(seconds: row["start"]),
-                answer: answer.map(Timestamp.init(seconds:)), end: Timestamp(seconds: row["end"]), billsec: row["billsec"],
-                disposition: LegDisposition(rawValue: disposition) ?? .unknown, sequence: row["sequence"])))
+            let call = CallKey(rawValue: row[19])
+            let answer: Int64? = row[14]
+            let disposition: String = row[17]
+            result[call, default: []].append(.leg(LegRecord(
+                key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                call: call, uniqueID: row[4], source: row[5], callerName: row[6], destination: row[7], context: row[8],
+                channel: row[9], peerChannel: row[10], application: row[11], applicationData: row[12],
+                start: Timestamp(seconds: row[13]), answer: answer.map { Timestamp(seconds: $0) },
+                end: Timestamp(seconds: row[15]), billsec: row[16],
+                disposition: LegDisposition(rawValue: disposition) ?? .unknown, sequence: row[18])))
         }
-        let queue = try Row.fetchCursor(db.cachedStatement(sql: "SELECT * FROM queue_event WHERE call_key = ?"), arguments: [call.rawValue])
+        let queue = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT event_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key
+            FROM \(queueFrom)
+            """), arguments: [argument])
         while let row = try queue.next() {
-            result.append(.queue(QueueRecord(
-                key: EventKey(rawValue: row["event_key"]),
-                position: SourcePosition(source: row["source"], line: row["line"], offset: row["byte_offset"]),
-                call: call, time: Timestamp(seconds: row["time"]), queue: row["queue"], agent: row["agent"],
-                event: Self.decode(event: row["event"], text1: row["text1"], text2: row["text2"], number: row["number"]))))
+            let call = CallKey(rawValue: row[11])
+            result[call, default: []].append(.queue(QueueRecord(
+                key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                call: call, time: Timestamp(seconds: row[4]), queue: row[5], agent: row[6],
+                event: Self.decode(event: row[7], text1: row[8], text2: row[9], number: row[10]))))
         }
         return result
     }
@@ -181,26 +239,19 @@ package final class SQLiteContactStore: ContactStore {
     // MARK: Derivation
 
     /// Re-derives one customer from all their calls and replaces the stored derived rows.
+    /// - Parameter replacing: whether derived rows exist already (to compare and delete).
     /// - Returns: the number of amendments recorded (earlier conclusions that changed).
-    @discardableResult
     private static func derive(
-        _ customer: String, correlator: Correlator, clock: Timestamp, cache: [CallKey: Call], db: Database
+        _ customer: String, replacing: Bool, correlator: Correlator, clock: Timestamp, db: Database
     ) throws -> Int {
         let assembler = CallAssembler(directory: correlator.directory)
-        var calls: [Call] = []
-        let keys = try String.fetchAll(db.cachedStatement(sql: "SELECT call_key FROM call WHERE customer_key = ?"), arguments: [customer])
-        for key in keys.map { CallKey(rawValue: $0) } {
-            if let call = cache[key] {
-                calls.append(call)
-            } else if let call = assembler.assemble(key, records: try Self.records(of: key, db: db)) {
-                calls.append(call)
-            }
+        let calls = try Self.records(ofCustomer: customer, db: db).compactMap { key, records in
+            assembler.assemble(key, records: records)
         }
         let derivation = correlator.derive(customerKey: customer, calls: calls, clock: clock, explaining: false)
 
-        let existed = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE customer_key = ?"), arguments: [customer]) ?? false
         var amendments = 0
-        if existed {
+        if replacing {
             amendments = try Self.recordAmendments(customer, derivation: derivation, clock: clock, db: db)
             for table in ["contact", "obligation", "violation"] {
                 try db.cachedStatement(sql: "DELETE FROM \(table) WHERE customer_key = ?").execute(arguments: [customer])
@@ -208,18 +259,24 @@ package final class SQLiteContactStore: ContactStore {
         }
         for contact in derivation.contacts { try Self.write(contact, customer: customer, db: db) }
         for violation in derivation.violations {
-            try db.cachedStatement(sql: """
+            try db.run("""
                 INSERT INTO violation (id, customer_key, obligation_id, contact_id, category, department, agent, at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    violation.id.rawValue, customer, violation.obligation?.rawValue, violation.contact.rawValue,
-                    violation.category.rawValue, violation.department.rawValue, violation.agent?.rawValue, violation.at.seconds,
-                ])
+                """) {
+                $0.add(violation.id.rawValue)
+                $0.add(customer)
+                $0.add(violation.obligation?.rawValue)
+                $0.add(violation.contact.rawValue)
+                $0.add(violation.category.rawValue)
+                $0.add(violation.department.rawValue)
+                $0.add(violation.agent?.rawValue)
+                $0.add(violation.at.seconds)
+            }
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO customer (customer_key, next_check) VALUES (?, ?)
-            ON CONFLICT(customer_key) DO UPDATE SET next_check = excluded.next_check
-            """).execute(arguments: [customer, derivation.nextCheck?.seconds])
+        try db.run("UPDATE customer SET next_check = ?, dirty = 0, derived = 1 WHERE customer_key = ?") {
+            $0.add(derivation.nextCheck?.seconds)
+            $0.add(customer)
+        }
         return amendments
     }
 
@@ -258,54 +315,87 @@ package final class SQLiteContactStore: ContactStore {
 
     private static func write(_ contact: Contact, customer: String, db: Database) throws {
         let responder = contact.firstResponder
-        try db.cachedStatement(sql: """
+        try db.run("""
             INSERT INTO contact (id, customer_key, customer, customer_raw, channel, department, category, status, repeat_of,
             fr_agent, fr_bound_at, fr_via, fr_call, ring_no_answer, calls, created_at, last_activity, closed_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                contact.id.rawValue, customer, contact.customer.text, contact.customerRaw, contact.channel.rawValue,
-                contact.department?.rawValue, contact.category.rawValue, contact.status.rawValue, contact.repeatOf?.rawValue,
-                responder?.agent.rawValue, responder?.boundAt.seconds, responder?.via.rawValue, responder?.call?.rawValue,
-                contact.ringNoAnswer.map(\.rawValue).joined(separator: ","),
-                contact.calls.map(\.rawValue).joined(separator: ","), contact.createdAt.seconds,
-                contact.lastActivity.seconds, contact.closedAt?.seconds,
-            ])
-        let obligationStatement = try db.cachedStatement(sql: """
-            INSERT INTO obligation (id, contact_id, customer_key, kind, owner_department, owner_agent, created_at, due_at,
-            ack_due_at, acknowledged_at, state, at_risk, uncertain, satisfied_at, satisfied_by, satisfied_via, attempts,
-            missed_count, escalation_level, breached_at, call_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+            """) {
+            $0.add(contact.id.rawValue)
+            $0.add(customer)
+            $0.add(contact.customer.text)
+            $0.add(contact.customerRaw)
+            $0.add(contact.channel.rawValue)
+            $0.add(contact.department?.rawValue)
+            $0.add(contact.category.rawValue)
+            $0.add(contact.status.rawValue)
+            $0.add(contact.repeatOf?.rawValue)
+            $0.add(responder?.agent.rawValue)
+            $0.add(responder?.boundAt.seconds)
+            $0.add(responder?.via.rawValue)
+            $0.add(responder?.call?.rawValue)
+            $0.add(contact.ringNoAnswer.map(\.rawValue).joined(separator: ","))
+            $0.add(contact.calls.map(\.rawValue).joined(separator: ","))
+            $0.add(contact.createdAt.seconds)
+            $0.add(contact.lastActivity.seconds)
+            $0.add(contact.closedAt?.seconds)
+        }
         for o in contact.obligations {
-            try obligationStatement.execute(arguments: [
-                o.id.rawValue, contact.id.rawValue, customer, o.kind.rawValue, o.owner.department.rawValue,
-                o.owner.agent?.rawValue, o.createdAt.seconds, o.dueAt.seconds, o.ackDueAt?.seconds, o.acknowledgedAt?.seconds,
-                o.state.rawValue, o.atRisk, o.uncertain, o.satisfiedAt?.seconds, o.satisfiedBy?.rawValue,
-                o.satisfiedVia?.rawValue, o.attempts, o.missedCount, o.escalationLevel, o.breachedAt?.seconds, o.call.rawValue,
-            ])
+            try db.run("""
+                INSERT INTO obligation (id, contact_id, customer_key, kind, owner_department, owner_agent, created_at, due_at,
+                ack_due_at, acknowledged_at, state, at_risk, uncertain, satisfied_at, satisfied_by, satisfied_via, attempts,
+                missed_count, escalation_level, breached_at, call_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """) {
+                $0.add(o.id.rawValue)
+                $0.add(contact.id.rawValue)
+                $0.add(customer)
+                $0.add(o.kind.rawValue)
+                $0.add(o.owner.department.rawValue)
+                $0.add(o.owner.agent?.rawValue)
+                $0.add(o.createdAt.seconds)
+                $0.add(o.dueAt.seconds)
+                $0.add(o.ackDueAt?.seconds)
+                $0.add(o.acknowledgedAt?.seconds)
+                $0.add(o.state.rawValue)
+                $0.add(o.atRisk)
+                $0.add(o.uncertain)
+                $0.add(o.satisfiedAt?.seconds)
+                $0.add(o.satisfiedBy?.rawValue)
+                $0.add(o.satisfiedVia?.rawValue)
+                $0.add(o.attempts)
+                $0.add(o.missedCount)
+                $0.add(o.escalationLevel)
+                $0.add(o.breachedAt?.seconds)
+                $0.add(o.call.rawValue)
+            }
         }
     }
 
     // MARK: Clock
 
-    package func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> Int {
+    package func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome {
         try await self.pool.write { db in
             let current = try Self.storedClock(db)
             let clock = max(current ?? time, time)
             try Self.setMeta(db, "clock", String(clock.seconds))
-            var derived = 0
-            // Only customers whose next change is due: never a scan of everything pending.
-            while true {
-                let due = try String.fetchAll(db, sql: """
-                    SELECT customer_key FROM customer WHERE next_check IS NOT NULL AND next_check <= ? ORDER BY next_check, customer_key LIMIT 500
-                    """, arguments: [clock.seconds])
-                if due.isEmpty { break }
-                for customer in due {
-                    try Self.derive(customer, correlator: correlator, clock: clock, cache: [:], db: db)
-                    derived += 1
+            var outcome = ClockOutcome(clock: clock)
+            // Customers with new records, then those whose next change is due: never a scan of
+            // everything pending (both come from partial indexes).
+            for sql in [
+                "SELECT customer_key, derived FROM customer WHERE dirty = 1 ORDER BY customer_key LIMIT 1000",
+                "SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ? ORDER BY next_check, customer_key LIMIT 1000",
+            ] {
+                while true {
+                    let rows = try Row.fetchAll(db, sql: sql, arguments: sql.contains("?") ? [clock.seconds] : [])
+                    if rows.isEmpty { break }
+                    for row in rows {
+                        outcome.amendments += try Self.derive(
+                            row[0], replacing: row[1], correlator: correlator, clock: clock, db: db)
+                        outcome.derived += 1
+                    }
                 }
             }
-            return derived
+            return outcome
         }
     }
 

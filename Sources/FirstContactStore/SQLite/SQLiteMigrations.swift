@@ -10,8 +10,11 @@ enum SQLiteMigrations {
                 CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
 
                 -- Source records, one row per record, keyed by a hash of the record's bytes (idempotency).
+                -- Rowid tables with the hash in a unique index: rows are appended in arrival order and
+                -- only the small index entry lands at a random place (WITHOUT ROWID tables keyed by a
+                -- hash made every insert dirty a random page of wide rows; 1M-call benchmark).
                 CREATE TABLE leg (
-                    event_key TEXT PRIMARY KEY NOT NULL,
+                    event_key TEXT NOT NULL UNIQUE,
                     call_key TEXT NOT NULL,
                     source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
                     unique_id TEXT NOT NULL, src TEXT NOT NULL, caller_name TEXT NOT NULL, dst TEXT NOT NULL,
@@ -21,17 +24,17 @@ enum SQLiteMigrations {
                     billsec INTEGER NOT NULL CHECK (billsec >= 0),
                     disposition TEXT NOT NULL CHECK (disposition IN ('ANSWERED','NO ANSWER','BUSY','FAILED','CONGESTION','CANCEL','UNKNOWN')),
                     sequence INTEGER
-                ) WITHOUT ROWID;
+                );
                 CREATE INDEX leg_call ON leg(call_key);
 
                 CREATE TABLE queue_event (
-                    event_key TEXT PRIMARY KEY NOT NULL,
+                    event_key TEXT NOT NULL UNIQUE,
                     call_key TEXT NOT NULL,
                     source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
                     time INTEGER NOT NULL, queue TEXT NOT NULL, agent TEXT NOT NULL,
                     event TEXT NOT NULL CHECK (event IN ('entered','connected','ring_no_answer','abandoned','exited','completed','transferred','other')),
                     text1 TEXT NOT NULL, text2 TEXT NOT NULL, number INTEGER NOT NULL
-                ) WITHOUT ROWID;
+                );
                 CREATE INDEX queue_event_call ON queue_event(call_key);
 
                 -- Calls as assembled from their records, and the customer each belongs to.
@@ -43,14 +46,21 @@ enum SQLiteMigrations {
                 ) WITHOUT ROWID;
                 CREATE INDEX call_customer ON call(customer_key);
 
-                -- One row per customer: when its derived state next changes with the clock alone.
-                CREATE TABLE customer (customer_key TEXT PRIMARY KEY NOT NULL, next_check INTEGER) WITHOUT ROWID;
+                -- One row per customer: whether new records await derivation (dirty), whether derived
+                -- rows exist, and when the derived state next changes with the clock alone.
+                CREATE TABLE customer (
+                    customer_key TEXT PRIMARY KEY NOT NULL,
+                    next_check INTEGER,
+                    dirty INTEGER NOT NULL DEFAULT 1 CHECK (dirty IN (0, 1)),
+                    derived INTEGER NOT NULL DEFAULT 0 CHECK (derived IN (0, 1))
+                ) WITHOUT ROWID;
                 CREATE INDEX customer_next_check ON customer(next_check) WHERE next_check IS NOT NULL;
+                CREATE INDEX customer_dirty ON customer(dirty) WHERE dirty = 1;
 
                 -- Derived state, replaced per customer on every re-derivation. The `why` trail is not
                 -- stored: it is derived again from the records when a contact is explained.
                 CREATE TABLE contact (
-                    id TEXT PRIMARY KEY NOT NULL,
+                    id TEXT NOT NULL UNIQUE,
                     customer_key TEXT NOT NULL,
                     customer TEXT NOT NULL, customer_raw TEXT NOT NULL,
                     channel TEXT NOT NULL CHECK (channel IN ('phone','visit','letter')),
@@ -67,13 +77,13 @@ enum SQLiteMigrations {
                     created_at INTEGER NOT NULL, last_activity INTEGER NOT NULL, closed_at INTEGER,
                     CHECK ((fr_agent IS NULL) = (fr_bound_at IS NULL) AND (fr_agent IS NULL) = (fr_via IS NULL)),
                     CHECK ((status = 'closed') = (closed_at IS NOT NULL))
-                ) WITHOUT ROWID;
+                );
                 CREATE INDEX contact_customer ON contact(customer_key);
                 CREATE INDEX contact_created ON contact(created_at, id);
                 CREATE INDEX contact_status ON contact(status);
 
                 CREATE TABLE obligation (
-                    id TEXT PRIMARY KEY NOT NULL,
+                    id TEXT NOT NULL UNIQUE,
                     contact_id TEXT NOT NULL, customer_key TEXT NOT NULL,
                     kind TEXT NOT NULL CHECK (kind IN ('callback','handoff')),
                     owner_department TEXT NOT NULL, owner_agent TEXT,
@@ -92,18 +102,18 @@ enum SQLiteMigrations {
                     CHECK ((state IN ('satisfied','satisfied_late')) = (satisfied_at IS NOT NULL)),
                     CHECK ((kind = 'handoff') = (ack_due_at IS NOT NULL)),
                     CHECK (due_at >= created_at)
-                ) WITHOUT ROWID;
+                );
                 CREATE INDEX obligation_customer ON obligation(customer_key);
                 CREATE INDEX obligation_state_due ON obligation(state, due_at);
                 CREATE INDEX obligation_contact ON obligation(contact_id);
 
                 CREATE TABLE violation (
-                    id TEXT PRIMARY KEY NOT NULL,
+                    id TEXT NOT NULL UNIQUE,
                     customer_key TEXT NOT NULL,
                     obligation_id TEXT, contact_id TEXT NOT NULL,
                     category TEXT NOT NULL CHECK (category IN ('not_handled_in_time','not_handed_over','handoff_stalled','poor_service','passed_around','not_escalated')),
                     department TEXT NOT NULL, agent TEXT, at INTEGER NOT NULL
-                ) WITHOUT ROWID;
+                );
                 CREATE INDEX violation_customer ON violation(customer_key);
                 CREATE INDEX violation_at ON violation(at, id);
 
