@@ -58,3 +58,32 @@ struct LateRecordTests {
         #expect(trail.contains { $0.contains("not_handled_in_time") && $0.contains("reversed") })
     }
 }
+
+@Suite("Interrupted runs")
+struct InterruptedRunTests {
+    @Test("records stored but not yet derived (a run killed before its derivation) are derived by the next reader")
+    func storedButNotDerived() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let db = directory.appendingPathComponent("interrupted.sqlite").path
+        let store = try SQLiteContactStore(path: db)
+        // The batch commits (records, calls, dirty customers) but the process "dies" before advanceClock.
+        let decoder = try #require(engine.lineDecoder(for: .asteriskCSV))
+        let lines = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8)
+            .split(separator: "\n").prefix(30)
+        let records = lines.enumerated().map { index, line in
+            decoder.decode(Array(line.utf8), at: SourcePosition(source: "Master.csv", line: index + 1, offset: 0))
+        }
+        let batch = try await store.ingest(records, correlator: engine.correlator)
+        #expect(batch.customersTouched > 0)
+        #expect(try await store.contacts(ContactQuery()).isEmpty)
+
+        // The next command settles first.
+        let (status, output) = try Fixture.run(["contacts", "--config", Fixture.sampleConfig, "--db", db, "--json"])
+        #expect(status == 0)
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+        #expect(listed.count == (try await store.contacts(ContactQuery()).count))
+        #expect(!listed.isEmpty)
+    }
+}

@@ -111,3 +111,31 @@ extension URL {
         return self
     }
 }
+
+@Suite("Simulator")
+struct SimulatorTests {
+    @Test("the same seed writes the same day byte for byte, and the committed sample is what seed 42 writes")
+    func deterministic() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let date = try #require(CivilDate(iso: "2026-11-27"))
+        func files(_ dir: URL) throws -> [String] {
+            try ["asterisk/Master.csv", "asterisk/queue_log", "expected.json"].map {
+                try String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8)
+            }
+        }
+        let a = directory.appendingPathComponent("a"), b = directory.appendingPathComponent("b")
+        let c = directory.appendingPathComponent("c"), sample = directory.appendingPathComponent("sample")
+        _ = try Simulator(engine: engine).run(seed: 7, calls: 300, date: date, outputDirectory: a.path)
+        _ = try Simulator(engine: engine).run(seed: 7, calls: 300, date: date, outputDirectory: b.path)
+        _ = try Simulator(engine: engine).run(seed: 8, calls: 300, date: date, outputDirectory: c.path)
+        #expect(try files(a) == files(b))
+        #expect(try files(a)[0] != files(c)[0])
+
+        let summary = try Simulator(engine: engine).run(seed: 42, calls: 2500, date: date, outputDirectory: sample.path)
+        #expect(try files(sample) == files(Fixture.sampleDay))
+        // A realistic mix: every kind of story occurs in the sample day.
+        #expect(summary.storyKinds.count == 18)
+    }
+}
