@@ -18,7 +18,7 @@ package enum ExportDocument {
             }
             out.field("violations") {
                 out.array(snapshot.violations.sorted { ($0.at, $0.id) < ($1.at, $1.id) }) { violation in
-                    Self.violation(violation, into: out)
+                    Self.violation(violation, review: snapshot.reviews[violation.id], into: out)
                 }
             }
             out.field("rejects") {
@@ -93,7 +93,7 @@ package enum ExportDocument {
         }
     }
 
-    package static func violation(_ v: Violation, into out: JSONWriter) {
+    package static func violation(_ v: Violation, review: ViolationReview? = nil, into out: JSONWriter) {
         out.object {
             out.field("id") { out.string(v.id.rawValue) }
             out.field("obligation") { out.string(v.obligation?.rawValue) }
@@ -102,7 +102,17 @@ package enum ExportDocument {
             out.field("department") { out.string(v.department.rawValue) }
             out.field("agent") { out.string(v.agent?.rawValue) }
             out.field("at") { out.time(v.at) }
-            out.field("review") { out.null() }
+            out.field("review") {
+                if let review {
+                    out.object {
+                        out.field("decision") { out.string(review.decision.rawValue) }
+                        out.field("reason") { out.string(review.reason) }
+                        out.field("by") { out.string(review.by) }
+                    }
+                } else {
+                    out.null()
+                }
+            }
         }
     }
 }

@@ -43,8 +43,16 @@ package struct ClockOutcome: Hashable, Sendable {
 package struct ContactDetail: Hashable, Sendable {
     package var contact: Contact
     package var violations: [Violation]
+    package var reviews: [ViolationID: ViolationReview]
     /// Trail entries added when a late record changed an earlier conclusion; kept across re-derivations.
     package var amendments: [WhyEntry]
+}
+
+/// An obligation with where it lives.
+package struct StoredObligation: Hashable, Sendable {
+    package var obligation: Obligation
+    package var contact: ContactID
+    package var customerKey: String
 }
 
 /// Filters for listing contacts.
@@ -66,6 +74,7 @@ package struct ContactQuery: Hashable, Sendable {
 package struct StoreSnapshot: Sendable {
     package var contacts: [Contact]
     package var violations: [Violation]
+    package var reviews: [ViolationID: ViolationReview]
     package var rejects: [Reject]
     package var clock: Timestamp?
 }
@@ -95,6 +104,17 @@ package protocol ContactStore: Sendable {
     /// Moves the clock forward (never back) and derives every customer with new records or
     /// whose next check is due — the one place derived state changes.
     func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome
+    /// Records what a person did (an acknowledgement…) and marks the customer for derivation.
+    /// - Throws: ``StoreError/notFound(_:)`` when the obligation does not exist.
+    func record(_ action: ManualAction) async throws
+    /// Records (or replaces) a supervisor's decision on a violation, with an outbox notification.
+    func review(_ violation: ViolationID, _ review: ViolationReview) async throws
+    func reviews() async throws -> [ViolationID: ViolationReview]
+    func obligation(_ id: ObligationID) async throws -> StoredObligation?
+    /// Notifications after `seq`, oldest first.
+    func outbox(after seq: Int64, limit: Int) async throws -> [OutboxEntry]
+    /// The earliest time any customer's derived state changes with the clock alone.
+    func nextCheck() async throws -> Timestamp?
     func clock() async throws -> Timestamp?
     func latestEventTime() async throws -> Timestamp?
     func snapshot() async throws -> StoreSnapshot

@@ -63,7 +63,16 @@ struct Contacts: AsyncParsableCommand {
 
 struct Obligations: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List callback and hand-off obligations: who owes what, by when.",
+        abstract: "Callback and hand-off obligations: list them, acknowledge a hand-off.",
+        subcommands: [List.self, Acknowledge.self],
+        defaultSubcommand: List.self
+    )
+}
+
+extension Obligations {
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List obligations: who owes what, by when (the default).",
         discussion: "Overdue first, then by due time. Example: firstcontact obligations --state pending breached --kind callback"
     )
 
@@ -118,10 +127,52 @@ struct Obligations: AsyncParsableCommand {
         print(table.render())
         print("\(total) obligation(s)\(total > rows.count ? ", first \(rows.count) shown (use --limit)" : "")")
     }
+  }
+
+  struct Acknowledge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ack",
+        abstract: "Record that the receiver of a hand-off has read it (stops its acknowledge clock).",
+        discussion: "Example: firstcontact obligations ack C0123456789abcdef-ho1 --by 1011"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The hand-off obligation id.", valueName: "obligation"))
+    var obligation: String
+
+    @Option(help: ArgumentHelp("The agent acknowledging (receiver, or the receiving department's head).", valueName: "agent"))
+    var by: String
+
+    @Option(help: ArgumentHelp("When it was read (default: now), e.g. 2026-11-27T10:05:00+08:00.", valueName: "time"))
+    var at: Timestamp?
+
+    func run() async throws {
+        let engine = try self.global.engine()
+        let store = try await self.global.settledStore(engine)
+        let time = self.at ?? SystemWallClock().now()
+        do {
+            let stored = try await engine.acknowledge(ObligationID(self.obligation), by: AgentID(self.by), at: time, store: store)
+            let o = stored.obligation
+            print("\(o.id) acknowledged by \(self.by) at \(o.acknowledgedAt?.iso8601 ?? time.iso8601); state \(o.state.rawValue), contact the customer by \(o.dueAt.iso8601)")
+        } catch let error as ActionError {
+            throw ValidationFailure(error.description)
+        }
+    }
+  }
 }
 
 struct Violations: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List recorded violations for supervisor review.")
+    static let configuration = CommandConfiguration(
+        abstract: "Violations: list them, review one (accept, excuse or dismiss, with a reason).",
+        subcommands: [List.self, Review.self],
+        defaultSubcommand: List.self
+    )
+}
+
+extension Violations {
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List recorded violations and their reviews (the default).")
 
     @OptionGroup var global: GlobalOptions
 
@@ -138,16 +189,63 @@ struct Violations: AsyncParsableCommand {
             return
         }
         let time = LocalTimeFormatter(zone: engine.configuration.timezone)
-        var table = Table(["violation", "category", "department", "agent", "at", "contact"])
+        var table = Table(["violation", "category", "department", "agent", "at", "contact", "review"])
         for v in snapshot.violations {
+            let review = snapshot.reviews[v.id].map { "\($0.decision.rawValue) by \($0.by)" } ?? "-"
             table.add([
                 v.id.rawValue, v.category.rawValue, v.department.rawValue,
-                v.agent.map { "\($0) \(engine.directory.agent($0)?.name ?? "")" } ?? "-", time(v.at), v.contact.rawValue,
+                v.agent.map { "\($0) \(engine.directory.agent($0)?.name ?? "")" } ?? "-", time(v.at), v.contact.rawValue, review,
             ])
         }
         print(table.render())
-        print("\(snapshot.violations.count) violation(s)")
+        let accepted = snapshot.reviews.values.filter { $0.decision == .accept }.count
+        print("\(snapshot.violations.count) violation(s), \(snapshot.reviews.count) reviewed, \(accepted) accepted (figures count accepted ones only)")
     }
+  }
+
+  struct Review: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a supervisor's decision on a violation; figures count accepted ones only.",
+        discussion: "Example: firstcontact violations review C0123456789abcdef-cb1.v --accept --reason \"called back next day\" --by li-sup"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The violation id.", valueName: "violation"))
+    var violation: String
+
+    @Flag(help: "The decision.")
+    var decision: ViolationReview.Decision
+
+    @Option(help: "Why (required).")
+    var reason: String
+
+    @Option(help: ArgumentHelp("Who decided (default: the USER environment variable).", valueName: "name"))
+    var by: String?
+
+    func run() async throws {
+        let engine = try self.global.engine()
+        let store = try await self.global.settledStore(engine)
+        let reviewer = self.by ?? ProcessInfo.processInfo.environment["USER"] ?? "supervisor"
+        do {
+            try await engine.review(
+                ViolationID(self.violation), decision: self.decision, reason: self.reason, by: reviewer,
+                at: SystemWallClock().now(), store: store)
+        } catch let error as ActionError {
+            throw ValidationFailure(error.description)
+        }
+        print("\(self.violation): \(self.decision.rawValue) by \(reviewer) — \(self.reason)")
+    }
+  }
+}
+
+/// `--accept`, `--excuse`, `--dismiss` (the case names).
+extension ViolationReview.Decision: EnumerableFlag {}
+
+/// A refused action: exits 1 with the reason (not a usage error).
+struct ValidationFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
 
 struct Explain: AsyncParsableCommand {

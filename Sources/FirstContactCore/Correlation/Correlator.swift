@@ -30,10 +30,19 @@ package struct Correlator: Sendable {
     ///   - clock: the time the state is evaluated at (event-time watermark, `tick --now`, or wall time).
     ///   - explaining: whether to write the `why` trail. Ingest leaves it off (the trail is most of
     ///     the work and can always be derived again); `explain` turns it on.
-    package func derive(customerKey: String, calls: [Call], clock: Timestamp, explaining: Bool = true) -> Derivation {
+    package func derive(
+        customerKey: String, calls: [Call], actions: [ManualAction] = [], clock: Timestamp, explaining: Bool = true
+    ) -> Derivation {
         let ordered = calls.sorted { ($0.start, $0.end, $0.key) < ($1.start, $1.end, $1.key) }
+        var pending = actions.sorted { ($0.at, $0.id) < ($1.at, $1.id) }[...]
         var walk = Walk(directory: self.directory, customerKey: customerKey, trail: explaining ? Trail() : nil)
         for call in ordered {
+            // Actions recorded before this call started happened before it.
+            while let action = pending.first, action.at < call.start {
+                walk.advance(to: action.at)
+                walk.apply(action)
+                pending = pending.dropFirst()
+            }
             walk.advance(to: call.start)
             switch call.direction {
             case .inbound: walk.inbound(call)
@@ -41,7 +50,11 @@ package struct Correlator: Sendable {
             case .internal: break
             }
         }
-        let asOf = max(clock, ordered.map(\.end).max() ?? clock)
+        for action in pending {
+            walk.advance(to: action.at)
+            walk.apply(action)
+        }
+        let asOf = max(clock, ordered.map(\.end).max() ?? clock, actions.map(\.at).max() ?? clock)
         walk.advance(to: asOf)
         return walk.finish(asOf: asOf)
     }
@@ -327,6 +340,25 @@ private struct Walk {
         }
     }
 
+    // MARK: Manual actions
+
+    mutating func apply(_ action: ManualAction) {
+        switch action.kind {
+        case .acknowledge(let id):
+            for c in self.contacts.indices {
+                guard let o = self.contacts[c].obligations.firstIndex(where: { $0.id == id }) else { continue }
+                let obligation = self.contacts[c].obligations[o]
+                guard obligation.kind == .handoff, obligation.acknowledgedAt == nil else { return }
+                self.contacts[c].obligations[o].acknowledgedAt = action.at
+                let late = obligation.ackDueAt.map { action.at > $0 } ?? false
+                self.explain(c, WhyEntry(
+                    at: action.at, rule: "handoff_acknowledged",
+                    message: "agent \(action.agent) acknowledged hand-off \(id)\(late ? " after its acknowledge clock ran out" : ""); the contact-the-customer clock runs until \(obligation.dueAt)"))
+                return
+            }
+        }
+    }
+
     // MARK: Contacts
 
     mutating func openContact(for call: Call) -> Int {
@@ -465,7 +497,12 @@ private struct Walk {
                 ? department?.callbackSLA ?? 1800
                 : (acknowledging ? department?.handoffAckSLA ?? 900 : department?.handoffSLA ?? 7200)
             let riskAt = hours.adding(sla * Int64(self.policy.atRiskPercent) / 100, to: obligation.createdAt)
-            if riskAt <= asOf { self.contacts[c].obligations[o].atRisk = true } else { next.append(riskAt) }
+            if riskAt <= asOf {
+                self.contacts[c].obligations[o].atRisk = true
+                self.contacts[c].obligations[o].atRiskSince = riskAt
+            } else {
+                next.append(riskAt)
+            }
         case .breached, .satisfiedLate:
             guard let breachedAt = obligation.breachedAt else { break }
             let escalateAfter = department?.escalateAfter ?? 3600
@@ -474,6 +511,7 @@ private struct Walk {
             let openUntil = obligation.satisfiedAt ?? asOf
             let reached = obligation.state == .breached ? openUntil >= levelTwoAt : openUntil > levelTwoAt
             self.contacts[c].obligations[o].escalationLevel = reached ? 2 : 1
+            self.contacts[c].obligations[o].escalatedAt = reached ? levelTwoAt : breachedAt
             self.explain(c, WhyEntry(
                 at: breachedAt, rule: "escalation",
                 message: "\(obligation.id) escalated to level 1: head of \(obligation.owner.department)", call: obligation.call))

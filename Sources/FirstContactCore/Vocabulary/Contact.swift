@@ -64,6 +64,10 @@ package struct Obligation: Hashable, Sendable {
     package var escalationLevel: Int
     /// When its clock ran out (the violation's `at`), if it did.
     package var breachedAt: Timestamp?
+    /// When it became at risk (pending ones only).
+    package var atRiskSince: Timestamp?
+    /// When it reached its current escalation level (nil at level 0).
+    package var escalatedAt: Timestamp?
     /// The call it grew from.
     package var call: CallKey
 
@@ -88,6 +92,8 @@ package struct Obligation: Hashable, Sendable {
         self.missedCount = 0
         self.escalationLevel = 0
         self.breachedAt = nil
+        self.atRiskSince = nil
+        self.escalatedAt = nil
         self.call = call
     }
 }
@@ -156,5 +162,29 @@ package struct Contact: Hashable, Sendable {
         self.lastActivity = createdAt
         self.closedAt = nil
         self.why = []
+    }
+}
+
+/// A supervisor's decision on a violation (POLICY §5: people decide, the software records).
+package struct ViolationReview: Hashable, Sendable {
+    package enum Decision: String, Hashable, Sendable, CaseIterable {
+        /// The violation stands and counts in the figures.
+        case accept
+        /// It happened, but for a reason that excuses it.
+        case excuse
+        /// It should not have been recorded.
+        case dismiss
+    }
+
+    package var decision: Decision
+    package var reason: String
+    package var by: String
+    package var at: Timestamp
+
+    package init(decision: Decision, reason: String, by: String, at: Timestamp) {
+        self.decision = decision
+        self.reason = reason
+        self.by = by
+        self.at = at
     }
 }

@@ -17,7 +17,8 @@ extension SQLiteContactStore {
             }
             let clock = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'clock'").flatMap(Int64.init)
             return StoreSnapshot(
-                contacts: contacts, violations: violations, rejects: rejects, clock: clock.map(Timestamp.init(seconds:)))
+                contacts: contacts, violations: violations, reviews: try Self.reviews(db, where: "1", arguments: []),
+                rejects: rejects, clock: clock.map(Timestamp.init(seconds:)))
         }
     }
 
@@ -57,7 +58,9 @@ extension SQLiteContactStore {
             let amendments = try Row.fetchAll(
                 db, sql: "SELECT at, message FROM amendment WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue]
             ).map { WhyEntry(at: Timestamp(seconds: $0["at"]), rule: "late_record", message: $0["message"]) }
-            return ContactDetail(contact: contact, violations: violations, amendments: amendments)
+            let reviews = try Self.reviews(
+                db, where: "violation_id IN (SELECT id FROM violation WHERE contact_id = ?)", arguments: [id.rawValue])
+            return ContactDetail(contact: contact, violations: violations, reviews: reviews, amendments: amendments)
         }
     }
 
@@ -79,7 +82,7 @@ extension SQLiteContactStore {
 
     // MARK: Row mapping
 
-    private static func contacts(
+    static func contacts(
         _ db: Database, where condition: String, arguments: [any DatabaseValueConvertible], limit: Int?
     ) throws -> [Contact] {
         let limitClause = limit.map { " LIMIT \($0)" } ?? ""
@@ -174,10 +177,12 @@ extension SQLiteContactStore {
 /// Store failures that are not SQLite's own errors.
 package enum StoreError: Error, CustomStringConvertible {
     case corrupt(String)
+    case notFound(String)
 
     package var description: String {
         switch self {
         case .corrupt(let detail): "the database holds a value this version cannot read: \(detail)"
+        case .notFound(let what): "no \(what)"
         }
     }
 }

@@ -9,7 +9,7 @@ import GRDB
 /// records and customers re-derived from all their calls, which is what makes the derived
 /// state independent of arrival order and batching.
 package final class SQLiteContactStore: ContactStore {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     var reader: DatabasePool { self.pool }
 
     /// Opens (creating if needed) and migrates the database at `path`.
@@ -249,11 +249,13 @@ package final class SQLiteContactStore: ContactStore {
         let calls = try Self.records(ofCustomer: customer, db: db).compactMap { key, records in
             assembler.assemble(key, records: records)
         }
-        let derivation = correlator.derive(customerKey: customer, calls: calls, clock: clock, explaining: false)
+        let actions = try Self.actions(ofCustomer: customer, db: db)
+        let derivation = correlator.derive(
+            customerKey: customer, calls: calls, actions: actions, clock: clock, explaining: false)
 
-        var amendments = 0
+        let previous = replacing ? try Self.previousConclusions(of: customer, db: db) : PreviousConclusions()
+        let amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
         if replacing {
-            amendments = try Self.recordAmendments(customer, derivation: derivation, clock: clock, db: db)
             for table in ["contact", "obligation", "violation"] {
                 try db.cachedStatement(sql: "DELETE FROM \(table) WHERE customer_key = ?").execute(arguments: [customer])
             }
@@ -279,39 +281,6 @@ package final class SQLiteContactStore: ContactStore {
             $0.add(customer)
         }
         return amendments
-    }
-
-    /// Compares the stored conclusions with the new ones and keeps what changed in `amendment`.
-    private static func recordAmendments(_ customer: String, derivation: Derivation, clock: Timestamp, db: Database) throws -> Int {
-        var old: [String: (state: String, contact: String)] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, state, contact_id FROM obligation WHERE customer_key = ?"), arguments: [customer]) {
-            old[row["id"]] = (row["state"], row["contact_id"])
-        }
-        let oldViolations = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, category, contact_id FROM violation WHERE customer_key = ?"), arguments: [customer])
-        var new: [String: ObligationState] = [:]
-        for contact in derivation.contacts { for o in contact.obligations { new[o.id.rawValue] = o.state } }
-        let newViolations = Set(derivation.violations.map(\.id.rawValue))
-        var count = 0
-        let insert = try db.cachedStatement(sql: "INSERT INTO amendment (customer_key, contact_id, obligation_id, at, message) VALUES (?, ?, ?, ?, ?)")
-        for (id, before) in old.sorted(by: { $0.key < $1.key }) {
-            let was = ObligationState(rawValue: before.state)
-            guard was == .breached || was == .satisfiedLate || was == .exhausted else { continue }
-            let now = new[id]
-            guard now != was else { continue }
-            try insert.execute(arguments: [customer, before.contact, id, clock.seconds,
-                "a late record changed \(id) from \(before.state) to \(now?.rawValue ?? "no longer existing")"])
-            count += 1
-        }
-        for row in oldViolations {
-            let id: String = row["id"]
-            guard !newViolations.contains(id) else { continue }
-            let category: String = row["category"]
-            try insert.execute(arguments: [customer, row["contact_id"] as String, nil as String?, clock.seconds,
-                "a late record disproved violation \(id) (\(category)): reversed"])
-            count += 1
-        }
-        return count
     }
 
     private static func write(_ contact: Contact, customer: String, db: Database) throws {

@@ -132,6 +132,48 @@ enum SQLiteMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-actions-reviews-outbox") { db in
+            try db.execute(sql: """
+                -- What people recorded (acknowledgements now; notes, resolutions, hand-offs by hand later):
+                -- inputs to derivation like call records, replayed in time order.
+                CREATE TABLE action (
+                    id TEXT NOT NULL UNIQUE,
+                    customer_key TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('acknowledge')),
+                    obligation_id TEXT,
+                    agent TEXT NOT NULL,
+                    at INTEGER NOT NULL
+                );
+                CREATE INDEX action_customer ON action(customer_key);
+
+                -- Supervisors' decisions on violations; keyed by the violation's stable id, so a
+                -- re-derivation keeps them.
+                CREATE TABLE violation_review (
+                    violation_id TEXT PRIMARY KEY NOT NULL,
+                    decision TEXT NOT NULL CHECK (decision IN ('accept', 'excuse', 'dismiss')),
+                    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+                    reviewed_by TEXT NOT NULL,
+                    at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+
+                -- Notifications, written in the transaction that made the transition. The key makes
+                -- each notification exist once however often its customer is derived again.
+                CREATE TABLE outbox (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    key TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL CHECK (kind IN ('at_risk', 'breach', 'escalation', 'violation', 'reversal', 'review')),
+                    at INTEGER NOT NULL,
+                    customer_key TEXT,
+                    contact_id TEXT,
+                    obligation_id TEXT,
+                    violation_id TEXT,
+                    department TEXT,
+                    agent TEXT,
+                    level INTEGER,
+                    detail TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

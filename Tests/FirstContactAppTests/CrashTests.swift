@@ -1,0 +1,76 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactStore
+import Foundation
+import Testing
+
+@Suite("Scheduler crash safety", .serialized)
+struct CrashTests {
+    @Test("a scheduler process killed with SIGKILL at random moments ends, after restarts, exactly where an uninterrupted run ends — no transition or notification twice")
+    func killedSchedulerResumes() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Lateness of two days: ingest fires nothing of the day, the scheduler fires it all.
+        let config = directory.appendingPathComponent("late.yaml")
+        try String(contentsOfFile: Fixture.sampleConfig, encoding: .utf8)
+            .replacingOccurrences(of: "lateness: 10m", with: "lateness: 2d")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let base = directory.appendingPathComponent("base.sqlite").path
+        let ingest = try Fixture.run(["ingest", "--quiet", "--config", config.path, "--db", base, Fixture.sampleDay.appendingPathComponent("asterisk").path])
+        #expect(ingest.status == 0)
+        let reference = directory.appendingPathComponent("reference.sqlite").path
+        let crashed = directory.appendingPathComponent("crashed.sqlite").path
+        for copy in [reference, crashed] {
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: base + suffix) {
+                try FileManager.default.copyItem(atPath: base + suffix, toPath: copy + suffix)
+            }
+        }
+        let schedule = ["schedule", "--config", config.path, "--until", Fixture.sampleEnd]
+
+        let uninterrupted = try Fixture.run(schedule + ["--db", reference])
+        #expect(uninterrupted.status == 0)
+
+        var generator = SeededGenerator(seed: 2026)
+        var kills = 0
+        for _ in 0..<10 {
+            let process = try Fixture.start(schedule + ["--db", crashed])
+            try await Task.sleep(for: .milliseconds(Int.random(in: 20...600, using: &generator)))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        let finished = try Fixture.run(schedule + ["--db", crashed])
+        #expect(finished.status == 0)
+        #expect(kills >= 3, "the kills should land while the scheduler works")
+
+        let (a, b) = (try SQLiteContactStore(path: reference), try SQLiteContactStore(path: crashed))
+        #expect(ExportDocument.render(try await b.snapshot()) == ExportDocument.render(try await a.snapshot()))
+        let (outboxA, outboxB) = (try await a.outbox(after: 0, limit: 1_000_000), try await b.outbox(after: 0, limit: 1_000_000))
+        #expect(outboxB.map(\.key) == outboxA.map(\.key))
+        #expect(Set(outboxB.map(\.key)).count == outboxB.count)
+        #expect(outboxA.count > 500)
+        // And the day the scheduler replayed is the day the simulator's story predicts.
+        let expected = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("expected.json"), encoding: .utf8)
+        #expect(ExportDocument.render(try await a.snapshot()) == expected)
+    }
+}
+
+extension Fixture {
+    /// Starts the built `firstcontact` binary without waiting for it.
+    static func start(_ arguments: [String]) throws -> Process {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("firstcontact")
+        let candidates = [binary, Self.root.appendingPathComponent(".build/debug/firstcontact")]
+        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw FixtureError("the firstcontact binary was not built next to the tests")
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
