@@ -102,6 +102,7 @@ package enum ExportDocument {
             out.field("department") { out.string(v.department.rawValue) }
             out.field("agent") { out.string(v.agent?.rawValue) }
             out.field("at") { out.time(v.at) }
+            out.field("remedied_at") { out.time(v.remediedAt) }
             out.field("review") {
                 if let review {
                     out.object {

@@ -27,6 +27,11 @@ struct StoryOutcome {
             if c.obligations[index].state == .pending, Self.deadline(c.obligations[index]) < time {
                 Self.breach(&c.obligations[index], at: Self.deadline(c.obligations[index]), contact: c.id, into: &violations)
             }
+            if c.obligations[index].state == .breached,
+                let v = violations.firstIndex(where: { $0.id.rawValue == "\(c.obligations[index].id.rawValue).v" })
+            {
+                violations[v].remediedAt = time
+            }
             c.obligations[index].state = c.obligations[index].state == .breached ? .satisfiedLate : .satisfied
             c.obligations[index].satisfiedAt = time
             c.obligations[index].satisfiedBy = agent

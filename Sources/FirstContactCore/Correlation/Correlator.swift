@@ -143,6 +143,9 @@ private struct Walk {
             if deadline < time { self.breach(c, o, at: deadline) }
         }
         var obligation = self.contacts[c].obligations[o]
+        if obligation.state == .breached, let v = self.violations.firstIndex(where: { $0.id.rawValue == "\(obligation.id.rawValue).v" }) {
+            self.violations[v].remediedAt = time
+        }
         obligation.state = obligation.state == .breached ? .satisfiedLate : .satisfied
         obligation.satisfiedAt = time
         obligation.satisfiedBy = agent

@@ -107,6 +107,8 @@ package struct Violation: Hashable, Sendable {
     package var department: DepartmentID
     package var agent: AgentID?
     package var at: Timestamp
+    /// When the obligation it grew from was satisfied after all (late): the violation stays, remedied.
+    package var remediedAt: Timestamp?
 
     package init(
         id: ViolationID, obligation: ObligationID?, contact: ContactID, category: ViolationCategory,
@@ -119,6 +121,7 @@ package struct Violation: Hashable, Sendable {
         self.department = department
         self.agent = agent
         self.at = at
+        self.remediedAt = nil
     }
 }
 

@@ -156,11 +156,13 @@ extension SQLiteContactStore {
 
     private static func violations(_ db: Database, where condition: String, arguments: [any DatabaseValueConvertible]) throws -> [Violation] {
         try Row.fetchAll(db, sql: "SELECT * FROM violation WHERE \(condition) ORDER BY at, id", arguments: StatementArguments(arguments)).map { row in
-            Violation(
+            var violation = Violation(
                 id: ViolationID(row["id"] as String), obligation: (row["obligation_id"] as String?).map { ObligationID($0) },
                 contact: ContactID(row["contact_id"] as String), category: try Self.value(row, "category"),
                 department: DepartmentID(row["department"] as String), agent: (row["agent"] as String?).map { AgentID($0) },
                 at: Timestamp(seconds: row["at"]))
+            violation.remediedAt = (row["remedied_at"] as Int64?).map { Timestamp(seconds: $0) }
+            return violation
         }
     }
 

@@ -263,8 +263,8 @@ package final class SQLiteContactStore: ContactStore {
         for contact in derivation.contacts { try Self.write(contact, customer: customer, db: db) }
         for violation in derivation.violations {
             try db.run("""
-                INSERT INTO violation (id, customer_key, obligation_id, contact_id, category, department, agent, at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO violation (id, customer_key, obligation_id, contact_id, category, department, agent, at, remedied_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """) {
                 $0.add(violation.id.rawValue)
                 $0.add(customer)
@@ -274,6 +274,7 @@ package final class SQLiteContactStore: ContactStore {
                 $0.add(violation.department.rawValue)
                 $0.add(violation.agent?.rawValue)
                 $0.add(violation.at.seconds)
+                $0.add(violation.remediedAt?.seconds)
             }
         }
         try db.run("UPDATE customer SET next_check = ?, dirty = 0, derived = 1 WHERE customer_key = ?") {

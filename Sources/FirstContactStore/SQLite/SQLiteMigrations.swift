@@ -174,6 +174,9 @@ enum SQLiteMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v3-violation-remedied") { db in
+            try db.execute(sql: "ALTER TABLE violation ADD COLUMN remedied_at INTEGER")
+        }
         return migrator
     }
 }
