@@ -30,12 +30,16 @@ package struct Correlator: Sendable {
     ///   - clock: the time the state is evaluated at (event-time watermark, `tick --now`, or wall time).
     ///   - explaining: whether to write the `why` trail. Ingest leaves it off (the trail is most of
     ///     the work and can always be derived again); `explain` turns it on.
+    ///   - gaps: silences of watched feeds; a clock that runs out inside one makes its
+    ///     obligation `uncertain` instead of breached.
     package func derive(
-        customerKey: String, calls: [Call], actions: [ManualAction] = [], clock: Timestamp, explaining: Bool = true
+        customerKey: String, calls: [Call], actions: [ManualAction] = [], gaps: [FeedGap] = [], clock: Timestamp,
+        explaining: Bool = true
     ) -> Derivation {
         let ordered = calls.sorted { ($0.start, $0.end, $0.key) < ($1.start, $1.end, $1.key) }
         var pending = actions.sorted { ($0.at, $0.id) < ($1.at, $1.id) }[...]
         var walk = Walk(directory: self.directory, customerKey: customerKey, trail: explaining ? Trail() : nil)
+        walk.gaps = gaps
         for call in ordered {
             // Actions recorded before this call started happened before it.
             while let action = pending.first, action.at < call.start {
@@ -81,6 +85,8 @@ private struct Walk {
     /// Per contact: departments the matter has left through transfers, and how many it made.
     var departmentsLeft: [ContactID: Set<DepartmentID>] = [:]
     var transferCount: [ContactID: Int] = [:]
+    /// Silences of watched feeds (see ``FeedHealth``).
+    var gaps: [FeedGap] = []
 
     /// Collects the `why` entries when explaining (a reference, so that non-mutating `note`
     /// can take its message lazily without overlapping access to the walk).
@@ -99,7 +105,19 @@ private struct Walk {
         guard let index = self.open else { return }
         for o in self.contacts[index].obligations.indices where self.contacts[index].obligations[o].state == .pending {
             let deadline = Self.deadline(of: self.contacts[index].obligations[o])
-            if deadline <= time { self.breach(index, o, at: deadline) }
+            guard deadline <= time else { continue }
+            if let gap = self.gaps.first(where: { $0.contains(deadline) }) {
+                // The feed was silent when the clock ran out: missing data is not a breach.
+                if !self.contacts[index].obligations[o].uncertain {
+                    self.contacts[index].obligations[o].uncertain = true
+                    let id = self.contacts[index].obligations[o].id
+                    self.explain(index, WhyEntry(
+                        at: deadline, rule: "uncertain",
+                        message: "\(id)'s clock ran out while feed \(gap.feed) was silent (since \(gap.from)): uncertain, not breached, until records or a supervisor settle it"))
+                }
+            } else {
+                self.breach(index, o, at: deadline)
+            }
         }
         let contact = self.contacts[index]
         let closesAt = contact.lastActivity + self.policy.autoClose
@@ -138,15 +156,23 @@ private struct Walk {
     }
 
     mutating func satisfy(_ c: Int, _ o: Int, at time: Timestamp, by agent: AgentID, via: SatisfiedVia, call: Call) {
+        var lateButUncertain = false
         if self.contacts[c].obligations[o].state == .pending {
             let deadline = Self.deadline(of: self.contacts[c].obligations[o])
-            if deadline < time { self.breach(c, o, at: deadline) }
+            if deadline < time {
+                if self.gaps.contains(where: { $0.contains(deadline) }) {
+                    self.contacts[c].obligations[o].uncertain = true
+                    lateButUncertain = true
+                } else {
+                    self.breach(c, o, at: deadline)
+                }
+            }
         }
         var obligation = self.contacts[c].obligations[o]
         if obligation.state == .breached, let v = self.violations.firstIndex(where: { $0.id.rawValue == "\(obligation.id.rawValue).v" }) {
             self.violations[v].remediedAt = time
         }
-        obligation.state = obligation.state == .breached ? .satisfiedLate : .satisfied
+        obligation.state = obligation.state == .breached || lateButUncertain ? .satisfiedLate : .satisfied
         obligation.satisfiedAt = time
         obligation.satisfiedBy = agent
         obligation.satisfiedVia = via

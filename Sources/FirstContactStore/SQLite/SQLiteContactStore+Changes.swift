@@ -23,6 +23,8 @@ package struct OutboxEntry: Hashable, Sendable {
         case violation
         case reversal
         case review
+        case feedSilent = "feed_silent"
+        case feedResumed = "feed_resumed"
     }
 
     package var seq: Int64

@@ -52,7 +52,10 @@ extension SQLiteContactStore {
             let assembler = CallAssembler(directory: correlator.directory)
             let calls = try Self.records(ofCustomer: customer, db: db).compactMap { assembler.assemble($0, records: $1) }
             let clock = try Self.storedClock(db) ?? Timestamp(seconds: .min / 2)
-            let derivation = correlator.derive(customerKey: customer, calls: calls, clock: clock, explaining: true)
+            let gaps = try Self.storedGaps(db)
+            let derivation = correlator.derive(
+                customerKey: customer, calls: calls, actions: try Self.actions(ofCustomer: customer, db: db), gaps: gaps,
+                clock: clock, explaining: true)
             contact.why = derivation.contacts.first { $0.id == id }?.why ?? []
             let violations = try Self.violations(db, where: "contact_id = ?", arguments: [id.rawValue])
             let amendments = try Row.fetchAll(

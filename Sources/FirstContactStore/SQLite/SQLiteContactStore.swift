@@ -38,6 +38,7 @@ package final class SQLiteContactStore: ContactStore {
         var outcome = BatchOutcome()
         var batchRecords: [CallKey: [CallRecord]] = [:]
         var order: [CallKey] = []
+        var activity: Set<SourceMinute> = []
         for item in records {
             outcome.records += 1
             switch item {
@@ -57,11 +58,18 @@ package final class SQLiteContactStore: ContactStore {
                 outcome.maxEventTime = max(outcome.maxEventTime ?? time, time)
                 if try Self.insert(record, db: db) {
                     outcome.newRecords += 1
+                    activity.insert(SourceMinute(source: record.position.source, minute: time.seconds / 60))
                     if batchRecords[record.call] == nil { order.append(record.call) }
                     batchRecords[record.call, default: []].append(record)
                 } else {
                     outcome.duplicates += 1
                 }
+            }
+        }
+        for entry in activity {
+            try db.run("INSERT OR IGNORE INTO source_activity (source, minute) VALUES (?, ?)") {
+                $0.add(entry.source)
+                $0.add(entry.minute)
             }
         }
         if let time = outcome.maxEventTime {
@@ -243,7 +251,7 @@ package final class SQLiteContactStore: ContactStore {
     /// - Parameter replacing: whether derived rows exist already (to compare and delete).
     /// - Returns: the number of amendments recorded (earlier conclusions that changed).
     private static func derive(
-        _ customer: String, replacing: Bool, correlator: Correlator, clock: Timestamp, db: Database
+        _ customer: String, replacing: Bool, correlator: Correlator, clock: Timestamp, gaps: [FeedGap], db: Database
     ) throws -> Int {
         let assembler = CallAssembler(directory: correlator.directory)
         let calls = try Self.records(ofCustomer: customer, db: db).compactMap { key, records in
@@ -251,7 +259,7 @@ package final class SQLiteContactStore: ContactStore {
         }
         let actions = try Self.actions(ofCustomer: customer, db: db)
         let derivation = correlator.derive(
-            customerKey: customer, calls: calls, actions: actions, clock: clock, explaining: false)
+            customerKey: customer, calls: calls, actions: actions, gaps: gaps, clock: clock, explaining: false)
 
         let previous = replacing ? try Self.previousConclusions(of: customer, db: db) : PreviousConclusions()
         let amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
@@ -345,10 +353,10 @@ package final class SQLiteContactStore: ContactStore {
     // MARK: Clock
 
     package func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome {
-        let clock = try await self.pool.write { db in
+        let (clock, gaps) = try await self.pool.write { db in
             let clock = max(try Self.storedClock(db) ?? time, time)
             try Self.setMeta(db, "clock", String(clock.seconds))
-            return clock
+            return (clock, try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db))
         }
         var outcome = ClockOutcome(clock: clock)
         // Customers with new records, then those whose next change is due: never a scan of
@@ -364,7 +372,7 @@ package final class SQLiteContactStore: ContactStore {
                     var chunk = ClockOutcome(clock: clock)
                     for row in try Row.fetchAll(db, sql: sql, arguments: sql.contains("?") ? [clock.seconds] : []) {
                         chunk.amendments += try Self.derive(
-                            row[0], replacing: row[1], correlator: correlator, clock: clock, db: db)
+                            row[0], replacing: row[1], correlator: correlator, clock: clock, gaps: gaps, db: db)
                         chunk.derived += 1
                     }
                     return chunk

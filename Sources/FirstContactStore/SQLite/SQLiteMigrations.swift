@@ -161,7 +161,7 @@ enum SQLiteMigrations {
                 CREATE TABLE outbox (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
                     key TEXT NOT NULL UNIQUE,
-                    kind TEXT NOT NULL CHECK (kind IN ('at_risk', 'breach', 'escalation', 'violation', 'reversal', 'review')),
+                    kind TEXT NOT NULL CHECK (kind IN ('at_risk', 'breach', 'escalation', 'violation', 'reversal', 'review', 'feed_silent', 'feed_resumed')),
                     at INTEGER NOT NULL,
                     customer_key TEXT,
                     contact_id TEXT,
@@ -176,6 +176,18 @@ enum SQLiteMigrations {
         }
         migrator.registerMigration("v3-violation-remedied") { db in
             try db.execute(sql: "ALTER TABLE violation ADD COLUMN remedied_at INTEGER")
+        }
+        migrator.registerMigration("v4-feed-health") { db in
+            try db.execute(sql: """
+                -- Minutes in which each source sent records: what feed health reads.
+                CREATE TABLE source_activity (
+                    source TEXT NOT NULL, minute INTEGER NOT NULL, PRIMARY KEY (source, minute)
+                ) WITHOUT ROWID;
+                -- The silences found so far, to notice when they change.
+                CREATE TABLE feed_gap (
+                    feed TEXT NOT NULL, from_at INTEGER NOT NULL, to_at INTEGER, PRIMARY KEY (feed, from_at)
+                ) WITHOUT ROWID;
+                """)
         }
         return migrator
     }
