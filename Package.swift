@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Pure vocabulary, time, calendars, configuration model and the correlation engine:
@@ -42,12 +44,17 @@ let package = Package(
         // Composition: ingest pipeline, export, simulator.
         .target(
             name: "FirstContactApp",
-            dependencies: ["FirstContactCore", "FirstContactIngest", "FirstContactStore"]
+            dependencies: [
+                "FirstContactCore", "FirstContactIngest", "FirstContactStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "FirstContactCLI",
             dependencies: [
                 "FirstContactApp",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,7 +66,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FirstContactAppTests",
-            dependencies: ["FirstContactApp", "FirstContactCLI"]
+            dependencies: [
+                "FirstContactApp", "FirstContactCLI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
     ]
 )

@@ -26,7 +26,8 @@ package struct SystemWallClock: WallClock {
 package final class ManualClock: WallClock {
     private struct State {
         var now: Timestamp
-        var sleepers: [(deadline: Timestamp, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextID = 0
+        var sleepers: [(id: Int, deadline: Timestamp, continuation: CheckedContinuation<Void, Never>)] = []
         var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
@@ -39,17 +40,30 @@ package final class ManualClock: WallClock {
     package func now() -> Timestamp { self.state.withLock { $0.now } }
 
     package func sleep(until deadline: Timestamp) async throws {
-        await withCheckedContinuation { continuation in
-            let ready: [CheckedContinuation<Void, Never>] = self.state.withLock { state in
-                if deadline <= state.now {
-                    return [continuation]
+        let id = self.state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        // Cancellation (a graceful shutdown) wakes the sleeper, as Task.sleep would.
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready: [CheckedContinuation<Void, Never>] = self.state.withLock { state in
+                    if deadline <= state.now || Task.isCancelled {
+                        return [continuation]
+                    }
+                    state.sleepers.append((id, deadline, continuation))
+                    let waking = state.waiters.filter { $0.count <= state.sleepers.count }.map(\.continuation)
+                    state.waiters.removeAll { $0.count <= state.sleepers.count }
+                    return waking
                 }
-                state.sleepers.append((deadline, continuation))
-                let waking = state.waiters.filter { $0.count <= state.sleepers.count }.map(\.continuation)
-                state.waiters.removeAll { $0.count <= state.sleepers.count }
-                return waking
+                for waiting in ready { waiting.resume() }
             }
-            for waiting in ready { waiting.resume() }
+        } onCancel: {
+            let cancelled = self.state.withLock { state in
+                defer { state.sleepers.removeAll { $0.id == id } }
+                return state.sleepers.filter { $0.id == id }.map(\.continuation)
+            }
+            for continuation in cancelled { continuation.resume() }
         }
         try Task.checkCancellation()
     }

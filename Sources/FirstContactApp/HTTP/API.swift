@@ -1,0 +1,303 @@
+import Synchronization
+import FirstContactCore
+import FirstContactIngest
+import FirstContactStore
+import Foundation
+import Hummingbird
+
+/// The HTTP API (`/v1`), `/healthz` and `/metrics`, over the same engine, store and rules as the CLI.
+package struct API: Sendable {
+    package let engine: Engine
+    package let store: any ContactStore
+    package let scheduler: ObligationScheduler
+    private let counters = IngestCounters()
+
+    package init(engine: Engine, store: any ContactStore, scheduler: ObligationScheduler) {
+        self.engine = engine
+        self.store = store
+        self.scheduler = scheduler
+    }
+
+    package func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("metrics") { request, _ in
+            _ = try self.principal(request, allowed: [.admin, .supervisor, .pbx])
+            return try await self.metrics()
+        }
+        let v1 = router.group("v1")
+        v1.post("ingest/:format") { request, context in try await self.ingest(request, context) }
+        v1.get("contacts") { request, _ in try await self.contacts(request) }
+        v1.get("contacts/:id") { request, context in try await self.contact(request, context) }
+        v1.get("obligations") { request, _ in try await self.obligations(request) }
+        v1.post("obligations/:id/ack") { request, context in try await self.acknowledge(request, context) }
+        v1.get("violations") { request, _ in try await self.violations(request) }
+        v1.post("violations/:id/review") { request, context in try await self.review(request, context) }
+        return router
+    }
+
+    // MARK: Authentication
+
+    private func principal(_ request: Request, allowed: Set<Token.Role>) throws -> Principal {
+        guard let principal = Principal.authenticate(
+            authorization: request.headers[.authorization], tokens: self.engine.configuration.tokens)
+        else {
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "a valid token is required (Authorization: Bearer TOKEN)")
+        }
+        guard allowed.contains(principal.role) else {
+            throw HTTPError(.forbidden, message: "role \(principal.role.rawValue) may not do this")
+        }
+        return principal
+    }
+
+    // MARK: Ingest
+
+    /// `POST /v1/ingest/{format}`: the body's lines, decoded, stored and derived before the answer.
+    private func ingest(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        _ = try self.principal(request, allowed: [.pbx, .admin])
+        let name = try context.parameters.require("format")
+        guard let format = InputFormat(rawValue: name) else {
+            throw HTTPError(.notFound, message: "unknown format \(name); formats: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let decoder = self.engine.lineDecoder(for: format) else {
+            throw HTTPError(.unprocessableContent, message: "format \(name) is not accepted over HTTP by this build yet")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: self.engine.configuration.http.maxBody)
+        let bytes = [UInt8](buffer: body)
+        // The same body posted again is the same source: its records and rejects are stored once.
+        let source = "POST /v1/ingest/\(name) \(StableHash.hex(StableHash.fnv1a64(bytes)))"
+        var records: [IngestRecord] = []
+        var rejected: [Reject] = []
+        for line in LineReader.lines(in: bytes) {
+            let record = decoder.decode(line.bytes, at: SourcePosition(source: source, line: line.number, offset: line.offset))
+            if case .reject(let reject) = record { rejected.append(reject) }
+            records.append(record)
+        }
+        let outcome = try await self.store.ingest(records, correlator: self.engine.correlator)
+        try await self.scheduler.tick()
+        self.counters.add(format: name, outcome)
+        let out = JSONWriter()
+        out.object {
+            out.field("records") { out.int(outcome.records) }
+            out.field("new") { out.int(outcome.newRecords) }
+            out.field("duplicates") { out.int(outcome.duplicates) }
+            out.field("rejects") {
+                out.array(rejected) { reject in
+                    out.object {
+                        out.field("line") { out.int(reject.position.line) }
+                        out.field("reason") { out.string(reject.reason) }
+                    }
+                }
+            }
+        }
+        return Self.json(out.text)
+    }
+
+    // MARK: Contacts
+
+    private func contacts(_ request: Request) async throws -> Response {
+        let principal = try self.principal(request, allowed: [.agent, .supervisor, .admin])
+        let query = request.uri.queryParameters
+        var statuses: Set<ContactStatus> = []
+        for text in (query["status"].map(String.init) ?? "").split(separator: ",") {
+            guard let status = ContactStatus(rawValue: String(text)) else {
+                throw HTTPError(.badRequest, message: "unknown status \(text)")
+            }
+            statuses.insert(status)
+        }
+        let limit = min(Int(query["limit"].map(String.init) ?? "") ?? 100, 1000)
+        let department = query["department"].map { DepartmentID(String($0)) }
+        let agent = query["agent"].map { AgentID(String($0)) }
+        var found = try await self.store.contacts(ContactQuery(
+            statuses: statuses, department: department, agent: principal.role == .agent ? principal.agent : agent,
+            limit: principal.role == .admin ? limit : 10_000))
+        found = found.filter { principal.canSee($0, directory: self.engine.directory) }
+        let out = JSONWriter()
+        out.array(found.prefix(limit)) { ExportDocument.contact($0, into: out) }
+        return Self.json(out.text)
+    }
+
+    private func contact(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let principal = try self.principal(request, allowed: [.agent, .supervisor, .admin])
+        let id = ContactID(try context.parameters.require("id"))
+        // Out of scope and missing look the same: an id reveals nothing.
+        guard let detail = try await self.store.contact(id, correlator: self.engine.correlator),
+            principal.canSee(detail.contact, directory: self.engine.directory)
+        else { throw HTTPError(.notFound, message: "no contact \(id)") }
+        let out = JSONWriter()
+        out.object {
+            out.field("contact") { ExportDocument.contact(detail.contact, into: out) }
+            out.field("violations") {
+                out.array(detail.violations) { ExportDocument.violation($0, review: detail.reviews[$0.id], into: out) }
+            }
+            out.field("why") {
+                out.array((detail.contact.why + detail.amendments).sorted { $0.at < $1.at }) { entry in
+                    out.object {
+                        out.field("at") { out.time(entry.at) }
+                        out.field("rule") { out.string(entry.rule) }
+                        out.field("message") { out.string(entry.message) }
+                        out.field("call") { out.string(entry.call?.rawValue) }
+                        out.field("evidence") { out.array(entry.evidence) { out.string($0.description) } }
+                    }
+                }
+            }
+        }
+        return Self.json(out.text)
+    }
+
+    // MARK: Obligations
+
+    private func obligations(_ request: Request) async throws -> Response {
+        let principal = try self.principal(request, allowed: [.agent, .supervisor, .admin])
+        let query = request.uri.queryParameters
+        let state = try query["state"].map { text in
+            guard let state = ObligationState(rawValue: String(text)) else { throw HTTPError(.badRequest, message: "unknown state \(text)") }
+            return state
+        }
+        let contacts = try await self.store.contacts(ContactQuery(limit: Int.max))
+            .filter { principal.canSee($0, directory: self.engine.directory) }
+        let out = JSONWriter()
+        out.array(contacts.flatMap(\.obligations).filter { state == nil || $0.state == state }) {
+            ExportDocument.obligation($0, into: out)
+        }
+        return Self.json(out.text)
+    }
+
+    /// `POST /v1/obligations/{id}/ack`: the receiving side has read a hand-off. Agents acknowledge
+    /// as themselves; supervisors and admins name the agent in `{"by": "1011"}`.
+    private func acknowledge(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let principal = try self.principal(request, allowed: [.agent, .supervisor, .admin])
+        let id = ObligationID(try context.parameters.require("id"))
+        let body = try await Self.jsonBody(request, limit: 64 * 1024)
+        let by: AgentID
+        if principal.role == .agent, let me = principal.agent {
+            by = me
+        } else if let named = body["by"] as? String {
+            by = AgentID(named)
+        } else {
+            throw HTTPError(.badRequest, message: "name the acknowledging agent: {\"by\": \"AGENT\"}")
+        }
+        guard let stored = try await self.store.obligation(id),
+            let contact = try await self.store.contact(stored.contact, correlator: self.engine.correlator)?.contact,
+            principal.canSee(contact, directory: self.engine.directory)
+        else { throw HTTPError(.notFound, message: "no obligation \(id)") }
+        do {
+            let updated = try await self.engine.acknowledge(id, by: by, at: self.scheduler.clock.now(), store: self.store)
+            let out = JSONWriter()
+            ExportDocument.obligation(updated.obligation, into: out)
+            return Self.json(out.text)
+        } catch let error as ActionError {
+            throw HTTPError(.conflict, message: error.description)
+        }
+    }
+
+    // MARK: Violations
+
+    private func violations(_ request: Request) async throws -> Response {
+        let principal = try self.principal(request, allowed: [.supervisor, .admin])
+        let snapshot = try await self.store.snapshot()
+        let visible = snapshot.violations.filter { principal.role == .admin || principal.departments.contains($0.department) }
+        let out = JSONWriter()
+        out.array(visible) { ExportDocument.violation($0, review: snapshot.reviews[$0.id], into: out) }
+        return Self.json(out.text)
+    }
+
+    /// `POST /v1/violations/{id}/review` with `{"decision": "accept|excuse|dismiss", "reason": "…"}`.
+    private func review(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let principal = try self.principal(request, allowed: [.supervisor, .admin])
+        let id = ViolationID(try context.parameters.require("id"))
+        let body = try await Self.jsonBody(request, limit: 64 * 1024)
+        guard let text = body["decision"] as? String, let decision = ViolationReview.Decision(rawValue: text) else {
+            throw HTTPError(.badRequest, message: "\"decision\" must be one of accept, excuse, dismiss")
+        }
+        guard let reason = body["reason"] as? String else { throw HTTPError(.badRequest, message: "\"reason\" is required") }
+        let violation = try await self.store.snapshot().violations.first { $0.id == id }
+        guard let violation, principal.role == .admin || principal.departments.contains(violation.department) else {
+            throw HTTPError(.notFound, message: "no violation \(id)")
+        }
+        do {
+            try await self.engine.review(
+                id, decision: decision, reason: reason, by: principal.name, at: self.scheduler.clock.now(), store: self.store)
+        } catch let error as ActionError {
+            throw HTTPError(.badRequest, message: error.description)
+        }
+        return Self.json("{\"violation\": \(JSONWriter.quoted(id.rawValue)), \"decision\": \(JSONWriter.quoted(decision.rawValue))}")
+    }
+
+    // MARK: Metrics
+
+    /// Prometheus text exposition.
+    private func metrics() async throws -> Response {
+        let totals = try await self.store.totals()
+        var lines: [String] = []
+        lines.append("# HELP firstcontact_ingested_records_total Records received over HTTP, by format and result.")
+        lines.append("# TYPE firstcontact_ingested_records_total counter")
+        for (format, result, count) in self.counters.snapshot() {
+            lines.append("firstcontact_ingested_records_total{format=\"\(format)\",result=\"\(result)\"} \(count)")
+        }
+        lines.append("# HELP firstcontact_obligations Obligations by state.")
+        lines.append("# TYPE firstcontact_obligations gauge")
+        for state in ObligationState.allCases {
+            lines.append("firstcontact_obligations{state=\"\(state.rawValue)\"} \(totals.obligationsByState[state] ?? 0)")
+        }
+        lines.append("# HELP firstcontact_rejects Stored rejects.")
+        lines.append("# TYPE firstcontact_rejects gauge")
+        lines.append("firstcontact_rejects \(totals.rejects)")
+        lines.append("# HELP firstcontact_violations Recorded violations.")
+        lines.append("# TYPE firstcontact_violations gauge")
+        lines.append("firstcontact_violations \(totals.violations)")
+        let lag = try await self.store.nextCheck().map { max(0, self.scheduler.clock.now() - $0) } ?? 0
+        lines.append("# HELP firstcontact_scheduler_lag_seconds How far the earliest due check is behind now.")
+        lines.append("# TYPE firstcontact_scheduler_lag_seconds gauge")
+        lines.append("firstcontact_scheduler_lag_seconds \(lag)")
+        var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
+        response.headers[.contentType] = "text/plain; version=0.0.4"
+        return response
+    }
+
+    // MARK: Helpers
+
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var response = Response(status: status, body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+        response.headers[.contentType] = "application/json; charset=utf-8"
+        return response
+    }
+
+    /// A JSON object body; malformed JSON is a 400 that says what is wrong.
+    static func jsonBody(_ request: Request, limit: Int) async throws -> [String: Any] {
+        var request = request
+        let buffer = try await request.collectBody(upTo: limit)
+        guard buffer.readableBytes > 0 else { return [:] }
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
+                throw HTTPError(.badRequest, message: "the body must be a JSON object")
+            }
+            return object
+        } catch let error as HTTPError {
+            throw error
+        } catch {
+            throw HTTPError(.badRequest, message: "malformed JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error)")
+        }
+    }
+}
+
+/// Records received over HTTP, by format and result (for `/metrics`).
+private final class IngestCounters: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func add(format: String, _ outcome: BatchOutcome) {
+        self.counts.withLock { counts in
+            counts["\(format)|new", default: 0] += outcome.newRecords
+            counts["\(format)|duplicate", default: 0] += outcome.duplicates
+            counts["\(format)|rejected", default: 0] += outcome.rejects
+        }
+    }
+
+    func snapshot() -> [(String, String, Int)] {
+        self.counts.withLock { $0 }.sorted { $0.key < $1.key }.map { key, value in
+            let parts = key.split(separator: "|")
+            return (String(parts[0]), String(parts.count > 1 ? parts[1] : ""), value)
+        }
+    }
+}
