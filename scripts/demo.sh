@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: installs what is missing, builds, loads the sample
-# water-utility day into an embedded SQLite file, and shows the open callbacks and the
-# first responders.
+# water-utility day into an embedded SQLite file, shows the open callbacks and the first
+# responders, then runs the service on it (DEMO_SERVE=0 skips that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
@@ -27,3 +27,10 @@ echo "== First responders (first 20 contacts) =="
 "$fc" contacts --config "$config" --db "$db" --limit 20
 echo
 echo "Database: $db — try: $fc explain --config $config --db $db <contact id>"
+if [ "${DEMO_SERVE:-1}" = "1" ]; then
+  echo
+  echo "== Starting the service (Ctrl-C stops it) =="
+  echo "Demo tokens (samples/firstcontact.yaml): demo-admin, demo-supervisor, demo-agent-1001, demo-pbx. For example:"
+  echo "  curl -H 'Authorization: Bearer demo-supervisor' 'http://127.0.0.1:8080/v1/contacts?status=awaiting_callback&limit=5'"
+  exec "$fc" serve --config "$config" --db "$db"
+fi
