@@ -23,11 +23,14 @@ let package = Package(
         // Pure vocabulary, time, calendars, configuration model and the correlation engine:
         // standard library only, no I/O, no clock reads.
         .target(name: "FirstContactCore"),
+        // libxml2 (pkg-config libxml-2.0), used only through FirstContactIngest's XML layer.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // Bytes → normalised records or rejects; the YAML loader; file transports.
         .target(
             name: "FirstContactIngest",
             dependencies: [
                 "FirstContactCore",
+                "CLibXML2",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -74,6 +77,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets {
+// System-library targets (CLibXML2) take no settings.
+for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + sharedSettings
 }

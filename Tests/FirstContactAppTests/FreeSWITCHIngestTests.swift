@@ -1,0 +1,146 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactStore
+import Foundation
+import Testing
+
+/// A mod_xml_cdr A-leg as FreeSWITCH writes it for a hotline call (variables URL-encoded).
+private func memberCDR(
+    uuid: String, caller: String, start: Int64, answer: Int64, bridge: Int64?, end: Int64, ccAgent: String?,
+    cause: String = "NORMAL_CLEARING"
+) -> String {
+    var variables = [
+        ("direction", "inbound"), ("uuid", uuid), ("channel_name", "sofia/external/\(caller)%40203.0.113.5"),
+        ("start_uepoch", "\(start)000000"), ("answer_uepoch", "\(answer)000000"), ("end_uepoch", "\(end)000000"),
+        ("billsec", "\(end - answer)"), ("hangup_cause", cause), ("last_app", "callcenter"),
+        ("last_arg", "hotline%40default"),
+    ]
+    if let bridge { variables.append(("bridge_uepoch", "\(bridge)000000")) }
+    if let ccAgent {
+        variables.append(("cc_agent", ccAgent))
+        variables.append(("cc_queue_answered_epoch", "\(bridge ?? answer)"))
+    }
+    let fields = variables.map { "    <\($0.0)>\($0.1)</\($0.0)>" }.joined(separator: "\n")
+    return """
+        <?xml version="1.0"?>
+        <cdr core-uuid="core-1" switchname="pbx">
+          <channel_data><state>CS_REPORTING</state><direction>inbound</direction></channel_data>
+          <variables>
+        \(fields)
+          </variables>
+          <callflow dialplan="XML" profile_index="1">
+            <caller_profile>
+              <caller_id_name>\(caller)</caller_id_name>
+              <caller_id_number>\(caller)</caller_id_number>
+              <destination_number>96116</destination_number>
+              <context>public</context>
+              <uuid>\(uuid)</uuid>
+              <chan_name>sofia/external/\(caller)@203.0.113.5</chan_name>
+            </caller_profile>
+          </callflow>
+        </cdr>
+        """
+}
+
+/// 2026-11-27 10:00:00 Beijing time.
+private let ten: Int64 = 1_795_744_800
+
+@Suite("Ingest: FreeSWITCH XML CDR files")
+struct FreeSWITCHIngestTests {
+    private func pipeline(in directory: URL, batchSize: Int = 20000) throws -> (IngestPipeline, SQLiteContactStore) {
+        let store = try SQLiteContactStore(path: directory.appendingPathComponent("fs.sqlite").path)
+        var pipeline = IngestPipeline(engine: try Fixture.engine(), store: store)
+        pipeline.batchSize = batchSize
+        return (pipeline, store)
+    }
+
+    @Test("the public corpus directory ingests with 0 rejects, detected or forced", arguments: [nil, InputFormat.freeswitchXMLCDR])
+    func corpus(_ format: InputFormat?) async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (pipeline, store) = try self.pipeline(in: directory)
+        let corpus = Fixture.corpus.appendingPathComponent("freeswitch-xml-cdr").path
+        let summary = try await pipeline.ingest(paths: [corpus], format: format)
+        #expect(summary.files.count == 6)
+        #expect(summary.files.allSatisfy { $0.format == .freeswitchXMLCDR && $0.records == 1 && $0.rejects == 0 })
+        #expect(summary.batches.records == 6)
+        #expect(summary.batches.rejects == 0)
+        #expect(summary.rejects.isEmpty)
+        #expect(try await store.totals().calls == 6)
+
+        // Idempotent: the same files again add nothing.
+        let again = try await pipeline.ingest(paths: [corpus], format: format)
+        #expect(again.batches.duplicates == 6)
+        #expect(again.batches.newRecords == 0)
+    }
+
+    @Test("a hotline call answered through mod_callcenter binds the cc_agent as first responder; a missed one does not")
+    func hotlineCalls() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let files = directory.appendingPathComponent("cdr")
+        try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        // The IVR answers at +2 s; agent 1001 is bridged at +40 s.
+        try memberCDR(
+            uuid: "a-answered", caller: "13800001111", start: ten, answer: ten + 2, bridge: ten + 40, end: ten + 200,
+            ccAgent: "1001%40default"
+        ).write(to: files.appendingPathComponent("a_a-answered.cdr.xml"), atomically: true, encoding: .utf8)
+        // Another caller gives up in the queue: answered by the IVR, never bridged.
+        try memberCDR(
+            uuid: "a-missed", caller: "13900002222", start: ten + 60, answer: ten + 61, bridge: nil, end: ten + 120,
+            ccAgent: nil
+        ).write(to: files.appendingPathComponent("a_a-missed.cdr.xml"), atomically: true, encoding: .utf8)
+
+        // batchSize 1: every document is its own transaction (the in-loop flush path).
+        let (pipeline, store) = try self.pipeline(in: directory, batchSize: 1)
+        let summary = try await pipeline.ingest(paths: [files.path], format: nil)
+        #expect(summary.batches.rejects == 0)
+        #expect(summary.batches.records == 2)
+        _ = try await store.advanceClock(
+            to: try #require(Timestamp(iso8601: "2026-11-27T10:10:00+08:00")), correlator: pipeline.engine.correlator)
+
+        let contacts = try await store.contacts(ContactQuery())
+        let answered = try #require(contacts.first { $0.customerRaw == "13800001111" })
+        #expect(answered.firstResponder?.agent == AgentID("1001"))
+        #expect(answered.firstResponder?.boundAt == Timestamp(seconds: ten + 40))
+        #expect(answered.department == DepartmentID("service"))
+        let missed = try #require(contacts.first { $0.customerRaw == "13900002222" })
+        #expect(missed.firstResponder == nil)
+        #expect(!missed.obligations.isEmpty)
+    }
+
+    @Test("hostile, broken and oversized documents are one reject each; the good ones around them still load")
+    func rejectsDoNotStopTheBatch() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let files = directory.appendingPathComponent("cdr")
+        try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        try memberCDR(
+            uuid: "a-good", caller: "13800001111", start: ten, answer: ten + 2, bridge: ten + 40, end: ten + 200,
+            ccAgent: "1001%40default"
+        ).write(to: files.appendingPathComponent("1-good.cdr.xml"), atomically: true, encoding: .utf8)
+        let laughs = """
+            <?xml version="1.0"?>
+            <!DOCTYPE cdr [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+            <cdr><variables><uuid>&b;</uuid></variables></cdr>
+            """
+        try laughs.write(to: files.appendingPathComponent("2-laughs.cdr.xml"), atomically: true, encoding: .utf8)
+        try "<cdr><variables><uuid>cut".write(
+            to: files.appendingPathComponent("3-truncated.cdr.xml"), atomically: true, encoding: .utf8)
+        // 5 MB: over the 4 MiB document limit, refused without being read whole.
+        let huge = Data("<cdr>".utf8) + Data(repeating: UInt8(ascii: "x"), count: 5_000_000) + Data("</cdr>".utf8)
+        try huge.write(to: files.appendingPathComponent("4-huge.cdr.xml"))
+
+        let (pipeline, store) = try self.pipeline(in: directory)
+        let summary = try await pipeline.ingest(paths: [files.path], format: nil)
+        #expect(summary.batches.records == 4)
+        #expect(summary.batches.rejects == 3)
+        let reasons = summary.rejects.map(\.reason)
+        #expect(reasons.contains { $0.contains("DOCTYPE") })
+        #expect(reasons.contains { $0.contains("truncated") })
+        #expect(reasons.contains { $0.contains("5000011 bytes, over the 4194304-byte limit") })
+        #expect(summary.rejects.allSatisfy { $0.raw.count <= 64 * 1024 })
+        #expect(try await store.totals().calls == 1)
+        #expect(try await store.totals().rejects == 3)
+    }
+}
