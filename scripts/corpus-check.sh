@@ -4,6 +4,8 @@
 #   asterisk-csv/*                  every row read, except testsuite_cdrlib_buggy_MALFORMED.csv: exactly one reject
 #   asterisk-csv/cdr_custom/*       rejected row by row under the cdr_csv layout, read fully with cdr_columns
 #   asterisk-queue-log/*            every line read
+#   freeswitch-xml-cdr/*            every document read (one leg per file), 0 rejects
+#   kamailio-acc/*                  db_text headers detected and read, 0 rejects
 # The corpus files are other people's data: they are read in place, never copied into the repo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +61,21 @@ if [ -d "$corpus/asterisk-queue-log" ]; then
     [ -f "$f" ] || continue
     read -r records rejects < <(ingest "$f" scripts/corpus/firstcontact.yaml)
     expect "asterisk-queue-log/$(basename "$f")" "$records" "$rejects" 0
+  done
+fi
+if [ -d "$corpus/freeswitch-xml-cdr" ]; then
+  for f in "$corpus"/freeswitch-xml-cdr/*; do
+    [ -f "$f" ] || continue
+    read -r records rejects < <(ingest "$f" scripts/corpus/firstcontact.yaml)
+    expect "freeswitch-xml-cdr/$(basename "$f")" "$records" "$rejects" 0
+  done
+fi
+if [ -d "$corpus/kamailio-acc" ]; then
+  # db_text tables holding only their header line: read (the header), 0 rejects.
+  for f in "$corpus"/kamailio-acc/*; do
+    [ -f "$f" ] || continue
+    read -r records rejects < <(ingest "$f" scripts/corpus/firstcontact.yaml)
+    expect "kamailio-acc/$(basename "$f")" "$records" "$rejects" 0
   done
 fi
 

@@ -20,6 +20,7 @@ package struct Engine: Sendable {
     }
 
     /// The line decoder for a line-based format, or nil for formats this build cannot read yet.
+    /// Ask for a new one per file or request body: the Kamailio decoder keeps the file's header.
     package func lineDecoder(for format: InputFormat) -> LineDecoder? {
         switch format {
         case .asteriskCSV:
@@ -28,7 +29,26 @@ package struct Engine: Sendable {
         case .asteriskQueueLog:
             let queueLog = QueueLogDecoder()
             return LineDecoder { line, position in queueLog.decode(line: line, position: position) }
-        case .freeswitchXMLCDR, .freeswitchEvents, .ivrEvents, .kamailioAcc:
+        case .kamailioAcc:
+            // Stateful (a db_text header names the columns of the rows after it): one per file,
+            // which is how the pipeline asks for decoders.
+            let acc = KamailioAccFileDecoder()
+            return LineDecoder { line, position in acc.decode(line: line[...], position: position) }
+        case .freeswitchXMLCDR, .freeswitchEvents, .ivrEvents:
+            return nil
+        }
+    }
+
+    /// The decoder for a one-document-per-file format (FreeSWITCH XML CDRs), or nil when the
+    /// format is line-based or not readable by this build.
+    package func documentDecoder(for format: InputFormat) -> DocumentDecoder? {
+        switch format {
+        case .freeswitchXMLCDR:
+            let cdr = FreeSWITCHCDRDecoder(zone: self.configuration.timezone)
+            return DocumentDecoder(maxBytes: cdr.limits.maxDocumentBytes) { document, position in
+                [cdr.decode(document, position: position)]
+            }
+        case .asteriskCSV, .asteriskQueueLog, .freeswitchEvents, .ivrEvents, .kamailioAcc:
             return nil
         }
     }
@@ -55,5 +75,22 @@ package struct LineDecoder: Sendable {
 
     package func decode(_ line: [UInt8], at position: SourcePosition) -> IngestRecord {
         self.body(line, position)
+    }
+}
+
+/// Decodes one whole document (a file of a one-document-per-file format) into its records.
+package struct DocumentDecoder: Sendable {
+    /// The largest document accepted; a bigger file becomes one reject and is not read whole.
+    package let maxBytes: Int
+    private let body: @Sendable ([UInt8], SourcePosition) -> [IngestRecord]
+
+    init(maxBytes: Int, _ body: @escaping @Sendable ([UInt8], SourcePosition) -> [IngestRecord]) {
+        self.maxBytes = maxBytes
+        self.body = body
+    }
+
+    /// The records of one document: one per leg, or one reject; never throws.
+    package func decode(_ document: [UInt8], at position: SourcePosition) -> [IngestRecord] {
+        self.body(document, position)
     }
 }

@@ -21,6 +21,8 @@ package enum InputFormatDetector {
             return self.xmlFormat(path: path, text: bytes.prefix(self.headLength))
         }
         if path.lowercased().hasSuffix(".cdr.xml") { return .freeswitchXMLCDR }
+        // Kamailio first: a flatstore CDR row (`start|end|duration|…`) also starts like queue_log.
+        if KamailioAccDecoder.header(line) != nil || self.isFlatstoreAccRow(line) { return .kamailioAcc }
         if self.isQueueLogLine(line) { return .asteriskQueueLog }
         if line.starts(with: Array("Content-Length:".utf8)) || line.starts(with: Array("Event-Name:".utf8)) {
             return .freeswitchEvents
@@ -44,6 +46,27 @@ package enum InputFormatDetector {
         let time = fields[1].content
         guard isEventName, let dot = time.firstIndex(of: UInt8(ascii: ".")) else { return false }
         return Digits.parse(time[..<dot]) != nil && Digits.parse(time[(dot + 1)...]) != nil
+    }
+
+    /// A db_flatstore row of the Kamailio accounting layouts (dialplans/kamailio): a transaction
+    /// `METHOD|from_tag|to_tag|callid|NNN|…` (7 or 14 fields) or a CDR
+    /// `start|end|duration|callid|…` (10 fields, duration with a fraction).
+    private static func isFlatstoreAccRow(_ line: ArraySlice<UInt8>) -> Bool {
+        let fields = line.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false)
+        func isDecimal(_ field: ArraySlice<UInt8>) -> Bool {
+            guard let dot = field.firstIndex(of: UInt8(ascii: ".")) else { return false }
+            return Digits.parse(field[..<dot]) != nil && Digits.parse(field[(dot + 1)...]) != nil
+        }
+        switch fields.count {
+        case 7, 14:
+            let method = fields[0]
+            return !method.isEmpty && method.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+                && fields[4].count == 3 && Digits.parse(fields[4]) != nil
+        case 10:
+            return Digits.parse(fields[0]) != nil && Digits.parse(fields[1]) != nil && isDecimal(fields[2])
+        default:
+            return false
+        }
     }
 
     /// `^\d+\|[^|]*\|`: whole seconds, a callid, then the next separator.

@@ -66,6 +66,7 @@ package struct CallAssembler: Sendable {
     package func assemble(_ key: CallKey, records: [CallRecord]) -> Call? {
         var legs: [LegRecord] = []
         var queue: [QueueRecord] = []
+        var sipRows: [SIPRecord] = []
         // The same record twice is one record: keep the first source position it was seen at.
         var seen: [EventKey: SourcePosition] = [:]
         for record in records {
@@ -78,8 +79,16 @@ package struct CallAssembler: Sendable {
             switch record {
             case .leg(let leg): legs.append(leg)
             case .queue(let entry): if case .other = entry.event {} else { queue.append(entry) }
+            case .sip(let row): sipRows.append(row)
             }
         }
+        // Every record read is evidence, also the SIP rows folded into one synthetic leg below.
+        let evidence = (legs.map(\.position) + queue.map(\.position) + sipRows.map(\.position)).sorted {
+            ($0.source, $0.offset) < ($1.source, $1.offset)
+        }
+        // A SIP proxy's rows become the legs the rules below already read (one per INVITE branch).
+        let sip = sipRows.isEmpty ? nil : self.sipCall(sipRows)
+        legs += sip?.legs ?? []
         guard !legs.isEmpty || !queue.isEmpty else { return nil }
         legs.sort { ($0.start, $0.sequence ?? 0, $0.key) < ($1.start, $1.sequence ?? 0, $1.key) }
         queue.sort { ($0.time, $0.key) < ($1.time, $1.key) }
@@ -87,9 +96,6 @@ package struct CallAssembler: Sendable {
 
         let start = min(legs.first?.start ?? .init(seconds: .max), queue.first?.time ?? .init(seconds: .max))
         let end = max(legs.map(\.end).max() ?? .init(seconds: .min), queue.last?.time ?? .init(seconds: .min))
-        let evidence = (legs.map(\.position) + queue.map(\.position)).sorted {
-            ($0.source, $0.offset) < ($1.source, $1.offset)
-        }
 
         // Party A of the call: the first leg whose channel is not an agent device.
         let callerLeg = legs.first { directory.agent(forChannel: $0.channel) == nil && !Self.isLocal($0.channel) }
@@ -137,6 +143,8 @@ package struct CallAssembler: Sendable {
             || legs.contains { directory.isHotlineNumber($0.destination) || directory.isInboundContext($0.context) }
             || directory.agent(forExtension: dialled) != nil
             || legs.contains { $0.application.lowercased() == "queue" }
+            // A SIP proxy routed it to an agent: whatever number was dialled, it reached the hotline.
+            || (sip != nil && legs.contains { directory.agent(forChannel: $0.peerChannel) != nil })
         guard touchedHotline else {
             call.direction = .internal
             call.outcome = Self.outcome(of: legs)
@@ -205,6 +213,13 @@ package struct CallAssembler: Sendable {
             call.outcome = .abandoned  // hung up in the IVR / dialplan
         } else {
             call.outcome = Self.outcome(of: legs.filter { !$0.peerChannel.isEmpty })
+        }
+        if let sip, answers.isEmpty {
+            // SIP says what the caller got: the final reply to their INVITE (487 = they gave up).
+            if let outcome = sip.outcome { call.outcome = outcome }
+            // Transaction rows are written when the INVITE ends, so without a dialog CDR the ring
+            // time is unknown; a caller who may have waited long must not vanish under the grace.
+            if !sip.startKnown { call.waitSeconds = max(call.waitSeconds, directory.policy.abandonGrace) }
         }
 
         call.transfers = self.transfers(answers: answers, legs: legs, queue: queue)

@@ -88,7 +88,40 @@ package struct Directory: Sendable {
         let key = Self.deviceKey(channel)
         if let agent = self.agentByDevice[key] { return agent }
         if let at = key.lastIndex(of: "@"), let agent = self.agentByDevice[String(key[..<at])] { return agent }
+        // A SIP URI (what a SIP proxy writes): its user part names the agent's `sip:USER` device
+        // or extension, whatever host, port or parameters follow.
+        if let user = Self.sipUser(channel) {
+            return self.agentByDevice["sip:\(user.lowercased())"] ?? self.agentByExtension[user]
+        }
         return nil
+    }
+
+    /// The user part of `sip:USER@host…` / `sips:…`, or of `sip:USER` without a host (a bare
+    /// user, as proxies log `$rU`); nil for other names and for `sip:host:port`, which has none.
+    static func sipUser(_ uri: String) -> String? {
+        // Byte checks first: this runs for every channel that is not an agent's (hot path).
+        guard let first = uri.utf8.first, first | 0x20 == UInt8(ascii: "s") else { return nil }
+        let bytes = Array(uri.utf8.prefix(5)).map { $0 | 0x20 }  // ASCII lower case
+        let rest: Substring
+        if bytes.starts(with: Array("sip:".utf8)) {
+            rest = uri.dropFirst(4)
+        } else if bytes == Array("sips:".utf8) {
+            rest = uri.dropFirst(5)
+        } else {
+            return nil
+        }
+        var user: Substring
+        if let at = rest.firstIndex(of: "@") {
+            user = rest[..<at]
+            // `user:password@host` (RFC 3261 userinfo) and `user;param@host`.
+            if let colon = user.firstIndex(of: ":") { user = user[..<colon] }
+        } else {
+            // Without `@` the part is a host unless it looks like a bare user (no dot, no port).
+            user = rest.prefix { $0 != ";" && $0 != ">" }
+            if user.contains(".") || user.contains(":") { return nil }
+        }
+        if let semicolon = user.firstIndex(of: ";") { user = user[..<semicolon] }
+        return user.isEmpty ? nil : String(user)
     }
 
     /// The agent behind a queue member name or mod_callcenter agent name (`1001@default`).

@@ -161,11 +161,14 @@ package struct QueueRecord: Hashable, Sendable {
 package enum CallRecord: Hashable, Sendable {
     case leg(LegRecord)
     case queue(QueueRecord)
+    /// A SIP proxy's accounting row (Kamailio `acc`, `missed_calls`, `acc_cdrs`).
+    case sip(SIPRecord)
 
     package var key: EventKey {
         switch self {
         case .leg(let leg): leg.key
         case .queue(let queue): queue.key
+        case .sip(let sip): sip.key
         }
     }
 
@@ -173,6 +176,7 @@ package enum CallRecord: Hashable, Sendable {
         switch self {
         case .leg(let leg): leg.call
         case .queue(let queue): queue.call
+        case .sip(let sip): sip.call
         }
     }
 
@@ -180,6 +184,7 @@ package enum CallRecord: Hashable, Sendable {
         switch self {
         case .leg(let leg): leg.position
         case .queue(let queue): queue.position
+        case .sip(let sip): sip.position
         }
     }
 
@@ -188,6 +193,7 @@ package enum CallRecord: Hashable, Sendable {
         switch self {
         case .leg(let leg): leg.end
         case .queue(let queue): queue.time
+        case .sip(let sip): sip.time
         }
     }
 }

@@ -70,7 +70,7 @@ extension SQLiteContactStore {
     package func totals() async throws -> StoreTotals {
         try await self.reader.read { db in
             var totals = StoreTotals()
-            totals.records = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event)") ?? 0
+            totals.records = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event) + (SELECT count(*) FROM sip_event)") ?? 0
             totals.calls = try Int.fetchOne(db, sql: "SELECT count(*) FROM call WHERE customer_key IS NOT NULL OR direction IS NOT NULL") ?? 0
             totals.contacts = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0
             totals.firstResponders = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact WHERE fr_agent IS NOT NULL") ?? 0

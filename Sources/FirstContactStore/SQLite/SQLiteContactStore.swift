@@ -170,23 +170,53 @@ package final class SQLiteContactStore: ContactStore {
                 $0.add(text2)
                 $0.add(number)
             } > 0
+        case .sip(let row):
+            return try db.run("""
+                INSERT OR IGNORE INTO sip_event (event_key, call_key, source, line, byte_offset, kind, method, code, reason,
+                from_tag, to_tag, caller, dialled, target, agent, time, start, answer)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """) {
+                $0.add(row.key.rawValue)
+                $0.add(row.call.rawValue)
+                $0.add(row.position.source)
+                $0.add(row.position.line)
+                $0.add(row.position.offset)
+                $0.add(row.kind.rawValue)
+                $0.add(row.method)
+                $0.add(row.code)
+                $0.add(row.reason)
+                $0.add(row.fromTag)
+                $0.add(row.toTag)
+                $0.add(row.caller)
+                $0.add(row.dialled)
+                $0.add(row.target)
+                $0.add(row.agent)
+                $0.add(row.time.seconds)
+                $0.add(row.start?.seconds)
+                $0.add(row.answer?.seconds)
+            } > 0
         }
     }
     static func records(of call: CallKey, db: Database) throws -> [CallRecord] {
-        try Self.records(db, legs: "leg WHERE call_key = ?", queue: "queue_event WHERE call_key = ?", call.rawValue)
-            .flatMap(\.value)
+        try Self.records(
+            db, legs: "leg WHERE call_key = ?", queue: "queue_event WHERE call_key = ?",
+            sip: "sip_event WHERE call_key = ?", call.rawValue
+        ).flatMap(\.value)
     }
 
     /// Every record of every call of a customer, by call, in two queries.
     static func records(ofCustomer customer: String, db: Database) throws -> [(CallKey, [CallRecord])] {
         let grouped = try Self.records(
             db, legs: "leg WHERE call_key IN (SELECT call_key FROM call WHERE customer_key = ?)",
-            queue: "queue_event WHERE call_key IN (SELECT call_key FROM call WHERE customer_key = ?)", customer)
+            queue: "queue_event WHERE call_key IN (SELECT call_key FROM call WHERE customer_key = ?)",
+            sip: "sip_event WHERE call_key IN (SELECT call_key FROM call WHERE customer_key = ?)", customer)
         // Calls whose records are all system lines still belong to nobody: nothing is lost by skipping them.
         return grouped.keys.sorted().map { ($0, grouped[$0] ?? []) }
     }
 
-    private static func records(_ db: Database, legs from: String, queue queueFrom: String, _ argument: String) throws -> [CallKey: [CallRecord]] {
+    private static func records(
+        _ db: Database, legs from: String, queue queueFrom: String, sip sipFrom: String, _ argument: String
+    ) throws -> [CallKey: [CallRecord]] {
         var result: [CallKey: [CallRecord]] = [:]
         // Columns by position, not by name: name lookups were a visible cost when re-assembling calls.
         let legs = try Row.fetchCursor(db.cachedStatement(sql: """
@@ -215,6 +245,22 @@ package final class SQLiteContactStore: ContactStore {
                 key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
                 call: call, time: Timestamp(seconds: row[4]), queue: row[5], agent: row[6],
                 event: Self.decode(event: row[7], text1: row[8], text2: row[9], number: row[10]))))
+        }
+        let sip = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT event_key, source, line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
+            caller, dialled, target, agent, time, start, answer FROM \(sipFrom)
+            """), arguments: [argument])
+        while let row = try sip.next() {
+            let call = CallKey(rawValue: row[4])
+            let kind: String = row[5]
+            let start: Int64? = row[16]
+            let answer: Int64? = row[17]
+            result[call, default: []].append(.sip(SIPRecord(
+                key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                call: call, kind: SIPRecord.Kind(rawValue: kind) ?? .transaction, method: row[6], code: row[7],
+                reason: row[8], fromTag: row[9], toTag: row[10], caller: row[11], dialled: row[12], target: row[13],
+                agent: row[14], time: Timestamp(seconds: row[15]), start: start.map { Timestamp(seconds: $0) },
+                answer: answer.map { Timestamp(seconds: $0) })))
         }
         return result
     }

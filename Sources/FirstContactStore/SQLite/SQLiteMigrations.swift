@@ -189,6 +189,23 @@ enum SQLiteMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v5-sip-event") { db in
+            try db.execute(sql: """
+                -- SIP proxy accounting rows (Kamailio acc / missed_calls / acc_cdrs), keyed like legs by a
+                -- hash of the row's bytes and grouped by the SIP Call-ID (call_key).
+                CREATE TABLE sip_event (
+                    event_key TEXT NOT NULL UNIQUE,
+                    call_key TEXT NOT NULL,
+                    source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('transaction','dialog')),
+                    method TEXT NOT NULL, code INTEGER, reason TEXT NOT NULL,
+                    from_tag TEXT NOT NULL, to_tag TEXT NOT NULL,
+                    caller TEXT NOT NULL, dialled TEXT NOT NULL, target TEXT NOT NULL, agent TEXT NOT NULL,
+                    time INTEGER NOT NULL, start INTEGER, answer INTEGER
+                );
+                CREATE INDEX sip_event_call ON sip_event(call_key);
+                """)
+        }
         return migrator
     }
 }
