@@ -166,3 +166,42 @@ struct APITests {
         }
     }
 }
+
+@Suite("HTTP ingest of FreeSWITCH XML CDRs")
+struct XMLCDROverHTTPTests {
+    @Test("mod_xml_cdr's url-encoded cdr= form with Basic auth (token as password) is stored once; a hostile body is a stored reject")
+    func modXMLCDRPost() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await APITests.app(SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T10:20:00", in: directory)
+        let xml = try String(contentsOf: Fixture.corpus.appendingPathComponent("freeswitch-xml-cdr/ccm_incoming-call-cdr.xml"), encoding: .utf8)
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let form = "cdr=" + (xml.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
+        let basic: HTTPFields = [
+            .authorization: "Basic " + Data("freeswitch:demo-pbx".utf8).base64EncodedString(),
+            .contentType: "application/x-www-form-urlencoded",
+        ]
+        let before = try await store.totals().records
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: basic, body: ByteBuffer(string: form)) { response in
+                #expect(response.status == .ok)
+                let result = try #require(try APITests.json(response) as? [String: Any])
+                #expect(result["new"] as? Int == 1)
+            }
+            try await client.execute(uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: basic, body: ByteBuffer(string: form)) { response in
+                let result = try #require(try APITests.json(response) as? [String: Any])
+                #expect(result["duplicates"] as? Int == 1)
+            }
+            let hostile = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaa\">]><cdr>&a;</cdr>"
+            try await client.execute(uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: basic, body: ByteBuffer(string: hostile)) { response in
+                #expect(response.status == .ok)
+                let result = try #require(try APITests.json(response) as? [String: Any])
+                let rejects = try #require(result["rejects"] as? [[String: Any]])
+                #expect(rejects.count == 1)
+            }
+        }
+        #expect(try await store.totals().records == before + 1)
+        #expect(try await store.totals().rejects == 1)
+    }
+}

@@ -59,20 +59,27 @@ package struct API: Sendable {
         guard let format = InputFormat(rawValue: name) else {
             throw HTTPError(.notFound, message: "unknown format \(name); formats: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard let decoder = self.engine.lineDecoder(for: format) else {
-            throw HTTPError(.unprocessableContent, message: "format \(name) is not accepted over HTTP by this build yet")
-        }
         var request = request
         let body = try await request.collectBody(upTo: self.engine.configuration.http.maxBody)
         let bytes = [UInt8](buffer: body)
         // The same body posted again is the same source: its records and rejects are stored once.
         let source = "POST /v1/ingest/\(name) \(StableHash.hex(StableHash.fnv1a64(bytes)))"
         var records: [IngestRecord] = []
-        var rejected: [Reject] = []
-        for line in LineReader.lines(in: bytes) {
-            let record = decoder.decode(line.bytes, at: SourcePosition(source: source, line: line.number, offset: line.offset))
-            if case .reject(let reject) = record { rejected.append(reject) }
-            records.append(record)
+        if let decoder = self.engine.lineDecoder(for: format) {
+            for line in LineReader.lines(in: bytes) {
+                records.append(decoder.decode(line.bytes, at: SourcePosition(source: source, line: line.number, offset: line.offset)))
+            }
+        } else if let decoder = self.engine.documentDecoder(for: format) {
+            // One document per request, as mod_xml_cdr posts them (raw XML or the `cdr=` form).
+            // A document that cannot be read is stored as a reject and answered 200: retrying
+            // would not make it readable, and nothing is lost.
+            records = decoder.decode(bytes, at: SourcePosition(source: source, line: 1, offset: 0))
+        } else {
+            throw HTTPError(.unprocessableContent, message: "format \(name) is not accepted by this build yet")
+        }
+        let rejected = records.compactMap { record -> Reject? in
+            if case .reject(let reject) = record { return reject }
+            return nil
         }
         let outcome = try await self.store.ingest(records, correlator: self.engine.correlator)
         try await self.scheduler.tick()
