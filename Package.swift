@@ -72,6 +72,7 @@ let package = Package(
             dependencies: [
                 "FirstContactApp", "FirstContactCLI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
     ]

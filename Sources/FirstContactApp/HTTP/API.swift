@@ -18,22 +18,34 @@ package struct API: Sendable {
         self.scheduler = scheduler
     }
 
-    package func router() -> Router<BasicRequestContext> {
+    package func router() -> Router<BasicRequestContext> { self.routes().router }
+
+    /// The router and the routes it serves, as `METHOD /path/{param}` (the OpenAPI test compares
+    /// them with openapi.yaml, so the document cannot drift from what is served).
+    package func routes() -> (router: Router<BasicRequestContext>, served: [String]) {
         let router = Router()
-        router.get("healthz") { _, _ in "ok\n" }
-        router.get("metrics") { request, _ in
+        var served: [String] = []
+        func add(
+            _ method: HTTPRequest.Method, _ path: String,
+            _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+        ) {
+            router.on(RouterPath(path), method: method, use: handler)
+            let documented = path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+            served.append("\(method.rawValue) /\(documented.joined(separator: "/"))")
+        }
+        add(.get, "healthz") { _, _ in Self.text("ok") }
+        add(.get, "metrics") { request, _ in
             _ = try self.principal(request, allowed: [.admin, .supervisor, .pbx])
             return try await self.metrics()
         }
-        let v1 = router.group("v1")
-        v1.post("ingest/:format") { request, context in try await self.ingest(request, context) }
-        v1.get("contacts") { request, _ in try await self.contacts(request) }
-        v1.get("contacts/:id") { request, context in try await self.contact(request, context) }
-        v1.get("obligations") { request, _ in try await self.obligations(request) }
-        v1.post("obligations/:id/ack") { request, context in try await self.acknowledge(request, context) }
-        v1.get("violations") { request, _ in try await self.violations(request) }
-        v1.post("violations/:id/review") { request, context in try await self.review(request, context) }
-        return router
+        add(.post, "v1/ingest/:format") { request, context in try await self.ingest(request, context) }
+        add(.get, "v1/contacts") { request, _ in try await self.contacts(request) }
+        add(.get, "v1/contacts/:id") { request, context in try await self.contact(request, context) }
+        add(.get, "v1/obligations") { request, _ in try await self.obligations(request) }
+        add(.post, "v1/obligations/:id/ack") { request, context in try await self.acknowledge(request, context) }
+        add(.get, "v1/violations") { request, _ in try await self.violations(request) }
+        add(.post, "v1/violations/:id/review") { request, context in try await self.review(request, context) }
+        return (router, served)
     }
 
     // MARK: Authentication
@@ -264,6 +276,12 @@ package struct API: Sendable {
     }
 
     // MARK: Helpers
+
+    static func text(_ text: String) -> Response {
+        var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+        response.headers[.contentType] = "text/plain; charset=utf-8"
+        return response
+    }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         var response = Response(status: status, body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
