@@ -10,7 +10,7 @@ import Yams
 @Suite("OpenAPI document")
 struct OpenAPITests {
     static func documented() throws -> [String] {
-        let text = try String(contentsOf: Fixture.root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let text = try String(contentsOf: Fixture.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
         let document = try #require(try Yams.load(yaml: text) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: Any])
         var routes: [String] = []
@@ -32,7 +32,7 @@ struct OpenAPITests {
         let scheduler = ObligationScheduler(engine: engine, store: store, clock: ManualClock(now: .init(seconds: 0)))
         let api = API(engine: engine, store: store, scheduler: scheduler)
         let documented = try Self.documented()
-        #expect(api.routes().served.sorted() == documented)
+        #expect(api.routes().served.sorted() == documented, "docs/openapi.yaml and the router disagree")
 
         let app = Application(router: api.router())
         try await app.test(.router) { client in
