@@ -27,25 +27,29 @@ struct CrashTests {
         }
         let schedule = ["schedule", "--config", config.path, "--until", Fixture.sampleEnd]
 
-        let started = ContinuousClock.now
         let uninterrupted = try Fixture.run(schedule + ["--db", reference])
         #expect(uninterrupted.status == 0)
-        // Kill moments are drawn within the time an uninterrupted run takes on this machine, so
-        // they land while the scheduler works however fast or slow the machine is.
-        let duration = max(0.2, Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - started).components.seconds))
 
+        // Kill each run right after it commits something new (seen from a second connection),
+        // so the kills land while the scheduler works however fast or slow the machine is; the
+        // pause before looking varies, so they land at different places in its work.
         var generator = SeededGenerator(seed: 2026)
+        let observer = try SQLiteContactStore(path: crashed)
+        var seen: Int64 = 0
         var kills = 0
         var rounds = 0
-        while kills < 4, rounds < 40 {
+        while kills < 5, rounds < 40 {
             rounds += 1
             let process = try Fixture.start(schedule + ["--db", crashed])
-            let fraction = Double.random(in: 0.05...0.5, using: &generator)
-            try await Task.sleep(for: .seconds(duration * fraction))
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                kills += 1
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...150, using: &generator)))
+            while process.isRunning {
+                if let entry = try await observer.outbox(after: seen, limit: 1).first {
+                    seen = entry.seq
+                    kill(process.processIdentifier, SIGKILL)
+                    kills += 1
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(2))
             }
             process.waitUntilExit()
         }
