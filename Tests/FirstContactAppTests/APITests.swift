@@ -2,6 +2,7 @@ import FirstContactApp
 import FirstContactCore
 import FirstContactStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -203,5 +204,42 @@ struct XMLCDROverHTTPTests {
         }
         #expect(try await store.totals().records == before + 1)
         #expect(try await store.totals().rejects == 1)
+    }
+}
+
+@Suite("Event stream")
+struct EventStreamTests {
+    @Test("GET /v1/events sends the outbox as server-sent events, resumes after Last-Event-ID, and scopes by role")
+    func serverSentEvents() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await APITests.app(
+            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, now: "2026-11-27T10:08:00", in: directory)
+        // The hand-off to repairs breaches at 10:15:31 and escalates; one missed call for service too.
+        let engine = try Fixture.engine()
+        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
+        let outbox = try await store.outbox(after: 0, limit: 100)
+        #expect(outbox.count >= 3)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/events?follow=false", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/v1/events?follow=false", method: .get, headers: APITests.admin) { response in
+                #expect(response.headers[.contentType] == "text/event-stream")
+                let text = String(buffer: response.body)
+                #expect(text.components(separatedBy: "\nevent: ").count - 1 + (text.hasPrefix("event: ") ? 1 : 0) == outbox.count)
+                #expect(text.contains("id: \(outbox[0].seq)\nevent: \(outbox[0].kind.rawValue)\ndata: {"))
+                #expect(text.contains("\"kind\": \"breach\""))
+            }
+            let lastEventID = try #require(HTTPField.Name("Last-Event-ID"))
+            let resume: HTTPFields = [.authorization: "Bearer demo-admin", lastEventID: String(outbox[0].seq)]
+            try await client.execute(uri: "/v1/events?follow=false", method: .get, headers: resume) { response in
+                let text = String(buffer: response.body)
+                #expect(!text.contains("id: \(outbox[0].seq)\n"))
+                #expect(text.contains("id: \(outbox[1].seq)\n"))
+            }
+            // The supervisor of service and billing sees nothing of repairs' hand-off.
+            try await client.execute(uri: "/v1/events?follow=false", method: .get, headers: APITests.supervisor) { response in
+                #expect(!String(buffer: response.body).contains("\"department\": \"repairs\""))
+            }
+        }
     }
 }

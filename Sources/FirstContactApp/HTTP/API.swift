@@ -1,9 +1,11 @@
+import HTTPTypes
 import Synchronization
 import FirstContactCore
 import FirstContactIngest
 import FirstContactStore
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// The HTTP API (`/v1`), `/healthz` and `/metrics`, over the same engine, store and rules as the CLI.
 package struct API: Sendable {
@@ -45,6 +47,7 @@ package struct API: Sendable {
         add(.post, "v1/obligations/:id/ack") { request, context in try await self.acknowledge(request, context) }
         add(.get, "v1/violations") { request, _ in try await self.violations(request) }
         add(.post, "v1/violations/:id/review") { request, context in try await self.review(request, context) }
+        add(.get, "v1/events") { request, _ in try await self.events(request) }
         return (router, served)
     }
 
@@ -242,6 +245,72 @@ package struct API: Sendable {
             throw HTTPError(.badRequest, message: error.description)
         }
         return Self.json("{\"violation\": \(JSONWriter.quoted(id.rawValue)), \"decision\": \(JSONWriter.quoted(decision.rawValue))}")
+    }
+
+    // MARK: Event stream
+
+    /// `GET /v1/events`: the outbox as Server-Sent Events (`id` = outbox sequence, `event` = kind),
+    /// from `Last-Event-ID` or `?after=`; `?follow=false` sends what is there and ends.
+    private func events(_ request: Request) async throws -> Response {
+        let principal = try self.principal(request, allowed: [.agent, .supervisor, .admin])
+        let query = request.uri.queryParameters
+        let resumeHeader = HTTPField.Name("Last-Event-ID").flatMap { request.headers[$0] }
+        let after = Int64(resumeHeader ?? query["after"].map(String.init) ?? "0") ?? 0
+        let follow = query["follow"].map { $0 != "false" } ?? true
+        let store = self.store
+        let body = ResponseBody { writer in
+            var last = after
+            var quiet = 0
+            // A stream ends with the server's graceful shutdown, or it would hold the shutdown open.
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                let entries = try await store.outbox(after: last, limit: 200)
+                for entry in entries where Self.visible(entry, to: principal) {
+                    try await writer.write(ByteBuffer(string: Self.serverSentEvent(entry)))
+                }
+                if let newest = entries.last { last = newest.seq }
+                if entries.count == 200 { continue }
+                guard follow else { break }
+                quiet += 1
+                if quiet % 15 == 0 { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+                try await Task.sleep(for: .seconds(1))
+            }
+            try await writer.finish(nil)
+        }
+        var response = Response(status: .ok, body: body)
+        response.headers[.contentType] = "text/event-stream"
+        response.headers[.cacheControl] = "no-cache"
+        return response
+    }
+
+    /// Admins see every notification; supervisors those of their departments and feed alerts;
+    /// agents those addressed to them.
+    static func visible(_ entry: OutboxEntry, to principal: Principal) -> Bool {
+        switch principal.role {
+        case .admin: return true
+        case .pbx: return false
+        case .supervisor: return entry.department.map { principal.departments.contains($0) } ?? true
+        case .agent: return entry.agent != nil && entry.agent == principal.agent
+        }
+    }
+
+    static func serverSentEvent(_ entry: OutboxEntry) -> String {
+        let out = JSONWriter()
+        out.object {
+            out.field("seq") { out.int(Int(entry.seq)) }
+            out.field("key") { out.string(entry.key) }
+            out.field("kind") { out.string(entry.kind.rawValue) }
+            out.field("at") { out.time(entry.at) }
+            out.field("contact") { out.string(entry.contact?.rawValue) }
+            out.field("obligation") { out.string(entry.obligation?.rawValue) }
+            out.field("violation") { out.string(entry.violation?.rawValue) }
+            out.field("department") { out.string(entry.department?.rawValue) }
+            out.field("agent") { out.string(entry.agent?.rawValue) }
+            out.field("level") { if let level = entry.level { out.int(level) } else { out.null() } }
+            out.field("detail") { out.string(entry.detail) }
+        }
+        // One line of data: the writer's newlines are only indentation.
+        let data = out.text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        return "id: \(entry.seq)\nevent: \(entry.kind.rawValue)\ndata: \(data)\n\n"
     }
 
     // MARK: Metrics
