@@ -60,12 +60,20 @@ package struct ContactQuery: Hashable, Sendable {
     package var statuses: Set<ContactStatus> = []
     package var department: DepartmentID?
     package var agent: AgentID?
+    /// Only contacts with an obligation in one of these states (and of this kind, when given).
+    package var obligationStates: Set<ObligationState> = []
+    package var obligationKind: ObligationKind?
     package var limit = 1000
 
-    package init(statuses: Set<ContactStatus> = [], department: DepartmentID? = nil, agent: AgentID? = nil, limit: Int = 1000) {
+    package init(
+        statuses: Set<ContactStatus> = [], department: DepartmentID? = nil, agent: AgentID? = nil,
+        obligationStates: Set<ObligationState> = [], obligationKind: ObligationKind? = nil, limit: Int = 1000
+    ) {
         self.statuses = statuses
         self.department = department
         self.agent = agent
+        self.obligationStates = obligationStates
+        self.obligationKind = obligationKind
         self.limit = limit
     }
 }
@@ -119,6 +127,8 @@ package protocol ContactStore: Sendable {
     func latestEventTime() async throws -> Timestamp?
     func snapshot() async throws -> StoreSnapshot
     func contacts(_ query: ContactQuery) async throws -> [Contact]
+    /// Every violation (sorted by time, id) with the reviews recorded so far.
+    func violations() async throws -> (violations: [Violation], reviews: [ViolationID: ViolationReview])
     /// One contact with its violations, amendments and `why` trail (derived again at the stored clock).
     func contact(_ id: ContactID, correlator: Correlator) async throws -> ContactDetail?
     func totals() async throws -> StoreTotals

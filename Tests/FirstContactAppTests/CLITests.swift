@@ -56,6 +56,16 @@ struct CLITests {
         #expect(!list.isEmpty)
         #expect(list.allSatisfy { $0["status"] as? String == "awaiting_callback" })
 
+        // Obligation filters are applied by the store: every row matches, none is missing.
+        let breached = try Fixture.run(["obligations", "--config", self.config, "--db", db, "--state", "breached", "--kind", "callback", "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(breached.output.utf8)) as? [[String: Any]])
+        #expect(!rows.isEmpty)
+        #expect(rows.allSatisfy { $0["state"] as? String == "breached" && $0["kind"] as? String == "callback" })
+        let export = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(export.output.utf8)) as? [String: Any])
+        let all = (document["contacts"] as? [[String: Any]] ?? []).flatMap { $0["obligations"] as? [[String: Any]] ?? [] }
+        #expect(rows.count == all.filter { $0["state"] as? String == "breached" && $0["kind"] as? String == "callback" }.count)
+
         let id = try #require(list.first?["id"] as? String)
         let explain = try Fixture.run(["explain", "--config", self.config, "--db", db, id])
         #expect(explain.status == 0)

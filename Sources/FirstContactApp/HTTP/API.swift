@@ -177,7 +177,7 @@ package struct API: Sendable {
             guard let state = ObligationState(rawValue: String(text)) else { throw HTTPError(.badRequest, message: "unknown state \(text)") }
             return state
         }
-        let contacts = try await self.store.contacts(ContactQuery(limit: Int.max))
+        let contacts = try await self.store.contacts(ContactQuery(obligationStates: state.map { [$0] } ?? [], limit: Int.max))
             .filter { principal.canSee($0, directory: self.engine.directory) }
         let out = JSONWriter()
         out.array(contacts.flatMap(\.obligations).filter { state == nil || $0.state == state }) {
@@ -218,7 +218,7 @@ package struct API: Sendable {
 
     private func violations(_ request: Request) async throws -> Response {
         let principal = try self.principal(request, allowed: [.supervisor, .admin])
-        let snapshot = try await self.store.snapshot()
+        let snapshot = try await self.store.violations()
         let visible = snapshot.violations.filter { principal.role == .admin || principal.departments.contains($0.department) }
         let out = JSONWriter()
         out.array(visible) { ExportDocument.violation($0, review: snapshot.reviews[$0.id], into: out) }
@@ -234,7 +234,7 @@ package struct API: Sendable {
             throw HTTPError(.badRequest, message: "\"decision\" must be one of accept, excuse, dismiss")
         }
         guard let reason = body["reason"] as? String else { throw HTTPError(.badRequest, message: "\"reason\" is required") }
-        let violation = try await self.store.snapshot().violations.first { $0.id == id }
+        let violation = try await self.store.violations().violations.first { $0.id == id }
         guard let violation, principal.role == .admin || principal.departments.contains(violation.department) else {
             throw HTTPError(.notFound, message: "no violation \(id)")
         }

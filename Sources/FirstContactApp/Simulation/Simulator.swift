@@ -59,7 +59,7 @@ package struct Simulator: Sendable {
         // Pass 1: the records.
         let master = try BufferedFile(path: (asteriskDirectory as NSString).appendingPathComponent("Master.csv"))
         let queueLog = try BufferedFile(path: (asteriskDirectory as NSString).appendingPathComponent("queue_log"))
-        var writer = AsteriskWriter(directory: self.engine.directory, zone: configuration.usesGMTForCDR ? .utc : zone)
+        var writer = AsteriskWriter(directory: self.engine.directory, zone: configuration.asterisk.usegmtime ? .utc : zone)
         queueLog.write("\(dayStart.seconds)|NONE|NONE|NONE|QUEUESTART|\n")
         for (start, index) in starts {
             let story = story(start, index)
@@ -127,11 +127,6 @@ package struct Simulator: Sendable {
         var mixer = SplitMix64(seed: seed ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15) ^ (stream &* 0xD1B5_4A32_D192_ED03))
         return SplitMix64(seed: mixer.next())
     }
-}
-
-extension FirstContactConfiguration {
-    /// Whether Master.csv times are UTC (`usegmtime=yes`).
-    var usesGMTForCDR: Bool { self.asterisk.usegmtime }
 }
 
 /// Appends text to a file through a 1 MiB buffer.

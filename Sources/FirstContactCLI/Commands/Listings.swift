@@ -46,9 +46,7 @@ struct Contacts: AsyncParsableCommand {
         let time = LocalTimeFormatter(zone: engine.configuration.timezone)
         var table = Table(["contact", "customer", "status", "department", "first responder", "bound", "via", "obligations"])
         for contact in contacts {
-            let responder = contact.firstResponder.map { r in
-                "\(r.agent) \(engine.directory.agent(r.agent)?.name ?? "")"
-            } ?? "-"
+            let responder = contact.firstResponder.map { engine.directory.label($0.agent) } ?? "-"
             let obligations = contact.obligations.map { "\($0.kind.rawValue):\($0.state.rawValue)" }.joined(separator: " ")
             table.add([
                 contact.id.rawValue, contact.customer.text, contact.status.rawValue, contact.department?.rawValue ?? "-",
@@ -92,7 +90,8 @@ extension Obligations {
 
     func run() async throws {
         let engine = try self.global.engine()
-        let contacts = try await self.global.settledStore(engine).contacts(ContactQuery(limit: Int.max))
+        let contacts = try await self.global.settledStore(engine).contacts(
+            ContactQuery(obligationStates: Set(self.state), obligationKind: self.kind, limit: Int.max))
         var rows: [(Contact, Obligation)] = []
         for contact in contacts {
             for o in contact.obligations where (self.state.isEmpty || self.state.contains(o.state)) && (self.kind == nil || o.kind == self.kind) {
@@ -116,8 +115,8 @@ extension Obligations {
         let time = LocalTimeFormatter(zone: engine.configuration.timezone)
         var table = Table(["obligation", "kind", "customer", "owner", "created", "due", "state", "risk", "attempts", "missed", "escalation", "first responder"])
         for (contact, o) in rows {
-            let owner = o.owner.agent.map { "\($0) \(engine.directory.agent($0)?.name ?? "")" } ?? o.owner.department.rawValue
-            let responder = contact.firstResponder.map { "\($0.agent) \(engine.directory.agent($0.agent)?.name ?? "")" } ?? "-"
+            let owner = o.owner.agent.map { engine.directory.label($0) } ?? o.owner.department.rawValue
+            let responder = contact.firstResponder.map { engine.directory.label($0.agent) } ?? "-"
             table.add([
                 o.id.rawValue, o.kind.rawValue, contact.customer.text, owner, time(o.createdAt), time(o.dueAt),
                 o.state.rawValue, o.atRisk ? "at risk" : "-", String(o.attempts), String(o.missedCount),
@@ -181,7 +180,7 @@ extension Violations {
 
     func run() async throws {
         let engine = try self.global.engine()
-        let snapshot = try await self.global.settledStore(engine).snapshot()
+        let snapshot = try await self.global.settledStore(engine).violations()
         if self.json {
             let out = JSONWriter()
             out.array(snapshot.violations) { ExportDocument.violation($0, into: out) }
@@ -194,7 +193,7 @@ extension Violations {
             let review = snapshot.reviews[v.id].map { "\($0.decision.rawValue) by \($0.by)" } ?? "-"
             table.add([
                 v.id.rawValue, v.category.rawValue, v.department.rawValue,
-                v.agent.map { "\($0) \(engine.directory.agent($0)?.name ?? "")" } ?? "-", time(v.at), v.contact.rawValue, review,
+                v.agent.map { engine.directory.label($0) } ?? "-", time(v.at), v.contact.rawValue, review,
             ])
         }
         print(table.render())
@@ -267,7 +266,7 @@ struct Explain: AsyncParsableCommand {
         print("Contact \(c.id)  customer \(c.customer.text) (raw \(c.customerRaw.isEmpty ? "-" : c.customerRaw))  \(c.channel.rawValue)")
         print("Status \(c.status.rawValue), department \(c.department?.rawValue ?? "-"), category \(c.category.rawValue), opened \(time(c.createdAt))\(c.repeatOf.map { ", repeat of \($0)" } ?? "")")
         if let r = c.firstResponder {
-            print("First responder: \(r.agent) \(engine.directory.agent(r.agent)?.name ?? "") via \(r.via.rawValue) at \(time(r.boundAt)) (call \(r.call?.rawValue ?? "-"))")
+            print("First responder: \(engine.directory.label(r.agent)) via \(r.via.rawValue) at \(time(r.boundAt)) (call \(r.call?.rawValue ?? "-"))")
         } else {
             print("First responder: none yet")
         }

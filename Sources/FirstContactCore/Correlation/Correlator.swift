@@ -434,9 +434,8 @@ private struct Walk {
             self.note(index, call, "ring_no_answer",
                       "rung without answering: \(call.ringNoAnswer.map(\.rawValue).joined(separator: ", "))", at: call.start)
         }
-        let name = self.directory.agent(agent)?.name ?? ""
         self.note(index, call, "bind_first_responder",
-                  "agent \(agent) \(name) answered (\(via.rawValue)) at \(time): first responder", at: time)
+                  "agent \(self.directory.label(agent)) answered (\(via.rawValue)) at \(time): first responder", at: time)
     }
 
     func outstanding(_ index: Int, _ kind: ObligationKind) -> Int? {

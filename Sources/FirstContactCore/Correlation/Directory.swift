@@ -61,6 +61,11 @@ package struct Directory: Sendable {
     package func agent(_ id: AgentID) -> Agent? { self.agentsByID[id] }
     package func department(_ id: DepartmentID) -> Department? { self.departmentsByID[id] }
 
+    /// `1001 张敏`: an agent's id and name, for tables and messages.
+    package func label(_ agent: AgentID) -> String {
+        self.agentsByID[agent].map { "\(agent) \($0.name)" } ?? agent.rawValue
+    }
+
     /// The department an agent sits in.
     package func departmentOf(_ agent: AgentID) -> DepartmentID? { self.agentsByID[agent]?.department }
 

@@ -38,8 +38,26 @@ extension SQLiteContactStore {
                 conditions.append("(fr_agent = ? OR id IN (SELECT contact_id FROM obligation WHERE owner_agent = ?))")
                 arguments += [agent.rawValue, agent.rawValue]
             }
+            if !query.obligationStates.isEmpty || query.obligationKind != nil {
+                var inner = ["1"]
+                if !query.obligationStates.isEmpty {
+                    inner.append("state IN (\(query.obligationStates.map { _ in "?" }.joined(separator: ",")))")
+                    arguments += query.obligationStates.map(\.rawValue).sorted()
+                }
+                if let kind = query.obligationKind {
+                    inner.append("kind = ?")
+                    arguments.append(kind.rawValue)
+                }
+                conditions.append("id IN (SELECT contact_id FROM obligation WHERE \(inner.joined(separator: " AND ")))")
+            }
             let sql = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
             return try Self.contacts(db, where: sql, arguments: arguments, limit: query.limit)
+        }
+    }
+
+    package func violations() async throws -> (violations: [Violation], reviews: [ViolationID: ViolationReview]) {
+        try await self.reader.read { db in
+            (try Self.violations(db, where: "1", arguments: []), try Self.reviews(db, where: "1", arguments: []))
         }
     }
 
