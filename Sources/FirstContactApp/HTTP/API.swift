@@ -12,12 +12,15 @@ package struct API: Sendable {
     package let engine: Engine
     package let store: any ContactStore
     package let scheduler: ObligationScheduler
+    /// People's changes (acknowledgements, reviews) announced to the open web pages.
+    package let changes: LiveChanges
     private let counters = IngestCounters()
 
-    package init(engine: Engine, store: any ContactStore, scheduler: ObligationScheduler) {
+    package init(engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, changes: LiveChanges = LiveChanges()) {
         self.engine = engine
         self.store = store
         self.scheduler = scheduler
+        self.changes = changes
     }
 
     package func router() -> Router<BasicRequestContext> { self.routes().router }
@@ -206,6 +209,7 @@ package struct API: Sendable {
         else { throw HTTPError(.notFound, message: "no obligation \(id)") }
         do {
             let updated = try await self.engine.acknowledge(id, by: by, at: self.scheduler.clock.now(), store: self.store)
+            self.changes.publish("acknowledged", contact: stored.contact, obligation: id, department: stored.obligation.owner.department)
             let out = JSONWriter()
             ExportDocument.obligation(updated.obligation, into: out)
             return Self.json(out.text)
@@ -244,6 +248,7 @@ package struct API: Sendable {
         } catch let error as ActionError {
             throw HTTPError(.badRequest, message: error.description)
         }
+        self.changes.publish("reviewed", contact: violation.contact, violation: id, department: violation.department)
         return Self.json("{\"violation\": \(JSONWriter.quoted(id.rawValue)), \"decision\": \(JSONWriter.quoted(decision.rawValue))}")
     }
 

@@ -18,14 +18,17 @@ package struct SchedulerService: Service {
     }
 }
 
-/// Builds the service: HTTP API and scheduler over one store. Used by `firstcontact serve` and the tests.
+/// Builds the service: HTTP API, web pages (`/ui`) and scheduler over one store. Used by
+/// `firstcontact serve` and the tests.
 package func buildApplication(
     engine: Engine, store: any ContactStore, clock: any WallClock, host: String, port: Int
 ) -> some ApplicationProtocol {
     let scheduler = ObligationScheduler(engine: engine, store: store, clock: clock)
     let api = API(engine: engine, store: store, scheduler: scheduler)
+    let router = api.router()
+    WebUI(api: api, sessions: WebSessions()).register(on: router)
     return Application(
-        router: api.router(),
+        router: router,
         configuration: .init(address: .hostname(host, port: port), serverName: "firstcontact"),
         services: [SchedulerService(scheduler: scheduler)]
     )

@@ -1,0 +1,133 @@
+/// The pages' stylesheet and script, served by the binary itself (no CDN, no font downloads).
+enum WebAssets {
+    /// System fonts only: Noto Sans CJK / PingFang / Microsoft YaHei cover the Chinese names.
+    static let css = #"""
+    :root { --fg:#1b1f24; --muted:#57606a; --bg:#f6f8fa; --card:#fff; --line:#d0d7de; --late:#b42318; --risk:#9a6700; --ok:#1a7f37; --focus:#0969da; }
+    * { box-sizing: border-box; }
+    html { font-size: 15px; }
+    @media (min-width: 1800px) { html { font-size: 19px; } }
+    body { margin:0; font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; color:var(--fg); background:var(--bg); line-height:1.4; }
+    header.top { display:flex; gap:1.2rem; align-items:center; padding:.6rem 1.2rem; background:#24292f; color:#fff; flex-wrap:wrap; }
+    header.top a { color:#fff; text-decoration:none; padding:.2rem .4rem; border-radius:4px; }
+    header.top a[aria-current="page"] { background:#57606a; }
+    header.top .who { margin-left:auto; display:flex; gap:.6rem; align-items:center; }
+    main { padding:1rem 1.2rem; max-width: 2400px; }
+    h1 { font-size:1.4rem; margin:.2rem 0 .8rem; }
+    h2 { font-size:1.15rem; margin:1.2rem 0 .5rem; }
+    table { border-collapse:collapse; width:100%; background:var(--card); }
+    th, td { text-align:left; padding:.35rem .5rem; border-bottom:1px solid var(--line); vertical-align:top; }
+    th { background:#eaeef2; position:sticky; top:0; font-weight:600; }
+    tr.overdue td.countdown, .late { color:var(--late); font-weight:600; }
+    tr.at-risk td.countdown, .risk { color:var(--risk); font-weight:600; }
+    .ok { color:var(--ok); }
+    .muted { color:var(--muted); }
+    .badge { display:inline-block; padding:0 .4rem; border-radius:.6rem; font-size:.85em; border:1px solid var(--line); background:#fff; }
+    .badge.overdue { border-color:var(--late); color:var(--late); }
+    .badge.at-risk { border-color:var(--risk); color:var(--risk); }
+    form.filters { display:flex; gap:.8rem; align-items:end; flex-wrap:wrap; margin-bottom:.8rem; }
+    label { display:flex; flex-direction:column; font-size:.9em; gap:.15rem; }
+    select, input, button, textarea { font:inherit; padding:.3rem .5rem; border:1px solid var(--line); border-radius:4px; background:#fff; }
+    button { cursor:pointer; background:#f3f4f6; }
+    button.primary { background:#1f883d; color:#fff; border-color:#1a7f37; }
+    :focus-visible { outline:3px solid var(--focus); outline-offset:1px; }
+    .card { background:var(--card); border:1px solid var(--line); border-radius:6px; padding:.8rem 1rem; margin-bottom:1rem; }
+    .pager { display:flex; gap:1rem; align-items:center; margin:.6rem 0; }
+    .status { min-height:1.2em; }
+    .signin { max-width:26rem; margin:4rem auto; }
+    .signin input { width:100%; }
+    .error { color:var(--late); }
+    dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.2rem 1rem; margin:0; }
+    dl.facts dt { color:var(--muted); }
+    ol.why li { margin-bottom:.35rem; }
+    form.inline { display:inline-flex; gap:.3rem; margin:0; flex-wrap:wrap; }
+    .skip { position:absolute; left:-999px; }
+    .skip:focus { left:.5rem; top:.5rem; background:#fff; padding:.3rem; z-index:9; }
+    svg text { font-family: inherit; }
+    """#
+
+    /// Countdowns, filters that apply on change, and the live stream (`/ui/events`): a change to an
+    /// obligation re-fetches just its row with the page's filters, so a row that no longer matches
+    /// leaves the list and one that now matches appears in its place. Timings of each applied
+    /// update are kept in `window.fcLive` for the browser tests and the benchmark.
+    static let js = #"""
+    "use strict";
+    (function () {
+      var body = document.body;
+      var offset = Number(body.dataset.now || 0) - Date.now() / 1000;
+      function now() { return Date.now() / 1000 + offset; }
+      function span(s) {
+        s = Math.abs(Math.round(s));
+        var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
+        if (d > 0) return d + "d " + h + "h " + m + "m";
+        if (h > 0) return h + "h " + String(m).padStart(2, "0") + "m";
+        return m + "m " + String(sec).padStart(2, "0") + "s";
+      }
+      function tick() {
+        var t = now();
+        document.querySelectorAll("[data-due]").forEach(function (el) {
+          var left = Number(el.dataset.due) - t;
+          el.textContent = left >= 0 ? "in " + span(left) : span(left) + " late";
+          el.classList.toggle("late", left < 0);
+        });
+      }
+      tick();
+      setInterval(tick, 1000);
+
+      document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+        el.addEventListener("change", function () { el.form.submit(); });
+      });
+
+      window.fcLive = [];
+      var live = body.dataset.live;
+      if (!live || !window.EventSource) return;
+      var status = document.getElementById("live-status");
+      var tbody = document.getElementById("board-rows");
+      var rowURL = body.dataset.rowUrl;
+      function setStatus(text) { if (status) status.textContent = text; }
+      function refreshRow(id, received, kind) {
+        if (!tbody || !rowURL) return;
+        var url = rowURL + (rowURL.indexOf("?") < 0 ? "?" : "&") + "obligation=" + encodeURIComponent(id);
+        fetch(url, { credentials: "same-origin" }).then(function (r) {
+          if (!r.ok) throw new Error("row " + r.status);
+          return r.text();
+        }).then(function (html) {
+          var old = document.getElementById("ob-" + id);
+          html = html.trim();
+          if (!html) {
+            if (old) old.remove();
+          } else {
+            var holder = document.createElement("tbody");
+            holder.innerHTML = html;
+            var row = holder.firstElementChild;
+            if (old) {
+              old.replaceWith(row);
+            } else {
+              var rows = tbody.children, placed = false;
+              for (var i = 0; i < rows.length; i++) {
+                if ((rows[i].dataset.rank || "") > row.dataset.rank) { tbody.insertBefore(row, rows[i]); placed = true; break; }
+              }
+              if (!placed && rows.length < Number(tbody.dataset.pageSize || 100)) tbody.appendChild(row);
+            }
+          }
+          var count = document.getElementById("row-count");
+          if (count) count.textContent = String(tbody.children.length);
+          tick();
+          window.fcLive.push({ obligation: id, kind: kind, received: received, applied: performance.now() });
+          setStatus("updated " + new Date().toLocaleTimeString());
+        }).catch(function (e) { setStatus("update failed: " + e.message); });
+      }
+      var source = new EventSource(live, { withCredentials: true });
+      function handle(e) {
+        var received = performance.now();
+        var data;
+        try { data = JSON.parse(e.data); } catch (err) { return; }
+        if (data.obligation) refreshRow(data.obligation, received, e.type);
+      }
+      ["at_risk", "breach", "escalation", "violation", "reversal", "review", "changed"].forEach(function (k) {
+        source.addEventListener(k, handle);
+      });
+      source.addEventListener("open", function () { setStatus("live"); body.dataset.liveOpen = "1"; });
+      source.addEventListener("error", function () { setStatus("reconnecting…"); });
+    })();
+    """#
+}
