@@ -126,6 +126,9 @@ enum WebAssets {
       ["at_risk", "breach", "escalation", "violation", "reversal", "review", "changed"].forEach(function (k) {
         source.addEventListener(k, handle);
       });
+      // Close the stream when the page goes away (also into the back-forward cache): an open
+      // stream per old page would use up the browser's six connections to this server.
+      window.addEventListener("pagehide", function () { source.close(); });
       source.addEventListener("open", function () { setStatus("live"); body.dataset.liveOpen = "1"; });
       source.addEventListener("error", function () { setStatus("reconnecting…"); });
     })();
