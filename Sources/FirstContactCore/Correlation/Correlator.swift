@@ -372,6 +372,7 @@ private struct Walk {
     // MARK: Manual actions
 
     mutating func apply(_ action: ManualAction) {
+        let who = action.agent
         switch action.kind {
         case .acknowledge(let id):
             for c in self.contacts.indices {
@@ -385,6 +386,129 @@ private struct Walk {
                     message: "agent \(action.agent) acknowledged hand-off \(id)\(late ? " after its acknowledge clock ran out" : ""); the contact-the-customer clock runs until \(obligation.dueAt)"))
                 return
             }
+        case .open(let manual):
+            self.openByHand(manual, action: action)
+        case .note(let id, let text):
+            guard let c = self.contactIndex(id) else { return }
+            self.touch(c, at: action.at)
+            self.explain(c, WhyEntry(at: action.at, rule: "note", message: "\(who): \(text)"))
+        case .resolve(let id, let note):
+            guard let c = self.settleable(id, action) else { return }
+            self.close(c, Resolution(kind: .resolved, at: action.at, by: who, note: note), rule: "resolved",
+                       message: "\(who) resolved the contact: \(note)")
+        case .referOut(let id, let body, let told):
+            guard let c = self.settleable(id, action) else { return }
+            self.close(c, Resolution(kind: .referredOut, at: action.at, by: who, note: told, referredTo: body), rule: "referred_out",
+                       message: "\(who) referred the customer to \(body); told them: \(told)")
+        case .handoff(let id, let owner, let registration):
+            guard let c = self.settleable(id, action) else { return }
+            let department = self.directory.department(owner.department)
+            let hours = self.directory.hours(of: owner.department)
+            let number = self.contacts[c].obligations.filter { $0.kind == .handoff }.count + 1
+            var obligation = Obligation(
+                id: ObligationID("\(id.rawValue)-ho\(number)"), kind: .handoff, owner: owner, createdAt: action.at,
+                dueAt: hours.adding(department?.handoffSLA ?? 7200, to: action.at),
+                ackDueAt: hours.adding(department?.handoffAckSLA ?? 900, to: action.at), call: CallKey("action:\(action.id)"))
+            obligation.registration = registration
+            self.contacts[c].obligations.append(obligation)
+            self.touch(c, at: action.at)
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "handoff_by_hand",
+                message: "\(who) handed the matter to \(Self.describe(owner)) by hand (\(registration.name), \(registration.unit): \(registration.matter)): hand-off \(obligation.id), acknowledge by \(obligation.ackDueAt.map(\.iso8601) ?? "-"), contact the customer by \(obligation.dueAt)"))
+        case .reassign(let id, let agent, let reason):
+            guard let c = self.contactIndex(id) else { return }
+            let previous = self.contacts[c].firstResponder?.agent
+            self.contacts[c].firstResponder = FirstResponder(agent: agent, boundAt: action.at, via: .reassigned, call: nil)
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "reassigned",
+                message: "\(who) made agent \(self.directory.label(agent)) first responder\(previous.map { " instead of agent \($0)" } ?? ""): \(reason)"))
+        case .complaint(let id, let text):
+            guard let c = self.contactIndex(id) else { return }
+            let against = self.contacts[c].firstResponder?.agent
+            let department = against.flatMap { self.directory.departmentOf($0) } ?? self.contacts[c].department
+            guard let department else { return }
+            self.violations.append(Violation(
+                id: ViolationID("\(id.rawValue).cp\(StableHash.hex(action.id))"), obligation: nil, contact: id,
+                category: .complaint, department: department, agent: against, at: action.at))
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "complaint",
+                message: "complaint recorded by \(who) against \(against.map { "agent \($0)" } ?? "department \(department)"): \(text)"))
+        case .poorService(let id, let agent, let text):
+            guard let c = self.contactIndex(id), let department = self.directory.departmentOf(agent) else { return }
+            self.violations.append(Violation(
+                id: ViolationID("\(id.rawValue).ps\(StableHash.hex(action.id))"), obligation: nil, contact: id,
+                category: .poorService, department: department, agent: agent, at: action.at))
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "poor_service", message: "\(who) recorded poor service by agent \(agent): \(text)"))
+        }
+    }
+
+    func contactIndex(_ id: ContactID) -> Int? { self.contacts.firstIndex { $0.id == id } }
+
+    /// Resolving, referring and handing off need the contact to still be open; recorded against a
+    /// contact that has since closed (a late record reshaped the history) they are only noted.
+    func settleable(_ id: ContactID, _ action: ManualAction) -> Int? {
+        guard let c = self.contactIndex(id) else { return nil }
+        guard c == self.open else {
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "action_on_closed_contact",
+                message: "\(action.kindName) by \(action.agent) came after the contact had closed: kept, not applied"))
+            return nil
+        }
+        return c
+    }
+
+    mutating func touch(_ c: Int, at time: Timestamp) {
+        self.contacts[c].lastActivity = max(self.contacts[c].lastActivity, time)
+    }
+
+    /// Resolved or referred out: pending obligations are cancelled (breached ones keep their
+    /// violation), and the contact is no longer the number's open one.
+    mutating func close(_ c: Int, _ resolution: Resolution, rule: String, message: String) {
+        for o in self.contacts[c].obligations.indices where self.contacts[c].obligations[o].state == .pending {
+            self.contacts[c].obligations[o].state = .cancelled
+            self.explain(c, WhyEntry(
+                at: resolution.at, rule: "obligation_cancelled",
+                message: "\(self.contacts[c].obligations[o].id) cancelled: the contact was \(resolution.kind.rawValue)"))
+        }
+        self.contacts[c].resolution = resolution
+        self.touch(c, at: resolution.at)
+        self.explain(c, WhyEntry(at: resolution.at, rule: rule, message: message))
+        if self.open == c { self.open = nil }
+    }
+
+    /// A visit or letter: joins the number's open contact, else opens one; the receiving agent
+    /// becomes first responder if there is none yet.
+    mutating func openByHand(_ manual: ManualContact, action: ManualAction) {
+        let c: Int
+        if let open = self.open {
+            c = open
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "attach",
+                message: "\(manual.channel.rawValue) received by \(action.agent) while the contact is open: \(manual.matter)"))
+        } else {
+            let department = manual.department ?? self.directory.departmentOf(action.agent) ?? self.directory.fallbackDepartment
+            let category = manual.category ?? department.flatMap { self.directory.department($0)?.category } ?? .service
+            var contact = Contact(
+                id: ContactID.derived(customerKey: self.customerKey, openedAt: action.at), customer: manual.customer,
+                customerRaw: manual.customerRaw, channel: manual.channel, department: department, category: category,
+                createdAt: action.at)
+            if let previous = self.contacts.last, let closed = previous.closedAt ?? previous.resolution?.at, action.at - closed <= self.policy.repeatWindow {
+                contact.repeatOf = previous.id
+            }
+            self.contacts.append(contact)
+            c = self.contacts.count - 1
+            self.open = c
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "open_contact",
+                message: "\(manual.channel.rawValue) received by \(action.agent): new contact, department \(department?.rawValue ?? "none"): \(manual.matter)"))
+        }
+        self.touch(c, at: action.at)
+        if self.contacts[c].firstResponder == nil {
+            self.contacts[c].firstResponder = FirstResponder(agent: action.agent, boundAt: action.at, via: .manual, call: nil)
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "bind_first_responder",
+                message: "agent \(self.directory.label(action.agent)) received the \(manual.channel.rawValue): first responder"))
         }
     }
 
@@ -406,7 +530,7 @@ private struct Walk {
             message: "inbound call from \(call.customer.masked): new contact, department \(department?.rawValue ?? "none")",
             call: call.key, evidence: call.evidence))
         if let routed = call.department { self.routed[id] = routed }
-        if let previous = self.contacts.last, let closed = previous.closedAt, call.start - closed <= self.policy.repeatWindow {
+        if let previous = self.contacts.last, let closed = previous.closedAt ?? previous.resolution?.at, call.start - closed <= self.policy.repeatWindow {
             contact.repeatOf = previous.id
             self.explain(self.contacts.count, WhyEntry(
                 at: call.start, rule: "repeat_of",
@@ -473,7 +597,8 @@ private struct Walk {
                 let sla = self.directory.department(routed)?.handoffSLA ?? 7200
                 let deadline = self.directory.hours(of: routed).adding(sla, to: callEnd)
                 let handedOff = self.contacts[c].obligations.contains { $0.kind == .handoff && $0.createdAt <= deadline }
-                if !handedOff {
+                let settled = self.contacts[c].resolution.map { $0.at <= deadline } ?? false
+                if !handedOff, !settled {
                     if deadline <= asOf {
                         self.violations.append(Violation(
                             id: ViolationID("\(contactID.rawValue).nho"), obligation: nil, contact: contactID,
@@ -487,7 +612,9 @@ private struct Walk {
                 }
             }
             let contact = self.contacts[c]
-            if contact.closedAt != nil {
+            if let resolution = contact.resolution {
+                self.contacts[c].status = resolution.kind == .resolved ? .resolved : .referredOut
+            } else if contact.closedAt != nil {
                 self.contacts[c].status = .closed
             } else if contact.obligations.contains(where: { $0.kind == .callback && $0.state.isOutstanding }) {
                 self.contacts[c].status = .awaitingCallback
@@ -496,7 +623,7 @@ private struct Walk {
             } else {
                 self.contacts[c].status = .open
             }
-            if contact.closedAt == nil,
+            if contact.closedAt == nil, contact.resolution == nil,
                 !contact.obligations.contains(where: { $0.state.isOutstanding })
             {
                 next.append(contact.lastActivity + self.policy.autoClose)
@@ -536,7 +663,9 @@ private struct Walk {
             let escalateAfter = department?.escalateAfter ?? 3600
             let levelTwoAt = hours.adding(escalateAfter, to: breachedAt)
             let neglectedAt = hours.adding(escalateAfter, to: levelTwoAt)
-            let openUntil = obligation.satisfiedAt ?? asOf
+            // A resolution or referral ends the matter: escalation stops there.
+            let settledAt = self.contacts[c].resolution?.at
+            let openUntil = obligation.satisfiedAt ?? settledAt.map { min($0, asOf) } ?? asOf
             let reached = obligation.state == .breached ? openUntil >= levelTwoAt : openUntil > levelTwoAt
             self.contacts[c].obligations[o].escalationLevel = reached ? 2 : 1
             self.contacts[c].obligations[o].escalatedAt = reached ? levelTwoAt : breachedAt
@@ -558,10 +687,10 @@ private struct Walk {
                         at: neglectedAt, rule: "not_escalated",
                         message: "\(obligation.id) stayed unsatisfied \(DurationSpec.text(escalateAfter)) after reaching leadership: not_escalated against the head of \(obligation.owner.department)\(department?.head.map { " (\($0))" } ?? "")",
                         call: obligation.call))
-                } else if obligation.state == .breached {
+                } else if obligation.state == .breached, settledAt == nil {
                     next.append(neglectedAt)
                 }
-            } else if obligation.state == .breached {
+            } else if obligation.state == .breached, settledAt == nil {
                 next.append(levelTwoAt)
             }
         case .satisfied, .exhausted, .cancelled:

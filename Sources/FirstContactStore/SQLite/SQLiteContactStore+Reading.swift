@@ -34,6 +34,18 @@ extension SQLiteContactStore {
                 conditions.append("department = ?")
                 arguments.append(department.rawValue)
             }
+            if let customer = query.customer {
+                conditions.append("customer_key = ?")
+                arguments.append(customer)
+            }
+            if let from = query.createdFrom {
+                conditions.append("created_at >= ?")
+                arguments.append(from.seconds)
+            }
+            if let before = query.createdBefore {
+                conditions.append("created_at < ?")
+                arguments.append(before.seconds)
+            }
             if let agent = query.agent {
                 conditions.append("(fr_agent = ? OR id IN (SELECT contact_id FROM obligation WHERE owner_agent = ?))")
                 arguments += [agent.rawValue, agent.rawValue]
@@ -74,7 +86,13 @@ extension SQLiteContactStore {
             let derivation = correlator.derive(
                 customerKey: customer, calls: calls, actions: try Self.actions(ofCustomer: customer, db: db), gaps: gaps,
                 clock: clock, explaining: true)
-            contact.why = derivation.contacts.first { $0.id == id }?.why ?? []
+            let derived = derivation.contacts.first { $0.id == id }
+            contact.why = derived?.why ?? []
+            // What people recorded is not stored with the contact row: take it from the derivation.
+            contact.resolution = derived?.resolution
+            let registrations = Dictionary(
+                (derived?.obligations ?? []).compactMap { o in o.registration.map { (o.id, $0) } }, uniquingKeysWith: { a, _ in a })
+            for o in contact.obligations.indices { contact.obligations[o].registration = registrations[contact.obligations[o].id] }
             let violations = try Self.violations(db, where: "contact_id = ?", arguments: [id.rawValue])
             let amendments = try Row.fetchAll(
                 db, sql: "SELECT at, message FROM amendment WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue]
