@@ -32,13 +32,19 @@ package struct Correlator: Sendable {
     ///     the work and can always be derived again); `explain` turns it on.
     ///   - gaps: silences of watched feeds; a clock that runs out inside one makes its
     ///     obligation `uncertain` instead of breached.
+    ///   - ivr: the customer's IVR events (menu choices, callback requests, voicemail), tied to
+    ///     their calls by time.
+    ///   - related: outbound calls to other numbers this customer asked to be called back at.
     package func derive(
-        customerKey: String, calls: [Call], actions: [ManualAction] = [], gaps: [FeedGap] = [], clock: Timestamp,
-        explaining: Bool = true
+        customerKey: String, calls: [Call], actions: [ManualAction] = [], ivr: [IVRRecord] = [], related: [Call] = [],
+        gaps: [FeedGap] = [], clock: Timestamp, explaining: Bool = true
     ) -> Derivation {
-        let ordered = calls.sorted { ($0.start, $0.end, $0.key) < ($1.start, $1.end, $1.key) }
-        var pending = actions.sorted { ($0.at, $0.id) < ($1.at, $1.id) }[...]
         var walk = Walk(directory: self.directory, customerKey: customerKey, trail: explaining ? Trail() : nil)
+        let routed = self.applyIVR(ivr, to: calls, customerKey: customerKey)
+        walk.requests = routed.requests
+        let ordered = (routed.calls + related.filter { $0.direction == .outbound && $0.customerKey != customerKey })
+            .sorted { ($0.start, $0.end, $0.key) < ($1.start, $1.end, $1.key) }
+        var pending = actions.sorted { ($0.at, $0.id) < ($1.at, $1.id) }[...]
         walk.gaps = gaps
         for call in ordered {
             // Actions recorded before this call started happened before it.
@@ -50,7 +56,8 @@ package struct Correlator: Sendable {
             walk.advance(to: call.start)
             switch call.direction {
             case .inbound: walk.inbound(call)
-            case .outbound: walk.outbound(call)
+            case .outbound where call.customerKey == customerKey: walk.outbound(call)
+            case .outbound: walk.outboundToRequestedNumber(call)
             case .internal: break
             }
         }
@@ -61,6 +68,87 @@ package struct Correlator: Sendable {
         let asOf = max(clock, ordered.map(\.end).max() ?? clock, actions.map(\.at).max() ?? clock)
         walk.advance(to: asOf)
         return walk.finish(asOf: asOf)
+    }
+}
+
+/// A callback the caller asked for in the IVR (SPEC rule 3), and the IVR's part in the call.
+struct IVRRequest: Hashable, Sendable {
+    var callback = false
+    /// The number keyed, when it is not the caller ID (SPEC rule 1: owed to that number).
+    var number: CustomerNumber?
+    /// What the caller did in the menu, for the trail.
+    var notes: [String] = []
+}
+
+extension Correlator {
+    /// Ties each IVR event to the customer's inbound call it happened in (by time: the dialplan
+    /// posts it during the call) and applies it: a menu choice routes the call, a callback request
+    /// or voicemail makes an unanswered call a miss whatever its length. A callback request or
+    /// voicemail with no call (the PBX's record has not arrived) stands for a call of its own, so
+    /// the promise is kept even then; a late record joins it on the next derivation.
+    func applyIVR(_ events: [IVRRecord], to calls: [Call], customerKey: String) -> (calls: [Call], requests: [CallKey: IVRRequest]) {
+        guard !events.isEmpty else { return (calls, [:]) }
+        var calls = calls
+        var requests: [CallKey: IVRRequest] = [:]
+        let configuration = self.directory.configuration
+        for event in events.sorted(by: { ($0.time, $0.key) < ($1.time, $1.key) }) {
+            let match = calls.indices
+                .filter { calls[$0].direction == .inbound && calls[$0].start <= event.time && event.time <= calls[$0].end }
+                .max { (calls[$0].start, calls[$0].key) < (calls[$1].start, calls[$1].key) }
+            let index: Int
+            if let match {
+                index = match
+            } else {
+                switch event.kind {
+                case .menuChoice(let digit) where configuration.ivr[digit]?.callback == true: break
+                case .callbackRequest, .voicemail: break
+                case .menuChoice, .menuHangup: continue  // nothing to route without a call
+                }
+                let customer = self.directory.normaliser.normalise(event.caller)
+                calls.append(Call(
+                    key: CallKey("ivr:\(event.key.rawValue)"), direction: .inbound, customer: customer, customerRaw: event.caller,
+                    start: event.time, end: event.time, outcome: .callbackRequested, answers: [], ringNoAnswer: [],
+                    callingAgent: nil, directDialAgent: nil, department: nil, category: nil, waitSeconds: 0, transfers: [],
+                    evidence: [event.position]))
+                index = calls.count - 1
+            }
+            let key = calls[index].key
+            if !calls[index].evidence.contains(event.position) { calls[index].evidence.append(event.position) }
+            switch event.kind {
+            case .menuChoice(let digit):
+                guard let route = configuration.ivr[digit] else {
+                    requests[key, default: IVRRequest()].notes.append("pressed \(digit) (not in the ivr map)")
+                    continue
+                }
+                if let department = route.department {
+                    calls[index].department = department
+                    calls[index].category = route.category ?? self.directory.department(department)?.category
+                    requests[key, default: IVRRequest()].notes.append("pressed \(digit): department \(department)")
+                }
+                if route.callback {
+                    requests[key, default: IVRRequest()].callback = true
+                    requests[key, default: IVRRequest()].notes.append("pressed \(digit): asked to be called back")
+                }
+            case .callbackRequest(let number):
+                requests[key, default: IVRRequest()].callback = true
+                let keyed = number.map { self.directory.normaliser.normalise($0) }
+                if let keyed, keyed.text != customerKey, keyed != .withheld {
+                    requests[key, default: IVRRequest()].number = keyed
+                    requests[key, default: IVRRequest()].notes.append("asked to be called back at \(keyed.masked)")
+                } else {
+                    requests[key, default: IVRRequest()].notes.append("asked to be called back")
+                }
+            case .voicemail:
+                if calls[index].answers.isEmpty { calls[index].outcome = .voicemail }
+                requests[key, default: IVRRequest()].notes.append("left a voicemail")
+            case .menuHangup:
+                requests[key, default: IVRRequest()].notes.append("hung up in the menu")
+            }
+            if requests[key]?.callback == true, calls[index].answers.isEmpty, calls[index].outcome != .voicemail {
+                calls[index].outcome = .callbackRequested
+            }
+        }
+        return (calls, requests)
     }
 }
 
@@ -87,6 +175,8 @@ private struct Walk {
     var transferCount: [ContactID: Int] = [:]
     /// Silences of watched feeds (see ``FeedHealth``).
     var gaps: [FeedGap] = []
+    /// What callers did in the IVR, by call.
+    var requests: [CallKey: IVRRequest] = [:]
 
     /// Collects the `why` entries when explaining (a reference, so that non-mutating `note`
     /// can take its message lazily without overlapping access to the walk).
@@ -218,10 +308,33 @@ private struct Walk {
         } else {
             index = self.openContact(for: call)
         }
+        if let request = self.requests[call.key], !request.notes.isEmpty {
+            self.note(index, call, "ivr", "in the IVR the caller \(request.notes.joined(separator: "; "))", at: call.start)
+        }
         if missed {
             self.missed(index, call)
         } else {
             self.served(index, call)
+        }
+        self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
+    }
+
+    /// An agent's call to a number the customer keyed in the IVR: it settles only the callback
+    /// owed to that number.
+    mutating func outboundToRequestedNumber(_ call: Call) {
+        guard let index = self.open, let agent = call.callingAgent,
+            let o = self.contacts[index].obligations.lastIndex(where: {
+                $0.kind == .callback && $0.state.isOutstanding && $0.callbackNumber == call.customer
+            })
+        else { return }
+        self.attach(index, call, reason: "outbound call by agent \(agent) to \(call.customer.masked), the number the customer asked to be called at")
+        if let answer = call.answers.first {
+            self.satisfy(index, o, at: answer.at, by: agent, via: .callback, call: call)
+            if self.contacts[index].firstResponder == nil {
+                self.bind(index, agent: agent, at: answer.at, via: .callback, call: call)
+            }
+        } else {
+            self.unansweredAttempt(index, o, call: call, agent: agent)
         }
         self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
     }
@@ -241,18 +354,22 @@ private struct Walk {
             }
             self.contactReceivers(index, answers: [answer], call: call)
         } else if let o = self.outstanding(index, .callback) {
-            self.contacts[index].obligations[o].attempts += 1
-            let obligation = self.contacts[index].obligations[o]
-            if obligation.state == .pending, obligation.attempts >= self.policy.maxAttempts {
-                self.contacts[index].obligations[o].state = .exhausted
-                self.note(index, call, "callback_exhausted",
-                          "\(obligation.id): attempt \(obligation.attempts) of \(self.policy.maxAttempts) unanswered: exhausted, goes to supervisor review")
-            } else {
-                self.note(index, call, "callback_attempt",
-                          "\(obligation.id): unanswered attempt \(obligation.attempts) by agent \(agent)")
-            }
+            self.unansweredAttempt(index, o, call: call, agent: agent)
         }
         self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
+    }
+
+    mutating func unansweredAttempt(_ index: Int, _ o: Int, call: Call, agent: AgentID) {
+        self.contacts[index].obligations[o].attempts += 1
+        let obligation = self.contacts[index].obligations[o]
+        if obligation.state == .pending, obligation.attempts >= self.policy.maxAttempts {
+            self.contacts[index].obligations[o].state = .exhausted
+            self.note(index, call, "callback_exhausted",
+                      "\(obligation.id): attempt \(obligation.attempts) of \(self.policy.maxAttempts) unanswered: exhausted, goes to supervisor review")
+        } else {
+            self.note(index, call, "callback_attempt",
+                      "\(obligation.id): unanswered attempt \(obligation.attempts) by agent \(agent)")
+        }
     }
 
     /// An inbound call an agent answered.
@@ -272,6 +389,9 @@ private struct Walk {
     mutating func missed(_ index: Int, _ call: Call) {
         if let o = self.outstanding(index, .callback) {
             self.contacts[index].obligations[o].missedCount += 1
+            if self.contacts[index].obligations[o].callbackNumber == nil {
+                self.contacts[index].obligations[o].callbackNumber = self.requests[call.key]?.number
+            }
             let obligation = self.contacts[index].obligations[o]
             self.note(index, call, "missed_call_folded",
                       "missed \(call.outcome.rawValue) call folded into \(obligation.id) (missed \(obligation.missedCount) times; deadline unchanged)")
@@ -299,6 +419,7 @@ private struct Walk {
             id: ObligationID("\(self.contacts[index].id.rawValue)-cb\(number)"), kind: .callback, owner: owner,
             createdAt: call.end, dueAt: hours.adding(sla, to: call.end), call: call.key)
         obligation.missedCount = 1
+        obligation.callbackNumber = self.requests[call.key]?.number
         self.contacts[index].obligations.append(obligation)
         let whom = owner.agent.map { "agent \($0) (dialled directly)" } ?? "department \(owner.department)"
         self.note(index, call, "missed_call_callback",

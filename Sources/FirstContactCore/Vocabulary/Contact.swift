@@ -72,6 +72,8 @@ package struct Obligation: Hashable, Sendable {
     package var call: CallKey
     /// Hand-offs registered by hand: what the first responder wrote down (POLICY art. 11).
     package var registration: HandoffRegistration?
+    /// Callbacks the caller asked for at another number (keyed in the IVR); nil: the contact's customer.
+    package var callbackNumber: CustomerNumber?
 
     package init(
         id: ObligationID, kind: ObligationKind, owner: Owner, createdAt: Timestamp, dueAt: Timestamp,
@@ -98,6 +100,7 @@ package struct Obligation: Hashable, Sendable {
         self.escalatedAt = nil
         self.call = call
         self.registration = nil
+        self.callbackNumber = nil
     }
 }
 

@@ -83,9 +83,11 @@ extension SQLiteContactStore {
             let calls = try Self.records(ofCustomer: customer, db: db).compactMap { assembler.assemble($0, records: $1) }
             let clock = try Self.storedClock(db) ?? Timestamp(seconds: .min / 2)
             let gaps = try Self.storedGaps(db)
+            let ivr = try Self.ivrEvents(ofCustomer: customer, db: db)
+            let related = ivr.isEmpty ? [] : try Self.relatedCalls(ofCustomer: customer, tables: RecordTables(), assembler: assembler, db: db)
             let derivation = correlator.derive(
-                customerKey: customer, calls: calls, actions: try Self.actions(ofCustomer: customer, db: db), gaps: gaps,
-                clock: clock, explaining: true)
+                customerKey: customer, calls: calls, actions: try Self.actions(ofCustomer: customer, db: db), ivr: ivr,
+                related: related, gaps: gaps, clock: clock, explaining: true)
             let derived = derivation.contacts.first { $0.id == id }
             contact.why = derived?.why ?? []
             // What people recorded is not stored with the contact row: take it from the derivation.
@@ -190,6 +192,7 @@ extension SQLiteContactStore {
         o.missedCount = row["missed_count"]
         o.escalationLevel = row["escalation_level"]
         o.breachedAt = (row["breached_at"] as Int64?).map(Timestamp.init(seconds:))
+        o.callbackNumber = (row["callback_number"] as String?).map { CustomerNumber(text: $0) }
         return o
     }
 

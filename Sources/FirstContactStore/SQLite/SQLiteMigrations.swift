@@ -244,6 +244,25 @@ enum SQLiteMigrations {
                 CREATE INDEX violation_at ON violation(at, id);
                 """)
         }
+        migrator.registerMigration("v6-ivr-events") { db in
+            try db.execute(sql: """
+                -- FirstContact IVR events: belong to the caller's number (customer_key), tied to calls by
+                -- time when the customer is derived. callback_key: the other number the caller keyed
+                -- for a callback, whose outbound calls must re-derive this customer too.
+                CREATE TABLE ivr_event (
+                    event_key TEXT NOT NULL UNIQUE,
+                    customer_key TEXT NOT NULL,
+                    callback_key TEXT,
+                    source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                    time INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('menu-choice', 'callback-request', 'voicemail', 'menu-hangup')),
+                    caller TEXT NOT NULL, digit TEXT, number TEXT, call_ref TEXT NOT NULL
+                );
+                CREATE INDEX ivr_event_customer ON ivr_event(customer_key);
+                CREATE INDEX ivr_event_callback ON ivr_event(callback_key) WHERE callback_key IS NOT NULL;
+                ALTER TABLE obligation ADD COLUMN callback_number TEXT;
+                """)
+        }
         return migrator
     }
 }
