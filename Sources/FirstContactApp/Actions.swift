@@ -11,6 +11,12 @@ package enum ActionError: Error, CustomStringConvertible, Equatable {
     case notTheReceiver(AgentID, Owner)
     case unknownViolation(ViolationID)
     case emptyReason
+    case unknownContact(ContactID)
+    case contactNotOpen(ContactID, ContactStatus)
+    case unknownDepartment(DepartmentID)
+    case agentNotInDepartment(AgentID, DepartmentID)
+    case missingField(String)
+    case notAManualChannel(ContactChannel)
 
     package var description: String {
         switch self {
@@ -22,6 +28,12 @@ package enum ActionError: Error, CustomStringConvertible, Equatable {
             "agent \(agent) is not on the receiving side of this hand-off (owed by \(owner.agent.map { "agent \($0)" } ?? "department \(owner.department)"))"
         case .unknownViolation(let id): "no violation \(id)"
         case .emptyReason: "a review needs a reason"
+        case .unknownContact(let id): "no contact \(id)"
+        case .contactNotOpen(let id, let status): "contact \(id) is \(status.rawValue); only an open contact can be resolved, referred or handed off"
+        case .unknownDepartment(let id): "no department \(id) in the configuration"
+        case .agentNotInDepartment(let agent, let department): "agent \(agent) is not in department \(department)"
+        case .missingField(let name): "\"\(name)\" is required and may not be empty"
+        case .notAManualChannel(let channel): "contacts by hand are visits or letters, not \(channel.rawValue)"
         }
     }
 }
@@ -58,5 +70,103 @@ extension Engine {
         } catch StoreError.notFound {
             throw ActionError.unknownViolation(id)
         }
+    }
+}
+
+extension Engine {
+    /// Records a person's action on a contact (note, resolution, referral, hand-off by hand,
+    /// reassignment, complaint, poor service) after checking it against the rules, and re-derives
+    /// the contact's customer. The same action recorded twice (same kind, contact, person, second
+    /// and text) is stored once.
+    /// - Returns: the contact as derived afterwards, with its trail.
+    package func record(
+        _ kind: ManualAction.Kind, by person: AgentID, at time: Timestamp, store: some ContactStore
+    ) async throws -> ContactDetail {
+        try self.validate(kind, by: person)
+        let contactID: ContactID?
+        switch kind {
+        case .open:
+            contactID = nil
+        default:
+            guard let id = ManualAction(id: "", at: time, agent: person, kind: kind).contact,
+                let detail = try await store.contact(id, correlator: self.correlator)
+            else { throw ActionError.unknownContact(kind.contactForError) }
+            switch kind {
+            case .resolve, .referOut, .handoff:
+                let open: Set<ContactStatus> = [.open, .awaitingCallback, .handedOff]
+                guard open.contains(detail.contact.status) else { throw ActionError.contactNotOpen(id, detail.contact.status) }
+            default: break
+            }
+            contactID = id
+        }
+        let action = ManualAction(
+            id: "\(ManualAction(id: "", at: time, agent: person, kind: kind).kindName):\(contactID?.rawValue ?? "-"):\(person.rawValue):\(time.seconds):\(StableHash.hex(String(describing: kind)))",
+            at: time, agent: person, kind: kind)
+        try await store.record(action)
+        try await self.applyWatermark(store: store)
+        let id: ContactID
+        if let contactID {
+            id = contactID
+        } else if case .open(let manual) = kind {
+            // A visit joins the number's open contact if there is one, else it opened a new one.
+            guard let contact = try await store.contacts(ContactQuery(customer: manual.customer.text, limit: Int.max))
+                .filter({ $0.createdAt <= time }).max(by: { $0.createdAt < $1.createdAt })
+            else { throw ActionError.unknownContact(ContactID.derived(customerKey: manual.customer.text, openedAt: time)) }
+            id = contact.id
+        } else {
+            throw ActionError.missingField("contact")
+        }
+        guard let detail = try await store.contact(id, correlator: self.correlator) else { throw ActionError.unknownContact(id) }
+        return detail
+    }
+
+    private func validate(_ kind: ManualAction.Kind, by person: AgentID) throws {
+        func required(_ text: String, _ name: String) throws {
+            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ActionError.missingField(name) }
+        }
+        func known(_ agent: AgentID) throws {
+            guard self.directory.agent(agent) != nil else { throw ActionError.unknownAgent(agent) }
+        }
+        switch kind {
+        case .acknowledge:
+            break
+        case .note(_, let text): try required(text, "text")
+        case .resolve(_, let note): try required(note, "note")
+        case .referOut(_, let body, let told):
+            try required(body, "to")
+            try required(told, "told")
+        case .handoff(_, let owner, let registration):
+            guard self.directory.department(owner.department) != nil else { throw ActionError.unknownDepartment(owner.department) }
+            if let agent = owner.agent {
+                try known(agent)
+                guard self.directory.departmentOf(agent) == owner.department else {
+                    throw ActionError.agentNotInDepartment(agent, owner.department)
+                }
+            }
+            try required(registration.name, "name")
+            try required(registration.phone, "phone")
+            try required(registration.matter, "matter")
+        case .reassign(_, let agent, let reason):
+            try known(agent)
+            try required(reason, "reason")
+        case .complaint(_, let text): try required(text, "text")
+        case .poorService(_, let agent, let text):
+            try known(agent)
+            try required(text, "text")
+        case .open(let manual):
+            try known(person)
+            guard manual.channel != .phone else { throw ActionError.notAManualChannel(manual.channel) }
+            try required(manual.customerRaw, "customer")
+            try required(manual.matter, "matter")
+            if let department = manual.department, self.directory.department(department) == nil {
+                throw ActionError.unknownDepartment(department)
+            }
+        }
+    }
+}
+
+extension ManualAction.Kind {
+    fileprivate var contactForError: ContactID {
+        ManualAction(id: "", at: Timestamp(seconds: 0), agent: AgentID(""), kind: self).contact ?? ContactID("")
     }
 }

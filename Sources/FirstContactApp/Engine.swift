@@ -48,7 +48,12 @@ package struct Engine: Sendable {
             return DocumentDecoder(maxBytes: cdr.limits.maxDocumentBytes) { document, position in
                 [cdr.decode(document, position: position)]
             }
-        case .asteriskCSV, .asteriskQueueLog, .freeswitchEvents, .ivrEvents, .kamailioAcc:
+        case .ivrEvents:
+            let ivr = IVREventDecoder()
+            return DocumentDecoder(maxBytes: ivr.limits.maxDocumentBytes) { document, position in
+                ivr.decode(document, position: position)
+            }
+        case .asteriskCSV, .asteriskQueueLog, .freeswitchEvents, .kamailioAcc:
             return nil
         }
     }

@@ -90,6 +90,8 @@ package enum ExportDocument {
             out.field("attempts") { out.int(o.attempts) }
             out.field("missed_count") { out.int(o.missedCount) }
             out.field("escalation_level") { out.int(o.escalationLevel) }
+            // Only callbacks requested for another number carry it (SPEC rule 1: owed to that number).
+            if let number = o.callbackNumber { out.field("callback_number") { out.string(number.text) } }
         }
     }
 

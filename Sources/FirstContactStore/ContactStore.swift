@@ -63,12 +63,21 @@ package struct ContactQuery: Hashable, Sendable {
     /// Only contacts with an obligation in one of these states (and of this kind, when given).
     package var obligationStates: Set<ObligationState> = []
     package var obligationKind: ObligationKind?
+    /// The customer key (``CustomerNumber/text``: E.164 when normalised).
+    package var customer: String?
+    /// Contacts created in `[createdFrom, createdBefore)`.
+    package var createdFrom: Timestamp?
+    package var createdBefore: Timestamp?
     package var limit = 1000
 
     package init(
         statuses: Set<ContactStatus> = [], department: DepartmentID? = nil, agent: AgentID? = nil,
-        obligationStates: Set<ObligationState> = [], obligationKind: ObligationKind? = nil, limit: Int = 1000
+        obligationStates: Set<ObligationState> = [], obligationKind: ObligationKind? = nil, customer: String? = nil,
+        createdFrom: Timestamp? = nil, createdBefore: Timestamp? = nil, limit: Int = 1000
     ) {
+        self.customer = customer
+        self.createdFrom = createdFrom
+        self.createdBefore = createdBefore
         self.statuses = statuses
         self.department = department
         self.agent = agent

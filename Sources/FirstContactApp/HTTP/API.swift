@@ -46,6 +46,12 @@ package struct API: Sendable {
         add(.post, "v1/ingest/:format") { request, context in try await self.ingest(request, context) }
         add(.get, "v1/contacts") { request, _ in try await self.contacts(request) }
         add(.get, "v1/contacts/:id") { request, context in try await self.contact(request, context) }
+        add(.post, "v1/contacts") { request, _ in try await self.openContact(request) }
+        for action in ContactAction.allCases {
+            add(.post, "v1/contacts/:id/\(action.rawValue)") { request, context in
+                try await self.act(action, request, context)
+            }
+        }
         add(.get, "v1/obligations") { request, _ in try await self.obligations(request) }
         add(.post, "v1/obligations/:id/ack") { request, context in try await self.acknowledge(request, context) }
         add(.get, "v1/violations") { request, _ in try await self.violations(request) }
@@ -56,7 +62,7 @@ package struct API: Sendable {
 
     // MARK: Authentication
 
-    private func principal(_ request: Request, allowed: Set<Token.Role>) throws -> Principal {
+    func principal(_ request: Request, allowed: Set<Token.Role>) throws -> Principal {
         guard let principal = Principal.authenticate(
             authorization: request.headers[.authorization], tokens: self.engine.configuration.tokens)
         else {
@@ -134,8 +140,18 @@ package struct API: Sendable {
         let limit = min(Int(query["limit"].map(String.init) ?? "") ?? 100, 1000)
         let department = query["department"].map { DepartmentID(String($0)) }
         let agent = query["agent"].map { AgentID(String($0)) }
+        let customer = query["customer"].map { self.engine.directory.normaliser.normalise(String($0)).text }
+        func time(_ name: String) throws -> Timestamp? {
+            try query[Substring(name)].map { text in
+                guard let time = Timestamp(iso8601: String(text)) else {
+                    throw HTTPError(.badRequest, message: "\(name) must be a time like 2026-11-27T09:00:00+08:00, not \(text)")
+                }
+                return time
+            }
+        }
         var found = try await self.store.contacts(ContactQuery(
             statuses: statuses, department: department, agent: principal.role == .agent ? principal.agent : agent,
+            customer: customer, createdFrom: try time("from"), createdBefore: try time("to"),
             limit: principal.role == .admin ? limit : 10_000))
         found = found.filter { principal.canSee($0, directory: self.engine.directory) }
         let out = JSONWriter()
@@ -151,8 +167,41 @@ package struct API: Sendable {
             principal.canSee(detail.contact, directory: self.engine.directory)
         else { throw HTTPError(.notFound, message: "no contact \(id)") }
         let out = JSONWriter()
+        self.write(detail, into: out)
+        return Self.json(out.text)
+    }
+
+    /// A contact with its violations, what people recorded (resolution, registrations of hand-offs
+    /// by hand) and its `why` trail.
+    func write(_ detail: ContactDetail, into out: JSONWriter) {
         out.object {
             out.field("contact") { ExportDocument.contact(detail.contact, into: out) }
+            out.field("resolution") {
+                if let resolution = detail.contact.resolution {
+                    out.object {
+                        out.field("kind") { out.string(resolution.kind.rawValue) }
+                        out.field("at") { out.time(resolution.at) }
+                        out.field("by") { out.string(resolution.by.rawValue) }
+                        out.field("note") { out.string(resolution.note) }
+                        out.field("referred_to") { out.string(resolution.referredTo) }
+                    }
+                } else {
+                    out.string(nil)
+                }
+            }
+            out.field("registrations") {
+                out.array(detail.contact.obligations.filter { $0.registration != nil }) { obligation in
+                    let registration = obligation.registration ?? HandoffRegistration(unit: "", name: "", phone: "", matter: "")
+                    out.object {
+                        out.field("obligation") { out.string(obligation.id.rawValue) }
+                        out.field("unit") { out.string(registration.unit) }
+                        out.field("name") { out.string(registration.name) }
+                        out.field("phone") { out.string(registration.phone) }
+                        out.field("matter") { out.string(registration.matter) }
+                        out.field("place") { out.string(registration.place) }
+                    }
+                }
+            }
             out.field("violations") {
                 out.array(detail.violations) { ExportDocument.violation($0, review: detail.reviews[$0.id], into: out) }
             }
@@ -168,7 +217,6 @@ package struct API: Sendable {
                 }
             }
         }
-        return Self.json(out.text)
     }
 
     // MARK: Obligations

@@ -80,6 +80,7 @@ package struct CallAssembler: Sendable {
             case .leg(let leg): legs.append(leg)
             case .queue(let entry): if case .other = entry.event {} else { queue.append(entry) }
             case .sip(let row): sipRows.append(row)
+            case .ivr: break  // IVR events belong to the caller's number, applied by the Correlator
             }
         }
         // Every record read is evidence, also the SIP rows folded into one synthetic leg below.

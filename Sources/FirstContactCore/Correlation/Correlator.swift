@@ -32,13 +32,19 @@ package struct Correlator: Sendable {
     ///     the work and can always be derived again); `explain` turns it on.
     ///   - gaps: silences of watched feeds; a clock that runs out inside one makes its
     ///     obligation `uncertain` instead of breached.
+    ///   - ivr: the customer's IVR events (menu choices, callback requests, voicemail), tied to
+    ///     their calls by time.
+    ///   - related: outbound calls to other numbers this customer asked to be called back at.
     package func derive(
-        customerKey: String, calls: [Call], actions: [ManualAction] = [], gaps: [FeedGap] = [], clock: Timestamp,
-        explaining: Bool = true
+        customerKey: String, calls: [Call], actions: [ManualAction] = [], ivr: [IVRRecord] = [], related: [Call] = [],
+        gaps: [FeedGap] = [], clock: Timestamp, explaining: Bool = true
     ) -> Derivation {
-        let ordered = calls.sorted { ($0.start, $0.end, $0.key) < ($1.start, $1.end, $1.key) }
-        var pending = actions.sorted { ($0.at, $0.id) < ($1.at, $1.id) }[...]
         var walk = Walk(directory: self.directory, customerKey: customerKey, trail: explaining ? Trail() : nil)
+        let routed = self.applyIVR(ivr, to: calls, customerKey: customerKey)
+        walk.requests = routed.requests
+        let ordered = (routed.calls + related.filter { $0.direction == .outbound && $0.customerKey != customerKey })
+            .sorted { ($0.start, $0.end, $0.key) < ($1.start, $1.end, $1.key) }
+        var pending = actions.sorted { ($0.at, $0.id) < ($1.at, $1.id) }[...]
         walk.gaps = gaps
         for call in ordered {
             // Actions recorded before this call started happened before it.
@@ -50,7 +56,8 @@ package struct Correlator: Sendable {
             walk.advance(to: call.start)
             switch call.direction {
             case .inbound: walk.inbound(call)
-            case .outbound: walk.outbound(call)
+            case .outbound where call.customerKey == customerKey: walk.outbound(call)
+            case .outbound: walk.outboundToRequestedNumber(call)
             case .internal: break
             }
         }
@@ -61,6 +68,87 @@ package struct Correlator: Sendable {
         let asOf = max(clock, ordered.map(\.end).max() ?? clock, actions.map(\.at).max() ?? clock)
         walk.advance(to: asOf)
         return walk.finish(asOf: asOf)
+    }
+}
+
+/// A callback the caller asked for in the IVR (SPEC rule 3), and the IVR's part in the call.
+struct IVRRequest: Hashable, Sendable {
+    var callback = false
+    /// The number keyed, when it is not the caller ID (SPEC rule 1: owed to that number).
+    var number: CustomerNumber?
+    /// What the caller did in the menu, for the trail.
+    var notes: [String] = []
+}
+
+extension Correlator {
+    /// Ties each IVR event to the customer's inbound call it happened in (by time: the dialplan
+    /// posts it during the call) and applies it: a menu choice routes the call, a callback request
+    /// or voicemail makes an unanswered call a miss whatever its length. A callback request or
+    /// voicemail with no call (the PBX's record has not arrived) stands for a call of its own, so
+    /// the promise is kept even then; a late record joins it on the next derivation.
+    func applyIVR(_ events: [IVRRecord], to calls: [Call], customerKey: String) -> (calls: [Call], requests: [CallKey: IVRRequest]) {
+        guard !events.isEmpty else { return (calls, [:]) }
+        var calls = calls
+        var requests: [CallKey: IVRRequest] = [:]
+        let configuration = self.directory.configuration
+        for event in events.sorted(by: { ($0.time, $0.key) < ($1.time, $1.key) }) {
+            let match = calls.indices
+                .filter { calls[$0].direction == .inbound && calls[$0].start <= event.time && event.time <= calls[$0].end }
+                .max { (calls[$0].start, calls[$0].key) < (calls[$1].start, calls[$1].key) }
+            let index: Int
+            if let match {
+                index = match
+            } else {
+                switch event.kind {
+                case .menuChoice(let digit) where configuration.ivr[digit]?.callback == true: break
+                case .callbackRequest, .voicemail: break
+                case .menuChoice, .menuHangup: continue  // nothing to route without a call
+                }
+                let customer = self.directory.normaliser.normalise(event.caller)
+                calls.append(Call(
+                    key: CallKey("ivr:\(event.key.rawValue)"), direction: .inbound, customer: customer, customerRaw: event.caller,
+                    start: event.time, end: event.time, outcome: .callbackRequested, answers: [], ringNoAnswer: [],
+                    callingAgent: nil, directDialAgent: nil, department: nil, category: nil, waitSeconds: 0, transfers: [],
+                    evidence: [event.position]))
+                index = calls.count - 1
+            }
+            let key = calls[index].key
+            if !calls[index].evidence.contains(event.position) { calls[index].evidence.append(event.position) }
+            switch event.kind {
+            case .menuChoice(let digit):
+                guard let route = configuration.ivr[digit] else {
+                    requests[key, default: IVRRequest()].notes.append("pressed \(digit) (not in the ivr map)")
+                    continue
+                }
+                if let department = route.department {
+                    calls[index].department = department
+                    calls[index].category = route.category ?? self.directory.department(department)?.category
+                    requests[key, default: IVRRequest()].notes.append("pressed \(digit): department \(department)")
+                }
+                if route.callback {
+                    requests[key, default: IVRRequest()].callback = true
+                    requests[key, default: IVRRequest()].notes.append("pressed \(digit): asked to be called back")
+                }
+            case .callbackRequest(let number):
+                requests[key, default: IVRRequest()].callback = true
+                let keyed = number.map { self.directory.normaliser.normalise($0) }
+                if let keyed, keyed.text != customerKey, keyed != .withheld {
+                    requests[key, default: IVRRequest()].number = keyed
+                    requests[key, default: IVRRequest()].notes.append("asked to be called back at \(keyed.masked)")
+                } else {
+                    requests[key, default: IVRRequest()].notes.append("asked to be called back")
+                }
+            case .voicemail:
+                if calls[index].answers.isEmpty { calls[index].outcome = .voicemail }
+                requests[key, default: IVRRequest()].notes.append("left a voicemail")
+            case .menuHangup:
+                requests[key, default: IVRRequest()].notes.append("hung up in the menu")
+            }
+            if requests[key]?.callback == true, calls[index].answers.isEmpty, calls[index].outcome != .voicemail {
+                calls[index].outcome = .callbackRequested
+            }
+        }
+        return (calls, requests)
     }
 }
 
@@ -87,6 +175,8 @@ private struct Walk {
     var transferCount: [ContactID: Int] = [:]
     /// Silences of watched feeds (see ``FeedHealth``).
     var gaps: [FeedGap] = []
+    /// What callers did in the IVR, by call.
+    var requests: [CallKey: IVRRequest] = [:]
 
     /// Collects the `why` entries when explaining (a reference, so that non-mutating `note`
     /// can take its message lazily without overlapping access to the walk).
@@ -218,10 +308,33 @@ private struct Walk {
         } else {
             index = self.openContact(for: call)
         }
+        if let request = self.requests[call.key], !request.notes.isEmpty {
+            self.note(index, call, "ivr", "in the IVR the caller \(request.notes.joined(separator: "; "))", at: call.start)
+        }
         if missed {
             self.missed(index, call)
         } else {
             self.served(index, call)
+        }
+        self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
+    }
+
+    /// An agent's call to a number the customer keyed in the IVR: it settles only the callback
+    /// owed to that number.
+    mutating func outboundToRequestedNumber(_ call: Call) {
+        guard let index = self.open, let agent = call.callingAgent,
+            let o = self.contacts[index].obligations.lastIndex(where: {
+                $0.kind == .callback && $0.state.isOutstanding && $0.callbackNumber == call.customer
+            })
+        else { return }
+        self.attach(index, call, reason: "outbound call by agent \(agent) to \(call.customer.masked), the number the customer asked to be called at")
+        if let answer = call.answers.first {
+            self.satisfy(index, o, at: answer.at, by: agent, via: .callback, call: call)
+            if self.contacts[index].firstResponder == nil {
+                self.bind(index, agent: agent, at: answer.at, via: .callback, call: call)
+            }
+        } else {
+            self.unansweredAttempt(index, o, call: call, agent: agent)
         }
         self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
     }
@@ -241,18 +354,22 @@ private struct Walk {
             }
             self.contactReceivers(index, answers: [answer], call: call)
         } else if let o = self.outstanding(index, .callback) {
-            self.contacts[index].obligations[o].attempts += 1
-            let obligation = self.contacts[index].obligations[o]
-            if obligation.state == .pending, obligation.attempts >= self.policy.maxAttempts {
-                self.contacts[index].obligations[o].state = .exhausted
-                self.note(index, call, "callback_exhausted",
-                          "\(obligation.id): attempt \(obligation.attempts) of \(self.policy.maxAttempts) unanswered: exhausted, goes to supervisor review")
-            } else {
-                self.note(index, call, "callback_attempt",
-                          "\(obligation.id): unanswered attempt \(obligation.attempts) by agent \(agent)")
-            }
+            self.unansweredAttempt(index, o, call: call, agent: agent)
         }
         self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
+    }
+
+    mutating func unansweredAttempt(_ index: Int, _ o: Int, call: Call, agent: AgentID) {
+        self.contacts[index].obligations[o].attempts += 1
+        let obligation = self.contacts[index].obligations[o]
+        if obligation.state == .pending, obligation.attempts >= self.policy.maxAttempts {
+            self.contacts[index].obligations[o].state = .exhausted
+            self.note(index, call, "callback_exhausted",
+                      "\(obligation.id): attempt \(obligation.attempts) of \(self.policy.maxAttempts) unanswered: exhausted, goes to supervisor review")
+        } else {
+            self.note(index, call, "callback_attempt",
+                      "\(obligation.id): unanswered attempt \(obligation.attempts) by agent \(agent)")
+        }
     }
 
     /// An inbound call an agent answered.
@@ -272,6 +389,9 @@ private struct Walk {
     mutating func missed(_ index: Int, _ call: Call) {
         if let o = self.outstanding(index, .callback) {
             self.contacts[index].obligations[o].missedCount += 1
+            if self.contacts[index].obligations[o].callbackNumber == nil {
+                self.contacts[index].obligations[o].callbackNumber = self.requests[call.key]?.number
+            }
             let obligation = self.contacts[index].obligations[o]
             self.note(index, call, "missed_call_folded",
                       "missed \(call.outcome.rawValue) call folded into \(obligation.id) (missed \(obligation.missedCount) times; deadline unchanged)")
@@ -299,6 +419,7 @@ private struct Walk {
             id: ObligationID("\(self.contacts[index].id.rawValue)-cb\(number)"), kind: .callback, owner: owner,
             createdAt: call.end, dueAt: hours.adding(sla, to: call.end), call: call.key)
         obligation.missedCount = 1
+        obligation.callbackNumber = self.requests[call.key]?.number
         self.contacts[index].obligations.append(obligation)
         let whom = owner.agent.map { "agent \($0) (dialled directly)" } ?? "department \(owner.department)"
         self.note(index, call, "missed_call_callback",
@@ -372,6 +493,7 @@ private struct Walk {
     // MARK: Manual actions
 
     mutating func apply(_ action: ManualAction) {
+        let who = action.agent
         switch action.kind {
         case .acknowledge(let id):
             for c in self.contacts.indices {
@@ -385,6 +507,129 @@ private struct Walk {
                     message: "agent \(action.agent) acknowledged hand-off \(id)\(late ? " after its acknowledge clock ran out" : ""); the contact-the-customer clock runs until \(obligation.dueAt)"))
                 return
             }
+        case .open(let manual):
+            self.openByHand(manual, action: action)
+        case .note(let id, let text):
+            guard let c = self.contactIndex(id) else { return }
+            self.touch(c, at: action.at)
+            self.explain(c, WhyEntry(at: action.at, rule: "note", message: "\(who): \(text)"))
+        case .resolve(let id, let note):
+            guard let c = self.settleable(id, action) else { return }
+            self.close(c, Resolution(kind: .resolved, at: action.at, by: who, note: note), rule: "resolved",
+                       message: "\(who) resolved the contact: \(note)")
+        case .referOut(let id, let body, let told):
+            guard let c = self.settleable(id, action) else { return }
+            self.close(c, Resolution(kind: .referredOut, at: action.at, by: who, note: told, referredTo: body), rule: "referred_out",
+                       message: "\(who) referred the customer to \(body); told them: \(told)")
+        case .handoff(let id, let owner, let registration):
+            guard let c = self.settleable(id, action) else { return }
+            let department = self.directory.department(owner.department)
+            let hours = self.directory.hours(of: owner.department)
+            let number = self.contacts[c].obligations.filter { $0.kind == .handoff }.count + 1
+            var obligation = Obligation(
+                id: ObligationID("\(id.rawValue)-ho\(number)"), kind: .handoff, owner: owner, createdAt: action.at,
+                dueAt: hours.adding(department?.handoffSLA ?? 7200, to: action.at),
+                ackDueAt: hours.adding(department?.handoffAckSLA ?? 900, to: action.at), call: CallKey("action:\(action.id)"))
+            obligation.registration = registration
+            self.contacts[c].obligations.append(obligation)
+            self.touch(c, at: action.at)
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "handoff_by_hand",
+                message: "\(who) handed the matter to \(Self.describe(owner)) by hand (\(registration.name), \(registration.unit): \(registration.matter)): hand-off \(obligation.id), acknowledge by \(obligation.ackDueAt.map(\.iso8601) ?? "-"), contact the customer by \(obligation.dueAt)"))
+        case .reassign(let id, let agent, let reason):
+            guard let c = self.contactIndex(id) else { return }
+            let previous = self.contacts[c].firstResponder?.agent
+            self.contacts[c].firstResponder = FirstResponder(agent: agent, boundAt: action.at, via: .reassigned, call: nil)
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "reassigned",
+                message: "\(who) made agent \(self.directory.label(agent)) first responder\(previous.map { " instead of agent \($0)" } ?? ""): \(reason)"))
+        case .complaint(let id, let text):
+            guard let c = self.contactIndex(id) else { return }
+            let against = self.contacts[c].firstResponder?.agent
+            let department = against.flatMap { self.directory.departmentOf($0) } ?? self.contacts[c].department
+            guard let department else { return }
+            self.violations.append(Violation(
+                id: ViolationID("\(id.rawValue).cp\(StableHash.hex(action.id))"), obligation: nil, contact: id,
+                category: .complaint, department: department, agent: against, at: action.at))
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "complaint",
+                message: "complaint recorded by \(who) against \(against.map { "agent \($0)" } ?? "department \(department)"): \(text)"))
+        case .poorService(let id, let agent, let text):
+            guard let c = self.contactIndex(id), let department = self.directory.departmentOf(agent) else { return }
+            self.violations.append(Violation(
+                id: ViolationID("\(id.rawValue).ps\(StableHash.hex(action.id))"), obligation: nil, contact: id,
+                category: .poorService, department: department, agent: agent, at: action.at))
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "poor_service", message: "\(who) recorded poor service by agent \(agent): \(text)"))
+        }
+    }
+
+    func contactIndex(_ id: ContactID) -> Int? { self.contacts.firstIndex { $0.id == id } }
+
+    /// Resolving, referring and handing off need the contact to still be open; recorded against a
+    /// contact that has since closed (a late record reshaped the history) they are only noted.
+    func settleable(_ id: ContactID, _ action: ManualAction) -> Int? {
+        guard let c = self.contactIndex(id) else { return nil }
+        guard c == self.open else {
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "action_on_closed_contact",
+                message: "\(action.kindName) by \(action.agent) came after the contact had closed: kept, not applied"))
+            return nil
+        }
+        return c
+    }
+
+    mutating func touch(_ c: Int, at time: Timestamp) {
+        self.contacts[c].lastActivity = max(self.contacts[c].lastActivity, time)
+    }
+
+    /// Resolved or referred out: pending obligations are cancelled (breached ones keep their
+    /// violation), and the contact is no longer the number's open one.
+    mutating func close(_ c: Int, _ resolution: Resolution, rule: String, message: String) {
+        for o in self.contacts[c].obligations.indices where self.contacts[c].obligations[o].state == .pending {
+            self.contacts[c].obligations[o].state = .cancelled
+            self.explain(c, WhyEntry(
+                at: resolution.at, rule: "obligation_cancelled",
+                message: "\(self.contacts[c].obligations[o].id) cancelled: the contact was \(resolution.kind.rawValue)"))
+        }
+        self.contacts[c].resolution = resolution
+        self.touch(c, at: resolution.at)
+        self.explain(c, WhyEntry(at: resolution.at, rule: rule, message: message))
+        if self.open == c { self.open = nil }
+    }
+
+    /// A visit or letter: joins the number's open contact, else opens one; the receiving agent
+    /// becomes first responder if there is none yet.
+    mutating func openByHand(_ manual: ManualContact, action: ManualAction) {
+        let c: Int
+        if let open = self.open {
+            c = open
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "attach",
+                message: "\(manual.channel.rawValue) received by \(action.agent) while the contact is open: \(manual.matter)"))
+        } else {
+            let department = manual.department ?? self.directory.departmentOf(action.agent) ?? self.directory.fallbackDepartment
+            let category = manual.category ?? department.flatMap { self.directory.department($0)?.category } ?? .service
+            var contact = Contact(
+                id: ContactID.derived(customerKey: self.customerKey, openedAt: action.at), customer: manual.customer,
+                customerRaw: manual.customerRaw, channel: manual.channel, department: department, category: category,
+                createdAt: action.at)
+            if let previous = self.contacts.last, let closed = previous.closedAt ?? previous.resolution?.at, action.at - closed <= self.policy.repeatWindow {
+                contact.repeatOf = previous.id
+            }
+            self.contacts.append(contact)
+            c = self.contacts.count - 1
+            self.open = c
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "open_contact",
+                message: "\(manual.channel.rawValue) received by \(action.agent): new contact, department \(department?.rawValue ?? "none"): \(manual.matter)"))
+        }
+        self.touch(c, at: action.at)
+        if self.contacts[c].firstResponder == nil {
+            self.contacts[c].firstResponder = FirstResponder(agent: action.agent, boundAt: action.at, via: .manual, call: nil)
+            self.explain(c, WhyEntry(
+                at: action.at, rule: "bind_first_responder",
+                message: "agent \(self.directory.label(action.agent)) received the \(manual.channel.rawValue): first responder"))
         }
     }
 
@@ -406,7 +651,7 @@ private struct Walk {
             message: "inbound call from \(call.customer.masked): new contact, department \(department?.rawValue ?? "none")",
             call: call.key, evidence: call.evidence))
         if let routed = call.department { self.routed[id] = routed }
-        if let previous = self.contacts.last, let closed = previous.closedAt, call.start - closed <= self.policy.repeatWindow {
+        if let previous = self.contacts.last, let closed = previous.closedAt ?? previous.resolution?.at, call.start - closed <= self.policy.repeatWindow {
             contact.repeatOf = previous.id
             self.explain(self.contacts.count, WhyEntry(
                 at: call.start, rule: "repeat_of",
@@ -473,7 +718,8 @@ private struct Walk {
                 let sla = self.directory.department(routed)?.handoffSLA ?? 7200
                 let deadline = self.directory.hours(of: routed).adding(sla, to: callEnd)
                 let handedOff = self.contacts[c].obligations.contains { $0.kind == .handoff && $0.createdAt <= deadline }
-                if !handedOff {
+                let settled = self.contacts[c].resolution.map { $0.at <= deadline } ?? false
+                if !handedOff, !settled {
                     if deadline <= asOf {
                         self.violations.append(Violation(
                             id: ViolationID("\(contactID.rawValue).nho"), obligation: nil, contact: contactID,
@@ -487,7 +733,9 @@ private struct Walk {
                 }
             }
             let contact = self.contacts[c]
-            if contact.closedAt != nil {
+            if let resolution = contact.resolution {
+                self.contacts[c].status = resolution.kind == .resolved ? .resolved : .referredOut
+            } else if contact.closedAt != nil {
                 self.contacts[c].status = .closed
             } else if contact.obligations.contains(where: { $0.kind == .callback && $0.state.isOutstanding }) {
                 self.contacts[c].status = .awaitingCallback
@@ -496,7 +744,7 @@ private struct Walk {
             } else {
                 self.contacts[c].status = .open
             }
-            if contact.closedAt == nil,
+            if contact.closedAt == nil, contact.resolution == nil,
                 !contact.obligations.contains(where: { $0.state.isOutstanding })
             {
                 next.append(contact.lastActivity + self.policy.autoClose)
@@ -536,7 +784,9 @@ private struct Walk {
             let escalateAfter = department?.escalateAfter ?? 3600
             let levelTwoAt = hours.adding(escalateAfter, to: breachedAt)
             let neglectedAt = hours.adding(escalateAfter, to: levelTwoAt)
-            let openUntil = obligation.satisfiedAt ?? asOf
+            // A resolution or referral ends the matter: escalation stops there.
+            let settledAt = self.contacts[c].resolution?.at
+            let openUntil = obligation.satisfiedAt ?? settledAt.map { min($0, asOf) } ?? asOf
             let reached = obligation.state == .breached ? openUntil >= levelTwoAt : openUntil > levelTwoAt
             self.contacts[c].obligations[o].escalationLevel = reached ? 2 : 1
             self.contacts[c].obligations[o].escalatedAt = reached ? levelTwoAt : breachedAt
@@ -558,10 +808,10 @@ private struct Walk {
                         at: neglectedAt, rule: "not_escalated",
                         message: "\(obligation.id) stayed unsatisfied \(DurationSpec.text(escalateAfter)) after reaching leadership: not_escalated against the head of \(obligation.owner.department)\(department?.head.map { " (\($0))" } ?? "")",
                         call: obligation.call))
-                } else if obligation.state == .breached {
+                } else if obligation.state == .breached, settledAt == nil {
                     next.append(neglectedAt)
                 }
-            } else if obligation.state == .breached {
+            } else if obligation.state == .breached, settledAt == nil {
                 next.append(levelTwoAt)
             }
         case .satisfied, .exhausted, .cancelled:

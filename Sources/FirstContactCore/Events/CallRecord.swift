@@ -163,12 +163,15 @@ package enum CallRecord: Hashable, Sendable {
     case queue(QueueRecord)
     /// A SIP proxy's accounting row (Kamailio `acc`, `missed_calls`, `acc_cdrs`).
     case sip(SIPRecord)
+    /// What the caller did in the IVR menu; belongs to the caller's number, not to a call key.
+    case ivr(IVRRecord)
 
     package var key: EventKey {
         switch self {
         case .leg(let leg): leg.key
         case .queue(let queue): queue.key
         case .sip(let sip): sip.key
+        case .ivr(let ivr): ivr.key
         }
     }
 
@@ -177,6 +180,7 @@ package enum CallRecord: Hashable, Sendable {
         case .leg(let leg): leg.call
         case .queue(let queue): queue.call
         case .sip(let sip): sip.call
+        case .ivr(let ivr): CallKey("ivr:\(ivr.key.rawValue)")
         }
     }
 
@@ -185,6 +189,7 @@ package enum CallRecord: Hashable, Sendable {
         case .leg(let leg): leg.position
         case .queue(let queue): queue.position
         case .sip(let sip): sip.position
+        case .ivr(let ivr): ivr.position
         }
     }
 
@@ -194,6 +199,7 @@ package enum CallRecord: Hashable, Sendable {
         case .leg(let leg): leg.end
         case .queue(let queue): queue.time
         case .sip(let sip): sip.time
+        case .ivr(let ivr): ivr.time
         }
     }
 }

@@ -68,8 +68,12 @@ package struct Obligation: Hashable, Sendable {
     package var atRiskSince: Timestamp?
     /// When it reached its current escalation level (nil at level 0).
     package var escalatedAt: Timestamp?
-    /// The call it grew from.
+    /// The call it grew from (`action:<id>` for a hand-off registered by hand).
     package var call: CallKey
+    /// Hand-offs registered by hand: what the first responder wrote down (POLICY art. 11).
+    package var registration: HandoffRegistration?
+    /// Callbacks the caller asked for at another number (keyed in the IVR); nil: the contact's customer.
+    package var callbackNumber: CustomerNumber?
 
     package init(
         id: ObligationID, kind: ObligationKind, owner: Owner, createdAt: Timestamp, dueAt: Timestamp,
@@ -95,6 +99,8 @@ package struct Obligation: Hashable, Sendable {
         self.atRiskSince = nil
         self.escalatedAt = nil
         self.call = call
+        self.registration = nil
+        self.callbackNumber = nil
     }
 }
 
@@ -143,6 +149,8 @@ package struct Contact: Hashable, Sendable {
     package var ringNoAnswer: [AgentID]
     package var lastActivity: Timestamp
     package var closedAt: Timestamp?
+    /// Set when a person resolved the contact or referred it out.
+    package var resolution: Resolution?
     package var why: [WhyEntry]
 
     package init(
@@ -164,6 +172,7 @@ package struct Contact: Hashable, Sendable {
         self.ringNoAnswer = []
         self.lastActivity = createdAt
         self.closedAt = nil
+        self.resolution = nil
         self.why = []
     }
 }

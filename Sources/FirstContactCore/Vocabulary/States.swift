@@ -74,4 +74,7 @@ package enum ViolationCategory: String, Sendable, Hashable, CaseIterable {
     case poorService = "poor_service"
     case passedAround = "passed_around"
     case notEscalated = "not_escalated"
+    /// A complaint about the contact's handling (POLICY art. 21), filed against its first
+    /// responder; the supervisor's review decides what it was.
+    case complaint
 }

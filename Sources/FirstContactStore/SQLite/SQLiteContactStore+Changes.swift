@@ -154,14 +154,20 @@ extension SQLiteContactStore {
 
     static func actions(ofCustomer customer: String, db: Database) throws -> [ManualAction] {
         try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, kind, obligation_id, agent, at FROM action WHERE customer_key = ?"),
+            db.cachedStatement(sql: "SELECT id, kind, obligation_id, contact_id, agent, at, payload FROM action WHERE customer_key = ?"),
             arguments: [customer]
         ).compactMap { row in
             let kind: String = row[1]
-            guard kind == "acknowledge", let obligation: String = row[2] else { return nil }
-            return ManualAction(
-                id: row[0], at: Timestamp(seconds: row[4]), agent: AgentID(row[3] as String),
-                kind: .acknowledge(obligation: ObligationID(obligation)))
+            let payload = ActionPayload.decode(row[6])
+            let contact = (row[3] as String?).map { ContactID($0) }
+            let decoded: ManualAction.Kind?
+            switch kind {
+            case "acknowledge": decoded = (row[2] as String?).map { .acknowledge(obligation: ObligationID($0)) }
+            case "open": decoded = payload.manualContact.map { .open($0) }
+            default: decoded = contact.flatMap { payload.kind(kind, contact: $0) }
+            }
+            guard let decoded else { return nil }
+            return ManualAction(id: row[0], at: Timestamp(seconds: row[5]), agent: AgentID(row[4] as String), kind: decoded)
         }
     }
 
@@ -179,22 +185,39 @@ extension SQLiteContactStore {
 
     package func record(_ action: ManualAction) async throws {
         try await self.pool.write { db in
-            let obligation: ObligationID
+            let customer: String
+            var obligationID: ObligationID?
             switch action.kind {
-            case .acknowledge(let id): obligation = id
+            case .acknowledge(let id):
+                obligationID = id
+                guard let key = try String.fetchOne(
+                    db, sql: "SELECT customer_key FROM obligation WHERE id = ?", arguments: [id.rawValue])
+                else { throw StoreError.notFound("obligation \(id)") }
+                customer = key
+            case .open(let manual):
+                customer = manual.customer.text
+            default:
+                guard let contact = action.contact,
+                    let key = try String.fetchOne(db, sql: "SELECT customer_key FROM contact WHERE id = ?", arguments: [contact.rawValue])
+                else { throw StoreError.notFound("contact \(action.contact?.rawValue ?? "?")") }
+                customer = key
             }
-            guard let customer = try String.fetchOne(
-                db, sql: "SELECT customer_key FROM obligation WHERE id = ?", arguments: [obligation.rawValue])
-            else { throw StoreError.notFound("obligation \(obligation)") }
-            try db.run("INSERT OR IGNORE INTO action (id, customer_key, kind, obligation_id, agent, at) VALUES (?, ?, ?, ?, ?, ?)") {
+            try db.run("""
+                INSERT OR IGNORE INTO action (id, customer_key, kind, obligation_id, contact_id, agent, at, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """) {
                 $0.add(action.id)
                 $0.add(customer)
-                $0.add("acknowledge")
-                $0.add(obligation.rawValue)
+                $0.add(action.kindName)
+                $0.add(obligationID?.rawValue)
+                $0.add(action.contact?.rawValue)
                 $0.add(action.agent.rawValue)
                 $0.add(action.at.seconds)
+                $0.add(ActionPayload(action.kind).encoded())
             }
-            try db.run("UPDATE customer SET dirty = 1 WHERE customer_key = ?") { $0.add(customer) }
+            try db.run("INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1") {
+                $0.add(customer)
+            }
         }
     }
 

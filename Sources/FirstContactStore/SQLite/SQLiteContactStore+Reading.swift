@@ -34,6 +34,18 @@ extension SQLiteContactStore {
                 conditions.append("department = ?")
                 arguments.append(department.rawValue)
             }
+            if let customer = query.customer {
+                conditions.append("customer_key = ?")
+                arguments.append(customer)
+            }
+            if let from = query.createdFrom {
+                conditions.append("created_at >= ?")
+                arguments.append(from.seconds)
+            }
+            if let before = query.createdBefore {
+                conditions.append("created_at < ?")
+                arguments.append(before.seconds)
+            }
             if let agent = query.agent {
                 conditions.append("(fr_agent = ? OR id IN (SELECT contact_id FROM obligation WHERE owner_agent = ?))")
                 arguments += [agent.rawValue, agent.rawValue]
@@ -71,10 +83,18 @@ extension SQLiteContactStore {
             let calls = try Self.records(ofCustomer: customer, db: db).compactMap { assembler.assemble($0, records: $1) }
             let clock = try Self.storedClock(db) ?? Timestamp(seconds: .min / 2)
             let gaps = try Self.storedGaps(db)
+            let ivr = try Self.ivrEvents(ofCustomer: customer, db: db)
+            let related = ivr.isEmpty ? [] : try Self.relatedCalls(ofCustomer: customer, tables: RecordTables(), assembler: assembler, db: db)
             let derivation = correlator.derive(
-                customerKey: customer, calls: calls, actions: try Self.actions(ofCustomer: customer, db: db), gaps: gaps,
-                clock: clock, explaining: true)
-            contact.why = derivation.contacts.first { $0.id == id }?.why ?? []
+                customerKey: customer, calls: calls, actions: try Self.actions(ofCustomer: customer, db: db), ivr: ivr,
+                related: related, gaps: gaps, clock: clock, explaining: true)
+            let derived = derivation.contacts.first { $0.id == id }
+            contact.why = derived?.why ?? []
+            // What people recorded is not stored with the contact row: take it from the derivation.
+            contact.resolution = derived?.resolution
+            let registrations = Dictionary(
+                (derived?.obligations ?? []).compactMap { o in o.registration.map { (o.id, $0) } }, uniquingKeysWith: { a, _ in a })
+            for o in contact.obligations.indices { contact.obligations[o].registration = registrations[contact.obligations[o].id] }
             let violations = try Self.violations(db, where: "contact_id = ?", arguments: [id.rawValue])
             let amendments = try Row.fetchAll(
                 db, sql: "SELECT at, message FROM amendment WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue]
@@ -172,6 +192,7 @@ extension SQLiteContactStore {
         o.missedCount = row["missed_count"]
         o.escalationLevel = row["escalation_level"]
         o.breachedAt = (row["breached_at"] as Int64?).map(Timestamp.init(seconds:))
+        o.callbackNumber = (row["callback_number"] as String?).map { CustomerNumber(text: $0) }
         return o
     }
 

@@ -39,6 +39,7 @@ package final class SQLiteContactStore: ContactStore {
         var batchRecords: [CallKey: [CallRecord]] = [:]
         var order: [CallKey] = []
         var activity: Set<SourceMinute> = []
+        var ivrCustomers: Set<String> = []
         for item in records {
             outcome.records += 1
             switch item {
@@ -52,6 +53,15 @@ package final class SQLiteContactStore: ContactStore {
                     $0.add(reject.position.line)
                     $0.add(reject.reason)
                     $0.add(reject.raw)
+                }
+            case .record(.ivr(let event)):
+                outcome.maxEventTime = max(outcome.maxEventTime ?? event.time, event.time)
+                if let customer = try Self.insert(event, directory: correlator.directory, db: db) {
+                    outcome.newRecords += 1
+                    activity.insert(SourceMinute(source: event.position.source, minute: event.time.seconds / 60))
+                    ivrCustomers.insert(customer)
+                } else {
+                    outcome.duplicates += 1
                 }
             case .record(let record):
                 let time = record.eventTime
@@ -76,6 +86,12 @@ package final class SQLiteContactStore: ContactStore {
             let latest = try Self.meta(db, "latest_event").flatMap { Int64($0) }
             if latest.map({ time.seconds > $0 }) ?? true { try Self.setMeta(db, "latest_event", String(time.seconds)) }
         }
+        for customer in ivrCustomers {
+            try db.run("INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1") {
+                $0.add(customer)
+            }
+        }
+        outcome.customersTouched = ivrCustomers.count
         guard !order.isEmpty else { return outcome }
 
         // Re-assemble every call that got a new record; mark the customers it touches for
@@ -112,13 +128,87 @@ package final class SQLiteContactStore: ContactStore {
             if let key = call?.customerKey { customers.insert(key) }
         }
         outcome.callsTouched = order.count
+        // A call to a number someone keyed in the IVR for a callback settles that someone's callback.
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key IS NOT NULL)") == true {
+            for customer in customers {
+                customers.formUnion(try String.fetchAll(
+                    db.cachedStatement(sql: "SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?"), arguments: [customer]))
+            }
+        }
+        customers.subtract(ivrCustomers)
         for customer in customers {
             try db.run("INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1") {
                 $0.add(customer)
             }
         }
-        outcome.customersTouched = customers.count
+        outcome.customersTouched += customers.count
         return outcome
+    }
+
+    /// Stores one IVR event under its caller's number unless its key is already stored.
+    /// - Returns: the customer it belongs to when it was new.
+    private static func insert(_ event: IVRRecord, directory: Directory, db: Database) throws -> String? {
+        let caller = directory.normaliser.normalise(event.caller)
+        var keyed: CustomerNumber?
+        var digit: String?
+        if case .callbackRequest(let number?) = event.kind { keyed = directory.normaliser.normalise(number) }
+        if case .menuChoice(let pressed) = event.kind { digit = pressed }
+        // A withheld caller who keyed a number is known only by that number.
+        let customer = caller == .withheld ? (keyed ?? caller).text : caller.text
+        let callback = keyed.flatMap { $0.text == customer || $0 == .withheld ? nil : $0.text }
+        let number: String? = if case .callbackRequest(let number) = event.kind { number } else { nil }
+        let inserted = try db.run("""
+            INSERT OR IGNORE INTO ivr_event (event_key, customer_key, callback_key, source, line, byte_offset, time, kind,
+            caller, digit, number, call_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """) {
+            $0.add(event.key.rawValue)
+            $0.add(customer)
+            $0.add(callback)
+            $0.add(event.position.source)
+            $0.add(event.position.line)
+            $0.add(event.position.offset)
+            $0.add(event.time.seconds)
+            $0.add(event.kindName)
+            $0.add(event.caller)
+            $0.add(digit)
+            $0.add(number)
+            $0.add(event.callReference)
+        }
+        return inserted > 0 ? customer : nil
+    }
+
+    /// The IVR events of a customer.
+    static func ivrEvents(ofCustomer customer: String, db: Database) throws -> [IVRRecord] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT event_key, source, line, byte_offset, time, kind, caller, digit, number, call_ref
+                FROM ivr_event WHERE customer_key = ?
+                """), arguments: [customer]
+        ).compactMap { row in
+            let kind: IVRRecord.Kind
+            switch row[5] as String {
+            case "menu-choice": kind = .menuChoice(digit: row[7] ?? "")
+            case "callback-request": kind = .callbackRequest(number: row[8])
+            case "voicemail": kind = .voicemail
+            case "menu-hangup": kind = .menuHangup
+            default: return nil
+            }
+            return IVRRecord(
+                key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                time: Timestamp(seconds: row[4]), caller: row[6], callReference: row[9], kind: kind)
+        }
+    }
+
+    /// Outbound calls to the other numbers this customer keyed for callbacks.
+    static func relatedCalls(ofCustomer customer: String, tables: RecordTables, assembler: CallAssembler, db: Database) throws -> [Call] {
+        let numbers = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT DISTINCT callback_key FROM ivr_event WHERE customer_key = ? AND callback_key IS NOT NULL"),
+            arguments: [customer])
+        return try numbers.flatMap { number in
+            try Self.records(ofCustomer: number, tables: tables, db: db)
+                .compactMap { assembler.assemble($0, records: $1) }
+                .filter { $0.direction == .outbound }
+        }
     }
 
     /// Inserts one record unless its key is already stored. - Returns: whether it was new.
@@ -195,6 +285,8 @@ package final class SQLiteContactStore: ContactStore {
                 $0.add(row.start?.seconds)
                 $0.add(row.answer?.seconds)
             } > 0
+        case .ivr:
+            preconditionFailure("IVR events are stored by insert(_:directory:db:)")
         }
     }
     /// Which record tables hold anything: a deployment reads one PBX's formats, and querying
@@ -205,13 +297,16 @@ package final class SQLiteContactStore: ContactStore {
         var sip = true
         /// People's actions (acknowledgements): rare, so usually there is nothing to read.
         var actions = true
+        /// IVR events: only where a PBX posts them.
+        var ivr = true
 
         static func present(_ db: Database) throws -> RecordTables {
             func any(_ table: String) throws -> Bool {
                 try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table))") ?? true
             }
             return RecordTables(
-                legs: try any("leg"), queue: try any("queue_event"), sip: try any("sip_event"), actions: try any("action"))
+                legs: try any("leg"), queue: try any("queue_event"), sip: try any("sip_event"), actions: try any("action"),
+                ivr: try any("ivr_event"))
         }
     }
 
@@ -332,8 +427,11 @@ package final class SQLiteContactStore: ContactStore {
             assembler.assemble(key, records: records)
         }
         let actions = tables.actions ? try Self.actions(ofCustomer: customer, db: db) : []
+        let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, db: db) : []
+        let related = ivr.isEmpty ? [] : try Self.relatedCalls(ofCustomer: customer, tables: tables, assembler: assembler, db: db)
         let derivation = correlator.derive(
-            customerKey: customer, calls: calls, actions: actions, gaps: gaps, clock: clock, explaining: false)
+            customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
+            explaining: false)
 
         let previous = replacing ? try Self.previousConclusions(of: customer, db: db) : PreviousConclusions()
         let amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
@@ -396,8 +494,8 @@ package final class SQLiteContactStore: ContactStore {
             try db.run("""
                 INSERT INTO obligation (id, contact_id, customer_key, kind, owner_department, owner_agent, created_at, due_at,
                 ack_due_at, acknowledged_at, state, at_risk, uncertain, satisfied_at, satisfied_by, satisfied_via, attempts,
-                missed_count, escalation_level, breached_at, call_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                missed_count, escalation_level, breached_at, call_key, callback_number)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """) {
                 $0.add(o.id.rawValue)
                 $0.add(contact.id.rawValue)
@@ -420,6 +518,7 @@ package final class SQLiteContactStore: ContactStore {
                 $0.add(o.escalationLevel)
                 $0.add(o.breachedAt?.seconds)
                 $0.add(o.call.rawValue)
+                $0.add(o.callbackNumber?.text)
             }
         }
     }

@@ -206,6 +206,63 @@ enum SQLiteMigrations {
                 CREATE INDEX sip_event_call ON sip_event(call_key);
                 """)
         }
+        migrator.registerMigration("v6-action-kinds") { db in
+            // SQLite cannot widen a CHECK: the table is rebuilt with every kind of person's action,
+            // the contact it is about and its fields as JSON (rare rows, read per customer).
+            try db.execute(sql: """
+                CREATE TABLE action_new (
+                    id TEXT NOT NULL UNIQUE,
+                    customer_key TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('acknowledge', 'note', 'resolve', 'refer_out', 'handoff',
+                        'reassign', 'complaint', 'poor_service', 'open')),
+                    obligation_id TEXT,
+                    contact_id TEXT,
+                    agent TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    payload TEXT NOT NULL DEFAULT '{}'
+                );
+                INSERT INTO action_new (id, customer_key, kind, obligation_id, agent, at)
+                    SELECT id, customer_key, kind, obligation_id, agent, at FROM action;
+                DROP TABLE action;
+                ALTER TABLE action_new RENAME TO action;
+                CREATE INDEX action_customer ON action(customer_key);
+                CREATE INDEX action_contact ON action(contact_id) WHERE contact_id IS NOT NULL;
+
+                -- Complaints (POLICY art. 21) are recorded as violations for review.
+                CREATE TABLE violation_new (
+                    id TEXT NOT NULL UNIQUE,
+                    customer_key TEXT NOT NULL,
+                    obligation_id TEXT, contact_id TEXT NOT NULL,
+                    category TEXT NOT NULL CHECK (category IN ('not_handled_in_time','not_handed_over','handoff_stalled','poor_service','passed_around','not_escalated','complaint')),
+                    department TEXT NOT NULL, agent TEXT, at INTEGER NOT NULL,
+                    remedied_at INTEGER
+                );
+                INSERT INTO violation_new SELECT id, customer_key, obligation_id, contact_id, category, department, agent, at, remedied_at FROM violation;
+                DROP TABLE violation;
+                ALTER TABLE violation_new RENAME TO violation;
+                CREATE INDEX violation_customer ON violation(customer_key);
+                CREATE INDEX violation_at ON violation(at, id);
+                """)
+        }
+        migrator.registerMigration("v6-ivr-events") { db in
+            try db.execute(sql: """
+                -- FirstContact IVR events: belong to the caller's number (customer_key), tied to calls by
+                -- time when the customer is derived. callback_key: the other number the caller keyed
+                -- for a callback, whose outbound calls must re-derive this customer too.
+                CREATE TABLE ivr_event (
+                    event_key TEXT NOT NULL UNIQUE,
+                    customer_key TEXT NOT NULL,
+                    callback_key TEXT,
+                    source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                    time INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('menu-choice', 'callback-request', 'voicemail', 'menu-hangup')),
+                    caller TEXT NOT NULL, digit TEXT, number TEXT, call_ref TEXT NOT NULL
+                );
+                CREATE INDEX ivr_event_customer ON ivr_event(customer_key);
+                CREATE INDEX ivr_event_callback ON ivr_event(callback_key) WHERE callback_key IS NOT NULL;
+                ALTER TABLE obligation ADD COLUMN callback_number TEXT;
+                """)
+        }
         return migrator
     }
 }

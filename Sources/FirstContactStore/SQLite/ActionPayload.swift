@@ -1,0 +1,95 @@
+import FirstContactCore
+import Foundation
+
+/// The fields of a person's action as stored in `action.payload` (JSON with sorted keys, so the
+/// same action is stored as the same text). Keys are short and stable: they are a file format.
+struct ActionPayload: Codable, Equatable {
+    var text: String?
+    var body: String?
+    var department: String?
+    var agent: String?
+    var unit: String?
+    var name: String?
+    var phone: String?
+    var place: String?
+    var channel: String?
+    var customer: String?
+    var customerRaw: String?
+    var category: String?
+
+    init() {}
+
+    init(_ kind: ManualAction.Kind) {
+        switch kind {
+        case .acknowledge:
+            break
+        case .note(_, let text), .resolve(_, let text), .complaint(_, let text):
+            self.text = text
+        case .referOut(_, let body, let told):
+            self.body = body
+            self.text = told
+        case .handoff(_, let owner, let registration):
+            self.department = owner.department.rawValue
+            self.agent = owner.agent?.rawValue
+            self.unit = registration.unit
+            self.name = registration.name
+            self.phone = registration.phone
+            self.text = registration.matter
+            self.place = registration.place
+        case .reassign(_, let agent, let reason):
+            self.agent = agent.rawValue
+            self.text = reason
+        case .poorService(_, let agent, let text):
+            self.agent = agent.rawValue
+            self.text = text
+        case .open(let manual):
+            self.channel = manual.channel.rawValue
+            self.customer = manual.customer.text
+            self.customerRaw = manual.customerRaw
+            self.department = manual.department?.rawValue
+            self.category = manual.category?.rawValue
+            self.text = manual.matter
+        }
+    }
+
+    func encoded() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+    }
+
+    static func decode(_ text: String?) -> ActionPayload {
+        guard let data = text?.data(using: .utf8) else { return ActionPayload() }
+        return (try? JSONDecoder().decode(ActionPayload.self, from: data)) ?? ActionPayload()
+    }
+
+    /// The action of stored kind `kind` about `contact`; nil when the row is not one this build knows.
+    func kind(_ kind: String, contact: ContactID) -> ManualAction.Kind? {
+        let text = self.text ?? ""
+        switch kind {
+        case "note": return .note(contact: contact, text: text)
+        case "resolve": return .resolve(contact: contact, note: text)
+        case "refer_out": return .referOut(contact: contact, body: self.body ?? "", told: text)
+        case "handoff":
+            guard let department = self.department else { return nil }
+            return .handoff(
+                contact: contact, to: Owner(department: DepartmentID(department), agent: self.agent.map { AgentID($0) }),
+                registration: HandoffRegistration(
+                    unit: self.unit ?? "", name: self.name ?? "", phone: self.phone ?? "", matter: text, place: self.place ?? ""))
+        case "reassign": return self.agent.map { .reassign(contact: contact, to: AgentID($0), reason: text) }
+        case "complaint": return .complaint(contact: contact, text: text)
+        case "poor_service": return self.agent.map { .poorService(contact: contact, agent: AgentID($0), text: text) }
+        default: return nil
+        }
+    }
+
+    /// A visit or letter; the customer's number is stored as its key (``CustomerNumber/text``).
+    var manualContact: ManualContact? {
+        guard let channel = self.channel.flatMap(ContactChannel.init(rawValue:)), let customer = self.customer else { return nil }
+        let number: CustomerNumber = customer.hasPrefix("+") ? .e164(customer) : .other(customer)
+        return ManualContact(
+            channel: channel, customer: number, customerRaw: self.customerRaw ?? customer,
+            department: self.department.map { DepartmentID($0) }, category: self.category.flatMap(ContactCategory.init(rawValue:)),
+            matter: self.text ?? "")
+    }
+}
