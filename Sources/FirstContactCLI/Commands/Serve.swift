@@ -29,13 +29,8 @@ struct Serve: AsyncParsableCommand {
         try await engine.applyWatermark(store: store)
         let host = self.host ?? engine.configuration.http.host
         let port = self.port ?? engine.configuration.http.port
-        // A webhook whose secret is missing stops the start here, with the variable's name.
-        let webhooks: WebhookDelivery?
-        do {
-            webhooks = try WebhookDelivery.configured(engine.configuration, store: store, environment: ProcessInfo.processInfo.environment)
-        } catch let error as WebhookConfigurationError {
-            throw ValidationError(error.message)
-        }
+        // A webhook whose secret is missing stops the start here (exit 1), naming the variable.
+        let webhooks = try WebhookDelivery.configured(engine.configuration, store: store, environment: ProcessInfo.processInfo.environment)
         let app = buildApplication(engine: engine, store: store, clock: SystemWallClock(), host: host, port: port, webhooks: webhooks)
         print("FirstContact is serving http://\(host):\(port)/  (try: curl http://\(host):\(port)/healthz)")
         try await app.runService()
