@@ -141,4 +141,23 @@ package protocol ContactStore: Sendable {
     /// One contact with its violations, amendments and `why` trail (derived again at the stored clock).
     func contact(_ id: ContactID, correlator: Correlator) async throws -> ContactDetail?
     func totals() async throws -> StoreTotals
+
+    // MARK: Reports (SQL aggregates; see FirstContactApp's `Reports` for what each figure means)
+
+    /// Callback and hand-off obligations still owed (`pending` or `breached`) in the scope, by due time.
+    func openObligations(_ scope: ReportScope) async throws -> [BoardRow]
+    /// Obligations due in `[from, to)` in the scope, counted by owning department, kind and state.
+    func obligationTallies(dueFrom from: Timestamp, to: Timestamp, scope: ReportScope) async throws -> [ObligationTally]
+    /// Every agent's raw figures over `[from, to)` (agents with nothing in the period are absent).
+    func agentActivity(from: Timestamp, to: Timestamp) async throws -> [AgentID: AgentActivity]
+
+    // MARK: Webhook delivery
+
+    /// The outbox sequence up to which `url` has been served (delivered or dead-lettered); 0 at first.
+    func webhookCursor(_ url: String) async throws -> Int64
+    /// Moves `url`'s cursor to `seq` (never back) and, in the same transaction, stores the dead
+    /// letter when the entry could not be delivered: a crash in between neither loses nor repeats it.
+    func finishWebhookDelivery(_ url: String, seq: Int64, at time: Timestamp, deadLetter: DeadLetter?) async throws
+    /// Dead letters, oldest first.
+    func deadLetters(limit: Int) async throws -> [DeadLetter]
 }

@@ -57,6 +57,10 @@ package struct API: Sendable {
         add(.get, "v1/violations") { request, _ in try await self.violations(request) }
         add(.post, "v1/violations/:id/review") { request, context in try await self.review(request, context) }
         add(.get, "v1/events") { request, _ in try await self.events(request) }
+        add(.get, "v1/reports/missed-callbacks") { request, _ in try await self.missedCallbacksReport(request) }
+        add(.get, "v1/reports/sla") { request, _ in try await self.slaReport(request) }
+        add(.get, "v1/reports/agents") { request, _ in try await self.agentsReport(request) }
+        add(.get, "v1/webhooks/dead-letters") { request, _ in try await self.deadLetters(request) }
         return (router, served)
     }
 
@@ -347,6 +351,11 @@ package struct API: Sendable {
     }
 
     static func serverSentEvent(_ entry: OutboxEntry) -> String {
+        "id: \(entry.seq)\nevent: \(entry.kind.rawValue)\ndata: \(Self.outboxJSON(entry))\n\n"
+    }
+
+    /// One notification as a single line of JSON: the SSE `data` and the webhook body.
+    package static func outboxJSON(_ entry: OutboxEntry) -> String {
         let out = JSONWriter()
         out.object {
             out.field("seq") { out.int(Int(entry.seq)) }
@@ -361,9 +370,32 @@ package struct API: Sendable {
             out.field("level") { if let level = entry.level { out.int(level) } else { out.null() } }
             out.field("detail") { out.string(entry.detail) }
         }
-        // One line of data: the writer's newlines are only indentation.
-        let data = out.text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-        return "id: \(entry.seq)\nevent: \(entry.kind.rawValue)\ndata: \(data)\n\n"
+        // One line: the writer's newlines are only indentation.
+        return out.text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    }
+
+    // MARK: Webhooks
+
+    /// `GET /v1/webhooks/dead-letters` (admins): notifications a webhook URL never accepted.
+    private func deadLetters(_ request: Request) async throws -> Response {
+        _ = try self.principal(request, allowed: [.admin])
+        let limit = min(max(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 1000, 1), 10_000)
+        let letters = try await self.store.deadLetters(limit: limit)
+        let out = JSONWriter()
+        out.array(letters) { letter in
+            out.object {
+                out.field("url") { out.string(letter.url) }
+                out.field("seq") { out.int(Int(letter.seq)) }
+                out.field("delivery") { out.string(letter.key) }
+                out.field("kind") { out.string(letter.kind) }
+                out.field("attempts") { out.int(letter.attempts) }
+                out.field("last_status") { letter.lastStatus.map { out.int($0) } ?? out.null() }
+                out.field("last_error") { out.string(letter.lastError) }
+                out.field("first_attempt_at") { out.time(letter.firstAttemptAt) }
+                out.field("last_attempt_at") { out.time(letter.lastAttemptAt) }
+            }
+        }
+        return Self.json(out.text)
     }
 
     // MARK: Metrics

@@ -18,18 +18,21 @@ package struct SchedulerService: Service {
     }
 }
 
-/// Builds the service: HTTP API, web pages (`/ui`) and scheduler over one store. Used by
-/// `firstcontact serve` and the tests.
+/// Builds the service: HTTP API, web pages (`/ui`), scheduler and (when configured) webhook
+/// delivery over one store. Used by `firstcontact serve` and the tests.
 package func buildApplication(
-    engine: Engine, store: any ContactStore, clock: any WallClock, host: String, port: Int
+    engine: Engine, store: any ContactStore, clock: any WallClock, host: String, port: Int,
+    webhooks: WebhookDelivery? = nil
 ) -> some ApplicationProtocol {
     let scheduler = ObligationScheduler(engine: engine, store: store, clock: clock)
     let api = API(engine: engine, store: store, scheduler: scheduler)
     let router = api.router()
     WebUI(api: api, sessions: WebSessions()).register(on: router)
+    var services: [any Service] = [SchedulerService(scheduler: scheduler)]
+    if let webhooks { services.append(webhooks) }
     return Application(
         router: router,
         configuration: .init(address: .hostname(host, port: port), serverName: "firstcontact"),
-        services: [SchedulerService(scheduler: scheduler)]
+        services: services
     )
 }

@@ -25,10 +25,10 @@ package struct WebUI: Sendable {
         self.sessions = sessions
     }
 
-    private var engine: Engine { self.api.engine }
-    private var store: any ContactStore { self.api.store }
-    private var directory: Directory { self.api.engine.directory }
-    private var changes: LiveChanges { self.api.changes }
+    var engine: Engine { self.api.engine }
+    var store: any ContactStore { self.api.store }
+    var directory: Directory { self.api.engine.directory }
+    var changes: LiveChanges { self.api.changes }
 
     /// Adds the pages to `router` (the API's router: one server, one port).
     package func register(on router: Router<BasicRequestContext>) {
@@ -64,6 +64,7 @@ package struct WebUI: Sendable {
             guard let session = self.session(request) else { return Self.html("", status: .unauthorized) }
             return try await self.events(request, session)
         }
+        self.registerFiguresAndActions(on: router)
     }
 
     // MARK: Sessions
@@ -72,17 +73,17 @@ package struct WebUI: Sendable {
         self.sessions.session(request.cookies[WebSessions.cookie]?.value)
     }
 
-    private func withSession(_ request: Request, _ body: (WebSession) async throws -> Response) async throws -> Response {
+    func withSession(_ request: Request, _ body: (WebSession) async throws -> Response) async throws -> Response {
         guard let session = self.session(request) else { return Response.redirect(to: "/ui/login") }
         return try await body(session)
     }
 
     /// Behind a TLS-terminating proxy the cookies are marked `Secure`.
-    private static func secure(_ request: Request) -> Bool {
+    static func secure(_ request: Request) -> Bool {
         HTTPField.Name("X-Forwarded-Proto").flatMap { request.headers[$0] }?.lowercased() == "https"
     }
 
-    private func signInPage(_ request: Request, error: String?, status: HTTPResponse.Status = .ok) -> Response {
+    func signInPage(_ request: Request, error: String?, status: HTTPResponse.Status = .ok) -> Response {
         // Double submit: the form's hidden value must match this browser's cookie, so another site
         // cannot sign a victim's browser in with the attacker's token.
         let nonce = WebSessions.randomToken()
@@ -105,7 +106,7 @@ package struct WebUI: Sendable {
         return response
     }
 
-    private func signIn(_ request: Request) async throws -> Response {
+    func signIn(_ request: Request) async throws -> Response {
         let form = try await Self.form(request)
         guard WebSessions.sameToken(form["nonce"], request.cookies[WebSessions.loginCookie]?.value ?? "") else {
             return self.signInPage(request, error: "The sign-in form expired; try again.", status: .forbidden)
@@ -128,7 +129,7 @@ package struct WebUI: Sendable {
         return response
     }
 
-    private func signOut(_ request: Request) async throws -> Response {
+    func signOut(_ request: Request) async throws -> Response {
         let form = try await Self.form(request)
         guard let session = self.session(request) else { return Self.seeOther("/ui/login") }
         guard WebSessions.sameToken(form["csrf"], session.csrf) else { return self.forbidden(session, "The form was not from this session.") }
@@ -141,7 +142,7 @@ package struct WebUI: Sendable {
     }
 
     /// A POST's form, its session, and the CSRF check; nil (with the 403 page to send) when any fails.
-    private func post(_ request: Request) async throws -> (WebSession, [String: String])? {
+    func post(_ request: Request) async throws -> (WebSession, [String: String])? {
         let form = try await Self.form(request)
         guard let session = self.session(request), WebSessions.sameToken(form["csrf"], session.csrf) else { return nil }
         return (session, form)
@@ -213,14 +214,27 @@ package struct WebUI: Sendable {
     /// One outstanding obligation on the board, with where it sorts.
     struct BoardEntry: Sendable {
         var obligation: Obligation
-        var contact: Contact
+        var contact: ContactID
+        var customer: String
         /// The next clock that matters: the acknowledge clock of an unread hand-off, else the due time.
         var deadline: Timestamp
         var overdue: Bool
 
+        /// A line of the missed-callback report (the board's rows come from ``Reports``).
+        init(_ entry: Reports.BoardEntry) {
+            self.obligation = entry.row.obligation
+            self.contact = entry.row.contact
+            self.customer = entry.row.customer
+            self.deadline = entry.deadline
+            self.overdue = entry.overdue
+        }
+
+        /// One obligation of a loaded contact (its page, "my work", a live row), as the report would
+        /// show it: the same deadline rule as ``Reports/missedCallbacks(scope:now:)``.
         init(_ obligation: Obligation, of contact: Contact, now: Timestamp) {
             self.obligation = obligation
-            self.contact = contact
+            self.contact = contact.id
+            self.customer = contact.customer.text
             var deadline = obligation.dueAt
             if obligation.kind == .handoff, obligation.acknowledgedAt == nil, let ack = obligation.ackDueAt {
                 deadline = min(deadline, ack)
@@ -240,7 +254,7 @@ package struct WebUI: Sendable {
 
     /// Whether the principal answers for this obligation (not just for its contact): a supervisor
     /// for their departments' obligations, an agent for their own and their department's hand-offs.
-    private func owns(_ principal: Principal, _ o: Obligation) -> Bool {
+    func owns(_ principal: Principal, _ o: Obligation) -> Bool {
         switch principal.role {
         case .admin: return true
         case .pbx: return false
@@ -252,19 +266,13 @@ package struct WebUI: Sendable {
         }
     }
 
-    private func boardEntries(_ principal: Principal, _ filter: BoardFilter, now: Timestamp) async throws -> [BoardEntry] {
-        let contacts = try await self.store.contacts(ContactQuery(obligationStates: [.pending, .breached], limit: Int.max))
-        var entries: [BoardEntry] = []
-        for contact in contacts where principal.canSee(contact, directory: self.directory) {
-            for o in contact.obligations where o.state.isOutstanding && self.owns(principal, o) {
-                let entry = BoardEntry(o, of: contact, now: now)
-                if filter.matches(entry) { entries.append(entry) }
-            }
-        }
-        return entries.sorted { $0.rank < $1.rank }
+    /// The missed-callback report in the principal's scope (already in board order), filtered.
+    func boardEntries(_ principal: Principal, _ filter: BoardFilter, now: Timestamp) async throws -> [BoardEntry] {
+        try await self.api.reports.missedCallbacks(scope: try self.api.reportScope(principal), now: now)
+            .map { BoardEntry($0) }.filter { filter.matches($0) }
     }
 
-    private func board(_ request: Request, _ session: WebSession) async throws -> Response {
+    func board(_ request: Request, _ session: WebSession) async throws -> Response {
         let principal = session.principal
         let query = Self.query(request)
         let filter = BoardFilter(query)
@@ -301,7 +309,7 @@ package struct WebUI: Sendable {
             attributes: "data-live=\"\(HTML.escape(live))\" data-row-url=\"\(HTML.escape(rowURL))\""))
     }
 
-    private func filterForm(_ principal: Principal, _ filter: BoardFilter) -> String {
+    func filterForm(_ principal: Principal, _ filter: BoardFilter) -> String {
         let departments = self.engine.configuration.departments.filter {
             principal.role == .admin || principal.departments.contains($0.id)
                 || (principal.role == .agent && principal.agent.flatMap(self.directory.departmentOf) == $0.id)
@@ -330,21 +338,21 @@ package struct WebUI: Sendable {
         return html
     }
 
-    private func ownerLabel(_ owner: Owner) -> String {
+    func ownerLabel(_ owner: Owner) -> String {
         owner.agent.map { self.directory.label($0) } ?? (self.directory.department(owner.department)?.name ?? owner.department.rawValue)
     }
 
-    private func departmentName(_ id: DepartmentID?) -> String {
+    func departmentName(_ id: DepartmentID?) -> String {
         guard let id else { return "-" }
         return self.directory.department(id)?.name ?? id.rawValue
     }
 
-    private func local(_ time: Timestamp?) -> String {
+    func local(_ time: Timestamp?) -> String {
         guard let time else { return "-" }
         return String(self.engine.configuration.timezone.local(time).asteriskText.prefix(16))
     }
 
-    private func row(_ entry: BoardEntry) -> String {
+    func row(_ entry: BoardEntry) -> String {
         let o = entry.obligation
         let standing = entry.overdue ? "overdue" : o.atRisk ? "at-risk" : "on-time"
         var state = "<span class=\"badge \(standing)\">\(entry.overdue ? "overdue" : o.atRisk ? "at risk" : "on time")</span> \(HTML.escape(o.state.rawValue))"
@@ -354,7 +362,7 @@ package struct WebUI: Sendable {
         return """
             <tr id="ob-\(HTML.escape(o.id.rawValue))" class="\(standing)" data-rank="\(HTML.escape(entry.rank))"><td class="countdown" data-due="\(entry.deadline.seconds)"></td>\
             <td>\(o.kind == .handoff ? "hand-off" : "callback")</td>\
-            <td><a href="/ui/contacts/\(HTML.escape(HTML.urlComponent(entry.contact.id.rawValue)))">\(HTML.escape(entry.contact.customer.text))</a></td>\
+            <td><a href="/ui/contacts/\(HTML.escape(HTML.urlComponent(entry.contact.rawValue)))">\(HTML.escape(entry.customer))</a></td>\
             <td>\(HTML.escape(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(self.departmentName(o.owner.department)))</td>\
             <td>\(state)</td><td>\(o.attempts)</td><td>\(o.missedCount)</td><td>\(o.escalationLevel)</td>\
             <td>\(HTML.escape(self.local(entry.deadline)))</td></tr>
@@ -363,7 +371,7 @@ package struct WebUI: Sendable {
 
     /// `GET /ui/board/row?obligation=ID&…filters`: that obligation's row as the board would show it
     /// now with these filters, or an empty body when it is not on the board (any more).
-    private func boardRow(_ request: Request, _ session: WebSession) async throws -> Response {
+    func boardRow(_ request: Request, _ session: WebSession) async throws -> Response {
         let query = Self.query(request)
         guard let id = query["obligation"], let stored = try await self.store.obligation(ObligationID(id)),
             let contact = try await self.store.contact(stored.contact, correlator: self.engine.correlator)?.contact,
@@ -377,7 +385,7 @@ package struct WebUI: Sendable {
 
     // MARK: Contact
 
-    private func contactPage(_ idText: String, _ session: WebSession) async throws -> Response {
+    func contactPage(_ idText: String, _ session: WebSession) async throws -> Response {
         let id = ContactID(idText)
         // Missing and out of scope get the same 403 page, so an id reveals nothing.
         guard let detail = try await self.store.contact(id, correlator: self.engine.correlator),
@@ -434,6 +442,7 @@ package struct WebUI: Sendable {
             html += "</ul>"
         }
 
+        html += self.actionForms(contact, session)
         html += "<h2>Why</h2><ol class=\"why\" id=\"why\">"
         for entry in (contact.why + detail.amendments).sorted(by: { $0.at < $1.at }) {
             html += "<li><time>\(HTML.escape(self.local(entry.at)))</time> <code>\(HTML.escape(entry.rule))</code> \(HTML.escape(entry.message))"
@@ -448,7 +457,7 @@ package struct WebUI: Sendable {
 
     /// The acknowledge button, for a hand-off the signed-in agent may acknowledge (the engine checks
     /// again when it is pressed).
-    private func ackButton(_ o: Obligation, _ session: WebSession, returnTo: String) -> String {
+    func ackButton(_ o: Obligation, _ session: WebSession, returnTo: String) -> String {
         guard o.kind == .handoff, o.acknowledgedAt == nil, o.state.isOutstanding, session.principal.role == .agent,
             let me = session.principal.agent
         else { return "" }
@@ -464,7 +473,7 @@ package struct WebUI: Sendable {
 
     // MARK: My work
 
-    private func myWork(_ session: WebSession) async throws -> Response {
+    func myWork(_ session: WebSession) async throws -> Response {
         let principal = session.principal
         let now = self.api.scheduler.clock.now()
         guard principal.role == .agent, let me = principal.agent else {
@@ -506,13 +515,13 @@ package struct WebUI: Sendable {
         return Self.html(self.layout(title: "My work", session: session, current: "my", content: html, now: now))
     }
 
-    private func workTable(_ entries: [BoardEntry], _ session: WebSession, id: String, empty: String) -> String {
+    func workTable(_ entries: [BoardEntry], _ session: WebSession, id: String, empty: String) -> String {
         var html = "<table id=\"\(id)\"><thead><tr><th>Due</th><th>Kind</th><th>Customer</th><th>Owed by</th><th>State</th><th>Attempts</th><th>Missed</th><th></th></tr></thead><tbody>"
         for entry in entries.prefix(500) {
             let o = entry.obligation
             html += "<tr id=\"ob-\(HTML.escape(o.id.rawValue))\" class=\"\(entry.overdue ? "overdue" : o.atRisk ? "at-risk" : "")\">"
             html += "<td class=\"countdown\" data-due=\"\(entry.deadline.seconds)\"></td><td>\(o.kind == .handoff ? "hand-off" : "callback")</td>"
-            html += "<td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(entry.contact.id.rawValue)))\">\(HTML.escape(entry.contact.customer.text))</a></td>"
+            html += "<td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(entry.contact.rawValue)))\">\(HTML.escape(entry.customer))</a></td>"
             html += "<td>\(HTML.escape(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(o.state.rawValue))</td><td>\(o.attempts)</td><td>\(o.missedCount)</td>"
             html += "<td>\(self.ackButton(o, session, returnTo: "/ui/my"))</td></tr>"
         }
@@ -522,7 +531,7 @@ package struct WebUI: Sendable {
 
     /// `POST /ui/obligations/{id}/ack`: the signed-in agent acknowledges a hand-off, through the
     /// same scope check and `Engine.acknowledge` as `POST /v1/obligations/{id}/ack`.
-    private func acknowledge(_ request: Request, _ id: ObligationID) async throws -> Response {
+    func acknowledge(_ request: Request, _ id: ObligationID) async throws -> Response {
         guard let (session, form) = try await self.post(request) else { return self.forbidden(self.session(request), "The form was not from this session.") }
         let principal = session.principal
         guard principal.role == .agent, let me = principal.agent else {
@@ -543,7 +552,7 @@ package struct WebUI: Sendable {
 
     // MARK: Violations
 
-    private func violationsPage(_ request: Request, _ session: WebSession) async throws -> Response {
+    func violationsPage(_ request: Request, _ session: WebSession) async throws -> Response {
         let principal = session.principal
         guard principal.role == .supervisor || principal.role == .admin else {
             return self.forbidden(session, "Violations are reviewed by supervisors.")
@@ -575,7 +584,7 @@ package struct WebUI: Sendable {
     }
 
     /// `POST /ui/violations/{id}/review`: as `POST /v1/violations/{id}/review`.
-    private func review(_ request: Request, _ id: ViolationID) async throws -> Response {
+    func review(_ request: Request, _ id: ViolationID) async throws -> Response {
         guard let (session, form) = try await self.post(request) else { return self.forbidden(self.session(request), "The form was not from this session.") }
         let principal = session.principal
         guard principal.role == .supervisor || principal.role == .admin else {
@@ -603,7 +612,7 @@ package struct WebUI: Sendable {
 
     /// The newest outbox sequence number: a page listens from there. Remembered, so only the first
     /// page after a start reads the outbox through.
-    private func currentOutboxSeq() async throws -> Int64 {
+    func currentOutboxSeq() async throws -> Int64 {
         var seq = self.outboxHead.value.withLock { $0 }
         while true {
             let entries = try await self.store.outbox(after: seq, limit: 5000)
@@ -617,7 +626,7 @@ package struct WebUI: Sendable {
     /// `GET /ui/events`: what `/v1/events` sends (outbox notifications in the principal's scope,
     /// resumable by `Last-Event-ID`), plus the people's changes made through this process
     /// (`event: changed`, no id), authenticated by the session cookie. GET only: it changes nothing.
-    private func events(_ request: Request, _ session: WebSession) async throws -> Response {
+    func events(_ request: Request, _ session: WebSession) async throws -> Response {
         let principal = session.principal
         let query = Self.query(request)
         let resume = HTTPField.Name("Last-Event-ID").flatMap { request.headers[$0] }
@@ -668,7 +677,7 @@ package struct WebUI: Sendable {
 
     // MARK: Layout and responses
 
-    private func layout(
+    func layout(
         title: String, session: WebSession?, current: String, content: String, now: Timestamp? = nil, attributes: String = ""
     ) -> String {
         var nav = ""
@@ -681,6 +690,7 @@ package struct WebUI: Sendable {
             if p.role == .agent { nav += link("/ui/my", "My work", "my") + " " }
             nav += link("/ui/board", "Board", "board")
             if p.role != .agent { nav += " " + link("/ui/violations", "Violations", "violations") }
+            nav += " " + link("/ui/figures", "Figures", "figures")
             nav += "</nav><span class=\"who\"><span id=\"who\">\(HTML.escape(p.agent.map { self.directory.label($0) } ?? p.name)) · \(HTML.escape(p.role.rawValue))</span>"
             nav += "<form method=\"post\" action=\"/ui/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(session.csrf))\"><button type=\"submit\" id=\"signout\">Sign out</button></form></span>"
         }
@@ -696,11 +706,11 @@ package struct WebUI: Sendable {
             """
     }
 
-    private func forbidden(_ session: WebSession?, _ text: String) -> Response {
+    func forbidden(_ session: WebSession?, _ text: String) -> Response {
         self.message(session, title: "Forbidden", text, status: .forbidden)
     }
 
-    private func message(_ session: WebSession?, title: String, _ text: String, status: HTTPResponse.Status) -> Response {
+    func message(_ session: WebSession?, title: String, _ text: String, status: HTTPResponse.Status) -> Response {
         let content = "<main id=\"main\"><h1>\(HTML.escape(title)) (\(status.code))</h1><p id=\"message\">\(HTML.escape(text))</p><p><a href=\"/ui/\">Back</a></p></main>"
         return Self.html(self.layout(title: title, session: session, current: "", content: content), status: status)
     }
@@ -719,28 +729,28 @@ package struct WebUI: Sendable {
         return response
     }
 
-    private static func asset(_ text: String, type: String) -> Response {
+    static func asset(_ text: String, type: String) -> Response {
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text)))
         response.headers[.contentType] = type
         response.headers[.cacheControl] = "max-age=300"
         return response
     }
 
-    private static func seeOther(_ location: String) -> Response {
+    static func seeOther(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
     }
 
     /// Only paths under `/ui/` are followed after a form: no open redirect.
-    private static func returnPath(_ text: String?, default fallback: String) -> String {
+    static func returnPath(_ text: String?, default fallback: String) -> String {
         guard let text, text.hasPrefix("/ui/"), !text.contains("//"), !text.contains("\\") else { return fallback }
         return text
     }
 
-    private static func query(_ request: Request) -> [String: String] {
+    static func query(_ request: Request) -> [String: String] {
         HTML.formFields(request.uri.query ?? "")
     }
 
-    private static func form(_ request: Request) async throws -> [String: String] {
+    static func form(_ request: Request) async throws -> [String: String] {
         var request = request
         let buffer = try await request.collectBody(upTo: 64 * 1024)
         return HTML.formFields(String(buffer: buffer))

@@ -175,7 +175,7 @@ extension SQLiteContactStore {
         }
     }
 
-    private static func obligation(_ row: Row) throws -> Obligation {
+    static func obligation(_ row: Row) throws -> Obligation {
         var o = Obligation(
             id: ObligationID(row["id"] as String), kind: try Self.value(row, "kind"),
             owner: Owner(department: DepartmentID(row["owner_department"] as String), agent: (row["owner_agent"] as String?).map { AgentID($0) }),
