@@ -262,4 +262,56 @@ struct WebTests {
             #expect(onTime.components(separatedBy: "<tr id=\"ob-").count - 1 == 1)
         }
     }
+
+    @Test("contact actions go through the engine's rules: a note needs the CSRF token and text, and lands in the why trail")
+    func contactActions() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await Self.app(in: directory)
+        let contacts = try await store.contacts(ContactQuery())
+        let own = try #require(contacts.first { $0.firstResponder?.agent == AgentID("1001") })
+        let missed = try #require(contacts.first { $0.firstResponder == nil })
+        try await app.test(.router) { client in
+            let agent = try await Self.signIn(client, token: "demo-agent-1001")
+            let note = "客户说明天上午在家 <b>ok</b>"
+            let encoded = "text=" + HTML.urlComponent(note)
+            var (headers, body) = Self.form(agent.cookie, encoded)
+            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/notes", method: .post, headers: headers, body: body).status == .forbidden)
+            (headers, body) = Self.form(agent.cookie, "csrf=\(agent.csrf)&text=%20")
+            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/notes", method: .post, headers: headers, body: body).status == .badRequest)
+            (headers, body) = Self.form(agent.cookie, "csrf=\(agent.csrf)&" + encoded)
+            #expect(try await client.execute(uri: "/ui/contacts/\(missed.id)/notes", method: .post, headers: headers, body: body).status == .forbidden)
+            try await client.execute(uri: "/ui/contacts/\(own.id)/notes", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/ui/contacts/\(own.id)")
+            }
+            let page = Self.body(try await client.execute(uri: "/ui/contacts/\(own.id)", method: .get, headers: agent.cookie))
+            #expect(page.contains("客户说明天上午在家 &lt;b&gt;ok&lt;/b&gt;"))
+            #expect(page.contains("id=\"form-resolve\""))
+            // Supervisor-only actions are not offered through the pages.
+            (headers, body) = Self.form(agent.cookie, "csrf=\(agent.csrf)&agent=1002&reason=x")
+            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/reassign", method: .post, headers: headers, body: body).status == .notFound)
+        }
+    }
+
+    @Test("the figures page draws SLA attainment per department as SVG and lists the agents in scope")
+    func figures() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, _) = try await Self.app(in: directory)
+        try await app.test(.router) { client in
+            let supervisor = try await Self.signIn(client, token: "demo-supervisor")
+            let page = try await client.execute(uri: "/ui/figures?from=2026-11-27&to=2026-11-27", method: .get, headers: supervisor.cookie)
+            #expect(page.status == .ok)
+            let html = Self.body(page)
+            #expect(html.contains("<svg id=\"sla-chart\""))
+            #expect(html.contains("data-department=\"service\""))
+            #expect(!html.contains("data-department=\"repairs\""), "another department's figures")
+            #expect(html.contains("1001 张敏"))
+            #expect(!html.contains("1009 周强"), "an agent of another department")
+            #expect(html.contains("value=\"2026-11-27\""))
+            let bad = try await client.execute(uri: "/ui/figures?from=yesterday", method: .get, headers: supervisor.cookie)
+            #expect(bad.status == .badRequest)
+        }
+    }
 }

@@ -187,6 +187,32 @@ def test_agent_gets_403_on_another_agents_contact(drivers):
         check(code == 403, f"fetch status {code}")
 
 
+def test_agent_adds_a_note_by_keyboard(drivers):
+    agent = drivers["agent"]
+    agent.get(URL + "/ui/my")
+    link = agent.find_element(By.CSS_SELECTOR, "#open-contacts tbody a")
+    link.send_keys("\n")
+    wait(agent, lambda d: "/ui/contacts/" in d.current_url)
+    text = "客户说明天上午在家 <i>不是标记</i>"
+    area = agent.find_element(By.CSS_SELECTOR, "#form-note textarea")
+    area.send_keys(text)
+    agent.find_element(By.CSS_SELECTOR, "#form-note button").click()
+    wait(agent, lambda d: text in d.find_element(By.ID, "why").text, message="the note is not in the trail")
+    check(not agent.find_elements(By.CSS_SELECTOR, "#why i"), "the note's markup was rendered")
+
+
+def test_supervisor_sees_figures(drivers):
+    d = drivers["supervisor"]
+    d.get(URL + "/ui/figures?from=2026-11-27&to=2026-11-27")
+    bars = d.find_elements(By.CSS_SELECTOR, "#sla-chart rect.bar")
+    departments = {b.get_attribute("data-department") for b in bars}
+    check(departments == {"service", "billing"}, f"chart departments {departments}")
+    check(any(int(b.get_attribute("width")) > 0 for b in bars), "every bar is empty on the sample day")
+    names = [r.find_elements(By.TAG_NAME, "td")[0].text for r in d.find_elements(By.CSS_SELECTOR, "#agents tbody tr")]
+    check("1001 张敏" in names and not any(n.startswith("1009") for n in names), f"agents {names}")
+    screenshot(d, "figures")
+
+
 def test_sign_out_ends_the_session(drivers):
     agent = drivers["agent"]
     agent.get(URL + "/ui/my")
@@ -203,6 +229,8 @@ TESTS = [
     test_supervisor_opens_a_contact,
     test_agent_acknowledges_and_the_row_leaves_the_supervisors_list_live,
     test_agent_gets_403_on_another_agents_contact,
+    test_agent_adds_a_note_by_keyboard,
+    test_supervisor_sees_figures,
     test_sign_out_ends_the_session,
 ]
 
