@@ -314,4 +314,29 @@ struct WebTests {
             #expect(bad.status == .badRequest)
         }
     }
+
+    @Test("a supervisor reviews a violation through the page: CSRF and a reason required, the decision recorded with their name")
+    func violationReview() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await Self.app(in: directory)
+        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T15:00:00"), correlator: try Fixture.engine().correlator)
+        let violation = try #require(try await store.violations().violations.first { $0.department == DepartmentID("service") })
+        try await app.test(.router) { client in
+            let supervisor = try await Self.signIn(client, token: "demo-supervisor")
+            let list = Self.body(try await client.execute(uri: "/ui/violations", method: .get, headers: supervisor.cookie))
+            #expect(list.contains("id=\"v-\(violation.id)\""))
+            let uri = "/ui/violations/\(violation.id)/review"
+            var (headers, body) = Self.form(supervisor.cookie, "decision=accept&reason=late")
+            #expect(try await client.execute(uri: uri, method: .post, headers: headers, body: body).status == .forbidden)
+            (headers, body) = Self.form(supervisor.cookie, "csrf=\(supervisor.csrf)&decision=accept&reason=%20")
+            #expect(try await client.execute(uri: uri, method: .post, headers: headers, body: body).status == .badRequest)
+            (headers, body) = Self.form(supervisor.cookie, "csrf=\(supervisor.csrf)&decision=excuse&reason=" + HTML.urlComponent("停电，系统故障"))
+            #expect(try await client.execute(uri: uri, method: .post, headers: headers, body: body).status == .seeOther)
+            let review = try #require(try await store.reviews()[violation.id])
+            #expect(review.decision == .excuse)
+            #expect(review.reason == "停电，系统故障")
+            #expect(review.by == "lin-supervisor")
+        }
+    }
 }
