@@ -32,5 +32,5 @@ stop() {
   kill -KILL "$server" 2>/dev/null || true
 }
 trap stop EXIT
-for _ in $(seq 1 600); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 3000); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 FC_URL="http://127.0.0.1:$port" "$FC_PYTHON" scripts/browser/bench_web.py
