@@ -15,7 +15,7 @@ rm -f "$db" "$db-wal" "$db-shm"
 
 "$fc" check-config --config "$config"
 echo
-"$fc" ingest --config "$config" --db "$db" "$day/asterisk"
+"$fc" ingest --config "$config" --db "$db" "$day/asterisk" "$day/ivr"
 echo
 # The sample day ends at midnight local time: apply every deadline that ran out by then.
 "$fc" tick --config "$config" --db "$db" --now 2026-11-27T23:59:59+08:00

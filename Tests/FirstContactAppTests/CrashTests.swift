@@ -16,7 +16,7 @@ struct CrashTests {
             .replacingOccurrences(of: "lateness: 10m", with: "lateness: 2d")
             .write(to: config, atomically: true, encoding: .utf8)
         let base = directory.appendingPathComponent("base.sqlite").path
-        let ingest = try Fixture.run(["ingest", "--quiet", "--config", config.path, "--db", base, Fixture.sampleDay.appendingPathComponent("asterisk").path])
+        let ingest = try Fixture.run(["ingest", "--quiet", "--config", config.path, "--db", base, Fixture.sampleDay.appendingPathComponent("asterisk").path, Fixture.sampleDay.appendingPathComponent("ivr").path])
         #expect(ingest.status == 0)
         let reference = directory.appendingPathComponent("reference.sqlite").path
         let crashed = directory.appendingPathComponent("crashed.sqlite").path

@@ -70,4 +70,24 @@ struct IVRIngestTests {
         #expect(contact.firstResponder?.agent == AgentID("1002"))
         #expect(contact.calls.count == 2)
     }
+
+    @Test("the schema in samples/ validates what the simulator writes and the test fixture (xmllint --schema, libxml2's own validator)")
+    func schemaValidatesSamples() throws {
+        let ivr = Fixture.sampleDay.appendingPathComponent("ivr")
+        let files = try FileManager.default.contentsOfDirectory(atPath: ivr.path).filter { $0.hasSuffix(".xml") }.sorted()
+        #expect(!files.isEmpty)
+        let fixture = Fixture.root.appendingPathComponent("Tests/FirstContactIngestTests/Fixtures/ivr/day.xml").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/xmllint")
+        process.arguments = ["--noout", "--nonet", "--schema", Fixture.root.appendingPathComponent("samples/ivr-events.xsd").path]
+            + files.map { ivr.appendingPathComponent($0).path } + [fixture]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.components(separatedBy: " validates").count - 1 == files.count + 1)
+    }
 }

@@ -7,13 +7,15 @@ import Testing
 @Suite("The sample day, end to end")
 struct SampleDayTests {
     let asterisk = Fixture.sampleDay.appendingPathComponent("asterisk")
+    /// What the IVR posted: the PBX-neutral half of the day (SPEC: `asterisk/` + `ivr/`).
+    let ivr = Fixture.sampleDay.appendingPathComponent("ivr")
 
-    @Test("ingesting the sample day and ticking to 23:59:59 gives exactly the simulator's expected.json")
+    @Test("ingesting the sample day (asterisk/ + ivr/) and ticking to 23:59:59 gives exactly the simulator's expected.json")
     func sampleDayMatchesExpected() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (export, summary) = try await Fixture.export(
-            ingesting: [[self.asterisk.path]], into: directory, tick: Fixture.sampleEnd)
+            ingesting: [[self.asterisk.path, self.ivr.path]], into: directory, tick: Fixture.sampleEnd)
         let expected = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("expected.json"), encoding: .utf8)
         #expect(summary?.batches.rejects == 0)
         #expect(summary?.totals.contacts ?? 0 > 2000)
@@ -24,8 +26,8 @@ struct SampleDayTests {
     func reingestIsIdempotent() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (once, _) = try await Fixture.export(ingesting: [[self.asterisk.path]], into: directory)
-        let (twice, summary) = try await Fixture.export(ingesting: [[self.asterisk.path]], into: directory)
+        let (once, _) = try await Fixture.export(ingesting: [[self.asterisk.path, self.ivr.path]], into: directory)
+        let (twice, summary) = try await Fixture.export(ingesting: [[self.asterisk.path, self.ivr.path]], into: directory)
         #expect(summary?.batches.newRecords == 0)
         #expect(summary?.batches.duplicates == summary.map { $0.batches.records - $0.batches.ignored })
         #expect(once == twice)
@@ -36,7 +38,8 @@ struct SampleDayTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (reference, _) = try await Fixture.export(
-            ingesting: [[self.asterisk.path]], into: directory.appendingPathComponent("a", isDirectory: true).creatingDirectory(),
+            ingesting: [[self.asterisk.path, self.ivr.path]],
+            into: directory.appendingPathComponent("a", isDirectory: true).creatingDirectory(),
             tick: Fixture.sampleEnd)
 
         // Deal the lines of both files into three shuffled parts each, then ingest them back to front.
@@ -53,7 +56,8 @@ struct SampleDayTests {
                 parts.append(url.path)
             }
         }
-        let runs = [Array(parts.reversed().prefix(2)), Array(parts.reversed().dropFirst(2))]
+        // The IVR's events come first, before any call record they belong to.
+        let runs = [[self.ivr.path] + Array(parts.reversed().prefix(2)), Array(parts.reversed().dropFirst(2))]
         let (reordered, _) = try await Fixture.export(
             ingesting: runs, into: try directory.appendingPathComponent("b", isDirectory: true).creatingDirectory(),
             tick: Fixture.sampleEnd)
@@ -121,7 +125,7 @@ struct SimulatorTests {
         let engine = try Fixture.engine()
         let date = try #require(CivilDate(iso: "2026-11-27"))
         func files(_ dir: URL) throws -> [String] {
-            try ["asterisk/Master.csv", "asterisk/queue_log", "expected.json"].map {
+            try ["asterisk/Master.csv", "asterisk/queue_log", "ivr/events-0001.xml", "expected.json"].map {
                 try String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8)
             }
         }
@@ -136,6 +140,7 @@ struct SimulatorTests {
         let summary = try Simulator(engine: engine).run(seed: 42, calls: 2500, date: date, outputDirectory: sample.path)
         #expect(try files(sample) == files(Fixture.sampleDay))
         // A realistic mix: every kind of story occurs in the sample day.
-        #expect(summary.storyKinds.count == 18)
+        #expect(summary.storyKinds.count == 19)
+        #expect(summary.ivrEvents > 2000)
     }
 }

@@ -44,7 +44,7 @@ struct IVREventDecoderTests {
             Bad(xml: #"<ivr-event kind="press" at="2026-11-27T10:00:05+08:00" caller="1"/>"#, reason: #"unknown kind "press""#),
             Bad(xml: #"<ivr-event kind="voicemail" at="2026-11-27 10:00:05" caller="1"/>"#, reason: "is not a time with its offset"),
             Bad(xml: #"<ivr-event kind="voicemail" caller="1"/>"#, reason: "no at attribute"),
-            Bad(xml: #"<ivr-event kind="voicemail" at="2026-11-27T10:00:05+08:00"/>"#, reason: "no caller"),
+            Bad(xml: #"<ivr-event kind="callback-request" at="2026-11-27T10:00:05+08:00"/>"#, reason: "nobody to call back"),
             Bad(xml: #"<ivr-event kind="menu-choice" at="2026-11-27T10:00:05+08:00" caller="1" digit="x"/>"#, reason: "menu-choice needs digit"),
         ])
     func badEvent(_ bad: Bad) throws {

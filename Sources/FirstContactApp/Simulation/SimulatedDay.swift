@@ -76,6 +76,11 @@ struct SimCall: Hashable {
     /// Direct dials, outbound and internal calls: the agent dialled or dialling.
     var agent: AgentID?
     var target: String = ""
+    /// The IVR menu digit the caller pressed (queue calls and callback requests).
+    var ivrDigit: String?
+    /// The caller asked to be called back in the IVR; at `keyed` when they keyed another number.
+    var requestsCallback = false
+    var keyed: String?
     var answered: Bool { self.answer != nil }
 
     /// How long the caller waited before giving up (what the abandon grace compares).
@@ -90,7 +95,7 @@ struct SimStory {
     enum Kind: String, CaseIterable {
         case answered, answeredTwice, callbackOnTime, callbackLate, missedNever, exhausted, attemptThenCallback,
             missedTwice, customerCalledBack, shortAbandon, ivrHangup, directDialMissed, withheldMissed,
-            transferWarm, transferFailed, transferContacted, internalCall, afterHours
+            transferWarm, transferFailed, transferContacted, internalCall, afterHours, ivrCallback
     }
 
     var kind: Kind

@@ -7,13 +7,15 @@ package struct SimulationSummary: Sendable {
     package var calls = 0
     package var cdrRows = 0
     package var queueLogLines = 0
+    package var ivrEvents = 0
     package var contacts = 0
     package var violations = 0
     package var storyKinds: [String: Int] = [:]
 }
 
 /// `firstcontact simulate`: one hotline day, decided as stories first, written as the PBX
-/// would write it (`asterisk/Master.csv`, `asterisk/queue_log`) and as the outcome the rule
+/// would write it (`asterisk/Master.csv`, `asterisk/queue_log`), what the IVR would post
+/// (`ivr/events-NNNN.xml`) and as the outcome the rule
 /// demands (`expected.json`, the export as of 23:59:59 local).
 ///
 /// Each story draws from its own generator seeded by (seed, index), so the day is the same
@@ -61,6 +63,11 @@ package struct Simulator: Sendable {
         let queueLog = try BufferedFile(path: (asteriskDirectory as NSString).appendingPathComponent("queue_log"))
         var writer = AsteriskWriter(directory: self.engine.directory, zone: configuration.asterisk.usegmtime ? .utc : zone)
         queueLog.write("\(dayStart.seconds)|NONE|NONE|NONE|QUEUESTART|\n")
+        let ivrDirectory = (outputDirectory as NSString).appendingPathComponent("ivr")
+        try manager.createDirectory(atPath: ivrDirectory, withIntermediateDirectories: true)
+        let ivr = IVRWriter()
+        var ivrFile: BufferedFile?
+        var ivrFiles = 0
         for (start, index) in starts {
             let story = story(start, index)
             summary.stories += 1
@@ -72,10 +79,24 @@ package struct Simulator: Sendable {
                 for line in lines { queueLog.write(line + "\n") }
                 summary.cdrRows += rows.count
                 summary.queueLogLines += lines.count
+                for event in ivr.events(of: call) {
+                    if summary.ivrEvents % IVRWriter.eventsPerFile == 0 {
+                        ivrFile?.write(IVRWriter.footer)
+                        try ivrFile?.close()
+                        ivrFiles += 1
+                        let name = "events-\(Digits.pad(ivrFiles, 4)).xml"
+                        ivrFile = try BufferedFile(path: (ivrDirectory as NSString).appendingPathComponent(name))
+                        ivrFile?.write(IVRWriter.header)
+                    }
+                    ivrFile?.write(event + "\n")
+                    summary.ivrEvents += 1
+                }
             }
         }
         try master.close()
         try queueLog.close()
+        ivrFile?.write(IVRWriter.footer)
+        try ivrFile?.close()
 
         // Pass 2: the outcome, contacts in (created_at, id) order, streamed.
         let outcome = StoryOutcome(directory: self.engine.directory, clock: clock)

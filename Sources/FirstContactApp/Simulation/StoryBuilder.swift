@@ -8,6 +8,9 @@ struct StoryBuilder {
     let lastMoment: Timestamp
     let queueDepartments: [(DepartmentID, String, Int)]  // department, queue, weight
     let agentsByDepartment: [DepartmentID: [AgentID]]
+    /// The IVR digit that routes to each department, and the one that asks for a callback.
+    let digits: [DepartmentID: String]
+    let callbackDigit: String?
 
     init(directory: Directory, lastMoment: Timestamp) {
         self.directory = directory
@@ -21,14 +24,18 @@ struct StoryBuilder {
             guard let queue = department.queues.first, let staff = agents[department.id], !staff.isEmpty else { return nil }
             return (department.id, queue, staff.count)
         }
+        let routes = directory.configuration.ivr.sorted { $0.key < $1.key }
+        self.digits = Dictionary(
+            routes.compactMap { digit, route in route.department.map { ($0, digit) } }, uniquingKeysWith: { first, _ in first })
+        self.callbackDigit = routes.first { $0.value.callback }?.key
     }
 
     /// Story weights: a realistic hotline mix (percent).
     static let mix: [(SimStory.Kind, Int)] = [
-        (.answered, 36), (.answeredTwice, 5), (.callbackOnTime, 9), (.callbackLate, 4), (.missedNever, 5),
+        (.answered, 33), (.answeredTwice, 5), (.callbackOnTime, 9), (.callbackLate, 4), (.missedNever, 5),
         (.exhausted, 3), (.attemptThenCallback, 3), (.missedTwice, 3), (.customerCalledBack, 4), (.shortAbandon, 5),
         (.ivrHangup, 4), (.directDialMissed, 3), (.withheldMissed, 2), (.transferWarm, 5), (.transferFailed, 3),
-        (.transferContacted, 2), (.internalCall, 4),
+        (.transferContacted, 2), (.internalCall, 4), (.ivrCallback, 3),
     ]
 
     func build(index: Int, start: Timestamp, rng: inout SplitMix64) -> SimStory {
@@ -43,7 +50,7 @@ struct StoryBuilder {
         }
         let (department, queue, _) = Self.weighted(self.queueDepartments.map { ($0, $0.2) }, &rng)
         let open = self.isOpen(department, start)
-        if !open, kind != .shortAbandon, kind != .ivrHangup, kind != .withheldMissed, kind != .internalCall {
+        if !open, kind != .shortAbandon, kind != .ivrHangup, kind != .withheldMissed, kind != .internalCall, kind != .ivrCallback {
             kind = .afterHours
             story.kind = kind
         }
@@ -106,6 +113,20 @@ struct StoryBuilder {
         case .ivrHangup:
             let end = start + rng.seconds(10...40)
             story.calls = [SimCall(shape: .ivrHangup, key: key(start), start: start, end: end, customerRaw: customer, callerName: name)]
+        case .ivrCallback:
+            // Pressed the callback digit, sometimes keyed another number to be called at, hung up.
+            var call = SimCall(shape: .ivrHangup, key: key(start), start: start, end: start + rng.seconds(12...25),
+                               customerRaw: customer, callerName: name)
+            call.ivrDigit = self.callbackDigit
+            call.requestsCallback = true
+            if rng.chance(0.4) { call.keyed = Self.keyedNumber(index: index) }
+            story.calls = [call]
+            let owner = self.directory.configuration.hotlineNumbers.lazy.compactMap(self.directory.department(forDID:)).first ?? department
+            let roll = Double.random(in: 0..<1, using: &rng)
+            let fractions: [(Double, Bool)] = roll < 0.6
+                ? [(Double.random(in: 0.2...0.8, using: &rng), true)]
+                : roll < 0.8 ? [(Double.random(in: 1.2...2.5, using: &rng), true)] : []
+            story.calls += self.callbacks(owner, after: call.end, fractions, call.keyed ?? customer, key, &rng)
         case .directDialMissed:
             let agent = rng.pick(self.agentsByDepartment[department] ?? [])
             let end = start + rng.seconds(20...30)
@@ -216,6 +237,7 @@ struct StoryBuilder {
         var call = SimCall(shape: .queue, key: key, start: start, end: start, customerRaw: customer, callerName: name)
         call.queue = queue
         call.department = department
+        call.ivrDigit = self.digits[department]
         let entered = start + rng.seconds(8...25)
         call.enteredAt = entered
         let staff = (self.agentsByDepartment[department] ?? []).shuffled(using: &rng)
@@ -265,6 +287,11 @@ struct StoryBuilder {
         let body = Digits.pad(Int(digits), 8)
         if rng.chance(0.2) { return "0\(rng.pick(["27", "10", "21", "20"]))\(body)" }
         return "1\(rng.pick(["38", "39", "36", "50", "86", "77", "33", "89"]))\(body)"
+    }
+
+    /// A number a caller keys for a callback: a prefix no customer number uses, so it is nobody's own line.
+    static func keyedNumber(index: Int) -> String {
+        "158" + Digits.pad(Int((UInt64(index) &* 2_246_822_519 &+ 977) % 100_000_000), 8)
     }
 
     static let customerNames = [

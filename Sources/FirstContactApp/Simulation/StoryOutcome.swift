@@ -74,18 +74,23 @@ struct StoryOutcome {
                 }
             case .queue, .ivrHangup, .directNoAnswer:
                 let answered = call.answer != nil
-                if !answered, call.wait < self.policy.abandonGrace {
+                // IVR events of a withheld caller cannot be tied to the call (no number to match).
+                let route = normalised.isWithheld ? nil : call.ivrDigit.flatMap { self.directory.configuration.ivr[$0] }
+                let requested = !normalised.isWithheld && (call.requestsCallback || route?.callback == true)
+                let keyed = call.keyed.map { self.directory.normaliser.normalise($0) }.flatMap { $0 == normalised ? nil : $0 }
+                if !answered, !requested, call.wait < self.policy.abandonGrace {
                     if contact != nil { contact?.calls.append(CallKey(call.key)) }
                     continue
                 }
                 if contact == nil {
-                    let department = call.department
+                    let department = route?.department ?? call.department
                         ?? (call.shape == .ivrHangup ? self.directory.configuration.hotlineNumbers.lazy.compactMap(self.directory.department(forDID:)).first : nil)
                         ?? call.agent.flatMap { self.directory.departmentOf($0) }
+                    let category = (route?.department != nil ? route?.category : nil)
+                        ?? department.flatMap { self.directory.department($0)?.category } ?? .service
                     var opened = Contact(
                         id: ContactID.derived(customerKey: customerKey, openedAt: call.start), customer: normalised,
-                        customerRaw: story.customerRaw, channel: .phone, department: department,
-                        category: department.flatMap { self.directory.department($0)?.category } ?? .service,
+                        customerRaw: story.customerRaw, channel: .phone, department: department, category: category,
                         createdAt: call.start)
                     opened.calls = [CallKey(call.key)]
                     contact = opened
@@ -118,6 +123,7 @@ struct StoryOutcome {
                     }
                 } else if let o = outstanding(.callback) {
                     contact?.obligations[o].missedCount += 1
+                    if contact?.obligations[o].callbackNumber == nil { contact?.obligations[o].callbackNumber = keyed }
                 } else if !normalised.isWithheld, outstanding(.handoff) == nil {
                     let owner: Owner
                     if call.shape == .directNoAnswer, let agent = call.agent, let department = self.directory.departmentOf(agent) {
@@ -132,6 +138,7 @@ struct StoryOutcome {
                         createdAt: call.end, dueAt: self.directory.hours(of: owner.department).adding(sla, to: call.end),
                         call: CallKey(call.key))
                     callback.missedCount = 1
+                    callback.callbackNumber = keyed
                     contact?.obligations.append(callback)
                 }
             }

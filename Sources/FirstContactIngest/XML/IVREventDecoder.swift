@@ -59,7 +59,6 @@ package struct IVREventDecoder: Sendable {
         }
         let caller = (attributes["caller"] ?? "").trimmingCharacters(in: .whitespaces)
         let number = attributes["number"].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
-        guard !caller.isEmpty || number != nil else { return reject("no caller (and no number keyed): nobody to call back") }
         let kind: IVRRecord.Kind
         switch kindText {
         case "menu-choice":
@@ -67,7 +66,9 @@ package struct IVREventDecoder: Sendable {
                 return reject("menu-choice needs digit=\"0\"…\"9\", \"*\" or \"#\"")
             }
             kind = .menuChoice(digit: digit)
-        case "callback-request": kind = .callbackRequest(number: number)
+        case "callback-request":
+            guard !caller.isEmpty || number != nil else { return reject("a callback request with no caller and no number keyed: nobody to call back") }
+            kind = .callbackRequest(number: number)
         case "voicemail": kind = .voicemail
         case "menu-hangup": kind = .menuHangup
         default: return reject("unknown kind \"\(kindText)\" (menu-choice, callback-request, voicemail, menu-hangup)")
