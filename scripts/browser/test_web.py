@@ -113,8 +113,16 @@ def test_supervisor_filters_by_department_state_and_owner(drivers):
     wait(d, lambda d: "kind=handoff" in d.current_url)
     kinds = {r.find_elements(By.TAG_NAME, "td")[1].text for r in rows(d)}
     check(kinds == {"hand-off"}, f"kinds after the hand-off filter: {kinds}")
-    Select(d.find_element(By.ID, "filter-owner")).select_by_value("department")
-    wait(d, lambda d: "owner=department" in d.current_url)
+    # By keyboard: arrows move through the owners without applying; Enter applies.
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.common.action_chains import ActionChains
+    d.execute_script("document.getElementById('filter-owner').focus()")  # as Tab would, without a click
+    ActionChains(d).send_keys(Keys.ARROW_DOWN).perform()
+    time.sleep(0.3)
+    check("owner=department" not in d.current_url, "an arrow key applied the filter")
+    check(d.find_element(By.ID, "filter-owner").get_attribute("value") == "department", "the arrow did not move")
+    ActionChains(d).send_keys(Keys.ENTER).perform()
+    wait(d, lambda d: "owner=department" in d.current_url, message="Enter did not apply the owner filter")
     check(rows(d), "hand-offs owed by the department disappeared")
     d.get(URL + "/ui/board?state=awaiting_ack")
     states = [r.find_elements(By.TAG_NAME, "td")[5].text for r in rows(d)]

@@ -43,6 +43,7 @@ enum WebAssets {
     .skip { position:absolute; left:-999px; }
     .skip:focus { left:.5rem; top:.5rem; background:#fff; padding:.3rem; z-index:9; }
     svg text { font-family: inherit; }
+    #sla-chart { max-width: 48rem; width: 100%; display: block; }
     """#
 
     /// Countdowns, filters that apply on change, and the live stream (`/ui/events`): a change to an
@@ -73,8 +74,17 @@ enum WebAssets {
       tick();
       setInterval(tick, 1000);
 
+      // A filter applies as soon as it is picked with the mouse. From the keyboard, arrows change
+      // a closed select one step at a time, so there the choice waits for Enter or the Apply button.
       document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
-        el.addEventListener("change", function () { el.form.submit(); });
+        var lastKey = -1e9;
+        el.addEventListener("keydown", function (e) {
+          lastKey = performance.now();
+          if (e.key === "Enter") { e.preventDefault(); el.form.submit(); }
+        });
+        el.addEventListener("change", function () {
+          if (performance.now() - lastKey > 500) el.form.submit();
+        });
       });
 
       window.fcLive = [];

@@ -92,7 +92,7 @@ extension WebUI {
     static func chart(_ rows: [Reports.DepartmentSLA], name: (DepartmentID) -> String) -> String {
         let barHeight = 18, gap = 8, label = 150, width = 640
         let height = max(1, rows.count) * (2 * barHeight + 3 * gap) + 24
-        var svg = "<svg id=\"sla-chart\" role=\"img\" aria-labelledby=\"sla-chart-title\" viewBox=\"0 0 \(width + 70) \(height)\" style=\"max-width:60rem;width:100%\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var svg = "<svg id=\"sla-chart\" role=\"img\" aria-labelledby=\"sla-chart-title\" viewBox=\"0 0 \(width + 70) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">"
         svg += "<title id=\"sla-chart-title\">SLA attainment per department</title>"
         var y = 8
         for row in rows {
