@@ -94,10 +94,27 @@ enum WebAssets {
       var tbody = document.getElementById("board-rows");
       var rowURL = body.dataset.rowUrl;
       function setStatus(text) { if (status) status.textContent = text; }
+      // A burst (the scheduler breaching hundreds at 09:00) must not fire hundreds of requests at
+      // once: one fetch per obligation however many events name it, at most four at a time.
+      var queued = new Map(), order = [], active = 0;
+      function schedule(id, received, kind) {
+        if (queued.has(id)) return;
+        queued.set(id, { received: received, kind: kind });
+        order.push(id);
+        pump();
+      }
+      function pump() {
+        while (active < 4 && order.length) {
+          var id = order.shift(), job = queued.get(id);
+          queued.delete(id);
+          active++;
+          refreshRow(id, job.received, job.kind).finally(function () { active--; pump(); });
+        }
+      }
       function refreshRow(id, received, kind) {
-        if (!tbody || !rowURL) return;
+        if (!tbody || !rowURL) return Promise.resolve();
         var url = rowURL + (rowURL.indexOf("?") < 0 ? "?" : "&") + "obligation=" + encodeURIComponent(id);
-        fetch(url, { credentials: "same-origin" }).then(function (r) {
+        return fetch(url, { credentials: "same-origin" }).then(function (r) {
           if (!r.ok) throw new Error("row " + r.status);
           return r.text();
         }).then(function (html) {
@@ -131,7 +148,7 @@ enum WebAssets {
         var received = performance.now();
         var data;
         try { data = JSON.parse(e.data); } catch (err) { return; }
-        if (data.obligation) refreshRow(data.obligation, received, e.type);
+        if (data.obligation) schedule(data.obligation, received, e.type);
       }
       ["at_risk", "breach", "escalation", "violation", "reversal", "review", "changed"].forEach(function (k) {
         source.addEventListener(k, handle);
