@@ -26,6 +26,7 @@ package struct API: Sendable {
     /// them with openapi.yaml, so the document cannot drift from what is served).
     package func routes() -> (router: Router<BasicRequestContext>, served: [String]) {
         let router = Router()
+        router.add(middleware: RequestLogMiddleware())
         var served: [String] = []
         func add(
             _ method: HTTPRequest.Method, _ path: String,
@@ -103,6 +104,22 @@ package struct API: Sendable {
         let outcome = try await self.store.ingest(records, correlator: self.engine.correlator)
         try await self.scheduler.tick()
         self.counters.add(format: name, outcome)
+        context.logger.info(
+            "ingested",
+            metadata: [
+                "ingest.format": .string(name), "ingest.records": .stringConvertible(outcome.records),
+                "ingest.new": .stringConvertible(outcome.newRecords), "ingest.duplicates": .stringConvertible(outcome.duplicates),
+                "ingest.rejects": .stringConvertible(outcome.rejects),
+            ])
+        // Reject reasons may quote a field (a caller ID…): masked like every number in the logs.
+        for reject in rejected {
+            context.logger.notice(
+                "rejected",
+                metadata: [
+                    "ingest.format": .string(name), "ingest.line": .stringConvertible(reject.position.line),
+                    "ingest.reason": .string(LogMasking.maskNumbers(reject.reason)),
+                ])
+        }
         let out = JSONWriter()
         out.object {
             out.field("records") { out.int(outcome.records) }

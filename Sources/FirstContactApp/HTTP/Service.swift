@@ -1,6 +1,7 @@
 import FirstContactCore
 import FirstContactStore
 import Hummingbird
+import Logging
 import ServiceLifecycle
 
 /// The scheduler as a long-running service of `serve`: stops on graceful shutdown (SIGTERM/SIGINT).
@@ -22,7 +23,7 @@ package struct SchedulerService: Service {
 /// Used by `firstcontact serve` and the tests.
 package func buildApplication(
     engine: Engine, store: any ContactStore, clock: any WallClock, host: String, port: Int,
-    webhooks: WebhookDelivery? = nil
+    webhooks: WebhookDelivery? = nil, logger: Logger = Logger(label: "firstcontact")
 ) -> some ApplicationProtocol {
     let scheduler = ObligationScheduler(engine: engine, store: store, clock: clock)
     let api = API(engine: engine, store: store, scheduler: scheduler)
@@ -31,6 +32,7 @@ package func buildApplication(
     return Application(
         router: api.router(),
         configuration: .init(address: .hostname(host, port: port), serverName: "firstcontact"),
-        services: services
+        services: services,
+        logger: logger
     )
 }
