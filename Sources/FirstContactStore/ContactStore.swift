@@ -63,18 +63,34 @@ package struct ContactQuery: Hashable, Sendable {
     /// Only contacts with an obligation in one of these states (and of this kind, when given).
     package var obligationStates: Set<ObligationState> = []
     package var obligationKind: ObligationKind?
+    /// Only contacts after this one in the listing order (`created_at`, `id`): keyset paging.
+    package var after: ContactPosition?
     package var limit = 1000
 
     package init(
         statuses: Set<ContactStatus> = [], department: DepartmentID? = nil, agent: AgentID? = nil,
-        obligationStates: Set<ObligationState> = [], obligationKind: ObligationKind? = nil, limit: Int = 1000
+        obligationStates: Set<ObligationState> = [], obligationKind: ObligationKind? = nil, after: ContactPosition? = nil,
+        limit: Int = 1000
     ) {
         self.statuses = statuses
         self.department = department
         self.agent = agent
         self.obligationStates = obligationStates
         self.obligationKind = obligationKind
+        self.after = after
         self.limit = limit
+    }
+}
+
+/// A place in the contact listing order (`created_at`, `id`); both are stable across re-derivation,
+/// so a page boundary stays put while records arrive.
+package struct ContactPosition: Hashable, Sendable {
+    package var createdAt: Timestamp
+    package var id: ContactID
+
+    package init(createdAt: Timestamp, id: ContactID) {
+        self.createdAt = createdAt
+        self.id = id
     }
 }
 

@@ -149,16 +149,30 @@ package struct API: Sendable {
             }
             statuses.insert(status)
         }
-        let limit = min(Int(query["limit"].map(String.init) ?? "") ?? 100, 1000)
+        let limit = try Self.pageLimit(query["limit"].map(String.init), default: 100)
         let department = query["department"].map { DepartmentID(String($0)) }
         let agent = query["agent"].map { AgentID(String($0)) }
-        var found = try await self.store.contacts(ContactQuery(
-            statuses: statuses, department: department, agent: principal.role == .agent ? principal.agent : agent,
-            limit: principal.role == .admin ? limit : 10_000))
-        found = found.filter { principal.canSee($0, directory: self.engine.directory) }
+        var after = try query["cursor"].map { try PageCursor.contact(String($0)) }
+        // Keyset paging over (created_at, id), filtered by scope: read batches after the cursor
+        // until one more visible contact than the page holds shows there is a next page.
+        var page: [Contact] = []
+        let batch = principal.role == .admin ? limit + 1 : max(limit + 1, 500)
+        while page.count <= limit {
+            let found = try await self.store.contacts(ContactQuery(
+                statuses: statuses, department: department, agent: principal.role == .agent ? principal.agent : agent,
+                after: after, limit: batch))
+            page += found.filter { principal.canSee($0, directory: self.engine.directory) }
+            guard found.count == batch, let last = found.last else { break }
+            after = ContactPosition(createdAt: last.createdAt, id: last.id)
+        }
+        let items = page.prefix(limit)
         let out = JSONWriter()
-        out.array(found.prefix(limit)) { ExportDocument.contact($0, into: out) }
-        return Self.json(out.text)
+        out.array(items) { ExportDocument.contact($0, into: out) }
+        var response = Self.json(out.text)
+        if page.count > limit, let last = items.last {
+            response.headers[PageCursor.header] = PageCursor.encode(createdAt: last.createdAt, id: last.id.rawValue)
+        }
+        return response
     }
 
     private func contact(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -198,13 +212,22 @@ package struct API: Sendable {
             guard let state = ObligationState(rawValue: String(text)) else { throw HTTPError(.badRequest, message: "unknown state \(text)") }
             return state
         }
+        let limit = try Self.pageLimit(query["limit"].map(String.init), default: 1000)
+        let after = try query["cursor"].map { try PageCursor.obligation(String($0)) }
         let contacts = try await self.store.contacts(ContactQuery(obligationStates: state.map { [$0] } ?? [], limit: Int.max))
             .filter { principal.canSee($0, directory: self.engine.directory) }
+        // Paged on the obligation's own stable key (created_at, id).
+        let all = contacts.flatMap(\.obligations)
+            .filter { o in (state == nil || o.state == state) && after.map { (o.createdAt, o.id.rawValue) > ($0.createdAt, $0.id) } ?? true }
+            .sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
+        let items = all.prefix(limit)
         let out = JSONWriter()
-        out.array(contacts.flatMap(\.obligations).filter { state == nil || $0.state == state }) {
-            ExportDocument.obligation($0, into: out)
+        out.array(items) { ExportDocument.obligation($0, into: out) }
+        var response = Self.json(out.text)
+        if all.count > limit, let last = items.last {
+            response.headers[PageCursor.header] = PageCursor.encode(createdAt: last.createdAt, id: last.id.rawValue)
         }
-        return Self.json(out.text)
+        return response
     }
 
     /// `POST /v1/obligations/{id}/ack`: the receiving side has read a hand-off. Agents acknowledge
@@ -394,6 +417,13 @@ package struct API: Sendable {
     }
 
     // MARK: Helpers
+
+    /// `?limit=`: 1…1000, `default` when absent.
+    static func pageLimit(_ text: String?, default value: Int) throws -> Int {
+        guard let text else { return value }
+        guard let limit = Int(text), limit > 0 else { throw HTTPError(.badRequest, message: "limit must be a positive whole number") }
+        return min(limit, 1000)
+    }
 
     static func text(_ text: String) -> Response {
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
