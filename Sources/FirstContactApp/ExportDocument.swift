@@ -190,6 +190,11 @@ package final class JSONWriter {
     package func int(_ value: Int) { self.text += String(value) }
     package func bool(_ value: Bool) { self.text += value ? "true" : "false" }
     package func null() { self.text += "null" }
+    /// A ratio or other fraction, to four decimals (deterministic text); null for nil.
+    package func number(_ value: Double?) {
+        guard let value, value.isFinite else { return self.null() }
+        self.text += String((value * 10_000).rounded() / 10_000)
+    }
 
     package static func quoted(_ value: String) -> String {
         var result = "\""

@@ -68,12 +68,14 @@ package struct ContactQuery: Hashable, Sendable {
     /// Contacts created in `[createdFrom, createdBefore)`.
     package var createdFrom: Timestamp?
     package var createdBefore: Timestamp?
+    /// Only contacts after this one in the listing order (`created_at`, `id`): keyset paging.
+    package var after: ContactPosition?
     package var limit = 1000
 
     package init(
         statuses: Set<ContactStatus> = [], department: DepartmentID? = nil, agent: AgentID? = nil,
         obligationStates: Set<ObligationState> = [], obligationKind: ObligationKind? = nil, customer: String? = nil,
-        createdFrom: Timestamp? = nil, createdBefore: Timestamp? = nil, limit: Int = 1000
+        createdFrom: Timestamp? = nil, createdBefore: Timestamp? = nil, after: ContactPosition? = nil, limit: Int = 1000
     ) {
         self.customer = customer
         self.createdFrom = createdFrom
@@ -83,7 +85,20 @@ package struct ContactQuery: Hashable, Sendable {
         self.agent = agent
         self.obligationStates = obligationStates
         self.obligationKind = obligationKind
+        self.after = after
         self.limit = limit
+    }
+}
+
+/// A place in the contact listing order (`created_at`, `id`); both are stable across re-derivation,
+/// so a page boundary stays put while records arrive.
+package struct ContactPosition: Hashable, Sendable {
+    package var createdAt: Timestamp
+    package var id: ContactID
+
+    package init(createdAt: Timestamp, id: ContactID) {
+        self.createdAt = createdAt
+        self.id = id
     }
 }
 
@@ -141,4 +156,23 @@ package protocol ContactStore: Sendable {
     /// One contact with its violations, amendments and `why` trail (derived again at the stored clock).
     func contact(_ id: ContactID, correlator: Correlator) async throws -> ContactDetail?
     func totals() async throws -> StoreTotals
+
+    // MARK: Reports (SQL aggregates; see FirstContactApp's `Reports` for what each figure means)
+
+    /// Callback and hand-off obligations still owed (`pending` or `breached`) in the scope, by due time.
+    func openObligations(_ scope: ReportScope) async throws -> [BoardRow]
+    /// Obligations due in `[from, to)` in the scope, counted by owning department, kind and state.
+    func obligationTallies(dueFrom from: Timestamp, to: Timestamp, scope: ReportScope) async throws -> [ObligationTally]
+    /// Every agent's raw figures over `[from, to)` (agents with nothing in the period are absent).
+    func agentActivity(from: Timestamp, to: Timestamp) async throws -> [AgentID: AgentActivity]
+
+    // MARK: Webhook delivery
+
+    /// The outbox sequence up to which `url` has been served (delivered or dead-lettered); 0 at first.
+    func webhookCursor(_ url: String) async throws -> Int64
+    /// Moves `url`'s cursor to `seq` (never back) and, in the same transaction, stores the dead
+    /// letter when the entry could not be delivered: a crash in between neither loses nor repeats it.
+    func finishWebhookDelivery(_ url: String, seq: Int64, at time: Timestamp, deadLetter: DeadLetter?) async throws
+    /// Dead letters, oldest first.
+    func deadLetters(limit: Int) async throws -> [DeadLetter]
 }

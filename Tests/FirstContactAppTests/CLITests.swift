@@ -112,4 +112,26 @@ struct CLITests {
         #expect(status == 1)
         #expect(output.contains("PostgreSQL"))
     }
+
+    @Test("serve refuses to start, exit 1, naming the variable, when a webhook's secret_env is unset; a bad webhook URL or max_attempts is a config error")
+    func serveNeedsWebhookSecret() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sample = try String(contentsOfFile: self.config, encoding: .utf8)
+        let file = directory.appendingPathComponent("hooks.yaml")
+        try (sample + "\nwebhooks:\n  - {url: \"http://127.0.0.1:9/hooks\", secret_env: FC_TEST_SECRET_NEVER_SET_7F3A, max_attempts: 3}\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let db = directory.appendingPathComponent("s.sqlite").path
+        let (status, output) = try Fixture.run(["serve", "--config", file.path, "--db", db, "--port", "0"])
+        #expect(status == 1)
+        #expect(output.contains("FC_TEST_SECRET_NEVER_SET_7F3A"))
+
+        let bad = directory.appendingPathComponent("bad-hooks.yaml")
+        try (sample + "\nwebhooks:\n  - {url: \"ftp://example/hooks\", secret_env: X, max_attempts: 0}\n")
+            .write(to: bad, atomically: true, encoding: .utf8)
+        let check = try Fixture.run(["check-config", "--config", bad.path])
+        #expect(check.status == 1)
+        #expect(check.output.contains("not an http:// or https:// URL"))
+        #expect(check.output.contains("max_attempts"))
+    }
 }

@@ -26,6 +26,7 @@ package struct API: Sendable {
     /// them with openapi.yaml, so the document cannot drift from what is served).
     package func routes() -> (router: Router<BasicRequestContext>, served: [String]) {
         let router = Router()
+        router.add(middleware: RequestLogMiddleware())
         var served: [String] = []
         func add(
             _ method: HTTPRequest.Method, _ path: String,
@@ -54,6 +55,10 @@ package struct API: Sendable {
         add(.get, "v1/violations") { request, _ in try await self.violations(request) }
         add(.post, "v1/violations/:id/review") { request, context in try await self.review(request, context) }
         add(.get, "v1/events") { request, _ in try await self.events(request) }
+        add(.get, "v1/reports/missed-callbacks") { request, _ in try await self.missedCallbacksReport(request) }
+        add(.get, "v1/reports/sla") { request, _ in try await self.slaReport(request) }
+        add(.get, "v1/reports/agents") { request, _ in try await self.agentsReport(request) }
+        add(.get, "v1/webhooks/dead-letters") { request, _ in try await self.deadLetters(request) }
         return (router, served)
     }
 
@@ -105,6 +110,22 @@ package struct API: Sendable {
         let outcome = try await self.store.ingest(records, correlator: self.engine.correlator)
         try await self.scheduler.tick()
         self.counters.add(format: name, outcome)
+        context.logger.info(
+            "ingested",
+            metadata: [
+                "ingest.format": .string(name), "ingest.records": .stringConvertible(outcome.records),
+                "ingest.new": .stringConvertible(outcome.newRecords), "ingest.duplicates": .stringConvertible(outcome.duplicates),
+                "ingest.rejects": .stringConvertible(outcome.rejects),
+            ])
+        // Reject reasons may quote a field (a caller ID…): masked like every number in the logs.
+        for reject in rejected {
+            context.logger.notice(
+                "rejected",
+                metadata: [
+                    "ingest.format": .string(name), "ingest.line": .stringConvertible(reject.position.line),
+                    "ingest.reason": .string(LogMasking.maskNumbers(reject.reason)),
+                ])
+        }
         let out = JSONWriter()
         out.object {
             out.field("records") { out.int(outcome.records) }
@@ -134,7 +155,7 @@ package struct API: Sendable {
             }
             statuses.insert(status)
         }
-        let limit = min(Int(query["limit"].map(String.init) ?? "") ?? 100, 1000)
+        let limit = try Self.pageLimit(query["limit"].map(String.init), default: 100)
         let department = query["department"].map { DepartmentID(String($0)) }
         let agent = query["agent"].map { AgentID(String($0)) }
         let customer = query["customer"].map { self.engine.directory.normaliser.normalise(String($0)).text }
@@ -146,14 +167,28 @@ package struct API: Sendable {
                 return time
             }
         }
-        var found = try await self.store.contacts(ContactQuery(
-            statuses: statuses, department: department, agent: principal.role == .agent ? principal.agent : agent,
-            customer: customer, createdFrom: try time("from"), createdBefore: try time("to"),
-            limit: principal.role == .admin ? limit : 10_000))
-        found = found.filter { principal.canSee($0, directory: self.engine.directory) }
+        let (from, to) = (try time("from"), try time("to"))
+        var after = try query["cursor"].map { try PageCursor.contact(String($0)) }
+        // Keyset paging over (created_at, id), filtered by scope: read batches after the cursor
+        // until one more visible contact than the page holds shows there is a next page.
+        var page: [Contact] = []
+        let batch = principal.role == .admin ? limit + 1 : max(limit + 1, 500)
+        while page.count <= limit {
+            let found = try await self.store.contacts(ContactQuery(
+                statuses: statuses, department: department, agent: principal.role == .agent ? principal.agent : agent,
+                customer: customer, createdFrom: from, createdBefore: to, after: after, limit: batch))
+            page += found.filter { principal.canSee($0, directory: self.engine.directory) }
+            guard found.count == batch, let last = found.last else { break }
+            after = ContactPosition(createdAt: last.createdAt, id: last.id)
+        }
+        let items = page.prefix(limit)
         let out = JSONWriter()
-        out.array(found.prefix(limit)) { ExportDocument.contact($0, into: out) }
-        return Self.json(out.text)
+        out.array(items) { ExportDocument.contact($0, into: out) }
+        var response = Self.json(out.text)
+        if page.count > limit, let last = items.last {
+            response.headers[PageCursor.header] = PageCursor.encode(createdAt: last.createdAt, id: last.id.rawValue)
+        }
+        return response
     }
 
     private func contact(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -225,13 +260,22 @@ package struct API: Sendable {
             guard let state = ObligationState(rawValue: String(text)) else { throw HTTPError(.badRequest, message: "unknown state \(text)") }
             return state
         }
+        let limit = try Self.pageLimit(query["limit"].map(String.init), default: 1000)
+        let after = try query["cursor"].map { try PageCursor.obligation(String($0)) }
         let contacts = try await self.store.contacts(ContactQuery(obligationStates: state.map { [$0] } ?? [], limit: Int.max))
             .filter { principal.canSee($0, directory: self.engine.directory) }
+        // Paged on the obligation's own stable key (created_at, id).
+        let all = contacts.flatMap(\.obligations)
+            .filter { o in (state == nil || o.state == state) && after.map { (o.createdAt, o.id.rawValue) > ($0.createdAt, $0.id) } ?? true }
+            .sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
+        let items = all.prefix(limit)
         let out = JSONWriter()
-        out.array(contacts.flatMap(\.obligations).filter { state == nil || $0.state == state }) {
-            ExportDocument.obligation($0, into: out)
+        out.array(items) { ExportDocument.obligation($0, into: out) }
+        var response = Self.json(out.text)
+        if all.count > limit, let last = items.last {
+            response.headers[PageCursor.header] = PageCursor.encode(createdAt: last.createdAt, id: last.id.rawValue)
         }
-        return Self.json(out.text)
+        return response
     }
 
     /// `POST /v1/obligations/{id}/ack`: the receiving side has read a hand-off. Agents acknowledge
@@ -342,6 +386,11 @@ package struct API: Sendable {
     }
 
     static func serverSentEvent(_ entry: OutboxEntry) -> String {
+        "id: \(entry.seq)\nevent: \(entry.kind.rawValue)\ndata: \(Self.outboxJSON(entry))\n\n"
+    }
+
+    /// One notification as a single line of JSON: the SSE `data` and the webhook body.
+    package static func outboxJSON(_ entry: OutboxEntry) -> String {
         let out = JSONWriter()
         out.object {
             out.field("seq") { out.int(Int(entry.seq)) }
@@ -356,9 +405,32 @@ package struct API: Sendable {
             out.field("level") { if let level = entry.level { out.int(level) } else { out.null() } }
             out.field("detail") { out.string(entry.detail) }
         }
-        // One line of data: the writer's newlines are only indentation.
-        let data = out.text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-        return "id: \(entry.seq)\nevent: \(entry.kind.rawValue)\ndata: \(data)\n\n"
+        // One line: the writer's newlines are only indentation.
+        return out.text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    }
+
+    // MARK: Webhooks
+
+    /// `GET /v1/webhooks/dead-letters` (admins): notifications a webhook URL never accepted.
+    private func deadLetters(_ request: Request) async throws -> Response {
+        _ = try self.principal(request, allowed: [.admin])
+        let limit = min(max(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 1000, 1), 10_000)
+        let letters = try await self.store.deadLetters(limit: limit)
+        let out = JSONWriter()
+        out.array(letters) { letter in
+            out.object {
+                out.field("url") { out.string(letter.url) }
+                out.field("seq") { out.int(Int(letter.seq)) }
+                out.field("delivery") { out.string(letter.key) }
+                out.field("kind") { out.string(letter.kind) }
+                out.field("attempts") { out.int(letter.attempts) }
+                out.field("last_status") { letter.lastStatus.map { out.int($0) } ?? out.null() }
+                out.field("last_error") { out.string(letter.lastError) }
+                out.field("first_attempt_at") { out.time(letter.firstAttemptAt) }
+                out.field("last_attempt_at") { out.time(letter.lastAttemptAt) }
+            }
+        }
+        return Self.json(out.text)
     }
 
     // MARK: Metrics
@@ -393,6 +465,13 @@ package struct API: Sendable {
     }
 
     // MARK: Helpers
+
+    /// `?limit=`: 1…1000, `default` when absent.
+    static func pageLimit(_ text: String?, default value: Int) throws -> Int {
+        guard let text else { return value }
+        guard let limit = Int(text), limit > 0 else { throw HTTPError(.badRequest, message: "limit must be a positive whole number") }
+        return min(limit, 1000)
+    }
 
     static func text(_ text: String) -> Response {
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text + "\n")))

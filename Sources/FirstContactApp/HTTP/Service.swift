@@ -1,6 +1,7 @@
 import FirstContactCore
 import FirstContactStore
 import Hummingbird
+import Logging
 import ServiceLifecycle
 
 /// The scheduler as a long-running service of `serve`: stops on graceful shutdown (SIGTERM/SIGINT).
@@ -18,15 +19,20 @@ package struct SchedulerService: Service {
     }
 }
 
-/// Builds the service: HTTP API and scheduler over one store. Used by `firstcontact serve` and the tests.
+/// Builds the service: HTTP API, scheduler and (when configured) webhook delivery over one store.
+/// Used by `firstcontact serve` and the tests.
 package func buildApplication(
-    engine: Engine, store: any ContactStore, clock: any WallClock, host: String, port: Int
+    engine: Engine, store: any ContactStore, clock: any WallClock, host: String, port: Int,
+    webhooks: WebhookDelivery? = nil, logger: Logger = Logger(label: "firstcontact")
 ) -> some ApplicationProtocol {
     let scheduler = ObligationScheduler(engine: engine, store: store, clock: clock)
     let api = API(engine: engine, store: store, scheduler: scheduler)
+    var services: [any Service] = [SchedulerService(scheduler: scheduler)]
+    if let webhooks { services.append(webhooks) }
     return Application(
         router: api.router(),
         configuration: .init(address: .hostname(host, port: port), serverName: "firstcontact"),
-        services: [SchedulerService(scheduler: scheduler)]
+        services: services,
+        logger: logger
     )
 }

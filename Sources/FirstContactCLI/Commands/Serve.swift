@@ -1,6 +1,7 @@
 import ArgumentParser
 import FirstContactApp
 import FirstContactCore
+import Foundation
 import Hummingbird
 
 struct Serve: AsyncParsableCommand {
@@ -28,7 +29,9 @@ struct Serve: AsyncParsableCommand {
         try await engine.applyWatermark(store: store)
         let host = self.host ?? engine.configuration.http.host
         let port = self.port ?? engine.configuration.http.port
-        let app = buildApplication(engine: engine, store: store, clock: SystemWallClock(), host: host, port: port)
+        // A webhook whose secret is missing stops the start here (exit 1), naming the variable.
+        let webhooks = try WebhookDelivery.configured(engine.configuration, store: store, environment: ProcessInfo.processInfo.environment)
+        let app = buildApplication(engine: engine, store: store, clock: SystemWallClock(), host: host, port: port, webhooks: webhooks)
         print("FirstContact is serving http://\(host):\(port)/  (try: curl http://\(host):\(port)/healthz)")
         try await app.runService()
     }

@@ -209,12 +209,19 @@ package struct FollowedFile: Sendable, Hashable {
 }
 
 package struct Webhook: Sendable, Hashable {
-    package var url: String
-    package var secretEnv: String?
+    /// Tries per notification before it becomes a dead letter, unless `max_attempts` says otherwise.
+    package static let defaultMaxAttempts = 8
 
-    package init(url: String, secretEnv: String?) {
+    package var url: String
+    /// The environment variable holding the HMAC secret; `serve` refuses to start when it is unset.
+    package var secretEnv: String?
+    /// Tries per notification (the first and the retries) before it becomes a dead letter.
+    package var maxAttempts: Int
+
+    package init(url: String, secretEnv: String?, maxAttempts: Int = Webhook.defaultMaxAttempts) {
         self.url = url
         self.secretEnv = secretEnv
+        self.maxAttempts = maxAttempts
     }
 }
 

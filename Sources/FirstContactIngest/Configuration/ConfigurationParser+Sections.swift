@@ -324,7 +324,7 @@ extension ConfigurationParser {
         return files
     }
 
-    /// `webhooks: [{url, secret_env}]`.
+    /// `webhooks: [{url, secret_env, max_attempts}]`.
     mutating func webhooks(_ node: ConfigNode) -> [Webhook] {
         var hooks: [Webhook] = []
         guard let elements = self.list(node) else { return hooks }
@@ -347,8 +347,9 @@ extension ConfigurationParser {
                     self.report(name, "\"\(name.value)\" is not an environment variable name (letters, digits, _)")
                 }
             }
+            let maxAttempts = fields["max_attempts"].flatMap { self.integer($0, in: 1...100) } ?? Webhook.defaultMaxAttempts
             guard let url else { continue }
-            hooks.append(Webhook(url: url.value, secretEnv: secretEnv))
+            hooks.append(Webhook(url: url.value, secretEnv: secretEnv, maxAttempts: maxAttempts))
         }
         return hooks
     }

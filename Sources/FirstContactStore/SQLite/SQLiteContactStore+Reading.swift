@@ -62,6 +62,10 @@ extension SQLiteContactStore {
                 }
                 conditions.append("id IN (SELECT contact_id FROM obligation WHERE \(inner.joined(separator: " AND ")))")
             }
+            if let after = query.after {
+                conditions.append("(created_at > ? OR (created_at = ? AND id > ?))")
+                arguments += [after.createdAt.seconds, after.createdAt.seconds, after.id.rawValue]
+            }
             let sql = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
             return try Self.contacts(db, where: sql, arguments: arguments, limit: query.limit)
         }
@@ -175,7 +179,7 @@ extension SQLiteContactStore {
         }
     }
 
-    private static func obligation(_ row: Row) throws -> Obligation {
+    static func obligation(_ row: Row) throws -> Obligation {
         var o = Obligation(
             id: ObligationID(row["id"] as String), kind: try Self.value(row, "kind"),
             owner: Owner(department: DepartmentID(row["owner_department"] as String), agent: (row["owner_agent"] as String?).map { AgentID($0) }),

@@ -263,6 +263,40 @@ enum SQLiteMigrations {
                 ALTER TABLE obligation ADD COLUMN callback_number TEXT;
                 """)
         }
+        migrator.registerMigration("v8-webhooks") { db in
+            try db.execute(sql: """
+                -- Reports read ranges of these columns (a month of due times, bindings, satisfactions)
+                -- and look up repeats and acknowledgements by id: indexes instead of table scans.
+                CREATE INDEX obligation_due ON obligation(due_at);
+                CREATE INDEX obligation_satisfied ON obligation(satisfied_at) WHERE satisfied_at IS NOT NULL;
+                CREATE INDEX obligation_handoff_created ON obligation(created_at) WHERE kind = 'handoff';
+                CREATE INDEX contact_first_responder ON contact(fr_bound_at) WHERE fr_agent IS NOT NULL;
+                CREATE INDEX contact_repeat_of ON contact(repeat_of) WHERE repeat_of IS NOT NULL;
+                CREATE INDEX action_obligation ON action(obligation_id);
+
+                -- Webhook delivery: per URL, the last outbox entry delivered (or dead-lettered), so a
+                -- restart neither re-sends nor skips.
+                CREATE TABLE webhook_cursor (
+                    url TEXT PRIMARY KEY NOT NULL,
+                    seq INTEGER NOT NULL CHECK (seq >= 0),
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                -- Entries a URL never accepted after every try.
+                CREATE TABLE webhook_dead_letter (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    url TEXT NOT NULL,
+                    outbox_seq INTEGER NOT NULL,
+                    outbox_key TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    attempts INTEGER NOT NULL CHECK (attempts > 0),
+                    last_status INTEGER,
+                    last_error TEXT NOT NULL,
+                    first_attempt_at INTEGER NOT NULL,
+                    last_attempt_at INTEGER NOT NULL,
+                    UNIQUE (url, outbox_seq)
+                );
+                """)
+        }
         return migrator
     }
 }

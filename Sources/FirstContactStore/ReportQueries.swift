@@ -1,0 +1,66 @@
+import FirstContactCore
+
+/// Which obligations and figures a report may read, from the caller's role.
+package enum ReportScope: Hashable, Sendable {
+    /// Everything (admins).
+    case all
+    /// Obligations owned by these departments; agents who sit in them (supervisors).
+    case departments(Set<DepartmentID>)
+    /// One agent's own obligations, plus the unassigned hand-offs of their department (as
+    /// `Principal.canSee` lets agents see them); only that agent's figures.
+    case agent(AgentID, department: DepartmentID?)
+}
+
+/// One open obligation on the missed-callback board, with the contact it belongs to.
+package struct BoardRow: Hashable, Sendable {
+    package var obligation: Obligation
+    package var contact: ContactID
+    /// The contact's customer (E.164 when it could be normalised, else the raw number, or `withheld`).
+    package var customer: String
+
+    package init(obligation: Obligation, contact: ContactID, customer: String) {
+        self.obligation = obligation
+        self.contact = contact
+        self.customer = customer
+    }
+}
+
+/// How many obligations of one owning department and kind, due in a period, are in one state.
+package struct ObligationTally: Hashable, Sendable {
+    package var department: DepartmentID
+    package var kind: ObligationKind
+    package var state: ObligationState
+    package var count: Int
+
+    package init(department: DepartmentID, kind: ObligationKind, state: ObligationState, count: Int) {
+        self.department = department
+        self.kind = kind
+        self.state = state
+        self.count = count
+    }
+}
+
+/// One agent's raw figures over a period, as SQL aggregates them (see `Reports` for what each means).
+package struct AgentActivity: Hashable, Sendable {
+    package var agent: AgentID
+    /// Contacts whose first responder this agent became (bound) in the period.
+    package var firstResponded = 0
+    /// Of those, the ones that are `resolved`, `closed` or `referred_out` now.
+    package var settled = 0
+    /// Of the settled ones, those a later contact of the same number names as `repeat_of`.
+    package var repeated = 0
+    /// Callbacks this agent made (`satisfied_via` callback) in the period: on time / late.
+    package var callbacksOnTime = 0
+    package var callbacksLate = 0
+    /// Seconds (wall time) from a hand-off's creation to its acknowledgement, for hand-offs this
+    /// agent received (owner, or the agent who acknowledged a department's hand-off) in the period.
+    package var handoffAcknowledgeSeconds: [Int64] = []
+    /// Violations held against this agent in the period, by review decision (nil: not reviewed yet).
+    package var violations: [ViolationReview.Decision?: Int] = [:]
+    /// Accepted violations by category.
+    package var acceptedByCategory: [ViolationCategory: Int] = [:]
+
+    package init(agent: AgentID) {
+        self.agent = agent
+    }
+}

@@ -1,0 +1,134 @@
+import FirstContactCore
+import GRDB
+
+/// Report queries: SQL aggregates over the derived tables, so a month's report reads counts and
+/// small rows, never every contact.
+extension SQLiteContactStore {
+    package func openObligations(_ scope: ReportScope) async throws -> [BoardRow] {
+        try await self.reader.read { db in
+            let (condition, arguments) = Self.obligationScope(scope, alias: "o")
+            let rows = try Row.fetchAll(
+                db, sql: """
+                    SELECT o.*, c.customer AS contact_customer FROM obligation o JOIN contact c ON c.id = o.contact_id
+                    WHERE o.state IN ('pending', 'breached') AND \(condition)
+                    ORDER BY o.due_at, o.id
+                    """, arguments: StatementArguments(arguments))
+            return try rows.map { row in
+                BoardRow(obligation: try Self.obligation(row), contact: ContactID(row["contact_id"] as String), customer: row["contact_customer"])
+            }
+        }
+    }
+
+    package func obligationTallies(dueFrom from: Timestamp, to: Timestamp, scope: ReportScope) async throws -> [ObligationTally] {
+        try await self.reader.read { db in
+            let (condition, arguments) = Self.obligationScope(scope, alias: "o")
+            let rows = try Row.fetchAll(
+                db, sql: """
+                    SELECT o.owner_department, o.kind, o.state, count(*) FROM obligation o
+                    WHERE o.due_at >= ? AND o.due_at < ? AND \(condition)
+                    GROUP BY o.owner_department, o.kind, o.state ORDER BY o.owner_department, o.kind, o.state
+                    """, arguments: StatementArguments([from.seconds, to.seconds] + arguments))
+            return try rows.map { row in
+                ObligationTally(
+                    department: DepartmentID(row[0] as String), kind: try Self.parseReport(row[1]), state: try Self.parseReport(row[2]),
+                    count: row[3])
+            }
+        }
+    }
+
+    package func agentActivity(from: Timestamp, to: Timestamp) async throws -> [AgentID: AgentActivity] {
+        try await self.reader.read { db in
+            var figures: [AgentID: AgentActivity] = [:]
+            func update(_ agent: String, _ body: (inout AgentActivity) -> Void) {
+                let id = AgentID(agent)
+                body(&figures[id, default: AgentActivity(agent: id)])
+            }
+            let period: StatementArguments = [from.seconds, to.seconds]
+            for row in try Row.fetchAll(
+                db, sql: """
+                    SELECT c.fr_agent, count(*),
+                        sum(c.status IN ('resolved', 'closed', 'referred_out')),
+                        sum(c.status IN ('resolved', 'closed', 'referred_out') AND EXISTS (SELECT 1 FROM contact r WHERE r.repeat_of = c.id))
+                    FROM contact c WHERE c.fr_agent IS NOT NULL AND c.fr_bound_at >= ? AND c.fr_bound_at < ?
+                    GROUP BY c.fr_agent
+                    """, arguments: period)
+            {
+                update(row[0]) {
+                    $0.firstResponded = row[1]
+                    $0.settled = row[2]
+                    $0.repeated = row[3]
+                }
+            }
+            for row in try Row.fetchAll(
+                db, sql: """
+                    SELECT satisfied_by, sum(state = 'satisfied'), sum(state = 'satisfied_late') FROM obligation
+                    WHERE kind = 'callback' AND satisfied_via = 'callback' AND satisfied_by IS NOT NULL
+                        AND satisfied_at >= ? AND satisfied_at < ?
+                    GROUP BY satisfied_by
+                    """, arguments: period)
+            {
+                update(row[0]) {
+                    $0.callbacksOnTime = row[1]
+                    $0.callbacksLate = row[2]
+                }
+            }
+            // Who acknowledged: the receiving agent when one owns the hand-off, else the agent who
+            // acknowledged it by hand, else the one whose call to the customer satisfied it.
+            // Warm hand-offs are satisfied at once: nothing was acknowledged, so they are left out.
+            for row in try Row.fetchAll(
+                db, sql: """
+                    SELECT COALESCE(o.owner_agent,
+                            (SELECT a.agent FROM action a WHERE a.obligation_id = o.id AND a.kind = 'acknowledge' ORDER BY a.at LIMIT 1),
+                            o.satisfied_by) AS who,
+                        o.acknowledged_at - o.created_at
+                    FROM obligation o
+                    WHERE o.kind = 'handoff' AND o.acknowledged_at IS NOT NULL AND o.satisfied_via IS NOT 'warm_transfer'
+                        AND o.created_at >= ? AND o.created_at < ?
+                    ORDER BY o.created_at, o.id
+                    """, arguments: period)
+            {
+                guard let who: String = row[0] else { continue }
+                let seconds: Int64 = row[1]
+                update(who) { $0.handoffAcknowledgeSeconds.append(max(0, seconds)) }
+            }
+            for row in try Row.fetchAll(
+                db, sql: """
+                    SELECT v.agent, v.category, r.decision, count(*) FROM violation v
+                    LEFT JOIN violation_review r ON r.violation_id = v.id
+                    WHERE v.agent IS NOT NULL AND v.at >= ? AND v.at < ?
+                    GROUP BY v.agent, v.category, r.decision
+                    """, arguments: period)
+            {
+                let category: ViolationCategory = try Self.parseReport(row[1])
+                let decision: ViolationReview.Decision? = try (row[2] as String?).map { try Self.parseReport($0) }
+                let count: Int = row[3]
+                update(row[0]) {
+                    $0.violations[decision, default: 0] += count
+                    if decision == .accept { $0.acceptedByCategory[category, default: 0] += count }
+                }
+            }
+            return figures
+        }
+    }
+
+    /// The SQL condition (and its arguments) that limits obligations to a scope.
+    private static func obligationScope(_ scope: ReportScope, alias o: String) -> (String, [any DatabaseValueConvertible]) {
+        switch scope {
+        case .all:
+            return ("1", [])
+        case .departments(let departments):
+            guard !departments.isEmpty else { return ("0", []) }
+            return ("\(o).owner_department IN (\(departments.map { _ in "?" }.joined(separator: ",")))", departments.map(\.rawValue).sorted())
+        case .agent(let agent, let department):
+            return (
+                "(\(o).owner_agent = ? OR (\(o).kind = 'handoff' AND \(o).owner_agent IS NULL AND \(o).owner_department = ?))",
+                [agent.rawValue, department?.rawValue]
+            )
+        }
+    }
+
+    private static func parseReport<T: RawRepresentable>(_ text: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else { throw StoreError.corrupt("unexpected value \"\(text)\" in a report") }
+        return value
+    }
+}

@@ -1,0 +1,45 @@
+import FirstContactCore
+import GRDB
+
+/// Webhook delivery state: a cursor per URL and the dead letters.
+extension SQLiteContactStore {
+    package func webhookCursor(_ url: String) async throws -> Int64 {
+        try await self.reader.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM webhook_cursor WHERE url = ?", arguments: [url]) ?? 0
+        }
+    }
+
+    package func finishWebhookDelivery(_ url: String, seq: Int64, at time: Timestamp, deadLetter: DeadLetter?) async throws {
+        try await self.pool.write { db in
+            if let letter = deadLetter {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO webhook_dead_letter
+                            (url, outbox_seq, outbox_key, kind, attempts, last_status, last_error, first_attempt_at, last_attempt_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        letter.url, letter.seq, letter.key, letter.kind, letter.attempts, letter.lastStatus, letter.lastError,
+                        letter.firstAttemptAt.seconds, letter.lastAttemptAt.seconds,
+                    ])
+            }
+            // Never backwards: a cursor only moves on.
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_cursor (url, seq, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT (url) DO UPDATE SET seq = max(seq, excluded.seq), updated_at = excluded.updated_at
+                    """, arguments: [url, seq, time.seconds])
+        }
+    }
+
+    package func deadLetters(limit: Int) async throws -> [DeadLetter] {
+        try await self.reader.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhook_dead_letter ORDER BY id LIMIT ?", arguments: [limit]).map { row in
+                DeadLetter(
+                    url: row["url"], seq: row["outbox_seq"], key: row["outbox_key"], kind: row["kind"], attempts: row["attempts"],
+                    lastStatus: row["last_status"], lastError: row["last_error"],
+                    firstAttemptAt: Timestamp(seconds: row["first_attempt_at"]), lastAttemptAt: Timestamp(seconds: row["last_attempt_at"]))
+            }
+        }
+    }
+}
