@@ -233,6 +233,24 @@ struct FollowerTests {
         #expect(reject.raw == Array(bad.utf8.dropLast()))
     }
 
+    @Test("a db_text table resumed after a restart is still read by its header's columns")
+    func kamailioHeaderAcrossRestart() async throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let table = Fixture.root.appendingPathComponent("Tests/FirstContactIngestTests/Fixtures/kamailio/dbtext/acc")
+        let lines = try String(contentsOf: table, encoding: .utf8).split(separator: "\n").map { $0 + "\n" }
+        try #require(lines.count >= 4)
+        let path = setup.path("acc")
+        try Self.write(lines[0..<2].joined(), to: path)
+        #expect(try await setup.follower("acc", format: .kamailioAcc).poll().outcome.newRecords == 1)
+
+        try Self.append(lines[2...].joined(), to: path)
+        let pass = try await setup.follower("acc", format: .kamailioAcc).poll()
+        #expect(pass.lines == lines.count - 2)
+        #expect(pass.outcome.rejects == 0, "rows after the restart are read with the header's columns")
+        #expect(pass.outcome.newRecords == lines.count - 2)
+    }
+
     @Test("without a configured format the file's first line tells it (queue_log); an empty file waits")
     func detectsTheFormat() async throws {
         let setup = try Setup()

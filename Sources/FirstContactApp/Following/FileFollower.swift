@@ -264,6 +264,9 @@ package final class FileFollower {
         let head = Self.read(file.descriptor, length: InputFormatDetector.headLength)
         let format = self.format ?? InputFormatDetector.detect(path: self.path, head: head)
         if let format, let decoder = self.engine.lineDecoder(for: format) {
+            if format == .kamailioAcc, file.offset > 0 {
+                try self.prime(decoder, with: file)
+            }
             file.decoder = decoder
             return decoder
         }
@@ -275,6 +278,17 @@ package final class FileFollower {
         try await self.commit([.reject(reject)], file, offset: file.offset, nextLine: file.nextLine, pass: &pass)
         file.stopped = true
         return nil
+    }
+
+    /// A db_text table's rows are read by the column names of its header line: a follower
+    /// resuming in the middle of the file first shows the decoder the lines before the
+    /// checkpoint (headers set its columns; the records are dropped, they are stored already).
+    /// The only stateful line format, and read once per restart.
+    private func prime(_ decoder: LineDecoder, with file: OpenFile) throws {
+        let reader = try LineReader(descriptor: file.descriptor, path: self.path, startingAt: 0, yieldsUnterminatedLastLine: false)
+        while let line = try reader.next(), line.nextOffset <= file.offset {
+            _ = decoder.decode(line.bytes, at: SourcePosition(source: self.path, line: line.number, offset: line.offset))
+        }
     }
 
     /// Stores `batch` and the checkpoint after it in one transaction, then moves the file on.
