@@ -177,6 +177,38 @@ struct FollowerTests {
         #expect(try await setup.store.followCheckpoint(path: path)?.generation == 3)
     }
 
+    @Test("copy-truncate by logrotate: lines written after the last pass and before the copy are read from the copy, during a run and across a restart")
+    func copyTruncateReadsTheCopy() async throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let path = setup.path("Master.csv")
+        try Self.write(Self.cdr[0..<5].joined(), to: path)
+        let follower = setup.follower("Master.csv")
+        #expect(try await follower.poll().lines == 5)
+
+        func rotate(appending unread: ArraySlice<String>, thenWriting next: ArraySlice<String>, copy: String) throws {
+            try Self.append(unread.joined(), to: path)
+            try FileManager.default.copyItem(atPath: path, toPath: setup.path(copy))
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            try handle.truncate(atOffset: 0)
+            try handle.close()
+            try Self.append(next.joined(), to: path)
+        }
+        try rotate(appending: Self.cdr[5..<8], thenWriting: Self.cdr[8..<10], copy: "Master.csv.1")
+        var pass = try await follower.poll()
+        #expect(pass.lines == 3 + 2)
+        #expect(pass.truncations == 1)
+        #expect(pass.outcome.duplicates == 0)
+
+        // Down while logrotate runs: the restarted follower finds the copy by its first bytes.
+        try FileManager.default.removeItem(atPath: setup.path("Master.csv.1"))
+        try rotate(appending: Self.cdr[10..<13], thenWriting: Self.cdr[13..<15], copy: "Master.csv.1")
+        pass = try await setup.follower("Master.csv").poll()
+        #expect(pass.lines == 3 + 2)
+        #expect(pass.outcome.duplicates == 0)
+        #expect(try await setup.records() == 15)
+    }
+
     @Test("a file (and its directory) that appears after the follower started is read from its start")
     func fileAppearsLater() async throws {
         let setup = try Setup()

@@ -128,7 +128,7 @@ package final class FileFollower {
 
     private func pass(_ pass: inout FollowPass) async throws {
         if self.current == nil {
-            self.current = try await self.openFirst()
+            self.current = try await self.openFirst(pass: &pass)
         }
         while let file = self.current {
             // The path is looked at before the descriptor is drained: whatever was written to the
@@ -137,6 +137,7 @@ package final class FileFollower {
             if Self.wasRewritten(file) {
                 // Copy-truncate (or a rewrite in place): the lines before the checkpoint are gone
                 // from this file, and what is there now is new.
+                try await self.finishCopy(of: file.checkpoint(path: self.path), pass: &pass)
                 self.lastGeneration += 1
                 file.restart(generation: self.lastGeneration)
                 try await self.commit([], file, offset: 0, nextLine: 1, pass: &pass)
@@ -155,12 +156,16 @@ package final class FileFollower {
 
     /// The file to read first in this process: the checkpoint's file from its offset, when it
     /// can still be found (at the path or renamed in the same directory), else the path's file.
-    private func openFirst() async throws -> OpenFile? {
+    private func openFirst(pass: inout FollowPass) async throws -> OpenFile? {
         if !self.resumed {
             let checkpoint = try await self.store.followCheckpoint(path: self.path)
             self.resumed = true
             self.lastGeneration = checkpoint?.generation ?? 0
-            if let checkpoint, let file = self.find(checkpoint) { return file }
+            if let checkpoint {
+                if let file = self.find(checkpoint) { return file }
+                // Copy-truncated while the service was down: the unread end is in the copy.
+                try await self.finishCopy(of: checkpoint, pass: &pass)
+            }
         }
         return try await self.openNew()
     }
@@ -179,6 +184,37 @@ package final class FileFollower {
         var ignored = FollowPass()
         try await self.commit([], file, offset: 0, nextLine: 1, pass: &ignored)
         return file
+    }
+
+    /// After copy-truncate, the lines written between the last pass and the copy are only in the
+    /// copy (Master.csv.1 next to the path): it is recognised by the same first bytes, longer
+    /// than what was read, and read from the checkpoint to its end.
+    private func finishCopy(of checkpoint: FollowCheckpoint, pass: inout FollowPass) async throws {
+        guard checkpoint.fingerprintLength > 0 else { return }
+        let directory = (self.path as NSString).deletingLastPathComponent
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
+        let atPath = Self.identity(path: self.path)
+        for name in names.sorted() {
+            let candidate = (directory as NSString).appendingPathComponent(name)
+            guard candidate != self.path, let identity = Self.identity(path: candidate), identity != atPath else { continue }
+            let descriptor = open(candidate, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            guard Self.identity(descriptor: descriptor) == identity,
+                Self.size(of: descriptor) > checkpoint.offset,
+                Self.fingerprint(descriptor, length: checkpoint.fingerprintLength) == checkpoint.fingerprint
+            else {
+                close(descriptor)
+                continue
+            }
+            let copy = OpenFile(descriptor: descriptor, identity: identity, generation: checkpoint.generation)
+            copy.offset = checkpoint.offset
+            copy.nextLine = checkpoint.nextLine
+            copy.fingerprint = checkpoint.fingerprint
+            copy.fingerprintLength = checkpoint.fingerprintLength
+            try await self.drain(copy, finishing: true, pass: &pass)
+            pass.filesFinished += 1
+            return
+        }
     }
 
     /// The file the checkpoint describes, positioned at its offset, or nil when it is gone or
@@ -332,6 +368,14 @@ package final class FileFollower {
             self.descriptor = descriptor
             self.identity = identity
             self.generation = generation
+        }
+
+        /// Where reading stands, as stored.
+        func checkpoint(path: String) -> FollowCheckpoint {
+            FollowCheckpoint(
+                path: path, device: self.identity.device, inode: self.identity.inode, offset: self.offset,
+                nextLine: self.nextLine, fingerprint: self.fingerprint, fingerprintLength: self.fingerprintLength,
+                generation: self.generation)
         }
 
         /// Reads the file again from byte 0 as a new generation, with a fresh (stateful) decoder.
