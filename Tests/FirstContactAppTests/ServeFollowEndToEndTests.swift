@@ -9,7 +9,8 @@ import Testing
 #endif
 
 /// The real `firstcontact serve` binary following a Master.csv and a queue_log while a simulated
-/// day is appended to them in chunks cut mid-line, with a rename rotation, FreeSWITCH CDRs
+/// day is appended to them in chunks cut mid-line, with a rename rotation of Master.csv, a
+/// logrotate-style copy-truncate of queue_log, FreeSWITCH CDRs
 /// posted over HTTP, and a SIGKILL while the files keep growing. The end state must equal a
 /// one-shot batch ingest of the same files and bodies: nothing lost, nothing doubled.
 @Suite("serve follows files end to end", .serialized)
@@ -111,7 +112,7 @@ struct ServeFollowEndToEndTests {
         throw FixtureError("the followers did not catch up within two minutes")
     }
 
-    @Test("SIGKILL while the files grow, a rename rotation and partial lines: the followed result equals one batch ingest")
+    @Test("SIGKILL while the files grow, rename rotation, copy-truncate and partial lines: the followed result equals one batch ingest")
     func killedWhileFollowing() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -142,6 +143,7 @@ struct ServeFollowEndToEndTests {
         // Master.csv is rotated: Asterisk renames it between two rows, never inside one.
         let chunks = 12
         let rotation = 4
+        let copyTruncate = 7
         func cuts(_ text: String, lineBoundaryAfter boundary: Int? = nil) -> [String.Index] {
             let bytes = text.utf8
             return (0...chunks).map { i in
@@ -155,7 +157,7 @@ struct ServeFollowEndToEndTests {
             }
         }
         let cdrCuts = cuts(cdrText, lineBoundaryAfter: rotation)
-        let queueCuts = cuts(queueText)
+        let queueCuts = cuts(queueText, lineBoundaryAfter: copyTruncate)
         #expect(cdrText[cdrCuts[0]..<cdrCuts[1]].last != "\n", "the chunks cut lines in two")
 
         try FileManager.default.createDirectory(atPath: (cdr as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -170,6 +172,13 @@ struct ServeFollowEndToEndTests {
                 // the next two chunks are appended at once, so the rename usually lands before
                 // they are read and the old file is finished from its descriptor.
                 try await Self.waitUntilCaughtUp(observer, [cdr, queueLog])
+            }
+            if index == copyTruncate {
+                // logrotate copytruncate: queue_log copied to queue_log.1, then emptied in place.
+                try FileManager.default.copyItem(atPath: queueLog, toPath: queueLog + ".1")
+                let handle = try #require(FileHandle(forWritingAtPath: queueLog))
+                try handle.truncate(atOffset: 0)
+                try handle.close()
             }
             if index == rotation {
                 // logger rotate: Master.csv renamed, a new one started with the next rows.
@@ -204,11 +213,12 @@ struct ServeFollowEndToEndTests {
         server.stop()
         #expect(server.process.terminationStatus == 0, "SIGTERM stops serve gracefully")
         #expect(try await observer.followCheckpoint(path: cdr)?.generation == 2, "the rotated Master.csv and the new one")
+        #expect(try await observer.followCheckpoint(path: queueLog)?.generation == 2, "queue_log before and after copy-truncate")
 
         // The reference: one batch ingest of the same files and CDR documents into a fresh database.
         let reference = directory.appendingPathComponent("batch.sqlite").path
         let ingest = try Fixture.run(
-            ["ingest", "--quiet", "--config", config.path, "--db", reference, cdr + ".1", cdr, queueLog]
+            ["ingest", "--quiet", "--config", config.path, "--db", reference, cdr + ".1", cdr, queueLog + ".1", queueLog]
                 + xmlFiles.prefix(chunks).map { xmlDirectory.appendingPathComponent($0).path })
         #expect(ingest.status == 0, "\(ingest.output)")
         var exports: [String] = []
