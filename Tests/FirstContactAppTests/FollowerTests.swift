@@ -283,6 +283,22 @@ struct FollowerTests {
         #expect(pass.outcome.newRecords == lines.count - 2)
     }
 
+    @Test("a reject at the same offset of the next file at the path is kept too (rejects are keyed by source and offset)")
+    func rejectsOfLaterFilesAreKept() async throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let path = setup.path("Master.csv")
+        let follower = setup.follower("Master.csv")
+        try Self.write("\"first\",\"bad\",\"row\"\n", to: path)
+        #expect(try await follower.poll().outcome.rejects == 1)
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try Self.write("\"second\",\"bad\",\"row\"\n", to: path)
+        #expect(try await follower.poll().outcome.rejects == 1)
+        let rejects = try await setup.store.snapshot().rejects
+        #expect(Set(rejects.map(\.position.source)) == [path, "\(path) (file 2)"])
+        #expect(rejects.allSatisfy { $0.position.offset == 0 && $0.position.line == 1 })
+    }
+
     @Test("without a configured format the file's first line tells it (queue_log); an empty file waits")
     func detectsTheFormat() async throws {
         let setup = try Setup()
