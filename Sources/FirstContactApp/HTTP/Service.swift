@@ -1,5 +1,6 @@
 import FirstContactCore
 import FirstContactStore
+import Foundation
 import Hummingbird
 import ServiceLifecycle
 
@@ -55,7 +56,7 @@ package struct FollowService: Service {
                         } catch {
                             // Retried on the next pass from the last checkpoint; said once, not every pass.
                             if failing.insert(follower.path).inserted {
-                                print("follow \(follower.path): \(error) (retrying)")
+                                Self.warn("follow \(follower.path): \(error) (retrying)")
                             }
                         }
                     }
@@ -67,7 +68,7 @@ package struct FollowService: Service {
                         } catch {
                             // The records are stored and their customers marked: the scheduler's
                             // own loop derives them on its next tick.
-                            print("follow: deriving after new lines failed: \(error)")
+                            Self.warn("follow: deriving after new lines failed: \(error)")
                         }
                     }
                     try await Task.sleep(for: interval)
@@ -76,6 +77,13 @@ package struct FollowService: Service {
         } catch is CancellationError {
             // Shutting down: every batch committed with its checkpoint, or not at all.
         }
+    }
+}
+
+extension FollowService {
+    /// To stderr, like the server's own log lines (the app target has no logger of its own).
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 }
 
