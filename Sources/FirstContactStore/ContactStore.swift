@@ -124,6 +124,41 @@ package struct StoreTotals: Hashable, Sendable {
     package init() {}
 }
 
+/// How far `serve` has read a followed file, stored with the records it covers.
+///
+/// The file is recognised by its device and inode and by a hash of its first
+/// ``fingerprintLength`` bytes: an inode number can be reused by a new file, and copy-truncate
+/// rotation keeps the inode but starts the content again.
+package struct FollowCheckpoint: Hashable, Sendable {
+    /// The configured path (the followed name, not the file behind it at a given moment).
+    package var path: String
+    package var device: UInt64
+    package var inode: UInt64
+    /// Where the next unread line starts.
+    package var offset: Int64
+    /// The number of the line at ``offset`` (1 for the start of the file).
+    package var nextLine: Int
+    /// Hex hash of the file's first ``fingerprintLength`` bytes.
+    package var fingerprint: String
+    package var fingerprintLength: Int
+    /// 1 for the first file seen at the path, +1 for each rotation or replacement.
+    package var generation: Int
+
+    package init(
+        path: String, device: UInt64, inode: UInt64, offset: Int64, nextLine: Int, fingerprint: String,
+        fingerprintLength: Int, generation: Int
+    ) {
+        self.path = path
+        self.device = device
+        self.inode = inode
+        self.offset = offset
+        self.nextLine = nextLine
+        self.fingerprint = fingerprint
+        self.fingerprintLength = fingerprintLength
+        self.generation = generation
+    }
+}
+
 /// The one storage protocol. SQLite today; PostgreSQL must implement the same contract.
 ///
 /// Every method that changes state runs in one transaction: a batch of records is stored,
@@ -133,6 +168,11 @@ package protocol ContactStore: Sendable {
     /// Stores a batch idempotently, re-assembles the calls it touches and marks their customers
     /// for derivation. Committed as one transaction; derivation follows with the clock.
     func ingest(_ records: [IngestRecord], correlator: Correlator) async throws -> BatchOutcome
+    /// ``ingest(_:correlator:)`` and the follower's checkpoint in the same transaction: the
+    /// records before `checkpoint.offset` are stored exactly when the checkpoint says so.
+    func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws -> BatchOutcome
+    /// The stored checkpoint of a followed path, if it was ever read.
+    func followCheckpoint(path: String) async throws -> FollowCheckpoint?
     /// Moves the clock forward (never back) and derives every customer with new records or
     /// whose next check is due — the one place derived state changes.
     func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome

@@ -13,11 +13,14 @@ package struct API: Sendable {
     package let store: any ContactStore
     package let scheduler: ObligationScheduler
     private let counters = IngestCounters()
+    /// The file followers' states (empty when nothing is followed).
+    package let followers: FollowerStatus
 
-    package init(engine: Engine, store: any ContactStore, scheduler: ObligationScheduler) {
+    package init(engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, followers: FollowerStatus = FollowerStatus()) {
         self.engine = engine
         self.store = store
         self.scheduler = scheduler
+        self.followers = followers
     }
 
     package func router() -> Router<BasicRequestContext> { self.routes().router }
@@ -459,6 +462,24 @@ package struct API: Sendable {
         lines.append("# HELP firstcontact_scheduler_lag_seconds How far the earliest due check is behind now.")
         lines.append("# TYPE firstcontact_scheduler_lag_seconds gauge")
         lines.append("firstcontact_scheduler_lag_seconds \(lag)")
+        let followers = self.followers.snapshot()
+        if !followers.isEmpty {
+            lines.append("# HELP firstcontact_follow_lines_total Lines read from followed files since the service started.")
+            lines.append("# TYPE firstcontact_follow_lines_total counter")
+            for state in followers {
+                lines.append("firstcontact_follow_lines_total{path=\"\(Self.label(state.path))\"} \(state.linesRead)")
+            }
+            lines.append("# HELP firstcontact_follow_lag_bytes Bytes of a followed file not read yet.")
+            lines.append("# TYPE firstcontact_follow_lag_bytes gauge")
+            for state in followers {
+                lines.append("firstcontact_follow_lag_bytes{path=\"\(Self.label(state.path))\"} \(state.lagBytes)")
+            }
+            lines.append("# HELP firstcontact_follow_failing Whether the last pass over a followed file failed.")
+            lines.append("# TYPE firstcontact_follow_failing gauge")
+            for state in followers {
+                lines.append("firstcontact_follow_failing{path=\"\(Self.label(state.path))\"} \(state.error == nil ? 0 : 1)")
+            }
+        }
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
         response.headers[.contentType] = "text/plain; version=0.0.4"
         return response
@@ -471,6 +492,12 @@ package struct API: Sendable {
         guard let text else { return value }
         guard let limit = Int(text), limit > 0 else { throw HTTPError(.badRequest, message: "limit must be a positive whole number") }
         return min(limit, 1000)
+    }
+
+    /// A Prometheus label value: backslash, quote and line feed escaped.
+    static func label(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 
     static func text(_ text: String) -> Response {

@@ -34,7 +34,7 @@ package final class SQLiteContactStore: ContactStore {
         try await self.pool.write { db in try Self.ingest(records, correlator: correlator, db: db) }
     }
 
-    private static func ingest(_ records: [IngestRecord], correlator: Correlator, db: Database) throws -> BatchOutcome {
+    static func ingest(_ records: [IngestRecord], correlator: Correlator, db: Database) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var batchRecords: [CallKey: [CallRecord]] = [:]
         var order: [CallKey] = []
