@@ -10,7 +10,7 @@ import Testing
 
 /// The real `firstcontact serve` binary following a Master.csv and a queue_log while a simulated
 /// day is appended to them in chunks cut mid-line, with a rename rotation of Master.csv, a
-/// logrotate-style copy-truncate of queue_log, FreeSWITCH CDRs
+/// logrotate-style copy-truncate of queue_log, FreeSWITCH CDRs and IVR events
 /// posted over HTTP, and a SIGKILL while the files keep growing. The end state must equal a
 /// one-shot batch ingest of the same files and bodies: nothing lost, nothing doubled.
 @Suite("serve follows files end to end", .serialized)
@@ -133,6 +133,12 @@ struct ServeFollowEndToEndTests {
         #expect(simulate.status == 0, "\(simulate.output)")
         let cdrText = try String(contentsOf: day.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8)
         let queueText = try String(contentsOf: day.appendingPathComponent("asterisk/queue_log"), encoding: .utf8)
+        // What the IVR posted during the day, sent in slices as the dialplan would (PBX-neutral, by HTTP).
+        let ivrFile = day.appendingPathComponent("ivr/events-0001.xml")
+        let ivrEvents = try String(contentsOf: ivrFile, encoding: .utf8)
+            .split(separator: "\n").filter { $0.contains("<ivr-event ") }
+        #expect(ivrEvents.count > 100)
+        var ivrPosted = 0
 
         let db = directory.appendingPathComponent("serve.sqlite").path
         let serve = ["serve", "--config", config.path, "--db", db, "--port", "0"]
@@ -208,6 +214,14 @@ struct ServeFollowEndToEndTests {
             if index == 10 {
                 server = try await Server(arguments: serve)
             }
+            if index != 8, index != 9 {  // the service is down from the kill (end of 8) to the restart (10)
+                let upTo = index == chunks - 1 ? ivrEvents.count : ivrEvents.count * (index + 1) / chunks
+                let body = "<ivr-events xmlns=\"urn:firstcontact:ivr-events:1\">\n"
+                    + ivrEvents[ivrPosted..<upTo].joined(separator: "\n") + "\n</ivr-events>\n"
+                let (status, answer) = try await server.request("/v1/ingest/ivr-events", method: "POST", token: "demo-pbx", body: Data(body.utf8))
+                #expect(status == 200, "\(answer)")
+                ivrPosted = upTo
+            }
         }
         try await Self.waitUntilCaughtUp(observer, [cdr, queueLog])
         server.stop()
@@ -218,7 +232,7 @@ struct ServeFollowEndToEndTests {
         // The reference: one batch ingest of the same files and CDR documents into a fresh database.
         let reference = directory.appendingPathComponent("batch.sqlite").path
         let ingest = try Fixture.run(
-            ["ingest", "--quiet", "--config", config.path, "--db", reference, cdr + ".1", cdr, queueLog + ".1", queueLog]
+            ["ingest", "--quiet", "--config", config.path, "--db", reference, cdr + ".1", cdr, queueLog + ".1", queueLog, ivrFile.path]
                 + xmlFiles.prefix(chunks).map { xmlDirectory.appendingPathComponent($0).path })
         #expect(ingest.status == 0, "\(ingest.output)")
         var exports: [String] = []
@@ -233,6 +247,7 @@ struct ServeFollowEndToEndTests {
         let totals = (try await observer.totals(), try await SQLiteContactStore(path: reference).totals())
         #expect(totals.0.records == totals.1.records)
         #expect(totals.0.rejects == 0)
+        #expect(ivrPosted == ivrEvents.count)
         #expect(totals.0.contacts > 100)
     }
 }
