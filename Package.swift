@@ -80,6 +80,7 @@ let package = Package(
                 "FirstContactApp", "FirstContactCLI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

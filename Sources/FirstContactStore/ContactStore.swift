@@ -68,12 +68,14 @@ package struct ContactQuery: Hashable, Sendable {
     /// Contacts created in `[createdFrom, createdBefore)`.
     package var createdFrom: Timestamp?
     package var createdBefore: Timestamp?
+    /// Only contacts after this one in the listing order (`created_at`, `id`): keyset paging.
+    package var after: ContactPosition?
     package var limit = 1000
 
     package init(
         statuses: Set<ContactStatus> = [], department: DepartmentID? = nil, agent: AgentID? = nil,
         obligationStates: Set<ObligationState> = [], obligationKind: ObligationKind? = nil, customer: String? = nil,
-        createdFrom: Timestamp? = nil, createdBefore: Timestamp? = nil, limit: Int = 1000
+        createdFrom: Timestamp? = nil, createdBefore: Timestamp? = nil, after: ContactPosition? = nil, limit: Int = 1000
     ) {
         self.customer = customer
         self.createdFrom = createdFrom
@@ -83,7 +85,20 @@ package struct ContactQuery: Hashable, Sendable {
         self.agent = agent
         self.obligationStates = obligationStates
         self.obligationKind = obligationKind
+        self.after = after
         self.limit = limit
+    }
+}
+
+/// A place in the contact listing order (`created_at`, `id`); both are stable across re-derivation,
+/// so a page boundary stays put while records arrive.
+package struct ContactPosition: Hashable, Sendable {
+    package var createdAt: Timestamp
+    package var id: ContactID
+
+    package init(createdAt: Timestamp, id: ContactID) {
+        self.createdAt = createdAt
+        self.id = id
     }
 }
 
@@ -109,6 +124,41 @@ package struct StoreTotals: Hashable, Sendable {
     package init() {}
 }
 
+/// How far `serve` has read a followed file, stored with the records it covers.
+///
+/// The file is recognised by its device and inode and by a hash of its first
+/// ``fingerprintLength`` bytes: an inode number can be reused by a new file, and copy-truncate
+/// rotation keeps the inode but starts the content again.
+package struct FollowCheckpoint: Hashable, Sendable {
+    /// The configured path (the followed name, not the file behind it at a given moment).
+    package var path: String
+    package var device: UInt64
+    package var inode: UInt64
+    /// Where the next unread line starts.
+    package var offset: Int64
+    /// The number of the line at ``offset`` (1 for the start of the file).
+    package var nextLine: Int
+    /// Hex hash of the file's first ``fingerprintLength`` bytes.
+    package var fingerprint: String
+    package var fingerprintLength: Int
+    /// 1 for the first file seen at the path, +1 for each rotation or replacement.
+    package var generation: Int
+
+    package init(
+        path: String, device: UInt64, inode: UInt64, offset: Int64, nextLine: Int, fingerprint: String,
+        fingerprintLength: Int, generation: Int
+    ) {
+        self.path = path
+        self.device = device
+        self.inode = inode
+        self.offset = offset
+        self.nextLine = nextLine
+        self.fingerprint = fingerprint
+        self.fingerprintLength = fingerprintLength
+        self.generation = generation
+    }
+}
+
 /// The one storage protocol. SQLite today; PostgreSQL must implement the same contract.
 ///
 /// Every method that changes state runs in one transaction: a batch of records is stored,
@@ -118,6 +168,11 @@ package protocol ContactStore: Sendable {
     /// Stores a batch idempotently, re-assembles the calls it touches and marks their customers
     /// for derivation. Committed as one transaction; derivation follows with the clock.
     func ingest(_ records: [IngestRecord], correlator: Correlator) async throws -> BatchOutcome
+    /// ``ingest(_:correlator:)`` and the follower's checkpoint in the same transaction: the
+    /// records before `checkpoint.offset` are stored exactly when the checkpoint says so.
+    func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws -> BatchOutcome
+    /// The stored checkpoint of a followed path, if it was ever read.
+    func followCheckpoint(path: String) async throws -> FollowCheckpoint?
     /// Moves the clock forward (never back) and derives every customer with new records or
     /// whose next check is due — the one place derived state changes.
     func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome

@@ -226,6 +226,31 @@ struct ReportTests {
         }
     }
 
+    @Test("the board ranks overdue, then at risk, then the rest by deadline")
+    func boardOrder() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        // A third customer misses at 10:20–10:21: due 10:51, not yet at risk at 10:26.
+        let later = #"""
+            "","13800004545","96116","from-trunk","13800004545","PJSIP/trunk-00000095","","Queue","hotline,t,,,300","2026-11-27 10:20:00","2026-11-27 10:20:01","2026-11-27 10:21:00",60,59,"ANSWERED","DOCUMENTATION","1795746000.95","","","1795746000.95",95
+            """#
+        let laterLog = "1795746010|1795746000.95|hotline|NONE|ENTERQUEUE||13800004545|1\n1795746060|1795746000.95|hotline|NONE|ABANDON|1|1|50"
+        let store = try await SchedulerFixture.store(
+            [SchedulerFixture.missedCall, SchedulerFixture.failedTransfer, later].joined(separator: "\n"),
+            [SchedulerFixture.missedQueueLog, SchedulerFixture.failedTransferQueueLog, laterLog].joined(separator: "\n"), in: directory, engine: engine)
+        let now = try SchedulerFixture.at("2026-11-27T10:26:00")
+        _ = try await store.advanceClock(to: now, correlator: engine.correlator)
+        let board = try await Reports(store: store, directory: engine.directory).missedCallbacks(scope: .all, now: now)
+        // The hand-off's acknowledge clock ran out at 10:15:31; 13800002222's callback (due 10:31)
+        // is at risk since 10:25; 13800004545's (due 10:51) is neither.
+        #expect(board.map(\.row.customer) == ["+8613800003333", "+8613800002222", "+8613800004545"])
+        #expect(board.map(\.overdue) == [true, false, false])
+        #expect(board.count == 3 && board[1].row.obligation.atRisk && !board[2].row.obligation.atRisk)
+        let expectedSeconds: [Int64] = [-629, 300, 1500]
+        #expect(board.map(\.secondsLeft) == expectedSeconds)
+    }
+
     @Test("nearest-rank percentiles", arguments: [
         ([Int64](), 50, Int64?.none), ([7], 90, 7), ([1, 2, 3, 4], 50, 2), ([1, 2, 3, 4], 90, 4),
         (Array(1...10), 90, 9), (Array(1...10), 50, 5),

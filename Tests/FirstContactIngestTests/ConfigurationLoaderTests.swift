@@ -289,6 +289,16 @@ private let badConfigurations: [BadConfiguration] = [
         fragment: "(use asterisk-csv, asterisk-queue-log, freeswitch-xml-cdr, freeswitch-events, ivr-events, kamailio-acc)"
     ),
     BadConfiguration(
+        name: "follow of a one-document-per-file format",
+        yaml: "follow:\n  - {path: /var/spool/cdr.xml, format: freeswitch-xml-cdr}\n", line: 2, key: "follow[0].format",
+        fragment: "freeswitch-xml-cdr is not a line-by-line format and cannot be followed (use asterisk-csv, asterisk-queue-log, kamailio-acc;"
+    ),
+    BadConfiguration(
+        name: "relative follow path",
+        yaml: "follow:\n  - path: cdr-csv/Master.csv\n", line: 2, key: "follow[0].path",
+        fragment: "follow path \"cdr-csv/Master.csv\" must be absolute"
+    ),
+    BadConfiguration(
         name: "webhook that is not a URL",
         yaml: "webhooks:\n  - {url: \"ftp://example.com\"}\n", line: 2, key: "webhooks[0].url",
         fragment: "is not an http:// or https:// URL"
@@ -345,6 +355,16 @@ private let badConfigurations: [BadConfiguration] = [
         #expect(diagnostic.line == bad.line, "\(diagnostic)")
         #expect(diagnostic.key == bad.key, "\(diagnostic)")
         #expect(diagnostic.message.contains(bad.fragment), "\(diagnostic)")
+    }
+
+    @Test("follow: format is optional (detected from the file), given formats are kept")
+    func followFormatIsOptional() throws {
+        let yaml = "follow:\n  - {path: /var/log/asterisk/queue_log}\n  - {path: /var/log/asterisk/cdr-csv/Master.csv, format: asterisk-csv}\n"
+        let configuration = try ConfigurationLoader.load(yaml: yaml, file: "c.yaml")
+        #expect(configuration.follow == [
+            FollowedFile(path: "/var/log/asterisk/queue_log", format: nil),
+            FollowedFile(path: "/var/log/asterisk/cdr-csv/Master.csv", format: .asteriskCSV),
+        ])
     }
 
     @Test func theSampleConfigurationLoads() throws {

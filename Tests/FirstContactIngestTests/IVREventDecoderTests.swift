@@ -73,6 +73,14 @@ struct IVREventDecoderTests {
         }
     }
 
+    @Test("the percent-encoded body FreeSWITCH's curl application posts (dialplans/freeswitch) decodes like the XML")
+    func percentEncodedBody() {
+        let posted = "%3Civr-event%20xmlns=%22urn:firstcontact:ivr-events:1%22%20kind=%22callback-request%22%20at=%222026-11-27T02:20:08Z%22%20caller=%2213800005555%22%20number=%2213912345678%22%20call=%22a1b2%22/%3E"
+        guard case .record(.ivr(let event)) = Self.decode(posted).first else { Issue.record("not decoded"); return }
+        #expect(event.kind == .callbackRequest(number: "13912345678"))
+        #expect(event.time.iso8601 == "2026-11-27T02:20:08Z")
+    }
+
     @Test("files are detected as ivr-events by their root element")
     func detected() {
         #expect(InputFormatDetector.detect(path: "x.xml", head: Array(#"<?xml version="1.0"?><ivr-events xmlns="urn:firstcontact:ivr-events:1">"#.utf8)) == .ivrEvents)

@@ -15,11 +15,17 @@ package struct API: Sendable {
     /// People's changes (acknowledgements, reviews) announced to the open web pages.
     package let changes: LiveChanges
     private let counters = IngestCounters()
+    /// The file followers' states (empty when nothing is followed).
+    package let followers: FollowerStatus
 
-    package init(engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, changes: LiveChanges = LiveChanges()) {
+    package init(
+        engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, followers: FollowerStatus = FollowerStatus(),
+        changes: LiveChanges = LiveChanges()
+    ) {
         self.engine = engine
         self.store = store
         self.scheduler = scheduler
+        self.followers = followers
         self.changes = changes
     }
 
@@ -29,6 +35,7 @@ package struct API: Sendable {
     /// them with openapi.yaml, so the document cannot drift from what is served).
     package func routes() -> (router: Router<BasicRequestContext>, served: [String]) {
         let router = Router()
+        router.add(middleware: RequestLogMiddleware())
         var served: [String] = []
         func add(
             _ method: HTTPRequest.Method, _ path: String,
@@ -112,6 +119,22 @@ package struct API: Sendable {
         let outcome = try await self.store.ingest(records, correlator: self.engine.correlator)
         try await self.scheduler.tick()
         self.counters.add(format: name, outcome)
+        context.logger.info(
+            "ingested",
+            metadata: [
+                "ingest.format": .string(name), "ingest.records": .stringConvertible(outcome.records),
+                "ingest.new": .stringConvertible(outcome.newRecords), "ingest.duplicates": .stringConvertible(outcome.duplicates),
+                "ingest.rejects": .stringConvertible(outcome.rejects),
+            ])
+        // Reject reasons may quote a field (a caller ID…): masked like every number in the logs.
+        for reject in rejected {
+            context.logger.notice(
+                "rejected",
+                metadata: [
+                    "ingest.format": .string(name), "ingest.line": .stringConvertible(reject.position.line),
+                    "ingest.reason": .string(LogMasking.maskNumbers(reject.reason)),
+                ])
+        }
         let out = JSONWriter()
         out.object {
             out.field("records") { out.int(outcome.records) }
@@ -141,7 +164,7 @@ package struct API: Sendable {
             }
             statuses.insert(status)
         }
-        let limit = min(Int(query["limit"].map(String.init) ?? "") ?? 100, 1000)
+        let limit = try Self.pageLimit(query["limit"].map(String.init), default: 100)
         let department = query["department"].map { DepartmentID(String($0)) }
         let agent = query["agent"].map { AgentID(String($0)) }
         let customer = query["customer"].map { self.engine.directory.normaliser.normalise(String($0)).text }
@@ -153,14 +176,28 @@ package struct API: Sendable {
                 return time
             }
         }
-        var found = try await self.store.contacts(ContactQuery(
-            statuses: statuses, department: department, agent: principal.role == .agent ? principal.agent : agent,
-            customer: customer, createdFrom: try time("from"), createdBefore: try time("to"),
-            limit: principal.role == .admin ? limit : 10_000))
-        found = found.filter { principal.canSee($0, directory: self.engine.directory) }
+        let (from, to) = (try time("from"), try time("to"))
+        var after = try query["cursor"].map { try PageCursor.contact(String($0)) }
+        // Keyset paging over (created_at, id), filtered by scope: read batches after the cursor
+        // until one more visible contact than the page holds shows there is a next page.
+        var page: [Contact] = []
+        let batch = principal.role == .admin ? limit + 1 : max(limit + 1, 500)
+        while page.count <= limit {
+            let found = try await self.store.contacts(ContactQuery(
+                statuses: statuses, department: department, agent: principal.role == .agent ? principal.agent : agent,
+                customer: customer, createdFrom: from, createdBefore: to, after: after, limit: batch))
+            page += found.filter { principal.canSee($0, directory: self.engine.directory) }
+            guard found.count == batch, let last = found.last else { break }
+            after = ContactPosition(createdAt: last.createdAt, id: last.id)
+        }
+        let items = page.prefix(limit)
         let out = JSONWriter()
-        out.array(found.prefix(limit)) { ExportDocument.contact($0, into: out) }
-        return Self.json(out.text)
+        out.array(items) { ExportDocument.contact($0, into: out) }
+        var response = Self.json(out.text)
+        if page.count > limit, let last = items.last {
+            response.headers[PageCursor.header] = PageCursor.encode(createdAt: last.createdAt, id: last.id.rawValue)
+        }
+        return response
     }
 
     private func contact(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -232,13 +269,22 @@ package struct API: Sendable {
             guard let state = ObligationState(rawValue: String(text)) else { throw HTTPError(.badRequest, message: "unknown state \(text)") }
             return state
         }
+        let limit = try Self.pageLimit(query["limit"].map(String.init), default: 1000)
+        let after = try query["cursor"].map { try PageCursor.obligation(String($0)) }
         let contacts = try await self.store.contacts(ContactQuery(obligationStates: state.map { [$0] } ?? [], limit: Int.max))
             .filter { principal.canSee($0, directory: self.engine.directory) }
+        // Paged on the obligation's own stable key (created_at, id).
+        let all = contacts.flatMap(\.obligations)
+            .filter { o in (state == nil || o.state == state) && after.map { (o.createdAt, o.id.rawValue) > ($0.createdAt, $0.id) } ?? true }
+            .sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
+        let items = all.prefix(limit)
         let out = JSONWriter()
-        out.array(contacts.flatMap(\.obligations).filter { state == nil || $0.state == state }) {
-            ExportDocument.obligation($0, into: out)
+        out.array(items) { ExportDocument.obligation($0, into: out) }
+        var response = Self.json(out.text)
+        if all.count > limit, let last = items.last {
+            response.headers[PageCursor.header] = PageCursor.encode(createdAt: last.createdAt, id: last.id.rawValue)
         }
-        return Self.json(out.text)
+        return response
     }
 
     /// `POST /v1/obligations/{id}/ack`: the receiving side has read a hand-off. Agents acknowledge
@@ -424,12 +470,43 @@ package struct API: Sendable {
         lines.append("# HELP firstcontact_scheduler_lag_seconds How far the earliest due check is behind now.")
         lines.append("# TYPE firstcontact_scheduler_lag_seconds gauge")
         lines.append("firstcontact_scheduler_lag_seconds \(lag)")
+        let followers = self.followers.snapshot()
+        if !followers.isEmpty {
+            lines.append("# HELP firstcontact_follow_lines_total Lines read from followed files since the service started.")
+            lines.append("# TYPE firstcontact_follow_lines_total counter")
+            for state in followers {
+                lines.append("firstcontact_follow_lines_total{path=\"\(Self.label(state.path))\"} \(state.linesRead)")
+            }
+            lines.append("# HELP firstcontact_follow_lag_bytes Bytes of a followed file not read yet.")
+            lines.append("# TYPE firstcontact_follow_lag_bytes gauge")
+            for state in followers {
+                lines.append("firstcontact_follow_lag_bytes{path=\"\(Self.label(state.path))\"} \(state.lagBytes)")
+            }
+            lines.append("# HELP firstcontact_follow_failing Whether the last pass over a followed file failed.")
+            lines.append("# TYPE firstcontact_follow_failing gauge")
+            for state in followers {
+                lines.append("firstcontact_follow_failing{path=\"\(Self.label(state.path))\"} \(state.error == nil ? 0 : 1)")
+            }
+        }
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
         response.headers[.contentType] = "text/plain; version=0.0.4"
         return response
     }
 
     // MARK: Helpers
+
+    /// `?limit=`: 1…1000, `default` when absent.
+    static func pageLimit(_ text: String?, default value: Int) throws -> Int {
+        guard let text else { return value }
+        guard let limit = Int(text), limit > 0 else { throw HTTPError(.badRequest, message: "limit must be a positive whole number") }
+        return min(limit, 1000)
+    }
+
+    /// A Prometheus label value: backslash, quote and line feed escaped.
+    static func label(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
 
     static func text(_ text: String) -> Response {
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text + "\n")))

@@ -9,7 +9,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the service: HTTP API under /v1, /healthz, /metrics, and the obligation scheduler on the wall clock.",
         discussion: """
             One process next to the PBX. SIGTERM or SIGINT stops it gracefully: the server stops accepting, \
-            the scheduler finishes its current chunk, the database is closed. Tokens come from the \
+            the scheduler finishes its current chunk, the database is closed. Files under `follow:` are tailed \
+            with a checkpoint stored with their records: a restart (even after kill -9) resumes where the \
+            last stored line ended; rotation by rename and copy-truncate are followed. Tokens come from the \
             configuration's `tokens:` (sha256 hashes); send them as `Authorization: Bearer TOKEN`.
             """
     )
@@ -31,8 +33,19 @@ struct Serve: AsyncParsableCommand {
         let port = self.port ?? engine.configuration.http.port
         // A webhook whose secret is missing stops the start here (exit 1), naming the variable.
         let webhooks = try WebhookDelivery.configured(engine.configuration, store: store, environment: ProcessInfo.processInfo.environment)
-        let app = buildApplication(engine: engine, store: store, clock: SystemWallClock(), host: host, port: port, webhooks: webhooks)
-        print("FirstContact is serving http://\(host):\(port)/  (try: curl http://\(host):\(port)/healthz)")
+        let follow = engine.configuration.follow
+        let app = buildApplication(
+            engine: engine, store: store, clock: SystemWallClock(), host: host, port: port, webhooks: webhooks
+        ) { bound in
+            // Printed once listening, with the bound port (port 0 asks the system for a free one),
+            // so that scripts and tests can read where to connect.
+            let port = bound ?? port
+            print("FirstContact is serving http://\(host):\(port)/  (try: curl http://\(host):\(port)/healthz)")
+            for file in follow {
+                print("following \(file.path) (\(file.format?.rawValue ?? "format detected"))")
+            }
+            fflush(nil)  // all streams: stdout is a pipe when a script reads it
+        }
         try await app.runService()
     }
 }

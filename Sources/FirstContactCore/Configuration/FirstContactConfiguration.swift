@@ -198,11 +198,13 @@ package struct Feed: Sendable, Hashable {
     }
 }
 
+/// A file `serve` tails (`follow:`).
 package struct FollowedFile: Sendable, Hashable {
     package var path: String
-    package var format: InputFormat
+    /// Nil: detected from the file's first bytes when it has some.
+    package var format: InputFormat?
 
-    package init(path: String, format: InputFormat) {
+    package init(path: String, format: InputFormat?) {
         self.path = path
         self.format = format
     }
@@ -257,4 +259,12 @@ package enum InputFormat: String, Sendable, Hashable, CaseIterable {
     case freeswitchEvents = "freeswitch-events"
     case ivrEvents = "ivr-events"
     case kamailioAcc = "kamailio-acc"
+
+    /// One record per line, appended as calls end: the formats a file follower can tail.
+    package var isLineOriented: Bool {
+        switch self {
+        case .asteriskCSV, .asteriskQueueLog, .kamailioAcc: true
+        case .freeswitchXMLCDR, .freeswitchEvents, .ivrEvents: false
+        }
+    }
 }

@@ -303,7 +303,7 @@ extension ConfigurationParser {
         return feeds
     }
 
-    /// `follow: [{path, format}]`.
+    /// `follow: [{path, format}]`; `format` is optional (detected from the file's first bytes).
     mutating func follow(_ node: ConfigNode) -> [FollowedFile] {
         var files: [FollowedFile] = []
         guard let elements = self.list(node) else { return files }
@@ -311,8 +311,22 @@ extension ConfigurationParser {
         for element in elements {
             guard let fields = self.fields(element, allowed: ConfigurationKeys.follow) else { continue }
             let path = self.required(fields, "path").flatMap { self.text($0) }
-            let format = self.required(fields, "format").flatMap { self.choice($0, InputFormat.self, what: "an input format") }
-            guard let path, let format else { continue }
+            var format: InputFormat?
+            if let node = fields["format"] {
+                guard let chosen = self.choice(node, InputFormat.self, what: "an input format") else { continue }
+                guard chosen.isLineOriented else {
+                    let lines = InputFormat.allCases.filter(\.isLineOriented).map(\.rawValue).joined(separator: ", ")
+                    self.report(node, "\(chosen.rawValue) is not a line-by-line format and cannot be followed (use \(lines); POST it to /v1/ingest/\(chosen.rawValue) instead)")
+                    continue
+                }
+                format = chosen
+            }
+            guard let path else { continue }
+            guard path.value.hasPrefix("/") else {
+                // serve may run from any directory (systemd runs it from /): a relative path would follow another file.
+                self.report(path, "follow path \"\(path.value)\" must be absolute")
+                continue
+            }
             // Two followers on one file would each checkpoint it and ingest every line twice.
             if let line = firstLine[path.value] {
                 self.report(path, "\"\(path.value)\" is already followed (line \(line))")

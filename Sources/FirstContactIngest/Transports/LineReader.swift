@@ -78,7 +78,7 @@ package final class LineReader {
     ///     line feeds is not an export and must not fill memory).
     ///   - yieldsUnterminatedLastLine: false holds back a trailing partial line (a file being written).
     /// - Throws: ``LineReaderError/cannotOpen(path:reason:)`` when the file cannot be opened or positioned.
-    package init(
+    package convenience init(
         path: String,
         startingAt offset: Int64 = 0,
         firstLineNumber: Int = 1,
@@ -88,7 +88,41 @@ package final class LineReader {
         guard let file = fopen(path, "rb") else {
             throw .cannotOpen(path: path, reason: Self.systemMessage())
         }
-        if offset != 0, fseeko(file, off_t(offset), SEEK_SET) != 0 {
+        try self.init(
+            file: file, path: path, startingAt: offset, firstLineNumber: firstLineNumber,
+            maximumLineLength: maximumLineLength, yieldsUnterminatedLastLine: yieldsUnterminatedLastLine)
+    }
+
+    /// Reads a file already open as `descriptor` (a follower keeps reading a file by its
+    /// descriptor after rotation renamed or replaced the path). The descriptor is duplicated:
+    /// the caller keeps and closes its own.
+    /// - Parameter path: the name used in errors.
+    package convenience init(
+        descriptor: Int32,
+        path: String,
+        startingAt offset: Int64 = 0,
+        firstLineNumber: Int = 1,
+        maximumLineLength: Int = 1 << 20,
+        yieldsUnterminatedLastLine: Bool = true
+    ) throws(LineReaderError) {
+        let copy = dup(descriptor)
+        guard copy >= 0, let file = fdopen(copy, "rb") else {
+            let reason = Self.systemMessage()
+            if copy >= 0 { close(copy) }
+            throw .cannotOpen(path: path, reason: reason)
+        }
+        try self.init(
+            file: file, path: path, startingAt: offset, firstLineNumber: firstLineNumber,
+            maximumLineLength: maximumLineLength, yieldsUnterminatedLastLine: yieldsUnterminatedLastLine)
+    }
+
+    /// Takes ownership of `file` (closed on deinit or on a failed seek).
+    private init(
+        file: UnsafeMutablePointer<FILE>, path: String, startingAt offset: Int64, firstLineNumber: Int,
+        maximumLineLength: Int, yieldsUnterminatedLastLine: Bool
+    ) throws(LineReaderError) {
+        // Always positioned: a duplicated descriptor shares its owner's offset, which may be anywhere.
+        if fseeko(file, off_t(offset), SEEK_SET) != 0 {
             let reason = Self.systemMessage()
             fclose(file)
             throw .cannotOpen(path: path, reason: "cannot seek to byte \(offset): \(reason)")

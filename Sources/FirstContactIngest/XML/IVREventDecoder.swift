@@ -23,7 +23,8 @@ package struct IVREventDecoder: Sendable {
         self.limits = limits
     }
 
-    package func decode(_ document: [UInt8], position: SourcePosition) -> [IngestRecord] {
+    package func decode(_ input: [UInt8], position: SourcePosition) -> [IngestRecord] {
+        let document = Self.unwrap(input)
         let content = IVRContent()
         do {
             try XMLReader.read(document, limits: self.limits, into: content)
@@ -45,6 +46,15 @@ package struct IVREventDecoder: Sendable {
             let at = SourcePosition(source: position.source, line: position.line + index, offset: position.offset)
             return Self.event(attributes, position: at)
         }
+    }
+
+    /// The XML itself, or — what FreeSWITCH's `curl` application posts from a dialplan, where
+    /// `<` and quotes cannot be written — the same XML percent-encoded (`%3Civr-event%20…`).
+    static func unwrap(_ input: [UInt8]) -> [UInt8] {
+        let body = input.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\t") }
+        guard body.count >= 3, body.first == UInt8(ascii: "%"), body.dropFirst().prefix(2).elementsEqual("3C".utf8) || body.dropFirst().prefix(2).elementsEqual("3c".utf8)
+        else { return input }
+        return PercentDecoding.decode(body)
     }
 
     static func event(_ attributes: [String: String], position: SourcePosition) -> IngestRecord {

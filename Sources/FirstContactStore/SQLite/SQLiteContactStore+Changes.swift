@@ -215,9 +215,7 @@ extension SQLiteContactStore {
                 $0.add(action.at.seconds)
                 $0.add(ActionPayload(action.kind).encoded())
             }
-            try db.run("INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1") {
-                $0.add(customer)
-            }
+            try Self.markDirty(customer, db: db)
         }
     }
 

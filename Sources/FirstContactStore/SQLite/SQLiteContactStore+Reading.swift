@@ -62,6 +62,10 @@ extension SQLiteContactStore {
                 }
                 conditions.append("id IN (SELECT contact_id FROM obligation WHERE \(inner.joined(separator: " AND ")))")
             }
+            if let after = query.after {
+                conditions.append("(created_at > ? OR (created_at = ? AND id > ?))")
+                arguments += [after.createdAt.seconds, after.createdAt.seconds, after.id.rawValue]
+            }
             let sql = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
             return try Self.contacts(db, where: sql, arguments: arguments, limit: query.limit)
         }

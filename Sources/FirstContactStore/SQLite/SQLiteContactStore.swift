@@ -34,7 +34,7 @@ package final class SQLiteContactStore: ContactStore {
         try await self.pool.write { db in try Self.ingest(records, correlator: correlator, db: db) }
     }
 
-    private static func ingest(_ records: [IngestRecord], correlator: Correlator, db: Database) throws -> BatchOutcome {
+    static func ingest(_ records: [IngestRecord], correlator: Correlator, db: Database) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var batchRecords: [CallKey: [CallRecord]] = [:]
         var order: [CallKey] = []
@@ -87,9 +87,7 @@ package final class SQLiteContactStore: ContactStore {
             if latest.map({ time.seconds > $0 }) ?? true { try Self.setMeta(db, "latest_event", String(time.seconds)) }
         }
         for customer in ivrCustomers {
-            try db.run("INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1") {
-                $0.add(customer)
-            }
+            try Self.markDirty(customer, db: db)
         }
         outcome.customersTouched = ivrCustomers.count
         guard !order.isEmpty else { return outcome }
@@ -137,12 +135,17 @@ package final class SQLiteContactStore: ContactStore {
         }
         customers.subtract(ivrCustomers)
         for customer in customers {
-            try db.run("INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1") {
-                $0.add(customer)
-            }
+            try Self.markDirty(customer, db: db)
         }
         outcome.customersTouched += customers.count
         return outcome
+    }
+
+    /// Marks a customer for derivation at the next clock move (creating its row if it is new).
+    static func markDirty(_ customer: String, db: Database) throws {
+        try db.run("INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1") {
+            $0.add(customer)
+        }
     }
 
     /// Stores one IVR event under its caller's number unless its key is already stored.

@@ -263,6 +263,23 @@ enum SQLiteMigrations {
                 ALTER TABLE obligation ADD COLUMN callback_number TEXT;
                 """)
         }
+        migrator.registerMigration("v7-follow-checkpoints") { db in
+            try db.execute(sql: """
+                -- Where `serve` stopped reading each followed file, written in the transaction that stored
+                -- the records before that offset (so a kill never loses or repeats a line). The file is
+                -- recognised by device and inode, and by a hash of its first bytes (an inode can be reused
+                -- and copy-truncate keeps it). `generation` counts the files seen at this path.
+                CREATE TABLE follow_checkpoint (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    device INTEGER NOT NULL, inode INTEGER NOT NULL,
+                    byte_offset INTEGER NOT NULL CHECK (byte_offset >= 0),
+                    next_line INTEGER NOT NULL CHECK (next_line >= 1),
+                    fingerprint TEXT NOT NULL,
+                    fingerprint_length INTEGER NOT NULL CHECK (fingerprint_length >= 0),
+                    generation INTEGER NOT NULL CHECK (generation >= 1)
+                ) WITHOUT ROWID;
+                """)
+        }
         migrator.registerMigration("v8-webhooks") { db in
             try db.execute(sql: """
                 -- Reports read ranges of these columns (a month of due times, bindings, satisfactions)

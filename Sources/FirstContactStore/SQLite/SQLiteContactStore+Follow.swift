@@ -1,0 +1,45 @@
+import FirstContactCore
+import GRDB
+
+extension SQLiteContactStore {
+    package func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws -> BatchOutcome {
+        try await self.pool.write { db in
+            let outcome = try Self.ingest(records, correlator: correlator, db: db)
+            try db.run("""
+                INSERT INTO follow_checkpoint (path, device, inode, byte_offset, next_line, fingerprint, fingerprint_length, generation)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(path) DO UPDATE SET device = excluded.device, inode = excluded.inode,
+                    byte_offset = excluded.byte_offset, next_line = excluded.next_line, fingerprint = excluded.fingerprint,
+                    fingerprint_length = excluded.fingerprint_length, generation = excluded.generation
+                """) {
+                $0.add(checkpoint.path)
+                // SQLite integers are signed 64-bit: device and inode numbers keep their bits.
+                $0.add(Int64(bitPattern: checkpoint.device))
+                $0.add(Int64(bitPattern: checkpoint.inode))
+                $0.add(checkpoint.offset)
+                $0.add(checkpoint.nextLine)
+                $0.add(checkpoint.fingerprint)
+                $0.add(checkpoint.fingerprintLength)
+                $0.add(checkpoint.generation)
+            }
+            return outcome
+        }
+    }
+
+    package func followCheckpoint(path: String) async throws -> FollowCheckpoint? {
+        try await self.reader.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT device, inode, byte_offset, next_line, fingerprint, fingerprint_length, generation
+                    FROM follow_checkpoint WHERE path = ?
+                    """,
+                arguments: [path]
+            ).map { row in
+                FollowCheckpoint(
+                    path: path, device: UInt64(bitPattern: row[0]), inode: UInt64(bitPattern: row[1]), offset: row[2],
+                    nextLine: row[3], fingerprint: row[4], fingerprintLength: row[5], generation: row[6])
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactIngest
+import FirstContactStore
+import Foundation
+import Testing
+
+/// `dialplans/` is configuration people copy onto their PBX: a URL there that the service does
+/// not serve, or an XML file FreeSWITCH cannot load, fails silently on their machine. These
+/// tests fail here instead.
+@Suite("dialplans/")
+struct DialplanTests {
+    static let directory = Fixture.root.appendingPathComponent("dialplans")
+
+    /// Every file under dialplans/, relative paths sorted.
+    static func files() throws -> [String] {
+        let walker = try #require(FileManager.default.enumerator(atPath: Self.directory.path))
+        var files: [String] = []
+        while let relative = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            let full = Self.directory.appendingPathComponent(relative).path
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files.append(relative)
+            }
+        }
+        return files.sorted()
+    }
+
+    /// `http(s)://host[:port]/path` in `text`, for hosts that are the FirstContact service
+    /// (the dialplans post only to it), with the path cut before `?`, quotes, spaces or markup.
+    static func serviceURLs(in text: String) -> [(url: String, path: String)] {
+        let pattern = #/https?://(?:[^@\s/"'<>]+@)?(?:127\.0\.0\.1|localhost|\[::1\]|firstcontact[\w.-]*)(?::\d+)?(/[^\s"'<>?,)]*)?/#
+        return text.matches(of: pattern).map { match in
+            (String(match.output.0), match.output.1.map(String.init) ?? "/")
+        }
+    }
+
+    /// Whether `path` is served by `route` (`METHOD /v1/ingest/{format}`); returns the template's
+    /// parameters bound to the path's segments.
+    static func match(_ path: String, _ route: String) -> [String: String]? {
+        guard let template = route.split(separator: " ", maxSplits: 1).last else { return nil }
+        let want = template.split(separator: "/")
+        let have = path.split(separator: "/")
+        guard want.count == have.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (expected, actual) in zip(want, have) {
+            if expected.hasPrefix("{") {
+                parameters[String(expected.dropFirst().dropLast())] = String(actual)
+            } else if expected != actual {
+                return nil
+            }
+        }
+        return parameters
+    }
+
+
+    @Test("every service URL in dialplans/ is a route the service serves, and an ingest URL names a format it accepts")
+    func urlsAreServedRoutes() async throws {
+        let engine = try Fixture.engine()
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
+        let api = API(engine: engine, store: store, scheduler: ObligationScheduler(engine: engine, store: store, clock: ManualClock(now: Timestamp(seconds: 0))))
+        let routes = api.routes().served
+        var checked = 0
+        var formats: Set<InputFormat> = []
+        for file in try Self.files() {
+            let text = try String(contentsOf: Self.directory.appendingPathComponent(file), encoding: .utf8)
+            for (url, path) in Self.serviceURLs(in: text) {
+                checked += 1
+                let matches = routes.compactMap { route in Self.match(path, route).map { (route, $0) } }
+                #expect(!matches.isEmpty, "\(file): \(url) is not a route the service serves (\(routes.joined(separator: ", ")))")
+                for (_, parameters) in matches {
+                    guard let name = parameters["format"] else { continue }
+                    let format = InputFormat(rawValue: name)
+                    #expect(format != nil, "\(file): \(url) names no input format")
+                    guard let format else { continue }
+                    formats.insert(format)
+                    let accepted = engine.lineDecoder(for: format) != nil || engine.documentDecoder(for: format) != nil
+                    #expect(accepted, "\(file): \(url): the service does not accept \(name)")
+                }
+            }
+        }
+        // The wiring the dialplans exist for: mod_xml_cdr's CDRs and the IVR events.
+        #expect(formats.isSuperset(of: [.freeswitchXMLCDR, .ivrEvents]), "\(formats)")
+        #expect(checked >= 5, "found \(checked) service URLs")
+    }
+
+    @Test("the URL scanner finds service URLs with credentials and ports, and ignores other hosts")
+    func scannerFindsURLs() {
+        let text = """
+            <param name="url" value="http://127.0.0.1:8080/v1/ingest/freeswitch-xml-cdr"/>
+            FC_URL=http://pbx:secret@localhost/v1/ingest/ivr-events?x=1
+            see https://docs.asterisk.org/Configuration/ and curl http://127.0.0.1:8080/healthz
+            """
+        #expect(Self.serviceURLs(in: text).map(\.path) == ["/v1/ingest/freeswitch-xml-cdr", "/v1/ingest/ivr-events", "/healthz"])
+        #expect(Self.match("/v1/ingest/ivr-events", "POST /v1/ingest/{format}") == ["format": "ivr-events"])
+        #expect(Self.match("/v1/ingest", "POST /v1/ingest/{format}") == nil)
+    }
+
+    /// Collects nothing: well-formedness is what `XMLReader` checks.
+    final class Ignore: XMLContentHandler {
+        var elements = 0
+        func startElement(_ name: String, attributes: [XMLAttribute], depth: Int) { self.elements += 1 }
+        func endElement(_ name: String, text: [UInt8], depth: Int) {}
+    }
+
+    @Test("every XML file under dialplans/ is well-formed (read by the project's hardened XMLReader)")
+    func xmlIsWellFormed() throws {
+        let xmlFiles = try Self.files().filter { $0.hasSuffix(".xml") }
+        #expect(xmlFiles.count >= 3, "\(xmlFiles)")
+        for file in xmlFiles {
+            let bytes = try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent(file)))
+            let handler = Ignore()
+            do {
+                try XMLReader.read(bytes, limits: XMLLimits(), into: handler)
+            } catch {
+                Issue.record("\(file): \(error)")
+            }
+            #expect(handler.elements > 1, "\(file)")
+        }
+    }
+}

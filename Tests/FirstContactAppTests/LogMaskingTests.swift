@@ -1,0 +1,88 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+
+/// A log handler that keeps every line as text (message and metadata), to search afterwards.
+struct CapturingLogHandler: LogHandler {
+    final class Lines: Sendable {
+        private let lines = Mutex<[String]>([])
+        func append(_ line: String) { self.lines.withLock { $0.append(line) } }
+        var all: [String] { self.lines.withLock { $0 } }
+    }
+
+    let lines: Lines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String,
+        line: UInt
+    ) {
+        let merged = self.metadata.merging(metadata ?? [:]) { _, new in new }
+        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        self.lines.append("\(level) \(message) \(fields)")
+    }
+}
+
+@Suite("Customer numbers in logs")
+struct LogMaskingTests {
+    @Test("long digit runs are masked like CustomerNumber.masked; short ones stay", arguments: [
+        ("from 13800002222 at", "from 138****2222 at"),
+        ("+8613800002222", "+86*******2222"),
+        ("ext 1001 line 21", "ext 1001 line 21"),
+        ("96116", "96116"),
+        ("a 1234567 b 12345678", "a 1234567 b 123*5678"),
+        ("", ""),
+        ("张敏 13800002222;13800003333", "张敏 138****2222;138****3333"),
+    ])
+    func masking(input: String, expected: String) {
+        #expect(LogMasking.maskNumbers(input) == expected)
+    }
+
+    @Test("serve logs requests, ingests and rejects without a full customer number")
+    func serveLogsAreMasked() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let store = try await SchedulerFixture.store(SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, in: directory, engine: engine)
+        let lines = CapturingLogHandler.Lines()
+        let logger = Logger(label: "firstcontact.test") { _ in CapturingLogHandler(lines: lines) }
+        let app = buildApplication(
+            engine: engine, store: store, clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T10:20:00")), host: "127.0.0.1", port: 0,
+            logger: logger)
+        // A good CDR of 13800003333 and a queue_log line whose bad epoch quotes 13800009999.
+        let csv = SchedulerFixture.failedTransfer
+        let queueLog = "13800009999x|1795744800.21|hotline|NONE|ENTERQUEUE||13800003333|1\n"
+        try await app.test(.live) { client in
+            try await client.execute(uri: "/v1/ingest/asterisk-csv", method: .post, headers: APITests.pbx, body: ByteBuffer(string: csv)) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/v1/ingest/asterisk-queue-log", method: .post, headers: APITests.pbx, body: ByteBuffer(string: queueLog)) { response in
+                let result = try #require(try APITests.json(response) as? [String: Any])
+                #expect((result["rejects"] as? [Any])?.count == 1)
+            }
+            try await client.execute(uri: "/v1/contacts?agent=13800002222", method: .get, headers: APITests.admin) { #expect($0.status == .ok) }
+        }
+        let text = lines.all.joined(separator: "\n")
+        #expect(text.contains("http.target=/v1/contacts?agent=138****2222"), "\(text)")
+        #expect(text.contains("rejected"))
+        #expect(text.contains("138****9999"))
+        #expect(text.contains("ingest.new=2"))
+        for number in ["13800002222", "13800003333", "13800009999"] {
+            #expect(!text.contains(number), "\(number) appears in the log")
+        }
+        #expect(!text.contains("demo-pbx") && !text.contains("demo-admin"), "a token appears in the log")
+    }
+}
