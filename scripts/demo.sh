@@ -30,6 +30,7 @@ echo "Database: $db — try: $fc explain --config $config --db $db <contact id>"
 if [ "${DEMO_SERVE:-1}" = "1" ]; then
   echo
   echo "== Starting the service (Ctrl-C stops it) =="
+  echo "Open http://127.0.0.1:8080/ in a browser and sign in with demo-supervisor (the board) or demo-agent-1001 (my work)."
   echo "Demo tokens (samples/firstcontact.yaml): demo-admin, demo-supervisor, demo-agent-1001, demo-pbx. For example:"
   echo "  curl -H 'Authorization: Bearer demo-supervisor' 'http://127.0.0.1:8080/v1/contacts?status=awaiting_callback&limit=5'"
   exec "$fc" serve --config "$config" --db "$db"
