@@ -81,3 +81,60 @@ struct ActionTests {
         #expect(reviews.last?.violation == violation.id)
     }
 }
+
+@Suite("Obligations leaving the board are notified")
+struct DepartureNotificationTests {
+    static func kinds(_ store: SQLiteContactStore) async throws -> [String: OutboxEntry.Kind] {
+        Dictionary(try await store.outbox(after: 0, limit: 1000).map { ($0.key, $0.kind) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    @Test("acknowledging a pending hand-off and then resolving its contact write `acknowledged` and `cancelled` to the outbox, once each")
+    func acknowledgedThenCancelled() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let store = try await SchedulerFixture.store(
+            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, in: directory, engine: engine)
+        let contact = try #require(try await store.contacts(ContactQuery()).first)
+        let handoff = try #require(contact.obligations.first).id
+        #expect(try await Self.kinds(store)["acknowledged:\(handoff)"] == nil)
+
+        _ = try await engine.acknowledge(handoff, by: AgentID("1009"), at: try SchedulerFixture.at("2026-11-27T10:10:00"), store: store)
+        #expect(try await Self.kinds(store)["acknowledged:\(handoff)"] == .acknowledged)
+        _ = try await engine.record(
+            .resolve(contact: contact.id, note: "抢修已安排"), by: AgentID("1001"), at: try SchedulerFixture.at("2026-11-27T10:12:00"), store: store)
+        let kinds = try await Self.kinds(store)
+        #expect(kinds["cancelled:\(handoff)"] == .cancelled)
+        // Deriving again adds nothing: each notification exists once.
+        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
+        #expect(try await store.outbox(after: 0, limit: 1000).filter { $0.obligation == handoff }.map(\.kind) == [.acknowledged, .cancelled])
+    }
+
+    /// An answered callback by 王芳 (1002) to the missed caller of SchedulerFixture.missedCall.
+    static let callback = #"""
+        "","1002","13800002222","from-internal","""王芳"" <1002>","PJSIP/1002-00000031","PJSIP/trunk-00000032","Dial","PJSIP/13800002222@trunk,60","2026-11-27 10:20:00","2026-11-27 10:20:09","2026-11-27 10:23:00",180,171,"ANSWERED","DOCUMENTATION","1795746000.31","","","1795746000.31",31
+        """#
+
+    @Test("a callback made after the miss was known is notified `satisfied`; the same records in one batch announce nothing (nobody saw it owed)")
+    func satisfiedOnlyWhenKnownOwed() async throws {
+        let engine = try Fixture.engine()
+        let separately = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: separately) }
+        let store = try await SchedulerFixture.store(SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, in: separately, engine: engine)
+        let callback = try #require(try await store.contacts(ContactQuery()).first?.obligations.first).id
+        let later = separately.appendingPathComponent("later.csv")
+        try (Self.callback + "\n").write(to: later, atomically: true, encoding: .utf8)
+        _ = try await IngestPipeline(engine: engine, store: store).ingest(paths: [later.path], format: nil)
+        let entry = try #require(try await store.outbox(after: 0, limit: 1000).first { $0.key == "satisfied:\(callback)" })
+        #expect(entry.kind == .satisfied)
+        #expect(entry.agent == AgentID("1002"))
+        #expect(entry.at == (try SchedulerFixture.at("2026-11-27T10:20:09")))
+
+        let together = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: together) }
+        let once = try await SchedulerFixture.store(
+            SchedulerFixture.missedCall + "\n" + Self.callback, SchedulerFixture.missedQueueLog, in: together, engine: engine)
+        #expect(try await once.contacts(ContactQuery()).first?.obligations.first?.state == .satisfied)
+        #expect(try await Self.kinds(once).values.contains(.satisfied) == false)
+    }
+}

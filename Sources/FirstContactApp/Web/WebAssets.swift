@@ -150,7 +150,8 @@ enum WebAssets {
         try { data = JSON.parse(e.data); } catch (err) { return; }
         if (data.obligation) schedule(data.obligation, received, e.type);
       }
-      ["at_risk", "breach", "escalation", "violation", "reversal", "review", "changed"].forEach(function (k) {
+      ["at_risk", "breach", "escalation", "violation", "reversal", "review", "changed", "satisfied", "acknowledged",
+       "cancelled", "exhausted"].forEach(function (k) {
         source.addEventListener(k, handle);
       });
       // Close the stream when the page goes away (also into the back-forward cache): an open

@@ -8,6 +8,7 @@ struct PreviousConclusions {
         var contact: String
         var atRisk: Bool
         var escalationLevel: Int
+        var acknowledged: Bool
     }
 
     var obligations: [String: ObligationState] = [:]
@@ -25,6 +26,14 @@ package struct OutboxEntry: Hashable, Sendable {
         case review
         case feedSilent = "feed_silent"
         case feedResumed = "feed_resumed"
+        /// An obligation that was owed is met (callback made, customer got through, hand-off contacted).
+        case satisfied
+        /// A hand-off's receiver has read it (its acknowledge clock stops).
+        case acknowledged
+        /// The contact was resolved or referred out: what was pending is no longer owed.
+        case cancelled
+        /// A callback's attempts ran out: supervisor review instead of a breach.
+        case exhausted
     }
 
     package var seq: Int64
@@ -44,13 +53,13 @@ extension SQLiteContactStore {
     static func previousConclusions(of customer: String, db: Database) throws -> PreviousConclusions {
         var previous = PreviousConclusions()
         let obligations = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT id, state, contact_id, at_risk, escalation_level FROM obligation WHERE customer_key = ?"),
+            db.cachedStatement(sql: "SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL FROM obligation WHERE customer_key = ?"),
             arguments: [customer])
         while let row = try obligations.next() {
             let state: String = row[1]
             previous.obligations[row[0]] = PreviousConclusions.ObligationState(
                 state: FirstContactCore.ObligationState(rawValue: state) ?? .pending, contact: row[2], atRisk: row[3],
-                escalationLevel: row[4])
+                escalationLevel: row[4], acknowledged: row[5])
         }
         let violations = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT id, category, contact_id FROM violation WHERE customer_key = ?"), arguments: [customer])
@@ -120,6 +129,30 @@ extension SQLiteContactStore {
                                    contact: contact.id, obligation: o.id, owner: o.owner, level: level,
                                    level == 1 ? "\(id) escalated to the head of \(o.owner.department)" : "\(id) escalated to leadership")
                     }
+                }
+                // Departures from the board, for obligations that were known to be owed (a batch
+                // that creates and settles an obligation in one derivation announces nothing).
+                if let before, before.state.isOutstanding {
+                    switch o.state {
+                    case .satisfied, .satisfiedLate:
+                        try notify("satisfied:\(id)", .satisfied, at: o.satisfiedAt ?? clock, contact: contact.id, obligation: o.id,
+                                   owner: o.owner, agent: o.satisfiedBy,
+                                   "\(o.kind.rawValue) \(id) \(o.state.rawValue) via \(o.satisfiedVia?.rawValue ?? "-")")
+                    case .cancelled:
+                        try notify("cancelled:\(id)", .cancelled, at: clock, contact: contact.id, obligation: o.id, owner: o.owner,
+                                   "\(o.kind.rawValue) \(id) cancelled: the contact was settled")
+                    case .exhausted:
+                        try notify("exhausted:\(id)", .exhausted, at: clock, contact: contact.id, obligation: o.id, owner: o.owner,
+                                   "callback \(id) exhausted after \(o.attempts) attempts: supervisor review")
+                    case .pending, .breached:
+                        break
+                    }
+                }
+                if let before, !before.acknowledged, o.kind == .handoff, let acknowledged = o.acknowledgedAt,
+                    o.state.isOutstanding
+                {
+                    try notify("acknowledged:\(id)", .acknowledged, at: acknowledged, contact: contact.id, obligation: o.id,
+                               owner: o.owner, "hand-off \(id) acknowledged")
                 }
                 if let before, before.state == .breached || before.state == .satisfiedLate || before.state == .exhausted,
                     before.state != o.state

@@ -314,6 +314,32 @@ enum SQLiteMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v9-outbox-departures") { db in
+            // Obligations leaving the board (satisfied, acknowledged, cancelled, exhausted) are
+            // notified too, so boards and webhooks in any process see them; SQLite cannot widen a
+            // CHECK, so the table is rebuilt with its sequence numbers kept.
+            try db.execute(sql: """
+                CREATE TABLE outbox_new (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    key TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL CHECK (kind IN ('at_risk', 'breach', 'escalation', 'violation', 'reversal', 'review',
+                        'feed_silent', 'feed_resumed', 'satisfied', 'acknowledged', 'cancelled', 'exhausted')),
+                    at INTEGER NOT NULL,
+                    customer_key TEXT,
+                    contact_id TEXT,
+                    obligation_id TEXT,
+                    violation_id TEXT,
+                    department TEXT,
+                    agent TEXT,
+                    level INTEGER,
+                    detail TEXT NOT NULL
+                );
+                INSERT INTO outbox_new SELECT seq, key, kind, at, customer_key, contact_id, obligation_id, violation_id,
+                    department, agent, level, detail FROM outbox;
+                DROP TABLE outbox;
+                ALTER TABLE outbox_new RENAME TO outbox;
+                """)
+        }
         return migrator
     }
 }
