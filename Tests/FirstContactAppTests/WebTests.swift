@@ -288,9 +288,21 @@ struct WebTests {
             let page = Self.body(try await client.execute(uri: "/ui/contacts/\(own.id)", method: .get, headers: agent.cookie))
             #expect(page.contains("客户说明天上午在家 &lt;b&gt;ok&lt;/b&gt;"))
             #expect(page.contains("id=\"form-resolve\""))
-            // Supervisor-only actions are not offered through the pages.
+            #expect(!page.contains("id=\"form-reassign\""))
+            // Supervisor-only actions: refused to an agent, offered to and recorded for a supervisor.
             (headers, body) = Self.form(agent.cookie, "csrf=\(agent.csrf)&agent=1002&reason=x")
-            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/reassign", method: .post, headers: headers, body: body).status == .notFound)
+            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/reassign", method: .post, headers: headers, body: body).status == .forbidden)
+            let supervisor = try await Self.signIn(client, token: "demo-supervisor")
+            let supervised = Self.body(try await client.execute(uri: "/ui/contacts/\(own.id)", method: .get, headers: supervisor.cookie))
+            #expect(supervised.contains("id=\"form-reassign\"") && supervised.contains("id=\"form-complaint\"") && supervised.contains("id=\"form-poor-service\""))
+            (headers, body) = Self.form(supervisor.cookie, "csrf=\(supervisor.csrf)&text=" + HTML.urlComponent("客户投诉等待太久"))
+            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/complaints", method: .post, headers: headers, body: body).status == .seeOther)
+            (headers, body) = Self.form(supervisor.cookie, "csrf=\(supervisor.csrf)&agent=1002&reason=" + HTML.urlComponent("张敏休假"))
+            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/reassign", method: .post, headers: headers, body: body).status == .seeOther)
+            let detail = try #require(try await store.contact(own.id, correlator: try Fixture.engine().correlator))
+            #expect(detail.contact.firstResponder?.agent == AgentID("1002"))
+            #expect(detail.contact.firstResponder?.via == .reassigned)
+            #expect(detail.violations.map(\.category).contains(.complaint))
         }
     }
 

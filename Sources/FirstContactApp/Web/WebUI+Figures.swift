@@ -112,13 +112,14 @@ extension WebUI {
 
     // MARK: Actions on a contact
 
-    /// `POST /ui/contacts/{id}/{notes|resolve|refer|handoff}`: as `POST /v1/contacts/{id}/…`.
+    /// `POST /ui/contacts/{id}/{notes|resolve|refer|handoff|reassign|complaints|poor-service}`: as
+    /// `POST /v1/contacts/{id}/…`, with the same roles (the last three are a supervisor's).
     private func contactAction(_ request: Request, _ id: ContactID, _ name: String) async throws -> Response {
         guard let (session, form) = try await self.post(request) else {
             return self.forbidden(self.session(request), "The form was not from this session.")
         }
         let principal = session.principal
-        guard let action = ContactAction(rawValue: name), [.notes, .resolve, .refer, .handoff].contains(action) else {
+        guard let action = ContactAction(rawValue: name) else {
             return self.message(session, title: "Not found", "No action \(name).", status: .notFound)
         }
         guard action.roles.contains(principal.role),
@@ -131,7 +132,15 @@ extension WebUI {
         case .notes: kind = .note(contact: id, text: text("text"))
         case .resolve: kind = .resolve(contact: id, note: text("note"))
         case .refer: kind = .referOut(contact: id, body: text("to"), told: text("told"))
-        default:
+        case .reassign: kind = .reassign(contact: id, to: AgentID(text("agent")), reason: text("reason"))
+        case .complaints: kind = .complaint(contact: id, text: text("text"))
+        case .poorService:
+            let named = text("agent").trimmingCharacters(in: .whitespaces)
+            guard let agent = named.isEmpty ? detail.contact.firstResponder?.agent : AgentID(named) else {
+                return self.message(session, title: "Not recorded", "Name the agent: the contact has no first responder.", status: .badRequest)
+            }
+            kind = .poorService(contact: id, agent: agent, text: text("text"))
+        case .handoff:
             let agent = text("agent").trimmingCharacters(in: .whitespaces)
             kind = .handoff(
                 contact: id, to: Owner(department: DepartmentID(text("department")), agent: agent.isEmpty ? nil : AgentID(agent)),
@@ -174,6 +183,19 @@ extension WebUI {
             html += "<label>Customer's unit <input name=\"unit\"></label><label>Name <input name=\"name\" required></label>"
             html += "<label>Phone <input name=\"phone\" required></label><label>Matter <input name=\"matter\" required size=\"40\"></label>"
             html += "<label>Place <input name=\"place\"></label><button type=\"submit\">Hand off</button></form>"
+        }
+        if ContactAction.reassign.roles.contains(session.principal.role) {
+            let agents = self.engine.configuration.agents
+            html += "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))reassign\" id=\"form-reassign\">\(csrf)"
+            html += "<label>New first responder <select name=\"agent\" required>"
+            for agent in agents { html += HTML.option(agent.id.rawValue, "\(agent.id.rawValue) \(agent.name)", current: nil) }
+            html += "</select></label><label>Why <input name=\"reason\" required size=\"40\"></label><button type=\"submit\">Reassign</button></form>"
+            html += "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))complaints\" id=\"form-complaint\">\(csrf)"
+            html += "<label>Complaint about this contact (against its first responder) <textarea name=\"text\" rows=\"2\" cols=\"50\" required></textarea></label>"
+            html += "<button type=\"submit\">Record complaint</button></form>"
+            html += "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))poor-service\" id=\"form-poor-service\">\(csrf)"
+            html += "<label>Agent (default: the first responder) <input name=\"agent\" size=\"6\"></label>"
+            html += "<label>What happened <input name=\"text\" required size=\"40\"></label><button type=\"submit\">Record poor service</button></form>"
         }
         return html + "</div>"
     }
