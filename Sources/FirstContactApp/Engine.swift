@@ -39,8 +39,9 @@ package struct Engine: Sendable {
         }
     }
 
-    /// The decoder for a one-document-per-file format (FreeSWITCH XML CDRs), or nil when the
-    /// format is line-based or not readable by this build.
+    /// The decoder for a format read a whole file (or request body) at a time — FreeSWITCH XML
+    /// CDRs (one document per file) and event-socket streams — or nil when the format is
+    /// line-based or not readable by this build.
     package func documentDecoder(for format: InputFormat) -> DocumentDecoder? {
         switch format {
         case .freeswitchXMLCDR:
@@ -48,7 +49,13 @@ package struct Engine: Sendable {
             return DocumentDecoder(maxBytes: cdr.limits.maxDocumentBytes) { document, position in
                 [cdr.decode(document, position: position)]
             }
-        case .asteriskCSV, .asteriskQueueLog, .freeswitchEvents, .ivrEvents, .kamailioAcc:
+        case .freeswitchEvents:
+            // A capture or log of the event socket: read whole, decoded frame by frame.
+            let events = FreeSWITCHEventDecoder(zone: self.configuration.timezone)
+            return DocumentDecoder(maxBytes: FreeSWITCHEventDecoder.maxStreamBytes) { stream, position in
+                events.decode(stream, position: position)
+            }
+        case .asteriskCSV, .asteriskQueueLog, .ivrEvents, .kamailioAcc:
             return nil
         }
     }

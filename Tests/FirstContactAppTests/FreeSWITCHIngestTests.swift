@@ -143,4 +143,58 @@ struct FreeSWITCHIngestTests {
         #expect(try await store.totals().calls == 1)
         #expect(try await store.totals().rejects == 3)
     }
+
+    @Test("a leg read from its CDR and from its CHANNEL_HANGUP_COMPLETE event is stored once; callcenter events join its call")
+    func cdrAndEventOfOneLeg() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cdr = directory.appendingPathComponent("a_a-answered.cdr.xml")
+        try memberCDR(
+            uuid: "a-answered", caller: "13800001111", start: ten, answer: ten + 2, bridge: ten + 40, end: ten + 200,
+            ccAgent: "1001%40default"
+        ).write(to: cdr, atomically: true, encoding: .utf8)
+        func frame(_ headers: [(String, String)]) -> String {
+            let body = headers.map { "\($0.0): \($0.1)\n" }.joined() + "\n"
+            return "Content-Length: \(body.utf8.count)\nContent-Type: text/event-plain\n\n\(body)"
+        }
+        let common = [("Core-UUID", "core-1"), ("Event-Date-Timestamp", "\(ten)000000")]
+        let member = [("CC-Queue", "hotline%40default"), ("CC-Member-Session-UUID", "a-answered")]
+        let events = [
+            frame([("Event-Name", "CUSTOM"), ("Event-Subclass", "callcenter%3A%3Ainfo"), ("Event-Sequence", "1"),
+                   ("CC-Action", "member-queue-start"), ("CC-Member-CID-Number", "13800001111"),
+                   ("CC-Member-Joined-Time", "\(ten + 5)")] + common + member),
+            frame([("Event-Name", "CUSTOM"), ("Event-Subclass", "callcenter%3A%3Ainfo"), ("Event-Sequence", "2"),
+                   ("CC-Action", "bridge-agent-start"), ("CC-Agent", "1001%40default"),
+                   ("CC-Agent-Answered-Time", "\(ten + 40)"), ("CC-Member-Joined-Time", "\(ten + 5)")] + common + member),
+            // The same leg the CDR holds, as its hang-up event (variables as the CDR's).
+            frame([("Event-Name", "CHANNEL_HANGUP_COMPLETE"), ("Event-Sequence", "3"), ("Unique-ID", "a-answered"),
+                   ("Call-Direction", "inbound"), ("Caller-Caller-ID-Number", "13800001111"),
+                   ("Caller-Destination-Number", "96116"), ("Caller-Context", "public"),
+                   ("variable_uuid", "a-answered"), ("variable_direction", "inbound"),
+                   ("variable_channel_name", "sofia/external/13800001111%40203.0.113.5"),
+                   ("variable_start_uepoch", "\(ten)000000"), ("variable_answer_uepoch", "\(ten + 2)000000"),
+                   ("variable_bridge_uepoch", "\(ten + 40)000000"), ("variable_end_uepoch", "\(ten + 200)000000"),
+                   ("variable_billsec", "198"), ("variable_hangup_cause", "NORMAL_CLEARING"),
+                   ("variable_cc_agent", "1001%40default"), ("variable_cc_queue_answered_epoch", "\(ten + 40)"),
+                   ("variable_last_app", "callcenter"), ("variable_last_arg", "hotline%40default")] + common),
+        ]
+        let stream = directory.appendingPathComponent("events.log")
+        try events.joined().write(to: stream, atomically: true, encoding: .utf8)
+
+        let (pipeline, store) = try self.pipeline(in: directory)
+        let first = try await pipeline.ingest(paths: [cdr.path], format: nil)
+        #expect(first.batches.newRecords == 1)
+        let second = try await pipeline.ingest(paths: [stream.path], format: nil)
+        #expect(second.files.map(\.format) == [.freeswitchEvents])
+        #expect(second.batches.rejects == 0)
+        #expect(second.batches.newRecords == 2)  // the two queue events
+        #expect(second.batches.duplicates == 1)  // the leg, already stored from its CDR
+        #expect(try await store.totals().calls == 1)
+        _ = try await store.advanceClock(
+            to: try #require(Timestamp(iso8601: "2026-11-27T10:10:00+08:00")), correlator: pipeline.engine.correlator)
+        let contact = try #require(try await store.contacts(ContactQuery()).first)
+        #expect(contact.firstResponder?.agent == AgentID("1001"))
+        #expect(contact.firstResponder?.boundAt == Timestamp(seconds: ten + 40))
+        #expect(contact.department == DepartmentID("service"))
+    }
 }
