@@ -142,7 +142,7 @@ package struct CallAssembler: Sendable {
         let touchedHotline = !queue.isEmpty
             || legs.contains { directory.isHotlineNumber($0.destination) || directory.isInboundContext($0.context) }
             || directory.agent(forExtension: dialled) != nil
-            || legs.contains { $0.application.lowercased() == "queue" }
+            || legs.contains(where: Self.isQueueLeg)
             // A SIP proxy routed it to an agent: whatever number was dialled, it reached the hotline.
             || (sip != nil && legs.contains { directory.agent(forChannel: $0.peerChannel) != nil })
         guard touchedHotline else {
@@ -305,11 +305,29 @@ package struct CallAssembler: Sendable {
         }
     }
 
-    /// The queue a CDR leg was placed from (`Queue(hotline,t,…)`).
+    /// The queue a CDR leg was placed from: Asterisk's `Queue(hotline,t,…)`, or FreeSWITCH
+    /// mod_callcenter's `callcenter hotline@default` (SPEC: `hotline@default` is queue `hotline`).
     static func queueName(of leg: LegRecord) -> String? {
-        guard leg.application.lowercased() == "queue" else { return nil }
-        let name = leg.applicationData.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first
+        let name: Substring?
+        switch leg.application.lowercased() {
+        case "queue":
+            name = leg.applicationData.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first
+        case "callcenter":
+            // The argument is the queue name, `name@domain`; the domain is FreeSWITCH's, not the hotline's.
+            let argument = leg.applicationData.split(separator: " ", maxSplits: 1).first ?? ""
+            name = argument.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).first
+        default:
+            return nil
+        }
         return name.map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A leg that ran a queue application (Asterisk `Queue`, FreeSWITCH `callcenter`).
+    static func isQueueLeg(_ leg: LegRecord) -> Bool {
+        switch leg.application.lowercased() {
+        case "queue", "callcenter": true
+        default: false
+        }
     }
 
     static func isLocal(_ channel: String) -> Bool { channel.lowercased().hasPrefix("local/") }
