@@ -7,14 +7,19 @@ package struct SimulationSummary: Sendable {
     package var calls = 0
     package var cdrRows = 0
     package var queueLogLines = 0
+    /// mod_xml_cdr documents (one per leg) and callcenter events written to `freeswitch/`.
+    package var freeswitchDocuments = 0
+    package var freeswitchEvents = 0
     package var contacts = 0
     package var violations = 0
     package var storyKinds: [String: Int] = [:]
 }
 
-/// `firstcontact simulate`: one hotline day, decided as stories first, written as the PBX
-/// would write it (`asterisk/Master.csv`, `asterisk/queue_log`) and as the outcome the rule
-/// demands (`expected.json`, the export as of 23:59:59 local).
+/// `firstcontact simulate`: one hotline day, decided as stories first, written as each PBX
+/// would write it (`asterisk/Master.csv`, `asterisk/queue_log`; `freeswitch/<uuid>.cdr.xml`,
+/// one per leg, and `freeswitch/events.xml`, the callcenter events) and as the outcome the
+/// rule demands (`expected.json`, the export as of 23:59:59 local). Either PBX's output alone
+/// must derive to `expected.json` (up to the call keys, which are the PBX's own).
 ///
 /// Each story draws from its own generator seeded by (seed, index), so the day is the same
 /// whatever the machine, and the outcome can be computed in a second pass without keeping a
@@ -54,12 +59,16 @@ package struct Simulator: Sendable {
         let manager = FileManager.default
         let asteriskDirectory = (outputDirectory as NSString).appendingPathComponent("asterisk")
         try manager.createDirectory(atPath: asteriskDirectory, withIntermediateDirectories: true)
+        let freeswitchDirectory = (outputDirectory as NSString).appendingPathComponent("freeswitch")
+        try manager.createDirectory(atPath: freeswitchDirectory, withIntermediateDirectories: true)
         var summary = SimulationSummary()
 
         // Pass 1: the records.
         let master = try BufferedFile(path: (asteriskDirectory as NSString).appendingPathComponent("Master.csv"))
         let queueLog = try BufferedFile(path: (asteriskDirectory as NSString).appendingPathComponent("queue_log"))
         var writer = AsteriskWriter(directory: self.engine.directory, zone: configuration.asterisk.usegmtime ? .utc : zone)
+        var freeswitch = FreeSWITCHWriter(directory: self.engine.directory, zone: zone, seed: seed)
+        let events = try BufferedFile(path: (freeswitchDirectory as NSString).appendingPathComponent("events.xml"))
         queueLog.write("\(dayStart.seconds)|NONE|NONE|NONE|QUEUESTART|\n")
         for (start, index) in starts {
             let story = story(start, index)
@@ -72,10 +81,21 @@ package struct Simulator: Sendable {
                 for line in lines { queueLog.write(line + "\n") }
                 summary.cdrRows += rows.count
                 summary.queueLogLines += lines.count
+                let (documents, callEvents) = freeswitch.records(of: call)
+                for document in documents {
+                    let path = (freeswitchDirectory as NSString).appendingPathComponent(document.name)
+                    guard manager.createFile(atPath: path, contents: Data(document.xml.utf8)) else {
+                        throw SimulationError.cannotCreate(path)
+                    }
+                }
+                for event in callEvents { events.write(event) }
+                summary.freeswitchDocuments += documents.count
+                summary.freeswitchEvents += callEvents.count
             }
         }
         try master.close()
         try queueLog.close()
+        try events.close()
 
         // Pass 2: the outcome, contacts in (created_at, id) order, streamed.
         let outcome = StoryOutcome(directory: self.engine.directory, clock: clock)

@@ -35,7 +35,7 @@ struct Simulate: AsyncParsableCommand {
         let engine = try self.global.engine()
         guard let date = CivilDate(iso: self.date) else { throw ValidationError("--date must be YYYY-MM-DD") }
         let summary = try Simulator(engine: engine).run(seed: self.seed, calls: self.calls, date: date, outputDirectory: self.out)
-        print("Simulated \(self.date): \(summary.stories) customers, \(summary.calls) calls → \(summary.cdrRows) CDR rows, \(summary.queueLogLines) queue_log lines; expected \(summary.contacts) contacts, \(summary.violations) violations. Written to \(self.out)")
+        print("Simulated \(self.date): \(summary.stories) customers, \(summary.calls) calls → \(summary.cdrRows) CDR rows, \(summary.queueLogLines) queue_log lines, \(summary.freeswitchDocuments) FreeSWITCH XML CDRs, \(summary.freeswitchEvents) callcenter events; expected \(summary.contacts) contacts, \(summary.violations) violations. Written to \(self.out)")
         let kinds = summary.storyKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print("Stories: \(kinds)")
     }

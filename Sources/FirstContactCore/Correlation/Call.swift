@@ -175,6 +175,13 @@ package struct CallAssembler: Sendable {
                 rung.append(agent)
             }
         }
+        // One agent's answer seen on two legs (FreeSWITCH writes the caller's A-leg, naming the
+        // agent in cc_agent, and the agent's own leg): one answer, ending when the agent's leg
+        // ended — the A-leg's end is the caller's, later when the caller was then transferred on.
+        answers.sort { ($0.at, $0.agent, $0.until) < ($1.at, $1.agent, $1.until) }
+        answers = answers.enumerated().filter { index, answer in
+            !answers[..<index].contains { $0.agent == answer.agent && abs($0.at - answer.at) <= 2 }
+        }.map(\.element)
         var lastQueueEnd = end
         for entry in queue {
             switch entry.event {

@@ -139,6 +139,13 @@ struct FreeSWITCHLegMapping: Sendable {
             return content.decodedVariable(variable) ?? ""
         }
 
+        // An agent leg mod_callcenter originated runs no dialplan application (no last_app): it
+        // serves the queue in cc_queue, as an Asterisk agent row reads `Queue(hotline,…)`.
+        var application = (name: content.decodedVariable("last_app") ?? "", data: content.decodedVariable("last_arg") ?? "")
+        if application.name.isEmpty, content.variable("cc_side") == "agent", let queue = content.decodedVariable("cc_queue") {
+            application = ("callcenter", queue)
+        }
+
         return LegRecord(
             key: Self.legKey(uuid: uuid),
             position: position,
@@ -150,8 +157,8 @@ struct FreeSWITCHLegMapping: Sendable {
             context: field("context", "context"),
             channel: channel,
             peerChannel: peer,
-            application: content.decodedVariable("last_app") ?? "",
-            applicationData: content.decodedVariable("last_arg") ?? "",
+            application: application.name,
+            applicationData: application.data,
             start: startTime,
             answer: disposition == .answered ? answer : answerTime,
             end: endTime,

@@ -29,6 +29,8 @@ import FirstContactCore
 ///   never alone: NORMAL_CLEARING / ORIGINATOR_CANCEL / NO_ANSWER → NO ANSWER, USER_BUSY → BUSY,
 ///   other causes → FAILED; for an A-leg whose B-leg never connected, the B-leg's outcome
 ///   (`originate_disposition`, `last_bridge_hangup_cause`) is preferred over its own cause.
+/// * Application: `last_app`/`last_arg`; an agent leg mod_callcenter originated has none and
+///   reads as `callcenter <cc_queue>` (the queue it served).
 /// * `<variables>` values are URL-decoded exactly once; caller-profile and `<times>` values are
 ///   not encoded and are read as they are.
 package struct FreeSWITCHCDRDecoder: Sendable {
@@ -158,7 +160,7 @@ private final class CDRContent: XMLContentHandler {
         "start_uepoch", "start_epoch", "start_stamp", "answer_uepoch", "answer_epoch", "answer_stamp",
         "bridge_uepoch", "bridge_epoch", "bridge_stamp", "end_uepoch", "end_epoch", "end_stamp",
         "billsec", "hangup_cause", "hangup_cause_q850", "originate_disposition", "last_bridge_hangup_cause",
-        "bridge_hangup_cause", "last_app", "last_arg",
+        "bridge_hangup_cause", "last_app", "last_arg", "cc_queue",
     ]
     static let wantedProfileFields: Set<String> = [
         "caller_id_name", "caller_id_number", "destination_number", "uuid", "context", "chan_name",
