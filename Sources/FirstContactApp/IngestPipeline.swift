@@ -226,3 +226,57 @@ package enum IngestError: Error, CustomStringConvertible {
         }
     }
 }
+
+extension IngestPipeline {
+    /// Decodes files without a store (`ingest --dry-run`): what each file holds — records,
+    /// records without call data, rejects with their reasons — and nothing written anywhere.
+    /// Also the decode-only half of `scripts/xml-benchmark.sh`.
+    package static func decode(paths: [String], format forced: InputFormat?, engine: Engine) throws -> IngestSummary {
+        var summary = IngestSummary()
+        for path in try Self.expand(paths) {
+            let format = forced ?? Self.detect(path)
+            var file = IngestSummary.FileSummary(path: path, format: format, records: 0, rejects: 0, error: nil)
+            var records: [IngestRecord] = []
+            if let format, let decoder = engine.documentDecoder(for: format) {
+                let position = SourcePosition(source: path, line: 1, offset: 0)
+                switch try DocumentReader.read(path: path, maxBytes: decoder.maxBytes) {
+                case .document(let bytes):
+                    records = decoder.decode(bytes, at: position)
+                case .tooLarge(let size, let head):
+                    let reason = "file is \(size) bytes, over the \(decoder.maxBytes)-byte limit for one \(format.rawValue) document"
+                    records = [.reject(Reject(position: position, reason: reason, raw: head))]
+                    file.error = reason
+                }
+            } else if let decoder = format.flatMap({ engine.lineDecoder(for: $0) }) {
+                let reader = try LineReader(path: path)
+                while let line = try reader.next() {
+                    records.append(decoder.decode(
+                        line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset)))
+                }
+            } else {
+                let reason = format.map { "format \($0.rawValue) is not supported by this build yet" }
+                    ?? "could not tell the file's format; pass --format"
+                records = [.reject(Reject(
+                    position: SourcePosition(source: path, line: 0, offset: 0), reason: reason,
+                    raw: Self.head(of: path, length: 256)))]
+                file.error = reason
+            }
+            for record in records {
+                file.records += 1
+                summary.batches.records += 1
+                switch record {
+                case .reject(let reject):
+                    file.rejects += 1
+                    summary.batches.rejects += 1
+                    summary.rejects.append(reject)
+                case .ignored:
+                    summary.batches.ignored += 1
+                case .record:
+                    break
+                }
+            }
+            summary.files.append(file)
+        }
+        return summary
+    }
+}

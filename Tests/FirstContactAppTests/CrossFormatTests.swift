@@ -119,13 +119,14 @@ struct CrossFormatTests {
                 seed: 5, calls: 40, date: CivilDate(year: 2026, month: 11, day: 27), outputDirectory: day.path)
             let folder = day.appendingPathComponent("freeswitch")
             var files: [String: Data] = [:]
-            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            for name in try FileManager.default.subpathsOfDirectory(atPath: folder.path) where name.hasSuffix(".xml") {
                 files[name] = try Data(contentsOf: folder.appendingPathComponent(name))
             }
             listings.append(files)
         }
         #expect(listings[0] == listings[1])
         #expect(listings[0].keys.contains("events.xml"))
+        #expect(listings[0].keys.filter { $0.hasPrefix("xml_cdr/") && $0.hasSuffix(".cdr.xml") }.count > 40)
 
         let store = directory.appendingPathComponent("store", isDirectory: true)
         let folder = directory.appendingPathComponent("one/freeswitch").path

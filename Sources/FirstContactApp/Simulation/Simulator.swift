@@ -16,7 +16,7 @@ package struct SimulationSummary: Sendable {
 }
 
 /// `firstcontact simulate`: one hotline day, decided as stories first, written as each PBX
-/// would write it (`asterisk/Master.csv`, `asterisk/queue_log`; `freeswitch/<uuid>.cdr.xml`,
+/// would write it (`asterisk/Master.csv`, `asterisk/queue_log`; `freeswitch/xml_cdr/<uuid>.cdr.xml`,
 /// one per leg, and `freeswitch/events.xml`, the callcenter events) and as the outcome the
 /// rule demands (`expected.json`, the export as of 23:59:59 local). Either PBX's output alone
 /// must derive to `expected.json` (up to the call keys, which are the PBX's own).
@@ -59,8 +59,10 @@ package struct Simulator: Sendable {
         let manager = FileManager.default
         let asteriskDirectory = (outputDirectory as NSString).appendingPathComponent("asterisk")
         try manager.createDirectory(atPath: asteriskDirectory, withIntermediateDirectories: true)
+        // mod_xml_cdr's log-dir layout (`xml_cdr/<uuid>.cdr.xml`), the event log next to it.
         let freeswitchDirectory = (outputDirectory as NSString).appendingPathComponent("freeswitch")
-        try manager.createDirectory(atPath: freeswitchDirectory, withIntermediateDirectories: true)
+        let cdrDirectory = (freeswitchDirectory as NSString).appendingPathComponent("xml_cdr")
+        try manager.createDirectory(atPath: cdrDirectory, withIntermediateDirectories: true)
         var summary = SimulationSummary()
 
         // Pass 1: the records.
@@ -83,7 +85,7 @@ package struct Simulator: Sendable {
                 summary.queueLogLines += lines.count
                 let (documents, callEvents) = freeswitch.records(of: call)
                 for document in documents {
-                    let path = (freeswitchDirectory as NSString).appendingPathComponent(document.name)
+                    let path = (cdrDirectory as NSString).appendingPathComponent(document.name)
                     guard manager.createFile(atPath: path, contents: Data(document.xml.utf8)) else {
                         throw SimulationError.cannotCreate(path)
                     }

@@ -4,7 +4,7 @@ import FirstContactCore
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a simulated hotline day: asterisk/Master.csv, asterisk/queue_log and expected.json.",
+        abstract: "Write a simulated hotline day: asterisk/Master.csv, asterisk/queue_log, freeswitch/xml_cdr/*.cdr.xml, freeswitch/events.xml and expected.json.",
         discussion: """
             The day is decided as stories first (who calls, who answers, who calls back and when) and \
             expected.json — the export as of 23:59:59 local — is written from those stories, never by \
