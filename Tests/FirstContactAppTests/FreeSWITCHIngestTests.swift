@@ -197,4 +197,51 @@ struct FreeSWITCHIngestTests {
         #expect(contact.firstResponder?.boundAt == Timestamp(seconds: ten + 40))
         #expect(contact.department == DepartmentID("service"))
     }
+
+    @Test("an event log read in small pieces stores the same records as read in one piece")
+    func eventLogInPieces() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let day = directory.appendingPathComponent("day")
+        _ = try Simulator(engine: engine).run(
+            seed: 11, calls: 60, date: CivilDate(year: 2026, month: 11, day: 27), outputDirectory: day.path)
+        let events = day.appendingPathComponent("freeswitch/events.xml").path
+        var exports: [String] = []
+        var counts: [Int] = []
+        for chunk in [4 << 20, 777] {
+            let store = try SQLiteContactStore(path: directory.appendingPathComponent("\(chunk).sqlite").path)
+            var pipeline = IngestPipeline(engine: engine, store: store)
+            pipeline.streamChunkBytes = chunk
+            pipeline.batchSize = 100
+            let summary = try await pipeline.ingest(paths: [events], format: nil)
+            #expect(summary.batches.rejects == 0)
+            counts.append(summary.batches.records)
+            exports.append(ExportDocument.render(try await store.snapshot()))
+        }
+        #expect(counts[0] > 200)
+        #expect(counts[0] == counts[1])
+        #expect(exports[0] == exports[1])
+    }
+
+    @Test("an event that never ends within the limit is one reject for the rest of the file; what came before is stored")
+    func endlessEvent() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("events.xml")
+        let good = "<event><headers><Event-Name>HEARTBEAT</Event-Name></headers></event>\n"
+        var bytes = Data(good.utf8) + Data("<event><headers><Event-Name>".utf8)
+        bytes += Data(repeating: UInt8(ascii: "x"), count: 5_000_000)
+        try bytes.write(to: file)
+        let (pipeline, store) = try self.pipeline(in: directory)
+        let summary = try await pipeline.ingest(paths: [file.path], format: nil)
+        #expect(summary.files.first?.format == .freeswitchEvents)
+        #expect(summary.batches.records == 2)
+        #expect(summary.batches.ignored == 1)
+        let reject = try #require(summary.rejects.first)
+        #expect(reject.reason.contains("runs over 4194304 bytes without ending"))
+        #expect(reject.position.offset == Int64(good.utf8.count))
+        #expect(reject.position.line == 2)
+        #expect(try await store.totals().rejects == 1)
+    }
 }

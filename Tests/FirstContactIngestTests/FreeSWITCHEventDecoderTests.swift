@@ -328,6 +328,28 @@ struct FreeSWITCHEventDecoderTests {
         #expect(queueEvents(records).map(\.event) == [.entered(callerNumber: "+8613800138000")])
     }
 
+    @Test("a stream cut anywhere decodes, piece by piece, to the same records at the same positions as whole")
+    func pieces() throws {
+        let events = CallcenterStory.events
+        let text = events.map { $0.framed(xml: false) }.joined() + events.map { $0.xml + "\n" }.joined()
+            + events.map { $0.framed(xml: true) }.joined() + "Content-Type: command/reply\nReply-Text: +OK\n\n"
+            + events.map(\.plain).joined()
+        let bytes = Array(text.utf8)
+        let start = SourcePosition(source: "events", line: 1, offset: 0)
+        let whole = decoder.decode(bytes, position: start)
+        #expect(rejects(whole).isEmpty)
+        #expect(whole.count == events.count * 4 + 1)
+        for cut in stride(from: 1, to: bytes.count, by: 97) {
+            let first = decoder.decode(Array(bytes[..<cut]), position: start, final: false)
+            #expect(rejects(first.records).isEmpty, "cut at \(cut)")
+            let lines = bytes[..<first.consumed].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            let rest = decoder.decode(
+                Array(bytes[first.consumed...]),
+                position: SourcePosition(source: "events", line: 1 + lines, offset: Int64(first.consumed)), final: true)
+            #expect(first.records + rest.records == whole, "cut at \(cut)")
+        }
+    }
+
     @Test("the detector recognises framed plain, framed XML and bare XML event streams")
     func detected() {
         let events = CallcenterStory.events

@@ -39,7 +39,7 @@ struct Ingest: AsyncParsableCommand {
         let engine = try self.global.engine()
         if self.dryRun {
             let started = ContinuousClock.now
-            let summary = try IngestPipeline.decode(paths: self.files, format: self.format, engine: engine)
+            let summary = try await IngestPipeline.decode(paths: self.files, format: self.format, engine: engine)
             let elapsed = started.duration(to: .now)
             if self.json {
                 print(Self.json(summary))

@@ -52,15 +52,31 @@ package struct FreeSWITCHEventDecoder: Sendable {
     ///   record's position is that of its frame or event inside `input`.
     /// - Returns: records, rejects and ignored events in stream order; never throws.
     package func decode(_ input: [UInt8], position: SourcePosition) -> [IngestRecord] {
+        self.decode(input, position: position, final: true).records
+    }
+
+    /// Decodes the complete frames and events at the start of `input`, one piece of a stream
+    /// read in chunks.
+    /// - Parameters:
+    ///   - position: where `input` starts in the stream.
+    ///   - final: whether the stream ends with `input`. When it does not, a frame or event cut
+    ///     by the end of `input` is left for the next call (not consumed, not rejected).
+    /// - Returns: the records and how many bytes of `input` they came from; the caller keeps
+    ///   the rest and calls again with more bytes appended.
+    package func decode(
+        _ input: [UInt8], position: SourcePosition, final: Bool
+    ) -> (records: [IngestRecord], consumed: Int) {
         var scanner = Scanner(input: input, base: position)
         var records: [IngestRecord] = []
         while let start = scanner.skipBlankLines() {
             let at = scanner.position(of: start)
             if input[start] == UInt8(ascii: "<") {
+                if !final, Self.find(Self.eventEndTag, in: input[start...]) == nil { return (records, start) }
                 records.append(self.unframedXML(&scanner, at: at))
                 continue
             }
             let block = scanner.headerBlock()
+            if !final, !block.terminated { return (records, start) }
             let frame = start..<block.end
             if let bad = block.badLine {
                 records.append(self.reject(bad, bytes: input[frame], at: at))
@@ -74,6 +90,7 @@ package struct FreeSWITCHEventDecoder: Sendable {
                     continue
                 }
                 let left = input.endIndex - block.end
+                if !final, count > left { return (records, start) }
                 guard count <= left else {
                     scanner.index = input.endIndex
                     records.append(self.reject(
@@ -107,8 +124,10 @@ package struct FreeSWITCHEventDecoder: Sendable {
                 records.append(.ignored(at))
             }
         }
-        return records
+        return (records, input.endIndex)
     }
+
+    private static let eventEndTag = Array("</event>".utf8)
 
     // MARK: - Encodings
 
@@ -154,7 +173,7 @@ package struct FreeSWITCHEventDecoder: Sendable {
     private func unframedXML(_ scanner: inout Scanner, at: SourcePosition) -> IngestRecord {
         let input = scanner.input
         let start = scanner.index
-        let endTag = Array("</event>".utf8)
+        let endTag = Self.eventEndTag
         guard let close = Self.find(endTag, in: input[start...]) else {
             scanner.index = input.endIndex
             return self.reject(
@@ -399,6 +418,8 @@ private struct Scanner {
         var end: Int
         /// Why the block is not a header block, when it is not.
         var badLine: String?
+        /// Whether an empty line ended it (else the input did).
+        var terminated = false
 
         func value(_ name: String) -> ArraySlice<UInt8>? {
             self.headers.first { $0.0 == name }?.1
@@ -413,6 +434,10 @@ private struct Scanner {
             var line = self.input[self.index..<lineEnd]
             self.index = min(lineEnd + 1, self.input.endIndex)
             if line.last == 0x0D { line = line.dropLast() }
+            if line.isEmpty, lineEnd < self.input.endIndex {
+                block.terminated = true
+                break
+            }
             if line.isEmpty { break }
             lineNumber += 1
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
