@@ -9,7 +9,8 @@ import FirstContactCore
 /// (`encode=false`). Base64 bodies (`encode=base64`) are rejected with a reason saying so.
 ///
 /// Mapping (FORMATS §4.2–4.3, §7.1):
-/// * `uniqueID` = `uuid`. The call key is the A-leg's uuid: a B-leg names it in `originator`,
+/// * `uniqueID` = `uuid`; the record's idempotency key is `fsleg:<uuid>` (the same leg from a
+///   re-POST, an err-log re-import or a `CHANNEL_HANGUP_COMPLETE` event is stored once). The call key is the A-leg's uuid: a B-leg names it in `originator`,
 ///   `originating_leg_uuid` or its `<originator_caller_profile>`; a mod_callcenter agent leg
 ///   (`cc_side=agent`, originated with no A-leg) in `cc_member_session_uuid`. An inbound leg
 ///   is always an A-leg. `bridge_uuid` is never a call key: on an A-leg it names the B-leg.
