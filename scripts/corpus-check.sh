@@ -5,6 +5,7 @@
 #   asterisk-csv/cdr_custom/*       rejected row by row under the cdr_csv layout, read fully with cdr_columns
 #   asterisk-queue-log/*            every line read
 #   freeswitch-xml-cdr/*            every document read (one leg per file), 0 rejects
+#   freeswitch-esl-plain/*          every socket frame read (events, replies, API responses), 0 rejects
 #   kamailio-acc/*                  db_text headers detected and read, 0 rejects
 # The corpus files are other people's data: they are read in place, never copied into the repo.
 set -euo pipefail
@@ -68,6 +69,15 @@ if [ -d "$corpus/freeswitch-xml-cdr" ]; then
     [ -f "$f" ] || continue
     read -r records rejects < <(ingest "$f" scripts/corpus/firstcontact.yaml)
     expect "freeswitch-xml-cdr/$(basename "$f")" "$records" "$rejects" 0
+  done
+fi
+if [ -d "$corpus/freeswitch-esl-plain" ]; then
+  # Wire captures of the event socket: detected as freeswitch-events; they hold IVR and bridge
+  # events but no hang-up complete, so every frame is read and ignored (counted as records).
+  for f in "$corpus"/freeswitch-esl-plain/*; do
+    [ -f "$f" ] || continue
+    read -r records rejects < <(ingest "$f" scripts/corpus/firstcontact.yaml)
+    expect "freeswitch-esl-plain/$(basename "$f")" "$records" "$rejects" 0
   done
 fi
 if [ -d "$corpus/kamailio-acc" ]; then

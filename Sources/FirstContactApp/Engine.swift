@@ -39,8 +39,9 @@ package struct Engine: Sendable {
         }
     }
 
-    /// The decoder for a one-document-per-file format (FreeSWITCH XML CDRs), or nil when the
-    /// format is line-based or not readable by this build.
+    /// The decoder for a format read a whole file (or request body) at a time — FreeSWITCH XML
+    /// CDRs (one document per file) and event-socket streams — or nil when the format is
+    /// line-based or not readable by this build.
     package func documentDecoder(for format: InputFormat) -> DocumentDecoder? {
         switch format {
         case .freeswitchXMLCDR:
@@ -53,7 +54,27 @@ package struct Engine: Sendable {
             return DocumentDecoder(maxBytes: ivr.limits.maxDocumentBytes) { document, position in
                 ivr.decode(document, position: position)
             }
-        case .asteriskCSV, .asteriskQueueLog, .freeswitchEvents, .kamailioAcc:
+        case .freeswitchEvents:
+            // A capture or log of the event socket: read whole, decoded frame by frame.
+            let events = FreeSWITCHEventDecoder(zone: self.configuration.timezone)
+            return DocumentDecoder(maxBytes: FreeSWITCHEventDecoder.maxStreamBytes) { stream, position in
+                events.decode(stream, position: position)
+            }
+        case .asteriskCSV, .asteriskQueueLog, .kamailioAcc:
+            return nil
+        }
+    }
+
+    /// The decoder for a stream read in pieces — FreeSWITCH event-socket logs, which grow to
+    /// gigabytes a day — or nil for other formats. Files of these formats are never read whole.
+    package func streamDecoder(for format: InputFormat) -> StreamDecoder? {
+        switch format {
+        case .freeswitchEvents:
+            let events = FreeSWITCHEventDecoder(zone: self.configuration.timezone)
+            return StreamDecoder(maxPendingBytes: events.limits.maxDocumentBytes) { bytes, position, final in
+                events.decode(bytes, position: position, final: final)
+            }
+        case .asteriskCSV, .asteriskQueueLog, .freeswitchXMLCDR, .ivrEvents, .kamailioAcc:
             return nil
         }
     }
@@ -83,7 +104,8 @@ package struct LineDecoder: Sendable {
     }
 }
 
-/// Decodes one whole document (a file of a one-document-per-file format) into its records.
+/// Decodes one whole input read at once — a document of a one-document-per-file format, or an
+/// event-socket stream — into its records.
 package struct DocumentDecoder: Sendable {
     /// The largest document accepted; a bigger file becomes one reject and is not read whole.
     package let maxBytes: Int
@@ -94,8 +116,33 @@ package struct DocumentDecoder: Sendable {
         self.body = body
     }
 
-    /// The records of one document: one per leg, or one reject; never throws.
+    /// The records of one input (a CDR: one leg or one reject; an event stream: one record,
+    /// reject or ignored entry per frame); never throws.
     package func decode(_ document: [UInt8], at position: SourcePosition) -> [IngestRecord] {
         self.body(document, position)
+    }
+}
+
+/// Decodes a stream piece by piece: each call gets what is left of the previous one plus the
+/// next bytes read, and says how much of it made complete records.
+package struct StreamDecoder: Sendable {
+    /// The longest frame or event waited for: past it without an end, the rest of the file is
+    /// one reject (as an over-long line is for the line formats).
+    package let maxPendingBytes: Int
+    private let body: @Sendable ([UInt8], SourcePosition, Bool) -> (records: [IngestRecord], consumed: Int)
+
+    init(
+        maxPendingBytes: Int,
+        _ body: @escaping @Sendable ([UInt8], SourcePosition, Bool) -> (records: [IngestRecord], consumed: Int)
+    ) {
+        self.maxPendingBytes = maxPendingBytes
+        self.body = body
+    }
+
+    /// - Parameter final: no bytes follow `bytes` (then everything is consumed).
+    package func decode(
+        _ bytes: [UInt8], at position: SourcePosition, final: Bool
+    ) -> (records: [IngestRecord], consumed: Int) {
+        self.body(bytes, position, final)
     }
 }

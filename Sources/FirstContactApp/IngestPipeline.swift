@@ -41,6 +41,8 @@ package struct IngestPipeline: Sendable {
     package let engine: Engine
     package let store: any ContactStore
     package var batchSize = 20000
+    /// How much of a stream format (event-socket logs) is read at a time.
+    package var streamChunkBytes = 4 << 20
 
     package init(engine: Engine, store: any ContactStore) {
         self.engine = engine
@@ -87,6 +89,29 @@ package struct IngestPipeline: Sendable {
         let total = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
         let format = forced ?? Self.detect(path)
         var file = IngestSummary.FileSummary(path: path, format: format, records: 0, rejects: 0, error: nil)
+        if let format, let streamDecoder = self.engine.streamDecoder(for: format) {
+            var batch: [IngestRecord] = []
+            try await Self.readStream(path: path, decoder: streamDecoder, chunkBytes: self.streamChunkBytes) { records, done in
+                for record in records {
+                    if case .reject(let reject) = record {
+                        file.rejects += 1
+                        summary.rejects.append(reject)
+                    }
+                    file.records += 1
+                }
+                batch += records
+                if batch.count >= self.batchSize {
+                    summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
+                    batch.removeAll(keepingCapacity: true)
+                    progress(done, total, file.records)
+                }
+            }
+            if !batch.isEmpty {
+                summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
+            }
+            progress(total, total, file.records)
+            return file
+        }
         if let format, let documentDecoder = self.engine.documentDecoder(for: format) {
             try await self.ingest(
                 document: path, decoder: documentDecoder, file: &file, summary: &summary, documents: &documents)
@@ -179,6 +204,40 @@ package struct IngestPipeline: Sendable {
         }
     }
 
+    /// Reads `path` in pieces of `chunkBytes` through `decoder`, handing each piece's records (and the
+    /// bytes read so far) to `body`. A frame longer than the decoder waits for ends the file
+    /// with one reject holding its first bytes.
+    static func readStream(
+        path: String, decoder: StreamDecoder, chunkBytes: Int = 4 << 20,
+        _ body: ([IngestRecord], Int64) async throws -> Void
+    ) async throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw IngestError.missing(path) }
+        defer { try? handle.close() }
+        var pending: [UInt8] = []
+        var offset: Int64 = 0
+        var line = 1
+        while true {
+            let chunk = try handle.read(upToCount: chunkBytes) ?? Data()
+            let final = chunk.isEmpty
+            pending.append(contentsOf: chunk)
+            let position = SourcePosition(source: path, line: line, offset: offset)
+            let (records, consumed) = decoder.decode(pending, at: position, final: final)
+            line += pending[..<consumed].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            offset += Int64(consumed)
+            pending.removeFirst(consumed)
+            try await body(records, offset)
+            if final { return }
+            if pending.count > decoder.maxPendingBytes {
+                let reason = "a frame or event runs over \(decoder.maxPendingBytes) bytes without ending; the rest of the file is not read"
+                let reject = Reject(
+                    position: SourcePosition(source: path, line: line, offset: offset), reason: reason,
+                    raw: Array(pending.prefix(64 * 1024)))
+                try await body([.reject(reject)], offset)
+                return
+            }
+        }
+    }
+
     /// Files under `paths`: directories walked recursively, sorted, hidden files skipped.
     package static func expand(_ paths: [String]) throws -> [String] {
         var files: [String] = []
@@ -224,5 +283,63 @@ package enum IngestError: Error, CustomStringConvertible {
         switch self {
         case .missing(let path): "no such file or directory: \(path)"
         }
+    }
+}
+
+extension IngestPipeline {
+    /// Decodes files without a store (`ingest --dry-run`): what each file holds — records,
+    /// records without call data, rejects with their reasons — and nothing written anywhere.
+    /// Also the decode-only half of `scripts/xml-benchmark.sh`.
+    package static func decode(paths: [String], format forced: InputFormat?, engine: Engine) async throws -> IngestSummary {
+        var summary = IngestSummary()
+        for path in try Self.expand(paths) {
+            let format = forced ?? Self.detect(path)
+            var file = IngestSummary.FileSummary(path: path, format: format, records: 0, rejects: 0, error: nil)
+            // Counted as they come: a stream of events may hold millions.
+            func count(_ records: [IngestRecord]) {
+                for record in records {
+                    file.records += 1
+                    summary.batches.records += 1
+                    switch record {
+                    case .reject(let reject):
+                        file.rejects += 1
+                        summary.batches.rejects += 1
+                        summary.rejects.append(reject)
+                    case .ignored:
+                        summary.batches.ignored += 1
+                    case .record:
+                        break
+                    }
+                }
+            }
+            if let format, let decoder = engine.streamDecoder(for: format) {
+                try await Self.readStream(path: path, decoder: decoder) { piece, _ in count(piece) }
+            } else if let format, let decoder = engine.documentDecoder(for: format) {
+                let position = SourcePosition(source: path, line: 1, offset: 0)
+                switch try DocumentReader.read(path: path, maxBytes: decoder.maxBytes) {
+                case .document(let bytes):
+                    count(decoder.decode(bytes, at: position))
+                case .tooLarge(let size, let head):
+                    let reason = "file is \(size) bytes, over the \(decoder.maxBytes)-byte limit for one \(format.rawValue) document"
+                    count([.reject(Reject(position: position, reason: reason, raw: head))])
+                    file.error = reason
+                }
+            } else if let decoder = format.flatMap({ engine.lineDecoder(for: $0) }) {
+                let reader = try LineReader(path: path)
+                while let line = try reader.next() {
+                    count([decoder.decode(
+                        line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))])
+                }
+            } else {
+                let reason = format.map { "format \($0.rawValue) is not supported by this build yet" }
+                    ?? "could not tell the file's format; pass --format"
+                count([.reject(Reject(
+                    position: SourcePosition(source: path, line: 0, offset: 0), reason: reason,
+                    raw: Self.head(of: path, length: 256)))])
+                file.error = reason
+            }
+            summary.files.append(file)
+        }
+        return summary
     }
 }

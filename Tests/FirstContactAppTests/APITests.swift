@@ -207,6 +207,46 @@ struct XMLCDROverHTTPTests {
     }
 }
 
+@Suite("HTTP ingest of FreeSWITCH event-socket events")
+struct EventSocketOverHTTPTests {
+    @Test("POST /v1/ingest/freeswitch-events reads a wire capture (every frame, no reject) and stores callcenter events once")
+    func eventsPost() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await APITests.app(SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T10:20:00", in: directory)
+        let capture = try String(contentsOf: Fixture.corpus.appendingPathComponent("freeswitch-esl-plain/neventsocket_Example1.txt"), encoding: .utf8)
+        let event = """
+            Event-Name: CUSTOM
+            Event-Subclass: callcenter%3A%3Ainfo
+            Core-UUID: core-http
+            Event-Sequence: 7
+            CC-Queue: hotline%40default
+            CC-Action: member-queue-start
+            CC-Member-Session-UUID: http-member
+            CC-Member-CID-Number: 13800009999
+            CC-Member-Joined-Time: 1795744800
+
+
+            """
+        let body = capture + "Content-Length: \(event.utf8.count)\nContent-Type: text/event-plain\n\n" + event
+        let pbx: HTTPFields = [.authorization: "Bearer demo-pbx", .contentType: "text/plain"]
+        let before = try await store.totals().records
+        try await app.test(.router) { client in
+            for expectedNew in [1, 0] {
+                try await client.execute(uri: "/v1/ingest/freeswitch-events", method: .post, headers: pbx, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .ok)
+                    let result = try #require(try APITests.json(response) as? [String: Any])
+                    #expect(result["records"] as? Int == 28)
+                    #expect(result["new"] as? Int == expectedNew)
+                    #expect((result["rejects"] as? [[String: Any]])?.isEmpty == true)
+                }
+            }
+        }
+        #expect(try await store.totals().records == before + 1)
+        #expect(try await store.totals().rejects == 0)
+    }
+}
+
 @Suite("Event stream")
 struct EventStreamTests {
     @Test("GET /v1/events sends the outbox as server-sent events, resumes after Last-Event-ID, and scopes by role")

@@ -15,6 +15,31 @@ struct CLITests {
         }
     }
 
+    @Test("ingest --dry-run decodes and reports (records, ignored events, rejects with reasons) without creating a store")
+    func dryRun() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let capture = Fixture.corpus.appendingPathComponent("freeswitch-esl-plain/neventsocket_Example3.txt").path
+        let broken = directory.appendingPathComponent("broken.log")
+        try "Content-Length: 900\nContent-Type: text/event-plain\n\nEvent-Name: CUSTOM\n".write(
+            to: broken, atomically: true, encoding: .utf8)
+        let db = directory.appendingPathComponent("never.sqlite").path
+
+        let clean = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--dry-run", "--json", capture])
+        #expect(clean.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(clean.output.utf8)) as? [String: Any])
+        #expect(document["records"] as? Int == 22)
+        #expect(document["rejects"] as? Int == 0)
+        let files = try #require(document["files"] as? [[String: Any]])
+        #expect(files.first?["format"] as? String == "freeswitch-events")
+
+        let rejected = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--dry-run", capture, broken.path])
+        #expect(rejected.status == 2)
+        #expect(rejected.output.contains("23 records (22 without call data), 1 rejected; nothing stored"))
+        #expect(rejected.output.contains("broken.log:1 (byte 0): FreeSWITCH event refused: Content-Length 900 runs past the end"))
+        #expect(!FileManager.default.fileExists(atPath: db))
+    }
+
     @Test("ingest exits 2 when records were rejected, 0 with --allow-rejects, and export --json works as written")
     func ingestExitCodesAndExport() throws {
         let directory = try Fixture.temporaryDirectory()

@@ -143,4 +143,105 @@ struct FreeSWITCHIngestTests {
         #expect(try await store.totals().calls == 1)
         #expect(try await store.totals().rejects == 3)
     }
+
+    @Test("a leg read from its CDR and from its CHANNEL_HANGUP_COMPLETE event is stored once; callcenter events join its call")
+    func cdrAndEventOfOneLeg() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cdr = directory.appendingPathComponent("a_a-answered.cdr.xml")
+        try memberCDR(
+            uuid: "a-answered", caller: "13800001111", start: ten, answer: ten + 2, bridge: ten + 40, end: ten + 200,
+            ccAgent: "1001%40default"
+        ).write(to: cdr, atomically: true, encoding: .utf8)
+        func frame(_ headers: [(String, String)]) -> String {
+            let body = headers.map { "\($0.0): \($0.1)\n" }.joined() + "\n"
+            return "Content-Length: \(body.utf8.count)\nContent-Type: text/event-plain\n\n\(body)"
+        }
+        let common = [("Core-UUID", "core-1"), ("Event-Date-Timestamp", "\(ten)000000")]
+        let member = [("CC-Queue", "hotline%40default"), ("CC-Member-Session-UUID", "a-answered")]
+        let events = [
+            frame([("Event-Name", "CUSTOM"), ("Event-Subclass", "callcenter%3A%3Ainfo"), ("Event-Sequence", "1"),
+                   ("CC-Action", "member-queue-start"), ("CC-Member-CID-Number", "13800001111"),
+                   ("CC-Member-Joined-Time", "\(ten + 5)")] + common + member),
+            frame([("Event-Name", "CUSTOM"), ("Event-Subclass", "callcenter%3A%3Ainfo"), ("Event-Sequence", "2"),
+                   ("CC-Action", "bridge-agent-start"), ("CC-Agent", "1001%40default"),
+                   ("CC-Agent-Answered-Time", "\(ten + 40)"), ("CC-Member-Joined-Time", "\(ten + 5)")] + common + member),
+            // The same leg the CDR holds, as its hang-up event (variables as the CDR's).
+            frame([("Event-Name", "CHANNEL_HANGUP_COMPLETE"), ("Event-Sequence", "3"), ("Unique-ID", "a-answered"),
+                   ("Call-Direction", "inbound"), ("Caller-Caller-ID-Number", "13800001111"),
+                   ("Caller-Destination-Number", "96116"), ("Caller-Context", "public"),
+                   ("variable_uuid", "a-answered"), ("variable_direction", "inbound"),
+                   ("variable_channel_name", "sofia/external/13800001111%40203.0.113.5"),
+                   ("variable_start_uepoch", "\(ten)000000"), ("variable_answer_uepoch", "\(ten + 2)000000"),
+                   ("variable_bridge_uepoch", "\(ten + 40)000000"), ("variable_end_uepoch", "\(ten + 200)000000"),
+                   ("variable_billsec", "198"), ("variable_hangup_cause", "NORMAL_CLEARING"),
+                   ("variable_cc_agent", "1001%40default"), ("variable_cc_queue_answered_epoch", "\(ten + 40)"),
+                   ("variable_last_app", "callcenter"), ("variable_last_arg", "hotline%40default")] + common),
+        ]
+        let stream = directory.appendingPathComponent("events.log")
+        try events.joined().write(to: stream, atomically: true, encoding: .utf8)
+
+        let (pipeline, store) = try self.pipeline(in: directory)
+        let first = try await pipeline.ingest(paths: [cdr.path], format: nil)
+        #expect(first.batches.newRecords == 1)
+        let second = try await pipeline.ingest(paths: [stream.path], format: nil)
+        #expect(second.files.map(\.format) == [.freeswitchEvents])
+        #expect(second.batches.rejects == 0)
+        #expect(second.batches.newRecords == 2)  // the two queue events
+        #expect(second.batches.duplicates == 1)  // the leg, already stored from its CDR
+        #expect(try await store.totals().calls == 1)
+        _ = try await store.advanceClock(
+            to: try #require(Timestamp(iso8601: "2026-11-27T10:10:00+08:00")), correlator: pipeline.engine.correlator)
+        let contact = try #require(try await store.contacts(ContactQuery()).first)
+        #expect(contact.firstResponder?.agent == AgentID("1001"))
+        #expect(contact.firstResponder?.boundAt == Timestamp(seconds: ten + 40))
+        #expect(contact.department == DepartmentID("service"))
+    }
+
+    @Test("an event log read in small pieces stores the same records as read in one piece")
+    func eventLogInPieces() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let day = directory.appendingPathComponent("day")
+        _ = try Simulator(engine: engine).run(
+            seed: 11, calls: 60, date: CivilDate(year: 2026, month: 11, day: 27), outputDirectory: day.path)
+        let events = day.appendingPathComponent("freeswitch/events.xml").path
+        var exports: [String] = []
+        var counts: [Int] = []
+        for chunk in [4 << 20, 777] {
+            let store = try SQLiteContactStore(path: directory.appendingPathComponent("\(chunk).sqlite").path)
+            var pipeline = IngestPipeline(engine: engine, store: store)
+            pipeline.streamChunkBytes = chunk
+            pipeline.batchSize = 100
+            let summary = try await pipeline.ingest(paths: [events], format: nil)
+            #expect(summary.batches.rejects == 0)
+            counts.append(summary.batches.records)
+            exports.append(ExportDocument.render(try await store.snapshot()))
+        }
+        #expect(counts[0] > 200)
+        #expect(counts[0] == counts[1])
+        #expect(exports[0] == exports[1])
+    }
+
+    @Test("an event that never ends within the limit is one reject for the rest of the file; what came before is stored")
+    func endlessEvent() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("events.xml")
+        let good = "<event><headers><Event-Name>HEARTBEAT</Event-Name></headers></event>\n"
+        var bytes = Data(good.utf8) + Data("<event><headers><Event-Name>".utf8)
+        bytes += Data(repeating: UInt8(ascii: "x"), count: 5_000_000)
+        try bytes.write(to: file)
+        let (pipeline, store) = try self.pipeline(in: directory)
+        let summary = try await pipeline.ingest(paths: [file.path], format: nil)
+        #expect(summary.files.first?.format == .freeswitchEvents)
+        #expect(summary.batches.records == 2)
+        #expect(summary.batches.ignored == 1)
+        let reject = try #require(summary.rejects.first)
+        #expect(reject.reason.contains("runs over 4194304 bytes without ending"))
+        #expect(reject.position.offset == Int64(good.utf8.count))
+        #expect(reject.position.line == 2)
+        #expect(try await store.totals().rejects == 1)
+    }
 }

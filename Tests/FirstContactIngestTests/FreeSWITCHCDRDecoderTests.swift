@@ -119,7 +119,7 @@ struct FreeSWITCHCDRCorpusTests {
         #expect(leg.disposition == expected.disposition)
         #expect(leg.sequence == nil)
         #expect(leg.position == position)
-        #expect(leg.key == EventKey.hashing("fsxml", bytes))
+        #expect(leg.key == EventKey(rawValue: "fsleg:\(leg.uniqueID)"))
     }
 
     @Test("decoders run concurrently on many threads give the same legs (libxml2 is set up once, no shared state)")

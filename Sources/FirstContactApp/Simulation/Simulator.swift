@@ -8,15 +8,20 @@ package struct SimulationSummary: Sendable {
     package var cdrRows = 0
     package var queueLogLines = 0
     package var ivrEvents = 0
+    /// mod_xml_cdr documents (one per leg) and callcenter events written to `freeswitch/`.
+    package var freeswitchDocuments = 0
+    package var freeswitchEvents = 0
     package var contacts = 0
     package var violations = 0
     package var storyKinds: [String: Int] = [:]
 }
 
-/// `firstcontact simulate`: one hotline day, decided as stories first, written as the PBX
-/// would write it (`asterisk/Master.csv`, `asterisk/queue_log`), what the IVR would post
-/// (`ivr/events-NNNN.xml`) and as the outcome the rule
-/// demands (`expected.json`, the export as of 23:59:59 local).
+/// `firstcontact simulate`: one hotline day, decided as stories first, written as each PBX
+/// would write it (`asterisk/Master.csv`, `asterisk/queue_log`; `freeswitch/xml_cdr/<uuid>.cdr.xml`,
+/// one per leg, and `freeswitch/events.xml`, the callcenter events), what the IVR would post
+/// (`ivr/events-NNNN.xml`, PBX-neutral) and as the outcome the rule demands (`expected.json`, the
+/// export as of 23:59:59 local). Either PBX's output with `ivr/` must derive to `expected.json`
+/// (up to the call keys, which are the PBX's own).
 ///
 /// Each story draws from its own generator seeded by (seed, index), so the day is the same
 /// whatever the machine, and the outcome can be computed in a second pass without keeping a
@@ -56,12 +61,18 @@ package struct Simulator: Sendable {
         let manager = FileManager.default
         let asteriskDirectory = (outputDirectory as NSString).appendingPathComponent("asterisk")
         try manager.createDirectory(atPath: asteriskDirectory, withIntermediateDirectories: true)
+        // mod_xml_cdr's log-dir layout (`xml_cdr/<uuid>.cdr.xml`), the event log next to it.
+        let freeswitchDirectory = (outputDirectory as NSString).appendingPathComponent("freeswitch")
+        let cdrDirectory = (freeswitchDirectory as NSString).appendingPathComponent("xml_cdr")
+        try manager.createDirectory(atPath: cdrDirectory, withIntermediateDirectories: true)
         var summary = SimulationSummary()
 
         // Pass 1: the records.
         let master = try BufferedFile(path: (asteriskDirectory as NSString).appendingPathComponent("Master.csv"))
         let queueLog = try BufferedFile(path: (asteriskDirectory as NSString).appendingPathComponent("queue_log"))
         var writer = AsteriskWriter(directory: self.engine.directory, zone: configuration.asterisk.usegmtime ? .utc : zone)
+        var freeswitch = FreeSWITCHWriter(directory: self.engine.directory, zone: zone, seed: seed)
+        let events = try BufferedFile(path: (freeswitchDirectory as NSString).appendingPathComponent("events.xml"))
         queueLog.write("\(dayStart.seconds)|NONE|NONE|NONE|QUEUESTART|\n")
         let ivrDirectory = (outputDirectory as NSString).appendingPathComponent("ivr")
         try manager.createDirectory(atPath: ivrDirectory, withIntermediateDirectories: true)
@@ -91,12 +102,23 @@ package struct Simulator: Sendable {
                     ivrFile?.write(event + "\n")
                     summary.ivrEvents += 1
                 }
+                let (documents, callEvents) = freeswitch.records(of: call)
+                for document in documents {
+                    let path = (cdrDirectory as NSString).appendingPathComponent(document.name)
+                    guard manager.createFile(atPath: path, contents: Data(document.xml.utf8)) else {
+                        throw SimulationError.cannotCreate(path)
+                    }
+                }
+                for event in callEvents { events.write(event) }
+                summary.freeswitchDocuments += documents.count
+                summary.freeswitchEvents += callEvents.count
             }
         }
         try master.close()
         try queueLog.close()
         ivrFile?.write(IVRWriter.footer)
         try ivrFile?.close()
+        try events.close()
 
         // Pass 2: the outcome, contacts in (created_at, id) order, streamed.
         let outcome = StoryOutcome(directory: self.engine.directory, clock: clock)

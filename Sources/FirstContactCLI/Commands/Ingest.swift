@@ -29,11 +29,30 @@ struct Ingest: AsyncParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
+    @Flag(help: "Only decode: report what the files hold (records, rejects and their reasons); store nothing.")
+    var dryRun = false
+
     @Argument(help: ArgumentHelp("Files or directories to ingest.", valueName: "file"))
     var files: [String]
 
     func run() async throws {
         let engine = try self.global.engine()
+        if self.dryRun {
+            let started = ContinuousClock.now
+            let summary = try await IngestPipeline.decode(paths: self.files, format: self.format, engine: engine)
+            let elapsed = started.duration(to: .now)
+            if self.json {
+                print(Self.json(summary))
+            } else {
+                let b = summary.batches
+                print("Decoded \(summary.files.count) file(s) in \(elapsed): \(b.records) records (\(b.ignored) without call data), \(b.rejects) rejected; nothing stored.")
+                for reject in summary.rejects.prefix(50) {
+                    print("  \(reject.position.source):\(reject.position.line) (byte \(reject.position.offset)): \(reject.reason)")
+                }
+            }
+            if summary.batches.rejects > 0, !self.allowRejects { throw ExitCode(2) }
+            return
+        }
         let pipeline = IngestPipeline(engine: engine, store: try self.global.store())
         let bar = ProgressBar(enabled: !self.quiet && !self.json && isatty(STDERR_FILENO) == 1)
         let summary = try await pipeline.ingest(paths: self.files, format: self.format) { progress in

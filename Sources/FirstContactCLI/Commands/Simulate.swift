@@ -4,7 +4,7 @@ import FirstContactCore
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a simulated hotline day: asterisk/Master.csv, asterisk/queue_log and expected.json.",
+        abstract: "Write a simulated hotline day: asterisk/Master.csv, asterisk/queue_log, freeswitch/xml_cdr/*.cdr.xml, freeswitch/events.xml and expected.json.",
         discussion: """
             The day is decided as stories first (who calls, who answers, who calls back and when) and \
             expected.json — the export as of 23:59:59 local — is written from those stories, never by \
@@ -35,7 +35,7 @@ struct Simulate: AsyncParsableCommand {
         let engine = try self.global.engine()
         guard let date = CivilDate(iso: self.date) else { throw ValidationError("--date must be YYYY-MM-DD") }
         let summary = try Simulator(engine: engine).run(seed: self.seed, calls: self.calls, date: date, outputDirectory: self.out)
-        print("Simulated \(self.date): \(summary.stories) customers, \(summary.calls) calls → \(summary.cdrRows) CDR rows, \(summary.queueLogLines) queue_log lines, \(summary.ivrEvents) IVR events; expected \(summary.contacts) contacts, \(summary.violations) violations. Written to \(self.out)")
+        print("Simulated \(self.date): \(summary.stories) customers, \(summary.calls) calls → \(summary.cdrRows) CDR rows, \(summary.queueLogLines) queue_log lines, \(summary.freeswitchDocuments) FreeSWITCH XML CDRs, \(summary.freeswitchEvents) callcenter events, \(summary.ivrEvents) IVR events; expected \(summary.contacts) contacts, \(summary.violations) violations. Written to \(self.out)")
         let kinds = summary.storyKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print("Stories: \(kinds)")
     }

@@ -143,7 +143,7 @@ package struct CallAssembler: Sendable {
         let touchedHotline = !queue.isEmpty
             || legs.contains { directory.isHotlineNumber($0.destination) || directory.isInboundContext($0.context) }
             || directory.agent(forExtension: dialled) != nil
-            || legs.contains { $0.application.lowercased() == "queue" }
+            || legs.contains(where: Self.isQueueLeg)
             // A SIP proxy routed it to an agent: whatever number was dialled, it reached the hotline.
             || (sip != nil && legs.contains { directory.agent(forChannel: $0.peerChannel) != nil })
         guard touchedHotline else {
@@ -176,6 +176,13 @@ package struct CallAssembler: Sendable {
                 rung.append(agent)
             }
         }
+        // One agent's answer seen on two legs (FreeSWITCH writes the caller's A-leg, naming the
+        // agent in cc_agent, and the agent's own leg): one answer, ending when the agent's leg
+        // ended — the A-leg's end is the caller's, later when the caller was then transferred on.
+        answers.sort { ($0.at, $0.agent, $0.until) < ($1.at, $1.agent, $1.until) }
+        answers = answers.enumerated().filter { index, answer in
+            !answers[..<index].contains { $0.agent == answer.agent && abs($0.at - answer.at) <= 2 }
+        }.map(\.element)
         var lastQueueEnd = end
         for entry in queue {
             switch entry.event {
@@ -306,11 +313,29 @@ package struct CallAssembler: Sendable {
         }
     }
 
-    /// The queue a CDR leg was placed from (`Queue(hotline,t,…)`).
+    /// The queue a CDR leg was placed from: Asterisk's `Queue(hotline,t,…)`, or FreeSWITCH
+    /// mod_callcenter's `callcenter hotline@default` (SPEC: `hotline@default` is queue `hotline`).
     static func queueName(of leg: LegRecord) -> String? {
-        guard leg.application.lowercased() == "queue" else { return nil }
-        let name = leg.applicationData.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first
+        let name: Substring?
+        switch leg.application.lowercased() {
+        case "queue":
+            name = leg.applicationData.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first
+        case "callcenter":
+            // The argument is the queue name, `name@domain`; the domain is FreeSWITCH's, not the hotline's.
+            let argument = leg.applicationData.split(separator: " ", maxSplits: 1).first ?? ""
+            name = argument.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).first
+        default:
+            return nil
+        }
         return name.map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A leg that ran a queue application (Asterisk `Queue`, FreeSWITCH `callcenter`).
+    static func isQueueLeg(_ leg: LegRecord) -> Bool {
+        switch leg.application.lowercased() {
+        case "queue", "callcenter": true
+        default: false
+        }
     }
 
     static func isLocal(_ channel: String) -> Bool { channel.lowercased().hasPrefix("local/") }
