@@ -103,4 +103,19 @@ struct IVRCorrelationTests {
         // A menu choice alone routes nothing and opens nothing.
         #expect(derive(PBX(), [ivr("m", "2026-11-26 10:00:15", .menuChoice(digit: "2"))], clock: "2026-11-26 10:10:00").contacts.isEmpty)
     }
+
+    @Test("a withheld caller's callback request is owed at the number they keyed; without one it opens nothing (the PBX's record counts the miss)")
+    func withheldCaller() throws {
+        let directory = directory()
+        let keyedKey = "+86\(keyed)"
+        let request = ivr("w", "2026-11-26 10:00:15", .callbackRequest(number: keyed), caller: "anonymous")
+        let derivation = Correlator(directory: directory).derive(customerKey: keyedKey, calls: [], ivr: [request], clock: at("2026-11-26 10:10:00"))
+        let contact = try #require(derivation.contacts.first)
+        #expect(contact.customer == .e164(keyedKey))
+        #expect(contact.obligations.map(\.kind) == [.callback])
+        #expect(contact.obligations.first?.callbackNumber == nil)  // the contact's own number
+
+        let bare = ivr("b", "2026-11-26 10:00:15", .callbackRequest(number: nil), caller: "anonymous")
+        #expect(Correlator(directory: directory).derive(customerKey: "withheld", calls: [], ivr: [bare], clock: at("2026-11-26 10:10:00")).contacts.isEmpty)
+    }
 }

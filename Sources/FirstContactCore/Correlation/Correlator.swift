@@ -104,7 +104,14 @@ extension Correlator {
                 case .callbackRequest, .voicemail: break
                 case .menuChoice, .menuHangup: continue  // nothing to route without a call
                 }
-                let customer = self.directory.normaliser.normalise(event.caller)
+                // A withheld caller is known only by the number they keyed (the store files the
+                // event under it); with none, the PBX's own record of the call counts the miss.
+                var customer = self.directory.normaliser.normalise(event.caller)
+                if customer.isWithheld {
+                    guard case .callbackRequest(let keyed?) = event.kind else { continue }
+                    customer = self.directory.normaliser.normalise(keyed)
+                    guard !customer.isWithheld else { continue }
+                }
                 calls.append(Call(
                     key: CallKey("ivr:\(event.key.rawValue)"), direction: .inbound, customer: customer, customerRaw: event.caller,
                     start: event.time, end: event.time, outcome: .callbackRequested, answers: [], ringNoAnswer: [],
