@@ -34,6 +34,29 @@ package final class SQLiteContactStore: ContactStore {
         try await self.pool.write { db in try Self.ingest(records, correlator: correlator, db: db) }
     }
 
+    package func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<BatchOutcome, any Error>] {
+        try await self.pool.write { db in
+            var results: [Result<BatchOutcome, any Error>] = []
+            for records in batches {
+                // A savepoint per batch: one request's store error rolls back that request only.
+                do {
+                    var outcome = BatchOutcome()
+                    try db.inSavepoint {
+                        outcome = try Self.ingest(records, correlator: correlator, db: db)
+                        return .commit
+                    }
+                    results.append(.success(outcome))
+                } catch {
+                    // Some errors (disk full, I/O) make SQLite roll back the whole transaction:
+                    // then nothing after this point would be in it, so every batch fails.
+                    guard db.isInsideTransaction else { throw error }
+                    results.append(.failure(error))
+                }
+            }
+            return results
+        }
+    }
+
     static func ingest(_ records: [IngestRecord], correlator: Correlator, db: Database) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var batchRecords: [CallKey: [CallRecord]] = [:]
