@@ -126,6 +126,10 @@ struct GroupCommitTests {
                 #expect(text.contains("\(format),result=\"new\"} \(expected.reduce(0, +))"), "\(text)")
                 #expect(text.contains("\(format),result=\"duplicate\"} \(expected.prefix(9).reduce(0, +))"), "\(text)")
                 #expect(text.contains("\(format),result=\"rejected\"} 1"), "\(text)")
+                // Every request went through a group; how many groups depends on timing.
+                #expect(text.contains("firstcontact_ingest_group_requests_total \(bodies.count)"), "\(text)")
+                let groups = try #require(text.firstMatch(of: /firstcontact_ingest_group_commits_total (\d+)/).flatMap { Int($0.output.1) })
+                #expect(groups >= 1 && groups <= bodies.count)
             }
         }
     }

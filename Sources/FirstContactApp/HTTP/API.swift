@@ -28,7 +28,7 @@ package struct API: Sendable {
         self.scheduler = scheduler
         self.followers = followers
         self.metrics = metrics
-        self.batcher = IngestBatcher(store: store, scheduler: scheduler)
+        self.batcher = IngestBatcher(store: store, scheduler: scheduler, metrics: metrics)
     }
 
     package func router() -> Router<BasicRequestContext> { self.routes().router }

@@ -25,15 +25,15 @@ package actor IngestBatcher {
     /// Most records in one group (a request larger than this is still taken, alone): bounds the
     /// transaction, so that the writer is never held long enough for other requests to time out.
     private let maximumRecords: Int
+    /// Counts groups and the requests in them (`/metrics`: how well requests are grouped).
+    private let metrics: ServiceMetrics?
     private var waiting: [Waiting] = []
     private var draining = false
-    /// Groups committed and requests in them since start (for tests and `/metrics`).
-    package private(set) var groups = 0
-    package private(set) var requests = 0
 
-    package init(store: any ContactStore, scheduler: ObligationScheduler, maximumRecords: Int = 20_000) {
+    package init(store: any ContactStore, scheduler: ObligationScheduler, metrics: ServiceMetrics? = nil, maximumRecords: Int = 20_000) {
         self.store = store
         self.scheduler = scheduler
+        self.metrics = metrics
         self.maximumRecords = maximumRecords
     }
 
@@ -59,8 +59,7 @@ package actor IngestBatcher {
                 group.append(self.waiting.removeFirst())
                 count += next.records.count
             }
-            self.groups += 1
-            self.requests += group.count
+            self.metrics?.groupCommitted(requests: group.count)
             var results: [Result<BatchOutcome, any Error>]
             do {
                 results = try await self.store.ingest(

@@ -34,6 +34,13 @@ package final class ServiceMetrics: Sendable {
         }
     }
 
+    /// One group commit of `requests` concurrent ingest requests (``IngestBatcher``).
+    package func groupCommitted(requests: Int) {
+        self.counter("firstcontact_ingest_group_commits_total", "Group commits of concurrent HTTP ingest requests.").increment()
+        self.counter("firstcontact_ingest_group_requests_total", "HTTP ingest requests committed in groups (divide by group commits for the mean group).")
+            .increment(by: Int64(requests))
+    }
+
     /// One HTTP request's duration. `route` is the matched route pattern (`/v1/contacts/{id}`),
     /// never the path: an id or a customer number in a label would be a new series per value
     /// (and a number in the metrics).
@@ -80,7 +87,9 @@ package final class ServiceMetrics: Sendable {
     }
 
     private func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Counter {
-        self.registry.makeCounter(descriptor: Self.descriptor(name, help), labels: labels)
+        labels.isEmpty
+            ? self.registry.makeCounter(descriptor: Self.descriptor(name, help))
+            : self.registry.makeCounter(descriptor: Self.descriptor(name, help), labels: labels)
     }
 
     private func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Gauge {

@@ -559,9 +559,10 @@ package final class SQLiteContactStore: ContactStore {
         // everything pending (both come from partial indexes). One transaction per chunk keeps
         // the WAL and memory bounded; a crash between chunks leaves the rest dirty or due, and
         // the next call picks them up.
+        let chunkSize = 1000
         for sql in [
-            "SELECT customer_key, derived FROM customer WHERE dirty = 1 LIMIT 1000",
-            "SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ? ORDER BY next_check, customer_key LIMIT 1000",
+            "SELECT customer_key, derived FROM customer WHERE dirty = 1 LIMIT \(chunkSize)",
+            "SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ? ORDER BY next_check, customer_key LIMIT \(chunkSize)",
         ] {
             while true {
                 let chunk = try await self.pool.write { db in
@@ -574,9 +575,12 @@ package final class SQLiteContactStore: ContactStore {
                     }
                     return chunk
                 }
-                if chunk.derived == 0 { break }
                 outcome.derived += chunk.derived
                 outcome.amendments += chunk.amendments
+                // A short chunk was all there was: asking again would be one more write
+                // transaction (per HTTP group commit) to find nothing. Whatever became dirty
+                // meanwhile was marked by a writer that ticks after its own commit.
+                if chunk.derived < chunkSize { break }
             }
         }
         return outcome
