@@ -67,7 +67,10 @@ wrk_run healthz "$base/healthz"
 echo "== POST /v1/ingest/none (404, body not read)"
 wrk_run post404 -s scripts/http-bench/freeswitch-cdr.lua "$base/v1/ingest/none" -- demo-pbx "${templates[@]}"
 echo "== POST /v1/ingest/freeswitch-xml-cdr"
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }  # the server's user+system clock ticks
+cpu_before=$(cpu)
 wrk_run ingest -s scripts/http-bench/freeswitch-cdr.lua "$base/v1/ingest/freeswitch-xml-cdr" -- demo-pbx "${templates[@]}"
+cpu_ticks=$(( $(cpu) - cpu_before ))
 # How well concurrent requests were grouped into one commit.
 curl -s -H "Authorization: Bearer demo-admin" "$base/metrics" >"$work/metrics.txt"
 groups=$(sed -n 's/^firstcontact_ingest_group_commits_total \([0-9]*\)$/\1/p' "$work/metrics.txt")
@@ -79,7 +82,7 @@ trap - EXIT
 stored=$(sqlite3 "$db" "SELECT count(*) FROM leg")
 rejects=$(sqlite3 "$db" "SELECT count(*) FROM reject")
 echo "store: $(sqlite3 "$db" "SELECT count(DISTINCT customer_key) FROM call") customers, $(sqlite3 "$db" "SELECT count(*) FROM contact") contacts, $(sqlite3 "$db" "SELECT count(*) FROM obligation") obligations"
-python3 - "$work/healthz.txt" "$work/ingest.txt" "$stored" "$rejects" "$work/post404.txt" <<'PY'
+python3 - "$work/healthz.txt" "$work/ingest.txt" "$stored" "$rejects" "$work/post404.txt" "$cpu_ticks" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 def read(path):
     text = open(path).read()
@@ -97,6 +100,8 @@ print(f"healthz: {floor:,.0f} req/s, p50 {hp50:.2f} ms, p99 {hp99:.2f} ms")
 print(f"POST 404 of the same bodies: {post:,.0f} req/s, p50 {pp50:.2f} ms, p99 {pp99:.2f} ms")
 print(f"ingest:  {rps:,.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms; ratio to /healthz {rps / floor:.3f}x, to the POST 404 {rps / post:.3f}x")
 print(f"ingest:  {sent} sent, {ok} answered 2xx, {stored} records stored, {rejects} rejects")
+cpu = int(sys.argv[6]) / int(sys.argv[7])
+print(f"ingest:  server CPU {cpu:.1f} s over the run, {cpu / max(ok, 1) * 1e6:.0f} µs per acknowledged request")
 # Each document is one leg. Every 2xx must be in the file; requests still in flight when wrk
 # stopped may be stored without wrk having counted their answer.
 if not (ok <= stored <= sent) or rejects:
