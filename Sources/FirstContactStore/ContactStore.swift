@@ -120,6 +120,11 @@ package struct StoreTotals: Hashable, Sendable {
     package var obligationsByState: [ObligationState: Int] = [:]
     package var violations = 0
     package var rejects = 0
+    /// Obligations that breached their deadline, whatever their state now (a late callback
+    /// makes a breached one `satisfied_late`; it still breached).
+    package var breaches = 0
+    /// Notifications a webhook URL never accepted.
+    package var deadLetters = 0
 
     package init() {}
 }
@@ -168,6 +173,11 @@ package protocol ContactStore: Sendable {
     /// Stores a batch idempotently, re-assembles the calls it touches and marks their customers
     /// for derivation. Committed as one transaction; derivation follows with the clock.
     func ingest(_ records: [IngestRecord], correlator: Correlator) async throws -> BatchOutcome
+    /// Group commit: several independent batches (one per HTTP request) stored in ONE
+    /// transaction, each with its own outcome. A batch that fails is rolled back alone and
+    /// answered with its error; the others commit. Throws only when the transaction itself fails
+    /// (then nothing of any batch is stored).
+    func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<BatchOutcome, any Error>]
     /// ``ingest(_:correlator:)`` and the follower's checkpoint in the same transaction: the
     /// records before `checkpoint.offset` are stored exactly when the checkpoint says so.
     func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws -> BatchOutcome

@@ -88,6 +88,7 @@ package final class FileFollower {
     private let engine: Engine
     private let store: any ContactStore
     private let status: FollowerStatus
+    private let metrics: ServiceMetrics?
     /// Lines per transaction: bounds memory and the work a kill can roll back.
     package var batchSize = 5000
     private var current: OpenFile?
@@ -97,12 +98,17 @@ package final class FileFollower {
     private var lastGeneration = 0
 
     /// - Parameter format: the configured format; nil detects it from the file's first bytes.
-    package init(path: String, format: InputFormat?, engine: Engine, store: any ContactStore, status: FollowerStatus = FollowerStatus()) {
+    /// - Parameter metrics: where ingested records are counted (`/metrics`), if anywhere.
+    package init(
+        path: String, format: InputFormat?, engine: Engine, store: any ContactStore, status: FollowerStatus = FollowerStatus(),
+        metrics: ServiceMetrics? = nil
+    ) {
         self.path = path
         self.format = format
         self.engine = engine
         self.store = store
         self.status = status
+        self.metrics = metrics
     }
 
     /// Reads every complete line appended since the last pass (and follows rotations on the
@@ -304,6 +310,7 @@ package final class FileFollower {
                 try self.prime(decoder, with: file)
             }
             file.decoder = decoder
+            file.format = format
             return decoder
         }
         // Until a whole line is there the format may still show itself.
@@ -335,6 +342,8 @@ package final class FileFollower {
             path: self.path, device: file.identity.device, inode: file.identity.inode, offset: offset, nextLine: nextLine,
             fingerprint: fingerprint, fingerprintLength: length, generation: file.generation)
         let outcome = try await self.store.ingest(batch, checkpoint: checkpoint, correlator: self.engine.correlator)
+        // A file whose format could not be told has only its one reject to count.
+        self.metrics?.ingested(format: (file.format ?? self.format)?.rawValue ?? "unknown", outcome)
         file.offset = offset
         file.nextLine = nextLine
         file.fingerprint = fingerprint
@@ -361,6 +370,8 @@ package final class FileFollower {
         var fingerprint = StableHash.hex(StableHash.fnv1a64([UInt8]()))
         var fingerprintLength = 0
         var decoder: LineDecoder?
+        /// The format being read (configured or detected), once known.
+        var format: InputFormat?
         /// Nothing more is read from this file (unknown format, over-long line).
         var stopped = false
 

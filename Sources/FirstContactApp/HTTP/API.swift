@@ -14,19 +14,25 @@ package struct API: Sendable {
     package let scheduler: ObligationScheduler
     /// People's changes (acknowledgements, reviews) announced to the open web pages.
     package let changes: LiveChanges
-    private let counters = IngestCounters()
     /// The file followers' states (empty when nothing is followed).
     package let followers: FollowerStatus
+    /// This service's Prometheus registry (`/metrics`), shared with its followers.
+    package let metrics: ServiceMetrics
+    /// Group commit of concurrent ingest requests.
+    package let batcher: IngestBatcher
 
     package init(
         engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, followers: FollowerStatus = FollowerStatus(),
-        changes: LiveChanges = LiveChanges()
+        changes: LiveChanges = LiveChanges(),
+        metrics: ServiceMetrics = ServiceMetrics()
     ) {
         self.engine = engine
         self.store = store
         self.scheduler = scheduler
         self.followers = followers
         self.changes = changes
+        self.metrics = metrics
+        self.batcher = IngestBatcher(store: store, scheduler: scheduler, metrics: metrics)
     }
 
     package func router() -> Router<BasicRequestContext> { self.routes().router }
@@ -36,6 +42,7 @@ package struct API: Sendable {
     package func routes() -> (router: Router<BasicRequestContext>, served: [String]) {
         let router = Router()
         router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: MetricsMiddleware(metrics: self.metrics))
         var served: [String] = []
         func add(
             _ method: HTTPRequest.Method, _ path: String,
@@ -88,6 +95,7 @@ package struct API: Sendable {
     // MARK: Ingest
 
     /// `POST /v1/ingest/{format}`: the body's lines, decoded, stored and derived before the answer.
+    /// Concurrent requests share one transaction (``IngestBatcher``); each gets its own counts.
     private func ingest(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         _ = try self.principal(request, allowed: [.pbx, .admin])
         let name = try context.parameters.require("format")
@@ -116,9 +124,8 @@ package struct API: Sendable {
             if case .reject(let reject) = record { return reject }
             return nil
         }
-        let outcome = try await self.store.ingest(records, correlator: self.engine.correlator)
-        try await self.scheduler.tick()
-        self.counters.add(format: name, outcome)
+        let outcome = try await self.batcher.ingest(records)
+        self.metrics.ingested(format: name, outcome)
         context.logger.info(
             "ingested",
             metadata: [
@@ -446,49 +453,12 @@ package struct API: Sendable {
 
     // MARK: Metrics
 
-    /// Prometheus text exposition.
+    /// Prometheus text exposition (swift-prometheus): counters kept since start, gauges read now.
     private func metrics() async throws -> Response {
         let totals = try await self.store.totals()
-        var lines: [String] = []
-        lines.append("# HELP firstcontact_ingested_records_total Records received over HTTP, by format and result.")
-        lines.append("# TYPE firstcontact_ingested_records_total counter")
-        for (format, result, count) in self.counters.snapshot() {
-            lines.append("firstcontact_ingested_records_total{format=\"\(format)\",result=\"\(result)\"} \(count)")
-        }
-        lines.append("# HELP firstcontact_obligations Obligations by state.")
-        lines.append("# TYPE firstcontact_obligations gauge")
-        for state in ObligationState.allCases {
-            lines.append("firstcontact_obligations{state=\"\(state.rawValue)\"} \(totals.obligationsByState[state] ?? 0)")
-        }
-        lines.append("# HELP firstcontact_rejects Stored rejects.")
-        lines.append("# TYPE firstcontact_rejects gauge")
-        lines.append("firstcontact_rejects \(totals.rejects)")
-        lines.append("# HELP firstcontact_violations Recorded violations.")
-        lines.append("# TYPE firstcontact_violations gauge")
-        lines.append("firstcontact_violations \(totals.violations)")
         let lag = try await self.store.nextCheck().map { max(0, self.scheduler.clock.now() - $0) } ?? 0
-        lines.append("# HELP firstcontact_scheduler_lag_seconds How far the earliest due check is behind now.")
-        lines.append("# TYPE firstcontact_scheduler_lag_seconds gauge")
-        lines.append("firstcontact_scheduler_lag_seconds \(lag)")
-        let followers = self.followers.snapshot()
-        if !followers.isEmpty {
-            lines.append("# HELP firstcontact_follow_lines_total Lines read from followed files since the service started.")
-            lines.append("# TYPE firstcontact_follow_lines_total counter")
-            for state in followers {
-                lines.append("firstcontact_follow_lines_total{path=\"\(Self.label(state.path))\"} \(state.linesRead)")
-            }
-            lines.append("# HELP firstcontact_follow_lag_bytes Bytes of a followed file not read yet.")
-            lines.append("# TYPE firstcontact_follow_lag_bytes gauge")
-            for state in followers {
-                lines.append("firstcontact_follow_lag_bytes{path=\"\(Self.label(state.path))\"} \(state.lagBytes)")
-            }
-            lines.append("# HELP firstcontact_follow_failing Whether the last pass over a followed file failed.")
-            lines.append("# TYPE firstcontact_follow_failing gauge")
-            for state in followers {
-                lines.append("firstcontact_follow_failing{path=\"\(Self.label(state.path))\"} \(state.error == nil ? 0 : 1)")
-            }
-        }
-        var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
+        let text = self.metrics.exposition(totals: totals, schedulerLag: lag, followers: self.followers.snapshot())
+        var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text)))
         response.headers[.contentType] = "text/plain; version=0.0.4"
         return response
     }
@@ -534,26 +504,6 @@ package struct API: Sendable {
             throw error
         } catch {
             throw HTTPError(.badRequest, message: "malformed JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error)")
-        }
-    }
-}
-
-/// Records received over HTTP, by format and result (for `/metrics`).
-private final class IngestCounters: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
-
-    func add(format: String, _ outcome: BatchOutcome) {
-        self.counts.withLock { counts in
-            counts["\(format)|new", default: 0] += outcome.newRecords
-            counts["\(format)|duplicate", default: 0] += outcome.duplicates
-            counts["\(format)|rejected", default: 0] += outcome.rejects
-        }
-    }
-
-    func snapshot() -> [(String, String, Int)] {
-        self.counts.withLock { $0 }.sorted { $0.key < $1.key }.map { key, value in
-            let parts = key.split(separator: "|")
-            return (String(parts[0]), String(parts.count > 1 ? parts[1] : ""), value)
         }
     }
 }

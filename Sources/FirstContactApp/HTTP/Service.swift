@@ -34,16 +34,18 @@ package struct FollowService: Service {
     package let store: any ContactStore
     package let scheduler: ObligationScheduler
     package let status: FollowerStatus
+    /// Where the followers count the records they ingest (`/metrics`).
+    package var metrics: ServiceMetrics?
     package var interval: Duration = .milliseconds(250)
 
     package func run() async throws {
-        let (files, engine, store, status, scheduler, interval) =
-            (self.files, self.engine, self.store, self.status, self.scheduler, self.interval)
+        let (files, engine, store, status, scheduler, interval, metrics) =
+            (self.files, self.engine, self.store, self.status, self.scheduler, self.interval, self.metrics)
         do {
             try await cancelWhenGracefulShutdown {
                 // Made inside the task that owns them: a follower is a cursor, not shared.
                 let followers = files.map {
-                    FileFollower(path: $0.path, format: $0.format, engine: engine, store: store, status: status)
+                    FileFollower(path: $0.path, format: $0.format, engine: engine, store: store, status: status, metrics: metrics)
                 }
                 var failing: Set<String> = []
                 while !Task.isCancelled {
@@ -98,7 +100,8 @@ package func buildApplication(
 ) -> some ApplicationProtocol {
     let scheduler = ObligationScheduler(engine: engine, store: store, clock: clock)
     let followers = FollowerStatus()
-    let api = API(engine: engine, store: store, scheduler: scheduler, followers: followers)
+    let metrics = ServiceMetrics()
+    let api = API(engine: engine, store: store, scheduler: scheduler, followers: followers, metrics: metrics)
     let router = api.router()
     WebUI(api: api, sessions: WebSessions()).register(on: router)
     var services: [any Service] = [SchedulerService(scheduler: scheduler)]
@@ -106,7 +109,8 @@ package func buildApplication(
     if !engine.configuration.follow.isEmpty {
         // Only with files to follow: a service that returns ends the whole service group.
         services.append(FollowService(
-            files: engine.configuration.follow, engine: engine, store: store, scheduler: scheduler, status: followers))
+            files: engine.configuration.follow, engine: engine, store: store, scheduler: scheduler, status: followers,
+            metrics: metrics))
     }
     return Application(
         router: router,

@@ -121,6 +121,8 @@ extension SQLiteContactStore {
             }
             totals.violations = try Int.fetchOne(db, sql: "SELECT count(*) FROM violation") ?? 0
             totals.rejects = try Int.fetchOne(db, sql: "SELECT count(*) FROM reject") ?? 0
+            totals.breaches = try Int.fetchOne(db, sql: "SELECT count(*) FROM obligation WHERE breached_at IS NOT NULL") ?? 0
+            totals.deadLetters = try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_dead_letter") ?? 0
             return totals
         }
     }

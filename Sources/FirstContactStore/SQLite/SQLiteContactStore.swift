@@ -34,6 +34,29 @@ package final class SQLiteContactStore: ContactStore {
         try await self.pool.write { db in try Self.ingest(records, correlator: correlator, db: db) }
     }
 
+    package func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<BatchOutcome, any Error>] {
+        try await self.pool.write { db in
+            var results: [Result<BatchOutcome, any Error>] = []
+            for records in batches {
+                // A savepoint per batch: one request's store error rolls back that request only.
+                do {
+                    var outcome = BatchOutcome()
+                    try db.inSavepoint {
+                        outcome = try Self.ingest(records, correlator: correlator, db: db)
+                        return .commit
+                    }
+                    results.append(.success(outcome))
+                } catch {
+                    // Some errors (disk full, I/O) make SQLite roll back the whole transaction:
+                    // then nothing after this point would be in it, so every batch fails.
+                    guard db.isInsideTransaction else { throw error }
+                    results.append(.failure(error))
+                }
+            }
+            return results
+        }
+    }
+
     static func ingest(_ records: [IngestRecord], correlator: Correlator, db: Database) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var batchRecords: [CallKey: [CallRecord]] = [:]
@@ -127,7 +150,9 @@ package final class SQLiteContactStore: ContactStore {
         }
         outcome.callsTouched = order.count
         // A call to a number someone keyed in the IVR for a callback settles that someone's callback.
-        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key IS NOT NULL)") == true {
+        // Cached statements here and in the clock: an HTTP group commit runs these every few
+        // milliseconds, and preparing them again each time was a visible cost.
+        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key IS NOT NULL)")) == true {
             for customer in customers {
                 customers.formUnion(try String.fetchAll(
                     db.cachedStatement(sql: "SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?"), arguments: [customer]))
@@ -305,7 +330,7 @@ package final class SQLiteContactStore: ContactStore {
 
         static func present(_ db: Database) throws -> RecordTables {
             func any(_ table: String) throws -> Bool {
-                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table))") ?? true
+                try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM \(table))")) ?? true
             }
             return RecordTables(
                 legs: try any("leg"), queue: try any("queue_event"), sip: try any("sip_event"), actions: try any("action"),
@@ -529,37 +554,52 @@ package final class SQLiteContactStore: ContactStore {
     // MARK: Clock
 
     package func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome {
-        let (clock, gaps) = try await self.pool.write { db in
-            let clock = max(try Self.storedClock(db) ?? time, time)
-            try Self.setMeta(db, "clock", String(clock.seconds))
-            return (clock, try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db))
-        }
-        var outcome = ClockOutcome(clock: clock)
         // Customers with new records, then those whose next change is due: never a scan of
         // everything pending (both come from partial indexes). One transaction per chunk keeps
         // the WAL and memory bounded; a crash between chunks leaves the rest dirty or due, and
         // the next call picks them up.
-        for sql in [
-            "SELECT customer_key, derived FROM customer WHERE dirty = 1 LIMIT 1000",
-            "SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ? ORDER BY next_check, customer_key LIMIT 1000",
-        ] {
+        let chunkSize = 1000
+        let dirty = "SELECT customer_key, derived FROM customer WHERE dirty = 1 LIMIT \(chunkSize)"
+        let due = "SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ? ORDER BY next_check, customer_key LIMIT \(chunkSize)"
+        // The clock, the feeds and the first chunk of new records commit together: one commit
+        // fewer per HTTP group commit (a commit writes every page it touched to the WAL).
+        let (clock, gaps, first) = try await self.pool.write { db in
+            let clock = max(try Self.storedClock(db) ?? time, time)
+            try Self.setMeta(db, "clock", String(clock.seconds))
+            let gaps = try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db)
+            return (clock, gaps, try Self.deriveChunk(dirty, clock: clock, gaps: gaps, correlator: correlator, db: db))
+        }
+        var outcome = ClockOutcome(clock: clock)
+        outcome.derived = first.derived
+        outcome.amendments = first.amendments
+        // A short chunk was all there was: asking again would be one more write transaction
+        // (per HTTP group commit) to find nothing. Whatever became dirty meanwhile was marked by
+        // a writer that ticks after its own commit.
+        for (sql, done) in [(dirty, first.derived < chunkSize), (due, false)] where !done {
             while true {
                 let chunk = try await self.pool.write { db in
-                    var chunk = ClockOutcome(clock: clock)
-                    let tables = try RecordTables.present(db)
-                    for row in try Row.fetchAll(db, sql: sql, arguments: sql.contains("?") ? [clock.seconds] : []) {
-                        chunk.amendments += try Self.derive(
-                            row[0], replacing: row[1], correlator: correlator, clock: clock, gaps: gaps, tables: tables, db: db)
-                        chunk.derived += 1
-                    }
-                    return chunk
+                    try Self.deriveChunk(sql, clock: clock, gaps: gaps, correlator: correlator, db: db)
                 }
-                if chunk.derived == 0 { break }
                 outcome.derived += chunk.derived
                 outcome.amendments += chunk.amendments
+                if chunk.derived < chunkSize { break }
             }
         }
         return outcome
+    }
+
+    /// Derives the customers `sql` selects (at most a chunk), at `clock`.
+    private static func deriveChunk(
+        _ sql: String, clock: Timestamp, gaps: [FeedGap], correlator: Correlator, db: Database
+    ) throws -> ClockOutcome {
+        var chunk = ClockOutcome(clock: clock)
+        let tables = try RecordTables.present(db)
+        for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: sql.contains("?") ? [clock.seconds] : []) {
+            chunk.amendments += try Self.derive(
+                row[0], replacing: row[1], correlator: correlator, clock: clock, gaps: gaps, tables: tables, db: db)
+            chunk.derived += 1
+        }
+        return chunk
     }
 
     package func clock() async throws -> Timestamp? {

@@ -1,0 +1,86 @@
+import FirstContactCore
+import FirstContactStore
+
+/// Group commit for `POST /v1/ingest/{format}`: requests that arrive while a commit is running
+/// wait in a queue, and the next commit stores all of them in ONE transaction, then derives once
+/// at the wall clock, then answers each request with its own outcome.
+///
+/// Why: each request used to pay its own write transaction plus the clock's (several more), all
+/// serialised on SQLite's one writer, so 16 concurrent PBXs waited for 16 × 5 commits. Grouped,
+/// they wait for one ingest commit and one derivation whatever their number, and nothing is
+/// answered before its records are committed (durability is the store's: WAL with
+/// `synchronous=NORMAL`).
+///
+/// One request's store error rolls back that request alone (a savepoint each); a reject is no
+/// error, it is stored and counted like a record. An error of the whole transaction, or of the
+/// derivation after it, is every waiting request's answer, as it would have been one by one.
+package actor IngestBatcher {
+    private struct Waiting {
+        var records: [IngestRecord]
+        var continuation: CheckedContinuation<BatchOutcome, any Error>
+    }
+
+    private let store: any ContactStore
+    private let scheduler: ObligationScheduler
+    /// Most records in one group (a request larger than this is still taken, alone): bounds the
+    /// transaction, so that the writer is never held long enough for other requests to time out.
+    private let maximumRecords: Int
+    /// Counts groups and the requests in them (`/metrics`: how well requests are grouped).
+    private let metrics: ServiceMetrics?
+    private var waiting: [Waiting] = []
+    private var draining = false
+
+    package init(store: any ContactStore, scheduler: ObligationScheduler, metrics: ServiceMetrics? = nil, maximumRecords: Int = 20_000) {
+        self.store = store
+        self.scheduler = scheduler
+        self.metrics = metrics
+        self.maximumRecords = maximumRecords
+    }
+
+    /// Stores `records` with whatever else is waiting, derives, and returns this request's own
+    /// outcome once all of it is committed.
+    package func ingest(_ records: [IngestRecord]) async throws -> BatchOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            self.waiting.append(Waiting(records: records, continuation: continuation))
+            if !self.draining {
+                self.draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    /// Commits groups until nobody waits. While one group's transaction runs, the actor is free
+    /// to queue new requests: they form the next group.
+    private func drain() async {
+        while !self.waiting.isEmpty {
+            var group: [Waiting] = []
+            var count = 0
+            while let next = self.waiting.first, group.isEmpty || count + next.records.count <= self.maximumRecords {
+                group.append(self.waiting.removeFirst())
+                count += next.records.count
+            }
+            self.metrics?.groupCommitted(requests: group.count)
+            var results: [Result<BatchOutcome, any Error>]
+            do {
+                results = try await self.store.ingest(
+                    batches: group.map(\.records), correlator: self.scheduler.engine.correlator)
+            } catch {
+                results = group.map { _ in .failure(error) }
+            }
+            // Derive once for the whole group (the answer carries derived state, as before).
+            if results.contains(where: { if case .success = $0 { true } else { false } }) {
+                do {
+                    try await self.scheduler.tick()
+                } catch {
+                    // The records are committed; the scheduler's own loop derives them later, and
+                    // a retry of the request finds them as duplicates.
+                    results = results.map { result in result.flatMap { _ in .failure(error) } }
+                }
+            }
+            for (request, result) in zip(group, results) {
+                request.continuation.resume(with: result)
+            }
+        }
+        self.draining = false
+    }
+}
