@@ -41,8 +41,7 @@ package struct API: Sendable {
     /// them with openapi.yaml, so the document cannot drift from what is served).
     package func routes() -> (router: Router<BasicRequestContext>, served: [String]) {
         let router = Router()
-        router.add(middleware: RequestLogMiddleware())
-        router.add(middleware: MetricsMiddleware(metrics: self.metrics))
+        router.add(middleware: RequestLogMiddleware(metrics: self.metrics))
         var served: [String] = []
         func add(
             _ method: HTTPRequest.Method, _ path: String,

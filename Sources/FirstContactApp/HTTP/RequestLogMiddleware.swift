@@ -3,26 +3,35 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// Logs one line per request: method, path and query (customer numbers masked), status and time.
-/// Headers are never logged (tokens travel in `Authorization`), nor are bodies (CDRs carry numbers).
+/// Observes every request once: logs one line (method, path and query with customer numbers
+/// masked, status, time) and times it into ``ServiceMetrics/request(method:route:status:duration:)``,
+/// labelled with the route the router matched (`context.endpointPath`; `unmatched` when none did,
+/// so a scan of random paths cannot create series). Headers are never logged (tokens travel in
+/// `Authorization`), nor are bodies (CDRs carry numbers).
 package struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
-    package init() {}
+    package let metrics: ServiceMetrics?
+
+    package init(metrics: ServiceMetrics? = nil) {
+        self.metrics = metrics
+    }
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            self.log(request, context, status: Int(response.status.code), since: started)
+            self.observe(request, context, status: Int(response.status.code), since: started)
             return response
         } catch {
             let status = (error as? any HTTPResponseError).map { Int($0.status.code) } ?? 500
-            self.log(request, context, status: status, since: started)
+            self.observe(request, context, status: status, since: started)
             throw error
         }
     }
 
-    private func log(_ request: Request, _ context: Context, status: Int, since started: ContinuousClock.Instant) {
+    private func observe(_ request: Request, _ context: Context, status: Int, since started: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - started
+        self.metrics?.request(
+            method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status, duration: elapsed)
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         context.logger.info(
             "request",

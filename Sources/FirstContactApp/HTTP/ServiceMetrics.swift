@@ -103,33 +103,3 @@ package final class ServiceMetrics: Sendable {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 }
-
-/// Times every request into ``ServiceMetrics/request(method:route:status:duration:)``, labelled
-/// with the route the router matched (`context.endpointPath`); requests no route matched are
-/// labelled `unmatched`, so a scan of random paths cannot create series.
-package struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    package let metrics: ServiceMetrics
-
-    package init(metrics: ServiceMetrics) {
-        self.metrics = metrics
-    }
-
-    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let started = ContinuousClock.now
-        do {
-            let response = try await next(request, context)
-            self.record(request, context, status: Int(response.status.code), since: started)
-            return response
-        } catch {
-            let status = (error as? any HTTPResponseError).map { Int($0.status.code) } ?? 500
-            self.record(request, context, status: status, since: started)
-            throw error
-        }
-    }
-
-    private func record(_ request: Request, _ context: Context, status: Int, since started: ContinuousClock.Instant) {
-        self.metrics.request(
-            method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status,
-            duration: ContinuousClock.now - started)
-    }
-}
