@@ -218,8 +218,10 @@ package protocol ContactStore: Sendable {
 
     // MARK: Webhook delivery
 
-    /// The outbox sequence up to which `url` has been served (delivered or dead-lettered); 0 at first.
-    func webhookCursor(_ url: String) async throws -> Int64
+    /// The last outbox entry delivered (or dead-lettered) to `url`; a URL never served before starts
+    /// at the end of the outbox when `startingAtEnd` (else before its first entry), and that start
+    /// is stored at once.
+    func webhookCursor(_ url: String, startingAtEnd: Bool, at time: Timestamp) async throws -> Int64
     /// Moves `url`'s cursor to `seq` (never back) and, in the same transaction, stores the dead
     /// letter when the entry could not be delivered: a crash in between neither loses nor repeats it.
     func finishWebhookDelivery(_ url: String, seq: Int64, at time: Timestamp, deadLetter: DeadLetter?) async throws

@@ -97,10 +97,10 @@ struct WebhookTests {
         defer { receiver.stop() }
         let sleeps = SleepRecorder()
         let delivery = WebhookDelivery(
-            store: store, targets: [.init(url: url, secret: Self.secret)], clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00")),
+            store: store, targets: [.init(url: url, secret: Self.secret, from: .start)], clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00")),
             backoff: .init(base: .milliseconds(100), maximum: .seconds(10)), sleep: sleeps.sleep)
 
-        #expect(try await delivery.deliverPending(.init(url: url, secret: Self.secret)) == outbox.count)
+        #expect(try await delivery.deliverPending(.init(url: url, secret: Self.secret, from: .start)) == outbox.count)
 
         let requests = receiver.requests
         #expect(requests.count == outbox.count + 2)
@@ -122,7 +122,7 @@ struct WebhookTests {
         #expect(delays.count == 2)
         #expect(delays.count == 2 && delays[0] >= .milliseconds(50) && delays[0] <= .milliseconds(100))
         #expect(delays.count == 2 && delays[1] >= .milliseconds(100) && delays[1] <= .milliseconds(200))
-        #expect(try await store.webhookCursor(url) == outbox.last?.seq)
+        #expect(try await store.webhookCursor(url, startingAtEnd: false, at: Timestamp(seconds: 0)) == outbox.last?.seq)
         #expect(try await store.deadLetters(limit: 10).isEmpty)
     }
 
@@ -142,12 +142,12 @@ struct WebhookTests {
         }
         let delivery = WebhookDelivery(
             store: store,
-            targets: [.init(url: failingURL, secret: Self.secret, maxAttempts: 3), .init(url: goodURL, secret: Self.secret)],
+            targets: [.init(url: failingURL, secret: Self.secret, maxAttempts: 3, from: .start), .init(url: goodURL, secret: Self.secret, from: .start)],
             backoff: .init(base: .milliseconds(1), maximum: .milliseconds(4)), pollInterval: .milliseconds(10))
         // The service itself, as `serve` runs it, until both URLs are through (bounded: 30 s).
         let service = Task { try await delivery.run() }
         for _ in 0..<3000 {
-            if try await store.webhookCursor(failingURL) == outbox.last?.seq, try await store.webhookCursor(goodURL) == outbox.last?.seq { break }
+            if try await store.webhookCursor(failingURL, startingAtEnd: false, at: Timestamp(seconds: 0)) == outbox.last?.seq, try await store.webhookCursor(goodURL, startingAtEnd: false, at: Timestamp(seconds: 0)) == outbox.last?.seq { break }
             try await Task.sleep(for: .milliseconds(10))
         }
         service.cancel()
@@ -185,7 +185,7 @@ struct WebhookTests {
         gone.stop()
         try await Task.sleep(for: .milliseconds(200))
         let sleeps = SleepRecorder()
-        let target = WebhookDelivery.Target(url: url, secret: Self.secret, maxAttempts: 2)
+        let target = WebhookDelivery.Target(url: url, secret: Self.secret, maxAttempts: 2, from: .start)
         let delivery = WebhookDelivery(
             store: store, targets: [target], transport: HTTPClientWebhookTransport(timeout: .milliseconds(500)), sleep: sleeps.sleep)
         let handled = try await delivery.deliverPending(target)
@@ -205,7 +205,7 @@ struct WebhookTests {
         let receiver = WebhookReceiver { _ in .ok }
         let url = try await receiver.start()
         defer { receiver.stop() }
-        let target = WebhookDelivery.Target(url: url, secret: Self.secret)
+        let target = WebhookDelivery.Target(url: url, secret: Self.secret, from: .start)
         #expect(try await WebhookDelivery(store: store, targets: [target]).deliverPending(target) == before.count)
 
         // While it is down, a missed call arrives and its callback breaches and escalates: new outbox entries.
@@ -224,6 +224,34 @@ struct WebhookTests {
         let keys = receiver.requests.compactMap { $0.header("X-FirstContact-Delivery") }
         #expect(keys == after.map(\.key))
         #expect(Set(keys).count == keys.count)
+    }
+
+    @Test("a webhook first served on a database with history starts at the end of the outbox (from: now, the default); later notifications are delivered, and a restart does not replay the history")
+    func newWebhookStartsNow() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (store, engine) = try await Self.store(in: directory)
+        let history = try await store.outbox(after: 0, limit: 100)
+        try #require(!history.isEmpty)
+        let receiver = WebhookReceiver { _ in .ok }
+        let url = try await receiver.start()
+        defer { receiver.stop() }
+        let target = WebhookDelivery.Target(url: url, secret: Self.secret)
+        #expect(target.from == .now)
+        #expect(try await WebhookDelivery(store: store, targets: [target]).deliverPending(target) == 0)
+        #expect(receiver.requests.isEmpty)
+
+        let master = directory.appendingPathComponent("later.csv")
+        let log = directory.appendingPathComponent("later_queue_log")
+        try (SchedulerFixture.missedCall + "\n").write(to: master, atomically: true, encoding: .utf8)
+        try (SchedulerFixture.missedQueueLog + "\n").write(to: log, atomically: true, encoding: .utf8)
+        _ = try await IngestPipeline(engine: engine, store: store).ingest(paths: [master.path, log.path], format: nil)
+        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T18:00:00"), correlator: engine.correlator)
+        let fresh = try await store.outbox(after: history.last?.seq ?? 0, limit: 100)
+        try #require(!fresh.isEmpty)
+        let reopened = try SQLiteContactStore(path: directory.appendingPathComponent("s.sqlite").path)
+        #expect(try await WebhookDelivery(store: reopened, targets: [target]).deliverPending(target) == fresh.count)
+        #expect(receiver.requests.compactMap { $0.header("X-FirstContact-Delivery") } == fresh.map(\.key))
     }
 
     @Test("serve's webhooks need their secret in the environment")

@@ -304,6 +304,11 @@ private let badConfigurations: [BadConfiguration] = [
         fragment: "is not an http:// or https:// URL"
     ),
     BadConfiguration(
+        name: "webhook start that is neither now nor start",
+        yaml: "webhooks:\n  - {url: \"http://127.0.0.1:9000/hooks\", secret_env: FC_SECRET, from: yesterday}\n", line: 2,
+        key: "webhooks[0].from", fragment: "yesterday"
+    ),
+    BadConfiguration(
         name: "queue claimed by two departments",
         yaml: "departments:\n  - id: service\n    queues: [hotline]\n  - id: billing\n    queues: [billing, hotline]\n",
         line: 5, key: "departments[1].queues[1]", fragment: "queue \"hotline\" is already claimed by department \"service\" (line 3)"

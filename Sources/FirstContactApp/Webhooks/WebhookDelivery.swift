@@ -20,11 +20,14 @@ package struct WebhookDelivery: Service {
         package var url: String
         package var secret: [UInt8]
         package var maxAttempts: Int
+        /// Where a URL never served before starts reading the outbox (`from:`).
+        package var from: Webhook.Start
 
-        package init(url: String, secret: [UInt8], maxAttempts: Int = Webhook.defaultMaxAttempts) {
+        package init(url: String, secret: [UInt8], maxAttempts: Int = Webhook.defaultMaxAttempts, from: Webhook.Start = .now) {
             self.url = url
             self.secret = secret
             self.maxAttempts = maxAttempts
+            self.from = from
         }
     }
 
@@ -91,7 +94,7 @@ package struct WebhookDelivery: Service {
                 throw WebhookConfigurationError(
                     message: "webhook \(hook.url): the environment variable \(name) (secret_env) is not set; set it to the shared secret")
             }
-            return Target(url: hook.url, secret: Array(secret.utf8), maxAttempts: hook.maxAttempts)
+            return Target(url: hook.url, secret: Array(secret.utf8), maxAttempts: hook.maxAttempts, from: hook.from)
         }
         return WebhookDelivery(store: store, targets: targets, logger: logger)
     }
@@ -128,7 +131,7 @@ package struct WebhookDelivery: Service {
     /// - Returns: how many entries were handled.
     @discardableResult
     package func deliverPending(_ target: Target) async throws -> Int {
-        var cursor = try await self.store.webhookCursor(target.url)
+        var cursor = try await self.store.webhookCursor(target.url, startingAtEnd: target.from == .now, at: self.clock.now())
         var handled = 0
         while true {
             let entries = try await self.store.outbox(after: cursor, limit: 100)

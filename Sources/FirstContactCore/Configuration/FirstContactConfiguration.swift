@@ -219,11 +219,21 @@ package struct Webhook: Sendable, Hashable {
     package var secretEnv: String?
     /// Tries per notification (the first and the retries) before it becomes a dead letter.
     package var maxAttempts: Int
+    /// Where a URL that has never been delivered to starts reading the outbox.
+    package var from: Start
 
-    package init(url: String, secretEnv: String?, maxAttempts: Int = Webhook.defaultMaxAttempts) {
+    /// `from:` — `now` (default): notifications made after the webhook was first served, so a
+    /// webhook added to a running deployment is not flooded with its history; `start`: the whole
+    /// outbox, oldest first.
+    package enum Start: String, Sendable, Hashable, CaseIterable {
+        case now, start
+    }
+
+    package init(url: String, secretEnv: String?, maxAttempts: Int = Webhook.defaultMaxAttempts, from: Start = .now) {
         self.url = url
         self.secretEnv = secretEnv
         self.maxAttempts = maxAttempts
+        self.from = from
     }
 }
 

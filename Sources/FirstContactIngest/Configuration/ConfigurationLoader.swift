@@ -140,7 +140,7 @@ enum ConfigurationKeys {
     static let http = ["host", "port", "max_body"]
     static let feed = ["name", "source", "calendar", "silence"]
     static let follow = ["path", "format"]
-    static let webhook = ["url", "secret_env", "max_attempts"]
+    static let webhook = ["url", "secret_env", "max_attempts", "from"]
     static let token = ["name", "role", "agent", "departments", "hash"]
 }
 

@@ -338,7 +338,7 @@ extension ConfigurationParser {
         return files
     }
 
-    /// `webhooks: [{url, secret_env, max_attempts}]`.
+    /// `webhooks: [{url, secret_env, max_attempts, from: now|start}]`.
     mutating func webhooks(_ node: ConfigNode) -> [Webhook] {
         var hooks: [Webhook] = []
         guard let elements = self.list(node) else { return hooks }
@@ -362,8 +362,9 @@ extension ConfigurationParser {
                 }
             }
             let maxAttempts = fields["max_attempts"].flatMap { self.integer($0, in: 1...100) } ?? Webhook.defaultMaxAttempts
+            let from = fields["from"].flatMap { self.choice($0, Webhook.Start.self, what: "from") } ?? .now
             guard let url else { continue }
-            hooks.append(Webhook(url: url.value, secretEnv: secretEnv, maxAttempts: maxAttempts))
+            hooks.append(Webhook(url: url.value, secretEnv: secretEnv, maxAttempts: maxAttempts, from: from))
         }
         return hooks
     }

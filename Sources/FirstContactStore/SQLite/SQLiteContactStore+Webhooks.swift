@@ -3,9 +3,17 @@ import GRDB
 
 /// Webhook delivery state: a cursor per URL and the dead letters.
 extension SQLiteContactStore {
-    package func webhookCursor(_ url: String) async throws -> Int64 {
-        try await self.reader.read { db in
-            try Int64.fetchOne(db, sql: "SELECT seq FROM webhook_cursor WHERE url = ?", arguments: [url]) ?? 0
+    package func webhookCursor(_ url: String, startingAtEnd: Bool, at time: Timestamp) async throws -> Int64 {
+        try await self.pool.write { db in
+            if let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM webhook_cursor WHERE url = ?", arguments: [url]) {
+                return seq
+            }
+            // First time this URL is served: remember where it starts, so a restart neither
+            // replays the history it skipped nor loses what came since.
+            let start = startingAtEnd ? try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM outbox") ?? 0 : 0
+            try db.execute(
+                sql: "INSERT INTO webhook_cursor (url, seq, updated_at) VALUES (?, ?, ?)", arguments: [url, start, time.seconds])
+            return start
         }
     }
 
