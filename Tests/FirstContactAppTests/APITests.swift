@@ -24,7 +24,7 @@ struct APITests {
         let engine = Engine(configuration: configuration)
         let store = try await SchedulerFixture.store(csv, queueLog, in: directory, engine: engine)
         let clock = ManualClock(now: try SchedulerFixture.at(now))
-        return (buildApplication(engine: engine, store: store, clock: clock, host: "127.0.0.1", port: 0), store)
+        return (buildApplication(engine: engine, store: store, clock: clock, host: "127.0.0.1", port: 0, logger: Fixture.quietLogger), store)
     }
 
     static func json(_ response: TestResponse) throws -> Any {

@@ -2,6 +2,7 @@ import FirstContactApp
 import FirstContactCore
 import FirstContactStore
 import Foundation
+import Logging
 import Testing
 
 /// Paths and helpers shared by the App tests.
@@ -22,6 +23,14 @@ enum Fixture {
     }
 
     static func engine() throws -> Engine { try Engine.load(configuration: Self.sampleConfig) }
+
+    /// The service's logger for tests: warnings and errors only, so the request log of thousands
+    /// of test requests does not bury the test output (LogMaskingTests captures its own).
+    static var quietLogger: Logger {
+        var logger = Logger(label: "firstcontact.tests")
+        logger.logLevel = .warning
+        return logger
+    }
 
     /// Ingests `paths` into a new SQLite file in `directory`, optionally ticks, and returns the export.
     static func export(

@@ -51,7 +51,7 @@ struct GroupCommitTests {
         let engine = try Fixture.engine()
         let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
         let clock = ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00"))
-        return (buildApplication(engine: engine, store: store, clock: clock, host: "127.0.0.1", port: 0), store, engine)
+        return (buildApplication(engine: engine, store: store, clock: clock, host: "127.0.0.1", port: 0, logger: Fixture.quietLogger), store, engine)
     }
 
     struct Answer: Sendable {

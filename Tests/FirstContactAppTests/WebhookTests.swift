@@ -159,7 +159,7 @@ struct WebhookTests {
         #expect(letters.map(\.key) == outbox.map(\.key))
         #expect(letters.allSatisfy { $0.url == failingURL && $0.attempts == 3 && $0.lastStatus == 503 })
 
-        let app = buildApplication(engine: engine, store: store, clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00")), host: "127.0.0.1", port: 0)
+        let app = buildApplication(engine: engine, store: store, clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00")), host: "127.0.0.1", port: 0, logger: Fixture.quietLogger)
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/webhooks/dead-letters", method: .get, headers: APITests.admin) { response in
                 #expect(response.status == .ok)
