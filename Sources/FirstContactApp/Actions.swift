@@ -88,9 +88,8 @@ extension Engine {
         case .open:
             contactID = nil
         default:
-            guard let id = ManualAction(id: "", at: time, agent: person, kind: kind).contact,
-                let detail = try await store.contact(id, correlator: self.correlator)
-            else { throw ActionError.unknownContact(kind.contactForError) }
+            guard let id = kind.contact else { throw ActionError.missingField("contact") }
+            guard let detail = try await store.contact(id, correlator: self.correlator) else { throw ActionError.unknownContact(id) }
             switch kind {
             case .resolve, .referOut, .handoff:
                 let open: Set<ContactStatus> = [.open, .awaitingCallback, .handedOff]
@@ -100,7 +99,7 @@ extension Engine {
             contactID = id
         }
         let action = ManualAction(
-            id: "\(ManualAction(id: "", at: time, agent: person, kind: kind).kindName):\(contactID?.rawValue ?? "-"):\(person.rawValue):\(time.seconds):\(StableHash.hex(String(describing: kind)))",
+            id: "\(kind.name):\(contactID?.rawValue ?? "-"):\(person.rawValue):\(time.seconds):\(StableHash.hex(String(describing: kind)))",
             at: time, agent: person, kind: kind)
         try await store.record(action)
         try await self.applyWatermark(store: store)
@@ -162,11 +161,5 @@ extension Engine {
                 throw ActionError.unknownDepartment(department)
             }
         }
-    }
-}
-
-extension ManualAction.Kind {
-    fileprivate var contactForError: ContactID {
-        ManualAction(id: "", at: Timestamp(seconds: 0), agent: AgentID(""), kind: self).contact ?? ContactID("")
     }
 }

@@ -44,10 +44,18 @@ package struct ManualAction: Hashable, Sendable {
             kind: .acknowledge(obligation: obligation))
     }
 
+    /// The contact the action is about (see ``Kind/contact``).
+    package var contact: ContactID? { self.kind.contact }
+
+    /// The kind's name as stored and shown (see ``Kind/name``).
+    package var kindName: String { self.kind.name }
+}
+
+extension ManualAction.Kind {
     /// The contact the action is about (nil for acknowledgements, which name an obligation, and
     /// for a contact created by hand, which has no id before it is derived).
     package var contact: ContactID? {
-        switch self.kind {
+        switch self {
         case .acknowledge, .open: nil
         case .note(let contact, _), .resolve(let contact, _), .referOut(let contact, _, _), .handoff(let contact, _, _),
             .reassign(let contact, _, _), .complaint(let contact, _), .poorService(let contact, _, _):
@@ -55,9 +63,9 @@ package struct ManualAction: Hashable, Sendable {
         }
     }
 
-    /// The kind's name as stored and shown (`note`, `refer_out`, …).
-    package var kindName: String {
-        switch self.kind {
+    /// The name as stored and shown (`note`, `refer_out`, …).
+    package var name: String {
+        switch self {
         case .acknowledge: "acknowledge"
         case .note: "note"
         case .resolve: "resolve"
