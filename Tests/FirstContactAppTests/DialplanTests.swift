@@ -120,4 +120,59 @@ struct DialplanTests {
             #expect(handler.elements > 1, "\(file)")
         }
     }
+
+    /// `${name}` and `${FUNC(arg)}` replaced from `values` (what the PBX would put there).
+    static func expand(_ template: String, _ values: [String: String]) throws -> String {
+        var text = template
+        for (name, value) in values { text = text.replacingOccurrences(of: "${\(name)}", with: value) }
+        #expect(!text.contains("${"), "unexpanded variable in \(text)")
+        return text
+    }
+
+    static func decodedIVR(_ body: String) -> [IVRRecord] {
+        IVREventDecoder().decode(Array(body.utf8), position: SourcePosition(source: "dialplan", line: 1, offset: 0)).compactMap {
+            if case .record(.ivr(let event)) = $0 { return event }
+            return nil
+        }
+    }
+
+    @Test("the IVR events the dialplans post, with their variables filled in as the PBX would, are accepted by the ivr-events decoder")
+    func ivrPostsDecode() throws {
+        // Asterisk: the one CURL() template of the firstcontact-ivr-event subroutine, with each extra attribute set used by its callers.
+        let asterisk = try String(contentsOf: Self.directory.appendingPathComponent("asterisk/extensions.conf"), encoding: .utf8)
+        let curl = try #require(asterisk.split(separator: "\n").first { $0.contains("${CURL(${FC_URL},") })
+        let template = String(try #require(curl.components(separatedBy: "${CURL(${FC_URL},").last?.components(separatedBy: ")})").first))
+        let extras = asterisk.split(separator: "\n").filter { !$0.hasPrefix(";") }.compactMap { line -> (String, String)? in
+            guard let call = line.components(separatedBy: "Gosub(firstcontact-ivr-event,s,1(").dropFirst().first else { return nil }
+            let arguments = call.components(separatedBy: "))").first ?? ""
+            let parts = arguments.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            return (parts[0], parts.count > 1 ? parts[1] : "")
+        }
+        #expect(Set(extras.map(\.0)) == ["menu-choice", "callback-request", "menu-hangup", "voicemail"])
+        for (kind, extra) in extras {
+            let filledExtra = extra.replacingOccurrences(of: "${CHOICE}", with: "2")
+                .replacingOccurrences(of: "${FILTER(0-9,${CBNUM})}", with: "13912345678")
+            let body = try Self.expand(template, [
+                "FC_NS": "urn:firstcontact:ivr-events:1", "ARG1": kind, "FC_AT": "2026-11-27T02:00:05Z",
+                "CALLERID(num)": "13800004444", "CHANNEL(linkedid)": "1795744800.31", "ARG2": filledExtra,
+            ])
+            let events = Self.decodedIVR(body)
+            #expect(events.count == 1, "\(kind): \(body)")
+            #expect(events.first?.kindName == kind)
+            #expect(events.first?.time.iso8601 == "2026-11-27T02:00:05Z")
+        }
+
+        // FreeSWITCH: every curl action's post data (percent-encoded XML) with the channel variables filled in.
+        let hotline = try String(contentsOf: Self.directory.appendingPathComponent("freeswitch/dialplan/hotline.xml"), encoding: .utf8)
+        let posts = hotline.components(separatedBy: "application=\"curl\" data=\"").dropFirst()
+            .compactMap { $0.prefix { $0 != "\"" }.components(separatedBy: " post ").dropFirst().first }
+        #expect(posts.count >= 3)
+        for post in posts {
+            let body = try Self.expand(post, [
+                "fc_ns": "urn:firstcontact:ivr-events:1", "fc_at": "2026-11-27T02:00:05Z", "caller_id_number": "13800004444",
+                "fc_choice": "1", "fc_number": "13912345678", "uuid": "a0b1c2d3-0000-4000-8000-000000000001",
+            ])
+            #expect(Self.decodedIVR(body).count == 1, "\(body)")
+        }
+    }
 }
