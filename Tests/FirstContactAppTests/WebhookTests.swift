@@ -85,6 +85,16 @@ struct WebhookTests {
         return (store, engine)
     }
 
+    /// A missed call arrives later and its callback breaches and escalates by 18:00: new outbox entries.
+    static func missedCallLater(in directory: URL, store: SQLiteContactStore, engine: Engine) async throws {
+        let master = directory.appendingPathComponent("later.csv")
+        let log = directory.appendingPathComponent("later_queue_log")
+        try (SchedulerFixture.missedCall + "\n").write(to: master, atomically: true, encoding: .utf8)
+        try (SchedulerFixture.missedQueueLog + "\n").write(to: log, atomically: true, encoding: .utf8)
+        _ = try await IngestPipeline(engine: engine, store: store).ingest(paths: [master.path, log.path], format: nil)
+        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T18:00:00"), correlator: engine.correlator)
+    }
+
     @Test("each notification is POSTed signed, retried after 500, 500 and delivered once, in outbox order")
     func signedRetriedInOrder() async throws {
         let directory = try Fixture.temporaryDirectory()
@@ -209,12 +219,7 @@ struct WebhookTests {
         #expect(try await WebhookDelivery(store: store, targets: [target]).deliverPending(target) == before.count)
 
         // While it is down, a missed call arrives and its callback breaches and escalates: new outbox entries.
-        let master = directory.appendingPathComponent("later.csv")
-        let log = directory.appendingPathComponent("later_queue_log")
-        try (SchedulerFixture.missedCall + "\n").write(to: master, atomically: true, encoding: .utf8)
-        try (SchedulerFixture.missedQueueLog + "\n").write(to: log, atomically: true, encoding: .utf8)
-        _ = try await IngestPipeline(engine: engine, store: store).ingest(paths: [master.path, log.path], format: nil)
-        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T18:00:00"), correlator: engine.correlator)
+        try await Self.missedCallLater(in: directory, store: store, engine: engine)
         let after = try await store.outbox(after: 0, limit: 100)
         try #require(after.count > before.count)
 
@@ -241,12 +246,7 @@ struct WebhookTests {
         #expect(try await WebhookDelivery(store: store, targets: [target]).deliverPending(target) == 0)
         #expect(receiver.requests.isEmpty)
 
-        let master = directory.appendingPathComponent("later.csv")
-        let log = directory.appendingPathComponent("later_queue_log")
-        try (SchedulerFixture.missedCall + "\n").write(to: master, atomically: true, encoding: .utf8)
-        try (SchedulerFixture.missedQueueLog + "\n").write(to: log, atomically: true, encoding: .utf8)
-        _ = try await IngestPipeline(engine: engine, store: store).ingest(paths: [master.path, log.path], format: nil)
-        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T18:00:00"), correlator: engine.correlator)
+        try await Self.missedCallLater(in: directory, store: store, engine: engine)
         let fresh = try await store.outbox(after: history.last?.seq ?? 0, limit: 100)
         try #require(!fresh.isEmpty)
         let reopened = try SQLiteContactStore(path: directory.appendingPathComponent("s.sqlite").path)
