@@ -102,6 +102,32 @@ package struct ContactPosition: Hashable, Sendable {
     }
 }
 
+/// Which contacts a caller may see, as the API's `Principal.canSee` decides it, in a form the
+/// store can evaluate in SQL. Contact-level: a visible contact shows all of its obligations.
+package enum ContactVisibility: Hashable, Sendable {
+    /// Every contact (admins).
+    case all
+    /// No contact (callers without a reading role).
+    case none
+    /// Contacts of these departments, and contacts with any obligation owned by one of them (supervisors).
+    case departments(Set<DepartmentID>)
+    /// Contacts whose first responder is this agent, with any obligation owned by them, or with an
+    /// unassigned hand-off owned by their department (agents; `department` nil when the directory
+    /// does not place them).
+    case agent(AgentID, department: DepartmentID?)
+}
+
+/// A place in the obligation listing order (`created_at`, `id`), both stable across re-derivation.
+package struct ObligationPosition: Hashable, Sendable {
+    package var createdAt: Timestamp
+    package var id: ObligationID
+
+    package init(createdAt: Timestamp, id: ObligationID) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+}
+
 /// The whole derived state, as `export --json` writes it.
 package struct StoreSnapshot: Sendable {
     package var contacts: [Contact]
@@ -201,6 +227,12 @@ package protocol ContactStore: Sendable {
     func latestEventTime() async throws -> Timestamp?
     func snapshot() async throws -> StoreSnapshot
     func contacts(_ query: ContactQuery) async throws -> [Contact]
+    /// One page of obligations in the listing order (`created_at`, `id`): those in `states` (all
+    /// when empty) of the contacts `scope` lets the caller see, after `after`, at most `limit`.
+    /// Filtered, ordered and limited in the store, so a page reads about `limit` rows however
+    /// many obligations there are.
+    func obligationPage(states: Set<ObligationState>, scope: ContactVisibility, after: ObligationPosition?, limit: Int) async throws
+        -> [Obligation]
     /// Every violation (sorted by time, id) with the reviews recorded so far.
     func violations() async throws -> (violations: [Violation], reviews: [ViolationID: ViolationReview])
     /// One contact with its violations, amendments and `why` trail (derived again at the stored clock).

@@ -277,17 +277,16 @@ package struct API: Sendable {
         }
         let limit = try Self.pageLimit(query["limit"].map(String.init), default: 1000)
         let after = try query["cursor"].map { try PageCursor.obligation(String($0)) }
-        let contacts = try await self.store.contacts(ContactQuery(obligationStates: state.map { [$0] } ?? [], limit: Int.max))
-            .filter { principal.canSee($0, directory: self.engine.directory) }
-        // Paged on the obligation's own stable key (created_at, id).
-        let all = contacts.flatMap(\.obligations)
-            .filter { o in (state == nil || o.state == state) && after.map { (o.createdAt, o.id.rawValue) > ($0.createdAt, $0.id) } ?? true }
-            .sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
-        let items = all.prefix(limit)
+        // Paged on the obligation's own stable key (created_at, id), in the store: one more than
+        // the page shows whether a next page exists, without reading the rest.
+        let found = try await self.store.obligationPage(
+            states: state.map { [$0] } ?? [], scope: principal.visibility(directory: self.engine.directory),
+            after: after.map { ObligationPosition(createdAt: $0.createdAt, id: ObligationID($0.id)) }, limit: limit + 1)
+        let items = found.prefix(limit)
         let out = JSONWriter()
         out.array(items) { ExportDocument.obligation($0, into: out) }
         var response = Self.json(out.text)
-        if all.count > limit, let last = items.last {
+        if found.count > limit, let last = items.last {
             response.headers[PageCursor.header] = PageCursor.encode(createdAt: last.createdAt, id: last.id.rawValue)
         }
         return response

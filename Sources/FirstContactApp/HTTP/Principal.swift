@@ -1,4 +1,5 @@
 import FirstContactCore
+import FirstContactStore
 import Foundation
 
 /// Who is calling the API: the configuration token their request carried, and what it may see.
@@ -7,6 +8,13 @@ package struct Principal: Sendable, Hashable {
     package var role: Token.Role
     package var agent: AgentID?
     package var departments: Set<DepartmentID>
+
+    package init(name: String, role: Token.Role, agent: AgentID? = nil, departments: Set<DepartmentID> = []) {
+        self.name = name
+        self.role = role
+        self.agent = agent
+        self.departments = departments
+    }
 
     /// Finds the token behind an `Authorization` header: `Bearer TOKEN`, or HTTP Basic with the
     /// token as the password (what mod_xml_cdr's `cred` and Asterisk's CURL send).
@@ -35,6 +43,22 @@ package struct Principal: Sendable, Hashable {
         let (x, y) = (Array(a.utf8), Array(b.utf8))
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// ``canSee(_:directory:)`` as the store evaluates it in SQL (paged listings). The two must
+    /// decide alike; `ObligationPagingTests` compares them over the sample day.
+    package func visibility(directory: Directory) -> ContactVisibility {
+        switch self.role {
+        case .admin:
+            return .all
+        case .pbx:
+            return .none
+        case .supervisor:
+            return .departments(self.departments)
+        case .agent:
+            guard let me = self.agent else { return .none }
+            return .agent(me, department: directory.departmentOf(me))
+        }
     }
 
     /// Whether this caller may see a contact (and act on it): agents their own matters and their

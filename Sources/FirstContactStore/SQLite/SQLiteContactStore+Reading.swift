@@ -71,6 +71,63 @@ extension SQLiteContactStore {
         }
     }
 
+    package func obligationPage(
+        states: Set<ObligationState>, scope: ContactVisibility, after: ObligationPosition?, limit: Int
+    ) async throws -> [Obligation] {
+        try await self.reader.read { db in
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if !states.isEmpty {
+                conditions.append("o.state IN (\(states.map { _ in "?" }.joined(separator: ",")))")
+                arguments += states.map(\.rawValue).sorted()
+            }
+            let (visible, visibleArguments) = Self.contactVisibility(scope, contact: "c")
+            conditions.append(visible)
+            arguments += visibleArguments
+            if let after {
+                conditions.append("(o.created_at, o.id) > (?, ?)")
+                arguments += [after.createdAt.seconds, after.id.rawValue]
+            }
+            arguments.append(max(0, limit))
+            let rows = try Row.fetchAll(
+                db, sql: """
+                    SELECT o.* FROM obligation o JOIN contact c ON c.id = o.contact_id
+                    WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY o.created_at, o.id LIMIT ?
+                    """, arguments: StatementArguments(arguments))
+            return try rows.map(Self.obligation)
+        }
+    }
+
+    /// `scope` as an SQL condition on the contact row aliased `contact`: the same decision as
+    /// `Principal.canSee`, which looks at the contact and at every obligation it has (in any state,
+    /// not only the listed ones), hence the `EXISTS` over all of the contact's obligations.
+    static func contactVisibility(_ scope: ContactVisibility, contact c: String) -> (String, [any DatabaseValueConvertible]) {
+        switch scope {
+        case .all:
+            return ("1", [])
+        case .none:
+            return ("0", [])
+        case .departments(let departments):
+            guard !departments.isEmpty else { return ("0", []) }
+            let names = departments.map(\.rawValue).sorted()
+            let list = names.map { _ in "?" }.joined(separator: ",")
+            return (
+                """
+                (\(c).department IN (\(list)) OR EXISTS (SELECT 1 FROM obligation x WHERE x.contact_id = \(c).id AND x.owner_department IN (\(list))))
+                """, names + names
+            )
+        case .agent(let agent, let department):
+            var owned = "x.owner_agent = ?"
+            var arguments: [any DatabaseValueConvertible] = [agent.rawValue, agent.rawValue]
+            if let department {
+                owned += " OR (x.kind = 'handoff' AND x.owner_agent IS NULL AND x.owner_department = ?)"
+                arguments.append(department.rawValue)
+            }
+            return ("(\(c).fr_agent = ? OR EXISTS (SELECT 1 FROM obligation x WHERE x.contact_id = \(c).id AND (\(owned))))", arguments)
+        }
+    }
+
     package func violations() async throws -> (violations: [Violation], reviews: [ViolationID: ViolationReview]) {
         try await self.reader.read { db in
             (try Self.violations(db, where: "1", arguments: []), try Self.reviews(db, where: "1", arguments: []))

@@ -340,6 +340,15 @@ enum SQLiteMigrations {
                 ALTER TABLE outbox_new RENAME TO outbox;
                 """)
         }
+        migrator.registerMigration("v10-obligation-paging") { db in
+            try db.execute(sql: """
+                -- GET /v1/obligations pages in the listing order (created_at, id), with or without a
+                -- state: with these a page reads about `limit` rows instead of sorting every
+                -- obligation in the state (a temporary B-tree of a million rows per page).
+                CREATE INDEX obligation_state_created ON obligation(state, created_at, id);
+                CREATE INDEX obligation_created ON obligation(created_at, id);
+                """)
+        }
         return migrator
     }
 }
