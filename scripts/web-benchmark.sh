@@ -11,7 +11,8 @@ config=samples/firstcontact.yaml
 work=.build-browser/bench
 mkdir -p "$work"
 if [ "${FC_RELEASE:-0}" = "1" ]; then
-  swift build -c release --product firstcontact; fc=.build/release/firstcontact
+  # The release scratch path the other benchmarks share (scripts/benchmark.sh): built once.
+  swift build -c release --scratch-path .build-release --product firstcontact; fc=.build-release/release/firstcontact
 else
   swift build --product firstcontact; fc=.build/debug/firstcontact
 fi

@@ -263,6 +263,60 @@ struct WebTests {
         }
     }
 
+    @Test("the board's totals endpoint counts what the board would show: filters, scope, the summary line, and after an acknowledgement")
+    func boardTotals() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await Self.app(in: directory)
+        let handoff = try #require(try await store.contacts(ContactQuery()).flatMap(\.obligations).first { $0.kind == .handoff })
+        try await app.test(.router) { client in
+            func totals(_ query: String, _ cookie: HTTPFields) async throws -> [Int] {
+                let response = try await client.execute(uri: "/ui/board/totals" + query, method: .get, headers: cookie)
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json")
+                let object = try #require(try APITests.json(response) as? [String: Int])
+                return [object["open"] ?? -1, object["overdue"] ?? -1, object["at_risk"] ?? -1]
+            }
+            /// The summary line of the rendered board with the same query: the numbers must agree.
+            func summary(_ query: String, _ cookie: HTTPFields) async throws -> [Int] {
+                let html = Self.body(try await client.execute(uri: "/ui/board" + query, method: .get, headers: cookie))
+                return ["id=\"total\">", "id=\"total-overdue\">", "id=\"total-at-risk\">"].map { marker in
+                    html.range(of: marker).flatMap { Int(html[$0.upperBound...].prefix { $0.isNumber }) } ?? -1
+                }
+            }
+            #expect(try await client.execute(uri: "/ui/board/totals", method: .get).status == .unauthorized)
+
+            let admin = try await Self.signIn(client, token: "demo-admin")
+            // At 10:20: the hand-off missed its acknowledge clock (overdue), the callback is on time.
+            let expected: [(String, [Int])] = [
+                ("", [2, 1, 0]), ("?kind=callback", [1, 0, 0]), ("?kind=handoff", [1, 1, 0]), ("?state=overdue", [1, 1, 0]),
+                ("?state=on_time", [1, 0, 0]), ("?state=awaiting_ack", [1, 1, 0]), ("?owner=1001", [0, 0, 0]),
+                ("?department=\(handoff.owner.department)", [1, 1, 0]),
+            ]
+            for (query, numbers) in expected {
+                #expect(try await totals(query, admin.cookie) == numbers, "admin \(query)")
+                #expect(try await summary(query, admin.cookie) == numbers, "admin board \(query)")
+            }
+            // Scope: the supervisor of service and billing does not count the repairs hand-off;
+            // 周强 (repairs) counts his department's hand-off and not the service callback.
+            let supervisor = try await Self.signIn(client, token: "demo-supervisor")
+            #expect(try await totals("", supervisor.cookie) == [1, 0, 0])
+            #expect(try await summary("", supervisor.cookie) == [1, 0, 0])
+            let zhou = try await Self.signIn(client, token: Self.zhouToken)
+            #expect(try await totals("", zhou.cookie) == [1, 1, 0])
+
+            // 周强 acknowledges: the hand-off no longer awaits acknowledgement; it acknowledged after
+            // its acknowledge clock ran out, so it stays breached, and overdue.
+            let (headers, body) = Self.form(zhou.cookie, "csrf=\(zhou.csrf)&return=/ui/my")
+            #expect(try await client.execute(uri: "/ui/obligations/\(handoff.id)/ack", method: .post, headers: headers, body: body).status == .seeOther)
+            #expect(try await totals("?state=awaiting_ack", admin.cookie) == [0, 0, 0])
+            #expect(try await store.obligation(handoff.id)?.obligation.state == .breached)
+            let afterAck = try await totals("", admin.cookie)
+            #expect(afterAck == [2, 1, 0])
+            #expect(try await summary("", admin.cookie) == afterAck)
+        }
+    }
+
     @Test("contact actions go through the engine's rules: a note needs the CSRF token and text, and lands in the why trail")
     func contactActions() async throws {
         let directory = try Fixture.temporaryDirectory()

@@ -50,6 +50,11 @@ def rows(driver):
     return driver.find_elements(By.CSS_SELECTOR, "#board-rows tr")
 
 
+def totals(driver):
+    """The board's counters: [open, overdue, at risk]."""
+    return [int(driver.find_element(By.ID, i).text) for i in ("total", "total-overdue", "total-at-risk")]
+
+
 def screenshot(driver, name):
     os.makedirs(SCREENS, exist_ok=True)
     for width, height in SIZES:
@@ -151,6 +156,8 @@ def test_agent_acknowledges_and_the_row_leaves_the_supervisors_list_live(drivers
     sup.execute_script("window.fcMarker = 'same page';")
     before = [r.get_attribute("id") for r in rows(sup)]
     check(before, "no service hand-off awaits acknowledgement on the sample day")
+    open_before, overdue_before = totals(sup)[:2]
+    check(open_before >= len(before), f"total {open_before} below the {len(before)} rows shown")
 
     sign_in(agent, AGENT)
     check(agent.current_url.endswith("/ui/my"), f"agent landed on {agent.current_url}")
@@ -174,10 +181,56 @@ def test_agent_acknowledges_and_the_row_leaves_the_supervisors_list_live(drivers
     check(any(e["obligation"] == target for e in applied), f"no live update recorded: {applied}")
     after = [r.get_attribute("id") for r in rows(sup)]
     check(after == [i for i in before if i != "ob-" + target], "other rows changed")
+    # The counters follow without a reload: one fewer open, and (the sample day is over) one fewer overdue.
+    try:
+        wait(sup, lambda d: totals(d)[:2] == [open_before - 1, overdue_before - 1], timeout=5)
+    except TimeoutException:
+        raise AssertionError(f"counters {totals(sup)} did not drop from {[open_before, overdue_before]} within 5 s")
+    check(sup.execute_script("return window.fcTotals.length") >= 1, "no totals request was recorded")
+    check(sup.execute_script("return window.fcMarker") == "same page", "the supervisor's page reloaded")
     # The contact page shows the acknowledgement in the trail.
     sup.get(URL + "/ui/board?department=service&kind=handoff")
     row = sup.find_element(By.ID, "ob-" + target)
     check("acknowledged" in row.text, "board row does not show the acknowledgement")
+
+
+def test_a_row_turns_overdue_when_its_countdown_passes(drivers):
+    sup = drivers["supervisor"]
+    sup.get(URL + "/ui/board?department=service")
+    wait(sup, lambda d: d.find_element(By.ID, "live-status").text == "live", message="live stream not open")
+    sup.execute_script("window.fcMarker = 'same page';")
+    # The sample day is long over, so every row is already overdue: make the last row one that is
+    # at risk and due in 3 s, as the server would have rendered it then (counters to match), and
+    # watch the page's own countdown turn it overdue, keep the rows in rank order and count it, no reload.
+    open_, overdue, risk = totals(sup)
+    target = sup.execute_script("""
+        const row = document.querySelector('#board-rows tr:last-child');
+        row.className = 'at-risk';
+        row.dataset.rank = '1-' + row.dataset.rank.split('-').slice(1).join('-');
+        // The server runs on this machine's clock (data-now), so the page's clock is Date.now().
+        row.querySelector('td.countdown').dataset.due = String(Math.floor(Date.now() / 1000) + 3);
+        const badge = row.querySelector('.badge'); badge.className = 'badge at-risk'; badge.textContent = 'at risk';
+        document.getElementById('total-overdue').textContent = String(arguments[0] - 1);
+        document.getElementById('total-at-risk').textContent = String(arguments[1] + 1);
+        return row.id;
+    """, overdue, risk)
+    check(sup.find_element(By.ID, target).get_attribute("class") == "at-risk", "the row was not set up at risk")
+    try:
+        wait(sup, lambda d: "overdue" in d.find_element(By.ID, target).get_attribute("class").split(), timeout=8)
+    except TimeoutException:
+        raise AssertionError(f"{target} did not turn overdue when its countdown passed")
+    row = sup.find_element(By.ID, target)
+    check(row.find_element(By.CSS_SELECTOR, ".badge").text == "overdue", "badge still says at risk")
+    check(row.find_element(By.CSS_SELECTOR, "td.countdown").text.endswith("late"), "countdown is not late")
+    ranks = [r.get_attribute("data-rank") for r in rows(sup)]
+    check(ranks == sorted(ranks), "the overdue row is not in its place")
+    # Counted at once on the page, then confirmed by the server (the row and totals re-fetched).
+    wait(sup, lambda d: totals(d) == [open_, overdue, risk], timeout=5,
+         message=f"counters {totals(sup)} are not back to {[open_, overdue, risk]}")
+    wait(sup, lambda d: any(e["obligation"] == target[3:] and e["kind"] == "overdue"
+                            for e in d.execute_script("return window.fcLive")), timeout=5,
+         message="the row was not re-fetched after it turned overdue")
+    check(sup.execute_script("return window.fcMarker") == "same page", "the page reloaded")
 
 
 def test_agent_gets_403_on_another_agents_contact(drivers):
@@ -238,6 +291,7 @@ TESTS = [
     test_supervisor_filters_by_department_state_and_owner,
     test_supervisor_opens_a_contact,
     test_agent_acknowledges_and_the_row_leaves_the_supervisors_list_live,
+    test_a_row_turns_overdue_when_its_countdown_passes,
     test_agent_gets_403_on_another_agents_contact,
     test_agent_adds_a_note_by_keyboard,
     test_supervisor_sees_figures,

@@ -48,8 +48,11 @@ enum WebAssets {
 
     /// Countdowns, filters that apply on change, and the live stream (`/ui/events`): a change to an
     /// obligation re-fetches just its row with the page's filters, so a row that no longer matches
-    /// leaves the list and one that now matches appears in its place. Timings of each applied
-    /// update are kept in `window.fcLive` for the browser tests and the benchmark.
+    /// leaves the list and one that now matches appears in its place; once a batch of row updates is
+    /// applied, the counters (open, overdue, at risk) are re-fetched from `/ui/board/totals`. A row
+    /// whose countdown passes its deadline turns overdue at once and is then confirmed the same way.
+    /// Timings of each applied update are kept in `window.fcLive` / `window.fcTotals` for the
+    /// browser tests and the benchmark.
     static let js = #"""
     "use strict";
     (function () {
@@ -63,13 +66,41 @@ enum WebAssets {
         if (h > 0) return h + "h " + String(m).padStart(2, "0") + "m";
         return m + "m " + String(sec).padStart(2, "0") + "s";
       }
+      // Set further down when this page is the board with a live stream: what a row does when its
+      // countdown passes the deadline (it re-fetches the row and the counters).
+      var onOverdue = null;
       function tick() {
         var t = now();
         document.querySelectorAll("[data-due]").forEach(function (el) {
           var left = Number(el.dataset.due) - t;
           el.textContent = left >= 0 ? "in " + span(left) : span(left) + " late";
           el.classList.toggle("late", left < 0);
+          if (left < 0) turnOverdue(el.closest("#board-rows tr"));
         });
+      }
+      function bump(id, delta) {
+        var el = document.getElementById(id);
+        if (el) el.textContent = String(Math.max(0, Number(el.textContent) + delta));
+      }
+      // A board row whose deadline passed while the page was open becomes overdue here and now, as a
+      // fresh render would show it: styling, badge, its place (overdue rows sort first) and the
+      // counters. The server then confirms it (the row and the totals are re-fetched once).
+      function turnOverdue(row) {
+        if (!row || row.classList.contains("overdue")) return;
+        var wasRisk = row.classList.contains("at-risk");
+        row.classList.remove("at-risk", "on-time");
+        row.classList.add("overdue");
+        var badge = row.querySelector(".badge");
+        if (badge) { badge.className = "badge overdue"; badge.textContent = "overdue"; }
+        var rank = row.dataset.rank || "";
+        row.dataset.rank = "0" + rank.slice(rank.indexOf("-"));
+        var rows = row.parentNode.children;
+        for (var i = 0; i < rows.length; i++) {
+          if (rows[i] !== row && (rows[i].dataset.rank || "") > row.dataset.rank) { row.parentNode.insertBefore(row, rows[i]); break; }
+        }
+        bump("total-overdue", 1);
+        if (wasRisk) bump("total-at-risk", -1);
+        if (onOverdue) onOverdue(row.id.slice(3));
       }
       tick();
       setInterval(tick, 1000);
@@ -92,8 +123,40 @@ enum WebAssets {
       if (!live || !window.EventSource) return;
       var status = document.getElementById("live-status");
       var tbody = document.getElementById("board-rows");
-      var rowURL = body.dataset.rowUrl;
+      var rowURL = body.dataset.rowUrl, totalsURL = body.dataset.totalsUrl;
       function setStatus(text) { if (status) status.textContent = text; }
+      // The counters at the top cover every page, so they come from the server: one request after
+      // a batch of row updates is applied (the queue ran dry), never more than one in flight; a
+      // batch that ends while it runs asks once more afterwards. Timings land in window.fcTotals.
+      window.fcTotals = [];
+      var totalsBusy = false, totalsAgain = false;
+      function refreshTotals() {
+        if (!totalsURL) return;
+        if (totalsBusy) { totalsAgain = true; return; }
+        totalsBusy = true;
+        var asked = performance.now();
+        fetch(totalsURL, { credentials: "same-origin" }).then(function (r) {
+          if (!r.ok) throw new Error("totals " + r.status);
+          return r.json();
+        }).then(function (t) {
+          document.getElementById("total").textContent = String(t.open);
+          var overdue = document.getElementById("total-overdue"), risk = document.getElementById("total-at-risk");
+          if (overdue) overdue.textContent = String(t.overdue);
+          if (risk) risk.textContent = String(t.at_risk);
+          window.fcTotals.push({ open: t.open, overdue: t.overdue, at_risk: t.at_risk, asked: asked, applied: performance.now() });
+        }).catch(function (e) { setStatus("update failed: " + e.message); }).finally(function () {
+          totalsBusy = false;
+          if (totalsAgain) { totalsAgain = false; refreshTotals(); }
+        });
+      }
+      var crossed = new Set();
+      onOverdue = function (id) {
+        // Once per row: if the server's clock is a moment behind, the row it sends back is not yet
+        // overdue, and the next tick restyles it without asking again.
+        if (crossed.has(id)) return;
+        crossed.add(id);
+        schedule(id, performance.now(), "overdue");
+      };
       // A burst (the scheduler breaching hundreds at 09:00) must not fire hundreds of requests at
       // once: one fetch per obligation however many events name it, at most four at a time.
       var queued = new Map(), order = [], active = 0;
@@ -108,7 +171,11 @@ enum WebAssets {
           var id = order.shift(), job = queued.get(id);
           queued.delete(id);
           active++;
-          refreshRow(id, job.received, job.kind).finally(function () { active--; pump(); });
+          refreshRow(id, job.received, job.kind).finally(function () {
+            active--;
+            pump();
+            if (active === 0 && !order.length) refreshTotals();
+          });
         }
       }
       function refreshRow(id, received, kind) {

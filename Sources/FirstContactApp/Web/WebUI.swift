@@ -47,6 +47,10 @@ package struct WebUI: Sendable {
             guard let session = self.session(request) else { return Self.html("", status: .unauthorized) }
             return try await self.boardRow(request, session)
         }
+        router.get("ui/board/totals") { request, _ in
+            guard let session = self.session(request) else { return Self.html("", status: .unauthorized) }
+            return try await self.boardTotals(request, session)
+        }
         router.get("ui/contacts/:id") { request, context in
             try await self.withSession(request) { try await self.contactPage(try context.parameters.require("id"), $0) }
         }
@@ -283,12 +287,11 @@ package struct WebUI: Sendable {
         let pages = max(1, (entries.count + Self.pageSize - 1) / Self.pageSize)
         let page = min(filter.page, pages)
         let shown = entries.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
-        let overdue = entries.count { $0.overdue }
-        let atRisk = entries.count { !$0.overdue && $0.obligation.atRisk }
+        let totals = BoardTotals(entries)
 
         var html = "<main id=\"main\"><h1>Missed callbacks and hand-offs</h1>"
-        html += "<p class=\"summary\"><strong id=\"total\">\(entries.count)</strong> open · <span class=\"late\">\(overdue) overdue</span> · "
-        html += "<span class=\"risk\">\(atRisk) at risk</span> · <span role=\"status\" aria-live=\"polite\" class=\"status muted\" id=\"live-status\">connecting…</span></p>"
+        html += "<p class=\"summary\"><strong id=\"total\">\(totals.open)</strong> open · <span class=\"late\"><span id=\"total-overdue\">\(totals.overdue)</span> overdue</span> · "
+        html += "<span class=\"risk\"><span id=\"total-at-risk\">\(totals.atRisk)</span> at risk</span> · <span role=\"status\" aria-live=\"polite\" class=\"status muted\" id=\"live-status\">connecting…</span></p>"
         html += self.filterForm(principal, filter)
         html += "<table aria-describedby=\"total\"><caption class=\"skip\">Open obligations, overdue first</caption><thead><tr>"
         html += "<th scope=\"col\">Due</th><th scope=\"col\">Kind</th><th scope=\"col\">Customer</th><th scope=\"col\">Owed by</th>"
@@ -303,10 +306,11 @@ package struct WebUI: Sendable {
         if page < pages { html += "<a href=\"\(HTML.escape(base))page=\(page + 1)\" rel=\"next\" id=\"next-page\">next →</a>" }
         html += "</p></main>"
         let rowURL = "/ui/board/row" + (filter.query.isEmpty ? "" : "?" + filter.query)
+        let totalsURL = "/ui/board/totals" + (filter.query.isEmpty ? "" : "?" + filter.query)
         let live = "/ui/events?after=\(outboxSeq)&live=\(liveSeq)"
         return Self.html(self.layout(
             title: "Board", session: session, current: "board", content: html, now: now,
-            attributes: "data-live=\"\(HTML.escape(live))\" data-row-url=\"\(HTML.escape(rowURL))\""))
+            attributes: "data-live=\"\(HTML.escape(live))\" data-row-url=\"\(HTML.escape(rowURL))\" data-totals-url=\"\(HTML.escape(totalsURL))\""))
     }
 
     func filterForm(_ principal: Principal, _ filter: BoardFilter) -> String {
@@ -381,6 +385,35 @@ package struct WebUI: Sendable {
         else { return Self.html("") }
         let entry = BoardEntry(o, of: contact, now: self.api.scheduler.clock.now())
         return Self.html(BoardFilter(query).matches(entry) ? self.row(entry) : "")
+    }
+
+    /// The counters at the top of the board: every obligation matching the filters in the
+    /// principal's scope (all pages, not just the rows shown).
+    struct BoardTotals: Sendable, Equatable {
+        var open: Int
+        var overdue: Int
+        var atRisk: Int
+
+        init(_ entries: [BoardEntry]) {
+            self.open = entries.count
+            self.overdue = entries.count { $0.overdue }
+            // The same split as the row badges: an overdue obligation counts only as overdue.
+            self.atRisk = entries.count { !$0.overdue && $0.obligation.atRisk }
+        }
+
+        var json: String { "{\"open\": \(self.open), \"overdue\": \(self.overdue), \"at_risk\": \(self.atRisk)}" }
+    }
+
+    /// `GET /ui/board/totals?…filters`: the board's counters as JSON, as a fresh render of the board
+    /// with these filters would show them. The script asks once after it applied a batch of live
+    /// row updates (not once per event): one request ranks the whole report, like the board itself.
+    func boardTotals(_ request: Request, _ session: WebSession) async throws -> Response {
+        let totals = BoardTotals(try await self.boardEntries(
+            session.principal, BoardFilter(Self.query(request)), now: self.api.scheduler.clock.now()))
+        var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: totals.json)))
+        response.headers[.contentType] = "application/json"
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     // MARK: Contact
