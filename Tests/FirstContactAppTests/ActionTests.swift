@@ -11,8 +11,7 @@ struct ActionTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
-        let store = try await SchedulerFixture.store(
-            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, in: directory, engine: engine)
+        let store = try await SchedulerFixture.failedTransferStore(in: directory, engine: engine)
         let contact = try #require(try await store.contacts(ContactQuery()).first)
         let handoff = try #require(contact.obligations.first)
         #expect(handoff.kind == .handoff)
@@ -43,8 +42,7 @@ struct ActionTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
-        let store = try await SchedulerFixture.store(
-            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, in: directory, engine: engine)
+        let store = try await SchedulerFixture.failedTransferStore(in: directory, engine: engine)
         _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T10:30:00"), correlator: engine.correlator)
         let violation = try #require(try await store.snapshot().violations.first)
         #expect(violation.category == .handoffStalled)
@@ -93,8 +91,7 @@ struct DepartureNotificationTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
-        let store = try await SchedulerFixture.store(
-            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, in: directory, engine: engine)
+        let store = try await SchedulerFixture.failedTransferStore(in: directory, engine: engine)
         let contact = try #require(try await store.contacts(ContactQuery()).first)
         let handoff = try #require(contact.obligations.first).id
         #expect(try await Self.kinds(store)["acknowledged:\(handoff)"] == nil)

@@ -31,6 +31,11 @@ enum SchedulerFixture {
         try #require(Timestamp(iso8601: "\(local)+08:00"))
     }
 
+    /// The failed transfer (a pending hand-off to repairs) ingested into a fresh store.
+    static func failedTransferStore(in directory: URL, engine: Engine) async throws -> SQLiteContactStore {
+        try await Self.store(Self.failedTransfer, Self.failedTransferQueueLog, in: directory, engine: engine)
+    }
+
     /// Ingests the given CSV and queue_log text into a fresh store.
     static func store(_ csv: String, _ queueLog: String, in directory: URL, engine: Engine) async throws -> SQLiteContactStore {
         let store = try SQLiteContactStore(path: directory.appendingPathComponent("s.sqlite").path)

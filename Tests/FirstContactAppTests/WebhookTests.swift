@@ -79,8 +79,7 @@ struct WebhookTests {
     /// A store whose outbox holds a hand-off's breach, escalations and violation (as of 12:00).
     static func store(in directory: URL) async throws -> (SQLiteContactStore, Engine) {
         let engine = try Fixture.engine()
-        let store = try await SchedulerFixture.store(
-            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, in: directory, engine: engine)
+        let store = try await SchedulerFixture.failedTransferStore(in: directory, engine: engine)
         _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
         return (store, engine)
     }
