@@ -78,9 +78,11 @@ extension Engine {
     /// reassignment, complaint, poor service) after checking it against the rules, and re-derives
     /// the contact's customer. The same action recorded twice (same kind, contact, person, second
     /// and text) is stored once.
+    /// - Parameter current: the contact as the caller has just read it (to check scope), so it is
+    ///   not derived again to check that it is still open.
     /// - Returns: the contact as derived afterwards, with its trail.
     package func record(
-        _ kind: ManualAction.Kind, by person: AgentID, at time: Timestamp, store: some ContactStore
+        _ kind: ManualAction.Kind, by person: AgentID, at time: Timestamp, store: some ContactStore, current: Contact? = nil
     ) async throws -> ContactDetail {
         try self.validate(kind, by: person)
         let contactID: ContactID?
@@ -89,11 +91,17 @@ extension Engine {
             contactID = nil
         default:
             guard let id = kind.contact else { throw ActionError.missingField("contact") }
-            guard let detail = try await store.contact(id, correlator: self.correlator) else { throw ActionError.unknownContact(id) }
+            let known: Contact?
+            if let current, current.id == id {
+                known = current
+            } else {
+                known = try await store.contact(id, correlator: self.correlator)?.contact
+            }
+            guard let contact = known else { throw ActionError.unknownContact(id) }
             switch kind {
             case .resolve, .referOut, .handoff:
                 let open: Set<ContactStatus> = [.open, .awaitingCallback, .handedOff]
-                guard open.contains(detail.contact.status) else { throw ActionError.contactNotOpen(id, detail.contact.status) }
+                guard open.contains(contact.status) else { throw ActionError.contactNotOpen(id, contact.status) }
             default: break
             }
             contactID = id

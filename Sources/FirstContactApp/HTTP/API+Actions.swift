@@ -49,7 +49,8 @@ extension API {
             guard let agent else { throw HTTPError(.badRequest, message: "\"agent\" is required: the contact has no first responder") }
             kind = .poorService(contact: id, agent: agent, text: text("text"))
         }
-        return try await self.record(kind, principal: principal, by: principal.agent ?? AgentID(principal.name), status: .ok)
+        return try await self.record(
+            kind, principal: principal, by: principal.agent ?? AgentID(principal.name), status: .ok, current: detail.contact)
     }
 
     /// `POST /v1/contacts`: a visit or letter received by an agent (agents as themselves; supervisors
@@ -86,11 +87,13 @@ extension API {
     }
 
     private func record(
-        _ kind: ManualAction.Kind, principal: Principal, by person: AgentID, status: HTTPResponse.Status
+        _ kind: ManualAction.Kind, principal: Principal, by person: AgentID, status: HTTPResponse.Status,
+        current: Contact? = nil
     ) async throws -> Response {
         let detail: ContactDetail
         do {
-            detail = try await self.engine.record(kind, by: person, at: self.scheduler.clock.now(), store: self.store)
+            detail = try await self.engine.record(
+                kind, by: person, at: self.scheduler.clock.now(), store: self.store, current: current)
         } catch let error as ActionError {
             switch error {
             case .contactNotOpen: throw HTTPError(.conflict, message: error.description)

@@ -150,7 +150,8 @@ extension WebUI {
         let after: ContactDetail
         do {
             after = try await self.engine.record(
-                kind, by: principal.agent ?? AgentID(principal.name), at: self.api.scheduler.clock.now(), store: self.store)
+                kind, by: principal.agent ?? AgentID(principal.name), at: self.api.scheduler.clock.now(), store: self.store,
+                current: detail.contact)
         } catch let error as ActionError {
             return self.message(session, title: "Not recorded", error.description, status: .badRequest)
         }
