@@ -8,16 +8,14 @@ extension SQLiteContactStore {
         // everything pending (both come from partial indexes). One transaction per chunk keeps
         // the WAL and memory bounded; a crash between chunks leaves the rest dirty or due, and
         // the next call picks them up.
-        let chunkSize = 1000
-        let dirty = "SELECT customer_key, derived FROM customer WHERE dirty = 1 LIMIT \(chunkSize)"
-        let due = "SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ? ORDER BY next_check, customer_key LIMIT \(chunkSize)"
+        let chunkSize = Self.derivationChunk
         // The clock, the feeds and the first chunk of new records commit together: one commit
         // fewer per HTTP group commit (a commit writes every page it touched to the WAL).
         let (clock, gaps, first) = try await self.pool.write { db in
             let clock = max(try Self.storedClock(db) ?? time, time)
             try Self.setMeta(db, "clock", String(clock.seconds))
             let gaps = try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db)
-            return (clock, gaps, try Self.deriveChunk(dirty, clock: clock, gaps: gaps, correlator: correlator, db: db))
+            return (clock, gaps, try Self.deriveChunk(.dirty, clock: clock, gaps: gaps, correlator: correlator, db: db))
         }
         var outcome = ClockOutcome(clock: clock)
         outcome.derived = first.derived
@@ -25,10 +23,10 @@ extension SQLiteContactStore {
         // A short chunk was all there was: asking again would be one more write transaction
         // (per HTTP group commit) to find nothing. Whatever became dirty meanwhile was marked by
         // a writer that ticks after its own commit.
-        for (sql, done) in [(dirty, first.derived < chunkSize), (due, false)] where !done {
+        for (selection, done) in [(CustomerSelection.dirty, first.derived < chunkSize), (.due, false)] where !done {
             while true {
                 let chunk = try await self.pool.write { db in
-                    try Self.deriveChunk(sql, clock: clock, gaps: gaps, correlator: correlator, db: db)
+                    try Self.deriveChunk(selection, clock: clock, gaps: gaps, correlator: correlator, db: db)
                 }
                 outcome.derived += chunk.derived
                 outcome.amendments += chunk.amendments
@@ -38,13 +36,37 @@ extension SQLiteContactStore {
         return outcome
     }
 
-    /// Derives the customers `sql` selects (at most a chunk), at `clock`.
+    /// Customers derived per transaction.
+    static let derivationChunk = 1000
+
+    /// Which customers a chunk of derivation takes.
+    enum CustomerSelection {
+        /// Customers with new records (or actions, or a changed feed) since they were last derived.
+        case dirty
+        /// Customers whose derived state changes with the clock alone by `clock`.
+        case due
+    }
+
+    /// Derives the customers `selection` picks (at most a chunk), at `clock`.
     static func deriveChunk(
-        _ sql: String, clock: Timestamp, gaps: [FeedGap], correlator: Correlator, db: Database
+        _ selection: CustomerSelection, clock: Timestamp, gaps: [FeedGap], correlator: Correlator, db: Database
     ) throws -> ClockOutcome {
         var chunk = ClockOutcome(clock: clock)
         let tables = try RecordTables.present(db)
-        for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: sql.contains("?") ? [clock.seconds] : []) {
+        let statement: Statement
+        let arguments: StatementArguments
+        switch selection {
+        case .dirty:
+            statement = try db.cachedStatement(sql: "SELECT customer_key, derived FROM customer WHERE dirty = 1 LIMIT ?")
+            arguments = [Self.derivationChunk]
+        case .due:
+            statement = try db.cachedStatement(sql: """
+                SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ?
+                ORDER BY next_check, customer_key LIMIT ?
+                """)
+            arguments = [clock.seconds, Self.derivationChunk]
+        }
+        for row in try Row.fetchAll(statement, arguments: arguments) {
             chunk.amendments += try Self.derive(
                 row[0], replacing: row[1], correlator: correlator, clock: clock, gaps: gaps, tables: tables, db: db)
             chunk.derived += 1
@@ -56,12 +78,25 @@ extension SQLiteContactStore {
         try await self.pool.read { db in try Self.storedClock(db) }
     }
 
+    package func awaitingDerivation() async throws -> Int {
+        try await self.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE dirty = 1") ?? 0 }
+    }
+
     package func latestEventTime() async throws -> Timestamp? {
-        try await self.pool.read { db in try Self.meta(db, "latest_event").flatMap(Int64.init).map(Timestamp.init(seconds:)) }
+        try await self.pool.read { db in try Self.metaTime(db, "latest_event") }
     }
 
     static func storedClock(_ db: Database) throws -> Timestamp? {
-        try Self.meta(db, "clock").flatMap(Int64.init).map(Timestamp.init(seconds:))
+        try Self.metaTime(db, "clock")
+    }
+
+    /// A time kept in `meta` as epoch seconds.
+    static func metaTime(_ db: Database, _ key: String) throws -> Timestamp? {
+        guard let text = try Self.meta(db, key) else { return nil }
+        guard let seconds = Int64(text) else {
+            throw StoreError.corrupt(table: "meta", rowid: nil, reason: "\(key) \"\(text)\" is not epoch seconds")
+        }
+        return Timestamp(seconds: seconds)
     }
 
     static func meta(_ db: Database, _ key: String) throws -> String? {

@@ -79,8 +79,8 @@ extension SQLiteContactStore {
             }
         }
         if let time = outcome.maxEventTime {
-            let latest = try Self.meta(db, "latest_event").flatMap { Int64($0) }
-            if latest.map({ time.seconds > $0 }) ?? true { try Self.setMeta(db, "latest_event", String(time.seconds)) }
+            let latest = try Self.metaTime(db, "latest_event")
+            if latest.map({ time > $0 }) ?? true { try Self.setMeta(db, "latest_event", String(time.seconds)) }
         }
         for customer in ivrCustomers {
             try Self.markDirty(customer, db: db)

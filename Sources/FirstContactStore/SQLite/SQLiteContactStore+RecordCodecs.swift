@@ -39,17 +39,18 @@ extension SQLiteContactStore {
     static func ivrEvents(ofCustomer customer: String, db: Database) throws -> [IVRRecord] {
         try Row.fetchAll(
             db.cachedStatement(sql: """
-                SELECT event_key, source, line, byte_offset, time, kind, caller, digit, number, call_ref
+                SELECT event_key, source, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
                 FROM ivr_event WHERE customer_key = ?
                 """), arguments: [customer]
-        ).compactMap { row in
+        ).map { row in
             let kind: IVRRecord.Kind
             switch row[5] as String {
             case "menu-choice": kind = .menuChoice(digit: row[7] ?? "")
             case "callback-request": kind = .callbackRequest(number: row[8])
             case "voicemail": kind = .voicemail
             case "menu-hangup": kind = .menuHangup
-            default: return nil
+            case let other:
+                throw StoreError.corrupt(table: "ivr_event", rowid: row[10], reason: "unexpected kind \"\(other)\"")
             }
             return IVRRecord(
                 key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
@@ -184,24 +185,26 @@ extension SQLiteContactStore {
         // Columns by position, not by name: name lookups were a visible cost when re-assembling calls.
         let legs = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT event_key, source, line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
-            app, app_data, start, answer, end, billsec, disposition, sequence, call_key FROM \(from)
+            app, app_data, start, answer, end, billsec, disposition, sequence, call_key, rowid FROM \(from)
             """), arguments: [argument])
         while let row = try legs.next() {
             let call = CallKey(rawValue: row[19])
             let answer: Int64? = row[14]
-            let disposition: String = row[17]
+            guard let disposition = LegDisposition(rawValue: row[17]) else {
+                throw StoreError.corrupt(table: "leg", rowid: row[20], reason: "unexpected disposition \"\(row[17] as String)\"")
+            }
             result[call, default: []].append(.leg(LegRecord(
                 key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
                 call: call, uniqueID: row[4], source: row[5], callerName: row[6], destination: row[7], context: row[8],
                 channel: row[9], peerChannel: row[10], application: row[11], applicationData: row[12],
                 start: Timestamp(seconds: row[13]), answer: answer.map { Timestamp(seconds: $0) },
                 end: Timestamp(seconds: row[15]), billsec: row[16],
-                disposition: LegDisposition(rawValue: disposition) ?? .unknown, sequence: row[18])))
+                disposition: disposition, sequence: row[18])))
         }
         }
         if tables.queue {
         let queue = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT event_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key
+            SELECT event_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
             FROM \(queueFrom)
             """), arguments: [argument])
         while let row = try queue.next() {
@@ -209,22 +212,24 @@ extension SQLiteContactStore {
             result[call, default: []].append(.queue(QueueRecord(
                 key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
                 call: call, time: Timestamp(seconds: row[4]), queue: row[5], agent: row[6],
-                event: Self.decode(event: row[7], text1: row[8], text2: row[9], number: row[10]))))
+                event: try Self.decode(event: row[7], text1: row[8], text2: row[9], number: row[10], rowid: row[12]))))
         }
         }
         if tables.sip {
         let sip = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT event_key, source, line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
-            caller, dialled, target, agent, time, start, answer FROM \(sipFrom)
+            caller, dialled, target, agent, time, start, answer, rowid FROM \(sipFrom)
             """), arguments: [argument])
         while let row = try sip.next() {
             let call = CallKey(rawValue: row[4])
-            let kind: String = row[5]
+            guard let kind = SIPRecord.Kind(rawValue: row[5]) else {
+                throw StoreError.corrupt(table: "sip_event", rowid: row[18], reason: "unexpected kind \"\(row[5] as String)\"")
+            }
             let start: Int64? = row[16]
             let answer: Int64? = row[17]
             result[call, default: []].append(.sip(SIPRecord(
                 key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
-                call: call, kind: SIPRecord.Kind(rawValue: kind) ?? .transaction, method: row[6], code: row[7],
+                call: call, kind: kind, method: row[6], code: row[7],
                 reason: row[8], fromTag: row[9], toTag: row[10], caller: row[11], dialled: row[12], target: row[13],
                 agent: row[14], time: Timestamp(seconds: row[15]), start: start.map { Timestamp(seconds: $0) },
                 answer: answer.map { Timestamp(seconds: $0) })))
@@ -246,7 +251,7 @@ extension SQLiteContactStore {
         }
     }
 
-    static func decode(event: String, text1: String, text2: String, number: Int) -> QueueEvent {
+    static func decode(event: String, text1: String, text2: String, number: Int, rowid: Int64) throws -> QueueEvent {
         switch event {
         case "entered": .entered(callerNumber: text1)
         case "connected": .connected(holdSeconds: number, memberUniqueID: text1)
@@ -255,7 +260,8 @@ extension SQLiteContactStore {
         case "exited": .exited(reason: text1, waitSeconds: number)
         case "completed": .completed
         case "transferred": .transferred(extension: text1, context: text2)
-        default: .other(name: text1)
+        case "other": .other(name: text1)
+        default: throw StoreError.corrupt(table: "queue_event", rowid: rowid, reason: "unexpected event \"\(event)\"")
         }
     }
 }

@@ -13,6 +13,7 @@ package final class SQLiteContactStore: ContactStore {
     var reader: DatabasePool { self.pool }
 
     /// Opens (creating if needed) and migrates the database at `path`.
+    /// - Throws: ``StoreError/newerSchema(path:database:build:)`` when a newer release migrated it.
     package init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -25,6 +26,56 @@ package final class SQLiteContactStore: ContactStore {
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 16384")
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        try self.pool.read { db in
+            if case .newer(let database, let build) = try Self.schema(db) {
+                throw StoreError.newerSchema(path: path, database: database, build: build)
+            }
+        }
         try SQLiteMigrations.migrator.migrate(self.pool)
+    }
+
+    /// Opens the database at `path` read-only, for commands that only read: no migration and no
+    /// write, so a backup, a copy or a read-only mount stays byte for byte what it was. Every
+    /// method that changes state fails (SQLite refuses the write).
+    /// - Throws: ``StoreError/noDatabase(path:)`` when there is no file,
+    ///   ``StoreError/newerSchema(path:database:build:)`` when a newer release migrated it, and
+    ///   ``StoreError/needsUpgrade(path:database:build:)`` when it lacks this build's migrations.
+    package init(readingAt path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noDatabase(path: path) }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456")
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        try self.pool.read { db in
+            switch try Self.schema(db) {
+            case .current:
+                break
+            case .newer(let database, let build):
+                throw StoreError.newerSchema(path: path, database: database, build: build)
+            case .older(let database, let build):
+                throw StoreError.needsUpgrade(path: path, database: database, build: build)
+            }
+        }
+    }
+
+    /// How a database's migrations compare with this build's.
+    enum Schema: Equatable {
+        case current
+        /// Migrated by a release that knows migrations this build does not (named in `database`).
+        case newer(database: String, build: String)
+        /// Lacking migrations this build has; `database` is the last one applied ("none" for a new file).
+        case older(database: String, build: String)
+    }
+
+    static func schema(_ db: Database) throws -> Schema {
+        let migrator = SQLiteMigrations.migrator
+        let build = migrator.migrations.last ?? "none"
+        let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
+        if !unknown.isEmpty { return .newer(database: unknown.sorted().joined(separator: ", "), build: build) }
+        if try migrator.hasCompletedMigrations(db) { return .current }
+        return .older(database: try migrator.completedMigrations(db).last ?? "none", build: build)
     }
 }
