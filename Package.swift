@@ -77,6 +77,17 @@ let package = Package(
             dependencies: ["FirstContactIngest"],
             exclude: ["Fixtures"]
         ),
+        // The store conformance suite: every ContactStore runs the same contract tests.
+        .testTarget(
+            name: "FirstContactStoreTests",
+            dependencies: [
+                "FirstContactStore", "FirstContactCore",
+                // The sample configuration and real Asterisk records, decoded as ingest decodes them.
+                "FirstContactIngest",
+                // A second connection, to write rows this build cannot read.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "FirstContactAppTests",
             dependencies: [

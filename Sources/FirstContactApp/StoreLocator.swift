@@ -8,6 +8,15 @@ package enum StoreLocator {
         }
         return try SQLiteContactStore(path: location)
     }
+
+    /// Opens the store read-only for a command that only reads: nothing is created, migrated or
+    /// written (see ``SQLiteContactStore/init(readingAt:)`` for the errors).
+    package static func openForReading(_ location: String) throws -> any ContactStore {
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            throw StoreLocatorError.postgresNotYetSupported
+        }
+        return try SQLiteContactStore(readingAt: location)
+    }
 }
 
 package enum StoreLocatorError: Error, CustomStringConvertible {

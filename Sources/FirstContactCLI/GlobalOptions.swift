@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FirstContactApp
 import FirstContactCore
 import FirstContactStore
@@ -8,7 +9,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The YAML configuration.", valueName: "file"))
     var config = "firstcontact.yaml"
 
-    @Option(name: .long, help: ArgumentHelp("The SQLite database file (created if missing).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The SQLite database file (created by ingest if missing; reading commands never create or change it).", valueName: "path"))
     var db = "firstcontact.sqlite"
 
     func engine() throws -> Engine {
@@ -20,10 +21,23 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// The store with every record derived (a run killed between storing and deriving leaves
-    /// customers marked; reading settles them first).
+    /// customers marked; a writing command settles them first).
     func settledStore(_ engine: Engine) async throws -> any ContactStore {
         let store = try self.store()
         try await engine.applyWatermark(store: store)
+        return store
+    }
+
+    /// The store opened read-only, for commands that only read: the file is neither migrated nor
+    /// written. Customers a killed run left underived are reported on standard error, not
+    /// derived here (deriving writes); the next writing command derives them.
+    func readingStore() async throws -> any ContactStore {
+        let store = try StoreLocator.openForReading(self.db)
+        let waiting = try await store.awaitingDerivation()
+        if waiting > 0 {
+            FileHandle.standardError.write(Data(
+                "note: \(waiting) customer(s) have records not derived yet (a run stopped before deriving them); the next ingest or tick derives them\n".utf8))
+        }
         return store
     }
 }

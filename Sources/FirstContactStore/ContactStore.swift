@@ -223,6 +223,9 @@ package protocol ContactStore: Sendable {
     func outbox(after seq: Int64, limit: Int) async throws -> [OutboxEntry]
     /// The earliest time any customer's derived state changes with the clock alone.
     func nextCheck() async throws -> Timestamp?
+    /// How many customers have records (or actions) not yet derived: marked by ``ingest(_:correlator:)``
+    /// or ``record(_:)``, cleared by ``advanceClock(to:correlator:)``.
+    func awaitingDerivation() async throws -> Int
     func clock() async throws -> Timestamp?
     func latestEventTime() async throws -> Timestamp?
     func snapshot() async throws -> StoreSnapshot

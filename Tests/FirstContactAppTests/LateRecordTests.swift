@@ -61,7 +61,7 @@ struct LateRecordTests {
 
 @Suite("Interrupted runs")
 struct InterruptedRunTests {
-    @Test("records stored but not yet derived (a run killed before its derivation) are derived by the next reader")
+    @Test("records stored but not yet derived (a run killed before its derivation) are noted by a reader, which writes nothing, and derived by the next writing command")
     func storedButNotDerived() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -79,9 +79,20 @@ struct InterruptedRunTests {
         #expect(batch.customersTouched > 0)
         #expect(try await store.contacts(ContactQuery()).isEmpty)
 
-        // The next command settles first.
+        // A reader says what awaits derivation and leaves it waiting: deriving would write.
+        let read = try Fixture.run(["contacts", "--config", Fixture.sampleConfig, "--db", db])
+        #expect(read.status == 0)
+        #expect(read.output.contains("note: \(batch.customersTouched) customer(s) have records not derived yet"))
+        #expect(read.output.contains("0 contact(s)"))
+        #expect(try await store.awaitingDerivation() == batch.customersTouched)
+
+        // The next writing command settles first (tick never moves the clock back past the watermark).
+        let tick = try Fixture.run(["tick", "--config", Fixture.sampleConfig, "--db", db, "--now", "2026-11-26T00:00:00+08:00"])
+        #expect(tick.status == 0)
+        #expect(try await store.awaitingDerivation() == 0)
         let (status, output) = try Fixture.run(["contacts", "--config", Fixture.sampleConfig, "--db", db, "--json"])
         #expect(status == 0)
+        #expect(!output.contains("note:"))
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
         #expect(listed.count == (try await store.contacts(ContactQuery()).count))
         #expect(!listed.isEmpty)

@@ -36,7 +36,7 @@ struct Contacts: AsyncParsableCommand {
         let query = ContactQuery(
             statuses: Set(self.status), department: self.department.map { DepartmentID($0) },
             agent: self.agent.map { AgentID($0) }, limit: self.limit)
-        let contacts = try await self.global.settledStore(engine).contacts(query)
+        let contacts = try await self.global.readingStore().contacts(query)
         if self.json {
             let out = JSONWriter()
             out.array(contacts) { ExportDocument.contact($0, into: out) }
@@ -90,7 +90,7 @@ extension Obligations {
 
     func run() async throws {
         let engine = try self.global.engine()
-        let contacts = try await self.global.settledStore(engine).contacts(
+        let contacts = try await self.global.readingStore().contacts(
             ContactQuery(obligationStates: Set(self.state), obligationKind: self.kind, limit: Int.max))
         var rows: [(Contact, Obligation)] = []
         for contact in contacts {
@@ -180,7 +180,7 @@ extension Violations {
 
     func run() async throws {
         let engine = try self.global.engine()
-        let snapshot = try await self.global.settledStore(engine).violations()
+        let snapshot = try await self.global.readingStore().violations()
         if self.json {
             let out = JSONWriter()
             out.array(snapshot.violations) { ExportDocument.violation($0, into: out) }
@@ -258,7 +258,7 @@ struct Explain: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try self.global.engine()
-        guard let detail = try await self.global.settledStore(engine).contact(ContactID(self.contact), correlator: engine.correlator) else {
+        guard let detail = try await self.global.readingStore().contact(ContactID(self.contact), correlator: engine.correlator) else {
             throw ValidationError("no contact \(self.contact)")
         }
         let time = LocalTimeFormatter(zone: engine.configuration.timezone)
@@ -303,7 +303,7 @@ struct Export: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try self.global.engine()
-        let text = ExportDocument.render(try await self.global.settledStore(engine).snapshot())
+        let text = ExportDocument.render(try await self.global.readingStore().snapshot())
         if let output = self.output {
             try text.write(toFile: output, atomically: true, encoding: .utf8)
         } else {

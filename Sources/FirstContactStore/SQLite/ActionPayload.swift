@@ -52,15 +52,21 @@ struct ActionPayload: Codable, Equatable {
         }
     }
 
-    func encoded() -> String {
+    func encoded() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    static func decode(_ text: String?) -> ActionPayload {
-        guard let data = text?.data(using: .utf8) else { return ActionPayload() }
-        return (try? JSONDecoder().decode(ActionPayload.self, from: data)) ?? ActionPayload()
+    /// The payload of the `action` row `rowid` (an empty one when the column is NULL).
+    /// - Throws: ``StoreError/corrupt(table:rowid:reason:)`` when the text is not a payload.
+    static func decode(_ text: String?, rowid: Int64) throws -> ActionPayload {
+        guard let text else { return ActionPayload() }
+        do {
+            return try JSONDecoder().decode(ActionPayload.self, from: Data(text.utf8))
+        } catch {
+            throw StoreError.corrupt(table: "action", rowid: rowid, reason: "payload is not readable: \(error)")
+        }
     }
 
     /// The action of stored kind `kind` about `contact`; nil when the row is not one this build knows.

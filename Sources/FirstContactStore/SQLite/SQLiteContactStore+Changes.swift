@@ -53,12 +53,11 @@ extension SQLiteContactStore {
     static func previousConclusions(of customer: String, db: Database) throws -> PreviousConclusions {
         var previous = PreviousConclusions()
         let obligations = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL FROM obligation WHERE customer_key = ?"),
+            db.cachedStatement(sql: "SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid FROM obligation WHERE customer_key = ?"),
             arguments: [customer])
         while let row = try obligations.next() {
-            let state: String = row[1]
             previous.obligations[row[0]] = PreviousConclusions.ObligationState(
-                state: FirstContactCore.ObligationState(rawValue: state) ?? .pending, contact: row[2], atRisk: row[3],
+                state: try Self.decode(row[1], column: "state", table: "obligation", rowid: row[6]), contact: row[2], atRisk: row[3],
                 escalationLevel: row[4], acknowledged: row[5])
         }
         let violations = try Row.fetchCursor(
@@ -187,11 +186,12 @@ extension SQLiteContactStore {
 
     static func actions(ofCustomer customer: String, db: Database) throws -> [ManualAction] {
         try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, kind, obligation_id, contact_id, agent, at, payload FROM action WHERE customer_key = ?"),
+            db.cachedStatement(sql: "SELECT id, kind, obligation_id, contact_id, agent, at, payload, rowid FROM action WHERE customer_key = ?"),
             arguments: [customer]
-        ).compactMap { row in
+        ).map { row in
             let kind: String = row[1]
-            let payload = ActionPayload.decode(row[6])
+            let rowid: Int64 = row[7]
+            let payload = try ActionPayload.decode(row[6], rowid: rowid)
             let contact = (row[3] as String?).map { ContactID($0) }
             let decoded: ManualAction.Kind?
             switch kind {
@@ -199,7 +199,9 @@ extension SQLiteContactStore {
             case "open": decoded = payload.manualContact.map { .open($0) }
             default: decoded = contact.flatMap { payload.kind(kind, contact: $0) }
             }
-            guard let decoded else { return nil }
+            guard let decoded else {
+                throw StoreError.corrupt(table: "action", rowid: rowid, reason: "an action of kind \"\(kind)\" without what it needs")
+            }
             return ManualAction(id: row[0], at: Timestamp(seconds: row[5]), agent: AgentID(row[4] as String), kind: decoded)
         }
     }
@@ -209,7 +211,7 @@ extension SQLiteContactStore {
     package func obligation(_ id: ObligationID) async throws -> StoredObligation? {
         try await self.reader.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT contact_id, customer_key FROM obligation WHERE id = ?", arguments: [id.rawValue]),
-                let contact = try Self.contacts(db, where: "id = ?", arguments: [row[0] as String], limit: 1).first,
+                let contact = try Self.contacts(db, where: "id = \(row[0] as String)", limit: 1).first,
                 let obligation = contact.obligations.first(where: { $0.id == id })
             else { return nil }
             return StoredObligation(obligation: obligation, contact: contact.id, customerKey: row[1])
@@ -235,6 +237,7 @@ extension SQLiteContactStore {
                 else { throw StoreError.notFound("contact \(action.contact?.rawValue ?? "?")") }
                 customer = key
             }
+            let payload = try ActionPayload(action.kind).encoded()
             try db.run("""
                 INSERT OR IGNORE INTO action (id, customer_key, kind, obligation_id, contact_id, agent, at, payload)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -246,7 +249,7 @@ extension SQLiteContactStore {
                 $0.add(action.contact?.rawValue)
                 $0.add(action.agent.rawValue)
                 $0.add(action.at.seconds)
-                $0.add(ActionPayload(action.kind).encoded())
+                $0.add(payload)
             }
             try Self.markDirty(customer, db: db)
         }
@@ -287,18 +290,19 @@ extension SQLiteContactStore {
     }
 
     package func reviews() async throws -> [ViolationID: ViolationReview] {
-        try await self.reader.read { db in try Self.reviews(db, where: "1", arguments: []) }
+        try await self.reader.read { db in try Self.reviews(db, where: "1") }
     }
 
-    static func reviews(_ db: Database, where condition: String, arguments: [any DatabaseValueConvertible]) throws -> [ViolationID: ViolationReview] {
+    static func reviews(_ db: Database, where condition: SQL) throws -> [ViolationID: ViolationReview] {
         var result: [ViolationID: ViolationReview] = [:]
         for row in try Row.fetchAll(
-            db, sql: "SELECT violation_id, decision, reason, reviewed_by, at FROM violation_review WHERE \(condition)",
-            arguments: StatementArguments(arguments))
+            db, SQLRequest(literal: "SELECT violation_id, decision, reason, reviewed_by, at FROM violation_review WHERE \(condition)"))
         {
-            let decision: String = row[1]
-            guard let parsed = ViolationReview.Decision(rawValue: decision) else { continue }
-            result[ViolationID(row[0] as String)] = ViolationReview(decision: parsed, reason: row[2], by: row[3], at: Timestamp(seconds: row[4]))
+            // Keyed by violation_id (no rowid): the key goes into the reason.
+            let id: String = row[0]
+            let decision: ViolationReview.Decision = try Self.decode(
+                row[1], column: "decision of violation \(id)", table: "violation_review", rowid: nil)
+            result[ViolationID(id)] = ViolationReview(decision: decision, reason: row[2], by: row[3], at: Timestamp(seconds: row[4]))
         }
         return result
     }
@@ -310,11 +314,9 @@ extension SQLiteContactStore {
                     SELECT seq, key, kind, at, contact_id, obligation_id, violation_id, department, agent, level, detail
                     FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?
                     """, arguments: [seq, limit]
-            ).compactMap { row in
-                let kind: String = row[2]
-                guard let parsed = OutboxEntry.Kind(rawValue: kind) else { return nil }
-                return OutboxEntry(
-                    seq: row[0], key: row[1], kind: parsed, at: Timestamp(seconds: row[3]),
+            ).map { row in
+                OutboxEntry(
+                    seq: row[0], key: row[1], kind: try Self.decode(row[2], column: "kind", table: "outbox", rowid: row[0]), at: Timestamp(seconds: row[3]),
                     contact: (row[4] as String?).map { ContactID($0) }, obligation: (row[5] as String?).map { ObligationID($0) },
                     violation: (row[6] as String?).map { ViolationID($0) }, department: (row[7] as String?).map { DepartmentID($0) },
                     agent: (row[8] as String?).map { AgentID($0) }, level: row[9], detail: row[10])

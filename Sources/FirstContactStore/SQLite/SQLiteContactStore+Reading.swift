@@ -5,8 +5,8 @@ import GRDB
 extension SQLiteContactStore {
     package func snapshot() async throws -> StoreSnapshot {
         try await self.reader.read { db in
-            let contacts = try Self.contacts(db, where: "1", arguments: [], limit: nil)
-            let violations = try Self.violations(db, where: "1", arguments: [])
+            let contacts = try Self.contacts(db, where: "1", limit: nil)
+            let violations = try Self.violations(db, where: "1")
             var rejects: [Reject] = []
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM reject ORDER BY source, byte_offset")
             while let row = try rows.next() {
@@ -15,59 +15,50 @@ extension SQLiteContactStore {
                     position: SourcePosition(source: row["source"], line: row["line"], offset: row["byte_offset"]),
                     reason: row["reason"], raw: [UInt8](raw)))
             }
-            let clock = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'clock'").flatMap(Int64.init)
+            let clock = try Self.storedClock(db)
             return StoreSnapshot(
-                contacts: contacts, violations: violations, reviews: try Self.reviews(db, where: "1", arguments: []),
-                rejects: rejects, clock: clock.map(Timestamp.init(seconds:)))
+                contacts: contacts, violations: violations, reviews: try Self.reviews(db, where: "1"),
+                rejects: rejects, clock: clock)
         }
     }
 
     package func contacts(_ query: ContactQuery) async throws -> [Contact] {
         try await self.reader.read { db in
-            var conditions: [String] = []
-            var arguments: [any DatabaseValueConvertible] = []
+            // SQL literals: every value is interpolated as a bound argument, never spliced as text.
+            var conditions: [SQL] = []
             if !query.statuses.isEmpty {
-                conditions.append("status IN (\(query.statuses.map { _ in "?" }.joined(separator: ",")))")
-                arguments += query.statuses.map(\.rawValue).sorted()
+                conditions.append("status IN \(query.statuses.map(\.rawValue).sorted())")
             }
             if let department = query.department {
-                conditions.append("department = ?")
-                arguments.append(department.rawValue)
+                conditions.append("department = \(department.rawValue)")
             }
             if let customer = query.customer {
-                conditions.append("customer_key = ?")
-                arguments.append(customer)
+                conditions.append("customer_key = \(customer)")
             }
             if let from = query.createdFrom {
-                conditions.append("created_at >= ?")
-                arguments.append(from.seconds)
+                conditions.append("created_at >= \(from.seconds)")
             }
             if let before = query.createdBefore {
-                conditions.append("created_at < ?")
-                arguments.append(before.seconds)
+                conditions.append("created_at < \(before.seconds)")
             }
             if let agent = query.agent {
-                conditions.append("(fr_agent = ? OR id IN (SELECT contact_id FROM obligation WHERE owner_agent = ?))")
-                arguments += [agent.rawValue, agent.rawValue]
+                conditions.append("(fr_agent = \(agent.rawValue) OR id IN (SELECT contact_id FROM obligation WHERE owner_agent = \(agent.rawValue)))")
             }
             if !query.obligationStates.isEmpty || query.obligationKind != nil {
-                var inner = ["1"]
+                var inner: [SQL] = ["1"]
                 if !query.obligationStates.isEmpty {
-                    inner.append("state IN (\(query.obligationStates.map { _ in "?" }.joined(separator: ",")))")
-                    arguments += query.obligationStates.map(\.rawValue).sorted()
+                    inner.append("state IN \(query.obligationStates.map(\.rawValue).sorted())")
                 }
                 if let kind = query.obligationKind {
-                    inner.append("kind = ?")
-                    arguments.append(kind.rawValue)
+                    inner.append("kind = \(kind.rawValue)")
                 }
                 conditions.append("id IN (SELECT contact_id FROM obligation WHERE \(inner.joined(separator: " AND ")))")
             }
             if let after = query.after {
-                conditions.append("(created_at > ? OR (created_at = ? AND id > ?))")
-                arguments += [after.createdAt.seconds, after.createdAt.seconds, after.id.rawValue]
+                conditions.append(
+                    "(created_at > \(after.createdAt.seconds) OR (created_at = \(after.createdAt.seconds) AND id > \(after.id.rawValue)))")
             }
-            let sql = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
-            return try Self.contacts(db, where: sql, arguments: arguments, limit: query.limit)
+            return try Self.contacts(db, where: Self.all(conditions), limit: query.limit)
         }
     }
 
@@ -75,26 +66,20 @@ extension SQLiteContactStore {
         states: Set<ObligationState>, scope: ContactVisibility, after: ObligationPosition?, limit: Int
     ) async throws -> [Obligation] {
         try await self.reader.read { db in
-            var conditions: [String] = []
-            var arguments: [any DatabaseValueConvertible] = []
+            var conditions: [SQL] = []
             if !states.isEmpty {
-                conditions.append("o.state IN (\(states.map { _ in "?" }.joined(separator: ",")))")
-                arguments += states.map(\.rawValue).sorted()
+                conditions.append("o.state IN \(states.map(\.rawValue).sorted())")
             }
             let (visible, visibleArguments) = Self.contactVisibility(scope, contact: "c")
-            conditions.append(visible)
-            arguments += visibleArguments
+            conditions.append(SQL(sql: visible, arguments: StatementArguments(visibleArguments)))
             if let after {
-                conditions.append("(o.created_at, o.id) > (?, ?)")
-                arguments += [after.createdAt.seconds, after.id.rawValue]
+                conditions.append("(o.created_at, o.id) > (\(after.createdAt.seconds), \(after.id.rawValue))")
             }
-            arguments.append(max(0, limit))
-            let rows = try Row.fetchAll(
-                db, sql: """
-                    SELECT o.* FROM obligation o JOIN contact c ON c.id = o.contact_id
-                    WHERE \(conditions.joined(separator: " AND "))
-                    ORDER BY o.created_at, o.id LIMIT ?
-                    """, arguments: StatementArguments(arguments))
+            let rows = try Row.fetchAll(db, SQLRequest(literal: """
+                SELECT o.rowid, o.* FROM obligation o JOIN contact c ON c.id = o.contact_id
+                WHERE \(Self.all(conditions))
+                ORDER BY o.created_at, o.id LIMIT \(max(0, limit))
+                """))
             return try rows.map(Self.obligation)
         }
     }
@@ -130,13 +115,13 @@ extension SQLiteContactStore {
 
     package func violations() async throws -> (violations: [Violation], reviews: [ViolationID: ViolationReview]) {
         try await self.reader.read { db in
-            (try Self.violations(db, where: "1", arguments: []), try Self.reviews(db, where: "1", arguments: []))
+            (try Self.violations(db, where: "1"), try Self.reviews(db, where: "1"))
         }
     }
 
     package func contact(_ id: ContactID, correlator: Correlator) async throws -> ContactDetail? {
         try await self.reader.read { db in
-            guard var contact = try Self.contacts(db, where: "id = ?", arguments: [id.rawValue], limit: 1).first,
+            guard var contact = try Self.contacts(db, where: "id = \(id.rawValue)", limit: 1).first,
                 let customer = try String.fetchOne(db, sql: "SELECT customer_key FROM contact WHERE id = ?", arguments: [id.rawValue])
             else { return nil }
             // The trail is not stored: derive the customer again, explaining, at the stored clock.
@@ -156,12 +141,11 @@ extension SQLiteContactStore {
             let registrations = Dictionary(
                 (derived?.obligations ?? []).compactMap { o in o.registration.map { (o.id, $0) } }, uniquingKeysWith: { a, _ in a })
             for o in contact.obligations.indices { contact.obligations[o].registration = registrations[contact.obligations[o].id] }
-            let violations = try Self.violations(db, where: "contact_id = ?", arguments: [id.rawValue])
+            let violations = try Self.violations(db, where: "contact_id = \(id.rawValue)")
             let amendments = try Row.fetchAll(
                 db, sql: "SELECT at, message FROM amendment WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue]
             ).map { WhyEntry(at: Timestamp(seconds: $0["at"]), rule: "late_record", message: $0["message"]) }
-            let reviews = try Self.reviews(
-                db, where: "violation_id IN (SELECT id FROM violation WHERE contact_id = ?)", arguments: [id.rawValue])
+            let reviews = try Self.reviews(db, where: "violation_id IN (SELECT id FROM violation WHERE contact_id = \(id.rawValue))")
             return ContactDetail(contact: contact, violations: violations, reviews: reviews, amendments: amendments)
         }
     }
@@ -173,8 +157,9 @@ extension SQLiteContactStore {
             totals.calls = try Int.fetchOne(db, sql: "SELECT count(*) FROM call WHERE customer_key IS NOT NULL OR direction IS NOT NULL") ?? 0
             totals.contacts = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0
             totals.firstResponders = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact WHERE fr_agent IS NOT NULL") ?? 0
-            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM obligation GROUP BY state") {
-                if let state = ObligationState(rawValue: row["state"]) { totals.obligationsByState[state] = row["n"] }
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n, min(rowid) AS first FROM obligation GROUP BY state") {
+                let state: ObligationState = try Self.decode(row["state"], column: "state", table: "obligation", rowid: row["first"])
+                totals.obligationsByState[state] = row["n"]
             }
             totals.violations = try Int.fetchOne(db, sql: "SELECT count(*) FROM violation") ?? 0
             totals.rejects = try Int.fetchOne(db, sql: "SELECT count(*) FROM reject") ?? 0
@@ -186,45 +171,44 @@ extension SQLiteContactStore {
 
     // MARK: Row mapping
 
-    static func contacts(
-        _ db: Database, where condition: String, arguments: [any DatabaseValueConvertible], limit: Int?
-    ) throws -> [Contact] {
-        let limitClause = limit.map { " LIMIT \($0)" } ?? ""
+    /// `conditions` joined with AND ("1" when there are none).
+    static func all(_ conditions: [SQL]) -> SQL {
+        conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
+    }
+
+    static func contacts(_ db: Database, where condition: SQL, limit: Int?) throws -> [Contact] {
+        var limitClause: SQL = ""
+        if let limit { limitClause = "LIMIT \(limit)" }
         let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM contact WHERE \(condition) ORDER BY created_at, id\(limitClause)",
-            arguments: StatementArguments(arguments))
+            db, SQLRequest(literal: "SELECT rowid, * FROM contact WHERE \(condition) ORDER BY created_at, id \(limitClause)"))
         guard !rows.isEmpty else { return [] }
-        // Obligations in one ordered pass rather than one query per contact.
         let ids = Set(rows.map { $0["id"] as String })
-        let whole = limit == nil
         var obligations: [String: [Obligation]] = [:]
-        func fetch(_ sql: String, forEach body: (Row) throws -> Void) throws {
-            if whole {
-                let cursor = try Row.fetchCursor(db, sql: sql)
-                while let row = try cursor.next() { try body(row) }
-            } else {
-                for id in ids.sorted() {
-                    let cursor = try Row.fetchCursor(db, sql: sql.replacingOccurrences(of: "ORDER BY", with: "WHERE contact_id = ? ORDER BY"), arguments: [id])
-                    while let row = try cursor.next() { try body(row) }
-                }
+        func add(_ cursor: RowCursor) throws {
+            while let row = try cursor.next() {
+                let id: String = row["contact_id"]
+                if ids.contains(id) { obligations[id, default: []].append(try Self.obligation(row)) }
             }
         }
-        try fetch("SELECT * FROM obligation ORDER BY contact_id, created_at, id") { row in
-            let id: String = row["contact_id"]
-            if ids.contains(id) { obligations[id, default: []].append(try Self.obligation(row)) }
+        if limit == nil {
+            // Every contact: obligations in one ordered pass rather than one query per contact.
+            try add(Row.fetchCursor(db, sql: "SELECT rowid, * FROM obligation ORDER BY contact_id, created_at, id"))
+        } else {
+            let statement = try db.cachedStatement(sql: "SELECT rowid, * FROM obligation WHERE contact_id = ? ORDER BY created_at, id")
+            for id in ids.sorted() { try add(Row.fetchCursor(statement, arguments: [id])) }
         }
         return try rows.map { row in
             let id: String = row["id"]
             let customerText: String = row["customer"]
             var contact = Contact(
                 id: ContactID(id), customer: CustomerNumber(text: customerText), customerRaw: row["customer_raw"],
-                channel: try Self.value(row, "channel"), department: (row["department"] as String?).map { DepartmentID($0) },
-                category: try Self.value(row, "category"), createdAt: Timestamp(seconds: row["created_at"]))
-            contact.status = try Self.value(row, "status")
+                channel: try Self.value(row, "channel", table: "contact"), department: (row["department"] as String?).map { DepartmentID($0) },
+                category: try Self.value(row, "category", table: "contact"), createdAt: Timestamp(seconds: row["created_at"]))
+            contact.status = try Self.value(row, "status", table: "contact")
             contact.repeatOf = (row["repeat_of"] as String?).map { ContactID($0) }
             if let agent: String = row["fr_agent"], let bound: Int64 = row["fr_bound_at"] {
                 contact.firstResponder = FirstResponder(
-                    agent: AgentID(agent), boundAt: Timestamp(seconds: bound), via: try Self.value(row, "fr_via"),
+                    agent: AgentID(agent), boundAt: Timestamp(seconds: bound), via: try Self.value(row, "fr_via", table: "contact"),
                     call: (row["fr_call"] as String?).map { CallKey($0) })
             }
             let callKeys: String = row["calls"]
@@ -240,17 +224,17 @@ extension SQLiteContactStore {
 
     static func obligation(_ row: Row) throws -> Obligation {
         var o = Obligation(
-            id: ObligationID(row["id"] as String), kind: try Self.value(row, "kind"),
+            id: ObligationID(row["id"] as String), kind: try Self.value(row, "kind", table: "obligation"),
             owner: Owner(department: DepartmentID(row["owner_department"] as String), agent: (row["owner_agent"] as String?).map { AgentID($0) }),
             createdAt: Timestamp(seconds: row["created_at"]), dueAt: Timestamp(seconds: row["due_at"]),
             ackDueAt: (row["ack_due_at"] as Int64?).map(Timestamp.init(seconds:)), call: CallKey(rawValue: row["call_key"]))
         o.acknowledgedAt = (row["acknowledged_at"] as Int64?).map(Timestamp.init(seconds:))
-        o.state = try Self.value(row, "state")
+        o.state = try Self.value(row, "state", table: "obligation")
         o.atRisk = row["at_risk"]
         o.uncertain = row["uncertain"]
         o.satisfiedAt = (row["satisfied_at"] as Int64?).map(Timestamp.init(seconds:))
         o.satisfiedBy = (row["satisfied_by"] as String?).map { AgentID($0) }
-        if let via: String = row["satisfied_via"] { o.satisfiedVia = try Self.parse(via, "satisfied_via") as SatisfiedVia }
+        if let via: String = row["satisfied_via"] { o.satisfiedVia = try Self.decode(via, column: "satisfied_via", table: "obligation", rowid: row["rowid"]) as SatisfiedVia }
         o.attempts = row["attempts"]
         o.missedCount = row["missed_count"]
         o.escalationLevel = row["escalation_level"]
@@ -259,11 +243,11 @@ extension SQLiteContactStore {
         return o
     }
 
-    private static func violations(_ db: Database, where condition: String, arguments: [any DatabaseValueConvertible]) throws -> [Violation] {
-        try Row.fetchAll(db, sql: "SELECT * FROM violation WHERE \(condition) ORDER BY at, id", arguments: StatementArguments(arguments)).map { row in
+    private static func violations(_ db: Database, where condition: SQL) throws -> [Violation] {
+        try Row.fetchAll(db, SQLRequest(literal: "SELECT rowid, * FROM violation WHERE \(condition) ORDER BY at, id")).map { row in
             var violation = Violation(
                 id: ViolationID(row["id"] as String), obligation: (row["obligation_id"] as String?).map { ObligationID($0) },
-                contact: ContactID(row["contact_id"] as String), category: try Self.value(row, "category"),
+                contact: ContactID(row["contact_id"] as String), category: try Self.value(row, "category", table: "violation"),
                 department: DepartmentID(row["department"] as String), agent: (row["agent"] as String?).map { AgentID($0) },
                 at: Timestamp(seconds: row["at"]))
             violation.remediedAt = (row["remedied_at"] as Int64?).map { Timestamp(seconds: $0) }
@@ -271,25 +255,17 @@ extension SQLiteContactStore {
         }
     }
 
-    private static func value<T: RawRepresentable>(_ row: Row, _ column: String) throws -> T where T.RawValue == String {
-        try Self.parse(row[column] as String, column)
+    /// The enum stored as text in `column` of a row selected with its `rowid`.
+    private static func value<T: RawRepresentable>(_ row: Row, _ column: String, table: String) throws -> T where T.RawValue == String {
+        try Self.decode(row[column], column: column, table: table, rowid: row["rowid"])
     }
 
-    private static func parse<T: RawRepresentable>(_ text: String, _ column: String) throws -> T where T.RawValue == String {
-        guard let value = T(rawValue: text) else { throw StoreError.corrupt("unexpected \(column) \"\(text)\"") }
-        return value
-    }
-}
-
-/// Store failures that are not SQLite's own errors.
-package enum StoreError: Error, CustomStringConvertible {
-    case corrupt(String)
-    case notFound(String)
-
-    package var description: String {
-        switch self {
-        case .corrupt(let detail): "the database holds a value this version cannot read: \(detail)"
-        case .notFound(let what): "no \(what)"
+    /// An enum stored as its raw text; a value this build does not know makes the row corrupt.
+    static func decode<T: RawRepresentable>(_ text: String, column: String, table: String, rowid: Int64?) throws -> T
+    where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            throw StoreError.corrupt(table: table, rowid: rowid, reason: "unexpected \(column) \"\(text)\"")
         }
+        return value
     }
 }

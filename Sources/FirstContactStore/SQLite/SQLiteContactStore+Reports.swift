@@ -7,12 +7,11 @@ extension SQLiteContactStore {
     package func openObligations(_ scope: ReportScope) async throws -> [BoardRow] {
         try await self.reader.read { db in
             let (condition, arguments) = Self.obligationScope(scope, alias: "o")
-            let rows = try Row.fetchAll(
-                db, sql: """
-                    SELECT o.*, c.customer AS contact_customer FROM obligation o JOIN contact c ON c.id = o.contact_id
-                    WHERE o.state IN ('pending', 'breached') AND \(condition)
-                    ORDER BY o.due_at, o.id
-                    """, arguments: StatementArguments(arguments))
+            let rows = try Row.fetchAll(db, SQLRequest(literal: """
+                SELECT o.rowid, o.*, c.customer AS contact_customer FROM obligation o JOIN contact c ON c.id = o.contact_id
+                WHERE o.state IN ('pending', 'breached') AND \(SQL(sql: condition, arguments: StatementArguments(arguments)))
+                ORDER BY o.due_at, o.id
+                """))
             return try rows.map { row in
                 BoardRow(obligation: try Self.obligation(row), contact: ContactID(row["contact_id"] as String), customer: row["contact_customer"])
             }
@@ -22,15 +21,16 @@ extension SQLiteContactStore {
     package func obligationTallies(dueFrom from: Timestamp, to: Timestamp, scope: ReportScope) async throws -> [ObligationTally] {
         try await self.reader.read { db in
             let (condition, arguments) = Self.obligationScope(scope, alias: "o")
-            let rows = try Row.fetchAll(
-                db, sql: """
-                    SELECT o.owner_department, o.kind, o.state, count(*) FROM obligation o
-                    WHERE o.due_at >= ? AND o.due_at < ? AND \(condition)
-                    GROUP BY o.owner_department, o.kind, o.state ORDER BY o.owner_department, o.kind, o.state
-                    """, arguments: StatementArguments([from.seconds, to.seconds] + arguments))
+            let rows = try Row.fetchAll(db, SQLRequest(literal: """
+                SELECT o.owner_department, o.kind, o.state, count(*) FROM obligation o
+                WHERE o.due_at >= \(from.seconds) AND o.due_at < \(to.seconds)
+                    AND \(SQL(sql: condition, arguments: StatementArguments(arguments)))
+                GROUP BY o.owner_department, o.kind, o.state ORDER BY o.owner_department, o.kind, o.state
+                """))
             return try rows.map { row in
                 ObligationTally(
-                    department: DepartmentID(row[0] as String), kind: try Self.parseReport(row[1]), state: try Self.parseReport(row[2]),
+                    department: DepartmentID(row[0] as String), kind: try Self.parseReport(row[1], column: "kind", table: "obligation"),
+                    state: try Self.parseReport(row[2], column: "state", table: "obligation"),
                     count: row[3])
             }
         }
@@ -99,8 +99,10 @@ extension SQLiteContactStore {
                     GROUP BY v.agent, v.category, r.decision
                     """, arguments: period)
             {
-                let category: ViolationCategory = try Self.parseReport(row[1])
-                let decision: ViolationReview.Decision? = try (row[2] as String?).map { try Self.parseReport($0) }
+                let category: ViolationCategory = try Self.parseReport(row[1], column: "category", table: "violation")
+                let decision: ViolationReview.Decision? = try (row[2] as String?).map {
+                    try Self.parseReport($0, column: "decision", table: "violation_review")
+                }
                 let count: Int = row[3]
                 update(row[0]) {
                     $0.violations[decision, default: 0] += count
@@ -127,8 +129,9 @@ extension SQLiteContactStore {
         }
     }
 
-    private static func parseReport<T: RawRepresentable>(_ text: String) throws -> T where T.RawValue == String {
-        guard let value = T(rawValue: text) else { throw StoreError.corrupt("unexpected value \"\(text)\" in a report") }
-        return value
+    /// An enum read from an aggregate, where no single row (and so no rowid) stands behind it.
+    private static func parseReport<T: RawRepresentable>(_ text: String, column: String, table: String) throws -> T
+    where T.RawValue == String {
+        try Self.decode(text, column: column, table: table, rowid: nil)
     }
 }

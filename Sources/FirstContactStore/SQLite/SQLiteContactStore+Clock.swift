@@ -1,0 +1,110 @@
+import FirstContactCore
+import GRDB
+
+/// The clock: the stored watermark, the customers it makes due, and the meta values it lives in.
+extension SQLiteContactStore {
+    package func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome {
+        // Customers with new records, then those whose next change is due: never a scan of
+        // everything pending (both come from partial indexes). One transaction per chunk keeps
+        // the WAL and memory bounded; a crash between chunks leaves the rest dirty or due, and
+        // the next call picks them up.
+        let chunkSize = Self.derivationChunk
+        // The clock, the feeds and the first chunk of new records commit together: one commit
+        // fewer per HTTP group commit (a commit writes every page it touched to the WAL).
+        let (clock, gaps, first) = try await self.pool.write { db in
+            let clock = max(try Self.storedClock(db) ?? time, time)
+            try Self.setMeta(db, "clock", String(clock.seconds))
+            let gaps = try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db)
+            return (clock, gaps, try Self.deriveChunk(.dirty, clock: clock, gaps: gaps, correlator: correlator, db: db))
+        }
+        var outcome = ClockOutcome(clock: clock)
+        outcome.derived = first.derived
+        outcome.amendments = first.amendments
+        // A short chunk was all there was: asking again would be one more write transaction
+        // (per HTTP group commit) to find nothing. Whatever became dirty meanwhile was marked by
+        // a writer that ticks after its own commit.
+        for (selection, done) in [(CustomerSelection.dirty, first.derived < chunkSize), (.due, false)] where !done {
+            while true {
+                let chunk = try await self.pool.write { db in
+                    try Self.deriveChunk(selection, clock: clock, gaps: gaps, correlator: correlator, db: db)
+                }
+                outcome.derived += chunk.derived
+                outcome.amendments += chunk.amendments
+                if chunk.derived < chunkSize { break }
+            }
+        }
+        return outcome
+    }
+
+    /// Customers derived per transaction.
+    static let derivationChunk = 1000
+
+    /// Which customers a chunk of derivation takes.
+    enum CustomerSelection {
+        /// Customers with new records (or actions, or a changed feed) since they were last derived.
+        case dirty
+        /// Customers whose derived state changes with the clock alone by `clock`.
+        case due
+    }
+
+    /// Derives the customers `selection` picks (at most a chunk), at `clock`.
+    static func deriveChunk(
+        _ selection: CustomerSelection, clock: Timestamp, gaps: [FeedGap], correlator: Correlator, db: Database
+    ) throws -> ClockOutcome {
+        var chunk = ClockOutcome(clock: clock)
+        let tables = try RecordTables.present(db)
+        let statement: Statement
+        let arguments: StatementArguments
+        switch selection {
+        case .dirty:
+            statement = try db.cachedStatement(sql: "SELECT customer_key, derived FROM customer WHERE dirty = 1 LIMIT ?")
+            arguments = [Self.derivationChunk]
+        case .due:
+            statement = try db.cachedStatement(sql: """
+                SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ?
+                ORDER BY next_check, customer_key LIMIT ?
+                """)
+            arguments = [clock.seconds, Self.derivationChunk]
+        }
+        for row in try Row.fetchAll(statement, arguments: arguments) {
+            chunk.amendments += try Self.derive(
+                row[0], replacing: row[1], correlator: correlator, clock: clock, gaps: gaps, tables: tables, db: db)
+            chunk.derived += 1
+        }
+        return chunk
+    }
+
+    package func clock() async throws -> Timestamp? {
+        try await self.pool.read { db in try Self.storedClock(db) }
+    }
+
+    package func awaitingDerivation() async throws -> Int {
+        try await self.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE dirty = 1") ?? 0 }
+    }
+
+    package func latestEventTime() async throws -> Timestamp? {
+        try await self.pool.read { db in try Self.metaTime(db, "latest_event") }
+    }
+
+    static func storedClock(_ db: Database) throws -> Timestamp? {
+        try Self.metaTime(db, "clock")
+    }
+
+    /// A time kept in `meta` as epoch seconds.
+    static func metaTime(_ db: Database, _ key: String) throws -> Timestamp? {
+        guard let text = try Self.meta(db, key) else { return nil }
+        guard let seconds = Int64(text) else {
+            throw StoreError.corrupt(table: "meta", rowid: nil, reason: "\(key) \"\(text)\" is not epoch seconds")
+        }
+        return Timestamp(seconds: seconds)
+    }
+
+    static func meta(_ db: Database, _ key: String) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [key])
+    }
+
+    static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
+        try db.cachedStatement(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .execute(arguments: [key, value])
+    }
+}

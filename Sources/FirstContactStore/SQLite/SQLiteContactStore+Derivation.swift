@@ -1,0 +1,133 @@
+import FirstContactCore
+import GRDB
+
+/// Customers marked dirty, derived again from all their records, and their derived rows replaced.
+extension SQLiteContactStore {
+    /// Marks a customer for derivation at the next clock move (creating its row if it is new).
+    static func markDirty(_ customer: String, db: Database) throws {
+        try db.run("INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1") {
+            $0.add(customer)
+        }
+    }
+
+    /// Outbound calls to the other numbers this customer keyed for callbacks.
+    static func relatedCalls(ofCustomer customer: String, tables: RecordTables, assembler: CallAssembler, db: Database) throws -> [Call] {
+        let numbers = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT DISTINCT callback_key FROM ivr_event WHERE customer_key = ? AND callback_key IS NOT NULL"),
+            arguments: [customer])
+        return try numbers.flatMap { number in
+            try Self.records(ofCustomer: number, tables: tables, db: db)
+                .compactMap { assembler.assemble($0, records: $1) }
+                .filter { $0.direction == .outbound }
+        }
+    }
+
+
+    /// Re-derives one customer from all their calls and replaces the stored derived rows.
+    /// - Parameter replacing: whether derived rows exist already (to compare and delete).
+    /// - Returns: the number of amendments recorded (earlier conclusions that changed).
+    static func derive(
+        _ customer: String, replacing: Bool, correlator: Correlator, clock: Timestamp, gaps: [FeedGap],
+        tables: RecordTables, db: Database
+    ) throws -> Int {
+        let assembler = CallAssembler(directory: correlator.directory)
+        let calls = try Self.records(ofCustomer: customer, tables: tables, db: db).compactMap { key, records in
+            assembler.assemble(key, records: records)
+        }
+        let actions = tables.actions ? try Self.actions(ofCustomer: customer, db: db) : []
+        let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, db: db) : []
+        let related = ivr.isEmpty ? [] : try Self.relatedCalls(ofCustomer: customer, tables: tables, assembler: assembler, db: db)
+        let derivation = correlator.derive(
+            customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
+            explaining: false)
+
+        let previous = replacing ? try Self.previousConclusions(of: customer, db: db) : PreviousConclusions()
+        let amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
+        if replacing {
+            for table in ["contact", "obligation", "violation"] {
+                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE customer_key = ?").execute(arguments: [customer])
+            }
+        }
+        for contact in derivation.contacts { try Self.write(contact, customer: customer, db: db) }
+        for violation in derivation.violations {
+            try db.run("""
+                INSERT INTO violation (id, customer_key, obligation_id, contact_id, category, department, agent, at, remedied_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """) {
+                $0.add(violation.id.rawValue)
+                $0.add(customer)
+                $0.add(violation.obligation?.rawValue)
+                $0.add(violation.contact.rawValue)
+                $0.add(violation.category.rawValue)
+                $0.add(violation.department.rawValue)
+                $0.add(violation.agent?.rawValue)
+                $0.add(violation.at.seconds)
+                $0.add(violation.remediedAt?.seconds)
+            }
+        }
+        try db.run("UPDATE customer SET next_check = ?, dirty = 0, derived = 1 WHERE customer_key = ?") {
+            $0.add(derivation.nextCheck?.seconds)
+            $0.add(customer)
+        }
+        return amendments
+    }
+
+    static func write(_ contact: Contact, customer: String, db: Database) throws {
+        let responder = contact.firstResponder
+        try db.run("""
+            INSERT INTO contact (id, customer_key, customer, customer_raw, channel, department, category, status, repeat_of,
+            fr_agent, fr_bound_at, fr_via, fr_call, ring_no_answer, calls, created_at, last_activity, closed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """) {
+            $0.add(contact.id.rawValue)
+            $0.add(customer)
+            $0.add(contact.customer.text)
+            $0.add(contact.customerRaw)
+            $0.add(contact.channel.rawValue)
+            $0.add(contact.department?.rawValue)
+            $0.add(contact.category.rawValue)
+            $0.add(contact.status.rawValue)
+            $0.add(contact.repeatOf?.rawValue)
+            $0.add(responder?.agent.rawValue)
+            $0.add(responder?.boundAt.seconds)
+            $0.add(responder?.via.rawValue)
+            $0.add(responder?.call?.rawValue)
+            $0.add(contact.ringNoAnswer.map(\.rawValue).joined(separator: ","))
+            $0.add(contact.calls.map(\.rawValue).joined(separator: ","))
+            $0.add(contact.createdAt.seconds)
+            $0.add(contact.lastActivity.seconds)
+            $0.add(contact.closedAt?.seconds)
+        }
+        for o in contact.obligations {
+            try db.run("""
+                INSERT INTO obligation (id, contact_id, customer_key, kind, owner_department, owner_agent, created_at, due_at,
+                ack_due_at, acknowledged_at, state, at_risk, uncertain, satisfied_at, satisfied_by, satisfied_via, attempts,
+                missed_count, escalation_level, breached_at, call_key, callback_number)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """) {
+                $0.add(o.id.rawValue)
+                $0.add(contact.id.rawValue)
+                $0.add(customer)
+                $0.add(o.kind.rawValue)
+                $0.add(o.owner.department.rawValue)
+                $0.add(o.owner.agent?.rawValue)
+                $0.add(o.createdAt.seconds)
+                $0.add(o.dueAt.seconds)
+                $0.add(o.ackDueAt?.seconds)
+                $0.add(o.acknowledgedAt?.seconds)
+                $0.add(o.state.rawValue)
+                $0.add(o.atRisk)
+                $0.add(o.uncertain)
+                $0.add(o.satisfiedAt?.seconds)
+                $0.add(o.satisfiedBy?.rawValue)
+                $0.add(o.satisfiedVia?.rawValue)
+                $0.add(o.attempts)
+                $0.add(o.missedCount)
+                $0.add(o.escalationLevel)
+                $0.add(o.breachedAt?.seconds)
+                $0.add(o.call.rawValue)
+                $0.add(o.callbackNumber?.text)
+            }
+        }
+    }
+}

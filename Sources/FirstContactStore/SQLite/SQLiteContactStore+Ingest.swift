@@ -1,0 +1,143 @@
+import FirstContactCore
+import GRDB
+
+/// Records in: a batch stored idempotently, its calls re-assembled, their customers marked for derivation.
+extension SQLiteContactStore {
+    package func ingest(_ records: [IngestRecord], correlator: Correlator) async throws -> BatchOutcome {
+        try await self.pool.write { db in try Self.ingest(records, correlator: correlator, db: db) }
+    }
+
+    package func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<BatchOutcome, any Error>] {
+        try await self.pool.write { db in
+            var results: [Result<BatchOutcome, any Error>] = []
+            for records in batches {
+                // A savepoint per batch: one request's store error rolls back that request only.
+                do {
+                    var outcome = BatchOutcome()
+                    try db.inSavepoint {
+                        outcome = try Self.ingest(records, correlator: correlator, db: db)
+                        return .commit
+                    }
+                    results.append(.success(outcome))
+                } catch {
+                    // Some errors (disk full, I/O) make SQLite roll back the whole transaction:
+                    // then nothing after this point would be in it, so every batch fails.
+                    guard db.isInsideTransaction else { throw error }
+                    results.append(.failure(error))
+                }
+            }
+            return results
+        }
+    }
+
+    static func ingest(_ records: [IngestRecord], correlator: Correlator, db: Database) throws -> BatchOutcome {
+        var outcome = BatchOutcome()
+        var batchRecords: [CallKey: [CallRecord]] = [:]
+        var order: [CallKey] = []
+        var activity: Set<SourceMinute> = []
+        var ivrCustomers: Set<String> = []
+        for item in records {
+            outcome.records += 1
+            switch item {
+            case .ignored:
+                outcome.ignored += 1
+            case .reject(let reject):
+                outcome.rejects += 1
+                try db.run("INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw) VALUES (?, ?, ?, ?, ?)") {
+                    $0.add(reject.position.source)
+                    $0.add(reject.position.offset)
+                    $0.add(reject.position.line)
+                    $0.add(reject.reason)
+                    $0.add(reject.raw)
+                }
+            case .record(.ivr(let event)):
+                outcome.maxEventTime = max(outcome.maxEventTime ?? event.time, event.time)
+                if let customer = try Self.insert(event, directory: correlator.directory, db: db) {
+                    outcome.newRecords += 1
+                    activity.insert(SourceMinute(source: event.position.source, minute: event.time.seconds / 60))
+                    ivrCustomers.insert(customer)
+                } else {
+                    outcome.duplicates += 1
+                }
+            case .record(let record):
+                let time = record.eventTime
+                outcome.maxEventTime = max(outcome.maxEventTime ?? time, time)
+                if try Self.insert(record, db: db) {
+                    outcome.newRecords += 1
+                    activity.insert(SourceMinute(source: record.position.source, minute: time.seconds / 60))
+                    if batchRecords[record.call] == nil { order.append(record.call) }
+                    batchRecords[record.call, default: []].append(record)
+                } else {
+                    outcome.duplicates += 1
+                }
+            }
+        }
+        for entry in activity {
+            try db.run("INSERT OR IGNORE INTO source_activity (source, minute) VALUES (?, ?)") {
+                $0.add(entry.source)
+                $0.add(entry.minute)
+            }
+        }
+        if let time = outcome.maxEventTime {
+            let latest = try Self.metaTime(db, "latest_event")
+            if latest.map({ time > $0 }) ?? true { try Self.setMeta(db, "latest_event", String(time.seconds)) }
+        }
+        for customer in ivrCustomers {
+            try Self.markDirty(customer, db: db)
+        }
+        outcome.customersTouched = ivrCustomers.count
+        guard !order.isEmpty else { return outcome }
+
+        // Re-assemble every call that got a new record; mark the customers it touches for
+        // derivation. Deriving waits for the clock (advanceClock), so a customer touched by
+        // many batches of one run is derived once, at the run's watermark.
+        let assembler = CallAssembler(directory: correlator.directory)
+        var customers: Set<String> = []
+        for callKey in order {
+            // Most calls are new: their records are all in this batch, and one insert stores them.
+            var call = assembler.assemble(callKey, records: batchRecords[callKey] ?? [])
+            let inserted = try db.run("""
+                INSERT INTO call (call_key, customer_key, direction, start, end) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(call_key) DO NOTHING
+                """) {
+                $0.add(callKey.rawValue)
+                $0.add(call?.customerKey)
+                $0.add(call?.direction.rawValue)
+                $0.add(call?.start.seconds)
+                $0.add(call?.end.seconds)
+            }
+            if inserted == 0 {
+                let previous = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT customer_key FROM call WHERE call_key = ?"), arguments: [callKey.rawValue])
+                call = assembler.assemble(callKey, records: try Self.records(of: callKey, db: db))
+                try db.run("UPDATE call SET customer_key = ?, direction = ?, start = ?, end = ? WHERE call_key = ?") {
+                    $0.add(call?.customerKey)
+                    $0.add(call?.direction.rawValue)
+                    $0.add(call?.start.seconds)
+                    $0.add(call?.end.seconds)
+                    $0.add(callKey.rawValue)
+                }
+                if let previous, previous != call?.customerKey { customers.insert(previous) }
+            }
+            if let key = call?.customerKey { customers.insert(key) }
+        }
+        outcome.callsTouched = order.count
+        // A call to a number someone keyed in the IVR for a callback settles that someone's callback.
+        // Cached statements here and in the clock: an HTTP group commit runs these every few
+        // milliseconds, and preparing them again each time was a visible cost.
+        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key IS NOT NULL)")) == true {
+            for customer in customers {
+                customers.formUnion(try String.fetchAll(
+                    db.cachedStatement(sql: "SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?"), arguments: [customer]))
+            }
+        }
+        customers.subtract(ivrCustomers)
+        for customer in customers {
+            try Self.markDirty(customer, db: db)
+        }
+        outcome.customersTouched += customers.count
+        return outcome
+    }
+
+    /// Marks a customer for derivation at the next clock move (creating its row if it is new).
+}

@@ -1,0 +1,93 @@
+import FirstContactCore
+import FirstContactIngest
+import FirstContactStore
+import Foundation
+import Testing
+
+/// The stores the conformance suite runs against. A new store joins by adding one case and its
+/// line in ``make()``.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+
+    var testDescription: String { self.rawValue }
+
+    /// A fresh, empty store of this kind, removed by ``StoreUnderTest/dispose()``.
+    func make() throws -> StoreUnderTest {
+        switch self {
+        case .sqlite:
+            let directory = try StoreFixture.temporaryDirectory()
+            let store = try SQLiteContactStore(path: directory.appendingPathComponent("store.sqlite").path)
+            return StoreUnderTest(store: store, directory: directory)
+        }
+    }
+}
+
+struct StoreUnderTest {
+    let store: any ContactStore
+    let directory: URL
+
+    func dispose() {
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+}
+
+/// Real records to store: the first calls of the sample day, decoded as `ingest` decodes them,
+/// with the sample configuration's correlator.
+enum StoreFixture {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let configuration: FirstContactConfiguration = {
+        do {
+            return try ConfigurationLoader.load(path: root.appendingPathComponent("samples/firstcontact.yaml").path)
+        } catch {
+            fatalError("the sample configuration does not load: \(error)")
+        }
+    }()
+    static let correlator = Correlator(directory: Directory(configuration: configuration))
+    /// The end of the sample day (23:59:59 +08:00).
+    static let endOfDay = Timestamp(iso8601: "2026-11-27T23:59:59+08:00") ?? Timestamp(seconds: 0)
+
+    static func temporaryDirectory() throws -> URL {
+        let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("fc-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Every record (CDR legs and queue_log events) of the sample day's first `calls` calls.
+    static func records(calls: Int = 150) throws -> [IngestRecord] {
+        let asterisk = root.appendingPathComponent("samples/day-2026-11-27/asterisk")
+        let cdr = AsteriskCDRDecoder(options: configuration.asterisk, zone: configuration.timezone)
+        let queueLog = QueueLogDecoder()
+        let legs = try Self.decode(asterisk.appendingPathComponent("Master.csv")) { cdr.decode(line: $0, position: $1) }
+        let queue = try Self.decode(asterisk.appendingPathComponent("queue_log")) { queueLog.decode(line: $0, position: $1) }
+        var keys: [CallKey] = []
+        for case .record(let record) in legs where !keys.contains(record.call) {
+            keys.append(record.call)
+            if keys.count == calls { break }
+        }
+        let wanted = Set(keys)
+        return (legs + queue).filter {
+            if case .record(let record) = $0 { return wanted.contains(record.call) }
+            return false
+        }
+    }
+
+    private static func decode(_ file: URL, _ decode: ([UInt8], SourcePosition) -> IngestRecord) throws -> [IngestRecord] {
+        let bytes = [UInt8](try Data(contentsOf: file))
+        var records: [IngestRecord] = []
+        var start = 0
+        var line = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            line += 1
+            records.append(decode(Array(bytes[start..<end]), SourcePosition(source: file.path, line: line, offset: Int64(start))))
+            start = end + 1
+        }
+        return records
+    }
+
+    /// The latest event time among `records`.
+    static func latest(_ records: [IngestRecord]) -> Timestamp? {
+        records.compactMap { if case .record(let record) = $0 { record.eventTime } else { nil } }.max()
+    }
+}
