@@ -1035,7 +1035,7 @@ struct ExplainableTests {
 
         let entry = contact.why.first { $0.at == at("2026-11-26 09:00:20") && $0.call == CallKey("c1") }
         let binding = try #require(entry)
-        #expect(!binding.rule.isEmpty)
+        #expect(binding.rule == .bindFirstResponder)
         #expect(Set(binding.evidence) == positions)
         #expect(binding.evidence.contains { $0.source == PBX.cdrFile })
         #expect(binding.evidence.contains { $0.source == PBX.queueLogFile })
@@ -1049,7 +1049,7 @@ struct ExplainableTests {
 
         let created = contact.why.filter { $0.call == CallKey("m1") && !$0.evidence.isEmpty }
         #expect(!created.isEmpty)
-        #expect(contact.why.contains { $0.at.iso8601 == "2026-11-26T02:30:40Z" && !$0.rule.isEmpty })
+        #expect(contact.why.contains { $0.at.iso8601 == "2026-11-26T02:30:40Z" && $0.rule == .breach })
     }
 }
 

@@ -40,7 +40,7 @@ struct IVRCorrelationTests {
         let contact = try #require(derive(pbx, [ivr("a", "2026-11-26 09:00:12", .menuChoice(digit: "2"))], clock: "2026-11-26 09:10:00").contacts.first)
         #expect(contact.department == ScenarioKit.repairs)
         #expect(contact.category == .report)
-        #expect(contact.why.contains { $0.rule == "ivr" && $0.message.contains("pressed 2") })
+        #expect(contact.why.contains { $0.rule == .ivr && $0.message.contains("pressed 2") })
     }
 
     @Test("a callback request in a 3-second IVR call is a miss despite the abandon grace, owed by the DID's department")

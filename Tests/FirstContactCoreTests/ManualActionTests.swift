@@ -47,7 +47,7 @@ struct ManualActionTests {
         #expect(first.resolution?.by == AgentID("1001"))
         #expect(first.obligations.map(\.state) == [.cancelled])
         #expect(derivation.violations.isEmpty)
-        #expect(first.why.contains { $0.rule == "obligation_cancelled" })
+        #expect(first.why.contains { $0.rule == .obligationCancelled })
         #expect(derivation.contacts[1].repeatOf == contactID)
     }
 
@@ -98,7 +98,7 @@ struct ManualActionTests {
         #expect(contact.firstResponder?.agent == AgentID("1002"))
         #expect(contact.firstResponder?.via == .reassigned)
         #expect(contact.firstResponder?.boundAt.iso8601 == "2026-11-26T01:30:00Z")
-        #expect(contact.why.contains { $0.rule == "reassigned" && $0.message.contains("张敏休假") && $0.message.contains("instead of agent 1001") })
+        #expect(contact.why.contains { $0.rule == .reassigned && $0.message.contains("张敏休假") && $0.message.contains("instead of agent 1001") })
     }
 
     @Test("a complaint is a violation report against the first responder; poor service is recorded against the named agent")
@@ -141,7 +141,7 @@ struct ManualActionTests {
         #expect(derive(pbx, [], clock: "2026-11-27 10:00:00").contacts.first?.status == .closed)
         let noted = try #require(derive(pbx, [note], clock: "2026-11-27 10:00:00").contacts.first)
         #expect(noted.status == .open)
-        #expect(noted.why.contains { $0.rule == "note" && $0.message.contains("已约定明天上门") })
+        #expect(noted.why.contains { $0.rule == .note && $0.message.contains("已约定明天上门") })
     }
 
     @Test("resolving a contact that had already closed is kept in the trail but changes nothing")
@@ -152,6 +152,6 @@ struct ManualActionTests {
         let contact = try #require(derive(pbx, [resolve], clock: "2026-11-28 10:00:00").contacts.first)
         #expect(contact.status == .closed)
         #expect(contact.resolution == nil)
-        #expect(contact.why.contains { $0.rule == "action_on_closed_contact" })
+        #expect(contact.why.contains { $0.rule == .actionOnClosedContact })
     }
 }

@@ -256,7 +256,7 @@ package struct API: Sendable {
                 out.array((detail.contact.why + detail.amendments).sorted { $0.at < $1.at }) { entry in
                     out.object {
                         out.field("at") { out.time(entry.at) }
-                        out.field("rule") { out.string(entry.rule) }
+                        out.field("rule") { out.string(entry.rule.rawValue) }
                         out.field("message") { out.string(entry.message) }
                         out.field("call") { out.string(entry.call?.rawValue) }
                         out.field("evidence") { out.array(entry.evidence) { out.string($0.description) } }

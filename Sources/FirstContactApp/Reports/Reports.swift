@@ -33,8 +33,7 @@ package struct Reports: Sendable {
         let rows = try await self.store.openObligations(scope)
         let entries = rows.map { row -> BoardEntry in
             let o = row.obligation
-            var deadline = o.dueAt
-            if o.kind == .handoff, o.acknowledgedAt == nil, let ack = o.ackDueAt { deadline = min(deadline, ack) }
+            let deadline = o.deadline
             return BoardEntry(
                 row: row, deadline: deadline, overdue: o.state == .breached || deadline <= now, secondsLeft: deadline - now)
         }

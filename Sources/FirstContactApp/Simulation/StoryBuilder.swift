@@ -172,7 +172,7 @@ struct StoryBuilder {
             call.transfer = transfer
             story.calls = [call]
             if kind == .transferContacted {
-                let sla = self.directory.department(toDepartment)?.handoffAckSLA ?? 900
+                let sla = self.directory.serviceLevels(of: toDepartment).handoffAck
                 let at = self.directory.hours(of: toDepartment).adding(Int64(Double(sla) * Double.random(in: 0.3...0.7, using: &rng)), to: call.end)
                 if at + 600 < self.lastMoment {
                     story.calls.append(self.outbound(key(at), at, agent: rng.pick(staff), to: customer, answered: true, &rng))
@@ -199,7 +199,7 @@ struct StoryBuilder {
         _ key: (Timestamp) -> String, _ rng: inout SplitMix64, agent: AgentID? = nil, notBefore: Timestamp? = nil
     ) -> [SimCall] {
         let owner = agent.flatMap { self.directory.departmentOf($0) } ?? department
-        let sla = self.directory.department(owner)?.callbackSLA ?? 1800
+        let sla = self.directory.serviceLevels(of: owner).callback
         let hours = self.directory.hours(of: owner)
         var calls: [SimCall] = []
         var earliest = notBefore ?? missEnd

@@ -17,28 +17,22 @@ struct StoryOutcome {
         func breachDue(upTo time: Timestamp) {
             guard var c = contact else { return }
             for i in c.obligations.indices where c.obligations[i].state == .pending {
-                let deadline = Self.deadline(c.obligations[i])
+                let deadline = c.obligations[i].deadline
                 if deadline <= time { Self.breach(&c.obligations[i], at: deadline, contact: c.id, into: &violations) }
             }
             contact = c
         }
         func satisfy(_ index: Int, at time: Timestamp, by agent: AgentID, via: SatisfiedVia) {
             guard var c = contact else { return }
-            if c.obligations[index].state == .pending, Self.deadline(c.obligations[index]) < time {
-                Self.breach(&c.obligations[index], at: Self.deadline(c.obligations[index]), contact: c.id, into: &violations)
+            if c.obligations[index].state == .pending, c.obligations[index].deadline < time {
+                Self.breach(&c.obligations[index], at: c.obligations[index].deadline, contact: c.id, into: &violations)
             }
             if c.obligations[index].state == .breached,
                 let v = violations.firstIndex(where: { $0.id.rawValue == "\(c.obligations[index].id.rawValue).v" })
             {
                 violations[v].remediedAt = time
             }
-            c.obligations[index].state = c.obligations[index].state == .breached ? .satisfiedLate : .satisfied
-            c.obligations[index].satisfiedAt = time
-            c.obligations[index].satisfiedBy = agent
-            c.obligations[index].satisfiedVia = via
-            if c.obligations[index].kind == .handoff, c.obligations[index].acknowledgedAt == nil {
-                c.obligations[index].acknowledgedAt = time
-            }
+            c.obligations[index].satisfy(Obligation.Satisfaction(at: time, by: agent, via: via))
             contact = c
         }
         func outstanding(_ kind: ObligationKind) -> Int? {
@@ -69,7 +63,7 @@ struct StoryOutcome {
                 } else if let o = outstanding(.callback) {
                     contact?.obligations[o].attempts += 1
                     if let ob = contact?.obligations[o], ob.state == .pending, ob.attempts >= self.policy.maxAttempts {
-                        contact?.obligations[o].state = .exhausted
+                        contact?.obligations[o].standing = .exhausted
                     }
                 }
             case .queue, .ivrHangup, .directNoAnswer:
@@ -105,19 +99,12 @@ struct StoryOutcome {
                     contact = c
                     if let o = outstanding(.callback) { satisfy(o, at: answer.at, by: answer.agent, via: .customerCalledBack) }
                     if let transfer = call.transfer {
-                        let receiving = self.directory.department(transfer.department)
-                        let hours = self.directory.hours(of: transfer.department)
-                        var handoff = Obligation(
-                            id: ObligationID("\(c.id.rawValue)-ho1"), kind: .handoff,
-                            owner: Owner(department: transfer.department, agent: nil), createdAt: call.end,
-                            dueAt: hours.adding(receiving?.handoffSLA ?? 7200, to: call.end),
-                            ackDueAt: hours.adding(receiving?.handoffAckSLA ?? 900, to: call.end), call: CallKey(call.key))
+                        var handoff = Obligation.handoff(
+                            id: ObligationID("\(c.id.rawValue)-ho1"), owner: Owner(department: transfer.department, agent: nil),
+                            madeAt: call.end, call: CallKey(call.key), levels: self.directory.serviceLevels(of: transfer.department),
+                            hours: self.directory.hours(of: transfer.department))
                         if let receiver = transfer.answer {
-                            handoff.state = .satisfied
-                            handoff.satisfiedAt = receiver.at
-                            handoff.satisfiedBy = receiver.agent
-                            handoff.satisfiedVia = .warmTransfer
-                            handoff.acknowledgedAt = receiver.at
+                            handoff.satisfy(Obligation.Satisfaction(at: receiver.at, by: receiver.agent, via: .warmTransfer))
                         }
                         contact?.obligations.append(handoff)
                     }
@@ -131,12 +118,10 @@ struct StoryOutcome {
                     } else {
                         owner = Owner(department: c.department ?? self.directory.fallbackDepartment ?? DepartmentID("-"), agent: nil)
                     }
-                    let sla = self.directory.department(owner.department)?.callbackSLA ?? 1800
                     let number = c.obligations.filter { $0.kind == .callback }.count + 1
-                    var callback = Obligation(
-                        id: ObligationID("\(c.id.rawValue)-cb\(number)"), kind: .callback, owner: owner,
-                        createdAt: call.end, dueAt: self.directory.hours(of: owner.department).adding(sla, to: call.end),
-                        call: CallKey(call.key))
+                    var callback = Obligation.callback(
+                        id: ObligationID("\(c.id.rawValue)-cb\(number)"), owner: owner, missedAt: call.end, call: CallKey(call.key),
+                        levels: self.directory.serviceLevels(of: owner.department), hours: self.directory.hours(of: owner.department))
                     callback.missedCount = 1
                     callback.callbackNumber = keyed
                     contact?.obligations.append(callback)
@@ -156,14 +141,8 @@ struct StoryOutcome {
         return (c, violations)
     }
 
-    static func deadline(_ o: Obligation) -> Timestamp {
-        if o.kind == .handoff, o.acknowledgedAt == nil, let ack = o.ackDueAt { return min(ack, o.dueAt) }
-        return o.dueAt
-    }
-
     static func breach(_ o: inout Obligation, at time: Timestamp, contact: ContactID, into violations: inout [Violation]) {
-        o.state = .breached
-        o.breachedAt = time
+        o.breach(at: time)
         violations.append(Violation(
             id: ViolationID("\(o.id.rawValue).v"), obligation: o.id, contact: contact,
             category: o.kind == .callback ? .notHandledInTime : .handoffStalled, department: o.owner.department,
@@ -174,21 +153,20 @@ struct StoryOutcome {
     func settle(_ o: inout Obligation, contact: ContactID, into violations: inout [Violation]) {
         let department = self.directory.department(o.owner.department)
         let hours = self.directory.hours(of: o.owner.department)
+        let levels = self.directory.serviceLevels(of: o.owner.department)
         switch o.state {
         case .pending:
-            let sla = o.kind == .callback
-                ? department?.callbackSLA ?? 1800
-                : (o.acknowledgedAt == nil ? department?.handoffAckSLA ?? 900 : department?.handoffSLA ?? 7200)
-            o.atRisk = hours.adding(sla * Int64(self.policy.atRiskPercent) / 100, to: o.createdAt) <= self.clock
+            let riskAt = o.atRiskMark(levels: levels, hours: hours, percent: self.policy.atRiskPercent)
+            if riskAt <= self.clock { o.markAtRisk(since: riskAt) }
         case .breached, .satisfiedLate:
             guard let breachedAt = o.breachedAt else { return }
-            let after = department?.escalateAfter ?? 3600
+            let after = levels.escalateAfter
             let levelTwo = hours.adding(after, to: breachedAt)
             let neglect = hours.adding(after, to: levelTwo)
             let stillOpen = o.satisfiedAt ?? self.clock
             let late = o.state == .breached
             let reached = late ? stillOpen >= levelTwo : stillOpen > levelTwo
-            o.escalationLevel = reached ? 2 : 1
+            o.escalate(to: reached ? 2 : 1, since: reached ? levelTwo : breachedAt)
             if reached, late ? stillOpen >= neglect : stillOpen > neglect {
                 violations.append(Violation(
                     id: ViolationID("\(o.id.rawValue).ne"), obligation: o.id, contact: contact, category: .notEscalated,

@@ -239,12 +239,8 @@ package struct WebUI: Sendable {
             self.obligation = obligation
             self.contact = contact.id
             self.customer = contact.customer.text
-            var deadline = obligation.dueAt
-            if obligation.kind == .handoff, obligation.acknowledgedAt == nil, let ack = obligation.ackDueAt {
-                deadline = min(deadline, ack)
-            }
-            self.deadline = deadline
-            self.overdue = obligation.state == .breached || deadline <= now
+            self.deadline = obligation.deadline
+            self.overdue = obligation.state == .breached || self.deadline <= now
         }
 
         /// Overdue first, then at risk, then the rest; within each, by deadline (then id, so the
@@ -478,7 +474,7 @@ package struct WebUI: Sendable {
         html += self.actionForms(contact, session)
         html += "<h2>Why</h2><ol class=\"why\" id=\"why\">"
         for entry in (contact.why + detail.amendments).sorted(by: { $0.at < $1.at }) {
-            html += "<li><time>\(HTML.escape(self.local(entry.at)))</time> <code>\(HTML.escape(entry.rule))</code> \(HTML.escape(entry.message))"
+            html += "<li><time>\(HTML.escape(self.local(entry.at)))</time> <code>\(HTML.escape(entry.rule.rawValue))</code> \(HTML.escape(entry.message))"
             if !entry.evidence.isEmpty {
                 html += " <span class=\"muted\">(\(HTML.escape(entry.evidence.map(\.description).joined(separator: "; "))))</span>"
             }

@@ -96,10 +96,10 @@ package struct Department: Sendable, Hashable {
         dids: [String] = [],
         category: ContactCategory = .service,
         hours: BusinessHours = .always,
-        callbackSLA: Int64 = 1800,
-        handoffAckSLA: Int64 = 900,
-        handoffSLA: Int64 = 7200,
-        escalateAfter: Int64 = 3600
+        callbackSLA: Int64 = ServiceLevels.defaults.callback,
+        handoffAckSLA: Int64 = ServiceLevels.defaults.handoffAck,
+        handoffSLA: Int64 = ServiceLevels.defaults.handoff,
+        escalateAfter: Int64 = ServiceLevels.defaults.escalateAfter
     ) {
         self.id = id
         self.name = name
@@ -190,7 +190,11 @@ package struct Feed: Sendable, Hashable {
     package var calendar: String?
     package var silence: Int64
 
-    package init(name: String, source: String, calendar: String?, silence: Int64 = 900) {
+    /// How long a feed may send nothing in its hours before the silence is a gap, when the
+    /// configuration does not say.
+    package static let defaultSilence: Int64 = 15 * 60
+
+    package init(name: String, source: String, calendar: String?, silence: Int64 = Feed.defaultSilence) {
         self.name = name
         self.source = source
         self.calendar = calendar

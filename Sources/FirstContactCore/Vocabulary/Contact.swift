@@ -28,79 +28,18 @@ package struct Owner: Hashable, Sendable {
 /// One step of the `why` trail: which rule decided what, from which record.
 package struct WhyEntry: Hashable, Sendable {
     package var at: Timestamp
-    package var rule: String
+    package var rule: WhyRule
     package var message: String
     /// Call key and source positions of the records the decision rests on.
     package var call: CallKey?
     package var evidence: [SourcePosition]
 
-    package init(at: Timestamp, rule: String, message: String, call: CallKey? = nil, evidence: [SourcePosition] = []) {
+    package init(at: Timestamp, rule: WhyRule, message: String, call: CallKey? = nil, evidence: [SourcePosition] = []) {
         self.at = at
         self.rule = rule
         self.message = message
         self.call = call
         self.evidence = evidence
-    }
-}
-
-/// A promise with a clock: call the customer back, or take over a handed-off matter.
-package struct Obligation: Hashable, Sendable {
-    package var id: ObligationID
-    package var kind: ObligationKind
-    package var owner: Owner
-    package var createdAt: Timestamp
-    package var dueAt: Timestamp
-    /// Hand-offs only: the acknowledge clock.
-    package var ackDueAt: Timestamp?
-    package var acknowledgedAt: Timestamp?
-    package var state: ObligationState
-    package var atRisk: Bool
-    package var uncertain: Bool
-    package var satisfiedAt: Timestamp?
-    package var satisfiedBy: AgentID?
-    package var satisfiedVia: SatisfiedVia?
-    package var attempts: Int
-    package var missedCount: Int
-    package var escalationLevel: Int
-    /// When its clock ran out (the violation's `at`), if it did.
-    package var breachedAt: Timestamp?
-    /// When it became at risk (pending ones only).
-    package var atRiskSince: Timestamp?
-    /// When it reached its current escalation level (nil at level 0).
-    package var escalatedAt: Timestamp?
-    /// The call it grew from (`action:<id>` for a hand-off registered by hand).
-    package var call: CallKey
-    /// Hand-offs registered by hand: what the first responder wrote down (POLICY art. 11).
-    package var registration: HandoffRegistration?
-    /// Callbacks the caller asked for at another number (keyed in the IVR); nil: the contact's customer.
-    package var callbackNumber: CustomerNumber?
-
-    package init(
-        id: ObligationID, kind: ObligationKind, owner: Owner, createdAt: Timestamp, dueAt: Timestamp,
-        ackDueAt: Timestamp? = nil, call: CallKey
-    ) {
-        self.id = id
-        self.kind = kind
-        self.owner = owner
-        self.createdAt = createdAt
-        self.dueAt = dueAt
-        self.ackDueAt = ackDueAt
-        self.acknowledgedAt = nil
-        self.state = .pending
-        self.atRisk = false
-        self.uncertain = false
-        self.satisfiedAt = nil
-        self.satisfiedBy = nil
-        self.satisfiedVia = nil
-        self.attempts = 0
-        self.missedCount = 0
-        self.escalationLevel = 0
-        self.breachedAt = nil
-        self.atRiskSince = nil
-        self.escalatedAt = nil
-        self.call = call
-        self.registration = nil
-        self.callbackNumber = nil
     }
 }
 

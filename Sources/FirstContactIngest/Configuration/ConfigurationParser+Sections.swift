@@ -291,7 +291,7 @@ extension ConfigurationParser {
             {
                 calendar = reference.value
             }
-            let silence = fields["silence"].flatMap { self.duration($0) } ?? 900
+            let silence = fields["silence"].flatMap { self.duration($0) } ?? Feed.defaultSilence
             guard let name, let source else { continue }
             if let line = firstLine[name.value] {
                 self.report(name, "feed \"\(name.value)\" is already defined at line \(line)")

@@ -1,40 +1,10 @@
 import FirstContactCore
 import GRDB
 
-/// What was concluded about a customer before a re-derivation, to tell what changed.
-struct PreviousConclusions {
-    struct ObligationState {
-        var state: FirstContactCore.ObligationState
-        var contact: String
-        var atRisk: Bool
-        var escalationLevel: Int
-        var acknowledged: Bool
-    }
-
-    var obligations: [String: ObligationState] = [:]
-    var violations: [String: (category: String, contact: String)] = [:]
-}
-
 /// One notification in the outbox.
 package struct OutboxEntry: Hashable, Sendable {
-    package enum Kind: String, Hashable, Sendable, CaseIterable {
-        case atRisk = "at_risk"
-        case breach
-        case escalation
-        case violation
-        case reversal
-        case review
-        case feedSilent = "feed_silent"
-        case feedResumed = "feed_resumed"
-        /// An obligation that was owed is met (callback made, customer got through, hand-off contacted).
-        case satisfied
-        /// A hand-off's receiver has read it (its acknowledge clock stops).
-        case acknowledged
-        /// The contact was resolved or referred out: what was pending is no longer owed.
-        case cancelled
-        /// A callback's attempts ran out: supervisor review instead of a breach.
-        case exhausted
-    }
+    /// What a notification announces (see ``Notice``).
+    package typealias Kind = Notice.Kind
 
     package var seq: Int64
     package var key: String
@@ -56,132 +26,57 @@ extension SQLiteContactStore {
             db.cachedStatement(sql: "SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid FROM obligation WHERE customer_key = ?"),
             arguments: [customer])
         while let row = try obligations.next() {
-            previous.obligations[row[0]] = PreviousConclusions.ObligationState(
-                state: try Self.decode(row[1], column: "state", table: "obligation", rowid: row[6]), contact: row[2], atRisk: row[3],
+            previous.obligations[ObligationID(row[0] as String)] = PreviousConclusions.Obligation(
+                state: try Self.decode(row[1], column: "state", table: "obligation", rowid: row[6]),
+                contact: ContactID(row[2] as String), atRisk: row[3],
                 escalationLevel: row[4], acknowledged: row[5])
         }
         let violations = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT id, category, contact_id FROM violation WHERE customer_key = ?"), arguments: [customer])
+            db.cachedStatement(sql: "SELECT id, category, contact_id, rowid FROM violation WHERE customer_key = ?"), arguments: [customer])
         while let row = try violations.next() {
-            previous.violations[row[0]] = (row[1], row[2])
+            previous.violations[ViolationID(row[0] as String)] = PreviousConclusions.Violation(
+                category: try Self.decode(row[1], column: "category", table: "violation", rowid: row[3]),
+                contact: ContactID(row[2] as String))
         }
         return previous
     }
 
-    /// Writes what changed between two derivations of a customer: amendments (a late record
-    /// changed an earlier conclusion) and outbox notifications (at risk, breach, escalation,
-    /// violation, reversal), in the caller's transaction.
+    /// Writes what changed between two derivations of a customer, as ``DerivationChanges``
+    /// decides it: amendments (a late record changed an earlier conclusion) and outbox
+    /// notifications, in the caller's transaction.
     /// - Returns: the number of amendments.
     static func recordChanges(
         _ customer: String, from previous: PreviousConclusions, to derivation: Derivation, clock: Timestamp, db: Database
     ) throws -> Int {
-        var amendments = 0
-        func amend(contact: String, obligation: String?, _ message: String) throws {
+        let changes = DerivationChanges(from: previous, to: derivation, clock: clock)
+        for amendment in changes.amendments {
             try db.run("INSERT INTO amendment (customer_key, contact_id, obligation_id, at, message) VALUES (?, ?, ?, ?, ?)") {
                 $0.add(customer)
-                $0.add(contact)
-                $0.add(obligation)
+                $0.add(amendment.contact.rawValue)
+                $0.add(amendment.obligation?.rawValue)
                 $0.add(clock.seconds)
-                $0.add(message)
+                $0.add(amendment.message)
             }
-            amendments += 1
         }
-        func notify(
-            _ key: String, _ kind: OutboxEntry.Kind, at: Timestamp, contact: ContactID?, obligation: ObligationID? = nil,
-            violation: ViolationID? = nil, owner: Owner? = nil, agent: AgentID? = nil, level: Int? = nil, _ detail: String
-        ) throws {
+        for notice in changes.notices {
             try db.run("""
                 INSERT OR IGNORE INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """) {
-                $0.add(key)
-                $0.add(kind.rawValue)
-                $0.add(at.seconds)
+                $0.add(notice.key)
+                $0.add(notice.kind.rawValue)
+                $0.add(notice.at.seconds)
                 $0.add(customer)
-                $0.add(contact?.rawValue)
-                $0.add(obligation?.rawValue)
-                $0.add(violation?.rawValue)
-                $0.add(owner?.department.rawValue)
-                $0.add(agent?.rawValue ?? owner?.agent?.rawValue)
-                $0.add(level)
-                $0.add(detail)
+                $0.add(notice.contact?.rawValue)
+                $0.add(notice.obligation?.rawValue)
+                $0.add(notice.violation?.rawValue)
+                $0.add(notice.department?.rawValue)
+                $0.add(notice.agent?.rawValue)
+                $0.add(notice.level)
+                $0.add(notice.detail)
             }
         }
-
-        var current: Set<String> = []
-        for contact in derivation.contacts {
-            for o in contact.obligations {
-                let id = o.id.rawValue
-                current.insert(id)
-                let before = previous.obligations[id]
-                if o.atRisk, before?.atRisk != true, let since = o.atRiskSince {
-                    try notify("at_risk:\(id)", .atRisk, at: since, contact: contact.id, obligation: o.id, owner: o.owner,
-                               "\(o.kind.rawValue) \(id) is at risk: due \(o.dueAt)")
-                }
-                if let breachedAt = o.breachedAt, before.map({ $0.state == .breached || $0.state == .satisfiedLate }) != true {
-                    try notify("breach:\(id)", .breach, at: breachedAt, contact: contact.id, obligation: o.id, owner: o.owner,
-                               "\(o.kind.rawValue) \(id) breached")
-                }
-                if o.escalationLevel > (before?.escalationLevel ?? 0) {
-                    for level in ((before?.escalationLevel ?? 0) + 1)...o.escalationLevel {
-                        try notify("escalation:\(id):\(level)", .escalation, at: level == o.escalationLevel ? (o.escalatedAt ?? clock) : (o.breachedAt ?? clock),
-                                   contact: contact.id, obligation: o.id, owner: o.owner, level: level,
-                                   level == 1 ? "\(id) escalated to the head of \(o.owner.department)" : "\(id) escalated to leadership")
-                    }
-                }
-                // Departures from the board, for obligations that were known to be owed (a batch
-                // that creates and settles an obligation in one derivation announces nothing).
-                if let before, before.state.isOutstanding {
-                    switch o.state {
-                    case .satisfied, .satisfiedLate:
-                        try notify("satisfied:\(id)", .satisfied, at: o.satisfiedAt ?? clock, contact: contact.id, obligation: o.id,
-                                   owner: o.owner, agent: o.satisfiedBy,
-                                   "\(o.kind.rawValue) \(id) \(o.state.rawValue) via \(o.satisfiedVia?.rawValue ?? "-")")
-                    case .cancelled:
-                        try notify("cancelled:\(id)", .cancelled, at: clock, contact: contact.id, obligation: o.id, owner: o.owner,
-                                   "\(o.kind.rawValue) \(id) cancelled: the contact was settled")
-                    case .exhausted:
-                        try notify("exhausted:\(id)", .exhausted, at: clock, contact: contact.id, obligation: o.id, owner: o.owner,
-                                   "callback \(id) exhausted after \(o.attempts) attempts: supervisor review")
-                    case .pending, .breached:
-                        break
-                    }
-                }
-                if let before, !before.acknowledged, o.kind == .handoff, let acknowledged = o.acknowledgedAt,
-                    o.state.isOutstanding
-                {
-                    try notify("acknowledged:\(id)", .acknowledged, at: acknowledged, contact: contact.id, obligation: o.id,
-                               owner: o.owner, "hand-off \(id) acknowledged")
-                }
-                if let before, before.state == .breached || before.state == .satisfiedLate || before.state == .exhausted,
-                    before.state != o.state
-                {
-                    try amend(contact: contact.id.rawValue, obligation: id,
-                              "a late record changed \(id) from \(before.state.rawValue) to \(o.state.rawValue)")
-                    if o.breachedAt == nil, before.state != .exhausted {
-                        try notify("reversal:\(id):\(clock.seconds)", .reversal, at: clock, contact: contact.id, obligation: o.id,
-                                   owner: o.owner, "a late record disproved the breach of \(id)")
-                    }
-                }
-            }
-        }
-        for (id, before) in previous.obligations.sorted(by: { $0.key < $1.key }) where !current.contains(id) {
-            guard before.state == .breached || before.state == .satisfiedLate || before.state == .exhausted else { continue }
-            try amend(contact: before.contact, obligation: id, "a late record changed \(id) from \(before.state.rawValue) to no longer existing")
-        }
-        let violations = Set(derivation.violations.map(\.id.rawValue))
-        for violation in derivation.violations where previous.violations[violation.id.rawValue] == nil {
-            // Breaches of obligations are announced as breaches; the rest as violations.
-            guard violation.category != .notHandledInTime, violation.category != .handoffStalled else { continue }
-            try notify("violation:\(violation.id.rawValue)", .violation, at: violation.at, contact: violation.contact,
-                       obligation: violation.obligation, violation: violation.id,
-                       owner: Owner(department: violation.department, agent: violation.agent),
-                       "\(violation.category.rawValue) recorded")
-        }
-        for (id, before) in previous.violations.sorted(by: { $0.key < $1.key }) where !violations.contains(id) {
-            try amend(contact: before.contact, obligation: nil, "a late record disproved violation \(id) (\(before.category)): reversed")
-        }
-        return amendments
+        return changes.amendments.count
     }
 
     static func actions(ofCustomer customer: String, db: Database) throws -> [ManualAction] {

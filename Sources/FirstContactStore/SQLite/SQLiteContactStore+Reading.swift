@@ -144,7 +144,7 @@ extension SQLiteContactStore {
             let violations = try Self.violations(db, where: "contact_id = \(id.rawValue)")
             let amendments = try Row.fetchAll(
                 db, sql: "SELECT at, message FROM amendment WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue]
-            ).map { WhyEntry(at: Timestamp(seconds: $0["at"]), rule: "late_record", message: $0["message"]) }
+            ).map { WhyEntry(at: Timestamp(seconds: $0["at"]), rule: .lateRecord, message: $0["message"]) }
             let reviews = try Self.reviews(db, where: "violation_id IN (SELECT id FROM violation WHERE contact_id = \(id.rawValue))")
             return ContactDetail(contact: contact, violations: violations, reviews: reviews, amendments: amendments)
         }
@@ -229,16 +229,28 @@ extension SQLiteContactStore {
             createdAt: Timestamp(seconds: row["created_at"]), dueAt: Timestamp(seconds: row["due_at"]),
             ackDueAt: (row["ack_due_at"] as Int64?).map(Timestamp.init(seconds:)), call: CallKey(rawValue: row["call_key"]))
         o.acknowledgedAt = (row["acknowledged_at"] as Int64?).map(Timestamp.init(seconds:))
-        o.state = try Self.value(row, "state", table: "obligation")
-        o.atRisk = row["at_risk"]
+        var satisfaction: Obligation.Satisfaction?
+        if let at: Int64 = row["satisfied_at"] {
+            guard let by: String = row["satisfied_by"], let via: String = row["satisfied_via"] else {
+                throw StoreError.corrupt(
+                    table: "obligation", rowid: row["rowid"], reason: "satisfied with no satisfied_by or satisfied_via")
+            }
+            satisfaction = Obligation.Satisfaction(
+                at: Timestamp(seconds: at), by: AgentID(by),
+                via: try Self.decode(via, column: "satisfied_via", table: "obligation", rowid: row["rowid"]))
+        }
+        let state: ObligationState = try Self.value(row, "state", table: "obligation")
+        guard let standing = Obligation.Standing(
+            state: state, atRisk: row["at_risk"], satisfaction: satisfaction,
+            breachedAt: (row["breached_at"] as Int64?).map(Timestamp.init(seconds:)), escalationLevel: row["escalation_level"])
+        else {
+            throw StoreError.corrupt(
+                table: "obligation", rowid: row["rowid"], reason: "state \(state.rawValue) contradicts its other columns")
+        }
+        o.standing = standing
         o.uncertain = row["uncertain"]
-        o.satisfiedAt = (row["satisfied_at"] as Int64?).map(Timestamp.init(seconds:))
-        o.satisfiedBy = (row["satisfied_by"] as String?).map { AgentID($0) }
-        if let via: String = row["satisfied_via"] { o.satisfiedVia = try Self.decode(via, column: "satisfied_via", table: "obligation", rowid: row["rowid"]) as SatisfiedVia }
         o.attempts = row["attempts"]
         o.missedCount = row["missed_count"]
-        o.escalationLevel = row["escalation_level"]
-        o.breachedAt = (row["breached_at"] as Int64?).map(Timestamp.init(seconds:))
         o.callbackNumber = (row["callback_number"] as String?).map { CustomerNumber(text: $0) }
         return o
     }
