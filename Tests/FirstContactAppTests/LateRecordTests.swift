@@ -69,7 +69,10 @@ struct InterruptedRunTests {
         let db = directory.appendingPathComponent("interrupted.sqlite").path
         let store = try SQLiteContactStore(path: db)
         // The batch commits (records, calls, dirty customers) but the process "dies" before advanceClock.
-        let decoder = try #require(engine.lineDecoder(for: .asteriskCSV))
+        guard case .lines(let decoder) = engine.decoder(for: .asteriskCSV) else {
+            Issue.record("asterisk-csv is read line by line")
+            return
+        }
         let lines = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8)
             .split(separator: "\n").prefix(30)
         let records = lines.enumerated().map { index, line in
