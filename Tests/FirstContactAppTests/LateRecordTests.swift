@@ -61,7 +61,9 @@ struct LateRecordTests {
 
 @Suite("Interrupted runs")
 struct InterruptedRunTests {
-    @Test("records stored but not yet derived (a run killed before its derivation) are derived by the next reader")
+    @Test(
+        "records stored but not yet derived (a run killed before its derivation) are derived by the next reader",
+        .timeLimit(.minutes(2)))
     func storedButNotDerived() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
