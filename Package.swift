@@ -50,7 +50,10 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
-        // Composition: ingest pipeline, export, simulator.
+        // One simulated hotline day, written as each PBX and the IVR would write it, and the
+        // export its stories demand: the vocabulary only, no store, no HTTP.
+        .target(name: "FirstContactSimulator", dependencies: ["FirstContactCore"]),
+        // Composition: ingest pipeline, watermark, scheduler, actions, file followers, reports.
         .target(
             name: "FirstContactApp",
             dependencies: [
@@ -63,10 +66,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The XML layer's throughput for BENCHMARKS.md (scripts/xml-decoder-benchmark.sh).
+        .executableTarget(name: "XMLBenchmark", dependencies: ["FirstContactCore", "FirstContactIngest"]),
         .executableTarget(
             name: "FirstContactCLI",
             dependencies: [
-                "FirstContactApp",
+                "FirstContactApp", "FirstContactCore", "FirstContactIngest", "FirstContactStore", "FirstContactSimulator",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -91,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "FirstContactAppTests",
             dependencies: [
-                "FirstContactApp", "FirstContactCLI",
+                "FirstContactApp", "FirstContactCLI", "FirstContactSimulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 // A second connection in tests, to make one statement fail (GroupCommitTests).

@@ -18,7 +18,7 @@ fc="$PWD/.build-release/release/firstcontact"
 config=samples/firstcontact.yaml
 cdr="$work/day/freeswitch/xml_cdr"
 
-[ -d "$cdr" ] || "$fc" simulate --config "$config" --seed 1 --calls "$stories" --date 2026-11-27 --out "$work/day" | sed -n 1p
+[ -d "$cdr" ] || "$fc" simulate --config "$config" --seed 1 --calls "$stories" --date 2026-11-27 --formats freeswitch --out "$work/day" | sed -n 1p
 documents=$(find "$cdr" -name '*.cdr.xml' | wc -l)
 echo "documents: $documents, $(du -sh "$cdr" | cut -f1) on disk"
 

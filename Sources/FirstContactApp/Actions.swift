@@ -107,7 +107,7 @@ extension Engine {
             contactID = id
         }
         let action = ManualAction(
-            id: "\(kind.name):\(contactID?.rawValue ?? "-"):\(person.rawValue):\(time.seconds):\(StableHash.hex(String(describing: kind)))",
+            id: "\(kind.name):\(contactID?.rawValue ?? "-"):\(person.rawValue):\(time.seconds):\(StableHash.hex(kind.idText))",
             at: time, agent: person, kind: kind)
         try await store.record(action)
         try await self.applyWatermark(store: store)

@@ -7,6 +7,7 @@ import Foundation
 package struct IngestSummary: Sendable {
     package var files: [FileSummary] = []
     package var batches = BatchOutcome()
+    /// The event-time watermark after the run; nil while the store holds no record with a time.
     package var clock: Timestamp?
     /// Customers derived at the end of the run, and earlier conclusions late records changed.
     package var derived = 0
@@ -75,7 +76,7 @@ package struct IngestPipeline: Sendable {
             summary.batches.add(try await self.store.ingest(documents, correlator: self.engine.correlator))
         }
         let settled = try await self.engine.applyWatermark(store: self.store)
-        summary.clock = settled.clock
+        summary.clock = settled.clock == .beforeAnyRecord ? nil : settled.clock
         summary.derived = settled.derived
         summary.amendments = settled.amendments
         summary.totals = try await self.store.totals()
@@ -89,48 +90,35 @@ package struct IngestPipeline: Sendable {
         let total = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
         let format = forced ?? Self.detect(path)
         var file = IngestSummary.FileSummary(path: path, format: format, records: 0, rejects: 0, error: nil)
-        if let format, let streamDecoder = self.engine.streamDecoder(for: format) {
-            var batch: [IngestRecord] = []
-            try await Self.readStream(path: path, decoder: streamDecoder, chunkBytes: self.streamChunkBytes) { records, done in
-                for record in records {
-                    if case .reject(let reject) = record {
-                        file.rejects += 1
-                        summary.rejects.append(reject)
-                    }
-                    file.records += 1
-                }
-                batch += records
-                if batch.count >= self.batchSize {
-                    summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
-                    batch.removeAll(keepingCapacity: true)
-                    progress(done, total, file.records)
-                }
-            }
-            if !batch.isEmpty {
-                summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
-            }
-            progress(total, total, file.records)
-            return file
-        }
-        if let format, let documentDecoder = self.engine.documentDecoder(for: format) {
-            try await self.ingest(
-                document: path, decoder: documentDecoder, file: &file, summary: &summary, documents: &documents)
-            progress(total, total, file.records)
-            return file
-        }
-        let decoder = format.flatMap { self.engine.lineDecoder(for: $0) }
-        guard let decoder else {
+        guard let format else {
             // Nothing is silently skipped: an unreadable file is a reject of its own.
-            let reason = format.map { "format \($0.rawValue) is not supported by this build yet" }
-                ?? "could not tell the file's format; pass --format (\(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")))"
-            let head = Self.head(of: path, length: 256)
-            let reject = Reject(position: SourcePosition(source: path, line: 0, offset: 0), reason: reason, raw: head)
+            let reject = Self.undetected(path)
             summary.batches.add(try await self.store.ingest([.reject(reject)], correlator: self.engine.correlator))
             summary.rejects.append(reject)
             file.rejects = 1
-            file.error = reason
+            file.error = reject.reason
             return file
         }
+        switch self.engine.decoder(for: format) {
+        case .lines(let decoder):
+            try await self.ingest(
+                lines: path, decoder: decoder, total: total, file: &file, summary: &summary, progress: progress)
+        case .document(let decoder):
+            try await self.ingest(
+                document: path, decoder: decoder, file: &file, summary: &summary, documents: &documents)
+            progress(total, total, file.records)
+        case .stream(let decoder):
+            try await self.ingest(
+                stream: path, decoder: decoder, total: total, file: &file, summary: &summary, progress: progress)
+        }
+        return file
+    }
+
+    /// One file of a line format, committed every ``batchSize`` lines.
+    private func ingest(
+        lines path: String, decoder: LineDecoder, total: Int64, file: inout IngestSummary.FileSummary,
+        summary: inout IngestSummary, progress: (Int64, Int64, Int) -> Void
+    ) async throws {
         let reader = try LineReader(path: path)
         var batch: [IngestRecord] = []
         batch.reserveCapacity(self.batchSize)
@@ -169,7 +157,34 @@ package struct IngestPipeline: Sendable {
             if batch.count >= self.batchSize { try await flush() }
         }
         try await flush()
-        return file
+    }
+
+    /// One file of a stream format, read in pieces of ``streamChunkBytes`` and committed every
+    /// ``batchSize`` records.
+    private func ingest(
+        stream path: String, decoder: StreamDecoder, total: Int64, file: inout IngestSummary.FileSummary,
+        summary: inout IngestSummary, progress: (Int64, Int64, Int) -> Void
+    ) async throws {
+        var batch: [IngestRecord] = []
+        try await Self.readStream(path: path, decoder: decoder, chunkBytes: self.streamChunkBytes) { records, done in
+            for record in records {
+                if case .reject(let reject) = record {
+                    file.rejects += 1
+                    summary.rejects.append(reject)
+                }
+                file.records += 1
+            }
+            batch += records
+            if batch.count >= self.batchSize {
+                summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
+                batch.removeAll(keepingCapacity: true)
+                progress(done, total, file.records)
+            }
+        }
+        if !batch.isEmpty {
+            summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
+        }
+        progress(total, total, file.records)
     }
 
     /// One file of a one-document-per-file format: read whole (up to the decoder's cap, a
@@ -269,6 +284,14 @@ package struct IngestPipeline: Sendable {
         InputFormatDetector.detect(path: path, head: Self.head(of: path, length: InputFormatDetector.headLength))
     }
 
+    /// The reject of a file whose format nothing identifies (never decoded with a guess).
+    static func undetected(_ path: String) -> Reject {
+        let formats = InputFormat.allCases.map(\.rawValue).joined(separator: ", ")
+        return Reject(
+            position: SourcePosition(source: path, line: 0, offset: 0),
+            reason: "could not tell the file's format; pass --format (\(formats))", raw: Self.head(of: path, length: 256))
+    }
+
     static func head(of path: String, length: Int) -> [UInt8] {
         guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
         defer { try? handle.close() }
@@ -312,9 +335,17 @@ extension IngestPipeline {
                     }
                 }
             }
-            if let format, let decoder = engine.streamDecoder(for: format) {
+            guard let format else {
+                let reject = Self.undetected(path)
+                count([.reject(reject)])
+                file.error = reject.reason
+                summary.files.append(file)
+                continue
+            }
+            switch engine.decoder(for: format) {
+            case .stream(let decoder):
                 try await Self.readStream(path: path, decoder: decoder) { piece, _ in count(piece) }
-            } else if let format, let decoder = engine.documentDecoder(for: format) {
+            case .document(let decoder):
                 let position = SourcePosition(source: path, line: 1, offset: 0)
                 switch try DocumentReader.read(path: path, maxBytes: decoder.maxBytes) {
                 case .document(let bytes):
@@ -324,19 +355,12 @@ extension IngestPipeline {
                     count([.reject(Reject(position: position, reason: reason, raw: head))])
                     file.error = reason
                 }
-            } else if let decoder = format.flatMap({ engine.lineDecoder(for: $0) }) {
+            case .lines(let decoder):
                 let reader = try LineReader(path: path)
                 while let line = try reader.next() {
                     count([decoder.decode(
                         line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))])
                 }
-            } else {
-                let reason = format.map { "format \($0.rawValue) is not supported by this build yet" }
-                    ?? "could not tell the file's format; pass --format"
-                count([.reject(Reject(
-                    position: SourcePosition(source: path, line: 0, offset: 0), reason: reason,
-                    raw: Self.head(of: path, length: 256)))])
-                file.error = reason
             }
             summary.files.append(file)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FirstContactCore
 
 @main
 struct FirstContactCommand: AsyncParsableCommand {
@@ -6,8 +7,11 @@ struct FirstContactCommand: AsyncParsableCommand {
         commandName: "firstcontact",
         abstract: "First-contact responsibility for customer hotlines: PBX records in, accountable contacts out.",
         discussion: """
-            Reads what the PBX records (Asterisk Master.csv and queue_log), binds the agent who first \
-            answered each customer as first responder, and keeps the callback and hand-off clocks.
+            Reads what the PBX and the IVR record, binds the agent who first answered each customer as \
+            first responder, and keeps the callback and hand-off clocks.
+
+            Inputs (ingest --format NAME; detected from each file when omitted):
+            \(Self.inputs)
 
             Typical use:
               firstcontact check-config --config firstcontact.yaml
@@ -23,4 +27,46 @@ struct FirstContactCommand: AsyncParsableCommand {
             CheckConfig.self, Simulate.self, Schedule.self, Serve.self,
         ]
     )
+
+    /// One line per input format: its name and what writes it.
+    static var inputs: String {
+        let width = InputFormat.allCases.map(\.rawValue.count).max() ?? 0
+        return InputFormat.allCases.map { format in
+            let source = switch format {
+            case .asteriskCSV: "Asterisk Master.csv (cdr_csv, cdr_custom)"
+            case .asteriskQueueLog: "Asterisk queue_log"
+            case .freeswitchXMLCDR: "FreeSWITCH mod_xml_cdr documents (.cdr.xml)"
+            case .freeswitchEvents: "FreeSWITCH event-socket events"
+            case .ivrEvents: "the IVR's event XML (samples/ivr-events.xsd)"
+            case .kamailioAcc: "Kamailio acc, missed_calls and acc_cdrs tables"
+            }
+            return "  " + format.rawValue + String(repeating: " ", count: width - format.rawValue.count + 2) + source
+        }.joined(separator: "\n")
+    }
+
+    /// Refuses a word that names no command before ArgumentParser sees it: ArgumentParser
+    /// answers `firstcontact purge --help` with the general help and exit 0, which tells a
+    /// script probing for a command that it exists.
+    static func main() async {
+        if let unknown = Self.unknownCommand(in: Array(CommandLine.arguments.dropFirst())) {
+            Self.exit(withError: ValidationError("unknown command \"\(unknown)\""))
+        }
+        await Self.main(nil)
+    }
+
+    /// The first word, where a command name is expected, that names none (`purge`,
+    /// `obligations purge`, `help purge`), or nil. A command name is expected first and right after a command
+    /// that has subcommands (their default subcommands take no arguments).
+    static func unknownCommand(in arguments: [String], under command: any ParsableCommand.Type = Self.self) -> String? {
+        let subcommands = command.configuration.subcommands
+        guard !subcommands.isEmpty, let word = arguments.first, !word.hasPrefix("-") else { return nil }
+        if let subcommand = subcommands.first(where: { $0._commandName == word }) {
+            return Self.unknownCommand(in: Array(arguments.dropFirst()), under: subcommand)
+        }
+        if command == Self.self {
+            // `help COMMAND…` names commands too.
+            return word == "help" ? Self.unknownCommand(in: Array(arguments.dropFirst())) : word
+        }
+        return "\(command._commandName) \(word)"
+    }
 }

@@ -71,6 +71,19 @@ enum Fixture {
     }
 }
 
+extension Tag {
+    /// Starts the real binary many times, kills it, or runs for minutes.
+    @Tag static var slow: Self
+}
+
+/// Whether `.slow` tests run: only when `FC_SLOW_TESTS=1` (scripts/test.sh sets it under CI), so
+/// that a local `swift test` stays quick. Traits of a slow suite:
+/// `.tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped), .timeLimit(.minutes(N))`.
+enum SlowTests {
+    static let enabled = ProcessInfo.processInfo.environment["FC_SLOW_TESTS"] == "1"
+    static let skipped: Comment = "slow: runs with FC_SLOW_TESTS=1 (CI sets it)"
+}
+
 struct FixtureError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -1,8 +1,9 @@
+import FirstContactCore
 import Foundation
 import Testing
 
 /// The `firstcontact` binary as scripts use it: the forms SPEC "Outputs" spells out, and its exit codes.
-@Suite("firstcontact command line", .serialized)
+@Suite("firstcontact command line", .serialized, .timeLimit(.minutes(5)))
 struct CLITests {
     let config = Fixture.sampleConfig
 
@@ -13,6 +14,97 @@ struct CLITests {
         for command in ["ingest", "tick", "contacts", "obligations", "violations", "explain", "export", "check-config", "simulate"] {
             #expect(output.contains(command), "help lacks \(command)")
         }
+    }
+
+    @Test("--help names every input format by its --format name")
+    func helpNamesInputs() throws {
+        let (status, output) = try Fixture.run(["--help"])
+        #expect(status == 0)
+        for format in InputFormat.allCases {
+            #expect(output.contains(format.rawValue), "help lacks \(format.rawValue)")
+        }
+        for source in ["Master.csv", "queue_log", "mod_xml_cdr", "event-socket", "IVR", "Kamailio"] {
+            #expect(output.contains(source), "help lacks \(source)")
+        }
+    }
+
+    @Test("an unknown command exits 64 and says so, with or without --help; it never prints the general help", arguments: [
+        ["purge"], ["purge", "--help"], ["purge", "-h"], ["help", "purge"], ["obligations", "purge"],
+        ["violations", "purge", "--help"],
+    ])
+    func unknownCommand(arguments: [String]) throws {
+        let (status, output) = try Fixture.run(arguments)
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("unknown command"), "\(output)")
+        #expect(output.contains("purge"))
+        #expect(!output.contains("OVERVIEW"), "\(output)")
+    }
+
+    @Test("help on a command that exists still exits 0", arguments: [
+        ["ingest", "--help"], ["help", "ingest"], ["obligations", "--help"], ["obligations", "ack", "--help"], ["simulate", "-h"],
+    ])
+    func knownCommandHelp(arguments: [String]) throws {
+        let (status, output) = try Fixture.run(arguments)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("USAGE"))
+        #expect(!output.contains("unknown command"))
+    }
+
+    @Test("an ingest that stores nothing says there are no records yet; the next one prints its watermark")
+    func emptyIngestHasNoClock() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let empty = directory.appendingPathComponent("Master.csv")
+        try Data().write(to: empty)
+        let db = directory.appendingPathComponent("fc.sqlite").path
+
+        let text = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", empty.path])
+        #expect(text.status == 0, "\(text.output)")
+        #expect(text.output.contains("Clock (event-time watermark): no records yet"), "\(text.output)")
+        #expect(!text.output.contains("-146138510344"))
+        let json = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", "--json", empty.path])
+        #expect(json.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        #expect(document["clock"] is NSNull, "\(json.output)")
+
+        let day = try Fixture.run(["ingest", "--config", self.config, "--db", db, Fixture.sampleDay.appendingPathComponent("asterisk").path])
+        #expect(day.status == 0)
+        #expect(day.output.contains("Clock (event-time watermark): 2026-11-2"), "\(day.output)")
+    }
+
+    @Test("simulate writes what the demo reads by default (asterisk/, ivr/, expected.json); --formats chooses; an unknown format exits 64")
+    func simulateFormats() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let manager = FileManager.default
+        func simulate(_ out: URL, _ extra: [String] = []) throws -> (status: Int32, output: String) {
+            try Fixture.run(
+                ["simulate", "--config", self.config, "--seed", "4", "--calls", "30", "--date", "2026-11-27", "--out", out.path] + extra)
+        }
+        let standard = directory.appendingPathComponent("default")
+        let first = try simulate(standard)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(try manager.contentsOfDirectory(atPath: standard.path).sorted() == ["asterisk", "expected.json", "ivr"])
+        #expect(first.output.contains("CDR rows") && first.output.contains("IVR events"))
+        #expect(!first.output.contains("FreeSWITCH"))
+
+        let freeswitch = directory.appendingPathComponent("freeswitch")
+        let second = try simulate(freeswitch, ["--formats", "freeswitch"])
+        #expect(second.status == 0, "\(second.output)")
+        #expect(try manager.contentsOfDirectory(atPath: freeswitch.path).sorted() == ["expected.json", "freeswitch"])
+        #expect(try manager.contentsOfDirectory(atPath: freeswitch.appendingPathComponent("freeswitch/xml_cdr").path).count > 30)
+        #expect(
+            try Data(contentsOf: freeswitch.appendingPathComponent("expected.json"))
+                == Data(contentsOf: standard.appendingPathComponent("expected.json")))
+
+        let everything = directory.appendingPathComponent("all")
+        #expect(try simulate(everything, ["--formats", "asterisk,freeswitch,ivr"]).status == 0)
+        #expect(try manager.contentsOfDirectory(atPath: everything.path).sorted() == ["asterisk", "expected.json", "freeswitch", "ivr"])
+
+        let unknown = try simulate(directory.appendingPathComponent("bad"), ["--formats", "asterisk,fax"])
+        #expect(unknown.status == 64)
+        #expect(unknown.output.contains("fax"))
+        #expect(!manager.fileExists(atPath: directory.appendingPathComponent("bad").path))
     }
 
     @Test("ingest --dry-run decodes and reports (records, ignored events, rejects with reasons) without creating a store")

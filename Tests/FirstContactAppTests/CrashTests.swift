@@ -4,7 +4,9 @@ import FirstContactStore
 import Foundation
 import Testing
 
-@Suite("Scheduler crash safety", .serialized)
+@Suite(
+    "Scheduler crash safety", .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped),
+    .timeLimit(.minutes(10)))
 struct CrashTests {
     @Test("a scheduler process killed with SIGKILL at random moments ends, after restarts, exactly where an uninterrupted run ends — no transition or notification twice")
     func killedSchedulerResumes() async throws {

@@ -1,5 +1,6 @@
 import FirstContactApp
 import FirstContactCore
+import FirstContactSimulator
 import FirstContactStore
 import Foundation
 import Testing
@@ -67,7 +68,7 @@ struct CrossFormatTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
         let day = directory.appendingPathComponent("day")
-        let summary = try Simulator(engine: engine).run(
+        let summary = try Simulator(configuration: engine.configuration).run(
             seed: 20_261_127, calls: 300, date: CivilDate(year: 2026, month: 11, day: 27), outputDirectory: day.path)
         #expect(summary.freeswitchDocuments > summary.calls)  // A-legs and agent/outbound legs
         #expect(summary.freeswitchEvents > 0)
@@ -116,8 +117,9 @@ struct CrossFormatTests {
         var listings: [[String: Data]] = []
         for run in ["one", "two"] {
             let day = directory.appendingPathComponent(run)
-            _ = try Simulator(engine: engine).run(
-                seed: 5, calls: 40, date: CivilDate(year: 2026, month: 11, day: 27), outputDirectory: day.path)
+            _ = try Simulator(configuration: engine.configuration).run(
+                seed: 5, calls: 40, date: CivilDate(year: 2026, month: 11, day: 27), outputDirectory: day.path,
+                formats: [.freeswitch])
             let folder = day.appendingPathComponent("freeswitch")
             var files: [String: Data] = [:]
             for name in try FileManager.default.subpathsOfDirectory(atPath: folder.path) where name.hasSuffix(".xml") {

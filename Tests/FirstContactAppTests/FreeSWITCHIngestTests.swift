@@ -1,5 +1,6 @@
 import FirstContactApp
 import FirstContactCore
+import FirstContactSimulator
 import FirstContactStore
 import Foundation
 import Testing
@@ -204,7 +205,7 @@ struct FreeSWITCHIngestTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
         let day = directory.appendingPathComponent("day")
-        _ = try Simulator(engine: engine).run(
+        _ = try Simulator(configuration: engine.configuration).run(
             seed: 11, calls: 60, date: CivilDate(year: 2026, month: 11, day: 27), outputDirectory: day.path)
         let events = day.appendingPathComponent("freeswitch/events.xml").path
         var exports: [String] = []

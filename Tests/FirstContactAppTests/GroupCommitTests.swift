@@ -71,10 +71,8 @@ struct GroupCommitTests {
         let unique = try Self.documents(40)
         // 9 documents posted twice at the same time (a PBX retrying), and one that is not a CDR.
         let bodies = unique + unique.prefix(9) + ["<cdr><variables><uuid>broken"]
-        let decoder = try #require(engine.documentDecoder(for: .freeswitchXMLCDR))
-        let expected = unique.map { body in
-            decoder.decode(Array(body.utf8), at: SourcePosition(source: "count", line: 1, offset: 0)).count
-        }
+        let decoder = engine.decoder(for: .freeswitchXMLCDR)
+        let expected = unique.map { body in decoder.records(in: Array(body.utf8), source: "count").count }
         #expect(expected.allSatisfy { $0 >= 1 })
 
         try await app.test(.router) { client in
@@ -168,10 +166,8 @@ struct GroupCommitTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
         let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
-        let decoder = try #require(engine.documentDecoder(for: .freeswitchXMLCDR))
-        let documents = try Self.documents(3).map { body in
-            decoder.decode(Array(body.utf8), at: SourcePosition(source: "doc", line: 1, offset: 0))
-        }
+        let decoder = engine.decoder(for: .freeswitchXMLCDR)
+        let documents = try Self.documents(3).map { body in decoder.records(in: Array(body.utf8), source: "doc") }
         // The middle batch's leg cannot be stored: a trigger stands in for any store error
         // (a constraint, a full disk for one statement…).
         let poisoned = try #require(documents[1].compactMap { record -> String? in

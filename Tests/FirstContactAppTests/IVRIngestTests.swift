@@ -71,7 +71,9 @@ struct IVRIngestTests {
         #expect(contact.calls.count == 2)
     }
 
-    @Test("the schema in samples/ validates what the simulator writes and the test fixture (xmllint --schema, libxml2's own validator)")
+    @Test(
+        "the schema in samples/ validates what the simulator writes and the test fixture (xmllint --schema, libxml2's own validator)",
+        .timeLimit(.minutes(2)))
     func schemaValidatesSamples() throws {
         let ivr = Fixture.sampleDay.appendingPathComponent("ivr")
         let files = try FileManager.default.contentsOfDirectory(atPath: ivr.path).filter { $0.hasSuffix(".xml") }.sorted()

@@ -23,7 +23,8 @@ struct ObligationPagingTests {
         return (engine, store)
     }
 
-    /// What the old in-memory listing returned for `principal` and `state`, in its order.
+    /// The reference listing for `principal` and `state`, built in memory from every contact
+    /// (what the store's paged query must return, in the same order).
     static func expected(_ store: SQLiteContactStore, _ principal: Principal, state: ObligationState?, directory: Directory) async throws
         -> [Obligation]
     {

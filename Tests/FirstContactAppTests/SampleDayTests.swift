@@ -1,5 +1,6 @@
 import FirstContactApp
 import FirstContactCore
+import FirstContactSimulator
 import FirstContactStore
 import Foundation
 import Testing
@@ -131,16 +132,56 @@ struct SimulatorTests {
         }
         let a = directory.appendingPathComponent("a"), b = directory.appendingPathComponent("b")
         let c = directory.appendingPathComponent("c"), sample = directory.appendingPathComponent("sample")
-        _ = try Simulator(engine: engine).run(seed: 7, calls: 300, date: date, outputDirectory: a.path)
-        _ = try Simulator(engine: engine).run(seed: 7, calls: 300, date: date, outputDirectory: b.path)
-        _ = try Simulator(engine: engine).run(seed: 8, calls: 300, date: date, outputDirectory: c.path)
+        _ = try Simulator(configuration: engine.configuration).run(seed: 7, calls: 300, date: date, outputDirectory: a.path)
+        _ = try Simulator(configuration: engine.configuration).run(seed: 7, calls: 300, date: date, outputDirectory: b.path)
+        _ = try Simulator(configuration: engine.configuration).run(
+            seed: 8, calls: 300, date: date, outputDirectory: c.path, formats: [.asterisk, .ivr])
         #expect(try files(a) == files(b))
         #expect(try files(a)[0] != files(c)[0])
 
-        let summary = try Simulator(engine: engine).run(seed: 42, calls: 2500, date: date, outputDirectory: sample.path)
+        let summary = try Simulator(configuration: engine.configuration).run(
+            seed: 42, calls: 2500, date: date, outputDirectory: sample.path, formats: [.asterisk, .ivr])
         #expect(try files(sample) == files(Fixture.sampleDay))
         // A realistic mix: every kind of story occurs in the sample day.
         #expect(summary.storyKinds.count == 19)
         #expect(summary.ivrEvents > 2000)
+    }
+
+    @Test("formats choose which files are written; each written file is the one a run writing everything writes")
+    func formatsChooseFiles() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let simulator = Simulator(configuration: try Fixture.engine().configuration)
+        let date = try #require(CivilDate(iso: "2026-11-27"))
+        let all = directory.appendingPathComponent("all")
+        let full = try simulator.run(seed: 3, calls: 80, date: date, outputDirectory: all.path)
+        let manager = FileManager.default
+        func listing(_ dir: URL) throws -> [String: Data] {
+            var files: [String: Data] = [:]
+            for name in try manager.subpathsOfDirectory(atPath: dir.path) {
+                var isDirectory: ObjCBool = false
+                if manager.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                    files[name] = try Data(contentsOf: dir.appendingPathComponent(name))
+                }
+            }
+            return files
+        }
+        let everything = try listing(all)
+        for formats: Set<SimulatedFormat> in [[.asterisk], [.freeswitch], [.ivr], [.asterisk, .ivr], []] {
+            let out = directory.appendingPathComponent(formats.map(\.rawValue).sorted().joined(separator: "-") + "-only")
+            let summary = try simulator.run(seed: 3, calls: 80, date: date, outputDirectory: out.path, formats: formats)
+            let written = try listing(out)
+            let folders = Set(written.keys.compactMap { $0.split(separator: "/").count > 1 ? String($0.split(separator: "/")[0]) : nil })
+            #expect(folders == Set(formats.map(\.rawValue)), "\(formats)")
+            #expect(written["expected.json"] == everything["expected.json"])
+            for (name, data) in written { #expect(everything[name] == data, "\(name) differs from the full run") }
+            #expect(written.count == everything.keys.filter { name in
+                name == "expected.json" || formats.contains { name.hasPrefix($0.rawValue + "/") }
+            }.count)
+            #expect(summary.contacts == full.contacts)
+            #expect((summary.cdrRows > 0) == formats.contains(.asterisk))
+            #expect((summary.freeswitchDocuments > 0) == formats.contains(.freeswitch))
+            #expect((summary.ivrEvents > 0) == formats.contains(.ivr))
+        }
     }
 }

@@ -13,7 +13,9 @@ import Testing
 /// logrotate-style copy-truncate of queue_log, FreeSWITCH CDRs and IVR events
 /// posted over HTTP, and a SIGKILL while the files keep growing. The end state must equal a
 /// one-shot batch ingest of the same files and bodies: nothing lost, nothing doubled.
-@Suite("serve follows files end to end", .serialized)
+@Suite(
+    "serve follows files end to end", .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped),
+    .timeLimit(.minutes(10)))
 struct ServeFollowEndToEndTests {
     /// A running `serve` and where it listens.
     final class Server {

@@ -359,9 +359,9 @@ struct BusinessCalendarDSTTests {
         #expect(Fixture.berlinOffice.isOpen(at: Fixture.local(local, in: Fixture.berlin)) == open)
     }
 
-    /// Regression: an interval ending inside the skipped hour (02:30 → read as 03:30 CEST) overlaps
-    /// the next interval (03:00 CEST); the overlap used to be counted twice, so a longer SLA could
-    /// give an earlier deadline.
+    /// An interval ending inside the skipped hour (02:30 → read as 03:30 CEST) overlaps the next
+    /// interval (03:00 CEST); counting the overlap twice would let a longer SLA give an earlier
+    /// deadline.
     @Test("hours ending in the skipped hour are not counted twice")
     func gapOverlap() {
         let sunday = [Fixture.interval("01:00-02:30"), Fixture.interval("03:00-04:00")]

@@ -285,11 +285,8 @@ struct XMLReaderHostileTests {
     func worstAccepted(_ worst: WorstCase) {
         let bytes = worst.bytes()
         let ((handler, refusal), seconds) = timed { read(bytes) }
-        print(
-            "XMLReader worst case \"\(worst.name)\": \(bytes.count) bytes, \(handler.started.count) elements"
-                + " in \(String(format: "%.3f", seconds)) s"
-        )
         #expect(refusal == nil, "\(refusal?.message ?? "")")
+        #expect(handler.started.count > 1000)
         #expect(seconds < 15)
     }
 
@@ -337,11 +334,6 @@ struct XMLReaderHostileTests {
         let (refused, seconds) = timed { inputs.filter { read($0.1, limits: $0.0.limits).1 != nil }.count }
         let peak = peakResidentBytes()
         let growth = peak - before
-        print(
-            "XMLReader hostile suite: \(inputs.count) documents (\(inputs.map(\.1.count).reduce(0, +)) bytes)"
-                + " refused in \(String(format: "%.3f", seconds)) s; peak RSS of the test process"
-                + " \(peak / 1_048_576) MiB (grew \(growth / 1024) KiB while refusing)"
-        )
         #expect(refused == inputs.count)
         #expect(seconds < perDocumentBound * Double(inputs.count))
         // An expansion would need gigabytes; the inputs themselves are about 9 MB.

@@ -305,7 +305,7 @@ package final class FileFollower {
         if let decoder = file.decoder { return decoder }
         let head = Self.read(file.descriptor, length: InputFormatDetector.headLength)
         let format = self.format ?? InputFormatDetector.detect(path: self.path, head: head)
-        if let format, let decoder = self.engine.lineDecoder(for: format) {
+        if let format, case .lines(let decoder) = self.engine.decoder(for: format) {
             if format == .kamailioAcc, file.offset > 0 {
                 try self.prime(decoder, with: file)
             }

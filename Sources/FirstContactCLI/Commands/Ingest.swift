@@ -81,7 +81,11 @@ struct Ingest: AsyncParsableCommand {
         lines.append("Store now: \(t.calls) calls, \(t.contacts) contacts, \(t.firstResponders) first responders bound, \(t.violations) violations, \(t.rejects) rejects.")
         let states = ObligationState.allCases.map { "\($0.rawValue) \(t.obligationsByState[$0] ?? 0)" }.joined(separator: ", ")
         lines.append("Obligations: \(states).")
-        lines.append("Clock (event-time watermark): \(LocalTimeFormatter(zone: zone)(summary.clock)) \(zone.identifier)")
+        if let clock = summary.clock {
+            lines.append("Clock (event-time watermark): \(LocalTimeFormatter(zone: zone)(clock)) \(zone.identifier)")
+        } else {
+            lines.append("Clock (event-time watermark): no records yet")
+        }
         if !summary.rejects.isEmpty {
             lines.append("")
             lines.append("Rejected:")

@@ -79,6 +79,111 @@ extension ManualAction.Kind {
     }
 }
 
+extension ManualAction.Kind {
+    /// Every field of the action as text, hashed into its id (see `Engine.record`): two actions
+    /// of the same person in the same second differ in it, the same action recorded twice does
+    /// not. Spelled out field by field, with the type names as literals, because stored ids were
+    /// made from exactly this text: renaming or moving a type must not change a later id.
+    package var idText: String {
+        switch self {
+        case .acknowledge(let obligation):
+            return "acknowledge(obligation: \(obligation.rawValue))"
+        case .note(let contact, let text):
+            return "note(contact: \(contact.rawValue), text: \(Self.quoted(text)))"
+        case .resolve(let contact, let note):
+            return "resolve(contact: \(contact.rawValue), note: \(Self.quoted(note)))"
+        case .referOut(let contact, let body, let told):
+            return "referOut(contact: \(contact.rawValue), body: \(Self.quoted(body)), told: \(Self.quoted(told)))"
+        case .handoff(let contact, let owner, let registration):
+            let to = "FirstContactCore.Owner(department: \(owner.department.rawValue), agent: \(Self.optional(owner.agent?.rawValue)))"
+            let registered = "FirstContactCore.HandoffRegistration(unit: \(Self.quoted(registration.unit)), "
+                + "name: \(Self.quoted(registration.name)), phone: \(Self.quoted(registration.phone)), "
+                + "matter: \(Self.quoted(registration.matter)), place: \(Self.quoted(registration.place)))"
+            return "handoff(contact: \(contact.rawValue), to: \(to), registration: \(registered))"
+        case .reassign(let contact, let agent, let reason):
+            return "reassign(contact: \(contact.rawValue), to: \(agent.rawValue), reason: \(Self.quoted(reason)))"
+        case .complaint(let contact, let text):
+            return "complaint(contact: \(contact.rawValue), text: \(Self.quoted(text)))"
+        case .poorService(let contact, let agent, let text):
+            return "poorService(contact: \(contact.rawValue), agent: \(agent.rawValue), text: \(Self.quoted(text)))"
+        case .open(let manual):
+            let channel = switch manual.channel {
+            case .phone: "phone"
+            case .visit: "visit"
+            case .letter: "letter"
+            }
+            let customer = switch manual.customer {
+            case .e164(let number): "e164(\(Self.quoted(number)))"
+            case .other(let text): "other(\(Self.quoted(text)))"
+            case .withheld: "withheld"
+            }
+            let category = manual.category.map { category in
+                let name = switch category {
+                case .service: "service"
+                case .consultation: "consultation"
+                case .inquiry: "inquiry"
+                case .complaint: "complaint"
+                case .instruction: "instruction"
+                case .notice: "notice"
+                case .report: "report"
+                }
+                return "FirstContactCore.ContactCategory.\(name)"
+            }
+            return "open(FirstContactCore.ManualContact(channel: FirstContactCore.ContactChannel.\(channel), "
+                + "customer: FirstContactCore.CustomerNumber.\(customer), customerRaw: \(Self.quoted(manual.customerRaw)), "
+                + "department: \(Self.optional(manual.department?.rawValue)), category: \(Self.optional(category)), "
+                + "matter: \(Self.quoted(manual.matter))))"
+        }
+    }
+
+    private static func optional(_ text: String?) -> String {
+        text.map { "Optional(\($0))" } ?? "nil"
+    }
+
+    /// `text` as a Swift string literal: in quotes, with `\`, quotes and control characters
+    /// escaped, and any scalar that would join the quote or an escape into one character
+    /// written as `\u{…}`.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        var afterEscape = true
+        var trailingUnescaped = 0
+        for scalar in text.unicodeScalars {
+            let escaped = scalar.escaped(asASCII: false)
+            if escaped.unicodeScalars.count > 1 || escaped.unicodeScalars.first != scalar {
+                result += escaped
+                afterEscape = true
+                trailingUnescaped = 0
+            } else if afterEscape, let last = result.unicodeScalars.last, Self.joins(last, scalar) {
+                result += scalar.escaped(asASCII: true)
+                trailingUnescaped = 0
+            } else {
+                result.unicodeScalars.append(scalar)
+                afterEscape = false
+                trailingUnescaped += 1
+            }
+        }
+        // Scalars that join what follows (prepended concatenation marks) would swallow the
+        // closing quote, or the backslash of the escape after them.
+        var tail = ""
+        var next: Unicode.Scalar = "\""
+        while trailingUnescaped > 0, let last = result.unicodeScalars.last, Self.joins(last, next) {
+            result.unicodeScalars.removeLast()
+            tail = last.escaped(asASCII: true) + tail
+            next = "\\"
+            trailingUnescaped -= 1
+        }
+        return result + tail + "\""
+    }
+
+    /// Whether `left` and `right` make one character (no grapheme break between them).
+    private static func joins(_ left: Unicode.Scalar, _ right: Unicode.Scalar) -> Bool {
+        var pair = String.UnicodeScalarView()
+        pair.append(left)
+        pair.append(right)
+        return String(pair).count == 1
+    }
+}
+
 /// What the first responder registers when the right person is absent (POLICY art. 11): the
 /// customer's organisation, name, phone and request, and where the customer was sent.
 package struct HandoffRegistration: Hashable, Sendable {

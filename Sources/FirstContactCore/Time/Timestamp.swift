@@ -10,6 +10,9 @@ package struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertibl
         self.seconds = seconds
     }
 
+    /// The clock of a store that holds no record with an event time: before every deadline.
+    package static let beforeAnyRecord = Timestamp(seconds: .min / 2)
+
     package static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.seconds < rhs.seconds }
 
     package static func + (lhs: Timestamp, rhs: Int64) -> Timestamp { Timestamp(seconds: lhs.seconds + rhs) }

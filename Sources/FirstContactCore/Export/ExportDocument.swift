@@ -1,41 +1,10 @@
-import FirstContactCore
-import FirstContactStore
-import Foundation
-
-/// `firstcontact export --json`: the whole derived state in the SPEC's documented shape.
+/// `firstcontact export --json`: the whole derived state in the SPEC's documented shape. The
+/// pieces here (contacts, obligations, violations) are shared by the export of a store and the
+/// simulator's `expected.json`.
 ///
 /// Written by hand rather than with `JSONEncoder` so that keys keep the documented order and
 /// the bytes are identical for the same records and clock (no dictionary ordering anywhere).
 package enum ExportDocument {
-    package static func render(_ snapshot: StoreSnapshot) -> String {
-        let out = JSONWriter()
-        out.object {
-            out.field("as_of") { out.time(snapshot.clock) }
-            out.field("contacts") {
-                out.array(snapshot.contacts.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }) { contact in
-                    Self.contact(contact, into: out)
-                }
-            }
-            out.field("violations") {
-                out.array(snapshot.violations.sorted { ($0.at, $0.id) < ($1.at, $1.id) }) { violation in
-                    Self.violation(violation, review: snapshot.reviews[violation.id], into: out)
-                }
-            }
-            out.field("rejects") {
-                out.array(snapshot.rejects) { reject in
-                    out.object {
-                        out.field("source") { out.string(reject.position.source) }
-                        out.field("line") { out.int(reject.position.line) }
-                        out.field("offset") { out.int(Int(reject.position.offset)) }
-                        out.field("reason") { out.string(reject.reason) }
-                        out.field("raw") { out.string(Data(reject.raw).base64EncodedString()) }
-                    }
-                }
-            }
-        }
-        return out.text + "\n"
-    }
-
     package static func contact(_ contact: Contact, into out: JSONWriter) {
         out.object {
             out.field("id") { out.string(contact.id.rawValue) }
