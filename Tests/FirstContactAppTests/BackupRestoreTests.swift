@@ -23,8 +23,10 @@ struct BackupRestoreTests {
     /// (CDR chunk, then queue_log chunk, per step).
     static func bodies(_ count: Int) throws -> [(format: String, text: String)] {
         let asterisk = Fixture.sampleDay.appendingPathComponent("asterisk")
-        let cdr = try String(contentsOf: asterisk.appendingPathComponent("Master.csv"), encoding: .utf8).split(separator: "\n")
-        let queue = try String(contentsOf: asterisk.appendingPathComponent("queue_log"), encoding: .utf8).split(separator: "\n")
+        let cdr = try String(contentsOf: asterisk.appendingPathComponent("Master.csv"), encoding: .utf8).split(
+            separator: "\n")
+        let queue = try String(contentsOf: asterisk.appendingPathComponent("queue_log"), encoding: .utf8).split(
+            separator: "\n")
         func slice(_ lines: [Substring], _ index: Int) -> String {
             lines[lines.count * index / count..<lines.count * (index + 1) / count].joined(separator: "\n") + "\n"
         }
@@ -53,7 +55,8 @@ struct BackupRestoreTests {
 
     static func binary() throws -> URL {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("firstcontact"),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+                "firstcontact"),
             Fixture.root.appendingPathComponent(".build/debug/firstcontact"),
         ]
         guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
@@ -62,7 +65,9 @@ struct BackupRestoreTests {
         return executable
     }
 
-    @Test("a backup taken during HTTP ingest restores to exactly the records it holds; re-posting everything completes the restored copy")
+    @Test(
+        "a backup taken during HTTP ingest restores to exactly the records it holds; re-posting everything completes the restored copy"
+    )
     func backupDuringIngest() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -129,7 +134,8 @@ struct BackupRestoreTests {
         // Settled on a copy of the restored database: the restored one itself is served next.
         let check = directory.appendingPathComponent("check.sqlite").path
         #expect(try Fixture.run(["backup", "--db", restored, "--to", check]).status == 0)
-        #expect(try Self.settledExport(config: config, db: check) == Self.settledExport(config: config, db: referenceDB))
+        #expect(
+            try Self.settledExport(config: config, db: check) == Self.settledExport(config: config, db: referenceDB))
 
         // Everything posted again to the restored copy: what it had is skipped, the rest completes it.
         server = try await Server(arguments: ["serve", "--config", config, "--db", restored, "--port", "0"])
@@ -139,12 +145,17 @@ struct BackupRestoreTests {
         #expect(added == posted.dropFirst(prefix).reduce(0, +))
         let fullDB = directory.appendingPathComponent("full.sqlite").path
         let full = try Fixture.run(
-            ["ingest", "--quiet", "--config", config, "--db", fullDB, Fixture.sampleDay.appendingPathComponent("asterisk").path])
+            [
+                "ingest", "--quiet", "--config", config, "--db", fullDB,
+                Fixture.sampleDay.appendingPathComponent("asterisk").path,
+            ])
         #expect(full.status == 0, "\(full.output)")
         #expect(try Self.settledExport(config: config, db: restored) == Self.settledExport(config: config, db: fullDB))
     }
 
-    @Test("restore refuses a file that is not a FirstContact database or fails the integrity check, and leaves the database alone")
+    @Test(
+        "restore refuses a file that is not a FirstContact database or fails the integrity check, and leaves the database alone"
+    )
     func restoreChecksTheCopy() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -156,7 +167,9 @@ struct BackupRestoreTests {
 
         let garbage = directory.appendingPathComponent("garbage.sqlite").path
         try Data("not a database at all".utf8).write(to: URL(fileURLWithPath: garbage))
-        #expect(throws: DatabaseCopyError.self) { try SQLiteContactStore.restore(from: garbage, to: db, overwrite: true) }
+        #expect(throws: DatabaseCopyError.self) {
+            try SQLiteContactStore.restore(from: garbage, to: db, overwrite: true)
+        }
 
         // A good backup with one page overwritten in the middle.
         let copy = directory.appendingPathComponent("copy.sqlite").path
@@ -169,11 +182,15 @@ struct BackupRestoreTests {
         let middle = (bytes.count / page / 2) * page
         bytes.replaceSubrange(middle..<middle + page, with: Data(repeating: 0x5A, count: page))
         try bytes.write(to: URL(fileURLWithPath: damaged))
-        #expect(throws: DatabaseCopyError.self) { try SQLiteContactStore.restore(from: damaged, to: db, overwrite: true) }
+        #expect(throws: DatabaseCopyError.self) {
+            try SQLiteContactStore.restore(from: damaged, to: db, overwrite: true)
+        }
         #expect(try await store.totals() == before)
 
         // This process holds `db` open: the check for another process does not see itself.
         #expect(SQLiteContactStore.processHolding(db) == nil)
-        #expect(throws: DatabaseCopyError.exists(copy)) { try SQLiteContactStore.backup(from: db, to: copy, overwrite: false) }
+        #expect(throws: DatabaseCopyError.exists(copy)) {
+            try SQLiteContactStore.backup(from: db, to: copy, overwrite: false)
+        }
     }
 }

@@ -29,21 +29,29 @@ struct DashboardTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         // A followed file, so that the followers' series exist.
         let followed = directory.appendingPathComponent("queue_log")
-        let queueLog = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/queue_log"), encoding: .utf8)
+        let queueLog = try String(
+            contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/queue_log"), encoding: .utf8)
         try queueLog.split(separator: "\n").prefix(40).joined(separator: "\n").appending("\n")
             .write(to: followed, atomically: true, encoding: .utf8)
         let config = directory.appendingPathComponent("fc.yaml")
         try String(contentsOfFile: Fixture.sampleConfig, encoding: .utf8)
             .replacingOccurrences(of: "/var/log/asterisk/queue_log", with: followed.path)
-            .replacingOccurrences(of: "/var/log/asterisk/cdr-csv/Master.csv", with: directory.appendingPathComponent("Master.csv").path)
+            .replacingOccurrences(
+                of: "/var/log/asterisk/cdr-csv/Master.csv", with: directory.appendingPathComponent("Master.csv").path
+            )
             .write(to: config, atomically: true, encoding: .utf8)
 
         let server = try await ServeFollowEndToEndTests.Server(
-            arguments: ["serve", "--config", config.path, "--db", directory.appendingPathComponent("fc.sqlite").path, "--port", "0"])
+            arguments: [
+                "serve", "--config", config.path, "--db", directory.appendingPathComponent("fc.sqlite").path, "--port",
+                "0",
+            ])
         defer { server.stop() }
-        let cdr = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8)
+        let cdr = try String(
+            contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8)
         let body = cdr.split(separator: "\n").prefix(40).joined(separator: "\n") + "\n"
-        let (status, answer) = try await server.request("/v1/ingest/asterisk-csv", method: "POST", token: "demo-pbx", body: Data(body.utf8))
+        let (status, answer) = try await server.request(
+            "/v1/ingest/asterisk-csv", method: "POST", token: "demo-pbx", body: Data(body.utf8))
         #expect(status == 200, "\(answer)")
         var metrics = ""
         for _ in 0..<100 {
@@ -63,7 +71,9 @@ struct DashboardTests {
                 let name = String(match.output.1)
                 for matcher in match.output.2.split(separator: ",") {
                     #expect(
-                        samples.contains { $0.hasPrefix(name + "{") && $0.contains(matcher.trimmingCharacters(in: .whitespaces)) },
+                        samples.contains {
+                            $0.hasPrefix(name + "{") && $0.contains(matcher.trimmingCharacters(in: .whitespaces))
+                        },
                         "\(name){\(matcher)} in \(expression)")
                 }
             }
@@ -76,7 +86,9 @@ struct DashboardTests {
         for expression in expressions {
             for match in expression.matches(of: /by \(([a-z_, ]+)\)/) {
                 for label in match.output.1.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                    #expect(samples.contains { $0.contains("\(label)=\"") }, "no series has the label \(label) (\(expression))")
+                    #expect(
+                        samples.contains { $0.contains("\(label)=\"") },
+                        "no series has the label \(label) (\(expression))")
                 }
             }
         }

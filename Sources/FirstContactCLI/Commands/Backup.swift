@@ -38,13 +38,15 @@ struct Backup: AsyncParsableCommand {
 
     static func describe(_ summary: DatabaseCopySummary) -> String {
         let size = ByteCountFormatter.string(fromByteCount: summary.bytes, countStyle: .file)
-        return "\(summary.path): \(size) (\(summary.bytes) bytes), \(summary.records) records, \(summary.contacts) contacts, "
+        return
+            "\(summary.path): \(size) (\(summary.bytes) bytes), \(summary.records) records, \(summary.contacts) contacts, "
             + "newest record \(summary.newestRecord?.iso8601 ?? "-"), schema \(summary.migration ?? "-")."
     }
 
     static func refusePostgres(_ location: String) throws {
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            throw ValidationFailure("PostgreSQL databases are backed up with pg_dump or base backups (README \"Backup and restore\")")
+            throw ValidationFailure(
+                "PostgreSQL databases are backed up with pg_dump or base backups (README \"Backup and restore\")")
         }
     }
 }

@@ -50,9 +50,13 @@ extension SQLiteContactStore {
     /// Copies the database at `source` to `destination` as one self-contained file (rollback
     /// journal, no -wal beside it), written under a temporary name, synced and then renamed, so
     /// `destination` is either absent or complete.
-    package static func backup(from source: String, to destination: String, overwrite: Bool) throws -> DatabaseCopySummary {
+    package static func backup(from source: String, to destination: String, overwrite: Bool) throws
+        -> DatabaseCopySummary
+    {
         guard FileManager.default.fileExists(atPath: source) else { throw DatabaseCopyError.missing(source) }
-        guard overwrite || !FileManager.default.fileExists(atPath: destination) else { throw DatabaseCopyError.exists(destination) }
+        guard overwrite || !FileManager.default.fileExists(atPath: destination) else {
+            throw DatabaseCopyError.exists(destination)
+        }
         let reader = try Self.openReadOnly(source)
         let partial = Self.partialPath(for: destination)
         try Self.copy(from: reader, to: partial, check: "quick_check")
@@ -100,16 +104,21 @@ extension SQLiteContactStore {
         defer { try? reader.close() }
         let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         return try reader.read { db in
-            let records = try Int.fetchOne(db, sql: """
-                SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event)
-                    + (SELECT count(*) FROM sip_event) + (SELECT count(*) FROM ivr_event)
-                """) ?? 0
+            let records =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event)
+                            + (SELECT count(*) FROM sip_event) + (SELECT count(*) FROM ivr_event)
+                        """) ?? 0
             let contacts = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0
             let newest = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'latest_event'")
                 .flatMap(Int64.init).map(Timestamp.init(seconds:))
-            let migration = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
+            let migration = try String.fetchOne(
+                db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
             return DatabaseCopySummary(
-                path: path, bytes: bytes, records: records, contacts: contacts, newestRecord: newest, migration: migration)
+                path: path, bytes: bytes, records: records, contacts: contacts, newestRecord: newest,
+                migration: migration)
         }
     }
 
@@ -175,9 +184,11 @@ extension SQLiteContactStore {
         guard rename(partial, path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: partial)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: reason])
+            throw CocoaError(
+                .fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: reason])
         }
-        try Self.sync((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+        try Self.sync(
+            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
     }
 
     private static func partialPath(for path: String) -> String {
@@ -191,7 +202,9 @@ extension SQLiteContactStore {
         guard descriptor >= 0 else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
         defer { close(descriptor) }
         guard fsync(descriptor) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            throw CocoaError(
+                .fileWriteUnknown,
+                userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
         }
     }
 }
