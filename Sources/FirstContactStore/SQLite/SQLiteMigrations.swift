@@ -1,7 +1,10 @@
 import GRDB
 
-/// Schema migrations for SQLite. Literal SQL, never edited once shipped (GRDB Migrations.md):
-/// add a new migration instead.
+/// Schema migrations for SQLite. Literal SQL, never edited once released (GRDB Migrations.md):
+/// a change of schema is a new migration appended at the end, since databases written by every
+/// release must open in every later one. `UpgradeTests` compares what each released migration
+/// executes with Tests/Fixtures/upgrade/released-migrations.txt and migrates a database written
+/// by a release.
 enum SQLiteMigrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
