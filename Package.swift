@@ -50,11 +50,20 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
-        // Composition: ingest pipeline, export, simulator.
+        // Composition: the engine, ingest pipeline, export, followers, scheduler, reports, simulator.
         .target(
             name: "FirstContactApp",
             dependencies: [
                 "FirstContactCore", "FirstContactIngest", "FirstContactStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `serve`: the HTTP API, web pages, webhook delivery and `/metrics`.
+        .target(
+            name: "FirstContactHTTP",
+            dependencies: [
+                "FirstContactCore", "FirstContactIngest", "FirstContactStore", "FirstContactApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -66,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "FirstContactCLI",
             dependencies: [
-                "FirstContactApp",
+                "FirstContactApp", "FirstContactHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -80,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "FirstContactAppTests",
             dependencies: [
-                "FirstContactApp", "FirstContactCLI",
+                "FirstContactApp", "FirstContactHTTP", "FirstContactCLI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 // A second connection in tests, to make one statement fail (GroupCommitTests).
