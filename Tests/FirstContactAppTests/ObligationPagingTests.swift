@@ -30,10 +30,11 @@ struct ObligationPagingTests {
         _ store: SQLiteContactStore, _ principal: Principal, state: ObligationState?, directory: Directory,
         violations: [ContactID: [Violation]]? = nil
     ) async throws -> [Obligation] {
-        let violations = try await violations ?? Dictionary(grouping: store.snapshot().violations, by: \.contact)
+        var byContact = violations ?? [:]
+        if violations == nil { byContact = Dictionary(grouping: try await store.snapshot().violations, by: \.contact) }
         let scope = principal.scope(directory: directory)
         return try await store.contacts(ContactQuery(obligationStates: state.map { [$0] } ?? [], limit: Int.max))
-            .filter { scope.admits($0, violations: violations[$0.id] ?? []) }
+            .filter { scope.admits($0, violations: byContact[$0.id] ?? []) }
             .flatMap(\.obligations)
             .filter { state == nil || $0.state == state }
             .sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }

@@ -7,8 +7,8 @@ import ServiceLifecycle
 /// wait in a queue, and the next commit stores all of them in ONE transaction, then derives once
 /// at the wall clock, then answers each request with its own outcome.
 ///
-/// Why: each request used to pay its own write transaction plus the clock's (several more), all
-/// serialised on SQLite's one writer, so 16 concurrent PBXs waited for 16 × 5 commits. Grouped,
+/// Why: alone, each request pays its own write transaction plus the clock's (several more), all
+/// serialised on SQLite's one writer, so 16 concurrent PBXs would wait for 16 × 5 commits. Grouped,
 /// they wait for one ingest commit and one derivation whatever their number, and nothing is
 /// answered before its records are committed (durability is the store's: WAL with
 /// `synchronous=NORMAL`).
@@ -80,7 +80,7 @@ package actor IngestBatcher: Service {
             } catch {
                 results = group.map { _ in .failure(error) }
             }
-            // Derive once for the whole group (the answer carries derived state, as before).
+            // Derive once for the whole group: the answer carries derived state.
             if results.contains(where: { if case .success = $0 { true } else { false } }) {
                 do {
                     try await self.scheduler.tick()

@@ -26,7 +26,8 @@ struct EventsController {
             var quiet = 0
             // A stream ends with the server's graceful shutdown, or it would hold the shutdown open.
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
-                let entries = try await feed.entries(after: last, limit: 200)
+                // A stream that ends reads the store itself: the feed may be an interval behind it.
+                let entries = follow ? try await feed.entries(after: last, limit: 200) : try await store.outbox(after: last, limit: 200)
                 for entry in try await Self.visible(entries, to: principal, scope: scope, store: store) {
                     try await writer.write(ByteBuffer(string: entry.serverSentEvent))
                 }
