@@ -53,11 +53,20 @@ let package = Package(
         // One simulated hotline day, written as each PBX and the IVR would write it, and the
         // export its stories demand: the vocabulary only, no store, no HTTP.
         .target(name: "FirstContactSimulator", dependencies: ["FirstContactCore"]),
-        // Composition: ingest pipeline, watermark, scheduler, actions, file followers, reports.
+        // Composition: the engine, ingest pipeline, export of a store, followers, scheduler, reports — no HTTP.
         .target(
             name: "FirstContactApp",
             dependencies: [
                 "FirstContactCore", "FirstContactIngest", "FirstContactStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `serve`: the HTTP API, web pages, webhook delivery and `/metrics`.
+        .target(
+            name: "FirstContactHTTP",
+            dependencies: [
+                "FirstContactCore", "FirstContactIngest", "FirstContactStore", "FirstContactApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -71,7 +80,8 @@ let package = Package(
         .executableTarget(
             name: "FirstContactCLI",
             dependencies: [
-                "FirstContactApp", "FirstContactCore", "FirstContactIngest", "FirstContactStore", "FirstContactSimulator",
+                "FirstContactApp", "FirstContactHTTP", "FirstContactCore", "FirstContactIngest", "FirstContactStore",
+                "FirstContactSimulator",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -96,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "FirstContactAppTests",
             dependencies: [
-                "FirstContactApp", "FirstContactCLI", "FirstContactSimulator",
+                "FirstContactApp", "FirstContactHTTP", "FirstContactCLI", "FirstContactSimulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 // A second connection in tests, to make one statement fail (GroupCommitTests).

@@ -57,6 +57,8 @@ package struct StoredObligation: Hashable, Sendable {
 
 /// Filters for listing contacts.
 package struct ContactQuery: Hashable, Sendable {
+    /// Only contacts the caller may see.
+    package var scope: Scope = .everything
     package var statuses: Set<ContactStatus> = []
     package var department: DepartmentID?
     package var agent: AgentID?
@@ -73,10 +75,11 @@ package struct ContactQuery: Hashable, Sendable {
     package var limit = 1000
 
     package init(
-        statuses: Set<ContactStatus> = [], department: DepartmentID? = nil, agent: AgentID? = nil,
+        scope: Scope = .everything, statuses: Set<ContactStatus> = [], department: DepartmentID? = nil, agent: AgentID? = nil,
         obligationStates: Set<ObligationState> = [], obligationKind: ObligationKind? = nil, customer: String? = nil,
         createdFrom: Timestamp? = nil, createdBefore: Timestamp? = nil, after: ContactPosition? = nil, limit: Int = 1000
     ) {
+        self.scope = scope
         self.customer = customer
         self.createdFrom = createdFrom
         self.createdBefore = createdBefore
@@ -100,21 +103,6 @@ package struct ContactPosition: Hashable, Sendable {
         self.createdAt = createdAt
         self.id = id
     }
-}
-
-/// Which contacts a caller may see, as the API's `Principal.canSee` decides it, in a form the
-/// store can evaluate in SQL. Contact-level: a visible contact shows all of its obligations.
-package enum ContactVisibility: Hashable, Sendable {
-    /// Every contact (admins).
-    case all
-    /// No contact (callers without a reading role).
-    case none
-    /// Contacts of these departments, and contacts with any obligation owned by one of them (supervisors).
-    case departments(Set<DepartmentID>)
-    /// Contacts whose first responder is this agent, with any obligation owned by them, or with an
-    /// unassigned hand-off owned by their department (agents; `department` nil when the directory
-    /// does not place them).
-    case agent(AgentID, department: DepartmentID?)
 }
 
 /// A place in the obligation listing order (`created_at`, `id`), both stable across re-derivation.
@@ -230,11 +218,13 @@ package protocol ContactStore: Sendable {
     func latestEventTime() async throws -> Timestamp?
     func snapshot() async throws -> StoreSnapshot
     func contacts(_ query: ContactQuery) async throws -> [Contact]
+    /// Those of `ids` that `scope` lets the caller see (one query, for an event stream's batch).
+    func contactIDs(_ ids: Set<ContactID>, in scope: Scope) async throws -> Set<ContactID>
     /// One page of obligations in the listing order (`created_at`, `id`): those in `states` (all
     /// when empty) of the contacts `scope` lets the caller see, after `after`, at most `limit`.
     /// Filtered, ordered and limited in the store, so a page reads about `limit` rows however
     /// many obligations there are.
-    func obligationPage(states: Set<ObligationState>, scope: ContactVisibility, after: ObligationPosition?, limit: Int) async throws
+    func obligationPage(states: Set<ObligationState>, scope: Scope, after: ObligationPosition?, limit: Int) async throws
         -> [Obligation]
     /// Every violation (sorted by time, id) with the reviews recorded so far.
     func violations() async throws -> (violations: [Violation], reviews: [ViolationID: ViolationReview])

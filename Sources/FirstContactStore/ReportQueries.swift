@@ -7,8 +7,18 @@ package enum ReportScope: Hashable, Sendable {
     /// Obligations owned by these departments; agents who sit in them (supervisors).
     case departments(Set<DepartmentID>)
     /// One agent's own obligations, plus the unassigned hand-offs of their department (as
-    /// `Principal.canSee` lets agents see them); only that agent's figures.
+    /// the agent's `Scope` admits them); only that agent's figures.
     case agent(AgentID, department: DepartmentID?)
+
+    /// Whether the obligation counts in these figures (the SQL of the report queries, in memory).
+    package func covers(_ o: Obligation) -> Bool {
+        switch self {
+        case .all: true
+        case .departments(let departments): departments.contains(o.owner.department)
+        case .agent(let agent, let department):
+            o.owner.agent == agent || (o.kind == .handoff && o.owner.agent == nil && department != nil && o.owner.department == department)
+        }
+    }
 }
 
 /// One open obligation on the missed-callback board, with the contact it belongs to.

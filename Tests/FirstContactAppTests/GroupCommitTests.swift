@@ -1,4 +1,5 @@
 import FirstContactApp
+import FirstContactHTTP
 import FirstContactCore
 import FirstContactIngest
 import FirstContactStore

@@ -1,4 +1,5 @@
 import FirstContactApp
+import FirstContactHTTP
 import FirstContactCore
 import FirstContactStore
 import Foundation
@@ -8,7 +9,8 @@ import HummingbirdTesting
 import Testing
 
 /// `GET /v1/obligations` pages in SQL (`ContactStore.obligationPage`); these tests hold it to the
-/// rule it replaced: load every contact, keep those `Principal.canSee`, flatten, sort, page.
+/// rule it replaced: load every contact, keep those the caller's `Scope` admits in memory, flatten,
+/// sort, page.
 @Suite("Obligation paging in the store")
 struct ObligationPagingTests {
     /// The sample day (asterisk/ + ivr/) ingested and ticked to 23:59:59, in `directory`.
@@ -23,13 +25,16 @@ struct ObligationPagingTests {
         return (engine, store)
     }
 
-    /// The reference listing for `principal` and `state`, built in memory from every contact
-    /// (what the store's paged query must return, in the same order).
-    static func expected(_ store: SQLiteContactStore, _ principal: Principal, state: ObligationState?, directory: Directory) async throws
-        -> [Obligation]
-    {
-        try await store.contacts(ContactQuery(obligationStates: state.map { [$0] } ?? [], limit: Int.max))
-            .filter { principal.canSee($0, directory: directory) }
+    /// What the old in-memory listing returned for `principal` and `state`, in its order.
+    static func expected(
+        _ store: SQLiteContactStore, _ principal: Principal, state: ObligationState?, directory: Directory,
+        violations: [ContactID: [Violation]]? = nil
+    ) async throws -> [Obligation] {
+        var byContact = violations ?? [:]
+        if violations == nil { byContact = Dictionary(grouping: try await store.snapshot().violations, by: \.contact) }
+        let scope = principal.scope(directory: directory)
+        return try await store.contacts(ContactQuery(obligationStates: state.map { [$0] } ?? [], limit: Int.max))
+            .filter { scope.admits($0, violations: byContact[$0.id] ?? []) }
             .flatMap(\.obligations)
             .filter { state == nil || $0.state == state }
             .sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
@@ -53,7 +58,7 @@ struct ObligationPagingTests {
     }
 
     @Test(
-        "paging obligationPage with small limits yields exactly what canSee over all contacts yields, in order, each once",
+        "paging obligationPage with small limits yields exactly what the in-memory scope check over all contacts yields, in order, each once",
         arguments: [nil, ObligationState.pending, .breached, .satisfied])
     func storePagesMatchCanSee(state: ObligationState?) async throws {
         let directory = try Fixture.temporaryDirectory()
@@ -61,15 +66,16 @@ struct ObligationPagingTests {
         let (engine, store) = try await Self.sampleDay(in: directory)
         var nonEmpty = 0
         var partial = 0
+        let violations = Dictionary(grouping: try await store.snapshot().violations, by: \.contact)
         for principal in Self.principals(engine) {
-            let expected = try await Self.expected(store, principal, state: state, directory: engine.directory)
+            let expected = try await Self.expected(store, principal, state: state, directory: engine.directory, violations: violations)
             for limit in [1, 7, 50] where limit > 1 || expected.count <= 300 {
                 var got: [Obligation] = []
                 var after: ObligationPosition?
                 var pages = 0
                 while pages <= expected.count + 1 {
                     let page = try await store.obligationPage(
-                        states: state.map { [$0] } ?? [], scope: principal.visibility(directory: engine.directory), after: after,
+                        states: state.map { [$0] } ?? [], scope: principal.scope(directory: engine.directory), after: after,
                         limit: limit)
                     #expect(page.count <= limit)
                     got += page
@@ -81,7 +87,8 @@ struct ObligationPagingTests {
                 #expect(got == expected, "\(principal.name): the same obligations, field for field")
             }
             if !expected.isEmpty { nonEmpty += 1 }
-            let all = try await Self.expected(store, Principal(name: "admin", role: .admin), state: state, directory: engine.directory)
+            let all = try await Self.expected(
+                store, Principal(name: "admin", role: .admin), state: state, directory: engine.directory, violations: violations)
             if !expected.isEmpty && expected.count < all.count { partial += 1 }
         }
         // The comparison means something: several callers see some but not all obligations.
@@ -89,7 +96,7 @@ struct ObligationPagingTests {
         #expect(partial >= 4)
     }
 
-    @Test("GET /v1/obligations pages for the demo admin, supervisor and agent 1001 list what canSee lists, in order, each once")
+    @Test("GET /v1/obligations pages for the demo admin, supervisor and agent 1001 list what the in-memory scope check lists, in order, each once")
     func httpPagesMatchCanSee() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,4 +1,5 @@
 import FirstContactApp
+import FirstContactHTTP
 import FirstContactCore
 import FirstContactStore
 import Foundation

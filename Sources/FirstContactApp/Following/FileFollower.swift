@@ -88,7 +88,7 @@ package final class FileFollower {
     private let engine: Engine
     private let store: any ContactStore
     private let status: FollowerStatus
-    private let metrics: ServiceMetrics?
+    private let metrics: (any IngestCounting)?
     /// Lines per transaction: bounds memory and the work a kill can roll back.
     package var batchSize = 5000
     private var current: OpenFile?
@@ -101,7 +101,7 @@ package final class FileFollower {
     /// - Parameter metrics: where ingested records are counted (`/metrics`), if anywhere.
     package init(
         path: String, format: InputFormat?, engine: Engine, store: any ContactStore, status: FollowerStatus = FollowerStatus(),
-        metrics: ServiceMetrics? = nil
+        metrics: (any IngestCounting)? = nil
     ) {
         self.path = path
         self.format = format

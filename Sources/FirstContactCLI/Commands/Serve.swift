@@ -1,5 +1,6 @@
 import ArgumentParser
 import FirstContactApp
+import FirstContactHTTP
 import FirstContactCore
 import Foundation
 import Hummingbird

@@ -41,6 +41,10 @@ extension SQLiteContactStore {
             if let before = query.createdBefore {
                 conditions.append("created_at < \(before.seconds)")
             }
+            if !query.scope.isEverything {
+                let (visible, visibleArguments) = Self.condition(query.scope, contact: "contact")
+                conditions.append(SQL(sql: visible, arguments: StatementArguments(visibleArguments)))
+            }
             if let agent = query.agent {
                 conditions.append("(fr_agent = \(agent.rawValue) OR id IN (SELECT contact_id FROM obligation WHERE owner_agent = \(agent.rawValue)))")
             }
@@ -63,14 +67,14 @@ extension SQLiteContactStore {
     }
 
     package func obligationPage(
-        states: Set<ObligationState>, scope: ContactVisibility, after: ObligationPosition?, limit: Int
+        states: Set<ObligationState>, scope: Scope, after: ObligationPosition?, limit: Int
     ) async throws -> [Obligation] {
         try await self.reader.read { db in
             var conditions: [SQL] = []
             if !states.isEmpty {
                 conditions.append("o.state IN \(states.map(\.rawValue).sorted())")
             }
-            let (visible, visibleArguments) = Self.contactVisibility(scope, contact: "c")
+            let (visible, visibleArguments) = Self.condition(scope, contact: "c")
             conditions.append(SQL(sql: visible, arguments: StatementArguments(visibleArguments)))
             if let after {
                 conditions.append("(o.created_at, o.id) > (\(after.createdAt.seconds), \(after.id.rawValue))")
@@ -84,32 +88,63 @@ extension SQLiteContactStore {
         }
     }
 
-    /// `scope` as an SQL condition on the contact row aliased `contact`: the same decision as
-    /// `Principal.canSee`, which looks at the contact and at every obligation it has (in any state,
-    /// not only the listed ones), hence the `EXISTS` over all of the contact's obligations.
-    static func contactVisibility(_ scope: ContactVisibility, contact c: String) -> (String, [any DatabaseValueConvertible]) {
-        switch scope {
-        case .all:
-            return ("1", [])
-        case .none:
-            return ("0", [])
-        case .departments(let departments):
-            guard !departments.isEmpty else { return ("0", []) }
+    /// `scope`'s terms as an SQL condition on the contact row aliased `c`, with bound values: the
+    /// same decision as ``Scope/admits(_:violations:)``, which looks at every obligation and
+    /// violation of the contact (in any state, not only the listed ones), hence the `EXISTS`.
+    static func condition(_ scope: Scope, contact c: String) -> (String, [any DatabaseValueConvertible]) {
+        var alternatives: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        func list(_ departments: Set<DepartmentID>) -> String {
             let names = departments.map(\.rawValue).sorted()
-            let list = names.map { _ in "?" }.joined(separator: ",")
-            return (
-                """
-                (\(c).department IN (\(list)) OR EXISTS (SELECT 1 FROM obligation x WHERE x.contact_id = \(c).id AND x.owner_department IN (\(list))))
-                """, names + names
-            )
-        case .agent(let agent, let department):
-            var owned = "x.owner_agent = ?"
-            var arguments: [any DatabaseValueConvertible] = [agent.rawValue, agent.rawValue]
-            if let department {
-                owned += " OR (x.kind = 'handoff' AND x.owner_agent IS NULL AND x.owner_department = ?)"
+            arguments += names
+            return "(" + names.map { _ in "?" }.joined(separator: ",") + ")"
+        }
+        func obligation(_ condition: String) -> String {
+            "EXISTS (SELECT 1 FROM obligation x WHERE x.contact_id = \(c).id AND \(condition))"
+        }
+        func violation(_ condition: String) -> String {
+            "EXISTS (SELECT 1 FROM violation v WHERE v.contact_id = \(c).id AND \(condition))"
+        }
+        for term in scope.terms {
+            switch term {
+            case .everything:
+                return ("1", [])
+            case .contactDepartment(let departments):
+                alternatives.append("\(c).department IN \(list(departments))")
+            case .answeredBy(let agent):
+                alternatives.append("\(c).fr_agent = ?")
+                arguments.append(agent.rawValue)
+            case .owedBy(let agent):
+                alternatives.append(obligation("x.owner_agent = ?"))
+                arguments.append(agent.rawValue)
+            case .owedByDepartment(let departments):
+                alternatives.append(obligation("x.owner_department IN \(list(departments))"))
+            case .unassignedHandoff(let department):
+                alternatives.append(obligation("x.kind = 'handoff' AND x.owner_agent IS NULL AND x.owner_department = ?"))
                 arguments.append(department.rawValue)
+            case .escalated(let level, let departments):
+                arguments.append(level)
+                alternatives.append(obligation("x.escalation_level >= ?" + (departments.map { " AND x.owner_department IN \(list($0))" } ?? "")))
+            case .violationAgainst(let agent):
+                alternatives.append(violation("v.agent = ?"))
+                arguments.append(agent.rawValue)
+            case .violationOfDepartment(let departments):
+                alternatives.append(violation("v.department IN \(list(departments))"))
             }
-            return ("(\(c).fr_agent = ? OR EXISTS (SELECT 1 FROM obligation x WHERE x.contact_id = \(c).id AND (\(owned))))", arguments)
+        }
+        guard !alternatives.isEmpty else { return ("0", []) }
+        return ("(" + alternatives.joined(separator: " OR ") + ")", arguments)
+    }
+
+    package func contactIDs(_ ids: Set<ContactID>, in scope: Scope) async throws -> Set<ContactID> {
+        guard !ids.isEmpty else { return [] }
+        return try await self.reader.read { db in
+            let (visible, arguments) = Self.condition(scope, contact: "c")
+            let names = ids.map(\.rawValue).sorted()
+            let found = try String.fetchAll(
+                db, sql: "SELECT c.id FROM contact c WHERE c.id IN (\(names.map { _ in "?" }.joined(separator: ","))) AND \(visible)",
+                arguments: StatementArguments(names.map { $0 as any DatabaseValueConvertible } + arguments))
+            return Set(found.map { ContactID($0) })
         }
     }
 

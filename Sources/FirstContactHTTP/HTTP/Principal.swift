@@ -1,3 +1,4 @@
+import FirstContactApp
 import FirstContactCore
 import FirstContactStore
 import Foundation
@@ -45,40 +46,8 @@ package struct Principal: Sendable, Hashable {
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// ``canSee(_:directory:)`` as the store evaluates it in SQL (paged listings). The two must
-    /// decide alike; `ObligationPagingTests` compares them over the sample day.
-    package func visibility(directory: Directory) -> ContactVisibility {
-        switch self.role {
-        case .admin:
-            return .all
-        case .pbx:
-            return .none
-        case .supervisor:
-            return .departments(self.departments)
-        case .agent:
-            guard let me = self.agent else { return .none }
-            return .agent(me, department: directory.departmentOf(me))
-        }
-    }
-
-    /// Whether this caller may see a contact (and act on it): agents their own matters and their
-    /// department's hand-offs, supervisors their departments, admins everything.
-    package func canSee(_ contact: Contact, directory: Directory) -> Bool {
-        switch self.role {
-        case .admin:
-            return true
-        case .pbx:
-            return false
-        case .supervisor:
-            if let department = contact.department, self.departments.contains(department) { return true }
-            return contact.obligations.contains { self.departments.contains($0.owner.department) }
-        case .agent:
-            guard let me = self.agent else { return false }
-            if contact.firstResponder?.agent == me { return true }
-            let myDepartment = directory.departmentOf(me)
-            return contact.obligations.contains { o in
-                o.owner.agent == me || (o.kind == .handoff && o.owner.agent == nil && o.owner.department == myDepartment)
-            }
-        }
+    /// What this caller may see and act on; the one rule, in Core.
+    package func scope(directory: Directory) -> Scope {
+        Scope.of(role: self.role, agent: self.agent, departments: self.departments, directory: directory)
     }
 }

@@ -1,3 +1,4 @@
+import FirstContactApp
 import FirstContactCore
 import FirstContactStore
 import Foundation
@@ -147,7 +148,7 @@ package struct WebhookDelivery: Service {
 
     /// Tries one entry up to `maxAttempts` times. Returns nil when delivered, else the dead letter.
     private func deliver(_ entry: OutboxEntry, to target: Target) async throws -> DeadLetter? {
-        let body = Array(API.outboxJSON(entry).utf8)
+        let body = Array(entry.json.utf8)
         let first = self.clock.now()
         var lastStatus: Int?
         var lastError = ""

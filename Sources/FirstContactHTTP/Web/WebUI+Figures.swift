@@ -1,3 +1,4 @@
+import FirstContactApp
 import FirstContactCore
 import FirstContactStore
 import Foundation
@@ -8,7 +9,7 @@ import Hummingbird
 /// contact (note, resolve, refer out, hand off). Numbers come from ``Reports``; actions go through
 /// `Engine.record`, the same rules as `POST /v1/contacts/{id}/…`.
 extension WebUI {
-    func registerFiguresAndActions(on router: Router<BasicRequestContext>) {
+    func registerFiguresAndActions(on router: Router<AppRequestContext>) {
         router.get("ui/figures") { request, _ in
             guard let session = self.session(request) else { return Response.redirect(to: "/ui/login") }
             return try await self.figures(request, session)
@@ -33,7 +34,7 @@ extension WebUI {
         } catch let error as PeriodError {
             return self.message(session, title: "Figures", error.message, status: .badRequest)
         }
-        let scope = try self.api.reportScope(principal)
+        let scope = try ReportsController.reportScope(principal, directory: self.directory)
         let sla = try await self.api.reports.sla(scope: scope, from: period.from, to: period.to)
         let agents = try await self.api.reports.agents(scope: scope, from: period.from, to: period.to)
         let zone = self.api.engine.configuration.timezone
@@ -124,7 +125,7 @@ extension WebUI {
         }
         guard action.roles.contains(principal.role),
             let detail = try await self.store.contact(id, correlator: self.engine.correlator),
-            principal.canSee(detail.contact, directory: self.directory)
+            principal.scope(directory: self.directory).admits(detail.contact, violations: detail.violations)
         else { return self.forbidden(session, "You may not act on contact \(id).") }
         let text = { (key: String) in form[key] ?? "" }
         let kind: ManualAction.Kind

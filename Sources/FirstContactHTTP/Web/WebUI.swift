@@ -1,3 +1,4 @@
+import FirstContactApp
 import FirstContactCore
 import FirstContactStore
 import Foundation
@@ -9,7 +10,7 @@ import Synchronization
 /// a session cookie), the missed-callback board, a contact's page, the agent's "my work" list and
 /// violation review. Rendered on the server; one small script adds countdowns and live updates.
 ///
-/// Roles and scope are the API's: the same `Principal`, the same `canSee`, the same `Engine`
+/// Roles and scope are the API's: the same `Principal`, the same `Scope`, the same `Engine`
 /// actions. Differences that are on purpose: an out-of-scope (or missing) contact is a 403 page,
 /// not the API's 404; a page without a session redirects to the sign-in form instead of 401.
 package struct WebUI: Sendable {
@@ -31,7 +32,7 @@ package struct WebUI: Sendable {
     var changes: LiveChanges { self.api.changes }
 
     /// Adds the pages to `router` (the API's router: one server, one port).
-    package func register(on router: Router<BasicRequestContext>) {
+    package func register(on router: Router<AppRequestContext>) {
         router.get("/") { _, _ in Response.redirect(to: "/ui/", type: .normal) }
         router.get("ui") { request, _ in
             guard let session = self.session(request) else { return Response.redirect(to: "/ui/login") }
@@ -252,23 +253,15 @@ package struct WebUI: Sendable {
         }
     }
 
-    /// Whether the principal answers for this obligation (not just for its contact): a supervisor
-    /// for their departments' obligations, an agent for their own and their department's hand-offs.
+    /// Whether the principal answers for this obligation (not just for its contact): whether it
+    /// counts on their board, as the missed-callback report decides.
     func owns(_ principal: Principal, _ o: Obligation) -> Bool {
-        switch principal.role {
-        case .admin: return true
-        case .pbx: return false
-        case .supervisor: return principal.departments.contains(o.owner.department)
-        case .agent:
-            guard let me = principal.agent else { return false }
-            if o.owner.agent == me { return true }
-            return o.kind == .handoff && o.owner.agent == nil && o.owner.department == self.directory.departmentOf(me)
-        }
+        (try? ReportsController.reportScope(principal, directory: self.directory))?.covers(o) ?? false
     }
 
     /// The missed-callback report in the principal's scope (already in board order), filtered.
     func boardEntries(_ principal: Principal, _ filter: BoardFilter, now: Timestamp) async throws -> [BoardEntry] {
-        try await self.api.reports.missedCallbacks(scope: try self.api.reportScope(principal), now: now)
+        try await self.api.reports.missedCallbacks(scope: try ReportsController.reportScope(principal, directory: self.directory), now: now)
             .map { BoardEntry($0) }.filter { filter.matches($0) }
     }
 
@@ -374,8 +367,9 @@ package struct WebUI: Sendable {
     func boardRow(_ request: Request, _ session: WebSession) async throws -> Response {
         let query = Self.query(request)
         guard let id = query["obligation"], let stored = try await self.store.obligation(ObligationID(id)),
-            let contact = try await self.store.contact(stored.contact, correlator: self.engine.correlator)?.contact,
-            session.principal.canSee(contact, directory: self.directory),
+            let detail = try await self.store.contact(stored.contact, correlator: self.engine.correlator),
+            session.principal.scope(directory: self.directory).admits(detail.contact, violations: detail.violations),
+            case let contact = detail.contact,
             let o = contact.obligations.first(where: { $0.id == stored.obligation.id }),
             o.state.isOutstanding, self.owns(session.principal, o)
         else { return Self.html("") }
@@ -418,7 +412,7 @@ package struct WebUI: Sendable {
         let id = ContactID(idText)
         // Missing and out of scope get the same 403 page, so an id reveals nothing.
         guard let detail = try await self.store.contact(id, correlator: self.engine.correlator),
-            session.principal.canSee(detail.contact, directory: self.directory)
+            session.principal.scope(directory: self.directory).admits(detail.contact, violations: detail.violations)
         else { return self.forbidden(session, "You may not open contact \(idText).") }
         let contact = detail.contact
         let now = self.api.scheduler.clock.now()
@@ -511,11 +505,8 @@ package struct WebUI: Sendable {
                 content: "<main id=\"main\"><h1>My work</h1><p>This page lists an agent's own work; you are signed in as \(HTML.escape(principal.role.rawValue)). See the <a href=\"/ui/board\">board</a>.</p></main>",
                 now: now))
         }
-        // The agent's own matters, and their department's hand-offs (the API's scope for agents).
-        let own = try await self.store.contacts(ContactQuery(agent: me, limit: 10_000))
-        let handoffs = try await self.store.contacts(ContactQuery(obligationStates: [.pending, .breached], obligationKind: .handoff, limit: 10_000))
-        var seen: Set<ContactID> = []
-        let contacts = (own + handoffs).filter { seen.insert($0.id).inserted && principal.canSee($0, directory: self.directory) }
+        // The agent's matters: the contacts of their scope, as the API lists them.
+        let contacts = try await self.store.contacts(ContactQuery(scope: principal.scope(directory: self.directory), limit: 10_000))
         let waiting = contacts.flatMap { c in
             c.obligations.filter { $0.kind == .handoff && $0.acknowledgedAt == nil && $0.state.isOutstanding && self.owns(principal, $0) }
                 .map { BoardEntry($0, of: c, now: now) }
@@ -567,8 +558,8 @@ package struct WebUI: Sendable {
             return self.forbidden(session, "Only an agent acknowledges a hand-off here, as themselves.")
         }
         guard let stored = try await self.store.obligation(id),
-            let contact = try await self.store.contact(stored.contact, correlator: self.engine.correlator)?.contact,
-            principal.canSee(contact, directory: self.directory)
+            let detail = try await self.store.contact(stored.contact, correlator: self.engine.correlator),
+            principal.scope(directory: self.directory).admits(detail.contact, violations: detail.violations)
         else { return self.forbidden(session, "You may not act on obligation \(id).") }
         do {
             _ = try await self.engine.acknowledge(id, by: me, at: self.api.scheduler.clock.now(), store: self.store)
@@ -589,7 +580,8 @@ package struct WebUI: Sendable {
         let query = Self.query(request)
         let onlyOpen = query["all"] != "1"
         let snapshot = try await self.store.violations()
-        let visible = snapshot.violations.filter { principal.role == .admin || principal.departments.contains($0.department) }
+        let visible = try await API.inScope(snapshot.violations, of: principal, api: self.api)
+            .filter { principal.role == .admin || principal.departments.contains($0.department) }
             .filter { !onlyOpen || snapshot.reviews[$0.id] == nil }
             .sorted { ($0.at, $0.id.rawValue) > ($1.at, $1.id.rawValue) }
         var html = "<main id=\"main\"><h1>Violations</h1><p>\(visible.count) \(onlyOpen ? "awaiting review" : "in total") · "
@@ -623,7 +615,9 @@ package struct WebUI: Sendable {
             return self.message(session, title: "Not recorded", "Choose accept, excuse or dismiss.", status: .badRequest)
         }
         let violation = try await self.store.violations().violations.first { $0.id == id }
-        guard let violation, principal.role == .admin || principal.departments.contains(violation.department) else {
+        guard let violation, principal.role == .admin || principal.departments.contains(violation.department),
+            try await !API.inScope([violation], of: principal, api: self.api).isEmpty
+        else {
             return self.forbidden(session, "You may not review violation \(id).")
         }
         do {
@@ -642,6 +636,7 @@ package struct WebUI: Sendable {
     /// The newest outbox sequence number: a page listens from there. Remembered, so only the first
     /// page after a start reads the outbox through.
     func currentOutboxSeq() async throws -> Int64 {
+        if let head = self.api.feed.head { return head }
         var seq = self.outboxHead.value.withLock { $0 }
         while true {
             let entries = try await self.store.outbox(after: seq, limit: 5000)
@@ -661,31 +656,27 @@ package struct WebUI: Sendable {
         let resume = HTTPField.Name("Last-Event-ID").flatMap { request.headers[$0] }
         let startAfter = Int64(resume ?? query["after"] ?? "") ?? 0
         let startLive = Int(query["live"] ?? "") ?? self.changes.head
-        let store = self.store
-        let changes = self.changes
-        let myDepartment = principal.agent.flatMap(self.directory.departmentOf)
+        let (store, feed, changes) = (self.store, self.api.feed, self.changes)
+        let scope = principal.scope(directory: self.directory)
         let body = ResponseBody { writer in
             var (after, live, round) = (startAfter, startLive, 0)
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
-                for notice in changes.since(live) {
-                    live = notice.seq + 1
-                    let visible = switch principal.role {
-                    case .admin: true
-                    case .pbx: false
-                    case .supervisor: notice.department.map { principal.departments.contains($0) } ?? false
-                    case .agent: notice.department != nil && notice.department == myDepartment
-                    }
-                    guard visible else { continue }
+                let notices = changes.since(live)
+                if let newest = notices.last { live = newest.seq + 1 }
+                // A change is announced to the pages of those who may see its contact.
+                let contacts = Set(notices.compactMap(\.contact))
+                let visible = scope.isEverything ? contacts : try await store.contactIDs(contacts, in: scope)
+                for notice in notices where notice.contact.map(visible.contains) ?? scope.seesFeedAlerts {
                     let data = "{\"action\": \(JSONWriter.quoted(notice.action)), \"contact\": \(notice.contact.map { JSONWriter.quoted($0.rawValue) } ?? "null"), \"obligation\": \(notice.obligation.map { JSONWriter.quoted($0.rawValue) } ?? "null"), \"violation\": \(notice.violation.map { JSONWriter.quoted($0.rawValue) } ?? "null")}"
                     try await writer.write(ByteBuffer(string: "event: changed\ndata: \(data)\n\n"))
                 }
                 if round % 4 == 0 {
                     var full = true
                     while full {
-                        let entries = try await store.outbox(after: after, limit: 200)
-                        for entry in entries where API.visible(entry, to: principal) {
-                            try await writer.write(ByteBuffer(string: API.serverSentEvent(entry)))
+                        let entries = try await feed.entries(after: after, limit: 200)
+                        for entry in try await EventsController.visible(entries, to: principal, scope: scope, store: store) {
+                            try await writer.write(ByteBuffer(string: entry.serverSentEvent))
                         }
                         if let newest = entries.last { after = newest.seq }
                         full = entries.count == 200

@@ -1,12 +1,14 @@
+import FirstContactApp
 import FirstContactCore
 import FirstContactStore
+import ServiceLifecycle
 
 /// Group commit for `POST /v1/ingest/{format}`: requests that arrive while a commit is running
 /// wait in a queue, and the next commit stores all of them in ONE transaction, then derives once
 /// at the wall clock, then answers each request with its own outcome.
 ///
-/// Why: each request used to pay its own write transaction plus the clock's (several more), all
-/// serialised on SQLite's one writer, so 16 concurrent PBXs waited for 16 × 5 commits. Grouped,
+/// Why: alone, each request pays its own write transaction plus the clock's (several more), all
+/// serialised on SQLite's one writer, so 16 concurrent PBXs would wait for 16 × 5 commits. Grouped,
 /// they wait for one ingest commit and one derivation whatever their number, and nothing is
 /// answered before its records are committed (durability is the store's: WAL with
 /// `synchronous=NORMAL`).
@@ -14,7 +16,10 @@ import FirstContactStore
 /// One request's store error rolls back that request alone (a savepoint each); a reject is no
 /// error, it is stored and counted like a record. An error of the whole transaction, or of the
 /// derivation after it, is every waiting request's answer, as it would have been one by one.
-package actor IngestBatcher {
+///
+/// The commits run in ``run()``, a service of the application: requests queue and wait, the
+/// service drains the queue. On graceful shutdown it finishes what is queued, then stops.
+package actor IngestBatcher: Service {
     private struct Waiting {
         var records: [IngestRecord]
         var continuation: CheckedContinuation<BatchOutcome, any Error>
@@ -28,13 +33,24 @@ package actor IngestBatcher {
     /// Counts groups and the requests in them (`/metrics`: how well requests are grouped).
     private let metrics: ServiceMetrics?
     private var waiting: [Waiting] = []
-    private var draining = false
+    /// One element per queued request: wakes ``run()``.
+    private let queued: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
 
     package init(store: any ContactStore, scheduler: ObligationScheduler, metrics: ServiceMetrics? = nil, maximumRecords: Int = 20_000) {
         self.store = store
         self.scheduler = scheduler
         self.metrics = metrics
         self.maximumRecords = maximumRecords
+        (self.queued, self.wake) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    package func run() async throws {
+        for await _ in self.queued.cancelOnGracefulShutdown() {
+            await self.drain()
+        }
+        // Shutting down: nobody is left waiting for an answer that never comes.
+        await self.drain()
     }
 
     /// Stores `records` with whatever else is waiting, derives, and returns this request's own
@@ -42,10 +58,7 @@ package actor IngestBatcher {
     package func ingest(_ records: [IngestRecord]) async throws -> BatchOutcome {
         try await withCheckedThrowingContinuation { continuation in
             self.waiting.append(Waiting(records: records, continuation: continuation))
-            if !self.draining {
-                self.draining = true
-                Task { await self.drain() }
-            }
+            self.wake.yield()
         }
     }
 
@@ -67,7 +80,7 @@ package actor IngestBatcher {
             } catch {
                 results = group.map { _ in .failure(error) }
             }
-            // Derive once for the whole group (the answer carries derived state, as before).
+            // Derive once for the whole group: the answer carries derived state.
             if results.contains(where: { if case .success = $0 { true } else { false } }) {
                 do {
                     try await self.scheduler.tick()
@@ -81,6 +94,5 @@ package actor IngestBatcher {
                 request.continuation.resume(with: result)
             }
         }
-        self.draining = false
     }
 }

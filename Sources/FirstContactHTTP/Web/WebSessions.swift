@@ -1,3 +1,4 @@
+import FirstContactApp
 import FirstContactCore
 import Foundation
 import Synchronization

@@ -1,3 +1,4 @@
+import FirstContactApp
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1

@@ -1,14 +1,24 @@
+import FirstContactApp
 import FirstContactCore
+import FirstContactIngest
 import FirstContactStore
+import Foundation
+import HTTPTypes
 import Hummingbird
-
 /// `GET /v1/reports/…`: the missed-callback board, SLA attainment and per-agent figures, scoped
 /// like the other routes (admins all, supervisors their departments, agents their own, pbx 403).
-extension API {
-    var reports: Reports { Reports(store: self.store, directory: self.engine.directory) }
+struct ReportsController {
+    let api: API
+
+    func register(on routes: inout RouteTable) {
+        routes.add(.get, "v1/reports/missed-callbacks") { request, context in try await self.missedCallbacksReport(request, context) }
+        routes.add(.get, "v1/reports/sla") { request, context in try await self.slaReport(request, context) }
+        routes.add(.get, "v1/reports/agents") { request, context in try await self.agentsReport(request, context) }
+    }
+
 
     /// What a caller's report may cover.
-    func reportScope(_ principal: Principal) throws -> ReportScope {
+    static func reportScope(_ principal: Principal, directory: Directory) throws -> ReportScope {
         switch principal.role {
         case .admin:
             return .all
@@ -16,29 +26,28 @@ extension API {
             return .departments(principal.departments)
         case .agent:
             guard let me = principal.agent else { throw HTTPError(.forbidden, message: "this agent token names no agent") }
-            return .agent(me, department: self.engine.directory.departmentOf(me))
+            return .agent(me, department: directory.departmentOf(me))
         case .pbx:
             throw HTTPError(.forbidden, message: "role pbx may not do this")
         }
     }
 
-    func reportPeriod(_ request: Request) throws -> (from: Timestamp, to: Timestamp) {
+    static func reportPeriod(_ request: Request, now: Timestamp, zone: ZoneRules) throws -> (from: Timestamp, to: Timestamp) {
         let query = request.uri.queryParameters
         do {
             return try Reports.period(
-                from: query["from"].map(String.init), to: query["to"].map(String.init), now: self.scheduler.clock.now(),
-                zone: self.engine.configuration.timezone)
+                from: query["from"].map(String.init), to: query["to"].map(String.init), now: now, zone: zone)
         } catch let error as PeriodError {
             throw HTTPError(.badRequest, message: error.message)
         }
     }
 
     /// `GET /v1/reports/missed-callbacks`: every callback and hand-off still owed, overdue first.
-    func missedCallbacksReport(_ request: Request) async throws -> Response {
-        let principal = try self.principal(request, allowed: [.agent, .supervisor, .admin])
-        let now = self.scheduler.clock.now()
-        let entries = try await self.reports.missedCallbacks(scope: try self.reportScope(principal), now: now)
-        let directory = self.engine.directory
+    func missedCallbacksReport(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = try context.principal([.agent, .supervisor, .admin])
+        let now = self.api.scheduler.clock.now()
+        let entries = try await self.api.reports.missedCallbacks(scope: try Self.reportScope(principal, directory: self.api.engine.directory), now: now)
+        let directory = self.api.engine.directory
         let out = JSONWriter()
         out.object {
             out.field("now") { out.time(now) }
@@ -77,15 +86,15 @@ extension API {
                 }
             }
         }
-        return Self.json(out.text)
+        return API.json(out.text)
     }
 
     /// `GET /v1/reports/sla?from=&to=`: attainment per owning department for obligations due in the period.
-    func slaReport(_ request: Request) async throws -> Response {
-        let principal = try self.principal(request, allowed: [.agent, .supervisor, .admin])
-        let scope = try self.reportScope(principal)
-        let period = try self.reportPeriod(request)
-        let rows = try await self.reports.sla(scope: scope, from: period.from, to: period.to)
+    func slaReport(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = try context.principal([.agent, .supervisor, .admin])
+        let scope = try Self.reportScope(principal, directory: self.api.engine.directory)
+        let period = try Self.reportPeriod(request, now: self.api.scheduler.clock.now(), zone: self.api.engine.configuration.timezone)
+        let rows = try await self.api.reports.sla(scope: scope, from: period.from, to: period.to)
         let out = JSONWriter()
         func outcomes(_ o: Reports.Outcomes) {
             out.object {
@@ -107,22 +116,22 @@ extension API {
                 out.array(rows) { row in
                     out.object {
                         out.field("department") { out.string(row.department.rawValue) }
-                        out.field("name") { out.string(self.engine.directory.department(row.department)?.name) }
+                        out.field("name") { out.string(self.api.engine.directory.department(row.department)?.name) }
                         out.field("callbacks") { outcomes(row.callbacks) }
                         out.field("handoffs") { outcomes(row.handoffs) }
                     }
                 }
             }
         }
-        return Self.json(out.text)
+        return API.json(out.text)
     }
 
     /// `GET /v1/reports/agents?from=&to=`: per-agent figures for praise and accountability.
-    func agentsReport(_ request: Request) async throws -> Response {
-        let principal = try self.principal(request, allowed: [.agent, .supervisor, .admin])
-        let scope = try self.reportScope(principal)
-        let period = try self.reportPeriod(request)
-        let rows = try await self.reports.agents(scope: scope, from: period.from, to: period.to)
+    func agentsReport(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = try context.principal([.agent, .supervisor, .admin])
+        let scope = try Self.reportScope(principal, directory: self.api.engine.directory)
+        let period = try Self.reportPeriod(request, now: self.api.scheduler.clock.now(), zone: self.api.engine.configuration.timezone)
+        let rows = try await self.api.reports.agents(scope: scope, from: period.from, to: period.to)
         let out = JSONWriter()
         out.object {
             out.field("from") { out.time(period.from) }
@@ -131,7 +140,7 @@ extension API {
                 out.array(rows) { row in
                     out.object {
                         out.field("agent") { out.string(row.agent.rawValue) }
-                        out.field("name") { out.string(self.engine.directory.agent(row.agent)?.name) }
+                        out.field("name") { out.string(self.api.engine.directory.agent(row.agent)?.name) }
                         out.field("department") { out.string(row.department?.rawValue) }
                         out.field("first_responded") { out.int(row.firstResponded) }
                         out.field("first_contact_resolution") {
@@ -174,6 +183,6 @@ extension API {
                 }
             }
         }
-        return Self.json(out.text)
+        return API.json(out.text)
     }
 }

@@ -1,3 +1,4 @@
+import FirstContactApp
 import FirstContactCore
 import FirstContactStore
 import Foundation
@@ -11,7 +12,7 @@ import Synchronization
 /// Counters are incremented where things happen (HTTP ingest, followers, every request); gauges
 /// are read from the store at scrape time, since the store is the truth and other processes
 /// (`firstcontact ingest`, `tick`) change it too.
-package final class ServiceMetrics: Sendable {
+package final class ServiceMetrics: IngestCounting {
     package let registry = PrometheusCollectorRegistry()
     /// Lines counted so far per followed path (the followers keep the running total).
     private let followLinesSeen = Mutex<[String: Int]>([:])

@@ -1,3 +1,4 @@
+import FirstContactApp
 import Crypto
 import Foundation
 

@@ -1,0 +1,37 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactStore
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Builds the service: HTTP API, web pages (`/ui`), scheduler, file followers and (when configured)
+/// webhook delivery over one store. Used by `firstcontact serve` and the tests.
+/// - Parameter onServerRunning: called once the server listens (with the bound port when `port` is 0).
+package func buildApplication(
+    engine: Engine, store: any ContactStore, clock: any WallClock, host: String, port: Int,
+    webhooks: WebhookDelivery? = nil, logger: Logger = Logger(label: "firstcontact"),
+    onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let scheduler = ObligationScheduler(engine: engine, store: store, clock: clock)
+    let followers = FollowerStatus()
+    let metrics = ServiceMetrics()
+    let api = API(engine: engine, store: store, scheduler: scheduler, followers: followers, metrics: metrics)
+    let router = api.router()
+    WebUI(api: api, sessions: WebSessions()).register(on: router)
+    var services: [any Service] = [SchedulerService(scheduler: scheduler)] + api.services
+    if let webhooks { services.append(webhooks) }
+    if !engine.configuration.follow.isEmpty {
+        // Only with files to follow: a service that returns ends the whole service group.
+        services.append(FollowService(
+            files: engine.configuration.follow, engine: engine, store: store, scheduler: scheduler, status: followers,
+            metrics: metrics, logger: logger))
+    }
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: "firstcontact"),
+        services: services,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
+        logger: logger
+    )
+}
