@@ -1,4 +1,5 @@
 import FirstContactApp
+import FirstContactCore
 import FirstContactStore
 import Foundation
 
