@@ -18,7 +18,7 @@ package func buildApplication(
     let metrics = ServiceMetrics()
     let api = API(engine: engine, store: store, scheduler: scheduler, followers: followers, metrics: metrics)
     let router = api.router()
-    WebUI(api: api, sessions: WebSessions()).register(on: router)
+    WebUI(state: api.state, sessions: WebSessions()).register(on: router)
     var services: [any Service] = [SchedulerService(scheduler: scheduler)] + api.services
     if let webhooks { services.append(webhooks) }
     if !engine.configuration.follow.isEmpty {

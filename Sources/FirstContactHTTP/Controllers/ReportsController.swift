@@ -19,17 +19,7 @@ struct ReportsController {
 
     /// What a caller's report may cover.
     static func reportScope(_ principal: Principal, directory: Directory) throws -> ReportScope {
-        switch principal.role {
-        case .admin:
-            return .all
-        case .supervisor:
-            return .departments(principal.departments)
-        case .agent:
-            guard let me = principal.agent else { throw HTTPError(.forbidden, message: "this agent token names no agent") }
-            return .agent(me, department: directory.departmentOf(me))
-        case .pbx:
-            throw HTTPError(.forbidden, message: "role pbx may not do this")
-        }
+        try principal.reportScope(directory: directory)
     }
 
     static func reportPeriod(_ request: Request, now: Timestamp, zone: ZoneRules) throws -> (from: Timestamp, to: Timestamp) {

@@ -11,36 +11,27 @@ import Synchronization
 /// The HTTP API (`/v1`), `/healthz` and `/metrics`, over the same engine, store and rules as the
 /// CLI: what every controller shares. Routes live in one controller per resource.
 package struct API: Sendable {
-    package let engine: Engine
-    package let store: any ContactStore
-    package let scheduler: ObligationScheduler
-    /// People's changes (acknowledgements, reviews) announced to the open web pages.
-    package let changes: LiveChanges
-    /// The file followers' states (empty when nothing is followed).
-    package let followers: FollowerStatus
-    /// This service's Prometheus registry (`/metrics`), shared with its followers.
-    package let metrics: ServiceMetrics
-    /// Group commit of concurrent ingest requests.
-    package let batcher: IngestBatcher
-    /// The one outbox reader of every event stream.
-    package let feed: OutboxFeed
+    /// What the controllers share with each other and with the web pages.
+    package let state: ServiceState
 
     package init(
         engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, followers: FollowerStatus = FollowerStatus(),
         changes: LiveChanges = LiveChanges(),
         metrics: ServiceMetrics = ServiceMetrics()
     ) {
-        self.engine = engine
-        self.store = store
-        self.scheduler = scheduler
-        self.followers = followers
-        self.changes = changes
-        self.metrics = metrics
-        self.batcher = IngestBatcher(store: store, scheduler: scheduler, metrics: metrics)
-        self.feed = OutboxFeed(store: store)
+        self.state = ServiceState(
+            engine: engine, store: store, scheduler: scheduler, followers: followers, changes: changes, metrics: metrics)
     }
 
-    var reports: Reports { Reports(store: self.store, directory: self.engine.directory) }
+    package var engine: Engine { self.state.engine }
+    package var store: any ContactStore { self.state.store }
+    package var scheduler: ObligationScheduler { self.state.scheduler }
+    package var changes: LiveChanges { self.state.changes }
+    package var followers: FollowerStatus { self.state.followers }
+    package var metrics: ServiceMetrics { self.state.metrics }
+    package var batcher: IngestBatcher { self.state.batcher }
+    package var feed: OutboxFeed { self.state.feed }
+    var reports: Reports { self.state.reports }
 
     /// The services the API needs running: the ingest group commit and the outbox feed.
     package var services: [any Service] { [self.batcher, self.feed] }
@@ -70,10 +61,7 @@ package struct API: Sendable {
 
     /// Of `violations`, those about contacts in the caller's scope (one query).
     static func inScope(_ violations: [Violation], of principal: Principal, api: API) async throws -> [Violation] {
-        let scope = principal.scope(directory: api.engine.directory)
-        if scope.isEverything { return violations }
-        let visible = try await api.store.contactIDs(Set(violations.map(\.contact)), in: scope)
-        return violations.filter { visible.contains($0.contact) }
+        try await api.state.inScope(violations, of: principal)
     }
 
     /// A contact with its violations, what people recorded (resolution, registrations of hand-offs

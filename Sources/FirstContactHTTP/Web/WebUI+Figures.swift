@@ -25,19 +25,19 @@ extension WebUI {
     private func figures(_ request: Request, _ session: WebSession) async throws -> Response {
         let principal = session.principal
         let query = Self.query(request)
-        let now = self.api.scheduler.clock.now()
+        let now = self.state.scheduler.clock.now()
         let period: (from: Timestamp, to: Timestamp)
         do {
             period = try Reports.period(
                 from: query["from"].flatMap { $0.isEmpty ? nil : $0 }, to: query["to"].flatMap { $0.isEmpty ? nil : $0 },
-                now: now, zone: self.api.engine.configuration.timezone)
+                now: now, zone: self.state.engine.configuration.timezone)
         } catch let error as PeriodError {
             return self.message(session, title: "Figures", error.message, status: .badRequest)
         }
-        let scope = try ReportsController.reportScope(principal, directory: self.directory)
-        let sla = try await self.api.reports.sla(scope: scope, from: period.from, to: period.to)
-        let agents = try await self.api.reports.agents(scope: scope, from: period.from, to: period.to)
-        let zone = self.api.engine.configuration.timezone
+        let scope = try principal.reportScope(directory: self.directory)
+        let sla = try await self.state.reports.sla(scope: scope, from: period.from, to: period.to)
+        let agents = try await self.state.reports.agents(scope: scope, from: period.from, to: period.to)
+        let zone = self.state.engine.configuration.timezone
         let fromDay = zone.local(period.from).date.iso
         // `to` is exclusive: the form shows the last day included.
         let toDay = zone.local(period.to - 1).date.iso
@@ -151,7 +151,7 @@ extension WebUI {
         let after: ContactDetail
         do {
             after = try await self.engine.record(
-                kind, by: principal.agent ?? AgentID(principal.name), at: self.api.scheduler.clock.now(), store: self.store,
+                kind, by: principal.agent ?? AgentID(principal.name), at: self.state.scheduler.clock.now(), store: self.store,
                 current: detail.contact)
         } catch let error as ActionError {
             return self.message(session, title: "Not recorded", error.description, status: .badRequest)

@@ -14,22 +14,23 @@ import Synchronization
 /// actions. Differences that are on purpose: an out-of-scope (or missing) contact is a 403 page,
 /// not the API's 404; a page without a session redirects to the sign-in form instead of 401.
 package struct WebUI: Sendable {
-    package let api: API
+    /// What the pages share with the API's controllers (not the API itself).
+    package let state: ServiceState
     package let sessions: WebSessions
     private let outboxHead = OutboxHead()
 
     /// Rows per board page: enough for a wall display, few enough that a page renders at once.
     package static let pageSize = 100
 
-    package init(api: API, sessions: WebSessions) {
-        self.api = api
+    package init(state: ServiceState, sessions: WebSessions) {
+        self.state = state
         self.sessions = sessions
     }
 
-    var engine: Engine { self.api.engine }
-    var store: any ContactStore { self.api.store }
-    var directory: Directory { self.api.engine.directory }
-    var changes: LiveChanges { self.api.changes }
+    var engine: Engine { self.state.engine }
+    var store: any ContactStore { self.state.store }
+    var directory: Directory { self.state.engine.directory }
+    var changes: LiveChanges { self.state.changes }
 
     /// Adds the pages to `router` (the API's router: one server, one port).
     package func register(on router: Router<AppRequestContext>) {
@@ -256,12 +257,12 @@ package struct WebUI: Sendable {
     /// Whether the principal answers for this obligation (not just for its contact): whether it
     /// counts on their board, as the missed-callback report decides.
     func owns(_ principal: Principal, _ o: Obligation) -> Bool {
-        (try? ReportsController.reportScope(principal, directory: self.directory))?.covers(o) ?? false
+        (try? principal.reportScope(directory: self.directory))?.covers(o) ?? false
     }
 
     /// The missed-callback report in the principal's scope (already in board order), filtered.
     func boardEntries(_ principal: Principal, _ filter: BoardFilter, now: Timestamp) async throws -> [BoardEntry] {
-        try await self.api.reports.missedCallbacks(scope: try ReportsController.reportScope(principal, directory: self.directory), now: now)
+        try await self.state.reports.missedCallbacks(scope: try principal.reportScope(directory: self.directory), now: now)
             .map { BoardEntry($0) }.filter { filter.matches($0) }
     }
 
@@ -269,7 +270,7 @@ package struct WebUI: Sendable {
         let principal = session.principal
         let query = Self.query(request)
         let filter = BoardFilter(query)
-        let now = self.api.scheduler.clock.now()
+        let now = self.state.scheduler.clock.now()
         let outboxSeq = try await self.currentOutboxSeq()
         let liveSeq = self.changes.head
         let entries = try await self.boardEntries(principal, filter, now: now)
@@ -373,7 +374,7 @@ package struct WebUI: Sendable {
             let o = contact.obligations.first(where: { $0.id == stored.obligation.id }),
             o.state.isOutstanding, self.owns(session.principal, o)
         else { return Self.html("") }
-        let entry = BoardEntry(o, of: contact, now: self.api.scheduler.clock.now())
+        let entry = BoardEntry(o, of: contact, now: self.state.scheduler.clock.now())
         return Self.html(BoardFilter(query).matches(entry) ? self.row(entry) : "")
     }
 
@@ -399,7 +400,7 @@ package struct WebUI: Sendable {
     /// row updates (not once per event): one request ranks the whole report, like the board itself.
     func boardTotals(_ request: Request, _ session: WebSession) async throws -> Response {
         let totals = BoardTotals(try await self.boardEntries(
-            session.principal, BoardFilter(Self.query(request)), now: self.api.scheduler.clock.now()))
+            session.principal, BoardFilter(Self.query(request)), now: self.state.scheduler.clock.now()))
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: totals.json)))
         response.headers[.contentType] = "application/json"
         response.headers[.cacheControl] = "no-store"
@@ -415,7 +416,7 @@ package struct WebUI: Sendable {
             session.principal.scope(directory: self.directory).admits(detail.contact, violations: detail.violations)
         else { return self.forbidden(session, "You may not open contact \(idText).") }
         let contact = detail.contact
-        let now = self.api.scheduler.clock.now()
+        let now = self.state.scheduler.clock.now()
         var html = "<main id=\"main\"><h1>Contact <span id=\"contact-id\">\(HTML.escape(contact.id.rawValue))</span></h1>"
         html += "<div class=\"card\"><dl class=\"facts\">"
         html += "<dt>Customer</dt><dd id=\"customer\">\(HTML.escape(contact.customer.text))</dd>"
@@ -498,7 +499,7 @@ package struct WebUI: Sendable {
 
     func myWork(_ session: WebSession) async throws -> Response {
         let principal = session.principal
-        let now = self.api.scheduler.clock.now()
+        let now = self.state.scheduler.clock.now()
         guard principal.role == .agent, let me = principal.agent else {
             return Self.html(self.layout(
                 title: "My work", session: session, current: "my",
@@ -562,7 +563,7 @@ package struct WebUI: Sendable {
             principal.scope(directory: self.directory).admits(detail.contact, violations: detail.violations)
         else { return self.forbidden(session, "You may not act on obligation \(id).") }
         do {
-            _ = try await self.engine.acknowledge(id, by: me, at: self.api.scheduler.clock.now(), store: self.store)
+            _ = try await self.engine.acknowledge(id, by: me, at: self.state.scheduler.clock.now(), store: self.store)
         } catch let error as ActionError {
             return self.message(session, title: "Not acknowledged", error.description, status: .conflict)
         }
@@ -580,7 +581,7 @@ package struct WebUI: Sendable {
         let query = Self.query(request)
         let onlyOpen = query["all"] != "1"
         let snapshot = try await self.store.violations()
-        let visible = try await API.inScope(snapshot.violations, of: principal, api: self.api)
+        let visible = try await self.state.inScope(snapshot.violations, of: principal)
             .filter { principal.role == .admin || principal.departments.contains($0.department) }
             .filter { !onlyOpen || snapshot.reviews[$0.id] == nil }
             .sorted { ($0.at, $0.id.rawValue) > ($1.at, $1.id.rawValue) }
@@ -616,13 +617,13 @@ package struct WebUI: Sendable {
         }
         let violation = try await self.store.violations().violations.first { $0.id == id }
         guard let violation, principal.role == .admin || principal.departments.contains(violation.department),
-            try await !API.inScope([violation], of: principal, api: self.api).isEmpty
+            try await !self.state.inScope([violation], of: principal).isEmpty
         else {
             return self.forbidden(session, "You may not review violation \(id).")
         }
         do {
             try await self.engine.review(
-                id, decision: decision, reason: form["reason"] ?? "", by: principal.name, at: self.api.scheduler.clock.now(),
+                id, decision: decision, reason: form["reason"] ?? "", by: principal.name, at: self.state.scheduler.clock.now(),
                 store: self.store)
         } catch let error as ActionError {
             return self.message(session, title: "Not recorded", error.description, status: .badRequest)
@@ -636,7 +637,7 @@ package struct WebUI: Sendable {
     /// The newest outbox sequence number: a page listens from there. Remembered, so only the first
     /// page after a start reads the outbox through.
     func currentOutboxSeq() async throws -> Int64 {
-        if let head = self.api.feed.head { return head }
+        if let head = self.state.feed.head { return head }
         var seq = self.outboxHead.value.withLock { $0 }
         while true {
             let entries = try await self.store.outbox(after: seq, limit: 5000)
@@ -656,7 +657,7 @@ package struct WebUI: Sendable {
         let resume = HTTPField.Name("Last-Event-ID").flatMap { request.headers[$0] }
         let startAfter = Int64(resume ?? query["after"] ?? "") ?? 0
         let startLive = Int(query["live"] ?? "") ?? self.changes.head
-        let (store, feed, changes) = (self.store, self.api.feed, self.changes)
+        let (store, feed, changes) = (self.store, self.state.feed, self.changes)
         let scope = principal.scope(directory: self.directory)
         let body = ResponseBody { writer in
             var (after, live, round) = (startAfter, startLive, 0)
@@ -714,7 +715,7 @@ package struct WebUI: Sendable {
             nav += "</nav><span class=\"who\"><span id=\"who\">\(HTML.escape(p.agent.map { self.directory.label($0) } ?? p.name)) · \(HTML.escape(p.role.rawValue))</span>"
             nav += "<form method=\"post\" action=\"/ui/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(session.csrf))\"><button type=\"submit\" id=\"signout\">Sign out</button></form></span>"
         }
-        let nowAttribute = " data-now=\"\((now ?? self.api.scheduler.clock.now()).seconds)\""
+        let nowAttribute = " data-now=\"\((now ?? self.state.scheduler.clock.now()).seconds)\""
         return """
             <!doctype html>
             <html lang="zh-Hans-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -1,0 +1,64 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactStore
+import Hummingbird
+
+/// What the API's controllers and the web pages share: the engine and its rules, the store, the
+/// scheduler's clock, the live feeds and the metrics. Both hold this value; neither reaches into
+/// the other.
+package struct ServiceState: Sendable {
+    package let engine: Engine
+    package let store: any ContactStore
+    package let scheduler: ObligationScheduler
+    /// People's changes (acknowledgements, reviews) announced to the open web pages.
+    package let changes: LiveChanges
+    /// The file followers' states (empty when nothing is followed).
+    package let followers: FollowerStatus
+    /// This service's Prometheus registry (`/metrics`), shared with its followers.
+    package let metrics: ServiceMetrics
+    /// Group commit of concurrent ingest requests.
+    package let batcher: IngestBatcher
+    /// The one outbox reader of every event stream.
+    package let feed: OutboxFeed
+
+    package init(
+        engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, followers: FollowerStatus,
+        changes: LiveChanges, metrics: ServiceMetrics
+    ) {
+        self.engine = engine
+        self.store = store
+        self.scheduler = scheduler
+        self.followers = followers
+        self.changes = changes
+        self.metrics = metrics
+        self.batcher = IngestBatcher(store: store, scheduler: scheduler, metrics: metrics)
+        self.feed = OutboxFeed(store: store)
+    }
+
+    var reports: Reports { Reports(store: self.store, directory: self.engine.directory) }
+
+    /// Of `violations`, those about contacts in the caller's scope (one query).
+    func inScope(_ violations: [Violation], of principal: Principal) async throws -> [Violation] {
+        let scope = principal.scope(directory: self.engine.directory)
+        if scope.isEverything { return violations }
+        let visible = try await self.store.contactIDs(Set(violations.map(\.contact)), in: scope)
+        return violations.filter { visible.contains($0.contact) }
+    }
+}
+
+extension Principal {
+    /// What this caller's reports and board may cover.
+    func reportScope(directory: Directory) throws -> ReportScope {
+        switch self.role {
+        case .admin:
+            return .all
+        case .supervisor:
+            return .departments(self.departments)
+        case .agent:
+            guard let me = self.agent else { throw HTTPError(.forbidden, message: "this agent token names no agent") }
+            return .agent(me, department: directory.departmentOf(me))
+        case .pbx:
+            throw HTTPError(.forbidden, message: "role pbx may not do this")
+        }
+    }
+}
