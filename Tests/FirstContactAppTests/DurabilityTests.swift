@@ -85,3 +85,27 @@ struct DurabilityTests {
         }
     }
 }
+
+@Suite("one writer per SQLite file", .serialized, .timeLimit(.minutes(3)))
+struct WriterLockTests {
+    @Test("a second serve on the same file refuses to start naming the first one's pid, while reading commands keep working; the lock dies with its holder")
+    func secondServeRefuses() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appendingPathComponent("fc.sqlite").path
+        let serve = ["serve", "--config", Fixture.sampleConfig, "--db", db, "--port", "0"]
+        let first = try await ServeFollowEndToEndTests.Server(arguments: serve)
+
+        let second = try Fixture.run(serve)
+        #expect(second.status == 1)
+        #expect(second.output.contains("database \(db) is served by another firstcontact (pid \(first.process.processIdentifier))"), "\(second.output)")
+        let listed = try Fixture.run(["contacts", "--config", Fixture.sampleConfig, "--db", db, "--json", "--limit", "1"])
+        #expect(listed.status == 0, "\(listed.output)")
+        let (status, _) = try await first.request("/healthz", token: "demo-admin")
+        #expect(status == 200, "the first serve keeps serving")
+
+        first.kill()
+        let third = try await ServeFollowEndToEndTests.Server(arguments: serve)
+        third.stop()
+    }
+}
