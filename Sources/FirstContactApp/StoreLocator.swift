@@ -9,6 +9,13 @@ package enum StoreLocator {
         return try SQLiteContactStore(path: location)
     }
 
+    /// Claims `location` for one long-running writer (see ``SQLiteWriterLock``); nil for a server
+    /// database, where several instances are the server's business.
+    package static func claimWriter(_ location: String) throws -> SQLiteWriterLock? {
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") { return nil }
+        return try SQLiteWriterLock(database: location)
+    }
+
     /// Opens the store read-only for a command that only reads: nothing is created, migrated or
     /// written (see ``SQLiteContactStore/init(readingAt:)`` for the errors).
     package static func openForReading(_ location: String) throws -> any ContactStore {

@@ -23,9 +23,10 @@ struct ServeFollowEndToEndTests {
         let process: Process
         let base: String
 
-        init(arguments: [String]) async throws {
+        /// Starts `firstcontact` with `arguments`, or `executable` (a tracer running it) when given.
+        init(executable given: URL? = nil, arguments: [String]) async throws {
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("firstcontact")
-            let candidates = [binary, Fixture.root.appendingPathComponent(".build/debug/firstcontact")]
+            let candidates = [given ?? binary, Fixture.root.appendingPathComponent(".build/debug/firstcontact")]
             guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
                 throw FixtureError("the firstcontact binary was not built next to the tests")
             }

@@ -27,6 +27,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try self.global.engine()
+        // One writer per SQLite file: taken before the store opens (and migrates), held until exit.
+        let writerLock = try StoreLocator.claimWriter(self.global.db)
         let store = try self.global.store()
         // Records stored by a run that was killed before deriving them are derived now.
         try await engine.applyWatermark(store: store)
@@ -48,5 +50,6 @@ struct Serve: AsyncParsableCommand {
             fflush(nil)  // all streams: stdout is a pipe when a script reads it
         }
         try await app.runService()
+        withExtendedLifetime(writerLock) {}
     }
 }

@@ -10,8 +10,8 @@ import ServiceLifecycle
 /// Why: alone, each request pays its own write transaction plus the clock's (several more), all
 /// serialised on SQLite's one writer, so 16 concurrent PBXs would wait for 16 × 5 commits. Grouped,
 /// they wait for one ingest commit and one derivation whatever their number, and nothing is
-/// answered before its records are committed (durability is the store's: WAL with
-/// `synchronous=NORMAL`).
+/// answered before its records are committed and synced (durability is the store's: WAL with
+/// `synchronous=FULL`, one sync per group).
 ///
 /// One request's store error rolls back that request alone (a savepoint each); a reject is no
 /// error, it is stored and counted like a record. An error of the whole transaction, or of the
