@@ -16,10 +16,13 @@ package func buildApplication(
     let scheduler = ObligationScheduler(engine: engine, store: store, clock: clock)
     let followers = FollowerStatus()
     let metrics = ServiceMetrics()
-    let api = API(engine: engine, store: store, scheduler: scheduler, followers: followers, metrics: metrics)
+    let schedulerHealth = SchedulerHealth()
+    let api = API(
+        engine: engine, store: store, scheduler: scheduler, followers: followers, metrics: metrics,
+        schedulerHealth: schedulerHealth)
     let router = api.router()
     WebUI(state: api.state, sessions: WebSessions()).register(on: router)
-    var services: [any Service] = [SchedulerService(scheduler: scheduler)] + api.services
+    var services: [any Service] = [SchedulerService(scheduler: scheduler, health: schedulerHealth, logger: logger)] + api.services
     if let webhooks { services.append(webhooks) }
     if !engine.configuration.follow.isEmpty {
         // Only with files to follow: a service that returns ends the whole service group.

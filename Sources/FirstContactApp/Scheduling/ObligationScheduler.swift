@@ -1,5 +1,6 @@
 import FirstContactCore
 import FirstContactStore
+import Logging
 
 /// The durable scheduler: obligations live in the store; it sleeps until the next due time,
 /// then lets the store derive exactly the customers whose deadlines passed (claimed from an
@@ -26,13 +27,30 @@ package struct ObligationScheduler: Sendable {
         try await self.store.advanceClock(to: self.clock.now(), correlator: self.engine.correlator)
     }
 
-    /// Runs until the task is cancelled: tick, sleep until the next due time, repeat.
-    package func run() async throws {
+    /// Runs until the task is cancelled: tick, sleep until the next due time, repeat. A tick that
+    /// throws is reported to `health` and retried after its back-off; only cancellation ends the loop.
+    package func run(health: SchedulerHealth = SchedulerHealth(), logger: Logger? = nil) async throws {
         while !Task.isCancelled {
-            try await self.tick()
-            let now = self.clock.now()
-            let next = try await self.store.nextCheck() ?? now + self.maximumSleep
-            try await self.clock.sleep(until: max(now + 1, min(next, now + self.maximumSleep)))
+            let wake: Timestamp
+            do {
+                try await self.tick()
+                let now = self.clock.now()
+                let next = try await self.store.nextCheck() ?? now + self.maximumSleep
+                health.succeeded()
+                wake = max(now + 1, min(next, now + self.maximumSleep))
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                let (delay, log) = health.failed(error)
+                if log {
+                    logger?.error(
+                        "scheduler tick failed; retrying with back-off",
+                        metadata: ["scheduler.error": "\(error)", "scheduler.retry_in_s": "\(delay)"])
+                }
+                wake = self.clock.now() + delay
+            }
+            try await self.clock.sleep(until: wake)
         }
     }
 

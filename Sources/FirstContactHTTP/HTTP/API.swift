@@ -17,10 +17,11 @@ package struct API: Sendable {
     package init(
         engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, followers: FollowerStatus = FollowerStatus(),
         changes: LiveChanges = LiveChanges(),
-        metrics: ServiceMetrics = ServiceMetrics()
+        metrics: ServiceMetrics = ServiceMetrics(), schedulerHealth: SchedulerHealth = SchedulerHealth()
     ) {
         self.state = ServiceState(
-            engine: engine, store: store, scheduler: scheduler, followers: followers, changes: changes, metrics: metrics)
+            engine: engine, store: store, scheduler: scheduler, followers: followers, changes: changes, metrics: metrics,
+            schedulerHealth: schedulerHealth)
     }
 
     package var engine: Engine { self.state.engine }
@@ -44,7 +45,7 @@ package struct API: Sendable {
         var routes = RouteTable(router: Router(context: AppRequestContext.self))
         routes.router.add(middleware: RequestLogMiddleware(metrics: self.metrics))
         routes.router.add(middleware: TokenAuthMiddleware(tokens: self.engine.configuration.tokens))
-        routes.add(.get, "healthz") { _, _ in Self.text("ok") }
+        routes.add(.get, "healthz") { _, _ in Self.text(self.state.health) }
         routes.add(.get, "metrics") { _, context in
             _ = try context.principal([.admin, .supervisor, .pbx])
             return try await self.metrics()
@@ -142,7 +143,8 @@ package struct API: Sendable {
     private func metrics() async throws -> Response {
         let totals = try await self.store.totals()
         let lag = try await self.store.nextCheck().map { max(0, self.scheduler.clock.now() - $0) } ?? 0
-        let text = self.metrics.exposition(totals: totals, schedulerLag: lag, followers: self.followers.snapshot())
+        let text = self.metrics.exposition(
+            totals: totals, schedulerLag: lag, scheduler: self.state.schedulerHealth.snapshot, followers: self.followers.snapshot())
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text)))
         response.headers[.contentType] = "text/plain; version=0.0.4"
         return response

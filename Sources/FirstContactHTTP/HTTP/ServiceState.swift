@@ -20,11 +20,14 @@ package struct ServiceState: Sendable {
     package let batcher: IngestBatcher
     /// The one outbox reader of every event stream.
     package let feed: OutboxFeed
+    /// Whether the scheduler's ticks succeed (`/healthz`, `/metrics`).
+    package let schedulerHealth: SchedulerHealth
 
     package init(
         engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, followers: FollowerStatus,
-        changes: LiveChanges, metrics: ServiceMetrics
+        changes: LiveChanges, metrics: ServiceMetrics, schedulerHealth: SchedulerHealth = SchedulerHealth()
     ) {
+        self.schedulerHealth = schedulerHealth
         self.engine = engine
         self.store = store
         self.scheduler = scheduler
@@ -33,6 +36,16 @@ package struct ServiceState: Sendable {
         self.metrics = metrics
         self.batcher = IngestBatcher(store: store, scheduler: scheduler, metrics: metrics)
         self.feed = OutboxFeed(store: store)
+    }
+
+    /// What `/healthz` answers: `ok`, or `degraded: …` with the reason while the scheduler fails.
+    /// Always 200: a liveness probe must not restart a process that still accepts records; alert
+    /// on the body or on `firstcontact_scheduler_failing`.
+    var health: String {
+        let scheduler = self.schedulerHealth.snapshot
+        guard scheduler.isFailing else { return "ok" }
+        let since = scheduler.failingSince.map { " since \(Int($0.timeIntervalSince1970))" } ?? ""
+        return "degraded: scheduler failing\(since) (\(scheduler.consecutiveFailures) attempts): \(scheduler.lastError ?? "unknown error")"
     }
 
     var reports: Reports { Reports(store: self.store, directory: self.engine.directory) }

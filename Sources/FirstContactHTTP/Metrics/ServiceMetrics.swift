@@ -57,7 +57,8 @@ package final class ServiceMetrics: IngestCounting {
 
     /// Reads the store-side gauges and the followers' states, then renders the registry.
     package func exposition(
-        totals: StoreTotals, schedulerLag: Int64, followers: [FollowerState]
+        totals: StoreTotals, schedulerLag: Int64, scheduler: SchedulerHealth.Snapshot = SchedulerHealth.Snapshot(),
+        followers: [FollowerState]
     ) -> String {
         for state in ObligationState.allCases {
             self.gauge("firstcontact_obligations", "Obligations by state.", [("state", state.rawValue)])
@@ -71,6 +72,10 @@ package final class ServiceMetrics: IngestCounting {
             .set(Double(totals.deadLetters))
         self.gauge("firstcontact_scheduler_lag_seconds", "How far the earliest due check is behind now.")
             .set(Double(schedulerLag))
+        self.gauge("firstcontact_scheduler_errors", "Scheduler ticks that failed since the service started (each is retried).")
+            .set(Double(scheduler.errors))
+        self.gauge("firstcontact_scheduler_failing", "Whether the scheduler's last tick failed (1) or succeeded (0).")
+            .set(scheduler.isFailing ? 1.0 : 0.0)
         for state in followers {
             // Labels are escaped by the library; the path is configuration, not input.
             let path = [("path", state.path)]
