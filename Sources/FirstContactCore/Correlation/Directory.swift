@@ -9,6 +9,9 @@ package struct Directory: Sendable {
     private let agentByExactDevice: [String: AgentID]
     private let agentByMemberName: [String: AgentID]
     private let agentByExtension: [String: AgentID]
+    /// FreeSWITCH directory users named by `user/ID` and `user/ID@domain` devices, keyed by
+    /// lower-cased `ID` and `ID@domain` (``agent(forDirectoryUser:domain:)``).
+    private let agentByDirectoryUser: [String: AgentID]
     private let departmentByQueue: [String: DepartmentID]
     private let departmentByDID: [String: DepartmentID]
     private let hotlineNumbers: Set<String>
@@ -26,11 +29,20 @@ package struct Directory: Sendable {
         var byExactDevice: [String: AgentID] = [:]
         var byMember: [String: AgentID] = [:]
         var byExtension: [String: AgentID] = [:]
+        var byDirectoryUser: [String: AgentID] = [:]
         for agent in configuration.agents {
             agentsByID[agent.id] = agent
             for device in agent.devices {
                 byDevice[Self.deviceKey(device)] = agent.id
                 byExactDevice[Self.withoutSuffix(device)] = agent.id
+                let key = Self.deviceKey(device)
+                if key.hasPrefix("user/"), key.count > 5 {
+                    let user = String(key.dropFirst(5))
+                    byDirectoryUser[user] = agent.id
+                    if let at = user.firstIndex(of: "@"), byDirectoryUser[String(user[..<at])] == nil {
+                        byDirectoryUser[String(user[..<at])] = agent.id
+                    }
+                }
             }
             for ext in agent.extensions { byExtension[ext] = agent.id }
             byMember[agent.id.rawValue.lowercased()] = agent.id
@@ -50,6 +62,7 @@ package struct Directory: Sendable {
         self.agentByExactDevice = byExactDevice
         self.agentByMemberName = byMember
         self.agentByExtension = byExtension
+        self.agentByDirectoryUser = byDirectoryUser
         self.departmentByQueue = byQueue
         self.departmentByDID = byDID
         self.hotlineNumbers = Set(configuration.hotlineNumbers)
@@ -98,7 +111,37 @@ package struct Directory: Sendable {
         if let user = Self.sipUser(channel) {
             return self.agentByDevice["sip:\(user.lowercased())"] ?? self.agentByExtension[user]
         }
+        // The phone of a FreeSWITCH directory user (`sofia/internal/1001@pbx.example`) is the
+        // device `user/1001` FreeSWITCH dials it by, whatever sofia profile it registered on.
+        if !self.agentByDirectoryUser.isEmpty, let (user, domain) = Self.sofiaUser(key) {
+            return self.agent(forDirectoryUser: user, domain: domain)
+        }
         return nil
+    }
+
+    /// The agent whose `user/ID` (or `user/ID@domain`) device names this FreeSWITCH directory
+    /// user, from a leg's `user_name` and `domain_name` variables or its sofia channel name.
+    /// A device with a domain wins over one without for a user known in several domains.
+    package func agent(forDirectoryUser user: String, domain: String?) -> AgentID? {
+        guard !user.isEmpty else { return nil }
+        let id = user.lowercased()
+        if let domain, !domain.isEmpty, let agent = self.agentByDirectoryUser["\(id)@\(domain.lowercased())"] {
+            return agent
+        }
+        return self.agentByDirectoryUser[id]
+    }
+
+    /// `sofia/<profile>/ID@domain` (lower-cased) → (`ID`, `domain`); nil for gateway channels
+    /// (`sofia/gateway/<gw>/<number>`), which are trunks, and for other technologies.
+    static func sofiaUser(_ key: String) -> (user: String, domain: String?)? {
+        guard key.hasPrefix("sofia/") else { return nil }
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1] != "gateway", !parts[2].isEmpty else { return nil }
+        let address = parts[2]
+        guard let at = address.firstIndex(of: "@") else { return (String(address), nil) }
+        let user = address[..<at]
+        guard !user.isEmpty else { return nil }
+        return (String(user), String(address[address.index(after: at)...]))
     }
 
     /// The user part of `sip:USER@host…` / `sips:…`, or of `sip:USER` without a host (a bare
