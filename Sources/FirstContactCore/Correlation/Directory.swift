@@ -228,3 +228,42 @@ package struct Directory: Sendable {
         return String(text)
     }
 }
+
+// MARK: - Unmatched devices
+
+extension Directory {
+    /// The device of a leg placed from what looks like an internal phone that matches no agent
+    /// (its context is not an inbound one, or it is a registered sofia user outside the external
+    /// profile), by device key; nil when the leg is an agent's, a trunk's or dialplan plumbing.
+    /// A wiring gap seen on the first day: such a phone's callbacks would never count.
+    package func unmatchedPhone(_ leg: LegRecord) -> String? {
+        let channel = leg.channel
+        guard !channel.isEmpty, self.agent(forChannel: channel) == nil else { return nil }
+        let key = Self.deviceKey(channel)
+        if key.hasPrefix("local/") || key.hasPrefix("loopback/") || key.hasPrefix("dahdi/") { return nil }
+        if let (_, _) = Self.sofiaUser(key) {
+            return key.hasPrefix("sofia/external/") ? nil : key
+        }
+        if key.hasPrefix("sofia/") { return nil }  // gateways
+        guard !leg.context.isEmpty, !self.inboundContexts.isEmpty, !self.isInboundContext(leg.context) else { return nil }
+        return key
+    }
+}
+
+/// Legs from internal-looking phones that matched no agent, by device (``Directory/unmatchedPhone(_:)``).
+package struct UnmatchedDevices: Hashable, Sendable {
+    package private(set) var legs: [String: Int] = [:]
+
+    package init() {}
+
+    package mutating func count(_ records: [IngestRecord], directory: Directory) {
+        for case .record(.leg(let leg)) in records {
+            if let device = directory.unmatchedPhone(leg) { self.legs[device, default: 0] += 1 }
+        }
+    }
+
+    /// Most legs first, then by name.
+    package var sorted: [(device: String, legs: Int)] {
+        self.legs.map { (device: $0.key, legs: $0.value) }.sorted { ($1.legs, $0.device) < ($0.legs, $1.device) }
+    }
+}
