@@ -15,6 +15,8 @@ package struct IngestSummary: Sendable {
     package var totals = StoreTotals()
     /// Rejects found in this run (positions and reasons), for the report at the end.
     package var rejects: [Reject] = []
+    /// Internal-looking phones that matched no agent: a device list to complete.
+    package var unmatchedDevices = UnmatchedDevices()
 
     package struct FileSummary: Sendable {
         package var path: String
@@ -73,6 +75,7 @@ package struct IngestPipeline: Sendable {
             summary.files.append(file)
         }
         if !documents.isEmpty {
+            summary.unmatchedDevices.count(documents, directory: self.engine.directory)
             summary.batches.add(try await self.store.ingest(documents, correlator: self.engine.correlator))
         }
         let settled = try await self.engine.applyWatermark(store: self.store)
@@ -125,6 +128,7 @@ package struct IngestPipeline: Sendable {
         var lastOffset: Int64 = 0
         func flush() async throws {
             guard !batch.isEmpty else { return }
+            summary.unmatchedDevices.count(batch, directory: self.engine.directory)
             let outcome = try await self.store.ingest(batch, correlator: self.engine.correlator)
             summary.batches.add(outcome)
             batch.removeAll(keepingCapacity: true)
@@ -176,12 +180,14 @@ package struct IngestPipeline: Sendable {
             }
             batch += records
             if batch.count >= self.batchSize {
+                summary.unmatchedDevices.count(batch, directory: self.engine.directory)
                 summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
                 batch.removeAll(keepingCapacity: true)
                 progress(done, total, file.records)
             }
         }
         if !batch.isEmpty {
+            summary.unmatchedDevices.count(batch, directory: self.engine.directory)
             summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
         }
         progress(total, total, file.records)
@@ -214,6 +220,7 @@ package struct IngestPipeline: Sendable {
         }
         documents += records
         if documents.count >= self.batchSize {
+            summary.unmatchedDevices.count(documents, directory: self.engine.directory)
             summary.batches.add(try await self.store.ingest(documents, correlator: self.engine.correlator))
             documents.removeAll(keepingCapacity: true)
         }

@@ -155,11 +155,11 @@ struct ReportTests {
                 let body = try Self.object(response)
                 #expect(((Self.department(body, "service")?["callbacks"] as? [String: Any])?["due"] as? Int) == 0)
             }
-            // Default period: the month of the clock (November, Asia/Shanghai).
+            // Default period: the 7 days ending with the newest record's day (11-21 to 11-27, Asia/Shanghai).
             try await client.execute(uri: "/v1/reports/sla", method: .get, headers: APITests.admin) { response in
                 let body = try Self.object(response)
-                #expect(body["from"] as? String == "2026-10-31T16:00:00Z")
-                #expect(body["to"] as? String == "2026-11-30T16:00:00Z")
+                #expect(body["from"] as? String == "2026-11-20T16:00:00Z")
+                #expect(body["to"] as? String == "2026-11-27T16:00:00Z")
             }
             try await client.execute(uri: "/v1/reports/sla?from=yesterday", method: .get, headers: APITests.admin) { response in
                 #expect(response.status == .badRequest)
@@ -169,6 +169,41 @@ struct ReportTests {
                 #expect($0.status == .badRequest)
             }
             try await client.execute(uri: "/v1/reports/sla", method: .get, headers: APITests.pbx) { #expect($0.status == .forbidden) }
+        }
+    }
+
+    @Test("without a period, reports cover the 7 days ending with the newest data's day, not the clock's month", arguments: [
+        "/v1/reports/sla", "/v1/reports/agents",
+    ])
+    func defaultPeriodEndsAtTheNewestData(_ uri: String) async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The records are of 11-25 and 11-27; the clock is weeks later, in another month.
+        let (app, _) = try await APITests.app(ReportFixture.csv, ReportFixture.queueLog, now: "2027-01-15T12:00:00", in: directory)
+        try await app.test(.router) { client in
+            try await client.execute(uri: uri, method: .get, headers: APITests.admin) { response in
+                #expect(response.status == .ok)
+                let body = try Self.object(response)
+                #expect(body["from"] as? String == "2026-11-20T16:00:00Z")
+                #expect(body["to"] as? String == "2026-11-27T16:00:00Z")
+                if uri.hasSuffix("sla") {
+                    let callbacks = try #require(Self.department(body, "service")?["callbacks"] as? [String: Any])
+                    #expect(callbacks["due"] as? Int == 4)
+                } else {
+                    #expect(try Self.agent(body, "1005")["first_responded"] as? Int == 3)
+                }
+            }
+            // A given period is kept; `from` alone after the data still gets a week.
+            try await client.execute(uri: "\(uri)?from=2027-01-10", method: .get, headers: APITests.admin) { response in
+                let body = try Self.object(response)
+                #expect(body["from"] as? String == "2027-01-09T16:00:00Z")
+                #expect(body["to"] as? String == "2027-01-16T16:00:00Z")
+            }
+            try await client.execute(uri: "\(uri)?to=2026-11-25", method: .get, headers: APITests.admin) { response in
+                let body = try Self.object(response)
+                #expect(body["from"] as? String == "2026-11-18T16:00:00Z")
+                #expect(body["to"] as? String == "2026-11-25T16:00:00Z")
+            }
         }
     }
 

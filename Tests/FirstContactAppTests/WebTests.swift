@@ -382,6 +382,39 @@ struct WebTests {
         }
     }
 
+    @Test("the figures page without a period opens on the 7 days ending with the newest data's day, shown in the form")
+    func figuresOpenWhereTheDataIs() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = SchedulerFixture.missedCall + "\n" + SchedulerFixture.failedTransfer
+        let log = SchedulerFixture.missedQueueLog + "\n" + SchedulerFixture.failedTransferQueueLog
+        // The day's records are of 11-27; the clock is in the next month.
+        let (app, _) = try await APITests.app(csv, log, now: "2026-12-09T10:00:00", in: directory)
+        try await app.test(.router) { client in
+            let supervisor = try await Self.signIn(client, token: "demo-supervisor")
+            let html = Self.body(try await client.execute(uri: "/ui/figures", method: .get, headers: supervisor.cookie))
+            #expect(html.contains("name=\"from\" id=\"from\" value=\"2026-11-21\""))
+            #expect(html.contains("name=\"to\" id=\"to\" value=\"2026-11-27\""))
+            // The service callback of 11-27 is in it (not an empty December).
+            #expect(html.contains("data-department=\"service\""))
+            let chosen = Self.body(try await client.execute(uri: "/ui/figures?from=2026-12-01&to=2026-12-09", method: .get, headers: supervisor.cookie))
+            #expect(chosen.contains("value=\"2026-12-01\"") && chosen.contains("value=\"2026-12-09\""))
+        }
+    }
+
+    @Test("every page declares the language its text is written in: English", arguments: ["/ui/login", "/ui/board", "/ui/figures"])
+    func pageLanguage(_ uri: String) async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, _) = try await Self.app(in: directory)
+        try await app.test(.router) { client in
+            let supervisor = try await Self.signIn(client, token: "demo-supervisor")
+            let html = Self.body(try await client.execute(uri: uri, method: .get, headers: uri == "/ui/login" ? [:] : supervisor.cookie))
+            #expect(html.contains("<html lang=\"en\">"))
+            #expect(!html.contains("zh-Hans"))
+        }
+    }
+
     @Test("a supervisor reviews a violation through the page: CSRF and a reason required, the decision recorded with their name")
     func violationReview() async throws {
         let directory = try Fixture.temporaryDirectory()

@@ -199,15 +199,37 @@ package struct Reports: Sendable {
     /// without an offset: local time in `zone`). Missing values default to the month of `now`
     /// in `zone`. The period is `[from, to)`.
     /// - Throws: ``PeriodError`` for text that is neither, or an empty period.
-    package static func period(from: String?, to: String?, now: Timestamp, zone: ZoneRules) throws -> (from: Timestamp, to: Timestamp) {
-        let today = zone.local(now).date
-        let monthStart = CivilDate(year: today.year, month: today.month, day: 1)
-        let nextMonth = today.month == 12
-            ? CivilDate(year: today.year + 1, month: 1, day: 1) : CivilDate(year: today.year, month: today.month + 1, day: 1)
-        let start = try from.map { try Self.instant($0, zone: zone, endOfDay: false) } ?? zone.instant(monthStart, CivilTime(secondOfDay: 0))
-        let end = try to.map { try Self.instant($0, zone: zone, endOfDay: true) } ?? zone.instant(nextMonth, CivilTime(secondOfDay: 0))
-        guard start < end else { throw PeriodError(message: "the period is empty: from must be before to") }
-        return (start, end)
+    /// The period a report covers. Without `to` it ends with the day of the newest data
+    /// (`newest`, else `now`) in the configured zone; without `from` it starts 7 days before its
+    /// end, so a report opens on the days that have records, not on an empty calendar month.
+    package static func period(
+        from: String?, to: String?, now: Timestamp, newest: Timestamp? = nil, zone: ZoneRules
+    ) throws -> (from: Timestamp, to: Timestamp) {
+        let midnight = CivilTime(secondOfDay: 0)
+        let start = try from.map { try Self.instant($0, zone: zone, endOfDay: false) }
+        let end: Timestamp
+        if let to {
+            end = try Self.instant(to, zone: zone, endOfDay: true)
+        } else {
+            let dataEnd = zone.instant(zone.local(newest ?? now).date.adding(days: 1), midnight)
+            // A `from` after the newest data still gets a week to look at.
+            if let start, start >= dataEnd {
+                end = zone.instant(zone.local(start).date.adding(days: Self.defaultDays), midnight)
+            } else {
+                end = dataEnd
+            }
+        }
+        let resolvedStart = start ?? zone.instant(zone.local(end - 1).date.adding(days: 1 - Self.defaultDays), midnight)
+        guard resolvedStart < end else { throw PeriodError(message: "the period is empty: from must be before to") }
+        return (resolvedStart, end)
+    }
+
+    /// Days a report covers when no `from` is given.
+    package static let defaultDays = 7
+
+    /// The time of the newest record in the store: where a report without a period ends.
+    package func newestData() async throws -> Timestamp? {
+        try await self.store.latestEventTime()
     }
 
     private static func instant(_ text: String, zone: ZoneRules, endOfDay: Bool) throws -> Timestamp {

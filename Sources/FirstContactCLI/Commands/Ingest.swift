@@ -86,6 +86,12 @@ struct Ingest: AsyncParsableCommand {
         } else {
             lines.append("Clock (event-time watermark): no records yet")
         }
+        let unmatched = summary.unmatchedDevices.sorted
+        if !unmatched.isEmpty {
+            let shown = unmatched.prefix(20).map { "\($0.device) (\($0.legs) leg\($0.legs == 1 ? "" : "s"))" }
+            let more = unmatched.count > 20 ? ", … and \(unmatched.count - 20) more" : ""
+            lines.append("Unmatched devices (internal phones no agent lists): \(shown.joined(separator: ", "))\(more)")
+        }
         if !summary.rejects.isEmpty {
             lines.append("")
             lines.append("Rejected:")
@@ -116,6 +122,14 @@ struct Ingest: AsyncParsableCommand {
             out.field("new_records") { out.int(b.newRecords) }
             out.field("duplicates") { out.int(b.duplicates) }
             out.field("rejects") { out.int(b.rejects) }
+            out.field("unmatched_devices") {
+                out.array(summary.unmatchedDevices.sorted) { entry in
+                    out.object {
+                        out.field("device") { out.string(entry.device) }
+                        out.field("legs") { out.int(entry.legs) }
+                    }
+                }
+            }
             out.field("calls") { out.int(summary.totals.calls) }
             out.field("contacts") { out.int(summary.totals.contacts) }
             out.field("first_responders") { out.int(summary.totals.firstResponders) }

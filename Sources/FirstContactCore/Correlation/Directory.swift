@@ -9,6 +9,9 @@ package struct Directory: Sendable {
     private let agentByExactDevice: [String: AgentID]
     private let agentByMemberName: [String: AgentID]
     private let agentByExtension: [String: AgentID]
+    /// FreeSWITCH directory users named by `user/ID` and `user/ID@domain` devices, keyed by
+    /// lower-cased `ID` and `ID@domain` (``agent(forDirectoryUser:domain:)``).
+    private let agentByDirectoryUser: [String: AgentID]
     private let departmentByQueue: [String: DepartmentID]
     private let departmentByDID: [String: DepartmentID]
     private let hotlineNumbers: Set<String>
@@ -26,11 +29,20 @@ package struct Directory: Sendable {
         var byExactDevice: [String: AgentID] = [:]
         var byMember: [String: AgentID] = [:]
         var byExtension: [String: AgentID] = [:]
+        var byDirectoryUser: [String: AgentID] = [:]
         for agent in configuration.agents {
             agentsByID[agent.id] = agent
             for device in agent.devices {
                 byDevice[Self.deviceKey(device)] = agent.id
                 byExactDevice[Self.withoutSuffix(device)] = agent.id
+                let key = Self.deviceKey(device)
+                if key.hasPrefix("user/"), key.count > 5 {
+                    let user = String(key.dropFirst(5))
+                    byDirectoryUser[user] = agent.id
+                    if let at = user.firstIndex(of: "@"), byDirectoryUser[String(user[..<at])] == nil {
+                        byDirectoryUser[String(user[..<at])] = agent.id
+                    }
+                }
             }
             for ext in agent.extensions { byExtension[ext] = agent.id }
             byMember[agent.id.rawValue.lowercased()] = agent.id
@@ -50,6 +62,7 @@ package struct Directory: Sendable {
         self.agentByExactDevice = byExactDevice
         self.agentByMemberName = byMember
         self.agentByExtension = byExtension
+        self.agentByDirectoryUser = byDirectoryUser
         self.departmentByQueue = byQueue
         self.departmentByDID = byDID
         self.hotlineNumbers = Set(configuration.hotlineNumbers)
@@ -98,7 +111,37 @@ package struct Directory: Sendable {
         if let user = Self.sipUser(channel) {
             return self.agentByDevice["sip:\(user.lowercased())"] ?? self.agentByExtension[user]
         }
+        // The phone of a FreeSWITCH directory user (`sofia/internal/1001@pbx.example`) is the
+        // device `user/1001` FreeSWITCH dials it by, whatever sofia profile it registered on.
+        if !self.agentByDirectoryUser.isEmpty, let (user, domain) = Self.sofiaUser(key) {
+            return self.agent(forDirectoryUser: user, domain: domain)
+        }
         return nil
+    }
+
+    /// The agent whose `user/ID` (or `user/ID@domain`) device names this FreeSWITCH directory
+    /// user, from a leg's `user_name` and `domain_name` variables or its sofia channel name.
+    /// A device with a domain wins over one without for a user known in several domains.
+    package func agent(forDirectoryUser user: String, domain: String?) -> AgentID? {
+        guard !user.isEmpty else { return nil }
+        let id = user.lowercased()
+        if let domain, !domain.isEmpty, let agent = self.agentByDirectoryUser["\(id)@\(domain.lowercased())"] {
+            return agent
+        }
+        return self.agentByDirectoryUser[id]
+    }
+
+    /// `sofia/<profile>/ID@domain` (lower-cased) → (`ID`, `domain`); nil for gateway channels
+    /// (`sofia/gateway/<gw>/<number>`), which are trunks, and for other technologies.
+    static func sofiaUser(_ key: String) -> (user: String, domain: String?)? {
+        guard key.hasPrefix("sofia/") else { return nil }
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1] != "gateway", !parts[2].isEmpty else { return nil }
+        let address = parts[2]
+        guard let at = address.firstIndex(of: "@") else { return (String(address), nil) }
+        let user = address[..<at]
+        guard !user.isEmpty else { return nil }
+        return (String(user), String(address[address.index(after: at)...]))
     }
 
     /// The user part of `sip:USER@host…` / `sips:…`, or of `sip:USER` without a host (a bare
@@ -183,5 +226,44 @@ package struct Directory: Sendable {
             }
         }
         return String(text)
+    }
+}
+
+// MARK: - Unmatched devices
+
+extension Directory {
+    /// The device of a leg placed from what looks like an internal phone that matches no agent
+    /// (its context is not an inbound one, or it is a registered sofia user outside the external
+    /// profile), by device key; nil when the leg is an agent's, a trunk's or dialplan plumbing.
+    /// A wiring gap seen on the first day: such a phone's callbacks would never count.
+    package func unmatchedPhone(_ leg: LegRecord) -> String? {
+        let channel = leg.channel
+        guard !channel.isEmpty, self.agent(forChannel: channel) == nil else { return nil }
+        let key = Self.deviceKey(channel)
+        if key.hasPrefix("local/") || key.hasPrefix("loopback/") || key.hasPrefix("dahdi/") { return nil }
+        if let (_, _) = Self.sofiaUser(key) {
+            return key.hasPrefix("sofia/external/") ? nil : key
+        }
+        if key.hasPrefix("sofia/") { return nil }  // gateways
+        guard !leg.context.isEmpty, !self.inboundContexts.isEmpty, !self.isInboundContext(leg.context) else { return nil }
+        return key
+    }
+}
+
+/// Legs from internal-looking phones that matched no agent, by device (``Directory/unmatchedPhone(_:)``).
+package struct UnmatchedDevices: Hashable, Sendable {
+    package private(set) var legs: [String: Int] = [:]
+
+    package init() {}
+
+    package mutating func count(_ records: [IngestRecord], directory: Directory) {
+        for case .record(.leg(let leg)) in records {
+            if let device = directory.unmatchedPhone(leg) { self.legs[device, default: 0] += 1 }
+        }
+    }
+
+    /// Most legs first, then by name.
+    package var sorted: [(device: String, legs: Int)] {
+        self.legs.map { (device: $0.key, legs: $0.value) }.sorted { ($1.legs, $0.device) < ($0.legs, $1.device) }
     }
 }

@@ -22,11 +22,11 @@ struct ReportsController {
         try principal.reportScope(directory: directory)
     }
 
-    static func reportPeriod(_ request: Request, now: Timestamp, zone: ZoneRules) throws -> (from: Timestamp, to: Timestamp) {
+    static func reportPeriod(_ request: Request, now: Timestamp, newest: Timestamp?, zone: ZoneRules) throws -> (from: Timestamp, to: Timestamp) {
         let query = request.uri.queryParameters
         do {
             return try Reports.period(
-                from: query["from"].map(String.init), to: query["to"].map(String.init), now: now, zone: zone)
+                from: query["from"].map(String.init), to: query["to"].map(String.init), now: now, newest: newest, zone: zone)
         } catch let error as PeriodError {
             throw HTTPError(.badRequest, message: error.message)
         }
@@ -83,7 +83,9 @@ struct ReportsController {
     func slaReport(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.principal([.agent, .supervisor, .admin])
         let scope = try Self.reportScope(principal, directory: self.api.engine.directory)
-        let period = try Self.reportPeriod(request, now: self.api.scheduler.clock.now(), zone: self.api.engine.configuration.timezone)
+        let period = try Self.reportPeriod(
+            request, now: self.api.scheduler.clock.now(), newest: try await self.api.reports.newestData(),
+            zone: self.api.engine.configuration.timezone)
         let rows = try await self.api.reports.sla(scope: scope, from: period.from, to: period.to)
         let out = JSONWriter()
         func outcomes(_ o: Reports.Outcomes) {
@@ -120,7 +122,9 @@ struct ReportsController {
     func agentsReport(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.principal([.agent, .supervisor, .admin])
         let scope = try Self.reportScope(principal, directory: self.api.engine.directory)
-        let period = try Self.reportPeriod(request, now: self.api.scheduler.clock.now(), zone: self.api.engine.configuration.timezone)
+        let period = try Self.reportPeriod(
+            request, now: self.api.scheduler.clock.now(), newest: try await self.api.reports.newestData(),
+            zone: self.api.engine.configuration.timezone)
         let rows = try await self.api.reports.agents(scope: scope, from: period.from, to: period.to)
         let out = JSONWriter()
         out.object {

@@ -26,11 +26,12 @@ extension WebUI {
         let principal = session.principal
         let query = Self.query(request)
         let now = self.state.scheduler.clock.now()
+        let newest = try await self.state.reports.newestData()
         let period: (from: Timestamp, to: Timestamp)
         do {
             period = try Reports.period(
                 from: query["from"].flatMap { $0.isEmpty ? nil : $0 }, to: query["to"].flatMap { $0.isEmpty ? nil : $0 },
-                now: now, zone: self.state.engine.configuration.timezone)
+                now: now, newest: newest, zone: self.state.engine.configuration.timezone)
         } catch let error as PeriodError {
             return self.message(session, title: "Figures", error.message, status: .badRequest)
         }

@@ -698,6 +698,10 @@ package struct WebUI: Sendable {
 
     // MARK: Layout and responses
 
+    /// The language the pages' text is written in (BCP 47), for screen readers, hyphenation and
+    /// translation prompts; names and customer text inside keep their own script.
+    static let servedLanguage = "en"
+
     func layout(
         title: String, session: WebSession?, current: String, content: String, now: Timestamp? = nil, attributes: String = ""
     ) -> String {
@@ -718,10 +722,10 @@ package struct WebUI: Sendable {
         let nowAttribute = " data-now=\"\((now ?? self.state.scheduler.clock.now()).seconds)\""
         return """
             <!doctype html>
-            <html lang="zh-Hans-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <html lang="\(Self.servedLanguage)"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(HTML.escape(title)) · FirstContact</title><link rel="stylesheet" href="/ui/assets/app.css"></head>
             <body\(nowAttribute) \(attributes)><a class="skip" href="#main">Skip to content</a>
-            <header class="top"><strong lang="en">FirstContact</strong>\(nav)</header>
+            <header class="top"><strong>FirstContact</strong>\(nav)</header>
             \(content)
             <script src="/ui/assets/app.js" defer></script></body></html>
             """
