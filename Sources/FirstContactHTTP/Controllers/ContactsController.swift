@@ -43,7 +43,9 @@ struct ContactsController {
         var statuses: Set<ContactStatus> = []
         for text in (query["status"].map(String.init) ?? "").split(separator: ",") {
             guard let status = ContactStatus(rawValue: String(text)) else {
-                throw HTTPError(.badRequest, message: "unknown status \(text)")
+                throw HTTPError(
+                    .badRequest,
+                    message: "status: unknown status \(text) (one of \(ContactStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             statuses.insert(status)
         }

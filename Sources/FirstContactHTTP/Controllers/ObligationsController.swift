@@ -24,7 +24,7 @@ struct ObligationsController {
         let principal = try context.principal([.agent, .supervisor, .admin])
         let query = request.uri.queryParameters
         let state = try query["state"].map { text in
-            guard let state = ObligationState(rawValue: String(text)) else { throw HTTPError(.badRequest, message: "unknown state \(text)") }
+            guard let state = ObligationState(rawValue: String(text)) else { throw HTTPError(.badRequest, message: "state: unknown state \(text)") }
             return state
         }
         let limit = try API.pageLimit(query["limit"].map(String.init), default: 1000)
