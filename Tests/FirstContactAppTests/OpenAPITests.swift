@@ -84,6 +84,27 @@ struct APIContractTests {
         }
     }
 
+    @Test("an empty cursor or report period reads as absent; an empty ingest body is 400; null optional body fields read as absent")
+    func emptyAndNullValues() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await APITests.app(
+            SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T10:20:00", in: directory)
+        let contact = try #require(try await store.contacts(ContactQuery()).first)
+        try await app.test(.router) { client in
+            for uri in ["/v1/contacts?cursor=", "/v1/obligations?cursor=", "/v1/reports/sla?from=&to=", "/v1/reports/agents?to="] {
+                try await client.execute(uri: uri, method: .get, headers: APITests.admin) { #expect($0.status == .ok, "\(uri)") }
+            }
+            try await client.execute(uri: "/v1/ingest/asterisk-csv", method: .post, headers: APITests.pbx) { response in
+                #expect(response.status == .badRequest)
+            }
+            let body = ByteBuffer(string: #"{"department": "billing", "agent": null, "unit": null, "name": "王", "phone": "1", "matter": "m", "place": null}"#)
+            try await client.execute(
+                uri: "/v1/contacts/\(contact.id.rawValue)/handoff", method: .post, headers: APITests.admin, body: body
+            ) { #expect($0.status == .ok, "\(String(buffer: $0.body))") }
+        }
+    }
+
     @Test("a method a known path does not have answers 405 with Allow naming the documented methods; an unknown path 404")
     func methodNotAllowed() async throws {
         let directory = try Fixture.temporaryDirectory()

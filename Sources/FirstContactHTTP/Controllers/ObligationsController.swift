@@ -28,7 +28,7 @@ struct ObligationsController {
             return state
         }
         let limit = try API.pageLimit(query["limit"].map(String.init), default: 1000)
-        let after = try query["cursor"].map { try PageCursor.obligation(String($0)) }
+        let after = try request.queryText("cursor").map { try PageCursor.obligation($0) }
         // Paged on the obligation's own stable key (created_at, id), in the store: one more than
         // the page shows whether a next page exists, without reading the rest.
         let found = try await self.api.store.obligationPage(

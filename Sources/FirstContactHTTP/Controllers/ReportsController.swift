@@ -33,10 +33,8 @@ struct ReportsController {
     }
 
     static func reportPeriod(_ request: Request, now: Timestamp, zone: ZoneRules) throws -> (from: Timestamp, to: Timestamp) {
-        let query = request.uri.queryParameters
         do {
-            return try Reports.period(
-                from: query["from"].map(String.init), to: query["to"].map(String.init), now: now, zone: zone)
+            return try Reports.period(from: request.queryText("from"), to: request.queryText("to"), now: now, zone: zone)
         } catch let error as PeriodError {
             throw HTTPError(.badRequest, message: error.message)
         }
