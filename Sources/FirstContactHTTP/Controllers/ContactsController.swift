@@ -43,7 +43,9 @@ struct ContactsController {
         var statuses: Set<ContactStatus> = []
         for text in (query["status"].map(String.init) ?? "").split(separator: ",") {
             guard let status = ContactStatus(rawValue: String(text)) else {
-                throw HTTPError(.badRequest, message: "unknown status \(text)")
+                throw HTTPError(
+                    .badRequest,
+                    message: "status: unknown status \(text) (one of \(ContactStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             statuses.insert(status)
         }
@@ -60,7 +62,7 @@ struct ContactsController {
             }
         }
         let (from, to) = (try time("from"), try time("to"))
-        let after = try query["cursor"].map { try PageCursor.contact(String($0)) }
+        let after = try request.queryText("cursor").map { try PageCursor.contact($0) }
         // Keyset paging over (created_at, id) with the caller's scope in the query: one more
         // contact than the page holds shows there is a next page.
         let page = try await self.api.store.contacts(ContactQuery(

@@ -25,6 +25,8 @@ struct IngestController {
         var request = request
         let body = try await request.collectBody(upTo: self.api.engine.configuration.http.maxBody)
         let bytes = [UInt8](buffer: body)
+        // The document requires a body: an empty post is a client that lost its records.
+        guard !bytes.isEmpty else { throw HTTPError(.badRequest, message: "the body is empty: post the records to ingest") }
         // The same body posted again is the same source: its records and rejects are stored once.
         let source = "POST /v1/ingest/\(name) \(StableHash.hex(StableHash.fnv1a64(bytes)))"
         // Line formats: one record or reject per line. Documents (mod_xml_cdr posts one per

@@ -24,11 +24,11 @@ struct ObligationsController {
         let principal = try context.principal([.agent, .supervisor, .admin])
         let query = request.uri.queryParameters
         let state = try query["state"].map { text in
-            guard let state = ObligationState(rawValue: String(text)) else { throw HTTPError(.badRequest, message: "unknown state \(text)") }
+            guard let state = ObligationState(rawValue: String(text)) else { throw HTTPError(.badRequest, message: "state: unknown state \(text)") }
             return state
         }
         let limit = try API.pageLimit(query["limit"].map(String.init), default: 1000)
-        let after = try query["cursor"].map { try PageCursor.obligation(String($0)) }
+        let after = try request.queryText("cursor").map { try PageCursor.obligation($0) }
         // Paged on the obligation's own stable key (created_at, id), in the store: one more than
         // the page shows whether a next page exists, without reading the rest.
         let found = try await self.api.store.obligationPage(

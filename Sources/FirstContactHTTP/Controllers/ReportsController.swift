@@ -23,10 +23,9 @@ struct ReportsController {
     }
 
     static func reportPeriod(_ request: Request, now: Timestamp, newest: Timestamp?, zone: ZoneRules) throws -> (from: Timestamp, to: Timestamp) {
-        let query = request.uri.queryParameters
         do {
             return try Reports.period(
-                from: query["from"].map(String.init), to: query["to"].map(String.init), now: now, newest: newest, zone: zone)
+                from: request.queryText("from"), to: request.queryText("to"), now: now, newest: newest, zone: zone)
         } catch let error as PeriodError {
             throw HTTPError(.badRequest, message: error.message)
         }

@@ -18,8 +18,24 @@ struct EventsController {
         let principal = try context.principal([.agent, .supervisor, .admin])
         let query = request.uri.queryParameters
         let resumeHeader = HTTPField.Name("Last-Event-ID").flatMap { request.headers[$0] }
-        let after = Int64(resumeHeader ?? query["after"].map(String.init) ?? "0") ?? 0
-        let follow = query["follow"].map { $0 != "false" } ?? true
+        let after: Int64
+        if let resumeHeader {
+            guard let seq = Int64(resumeHeader.trimmingCharacters(in: .whitespaces)) else {
+                throw HTTPError(.badRequest, message: "Last-Event-ID must be an event id (a whole number), not \(resumeHeader)")
+            }
+            after = seq
+        } else if let text = query["after"] {
+            guard let seq = Int64(text) else { throw HTTPError(.badRequest, message: "after must be a whole number, not \(text)") }
+            after = seq
+        } else {
+            after = 0
+        }
+        let follow: Bool
+        switch query["follow"] {
+        case nil, "true": follow = true
+        case "false": follow = false
+        case let text?: throw HTTPError(.badRequest, message: "follow must be true or false, not \(text)")
+        }
         let (feed, store, scope) = (self.api.feed, self.api.store, principal.scope(directory: self.api.engine.directory))
         let body = ResponseBody { writer in
             var last = after

@@ -57,6 +57,7 @@ package struct API: Sendable {
         EventsController(api: self).register(on: &routes)
         ReportsController(api: self).register(on: &routes)
         routes.add(.get, "v1/webhooks/dead-letters") { request, context in try await self.deadLetters(request, context) }
+        routes.router.add(middleware: MethodNotAllowedMiddleware(served: routes.served))
         return (routes.router, routes.served)
     }
 
@@ -118,7 +119,7 @@ package struct API: Sendable {
     /// `GET /v1/webhooks/dead-letters` (admins): notifications a webhook URL never accepted.
     private func deadLetters(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try context.principal([.admin])
-        let limit = min(max(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 1000, 1), 10_000)
+        let limit = try Self.pageLimit(request.uri.queryParameters["limit"].map(String.init), default: 1000)
         let letters = try await self.store.deadLetters(limit: limit)
         let out = JSONWriter()
         out.array(letters) { letter in
@@ -152,11 +153,14 @@ package struct API: Sendable {
 
     // MARK: Helpers
 
-    /// `?limit=`: 1…1000, `default` when absent.
+    /// `?limit=`: 1…1000 as the document says, `default` when absent; anything else is refused
+    /// rather than clamped, so a client learns its page is not the size it asked for.
     static func pageLimit(_ text: String?, default value: Int) throws -> Int {
         guard let text else { return value }
-        guard let limit = Int(text), limit > 0 else { throw HTTPError(.badRequest, message: "limit must be a positive whole number") }
-        return min(limit, 1000)
+        guard let limit = Int(text), (1...1000).contains(limit) else {
+            throw HTTPError(.badRequest, message: "limit must be a whole number from 1 to 1000, not \(text)")
+        }
+        return limit
     }
 
     /// A Prometheus label value: backslash, quote and line feed escaped.

@@ -23,6 +23,13 @@ extension ActionError: HTTPResponseError {
 }
 
 extension Request {
+    /// A free-text query parameter; present but empty (`?cursor=`) reads as absent, the way forms
+    /// and generated clients send a field left blank.
+    package func queryText(_ name: String) -> String? {
+        guard let value = self.uri.queryParameters[Substring(name)], !value.isEmpty else { return nil }
+        return String(value)
+    }
+
     /// The body as `T`, read up to `limit` bytes; an empty body is `{}`. Malformed JSON or a field
     /// of the wrong type is a 400 that says what is wrong.
     package func decode<T: Decodable>(_ type: T.Type, limit: Int = 64 * 1024) async throws -> T {
