@@ -116,9 +116,10 @@ extension Engine {
             id = contactID
         } else if case .open(let manual) = kind {
             // A visit joins the number's open contact if there is one, else it opened a new one.
-            guard let contact = try await store.contacts(ContactQuery(customer: manual.customer.text, limit: Int.max))
+            let key = action.customerKey ?? manual.customer.text
+            guard let contact = try await store.contacts(ContactQuery(customer: key, limit: Int.max))
                 .filter({ $0.createdAt <= time }).max(by: { $0.createdAt < $1.createdAt })
-            else { throw ActionError.unknownContact(ContactID.derived(customerKey: manual.customer.text, openedAt: time)) }
+            else { throw ActionError.unknownContact(ContactID.derived(customerKey: key, openedAt: time)) }
             id = contact.id
         } else {
             throw ActionError.missingField("contact")

@@ -100,7 +100,8 @@ struct StoryOutcome {
                     if let o = outstanding(.callback) { satisfy(o, at: answer.at, by: answer.agent, via: .customerCalledBack) }
                     if let transfer = call.transfer {
                         var handoff = Obligation.handoff(
-                            id: ObligationID("\(c.id.rawValue)-ho1"), owner: Owner(department: transfer.department, agent: nil),
+                            id: ObligationID.derived(customerKey: customerKey, kind: .handoff, createdAt: call.end, to: transfer.department),
+                            owner: Owner(department: transfer.department, agent: nil),
                             madeAt: call.end, call: CallKey(call.key), levels: self.directory.serviceLevels(of: transfer.department),
                             hours: self.directory.hours(of: transfer.department))
                         if let receiver = transfer.answer {
@@ -118,9 +119,8 @@ struct StoryOutcome {
                     } else {
                         owner = Owner(department: c.department ?? self.directory.fallbackDepartment ?? DepartmentID("-"), agent: nil)
                     }
-                    let number = c.obligations.filter { $0.kind == .callback }.count + 1
                     var callback = Obligation.callback(
-                        id: ObligationID("\(c.id.rawValue)-cb\(number)"), owner: owner, missedAt: call.end, call: CallKey(call.key),
+                        id: ObligationID.derived(customerKey: customerKey, kind: .callback, createdAt: call.end), owner: owner, missedAt: call.end, call: CallKey(call.key),
                         levels: self.directory.serviceLevels(of: owner.department), hours: self.directory.hours(of: owner.department))
                     callback.missedCount = 1
                     callback.callbackNumber = keyed

@@ -18,6 +18,9 @@ struct UpgradeTests {
         var inputs: [String]
         var acknowledgement: (obligation: String, agent: String, at: String)
         var review: (violation: String, decision: ViolationReview.Decision, reason: String, by: String)
+        /// The ids the acknowledged obligation and the reviewed violation have now: obligation ids
+        /// became derived from what created them (v11), and the migration moved both along.
+        var renamed: (obligation: String, violation: String)
 
         var description: String { self.file }
     }
@@ -29,7 +32,8 @@ struct UpgradeTests {
             review: (
                 violation: "Cc0606c54f362b802-cb1.v", decision: .accept, reason: "called back after the deadline",
                 by: "lin-supervisor"
-            ))
+            ),
+            renamed: (obligation: "ho-840751a767d39a2c", violation: "cb-fd4df2447c5807c3.v"))
     ]
 
     @Test(
@@ -58,21 +62,22 @@ struct UpgradeTests {
         _ = try await IngestPipeline(engine: engine, store: fresh).ingest(paths: inputs, format: nil)
         try await engine.applyWatermark(store: fresh)
         _ = try await engine.acknowledge(
-            ObligationID(released.acknowledgement.obligation), by: AgentID(released.acknowledgement.agent),
+            ObligationID(released.renamed.obligation), by: AgentID(released.acknowledgement.agent),
             at: acknowledgedAt,
             store: fresh)
         try await engine.review(
-            ViolationID(released.review.violation), decision: released.review.decision, reason: released.review.reason,
+            ViolationID(released.renamed.violation), decision: released.review.decision, reason: released.review.reason,
             by: released.review.by, at: acknowledgedAt, store: fresh)
         try await engine.applyWatermark(store: fresh)
         let freshExport = ExportDocument.render(try await fresh.snapshot())
 
         #expect(migratedExport == freshExport)
         // The people's action and the supervisor's review survived the migration.
-        let obligation = try #require(try await migrated.obligation(ObligationID(released.acknowledgement.obligation)))
+        let obligation = try #require(try await migrated.obligation(ObligationID(released.renamed.obligation)))
+        #expect(try await migrated.obligation(ObligationID(released.acknowledgement.obligation)) == nil)
         #expect(obligation.obligation.acknowledgedAt == acknowledgedAt)
         let reviews = try await migrated.violations().reviews
-        let review = try #require(reviews[ViolationID(released.review.violation)])
+        let review = try #require(reviews[ViolationID(released.renamed.violation)])
         #expect(review.decision == released.review.decision)
         #expect(review.reason == released.review.reason)
         #expect(review.by == released.review.by)

@@ -132,7 +132,7 @@ extension Obligations {
     static let configuration = CommandConfiguration(
         commandName: "ack",
         abstract: "Record that the receiver of a hand-off has read it (stops its acknowledge clock).",
-        discussion: "Example: firstcontact obligations ack C0123456789abcdef-ho1 --by 1011"
+        discussion: "Example: firstcontact obligations ack ho-0123456789abcdef --by 1011"
     )
 
     @OptionGroup var global: GlobalOptions
@@ -205,7 +205,7 @@ extension Violations {
   struct Review: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record a supervisor's decision on a violation; figures count accepted ones only.",
-        discussion: "Example: firstcontact violations review C0123456789abcdef-cb1.v --accept --reason \"called back next day\" --by li-sup"
+        discussion: "Example: firstcontact violations review cb-0123456789abcdef.v --accept --reason \"called back next day\" --by li-sup"
     )
 
     @OptionGroup var global: GlobalOptions

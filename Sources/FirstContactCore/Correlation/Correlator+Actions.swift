@@ -32,9 +32,9 @@ extension Correlator.Walk {
                        message: "\(who) referred the customer to \(body); told them: \(told)")
         case .handoff(let id, let owner, let registration):
             guard let c = self.settleable(id, action) else { return }
-            let number = self.contacts[c].obligations.filter { $0.kind == .handoff }.count + 1
             var obligation = Obligation.handoff(
-                id: ObligationID("\(id.rawValue)-ho\(number)"), owner: owner, madeAt: action.at, call: CallKey("action:\(action.id)"),
+                id: self.obligationID(.handoff, createdAt: action.at, to: owner.department),
+                owner: owner, madeAt: action.at, call: CallKey("action:\(action.id)"),
                 levels: self.directory.serviceLevels(of: owner.department), hours: self.directory.hours(of: owner.department))
             obligation.registration = registration
             self.contacts[c].obligations.append(obligation)

@@ -11,8 +11,10 @@ extension Correlator.Walk {
             } else {
                 self.served(index, call)
             }
+            // The contact stays the open one of its key: a withheld call is keyed by itself
+            // (``Call/customerKey``), so no other call joins it, while its clocks still run,
+            // breach and auto-close it like any other.
             self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
-            self.open = nil  // a withheld caller cannot be recognised again
             return
         }
         // The grace is for callers who gave up quickly (abandoned, or hung up while it rang,
@@ -139,9 +141,8 @@ extension Correlator.Walk {
             return
         }
         let levels = self.directory.serviceLevels(of: owner.department)
-        let number = self.contacts[index].obligations.filter { $0.kind == .callback }.count + 1
         var obligation = Obligation.callback(
-            id: ObligationID("\(self.contacts[index].id.rawValue)-cb\(number)"), owner: owner, missedAt: call.end, call: call.key,
+            id: self.obligationID(.callback, createdAt: call.end), owner: owner, missedAt: call.end, call: call.key,
             levels: levels, hours: self.directory.hours(of: owner.department))
         obligation.missedCount = 1
         obligation.callbackNumber = self.requests[call.key]?.number
@@ -190,9 +191,8 @@ extension Correlator.Walk {
         }
         if let fromDepartment { self.departmentsLeft[contactID, default: []].insert(fromDepartment) }
 
-        let number = self.contacts[index].obligations.filter { $0.kind == .handoff }.count + 1
         var obligation = Obligation.handoff(
-            id: ObligationID("\(contactID.rawValue)-ho\(number)"), owner: transfer.to, madeAt: call.end, call: call.key,
+            id: self.obligationID(.handoff, createdAt: call.end, to: transfer.to.department), owner: transfer.to, madeAt: call.end, call: call.key,
             levels: self.directory.serviceLevels(of: transfer.to.department), hours: self.directory.hours(of: transfer.to.department))
         if let receiver = transfer.answeredBy, let at = transfer.answeredAt {
             obligation.satisfy(Obligation.Satisfaction(at: at, by: receiver, via: .warmTransfer))

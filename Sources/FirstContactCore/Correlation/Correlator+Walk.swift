@@ -46,6 +46,17 @@ extension Correlator.Walk {
         self.contacts[c].lastActivity = max(self.contacts[c].lastActivity, time)
     }
 
+    /// A new obligation's id (``ObligationID/derived(customerKey:kind:createdAt:to:ordinal:)``):
+    /// the first ordinal no obligation of this customer has taken yet.
+    func obligationID(_ kind: ObligationKind, createdAt: Timestamp, to department: DepartmentID? = nil) -> ObligationID {
+        var ordinal = 1
+        while true {
+            let id = ObligationID.derived(customerKey: self.customerKey, kind: kind, createdAt: createdAt, to: department, ordinal: ordinal)
+            guard self.contacts.contains(where: { $0.obligations.contains { $0.id == id } }) else { return id }
+            ordinal += 1
+        }
+    }
+
     func outstanding(_ index: Int, _ kind: ObligationKind) -> Int? {
         self.contacts[index].obligations.lastIndex { $0.kind == kind && $0.state.isOutstanding }
     }

@@ -44,7 +44,9 @@ package struct Correlator: Sendable {
         walk.requests = routed.requests
         let ordered = (routed.calls + related.filter { $0.direction == .outbound && $0.customerKey != customerKey })
             .sorted { ($0.start, $0.end, $0.key) < ($1.start, $1.end, $1.key) }
-        var pending = actions.sorted { ($0.at, $0.id) < ($1.at, $1.id) }[...]
+        // Within a second, people's actions apply in the order they were stored (a hand-off
+        // right after the visit it is about), not by id or kind.
+        var pending = actions.sorted { ($0.at, $0.sequence, $0.id) < ($1.at, $1.sequence, $1.id) }[...]
         walk.gaps = gaps
         for call in ordered {
             // Actions recorded before this call started happened before it.

@@ -29,12 +29,25 @@ package struct ManualAction: Hashable, Sendable {
     /// the supervisor's token name.
     package var agent: AgentID
     package var kind: Kind
+    /// The order the store accepted actions in. Actions in the same second apply in this order
+    /// (a hand-off posted right after the visit it is about comes after it), whatever their
+    /// kind or id; 0 for an action not stored yet.
+    package var sequence: Int64
 
-    package init(id: String, at: Timestamp, agent: AgentID, kind: Kind) {
+    package init(id: String, at: Timestamp, agent: AgentID, kind: Kind, sequence: Int64 = 0) {
         self.id = id
         self.at = at
         self.agent = agent
         self.kind = kind
+        self.sequence = sequence
+    }
+
+    /// The key the action is filed under: the customer of its contact. A visit or letter from a
+    /// customer who is not a number ("alice", "前台来访", none) is its own customer, keyed by the
+    /// action, so strangers never share a matter; nil for actions that name a contact or obligation.
+    package var customerKey: String? {
+        guard case .open(let manual) = self.kind else { return nil }
+        return manual.isNumbered ? manual.customer.text : "walk-in:\(StableHash.hex(self.id))"
     }
 
     /// An acknowledgement's id: obligation, agent and time.
@@ -222,6 +235,16 @@ package struct ManualContact: Hashable, Sendable {
         self.department = department
         self.category = category
         self.matter = matter
+    }
+
+    /// Whether the customer is a number the phone records can share: E.164, or a short number /
+    /// extension made of digits (`96116`, `8001`). Names and descriptions are not.
+    package var isNumbered: Bool {
+        switch self.customer {
+        case .e164: true
+        case .withheld: false
+        case .other(let raw): raw.contains(where: \.isNumber) && raw.allSatisfy { $0.isASCII && ($0.isNumber || "+-#* ".contains($0)) }
+        }
     }
 }
 

@@ -44,6 +44,22 @@ package struct ObligationID: RawRepresentable, Hashable, Comparable, Sendable, C
     package init(_ rawValue: String) { self.rawValue = rawValue }
     package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     package var description: String { self.rawValue }
+
+    /// The id of an obligation: `cb-` / `ho-` and a hash of the customer, the kind, when it was
+    /// created (the missed call's end, the transferring call's end, the registration by hand)
+    /// and, for a hand-off, the receiving department. It names neither the contact nor a count
+    /// nor a PBX's call key, so records arriving later (an earlier missed call, a call that now
+    /// opens the contact) never move an id, the same day through any PBX gives the same ids, and
+    /// acknowledgements and reviews stored against an id stay on it. `ordinal` tells apart two
+    /// obligations that would otherwise share all of these (two transfers of one call to the
+    /// same department).
+    package static func derived(
+        customerKey: String, kind: ObligationKind, createdAt: Timestamp, to department: DepartmentID? = nil, ordinal: Int = 1
+    ) -> ObligationID {
+        let prefix = kind == .callback ? "cb" : "ho"
+        let source = "\(customerKey)|\(kind.rawValue)|\(createdAt.seconds)|\(department?.rawValue ?? "")|\(ordinal)"
+        return ObligationID("\(prefix)-\(StableHash.hex(source))")
+    }
 }
 
 package struct ViolationID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {

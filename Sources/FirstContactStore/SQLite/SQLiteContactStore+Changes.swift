@@ -81,7 +81,7 @@ extension SQLiteContactStore {
 
     static func actions(ofCustomer customer: String, db: Database) throws -> [ManualAction] {
         try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, kind, obligation_id, contact_id, agent, at, payload, rowid FROM action WHERE customer_key = ?"),
+            db.cachedStatement(sql: "SELECT id, kind, obligation_id, contact_id, agent, at, payload, rowid, seq FROM action WHERE customer_key = ?"),
             arguments: [customer]
         ).map { row in
             let kind: String = row[1]
@@ -97,7 +97,8 @@ extension SQLiteContactStore {
             guard let decoded else {
                 throw StoreError.corrupt(table: "action", rowid: rowid, reason: "an action of kind \"\(kind)\" without what it needs")
             }
-            return ManualAction(id: row[0], at: Timestamp(seconds: row[5]), agent: AgentID(row[4] as String), kind: decoded)
+            return ManualAction(
+                id: row[0], at: Timestamp(seconds: row[5]), agent: AgentID(row[4] as String), kind: decoded, sequence: row[8])
         }
     }
 
@@ -125,7 +126,7 @@ extension SQLiteContactStore {
                 else { throw StoreError.notFound("obligation \(id)") }
                 customer = key
             case .open(let manual):
-                customer = manual.customer.text
+                customer = action.customerKey ?? manual.customer.text
             default:
                 guard let contact = action.contact,
                     let key = try String.fetchOne(db, sql: "SELECT customer_key FROM contact WHERE id = ?", arguments: [contact.rawValue])
@@ -134,8 +135,8 @@ extension SQLiteContactStore {
             }
             let payload = try ActionPayload(action.kind).encoded()
             try db.run("""
-                INSERT OR IGNORE INTO action (id, customer_key, kind, obligation_id, contact_id, agent, at, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO action (id, customer_key, kind, obligation_id, contact_id, agent, at, payload, seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM action))
                 """) {
                 $0.add(action.id)
                 $0.add(customer)

@@ -1,3 +1,4 @@
+import FirstContactCore
 import GRDB
 
 /// Schema migrations for SQLite. Literal SQL, never edited once released (GRDB Migrations.md):
@@ -352,6 +353,54 @@ enum SQLiteMigrations {
                 CREATE INDEX obligation_created ON obligation(created_at, id);
                 """)
         }
+        migrator.registerMigration("v11-stable-ids-action-order") { db in
+            try db.execute(sql: """
+                -- People's actions in the same second apply in the order they were stored.
+                ALTER TABLE action ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+                UPDATE action SET seq = rowid;
+                """)
+            try Self.renameObligations(db)
+            // The rules changed with these ids (withheld calls' clocks, same-second actions):
+            // every customer is derived again at the next clock.
+            try db.execute(sql: "UPDATE customer SET dirty = 1")
+        }
         return migrator
+    }
+
+    /// Gives obligations written as `<contact>-cb<n>` / `-ho<n>` the ids the engine now derives
+    /// (``ObligationID/derived(customerKey:kind:createdAt:to:ordinal:)``), and moves what people
+    /// stored against them (acknowledgements, violation reviews) along, so nothing is left
+    /// pointing at an id that will not come back.
+    static func renameObligations(_ db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT id, customer_key, kind, created_at, owner_department, rowid FROM obligation
+            ORDER BY customer_key, created_at, contact_id, id
+            """)
+        var taken: Set<String> = []
+        for row in rows {
+            let old: String = row[0]
+            let customer: String = row[1]
+            guard let kind = ObligationKind(rawValue: row[2]) else {
+                throw StoreError.corrupt(table: "obligation", rowid: row[5], reason: "unknown kind \(row[2] as String)")
+            }
+            let createdAt = Timestamp(seconds: row[3])
+            let department = kind == .handoff ? DepartmentID(row[4] as String) : nil
+            var ordinal = 1
+            var new = ObligationID.derived(customerKey: customer, kind: kind, createdAt: createdAt, to: department)
+            while taken.contains(new.rawValue) {
+                ordinal += 1
+                new = .derived(customerKey: customer, kind: kind, createdAt: createdAt, to: department, ordinal: ordinal)
+            }
+            taken.insert(new.rawValue)
+            guard new.rawValue != old else { continue }
+            try db.execute(sql: "UPDATE obligation SET id = ? WHERE id = ?", arguments: [new.rawValue, old])
+            try db.execute(sql: "UPDATE action SET obligation_id = ? WHERE obligation_id = ?", arguments: [new.rawValue, old])
+            for suffix in [".v", ".ne"] {
+                try db.execute(sql: "UPDATE violation SET id = ? WHERE id = ?", arguments: [new.rawValue + suffix, old + suffix])
+                try db.execute(
+                    sql: "UPDATE violation_review SET violation_id = ? WHERE violation_id = ?", arguments: [new.rawValue + suffix, old + suffix])
+            }
+            try db.execute(sql: "UPDATE violation SET obligation_id = ? WHERE obligation_id = ?", arguments: [new.rawValue, old])
+        }
     }
 }
