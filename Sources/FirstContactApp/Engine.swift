@@ -13,7 +13,9 @@ package struct Engine: Sendable {
     package init(configuration: FirstContactConfiguration) {
         self.configuration = configuration
         self.directory = Directory(configuration: configuration)
-        self.correlator = Correlator(directory: self.directory)
+        var correlator = Correlator(directory: self.directory)
+        correlator.maxRejectsPerSource = configuration.ingest.maxRejectsPerSource
+        self.correlator = correlator
         self.decoders = DecoderRegistry(configuration: configuration)
     }
 

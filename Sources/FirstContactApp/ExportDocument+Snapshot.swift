@@ -26,6 +26,20 @@ extension ExportDocument {
                         out.field("offset") { out.int(Int(reject.position.offset)) }
                         out.field("reason") { out.string(reject.reason) }
                         out.field("raw") { out.string(Data(reject.raw).base64EncodedString()) }
+                        if let digest = reject.rawSHA256 {
+                            out.field("raw_length") { out.int(reject.rawLength) }
+                            out.field("raw_sha256") { out.string(digest) }
+                        }
+                    }
+                }
+            }
+            // Only when the cap dropped some, so an export of a store without drops is unchanged.
+            if !snapshot.rejectsDropped.isEmpty {
+                out.field("rejects_dropped") {
+                    out.object {
+                        for (source, count) in snapshot.rejectsDropped.sorted(by: { $0.key < $1.key }) {
+                            out.field(source) { out.int(count) }
+                        }
                     }
                 }
             }

@@ -7,6 +7,8 @@ package struct BatchOutcome: Hashable, Sendable {
     package var duplicates = 0
     package var ignored = 0
     package var rejects = 0
+    /// Rejects past the per-source cap: counted, not stored.
+    package var rejectsDropped = 0
     package var callsTouched = 0
     /// Customers whose derived state awaits the next ``ContactStore/advanceClock(to:correlator:)``.
     package var customersTouched = 0
@@ -20,6 +22,7 @@ package struct BatchOutcome: Hashable, Sendable {
         self.duplicates += other.duplicates
         self.ignored += other.ignored
         self.rejects += other.rejects
+        self.rejectsDropped += other.rejectsDropped
         self.callsTouched += other.callsTouched
         self.customersTouched += other.customersTouched
         if let time = other.maxEventTime { self.maxEventTime = max(self.maxEventTime ?? time, time) }
@@ -123,6 +126,8 @@ package struct StoreSnapshot: Sendable {
     package var reviews: [ViolationID: ViolationReview]
     package var rejects: [Reject]
     package var clock: Timestamp?
+    /// Per source, the rejects past ``Correlator/maxRejectsPerSource``: counted, not stored.
+    package var rejectsDropped: [String: Int] = [:]
 }
 
 /// Counts for the ingest summary and `/metrics`.
@@ -134,6 +139,8 @@ package struct StoreTotals: Hashable, Sendable {
     package var obligationsByState: [ObligationState: Int] = [:]
     package var violations = 0
     package var rejects = 0
+    /// Rejects past the per-source cap, counted and not stored.
+    package var rejectsDropped = 0
     /// Obligations that breached their deadline, whatever their state now (a late callback
     /// makes a breached one `satisfied_late`; it still breached).
     package var breaches = 0

@@ -72,6 +72,9 @@ struct Ingest: AsyncParsableCommand {
         let t = summary.totals
         var lines: [String] = []
         lines.append("Ingested \(summary.files.count) file(s): \(b.records) records (\(b.newRecords) new, \(b.duplicates) already stored, \(b.ignored) without call data), \(b.rejects) rejected.")
+        if b.rejectsDropped > 0 {
+            lines.append("\(b.rejectsDropped) of the rejects were past ingest.max_rejects_per_source for their source: counted, not stored.")
+        }
         var files = Table(["file", "format", "records", "rejects"])
         for file in summary.files {
             files.add([file.path, file.format?.rawValue ?? "unknown", String(file.records), String(file.rejects)])
@@ -122,6 +125,7 @@ struct Ingest: AsyncParsableCommand {
             out.field("new_records") { out.int(b.newRecords) }
             out.field("duplicates") { out.int(b.duplicates) }
             out.field("rejects") { out.int(b.rejects) }
+            out.field("rejects_dropped") { out.int(b.rejectsDropped) }
             out.field("unmatched_devices") {
                 out.array(summary.unmatchedDevices.sorted) { entry in
                     out.object {

@@ -20,6 +20,7 @@ package struct FirstContactConfiguration: Sendable {
     package var follow: [FollowedFile]
     package var webhooks: [Webhook]
     package var tokens: [Token]
+    package var ingest = IngestOptions()
 
     package init(
         timezone: ZoneRules = .utc,
@@ -172,6 +173,17 @@ package struct Policy: Sendable, Hashable {
     package var maxTransfers: Int = 2
     /// Fraction of an SLA after which an obligation is flagged at risk, in percent.
     package var atRiskPercent: Int = 80
+
+    package init() {}
+}
+
+/// `ingest:` — what bad input may cost.
+package struct IngestOptions: Sendable, Hashable {
+    /// Rejects stored per source (file path or request); past it they are only counted, so a
+    /// broken exporter writing garbage for hours cannot fill the disk with copies of it. A
+    /// thousand rows show what is wrong with a file; at ~300 bytes each (reason, source, raw)
+    /// they stay under 2× even a 1 MB input of tiny bad rows.
+    package var maxRejectsPerSource: Int = 1_000
 
     package init() {}
 }

@@ -19,6 +19,9 @@ package struct Derivation: Hashable, Sendable {
 /// record simply means deriving the customer again.
 package struct Correlator: Sendable {
     package let directory: Directory
+    /// Rejects the store keeps per source (``IngestOptions/maxRejectsPerSource``); travels with
+    /// the rules every ingest is given, so each path (CLI, HTTP, followers) applies the same cap.
+    package var maxRejectsPerSource = IngestOptions().maxRejectsPerSource
 
     package init(directory: Directory) {
         self.directory = directory

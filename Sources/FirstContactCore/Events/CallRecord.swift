@@ -14,15 +14,70 @@ package struct SourcePosition: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A row or document that could not be read, kept with its bytes (SPEC: nothing is lost).
+///
+/// Bounded whatever arrives: the reason is at most ``maxReasonLength`` characters and at most
+/// ``maxKeptRawBytes`` of the input are kept, with the whole input's length and SHA-256, so a
+/// hostile or broken exporter costs at most what it weighs (a 100,000-column header quoted in
+/// every row's reason once filled gigabytes).
 package struct Reject: Hashable, Sendable {
+    package static let maxReasonLength = 256
+    package static let maxKeptRawBytes = 64 * 1024
+
     package var position: SourcePosition
     package var reason: String
+    /// The kept bytes: the whole input, or its first ``maxKeptRawBytes`` when ``rawSHA256`` is set.
     package var raw: [UInt8]
+    /// The whole input's length in bytes.
+    package var rawLength: Int
+    /// Lower-case hex SHA-256 of the whole input; only when ``raw`` was cut.
+    package var rawSHA256: String?
 
-    package init(position: SourcePosition, reason: String, raw: [UInt8]) {
+    package init(position: SourcePosition, reason: String, raw: some Collection<UInt8>) {
         self.position = position
-        self.reason = reason
-        self.raw = raw
+        self.reason = Self.bounded(reason)
+        self.rawLength = raw.count
+        if raw.count > Self.maxKeptRawBytes {
+            self.raw = Array(raw.prefix(Self.maxKeptRawBytes))
+            self.rawSHA256 = Self.hex(SHA256.digest(raw))
+        } else {
+            self.raw = Array(raw)
+            self.rawSHA256 = nil
+        }
+    }
+
+    /// A reject as stored: bytes already cut, length and digest as they were computed then.
+    package init(position: SourcePosition, reason: String, keptRaw: [UInt8], rawLength: Int, rawSHA256: String?) {
+        self.position = position
+        self.reason = Self.bounded(reason)
+        self.raw = keptRaw
+        self.rawLength = rawLength
+        self.rawSHA256 = rawSHA256
+    }
+
+    /// Whether ``raw`` holds less than the whole input.
+    package var isRawTruncated: Bool { self.rawSHA256 != nil }
+
+    /// `reason` cut to ``maxReasonLength`` characters, the last being "…" when cut.
+    package static func bounded(_ reason: String) -> String {
+        // Cheap test first: a reason of ≤ 256 UTF-8 bytes has ≤ 256 characters.
+        guard reason.utf8.count > Self.maxReasonLength, reason.count > Self.maxReasonLength else { return reason }
+        return String(reason.prefix(Self.maxReasonLength - 1)) + "…"
+    }
+
+    /// A value quoted inside a reason: at most 40 characters, cut with "…".
+    package static func quoted(_ text: some StringProtocol) -> String {
+        text.count > 40 ? "\"\(text.prefix(40))…\"" : "\"\(text)\""
+    }
+
+    private static func hex(_ digest: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(digest.count * 2)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -33,6 +33,10 @@ package final class ServiceMetrics: IngestCounting {
                 [("format", format), ("result", result)]
             ).increment(by: Int64(count))
         }
+        self.counter(
+            "firstcontact_rejects_dropped_total",
+            "Rejects past ingest.max_rejects_per_source for their source: counted, not stored."
+        ).increment(by: Int64(outcome.rejectsDropped))
     }
 
     /// One group commit of `requests` concurrent ingest requests (``IngestBatcher``).

@@ -247,6 +247,16 @@ extension ConfigurationParser {
         return options
     }
 
+    /// `ingest: {max_rejects_per_source}`.
+    mutating func ingest(_ node: ConfigNode) -> IngestOptions {
+        var options = IngestOptions()
+        guard let fields = self.fields(node, allowed: ConfigurationKeys.ingest) else { return options }
+        if let value = fields["max_rejects_per_source"], let limit = self.integer(value, in: 0...100_000_000) {
+            options.maxRejectsPerSource = limit
+        }
+        return options
+    }
+
     /// `10MB`, `512KB`, `1GB` (powers of 1024, as the 10 MB default is) or a plain byte count.
     private mutating func byteSize(_ node: ConfigNode) -> Int? {
         guard let text = self.text(node) else { return nil }

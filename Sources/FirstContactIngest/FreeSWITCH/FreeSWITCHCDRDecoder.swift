@@ -40,7 +40,7 @@ package struct FreeSWITCHCDRDecoder: Sendable {
     /// What the XML layer accepts (document size, depth, text size…).
     package let limits: XMLLimits
     /// How many bytes of a rejected input are kept in the ``Reject``.
-    package static let keptRejectBytes = 64 * 1024
+    package static let keptRejectBytes = Reject.maxKeptRawBytes
 
     package init(zone: ZoneRules, limits: XMLLimits = XMLLimits()) {
         self.zone = zone
@@ -72,7 +72,7 @@ package struct FreeSWITCHCDRDecoder: Sendable {
             Reject(
                 position: position,
                 reason: "FreeSWITCH XML CDR refused (\(refusal.kind.rawValue)): \(refusal.message)",
-                raw: Array(input.prefix(Self.keptRejectBytes))
+                raw: input
             )
         )
     }

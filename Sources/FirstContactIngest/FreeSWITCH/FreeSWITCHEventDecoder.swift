@@ -38,7 +38,7 @@ package struct FreeSWITCHEventDecoder: Sendable {
     /// What one XML event may hold (each `<event>` is its own document).
     package let limits: XMLLimits
     /// How many bytes of a rejected event are kept in the ``Reject``.
-    package static let keptRejectBytes = 64 * 1024
+    package static let keptRejectBytes = Reject.maxKeptRawBytes
     /// The largest stream read in one piece (a file is read whole).
     package static let maxStreamBytes = 1 << 30
 
@@ -216,7 +216,7 @@ package struct FreeSWITCHEventDecoder: Sendable {
                 return .ignored(at)
             }
         } catch {
-            return self.reject("\(name): \(error.message)", bytes: bytes, at: at)
+            return self.reject("\(Self.shown(name)): \(error.message)", bytes: bytes, at: at)
         }
     }
 
@@ -333,7 +333,7 @@ package struct FreeSWITCHEventDecoder: Sendable {
 
     private func reject(_ reason: String, bytes: ArraySlice<UInt8>, at: SourcePosition) -> IngestRecord {
         .reject(Reject(
-            position: at, reason: "FreeSWITCH event refused: \(reason)", raw: Array(bytes.prefix(Self.keptRejectBytes))))
+            position: at, reason: "FreeSWITCH event refused: \(reason)", raw: bytes))
     }
 
     /// `%XX` decoded once; nil when a `%` is not followed by two hex digits (FreeSWITCH's URL

@@ -17,7 +17,7 @@ import FirstContactCore
 /// attribute order is stored once.
 package struct IVREventDecoder: Sendable {
     package let limits: XMLLimits
-    package static let keptRejectBytes = 64 * 1024
+    package static let keptRejectBytes = Reject.maxKeptRawBytes
 
     package init(limits: XMLLimits = XMLLimits()) {
         self.limits = limits
@@ -31,15 +31,15 @@ package struct IVREventDecoder: Sendable {
         } catch {
             return [.reject(Reject(
                 position: position, reason: "IVR event XML refused (\(error.kind.rawValue)): \(error.message)",
-                raw: Array(document.prefix(Self.keptRejectBytes))))]
+                raw: document))]
         }
         if let problem = content.problem {
-            return [.reject(Reject(position: position, reason: "IVR event XML: \(problem)", raw: Array(document.prefix(Self.keptRejectBytes))))]
+            return [.reject(Reject(position: position, reason: "IVR event XML: \(problem)", raw: document))]
         }
         guard !content.events.isEmpty else {
             return [.reject(Reject(
                 position: position, reason: "IVR event XML: no <ivr-event> element in the document",
-                raw: Array(document.prefix(Self.keptRejectBytes))))]
+                raw: document))]
         }
         return content.events.enumerated().map { index, attributes in
             // Events are numbered within the document (1-based) where a line-based format has lines.
@@ -65,7 +65,7 @@ package struct IVREventDecoder: Sendable {
         guard let kindText = attributes["kind"] else { return reject("no kind attribute") }
         guard let atText = attributes["at"] else { return reject("no at attribute") }
         guard let time = Timestamp(iso8601: atText) else {
-            return reject("at=\"\(atText)\" is not a time with its offset, like 2026-11-27T09:15:02+08:00")
+            return reject("at=\(Reject.quoted(atText)) is not a time with its offset, like 2026-11-27T09:15:02+08:00")
         }
         let caller = (attributes["caller"] ?? "").trimmingCharacters(in: .whitespaces)
         let number = attributes["number"].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
@@ -81,7 +81,7 @@ package struct IVREventDecoder: Sendable {
             kind = .callbackRequest(number: number)
         case "voicemail": kind = .voicemail
         case "menu-hangup": kind = .menuHangup
-        default: return reject("unknown kind \"\(kindText)\" (menu-choice, callback-request, voicemail, menu-hangup)")
+        default: return reject("unknown kind \(Reject.quoted(kindText)) (menu-choice, callback-request, voicemail, menu-hangup)")
         }
         let call = attributes["call"] ?? ""
         let canonical = [kindText, String(time.seconds), caller, attributes["digit"] ?? "", number ?? "", call].joined(separator: "|")

@@ -145,7 +145,7 @@ package struct KamailioAccDecoder: Sendable {
                 return .ignored(position)
             case .other:
                 throw Problem(
-                    "a db_text table with columns \(layout.names.joined(separator: ", ")) is not a Kamailio accounting"
+                    "a db_text table with columns \(Self.someNames(layout.names)) is not a Kamailio accounting"
                         + " table (acc and missed_calls have method, acc_cdrs has start_time)")
             case .transaction, .dialog:
                 return .record(.sip(try Self.record(fields, layout: layout, line: line, position: position)))
@@ -156,6 +156,14 @@ package struct KamailioAccDecoder: Sendable {
     }
 
     // MARK: - Rows
+
+    /// The first few column names, each clipped: a header is input, and may be any length.
+    private static func someNames(_ names: [String]) -> String {
+        let shown = names.prefix(8).map { Self.clipped($0) }.joined(separator: ", ")
+        return names.count > 8 ? "\(shown), … (\(names.count) in all)" : shown
+    }
+
+    private static func clipped(_ name: String) -> String { name.count > 40 ? "\(name.prefix(40))…" : name }
 
     struct Problem: Error {
         var reason: String
@@ -169,7 +177,7 @@ package struct KamailioAccDecoder: Sendable {
             guard fields.count == table.names.count else {
                 throw Problem(
                     "\(fields.count) :-separated field\(fields.count == 1 ? "" : "s"), but the db_text header has"
-                        + " \(table.names.count) columns (\(table.names.joined(separator: " ")))")
+                        + " \(table.names.count) columns")
             }
             return (fields, table)
         }
@@ -203,7 +211,7 @@ package struct KamailioAccDecoder: Sendable {
         }
         func describe(_ field: Field) -> String {
             guard let index = layout.index[field] else { return field.rawValue }
-            return "column \(index + 1) (\(layout.names[index]))"
+            return "column \(index + 1) (\(Self.clipped(layout.names[index])))"
         }
         func required(_ field: Field) throws(Problem) -> String {
             guard layout.index[field] != nil else {

@@ -36,6 +36,7 @@ extension SQLiteContactStore {
         var order: [CallKey] = []
         var activity: Set<SourceMinute> = []
         var ivrCustomers: Set<String> = []
+        var rejectLedger = RejectLedger(limit: correlator.maxRejectsPerSource)
         for item in records {
             outcome.records += 1
             switch item {
@@ -43,13 +44,7 @@ extension SQLiteContactStore {
                 outcome.ignored += 1
             case .reject(let reject):
                 outcome.rejects += 1
-                try db.run("INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw) VALUES (?, ?, ?, ?, ?)") {
-                    $0.add(reject.position.source)
-                    $0.add(reject.position.offset)
-                    $0.add(reject.position.line)
-                    $0.add(reject.reason)
-                    $0.add(reject.raw)
-                }
+                if try !rejectLedger.store(reject, db: db) { outcome.rejectsDropped += 1 }
             case .record(.ivr(let event)):
                 outcome.maxEventTime = max(outcome.maxEventTime ?? event.time, event.time)
                 if let customer = try Self.insert(event, directory: correlator.directory, db: db) {
@@ -72,6 +67,7 @@ extension SQLiteContactStore {
                 }
             }
         }
+        try rejectLedger.flush(db: db)
         for entry in activity {
             try db.run("INSERT OR IGNORE INTO source_activity (source, minute) VALUES (?, ?)") {
                 $0.add(entry.source)
@@ -140,4 +136,72 @@ extension SQLiteContactStore {
     }
 
     /// Marks a customer for derivation at the next clock move (creating its row if it is new).
+}
+
+/// Stores rejects up to the per-source cap and counts the rest, reading each source's state
+/// once per batch and writing its dropped count once (``flush(db:)``): a statement per dropped
+/// row would make a flood of bad rows cost more than the rows themselves.
+struct RejectLedger {
+    let limit: Int
+    private var sources: [String: SourceState] = [:]
+
+    private struct SourceState {
+        var stored: Int
+        /// The highest offset stored or counted: a re-read of the same input counts nothing twice.
+        var seenUpTo: Int64
+        var dropped = 0
+    }
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Stores `reject`, or counts it as dropped when its source is at the cap.
+    /// - Returns: false when it was dropped.
+    mutating func store(_ reject: Reject, db: Database) throws -> Bool {
+        let source = reject.position.source
+        var state: SourceState
+        if let known = self.sources[source] {
+            state = known
+        } else {
+            let row = try Row.fetchOne(
+                db, sql: """
+                    SELECT (SELECT count(*) FROM reject WHERE source = ?1) AS stored,
+                        max(coalesce((SELECT max(byte_offset) FROM reject WHERE source = ?1), -1),
+                            coalesce((SELECT high_offset FROM reject_dropped WHERE source = ?1), -1)) AS seen
+                    """, arguments: [source])
+            state = SourceState(stored: row?["stored"] ?? 0, seenUpTo: row?["seen"] ?? -1)
+        }
+        defer { self.sources[source] = state }
+        if state.stored >= self.limit {
+            guard reject.position.offset > state.seenUpTo else { return true }
+            state.seenUpTo = reject.position.offset
+            state.dropped += 1
+            return false
+        }
+        let inserted = try db.run("INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw, raw_length, raw_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)") {
+            $0.add(source)
+            $0.add(reject.position.offset)
+            $0.add(reject.position.line)
+            $0.add(reject.reason)
+            $0.add(reject.raw)
+            $0.add(reject.isRawTruncated ? reject.rawLength : nil)
+            $0.add(reject.rawSHA256)
+        }
+        state.stored += inserted
+        state.seenUpTo = max(state.seenUpTo, reject.position.offset)
+        return true
+    }
+
+    /// Writes the batch's dropped counts.
+    func flush(db: Database) throws {
+        for (source, state) in self.sources where state.dropped > 0 {
+            try db.run("""
+                INSERT INTO reject_dropped (source, dropped, high_offset) VALUES (?, ?, ?)
+                ON CONFLICT (source) DO UPDATE SET dropped = dropped + excluded.dropped, high_offset = excluded.high_offset
+                """) {
+                $0.add(source)
+                $0.add(state.dropped)
+                $0.add(state.seenUpTo)
+            }
+        }
+    }
 }

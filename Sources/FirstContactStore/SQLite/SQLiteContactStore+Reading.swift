@@ -11,14 +11,20 @@ extension SQLiteContactStore {
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM reject ORDER BY source, byte_offset")
             while let row = try rows.next() {
                 let raw: Data = row["raw"]
+                let length: Int? = row["raw_length"]
                 rejects.append(Reject(
                     position: SourcePosition(source: row["source"], line: row["line"], offset: row["byte_offset"]),
-                    reason: row["reason"], raw: [UInt8](raw)))
+                    reason: row["reason"], keptRaw: [UInt8](raw), rawLength: length ?? raw.count,
+                    rawSHA256: row["raw_sha256"]))
+            }
+            var dropped: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT source, dropped FROM reject_dropped WHERE dropped > 0") {
+                dropped[row["source"]] = row["dropped"]
             }
             let clock = try Self.storedClock(db)
             return StoreSnapshot(
                 contacts: contacts, violations: violations, reviews: try Self.reviews(db, where: "1"),
-                rejects: rejects, clock: clock)
+                rejects: rejects, clock: clock, rejectsDropped: dropped)
         }
     }
 
@@ -198,6 +204,7 @@ extension SQLiteContactStore {
             }
             totals.violations = try Int.fetchOne(db, sql: "SELECT count(*) FROM violation") ?? 0
             totals.rejects = try Int.fetchOne(db, sql: "SELECT count(*) FROM reject") ?? 0
+            totals.rejectsDropped = try Int.fetchOne(db, sql: "SELECT coalesce(sum(dropped), 0) FROM reject_dropped") ?? 0
             totals.breaches = try Int.fetchOne(db, sql: "SELECT count(*) FROM obligation WHERE breached_at IS NOT NULL") ?? 0
             totals.deadLetters = try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_dead_letter") ?? 0
             return totals

@@ -364,6 +364,22 @@ enum SQLiteMigrations {
             // every customer is derived again at the next clock.
             try db.execute(sql: "UPDATE customer SET dirty = 1")
         }
+        migrator.registerMigration("v12-reject-bounds") { db in
+            try db.execute(sql: """
+                -- A reject keeps at most 64 KiB of its input; when cut, the whole input's length
+                -- and SHA-256 still identify it (NULL: the kept bytes are the whole input).
+                ALTER TABLE reject ADD COLUMN raw_length INTEGER;
+                ALTER TABLE reject ADD COLUMN raw_sha256 TEXT;
+                -- Rejects past the per-source cap are counted here instead of stored. A source's
+                -- rejects arrive in offset order, so `high_offset` (the last one counted) keeps a
+                -- re-read of the same file from counting its dropped rows twice.
+                CREATE TABLE reject_dropped (
+                    source TEXT NOT NULL PRIMARY KEY,
+                    dropped INTEGER NOT NULL,
+                    high_offset INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 
