@@ -29,7 +29,8 @@ struct HostileInputTests {
             // A 400 KB Event-Name, then many short frames without one.
             text = "Event-Name: " + repeated("N", 400_000) + "\n\n" + repeated("A: b\n\n", 100_000)
         case .ivrEvents:
-            text = "<ivr-events xmlns=\"urn:firstcontact:ivr-events:1\">"
+            text =
+                "<ivr-events xmlns=\"urn:firstcontact:ivr-events:1\">"
                 + repeated("<ivr-event kind=\"zz\" at=\"x\"/>", 33_000) + "</ivr-events>"
         }
         return Array(text.utf8)
@@ -41,13 +42,14 @@ struct HostileInputTests {
             .reduce(0) { $0 + (try $1.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0) }
     }
 
-    // A debug build on this loaded 2-core machine takes 0.7-2.0 s for each shape (release is
-    // several times faster); with a statement per dropped reject it took 33-38 s, and the issue's
-    // header-quoting shape 17 s for 712 KB. 3 s holds in debug and still catches the quadratic case.
-    static let timeBound: Duration = .seconds(3)
-
-    @Test("1 MB in the amplifying shape is read and stored in linear time, growing the database ≤ 2× its bytes",
-          arguments: InputFormat.allCases)
+    // Wall time is not asserted here: the suite runs beside ~90 others on 2 cores, where one shape
+    // took 31 s that takes 1 s alone (BENCHMARKS.md, "Hostile input"). What amplified the issue's
+    // input is deterministic and checked: stored bytes per input byte, reason and raw bounds, and
+    // rejects past the cap counted instead of stored. The time limit catches a hang.
+    @Test(
+        "1 MB in the amplifying shape is stored within 2× its bytes, reasons and raw bytes bounded, rejects past the cap counted",
+        .timeLimit(.minutes(3)),
+        arguments: InputFormat.allCases)
     func linearCost(format: InputFormat) async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -62,27 +64,25 @@ struct HostileInputTests {
             _ = try SQLiteContactStore(path: database)
         }
         empty = try Self.databaseBytes(directory)
-        var elapsed = Duration.zero
         var summary: IngestSummary?
         do {
             // Closed at the end of the scope, so the WAL is checkpointed into the file.
             let store = try SQLiteContactStore(path: database)
-            let started = ContinuousClock.now
             summary = try await IngestPipeline(engine: engine, store: store).ingest(paths: [file.path], format: format)
-            elapsed = started.duration(to: .now)
         }
         let grown = try Self.databaseBytes(directory) - empty
         let batches = try #require(summary?.batches)
         #expect(batches.rejects > 0)
-        #expect(elapsed <= Self.timeBound, "\(format.rawValue): \(elapsed) for \(input.count) bytes")
         #expect(grown <= 2 * input.count, "\(format.rawValue): the database grew \(grown) bytes for \(input.count)")
 
         let snapshot = try await SQLiteContactStore(readingAt: database).snapshot()
-        #expect(snapshot.rejects.allSatisfy { $0.reason.count <= Reject.maxReasonLength && $0.raw.count <= Reject.maxKeptRawBytes })
+        #expect(
+            snapshot.rejects.allSatisfy {
+                $0.reason.count <= Reject.maxReasonLength && $0.raw.count <= Reject.maxKeptRawBytes
+            })
         #expect(snapshot.rejects.count <= IngestOptions().maxRejectsPerSource)
         // Rejects at one position (a document's) are one row; the rest are stored or counted.
         #expect(snapshot.rejects.count + snapshot.rejectsDropped.values.reduce(0, +) <= batches.rejects)
         #expect(snapshot.rejectsDropped.values.reduce(0, +) == batches.rejectsDropped)
-        print("hostile \(format.rawValue): \(input.count) B in \(elapsed), db +\(grown) B, \(batches.rejects) rejects, \(batches.rejectsDropped) dropped")
     }
 }
