@@ -3,14 +3,14 @@ import PackageDescription
 
 // Flags every FirstContact target shares (swift-log style: one list, applied in a loop below).
 let sharedSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
     name: "FirstContact",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "firstcontact", targets: ["FirstContactCLI"]),
+        .executable(name: "firstcontact", targets: ["FirstContactCLI"])
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),

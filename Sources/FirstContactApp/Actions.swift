@@ -1,6 +1,6 @@
-import Foundation
 import FirstContactCore
 import FirstContactStore
+import Foundation
 
 /// Why a person's action was refused.
 package enum ActionError: Error, CustomStringConvertible, Equatable {
@@ -23,13 +23,15 @@ package enum ActionError: Error, CustomStringConvertible, Equatable {
         case .unknownAgent(let agent): "no agent \(agent) in the configuration"
         case .unknownObligation(let id): "no obligation \(id)"
         case .notAHandoff(let id): "\(id) is a callback; only hand-offs are acknowledged"
-        case .notOutstanding(let id, let state): "\(id) is \(state.rawValue); only a pending or breached hand-off can be acknowledged"
+        case .notOutstanding(let id, let state):
+            "\(id) is \(state.rawValue); only a pending or breached hand-off can be acknowledged"
         case .notTheReceiver(let agent, let owner):
             "agent \(agent) is not on the receiving side of this hand-off (owed by \(owner.agent.map { "agent \($0)" } ?? "department \(owner.department)"))"
         case .unknownViolation(let id): "no violation \(id)"
         case .emptyReason: "a review needs a reason"
         case .unknownContact(let id): "no contact \(id)"
-        case .contactNotOpen(let id, let status): "contact \(id) is \(status.rawValue); only an open contact can be resolved, referred or handed off"
+        case .contactNotOpen(let id, let status):
+            "contact \(id) is \(status.rawValue); only an open contact can be resolved, referred or handed off"
         case .unknownDepartment(let id): "no department \(id) in the configuration"
         case .agentNotInDepartment(let agent, let department): "agent \(agent) is not in department \(department)"
         case .missingField(let name): "\"\(name)\" is required and may not be empty"
@@ -82,7 +84,8 @@ extension Engine {
     ///   not derived again to check that it is still open.
     /// - Returns: the contact as derived afterwards, with its trail.
     package func record(
-        _ kind: ManualAction.Kind, by person: AgentID, at time: Timestamp, store: some ContactStore, current: Contact? = nil
+        _ kind: ManualAction.Kind, by person: AgentID, at time: Timestamp, store: some ContactStore,
+        current: Contact? = nil
     ) async throws -> ContactDetail {
         try self.validate(kind, by: person)
         let contactID: ContactID?
@@ -107,7 +110,8 @@ extension Engine {
             contactID = id
         }
         let action = ManualAction(
-            id: "\(kind.name):\(contactID?.rawValue ?? "-"):\(person.rawValue):\(time.seconds):\(StableHash.hex(kind.idText))",
+            id:
+                "\(kind.name):\(contactID?.rawValue ?? "-"):\(person.rawValue):\(time.seconds):\(StableHash.hex(kind.idText))",
             at: time, agent: person, kind: kind)
         try await store.record(action)
         try await self.applyWatermark(store: store)
@@ -117,20 +121,25 @@ extension Engine {
         } else if case .open(let manual) = kind {
             // A visit joins the number's open contact if there is one, else it opened a new one.
             let key = action.customerKey ?? manual.customer.text
-            guard let contact = try await store.contacts(ContactQuery(customer: key, limit: Int.max))
-                .filter({ $0.createdAt <= time }).max(by: { $0.createdAt < $1.createdAt })
+            guard
+                let contact = try await store.contacts(ContactQuery(customer: key, limit: Int.max))
+                    .filter({ $0.createdAt <= time }).max(by: { $0.createdAt < $1.createdAt })
             else { throw ActionError.unknownContact(ContactID.derived(customerKey: key, openedAt: time)) }
             id = contact.id
         } else {
             throw ActionError.missingField("contact")
         }
-        guard let detail = try await store.contact(id, correlator: self.correlator) else { throw ActionError.unknownContact(id) }
+        guard let detail = try await store.contact(id, correlator: self.correlator) else {
+            throw ActionError.unknownContact(id)
+        }
         return detail
     }
 
     private func validate(_ kind: ManualAction.Kind, by person: AgentID) throws {
         func required(_ text: String, _ name: String) throws {
-            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ActionError.missingField(name) }
+            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw ActionError.missingField(name)
+            }
         }
         func known(_ agent: AgentID) throws {
             guard self.directory.agent(agent) != nil else { throw ActionError.unknownAgent(agent) }
@@ -144,7 +153,9 @@ extension Engine {
             try required(body, "to")
             try required(told, "told")
         case .handoff(_, let owner, let registration):
-            guard self.directory.department(owner.department) != nil else { throw ActionError.unknownDepartment(owner.department) }
+            guard self.directory.department(owner.department) != nil else {
+                throw ActionError.unknownDepartment(owner.department)
+            }
             if let agent = owner.agent {
                 try known(agent)
                 guard self.directory.departmentOf(agent) == owner.department else {

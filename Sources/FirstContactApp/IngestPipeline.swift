@@ -68,9 +68,11 @@ package struct IngestPipeline: Sendable {
             let file = try await self.ingest(
                 file: path, format: format, summary: &summary, documents: &documents,
                 progress: { done, total, records in
-                    progress(IngestProgress(
-                        file: path, fileIndex: index + 1, fileCount: files.count, bytesDone: done, bytesTotal: total,
-                        records: records))
+                    progress(
+                        IngestProgress(
+                            file: path, fileIndex: index + 1, fileCount: files.count, bytesDone: done,
+                            bytesTotal: total,
+                            records: records))
                 })
             summary.files.append(file)
         }
@@ -150,7 +152,8 @@ package struct IngestPipeline: Sendable {
                 break
             }
             guard let line else { break }
-            let record = decoder.decode(line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))
+            let record = decoder.decode(
+                line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))
             if case .reject(let reject) = record {
                 file.rejects += 1
                 summary.rejects.append(reject)
@@ -206,7 +209,8 @@ package struct IngestPipeline: Sendable {
         case .document(let bytes):
             records = decoder.decode(bytes, at: position)
         case .tooLarge(let size, let head):
-            let reason = "file is \(size) bytes, over the \(decoder.maxBytes)-byte limit for one"
+            let reason =
+                "file is \(size) bytes, over the \(decoder.maxBytes)-byte limit for one"
                 + " \(file.format?.rawValue ?? "") document"
             records = [.reject(Reject(position: position, reason: reason, raw: head))]
             file.error = reason
@@ -250,7 +254,8 @@ package struct IngestPipeline: Sendable {
             try await body(records, offset)
             if final { return }
             if pending.count > decoder.maxPendingBytes {
-                let reason = "a frame or event runs over \(decoder.maxPendingBytes) bytes without ending; the rest of the file is not read"
+                let reason =
+                    "a frame or event runs over \(decoder.maxPendingBytes) bytes without ending; the rest of the file is not read"
                 let reject = Reject(
                     position: SourcePosition(source: path, line: line, offset: offset), reason: reason,
                     raw: Array(pending.prefix(64 * 1024)))
@@ -296,7 +301,8 @@ package struct IngestPipeline: Sendable {
         let formats = InputFormat.allCases.map(\.rawValue).joined(separator: ", ")
         return Reject(
             position: SourcePosition(source: path, line: 0, offset: 0),
-            reason: "could not tell the file's format; pass --format (\(formats))", raw: Self.head(of: path, length: 256))
+            reason: "could not tell the file's format; pass --format (\(formats))",
+            raw: Self.head(of: path, length: 256))
     }
 
     static func head(of path: String, length: Int) -> [UInt8] {
@@ -320,7 +326,9 @@ extension IngestPipeline {
     /// Decodes files without a store (`ingest --dry-run`): what each file holds — records,
     /// records without call data, rejects with their reasons — and nothing written anywhere.
     /// Also the decode-only half of `scripts/xml-benchmark.sh`.
-    package static func decode(paths: [String], format forced: InputFormat?, engine: Engine) async throws -> IngestSummary {
+    package static func decode(paths: [String], format forced: InputFormat?, engine: Engine) async throws
+        -> IngestSummary
+    {
         var summary = IngestSummary()
         for path in try Self.expand(paths) {
             let format = forced ?? Self.detect(path)
@@ -358,15 +366,18 @@ extension IngestPipeline {
                 case .document(let bytes):
                     count(decoder.decode(bytes, at: position))
                 case .tooLarge(let size, let head):
-                    let reason = "file is \(size) bytes, over the \(decoder.maxBytes)-byte limit for one \(format.rawValue) document"
+                    let reason =
+                        "file is \(size) bytes, over the \(decoder.maxBytes)-byte limit for one \(format.rawValue) document"
                     count([.reject(Reject(position: position, reason: reason, raw: head))])
                     file.error = reason
                 }
             case .lines(let decoder):
                 let reader = try LineReader(path: path)
                 while let line = try reader.next() {
-                    count([decoder.decode(
-                        line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))])
+                    count([
+                        decoder.decode(
+                            line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))
+                    ])
                 }
             }
             summary.files.append(file)

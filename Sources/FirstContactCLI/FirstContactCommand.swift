@@ -32,14 +32,15 @@ struct FirstContactCommand: AsyncParsableCommand {
     static var inputs: String {
         let width = InputFormat.allCases.map(\.rawValue.count).max() ?? 0
         return InputFormat.allCases.map { format in
-            let source = switch format {
-            case .asteriskCSV: "Asterisk Master.csv (cdr_csv, cdr_custom)"
-            case .asteriskQueueLog: "Asterisk queue_log"
-            case .freeswitchXMLCDR: "FreeSWITCH mod_xml_cdr documents (.cdr.xml)"
-            case .freeswitchEvents: "FreeSWITCH event-socket events"
-            case .ivrEvents: "the IVR's event XML (samples/ivr-events.xsd)"
-            case .kamailioAcc: "Kamailio acc, missed_calls and acc_cdrs tables"
-            }
+            let source =
+                switch format {
+                case .asteriskCSV: "Asterisk Master.csv (cdr_csv, cdr_custom)"
+                case .asteriskQueueLog: "Asterisk queue_log"
+                case .freeswitchXMLCDR: "FreeSWITCH mod_xml_cdr documents (.cdr.xml)"
+                case .freeswitchEvents: "FreeSWITCH event-socket events"
+                case .ivrEvents: "the IVR's event XML (samples/ivr-events.xsd)"
+                case .kamailioAcc: "Kamailio acc, missed_calls and acc_cdrs tables"
+                }
             return "  " + format.rawValue + String(repeating: " ", count: width - format.rawValue.count + 2) + source
         }.joined(separator: "\n")
     }

@@ -1,15 +1,19 @@
 import ArgumentParser
-import Foundation
 import FirstContactApp
 import FirstContactCore
 import FirstContactStore
+import Foundation
 
 /// `--config` and `--db`, taken by every subcommand.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The YAML configuration.", valueName: "file"))
     var config = "firstcontact.yaml"
 
-    @Option(name: .long, help: ArgumentHelp("The SQLite database file (created by ingest if missing; reading commands never create or change it).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The SQLite database file (created by ingest if missing; reading commands never create or change it).",
+            valueName: "path"))
     var db = "firstcontact.sqlite"
 
     func engine() throws -> Engine {
@@ -35,8 +39,10 @@ struct GlobalOptions: ParsableArguments {
         let store = try StoreLocator.openForReading(self.db)
         let waiting = try await store.awaitingDerivation()
         if waiting > 0 {
-            FileHandle.standardError.write(Data(
-                "note: \(waiting) customer(s) have records not derived yet (a run stopped before deriving them); the next ingest or tick derives them\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "note: \(waiting) customer(s) have records not derived yet (a run stopped before deriving them); the next ingest or tick derives them\n"
+                        .utf8))
         }
         return store
     }

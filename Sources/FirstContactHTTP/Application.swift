@@ -22,13 +22,16 @@ package func buildApplication(
         schedulerHealth: schedulerHealth)
     let router = api.router()
     WebUI(state: api.state, sessions: WebSessions()).register(on: router)
-    var services: [any Service] = [SchedulerService(scheduler: scheduler, health: schedulerHealth, logger: logger)] + api.services
+    var services: [any Service] =
+        [SchedulerService(scheduler: scheduler, health: schedulerHealth, logger: logger)] + api.services
     if let webhooks { services.append(webhooks) }
     if !engine.configuration.follow.isEmpty {
         // Only with files to follow: a service that returns ends the whole service group.
-        services.append(FollowService(
-            files: engine.configuration.follow, engine: engine, store: store, scheduler: scheduler, status: followers,
-            metrics: metrics, logger: logger))
+        services.append(
+            FollowService(
+                files: engine.configuration.follow, engine: engine, store: store, scheduler: scheduler,
+                status: followers,
+                metrics: metrics, logger: logger))
     }
     return Application(
         router: router,

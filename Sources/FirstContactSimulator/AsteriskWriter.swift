@@ -1,5 +1,5 @@
-import Foundation
 import FirstContactCore
+import Foundation
 
 /// Writes simulated calls the way Asterisk 13+ does: Master.csv rows in the 21-column layout
 /// (loguniqueid, loguserfield, newcdrcolumns) in local time, and queue_log lines.
@@ -30,9 +30,11 @@ struct AsteriskWriter {
             let billsec = answer.map { end - $0 } ?? 0
             self.sequence += 1
             let fields: [String] = [
-                Self.quote(""), Self.quote(src), Self.quote(dst), Self.quote(context), Self.quote(clid), Self.quote(channel),
+                Self.quote(""), Self.quote(src), Self.quote(dst), Self.quote(context), Self.quote(clid),
+                Self.quote(channel),
                 Self.quote(peer), Self.quote(app), Self.quote(data), self.time(start), answer.map(self.time) ?? "",
-                self.time(end), String(end - start), String(billsec), Self.quote(disposition), Self.quote("DOCUMENTATION"),
+                self.time(end), String(end - start), String(billsec), Self.quote(disposition),
+                Self.quote("DOCUMENTATION"),
                 Self.quote(uniqueID), Self.quote(""), Self.quote(""), Self.quote(uniqueID), String(self.sequence),
             ]
             return fields.joined(separator: ",")
@@ -50,68 +52,99 @@ struct AsteriskWriter {
                 defer { first = false }
                 return first ? call.start : time
             }
-            queueLog.append("\(entered.seconds)|\(uniqueID)|\(queue)|NONE|ENTERQUEUE||\(call.customerRaw == "anonymous" ? "" : call.customerRaw)|1")
-            func serve(_ queue: String, _ data: String, _ entered: Timestamp, rung: [SimRing], answer: SimAnswer?, endsAt: Timestamp, transferAfter: SimTransfer?) {
+            queueLog.append(
+                "\(entered.seconds)|\(uniqueID)|\(queue)|NONE|ENTERQUEUE||\(call.customerRaw == "anonymous" ? "" : call.customerRaw)|1"
+            )
+            func serve(
+                _ queue: String, _ data: String, _ entered: Timestamp, rung: [SimRing], answer: SimAnswer?,
+                endsAt: Timestamp, transferAfter: SimTransfer?
+            ) {
                 for ring in rung {
-                    cdr.append(row(src: call.customerRaw, dst: hotline, context: "from-trunk", clid: clid, channel: trunk,
-                                   peer: device(ring.agent), app: "Queue", data: data, start: legStart(ring.from), answer: nil,
-                                   end: ring.to, disposition: "NO ANSWER"))
+                    cdr.append(
+                        row(
+                            src: call.customerRaw, dst: hotline, context: "from-trunk", clid: clid, channel: trunk,
+                            peer: device(ring.agent), app: "Queue", data: data, start: legStart(ring.from), answer: nil,
+                            end: ring.to, disposition: "NO ANSWER"))
                     queueLog.append("\(ring.to.seconds)|\(uniqueID)|\(queue)|\(member(ring.agent))|RINGNOANSWER|15000")
                 }
                 if let answer {
                     let agentChannel = device(answer.agent)
-                    cdr.append(row(src: call.customerRaw, dst: hotline, context: "from-trunk", clid: clid, channel: trunk,
-                                   peer: agentChannel, app: "Queue", data: data, start: legStart(answer.ringFrom), answer: answer.at,
-                                   end: answer.until, disposition: "ANSWERED"))
+                    cdr.append(
+                        row(
+                            src: call.customerRaw, dst: hotline, context: "from-trunk", clid: clid, channel: trunk,
+                            peer: agentChannel, app: "Queue", data: data, start: legStart(answer.ringFrom),
+                            answer: answer.at,
+                            end: answer.until, disposition: "ANSWERED"))
                     let hold = answer.at - entered
-                    queueLog.append("\(answer.at.seconds)|\(uniqueID)|\(queue)|\(member(answer.agent))|CONNECT|\(hold)|\(answer.at.seconds).\(self.channelCounter)|\(answer.at - answer.ringFrom)")
+                    queueLog.append(
+                        "\(answer.at.seconds)|\(uniqueID)|\(queue)|\(member(answer.agent))|CONNECT|\(hold)|\(answer.at.seconds).\(self.channelCounter)|\(answer.at - answer.ringFrom)"
+                    )
                     let talk = answer.until - answer.at
                     if let transfer = transferAfter {
-                        queueLog.append("\(transfer.at.seconds)|\(uniqueID)|\(queue)|\(member(answer.agent))|BLINDTRANSFER|\(transfer.queue)|from-internal|\(hold)|\(talk)|1")
+                        queueLog.append(
+                            "\(transfer.at.seconds)|\(uniqueID)|\(queue)|\(member(answer.agent))|BLINDTRANSFER|\(transfer.queue)|from-internal|\(hold)|\(talk)|1"
+                        )
                     } else {
-                        queueLog.append("\(answer.until.seconds)|\(uniqueID)|\(queue)|\(member(answer.agent))|COMPLETECALLER|\(hold)|\(talk)|1")
+                        queueLog.append(
+                            "\(answer.until.seconds)|\(uniqueID)|\(queue)|\(member(answer.agent))|COMPLETECALLER|\(hold)|\(talk)|1"
+                        )
                     }
                 } else if rung.isEmpty && first {
                     // Nobody was rung: only the IVR's answer shows in the CDR.
-                    cdr.append(row(src: call.customerRaw, dst: hotline, context: "from-trunk", clid: clid, channel: trunk,
-                                   peer: "", app: "Queue", data: data, start: legStart(call.start), answer: call.start + 1,
-                                   end: endsAt, disposition: "ANSWERED"))
+                    cdr.append(
+                        row(
+                            src: call.customerRaw, dst: hotline, context: "from-trunk", clid: clid, channel: trunk,
+                            peer: "", app: "Queue", data: data, start: legStart(call.start), answer: call.start + 1,
+                            end: endsAt, disposition: "ANSWERED"))
                     queueLog.append("\(endsAt.seconds)|\(uniqueID)|\(queue)|NONE|ABANDON|1|1|\(endsAt - entered)")
                 } else {
                     queueLog.append("\(endsAt.seconds)|\(uniqueID)|\(queue)|NONE|ABANDON|1|1|\(endsAt - entered)")
                 }
             }
             if let transfer = call.transfer, let answer = call.answer {
-                serve(queue, data, entered, rung: call.rung, answer: answer, endsAt: answer.until, transferAfter: transfer)
-                queueLog.append("\(transfer.enteredAt.seconds)|\(uniqueID)|\(transfer.queue)|NONE|ENTERQUEUE||\(call.customerRaw)|1")
-                serve(transfer.queue, "\(transfer.queue),t,,,300", transfer.enteredAt, rung: transfer.rung,
-                      answer: transfer.answer, endsAt: call.end, transferAfter: nil)
+                serve(
+                    queue, data, entered, rung: call.rung, answer: answer, endsAt: answer.until, transferAfter: transfer
+                )
+                queueLog.append(
+                    "\(transfer.enteredAt.seconds)|\(uniqueID)|\(transfer.queue)|NONE|ENTERQUEUE||\(call.customerRaw)|1"
+                )
+                serve(
+                    transfer.queue, "\(transfer.queue),t,,,300", transfer.enteredAt, rung: transfer.rung,
+                    answer: transfer.answer, endsAt: call.end, transferAfter: nil)
             } else {
                 serve(queue, data, entered, rung: call.rung, answer: call.answer, endsAt: call.end, transferAfter: nil)
             }
         case .ivrHangup:
-            cdr.append(row(src: call.customerRaw, dst: hotline, context: "from-trunk", clid: clid, channel: trunk, peer: "",
-                           app: "BackGround", data: "custom/welcome-menu", start: call.start, answer: call.start,
-                           end: call.end, disposition: "ANSWERED"))
+            cdr.append(
+                row(
+                    src: call.customerRaw, dst: hotline, context: "from-trunk", clid: clid, channel: trunk, peer: "",
+                    app: "BackGround", data: "custom/welcome-menu", start: call.start, answer: call.start,
+                    end: call.end, disposition: "ANSWERED"))
         case .directNoAnswer:
             guard let agent = call.agent else { break }
-            cdr.append(row(src: call.customerRaw, dst: call.target, context: "from-trunk", clid: clid, channel: trunk,
-                           peer: device(agent), app: "Dial", data: "PJSIP/\(agent.rawValue),30", start: call.start,
-                           answer: nil, end: call.end, disposition: "NO ANSWER"))
+            cdr.append(
+                row(
+                    src: call.customerRaw, dst: call.target, context: "from-trunk", clid: clid, channel: trunk,
+                    peer: device(agent), app: "Dial", data: "PJSIP/\(agent.rawValue),30", start: call.start,
+                    answer: nil, end: call.end, disposition: "NO ANSWER"))
         case .outbound:
             guard let agent = call.agent else { break }
             let name = self.directory.agent(agent)?.name ?? ""
-            cdr.append(row(src: agent.rawValue, dst: call.target, context: "from-internal",
-                           clid: "\"\(name)\" <\(agent.rawValue)>", channel: device(agent), peer: trunk, app: "Dial",
-                           data: "PJSIP/\(call.target)@trunk,60", start: call.start, answer: call.answer?.at, end: call.end,
-                           disposition: call.answered ? "ANSWERED" : "NO ANSWER"))
+            cdr.append(
+                row(
+                    src: agent.rawValue, dst: call.target, context: "from-internal",
+                    clid: "\"\(name)\" <\(agent.rawValue)>", channel: device(agent), peer: trunk, app: "Dial",
+                    data: "PJSIP/\(call.target)@trunk,60", start: call.start, answer: call.answer?.at, end: call.end,
+                    disposition: call.answered ? "ANSWERED" : "NO ANSWER"))
         case .internal:
             guard let agent = call.agent, let answer = call.answer else { break }
             let name = self.directory.agent(agent)?.name ?? ""
-            cdr.append(row(src: agent.rawValue, dst: call.target, context: "from-internal",
-                           clid: "\"\(name)\" <\(agent.rawValue)>", channel: device(agent), peer: device(answer.agent),
-                           app: "Dial", data: "PJSIP/\(call.target),30", start: call.start, answer: answer.at, end: call.end,
-                           disposition: "ANSWERED"))
+            cdr.append(
+                row(
+                    src: agent.rawValue, dst: call.target, context: "from-internal",
+                    clid: "\"\(name)\" <\(agent.rawValue)>", channel: device(agent), peer: device(answer.agent),
+                    app: "Dial", data: "PJSIP/\(call.target),30", start: call.start, answer: answer.at, end: call.end,
+                    disposition: "ANSWERED"))
         }
         return (cdr, queueLog)
     }

@@ -51,7 +51,9 @@ struct FreeSWITCHWriter {
         let hotline = self.directory.configuration.hotlineNumbers.first ?? "hotline"
         let callerChannel = "sofia/external/\(call.customerRaw)@\(Self.gateway)"
         func agentChannel(_ agent: AgentID) -> String { "sofia/internal/\(agent.rawValue)@10.20.0.\(Self.host(agent))" }
-        func agentExtension(_ agent: AgentID) -> String { self.directory.agent(agent)?.extensions.first ?? agent.rawValue }
+        func agentExtension(_ agent: AgentID) -> String {
+            self.directory.agent(agent)?.extensions.first ?? agent.rawValue
+        }
         func agentName(_ agent: AgentID) -> String { self.directory.agent(agent)?.name ?? agent.rawValue }
         let caller = Profile(
             uuid: aLeg, channel: callerChannel, number: call.customerRaw, name: call.callerName, destination: hotline,
@@ -72,13 +74,17 @@ struct FreeSWITCHWriter {
                 _ queue: String, entered: Timestamp, rung: [SimRing], answer: SimAnswer?, leaves: Timestamp
             ) -> (agentLeg: String, answer: SimAnswer)? {
                 let ccQueue = "\(queue)@\(Self.domain)"
-                events.append(self.callcenterEvent(
-                    at: entered, member: aLeg, caller: call, queue: ccQueue, action: "member-queue-start",
-                    [("CC-Member-UUID", member), ("CC-Member-CID-Name", call.callerName),
-                     ("CC-Member-CID-Number", call.customerRaw)]))
-                events.append(self.callcenterEvent(
-                    at: entered, member: aLeg, caller: call, queue: ccQueue, action: "members-count",
-                    [("CC-Count", "1"), ("CC-Selection", "Single-Queue")]))
+                events.append(
+                    self.callcenterEvent(
+                        at: entered, member: aLeg, caller: call, queue: ccQueue, action: "member-queue-start",
+                        [
+                            ("CC-Member-UUID", member), ("CC-Member-CID-Name", call.callerName),
+                            ("CC-Member-CID-Number", call.customerRaw),
+                        ]))
+                events.append(
+                    self.callcenterEvent(
+                        at: entered, member: aLeg, caller: call, queue: ccQueue, action: "members-count",
+                        [("CC-Count", "1"), ("CC-Selection", "Single-Queue")]))
                 func agentLeg(_ agent: AgentID, from: Timestamp, answer: Timestamp?, until: Timestamp) -> String {
                     let uuid = nextUUID()
                     let own = Profile(
@@ -94,51 +100,70 @@ struct FreeSWITCHWriter {
                         ("origination_caller_id_number", call.customerRaw),
                     ]
                     if answer != nil {
-                        leg.variables += [("bridge_channel", callerChannel), ("last_bridge_to", aLeg), ("bridge_uuid", aLeg)]
+                        leg.variables += [
+                            ("bridge_channel", callerChannel), ("last_bridge_to", aLeg), ("bridge_uuid", aLeg),
+                        ]
                     }
                     legs.append(leg)
                     return uuid
                 }
                 for ring in rung {
                     let uuid = agentLeg(ring.agent, from: ring.from, answer: nil, until: ring.to)
-                    events.append(self.callcenterEvent(
-                        at: ring.from, member: aLeg, caller: call, queue: ccQueue, action: "agent-offering",
-                        [("CC-Agent", "\(ring.agent.rawValue)@\(Self.domain)"), ("CC-Member-UUID", member)]))
-                    events.append(self.callcenterEvent(
-                        at: ring.to, member: aLeg, caller: call, queue: ccQueue, action: "bridge-agent-fail",
-                        [("CC-Hangup-Cause", "NO_ANSWER"), ("CC-Agent", "\(ring.agent.rawValue)@\(Self.domain)"),
-                         ("CC-Agent-UUID", uuid), ("CC-Agent-Called-Time", "\(ring.from.seconds)"),
-                         ("CC-Agent-Aborted-Time", "\(ring.to.seconds)"), ("CC-Member-UUID", member)]))
+                    events.append(
+                        self.callcenterEvent(
+                            at: ring.from, member: aLeg, caller: call, queue: ccQueue, action: "agent-offering",
+                            [("CC-Agent", "\(ring.agent.rawValue)@\(Self.domain)"), ("CC-Member-UUID", member)]))
+                    events.append(
+                        self.callcenterEvent(
+                            at: ring.to, member: aLeg, caller: call, queue: ccQueue, action: "bridge-agent-fail",
+                            [
+                                ("CC-Hangup-Cause", "NO_ANSWER"), ("CC-Agent", "\(ring.agent.rawValue)@\(Self.domain)"),
+                                ("CC-Agent-UUID", uuid), ("CC-Agent-Called-Time", "\(ring.from.seconds)"),
+                                ("CC-Agent-Aborted-Time", "\(ring.to.seconds)"), ("CC-Member-UUID", member),
+                            ]))
                 }
                 guard let answer else {
-                    events.append(self.callcenterEvent(
-                        at: leaves, member: aLeg, caller: call, queue: ccQueue, action: "member-queue-end",
-                        [("CC-Cause", "Cancel"), ("CC-Cancel-Reason", "NONE"),
-                         ("CC-Member-Joined-Time", "\(entered.seconds)"), ("CC-Member-Leaving-Time", "\(leaves.seconds)"),
-                         ("CC-Member-UUID", member)]))
+                    events.append(
+                        self.callcenterEvent(
+                            at: leaves, member: aLeg, caller: call, queue: ccQueue, action: "member-queue-end",
+                            [
+                                ("CC-Cause", "Cancel"), ("CC-Cancel-Reason", "NONE"),
+                                ("CC-Member-Joined-Time", "\(entered.seconds)"),
+                                ("CC-Member-Leaving-Time", "\(leaves.seconds)"),
+                                ("CC-Member-UUID", member),
+                            ]))
                     return nil
                 }
                 let agentName = "\(answer.agent.rawValue)@\(Self.domain)"
                 let uuid = agentLeg(answer.agent, from: answer.ringFrom, answer: answer.at, until: answer.until)
-                events.append(self.callcenterEvent(
-                    at: answer.ringFrom, member: aLeg, caller: call, queue: ccQueue, action: "agent-offering",
-                    [("CC-Agent", agentName), ("CC-Member-UUID", member)]))
+                events.append(
+                    self.callcenterEvent(
+                        at: answer.ringFrom, member: aLeg, caller: call, queue: ccQueue, action: "agent-offering",
+                        [("CC-Agent", agentName), ("CC-Member-UUID", member)]))
                 let agentTimes = [
                     ("CC-Agent", agentName), ("CC-Agent-System", "single_box"), ("CC-Agent-UUID", uuid),
-                    ("CC-Agent-Called-Time", "\(answer.ringFrom.seconds)"), ("CC-Agent-Answered-Time", "\(answer.at.seconds)"),
+                    ("CC-Agent-Called-Time", "\(answer.ringFrom.seconds)"),
+                    ("CC-Agent-Answered-Time", "\(answer.at.seconds)"),
                     ("CC-Member-Joined-Time", "\(entered.seconds)"), ("CC-Member-UUID", member),
                 ]
-                events.append(self.callcenterEvent(
-                    at: answer.at, member: aLeg, caller: call, queue: ccQueue, action: "bridge-agent-start",
-                    agentTimes + [("CC-Member-DNIS", hotline)]))
-                events.append(self.callcenterEvent(
-                    at: answer.until, member: aLeg, caller: call, queue: ccQueue, action: "bridge-agent-end",
-                    agentTimes + [("CC-Hangup-Cause", "NORMAL_CLEARING"), ("CC-Agent-Bridged", "true"),
-                                  ("CC-Bridge-Terminated-Time", "\(answer.until.seconds)")]))
-                events.append(self.callcenterEvent(
-                    at: answer.until, member: aLeg, caller: call, queue: ccQueue, action: "member-queue-end",
-                    agentTimes + [("CC-Cause", "Terminated"), ("CC-Member-Leaving-Time", "\(answer.until.seconds)"),
-                                  ("CC-Hangup-Cause", "NORMAL_CLEARING")]))
+                events.append(
+                    self.callcenterEvent(
+                        at: answer.at, member: aLeg, caller: call, queue: ccQueue, action: "bridge-agent-start",
+                        agentTimes + [("CC-Member-DNIS", hotline)]))
+                events.append(
+                    self.callcenterEvent(
+                        at: answer.until, member: aLeg, caller: call, queue: ccQueue, action: "bridge-agent-end",
+                        agentTimes + [
+                            ("CC-Hangup-Cause", "NORMAL_CLEARING"), ("CC-Agent-Bridged", "true"),
+                            ("CC-Bridge-Terminated-Time", "\(answer.until.seconds)"),
+                        ]))
+                events.append(
+                    self.callcenterEvent(
+                        at: answer.until, member: aLeg, caller: call, queue: ccQueue, action: "member-queue-end",
+                        agentTimes + [
+                            ("CC-Cause", "Terminated"), ("CC-Member-Leaving-Time", "\(answer.until.seconds)"),
+                            ("CC-Hangup-Cause", "NORMAL_CLEARING"),
+                        ]))
                 return (uuid, answer)
             }
 
@@ -150,28 +175,40 @@ struct FreeSWITCHWriter {
             var cancelled = bridged == nil
             if let transfer = call.transfer, let first = bridged {
                 // The agent blind-transfers the caller to the other queue: a second callflow.
-                a.variables.append(("transfer_history", "\(transfer.at.seconds):\(first.agentLeg):bl_xfer:\(transfer.queue)/\(Self.domain)/XML"))
-                a.newerProfiles.append(Profile(
-                    uuid: aLeg, channel: callerChannel, number: call.customerRaw, name: call.callerName,
-                    destination: transfer.queue, context: Self.domain))
+                a.variables.append(
+                    (
+                        "transfer_history",
+                        "\(transfer.at.seconds):\(first.agentLeg):bl_xfer:\(transfer.queue)/\(Self.domain)/XML"
+                    ))
+                a.newerProfiles.append(
+                    Profile(
+                        uuid: aLeg, channel: callerChannel, number: call.customerRaw, name: call.callerName,
+                        destination: transfer.queue, context: Self.domain))
                 lastQueue = transfer.queue
                 lastEntered = transfer.enteredAt
-                let second = stay(transfer.queue, entered: transfer.enteredAt, rung: transfer.rung, answer: transfer.answer, leaves: call.end)
+                let second = stay(
+                    transfer.queue, entered: transfer.enteredAt, rung: transfer.rung, answer: transfer.answer,
+                    leaves: call.end)
                 cancelled = second == nil
                 bridged = second ?? first
             }
             a.app = ("callcenter", "\(lastQueue)@\(Self.domain)")
-            a.variables += [("cc_queue", "\(lastQueue)@\(Self.domain)"), ("cc_queue_joined_epoch", "\(lastEntered.seconds)")]
+            a.variables += [
+                ("cc_queue", "\(lastQueue)@\(Self.domain)"), ("cc_queue_joined_epoch", "\(lastEntered.seconds)"),
+            ]
             if let (agentLeg, answer) = bridged {
                 a.bridge = answer.at
                 a.variables += [
-                    ("cc_agent", "\(answer.agent.rawValue)@\(Self.domain)"), ("cc_queue_answered_epoch", "\(answer.at.seconds)"),
-                    ("bridge_channel", agentChannel(answer.agent)), ("last_bridge_to", agentLeg), ("bridge_uuid", agentLeg),
+                    ("cc_agent", "\(answer.agent.rawValue)@\(Self.domain)"),
+                    ("cc_queue_answered_epoch", "\(answer.at.seconds)"),
+                    ("bridge_channel", agentChannel(answer.agent)), ("last_bridge_to", agentLeg),
+                    ("bridge_uuid", agentLeg),
                 ]
             }
             if cancelled {
                 a.variables += [
-                    ("cc_cause", "cancel"), ("cc_cancel_reason", "NONE"), ("cc_queue_canceled_epoch", "\(call.end.seconds)"),
+                    ("cc_cause", "cancel"), ("cc_cancel_reason", "NONE"),
+                    ("cc_queue_canceled_epoch", "\(call.end.seconds)"),
                 ]
             } else {
                 a.variables += [("cc_cause", "terminated"), ("cc_queue_terminated_epoch", "\(call.end.seconds)")]
@@ -196,7 +233,9 @@ struct FreeSWITCHWriter {
             a.cause = "ORIGINATOR_CANCEL"
             a.app = ("bridge", "user/\(call.target)@\(Self.domain)")
             a.originatees = [bProfile]
-            a.variables += [("originate_disposition", "NO_ANSWER"), ("originated_legs", "\(b);Outbound Call;\(call.target)")]
+            a.variables += [
+                ("originate_disposition", "NO_ANSWER"), ("originated_legs", "\(b);Outbound Call;\(call.target)"),
+            ]
             var leg = Leg(uuid: b, direction: "outbound", profile: bProfile, start: call.start, end: call.end)
             leg.cause = "ORIGINATOR_CANCEL"
             leg.originator = profile
@@ -222,7 +261,8 @@ struct FreeSWITCHWriter {
             a.answer = answer?.at
             a.bridge = answer?.at
             a.cause = "NORMAL_CLEARING"
-            a.app = call.shape == .internal
+            a.app =
+                call.shape == .internal
                 ? ("bridge", "user/\(call.target)@\(Self.domain)") : ("bridge", "sofia/gateway/trunk/\(call.target)")
             a.originatees = [bProfile]
             a.variables += [("originate_disposition", answer == nil ? "NO_ANSWER" : "SUCCESS")]
@@ -236,7 +276,9 @@ struct FreeSWITCHWriter {
             leg.originator = agentProfile
             leg.variables += [("originator", aLeg), ("originating_leg_uuid", aLeg)]
             if answer != nil {
-                leg.variables += [("bridge_channel", agentProfile.channel), ("last_bridge_to", aLeg), ("bridge_uuid", aLeg)]
+                leg.variables += [
+                    ("bridge_channel", agentProfile.channel), ("last_bridge_to", aLeg), ("bridge_uuid", aLeg),
+                ]
             }
             legs += [a, leg]
         }
@@ -287,7 +329,8 @@ struct FreeSWITCHWriter {
             ("direction", leg.direction), ("is_outbound", leg.direction == "outbound" ? "true" : "false"),
             ("uuid", leg.uuid), ("session_id", String(Self.host(leg.uuid) * 37)),
             ("sip_profile_name", channelName.hasPrefix("sofia/external") ? "external" : "internal"),
-            ("channel_name", channelName), ("caller_id_number", leg.profile.number), ("caller_id_name", leg.profile.name),
+            ("channel_name", channelName), ("caller_id_number", leg.profile.number),
+            ("caller_id_name", leg.profile.name),
             ("destination_number", leg.profile.destination), ("context", leg.profile.context),
         ]
         if !leg.app.name.isEmpty {
@@ -319,23 +362,28 @@ struct FreeSWITCHWriter {
         ]
         var xml = "<?xml version=\"1.0\"?>\n<cdr core-uuid=\"\(self.coreUUID)\" switchname=\"fs-hotline-01\">\n"
         xml += "  <channel_data>\n    <state>CS_REPORTING</state>\n    <direction>\(leg.direction)</direction>\n"
-        xml += "    <state_number>11</state_number>\n    <flags>0=1;1=1;3=1;37=1;38=1;40=1;43=1;48=1;53=1;105=1;111=1;112=1</flags>\n"
+        xml +=
+            "    <state_number>11</state_number>\n    <flags>0=1;1=1;3=1;37=1;38=1;40=1;43=1;48=1;53=1;105=1;111=1;112=1</flags>\n"
         xml += "    <caps>1=1;2=1;3=1;4=1;5=1;6=1</caps>\n  </channel_data>\n  <variables>\n"
         for (name, value) in variables {
             xml += "    <\(name)>\(Self.urlEncode(value))</\(name)>\n"
         }
         xml += "  </variables>\n"
         if !leg.app.name.isEmpty {
-            xml += "  <app_log>\n    <application app_name=\"\(Self.escape(leg.app.name))\" app_data=\"\(Self.escape(leg.app.data))\" app_stamp=\"\(leg.start.seconds)\(Self.micros(leg.uuid, "app"))\"></application>\n  </app_log>\n"
+            xml +=
+                "  <app_log>\n    <application app_name=\"\(Self.escape(leg.app.name))\" app_data=\"\(Self.escape(leg.app.data))\" app_stamp=\"\(leg.start.seconds)\(Self.micros(leg.uuid, "app"))\"></application>\n  </app_log>\n"
         }
         // Callflows newest first; the profile index counts up from the oldest.
         let profiles = [leg.profile] + leg.newerProfiles
         for (index, profile) in profiles.enumerated().reversed() {
             let newest = index == profiles.count - 1
-            xml += "  <callflow dialplan=\"XML\" unique-id=\"\(Self.uuid("\(leg.uuid)/cf\(index)"))\" profile_index=\"\(index + 1)\">\n"
-            xml += "    <extension name=\"\(Self.escape(profile.destination))\" number=\"\(Self.escape(profile.destination))\">\n"
+            xml +=
+                "  <callflow dialplan=\"XML\" unique-id=\"\(Self.uuid("\(leg.uuid)/cf\(index)"))\" profile_index=\"\(index + 1)\">\n"
+            xml +=
+                "    <extension name=\"\(Self.escape(profile.destination))\" number=\"\(Self.escape(profile.destination))\">\n"
             if newest, !leg.app.name.isEmpty {
-                xml += "      <application app_name=\"\(Self.escape(leg.app.name))\" app_data=\"\(Self.escape(leg.app.data))\"></application>\n"
+                xml +=
+                    "      <application app_name=\"\(Self.escape(leg.app.name))\" app_data=\"\(Self.escape(leg.app.data))\"></application>\n"
             }
             xml += "    </extension>\n    <caller_profile>\n"
             xml += self.profileFields(profile, indent: "      ")
@@ -375,7 +423,8 @@ struct FreeSWITCHWriter {
         let fields: [(String, String)] = [
             ("username", username), ("dialplan", "XML"), ("caller_id_name", profile.name),
             ("caller_id_number", profile.number), ("callee_id_name", ""), ("callee_id_number", ""),
-            ("ani", profile.number), ("aniii", ""), ("network_addr", profile.channel.hasPrefix("sofia/external") ? Self.gateway : "10.20.0.1"),
+            ("ani", profile.number), ("aniii", ""),
+            ("network_addr", profile.channel.hasPrefix("sofia/external") ? Self.gateway : "10.20.0.1"),
             ("rdnis", ""), ("destination_number", profile.destination), ("uuid", profile.uuid), ("source", "mod_sofia"),
             ("context", profile.context), ("chan_name", profile.channel),
         ]
@@ -386,19 +435,21 @@ struct FreeSWITCHWriter {
 
     /// One `CUSTOM callcenter::info` event about the member (caller) channel, as `event xml`.
     private mutating func callcenterEvent(
-        at time: Timestamp, member: String, caller call: SimCall, queue: String, action: String, _ extra: [(String, String)]
+        at time: Timestamp, member: String, caller call: SimCall, queue: String, action: String,
+        _ extra: [(String, String)]
     ) -> String {
         self.sequence += 1
-        let headers: [(String, String)] = [
-            ("Event-Name", "CUSTOM"), ("Core-UUID", self.coreUUID), ("FreeSWITCH-Hostname", "fs-hotline-01"),
-            ("FreeSWITCH-Switchname", "fs-hotline-01"), ("FreeSWITCH-IPv4", "10.20.0.1"),
-            ("Event-Date-Local", self.zone.local(time).asteriskText),
-            ("Event-Date-Timestamp", "\(time.seconds)\(Self.micros(member, "\(self.sequence)"))"),
-            ("Event-Calling-File", "mod_callcenter.c"), ("Event-Sequence", "\(self.sequence)"),
-            ("Event-Subclass", "callcenter::info"), ("Unique-ID", member),
-            ("Caller-Caller-ID-Number", call.customerRaw), ("Caller-Caller-ID-Name", call.callerName),
-            ("CC-Queue", queue), ("CC-Action", action), ("CC-Member-Session-UUID", member),
-        ] + extra
+        let headers: [(String, String)] =
+            [
+                ("Event-Name", "CUSTOM"), ("Core-UUID", self.coreUUID), ("FreeSWITCH-Hostname", "fs-hotline-01"),
+                ("FreeSWITCH-Switchname", "fs-hotline-01"), ("FreeSWITCH-IPv4", "10.20.0.1"),
+                ("Event-Date-Local", self.zone.local(time).asteriskText),
+                ("Event-Date-Timestamp", "\(time.seconds)\(Self.micros(member, "\(self.sequence)"))"),
+                ("Event-Calling-File", "mod_callcenter.c"), ("Event-Sequence", "\(self.sequence)"),
+                ("Event-Subclass", "callcenter::info"), ("Unique-ID", member),
+                ("Caller-Caller-ID-Number", call.customerRaw), ("Caller-Caller-ID-Name", call.callerName),
+                ("CC-Queue", queue), ("CC-Action", action), ("CC-Member-Session-UUID", member),
+            ] + extra
         var xml = "<event>\n  <headers>\n"
         for (name, value) in headers { xml += "    <\(name)>\(Self.urlEncode(value))</\(name)>\n" }
         xml += "  </headers>\n</event>\n"

@@ -21,10 +21,13 @@ struct IVRWriter {
             }
             var events: [String] = []
             if let digit = call.ivrDigit {
-                events.append(Self.event("menu-choice", at: call.start + 5, caller: caller, extra: " digit=\"\(digit)\""))
+                events.append(
+                    Self.event("menu-choice", at: call.start + 5, caller: caller, extra: " digit=\"\(digit)\""))
             }
-            events.append(Self.event(
-                "callback-request", at: call.start + 9, caller: caller, extra: call.keyed.map { " number=\"\($0)\"" } ?? ""))
+            events.append(
+                Self.event(
+                    "callback-request", at: call.start + 9, caller: caller,
+                    extra: call.keyed.map { " number=\"\($0)\"" } ?? ""))
             return events
         case .directNoAnswer, .outbound, .internal:
             return []
@@ -40,6 +43,7 @@ struct IVRWriter {
             .replacingOccurrences(of: "<", with: "&lt;")
     }
 
-    static let header = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ivr-events xmlns=\"urn:firstcontact:ivr-events:1\">\n"
+    static let header =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ivr-events xmlns=\"urn:firstcontact:ivr-events:1\">\n"
     static let footer = "</ivr-events>\n"
 }

@@ -128,7 +128,8 @@ package struct Simulator: Sendable {
                     while position < starts.count, starts[position].0 == second {
                         let story = story(starts[position].0, starts[position].1)
                         position += 1
-                        let (contact, found) = outcome.outcome(of: story, normalised: normaliser.normalise(story.customerRaw))
+                        let (contact, found) = outcome.outcome(
+                            of: story, normalised: normaliser.normalise(story.customerRaw))
                         if let contact { group.append(contact) }
                         violations += found
                     }
@@ -149,7 +150,9 @@ package struct Simulator: Sendable {
             }
             // Complete only now: the contacts sequence above collected them.
             out.field("violations") {
-                out.array(violations.sorted { ($0.at, $0.id) < ($1.at, $1.id) }) { ExportDocument.violation($0, into: out) }
+                out.array(violations.sorted { ($0.at, $0.id) < ($1.at, $1.id) }) {
+                    ExportDocument.violation($0, into: out)
+                }
             }
             out.field("rejects") { out.array([Reject]()) { _ in } }
         }
@@ -161,7 +164,8 @@ package struct Simulator: Sendable {
     }
 
     static func generator(_ seed: UInt64, _ index: Int, _ stream: UInt64) -> SplitMix64 {
-        var mixer = SplitMix64(seed: seed ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15) ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        var mixer = SplitMix64(
+            seed: seed ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15) ^ (stream &* 0xD1B5_4A32_D192_ED03))
         return SplitMix64(seed: mixer.next())
     }
 }

@@ -21,12 +21,15 @@ struct StoryBuilder {
         }
         self.agentsByDepartment = agents
         self.queueDepartments = directory.configuration.departments.compactMap { department in
-            guard let queue = department.queues.first, let staff = agents[department.id], !staff.isEmpty else { return nil }
+            guard let queue = department.queues.first, let staff = agents[department.id], !staff.isEmpty else {
+                return nil
+            }
             return (department.id, queue, staff.count)
         }
         let routes = directory.configuration.ivr.sorted { $0.key < $1.key }
         self.digits = Dictionary(
-            routes.compactMap { digit, route in route.department.map { ($0, digit) } }, uniquingKeysWith: { first, _ in first })
+            routes.compactMap { digit, route in route.department.map { ($0, digit) } },
+            uniquingKeysWith: { first, _ in first })
         self.callbackDigit = routes.first { $0.value.callback }?.key
     }
 
@@ -50,7 +53,9 @@ struct StoryBuilder {
         }
         let (department, queue, _) = Self.weighted(self.queueDepartments.map { ($0, $0.2) }, &rng)
         let open = self.isOpen(department, start)
-        if !open, kind != .shortAbandon, kind != .ivrHangup, kind != .withheldMissed, kind != .internalCall, kind != .ivrCallback {
+        if !open, kind != .shortAbandon, kind != .ivrHangup, kind != .withheldMissed, kind != .internalCall,
+            kind != .ivrCallback
+        {
             kind = .afterHours
             story.kind = kind
         }
@@ -62,13 +67,16 @@ struct StoryBuilder {
             if kind == .answeredTwice {
                 let later = first.end + rng.seconds(3600...10_800)
                 if later + 900 < self.lastMoment {
-                    story.calls.append(self.queueCall(key(later), later, customer, name, department, queue,
-                                                      answered: self.isOpen(department, later), &rng))
+                    story.calls.append(
+                        self.queueCall(
+                            key(later), later, customer, name, department, queue,
+                            answered: self.isOpen(department, later), &rng))
                 }
             }
         case .callbackOnTime, .callbackLate, .missedNever, .exhausted, .attemptThenCallback, .afterHours:
-            let miss = self.queueCall(key(start), start, customer, name, department, queue, answered: false, &rng,
-                                      ringAgents: kind != .afterHours)
+            let miss = self.queueCall(
+                key(start), start, customer, name, department, queue, answered: false, &rng,
+                ringAgents: kind != .afterHours)
             story.calls = [miss]
             let fractions: [(Double, Bool)]
             switch kind {
@@ -94,59 +102,81 @@ struct StoryBuilder {
             let again = miss.end + rng.seconds(120...400)
             story.calls = [miss]
             if again + 300 < self.lastMoment {
-                story.calls.append(self.queueCall(key(again), again, customer, name, department, queue, answered: false, &rng))
+                story.calls.append(
+                    self.queueCall(key(again), again, customer, name, department, queue, answered: false, &rng))
             }
             let f = Double.random(in: 0.5...0.8, using: &rng)
-            story.calls += self.callbacks(department, after: miss.end, [(f, true)], customer, key, &rng,
-                                          notBefore: story.calls.last.map { $0.end + 60 })
+            story.calls += self.callbacks(
+                department, after: miss.end, [(f, true)], customer, key, &rng,
+                notBefore: story.calls.last.map { $0.end + 60 })
         case .customerCalledBack:
             let miss = self.queueCall(key(start), start, customer, name, department, queue, answered: false, &rng)
             story.calls = [miss]
             let again = miss.end + rng.seconds(600...3000)
             if again + 900 < self.lastMoment {
-                story.calls.append(self.queueCall(key(again), again, customer, name, department, queue,
-                                                  answered: self.isOpen(department, again), &rng))
+                story.calls.append(
+                    self.queueCall(
+                        key(again), again, customer, name, department, queue,
+                        answered: self.isOpen(department, again), &rng))
             }
         case .shortAbandon:
-            story.calls = [self.queueCall(key(start), start, customer, name, department, queue, answered: false, &rng,
-                                          ringAgents: false, wait: rng.seconds(1...4))]
+            story.calls = [
+                self.queueCall(
+                    key(start), start, customer, name, department, queue, answered: false, &rng,
+                    ringAgents: false, wait: rng.seconds(1...4))
+            ]
         case .ivrHangup:
             let end = start + rng.seconds(10...40)
-            story.calls = [SimCall(shape: .ivrHangup, key: key(start), start: start, end: end, customerRaw: customer, callerName: name)]
+            story.calls = [
+                SimCall(
+                    shape: .ivrHangup, key: key(start), start: start, end: end, customerRaw: customer, callerName: name)
+            ]
         case .ivrCallback:
             // Pressed the callback digit, sometimes keyed another number to be called at, hung up.
-            var call = SimCall(shape: .ivrHangup, key: key(start), start: start, end: start + rng.seconds(12...25),
-                               customerRaw: customer, callerName: name)
+            var call = SimCall(
+                shape: .ivrHangup, key: key(start), start: start, end: start + rng.seconds(12...25),
+                customerRaw: customer, callerName: name)
             call.ivrDigit = self.callbackDigit
             call.requestsCallback = true
             if rng.chance(0.4) { call.keyed = Self.keyedNumber(index: index) }
             story.calls = [call]
-            let owner = self.directory.configuration.hotlineNumbers.lazy.compactMap(self.directory.department(forDID:)).first ?? department
+            let owner =
+                self.directory.configuration.hotlineNumbers.lazy.compactMap(self.directory.department(forDID:)).first
+                ?? department
             let roll = Double.random(in: 0..<1, using: &rng)
-            let fractions: [(Double, Bool)] = roll < 0.6
+            let fractions: [(Double, Bool)] =
+                roll < 0.6
                 ? [(Double.random(in: 0.2...0.8, using: &rng), true)]
                 : roll < 0.8 ? [(Double.random(in: 1.2...2.5, using: &rng), true)] : []
             story.calls += self.callbacks(owner, after: call.end, fractions, call.keyed ?? customer, key, &rng)
         case .directDialMissed:
             let agent = rng.pick(self.agentsByDepartment[department] ?? [])
             let end = start + rng.seconds(20...30)
-            var call = SimCall(shape: .directNoAnswer, key: key(start), start: start, end: end, customerRaw: customer, callerName: name)
+            var call = SimCall(
+                shape: .directNoAnswer, key: key(start), start: start, end: end, customerRaw: customer, callerName: name
+            )
             call.agent = agent
             call.target = self.directory.agent(agent)?.extensions.first ?? agent.rawValue
             story.calls = [call]
             if rng.chance(0.5) {
-                story.calls += self.callbacks(department, after: end, [(Double.random(in: 0.2...0.7, using: &rng), true)],
-                                              customer, key, &rng, agent: agent)
+                story.calls += self.callbacks(
+                    department, after: end, [(Double.random(in: 0.2...0.7, using: &rng), true)],
+                    customer, key, &rng, agent: agent)
             }
         case .withheldMissed:
             story.customerRaw = "anonymous"
-            story.calls = [self.queueCall(key(start), start, "anonymous", "Anonymous", department, queue, answered: false, &rng,
-                                          ringAgents: open)]
+            story.calls = [
+                self.queueCall(
+                    key(start), start, "anonymous", "Anonymous", department, queue, answered: false, &rng,
+                    ringAgents: open)
+            ]
         case .transferWarm, .transferFailed, .transferContacted:
             let targets = self.queueDepartments.filter { $0.0 != department && self.isOpen($0.0, start) }
             guard let (toDepartment, toQueue, _) = targets.isEmpty ? nil : rng.pick(targets) else {
                 story.kind = .answered
-                story.calls = [self.queueCall(key(start), start, customer, name, department, queue, answered: true, &rng)]
+                story.calls = [
+                    self.queueCall(key(start), start, customer, name, department, queue, answered: true, &rng)
+                ]
                 break
             }
             var call = self.queueCall(key(start), start, customer, name, department, queue, answered: true, &rng)
@@ -159,12 +189,14 @@ struct StoryBuilder {
                 let from = entered + Int64(15 * k)
                 rung.append(SimRing(agent: staff[k % staff.count], from: from, to: from + 15))
             }
-            var transfer = SimTransfer(at: transferAt, queue: toQueue, department: toDepartment, enteredAt: entered, rung: rung, answer: nil)
+            var transfer = SimTransfer(
+                at: transferAt, queue: toQueue, department: toDepartment, enteredAt: entered, rung: rung, answer: nil)
             let ringFrom = entered + Int64(15 * rings)
             if kind == .transferWarm {
                 let receiver = staff[rings % staff.count]
                 let at = ringFrom + rng.seconds(3...10)
-                transfer.answer = SimAnswer(agent: receiver, ringFrom: ringFrom, at: at, until: at + rng.seconds(60...400))
+                transfer.answer = SimAnswer(
+                    agent: receiver, ringFrom: ringFrom, at: at, until: at + rng.seconds(60...400))
                 call.end = transfer.answer?.until ?? call.end
             } else {
                 call.end = ringFrom + rng.seconds(5...30)
@@ -173,17 +205,20 @@ struct StoryBuilder {
             story.calls = [call]
             if kind == .transferContacted {
                 let sla = self.directory.serviceLevels(of: toDepartment).handoffAck
-                let at = self.directory.hours(of: toDepartment).adding(Int64(Double(sla) * Double.random(in: 0.3...0.7, using: &rng)), to: call.end)
+                let at = self.directory.hours(of: toDepartment).adding(
+                    Int64(Double(sla) * Double.random(in: 0.3...0.7, using: &rng)), to: call.end)
                 if at + 600 < self.lastMoment {
-                    story.calls.append(self.outbound(key(at), at, agent: rng.pick(staff), to: customer, answered: true, &rng))
+                    story.calls.append(
+                        self.outbound(key(at), at, agent: rng.pick(staff), to: customer, answered: true, &rng))
                 }
             }
         case .internalCall:
             let staff = self.directory.configuration.agents.filter { $0.role == .agent }.map(\.id)
             let from = rng.pick(staff)
             let to = rng.pick(staff.filter { $0 != from })
-            var call = SimCall(shape: .internal, key: key(start), start: start, end: start + rng.seconds(30...200),
-                               customerRaw: "", callerName: "")
+            var call = SimCall(
+                shape: .internal, key: key(start), start: start, end: start + rng.seconds(30...200),
+                customerRaw: "", callerName: "")
             call.agent = from
             call.target = self.directory.agent(to)?.extensions.first ?? to.rawValue
             call.answer = SimAnswer(agent: to, ringFrom: start, at: start + 5, until: call.end)
@@ -215,7 +250,9 @@ struct StoryBuilder {
         return calls
     }
 
-    private func outbound(_ key: String, _ start: Timestamp, agent: AgentID, to customer: String, answered: Bool, _ rng: inout SplitMix64) -> SimCall {
+    private func outbound(
+        _ key: String, _ start: Timestamp, agent: AgentID, to customer: String, answered: Bool, _ rng: inout SplitMix64
+    ) -> SimCall {
         var call = SimCall(shape: .outbound, key: key, start: start, end: start, customerRaw: customer, callerName: "")
         call.agent = agent
         call.target = self.directory.configuration.outboundPrefix + customer
@@ -231,7 +268,8 @@ struct StoryBuilder {
 
     /// A call through the IVR into a queue: members rung in turn, then answered or abandoned.
     private func queueCall(
-        _ key: String, _ start: Timestamp, _ customer: String, _ name: String, _ department: DepartmentID, _ queue: String,
+        _ key: String, _ start: Timestamp, _ customer: String, _ name: String, _ department: DepartmentID,
+        _ queue: String,
         answered: Bool, _ rng: inout SplitMix64, ringAgents: Bool = true, wait: Int64? = nil
     ) -> SimCall {
         var call = SimCall(shape: .queue, key: key, start: start, end: start, customerRaw: customer, callerName: name)

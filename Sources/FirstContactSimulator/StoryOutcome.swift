@@ -51,12 +51,14 @@ struct StoryOutcome {
                 if let answer = call.answer {
                     if let o = outstanding(.callback) { satisfy(o, at: answer.at, by: agent, via: .callback) }
                     if contact?.firstResponder == nil {
-                        contact?.firstResponder = FirstResponder(agent: agent, boundAt: answer.at, via: .callback, call: CallKey(call.key))
+                        contact?.firstResponder = FirstResponder(
+                            agent: agent, boundAt: answer.at, via: .callback, call: CallKey(call.key))
                     }
                     for o in contact?.obligations.indices ?? 0..<0 {
                         guard let ob = contact?.obligations[o] else { continue }
                         if ob.kind == .handoff, ob.state.isOutstanding, ob.createdAt <= call.start,
-                           self.directory.departmentOf(agent) == ob.owner.department {
+                            self.directory.departmentOf(agent) == ob.owner.department
+                        {
                             satisfy(o, at: answer.at, by: agent, via: .contacted)
                         }
                     }
@@ -71,16 +73,23 @@ struct StoryOutcome {
                 // IVR events of a withheld caller cannot be tied to the call (no number to match).
                 let route = normalised.isWithheld ? nil : call.ivrDigit.flatMap { self.directory.configuration.ivr[$0] }
                 let requested = !normalised.isWithheld && (call.requestsCallback || route?.callback == true)
-                let keyed = call.keyed.map { self.directory.normaliser.normalise($0) }.flatMap { $0 == normalised ? nil : $0 }
+                let keyed = call.keyed.map { self.directory.normaliser.normalise($0) }.flatMap {
+                    $0 == normalised ? nil : $0
+                }
                 if !answered, !requested, call.wait < self.policy.abandonGrace {
                     if contact != nil { contact?.calls.append(CallKey(call.key)) }
                     continue
                 }
                 if contact == nil {
-                    let department = route?.department ?? call.department
-                        ?? (call.shape == .ivrHangup ? self.directory.configuration.hotlineNumbers.lazy.compactMap(self.directory.department(forDID:)).first : nil)
+                    let department =
+                        route?.department ?? call.department
+                        ?? (call.shape == .ivrHangup
+                            ? self.directory.configuration.hotlineNumbers.lazy.compactMap(
+                                self.directory.department(forDID:)
+                            ).first : nil)
                         ?? call.agent.flatMap { self.directory.departmentOf($0) }
-                    let category = (route?.department != nil ? route?.category : nil)
+                    let category =
+                        (route?.department != nil ? route?.category : nil)
                         ?? department.flatMap { self.directory.department($0)?.category } ?? .service
                     var opened = Contact(
                         id: ContactID.derived(customerKey: customerKey, openedAt: call.start), customer: normalised,
@@ -94,18 +103,24 @@ struct StoryOutcome {
                 guard var c = contact else { continue }
                 if let answer = call.answer {
                     if c.firstResponder == nil {
-                        c.firstResponder = FirstResponder(agent: answer.agent, boundAt: answer.at, via: .inbound, call: CallKey(call.key))
+                        c.firstResponder = FirstResponder(
+                            agent: answer.agent, boundAt: answer.at, via: .inbound, call: CallKey(call.key))
                     }
                     contact = c
-                    if let o = outstanding(.callback) { satisfy(o, at: answer.at, by: answer.agent, via: .customerCalledBack) }
+                    if let o = outstanding(.callback) {
+                        satisfy(o, at: answer.at, by: answer.agent, via: .customerCalledBack)
+                    }
                     if let transfer = call.transfer {
                         var handoff = Obligation.handoff(
-                            id: ObligationID.derived(customerKey: customerKey, kind: .handoff, createdAt: call.end, to: transfer.department),
+                            id: ObligationID.derived(
+                                customerKey: customerKey, kind: .handoff, createdAt: call.end, to: transfer.department),
                             owner: Owner(department: transfer.department, agent: nil),
-                            madeAt: call.end, call: CallKey(call.key), levels: self.directory.serviceLevels(of: transfer.department),
+                            madeAt: call.end, call: CallKey(call.key),
+                            levels: self.directory.serviceLevels(of: transfer.department),
                             hours: self.directory.hours(of: transfer.department))
                         if let receiver = transfer.answer {
-                            handoff.satisfy(Obligation.Satisfaction(at: receiver.at, by: receiver.agent, via: .warmTransfer))
+                            handoff.satisfy(
+                                Obligation.Satisfaction(at: receiver.at, by: receiver.agent, via: .warmTransfer))
                         }
                         contact?.obligations.append(handoff)
                     }
@@ -114,14 +129,20 @@ struct StoryOutcome {
                     if contact?.obligations[o].callbackNumber == nil { contact?.obligations[o].callbackNumber = keyed }
                 } else if !normalised.isWithheld, outstanding(.handoff) == nil {
                     let owner: Owner
-                    if call.shape == .directNoAnswer, let agent = call.agent, let department = self.directory.departmentOf(agent) {
+                    if call.shape == .directNoAnswer, let agent = call.agent,
+                        let department = self.directory.departmentOf(agent)
+                    {
                         owner = Owner(department: department, agent: agent)
                     } else {
-                        owner = Owner(department: c.department ?? self.directory.fallbackDepartment ?? DepartmentID("-"), agent: nil)
+                        owner = Owner(
+                            department: c.department ?? self.directory.fallbackDepartment ?? DepartmentID("-"),
+                            agent: nil)
                     }
                     var callback = Obligation.callback(
-                        id: ObligationID.derived(customerKey: customerKey, kind: .callback, createdAt: call.end), owner: owner, missedAt: call.end, call: CallKey(call.key),
-                        levels: self.directory.serviceLevels(of: owner.department), hours: self.directory.hours(of: owner.department))
+                        id: ObligationID.derived(customerKey: customerKey, kind: .callback, createdAt: call.end),
+                        owner: owner, missedAt: call.end, call: CallKey(call.key),
+                        levels: self.directory.serviceLevels(of: owner.department),
+                        hours: self.directory.hours(of: owner.department))
                     callback.missedCount = 1
                     callback.callbackNumber = keyed
                     contact?.obligations.append(callback)
@@ -141,12 +162,15 @@ struct StoryOutcome {
         return (c, violations)
     }
 
-    static func breach(_ o: inout Obligation, at time: Timestamp, contact: ContactID, into violations: inout [Violation]) {
+    static func breach(
+        _ o: inout Obligation, at time: Timestamp, contact: ContactID, into violations: inout [Violation]
+    ) {
         o.breach(at: time)
-        violations.append(Violation(
-            id: ViolationID("\(o.id.rawValue).v"), obligation: o.id, contact: contact,
-            category: o.kind == .callback ? .notHandledInTime : .handoffStalled, department: o.owner.department,
-            agent: o.owner.agent, at: time))
+        violations.append(
+            Violation(
+                id: ViolationID("\(o.id.rawValue).v"), obligation: o.id, contact: contact,
+                category: o.kind == .callback ? .notHandledInTime : .handoffStalled, department: o.owner.department,
+                agent: o.owner.agent, at: time))
     }
 
     /// At-risk flag, escalation level and the not_escalated violation, as of the clock.
@@ -168,9 +192,11 @@ struct StoryOutcome {
             let reached = late ? stillOpen >= levelTwo : stillOpen > levelTwo
             o.escalate(to: reached ? 2 : 1, since: reached ? levelTwo : breachedAt)
             if reached, late ? stillOpen >= neglect : stillOpen > neglect {
-                violations.append(Violation(
-                    id: ViolationID("\(o.id.rawValue).ne"), obligation: o.id, contact: contact, category: .notEscalated,
-                    department: o.owner.department, agent: department?.head, at: neglect))
+                violations.append(
+                    Violation(
+                        id: ViolationID("\(o.id.rawValue).ne"), obligation: o.id, contact: contact,
+                        category: .notEscalated,
+                        department: o.owner.department, agent: department?.head, at: neglect))
             }
         default:
             break

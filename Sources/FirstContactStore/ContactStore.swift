@@ -78,7 +78,8 @@ package struct ContactQuery: Hashable, Sendable {
     package var limit = 1000
 
     package init(
-        scope: Scope = .everything, statuses: Set<ContactStatus> = [], department: DepartmentID? = nil, agent: AgentID? = nil,
+        scope: Scope = .everything, statuses: Set<ContactStatus> = [], department: DepartmentID? = nil,
+        agent: AgentID? = nil,
         obligationStates: Set<ObligationState> = [], obligationKind: ObligationKind? = nil, customer: String? = nil,
         createdFrom: Timestamp? = nil, createdBefore: Timestamp? = nil, after: ContactPosition? = nil, limit: Int = 1000
     ) {
@@ -201,7 +202,8 @@ package protocol ContactStore: Sendable {
     func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<BatchOutcome, any Error>]
     /// ``ingest(_:correlator:)`` and the follower's checkpoint in the same transaction: the
     /// records before `checkpoint.offset` are stored exactly when the checkpoint says so.
-    func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws -> BatchOutcome
+    func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws
+        -> BatchOutcome
     /// The stored checkpoint of a followed path, if it was ever read.
     func followCheckpoint(path: String) async throws -> FollowCheckpoint?
     /// Moves the clock forward (never back) and derives every customer with new records or

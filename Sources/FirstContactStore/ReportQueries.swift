@@ -16,7 +16,8 @@ package enum ReportScope: Hashable, Sendable {
         case .all: true
         case .departments(let departments): departments.contains(o.owner.department)
         case .agent(let agent, let department):
-            o.owner.agent == agent || (o.kind == .handoff && o.owner.agent == nil && department != nil && o.owner.department == department)
+            o.owner.agent == agent
+                || (o.kind == .handoff && o.owner.agent == nil && department != nil && o.owner.department == department)
         }
     }
 }

@@ -41,7 +41,8 @@ func throughput(rounds: Int, documents: [[UInt8]]) throws {
     let decodeSeconds = seconds(decoding)
     print(
         "FreeSWITCHCDRDecoder: \(legs) documents in \(String(format: "%.3f", decodeSeconds)) s = "
-            + "\(Int(Double(legs) / decodeSeconds)) documents/s, \(String(format: "%.1f", bytes / decodeSeconds / 1e6)) MB/s")
+            + "\(Int(Double(legs) / decodeSeconds)) documents/s, \(String(format: "%.1f", bytes / decodeSeconds / 1e6)) MB/s"
+    )
     guard legs == documents.count * rounds else {
         throw BenchmarkError("only \(legs) of \(documents.count * rounds) documents gave a leg")
     }
@@ -66,7 +67,9 @@ func read(_ paths: [String]) throws {
         }
         total += seconds(elapsed)
         let outcome = refusal.map { "refused (\($0.kind.rawValue))" } ?? "accepted"
-        print("\((path as NSString).lastPathComponent): \(bytes.count) bytes \(outcome) in \(String(format: "%.4f", seconds(elapsed))) s")
+        print(
+            "\((path as NSString).lastPathComponent): \(bytes.count) bytes \(outcome) in \(String(format: "%.4f", seconds(elapsed))) s"
+        )
     }
     print("\(paths.count) files read in \(String(format: "%.4f", total)) s")
 }

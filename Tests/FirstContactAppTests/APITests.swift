@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import HTTPTypes
@@ -18,21 +18,28 @@ struct APITests {
 
     /// A store holding `csv`/`queueLog`, and the application over it with a manual clock at `now`.
     static func app(
-        _ csv: String, _ queueLog: String, now: String, in directory: URL, configure: (inout FirstContactConfiguration) -> Void = { _ in }
+        _ csv: String, _ queueLog: String, now: String, in directory: URL,
+        configure: (inout FirstContactConfiguration) -> Void = { _ in }
     ) async throws -> (some ApplicationProtocol, SQLiteContactStore) {
         var configuration = try Fixture.engine().configuration
         configure(&configuration)
         let engine = Engine(configuration: configuration)
         let store = try await SchedulerFixture.store(csv, queueLog, in: directory, engine: engine)
         let clock = ManualClock(now: try SchedulerFixture.at(now))
-        return (buildApplication(engine: engine, store: store, clock: clock, host: "127.0.0.1", port: 0, logger: Fixture.quietLogger), store)
+        return (
+            buildApplication(
+                engine: engine, store: store, clock: clock, host: "127.0.0.1", port: 0, logger: Fixture.quietLogger),
+            store
+        )
     }
 
     static func json(_ response: TestResponse) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(buffer: response.body))
     }
 
-    @Test("no token 401, wrong role 403, healthz open; an agent sees only their own matters and cannot read another's contact by id")
+    @Test(
+        "no token 401, wrong role 403, healthz open; an agent sees only their own matters and cannot read another's contact by id"
+    )
     func authenticationAndScope() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -49,7 +56,9 @@ struct APITests {
             try await client.execute(uri: "/v1/contacts", method: .get, headers: [.authorization: "Bearer nope"]) {
                 #expect($0.status == .unauthorized)
             }
-            try await client.execute(uri: "/v1/contacts", method: .get, headers: Self.pbx) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/v1/contacts", method: .get, headers: Self.pbx) {
+                #expect($0.status == .forbidden)
+            }
             try await client.execute(uri: "/v1/contacts", method: .get, headers: Self.admin) { response in
                 #expect(response.status == .ok)
                 let list = try Self.json(response) as? [Any]
@@ -63,7 +72,8 @@ struct APITests {
             try await client.execute(uri: "/v1/contacts/\(missed.id)", method: .get, headers: Self.agent1001) {
                 #expect($0.status == .notFound)
             }
-            try await client.execute(uri: "/v1/contacts/\(transferred.id)", method: .get, headers: Self.agent1001) { response in
+            try await client.execute(uri: "/v1/contacts/\(transferred.id)", method: .get, headers: Self.agent1001) {
+                response in
                 #expect(response.status == .ok)
                 let body = try #require(try Self.json(response) as? [String: Any])
                 let why = try #require(body["why"] as? [[String: Any]])
@@ -81,13 +91,18 @@ struct APITests {
     func ingestOverHTTP() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (app, store) = try await Self.app(SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T10:20:00", in: directory)
+        let (app, store) = try await Self.app(
+            SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T10:20:00", in: directory)
         let body = SchedulerFixture.failedTransfer + "\n\"not, a cdr\n"
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/ingest/asterisk-csv", method: .post, headers: Self.agent1001, body: ByteBuffer(string: body)) {
+            try await client.execute(
+                uri: "/v1/ingest/asterisk-csv", method: .post, headers: Self.agent1001, body: ByteBuffer(string: body)
+            ) {
                 #expect($0.status == .forbidden)
             }
-            try await client.execute(uri: "/v1/ingest/asterisk-csv", method: .post, headers: Self.pbx, body: ByteBuffer(string: body)) { response in
+            try await client.execute(
+                uri: "/v1/ingest/asterisk-csv", method: .post, headers: Self.pbx, body: ByteBuffer(string: body)
+            ) { response in
                 #expect(response.status == .ok)
                 let result = try #require(try Self.json(response) as? [String: Any])
                 #expect(result["new"] as? Int == 2)
@@ -95,13 +110,17 @@ struct APITests {
                 #expect(rejects.first?["line"] as? Int == 3)
             }
             #expect(try await store.contacts(ContactQuery()).count == 2)
-            try await client.execute(uri: "/v1/ingest/asterisk-csv", method: .post, headers: Self.pbx, body: ByteBuffer(string: body)) { response in
+            try await client.execute(
+                uri: "/v1/ingest/asterisk-csv", method: .post, headers: Self.pbx, body: ByteBuffer(string: body)
+            ) { response in
                 let result = try #require(try Self.json(response) as? [String: Any])
                 #expect(result["new"] as? Int == 0)
                 #expect(result["duplicates"] as? Int == 2)
             }
             #expect(try await store.totals().rejects == 1)
-            try await client.execute(uri: "/v1/ingest/excel", method: .post, headers: Self.pbx, body: ByteBuffer(string: "x")) {
+            try await client.execute(
+                uri: "/v1/ingest/excel", method: .post, headers: Self.pbx, body: ByteBuffer(string: "x")
+            ) {
                 #expect($0.status == .notFound)
             }
             try await client.execute(uri: "/metrics", method: .get, headers: Self.admin) { response in
@@ -119,7 +138,8 @@ struct APITests {
         let (app, store) = try await Self.app(
             SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T11:00:00", in: directory
         ) { $0.http.maxBody = 1024 }
-        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T11:00:00"), correlator: try Fixture.engine().correlator)
+        _ = try await store.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T11:00:00"), correlator: try Fixture.engine().correlator)
         let violation = try #require(try await store.snapshot().violations.first)
         try await app.test(.router) { client in
             try await client.execute(
@@ -151,7 +171,8 @@ struct APITests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (app, store) = try await Self.app(
-            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, now: "2026-11-27T10:08:00", in: directory)
+            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, now: "2026-11-27T10:08:00",
+            in: directory)
         let handoff = try #require(try await store.contacts(ContactQuery()).first?.obligations.first)
         try await app.test(.router) { client in
             // 张敏 (service) made the transfer; the hand-off is owed by repairs.
@@ -159,7 +180,8 @@ struct APITests {
                 #expect($0.status == .conflict)
             }
             try await client.execute(
-                uri: "/v1/obligations/\(handoff.id)/ack", method: .post, headers: Self.admin, body: ByteBuffer(string: "{\"by\": \"1009\"}")
+                uri: "/v1/obligations/\(handoff.id)/ack", method: .post, headers: Self.admin,
+                body: ByteBuffer(string: "{\"by\": \"1009\"}")
             ) { response in
                 #expect(response.status == .ok)
                 let obligation = try #require(try Self.json(response) as? [String: Any])
@@ -171,12 +193,17 @@ struct APITests {
 
 @Suite("HTTP ingest of FreeSWITCH XML CDRs")
 struct XMLCDROverHTTPTests {
-    @Test("mod_xml_cdr's url-encoded cdr= form with Basic auth (token as password) is stored once; a hostile body is a stored reject")
+    @Test(
+        "mod_xml_cdr's url-encoded cdr= form with Basic auth (token as password) is stored once; a hostile body is a stored reject"
+    )
     func modXMLCDRPost() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (app, store) = try await APITests.app(SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T10:20:00", in: directory)
-        let xml = try String(contentsOf: Fixture.corpus.appendingPathComponent("freeswitch-xml-cdr/ccm_incoming-call-cdr.xml"), encoding: .utf8)
+        let (app, store) = try await APITests.app(
+            SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T10:20:00", in: directory)
+        let xml = try String(
+            contentsOf: Fixture.corpus.appendingPathComponent("freeswitch-xml-cdr/ccm_incoming-call-cdr.xml"),
+            encoding: .utf8)
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         let form = "cdr=" + (xml.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
@@ -186,17 +213,23 @@ struct XMLCDROverHTTPTests {
         ]
         let before = try await store.totals().records
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: basic, body: ByteBuffer(string: form)) { response in
+            try await client.execute(
+                uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: basic, body: ByteBuffer(string: form)
+            ) { response in
                 #expect(response.status == .ok)
                 let result = try #require(try APITests.json(response) as? [String: Any])
                 #expect(result["new"] as? Int == 1)
             }
-            try await client.execute(uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: basic, body: ByteBuffer(string: form)) { response in
+            try await client.execute(
+                uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: basic, body: ByteBuffer(string: form)
+            ) { response in
                 let result = try #require(try APITests.json(response) as? [String: Any])
                 #expect(result["duplicates"] as? Int == 1)
             }
             let hostile = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaa\">]><cdr>&a;</cdr>"
-            try await client.execute(uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: basic, body: ByteBuffer(string: hostile)) { response in
+            try await client.execute(
+                uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: basic, body: ByteBuffer(string: hostile)
+            ) { response in
                 #expect(response.status == .ok)
                 let result = try #require(try APITests.json(response) as? [String: Any])
                 let rejects = try #require(result["rejects"] as? [[String: Any]])
@@ -210,12 +243,17 @@ struct XMLCDROverHTTPTests {
 
 @Suite("HTTP ingest of FreeSWITCH event-socket events")
 struct EventSocketOverHTTPTests {
-    @Test("POST /v1/ingest/freeswitch-events reads a wire capture (every frame, no reject) and stores callcenter events once")
+    @Test(
+        "POST /v1/ingest/freeswitch-events reads a wire capture (every frame, no reject) and stores callcenter events once"
+    )
     func eventsPost() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (app, store) = try await APITests.app(SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T10:20:00", in: directory)
-        let capture = try String(contentsOf: Fixture.corpus.appendingPathComponent("freeswitch-esl-plain/neventsocket_Example1.txt"), encoding: .utf8)
+        let (app, store) = try await APITests.app(
+            SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T10:20:00", in: directory)
+        let capture = try String(
+            contentsOf: Fixture.corpus.appendingPathComponent("freeswitch-esl-plain/neventsocket_Example1.txt"),
+            encoding: .utf8)
         let event = """
             Event-Name: CUSTOM
             Event-Subclass: callcenter%3A%3Ainfo
@@ -234,7 +272,9 @@ struct EventSocketOverHTTPTests {
         let before = try await store.totals().records
         try await app.test(.router) { client in
             for expectedNew in [1, 0] {
-                try await client.execute(uri: "/v1/ingest/freeswitch-events", method: .post, headers: pbx, body: ByteBuffer(string: body)) { response in
+                try await client.execute(
+                    uri: "/v1/ingest/freeswitch-events", method: .post, headers: pbx, body: ByteBuffer(string: body)
+                ) { response in
                     #expect(response.status == .ok)
                     let result = try #require(try APITests.json(response) as? [String: Any])
                     #expect(result["records"] as? Int == 28)
@@ -255,18 +295,25 @@ struct EventStreamTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (app, store) = try await APITests.app(
-            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, now: "2026-11-27T10:08:00", in: directory)
+            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, now: "2026-11-27T10:08:00",
+            in: directory)
         // The hand-off to repairs breaches at 10:15:31 and escalates; one missed call for service too.
         let engine = try Fixture.engine()
-        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
+        _ = try await store.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
         let outbox = try await store.outbox(after: 0, limit: 100)
         #expect(outbox.count >= 3)
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/events?follow=false", method: .get) { #expect($0.status == .unauthorized) }
-            try await client.execute(uri: "/v1/events?follow=false", method: .get, headers: APITests.admin) { response in
+            try await client.execute(uri: "/v1/events?follow=false", method: .get) {
+                #expect($0.status == .unauthorized)
+            }
+            try await client.execute(uri: "/v1/events?follow=false", method: .get, headers: APITests.admin) {
+                response in
                 #expect(response.headers[.contentType] == "text/event-stream")
                 let text = String(buffer: response.body)
-                #expect(text.components(separatedBy: "\nevent: ").count - 1 + (text.hasPrefix("event: ") ? 1 : 0) == outbox.count)
+                #expect(
+                    text.components(separatedBy: "\nevent: ").count - 1 + (text.hasPrefix("event: ") ? 1 : 0)
+                        == outbox.count)
                 #expect(text.contains("id: \(outbox[0].seq)\nevent: \(outbox[0].kind.rawValue)\ndata: {"))
                 #expect(text.contains("\"kind\": \"breach\""))
             }
@@ -278,7 +325,8 @@ struct EventStreamTests {
                 #expect(text.contains("id: \(outbox[1].seq)\n"))
             }
             // The supervisor of service and billing sees nothing of repairs' hand-off.
-            try await client.execute(uri: "/v1/events?follow=false", method: .get, headers: APITests.supervisor) { response in
+            try await client.execute(uri: "/v1/events?follow=false", method: .get, headers: APITests.supervisor) {
+                response in
                 #expect(!String(buffer: response.body).contains("\"department\": \"repairs\""))
             }
         }

@@ -11,7 +11,9 @@ struct CLITests {
     func help() throws {
         let (status, output) = try Fixture.run(["--help"])
         #expect(status == 0)
-        for command in ["ingest", "tick", "contacts", "obligations", "violations", "explain", "export", "check-config", "simulate"] {
+        for command in [
+            "ingest", "tick", "contacts", "obligations", "violations", "explain", "export", "check-config", "simulate",
+        ] {
             #expect(output.contains(command), "help lacks \(command)")
         }
     }
@@ -28,10 +30,12 @@ struct CLITests {
         }
     }
 
-    @Test("an unknown command exits 64 and says so, with or without --help; it never prints the general help", arguments: [
-        ["purge"], ["purge", "--help"], ["purge", "-h"], ["help", "purge"], ["obligations", "purge"],
-        ["violations", "purge", "--help"],
-    ])
+    @Test(
+        "an unknown command exits 64 and says so, with or without --help; it never prints the general help",
+        arguments: [
+            ["purge"], ["purge", "--help"], ["purge", "-h"], ["help", "purge"], ["obligations", "purge"],
+            ["violations", "purge", "--help"],
+        ])
     func unknownCommand(arguments: [String]) throws {
         let (status, output) = try Fixture.run(arguments)
         #expect(status == 64, "\(output)")
@@ -40,9 +44,12 @@ struct CLITests {
         #expect(!output.contains("OVERVIEW"), "\(output)")
     }
 
-    @Test("help on a command that exists still exits 0", arguments: [
-        ["ingest", "--help"], ["help", "ingest"], ["obligations", "--help"], ["obligations", "ack", "--help"], ["simulate", "-h"],
-    ])
+    @Test(
+        "help on a command that exists still exits 0",
+        arguments: [
+            ["ingest", "--help"], ["help", "ingest"], ["obligations", "--help"], ["obligations", "ack", "--help"],
+            ["simulate", "-h"],
+        ])
     func knownCommandHelp(arguments: [String]) throws {
         let (status, output) = try Fixture.run(arguments)
         #expect(status == 0, "\(output)")
@@ -58,33 +65,45 @@ struct CLITests {
         try Data().write(to: empty)
         let db = directory.appendingPathComponent("fc.sqlite").path
 
-        let text = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", empty.path])
+        let text = try Fixture.run([
+            "ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", empty.path,
+        ])
         #expect(text.status == 0, "\(text.output)")
         #expect(text.output.contains("Clock (event-time watermark): no records yet"), "\(text.output)")
         #expect(!text.output.contains("-146138510344"))
-        let json = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", "--json", empty.path])
+        let json = try Fixture.run([
+            "ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", "--json", empty.path,
+        ])
         #expect(json.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
         #expect(document["clock"] is NSNull, "\(json.output)")
 
-        let day = try Fixture.run(["ingest", "--config", self.config, "--db", db, Fixture.sampleDay.appendingPathComponent("asterisk").path])
+        let day = try Fixture.run([
+            "ingest", "--config", self.config, "--db", db, Fixture.sampleDay.appendingPathComponent("asterisk").path,
+        ])
         #expect(day.status == 0)
         #expect(day.output.contains("Clock (event-time watermark): 2026-11-2"), "\(day.output)")
     }
 
-    @Test("simulate writes what the demo reads by default (asterisk/, ivr/, expected.json); --formats chooses; an unknown format exits 64")
+    @Test(
+        "simulate writes what the demo reads by default (asterisk/, ivr/, expected.json); --formats chooses; an unknown format exits 64"
+    )
     func simulateFormats() throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let manager = FileManager.default
         func simulate(_ out: URL, _ extra: [String] = []) throws -> (status: Int32, output: String) {
             try Fixture.run(
-                ["simulate", "--config", self.config, "--seed", "4", "--calls", "30", "--date", "2026-11-27", "--out", out.path] + extra)
+                [
+                    "simulate", "--config", self.config, "--seed", "4", "--calls", "30", "--date", "2026-11-27",
+                    "--out", out.path,
+                ] + extra)
         }
         let standard = directory.appendingPathComponent("default")
         let first = try simulate(standard)
         #expect(first.status == 0, "\(first.output)")
-        #expect(try manager.contentsOfDirectory(atPath: standard.path).sorted() == ["asterisk", "expected.json", "ivr"])
+        #expect(
+            try manager.contentsOfDirectory(atPath: standard.path).sorted() == ["asterisk", "expected.json", "ivr"])
         #expect(first.output.contains("CDR rows") && first.output.contains("IVR events"))
         #expect(!first.output.contains("FreeSWITCH"))
 
@@ -92,14 +111,19 @@ struct CLITests {
         let second = try simulate(freeswitch, ["--formats", "freeswitch"])
         #expect(second.status == 0, "\(second.output)")
         #expect(try manager.contentsOfDirectory(atPath: freeswitch.path).sorted() == ["expected.json", "freeswitch"])
-        #expect(try manager.contentsOfDirectory(atPath: freeswitch.appendingPathComponent("freeswitch/xml_cdr").path).count > 30)
+        #expect(
+            try manager.contentsOfDirectory(atPath: freeswitch.appendingPathComponent("freeswitch/xml_cdr").path).count
+                > 30)
         #expect(
             try Data(contentsOf: freeswitch.appendingPathComponent("expected.json"))
                 == Data(contentsOf: standard.appendingPathComponent("expected.json")))
 
         let everything = directory.appendingPathComponent("all")
         #expect(try simulate(everything, ["--formats", "asterisk,freeswitch,ivr"]).status == 0)
-        #expect(try manager.contentsOfDirectory(atPath: everything.path).sorted() == ["asterisk", "expected.json", "freeswitch", "ivr"])
+        #expect(
+            try manager.contentsOfDirectory(atPath: everything.path).sorted() == [
+                "asterisk", "expected.json", "freeswitch", "ivr",
+            ])
 
         let unknown = try simulate(directory.appendingPathComponent("bad"), ["--formats", "asterisk,fax"])
         #expect(unknown.status == 64)
@@ -107,7 +131,8 @@ struct CLITests {
         #expect(!manager.fileExists(atPath: directory.appendingPathComponent("bad").path))
     }
 
-    @Test("ingest --dry-run decodes and reports (records, ignored events, rejects with reasons) without creating a store")
+    @Test(
+        "ingest --dry-run decodes and reports (records, ignored events, rejects with reasons) without creating a store")
     func dryRun() throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -125,10 +150,14 @@ struct CLITests {
         let files = try #require(document["files"] as? [[String: Any]])
         #expect(files.first?["format"] as? String == "freeswitch-events")
 
-        let rejected = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--dry-run", capture, broken.path])
+        let rejected = try Fixture.run([
+            "ingest", "--config", self.config, "--db", db, "--dry-run", capture, broken.path,
+        ])
         #expect(rejected.status == 2)
         #expect(rejected.output.contains("23 records (22 without call data), 1 rejected; nothing stored"))
-        #expect(rejected.output.contains("broken.log:1 (byte 0): FreeSWITCH event refused: Content-Length 900 runs past the end"))
+        #expect(
+            rejected.output.contains(
+                "broken.log:1 (byte 0): FreeSWITCH event refused: Content-Length 900 runs past the end"))
         #expect(!FileManager.default.fileExists(atPath: db))
     }
 
@@ -142,7 +171,9 @@ struct CLITests {
         try ((lines + ["\"broken"]).joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
         let db = directory.appendingPathComponent("cli.sqlite").path
 
-        let rejected = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", file.path])
+        let rejected = try Fixture.run([
+            "ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", file.path,
+        ])
         #expect(rejected.status == 2)
         #expect(rejected.output.contains("Master.csv:21"))
         let allowed = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--allow-rejects", file.path])
@@ -161,27 +192,39 @@ struct CLITests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("tick.sqlite").path
-        _ = try Fixture.run(["ingest", "--config", self.config, "--db", db, Fixture.sampleDay.appendingPathComponent("asterisk").path])
+        _ = try Fixture.run([
+            "ingest", "--config", self.config, "--db", db, Fixture.sampleDay.appendingPathComponent("asterisk").path,
+        ])
         let late = try Fixture.run(["tick", "--config", self.config, "--db", db, "--now", "2026-11-27T23:59:59+08:00"])
         #expect(late.status == 0)
         #expect(late.output.contains("Clock 2026-11-27T15:59:59Z"))
-        let earlier = try Fixture.run(["tick", "--config", self.config, "--db", db, "--now", "2026-11-27T12:00:00+08:00"])
+        let earlier = try Fixture.run([
+            "tick", "--config", self.config, "--db", db, "--now", "2026-11-27T12:00:00+08:00",
+        ])
         #expect(earlier.output.contains("Clock 2026-11-27T15:59:59Z"))
 
-        let contacts = try Fixture.run(["contacts", "--config", self.config, "--db", db, "--status", "awaiting_callback", "--json"])
+        let contacts = try Fixture.run([
+            "contacts", "--config", self.config, "--db", db, "--status", "awaiting_callback", "--json",
+        ])
         let list = try #require(try JSONSerialization.jsonObject(with: Data(contacts.output.utf8)) as? [[String: Any]])
         #expect(!list.isEmpty)
         #expect(list.allSatisfy { $0["status"] as? String == "awaiting_callback" })
 
         // Obligation filters are applied by the store: every row matches, none is missing.
-        let breached = try Fixture.run(["obligations", "--config", self.config, "--db", db, "--state", "breached", "--kind", "callback", "--json"])
+        let breached = try Fixture.run([
+            "obligations", "--config", self.config, "--db", db, "--state", "breached", "--kind", "callback", "--json",
+        ])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(breached.output.utf8)) as? [[String: Any]])
         #expect(!rows.isEmpty)
         #expect(rows.allSatisfy { $0["state"] as? String == "breached" && $0["kind"] as? String == "callback" })
         let export = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
         let document = try #require(try JSONSerialization.jsonObject(with: Data(export.output.utf8)) as? [String: Any])
-        let all = (document["contacts"] as? [[String: Any]] ?? []).flatMap { $0["obligations"] as? [[String: Any]] ?? [] }
-        #expect(rows.count == all.filter { $0["state"] as? String == "breached" && $0["kind"] as? String == "callback" }.count)
+        let all = (document["contacts"] as? [[String: Any]] ?? []).flatMap {
+            $0["obligations"] as? [[String: Any]] ?? []
+        }
+        #expect(
+            rows.count
+                == all.filter { $0["state"] as? String == "breached" && $0["kind"] as? String == "callback" }.count)
 
         let id = try #require(list.first?["id"] as? String)
         let explain = try Fixture.run(["explain", "--config", self.config, "--db", db, id])
@@ -190,11 +233,13 @@ struct CLITests {
         #expect(explain.output.contains("Why:"))
     }
 
-    @Test("usage errors exit 64", arguments: [
-        ["ingest", "--no-such-flag"],
-        ["tick", "--now", "yesterday"],
-        ["ingest", "--format", "excel", "x.csv"],
-    ])
+    @Test(
+        "usage errors exit 64",
+        arguments: [
+            ["ingest", "--no-such-flag"],
+            ["tick", "--now", "yesterday"],
+            ["ingest", "--format", "excel", "x.csv"],
+        ])
     func usageErrors(arguments: [String]) throws {
         let (status, _) = try Fixture.run(arguments)
         #expect(status == 64)
@@ -206,12 +251,12 @@ struct CLITests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("bad.yaml")
         try """
-            timezone: Asia/Shanghai
-            departments:
-              - {id: service, name: 客服, callback_sla: 30x}
-            agents:
-              - {id: "1001", name: 张敏, department: nowhere}
-            """.write(to: file, atomically: true, encoding: .utf8)
+        timezone: Asia/Shanghai
+        departments:
+          - {id: service, name: 客服, callback_sla: 30x}
+        agents:
+          - {id: "1001", name: 张敏, department: nowhere}
+        """.write(to: file, atomically: true, encoding: .utf8)
         let (status, output) = try Fixture.run(["check-config", "--config", file.path])
         #expect(status == 1)
         #expect(output.contains("bad.yaml:3:"))
@@ -230,13 +275,17 @@ struct CLITests {
         #expect(output.contains("PostgreSQL"))
     }
 
-    @Test("serve refuses to start, exit 1, naming the variable, when a webhook's secret_env is unset; a bad webhook URL or max_attempts is a config error")
+    @Test(
+        "serve refuses to start, exit 1, naming the variable, when a webhook's secret_env is unset; a bad webhook URL or max_attempts is a config error"
+    )
     func serveNeedsWebhookSecret() throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let sample = try String(contentsOfFile: self.config, encoding: .utf8)
         let file = directory.appendingPathComponent("hooks.yaml")
-        try (sample + "\nwebhooks:\n  - {url: \"http://127.0.0.1:9/hooks\", secret_env: FC_TEST_SECRET_NEVER_SET_7F3A, max_attempts: 3}\n")
+        try
+            (sample
+            + "\nwebhooks:\n  - {url: \"http://127.0.0.1:9/hooks\", secret_env: FC_TEST_SECRET_NEVER_SET_7F3A, max_attempts: 3}\n")
             .write(to: file, atomically: true, encoding: .utf8)
         let db = directory.appendingPathComponent("s.sqlite").path
         let (status, output) = try Fixture.run(["serve", "--config", file.path, "--db", db, "--port", "0"])

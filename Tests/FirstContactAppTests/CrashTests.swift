@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import Testing
@@ -9,7 +9,9 @@ import Testing
     "Scheduler crash safety", .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped),
     .timeLimit(.minutes(10)))
 struct CrashTests {
-    @Test("a scheduler process killed with SIGKILL at random moments ends, after restarts, exactly where an uninterrupted run ends — no transition or notification twice")
+    @Test(
+        "a scheduler process killed with SIGKILL at random moments ends, after restarts, exactly where an uninterrupted run ends — no transition or notification twice"
+    )
     func killedSchedulerResumes() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -19,7 +21,11 @@ struct CrashTests {
             .replacingOccurrences(of: "lateness: 10m", with: "lateness: 2d")
             .write(to: config, atomically: true, encoding: .utf8)
         let base = directory.appendingPathComponent("base.sqlite").path
-        let ingest = try Fixture.run(["ingest", "--quiet", "--config", config.path, "--db", base, Fixture.sampleDay.appendingPathComponent("asterisk").path, Fixture.sampleDay.appendingPathComponent("ivr").path])
+        let ingest = try Fixture.run([
+            "ingest", "--quiet", "--config", config.path, "--db", base,
+            Fixture.sampleDay.appendingPathComponent("asterisk").path,
+            Fixture.sampleDay.appendingPathComponent("ivr").path,
+        ])
         #expect(ingest.status == 0)
         let reference = directory.appendingPathComponent("reference.sqlite").path
         let crashed = directory.appendingPathComponent("crashed.sqlite").path
@@ -62,12 +68,15 @@ struct CrashTests {
 
         let (a, b) = (try SQLiteContactStore(path: reference), try SQLiteContactStore(path: crashed))
         #expect(ExportDocument.render(try await b.snapshot()) == ExportDocument.render(try await a.snapshot()))
-        let (outboxA, outboxB) = (try await a.outbox(after: 0, limit: 1_000_000), try await b.outbox(after: 0, limit: 1_000_000))
+        let (outboxA, outboxB) = (
+            try await a.outbox(after: 0, limit: 1_000_000), try await b.outbox(after: 0, limit: 1_000_000)
+        )
         #expect(outboxB.map(\.key) == outboxA.map(\.key))
         #expect(Set(outboxB.map(\.key)).count == outboxB.count)
         #expect(outboxA.count > 500)
         // And the day the scheduler replayed is the day the simulator's story predicts.
-        let expected = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("expected.json"), encoding: .utf8)
+        let expected = try String(
+            contentsOf: Fixture.sampleDay.appendingPathComponent("expected.json"), encoding: .utf8)
         #expect(ExportDocument.render(try await a.snapshot()) == expected)
     }
 }
@@ -75,7 +84,8 @@ struct CrashTests {
 extension Fixture {
     /// Starts the built `firstcontact` binary without waiting for it.
     static func start(_ arguments: [String]) throws -> Process {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("firstcontact")
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "firstcontact")
         let candidates = [binary, Self.root.appendingPathComponent(".build/debug/firstcontact")]
         guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             throw FixtureError("the firstcontact binary was not built next to the tests")

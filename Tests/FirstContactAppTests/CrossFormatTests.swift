@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactSimulator
 import FirstContactStore
 import Foundation
@@ -63,7 +63,9 @@ private func same(_ a: [String: Any], _ b: [String: Any]) -> Bool {
 
 @Suite("Cross-format equivalence: one simulated day through Asterisk and through FreeSWITCH")
 struct CrossFormatTests {
-    @Test("the same stories written as Asterisk files and as FreeSWITCH CDRs + events, each with the IVR's events, derive the same export, equal to expected.json")
+    @Test(
+        "the same stories written as Asterisk files and as FreeSWITCH CDRs + events, each with the IVR's events, derive the same export, equal to expected.json"
+    )
     func asteriskAndFreeSWITCHAgree() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactIngest
 import FirstContactStore
 import Foundation
@@ -30,7 +30,8 @@ struct DialplanTests {
     /// `http(s)://host[:port]/path` in `text`, for hosts that are the FirstContact service
     /// (the dialplans post only to it), with the path cut before `?`, quotes, spaces or markup.
     static func serviceURLs(in text: String) -> [(url: String, path: String)] {
-        let pattern = #/https?://(?:[^@\s/"'<>]+@)?(?:127\.0\.0\.1|localhost|\[::1\]|firstcontact[\w.-]*)(?::\d+)?(/[^\s"'<>?,)]*)?/#
+        let pattern =
+            #/https?://(?:[^@\s/"'<>]+@)?(?:127\.0\.0\.1|localhost|\[::1\]|firstcontact[\w.-]*)(?::\d+)?(/[^\s"'<>?,)]*)?/#
         return text.matches(of: pattern).map { match in
             (String(match.output.0), match.output.1.map(String.init) ?? "/")
         }
@@ -54,14 +55,16 @@ struct DialplanTests {
         return parameters
     }
 
-
     @Test("every service URL in dialplans/ is a route the service serves, and an ingest URL names a format it accepts")
     func urlsAreServedRoutes() async throws {
         let engine = try Fixture.engine()
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
-        let api = API(engine: engine, store: store, scheduler: ObligationScheduler(engine: engine, store: store, clock: ManualClock(now: Timestamp(seconds: 0))))
+        let api = API(
+            engine: engine, store: store,
+            scheduler: ObligationScheduler(engine: engine, store: store, clock: ManualClock(now: Timestamp(seconds: 0)))
+        )
         let routes = api.routes().served
         var checked = 0
         var formats: Set<InputFormat> = []
@@ -70,7 +73,9 @@ struct DialplanTests {
             for (url, path) in Self.serviceURLs(in: text) {
                 checked += 1
                 let matches = routes.compactMap { route in Self.match(path, route).map { (route, $0) } }
-                #expect(!matches.isEmpty, "\(file): \(url) is not a route the service serves (\(routes.joined(separator: ", ")))")
+                #expect(
+                    !matches.isEmpty,
+                    "\(file): \(url) is not a route the service serves (\(routes.joined(separator: ", ")))")
                 for (_, parameters) in matches {
                     guard let name = parameters["format"] else { continue }
                     let format = InputFormat(rawValue: name)
@@ -93,7 +98,10 @@ struct DialplanTests {
             FC_URL=http://pbx:secret@localhost/v1/ingest/ivr-events?x=1
             see https://docs.asterisk.org/Configuration/ and curl http://127.0.0.1:8080/healthz
             """
-        #expect(Self.serviceURLs(in: text).map(\.path) == ["/v1/ingest/freeswitch-xml-cdr", "/v1/ingest/ivr-events", "/healthz"])
+        #expect(
+            Self.serviceURLs(in: text).map(\.path) == [
+                "/v1/ingest/freeswitch-xml-cdr", "/v1/ingest/ivr-events", "/healthz",
+            ])
         #expect(Self.match("/v1/ingest/ivr-events", "POST /v1/ingest/{format}") == ["format": "ivr-events"])
         #expect(Self.match("/v1/ingest", "POST /v1/ingest/{format}") == nil)
     }
@@ -130,20 +138,28 @@ struct DialplanTests {
     }
 
     static func decodedIVR(_ body: String) -> [IVRRecord] {
-        IVREventDecoder().decode(Array(body.utf8), position: SourcePosition(source: "dialplan", line: 1, offset: 0)).compactMap {
-            if case .record(.ivr(let event)) = $0 { return event }
-            return nil
-        }
+        IVREventDecoder().decode(Array(body.utf8), position: SourcePosition(source: "dialplan", line: 1, offset: 0))
+            .compactMap {
+                if case .record(.ivr(let event)) = $0 { return event }
+                return nil
+            }
     }
 
-    @Test("the IVR events the dialplans post, with their variables filled in as the PBX would, are accepted by the ivr-events decoder")
+    @Test(
+        "the IVR events the dialplans post, with their variables filled in as the PBX would, are accepted by the ivr-events decoder"
+    )
     func ivrPostsDecode() throws {
         // Asterisk: the one CURL() template of the firstcontact-ivr-event subroutine, with each extra attribute set used by its callers.
-        let asterisk = try String(contentsOf: Self.directory.appendingPathComponent("asterisk/extensions.conf"), encoding: .utf8)
+        let asterisk = try String(
+            contentsOf: Self.directory.appendingPathComponent("asterisk/extensions.conf"), encoding: .utf8)
         let curl = try #require(asterisk.split(separator: "\n").first { $0.contains("${CURL(${FC_URL},") })
-        let template = String(try #require(curl.components(separatedBy: "${CURL(${FC_URL},").last?.components(separatedBy: ")})").first))
-        let extras = asterisk.split(separator: "\n").filter { !$0.hasPrefix(";") }.compactMap { line -> (String, String)? in
-            guard let call = line.components(separatedBy: "Gosub(firstcontact-ivr-event,s,1(").dropFirst().first else { return nil }
+        let template = String(
+            try #require(curl.components(separatedBy: "${CURL(${FC_URL},").last?.components(separatedBy: ")})").first))
+        let extras = asterisk.split(separator: "\n").filter { !$0.hasPrefix(";") }.compactMap {
+            line -> (String, String)? in
+            guard let call = line.components(separatedBy: "Gosub(firstcontact-ivr-event,s,1(").dropFirst().first else {
+                return nil
+            }
             let arguments = call.components(separatedBy: "))").first ?? ""
             let parts = arguments.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             return (parts[0], parts.count > 1 ? parts[1] : "")
@@ -152,10 +168,12 @@ struct DialplanTests {
         for (kind, extra) in extras {
             let filledExtra = extra.replacingOccurrences(of: "${CHOICE}", with: "2")
                 .replacingOccurrences(of: "${FILTER(0-9,${CBNUM})}", with: "13912345678")
-            let body = try Self.expand(template, [
-                "FC_NS": "urn:firstcontact:ivr-events:1", "ARG1": kind, "FC_AT": "2026-11-27T02:00:05Z",
-                "CALLERID(num)": "13800004444", "CHANNEL(linkedid)": "1795744800.31", "ARG2": filledExtra,
-            ])
+            let body = try Self.expand(
+                template,
+                [
+                    "FC_NS": "urn:firstcontact:ivr-events:1", "ARG1": kind, "FC_AT": "2026-11-27T02:00:05Z",
+                    "CALLERID(num)": "13800004444", "CHANNEL(linkedid)": "1795744800.31", "ARG2": filledExtra,
+                ])
             let events = Self.decodedIVR(body)
             #expect(events.count == 1, "\(kind): \(body)")
             #expect(events.first?.kindName == kind)
@@ -163,15 +181,19 @@ struct DialplanTests {
         }
 
         // FreeSWITCH: every curl action's post data (percent-encoded XML) with the channel variables filled in.
-        let hotline = try String(contentsOf: Self.directory.appendingPathComponent("freeswitch/dialplan/hotline.xml"), encoding: .utf8)
+        let hotline = try String(
+            contentsOf: Self.directory.appendingPathComponent("freeswitch/dialplan/hotline.xml"), encoding: .utf8)
         let posts = hotline.components(separatedBy: "application=\"curl\" data=\"").dropFirst()
             .compactMap { $0.prefix { $0 != "\"" }.components(separatedBy: " post ").dropFirst().first }
         #expect(posts.count >= 3)
         for post in posts {
-            let body = try Self.expand(post, [
-                "fc_ns": "urn:firstcontact:ivr-events:1", "fc_at": "2026-11-27T02:00:05Z", "caller_id_number": "13800004444",
-                "fc_choice": "1", "fc_number": "13912345678", "uuid": "a0b1c2d3-0000-4000-8000-000000000001",
-            ])
+            let body = try Self.expand(
+                post,
+                [
+                    "fc_ns": "urn:firstcontact:ivr-events:1", "fc_at": "2026-11-27T02:00:05Z",
+                    "caller_id_number": "13800004444",
+                    "fc_choice": "1", "fc_number": "13912345678", "uuid": "a0b1c2d3-0000-4000-8000-000000000001",
+                ])
             #expect(Self.decodedIVR(body).count == 1, "\(body)")
         }
     }

@@ -46,21 +46,27 @@ struct DurabilityTests {
         try #require(FileManager.default.isExecutableFile(atPath: strace), "install strace (apt-get install strace)")
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("firstcontact")
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "firstcontact")
         let candidates = [binary, Fixture.root.appendingPathComponent(".build/debug/firstcontact")]
         let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
         let trace = directory.appendingPathComponent("trace.txt")
         let server = try await ServeFollowEndToEndTests.Server(
             executable: URL(fileURLWithPath: strace),
             arguments: [
-                "-f", "-y", "-s", "64", "-o", trace.path, "-e", "trace=fdatasync,fsync,write,pwrite64,writev,pwritev,sendto,sendmsg",
-                executable.path, "serve", "--config", Fixture.sampleConfig, "--db", directory.appendingPathComponent("fc.sqlite").path,
+                "-f", "-y", "-s", "64", "-o", trace.path, "-e",
+                "trace=fdatasync,fsync,write,pwrite64,writev,pwritev,sendto,sendmsg",
+                executable.path, "serve", "--config", Fixture.sampleConfig, "--db",
+                directory.appendingPathComponent("fc.sqlite").path,
                 "--port", "0",
             ])
-        let lines = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8)
-            .split(separator: "\n").prefix(12)
+        let lines = try String(
+            contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8
+        )
+        .split(separator: "\n").prefix(12)
         for line in lines {
-            let (status, answer) = try await server.request("/v1/ingest/asterisk-csv", method: "POST", token: "demo-pbx", body: Data((line + "\n").utf8))
+            let (status, answer) = try await server.request(
+                "/v1/ingest/asterisk-csv", method: "POST", token: "demo-pbx", body: Data((line + "\n").utf8))
             #expect(status == 200, "\(answer)")
         }
         // strace detaches on SIGTERM and leaves its tracee running: stop the traced serve itself.
@@ -88,7 +94,9 @@ struct DurabilityTests {
 
 @Suite("one writer per SQLite file", .serialized, .timeLimit(.minutes(3)))
 struct WriterLockTests {
-    @Test("a second serve on the same file refuses to start naming the first one's pid, while reading commands keep working; the lock dies with its holder")
+    @Test(
+        "a second serve on the same file refuses to start naming the first one's pid, while reading commands keep working; the lock dies with its holder"
+    )
     func secondServeRefuses() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -98,8 +106,13 @@ struct WriterLockTests {
 
         let second = try Fixture.run(serve)
         #expect(second.status == 1)
-        #expect(second.output.contains("database \(db) is served by another firstcontact (pid \(first.process.processIdentifier))"), "\(second.output)")
-        let listed = try Fixture.run(["contacts", "--config", Fixture.sampleConfig, "--db", db, "--json", "--limit", "1"])
+        #expect(
+            second.output.contains(
+                "database \(db) is served by another firstcontact (pid \(first.process.processIdentifier))"),
+            "\(second.output)")
+        let listed = try Fixture.run([
+            "contacts", "--config", Fixture.sampleConfig, "--db", db, "--json", "--limit", "1",
+        ])
         #expect(listed.status == 0, "\(listed.output)")
         let (status, _) = try await first.request("/healthz", token: "demo-admin")
         #expect(status == 200, "the first serve keeps serving")

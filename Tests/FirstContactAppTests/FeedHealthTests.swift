@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import Testing
@@ -18,13 +18,16 @@ struct FeedHealthTests {
         "","13800006666","96116","from-trunk","13800006666","PJSIP/trunk-00000061","PJSIP/1002-00000062","Queue","hotline,t,,,300","2026-11-27 09:24:00","2026-11-27 09:24:05","2026-11-27 09:25:00",60,55,"ANSWERED","DOCUMENTATION","1795742640.61","","","1795742640.61",61
         """#
 
-    @Test("a callback whose clock runs out while the CDR feed is silent is uncertain, not breached; a late record from the gap settles it as a breach")
+    @Test(
+        "a callback whose clock runs out while the CDR feed is silent is uncertain, not breached; a late record from the gap settles it as a breach"
+    )
     func silenceMakesObligationsUncertain() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let master = directory.appendingPathComponent("Master.csv")
         let config = directory.appendingPathComponent("feeds.yaml")
-        try (String(contentsOfFile: Fixture.sampleConfig, encoding: .utf8)
+        try
+            (String(contentsOfFile: Fixture.sampleConfig, encoding: .utf8)
             + "\nfeeds:\n  - {name: asterisk-main, source: \"\(master.path)\", calendar: office, silence: 15m}\n")
             .write(to: config, atomically: true, encoding: .utf8)
         let engine = try Engine.load(configuration: config.path)
@@ -33,24 +36,29 @@ struct FeedHealthTests {
 
         try (self.missed + "\n" + self.answeredLater + "\n").write(to: master, atomically: true, encoding: .utf8)
         _ = try await pipeline.ingest(paths: [master.path], format: nil)
-        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
+        _ = try await store.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
 
         let callback = try #require(try await store.contacts(ContactQuery()).flatMap(\.obligations).first)
         #expect(callback.dueAt == (try SchedulerFixture.at("2026-11-27T09:31:00")))
         #expect(callback.state == .pending)
         #expect(callback.uncertain)
         #expect(try await store.snapshot().violations.isEmpty)
-        let alerts = try await store.outbox(after: 0, limit: 100).filter { $0.kind == .feedSilent || $0.kind == .feedResumed }
+        let alerts = try await store.outbox(after: 0, limit: 100).filter {
+            $0.kind == .feedSilent || $0.kind == .feedResumed
+        }
         // Silent from 15 office minutes after the row that ended 09:01 until the row that ended
         // 11:02, and again 15 minutes after that (still silent at 12:00).
         #expect(alerts.map(\.kind) == [.feedSilent, .feedResumed, .feedSilent])
-        #expect(alerts.map(\.at) == [
-            try SchedulerFixture.at("2026-11-27T09:16:00"), try SchedulerFixture.at("2026-11-27T11:02:00"),
-            try SchedulerFixture.at("2026-11-27T11:17:00"),
-        ])
+        #expect(
+            alerts.map(\.at) == [
+                try SchedulerFixture.at("2026-11-27T09:16:00"), try SchedulerFixture.at("2026-11-27T11:02:00"),
+                try SchedulerFixture.at("2026-11-27T11:17:00"),
+            ])
 
         // The row from 09:24 arrives late: the feed was not silent at 09:31 after all.
-        try (self.missed + "\n" + self.fromInsideTheGap + "\n" + self.answeredLater + "\n").write(to: master, atomically: true, encoding: .utf8)
+        try (self.missed + "\n" + self.fromInsideTheGap + "\n" + self.answeredLater + "\n").write(
+            to: master, atomically: true, encoding: .utf8)
         _ = try await pipeline.ingest(paths: [master.path], format: nil)
         let settled = try #require(try await store.obligation(callback.id)?.obligation)
         #expect(settled.state == .breached)

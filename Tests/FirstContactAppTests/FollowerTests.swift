@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import Testing
@@ -35,7 +35,9 @@ struct FollowerTests {
 
         func path(_ name: String) -> String { self.directory.appendingPathComponent(name).path }
 
-        func follower(_ name: String, format: InputFormat? = .asteriskCSV, status: FollowerStatus = FollowerStatus()) -> FileFollower {
+        func follower(_ name: String, format: InputFormat? = .asteriskCSV, status: FollowerStatus = FollowerStatus())
+            -> FileFollower
+        {
             FileFollower(path: self.path(name), format: format, engine: self.engine, store: self.store, status: status)
         }
 
@@ -102,7 +104,9 @@ struct FollowerTests {
         #expect(checkpoint.nextLine == 15)
     }
 
-    @Test("rotation by rename: the old file is finished from its descriptor (last line without a line feed too), then the new file is read from byte 0")
+    @Test(
+        "rotation by rename: the old file is finished from its descriptor (last line without a line feed too), then the new file is read from byte 0"
+    )
     func renameRotation() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
@@ -145,7 +149,8 @@ struct FollowerTests {
         #expect(try await setup.records() == 9)
     }
 
-    @Test("copy-truncate: a file shorter than the checkpoint, or rewritten in its first bytes, is read again from byte 0")
+    @Test(
+        "copy-truncate: a file shorter than the checkpoint, or rewritten in its first bytes, is read again from byte 0")
     func copyTruncate() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
@@ -178,7 +183,9 @@ struct FollowerTests {
         #expect(try await setup.store.followCheckpoint(path: path)?.generation == 3)
     }
 
-    @Test("copy-truncate by logrotate: lines written after the last pass and before the copy are read from the copy, during a run and across a restart")
+    @Test(
+        "copy-truncate by logrotate: lines written after the last pass and before the copy are read from the copy, during a run and across a restart"
+    )
     func copyTruncateReadsTheCopy() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
@@ -225,7 +232,9 @@ struct FollowerTests {
         #expect(try await setup.records() == 3)
     }
 
-    @Test("a different file put at the same path (deleted and created again) is read from byte 0, during a run and across a restart")
+    @Test(
+        "a different file put at the same path (deleted and created again) is read from byte 0, during a run and across a restart"
+    )
     func replacedBySameName() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
@@ -284,7 +293,8 @@ struct FollowerTests {
         #expect(pass.outcome.newRecords == lines.count - 2)
     }
 
-    @Test("a reject at the same offset of the next file at the path is kept too (rejects are keyed by source and offset)")
+    @Test(
+        "a reject at the same offset of the next file at the path is kept too (rejects are keyed by source and offset)")
     func rejectsOfLaterFilesAreKept() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactSimulator
 import FirstContactStore
 import Foundation
@@ -56,7 +56,9 @@ struct FreeSWITCHIngestTests {
         return (pipeline, store)
     }
 
-    @Test("the public corpus directory ingests with 0 rejects, detected or forced", arguments: [nil, InputFormat.freeswitchXMLCDR])
+    @Test(
+        "the public corpus directory ingests with 0 rejects, detected or forced",
+        arguments: [nil, InputFormat.freeswitchXMLCDR])
     func corpus(_ format: InputFormat?) async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -146,7 +148,9 @@ struct FreeSWITCHIngestTests {
         #expect(try await store.totals().rejects == 3)
     }
 
-    @Test("a leg read from its CDR and from its CHANNEL_HANGUP_COMPLETE event is stored once; callcenter events join its call")
+    @Test(
+        "a leg read from its CDR and from its CHANNEL_HANGUP_COMPLETE event is stored once; callcenter events join its call"
+    )
     func cdrAndEventOfOneLeg() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -162,23 +166,32 @@ struct FreeSWITCHIngestTests {
         let common = [("Core-UUID", "core-1"), ("Event-Date-Timestamp", "\(ten)000000")]
         let member = [("CC-Queue", "hotline%40default"), ("CC-Member-Session-UUID", "a-answered")]
         let events = [
-            frame([("Event-Name", "CUSTOM"), ("Event-Subclass", "callcenter%3A%3Ainfo"), ("Event-Sequence", "1"),
-                   ("CC-Action", "member-queue-start"), ("CC-Member-CID-Number", "13800001111"),
-                   ("CC-Member-Joined-Time", "\(ten + 5)")] + common + member),
-            frame([("Event-Name", "CUSTOM"), ("Event-Subclass", "callcenter%3A%3Ainfo"), ("Event-Sequence", "2"),
-                   ("CC-Action", "bridge-agent-start"), ("CC-Agent", "1001%40default"),
-                   ("CC-Agent-Answered-Time", "\(ten + 40)"), ("CC-Member-Joined-Time", "\(ten + 5)")] + common + member),
+            frame(
+                [
+                    ("Event-Name", "CUSTOM"), ("Event-Subclass", "callcenter%3A%3Ainfo"), ("Event-Sequence", "1"),
+                    ("CC-Action", "member-queue-start"), ("CC-Member-CID-Number", "13800001111"),
+                    ("CC-Member-Joined-Time", "\(ten + 5)"),
+                ] + common + member),
+            frame(
+                [
+                    ("Event-Name", "CUSTOM"), ("Event-Subclass", "callcenter%3A%3Ainfo"), ("Event-Sequence", "2"),
+                    ("CC-Action", "bridge-agent-start"), ("CC-Agent", "1001%40default"),
+                    ("CC-Agent-Answered-Time", "\(ten + 40)"), ("CC-Member-Joined-Time", "\(ten + 5)"),
+                ] + common + member),
             // The same leg the CDR holds, as its hang-up event (variables as the CDR's).
-            frame([("Event-Name", "CHANNEL_HANGUP_COMPLETE"), ("Event-Sequence", "3"), ("Unique-ID", "a-answered"),
-                   ("Call-Direction", "inbound"), ("Caller-Caller-ID-Number", "13800001111"),
-                   ("Caller-Destination-Number", "96116"), ("Caller-Context", "public"),
-                   ("variable_uuid", "a-answered"), ("variable_direction", "inbound"),
-                   ("variable_channel_name", "sofia/external/13800001111%40203.0.113.5"),
-                   ("variable_start_uepoch", "\(ten)000000"), ("variable_answer_uepoch", "\(ten + 2)000000"),
-                   ("variable_bridge_uepoch", "\(ten + 40)000000"), ("variable_end_uepoch", "\(ten + 200)000000"),
-                   ("variable_billsec", "198"), ("variable_hangup_cause", "NORMAL_CLEARING"),
-                   ("variable_cc_agent", "1001%40default"), ("variable_cc_queue_answered_epoch", "\(ten + 40)"),
-                   ("variable_last_app", "callcenter"), ("variable_last_arg", "hotline%40default")] + common),
+            frame(
+                [
+                    ("Event-Name", "CHANNEL_HANGUP_COMPLETE"), ("Event-Sequence", "3"), ("Unique-ID", "a-answered"),
+                    ("Call-Direction", "inbound"), ("Caller-Caller-ID-Number", "13800001111"),
+                    ("Caller-Destination-Number", "96116"), ("Caller-Context", "public"),
+                    ("variable_uuid", "a-answered"), ("variable_direction", "inbound"),
+                    ("variable_channel_name", "sofia/external/13800001111%40203.0.113.5"),
+                    ("variable_start_uepoch", "\(ten)000000"), ("variable_answer_uepoch", "\(ten + 2)000000"),
+                    ("variable_bridge_uepoch", "\(ten + 40)000000"), ("variable_end_uepoch", "\(ten + 200)000000"),
+                    ("variable_billsec", "198"), ("variable_hangup_cause", "NORMAL_CLEARING"),
+                    ("variable_cc_agent", "1001%40default"), ("variable_cc_queue_answered_epoch", "\(ten + 40)"),
+                    ("variable_last_app", "callcenter"), ("variable_last_arg", "hotline%40default"),
+                ] + common),
         ]
         let stream = directory.appendingPathComponent("events.log")
         try events.joined().write(to: stream, atomically: true, encoding: .utf8)
@@ -226,7 +239,8 @@ struct FreeSWITCHIngestTests {
         #expect(exports[0] == exports[1])
     }
 
-    @Test("an event that never ends within the limit is one reject for the rest of the file; what came before is stored")
+    @Test(
+        "an event that never ends within the limit is one reject for the rest of the file; what came before is stored")
     func endlessEvent() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactIngest
 import FirstContactStore
 import Foundation
@@ -52,7 +52,11 @@ struct GroupCommitTests {
         let engine = try Fixture.engine()
         let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
         let clock = ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00"))
-        return (buildApplication(engine: engine, store: store, clock: clock, host: "127.0.0.1", port: 0, logger: Fixture.quietLogger), store, engine)
+        return (
+            buildApplication(
+                engine: engine, store: store, clock: clock, host: "127.0.0.1", port: 0, logger: Fixture.quietLogger),
+            store, engine
+        )
     }
 
     struct Answer: Sendable {
@@ -64,7 +68,9 @@ struct GroupCommitTests {
         var rejects = 0
     }
 
-    @Test("50 concurrent posts (repeats and a broken document among them) all get 200 with their own counts; every record is stored once")
+    @Test(
+        "50 concurrent posts (repeats and a broken document among them) all get 200 with their own counts; every record is stored once"
+    )
     func concurrentPosts() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -81,10 +87,12 @@ struct GroupCommitTests {
                 for (index, body) in bodies.enumerated() {
                     group.addTask {
                         try await client.execute(
-                            uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: Self.pbx, body: ByteBuffer(string: body)
+                            uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: Self.pbx,
+                            body: ByteBuffer(string: body)
                         ) { response in
                             var answer = Answer(index: index, status: response.status)
-                            let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                            let json =
+                                try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                             answer.records = json?["records"] as? Int ?? -1
                             answer.new = json?["new"] as? Int ?? -1
                             answer.duplicates = json?["duplicates"] as? Int ?? -1
@@ -127,7 +135,8 @@ struct GroupCommitTests {
                 #expect(text.contains("\(format),result=\"rejected\"} 1"), "\(text)")
                 // Every request went through a group; how many groups depends on timing.
                 #expect(text.contains("firstcontact_ingest_group_requests_total \(bodies.count)"), "\(text)")
-                let groups = try #require(text.firstMatch(of: /firstcontact_ingest_group_commits_total (\d+)/).flatMap { Int($0.output.1) })
+                let groups = try #require(
+                    text.firstMatch(of: /firstcontact_ingest_group_commits_total (\d+)/).flatMap { Int($0.output.1) })
                 #expect(groups >= 1 && groups <= bodies.count)
             }
         }
@@ -144,9 +153,11 @@ struct GroupCommitTests {
                 for _ in 0..<20 {
                     group.addTask {
                         try await client.execute(
-                            uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: Self.pbx, body: ByteBuffer(string: body)
+                            uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: Self.pbx,
+                            body: ByteBuffer(string: body)
                         ) { response in
-                            let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                            let json =
+                                try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                             return (response.status, json?["new"] as? Int ?? -1, json?["duplicates"] as? Int ?? -1)
                         }
                     }
@@ -171,15 +182,18 @@ struct GroupCommitTests {
         let documents = try Self.documents(3).map { body in decoder.records(in: Array(body.utf8), source: "doc") }
         // The middle batch's leg cannot be stored: a trigger stands in for any store error
         // (a constraint, a full disk for one statement…).
-        let poisoned = try #require(documents[1].compactMap { record -> String? in
-            if case .record(.leg(let leg)) = record { return leg.key.rawValue }
-            return nil
-        }.first)
+        let poisoned = try #require(
+            documents[1].compactMap { record -> String? in
+                if case .record(.leg(let leg)) = record { return leg.key.rawValue }
+                return nil
+            }.first)
         let second = try DatabaseQueue(path: directory.appendingPathComponent("fc.sqlite").path)
         try await second.write { db in
             // Triggers take no bound parameters; the key is a hex hash.
             try db.execute(
-                sql: "CREATE TRIGGER refuse BEFORE INSERT ON leg WHEN NEW.event_key = '\(poisoned)' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+                sql:
+                    "CREATE TRIGGER refuse BEFORE INSERT ON leg WHEN NEW.event_key = '\(poisoned)' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
         }
         try second.close()
         let results = try await store.ingest(batches: documents, correlator: engine.correlator)
@@ -191,7 +205,9 @@ struct GroupCommitTests {
         #expect(try await store.totals().records == documents[0].count + documents[2].count)
     }
 
-    @Test("/metrics is Prometheus text with request-duration buckets per route pattern, never an id or a number in a label")
+    @Test(
+        "/metrics is Prometheus text with request-duration buckets per route pattern, never an id or a number in a label"
+    )
     func metricsExposition() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -199,23 +215,34 @@ struct GroupCommitTests {
         // An unanswered hotline call (the bridge timed out): a contact for the customer.
         let body = try #require(try Self.documents(1, from: "ccm_cloud_to_bts.cdr.xml").first)
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: Self.pbx, body: ByteBuffer(string: body)) {
+            try await client.execute(
+                uri: "/v1/ingest/freeswitch-xml-cdr", method: .post, headers: Self.pbx, body: ByteBuffer(string: body)
+            ) {
                 #expect($0.status == .ok)
             }
             let contact = try #require(try await store.contacts(ContactQuery()).first)
             let customer = contact.customer.text
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/v1/contacts/\(contact.id)", method: .get, headers: Self.admin) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/v1/contacts/no-such-contact", method: .get, headers: Self.admin) { #expect($0.status == .notFound) }
-            try await client.execute(uri: "/v1/contacts?customer=\(customer)", method: .get, headers: Self.admin) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/no/such/route/\(customer)", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/contacts/\(contact.id)", method: .get, headers: Self.admin) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/v1/contacts/no-such-contact", method: .get, headers: Self.admin) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/contacts?customer=\(customer)", method: .get, headers: Self.admin) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/no/such/route/\(customer)", method: .get) {
+                #expect($0.status == .notFound)
+            }
             try await client.execute(uri: "/metrics", method: .get, headers: Self.admin) { response in
                 #expect(response.status == .ok)
                 let text = String(buffer: response.body)
                 let lines = text.split(separator: "\n")
                 // Text exposition format 0.0.4: comments, or `name{labels} value`, each sample
                 // after its family's `# TYPE`.
-                let sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)$/
+                let sample =
+                    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)$/
                 var typed: Set<String> = []
                 for line in lines {
                     if line.hasPrefix("# TYPE ") {
@@ -223,7 +250,9 @@ struct GroupCommitTests {
                     } else if !line.hasPrefix("# HELP ") {
                         let match = try #require(line.wholeMatch(of: sample), "not Prometheus text: \(line)")
                         let family = String(match.output.1).replacing(/_(bucket|sum|count)$/, with: "")
-                        #expect(typed.contains(family) || typed.contains(String(match.output.1)), "no # TYPE before \(line)")
+                        #expect(
+                            typed.contains(family) || typed.contains(String(match.output.1)), "no # TYPE before \(line)"
+                        )
                     }
                 }
                 let histogram = "firstcontact_http_request_duration_seconds_bucket"

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import HTTPTypes
@@ -33,7 +33,9 @@ struct IVRIngestTests {
         }
     }
 
-    @Test("POST /v1/ingest/ivr-events: the keyed number is owed on the caller's contact; the agent's call to it satisfies the callback; re-posting changes nothing")
+    @Test(
+        "POST /v1/ingest/ivr-events: the keyed number is owed on the caller's contact; the agent's call to it satisfies the callback; re-posting changes nothing"
+    )
     func keyedCallbackOverHTTP() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -45,7 +47,8 @@ struct IVRIngestTests {
             #expect(before.first?["callback_number"] == nil)
             for round in 1...2 {
                 try await client.execute(
-                    uri: "/v1/ingest/ivr-events", method: .post, headers: APITests.pbx, body: ByteBuffer(string: Self.events)
+                    uri: "/v1/ingest/ivr-events", method: .post, headers: APITests.pbx,
+                    body: ByteBuffer(string: Self.events)
                 ) { response in
                     #expect(response.status == .ok)
                     let body = try #require(try APITests.json(response) as? [String: Any])
@@ -60,7 +63,8 @@ struct IVRIngestTests {
             #expect((owed.first?["owner"] as? [String: Any])?["department"] as? String == "service")
 
             try await client.execute(
-                uri: "/v1/ingest/asterisk-csv", method: .post, headers: APITests.pbx, body: ByteBuffer(string: Self.callback)
+                uri: "/v1/ingest/asterisk-csv", method: .post, headers: APITests.pbx,
+                body: ByteBuffer(string: Self.callback)
             ) { #expect($0.status == .ok) }
             let settled = try await Self.obligations(client)
             #expect(settled.first?["state"] as? String == "satisfied")
@@ -77,12 +81,14 @@ struct IVRIngestTests {
         .timeLimit(.minutes(2)))
     func schemaValidatesSamples() throws {
         let ivr = Fixture.sampleDay.appendingPathComponent("ivr")
-        let files = try FileManager.default.contentsOfDirectory(atPath: ivr.path).filter { $0.hasSuffix(".xml") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: ivr.path).filter { $0.hasSuffix(".xml") }
+            .sorted()
         #expect(!files.isEmpty)
         let fixture = Fixture.root.appendingPathComponent("Tests/FirstContactIngestTests/Fixtures/ivr/day.xml").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/xmllint")
-        process.arguments = ["--noout", "--nonet", "--schema", Fixture.root.appendingPathComponent("samples/ivr-events.xsd").path]
+        process.arguments =
+            ["--noout", "--nonet", "--schema", Fixture.root.appendingPathComponent("samples/ivr-events.xsd").path]
             + files.map { ivr.appendingPathComponent($0).path } + [fixture]
         let pipe = Pipe()
         process.standardError = pipe

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import Testing
@@ -40,7 +40,9 @@ struct KamailioIngestTests {
         func responder(_ number: String) -> [String: String] {
             (byCustomer[number]?["first_responder"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
         }
-        func obligations(_ number: String) -> [[String: Any]] { byCustomer[number]?["obligations"] as? [[String: Any]] ?? [] }
+        func obligations(_ number: String) -> [[String: Any]] {
+            byCustomer[number]?["obligations"] as? [[String: Any]] ?? []
+        }
         func owner(_ number: String) -> [String: String] {
             (obligations(number).first?["owner"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
         }

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import Testing
@@ -32,7 +32,8 @@ struct LateRecordTests {
         try (self.missed + "\n").write(to: first, atomically: true, encoding: .utf8)
         try (self.queueLog + "\n").write(to: log, atomically: true, encoding: .utf8)
         _ = try await pipeline.ingest(paths: [first.path, log.path], format: nil)
-        _ = try await store.advanceClock(to: try #require(Timestamp(iso8601: "2026-11-27T12:00:00+08:00")), correlator: engine.correlator)
+        _ = try await store.advanceClock(
+            to: try #require(Timestamp(iso8601: "2026-11-27T12:00:00+08:00")), correlator: engine.correlator)
 
         let before = try #require(try await store.contacts(ContactQuery()).first)
         let owed = try #require(before.obligations.first)
@@ -76,8 +77,10 @@ struct InterruptedRunTests {
             Issue.record("asterisk-csv is read line by line")
             return
         }
-        let lines = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8)
-            .split(separator: "\n").prefix(30)
+        let lines = try String(
+            contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8
+        )
+        .split(separator: "\n").prefix(30)
         let records = lines.enumerated().map { index, line in
             decoder.decode(Array(line.utf8), at: SourcePosition(source: "Master.csv", line: index + 1, offset: 0))
         }
@@ -93,7 +96,9 @@ struct InterruptedRunTests {
         #expect(try await store.awaitingDerivation() == batch.customersTouched)
 
         // The next writing command settles first (tick never moves the clock back past the watermark).
-        let tick = try Fixture.run(["tick", "--config", Fixture.sampleConfig, "--db", db, "--now", "2026-11-26T00:00:00+08:00"])
+        let tick = try Fixture.run([
+            "tick", "--config", Fixture.sampleConfig, "--db", db, "--now", "2026-11-26T00:00:00+08:00",
+        ])
         #expect(tick.status == 0)
         #expect(try await store.awaitingDerivation() == 0)
         let (status, output) = try Fixture.run(["contacts", "--config", Fixture.sampleConfig, "--db", db, "--json"])

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import HTTPTypes
@@ -28,7 +28,8 @@ struct CapturingLogHandler: LogHandler {
     }
 
     func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String,
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+        function: String,
         line: UInt
     ) {
         let merged = self.metadata.merging(metadata ?? [:]) { _, new in new }
@@ -39,15 +40,17 @@ struct CapturingLogHandler: LogHandler {
 
 @Suite("Customer numbers in logs")
 struct LogMaskingTests {
-    @Test("long digit runs are masked like CustomerNumber.masked; short ones stay", arguments: [
-        ("from 13800002222 at", "from 138****2222 at"),
-        ("+8613800002222", "+86*******2222"),
-        ("ext 1001 line 21", "ext 1001 line 21"),
-        ("96116", "96116"),
-        ("a 1234567 b 12345678", "a 1234567 b 123*5678"),
-        ("", ""),
-        ("张敏 13800002222;13800003333", "张敏 138****2222;138****3333"),
-    ])
+    @Test(
+        "long digit runs are masked like CustomerNumber.masked; short ones stay",
+        arguments: [
+            ("from 13800002222 at", "from 138****2222 at"),
+            ("+8613800002222", "+86*******2222"),
+            ("ext 1001 line 21", "ext 1001 line 21"),
+            ("96116", "96116"),
+            ("a 1234567 b 12345678", "a 1234567 b 123*5678"),
+            ("", ""),
+            ("张敏 13800002222;13800003333", "张敏 138****2222;138****3333"),
+        ])
     func masking(input: String, expected: String) {
         #expect(LogMasking.maskNumbers(input) == expected)
     }
@@ -57,24 +60,33 @@ struct LogMaskingTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
-        let store = try await SchedulerFixture.store(SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, in: directory, engine: engine)
+        let store = try await SchedulerFixture.store(
+            SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, in: directory, engine: engine)
         let lines = CapturingLogHandler.Lines()
         let logger = Logger(label: "firstcontact.test") { _ in CapturingLogHandler(lines: lines) }
         let app = buildApplication(
-            engine: engine, store: store, clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T10:20:00")), host: "127.0.0.1", port: 0,
+            engine: engine, store: store, clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T10:20:00")),
+            host: "127.0.0.1", port: 0,
             logger: logger)
         // A good CDR of 13800003333 and a queue_log line whose bad epoch quotes 13800009999.
         let csv = SchedulerFixture.failedTransfer
         let queueLog = "13800009999x|1795744800.21|hotline|NONE|ENTERQUEUE||13800003333|1\n"
         try await app.test(.live) { client in
-            try await client.execute(uri: "/v1/ingest/asterisk-csv", method: .post, headers: APITests.pbx, body: ByteBuffer(string: csv)) {
+            try await client.execute(
+                uri: "/v1/ingest/asterisk-csv", method: .post, headers: APITests.pbx, body: ByteBuffer(string: csv)
+            ) {
                 #expect($0.status == .ok)
             }
-            try await client.execute(uri: "/v1/ingest/asterisk-queue-log", method: .post, headers: APITests.pbx, body: ByteBuffer(string: queueLog)) { response in
+            try await client.execute(
+                uri: "/v1/ingest/asterisk-queue-log", method: .post, headers: APITests.pbx,
+                body: ByteBuffer(string: queueLog)
+            ) { response in
                 let result = try #require(try APITests.json(response) as? [String: Any])
                 #expect((result["rejects"] as? [Any])?.count == 1)
             }
-            try await client.execute(uri: "/v1/contacts?agent=13800002222", method: .get, headers: APITests.admin) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/contacts?agent=13800002222", method: .get, headers: APITests.admin) {
+                #expect($0.status == .ok)
+            }
         }
         let text = lines.all.joined(separator: "\n")
         #expect(text.contains("http.target=/v1/contacts?agent=138****2222"), "\(text)")

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import HTTPTypes
@@ -45,9 +45,13 @@ struct ObligationPagingTests {
     static func principals(_ engine: Engine) -> [Principal] {
         var principals = [
             Principal(name: "demo-admin", role: .admin),
-            Principal(name: "lin-supervisor", role: .supervisor, departments: [DepartmentID("service"), DepartmentID("billing")]),
+            Principal(
+                name: "lin-supervisor", role: .supervisor,
+                departments: [DepartmentID("service"), DepartmentID("billing")]),
             Principal(name: "repairs-supervisor", role: .supervisor, departments: [DepartmentID("repairs")]),
-            Principal(name: "quality-leadership", role: .supervisor, departments: [DepartmentID("quality"), DepartmentID("leadership")]),
+            Principal(
+                name: "quality-leadership", role: .supervisor,
+                departments: [DepartmentID("quality"), DepartmentID("leadership")]),
             Principal(name: "nobody-supervisor", role: .supervisor),
             Principal(name: "stranger", role: .agent, agent: AgentID("9999")),
             Principal(name: "agent-without-id", role: .agent),
@@ -68,14 +72,16 @@ struct ObligationPagingTests {
         var partial = 0
         let violations = Dictionary(grouping: try await store.snapshot().violations, by: \.contact)
         for principal in Self.principals(engine) {
-            let expected = try await Self.expected(store, principal, state: state, directory: engine.directory, violations: violations)
+            let expected = try await Self.expected(
+                store, principal, state: state, directory: engine.directory, violations: violations)
             for limit in [1, 7, 50] where limit > 1 || expected.count <= 300 {
                 var got: [Obligation] = []
                 var after: ObligationPosition?
                 var pages = 0
                 while pages <= expected.count + 1 {
                     let page = try await store.obligationPage(
-                        states: state.map { [$0] } ?? [], scope: principal.scope(directory: engine.directory), after: after,
+                        states: state.map { [$0] } ?? [], scope: principal.scope(directory: engine.directory),
+                        after: after,
                         limit: limit)
                     #expect(page.count <= limit)
                     got += page
@@ -83,12 +89,15 @@ struct ObligationPagingTests {
                     guard page.count == limit, let last = page.last else { break }
                     after = ObligationPosition(createdAt: last.createdAt, id: last.id)
                 }
-                #expect(got.map(\.id) == expected.map(\.id), "\(principal.name), state \(state?.rawValue ?? "any"), limit \(limit)")
+                #expect(
+                    got.map(\.id) == expected.map(\.id),
+                    "\(principal.name), state \(state?.rawValue ?? "any"), limit \(limit)")
                 #expect(got == expected, "\(principal.name): the same obligations, field for field")
             }
             if !expected.isEmpty { nonEmpty += 1 }
             let all = try await Self.expected(
-                store, Principal(name: "admin", role: .admin), state: state, directory: engine.directory, violations: violations)
+                store, Principal(name: "admin", role: .admin), state: state, directory: engine.directory,
+                violations: violations)
             if !expected.isEmpty && expected.count < all.count { partial += 1 }
         }
         // The comparison means something: several callers see some but not all obligations.
@@ -96,22 +105,31 @@ struct ObligationPagingTests {
         #expect(partial >= 4)
     }
 
-    @Test("GET /v1/obligations pages for the demo admin, supervisor and agent 1001 list what the in-memory scope check lists, in order, each once")
+    @Test(
+        "GET /v1/obligations pages for the demo admin, supervisor and agent 1001 list what the in-memory scope check lists, in order, each once"
+    )
     func httpPagesMatchCanSee() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (engine, store) = try await Self.sampleDay(in: directory)
         let now = try #require(Timestamp(iso8601: Fixture.sampleEnd))
-        let app = buildApplication(engine: engine, store: store, clock: ManualClock(now: now), host: "127.0.0.1", port: 0)
+        let app = buildApplication(
+            engine: engine, store: store, clock: ManualClock(now: now), host: "127.0.0.1", port: 0)
         let callers: [(HTTPFields, Principal)] = [
             (APITests.admin, Principal(name: "demo-admin", role: .admin)),
-            (APITests.supervisor, Principal(name: "lin-supervisor", role: .supervisor, departments: [DepartmentID("service"), DepartmentID("billing")])),
+            (
+                APITests.supervisor,
+                Principal(
+                    name: "lin-supervisor", role: .supervisor,
+                    departments: [DepartmentID("service"), DepartmentID("billing")])
+            ),
             (APITests.agent1001, Principal(name: "demo-agent-1001", role: .agent, agent: AgentID("1001"))),
         ]
         try await app.test(.router) { client in
             for (headers, principal) in callers {
                 for state in [nil, ObligationState.pending] {
-                    let expected = try await Self.expected(store, principal, state: state, directory: engine.directory).map(\.id.rawValue)
+                    let expected = try await Self.expected(store, principal, state: state, directory: engine.directory)
+                        .map(\.id.rawValue)
                     try #require(!expected.isEmpty, "\(principal.name) sees obligations in the sample day")
                     let path = "/v1/obligations" + (state.map { "?state=\($0.rawValue)&" } ?? "?")
                     let limit = max(1, expected.count / 4)
@@ -120,7 +138,8 @@ struct ObligationPagingTests {
                     var pages = 0
                     repeat {
                         let uri = path + "limit=\(limit)" + (cursor.map { "&cursor=\($0)" } ?? "")
-                        cursor = try await client.execute(uri: uri, method: .get, headers: headers) { response -> String? in
+                        cursor = try await client.execute(uri: uri, method: .get, headers: headers) {
+                            response -> String? in
                             #expect(response.status == .ok)
                             let list = try #require(try APITests.json(response) as? [[String: Any]])
                             #expect(list.count <= limit)

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import Hummingbird
@@ -64,7 +64,8 @@ struct APIContractTests {
     @Test(
         "a parameter outside the document answers 400 naming the parameter",
         arguments: [
-            ("/v1/contacts?limit=1001", "limit"), ("/v1/contacts?limit=ten", "limit"), ("/v1/obligations?limit=1001", "limit"),
+            ("/v1/contacts?limit=1001", "limit"), ("/v1/contacts?limit=ten", "limit"),
+            ("/v1/obligations?limit=1001", "limit"),
             ("/v1/obligations?limit=0", "limit"), ("/v1/webhooks/dead-letters?limit=x", "limit"),
             ("/v1/webhooks/dead-letters?limit=5000", "limit"), ("/v1/contacts?status=lost", "status"),
             ("/v1/obligations?state=lost", "state"), ("/v1/contacts?from=yesterday", "from"),
@@ -80,11 +81,15 @@ struct APIContractTests {
                 #expect(response.status == .badRequest, "\(uri)")
                 #expect(String(buffer: response.body).contains(parameter), "\(uri): \(String(buffer: response.body))")
             }
-            try await client.execute(uri: "/v1/contacts?limit=1000", method: .get, headers: APITests.admin) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/contacts?limit=1000", method: .get, headers: APITests.admin) {
+                #expect($0.status == .ok)
+            }
         }
     }
 
-    @Test("an empty cursor or report period reads as absent; an empty ingest body is 400; null optional body fields read as absent")
+    @Test(
+        "an empty cursor or report period reads as absent; an empty ingest body is 400; null optional body fields read as absent"
+    )
     func emptyAndNullValues() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -92,20 +97,29 @@ struct APIContractTests {
             SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, now: "2026-11-27T10:20:00", in: directory)
         let contact = try #require(try await store.contacts(ContactQuery()).first)
         try await app.test(.router) { client in
-            for uri in ["/v1/contacts?cursor=", "/v1/obligations?cursor=", "/v1/reports/sla?from=&to=", "/v1/reports/agents?to="] {
-                try await client.execute(uri: uri, method: .get, headers: APITests.admin) { #expect($0.status == .ok, "\(uri)") }
+            for uri in [
+                "/v1/contacts?cursor=", "/v1/obligations?cursor=", "/v1/reports/sla?from=&to=",
+                "/v1/reports/agents?to=",
+            ] {
+                try await client.execute(uri: uri, method: .get, headers: APITests.admin) {
+                    #expect($0.status == .ok, "\(uri)")
+                }
             }
             try await client.execute(uri: "/v1/ingest/asterisk-csv", method: .post, headers: APITests.pbx) { response in
                 #expect(response.status == .badRequest)
             }
-            let body = ByteBuffer(string: #"{"department": "billing", "agent": null, "unit": null, "name": "王", "phone": "1", "matter": "m", "place": null}"#)
+            let body = ByteBuffer(
+                string:
+                    #"{"department": "billing", "agent": null, "unit": null, "name": "王", "phone": "1", "matter": "m", "place": null}"#
+            )
             try await client.execute(
                 uri: "/v1/contacts/\(contact.id.rawValue)/handoff", method: .post, headers: APITests.admin, body: body
             ) { #expect($0.status == .ok, "\(String(buffer: $0.body))") }
         }
     }
 
-    @Test("a method a known path does not have answers 405 with Allow naming the documented methods; an unknown path 404")
+    @Test(
+        "a method a known path does not have answers 405 with Allow naming the documented methods; an unknown path 404")
     func methodNotAllowed() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -117,21 +131,32 @@ struct APIContractTests {
         }
         try await app.test(.router) { client in
             for (path, documented) in methods {
-                let uri = path.replacingOccurrences(of: "{format}", with: "asterisk-csv").replacingOccurrences(of: "{id}", with: "X")
-                for method in [HTTPRequest.Method.delete, .put, .patch, .trace, .options] where !documented.contains(method.rawValue) {
+                let uri = path.replacingOccurrences(of: "{format}", with: "asterisk-csv").replacingOccurrences(
+                    of: "{id}", with: "X")
+                for method in [HTTPRequest.Method.delete, .put, .patch, .trace, .options]
+                where !documented.contains(method.rawValue) {
                     try await client.execute(uri: uri, method: method, headers: APITests.admin) { response in
                         #expect(response.status == .methodNotAllowed, "\(method) \(path)")
-                        let allow = Set((response.headers[.allow] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                        let allow = Set(
+                            (response.headers[.allow] ?? "").split(separator: ",").map {
+                                $0.trimmingCharacters(in: .whitespaces)
+                            })
                         #expect(allow == documented, "\(method) \(path): Allow \(allow)")
                     }
                 }
             }
-            try await client.execute(uri: "/v1/nothing", method: .delete, headers: APITests.admin) { #expect($0.status == .notFound) }
-            try await client.execute(uri: "/v1/contacts/X/nothing", method: .post, headers: APITests.admin) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/nothing", method: .delete, headers: APITests.admin) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/contacts/X/nothing", method: .post, headers: APITests.admin) {
+                #expect($0.status == .notFound)
+            }
         }
     }
 
-    @Test("every operation documents the statuses it can answer: 401 and 403 behind a token, 400 when it reads parameters or a body")
+    @Test(
+        "every operation documents the statuses it can answer: 401 and 403 behind a token, 400 when it reads parameters or a body"
+    )
     func everyOperationDocumentsItsStatuses() throws {
         let paths = try #require(try Self.document()["paths"] as? [String: [String: Any]])
         for (path, item) in paths {
@@ -140,14 +165,17 @@ struct APIContractTests {
                 let statuses = Set((operation["responses"] as? [String: Any] ?? [:]).keys)
                 guard path != "/healthz" else { continue }
                 #expect(statuses.isSuperset(of: ["401", "403"]), "\(method) \(path): \(statuses.sorted())")
-                let reads = (operation["parameters"] as? [[String: Any]] ?? []).contains { $0["in"] as? String != "path" }
+                let reads =
+                    (operation["parameters"] as? [[String: Any]] ?? []).contains { $0["in"] as? String != "path" }
                     || (operation["requestBody"] != nil && !path.hasPrefix("/v1/ingest"))
                 if reads { #expect(statuses.contains("400"), "\(method) \(path) reads input but documents no 400") }
             }
         }
     }
 
-    @Test("the document's event kinds are the notifications the outbox sends, and links reach every operation taking a contact id")
+    @Test(
+        "the document's event kinds are the notifications the outbox sends, and links reach every operation taking a contact id"
+    )
     func eventKindsAndLinks() throws {
         let document = try Self.document()
         let components = try #require(document["components"] as? [String: Any])
@@ -164,10 +192,15 @@ struct APIContractTests {
         for (path, method, status) in [("/v1/contacts", "get", "200"), ("/v1/contacts", "post", "201")] {
             let responses = try #require(paths[path]?[method]?["responses"] as? [String: Any])
             let links = try #require((responses[status] as? [String: Any])?["links"] as? [String: [String: Any]])
-            #expect(Set(links.values.compactMap { $0["operationId"] as? String }) == Set(takingContact), "\(method) \(path)")
+            #expect(
+                Set(links.values.compactMap { $0["operationId"] as? String }) == Set(takingContact), "\(method) \(path)"
+            )
         }
         let obligations = try #require(paths["/v1/obligations"]?["get"]?["responses"] as? [String: Any])
         let links = try #require((obligations["200"] as? [String: Any])?["links"] as? [String: [String: Any]])
-        #expect(links.values.contains { $0["operationId"] as? String == paths["/v1/obligations/{id}/ack"]?["post"]?["operationId"] as? String })
+        #expect(
+            links.values.contains {
+                $0["operationId"] as? String == paths["/v1/obligations/{id}/ack"]?["post"]?["operationId"] as? String
+            })
     }
 }

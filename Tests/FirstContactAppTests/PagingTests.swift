@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import HTTPTypes
@@ -18,7 +18,8 @@ struct PagingTests {
 
     /// Reads every page of `path` with `limit`, posting `between` after the first page.
     static func pages(
-        _ client: some TestClientProtocol, _ path: String, limit: Int, headers: HTTPFields, between: (() async throws -> Void)? = nil
+        _ client: some TestClientProtocol, _ path: String, limit: Int, headers: HTTPFields,
+        between: (() async throws -> Void)? = nil
     ) async throws -> (ids: [String], pages: Int) {
         var ids: [String] = []
         var cursor: String?
@@ -48,20 +49,28 @@ struct PagingTests {
         try #require(before.count >= 7)
         try await app.test(.router) { client in
             let post: () async throws -> Void = {
-                try await client.execute(uri: "/v1/ingest/asterisk-csv", method: .post, headers: APITests.pbx, body: ByteBuffer(string: Self.newcomer)) {
+                try await client.execute(
+                    uri: "/v1/ingest/asterisk-csv", method: .post, headers: APITests.pbx,
+                    body: ByteBuffer(string: Self.newcomer)
+                ) {
                     #expect($0.status == .ok)
                 }
             }
-            let contacts = try await Self.pages(client, "/v1/contacts", limit: 3, headers: APITests.admin, between: post)
+            let contacts = try await Self.pages(
+                client, "/v1/contacts", limit: 3, headers: APITests.admin, between: post)
             #expect(Set(contacts.ids).count == contacts.ids.count, "a contact was listed twice")
             #expect(Set(before.map(\.id.rawValue)).isSubset(of: Set(contacts.ids)))
-            #expect(contacts.ids.count == before.count + 1, "the newcomer, created after the first page, is on a later page")
+            #expect(
+                contacts.ids.count == before.count + 1, "the newcomer, created after the first page, is on a later page"
+            )
             #expect(contacts.pages == (before.count + 1 + 2) / 3)
 
             let after = try await store.contacts(ContactQuery())
             // Scoped paging: 刘洋 (1004) pages through exactly his two contacts, one a page.
             let scoped = try await Self.pages(client, "/v1/contacts", limit: 1, headers: ReportFixture.agent1004)
-            let visible = try await client.execute(uri: "/v1/contacts?limit=1000", method: .get, headers: ReportFixture.agent1004) { response in
+            let visible = try await client.execute(
+                uri: "/v1/contacts?limit=1000", method: .get, headers: ReportFixture.agent1004
+            ) { response in
                 try #require(try APITests.json(response) as? [[String: Any]]).compactMap { $0["id"] as? String }
             }
             #expect(scoped.ids == visible)
@@ -73,8 +82,12 @@ struct PagingTests {
             #expect(Set(obligationsBefore.map(\.id.rawValue)).isSubset(of: Set(obligations.ids)))
             #expect(obligations.ids.count == after.flatMap(\.obligations).count)
 
-            try await client.execute(uri: "/v1/contacts?cursor=bm9wZQ", method: .get, headers: APITests.admin) { #expect($0.status == .badRequest) }
-            try await client.execute(uri: "/v1/obligations?limit=0", method: .get, headers: APITests.admin) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/v1/contacts?cursor=bm9wZQ", method: .get, headers: APITests.admin) {
+                #expect($0.status == .badRequest)
+            }
+            try await client.execute(uri: "/v1/obligations?limit=0", method: .get, headers: APITests.admin) {
+                #expect($0.status == .badRequest)
+            }
         }
     }
 }

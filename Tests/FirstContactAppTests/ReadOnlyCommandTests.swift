@@ -31,7 +31,8 @@ struct ReadOnlyCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("day.sqlite").path
         let ingest = try Fixture.run([
-            "ingest", "--quiet", "--config", self.config, "--db", db, Fixture.sampleDay.appendingPathComponent("asterisk").path,
+            "ingest", "--quiet", "--config", self.config, "--db", db,
+            Fixture.sampleDay.appendingPathComponent("asterisk").path,
         ])
         #expect(ingest.status == 0)
         let written = try self.fingerprint(db)
@@ -40,13 +41,15 @@ struct ReadOnlyCommandTests {
         // writer removed them; the database file itself stays as the writer left it.
         #expect(try self.fingerprint(db)["db"] == written["db"])
         #expect((try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0 == 0)
-        let contacts = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])
+        let contacts = try #require(
+            try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])
         let id = try #require(contacts.first?["id"] as? String)
 
         let before = try self.fingerprint(db)
         #expect(before["db"] != nil)
         let commands: [[String]] = [
-            ["export", "--json"], ["contacts"], ["contacts", "--status", "awaiting_callback", "--json"], ["obligations"],
+            ["export", "--json"], ["contacts"], ["contacts", "--status", "awaiting_callback", "--json"],
+            ["obligations"],
             ["obligations", "list", "--state", "breached", "--json"], ["violations"], ["violations", "list", "--json"],
             ["explain", id],
         ]

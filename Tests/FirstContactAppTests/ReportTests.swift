@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import HTTPTypes
@@ -22,36 +22,50 @@ enum ReportFixture {
     /// E: 13800006666 dials 1004 directly at 10:05, no answer: due 10:35:30, breached; excused.
     /// F, G (Wednesday 11-25): 陈静 (1005) answers 13800007777 and 13800008888; both close after
     ///    `auto_close` (24 h). 13800007777 calls again on 11-27 09:00 (1005 answers): a repeat of F.
-    static let csv = SchedulerFixture.missedCall + "\n" + SchedulerFixture.failedTransfer + "\n" + #"""
-        "","13800004444","96116","from-trunk","13800004444","PJSIP/trunk-00000081","","Queue","hotline,t,,,300","2026-11-27 10:00:00","2026-11-27 10:00:01","2026-11-27 10:01:00",60,59,"ANSWERED","DOCUMENTATION","1795744800.81","","","1795744800.81",81
-        "","1002","13800002222","from-internal","1002","PJSIP/1002-00000041","PJSIP/trunk-00000042","Dial","PJSIP/13800002222@trunk","2026-11-27 10:20:00","2026-11-27 10:20:05","2026-11-27 10:22:00",120,115,"ANSWERED","DOCUMENTATION","1795746000.41","","","1795746000.41",41
-        "","1003","13800004444","from-internal","1003","PJSIP/1003-00000043","PJSIP/trunk-00000044","Dial","PJSIP/13800004444@trunk","2026-11-27 11:00:00","2026-11-27 11:00:05","2026-11-27 11:03:00",180,175,"ANSWERED","DOCUMENTATION","1795748400.43","","","1795748400.43",43
-        "","13800005555","1004","from-trunk","13800005555","PJSIP/trunk-00000071","PJSIP/1004-00000072","Dial","PJSIP/1004,30","2026-11-27 10:00:00",,"2026-11-27 10:00:30",30,0,"NO ANSWER","DOCUMENTATION","1795744800.71","","","1795744800.71",71
-        "","13800006666","1004","from-trunk","13800006666","PJSIP/trunk-00000073","PJSIP/1004-00000074","Dial","PJSIP/1004,30","2026-11-27 10:05:00",,"2026-11-27 10:05:30",30,0,"NO ANSWER","DOCUMENTATION","1795745100.73","","","1795745100.73",73
-        "","13800007777","96116","from-trunk","13800007777","PJSIP/trunk-00000061","PJSIP/1005-00000062","Dial","PJSIP/1005","2026-11-25 10:00:00","2026-11-25 10:00:05","2026-11-25 10:03:00",180,175,"ANSWERED","DOCUMENTATION","1795571000.61","","","1795571000.61",61
-        "","13800008888","96116","from-trunk","13800008888","PJSIP/trunk-00000063","PJSIP/1005-00000064","Dial","PJSIP/1005","2026-11-25 10:10:00","2026-11-25 10:10:05","2026-11-25 10:13:00",180,175,"ANSWERED","DOCUMENTATION","1795571600.63","","","1795571600.63",63
-        "","13800007777","96116","from-trunk","13800007777","PJSIP/trunk-00000065","PJSIP/1005-00000066","Dial","PJSIP/1005","2026-11-27 09:00:00","2026-11-27 09:00:05","2026-11-27 09:04:00",240,235,"ANSWERED","DOCUMENTATION","1795741200.65","","","1795741200.65",65
-        """#
-    static let queueLog = SchedulerFixture.missedQueueLog + "\n" + SchedulerFixture.failedTransferQueueLog + "\n" + """
-        1795744810|1795744800.81|hotline|NONE|ENTERQUEUE||13800004444|1
-        1795744860|1795744800.81|hotline|NONE|ABANDON|1|1|50
-        """
+    static let csv =
+        SchedulerFixture.missedCall + "\n" + SchedulerFixture.failedTransfer + "\n" + #"""
+            "","13800004444","96116","from-trunk","13800004444","PJSIP/trunk-00000081","","Queue","hotline,t,,,300","2026-11-27 10:00:00","2026-11-27 10:00:01","2026-11-27 10:01:00",60,59,"ANSWERED","DOCUMENTATION","1795744800.81","","","1795744800.81",81
+            "","1002","13800002222","from-internal","1002","PJSIP/1002-00000041","PJSIP/trunk-00000042","Dial","PJSIP/13800002222@trunk","2026-11-27 10:20:00","2026-11-27 10:20:05","2026-11-27 10:22:00",120,115,"ANSWERED","DOCUMENTATION","1795746000.41","","","1795746000.41",41
+            "","1003","13800004444","from-internal","1003","PJSIP/1003-00000043","PJSIP/trunk-00000044","Dial","PJSIP/13800004444@trunk","2026-11-27 11:00:00","2026-11-27 11:00:05","2026-11-27 11:03:00",180,175,"ANSWERED","DOCUMENTATION","1795748400.43","","","1795748400.43",43
+            "","13800005555","1004","from-trunk","13800005555","PJSIP/trunk-00000071","PJSIP/1004-00000072","Dial","PJSIP/1004,30","2026-11-27 10:00:00",,"2026-11-27 10:00:30",30,0,"NO ANSWER","DOCUMENTATION","1795744800.71","","","1795744800.71",71
+            "","13800006666","1004","from-trunk","13800006666","PJSIP/trunk-00000073","PJSIP/1004-00000074","Dial","PJSIP/1004,30","2026-11-27 10:05:00",,"2026-11-27 10:05:30",30,0,"NO ANSWER","DOCUMENTATION","1795745100.73","","","1795745100.73",73
+            "","13800007777","96116","from-trunk","13800007777","PJSIP/trunk-00000061","PJSIP/1005-00000062","Dial","PJSIP/1005","2026-11-25 10:00:00","2026-11-25 10:00:05","2026-11-25 10:03:00",180,175,"ANSWERED","DOCUMENTATION","1795571000.61","","","1795571000.61",61
+            "","13800008888","96116","from-trunk","13800008888","PJSIP/trunk-00000063","PJSIP/1005-00000064","Dial","PJSIP/1005","2026-11-25 10:10:00","2026-11-25 10:10:05","2026-11-25 10:13:00",180,175,"ANSWERED","DOCUMENTATION","1795571600.63","","","1795571600.63",63
+            "","13800007777","96116","from-trunk","13800007777","PJSIP/trunk-00000065","PJSIP/1005-00000066","Dial","PJSIP/1005","2026-11-27 09:00:00","2026-11-27 09:00:05","2026-11-27 09:04:00",240,235,"ANSWERED","DOCUMENTATION","1795741200.65","","","1795741200.65",65
+            """#
+    static let queueLog =
+        SchedulerFixture.missedQueueLog + "\n" + SchedulerFixture.failedTransferQueueLog + "\n" + """
+            1795744810|1795744800.81|hotline|NONE|ENTERQUEUE||13800004444|1
+            1795744860|1795744800.81|hotline|NONE|ABANDON|1|1|50
+            """
 
     static let agent1004: HTTPFields = [.authorization: "Bearer demo-agent-1004"]
 
     /// The store after the day, the acknowledgement and the reviews, and the app over it at 12:00.
     static func app(in directory: URL) async throws -> (some ApplicationProtocol, SQLiteContactStore) {
         let (app, store) = try await APITests.app(Self.csv, Self.queueLog, now: "2026-11-27T12:00:00", in: directory) {
-            $0.tokens.append(Token(name: "liu-yang", role: .agent, agent: AgentID("1004"), hash: "sha256:" + SHA256.hex("demo-agent-1004")))
+            $0.tokens.append(
+                Token(
+                    name: "liu-yang", role: .agent, agent: AgentID("1004"),
+                    hash: "sha256:" + SHA256.hex("demo-agent-1004")))
         }
         let engine = try Fixture.engine()
-        let handoff = try #require(try await store.contacts(ContactQuery()).flatMap(\.obligations).first { $0.kind == .handoff })
-        _ = try await engine.acknowledge(handoff.id, by: AgentID("1009"), at: try SchedulerFixture.at("2026-11-27T10:09:31"), store: store)
-        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
-        let violations = try await store.violations().violations.filter { $0.agent == AgentID("1004") }.sorted { $0.at < $1.at }
+        let handoff = try #require(
+            try await store.contacts(ContactQuery()).flatMap(\.obligations).first { $0.kind == .handoff })
+        _ = try await engine.acknowledge(
+            handoff.id, by: AgentID("1009"), at: try SchedulerFixture.at("2026-11-27T10:09:31"), store: store)
+        _ = try await store.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
+        let violations = try await store.violations().violations.filter { $0.agent == AgentID("1004") }.sorted {
+            $0.at < $1.at
+        }
         try #require(violations.count == 2)
-        try await engine.review(violations[0].id, decision: .accept, reason: "no callback", by: "lin", at: try SchedulerFixture.at("2026-11-27T12:00:00"), store: store)
-        try await engine.review(violations[1].id, decision: .excuse, reason: "in a meeting", by: "lin", at: try SchedulerFixture.at("2026-11-27T12:00:00"), store: store)
+        try await engine.review(
+            violations[0].id, decision: .accept, reason: "no callback", by: "lin",
+            at: try SchedulerFixture.at("2026-11-27T12:00:00"), store: store)
+        try await engine.review(
+            violations[1].id, decision: .excuse, reason: "in a meeting", by: "lin",
+            at: try SchedulerFixture.at("2026-11-27T12:00:00"), store: store)
         return (app, store)
     }
 }
@@ -76,11 +90,15 @@ struct ReportTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let (app, _) = try await ReportFixture.app(in: directory)
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get, headers: APITests.admin) { response in
+            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get, headers: APITests.admin) {
+                response in
                 #expect(response.status == .ok)
                 let rows = try #require(try Self.object(response)["obligations"] as? [[String: Any]])
                 // D (due 10:30:30), E (10:35:30), C (11:05:31): all overdue at 12:00, by deadline. A and B are met.
-                #expect(rows.compactMap { $0["customer"] as? String } == ["+8613800005555", "+8613800006666", "+8613800003333"])
+                #expect(
+                    rows.compactMap { $0["customer"] as? String } == [
+                        "+8613800005555", "+8613800006666", "+8613800003333",
+                    ])
                 #expect(rows.allSatisfy { $0["overdue"] as? Bool == true })
                 #expect(rows.first?["seconds_left"] as? Int == -(3600 + 29 * 60 + 30))
                 let owner = try #require(rows.first?["owner"] as? [String: Any])
@@ -92,21 +110,29 @@ struct ReportTests {
                 #expect(rows.last?["deadline"] as? String == "2026-11-27T03:05:31Z")
             }
             // The supervisor of service and billing: not repairs' hand-off.
-            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get, headers: APITests.supervisor) { response in
+            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get, headers: APITests.supervisor) {
+                response in
                 let rows = try #require(try Self.object(response)["obligations"] as? [[String: Any]])
                 #expect(rows.compactMap { $0["customer"] as? String } == ["+8613800005555", "+8613800006666"])
             }
             // 张敏 owes nothing; 刘洋 sees his two callbacks.
-            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get, headers: APITests.agent1001) { response in
+            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get, headers: APITests.agent1001) {
+                response in
                 let rows = try Self.object(response)["obligations"] as? [Any]
                 #expect(rows?.isEmpty == true)
             }
-            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get, headers: ReportFixture.agent1004) { response in
+            try await client.execute(
+                uri: "/v1/reports/missed-callbacks", method: .get, headers: ReportFixture.agent1004
+            ) { response in
                 let rows = try #require(try Self.object(response)["obligations"] as? [[String: Any]])
                 #expect(rows.count == 2)
             }
-            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get, headers: APITests.pbx) { #expect($0.status == .forbidden) }
-            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get, headers: APITests.pbx) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/reports/missed-callbacks", method: .get) {
+                #expect($0.status == .unauthorized)
+            }
         }
     }
 
@@ -116,7 +142,9 @@ struct ReportTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let (app, _) = try await ReportFixture.app(in: directory)
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/reports/sla?from=2026-11-27&to=2026-11-27", method: .get, headers: APITests.admin) { response in
+            try await client.execute(
+                uri: "/v1/reports/sla?from=2026-11-27&to=2026-11-27", method: .get, headers: APITests.admin
+            ) { response in
                 #expect(response.status == .ok)
                 let body = try Self.object(response)
                 #expect(body["from"] as? String == "2026-11-26T16:00:00Z")
@@ -138,20 +166,26 @@ struct ReportTests {
                 #expect(billing["due"] as? Int == 0)
                 #expect(billing["attainment"] is NSNull)
             }
-            try await client.execute(uri: "/v1/reports/sla?from=2026-11-27&to=2026-11-27", method: .get, headers: APITests.supervisor) { response in
+            try await client.execute(
+                uri: "/v1/reports/sla?from=2026-11-27&to=2026-11-27", method: .get, headers: APITests.supervisor
+            ) { response in
                 let body = try Self.object(response)
                 let ids = (body["departments"] as? [[String: Any]])?.compactMap { $0["department"] as? String }
                 #expect(ids == ["service", "billing"])
             }
             // An agent: only the obligations they own.
-            try await client.execute(uri: "/v1/reports/sla?from=2026-11-27&to=2026-11-27", method: .get, headers: ReportFixture.agent1004) { response in
+            try await client.execute(
+                uri: "/v1/reports/sla?from=2026-11-27&to=2026-11-27", method: .get, headers: ReportFixture.agent1004
+            ) { response in
                 let body = try Self.object(response)
                 let callbacks = try #require(Self.department(body, "service")?["callbacks"] as? [String: Any])
                 #expect(callbacks["due"] as? Int == 2)
                 #expect(callbacks["attainment"] as? Double == 0)
             }
             // The next day: nothing due.
-            try await client.execute(uri: "/v1/reports/sla?from=2026-11-28T00:00:00&to=2026-11-29", method: .get, headers: APITests.admin) { response in
+            try await client.execute(
+                uri: "/v1/reports/sla?from=2026-11-28T00:00:00&to=2026-11-29", method: .get, headers: APITests.admin
+            ) { response in
                 let body = try Self.object(response)
                 #expect(((Self.department(body, "service")?["callbacks"] as? [String: Any])?["due"] as? Int) == 0)
             }
@@ -161,25 +195,33 @@ struct ReportTests {
                 #expect(body["from"] as? String == "2026-11-20T16:00:00Z")
                 #expect(body["to"] as? String == "2026-11-27T16:00:00Z")
             }
-            try await client.execute(uri: "/v1/reports/sla?from=yesterday", method: .get, headers: APITests.admin) { response in
+            try await client.execute(uri: "/v1/reports/sla?from=yesterday", method: .get, headers: APITests.admin) {
+                response in
                 #expect(response.status == .badRequest)
                 #expect(String(buffer: response.body).contains("yesterday"))
             }
-            try await client.execute(uri: "/v1/reports/sla?from=2026-11-28&to=2026-11-27", method: .get, headers: APITests.admin) {
+            try await client.execute(
+                uri: "/v1/reports/sla?from=2026-11-28&to=2026-11-27", method: .get, headers: APITests.admin
+            ) {
                 #expect($0.status == .badRequest)
             }
-            try await client.execute(uri: "/v1/reports/sla", method: .get, headers: APITests.pbx) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/v1/reports/sla", method: .get, headers: APITests.pbx) {
+                #expect($0.status == .forbidden)
+            }
         }
     }
 
-    @Test("without a period, reports cover the 7 days ending with the newest data's day, not the clock's month", arguments: [
-        "/v1/reports/sla", "/v1/reports/agents",
-    ])
+    @Test(
+        "without a period, reports cover the 7 days ending with the newest data's day, not the clock's month",
+        arguments: [
+            "/v1/reports/sla", "/v1/reports/agents",
+        ])
     func defaultPeriodEndsAtTheNewestData(_ uri: String) async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // The records are of 11-25 and 11-27; the clock is weeks later, in another month.
-        let (app, _) = try await APITests.app(ReportFixture.csv, ReportFixture.queueLog, now: "2027-01-15T12:00:00", in: directory)
+        let (app, _) = try await APITests.app(
+            ReportFixture.csv, ReportFixture.queueLog, now: "2027-01-15T12:00:00", in: directory)
         try await app.test(.router) { client in
             try await client.execute(uri: uri, method: .get, headers: APITests.admin) { response in
                 #expect(response.status == .ok)
@@ -207,13 +249,17 @@ struct ReportTests {
         }
     }
 
-    @Test("per-agent figures: first responses, first-contact resolution, callbacks, acknowledgement times, accepted violations only")
+    @Test(
+        "per-agent figures: first responses, first-contact resolution, callbacks, acknowledgement times, accepted violations only"
+    )
     func agentFigures() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (app, _) = try await ReportFixture.app(in: directory)
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/reports/agents?from=2026-11-27&to=2026-11-27", method: .get, headers: APITests.admin) { response in
+            try await client.execute(
+                uri: "/v1/reports/agents?from=2026-11-27&to=2026-11-27", method: .get, headers: APITests.admin
+            ) { response in
                 #expect(response.status == .ok)
                 let body = try Self.object(response)
                 #expect((body["agents"] as? [Any])?.count == 22)
@@ -239,7 +285,9 @@ struct ReportTests {
                 #expect(chen["rate"] is NSNull)
             }
             // Wednesday: 陈静 settled two contacts; one came back (repeat_of) → 50 %.
-            try await client.execute(uri: "/v1/reports/agents?from=2026-11-25&to=2026-11-25", method: .get, headers: APITests.admin) { response in
+            try await client.execute(
+                uri: "/v1/reports/agents?from=2026-11-25&to=2026-11-25", method: .get, headers: APITests.admin
+            ) { response in
                 let body = try Self.object(response)
                 let chen = try Self.agent(body, "1005")
                 #expect(chen["first_responded"] as? Int == 2)
@@ -250,15 +298,23 @@ struct ReportTests {
                 #expect(fcr["rate"] as? Double == 0.5)
             }
             // Supervisor of service and billing: their agents only; an agent: themselves only.
-            try await client.execute(uri: "/v1/reports/agents", method: .get, headers: APITests.supervisor) { response in
-                let ids = Set((try Self.object(response)["agents"] as? [[String: Any]])?.compactMap { $0["agent"] as? String } ?? [])
-                #expect(ids == ["8001", "1001", "1002", "1003", "1004", "1005", "8002", "1006", "1007", "1008", "1015"])
+            try await client.execute(uri: "/v1/reports/agents", method: .get, headers: APITests.supervisor) {
+                response in
+                let ids = Set(
+                    (try Self.object(response)["agents"] as? [[String: Any]])?.compactMap { $0["agent"] as? String }
+                        ?? [])
+                #expect(
+                    ids == ["8001", "1001", "1002", "1003", "1004", "1005", "8002", "1006", "1007", "1008", "1015"])
             }
             try await client.execute(uri: "/v1/reports/agents", method: .get, headers: APITests.agent1001) { response in
-                let ids = (try Self.object(response)["agents"] as? [[String: Any]])?.compactMap { $0["agent"] as? String }
+                let ids = (try Self.object(response)["agents"] as? [[String: Any]])?.compactMap {
+                    $0["agent"] as? String
+                }
                 #expect(ids == ["1001"])
             }
-            try await client.execute(uri: "/v1/reports/agents", method: .get, headers: APITests.pbx) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/v1/reports/agents", method: .get, headers: APITests.pbx) {
+                #expect($0.status == .forbidden)
+            }
         }
     }
 
@@ -271,10 +327,12 @@ struct ReportTests {
         let later = #"""
             "","13800004545","96116","from-trunk","13800004545","PJSIP/trunk-00000095","","Queue","hotline,t,,,300","2026-11-27 10:20:00","2026-11-27 10:20:01","2026-11-27 10:21:00",60,59,"ANSWERED","DOCUMENTATION","1795746000.95","","","1795746000.95",95
             """#
-        let laterLog = "1795746010|1795746000.95|hotline|NONE|ENTERQUEUE||13800004545|1\n1795746060|1795746000.95|hotline|NONE|ABANDON|1|1|50"
+        let laterLog =
+            "1795746010|1795746000.95|hotline|NONE|ENTERQUEUE||13800004545|1\n1795746060|1795746000.95|hotline|NONE|ABANDON|1|1|50"
         let store = try await SchedulerFixture.store(
             [SchedulerFixture.missedCall, SchedulerFixture.failedTransfer, later].joined(separator: "\n"),
-            [SchedulerFixture.missedQueueLog, SchedulerFixture.failedTransferQueueLog, laterLog].joined(separator: "\n"), in: directory, engine: engine)
+            [SchedulerFixture.missedQueueLog, SchedulerFixture.failedTransferQueueLog, laterLog].joined(
+                separator: "\n"), in: directory, engine: engine)
         let now = try SchedulerFixture.at("2026-11-27T10:26:00")
         _ = try await store.advanceClock(to: now, correlator: engine.correlator)
         let board = try await Reports(store: store, directory: engine.directory).missedCallbacks(scope: .all, now: now)
@@ -287,10 +345,12 @@ struct ReportTests {
         #expect(board.map(\.secondsLeft) == expectedSeconds)
     }
 
-    @Test("nearest-rank percentiles", arguments: [
-        ([Int64](), 50, Int64?.none), ([7], 90, 7), ([1, 2, 3, 4], 50, 2), ([1, 2, 3, 4], 90, 4),
-        (Array(1...10), 90, 9), (Array(1...10), 50, 5),
-    ] as [([Int64], Int, Int64?)])
+    @Test(
+        "nearest-rank percentiles",
+        arguments: [
+            ([Int64](), 50, Int64?.none), ([7], 90, 7), ([1, 2, 3, 4], 50, 2), ([1, 2, 3, 4], 90, 4),
+            (Array(1...10), 90, 9), (Array(1...10), 50, 5),
+        ] as [([Int64], Int, Int64?)])
     func percentiles(values: [Int64], p: Int, expected: Int64?) {
         #expect(Reports.percentile(values, p) == expected)
     }

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactSimulator
 import FirstContactStore
 import Foundation
@@ -12,13 +12,16 @@ struct SampleDayTests {
     /// What the IVR posted: the PBX-neutral half of the day (SPEC: `asterisk/` + `ivr/`).
     let ivr = Fixture.sampleDay.appendingPathComponent("ivr")
 
-    @Test("ingesting the sample day (asterisk/ + ivr/) and ticking to 23:59:59 gives exactly the simulator's expected.json")
+    @Test(
+        "ingesting the sample day (asterisk/ + ivr/) and ticking to 23:59:59 gives exactly the simulator's expected.json"
+    )
     func sampleDayMatchesExpected() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (export, summary) = try await Fixture.export(
             ingesting: [[self.asterisk.path, self.ivr.path]], into: directory, tick: Fixture.sampleEnd)
-        let expected = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("expected.json"), encoding: .utf8)
+        let expected = try String(
+            contentsOf: Fixture.sampleDay.appendingPathComponent("expected.json"), encoding: .utf8)
         #expect(summary?.batches.rejects == 0)
         #expect(summary?.totals.contacts ?? 0 > 2000)
         #expect(export == expected)
@@ -29,13 +32,16 @@ struct SampleDayTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (once, _) = try await Fixture.export(ingesting: [[self.asterisk.path, self.ivr.path]], into: directory)
-        let (twice, summary) = try await Fixture.export(ingesting: [[self.asterisk.path, self.ivr.path]], into: directory)
+        let (twice, summary) = try await Fixture.export(
+            ingesting: [[self.asterisk.path, self.ivr.path]], into: directory)
         #expect(summary?.batches.newRecords == 0)
         #expect(summary?.batches.duplicates == summary.map { $0.batches.records - $0.batches.ignored })
         #expect(once == twice)
     }
 
-    @Test("the same records split into several files, ingested in another order and in several runs, give the same export")
+    @Test(
+        "the same records split into several files, ingested in another order and in several runs, give the same export"
+    )
     func splitAndReorderedGivesSameExport() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -69,12 +75,16 @@ struct SampleDayTests {
 
 @Suite("Bad rows")
 struct BadRowTests {
-    @Test("a malformed row in the middle of a file becomes a reject with its line and reason; every other row is ingested")
+    @Test(
+        "a malformed row in the middle of a file becomes a reject with its line and reason; every other row is ingested"
+    )
     func malformedRowInTheMiddle() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let lines = try String(contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8)
-            .split(separator: "\n").prefix(9).map(String.init)
+        let lines = try String(
+            contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8
+        )
+        .split(separator: "\n").prefix(9).map(String.init)
         let broken = "\"\",\"13800000000\",\"96116\",\"from-trunk\",\"unterminated"
         let file = directory.appendingPathComponent("Master.csv")
         try ((lines.prefix(4) + [broken] + lines.dropFirst(4)).joined(separator: "\n") + "\n")
@@ -131,10 +141,14 @@ struct SimulatorTests {
                 try String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8)
             }
         }
-        let a = directory.appendingPathComponent("a"), b = directory.appendingPathComponent("b")
-        let c = directory.appendingPathComponent("c"), sample = directory.appendingPathComponent("sample")
-        _ = try Simulator(configuration: engine.configuration).run(seed: 7, calls: 300, date: date, outputDirectory: a.path)
-        _ = try Simulator(configuration: engine.configuration).run(seed: 7, calls: 300, date: date, outputDirectory: b.path)
+        let a = directory.appendingPathComponent("a")
+        let b = directory.appendingPathComponent("b")
+        let c = directory.appendingPathComponent("c")
+        let sample = directory.appendingPathComponent("sample")
+        _ = try Simulator(configuration: engine.configuration).run(
+            seed: 7, calls: 300, date: date, outputDirectory: a.path)
+        _ = try Simulator(configuration: engine.configuration).run(
+            seed: 7, calls: 300, date: date, outputDirectory: b.path)
         _ = try Simulator(configuration: engine.configuration).run(
             seed: 8, calls: 300, date: date, outputDirectory: c.path, formats: [.asterisk, .ivr])
         #expect(try files(a) == files(b))
@@ -161,7 +175,9 @@ struct SimulatorTests {
             var files: [String: Data] = [:]
             for name in try manager.subpathsOfDirectory(atPath: dir.path) {
                 var isDirectory: ObjCBool = false
-                if manager.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                if manager.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDirectory),
+                    !isDirectory.boolValue
+                {
                     files[name] = try Data(contentsOf: dir.appendingPathComponent(name))
                 }
             }
@@ -169,16 +185,22 @@ struct SimulatorTests {
         }
         let everything = try listing(all)
         for formats: Set<SimulatedFormat> in [[.asterisk], [.freeswitch], [.ivr], [.asterisk, .ivr], []] {
-            let out = directory.appendingPathComponent(formats.map(\.rawValue).sorted().joined(separator: "-") + "-only")
+            let out = directory.appendingPathComponent(
+                formats.map(\.rawValue).sorted().joined(separator: "-") + "-only")
             let summary = try simulator.run(seed: 3, calls: 80, date: date, outputDirectory: out.path, formats: formats)
             let written = try listing(out)
-            let folders = Set(written.keys.compactMap { $0.split(separator: "/").count > 1 ? String($0.split(separator: "/")[0]) : nil })
+            let folders = Set(
+                written.keys.compactMap {
+                    $0.split(separator: "/").count > 1 ? String($0.split(separator: "/")[0]) : nil
+                })
             #expect(folders == Set(formats.map(\.rawValue)), "\(formats)")
             #expect(written["expected.json"] == everything["expected.json"])
             for (name, data) in written { #expect(everything[name] == data, "\(name) differs from the full run") }
-            #expect(written.count == everything.keys.filter { name in
-                name == "expected.json" || formats.contains { name.hasPrefix($0.rawValue + "/") }
-            }.count)
+            #expect(
+                written.count
+                    == everything.keys.filter { name in
+                        name == "expected.json" || formats.contains { name.hasPrefix($0.rawValue + "/") }
+                    }.count)
             #expect(summary.contacts == full.contacts)
             #expect((summary.cdrRows > 0) == formats.contains(.asterisk))
             #expect((summary.freeswitchDocuments > 0) == formats.contains(.freeswitch))

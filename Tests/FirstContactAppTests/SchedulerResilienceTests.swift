@@ -15,10 +15,11 @@ struct SchedulerResilienceTests {
     static func breakClock(_ path: String) throws {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
-            try db.execute(sql: """
-                CREATE TRIGGER injected_failure BEFORE UPDATE ON meta WHEN NEW.key = 'clock'
-                BEGIN SELECT RAISE(ABORT, 'injected failure'); END
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER injected_failure BEFORE UPDATE ON meta WHEN NEW.key = 'clock'
+                    BEGIN SELECT RAISE(ABORT, 'injected failure'); END
+                    """)
         }
     }
 
@@ -26,7 +27,9 @@ struct SchedulerResilienceTests {
         try DatabaseQueue(path: path).write { db in try db.execute(sql: "DROP TRIGGER injected_failure") }
     }
 
-    @Test("a tick that throws is counted, reported on /healthz and /metrics, retried with back-off, and the breach fires once the cause is gone")
+    @Test(
+        "a tick that throws is counted, reported on /healthz and /metrics, retried with back-off, and the breach fires once the cause is gone"
+    )
     func failingTickIsRetried() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

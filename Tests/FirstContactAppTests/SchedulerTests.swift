@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import Testing
@@ -38,7 +38,9 @@ enum SchedulerFixture {
     }
 
     /// Ingests the given CSV and queue_log text into a fresh store.
-    static func store(_ csv: String, _ queueLog: String, in directory: URL, engine: Engine) async throws -> SQLiteContactStore {
+    static func store(_ csv: String, _ queueLog: String, in directory: URL, engine: Engine) async throws
+        -> SQLiteContactStore
+    {
         let store = try SQLiteContactStore(path: directory.appendingPathComponent("s.sqlite").path)
         let master = directory.appendingPathComponent("Master.csv")
         let log = directory.appendingPathComponent("queue_log")
@@ -51,12 +53,15 @@ enum SchedulerFixture {
 
 @Suite("Obligation scheduler, on a manual clock")
 struct SchedulerTests {
-    @Test("the scheduler sleeps until each next due time and fires at risk, breach, escalation 1 and 2 and not_escalated in order, each notified once")
+    @Test(
+        "the scheduler sleeps until each next due time and fires at risk, breach, escalation 1 and 2 and not_escalated in order, each notified once"
+    )
     func firesInOrder() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
-        let store = try await SchedulerFixture.store(SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, in: directory, engine: engine)
+        let store = try await SchedulerFixture.store(
+            SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, in: directory, engine: engine)
         let clock = ManualClock(now: try SchedulerFixture.at("2026-11-27T10:01:00"))
         let scheduler = ObligationScheduler(engine: engine, store: store, clock: clock, maximumSleep: 86_400)
 
@@ -72,7 +77,8 @@ struct SchedulerTests {
             ]
             for (time, state, kind) in expectations {
                 await clock.waitForSleepers()
-                #expect(clock.nextWake == (try SchedulerFixture.at(time)), "the scheduler should wake exactly at \(time)")
+                #expect(
+                    clock.nextWake == (try SchedulerFixture.at(time)), "the scheduler should wake exactly at \(time)")
                 clock.advance(to: try SchedulerFixture.at(time))
                 await clock.waitForSleepers()
                 let obligation = try #require(try await store.contacts(ContactQuery()).first?.obligations.first)
@@ -96,16 +102,18 @@ struct SchedulerTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
-        let store = try await SchedulerFixture.store(SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, in: directory, engine: engine)
-        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T13:00:00"), correlator: engine.correlator)
+        let store = try await SchedulerFixture.store(
+            SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, in: directory, engine: engine)
+        _ = try await store.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T13:00:00"), correlator: engine.correlator)
         let first = try await store.outbox(after: 0, limit: 100)
         // At 13:00 the at-risk moment has long passed (not announced late), and not_escalated is not due before 14:31.
         #expect(first.map(\.kind) == [.breach, .escalation, .escalation], "\(first.map(\.key))")
         // A later short abandon from the same number re-derives the customer: nothing new to notify.
         let later = directory.appendingPathComponent("later.csv")
         try #"""
-            "","13800002222","96116","from-trunk","13800002222","PJSIP/trunk-00000031","","Queue","hotline,t,,,300","2026-11-27 12:50:00","2026-11-27 12:50:01","2026-11-27 12:50:03",3,2,"ANSWERED","DOCUMENTATION","1795753800.31","","","1795753800.31",31
-            """#.write(to: later, atomically: true, encoding: .utf8)
+        "","13800002222","96116","from-trunk","13800002222","PJSIP/trunk-00000031","","Queue","hotline,t,,,300","2026-11-27 12:50:00","2026-11-27 12:50:01","2026-11-27 12:50:03",3,2,"ANSWERED","DOCUMENTATION","1795753800.31","","","1795753800.31",31
+        """#.write(to: later, atomically: true, encoding: .utf8)
         let summary = try await IngestPipeline(engine: engine, store: store).ingest(paths: [later.path], format: nil)
         #expect(summary.derived == 1)
         #expect(try await store.outbox(after: 0, limit: 100) == first)

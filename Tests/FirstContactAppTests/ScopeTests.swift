@@ -25,7 +25,9 @@ struct ScopeTests {
         var principals = [
             Principal(name: "admin", role: .admin),
             Principal(name: "pbx", role: .pbx),
-            Principal(name: "service-billing", role: .supervisor, departments: [DepartmentID("service"), DepartmentID("billing")]),
+            Principal(
+                name: "service-billing", role: .supervisor,
+                departments: [DepartmentID("service"), DepartmentID("billing")]),
             Principal(name: "nobody-supervisor", role: .supervisor),
             Principal(name: "stranger", role: .agent, agent: AgentID("9999")),
         ]
@@ -43,14 +45,16 @@ struct ScopeTests {
         configuration.tokens += callers.map {
             Token(
                 name: $0.principal.name, role: $0.principal.role, agent: $0.principal.agent,
-                departments: $0.principal.departments.sorted { $0.rawValue < $1.rawValue }, hash: "sha256:" + SHA256.hex($0.token))
+                departments: $0.principal.departments.sorted { $0.rawValue < $1.rawValue },
+                hash: "sha256:" + SHA256.hex($0.token))
         }
         let engine = Engine(configuration: configuration)
         let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
         let day = Fixture.sampleDay
         _ = try await IngestPipeline(engine: engine, store: store).ingest(
             paths: [day.appendingPathComponent("asterisk").path, day.appendingPathComponent("ivr").path], format: nil)
-        _ = try await store.advanceClock(to: try #require(Timestamp(iso8601: Fixture.sampleEnd)), correlator: engine.correlator)
+        _ = try await store.advanceClock(
+            to: try #require(Timestamp(iso8601: Fixture.sampleEnd)), correlator: engine.correlator)
         return (engine, store, callers)
     }
 
@@ -65,9 +69,13 @@ struct ScopeTests {
         var partial = 0
         for caller in callers {
             let scope = caller.principal.scope(directory: engine.directory)
-            let inMemory = Set(snapshot.contacts.filter { scope.admits($0, violations: violations[$0.id] ?? []) }.map(\.id))
+            let inMemory = Set(
+                snapshot.contacts.filter { scope.admits($0, violations: violations[$0.id] ?? []) }.map(\.id))
             let inSQL = Set(try await store.contacts(ContactQuery(scope: scope, limit: Int.max)).map(\.id))
-            #expect(inMemory == inSQL, "\(caller): \(inMemory.subtracting(inSQL).count) only in memory, \(inSQL.subtracting(inMemory).count) only in SQL")
+            #expect(
+                inMemory == inSQL,
+                "\(caller): \(inMemory.subtracting(inSQL).count) only in memory, \(inSQL.subtracting(inMemory).count) only in SQL"
+            )
             let some = Set(snapshot.contacts.map(\.id).prefix(300))
             #expect(try await store.contactIDs(some, in: scope) == inMemory.intersection(some), "\(caller): contactIDs")
             if !inMemory.isEmpty && inMemory.count < snapshot.contacts.count { partial += 1 }
@@ -92,35 +100,48 @@ struct ScopeTests {
             #expect(!escalated.isEmpty, "\(head): the sample day escalates to this head")
             #expect(escalated.allSatisfy { listed.contains($0.id) }, "\(head) lists every contact escalated to them")
             let addressed = snapshot.violations.filter { $0.agent == head }
-            #expect(addressed.allSatisfy { listed.contains($0.contact) }, "\(head) lists every contact with a violation addressed to them")
+            #expect(
+                addressed.allSatisfy { listed.contains($0.contact) },
+                "\(head) lists every contact with a violation addressed to them")
         }
         let me = AgentID("1001")
         let scope = Principal(name: "1001", role: .agent, agent: me).scope(directory: engine.directory)
         let listed = Set(try await store.contacts(ContactQuery(scope: scope, limit: Int.max)).map(\.id))
         let handoffs = snapshot.contacts.filter { c in
-            c.obligations.contains { $0.kind == .handoff && $0.owner.agent == nil && $0.owner.department == DepartmentID("service") }
+            c.obligations.contains {
+                $0.kind == .handoff && $0.owner.agent == nil && $0.owner.department == DepartmentID("service")
+            }
         }
         #expect(!handoffs.isEmpty)
         #expect(handoffs.allSatisfy { listed.contains($0.id) }, "1001 lists their department's unassigned hand-offs")
     }
 
-    @Test("a supervisor sees a contact without a department only by what it owes their departments; feed alerts are for supervisors, not agents")
+    @Test(
+        "a supervisor sees a contact without a department only by what it owes their departments; feed alerts are for supervisors, not agents"
+    )
     func supervisorAndContactWithoutDepartment() {
         let directory = Directory(configuration: FirstContactConfiguration())
-        let scope = Principal(name: "s", role: .supervisor, departments: [DepartmentID("repairs")]).scope(directory: directory)
+        let scope = Principal(name: "s", role: .supervisor, departments: [DepartmentID("repairs")]).scope(
+            directory: directory)
         var contact = Contact(
             id: ContactID("C1"), customer: CustomerNumber(text: "+8613800000000"), customerRaw: "13800000000",
             channel: .phone, department: nil, category: .service, createdAt: Timestamp(seconds: 0))
         #expect(!scope.admits(contact, violations: []))
-        contact.obligations = [Obligation(
-            id: ObligationID("C1.h1"), kind: .handoff, owner: Owner(department: DepartmentID("repairs"), agent: nil),
-            createdAt: Timestamp(seconds: 0), dueAt: Timestamp(seconds: 60), ackDueAt: Timestamp(seconds: 30), call: CallKey("k"))]
+        contact.obligations = [
+            Obligation(
+                id: ObligationID("C1.h1"), kind: .handoff,
+                owner: Owner(department: DepartmentID("repairs"), agent: nil),
+                createdAt: Timestamp(seconds: 0), dueAt: Timestamp(seconds: 60), ackDueAt: Timestamp(seconds: 30),
+                call: CallKey("k"))
+        ]
         #expect(scope.admits(contact, violations: []))
         #expect(scope.seesFeedAlerts)
         #expect(!Principal(name: "a", role: .agent, agent: AgentID("1")).scope(directory: directory).seesFeedAlerts)
     }
 
-    @Test("over HTTP: the list (all pages) = the contacts that open by id, and obligations, violations, events, reports, board, my work and the violations page name only those")
+    @Test(
+        "over HTTP: the list (all pages) = the contacts that open by id, and obligations, violations, events, reports, board, my work and the violations page name only those"
+    )
     func everyRouteAgrees() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -128,7 +149,8 @@ struct ScopeTests {
         let all = try await store.snapshot().contacts.map(\.id.rawValue)
         let now = try #require(Timestamp(iso8601: Fixture.sampleEnd))
         let app = buildApplication(
-            engine: engine, store: store, clock: ManualClock(now: now), host: "127.0.0.1", port: 0, logger: Fixture.quietLogger)
+            engine: engine, store: store, clock: ManualClock(now: now), host: "127.0.0.1", port: 0,
+            logger: Fixture.quietLogger)
         try await app.test(.router) { client in
             for caller in callers where caller.principal.role != .pbx {
                 let headers = caller.headers
@@ -150,29 +172,42 @@ struct ScopeTests {
                 // Every listed contact opens; a sample of the others does not (404, not revealed).
                 let others = all.filter { !listed.contains($0) }
                 for id in Self.sample(Array(listed).sorted(), 40) {
-                    #expect(try await get("/v1/contacts/\(id)").status == .ok, "\(caller) lists \(id) but cannot open it")
+                    #expect(
+                        try await get("/v1/contacts/\(id)").status == .ok, "\(caller) lists \(id) but cannot open it")
                 }
                 for id in Self.sample(others, 40) {
-                    #expect(try await get("/v1/contacts/\(id)").status == .notFound, "\(caller) opens \(id) but does not list it")
+                    #expect(
+                        try await get("/v1/contacts/\(id)").status == .notFound,
+                        "\(caller) opens \(id) but does not list it")
                 }
                 func named(_ ids: [String], _ what: String) {
                     let outside = Set(ids).subtracting(listed)
-                    #expect(outside.isEmpty, "\(caller): \(what) names \(outside.count) contacts outside the list, e.g. \(outside.sorted().prefix(3))")
+                    #expect(
+                        outside.isEmpty,
+                        "\(caller): \(what) names \(outside.count) contacts outside the list, e.g. \(outside.sorted().prefix(3))"
+                    )
                 }
                 named(try await paged("/v1/obligations").compactMap { $0["contact"] as? String }, "/v1/obligations")
                 let events = String(buffer: try await get("/v1/events?follow=false").body)
                 named(try Self.matches(#""contact": "([^"]+)""#, in: events), "/v1/events")
-                let board = try #require(try APITests.json(try await get("/v1/reports/missed-callbacks")) as? [String: Any])
-                named((board["obligations"] as? [[String: Any]] ?? []).compactMap { $0["contact"] as? String }, "the missed-callback report")
+                let board = try #require(
+                    try APITests.json(try await get("/v1/reports/missed-callbacks")) as? [String: Any])
+                named(
+                    (board["obligations"] as? [[String: Any]] ?? []).compactMap { $0["contact"] as? String },
+                    "the missed-callback report")
                 if caller.principal.role != .agent {
-                    let violations = try #require(try APITests.json(try await get("/v1/violations")) as? [[String: Any]])
+                    let violations = try #require(
+                        try APITests.json(try await get("/v1/violations")) as? [[String: Any]])
                     named(violations.compactMap { $0["contact"] as? String }, "/v1/violations")
                 }
                 // The pages, signed in with the same token.
                 let (cookie, _) = try await WebTests.signIn(client, token: caller.token)
                 for page in ["/ui/board", "/ui/my", "/ui/violations?all=1"] {
                     let html = String(buffer: try await client.execute(uri: page, method: .get, headers: cookie).body)
-                    named(try Self.matches(#"/ui/contacts/([^"/?]+)""#, in: html).map { $0.removingPercentEncoding ?? $0 }, page)
+                    named(
+                        try Self.matches(#"/ui/contacts/([^"/?]+)""#, in: html).map {
+                            $0.removingPercentEncoding ?? $0
+                        }, page)
                 }
             }
         }

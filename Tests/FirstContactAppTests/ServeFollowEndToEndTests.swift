@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import Testing
@@ -25,9 +25,11 @@ struct ServeFollowEndToEndTests {
 
         /// Starts `firstcontact` with `arguments`, or `executable` (a tracer running it) when given.
         init(executable given: URL? = nil, arguments: [String]) async throws {
-            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("firstcontact")
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+                .appendingPathComponent("firstcontact")
             let candidates = [given ?? binary, Fixture.root.appendingPathComponent(".build/debug/firstcontact")]
-            guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
+            else {
                 throw FixtureError("the firstcontact binary was not built next to the tests")
             }
             let process = Process()
@@ -46,7 +48,9 @@ struct ServeFollowEndToEndTests {
                 guard !chunk.isEmpty else { break }
                 output.append(chunk)
                 let text = String(decoding: output, as: UTF8.self)
-                if let match = text.firstMatch(of: #/serving (http://[0-9.]+:[0-9]+)/#) { base = String(match.output.1) }
+                if let match = text.firstMatch(of: #/serving (http://[0-9.]+:[0-9]+)/#) {
+                    base = String(match.output.1)
+                }
             }
             guard let base else {
                 process.terminate()
@@ -67,7 +71,9 @@ struct ServeFollowEndToEndTests {
             self.process.waitUntilExit()
         }
 
-        func request(_ path: String, method: String = "GET", token: String, basic: Bool = false, body: Data? = nil) async throws -> (Int, String) {
+        func request(_ path: String, method: String = "GET", token: String, basic: Bool = false, body: Data? = nil)
+            async throws -> (Int, String)
+        {
             var request = URLRequest(url: try #require(URL(string: self.base + path)))
             request.httpMethod = method
             request.httpBody = body
@@ -116,7 +122,9 @@ struct ServeFollowEndToEndTests {
         throw FixtureError("the followers did not catch up within two minutes")
     }
 
-    @Test("SIGKILL while the files grow, rename rotation, copy-truncate and partial lines: the followed result equals one batch ingest")
+    @Test(
+        "SIGKILL while the files grow, rename rotation, copy-truncate and partial lines: the followed result equals one batch ingest"
+    )
     func killedWhileFollowing() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -133,7 +141,10 @@ struct ServeFollowEndToEndTests {
         #expect(try String(contentsOf: config, encoding: .utf8).contains(cdr))
 
         let day = directory.appendingPathComponent("day")
-        let simulate = try Fixture.run(["simulate", "--config", config.path, "--date", "2026-11-27", "--calls", "300", "--seed", "7", "--out", day.path])
+        let simulate = try Fixture.run([
+            "simulate", "--config", config.path, "--date", "2026-11-27", "--calls", "300", "--seed", "7", "--out",
+            day.path,
+        ])
         #expect(simulate.status == 0, "\(simulate.output)")
         let cdrText = try String(contentsOf: day.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8)
         let queueText = try String(contentsOf: day.appendingPathComponent("asterisk/queue_log"), encoding: .utf8)
@@ -159,10 +170,14 @@ struct ServeFollowEndToEndTests {
             return (0...chunks).map { i in
                 var position = bytes.index(bytes.startIndex, offsetBy: bytes.count * i / chunks)
                 if i == boundary.map({ $0 + 1 }) {
-                    position = bytes[position...].firstIndex(of: UInt8(ascii: "\n")).map { bytes.index(after: $0) } ?? bytes.endIndex
+                    position =
+                        bytes[position...].firstIndex(of: UInt8(ascii: "\n")).map { bytes.index(after: $0) }
+                        ?? bytes.endIndex
                 }
                 // Never inside a UTF-8 sequence (names are Chinese): the chunk is written as text.
-                while position < bytes.endIndex, bytes[position] & 0xC0 == 0x80 { position = bytes.index(after: position) }
+                while position < bytes.endIndex, bytes[position] & 0xC0 == 0x80 {
+                    position = bytes.index(after: position)
+                }
                 return position
             }
         }
@@ -170,9 +185,12 @@ struct ServeFollowEndToEndTests {
         let queueCuts = cuts(queueText, lineBoundaryAfter: copyTruncate)
         #expect(cdrText[cdrCuts[0]..<cdrCuts[1]].last != "\n", "the chunks cut lines in two")
 
-        try FileManager.default.createDirectory(atPath: (cdr as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (cdr as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let xmlDirectory = Fixture.corpus.appendingPathComponent("freeswitch-xml-cdr")
-        let xmlFiles = try FileManager.default.contentsOfDirectory(atPath: xmlDirectory.path).filter { $0.hasSuffix(".xml") }.sorted()
+        let xmlFiles = try FileManager.default.contentsOfDirectory(atPath: xmlDirectory.path).filter {
+            $0.hasSuffix(".xml")
+        }.sorted()
         for index in 0..<chunks {
             try Self.append(cdrText[cdrCuts[index]..<cdrCuts[index + 1]], to: cdr)
             try Self.append(queueText[queueCuts[index]..<queueCuts[index + 1]], to: queueLog)
@@ -196,7 +214,8 @@ struct ServeFollowEndToEndTests {
             }
             if index < xmlFiles.count {
                 let body = try Data(contentsOf: xmlDirectory.appendingPathComponent(xmlFiles[index]))
-                let (status, answer) = try await server.request("/v1/ingest/freeswitch-xml-cdr", method: "POST", token: "demo-pbx", basic: true, body: body)
+                let (status, answer) = try await server.request(
+                    "/v1/ingest/freeswitch-xml-cdr", method: "POST", token: "demo-pbx", basic: true, body: body)
                 #expect(status == 200, "\(answer)")
             }
             if index == 6 {
@@ -220,9 +239,11 @@ struct ServeFollowEndToEndTests {
             }
             if index != 8, index != 9 {  // the service is down from the kill (end of 8) to the restart (10)
                 let upTo = index == chunks - 1 ? ivrEvents.count : ivrEvents.count * (index + 1) / chunks
-                let body = "<ivr-events xmlns=\"urn:firstcontact:ivr-events:1\">\n"
+                let body =
+                    "<ivr-events xmlns=\"urn:firstcontact:ivr-events:1\">\n"
                     + ivrEvents[ivrPosted..<upTo].joined(separator: "\n") + "\n</ivr-events>\n"
-                let (status, answer) = try await server.request("/v1/ingest/ivr-events", method: "POST", token: "demo-pbx", body: Data(body.utf8))
+                let (status, answer) = try await server.request(
+                    "/v1/ingest/ivr-events", method: "POST", token: "demo-pbx", body: Data(body.utf8))
                 #expect(status == 200, "\(answer)")
                 ivrPosted = upTo
             }
@@ -230,18 +251,26 @@ struct ServeFollowEndToEndTests {
         try await Self.waitUntilCaughtUp(observer, [cdr, queueLog])
         server.stop()
         #expect(server.process.terminationStatus == 0, "SIGTERM stops serve gracefully")
-        #expect(try await observer.followCheckpoint(path: cdr)?.generation == 2, "the rotated Master.csv and the new one")
-        #expect(try await observer.followCheckpoint(path: queueLog)?.generation == 2, "queue_log before and after copy-truncate")
+        #expect(
+            try await observer.followCheckpoint(path: cdr)?.generation == 2, "the rotated Master.csv and the new one")
+        #expect(
+            try await observer.followCheckpoint(path: queueLog)?.generation == 2,
+            "queue_log before and after copy-truncate")
 
         // The reference: one batch ingest of the same files and CDR documents into a fresh database.
         let reference = directory.appendingPathComponent("batch.sqlite").path
         let ingest = try Fixture.run(
-            ["ingest", "--quiet", "--config", config.path, "--db", reference, cdr + ".1", cdr, queueLog + ".1", queueLog, ivrFile.path]
+            [
+                "ingest", "--quiet", "--config", config.path, "--db", reference, cdr + ".1", cdr, queueLog + ".1",
+                queueLog, ivrFile.path,
+            ]
                 + xmlFiles.prefix(chunks).map { xmlDirectory.appendingPathComponent($0).path })
         #expect(ingest.status == 0, "\(ingest.output)")
         var exports: [String] = []
         for database in [db, reference] {
-            let tick = try Fixture.run(["tick", "--config", config.path, "--db", database, "--now", "2030-01-01T00:00:00Z"])
+            let tick = try Fixture.run([
+                "tick", "--config", config.path, "--db", database, "--now", "2030-01-01T00:00:00Z",
+            ])
             #expect(tick.status == 0, "\(tick.output)")
             let export = try Fixture.run(["export", "--config", config.path, "--db", database, "--json"])
             #expect(export.status == 0)

@@ -27,14 +27,16 @@ struct UnmatchedDeviceTests {
         #expect(summary.unmatchedDevices.sorted.map(\.legs) == [2])
     }
 
-    @Test("a registered sofia user no agent lists is unmatched; trunks, gateways and listed phones are not", arguments: [
-        ("sofia/internal/1077@pbx.example", "default", "sofia/internal/1077@pbx.example"),
-        ("sofia/internal/1001@pbx.example", "default", nil),
-        ("sofia/external/13800001111@gw.example", "public", nil),
-        ("sofia/gateway/trunk/13800001111", "default", nil),
-        ("PJSIP/trunk-00000001", "from-trunk", nil),
-        ("Local/1077@agents-00000001;2", "from-internal", nil),
-    ] as [(String, String, String?)])
+    @Test(
+        "a registered sofia user no agent lists is unmatched; trunks, gateways and listed phones are not",
+        arguments: [
+            ("sofia/internal/1077@pbx.example", "default", "sofia/internal/1077@pbx.example"),
+            ("sofia/internal/1001@pbx.example", "default", nil),
+            ("sofia/external/13800001111@gw.example", "public", nil),
+            ("sofia/gateway/trunk/13800001111", "default", nil),
+            ("PJSIP/trunk-00000001", "from-trunk", nil),
+            ("Local/1077@agents-00000001;2", "from-internal", nil),
+        ] as [(String, String, String?)])
     func whatLooksLikeAnInternalPhone(_ channel: String, _ context: String, _ device: String?) throws {
         var configuration = try Fixture.engine().configuration
         configuration.agents = configuration.agents.map { agent in
@@ -43,9 +45,12 @@ struct UnmatchedDeviceTests {
             return agent
         }
         let leg = LegRecord(
-            key: EventKey(rawValue: "fsleg:x"), position: SourcePosition(source: "x", line: 1, offset: 0), call: CallKey("x"),
-            uniqueID: "x", source: "1077", callerName: "", destination: "13800001111", context: context, channel: channel,
-            peerChannel: "", application: "bridge", applicationData: "", start: Timestamp(seconds: 1_795_746_000), answer: nil,
+            key: EventKey(rawValue: "fsleg:x"), position: SourcePosition(source: "x", line: 1, offset: 0),
+            call: CallKey("x"),
+            uniqueID: "x", source: "1077", callerName: "", destination: "13800001111", context: context,
+            channel: channel,
+            peerChannel: "", application: "bridge", applicationData: "", start: Timestamp(seconds: 1_795_746_000),
+            answer: nil,
             end: Timestamp(seconds: 1_795_746_060), billsec: 0, disposition: .noAnswer, sequence: nil)
         #expect(Directory(configuration: configuration).unmatchedPhone(leg) == device)
     }

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import HTTPTypes
@@ -22,8 +22,10 @@ struct WebTests {
         let csv = SchedulerFixture.missedCall + "\n" + SchedulerFixture.failedTransfer
         let log = SchedulerFixture.missedQueueLog + "\n" + SchedulerFixture.failedTransferQueueLog
         return try await APITests.app(csv, log, now: "2026-11-27T10:20:00", in: directory) { configuration in
-            configuration.tokens.append(Token(
-                name: "zhou-qiang", role: .agent, agent: AgentID("1009"), hash: "sha256:" + SHA256.hex(Self.zhouToken)))
+            configuration.tokens.append(
+                Token(
+                    name: "zhou-qiang", role: .agent, agent: AgentID("1009"),
+                    hash: "sha256:" + SHA256.hex(Self.zhouToken)))
             configure(&configuration)
         }
     }
@@ -44,13 +46,17 @@ struct WebTests {
     }
 
     /// Signs in through the form, as a browser does; returns the session cookie and its CSRF token.
-    static func signIn(_ client: some TestClientProtocol, token: String) async throws -> (cookie: HTTPFields, csrf: String) {
+    static func signIn(_ client: some TestClientProtocol, token: String) async throws -> (
+        cookie: HTTPFields, csrf: String
+    ) {
         let login = try await client.execute(uri: "/ui/login", method: .get)
         let nonce = try #require(Self.field("nonce", in: Self.body(login)))
         #expect(Self.cookieValue(WebSessions.loginCookie, in: login) == nonce)
         let response = try await client.execute(
             uri: "/ui/login", method: .post,
-            headers: [.cookie: "\(WebSessions.loginCookie)=\(nonce)", .contentType: "application/x-www-form-urlencoded"],
+            headers: [
+                .cookie: "\(WebSessions.loginCookie)=\(nonce)", .contentType: "application/x-www-form-urlencoded",
+            ],
             body: ByteBuffer(string: "nonce=\(nonce)&token=\(token)"))
         #expect(response.status == .seeOther)
         let session = try #require(Self.cookieValue(WebSessions.cookie, in: response))
@@ -89,7 +95,9 @@ struct WebTests {
         #expect(HTML.urlComponent("客服 a/b") == "%E5%AE%A2%E6%9C%8D%20a%2Fb")
     }
 
-    @Test("sign-in exchanges the token for an HttpOnly SameSite=Strict session cookie; wrong token 401, pbx token 403, a form without its nonce 403")
+    @Test(
+        "sign-in exchanges the token for an HttpOnly SameSite=Strict session cookie; wrong token 401, pbx token 403, a form without its nonce 403"
+    )
     func signIn() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -108,7 +116,8 @@ struct WebTests {
                 var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
                 if let cookie { headers[.cookie] = cookie }
                 if let proto, let name = HTTPField.Name("X-Forwarded-Proto") { headers[name] = proto }
-                return try await client.execute(uri: "/ui/login", method: .post, headers: headers, body: ByteBuffer(string: text))
+                return try await client.execute(
+                    uri: "/ui/login", method: .post, headers: headers, body: ByteBuffer(string: text))
             }
             let paired = "\(WebSessions.loginCookie)=\(nonce)"
             #expect(try await post("nonce=\(nonce)&token=demo-supervisor", cookie: nil).status == .forbidden)
@@ -127,17 +136,23 @@ struct WebTests {
             #expect(!cookie.contains("demo-supervisor"), "the token itself never goes into a cookie")
             // Behind a TLS proxy the cookie is Secure.
             let secure = try await post("nonce=\(nonce)&token=demo-agent-1001", cookie: paired, proto: "https")
-            #expect(secure.headers[values: .setCookie].contains { $0.hasPrefix(WebSessions.cookie + "=") && $0.contains("Secure") })
+            #expect(
+                secure.headers[values: .setCookie].contains {
+                    $0.hasPrefix(WebSessions.cookie + "=") && $0.contains("Secure")
+                })
             #expect(secure.headers[.location] == "/ui/my")
         }
     }
 
-    @Test("every form action needs the session's CSRF token: without it or with another session's, 403 and nothing recorded")
+    @Test(
+        "every form action needs the session's CSRF token: without it or with another session's, 403 and nothing recorded"
+    )
     func csrf() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (app, store) = try await Self.app(in: directory)
-        let handoff = try #require(try await store.contacts(ContactQuery()).flatMap(\.obligations).first { $0.kind == .handoff })
+        let handoff = try #require(
+            try await store.contacts(ContactQuery()).flatMap(\.obligations).first { $0.kind == .handoff })
         try await app.test(.router) { client in
             let zhou = try await Self.signIn(client, token: Self.zhouToken)
             let other = try await Self.signIn(client, token: "demo-agent-1001")
@@ -170,11 +185,15 @@ struct WebTests {
 
             // Sign-out needs the token too, and then the session is gone.
             let (h1, b1) = Self.form(zhou.cookie, "")
-            #expect(try await client.execute(uri: "/ui/logout", method: .post, headers: h1, body: b1).status == .forbidden)
+            #expect(
+                try await client.execute(uri: "/ui/logout", method: .post, headers: h1, body: b1).status == .forbidden)
             let (h2, b2) = Self.form(zhou.cookie, "csrf=\(zhou.csrf)")
             let out = try await client.execute(uri: "/ui/logout", method: .post, headers: h2, body: b2)
             #expect(out.status == .seeOther)
-            #expect(out.headers[values: .setCookie].contains { $0.hasPrefix(WebSessions.cookie + "=;") || $0.contains("Max-Age=0") })
+            #expect(
+                out.headers[values: .setCookie].contains {
+                    $0.hasPrefix(WebSessions.cookie + "=;") || $0.contains("Max-Age=0")
+                })
             try await client.execute(uri: "/ui/my", method: .get, headers: zhou.cookie) { response in
                 #expect(response.headers[.location] == "/ui/login")
             }
@@ -204,7 +223,8 @@ struct WebTests {
                 let html = Self.body(response)
                 #expect(html.contains("handoff_pending"))
                 #expect(response.headers[.contentType] == "text/html; charset=utf-8")
-                #expect(response.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("script-src 'self'") == true)
+                #expect(
+                    response.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("script-src 'self'") == true)
             }
             // The supervisor of service and billing sees the missed service call.
             let supervisor = try await Self.signIn(client, token: "demo-supervisor")
@@ -224,15 +244,20 @@ struct WebTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let hostile = "<script>alert(\"张敏\")</script>"
         let (app, store) = try await Self.app(in: directory) { configuration in
-            if let i = configuration.agents.firstIndex(where: { $0.id == AgentID("1001") }) { configuration.agents[i].name = hostile }
+            if let i = configuration.agents.firstIndex(where: { $0.id == AgentID("1001") }) {
+                configuration.agents[i].name = hostile
+            }
         }
-        let own = try #require(try await store.contacts(ContactQuery()).first { $0.firstResponder?.agent == AgentID("1001") })
+        let own = try #require(
+            try await store.contacts(ContactQuery()).first { $0.firstResponder?.agent == AgentID("1001") })
         try await app.test(.router) { client in
             let agent = try await Self.signIn(client, token: "demo-agent-1001")
             for uri in ["/ui/my", "/ui/contacts/\(own.id)"] {
                 let html = Self.body(try await client.execute(uri: uri, method: .get, headers: agent.cookie))
                 #expect(!html.contains(hostile), "raw markup on \(uri)")
-                #expect(html.contains("&lt;script&gt;alert(&quot;张敏&quot;)&lt;/script&gt;"), "escaped name missing on \(uri)")
+                #expect(
+                    html.contains("&lt;script&gt;alert(&quot;张敏&quot;)&lt;/script&gt;"),
+                    "escaped name missing on \(uri)")
                 #expect(!html.contains("<script>"), "no inline script at all on \(uri)")
             }
             // The board's owner filter lists the agent by name too.
@@ -257,19 +282,25 @@ struct WebTests {
             #expect(ids.count == 2)
             #expect(ids.first?.hasPrefix("ho-") == true, "hand-off first: \(ids)")
             #expect(ids.last?.hasPrefix("cb-") == true)
-            let overdue = Self.body(try await client.execute(uri: "/ui/board?state=overdue", method: .get, headers: admin.cookie))
+            let overdue = Self.body(
+                try await client.execute(uri: "/ui/board?state=overdue", method: .get, headers: admin.cookie))
             #expect(overdue.components(separatedBy: "<tr id=\"ob-").count - 1 == 1)
-            let onTime = Self.body(try await client.execute(uri: "/ui/board?state=on_time&kind=callback", method: .get, headers: admin.cookie))
+            let onTime = Self.body(
+                try await client.execute(
+                    uri: "/ui/board?state=on_time&kind=callback", method: .get, headers: admin.cookie))
             #expect(onTime.components(separatedBy: "<tr id=\"ob-").count - 1 == 1)
         }
     }
 
-    @Test("the board's totals endpoint counts what the board would show: filters, scope, the summary line, and after an acknowledgement")
+    @Test(
+        "the board's totals endpoint counts what the board would show: filters, scope, the summary line, and after an acknowledgement"
+    )
     func boardTotals() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (app, store) = try await Self.app(in: directory)
-        let handoff = try #require(try await store.contacts(ContactQuery()).flatMap(\.obligations).first { $0.kind == .handoff })
+        let handoff = try #require(
+            try await store.contacts(ContactQuery()).flatMap(\.obligations).first { $0.kind == .handoff })
         try await app.test(.router) { client in
             func totals(_ query: String, _ cookie: HTTPFields) async throws -> [Int] {
                 let response = try await client.execute(uri: "/ui/board/totals" + query, method: .get, headers: cookie)
@@ -290,7 +321,8 @@ struct WebTests {
             let admin = try await Self.signIn(client, token: "demo-admin")
             // At 10:20: the hand-off missed its acknowledge clock (overdue), the callback is on time.
             let expected: [(String, [Int])] = [
-                ("", [2, 1, 0]), ("?kind=callback", [1, 0, 0]), ("?kind=handoff", [1, 1, 0]), ("?state=overdue", [1, 1, 0]),
+                ("", [2, 1, 0]), ("?kind=callback", [1, 0, 0]), ("?kind=handoff", [1, 1, 0]),
+                ("?state=overdue", [1, 1, 0]),
                 ("?state=on_time", [1, 0, 0]), ("?state=awaiting_ack", [1, 1, 0]), ("?owner=1001", [0, 0, 0]),
                 ("?department=\(handoff.owner.department)", [1, 1, 0]),
             ]
@@ -309,7 +341,10 @@ struct WebTests {
             // 周强 acknowledges: the hand-off no longer awaits acknowledgement; it acknowledged after
             // its acknowledge clock ran out, so it stays breached, and overdue.
             let (headers, body) = Self.form(zhou.cookie, "csrf=\(zhou.csrf)&return=/ui/my")
-            #expect(try await client.execute(uri: "/ui/obligations/\(handoff.id)/ack", method: .post, headers: headers, body: body).status == .seeOther)
+            #expect(
+                try await client.execute(
+                    uri: "/ui/obligations/\(handoff.id)/ack", method: .post, headers: headers, body: body
+                ).status == .seeOther)
             #expect(try await totals("?state=awaiting_ack", admin.cookie) == [0, 0, 0])
             #expect(try await store.obligation(handoff.id)?.obligation.state == .breached)
             let afterAck = try await totals("", admin.cookie)
@@ -318,7 +353,9 @@ struct WebTests {
         }
     }
 
-    @Test("contact actions go through the engine's rules: a note needs the CSRF token and text, and lands in the why trail")
+    @Test(
+        "contact actions go through the engine's rules: a note needs the CSRF token and text, and lands in the why trail"
+    )
     func contactActions() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -331,29 +368,54 @@ struct WebTests {
             let note = "客户说明天上午在家 <b>ok</b>"
             let encoded = "text=" + HTML.urlComponent(note)
             var (headers, body) = Self.form(agent.cookie, encoded)
-            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/notes", method: .post, headers: headers, body: body).status == .forbidden)
+            #expect(
+                try await client.execute(
+                    uri: "/ui/contacts/\(own.id)/notes", method: .post, headers: headers, body: body
+                ).status == .forbidden)
             (headers, body) = Self.form(agent.cookie, "csrf=\(agent.csrf)&text=%20")
-            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/notes", method: .post, headers: headers, body: body).status == .badRequest)
+            #expect(
+                try await client.execute(
+                    uri: "/ui/contacts/\(own.id)/notes", method: .post, headers: headers, body: body
+                ).status == .badRequest)
             (headers, body) = Self.form(agent.cookie, "csrf=\(agent.csrf)&" + encoded)
-            #expect(try await client.execute(uri: "/ui/contacts/\(missed.id)/notes", method: .post, headers: headers, body: body).status == .forbidden)
-            try await client.execute(uri: "/ui/contacts/\(own.id)/notes", method: .post, headers: headers, body: body) { response in
+            #expect(
+                try await client.execute(
+                    uri: "/ui/contacts/\(missed.id)/notes", method: .post, headers: headers, body: body
+                ).status == .forbidden)
+            try await client.execute(uri: "/ui/contacts/\(own.id)/notes", method: .post, headers: headers, body: body) {
+                response in
                 #expect(response.status == .seeOther)
                 #expect(response.headers[.location] == "/ui/contacts/\(own.id)")
             }
-            let page = Self.body(try await client.execute(uri: "/ui/contacts/\(own.id)", method: .get, headers: agent.cookie))
+            let page = Self.body(
+                try await client.execute(uri: "/ui/contacts/\(own.id)", method: .get, headers: agent.cookie))
             #expect(page.contains("客户说明天上午在家 &lt;b&gt;ok&lt;/b&gt;"))
             #expect(page.contains("id=\"form-resolve\""))
             #expect(!page.contains("id=\"form-reassign\""))
             // Supervisor-only actions: refused to an agent, offered to and recorded for a supervisor.
             (headers, body) = Self.form(agent.cookie, "csrf=\(agent.csrf)&agent=1002&reason=x")
-            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/reassign", method: .post, headers: headers, body: body).status == .forbidden)
+            #expect(
+                try await client.execute(
+                    uri: "/ui/contacts/\(own.id)/reassign", method: .post, headers: headers, body: body
+                ).status == .forbidden)
             let supervisor = try await Self.signIn(client, token: "demo-supervisor")
-            let supervised = Self.body(try await client.execute(uri: "/ui/contacts/\(own.id)", method: .get, headers: supervisor.cookie))
-            #expect(supervised.contains("id=\"form-reassign\"") && supervised.contains("id=\"form-complaint\"") && supervised.contains("id=\"form-poor-service\""))
-            (headers, body) = Self.form(supervisor.cookie, "csrf=\(supervisor.csrf)&text=" + HTML.urlComponent("客户投诉等待太久"))
-            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/complaints", method: .post, headers: headers, body: body).status == .seeOther)
-            (headers, body) = Self.form(supervisor.cookie, "csrf=\(supervisor.csrf)&agent=1002&reason=" + HTML.urlComponent("张敏休假"))
-            #expect(try await client.execute(uri: "/ui/contacts/\(own.id)/reassign", method: .post, headers: headers, body: body).status == .seeOther)
+            let supervised = Self.body(
+                try await client.execute(uri: "/ui/contacts/\(own.id)", method: .get, headers: supervisor.cookie))
+            #expect(
+                supervised.contains("id=\"form-reassign\"") && supervised.contains("id=\"form-complaint\"")
+                    && supervised.contains("id=\"form-poor-service\""))
+            (headers, body) = Self.form(
+                supervisor.cookie, "csrf=\(supervisor.csrf)&text=" + HTML.urlComponent("客户投诉等待太久"))
+            #expect(
+                try await client.execute(
+                    uri: "/ui/contacts/\(own.id)/complaints", method: .post, headers: headers, body: body
+                ).status == .seeOther)
+            (headers, body) = Self.form(
+                supervisor.cookie, "csrf=\(supervisor.csrf)&agent=1002&reason=" + HTML.urlComponent("张敏休假"))
+            #expect(
+                try await client.execute(
+                    uri: "/ui/contacts/\(own.id)/reassign", method: .post, headers: headers, body: body
+                ).status == .seeOther)
             let detail = try #require(try await store.contact(own.id, correlator: try Fixture.engine().correlator))
             #expect(detail.contact.firstResponder?.agent == AgentID("1002"))
             #expect(detail.contact.firstResponder?.via == .reassigned)
@@ -368,7 +430,8 @@ struct WebTests {
         let (app, _) = try await Self.app(in: directory)
         try await app.test(.router) { client in
             let supervisor = try await Self.signIn(client, token: "demo-supervisor")
-            let page = try await client.execute(uri: "/ui/figures?from=2026-11-27&to=2026-11-27", method: .get, headers: supervisor.cookie)
+            let page = try await client.execute(
+                uri: "/ui/figures?from=2026-11-27&to=2026-11-27", method: .get, headers: supervisor.cookie)
             #expect(page.status == .ok)
             let html = Self.body(page)
             #expect(html.contains("<svg id=\"sla-chart\""))
@@ -377,7 +440,8 @@ struct WebTests {
             #expect(html.contains("1001 张敏"))
             #expect(!html.contains("1009 周强"), "an agent of another department")
             #expect(html.contains("value=\"2026-11-27\""))
-            let bad = try await client.execute(uri: "/ui/figures?from=yesterday", method: .get, headers: supervisor.cookie)
+            let bad = try await client.execute(
+                uri: "/ui/figures?from=yesterday", method: .get, headers: supervisor.cookie)
             #expect(bad.status == .badRequest)
         }
     }
@@ -397,41 +461,54 @@ struct WebTests {
             #expect(html.contains("name=\"to\" id=\"to\" value=\"2026-11-27\""))
             // The service callback of 11-27 is in it (not an empty December).
             #expect(html.contains("data-department=\"service\""))
-            let chosen = Self.body(try await client.execute(uri: "/ui/figures?from=2026-12-01&to=2026-12-09", method: .get, headers: supervisor.cookie))
+            let chosen = Self.body(
+                try await client.execute(
+                    uri: "/ui/figures?from=2026-12-01&to=2026-12-09", method: .get, headers: supervisor.cookie))
             #expect(chosen.contains("value=\"2026-12-01\"") && chosen.contains("value=\"2026-12-09\""))
         }
     }
 
-    @Test("every page declares the language its text is written in: English", arguments: ["/ui/login", "/ui/board", "/ui/figures"])
+    @Test(
+        "every page declares the language its text is written in: English",
+        arguments: ["/ui/login", "/ui/board", "/ui/figures"])
     func pageLanguage(_ uri: String) async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (app, _) = try await Self.app(in: directory)
         try await app.test(.router) { client in
             let supervisor = try await Self.signIn(client, token: "demo-supervisor")
-            let html = Self.body(try await client.execute(uri: uri, method: .get, headers: uri == "/ui/login" ? [:] : supervisor.cookie))
+            let html = Self.body(
+                try await client.execute(uri: uri, method: .get, headers: uri == "/ui/login" ? [:] : supervisor.cookie))
             #expect(html.contains("<html lang=\"en\">"))
             #expect(!html.contains("zh-Hans"))
         }
     }
 
-    @Test("a supervisor reviews a violation through the page: CSRF and a reason required, the decision recorded with their name")
+    @Test(
+        "a supervisor reviews a violation through the page: CSRF and a reason required, the decision recorded with their name"
+    )
     func violationReview() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (app, store) = try await Self.app(in: directory)
-        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T15:00:00"), correlator: try Fixture.engine().correlator)
-        let violation = try #require(try await store.violations().violations.first { $0.department == DepartmentID("service") })
+        _ = try await store.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T15:00:00"), correlator: try Fixture.engine().correlator)
+        let violation = try #require(
+            try await store.violations().violations.first { $0.department == DepartmentID("service") })
         try await app.test(.router) { client in
             let supervisor = try await Self.signIn(client, token: "demo-supervisor")
-            let list = Self.body(try await client.execute(uri: "/ui/violations", method: .get, headers: supervisor.cookie))
+            let list = Self.body(
+                try await client.execute(uri: "/ui/violations", method: .get, headers: supervisor.cookie))
             #expect(list.contains("id=\"v-\(violation.id)\""))
             let uri = "/ui/violations/\(violation.id)/review"
             var (headers, body) = Self.form(supervisor.cookie, "decision=accept&reason=late")
-            #expect(try await client.execute(uri: uri, method: .post, headers: headers, body: body).status == .forbidden)
+            #expect(
+                try await client.execute(uri: uri, method: .post, headers: headers, body: body).status == .forbidden)
             (headers, body) = Self.form(supervisor.cookie, "csrf=\(supervisor.csrf)&decision=accept&reason=%20")
-            #expect(try await client.execute(uri: uri, method: .post, headers: headers, body: body).status == .badRequest)
-            (headers, body) = Self.form(supervisor.cookie, "csrf=\(supervisor.csrf)&decision=excuse&reason=" + HTML.urlComponent("停电，系统故障"))
+            #expect(
+                try await client.execute(uri: uri, method: .post, headers: headers, body: body).status == .badRequest)
+            (headers, body) = Self.form(
+                supervisor.cookie, "csrf=\(supervisor.csrf)&decision=excuse&reason=" + HTML.urlComponent("停电，系统故障"))
             #expect(try await client.execute(uri: uri, method: .post, headers: headers, body: body).status == .seeOther)
             let review = try #require(try await store.reviews()[violation.id])
             #expect(review.decision == .excuse)

@@ -1,6 +1,6 @@
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 import HTTPTypes
@@ -81,7 +81,8 @@ struct WebhookTests {
     static func store(in directory: URL) async throws -> (SQLiteContactStore, Engine) {
         let engine = try Fixture.engine()
         let store = try await SchedulerFixture.failedTransferStore(in: directory, engine: engine)
-        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
+        _ = try await store.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
         return (store, engine)
     }
 
@@ -92,7 +93,8 @@ struct WebhookTests {
         try (SchedulerFixture.missedCall + "\n").write(to: master, atomically: true, encoding: .utf8)
         try (SchedulerFixture.missedQueueLog + "\n").write(to: log, atomically: true, encoding: .utf8)
         _ = try await IngestPipeline(engine: engine, store: store).ingest(paths: [master.path, log.path], format: nil)
-        _ = try await store.advanceClock(to: try SchedulerFixture.at("2026-11-27T18:00:00"), correlator: engine.correlator)
+        _ = try await store.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T18:00:00"), correlator: engine.correlator)
     }
 
     @Test("each notification is POSTed signed, retried after 500, 500 and delivered once, in outbox order")
@@ -107,7 +109,8 @@ struct WebhookTests {
         defer { receiver.stop() }
         let sleeps = SleepRecorder()
         let delivery = WebhookDelivery(
-            store: store, targets: [.init(url: url, secret: Self.secret, from: .start)], clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00")),
+            store: store, targets: [.init(url: url, secret: Self.secret, from: .start)],
+            clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00")),
             backoff: .init(base: .milliseconds(100), maximum: .seconds(10)), sleep: sleeps.sleep)
 
         #expect(try await delivery.deliverPending(.init(url: url, secret: Self.secret, from: .start)) == outbox.count)
@@ -115,14 +118,20 @@ struct WebhookTests {
         let requests = receiver.requests
         #expect(requests.count == outbox.count + 2)
         // The first entry was tried three times with the same delivery id; every entry reached the receiver once with 200.
-        #expect(requests.prefix(3).map { $0.header("X-FirstContact-Delivery") } == Array(repeating: outbox[0].key, count: 3))
-        #expect(requests.filter { $0.status == 200 }.compactMap { $0.header("X-FirstContact-Delivery") } == outbox.map(\.key))
+        #expect(
+            requests.prefix(3).map { $0.header("X-FirstContact-Delivery") } == Array(repeating: outbox[0].key, count: 3)
+        )
+        #expect(
+            requests.filter { $0.status == 200 }.compactMap { $0.header("X-FirstContact-Delivery") }
+                == outbox.map(\.key))
         for request in requests {
             let timestamp = try #require(request.header("X-FirstContact-Timestamp").flatMap { Int64($0) })
             #expect(timestamp == (try SchedulerFixture.at("2026-11-27T12:00:00")).seconds)
             let signature = try #require(request.header("X-FirstContact-Signature"))
             #expect(WebhookSignature.verify(signature, secret: Self.secret, timestamp: timestamp, body: request.body))
-            #expect(!WebhookSignature.verify(signature, secret: Array("wrong".utf8), timestamp: timestamp, body: request.body))
+            #expect(
+                !WebhookSignature.verify(
+                    signature, secret: Array("wrong".utf8), timestamp: timestamp, body: request.body))
             let json = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
             #expect(json["kind"] as? String == request.header("X-FirstContact-Event"))
             #expect(json["key"] as? String == request.header("X-FirstContact-Delivery"))
@@ -152,12 +161,21 @@ struct WebhookTests {
         }
         let delivery = WebhookDelivery(
             store: store,
-            targets: [.init(url: failingURL, secret: Self.secret, maxAttempts: 3, from: .start), .init(url: goodURL, secret: Self.secret, from: .start)],
+            targets: [
+                .init(url: failingURL, secret: Self.secret, maxAttempts: 3, from: .start),
+                .init(url: goodURL, secret: Self.secret, from: .start),
+            ],
             backoff: .init(base: .milliseconds(1), maximum: .milliseconds(4)), pollInterval: .milliseconds(10))
         // The service itself, as `serve` runs it, until both URLs are through (bounded: 30 s).
         let service = Task { try await delivery.run() }
         for _ in 0..<3000 {
-            if try await store.webhookCursor(failingURL, startingAtEnd: false, at: Timestamp(seconds: 0)) == outbox.last?.seq, try await store.webhookCursor(goodURL, startingAtEnd: false, at: Timestamp(seconds: 0)) == outbox.last?.seq { break }
+            if try await store.webhookCursor(failingURL, startingAtEnd: false, at: Timestamp(seconds: 0))
+                == outbox.last?.seq,
+                try await store.webhookCursor(goodURL, startingAtEnd: false, at: Timestamp(seconds: 0))
+                    == outbox.last?.seq
+            {
+                break
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         service.cancel()
@@ -169,9 +187,12 @@ struct WebhookTests {
         #expect(letters.map(\.key) == outbox.map(\.key))
         #expect(letters.allSatisfy { $0.url == failingURL && $0.attempts == 3 && $0.lastStatus == 503 })
 
-        let app = buildApplication(engine: engine, store: store, clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00")), host: "127.0.0.1", port: 0, logger: Fixture.quietLogger)
+        let app = buildApplication(
+            engine: engine, store: store, clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00")),
+            host: "127.0.0.1", port: 0, logger: Fixture.quietLogger)
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/webhooks/dead-letters", method: .get, headers: APITests.admin) { response in
+            try await client.execute(uri: "/v1/webhooks/dead-letters", method: .get, headers: APITests.admin) {
+                response in
                 #expect(response.status == .ok)
                 let list = try #require(try APITests.json(response) as? [[String: Any]])
                 #expect(list.count == outbox.count)
@@ -179,8 +200,12 @@ struct WebhookTests {
                 #expect(list.first?["last_status"] as? Int == 503)
                 #expect(list.first?["attempts"] as? Int == 3)
             }
-            try await client.execute(uri: "/v1/webhooks/dead-letters", method: .get, headers: APITests.supervisor) { #expect($0.status == .forbidden) }
-            try await client.execute(uri: "/v1/webhooks/dead-letters", method: .get, headers: APITests.agent1001) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/v1/webhooks/dead-letters", method: .get, headers: APITests.supervisor) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/webhooks/dead-letters", method: .get, headers: APITests.agent1001) {
+                #expect($0.status == .forbidden)
+            }
         }
     }
 
@@ -197,7 +222,8 @@ struct WebhookTests {
         let sleeps = SleepRecorder()
         let target = WebhookDelivery.Target(url: url, secret: Self.secret, maxAttempts: 2, from: .start)
         let delivery = WebhookDelivery(
-            store: store, targets: [target], transport: HTTPClientWebhookTransport(timeout: .milliseconds(500)), sleep: sleeps.sleep)
+            store: store, targets: [target], transport: HTTPClientWebhookTransport(timeout: .milliseconds(500)),
+            sleep: sleeps.sleep)
         let handled = try await delivery.deliverPending(target)
         let letters = try await store.deadLetters(limit: 100)
         #expect(letters.count == handled)
@@ -225,13 +251,17 @@ struct WebhookTests {
 
         // A new instance, as after a restart of `serve`, over the same database file.
         let reopened = try SQLiteContactStore(path: directory.appendingPathComponent("s.sqlite").path)
-        #expect(try await WebhookDelivery(store: reopened, targets: [target]).deliverPending(target) == after.count - before.count)
+        #expect(
+            try await WebhookDelivery(store: reopened, targets: [target]).deliverPending(target) == after.count
+                - before.count)
         let keys = receiver.requests.compactMap { $0.header("X-FirstContact-Delivery") }
         #expect(keys == after.map(\.key))
         #expect(Set(keys).count == keys.count)
     }
 
-    @Test("a webhook first served on a database with history starts at the end of the outbox (from: now, the default); later notifications are delivered, and a restart does not replay the history")
+    @Test(
+        "a webhook first served on a database with history starts at the end of the outbox (from: now, the default); later notifications are delivered, and a restart does not replay the history"
+    )
     func newWebhookStartsNow() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -257,7 +287,9 @@ struct WebhookTests {
     @Test("serve's webhooks need their secret in the environment")
     func secretFromEnvironment() throws {
         var configuration = try Fixture.engine().configuration
-        configuration.webhooks = [Webhook(url: "http://127.0.0.1:9000/hooks/firstcontact", secretEnv: "FC_WEBHOOK_SECRET", maxAttempts: 5)]
+        configuration.webhooks = [
+            Webhook(url: "http://127.0.0.1:9000/hooks/firstcontact", secretEnv: "FC_WEBHOOK_SECRET", maxAttempts: 5)
+        ]
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteContactStore(path: directory.appendingPathComponent("w.sqlite").path)
@@ -270,7 +302,8 @@ struct WebhookTests {
         } catch let error as WebhookConfigurationError {
             #expect(error.message.contains("FC_WEBHOOK_SECRET"))
         }
-        let delivery = try #require(try WebhookDelivery.configured(configuration, store: store, environment: ["FC_WEBHOOK_SECRET": "x"]))
+        let delivery = try #require(
+            try WebhookDelivery.configured(configuration, store: store, environment: ["FC_WEBHOOK_SECRET": "x"]))
         #expect(delivery.targets.map(\.maxAttempts) == [5])
         #expect(delivery.targets.first?.secret == Array("x".utf8))
         configuration.webhooks = []

@@ -413,7 +413,7 @@ struct BusinessCalendarDSTTests {
 // MARK: - Properties
 
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny, seedable, good enough for test cases.
-fileprivate struct SplitMix64: RandomNumberGenerator {
+private struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
 
     init(seed: UInt64) { self.state = seed }

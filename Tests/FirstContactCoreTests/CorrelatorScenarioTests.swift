@@ -19,17 +19,21 @@ private func agent(_ id: String) -> AgentID { AgentID(id) }
 /// the customer hangs up at 10:00:40 (waited 40 s): a callback due 10:30:40 (02:30:40Z).
 @discardableResult
 private func missedHotlineCall(_ pbx: PBX, _ id: String = "m1") -> InboundCall {
-    pbx.inbound(id, at: "2026-11-26 10:00:00").queue("hotline").rings("1001", until: "10:00:15").abandons(at: "10:00:40")
+    pbx.inbound(id, at: "2026-11-26 10:00:00").queue("hotline").rings("1001", until: "10:00:15").abandons(
+        at: "10:00:40")
 }
 
 // MARK: - Rule 1: open or attach
 
 @Suite("Rule 1 — an inbound call opens or attaches to the number's contact")
 struct OpenOrAttachTests {
-    @Test("an answered hotline call opens a phone contact for the caller's E.164 number, routed to the queue's department")
+    @Test(
+        "an answered hotline call opens a phone contact for the caller's E.164 number, routed to the queue's department"
+    )
     func answeredCallOpensContact() throws {
         let pbx = PBX()
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:20", until: "09:05:00")
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 09:10:00"))
 
         #expect(derivation.contacts.count == 1)
@@ -77,7 +81,8 @@ struct OpenOrAttachTests {
     func departmentFromDID() throws {
         let pbx = PBX()
         // A ring group on 96116 (no queue): a repairs agent picks up.
-        pbx.inbound("c1", dialled: "96116", at: "2026-11-26 09:00:00").answered(by: "1011", at: "09:00:10", until: "09:04:00")
+        pbx.inbound("c1", dialled: "96116", at: "2026-11-26 09:00:00").answered(
+            by: "1011", at: "09:00:10", until: "09:04:00")
         let contact = try #require(ScenarioKit.derive(pbx.records, clock: at("2026-11-26 09:05:00")).contacts.first)
         #expect(contact.department == service)
         #expect(contact.firstResponder?.agent == agent("1011"))
@@ -86,7 +91,8 @@ struct OpenOrAttachTests {
     @Test("a direct dial with no queue or DID is routed to the answering agent's department")
     func departmentFromAnsweringAgent() throws {
         let pbx = PBX()
-        pbx.inbound("c1", dialled: "1021", at: "2026-11-26 09:00:00").answered(by: "1021", at: "09:00:06", until: "09:04:00")
+        pbx.inbound("c1", dialled: "1021", at: "2026-11-26 09:00:00").answered(
+            by: "1021", at: "09:00:06", until: "09:04:00")
         let contact = try #require(ScenarioKit.derive(pbx.records, clock: at("2026-11-26 09:05:00")).contacts.first)
         #expect(contact.department == billing)
         #expect(contact.firstResponder?.agent == agent("1021"))
@@ -96,8 +102,10 @@ struct OpenOrAttachTests {
     @Test("a repeat caller attaches to the number's open contact instead of opening a second one")
     func repeatCallerAttaches() throws {
         let pbx = PBX()
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
-        pbx.inbound("c2", at: "2026-11-26 15:00:00").queue("hotline").answered(by: "1002", at: "15:00:30", until: "15:06:00")
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("c2", at: "2026-11-26 15:00:00").queue("hotline").answered(
+            by: "1002", at: "15:00:30", until: "15:06:00")
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 16:00:00"))
 
         #expect(derivation.contacts.count == 1)
@@ -111,7 +119,8 @@ struct OpenOrAttachTests {
     @Test("calls from two different numbers make two customers with one contact each")
     func twoNumbersTwoContacts() throws {
         let pbx = PBX()
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:20", until: "09:05:00")
         pbx.inbound("c2", from: ScenarioKit.otherCustomer, at: "2026-11-26 09:01:00").queue("hotline")
             .answered(by: "1002", at: "09:01:10", until: "09:03:00")
         let all = ScenarioKit.deriveAll(ScenarioKit.calls(from: pbx.records), clock: at("2026-11-26 09:10:00"))
@@ -127,7 +136,9 @@ struct OpenOrAttachTests {
 
 @Suite("Rule 2 — the first agent who really answered is bound as first responder")
 struct FirstResponderTests {
-    @Test("the agent who answered the queue call is first responder, bound at the answer time of their leg; agents who rang without answering are recorded, not bound")
+    @Test(
+        "the agent who answered the queue call is first responder, bound at the answer time of their leg; agents who rang without answering are recorded, not bound"
+    )
     func answeringAgentIsBound() throws {
         let pbx = PBX()
         pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline")
@@ -159,9 +170,12 @@ struct FirstResponderTests {
     @Test("the first responder is bound once: a later call answered by another agent does not replace them")
     func boundOnce() throws {
         let pbx = PBX()
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
-        pbx.inbound("c2", at: "2026-11-26 11:00:00").queue("hotline").answered(by: "1002", at: "11:00:10", until: "11:04:00")
-        pbx.outbound("o1", by: "1021", to: "013812345678", at: "2026-11-26 14:10:00", answered: "14:10:08", until: "14:12:00")
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("c2", at: "2026-11-26 11:00:00").queue("hotline").answered(
+            by: "1002", at: "11:00:10", until: "11:04:00")
+        pbx.outbound(
+            "o1", by: "1021", to: "013812345678", at: "2026-11-26 14:10:00", answered: "14:10:08", until: "14:12:00")
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 15:00:00"))
 
         #expect(derivation.contacts.count == 1)
@@ -176,7 +190,8 @@ struct FirstResponderTests {
     @Test("a callback by another agent satisfies the callback but does not replace an existing first responder")
     func callbackKeepsExistingResponder() throws {
         let pbx = PBX()
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:20", until: "09:05:00")
         missedHotlineCall(pbx, "m1")
         pbx.outbound("o1", by: "1002", at: "2026-11-26 10:15:00", answered: "10:15:12", until: "10:18:00")
         let contact = try #require(ScenarioKit.derive(pbx.records, clock: at("2026-11-26 11:00:00")).contacts.first)
@@ -220,7 +235,8 @@ struct FirstResponderTests {
     @Test("an internal call between two agents opens no contact")
     func internalCallsOpenNoContact() throws {
         let pbx = PBX()
-        pbx.internalCall("i1", from: "1001", to: "1011", at: "2026-11-26 09:30:00", answered: "09:30:05", until: "09:33:00")
+        pbx.internalCall(
+            "i1", from: "1001", to: "1011", at: "2026-11-26 09:30:00", answered: "09:30:05", until: "09:33:00")
         let calls = ScenarioKit.calls(from: pbx.records)
 
         #expect(calls.count == 1)
@@ -236,7 +252,8 @@ struct FirstResponderTests {
             .answered(by: "1001", at: "09:00:20", until: "09:05:00")
         let call = try #require(ScenarioKit.calls(from: pbx.records).first)
         let key = try #require(call.customerKey)
-        let contact = try #require(ScenarioKit.derive(pbx.records, customer: key, clock: at("2026-11-26 09:10:00")).contacts.first)
+        let contact = try #require(
+            ScenarioKit.derive(pbx.records, customer: key, clock: at("2026-11-26 09:10:00")).contacts.first)
 
         #expect(contact.customer == .withheld)
         #expect(contact.customer.text == "withheld")
@@ -268,7 +285,9 @@ struct FirstResponderTests {
 
 @Suite("Rule 3 — a missed call creates a callback obligation")
 struct MissedCallTests {
-    @Test("a missed queue call creates a callback owed by the queue's department, due 30 business minutes after the call ended")
+    @Test(
+        "a missed queue call creates a callback owed by the queue's department, due 30 business minutes after the call ended"
+    )
     func missedQueueCall() throws {
         let pbx = PBX()
         missedHotlineCall(pbx)
@@ -332,7 +351,8 @@ struct MissedCallTests {
         // SPEC rule 3: abandon_grace qualifies abandons only ("abandoned after abandon_grace; no answer;
         // busy; voicemail"), and it measures "the caller's wait before hanging up" — a busy line did not
         // make the caller wait.
-        pbx.inbound("b1", dialled: "1001", at: "2026-11-26 10:00:00").rings("1001", until: "10:00:02", disposition: .busy)
+        pbx.inbound("b1", dialled: "1001", at: "2026-11-26 10:00:00").rings(
+            "1001", until: "10:00:02", disposition: .busy)
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 10:10:00"))
 
         #expect(derivation.contacts.count == 1)
@@ -346,7 +366,8 @@ struct MissedCallTests {
         let pbx = PBX()
         pbx.inbound("v1", dialled: "1001", at: "2026-11-26 10:00:00")
             .rings("1001", until: "10:00:20").leavesVoicemail(for: "1001", until: "10:01:00")
-        let callback = try #require(ScenarioKit.derive(pbx.records, clock: at("2026-11-26 10:10:00")).contacts.first?.callbacks.first)
+        let callback = try #require(
+            ScenarioKit.derive(pbx.records, clock: at("2026-11-26 10:10:00")).contacts.first?.callbacks.first)
 
         #expect(callback.owner == Owner(department: service, agent: agent("1001")))
         #expect(callback.createdAt.iso8601 == "2026-11-26T02:01:00Z")
@@ -417,25 +438,33 @@ struct MissedCallTests {
     @Test(
         "the callback is due callback_sla of business time after the missed call ended",
         arguments: [
-            DueCase(queue: "hotline", enter: "2026-11-26 10:00:00", hangUp: "10:00:40", department: ScenarioKit.service,
-                    due: "2026-11-26T02:30:40Z", note: "Thursday 10:00:40, in hours → 10:30:40"),
-            DueCase(queue: "hotline", enter: "2026-11-26 11:49:20", hangUp: "11:50:00", department: ScenarioKit.service,
-                    due: "2026-11-26T06:20:00Z", note: "Thursday 11:50, across the lunch break → 14:20"),
-            DueCase(queue: "hotline", enter: "2026-11-26 06:59:20", hangUp: "07:00:00", department: ScenarioKit.service,
-                    due: "2026-11-26T01:00:00Z", note: "Thursday 07:00, before opening → 09:00"),
-            DueCase(queue: "hotline", enter: "2026-11-26 17:19:20", hangUp: "17:20:00", department: ScenarioKit.service,
-                    due: "2026-11-27T00:50:00Z", note: "Thursday 17:20 → 10 min that day, 20 min Friday → 08:50"),
-            DueCase(queue: "hotline", enter: "2026-11-27 17:59:20", hangUp: "18:00:00", department: ScenarioKit.service,
-                    due: "2026-11-30T01:00:00Z", note: "Friday 18:00, after hours → next business day Monday 08:30 + 30m"),
-            DueCase(queue: "hotline", enter: "2026-11-28 09:59:20", hangUp: "10:00:00", department: ScenarioKit.service,
-                    due: "2026-11-30T01:00:00Z", note: "Saturday 10:00 → Monday 09:00"),
-            DueCase(queue: "repairs", enter: "2026-11-28 02:59:20", hangUp: "03:00:00", department: ScenarioKit.repairs,
-                    due: "2026-11-27T19:30:00Z", note: "repairs is 24/7: Saturday 03:00 → 03:30"),
+            DueCase(
+                queue: "hotline", enter: "2026-11-26 10:00:00", hangUp: "10:00:40", department: ScenarioKit.service,
+                due: "2026-11-26T02:30:40Z", note: "Thursday 10:00:40, in hours → 10:30:40"),
+            DueCase(
+                queue: "hotline", enter: "2026-11-26 11:49:20", hangUp: "11:50:00", department: ScenarioKit.service,
+                due: "2026-11-26T06:20:00Z", note: "Thursday 11:50, across the lunch break → 14:20"),
+            DueCase(
+                queue: "hotline", enter: "2026-11-26 06:59:20", hangUp: "07:00:00", department: ScenarioKit.service,
+                due: "2026-11-26T01:00:00Z", note: "Thursday 07:00, before opening → 09:00"),
+            DueCase(
+                queue: "hotline", enter: "2026-11-26 17:19:20", hangUp: "17:20:00", department: ScenarioKit.service,
+                due: "2026-11-27T00:50:00Z", note: "Thursday 17:20 → 10 min that day, 20 min Friday → 08:50"),
+            DueCase(
+                queue: "hotline", enter: "2026-11-27 17:59:20", hangUp: "18:00:00", department: ScenarioKit.service,
+                due: "2026-11-30T01:00:00Z", note: "Friday 18:00, after hours → next business day Monday 08:30 + 30m"),
+            DueCase(
+                queue: "hotline", enter: "2026-11-28 09:59:20", hangUp: "10:00:00", department: ScenarioKit.service,
+                due: "2026-11-30T01:00:00Z", note: "Saturday 10:00 → Monday 09:00"),
+            DueCase(
+                queue: "repairs", enter: "2026-11-28 02:59:20", hangUp: "03:00:00", department: ScenarioKit.repairs,
+                due: "2026-11-27T19:30:00Z", note: "repairs is 24/7: Saturday 03:00 → 03:30"),
         ])
     func callbackDueInBusinessTime(_ row: DueCase) throws {
         let pbx = PBX()
         pbx.inbound("m1", at: row.enter).queue(row.queue).abandons(at: row.hangUp)
-        let derivation = ScenarioKit.derive(pbx.records, clock: at(InboundCall.full(row.hangUp, String(row.enter.prefix(10)))))
+        let derivation = ScenarioKit.derive(
+            pbx.records, clock: at(InboundCall.full(row.hangUp, String(row.enter.prefix(10)))))
         let callback = try #require(derivation.contacts.first?.callbacks.first)
 
         #expect(callback.owner == Owner(department: row.department, agent: nil))
@@ -474,7 +503,9 @@ struct MissedCallTests {
 
     @Test(
         "without a queue_log wait, abandon_grace compares the caller leg's end − start",
-        arguments: [GraceCase(hangUp: "10:00:04", opensContact: false), GraceCase(hangUp: "10:00:06", opensContact: true)])
+        arguments: [
+            GraceCase(hangUp: "10:00:04", opensContact: false), GraceCase(hangUp: "10:00:06", opensContact: true),
+        ])
     func graceUsesLegLength(_ row: GraceCase) throws {
         let pbx = PBX()
         pbx.inbound("i1", at: "2026-11-26 10:00:00").hangsUp(at: row.hangUp)
@@ -491,7 +522,8 @@ struct MissedCallTests {
     @Test("a short abandon while the number has an open contact attaches to it without creating an obligation")
     func underGraceAttachesToOpenContact() throws {
         let pbx = PBX()
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:20", until: "09:05:00")
         pbx.inbound("s1", at: "2026-11-26 09:30:00").queue("hotline").abandons(at: "09:30:03")
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 12:00:00"))
 
@@ -506,11 +538,14 @@ struct MissedCallTests {
 
 @Suite("Rule 4 — answered calls satisfy the callback automatically")
 struct CallbackSatisfiedTests {
-    @Test("an answered outbound call from any agent to the customer satisfies the callback and binds that agent via callback")
+    @Test(
+        "an answered outbound call from any agent to the customer satisfies the callback and binds that agent via callback"
+    )
     func outboundCallbackSatisfies() throws {
         let pbx = PBX()
         missedHotlineCall(pbx)
-        pbx.outbound("o1", by: "1002", to: "013812345678", at: "2026-11-26 10:15:00", answered: "10:15:12", until: "10:18:00")
+        pbx.outbound(
+            "o1", by: "1002", to: "013812345678", at: "2026-11-26 10:15:00", answered: "10:15:12", until: "10:18:00")
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 11:00:00"))
 
         #expect(derivation.contacts.count == 1)
@@ -554,11 +589,14 @@ struct CallbackSatisfiedTests {
         #expect(violation.obligation == callback.id)
     }
 
-    @Test("a customer who gets through satisfies the callback via customer_called_back, and the answering agent becomes first responder via inbound")
+    @Test(
+        "a customer who gets through satisfies the callback via customer_called_back, and the answering agent becomes first responder via inbound"
+    )
     func customerCalledBack() throws {
         let pbx = PBX()
         missedHotlineCall(pbx)
-        pbx.inbound("c2", at: "2026-11-26 10:20:00").queue("hotline").answered(by: "1002", at: "10:20:10", until: "10:25:00")
+        pbx.inbound("c2", at: "2026-11-26 10:20:00").queue("hotline").answered(
+            by: "1002", at: "10:20:10", until: "10:25:00")
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 11:00:00"))
         let contact = try #require(derivation.contacts.first)
         let callback = try #require(contact.callbacks.first)
@@ -582,7 +620,8 @@ struct CallbackSatisfiedTests {
         missedHotlineCall(pbx)
         pbx.outbound("o1", by: "1001", at: "2026-11-26 10:05:00", until: "10:05:30")
         pbx.outbound("o2", by: "1002", at: "2026-11-26 10:10:00", until: "10:10:05", disposition: .busy)
-        let callback = try #require(ScenarioKit.derive(pbx.records, clock: at("2026-11-26 10:15:00")).contacts.first?.callbacks.first)
+        let callback = try #require(
+            ScenarioKit.derive(pbx.records, clock: at("2026-11-26 10:15:00")).contacts.first?.callbacks.first)
 
         #expect(callback.state == .pending)
         #expect(callback.attempts == 2)
@@ -621,7 +660,8 @@ struct CallbackSatisfiedTests {
 
 @Suite("Rule 5 — a transfer to another department is a hand-off")
 struct TransferTests {
-    @Test("a warm transfer to another department's queue records a hand-off satisfied at once; the first responder stays")
+    @Test(
+        "a warm transfer to another department's queue records a hand-off satisfied at once; the first responder stays")
     func warmTransferToQueue() throws {
         let pbx = PBX()
         pbx.inbound("t1", at: "2026-11-26 09:00:00").queue("hotline")
@@ -651,8 +691,9 @@ struct TransferTests {
         pbx.inbound("t1", at: "2026-11-26 09:00:00").queue("hotline")
             .answered(by: "1001", at: "09:00:10", until: "09:03:00", transferTo: "1021", writeQueueLog: false)
             .answered(by: "1021", at: "09:03:05", until: "09:08:00")
-        let derivation = ScenarioKit.derive(pbx.records.filter { if case .leg = $0 { true } else { false } },
-                                            clock: at("2026-11-26 09:30:00"))
+        let derivation = ScenarioKit.derive(
+            pbx.records.filter { if case .leg = $0 { true } else { false } },
+            clock: at("2026-11-26 09:30:00"))
         let contact = try #require(derivation.contacts.first)
         let handoff = try #require(contact.handoffs.first)
 
@@ -674,7 +715,9 @@ struct TransferTests {
             .queue("repairs").rings("1011", until: "09:03:20").abandons(at: "09:05:00")
     }
 
-    @Test("a transfer nobody answers leaves a pending hand-off owned by the receiving department, with acknowledge and contact clocks from the call's end")
+    @Test(
+        "a transfer nobody answers leaves a pending hand-off owned by the receiving department, with acknowledge and contact clocks from the call's end"
+    )
     func failedTransferPendingHandoff() throws {
         let pbx = PBX()
         Self.failedTransfer(pbx)
@@ -704,13 +747,16 @@ struct TransferTests {
         pbx.inbound("t1", at: "2026-11-26 09:00:00").queue("hotline")
             .answered(by: "1001", at: "09:00:10", until: "09:03:00", transferTo: "8200")
             .queue("repairs").rings("1011", until: "09:03:20").abandons(at: "09:05:00")
-        let handoff = try #require(ScenarioKit.derive(pbx.records, clock: at("2026-11-26 09:06:00")).contacts.first?.handoffs.first)
+        let handoff = try #require(
+            ScenarioKit.derive(pbx.records, clock: at("2026-11-26 09:06:00")).contacts.first?.handoffs.first)
 
         #expect(handoff.owner == Owner(department: repairs, agent: nil))
         #expect(handoff.state == .pending)
     }
 
-    @Test("an answered outbound call from the receiving department acknowledges the hand-off and satisfies it via contacted")
+    @Test(
+        "an answered outbound call from the receiving department acknowledges the hand-off and satisfies it via contacted"
+    )
     func receiverCallsCustomer() throws {
         let pbx = PBX()
         Self.failedTransfer(pbx)
@@ -749,7 +795,9 @@ struct TransferTests {
         #expect(derivation.violations.first?.at.iso8601 == "2026-11-26T01:13:30Z")
     }
 
-    @Test("a receiver who reaches the customer after the acknowledge deadline satisfies the hand-off late, with one handoff_stalled at that deadline")
+    @Test(
+        "a receiver who reaches the customer after the acknowledge deadline satisfies the hand-off late, with one handoff_stalled at that deadline"
+    )
     func receiverCallsAfterAckDeadline() throws {
         let pbx = PBX()
         Self.failedTransfer(pbx)
@@ -770,13 +818,16 @@ struct TransferTests {
         let pbx = PBX()
         Self.failedTransfer(pbx)
         pbx.outbound("o1", by: "1002", at: "2026-11-26 09:08:00", answered: "09:08:10", until: "09:10:00")
-        let handoff = try #require(ScenarioKit.derive(pbx.records, clock: at("2026-11-26 09:14:00")).contacts.first?.handoffs.first)
+        let handoff = try #require(
+            ScenarioKit.derive(pbx.records, clock: at("2026-11-26 09:14:00")).contacts.first?.handoffs.first)
 
         #expect(handoff.state == .pending)
         #expect(handoff.acknowledgedAt == nil)
     }
 
-    @Test("a hand-off not acknowledged in handoff_ack_sla is breached once, handoff_stalled against the receiver at the acknowledge deadline")
+    @Test(
+        "a hand-off not acknowledged in handoff_ack_sla is breached once, handoff_stalled against the receiver at the acknowledge deadline"
+    )
     func handoffStalled() throws {
         let pbx = PBX()
         Self.failedTransfer(pbx)
@@ -795,7 +846,9 @@ struct TransferTests {
         #expect(violation.obligation == handoff.id)
     }
 
-    @Test("a stalled hand-off escalates on the receiver's 24/7 clock: level 2 after escalate_after, not_escalated against the receiving head after another escalate_after")
+    @Test(
+        "a stalled hand-off escalates on the receiver's 24/7 clock: level 2 after escalate_after, not_escalated against the receiving head after another escalate_after"
+    )
     func handoffEscalation() throws {
         let pbx = PBX()
         Self.failedTransfer(pbx)
@@ -805,9 +858,10 @@ struct TransferTests {
         #expect(atLevelTwo.violationSummary == ["handoff_stalled@2026-11-26T01:15:00Z"])
 
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 10:30:00"))
-        #expect(derivation.violationSummary == [
-            "handoff_stalled@2026-11-26T01:15:00Z", "not_escalated@2026-11-26T02:15:00Z",
-        ])
+        #expect(
+            derivation.violationSummary == [
+                "handoff_stalled@2026-11-26T01:15:00Z", "not_escalated@2026-11-26T02:15:00Z",
+            ])
         let neglect = try #require(derivation.violations.last)
         #expect(neglect.agent == agent("8003"))
         #expect(neglect.department == repairs)
@@ -854,9 +908,10 @@ struct TransferTests {
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 09:30:00"))
         let contact = try #require(derivation.contacts.first)
 
-        #expect(contact.handoffs.map(\.owner) == [
-            Owner(department: repairs, agent: nil), Owner(department: service, agent: agent("1002")),
-        ])
+        #expect(
+            contact.handoffs.map(\.owner) == [
+                Owner(department: repairs, agent: nil), Owner(department: service, agent: agent("1002")),
+            ])
         #expect(contact.handoffs.map(\.state) == [.satisfied, .satisfied])
         #expect(contact.handoffs.map(\.satisfiedBy) == [agent("1011"), agent("1002")])
         #expect(contact.firstResponder?.agent == agent("1001"))
@@ -884,7 +939,10 @@ struct TransferTests {
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 09:30:00"))
         let contact = try #require(derivation.contacts.first)
 
-        #expect(contact.handoffs.map(\.owner) == [Owner(department: repairs, agent: nil), Owner(department: billing, agent: nil)])
+        #expect(
+            contact.handoffs.map(\.owner) == [
+                Owner(department: repairs, agent: nil), Owner(department: billing, agent: nil),
+            ])
         #expect(contact.handoffs.map(\.satisfiedVia) == [.warmTransfer, .warmTransfer])
         #expect(contact.handoffs.map { $0.satisfiedAt?.iso8601 } == ["2026-11-26T01:02:10Z", "2026-11-26T01:04:10Z"])
         #expect(contact.firstResponder?.agent == agent("1001"))
@@ -926,18 +984,24 @@ struct BreachAndEscalationTests {
         "a missed callback breaches at its due time (level 1), reaches level 2 after escalate_after, and is not_escalated after another escalate_after",
         arguments: [
             Step(clock: "2026-11-26 10:30:39", state: .pending, level: 0, violations: []),
-            Step(clock: "2026-11-26 10:30:40", state: .breached, level: 1,
-                 violations: ["not_handled_in_time@2026-11-26T02:30:40Z"]),
-            Step(clock: "2026-11-26 11:30:39", state: .breached, level: 1,
-                 violations: ["not_handled_in_time@2026-11-26T02:30:40Z"]),
-            Step(clock: "2026-11-26 11:30:40", state: .breached, level: 2,
-                 violations: ["not_handled_in_time@2026-11-26T02:30:40Z"]),
-            Step(clock: "2026-11-26 14:30:39", state: .breached, level: 2,
-                 violations: ["not_handled_in_time@2026-11-26T02:30:40Z"]),
-            Step(clock: "2026-11-26 14:30:40", state: .breached, level: 2,
-                 violations: ["not_handled_in_time@2026-11-26T02:30:40Z", "not_escalated@2026-11-26T06:30:40Z"]),
-            Step(clock: "2026-11-27 16:00:00", state: .breached, level: 2,
-                 violations: ["not_handled_in_time@2026-11-26T02:30:40Z", "not_escalated@2026-11-26T06:30:40Z"]),
+            Step(
+                clock: "2026-11-26 10:30:40", state: .breached, level: 1,
+                violations: ["not_handled_in_time@2026-11-26T02:30:40Z"]),
+            Step(
+                clock: "2026-11-26 11:30:39", state: .breached, level: 1,
+                violations: ["not_handled_in_time@2026-11-26T02:30:40Z"]),
+            Step(
+                clock: "2026-11-26 11:30:40", state: .breached, level: 2,
+                violations: ["not_handled_in_time@2026-11-26T02:30:40Z"]),
+            Step(
+                clock: "2026-11-26 14:30:39", state: .breached, level: 2,
+                violations: ["not_handled_in_time@2026-11-26T02:30:40Z"]),
+            Step(
+                clock: "2026-11-26 14:30:40", state: .breached, level: 2,
+                violations: ["not_handled_in_time@2026-11-26T02:30:40Z", "not_escalated@2026-11-26T06:30:40Z"]),
+            Step(
+                clock: "2026-11-27 16:00:00", state: .breached, level: 2,
+                violations: ["not_handled_in_time@2026-11-26T02:30:40Z", "not_escalated@2026-11-26T06:30:40Z"]),
         ])
     func escalationLadder(_ step: Step) throws {
         let pbx = PBX()
@@ -1004,7 +1068,8 @@ struct BreachAndEscalationTests {
     func atRisk(_ row: RiskCase) throws {
         let pbx = PBX()
         pbx.inbound("m1", at: row.enter).queue("hotline").abandons(at: row.hangUp)
-        let callback = try #require(ScenarioKit.derive(pbx.records, clock: at(row.clock)).contacts.first?.callbacks.first)
+        let callback = try #require(
+            ScenarioKit.derive(pbx.records, clock: at(row.clock)).contacts.first?.callbacks.first)
 
         #expect(callback.state == .pending)
         #expect(callback.atRisk == row.atRisk)
@@ -1015,7 +1080,8 @@ struct BreachAndEscalationTests {
         let pbx = PBX()
         missedHotlineCall(pbx)
         pbx.outbound("o1", by: "1001", at: "2026-11-26 10:05:00", answered: "10:05:10", until: "10:07:00")
-        let callback = try #require(ScenarioKit.derive(pbx.records, clock: at("2026-11-26 10:29:00")).contacts.first?.callbacks.first)
+        let callback = try #require(
+            ScenarioKit.derive(pbx.records, clock: at("2026-11-26 10:29:00")).contacts.first?.callbacks.first)
 
         #expect(callback.state == .satisfied)
         #expect(callback.atRisk == false)
@@ -1026,10 +1092,13 @@ struct BreachAndEscalationTests {
 
 @Suite("Rule 7 — every binding and obligation keeps its records and rule")
 struct ExplainableTests {
-    @Test("the first-responder binding is explained by an entry at bound_at citing the call and the source positions of its records")
+    @Test(
+        "the first-responder binding is explained by an entry at bound_at citing the call and the source positions of its records"
+    )
     func bindingIsExplained() throws {
         let pbx = PBX()
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:20", until: "09:05:00")
         let contact = try #require(ScenarioKit.derive(pbx.records, clock: at("2026-11-26 09:10:00")).contacts.first)
         let positions = Set(pbx.records.map(\.position))
 
@@ -1098,7 +1167,8 @@ struct AutoCloseAndRepeatTests {
         arguments: [("2026-11-27 09:04:59", ContactStatus.open), ("2026-11-27 09:05:00", ContactStatus.closed)])
     func autoClose(clock: String, status: ContactStatus) throws {
         let pbx = PBX()
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:20", until: "09:05:00")
         let contact = try #require(ScenarioKit.derive(pbx.records, clock: at(clock)).contacts.first)
         #expect(contact.status == status)
     }
@@ -1122,11 +1192,14 @@ struct AutoCloseAndRepeatTests {
         #expect(contact.callbacks.first?.state == .breached)
     }
 
-    @Test("a customer who gets through days later attaches to the still-open contact and satisfies the breached callback late")
+    @Test(
+        "a customer who gets through days later attaches to the still-open contact and satisfies the breached callback late"
+    )
     func customerGetsThroughDaysLater() throws {
         let pbx = PBX()
         missedHotlineCall(pbx)
-        pbx.inbound("c2", at: "2026-11-28 10:00:00").queue("hotline").answered(by: "1002", at: "10:00:30", until: "10:05:00")
+        pbx.inbound("c2", at: "2026-11-28 10:00:00").queue("hotline").answered(
+            by: "1002", at: "10:00:30", until: "10:05:00")
         let derivation = ScenarioKit.derive(pbx.records, clock: at("2026-11-28 11:00:00"))
 
         #expect(derivation.contacts.count == 1)
@@ -1136,9 +1209,10 @@ struct AutoCloseAndRepeatTests {
         #expect(callback.satisfiedBy == agent("1002"))
         #expect(derivation.contacts.first?.firstResponder?.via == .inbound)
         // Reached level 2 at 11:30:40 and stayed unsatisfied another escalate_after (until 14:30:40).
-        #expect(derivation.violationSummary == [
-            "not_handled_in_time@2026-11-26T02:30:40Z", "not_escalated@2026-11-26T06:30:40Z",
-        ])
+        #expect(
+            derivation.violationSummary == [
+                "not_handled_in_time@2026-11-26T02:30:40Z", "not_escalated@2026-11-26T06:30:40Z",
+            ])
     }
 
     struct RepeatCase: Sendable, CustomTestStringConvertible {
@@ -1155,14 +1229,23 @@ struct AutoCloseAndRepeatTests {
     @Test(
         "a call after the number's last contact closed opens a new contact, marked repeat_of within repeat_window",
         arguments: [
-            RepeatCase(second: "2026-11-26 20:00:00", answer: "20:00:20", end: "20:05:00", contacts: 1, repeatOfFirst: false, note: "same evening: attaches"),
-            RepeatCase(second: "2026-11-28 10:00:00", answer: "10:00:20", end: "10:05:00", contacts: 2, repeatOfFirst: true, note: "Saturday: repeat of the closed contact"),
-            RepeatCase(second: "2026-11-30 09:04:00", answer: "09:04:20", end: "09:08:00", contacts: 2, repeatOfFirst: true, note: "71 h 59 m after closing: repeat"),
-            RepeatCase(second: "2026-11-30 09:10:00", answer: "09:10:20", end: "09:15:00", contacts: 2, repeatOfFirst: false, note: "over 72 h after closing: new, no repeat_of"),
+            RepeatCase(
+                second: "2026-11-26 20:00:00", answer: "20:00:20", end: "20:05:00", contacts: 1, repeatOfFirst: false,
+                note: "same evening: attaches"),
+            RepeatCase(
+                second: "2026-11-28 10:00:00", answer: "10:00:20", end: "10:05:00", contacts: 2, repeatOfFirst: true,
+                note: "Saturday: repeat of the closed contact"),
+            RepeatCase(
+                second: "2026-11-30 09:04:00", answer: "09:04:20", end: "09:08:00", contacts: 2, repeatOfFirst: true,
+                note: "71 h 59 m after closing: repeat"),
+            RepeatCase(
+                second: "2026-11-30 09:10:00", answer: "09:10:20", end: "09:15:00", contacts: 2, repeatOfFirst: false,
+                note: "over 72 h after closing: new, no repeat_of"),
         ])
     func repeatOf(_ row: RepeatCase) throws {
         let pbx = PBX()
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:20", until: "09:05:00")
         pbx.inbound("c2", at: row.second).queue("hotline")
             .answered(by: "1002", at: row.answer, until: row.end)
         let derivation = ScenarioKit.derive(pbx.records, clock: at(row.second))
@@ -1194,7 +1277,8 @@ struct NotHandedOverTests {
     func notHandedOver(clock: String, violated: Bool) throws {
         let pbx = PBX()
         // The hotline (service) queue overflows to 1011 (repairs). Deadline: 09:05 + 2h service business time = 11:05.
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1011", at: "09:00:10", until: "09:05:00")
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1011", at: "09:00:10", until: "09:05:00")
         let derivation = ScenarioKit.derive(pbx.records, clock: at(clock))
 
         if violated {

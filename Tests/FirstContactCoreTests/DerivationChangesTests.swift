@@ -26,7 +26,8 @@ private func callback(_ standing: Obligation.Standing, attempts: Int = 0) -> Obl
 private func handoff(_ standing: Obligation.Standing, acknowledgedAt: Timestamp? = nil) -> Obligation {
     var o = Obligation(
         id: handoffID, kind: .handoff, owner: Owner(department: DepartmentID("repairs"), agent: nil),
-        createdAt: created, dueAt: utc("2026-11-26T03:00:40Z"), ackDueAt: utc("2026-11-26T02:10:40Z"), call: CallKey("t1"))
+        createdAt: created, dueAt: utc("2026-11-26T03:00:40Z"), ackDueAt: utc("2026-11-26T02:10:40Z"),
+        call: CallKey("t1"))
     o.standing = standing
     o.acknowledgedAt = acknowledgedAt
     return o
@@ -43,7 +44,8 @@ private func derivation(_ obligations: [Obligation], violations: [Violation] = [
 private func before(
     _ state: ObligationState, atRisk: Bool = false, level: Int = 0, acknowledged: Bool = false
 ) -> PreviousConclusions.Obligation {
-    PreviousConclusions.Obligation(state: state, contact: contactID, atRisk: atRisk, escalationLevel: level, acknowledged: acknowledged)
+    PreviousConclusions.Obligation(
+        state: state, contact: contactID, atRisk: atRisk, escalationLevel: level, acknowledged: acknowledged)
 }
 
 private func breach(_ at: Timestamp, level: Int?, since: Timestamp? = nil) -> Obligation.Breach {
@@ -78,21 +80,29 @@ let noticeCases: [NoticeCase] = [
         before: before(.pending), after: callback(.breached(breach(due, level: 1))),
         notices: [
             .init(key: "breach:c-1-cb1", kind: .breach, at: due, detail: "callback c-1-cb1 breached"),
-            .init(key: "escalation:c-1-cb1:1", kind: .escalation, at: due, level: 1, detail: "c-1-cb1 escalated to the head of service"),
+            .init(
+                key: "escalation:c-1-cb1:1", kind: .escalation, at: due, level: 1,
+                detail: "c-1-cb1 escalated to the head of service"),
         ]),
     NoticeCase(
         name: "climbing from level 1 to 2 announces only level 2, at the instant it was reached",
         before: before(.breached, level: 1), after: callback(.breached(breach(due, level: 2, since: levelTwoAt))),
         notices: [
-            .init(key: "escalation:c-1-cb1:2", kind: .escalation, at: levelTwoAt, level: 2, detail: "c-1-cb1 escalated to leadership"),
+            .init(
+                key: "escalation:c-1-cb1:2", kind: .escalation, at: levelTwoAt, level: 2,
+                detail: "c-1-cb1 escalated to leadership")
         ]),
     NoticeCase(
         name: "a breach first seen at level 2 announces both levels: level 1 at the breach, level 2 when reached",
         before: before(.pending), after: callback(.breached(breach(due, level: 2, since: levelTwoAt))),
         notices: [
             .init(key: "breach:c-1-cb1", kind: .breach, at: due, detail: "callback c-1-cb1 breached"),
-            .init(key: "escalation:c-1-cb1:1", kind: .escalation, at: due, level: 1, detail: "c-1-cb1 escalated to the head of service"),
-            .init(key: "escalation:c-1-cb1:2", kind: .escalation, at: levelTwoAt, level: 2, detail: "c-1-cb1 escalated to leadership"),
+            .init(
+                key: "escalation:c-1-cb1:1", kind: .escalation, at: due, level: 1,
+                detail: "c-1-cb1 escalated to the head of service"),
+            .init(
+                key: "escalation:c-1-cb1:2", kind: .escalation, at: levelTwoAt, level: 2,
+                detail: "c-1-cb1 escalated to leadership"),
         ]),
     NoticeCase(
         name: "a breach already announced is not announced again",
@@ -102,67 +112,86 @@ let noticeCases: [NoticeCase] = [
         name: "a late record that disproves a breach announces a reversal at the clock and is amended",
         before: before(.breached, level: 1), after: callback(.pending(atRisk: nil)),
         notices: [
-            .init(key: "reversal:c-1-cb1:\(clock.seconds)", kind: .reversal, at: clock, detail: "a late record disproved the breach of c-1-cb1"),
+            .init(
+                key: "reversal:c-1-cb1:\(clock.seconds)", kind: .reversal, at: clock,
+                detail: "a late record disproved the breach of c-1-cb1")
         ],
         amendments: ["a late record changed c-1-cb1 from breached to pending"]),
     NoticeCase(
         name: "a late record showing the callback was made in time: satisfied, reversal, amendment",
         before: before(.breached, level: 1),
-        after: callback(.satisfied(Obligation.Satisfaction(at: utc("2026-11-26T02:20:00Z"), by: agent, via: .callback))),
+        after: callback(
+            .satisfied(Obligation.Satisfaction(at: utc("2026-11-26T02:20:00Z"), by: agent, via: .callback))),
         notices: [
-            .init(key: "satisfied:c-1-cb1", kind: .satisfied, at: utc("2026-11-26T02:20:00Z"), agent: agent,
-                  detail: "callback c-1-cb1 satisfied via callback"),
-            .init(key: "reversal:c-1-cb1:\(clock.seconds)", kind: .reversal, at: clock, detail: "a late record disproved the breach of c-1-cb1"),
+            .init(
+                key: "satisfied:c-1-cb1", kind: .satisfied, at: utc("2026-11-26T02:20:00Z"), agent: agent,
+                detail: "callback c-1-cb1 satisfied via callback"),
+            .init(
+                key: "reversal:c-1-cb1:\(clock.seconds)", kind: .reversal, at: clock,
+                detail: "a late record disproved the breach of c-1-cb1"),
         ],
         amendments: ["a late record changed c-1-cb1 from breached to satisfied"]),
     NoticeCase(
         name: "satisfied late after a breach keeps the breach: no reversal, an amendment of the state",
         before: before(.breached, level: 1),
-        after: callback(.satisfiedLate(Obligation.Satisfaction(at: utc("2026-11-26T02:40:00Z"), by: agent, via: .customerCalledBack),
-                                       breach: breach(due, level: 1))),
+        after: callback(
+            .satisfiedLate(
+                Obligation.Satisfaction(at: utc("2026-11-26T02:40:00Z"), by: agent, via: .customerCalledBack),
+                breach: breach(due, level: 1))),
         notices: [
-            .init(key: "satisfied:c-1-cb1", kind: .satisfied, at: utc("2026-11-26T02:40:00Z"), agent: agent,
-                  detail: "callback c-1-cb1 satisfied_late via customer_called_back"),
+            .init(
+                key: "satisfied:c-1-cb1", kind: .satisfied, at: utc("2026-11-26T02:40:00Z"), agent: agent,
+                detail: "callback c-1-cb1 satisfied_late via customer_called_back")
         ],
         amendments: ["a late record changed c-1-cb1 from breached to satisfied_late"]),
     NoticeCase(
         name: "passing the at-risk mark announces it at the mark",
-        before: before(.pending), after: callback(.pending(atRisk: Obligation.AtRisk(since: utc("2026-11-26T02:24:40Z")))),
+        before: before(.pending),
+        after: callback(.pending(atRisk: Obligation.AtRisk(since: utc("2026-11-26T02:24:40Z")))),
         notices: [
-            .init(key: "at_risk:c-1-cb1", kind: .atRisk, at: utc("2026-11-26T02:24:40Z"),
-                  detail: "callback c-1-cb1 is at risk: due \(due)"),
+            .init(
+                key: "at_risk:c-1-cb1", kind: .atRisk, at: utc("2026-11-26T02:24:40Z"),
+                detail: "callback c-1-cb1 is at risk: due \(due)")
         ]),
     NoticeCase(
         name: "an obligation already at risk is not announced again",
-        before: before(.pending, atRisk: true), after: callback(.pending(atRisk: Obligation.AtRisk(since: utc("2026-11-26T02:24:40Z")))),
+        before: before(.pending, atRisk: true),
+        after: callback(.pending(atRisk: Obligation.AtRisk(since: utc("2026-11-26T02:24:40Z")))),
         notices: []),
     NoticeCase(
         name: "a hand-off acknowledged by its receiver",
         before: before(.pending), after: handoff(.pending(atRisk: nil), acknowledgedAt: utc("2026-11-26T02:05:00Z")),
         notices: [
-            .init(key: "acknowledged:c-1-ho1", kind: .acknowledged, at: utc("2026-11-26T02:05:00Z"), detail: "hand-off c-1-ho1 acknowledged"),
+            .init(
+                key: "acknowledged:c-1-ho1", kind: .acknowledged, at: utc("2026-11-26T02:05:00Z"),
+                detail: "hand-off c-1-ho1 acknowledged")
         ]),
     NoticeCase(
         name: "a hand-off contacted leaves the board as satisfied, not as acknowledged",
         before: before(.pending),
-        after: handoff(.satisfied(Obligation.Satisfaction(at: utc("2026-11-26T02:05:00Z"), by: agent, via: .contacted)),
-                       acknowledgedAt: utc("2026-11-26T02:05:00Z")),
+        after: handoff(
+            .satisfied(Obligation.Satisfaction(at: utc("2026-11-26T02:05:00Z"), by: agent, via: .contacted)),
+            acknowledgedAt: utc("2026-11-26T02:05:00Z")),
         notices: [
-            .init(key: "satisfied:c-1-ho1", kind: .satisfied, at: utc("2026-11-26T02:05:00Z"), agent: agent,
-                  detail: "handoff c-1-ho1 satisfied via contacted"),
+            .init(
+                key: "satisfied:c-1-ho1", kind: .satisfied, at: utc("2026-11-26T02:05:00Z"), agent: agent,
+                detail: "handoff c-1-ho1 satisfied via contacted")
         ]),
     NoticeCase(
         name: "a contact resolved first: the pending callback leaves as cancelled at the clock",
         before: before(.pending), after: callback(.cancelled),
         notices: [
-            .init(key: "cancelled:c-1-cb1", kind: .cancelled, at: clock, detail: "callback c-1-cb1 cancelled: the contact was settled"),
+            .init(
+                key: "cancelled:c-1-cb1", kind: .cancelled, at: clock,
+                detail: "callback c-1-cb1 cancelled: the contact was settled")
         ]),
     NoticeCase(
         name: "a callback whose attempts ran out leaves as exhausted",
         before: before(.pending), after: callback(.exhausted, attempts: 3),
         notices: [
-            .init(key: "exhausted:c-1-cb1", kind: .exhausted, at: clock,
-                  detail: "callback c-1-cb1 exhausted after 3 attempts: supervisor review"),
+            .init(
+                key: "exhausted:c-1-cb1", kind: .exhausted, at: clock,
+                detail: "callback c-1-cb1 exhausted after 3 attempts: supervisor review")
         ]),
     NoticeCase(
         name: "a late record that undoes an exhaustion is amended without a reversal",
@@ -171,7 +200,9 @@ let noticeCases: [NoticeCase] = [
         amendments: ["a late record changed c-1-cb1 from exhausted to pending"]),
     NoticeCase(
         name: "an obligation made and met in one derivation announces nothing",
-        before: nil, after: callback(.satisfied(Obligation.Satisfaction(at: utc("2026-11-26T02:20:00Z"), by: agent, via: .callback))),
+        before: nil,
+        after: callback(
+            .satisfied(Obligation.Satisfaction(at: utc("2026-11-26T02:20:00Z"), by: agent, via: .callback))),
         notices: []),
 ]
 
@@ -183,7 +214,8 @@ struct DerivationChangesTests {
         let changes = DerivationChanges(from: previous, to: derivation([c.after]), clock: clock)
 
         let got = changes.notices.map {
-            NoticeCase.Expected(key: $0.key, kind: $0.kind, at: $0.at, agent: $0.agent, level: $0.level, detail: $0.detail)
+            NoticeCase.Expected(
+                key: $0.key, kind: $0.kind, at: $0.at, agent: $0.agent, level: $0.level, detail: $0.detail)
         }
         #expect(got == c.notices)
         #expect(changes.notices.allSatisfy { $0.contact == contactID && $0.obligation == c.after.id })
@@ -222,14 +254,17 @@ struct DerivationChangesTests {
     func disappearances() {
         let previous = PreviousConclusions(
             obligations: [callbackID: before(.breached, level: 1), ObligationID("c-1-cb2"): before(.pending)],
-            violations: [ViolationID("c-1-cb1.v"): PreviousConclusions.Violation(category: .notHandledInTime, contact: contactID)])
+            violations: [
+                ViolationID("c-1-cb1.v"): PreviousConclusions.Violation(category: .notHandledInTime, contact: contactID)
+            ])
         let changes = DerivationChanges(from: previous, to: derivation([]), clock: clock)
 
         #expect(changes.notices.isEmpty)
-        #expect(changes.amendments.map(\.message) == [
-            "a late record changed c-1-cb1 from breached to no longer existing",
-            "a late record disproved violation c-1-cb1.v (not_handled_in_time): reversed",
-        ])
+        #expect(
+            changes.amendments.map(\.message) == [
+                "a late record changed c-1-cb1 from breached to no longer existing",
+                "a late record disproved violation c-1-cb1.v (not_handled_in_time): reversed",
+            ])
         #expect(changes.amendments.map(\.obligation) == [callbackID, nil])
     }
 
@@ -237,7 +272,8 @@ struct DerivationChangesTests {
     func uniqueKeys() {
         let breached = callback(.breached(breach(due, level: 2, since: levelTwoAt)))
         let changes = DerivationChanges(
-            from: PreviousConclusions(obligations: [callbackID: before(.pending)]), to: derivation([breached, breached]), clock: clock)
+            from: PreviousConclusions(obligations: [callbackID: before(.pending)]),
+            to: derivation([breached, breached]), clock: clock)
 
         let keys = changes.notices.map(\.key)
         #expect(keys == ["breach:c-1-cb1", "escalation:c-1-cb1:1", "escalation:c-1-cb1:2"])
@@ -247,12 +283,14 @@ struct DerivationChangesTests {
     @Test("a derivation compared with its own conclusions announces and amends nothing")
     func idempotent() {
         let pbx = PBX()
-        pbx.inbound("m1", at: "2026-11-26 10:00:00").queue("hotline").rings("1001", until: "10:00:15").abandons(at: "10:00:40")
+        pbx.inbound("m1", at: "2026-11-26 10:00:00").queue("hotline").rings("1001", until: "10:00:15").abandons(
+            at: "10:00:40")
         pbx.inbound("m2", at: "2026-11-26 13:00:00").queue("hotline").abandons(at: "13:00:30")
         let derived = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 16:00:00"))
         #expect(!derived.violations.isEmpty)
 
-        let changes = DerivationChanges(from: PreviousConclusions(concluding: derived), to: derived, clock: at("2026-11-26 16:00:00"))
+        let changes = DerivationChanges(
+            from: PreviousConclusions(concluding: derived), to: derived, clock: at("2026-11-26 16:00:00"))
         #expect(changes.notices.isEmpty)
         #expect(changes.amendments.isEmpty)
     }
@@ -260,7 +298,8 @@ struct DerivationChangesTests {
     @Test("end to end: a callback record that arrives after the breach was announced reverses it")
     func lateCallbackReversesBreach() throws {
         let pbx = PBX()
-        pbx.inbound("m1", at: "2026-11-26 10:00:00").queue("hotline").rings("1001", until: "10:00:15").abandons(at: "10:00:40")
+        pbx.inbound("m1", at: "2026-11-26 10:00:00").queue("hotline").rings("1001", until: "10:00:15").abandons(
+            at: "10:00:40")
         let first = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 10:45:00"))
         let announced = DerivationChanges(from: PreviousConclusions(), to: first, clock: at("2026-11-26 10:45:00"))
         let id = try #require(first.contacts.first?.obligations.first?.id)
@@ -268,7 +307,8 @@ struct DerivationChangesTests {
 
         pbx.outbound("o1", by: "1002", at: "2026-11-26 10:15:00", answered: "10:15:12", until: "10:18:00")
         let second = ScenarioKit.derive(pbx.records, clock: at("2026-11-26 10:50:00"))
-        let reversed = DerivationChanges(from: PreviousConclusions(concluding: first), to: second, clock: at("2026-11-26 10:50:00"))
+        let reversed = DerivationChanges(
+            from: PreviousConclusions(concluding: first), to: second, clock: at("2026-11-26 10:50:00"))
 
         #expect(reversed.notices.map(\.kind) == [.satisfied, .reversal])
         #expect(reversed.notices.first?.agent == AgentID("1002"))

@@ -9,7 +9,9 @@ import Testing
 
 private let keyed = "13912345678"
 
-private func ivr(_ id: String, _ time: String, _ kind: IVRRecord.Kind, caller: String = ScenarioKit.customer) -> IVRRecord {
+private func ivr(_ id: String, _ time: String, _ kind: IVRRecord.Kind, caller: String = ScenarioKit.customer)
+    -> IVRRecord
+{
     IVRRecord(
         key: EventKey(rawValue: "ivr:\(id)"), position: SourcePosition(source: "ivr.xml", line: 1, offset: 0),
         time: at(time), caller: caller, callReference: "", kind: kind)
@@ -26,7 +28,9 @@ private func directory() -> Directory {
 
 private func derive(_ pbx: PBX, _ events: [IVRRecord], related: [Call] = [], clock: String) -> Derivation {
     let directory = directory()
-    let calls = ScenarioKit.calls(from: pbx.records, directory: directory).filter { $0.customerKey == ScenarioKit.customerKey }
+    let calls = ScenarioKit.calls(from: pbx.records, directory: directory).filter {
+        $0.customerKey == ScenarioKit.customerKey
+    }
     return Correlator(directory: directory).derive(
         customerKey: ScenarioKit.customerKey, calls: calls, ivr: events, related: related, clock: at(clock))
 }
@@ -36,8 +40,11 @@ struct IVRCorrelationTests {
     @Test("a menu choice routes the contact to the digit's department and category, over the DID's")
     func menuChoiceRoutes() throws {
         let pbx = PBX()
-        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:40", until: "09:04:00")
-        let contact = try #require(derive(pbx, [ivr("a", "2026-11-26 09:00:12", .menuChoice(digit: "2"))], clock: "2026-11-26 09:10:00").contacts.first)
+        pbx.inbound("c1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:40", until: "09:04:00")
+        let contact = try #require(
+            derive(pbx, [ivr("a", "2026-11-26 09:00:12", .menuChoice(digit: "2"))], clock: "2026-11-26 09:10:00")
+                .contacts.first)
         #expect(contact.department == ScenarioKit.repairs)
         #expect(contact.category == .report)
         #expect(contact.why.contains { $0.rule == .ivr && $0.message.contains("pressed 2") })
@@ -49,7 +56,8 @@ struct IVRCorrelationTests {
         pbx.inbound("c1", at: "2026-11-26 10:00:00").hangsUp(at: "10:00:03")
         #expect(derive(pbx, [], clock: "2026-11-26 10:10:00").contacts.isEmpty)  // under the grace: nothing
 
-        let derivation = derive(pbx, [ivr("a", "2026-11-26 10:00:02", .menuChoice(digit: "9"))], clock: "2026-11-26 10:10:00")
+        let derivation = derive(
+            pbx, [ivr("a", "2026-11-26 10:00:02", .menuChoice(digit: "9"))], clock: "2026-11-26 10:10:00")
         let contact = try #require(derivation.contacts.first)
         let callback = try #require(contact.obligations.first)
         #expect(callback.kind == .callback)
@@ -58,7 +66,9 @@ struct IVRCorrelationTests {
         #expect(callback.callbackNumber == nil)
     }
 
-    @Test("a callback requested for a keyed number is owed to that number on the caller's contact, and a call to the keyed number settles it")
+    @Test(
+        "a callback requested for a keyed number is owed to that number on the caller's contact, and a call to the keyed number settles it"
+    )
     func keyedNumber() throws {
         let pbx = PBX()
         pbx.inbound("c1", at: "2026-11-26 10:00:00").hangsUp(at: "10:00:20")
@@ -82,7 +92,9 @@ struct IVRCorrelationTests {
         // An unanswered attempt at the keyed number counts as an attempt.
         let missed = PBX()
         missed.outbound("o2", by: "1002", to: keyed, at: "2026-11-26 10:12:00", until: "10:12:30")
-        let attempt = derive(pbx, [request], related: ScenarioKit.calls(from: missed.records, directory: directory()), clock: "2026-11-26 10:20:00")
+        let attempt = derive(
+            pbx, [request], related: ScenarioKit.calls(from: missed.records, directory: directory()),
+            clock: "2026-11-26 10:20:00")
         #expect(attempt.contacts.first?.obligations.first?.attempts == 1)
     }
 
@@ -94,28 +106,39 @@ struct IVRCorrelationTests {
         #expect(derivation.contacts.first?.obligations.map(\.kind) == [.callback])
     }
 
-    @Test("a callback request whose call record has not arrived still opens the contact and the callback, at the request's time")
+    @Test(
+        "a callback request whose call record has not arrived still opens the contact and the callback, at the request's time"
+    )
     func requestWithoutCall() throws {
-        let derivation = derive(PBX(), [ivr("a", "2026-11-26 10:00:15", .callbackRequest(number: nil))], clock: "2026-11-26 10:10:00")
+        let derivation = derive(
+            PBX(), [ivr("a", "2026-11-26 10:00:15", .callbackRequest(number: nil))], clock: "2026-11-26 10:10:00")
         let contact = try #require(derivation.contacts.first)
         #expect(contact.createdAt.iso8601 == "2026-11-26T02:00:15Z")
         #expect(contact.obligations.first?.dueAt.iso8601 == "2026-11-26T02:30:15Z")
         // A menu choice alone routes nothing and opens nothing.
-        #expect(derive(PBX(), [ivr("m", "2026-11-26 10:00:15", .menuChoice(digit: "2"))], clock: "2026-11-26 10:10:00").contacts.isEmpty)
+        #expect(
+            derive(PBX(), [ivr("m", "2026-11-26 10:00:15", .menuChoice(digit: "2"))], clock: "2026-11-26 10:10:00")
+                .contacts.isEmpty)
     }
 
-    @Test("a withheld caller's callback request is owed at the number they keyed; without one it opens nothing (the PBX's record counts the miss)")
+    @Test(
+        "a withheld caller's callback request is owed at the number they keyed; without one it opens nothing (the PBX's record counts the miss)"
+    )
     func withheldCaller() throws {
         let directory = directory()
         let keyedKey = "+86\(keyed)"
         let request = ivr("w", "2026-11-26 10:00:15", .callbackRequest(number: keyed), caller: "anonymous")
-        let derivation = Correlator(directory: directory).derive(customerKey: keyedKey, calls: [], ivr: [request], clock: at("2026-11-26 10:10:00"))
+        let derivation = Correlator(directory: directory).derive(
+            customerKey: keyedKey, calls: [], ivr: [request], clock: at("2026-11-26 10:10:00"))
         let contact = try #require(derivation.contacts.first)
         #expect(contact.customer == .e164(keyedKey))
         #expect(contact.obligations.map(\.kind) == [.callback])
         #expect(contact.obligations.first?.callbackNumber == nil)  // the contact's own number
 
         let bare = ivr("b", "2026-11-26 10:00:15", .callbackRequest(number: nil), caller: "anonymous")
-        #expect(Correlator(directory: directory).derive(customerKey: "withheld", calls: [], ivr: [bare], clock: at("2026-11-26 10:10:00")).contacts.isEmpty)
+        #expect(
+            Correlator(directory: directory).derive(
+                customerKey: "withheld", calls: [], ivr: [bare], clock: at("2026-11-26 10:10:00")
+            ).contacts.isEmpty)
     }
 }

@@ -41,7 +41,8 @@ struct ObligationRulesTests {
     func atRiskMark() {
         let levels = ServiceLevels(callback: 1800, handoffAck: 600, handoff: 3600, escalateAfter: 3600)
         #expect(handoff().atRiskMark(levels: levels, hours: .always, percent: 80) == made + 480)
-        #expect(handoff(acknowledgedAt: made + 60).atRiskMark(levels: levels, hours: .always, percent: 80) == made + 2880)
+        #expect(
+            handoff(acknowledgedAt: made + 60).atRiskMark(levels: levels, hours: .always, percent: 80) == made + 2880)
     }
 
     @Test("the escalation ladder: level 2 one escalate_after after the breach, neglect one more after that")
@@ -58,7 +59,9 @@ struct ObligationRulesTests {
         #expect(directory.serviceLevels(of: DepartmentID("no-such-department")) == .defaults)
         let plain = Department(id: DepartmentID("plain"), name: "Plain")
         #expect(plain.serviceLevels == .defaults)
-        #expect(ServiceLevels.defaults == ServiceLevels(callback: 1800, handoffAck: 900, handoff: 7200, escalateAfter: 3600))
+        #expect(
+            ServiceLevels.defaults == ServiceLevels(callback: 1800, handoffAck: 900, handoff: 7200, escalateAfter: 3600)
+        )
         #expect(Feed(name: "f", source: "s", calendar: nil).silence == 900)
     }
 
@@ -129,7 +132,8 @@ struct ObligationRulesTests {
             Contradiction(testDescription: "satisfied with no satisfaction", state: .satisfied),
             Contradiction(testDescription: "pending with a satisfaction", state: .pending, satisfied: true),
             Contradiction(testDescription: "at risk but cancelled", state: .cancelled, atRisk: true),
-            Contradiction(testDescription: "escalated with no breach", state: .satisfiedLate, satisfied: true, level: 1),
+            Contradiction(
+                testDescription: "escalated with no breach", state: .satisfiedLate, satisfied: true, level: 1),
             Contradiction(testDescription: "pending with a breach time", state: .pending, breachedAt: made),
             Contradiction(testDescription: "escalation level 3", state: .breached, breachedAt: made, level: 3),
         ])
@@ -137,7 +141,8 @@ struct ObligationRulesTests {
         let satisfaction = c.satisfied ? Obligation.Satisfaction(at: made, by: AgentID("1001"), via: .callback) : nil
         #expect(
             Obligation.Standing(
-                state: c.state, atRisk: c.atRisk, satisfaction: satisfaction, breachedAt: c.breachedAt, escalationLevel: c.level)
+                state: c.state, atRisk: c.atRisk, satisfaction: satisfaction, breachedAt: c.breachedAt,
+                escalationLevel: c.level)
                 == nil)
     }
 }

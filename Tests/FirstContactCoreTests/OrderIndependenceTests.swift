@@ -14,7 +14,9 @@ struct TrafficScenario: Sendable, CustomTestStringConvertible {
     var testDescription: String { self.name }
 
     /// Every customer's derivation from the records as written.
-    var baseline: [String: Derivation] { ScenarioKit.deriveAll(ScenarioKit.calls(from: self.records), clock: self.clock) }
+    var baseline: [String: Derivation] {
+        ScenarioKit.deriveAll(ScenarioKit.calls(from: self.records), clock: self.clock)
+    }
 
     static let all: [TrafficScenario] = [missesAndCallbacks, transfersAndHandoffs, repeatsAcrossDays]
 
@@ -22,16 +24,20 @@ struct TrafficScenario: Sendable, CustomTestStringConvertible {
     /// Customer B: answered first time, then a short abandon that attaches. An internal call.
     static let missesAndCallbacks: TrafficScenario = {
         let pbx = PBX()
-        pbx.inbound("a1", at: "2026-11-26 10:00:00").queue("hotline").rings("1001", until: "10:00:15").abandons(at: "10:00:40")
+        pbx.inbound("a1", at: "2026-11-26 10:00:00").queue("hotline").rings("1001", until: "10:00:15").abandons(
+            at: "10:00:40")
         pbx.inbound("b1", from: ScenarioKit.otherCustomer, at: "2026-11-26 10:01:00").queue("hotline")
             .rings("1001", until: "10:01:15").answered(by: "1002", at: "10:01:20", until: "10:09:00")
         pbx.outbound("ao1", by: "1001", to: "013812345678", at: "2026-11-26 10:05:00", until: "10:05:30")
         pbx.inbound("a2", dialled: "1001", at: "2026-11-26 10:12:00").rings("1001", until: "10:12:30")
-        pbx.internalCall("i1", from: "1001", to: "1002", at: "2026-11-26 10:20:00", answered: "10:20:04", until: "10:22:00")
+        pbx.internalCall(
+            "i1", from: "1001", to: "1002", at: "2026-11-26 10:20:00", answered: "10:20:04", until: "10:22:00")
         pbx.outbound("ao2", by: "1002", at: "2026-11-26 10:25:00", until: "10:25:20", disposition: .busy)
-        pbx.inbound("b2", from: ScenarioKit.otherCustomer, at: "2026-11-26 10:30:00").queue("hotline").abandons(at: "10:30:02")
+        pbx.inbound("b2", from: ScenarioKit.otherCustomer, at: "2026-11-26 10:30:00").queue("hotline").abandons(
+            at: "10:30:02")
         pbx.outbound("ao3", by: "1001", at: "2026-11-26 10:50:00", answered: "10:50:09", until: "10:56:00")
-        return TrafficScenario(name: "misses, attempts and a late callback", records: pbx.records, clock: at("2026-11-26 16:00:00"))
+        return TrafficScenario(
+            name: "misses, attempts and a late callback", records: pbx.records, clock: at("2026-11-26 16:00:00"))
     }()
 
     /// Customer A: transferred service → repairs → service (passed_around). Customer B: failed
@@ -47,7 +53,8 @@ struct TrafficScenario: Sendable, CustomTestStringConvertible {
             .rings("1002", until: "09:01:10")
             .answered(by: "1001", at: "09:01:15", until: "09:03:00", transferTo: "repairs")
             .queue("repairs").rings("1011", until: "09:03:20").abandons(at: "09:05:00")
-        pbx.outbound("bo1", by: "1011", to: "13987654321", at: "2026-11-26 09:20:00", answered: "09:20:05", until: "09:24:00")
+        pbx.outbound(
+            "bo1", by: "1011", to: "13987654321", at: "2026-11-26 09:20:00", answered: "09:20:05", until: "09:24:00")
         pbx.inbound("c1", from: "02162345678", at: "2026-11-26 23:10:00").queue("repairs").abandons(at: "23:10:45")
         return TrafficScenario(name: "transfers and hand-offs", records: pbx.records, clock: at("2026-11-27 12:00:00"))
     }()
@@ -56,18 +63,24 @@ struct TrafficScenario: Sendable, CustomTestStringConvertible {
     /// the callback is never made (breach, escalation, not_escalated on Monday).
     static let repeatsAcrossDays: TrafficScenario = {
         let pbx = PBX()
-        pbx.inbound("a1", at: "2026-11-26 09:00:00").queue("hotline").answered(by: "1001", at: "09:00:20", until: "09:05:00")
-        pbx.inbound("a2", at: "2026-11-28 10:00:00").queue("hotline").rings("1002", until: "10:00:20").abandons(at: "10:01:00")
+        pbx.inbound("a1", at: "2026-11-26 09:00:00").queue("hotline").answered(
+            by: "1001", at: "09:00:20", until: "09:05:00")
+        pbx.inbound("a2", at: "2026-11-28 10:00:00").queue("hotline").rings("1002", until: "10:00:20").abandons(
+            at: "10:01:00")
         pbx.inbound("a3", at: "2026-11-28 11:00:00").queue("hotline").abandons(at: "11:00:30")
-        pbx.inbound("b1", from: ScenarioKit.otherCustomer, at: "2026-11-27 17:59:00").queue("hotline").abandons(at: "18:00:00")
-        pbx.outbound("bo1", by: "1002", to: "13987654321", at: "2026-11-30 08:40:00", answered: "08:40:10", until: "08:45:00")
+        pbx.inbound("b1", from: ScenarioKit.otherCustomer, at: "2026-11-27 17:59:00").queue("hotline").abandons(
+            at: "18:00:00")
+        pbx.outbound(
+            "bo1", by: "1002", to: "13987654321", at: "2026-11-30 08:40:00", answered: "08:40:10", until: "08:45:00")
         return TrafficScenario(name: "repeats across days", records: pbx.records, clock: at("2026-11-30 17:00:00"))
     }()
 }
 
 @Suite("Order independence — derivations depend on the set of records and the clock only")
 struct OrderIndependenceTests {
-    @Test("the scenarios are not trivial: each has several customers, contacts and obligations", arguments: TrafficScenario.all)
+    @Test(
+        "the scenarios are not trivial: each has several customers, contacts and obligations",
+        arguments: TrafficScenario.all)
     func scenariosAreMeaningful(_ scenario: TrafficScenario) {
         let baseline = scenario.baseline
         #expect(baseline.count >= 2)
@@ -75,8 +88,9 @@ struct OrderIndependenceTests {
         #expect(baseline.values.reduce(0) { $0 + $1.contacts.reduce(0) { $0 + $1.obligations.count } } >= 1)
     }
 
-    @Test("a seeded shuffle of the records gives the same calls and the same derivations",
-          arguments: TrafficScenario.all, 1...8)
+    @Test(
+        "a seeded shuffle of the records gives the same calls and the same derivations",
+        arguments: TrafficScenario.all, 1...8)
     func shuffledRecords(_ scenario: TrafficScenario, seed: Int) {
         var generator = SeededGenerator(seed: UInt64(seed))
         let shuffled = scenario.records.shuffled(using: &generator)
@@ -85,8 +99,9 @@ struct OrderIndependenceTests {
         #expect(ScenarioKit.deriveAll(calls, clock: scenario.clock) == scenario.baseline)
     }
 
-    @Test("a seeded shuffle of each call's records passed to the assembler gives the same call",
-          arguments: TrafficScenario.all, 1...4)
+    @Test(
+        "a seeded shuffle of each call's records passed to the assembler gives the same call",
+        arguments: TrafficScenario.all, 1...4)
     func shuffledWithinCall(_ scenario: TrafficScenario, seed: Int) {
         var generator = SeededGenerator(seed: UInt64(seed) &* 7919)
         let assembler = CallAssembler(directory: ScenarioKit.directory)
@@ -94,13 +109,18 @@ struct OrderIndependenceTests {
         for record in scenario.records { byCall[record.call, default: []].append(record) }
         for key in byCall.keys.sorted() {
             let records = byCall[key] ?? []
-            #expect(assembler.assemble(key, records: records.shuffled(using: &generator)) == assembler.assemble(key, records: records))
-            #expect(assembler.assemble(key, records: Array(records.reversed())) == assembler.assemble(key, records: records))
+            #expect(
+                assembler.assemble(key, records: records.shuffled(using: &generator))
+                    == assembler.assemble(key, records: records))
+            #expect(
+                assembler.assemble(key, records: Array(records.reversed())) == assembler.assemble(key, records: records)
+            )
         }
     }
 
-    @Test("a seeded shuffle of the calls passed to derive gives the same derivation",
-          arguments: TrafficScenario.all, 1...8)
+    @Test(
+        "a seeded shuffle of the calls passed to derive gives the same derivation",
+        arguments: TrafficScenario.all, 1...8)
     func shuffledCalls(_ scenario: TrafficScenario, seed: Int) {
         var generator = SeededGenerator(seed: UInt64(seed) &+ 1000)
         let correlator = Correlator(directory: ScenarioKit.directory)
@@ -111,9 +131,11 @@ struct OrderIndependenceTests {
         }
         let baseline = scenario.baseline
         for (customer, calls) in byCustomer {
-            let derived = correlator.derive(customerKey: customer, calls: calls.shuffled(using: &generator), clock: scenario.clock)
+            let derived = correlator.derive(
+                customerKey: customer, calls: calls.shuffled(using: &generator), clock: scenario.clock)
             #expect(derived == baseline[customer])
-            let reversed = correlator.derive(customerKey: customer, calls: Array(calls.reversed()), clock: scenario.clock)
+            let reversed = correlator.derive(
+                customerKey: customer, calls: Array(calls.reversed()), clock: scenario.clock)
             #expect(reversed == baseline[customer])
         }
     }
@@ -122,8 +144,9 @@ struct OrderIndependenceTests {
     /// shuffle); after each run the touched calls are re-assembled from everything stored so far
     /// and their customers re-derived at the run's watermark. The last state must equal the
     /// one-shot derivation.
-    @Test("splitting the records into different ingest batches gives the same final derivations",
-          arguments: TrafficScenario.all, 2...5)
+    @Test(
+        "splitting the records into different ingest batches gives the same final derivations",
+        arguments: TrafficScenario.all, 2...5)
     func batched(_ scenario: TrafficScenario, batches: Int) {
         var generator = SeededGenerator(seed: UInt64(batches) &* 31)
         let arrival = scenario.records.shuffled(using: &generator)
@@ -148,7 +171,8 @@ struct OrderIndependenceTests {
             let watermark = batch.map(\.eventTime).max() ?? scenario.clock
             for customer in touchedCustomers {
                 let mine = calls.values.filter { $0.customerKey == customer }
-                state[customer] = mine.isEmpty ? nil : correlator.derive(customerKey: customer, calls: Array(mine), clock: watermark)
+                state[customer] =
+                    mine.isEmpty ? nil : correlator.derive(customerKey: customer, calls: Array(mine), clock: watermark)
             }
         }
         // Final tick at the scenario's clock, for every customer.
@@ -166,8 +190,12 @@ struct OrderIndependenceTests {
         let key = CallKey("a1")
         let records = scenario.records.filter { $0.call == key }
         // queue_log first then Master.csv, versus Master.csv first then queue_log, versus interleaved.
-        let queueFirst = records.filter { if case .queue = $0 { true } else { false } } + records.filter { if case .leg = $0 { true } else { false } }
-        let legsFirst = records.filter { if case .leg = $0 { true } else { false } } + records.filter { if case .queue = $0 { true } else { false } }
+        let queueFirst =
+            records.filter { if case .queue = $0 { true } else { false } }
+            + records.filter { if case .leg = $0 { true } else { false } }
+        let legsFirst =
+            records.filter { if case .leg = $0 { true } else { false } }
+            + records.filter { if case .queue = $0 { true } else { false } }
         let expected = try #require(assembler.assemble(key, records: records))
         #expect(assembler.assemble(key, records: queueFirst) == expected)
         #expect(assembler.assemble(key, records: legsFirst) == expected)
@@ -202,9 +230,12 @@ struct OrderIndependenceTests {
             }
         }
         // Contacts, obligations and violations without the `why` trail's evidence lists.
-        #expect(changedSubstance.isEmpty, "a duplicate of these records changed contacts, obligations or violations: \(changedSubstance)")
+        #expect(
+            changedSubstance.isEmpty,
+            "a duplicate of these records changed contacts, obligations or violations: \(changedSubstance)")
         #expect(changedCalls.isEmpty, "a duplicate of these records changed the assembled calls: \(changedCalls)")
-        #expect(changedDerivations.isEmpty, "a duplicate of these records changed the derivation: \(changedDerivations)")
+        #expect(
+            changedDerivations.isEmpty, "a duplicate of these records changed the derivation: \(changedDerivations)")
     }
 
     @Test("every record fed twice changes nothing", arguments: TrafficScenario.all)

@@ -13,10 +13,13 @@ private final class Proxy {
         _ call: String, _ method: String, _ code: Int, from caller: String, to dialled: String, target: String? = nil,
         agent: String = "", toTag: String = "tt", at time: Timestamp
     ) -> CallRecord {
-        self.add(SIPRecord(
-            key: EventKey(rawValue: "kam:\(self.line)"), position: self.position(), call: CallKey(call), kind: .transaction,
-            method: method, code: code, reason: "r\(code)", fromTag: "ft", toTag: toTag, caller: caller, dialled: dialled,
-            target: target ?? dialled, agent: agent, time: time, start: nil, answer: nil))
+        self.add(
+            SIPRecord(
+                key: EventKey(rawValue: "kam:\(self.line)"), position: self.position(), call: CallKey(call),
+                kind: .transaction,
+                method: method, code: code, reason: "r\(code)", fromTag: "ft", toTag: toTag, caller: caller,
+                dialled: dialled,
+                target: target ?? dialled, agent: agent, time: time, start: nil, answer: nil))
     }
 
     @discardableResult
@@ -24,10 +27,13 @@ private final class Proxy {
         _ call: String, from caller: String, to dialled: String, agent: String = "", code: Int?, start: Timestamp,
         answer: Timestamp? = nil, end: Timestamp
     ) -> CallRecord {
-        self.add(SIPRecord(
-            key: EventKey(rawValue: "kam:\(self.line)"), position: self.position(), call: CallKey(call), kind: .dialog,
-            method: "", code: code, reason: "", fromTag: "", toTag: "", caller: caller, dialled: dialled, target: "",
-            agent: agent, time: end, start: start, answer: answer))
+        self.add(
+            SIPRecord(
+                key: EventKey(rawValue: "kam:\(self.line)"), position: self.position(), call: CallKey(call),
+                kind: .dialog,
+                method: "", code: code, reason: "", fromTag: "", toTag: "", caller: caller, dialled: dialled,
+                target: "",
+                agent: agent, time: end, start: start, answer: answer))
     }
 
     private func position() -> SourcePosition {
@@ -52,10 +58,12 @@ struct SIPAssemblyTests {
     @Test("an answered direct dial: INVITE 200 + BYE + CDR → inbound, answered by the dialled agent")
     func answered() throws {
         let kam = Proxy()
-        kam.transaction("c1", "INVITE", 200, from: customer, to: "1001", agent: "sip:10.0.0.5:5060", at: at("2026-11-26 09:00:05"))
+        kam.transaction(
+            "c1", "INVITE", 200, from: customer, to: "1001", agent: "sip:10.0.0.5:5060", at: at("2026-11-26 09:00:05"))
         kam.transaction("c1", "BYE", 200, from: customer, to: "1001", target: "agent", at: at("2026-11-26 09:03:00"))
-        kam.dialog("c1", from: customer, to: "1001", agent: "sip:10.0.0.5:5060", code: 200, start: at("2026-11-26 09:00:01"),
-                   answer: at("2026-11-26 09:00:05"), end: at("2026-11-26 09:03:00"))
+        kam.dialog(
+            "c1", from: customer, to: "1001", agent: "sip:10.0.0.5:5060", code: 200, start: at("2026-11-26 09:00:01"),
+            answer: at("2026-11-26 09:00:05"), end: at("2026-11-26 09:03:00"))
         let c = try call(kam.records)
         #expect(c.direction == .inbound)
         #expect(c.customer.text == ScenarioKit.customerKey)
@@ -81,7 +89,8 @@ struct SIPAssemblyTests {
         #expect(cdrOnly.answers.map(\.agent) == [AgentID("1001")])
         #expect(cdrOnly.answers.first?.at == at("2026-11-26 09:00:05"))
         // A BYE alone says nothing about who called: no call until its INVITE arrives.
-        #expect(CallAssembler(directory: ScenarioKit.directory).assemble(CallKey("c1"), records: [kam.records[1]]) == nil)
+        #expect(
+            CallAssembler(directory: ScenarioKit.directory).assemble(CallKey("c1"), records: [kam.records[1]]) == nil)
     }
 
     @Test("the agent hanging up (BYE from the agent) does not turn the call around")
@@ -112,7 +121,9 @@ struct SIPAssemblyTests {
         ])
     func missedDirectDial(_ example: MissCase) throws {
         let kam = Proxy()
-        kam.dialog("m1", from: customer, to: "1001", code: example.code, start: at("2026-11-26 09:00:00"), end: at("2026-11-26 09:00:00"))
+        kam.dialog(
+            "m1", from: customer, to: "1001", code: example.code, start: at("2026-11-26 09:00:00"),
+            end: at("2026-11-26 09:00:00"))
         kam.transaction("m1", "INVITE", example.code, from: customer, to: "1001", at: at("2026-11-26 09:00:12"))
         let c = try call(kam.records)
         #expect(c.direction == .inbound)
@@ -128,10 +139,12 @@ struct SIPAssemblyTests {
     @Test("the hotline number routed to an agent: department call, the routed agent rang")
     func hotline() throws {
         let kam = Proxy()
-        kam.dialog("h1", from: customer, to: "96116", agent: "sip:10.0.0.9", code: 408, start: at("2026-11-26 09:00:00"),
-                   end: at("2026-11-26 09:00:00"))
-        kam.transaction("h1", "INVITE", 408, from: customer, to: "96116", target: "1002", agent: "sip:10.0.0.9",
-                        at: at("2026-11-26 09:00:30"))
+        kam.dialog(
+            "h1", from: customer, to: "96116", agent: "sip:10.0.0.9", code: 408, start: at("2026-11-26 09:00:00"),
+            end: at("2026-11-26 09:00:00"))
+        kam.transaction(
+            "h1", "INVITE", 408, from: customer, to: "96116", target: "1002", agent: "sip:10.0.0.9",
+            at: at("2026-11-26 09:00:30"))
         let c = try call(kam.records)
         #expect(c.direction == .inbound)
         #expect(c.outcome == .noAnswer)
@@ -147,7 +160,9 @@ struct SIPAssemblyTests {
     @Test("a cancel under the abandon grace is a quick hang-up; without a CDR the wait is unknown and it counts")
     func cancelAndGrace() throws {
         let quick = Proxy()
-        quick.dialog("q1", from: customer, to: "1001", code: 487, start: at("2026-11-26 09:00:00"), end: at("2026-11-26 09:00:00"))
+        quick.dialog(
+            "q1", from: customer, to: "1001", code: 487, start: at("2026-11-26 09:00:00"),
+            end: at("2026-11-26 09:00:00"))
         quick.transaction("q1", "INVITE", 487, from: customer, to: "1001", at: at("2026-11-26 09:00:02"))
         #expect(try call(quick.records).waitSeconds == 2)
         let quickDerivation = ScenarioKit.derive(quick.records, clock: at("2026-11-26 09:05:00"))
@@ -159,16 +174,24 @@ struct SIPAssemblyTests {
         #expect(c.outcome == .abandoned)
         #expect(c.waitSeconds == ScenarioKit.directory.policy.abandonGrace)
         let derivation = ScenarioKit.derive(accOnly.records, clock: at("2026-11-26 09:05:00"))
-        #expect(derivation.contacts.first?.obligations.map(\.owner) == [Owner(department: ScenarioKit.service, agent: AgentID("1001"))])
+        #expect(
+            derivation.contacts.first?.obligations.map(\.owner) == [
+                Owner(department: ScenarioKit.service, agent: AgentID("1001"))
+            ])
     }
 
-    @Test("serial forking: a branch that timed out rang, the branch that answered serves; duplicate failure rows are one branch")
+    @Test(
+        "serial forking: a branch that timed out rang, the branch that answered serves; duplicate failure rows are one branch"
+    )
     func forking() throws {
         let kam = Proxy()
-        kam.transaction("f1", "INVITE", 408, from: customer, to: "96116", target: "1001", toTag: "a", at: at("2026-11-26 09:00:20"))
+        kam.transaction(
+            "f1", "INVITE", 408, from: customer, to: "96116", target: "1001", toTag: "a", at: at("2026-11-26 09:00:20"))
         // The same failed branch in acc (failed_transaction_flag) and in missed_calls.
-        kam.transaction("f1", "INVITE", 408, from: customer, to: "96116", target: "1001", toTag: "a", at: at("2026-11-26 09:00:20"))
-        kam.transaction("f1", "INVITE", 200, from: customer, to: "96116", target: "1002", toTag: "b", at: at("2026-11-26 09:00:25"))
+        kam.transaction(
+            "f1", "INVITE", 408, from: customer, to: "96116", target: "1001", toTag: "a", at: at("2026-11-26 09:00:20"))
+        kam.transaction(
+            "f1", "INVITE", 200, from: customer, to: "96116", target: "1002", toTag: "b", at: at("2026-11-26 09:00:25"))
         kam.transaction("f1", "BYE", 200, from: customer, to: "96116", target: "x", at: at("2026-11-26 09:02:00"))
         let c = try call(kam.records)
         #expect(c.outcome == .answered)
@@ -181,9 +204,12 @@ struct SIPAssemblyTests {
     @Test("an agent calling a missed customer back through the proxy satisfies the callback")
     func callback() throws {
         let kam = Proxy()
-        kam.dialog("m", from: customer, to: "1002", code: 486, start: at("2026-11-26 09:00:00"), end: at("2026-11-26 09:00:00"))
+        kam.dialog(
+            "m", from: customer, to: "1002", code: 486, start: at("2026-11-26 09:00:00"), end: at("2026-11-26 09:00:00")
+        )
         kam.transaction("m", "INVITE", 486, from: customer, to: "1002", at: at("2026-11-26 09:00:01"))
-        kam.transaction("cb", "INVITE", 200, from: "1002", to: customer, agent: "sip:gw.example", at: at("2026-11-26 09:10:05"))
+        kam.transaction(
+            "cb", "INVITE", 200, from: "1002", to: customer, agent: "sip:gw.example", at: at("2026-11-26 09:10:05"))
         kam.transaction("cb", "BYE", 200, from: "1002", to: customer, at: at("2026-11-26 09:12:00"))
         let calls = ScenarioKit.calls(from: kam.records)
         let outbound = try #require(calls.first { $0.key == CallKey("cb") })
@@ -212,9 +238,12 @@ struct SIPAssemblyTests {
     @Test("SIP URIs name agents by a sip:USER device or by extension")
     func sipURIs() {
         let configuration = FirstContactConfiguration(agents: [
-            Agent(id: AgentID("7"), name: "by device", department: ScenarioKit.service, devices: ["sip:alice"], extensions: []),
+            Agent(
+                id: AgentID("7"), name: "by device", department: ScenarioKit.service, devices: ["sip:alice"],
+                extensions: []),
             Agent(id: AgentID("8"), name: "by extension", department: ScenarioKit.service, extensions: ["1008"]),
-            Agent(id: AgentID("9"), name: "by address", department: ScenarioKit.service, devices: ["sip:10.0.0.9:5060"]),
+            Agent(
+                id: AgentID("9"), name: "by address", department: ScenarioKit.service, devices: ["sip:10.0.0.9:5060"]),
         ])
         let directory = Directory(configuration: configuration)
         #expect(directory.agent(forChannel: "sip:alice@pbx.example:5060;transport=udp") == AgentID("7"))

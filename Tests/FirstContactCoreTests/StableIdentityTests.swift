@@ -16,9 +16,13 @@ private func derive(_ calls: [Call], _ actions: [ManualAction] = [], clock: Stri
         customerKey: ScenarioKit.customerKey, calls: calls, actions: actions, clock: at(clock))
 }
 
-@Suite("Identity — obligation ids never change, same-second actions are not lost, withheld and unnamed customers stand alone")
+@Suite(
+    "Identity — obligation ids never change, same-second actions are not lost, withheld and unnamed customers stand alone"
+)
 struct StableIdentityTests {
-    @Test("obligation ids never change: an earlier call arriving last leaves every id, and the acknowledgement made before it, where they were")
+    @Test(
+        "obligation ids never change: an earlier call arriving last leaves every id, and the acknowledgement made before it, where they were"
+    )
     func obligationIDsNeverChange() throws {
         // 09:00 the customer is answered by 1001 and transferred to repairs, where nobody answers.
         let late = PBX()
@@ -53,30 +57,43 @@ struct StableIdentityTests {
     @Test("the same customer, kind, time and department always give the same id; any of them changed gives another")
     func derivedIDs() {
         let time = at("2026-11-26 09:00:00")
-        let id = ObligationID.derived(customerKey: "+8613812345678", kind: .handoff, createdAt: time, to: ScenarioKit.repairs)
-        #expect(id == ObligationID.derived(customerKey: "+8613812345678", kind: .handoff, createdAt: time, to: ScenarioKit.repairs))
+        let id = ObligationID.derived(
+            customerKey: "+8613812345678", kind: .handoff, createdAt: time, to: ScenarioKit.repairs)
+        #expect(
+            id
+                == ObligationID.derived(
+                    customerKey: "+8613812345678", kind: .handoff, createdAt: time, to: ScenarioKit.repairs))
         #expect(id.rawValue.hasPrefix("ho-"))
         let others: Set<ObligationID> = [
-            ObligationID.derived(customerKey: "+8613812345679", kind: .handoff, createdAt: time, to: ScenarioKit.repairs),
+            ObligationID.derived(
+                customerKey: "+8613812345679", kind: .handoff, createdAt: time, to: ScenarioKit.repairs),
             ObligationID.derived(customerKey: "+8613812345678", kind: .callback, createdAt: time),
-            ObligationID.derived(customerKey: "+8613812345678", kind: .handoff, createdAt: time + 1, to: ScenarioKit.repairs),
-            ObligationID.derived(customerKey: "+8613812345678", kind: .handoff, createdAt: time, to: ScenarioKit.billing),
-            ObligationID.derived(customerKey: "+8613812345678", kind: .handoff, createdAt: time, to: ScenarioKit.repairs, ordinal: 2),
+            ObligationID.derived(
+                customerKey: "+8613812345678", kind: .handoff, createdAt: time + 1, to: ScenarioKit.repairs),
+            ObligationID.derived(
+                customerKey: "+8613812345678", kind: .handoff, createdAt: time, to: ScenarioKit.billing),
+            ObligationID.derived(
+                customerKey: "+8613812345678", kind: .handoff, createdAt: time, to: ScenarioKit.repairs, ordinal: 2),
         ]
         #expect(others.count == 5)
         #expect(!others.contains(id))
     }
 
-    @Test("people's actions in the same second are not lost: every kind posted in the opening's second applies, in the order stored")
+    @Test(
+        "people's actions in the same second are not lost: every kind posted in the opening's second applies, in the order stored"
+    )
     func sameSecondActions() throws {
         let time = "2026-11-26 10:00:00"
         let visit = ManualContact(
-            channel: .visit, customer: .e164(ScenarioKit.customerKey), customerRaw: ScenarioKit.customer, department: nil,
+            channel: .visit, customer: .e164(ScenarioKit.customerKey), customerRaw: ScenarioKit.customer,
+            department: nil,
             category: .service, matter: "水表漏水")
         let contact = ContactID.derived(customerKey: ScenarioKit.customerKey, openedAt: at(time))
         let owner = Owner(department: ScenarioKit.repairs, agent: nil)
-        let handoffID = ObligationID.derived(customerKey: ScenarioKit.customerKey, kind: .handoff, createdAt: at(time), to: ScenarioKit.repairs)
-        let registration = HandoffRegistration(unit: "-", name: "王先生", phone: ScenarioKit.customer, matter: "m", place: "-")
+        let handoffID = ObligationID.derived(
+            customerKey: ScenarioKit.customerKey, kind: .handoff, createdAt: at(time), to: ScenarioKit.repairs)
+        let registration = HandoffRegistration(
+            unit: "-", name: "王先生", phone: ScenarioKit.customer, matter: "m", place: "-")
         let kinds: [ManualAction.Kind] = [
             .open(visit),
             .note(contact: contact, text: "到访登记"),
@@ -89,7 +106,8 @@ struct StableIdentityTests {
         ]
         // Ids sort against the order stored: ordering by id (or kind) would apply the visit last.
         let actions = kinds.enumerated().map { index, kind in
-            ManualAction(id: "\(9 - index)", at: at(time), agent: AgentID("1001"), kind: kind, sequence: Int64(index + 1))
+            ManualAction(
+                id: "\(9 - index)", at: at(time), agent: AgentID("1001"), kind: kind, sequence: Int64(index + 1))
         }
         let derivation = derive([], actions, clock: "2026-11-26 10:30:00")
         let opened = try #require(derivation.contacts.first)
@@ -107,7 +125,9 @@ struct StableIdentityTests {
         #expect(!opened.why.contains { $0.rule == .actionOnClosedContact })
     }
 
-    @Test("a withheld caller's answered call with a failed transfer: the hand-off breaches and the contact is not open for ever")
+    @Test(
+        "a withheld caller's answered call with a failed transfer: the hand-off breaches and the contact is not open for ever"
+    )
     func withheldHandoffBreaches() throws {
         let pbx = PBX()
         pbx.inbound("w1", from: "anonymous", at: "2026-11-26 09:00:00").queue("hotline")
@@ -131,10 +151,15 @@ struct StableIdentityTests {
         func open(_ id: String, _ raw: String, _ customer: CustomerNumber) -> ManualAction {
             ManualAction(
                 id: id, at: at("2026-11-26 10:00:00"), agent: AgentID("1001"),
-                kind: .open(ManualContact(channel: .visit, customer: customer, customerRaw: raw, department: nil, category: nil, matter: "m")))
+                kind: .open(
+                    ManualContact(
+                        channel: .visit, customer: customer, customerRaw: raw, department: nil, category: nil,
+                        matter: "m")))
         }
-        let alice = open("v1", "alice", .other("alice")), alice2 = open("v2", "alice", .other("alice"))
-        let desk = open("v3", "前台来访", .other("前台来访")), none = open("v4", "", .withheld)
+        let alice = open("v1", "alice", .other("alice"))
+        let alice2 = open("v2", "alice", .other("alice"))
+        let desk = open("v3", "前台来访", .other("前台来访"))
+        let none = open("v4", "", .withheld)
         let keys = [alice, alice2, desk, none].compactMap(\.customerKey)
         #expect(keys.count == 4)
         #expect(Set(keys).count == 4)

@@ -115,7 +115,8 @@ struct TimestampTests {
         var failures = 0
         for days in first...last {
             let date = CivilDate(daysSinceEpoch: days)
-            let ok = date.daysSinceEpoch == days && date.isValid && previous < date
+            let ok =
+                date.daysSinceEpoch == days && date.isValid && previous < date
                 && Self.isSuccessor(date, of: previous)
             if !ok {
                 failures += 1
@@ -174,8 +175,10 @@ struct TimestampTests {
 
     @Test(
         "CivilDate(iso:) rejects malformed and impossible dates",
-        arguments: ["2026-13-01", "2026-00-10", "2026-02-30", "2026-04-31", "2026-11-00", "2026-1-01", "20261127",
-            "2026/11/27", "2026-11-27 ", "", "２０２６-11-27"]
+        arguments: [
+            "2026-13-01", "2026-00-10", "2026-02-30", "2026-04-31", "2026-11-00", "2026-1-01", "20261127",
+            "2026/11/27", "2026-11-27 ", "", "２０２６-11-27",
+        ]
     )
     func rejectsBadDates(text: String) {
         #expect(CivilDate(iso: text) == nil)

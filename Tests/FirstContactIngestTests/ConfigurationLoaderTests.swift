@@ -141,7 +141,8 @@ private let badConfigurations: [BadConfiguration] = [
     ),
     BadConfiguration(
         name: "token for an unknown agent",
-        yaml: validFrame + "tokens:\n  - name: t\n    role: agent\n    agent: \"2001\"\n    hash: \"sha256:\(String(repeating: "ab", count: 32))\"\n",
+        yaml: validFrame
+            + "tokens:\n  - name: t\n    role: agent\n    agent: \"2001\"\n    hash: \"sha256:\(String(repeating: "ab", count: 32))\"\n",
         line: 16, key: "tokens[0].agent", fragment: "unknown agent \"2001\""
     ),
     BadConfiguration(
@@ -178,7 +179,8 @@ private let badConfigurations: [BadConfiguration] = [
     ),
     BadConfiguration(
         name: "duplicate agent id (numbers and strings are the same id)",
-        yaml: "departments: [{id: service}]\nagents:\n  - id: \"1001\"\n    department: service\n  - id: 1001\n    department: service\n",
+        yaml:
+            "departments: [{id: service}]\nagents:\n  - id: \"1001\"\n    department: service\n  - id: 1001\n    department: service\n",
         line: 5, key: "agents[1].id", fragment: "agent \"1001\" is already defined at line 3"
     ),
     BadConfiguration(
@@ -189,7 +191,8 @@ private let badConfigurations: [BadConfiguration] = [
               - {id: "1001", department: service, devices: ["PJSIP/1001"]}
               - {id: "1002", department: service, devices: ["pjsip/1001"]}
             """,
-        line: 4, key: "agents[1].devices[0]", fragment: "device \"pjsip/1001\" already belongs to agent \"1001\" (line 3)"
+        line: 4, key: "agents[1].devices[0]",
+        fragment: "device \"pjsip/1001\" already belongs to agent \"1001\" (line 3)"
     ),
     BadConfiguration(
         name: "extension that is another agent's default",
@@ -232,12 +235,14 @@ private let badConfigurations: [BadConfiguration] = [
     ),
     BadConfiguration(
         name: "unknown weekday",
-        yaml: "calendars:\n  office:\n    week:\n      mon: [\"08:30-12:00\"]\n      thur: [\"08:30-12:00\"]\n", line: 5,
+        yaml: "calendars:\n  office:\n    week:\n      mon: [\"08:30-12:00\"]\n      thur: [\"08:30-12:00\"]\n",
+        line: 5,
         key: "calendars.office.week.thur", fragment: "unknown key `thur` (did you mean `thu`?)"
     ),
     BadConfiguration(
         name: "bad date",
-        yaml: "calendars:\n  office:\n    week: {mon: [\"08:30-12:00\"]}\n    holidays: [\"2026-10-01\", \"2026-02-30\"]\n",
+        yaml:
+            "calendars:\n  office:\n    week: {mon: [\"08:30-12:00\"]}\n    holidays: [\"2026-10-01\", \"2026-02-30\"]\n",
         line: 4, key: "calendars.office.holidays[1]", fragment: "\"2026-02-30\" is not a date (use YYYY-MM-DD"
     ),
     BadConfiguration(
@@ -260,7 +265,8 @@ private let badConfigurations: [BadConfiguration] = [
     ),
     BadConfiguration(
         name: "at_risk above 100%",
-        yaml: "policy:\n  at_risk: 120%\n", line: 2, key: "policy.at_risk", fragment: "\"120%\" is not a percentage from 1% to 100%"
+        yaml: "policy:\n  at_risk: 120%\n", line: 2, key: "policy.at_risk",
+        fragment: "\"120%\" is not a percentage from 1% to 100%"
     ),
     BadConfiguration(
         name: "at_risk of zero",
@@ -272,7 +278,8 @@ private let badConfigurations: [BadConfiguration] = [
     ),
     BadConfiguration(
         name: "bad max_body",
-        yaml: "http:\n  host: 127.0.0.1\n  max_body: 10 parsecs\n", line: 3, key: "http.max_body", fragment: "is not a size"
+        yaml: "http:\n  host: 127.0.0.1\n  max_body: 10 parsecs\n", line: 3, key: "http.max_body",
+        fragment: "is not a size"
     ),
     BadConfiguration(
         name: "port out of range",
@@ -280,18 +287,21 @@ private let badConfigurations: [BadConfiguration] = [
     ),
     BadConfiguration(
         name: "unknown follow format, with a suggestion",
-        yaml: "follow:\n  - {path: /var/log/asterisk/queue_log, format: asterisk-queuelog}\n", line: 2, key: "follow[0].format",
+        yaml: "follow:\n  - {path: /var/log/asterisk/queue_log, format: asterisk-queuelog}\n", line: 2,
+        key: "follow[0].format",
         fragment: "\"asterisk-queuelog\" is not an input format (did you mean \"asterisk-queue-log\"?)"
     ),
     BadConfiguration(
         name: "unknown follow format, listing the formats",
         yaml: "follow:\n  - path: /tmp/x\n    format: csv\n", line: 3, key: "follow[0].format",
-        fragment: "(use asterisk-csv, asterisk-queue-log, freeswitch-xml-cdr, freeswitch-events, ivr-events, kamailio-acc)"
+        fragment:
+            "(use asterisk-csv, asterisk-queue-log, freeswitch-xml-cdr, freeswitch-events, ivr-events, kamailio-acc)"
     ),
     BadConfiguration(
         name: "follow of a one-document-per-file format",
         yaml: "follow:\n  - {path: /var/spool/cdr.xml, format: freeswitch-xml-cdr}\n", line: 2, key: "follow[0].format",
-        fragment: "freeswitch-xml-cdr is not a line-by-line format and cannot be followed (use asterisk-csv, asterisk-queue-log, kamailio-acc;"
+        fragment:
+            "freeswitch-xml-cdr is not a line-by-line format and cannot be followed (use asterisk-csv, asterisk-queue-log, kamailio-acc;"
     ),
     BadConfiguration(
         name: "relative follow path",
@@ -305,13 +315,15 @@ private let badConfigurations: [BadConfiguration] = [
     ),
     BadConfiguration(
         name: "webhook start that is neither now nor start",
-        yaml: "webhooks:\n  - {url: \"http://127.0.0.1:9000/hooks\", secret_env: FC_SECRET, from: yesterday}\n", line: 2,
+        yaml: "webhooks:\n  - {url: \"http://127.0.0.1:9000/hooks\", secret_env: FC_SECRET, from: yesterday}\n",
+        line: 2,
         key: "webhooks[0].from", fragment: "yesterday"
     ),
     BadConfiguration(
         name: "queue claimed by two departments",
         yaml: "departments:\n  - id: service\n    queues: [hotline]\n  - id: billing\n    queues: [billing, hotline]\n",
-        line: 5, key: "departments[1].queues[1]", fragment: "queue \"hotline\" is already claimed by department \"service\" (line 3)"
+        line: 5, key: "departments[1].queues[1]",
+        fragment: "queue \"hotline\" is already claimed by department \"service\" (line 3)"
     ),
     BadConfiguration(
         name: "DID claimed by two departments",
@@ -364,12 +376,14 @@ private let badConfigurations: [BadConfiguration] = [
 
     @Test("follow: format is optional (detected from the file), given formats are kept")
     func followFormatIsOptional() throws {
-        let yaml = "follow:\n  - {path: /var/log/asterisk/queue_log}\n  - {path: /var/log/asterisk/cdr-csv/Master.csv, format: asterisk-csv}\n"
+        let yaml =
+            "follow:\n  - {path: /var/log/asterisk/queue_log}\n  - {path: /var/log/asterisk/cdr-csv/Master.csv, format: asterisk-csv}\n"
         let configuration = try ConfigurationLoader.load(yaml: yaml, file: "c.yaml")
-        #expect(configuration.follow == [
-            FollowedFile(path: "/var/log/asterisk/queue_log", format: nil),
-            FollowedFile(path: "/var/log/asterisk/cdr-csv/Master.csv", format: .asteriskCSV),
-        ])
+        #expect(
+            configuration.follow == [
+                FollowedFile(path: "/var/log/asterisk/queue_log", format: nil),
+                FollowedFile(path: "/var/log/asterisk/cdr-csv/Master.csv", format: .asteriskCSV),
+            ])
     }
 
     @Test func theSampleConfigurationLoads() throws {
@@ -378,7 +392,8 @@ private let badConfigurations: [BadConfiguration] = [
         #expect(configuration.countryCode == "86")
         #expect(configuration.nationalPrefix == "0")
         #expect(configuration.hotlineNumbers == ["96116"])
-        #expect(configuration.departments.map(\.id.rawValue) == ["service", "billing", "repairs", "quality", "leadership"])
+        #expect(
+            configuration.departments.map(\.id.rawValue) == ["service", "billing", "repairs", "quality", "leadership"])
 
         let service = try #require(configuration.departments.first { $0.id.rawValue == "service" })
         #expect(service.name == "客户服务中心")
@@ -394,7 +409,8 @@ private let badConfigurations: [BadConfiguration] = [
         #expect(quality.category == .inquiry)
         #expect(quality.callbackSLA == 3600)
 
-        let byDepartment = Dictionary(grouping: configuration.agents.filter { $0.role == .agent }, by: \.department.rawValue)
+        let byDepartment = Dictionary(
+            grouping: configuration.agents.filter { $0.role == .agent }, by: \.department.rawValue)
         #expect(byDepartment["service", default: []].count >= 4)
         #expect(byDepartment["billing", default: []].count >= 3)
         #expect(byDepartment["repairs", default: []].count >= 3)
@@ -543,7 +559,8 @@ private let badConfigurations: [BadConfiguration] = [
         #expect(error.diagnostics.map(\.line) == [1, 4, 5, 7, 7, 9])
         #expect(
             error.diagnostics.map(\.key) == [
-                "timezone", "departments[0].head", "departments[0].callback_sla", "agents[0].department", "agents[0].role",
+                "timezone", "departments[0].head", "departments[0].callback_sla", "agents[0].department",
+                "agents[0].role",
                 "policy.at_risk",
             ]
         )
@@ -561,7 +578,8 @@ private let badConfigurations: [BadConfiguration] = [
             diagnostic.description
                 == "firstcontact.yaml:12:5: departments[1].callback_sla: \"30x\" is not a duration (use 90s, 30m, 2h, 1d)"
         )
-        let whole = ConfigurationDiagnostic(file: "c.yaml", line: 0, column: 0, key: "", message: "cannot read the file")
+        let whole = ConfigurationDiagnostic(
+            file: "c.yaml", line: 0, column: 0, key: "", message: "cannot read the file")
         #expect(whole.description == "c.yaml: cannot read the file")
     }
 
@@ -570,11 +588,14 @@ private let badConfigurations: [BadConfiguration] = [
             try ConfigurationLoader.load(yaml: "policy:\n  lateness: 10x\n", file: "c.yaml")
         }
         #expect(error.diagnostics.first?.column == 13)
-        #expect(error.diagnostics.first?.description == "c.yaml:2:13: policy.lateness: \"10x\" is not a duration (use 90s, 30m, 2h, 1d)")
+        #expect(
+            error.diagnostics.first?.description
+                == "c.yaml:2:13: policy.lateness: \"10x\" is not a duration (use 90s, 30m, 2h, 1d)")
     }
 
     @Test func aMissingFileIsAnError() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fc-no-such-\(UUID().uuidString).yaml").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fc-no-such-\(UUID().uuidString).yaml")
+            .path
         let error = try #require(throws: ConfigurationError.self) {
             try ConfigurationLoader.load(path: path)
         }

@@ -128,7 +128,9 @@ struct FreeSWITCHCDRCorpusTests {
         let reference = documents.map { utcDecoder.decode($0, position: testPosition()) }
         let results = await withTaskGroup(of: [IngestRecord].self) { group in
             for _ in 0..<16 {
-                group.addTask { (0..<20).flatMap { _ in documents.map { utcDecoder.decode($0, position: testPosition()) } } }
+                group.addTask {
+                    (0..<20).flatMap { _ in documents.map { utcDecoder.decode($0, position: testPosition()) } }
+                }
             }
             return await group.reduce(into: [[IngestRecord]]()) { $0.append($1) }
         }
@@ -139,9 +141,12 @@ struct FreeSWITCHCDRCorpusTests {
 
     @Test("the same document read twice has the same key; different documents differ")
     func keys() throws {
-        let keys = try Self.expected.map { try #require(utcDecoder.decode(try corpusBytes($0.file), position: testPosition()).leg?.key) }
+        let keys = try Self.expected.map {
+            try #require(utcDecoder.decode(try corpusBytes($0.file), position: testPosition()).leg?.key)
+        }
         #expect(Set(keys).count == keys.count)
-        let again = try #require(utcDecoder.decode(try corpusBytes(Self.expected[0].file), position: testPosition(9)).leg)
+        let again = try #require(
+            utcDecoder.decode(try corpusBytes(Self.expected[0].file), position: testPosition(9)).leg)
         #expect(again.key == keys[0])
     }
 }
@@ -169,7 +174,8 @@ struct FreeSWITCHCDRBodyTests {
             "uuid=\(direct.uniqueID)&cdr=" + String(decoding: bytes, as: UTF8.self),
         ]
         for body in bodies {
-            let leg = try #require(utcDecoder.decode(Array(body.utf8), position: testPosition()).leg, "\(body.prefix(60))")
+            let leg = try #require(
+                utcDecoder.decode(Array(body.utf8), position: testPosition()).leg, "\(body.prefix(60))")
             #expect(leg == direct)
         }
     }
@@ -212,7 +218,8 @@ struct SyntheticCDR {
 
     var xml: String {
         var lines = ["<?xml version=\"1.0\"?>", "<cdr core-uuid=\"core\" switchname=\"pbx\">"]
-        lines.append("  <channel_data><state>CS_REPORTING</state><direction>\(self.direction)</direction></channel_data>")
+        lines.append(
+            "  <channel_data><state>CS_REPORTING</state><direction>\(self.direction)</direction></channel_data>")
         lines.append("  <variables>")
         var variables = self.variables
         if !variables.contains(where: { $0.0 == "uuid" }) { variables.insert(("uuid", "leg-1"), at: 0) }
@@ -367,14 +374,18 @@ struct FreeSWITCHCDRMappingTests {
         arguments: [
             Outcome(
                 name: "IVR answered, agent rang out: NO ANSWER although the leg was answered and billed",
-                variables: ["originate_disposition=NO_ANSWER", "hangup_cause=NORMAL_CLEARING",
-                            "bridge_channel=sofia/internal/1002%40pbx"],
+                variables: [
+                    "originate_disposition=NO_ANSWER", "hangup_cause=NORMAL_CLEARING",
+                    "bridge_channel=sofia/internal/1002%40pbx",
+                ],
                 disposition: .noAnswer, peer: "sofia/internal/1002@pbx"
             ),
             Outcome(
                 name: "IVR answered, agent busy: BUSY from the B-leg's cause",
-                variables: ["last_bridge_hangup_cause=USER_BUSY", "originate_disposition=USER_BUSY",
-                            "hangup_cause=NORMAL_CLEARING", "last_bridge_to=b-1"],
+                variables: [
+                    "last_bridge_hangup_cause=USER_BUSY", "originate_disposition=USER_BUSY",
+                    "hangup_cause=NORMAL_CLEARING", "last_bridge_to=b-1",
+                ],
                 disposition: .busy, peer: "sofia/internal/1003@pbx"
             ),
             Outcome(
@@ -401,8 +412,10 @@ struct FreeSWITCHCDRMappingTests {
             ),
             Outcome(
                 name: "no bridge variables, but a successful originate on an answered leg: ANSWERED",
-                variables: ["originate_disposition=SUCCESS", "hangup_cause=NORMAL_CLEARING",
-                            "bridge_channel=sofia/internal/1004%40pbx"],
+                variables: [
+                    "originate_disposition=SUCCESS", "hangup_cause=NORMAL_CLEARING",
+                    "bridge_channel=sofia/internal/1004%40pbx",
+                ],
                 disposition: .answered, peer: "sofia/internal/1004@pbx"
             ),
             Outcome(

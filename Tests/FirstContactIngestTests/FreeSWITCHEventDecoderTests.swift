@@ -63,60 +63,68 @@ enum CallcenterStory {
     }
 
     static let events: [ESLEvent] = [
-        ESLEvent(headers: base(1, 1_000_000_000) + [
-            ("CC-Queue", "hotline@default"), ("CC-Action", "member-queue-start"), ("CC-Member-UUID", "m-1"),
-            ("CC-Member-Session-UUID", caller), ("CC-Member-CID-Name", "Zhang Wei"),
-            ("CC-Member-CID-Number", "+8613800138000"),
-        ]),
-        ESLEvent(headers: base(2, 1_001_000_000) + [
-            ("CC-Queue", "hotline@default"), ("CC-Action", "members-count"), ("CC-Count", "1"),
-            ("CC-Selection", "Single-Queue"),
-        ]),
-        ESLEvent(headers: base(3, 1_020_000_000) + [
-            ("CC-Queue", "hotline@default"), ("CC-Action", "bridge-agent-fail"), ("CC-Hangup-Cause", "NO_ANSWER"),
-            ("CC-Agent", "1002@default"), ("CC-Agent-Called-Time", "1005"), ("CC-Agent-Aborted-Time", "1020"),
-            ("CC-Member-UUID", "m-1"), ("CC-Member-Session-UUID", caller),
-        ]),
-        ESLEvent(headers: base(4, 1_030_000_000) + [
-            ("CC-Queue", "hotline@default"), ("CC-Action", "bridge-agent-start"), ("CC-Agent", "1001@default"),
-            ("CC-Agent-UUID", agentLeg), ("CC-Agent-Called-Time", "1022"), ("CC-Agent-Answered-Time", "1030"),
-            ("CC-Member-Joined-Time", "1000"), ("CC-Member-UUID", "m-1"), ("CC-Member-Session-UUID", caller),
-        ]),
-        ESLEvent(headers: base(5, 1_100_000_000) + [
-            ("CC-Queue", "hotline@default"), ("CC-Action", "member-queue-end"), ("CC-Cause", "Terminated"),
-            ("CC-Agent", "1001@default"), ("CC-Agent-Answered-Time", "1030"), ("CC-Member-Joined-Time", "1000"),
-            ("CC-Member-Leaving-Time", "1100"), ("CC-Hangup-Cause", "NORMAL_CLEARING"), ("CC-Member-UUID", "m-1"),
-            ("CC-Member-Session-UUID", caller),
-        ]),
-        ESLEvent(headers: base(6, 1_100_100_000, name: "CHANNEL_HANGUP_COMPLETE") + [
-            ("Unique-ID", caller), ("Call-Direction", "inbound"), ("Hangup-Cause", "NORMAL_CLEARING"),
-            ("Caller-Caller-ID-Name", "Zhang Wei"), ("Caller-Caller-ID-Number", "+8613800138000"),
-            ("Caller-Destination-Number", "4008001234"), ("Caller-Unique-ID", caller), ("Caller-Context", "public"),
-            ("Caller-Channel-Name", "sofia/external/+8613800138000@gw.example"),
-            ("Caller-Channel-Created-Time", "990000000"), ("Caller-Channel-Answered-Time", "991000000"),
-            ("Caller-Channel-Hangup-Time", "1100000000"),
-            ("variable_uuid", caller), ("variable_direction", "inbound"),
-            ("variable_channel_name", "sofia/external/+8613800138000@gw.example"),
-            ("variable_start_epoch", "990"), ("variable_answer_epoch", "991"), ("variable_bridge_epoch", "1030"),
-            ("variable_end_epoch", "1100"), ("variable_billsec", "109"), ("variable_hangup_cause", "NORMAL_CLEARING"),
-            ("variable_cc_queue", "hotline@default"), ("variable_cc_agent", "1001@default"),
-            ("variable_cc_queue_answered_epoch", "1030"), ("variable_last_app", "callcenter"),
-            ("variable_last_arg", "hotline@default"),
-        ]),
-        ESLEvent(headers: base(7, 1_100_200_000, name: "CHANNEL_HANGUP_COMPLETE") + [
-            ("Unique-ID", agentLeg), ("Call-Direction", "outbound"), ("Hangup-Cause", "NORMAL_CLEARING"),
-            ("Caller-Caller-ID-Name", "Zhang Wei"), ("Caller-Caller-ID-Number", "+8613800138000"),
-            ("Caller-Destination-Number", "1001"), ("Caller-Unique-ID", agentLeg), ("Caller-Context", "default"),
-            ("Caller-Channel-Name", "sofia/internal/1001@pbx.example"),
-            ("Other-Type", "originator"), ("Other-Leg-Unique-ID", caller),
-            ("Other-Leg-Caller-ID-Number", "+8613800138000"), ("Other-Leg-Caller-ID-Name", "Zhang Wei"),
-            ("Other-Leg-Destination-Number", "4008001234"), ("Other-Leg-Context", "public"),
-            ("Other-Leg-Channel-Name", "sofia/external/+8613800138000@gw.example"),
-            ("variable_uuid", agentLeg), ("variable_direction", "outbound"),
-            ("variable_start_epoch", "1022"), ("variable_answer_epoch", "1030"), ("variable_end_epoch", "1100"),
-            ("variable_billsec", "70"), ("variable_hangup_cause", "NORMAL_CLEARING"),
-            ("variable_cc_side", "agent"), ("variable_cc_member_session_uuid", caller),
-        ]),
+        ESLEvent(
+            headers: base(1, 1_000_000_000) + [
+                ("CC-Queue", "hotline@default"), ("CC-Action", "member-queue-start"), ("CC-Member-UUID", "m-1"),
+                ("CC-Member-Session-UUID", caller), ("CC-Member-CID-Name", "Zhang Wei"),
+                ("CC-Member-CID-Number", "+8613800138000"),
+            ]),
+        ESLEvent(
+            headers: base(2, 1_001_000_000) + [
+                ("CC-Queue", "hotline@default"), ("CC-Action", "members-count"), ("CC-Count", "1"),
+                ("CC-Selection", "Single-Queue"),
+            ]),
+        ESLEvent(
+            headers: base(3, 1_020_000_000) + [
+                ("CC-Queue", "hotline@default"), ("CC-Action", "bridge-agent-fail"), ("CC-Hangup-Cause", "NO_ANSWER"),
+                ("CC-Agent", "1002@default"), ("CC-Agent-Called-Time", "1005"), ("CC-Agent-Aborted-Time", "1020"),
+                ("CC-Member-UUID", "m-1"), ("CC-Member-Session-UUID", caller),
+            ]),
+        ESLEvent(
+            headers: base(4, 1_030_000_000) + [
+                ("CC-Queue", "hotline@default"), ("CC-Action", "bridge-agent-start"), ("CC-Agent", "1001@default"),
+                ("CC-Agent-UUID", agentLeg), ("CC-Agent-Called-Time", "1022"), ("CC-Agent-Answered-Time", "1030"),
+                ("CC-Member-Joined-Time", "1000"), ("CC-Member-UUID", "m-1"), ("CC-Member-Session-UUID", caller),
+            ]),
+        ESLEvent(
+            headers: base(5, 1_100_000_000) + [
+                ("CC-Queue", "hotline@default"), ("CC-Action", "member-queue-end"), ("CC-Cause", "Terminated"),
+                ("CC-Agent", "1001@default"), ("CC-Agent-Answered-Time", "1030"), ("CC-Member-Joined-Time", "1000"),
+                ("CC-Member-Leaving-Time", "1100"), ("CC-Hangup-Cause", "NORMAL_CLEARING"), ("CC-Member-UUID", "m-1"),
+                ("CC-Member-Session-UUID", caller),
+            ]),
+        ESLEvent(
+            headers: base(6, 1_100_100_000, name: "CHANNEL_HANGUP_COMPLETE") + [
+                ("Unique-ID", caller), ("Call-Direction", "inbound"), ("Hangup-Cause", "NORMAL_CLEARING"),
+                ("Caller-Caller-ID-Name", "Zhang Wei"), ("Caller-Caller-ID-Number", "+8613800138000"),
+                ("Caller-Destination-Number", "4008001234"), ("Caller-Unique-ID", caller), ("Caller-Context", "public"),
+                ("Caller-Channel-Name", "sofia/external/+8613800138000@gw.example"),
+                ("Caller-Channel-Created-Time", "990000000"), ("Caller-Channel-Answered-Time", "991000000"),
+                ("Caller-Channel-Hangup-Time", "1100000000"),
+                ("variable_uuid", caller), ("variable_direction", "inbound"),
+                ("variable_channel_name", "sofia/external/+8613800138000@gw.example"),
+                ("variable_start_epoch", "990"), ("variable_answer_epoch", "991"), ("variable_bridge_epoch", "1030"),
+                ("variable_end_epoch", "1100"), ("variable_billsec", "109"),
+                ("variable_hangup_cause", "NORMAL_CLEARING"),
+                ("variable_cc_queue", "hotline@default"), ("variable_cc_agent", "1001@default"),
+                ("variable_cc_queue_answered_epoch", "1030"), ("variable_last_app", "callcenter"),
+                ("variable_last_arg", "hotline@default"),
+            ]),
+        ESLEvent(
+            headers: base(7, 1_100_200_000, name: "CHANNEL_HANGUP_COMPLETE") + [
+                ("Unique-ID", agentLeg), ("Call-Direction", "outbound"), ("Hangup-Cause", "NORMAL_CLEARING"),
+                ("Caller-Caller-ID-Name", "Zhang Wei"), ("Caller-Caller-ID-Number", "+8613800138000"),
+                ("Caller-Destination-Number", "1001"), ("Caller-Unique-ID", agentLeg), ("Caller-Context", "default"),
+                ("Caller-Channel-Name", "sofia/internal/1001@pbx.example"),
+                ("Other-Type", "originator"), ("Other-Leg-Unique-ID", caller),
+                ("Other-Leg-Caller-ID-Number", "+8613800138000"), ("Other-Leg-Caller-ID-Name", "Zhang Wei"),
+                ("Other-Leg-Destination-Number", "4008001234"), ("Other-Leg-Context", "public"),
+                ("Other-Leg-Channel-Name", "sofia/external/+8613800138000@gw.example"),
+                ("variable_uuid", agentLeg), ("variable_direction", "outbound"),
+                ("variable_start_epoch", "1022"), ("variable_answer_epoch", "1030"), ("variable_end_epoch", "1100"),
+                ("variable_billsec", "70"), ("variable_hangup_cause", "NORMAL_CLEARING"),
+                ("variable_cc_side", "agent"), ("variable_cc_member_session_uuid", caller),
+            ]),
     ]
 }
 
@@ -200,16 +208,18 @@ struct FreeSWITCHEventDecoderTests {
         #expect(lines == lines.sorted() && lines[0] == 1 && lines[1] > 1)
     }
 
-    @Test("join → agent fail → agent answers → end gives entered, ring-no-answer, connected (first responder), completed")
+    @Test(
+        "join → agent fail → agent answers → end gives entered, ring-no-answer, connected (first responder), completed")
     func callcenterSequence() throws {
         let queue = queueEvents(decode(CallcenterStory.events.map { $0.framed(xml: false) }.joined()))
         let caller = CallKey(CallcenterStory.caller)
         #expect(queue.map(\.call) == Array(repeating: caller, count: 4))
         #expect(queue.map(\.queue) == Array(repeating: "hotline@default", count: 4))
-        #expect(queue.map(\.event) == [
-            .entered(callerNumber: "+8613800138000"), .ringNoAnswer,
-            .connected(holdSeconds: 30, memberUniqueID: CallcenterStory.agentLeg), .completed,
-        ])
+        #expect(
+            queue.map(\.event) == [
+                .entered(callerNumber: "+8613800138000"), .ringNoAnswer,
+                .connected(holdSeconds: 30, memberUniqueID: CallcenterStory.agentLeg), .completed,
+            ])
         #expect(queue.map(\.agent) == ["", "1002@default", "1001@default", "1001@default"])
         #expect(queue.map(\.time.seconds) == [1000, 1020, 1030, 1100])
         #expect(queue.map(\.key.rawValue) == [1, 3, 4, 5].map { "fsev:\(CallcenterStory.core):\($0)" })
@@ -246,11 +256,12 @@ struct FreeSWITCHEventDecoderTests {
     @Test("member-queue-end with CC-Cause Cancel: NONE is an abandon with the member's wait, TIMEOUT an exit")
     func abandon() {
         func end(_ reason: String) -> ESLEvent {
-            ESLEvent(headers: CallcenterStory.base(9, 1_045_000_000) + [
-                ("CC-Queue", "hotline@default"), ("CC-Action", "member-queue-end"), ("CC-Cause", "Cancel"),
-                ("CC-Cancel-Reason", reason), ("CC-Member-Joined-Time", "1000"), ("CC-Member-Leaving-Time", "1045"),
-                ("CC-Member-Session-UUID", CallcenterStory.caller),
-            ])
+            ESLEvent(
+                headers: CallcenterStory.base(9, 1_045_000_000) + [
+                    ("CC-Queue", "hotline@default"), ("CC-Action", "member-queue-end"), ("CC-Cause", "Cancel"),
+                    ("CC-Cancel-Reason", reason), ("CC-Member-Joined-Time", "1000"), ("CC-Member-Leaving-Time", "1045"),
+                    ("CC-Member-Session-UUID", CallcenterStory.caller),
+                ])
         }
         let abandoned = queueEvents(decode(end("NONE").framed(xml: false)))
         #expect(abandoned.map(\.event) == [.abandoned(waitSeconds: 45)])
@@ -261,8 +272,10 @@ struct FreeSWITCHEventDecoderTests {
 
     @Test("other events and frames (channel events, DTMF, heartbeat, replies) are read and ignored, never rejected")
     func othersIgnored() {
-        let text = ESLEvent(headers: CallcenterStory.base(10, 1, name: "DTMF") + [("DTMF-Digit", "#")]).framed(xml: false)
-            + ESLEvent(headers: CallcenterStory.base(11, 1, name: "HEARTBEAT") + [("Up-Time", "0 years")]).framed(xml: true)
+        let text =
+            ESLEvent(headers: CallcenterStory.base(10, 1, name: "DTMF") + [("DTMF-Digit", "#")]).framed(xml: false)
+            + ESLEvent(headers: CallcenterStory.base(11, 1, name: "HEARTBEAT") + [("Up-Time", "0 years")]).framed(
+                xml: true)
             + "Content-Type: command/reply\nReply-Text: +OK accepted\n\n"
             + "Content-Type: api/response\nContent-Length: 3\n\n+OK"
             + "Content-Type: text/disconnect-notice\nContent-Length: 9\n\nbye bye!\n"
@@ -299,39 +312,48 @@ struct FreeSWITCHEventDecoderTests {
         let frame = "Content-Length: \(inner.utf8.count)\nContent-Type: text/event-plain\n\n\(inner)"
         let nameless = "Content-Length: 13\nContent-Type: text/event-plain\n\nUnique-ID: x\n"
         let both = rejects(decode(frame + nameless + good))
-        #expect(both.map(\.reason) == [
-            "FreeSWITCH event refused: event Content-Length 99 runs past the end of its frame (only 5 bytes follow)",
-            "FreeSWITCH event refused: an event without an Event-Name header",
-        ])
+        #expect(
+            both.map(\.reason) == [
+                "FreeSWITCH event refused: event Content-Length 99 runs past the end of its frame (only 5 bytes follow)",
+                "FreeSWITCH event refused: an event without an Event-Name header",
+            ])
     }
 
-    @Test("hostile XML events (entities, DOCTYPE, truncation, wrong root) are refused by the XML reader; the rest reads")
+    @Test(
+        "hostile XML events (entities, DOCTYPE, truncation, wrong root) are refused by the XML reader; the rest reads")
     func hostileXML() throws {
         let laughs = """
             <?xml version="1.0"?>
             <!DOCTYPE event [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
             <event><headers><Event-Name>&lol2;</Event-Name></headers></event>
             """
-        let external = "<event><headers><Event-Name>CUSTOM</Event-Name>"
+        let external =
+            "<event><headers><Event-Name>CUSTOM</Event-Name>"
             + "<!DOCTYPE x SYSTEM \"file:///etc/passwd\"></headers></event>"
         let wrongRoot = "Content-Length: 15\nContent-Type: text/event-xml\n\n<cdr><a/></cdr>"
         let good = CallcenterStory.events[0].xml
         let framedLaughs = "Content-Length: \(laughs.utf8.count)\nContent-Type: text/event-xml\n\n\(laughs)"
-        let records = decode(laughs + "\n" + external + "\n" + wrongRoot + "\n" + framedLaughs + good + "\n<event><headers>")
+        let records = decode(
+            laughs + "\n" + external + "\n" + wrongRoot + "\n" + framedLaughs + good + "\n<event><headers>")
         let found = rejects(records)
         try #require(found.count == 5)
         #expect(found[0].reason.hasPrefix("FreeSWITCH event refused: XML event refused (doctype)"))
         #expect(found[1].reason.hasPrefix("FreeSWITCH event refused: XML event refused ("))
-        #expect(found[2].reason == "FreeSWITCH event refused: XML event refused: the root element is <cdr>, an event is <event>")
+        #expect(
+            found[2].reason
+                == "FreeSWITCH event refused: XML event refused: the root element is <cdr>, an event is <event>")
         #expect(found[3].reason.hasPrefix("FreeSWITCH event refused: XML event refused (doctype)"))
-        #expect(found[4].reason == "FreeSWITCH event refused: XML event refused (truncated): no </event> before the end of the input")
+        #expect(
+            found[4].reason
+                == "FreeSWITCH event refused: XML event refused (truncated): no </event> before the end of the input")
         #expect(queueEvents(records).map(\.event) == [.entered(callerNumber: "+8613800138000")])
     }
 
     @Test("a stream cut anywhere decodes, piece by piece, to the same records at the same positions as whole")
     func pieces() throws {
         let events = CallcenterStory.events
-        let text = events.map { $0.framed(xml: false) }.joined() + events.map { $0.xml + "\n" }.joined()
+        let text =
+            events.map { $0.framed(xml: false) }.joined() + events.map { $0.xml + "\n" }.joined()
             + events.map { $0.framed(xml: true) }.joined() + "Content-Type: command/reply\nReply-Text: +OK\n\n"
             + events.map(\.plain).joined()
         let bytes = Array(text.utf8)

@@ -27,7 +27,8 @@ final class RecordingHandler: XMLContentHandler {
 
     func endElement(_ name: String, text: [UInt8], depth: Int) {
         let attributes = self.started.last { $0.name == name && $0.depth == depth }?.attributes ?? []
-        self.ended.append(Element(name: name, depth: depth, attributes: attributes, text: String(decoding: text, as: UTF8.self)))
+        self.ended.append(
+            Element(name: name, depth: depth, attributes: attributes, text: String(decoding: text, as: UTF8.self)))
     }
 
     /// Every string the handler was given, for "the secret never came out" checks.
@@ -167,7 +168,9 @@ struct HostileCase: CustomTestStringConvertible, Sendable {
             let body = 4 * 1024 * 1024 + 1 - "<cdr></cdr>".utf8.count
             return Array("<cdr>".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: body) + Array("</cdr>".utf8)
         },
-        HostileCase(name: "text node over the limit", kind: .textTooLarge, reasonContains: ["<caller_id_name>", "262144"]) {
+        HostileCase(
+            name: "text node over the limit", kind: .textTooLarge, reasonContains: ["<caller_id_name>", "262144"]
+        ) {
             Array("<cdr><variables><caller_id_name>".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 300_000)
                 + Array("</caller_id_name></variables></cdr>".utf8)
         },
@@ -175,7 +178,8 @@ struct HostileCase: CustomTestStringConvertible, Sendable {
             Array("<cdr><v><![CDATA[".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 300_000)
                 + Array("]]></v></cdr>".utf8)
         },
-        HostileCase(name: "attribute value over the limit", kind: .textTooLarge, reasonContains: ["attribute of <cdr>"]) {
+        HostileCase(name: "attribute value over the limit", kind: .textTooLarge, reasonContains: ["attribute of <cdr>"])
+        {
             Array("<cdr a=\"".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 300_000) + Array("\"/>".utf8)
         },
         HostileCase(
@@ -406,7 +410,9 @@ private final class LocalListener {
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 8) == 0 else {
             close(fd)

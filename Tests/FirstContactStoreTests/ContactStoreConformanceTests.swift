@@ -9,7 +9,9 @@ import Testing
 struct ContactStoreConformanceTests {
     let correlator = StoreFixture.correlator
 
-    @Test("the same records twice are stored once: the second batch is all duplicates and changes no total", arguments: StoreKind.allCases)
+    @Test(
+        "the same records twice are stored once: the second batch is all duplicates and changes no total",
+        arguments: StoreKind.allCases)
     func idempotentInsert(kind: StoreKind) async throws {
         let subject = try kind.make()
         defer { subject.dispose() }
@@ -34,7 +36,9 @@ struct ContactStoreConformanceTests {
         #expect(totals.records == records.count)
     }
 
-    @Test("a reject is stored with its source, line, byte offset, reason and bytes, once however often it arrives", arguments: StoreKind.allCases)
+    @Test(
+        "a reject is stored with its source, line, byte offset, reason and bytes, once however often it arrives",
+        arguments: StoreKind.allCases)
     func rejectsKeepTheirPlace(kind: StoreKind) async throws {
         let subject = try kind.make()
         defer { subject.dispose() }
@@ -48,7 +52,9 @@ struct ContactStoreConformanceTests {
         #expect(try await subject.store.totals().rejects == 1)
     }
 
-    @Test("derived rows read back as the correlator derived them: listing, export, one contact and one obligation agree", arguments: StoreKind.allCases)
+    @Test(
+        "derived rows read back as the correlator derived them: listing, export, one contact and one obligation agree",
+        arguments: StoreKind.allCases)
     func derivedRowsRoundTrip(kind: StoreKind) async throws {
         let subject = try kind.make()
         defer { subject.dispose() }
@@ -63,7 +69,9 @@ struct ContactStoreConformanceTests {
         for case .record(let record) in records { byCall[record.call, default: []].append(record) }
         var byCustomer: [String: [Call]] = [:]
         for key in byCall.keys.sorted() {
-            guard let call = assembler.assemble(key, records: byCall[key] ?? []), let customer = call.customerKey else { continue }
+            guard let call = assembler.assemble(key, records: byCall[key] ?? []), let customer = call.customerKey else {
+                continue
+            }
             byCustomer[customer, default: []].append(call)
         }
         var expected: [Contact] = []
@@ -88,7 +96,9 @@ struct ContactStoreConformanceTests {
         }
     }
 
-    @Test("ingest marks the touched customers dirty; the clock derives exactly them, then only those whose next check is due", arguments: StoreKind.allCases)
+    @Test(
+        "ingest marks the touched customers dirty; the clock derives exactly them, then only those whose next check is due",
+        arguments: StoreKind.allCases)
     func dirtyAndDueCustomers(kind: StoreKind) async throws {
         let subject = try kind.make()
         defer { subject.dispose() }
@@ -104,7 +114,8 @@ struct ContactStoreConformanceTests {
         // Nothing dirty and nothing due: moving the clock to where it is derives nobody.
         #expect(try await subject.store.advanceClock(to: latest, correlator: self.correlator).derived == 0)
 
-        let next = try #require(try await subject.store.nextCheck(), "open callbacks have deadlines after the last record")
+        let next = try #require(
+            try await subject.store.nextCheck(), "open callbacks have deadlines after the last record")
         #expect(next > latest)
         let before = Timestamp(seconds: next.seconds - 1)
         #expect(try await subject.store.advanceClock(to: before, correlator: self.correlator).derived == 0)
@@ -133,13 +144,16 @@ struct ContactStoreConformanceTests {
         #expect(try await subject.store.latestEventTime() == StoreFixture.latest(records))
     }
 
-    @Test("outbox keys are unique and sequences increase; deriving the same state again announces nothing new", arguments: StoreKind.allCases)
+    @Test(
+        "outbox keys are unique and sequences increase; deriving the same state again announces nothing new",
+        arguments: StoreKind.allCases)
     func outboxKeysAreUnique(kind: StoreKind) async throws {
         let subject = try kind.make()
         defer { subject.dispose() }
         let records = try StoreFixture.records()
         _ = try await subject.store.ingest(Array(records.prefix(records.count / 2)), correlator: self.correlator)
-        _ = try await subject.store.advanceClock(to: StoreFixture.latest(records) ?? StoreFixture.endOfDay, correlator: self.correlator)
+        _ = try await subject.store.advanceClock(
+            to: StoreFixture.latest(records) ?? StoreFixture.endOfDay, correlator: self.correlator)
         _ = try await subject.store.ingest(records, correlator: self.correlator)
         _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
         let outbox = try await subject.store.outbox(after: 0, limit: 1_000_000)
@@ -155,7 +169,9 @@ struct ContactStoreConformanceTests {
         #expect(try await subject.store.outbox(after: 0, limit: 1_000_000) == outbox)
     }
 
-    @Test("a follow checkpoint is stored with its records and read back whole, 64-bit device and inode included", arguments: StoreKind.allCases)
+    @Test(
+        "a follow checkpoint is stored with its records and read back whole, 64-bit device and inode included",
+        arguments: StoreKind.allCases)
     func followCheckpoints(kind: StoreKind) async throws {
         let subject = try kind.make()
         defer { subject.dispose() }
@@ -163,7 +179,8 @@ struct ContactStoreConformanceTests {
         #expect(try await subject.store.followCheckpoint(path: path) == nil)
         let records = try StoreFixture.records(calls: 10)
         var checkpoint = FollowCheckpoint(
-            path: path, device: UInt64.max - 1, inode: UInt64(1) << 63, offset: 4_096, nextLine: 17, fingerprint: "ab12",
+            path: path, device: UInt64.max - 1, inode: UInt64(1) << 63, offset: 4_096, nextLine: 17,
+            fingerprint: "ab12",
             fingerprintLength: 1_024, generation: 1)
         let outcome = try await subject.store.ingest(records, checkpoint: checkpoint, correlator: self.correlator)
         #expect(outcome.newRecords == records.count)
@@ -176,7 +193,9 @@ struct ContactStoreConformanceTests {
         #expect(try await subject.store.followCheckpoint(path: "/elsewhere") == nil)
     }
 
-    @Test("a webhook cursor starts once, never moves back, and a dead letter is stored once with it", arguments: StoreKind.allCases)
+    @Test(
+        "a webhook cursor starts once, never moves back, and a dead letter is stored once with it",
+        arguments: StoreKind.allCases)
     func webhookCursors(kind: StoreKind) async throws {
         let subject = try kind.make()
         defer { subject.dispose() }
@@ -193,25 +212,33 @@ struct ContactStoreConformanceTests {
 
         let entry = outbox[0]
         let letter = DeadLetter(
-            url: "https://b.example/hook", seq: entry.seq, key: entry.key, kind: entry.kind.rawValue, attempts: 5, lastStatus: 503,
+            url: "https://b.example/hook", seq: entry.seq, key: entry.key, kind: entry.kind.rawValue, attempts: 5,
+            lastStatus: 503,
             lastError: "HTTP 503", firstAttemptAt: now, lastAttemptAt: now)
-        try await subject.store.finishWebhookDelivery("https://b.example/hook", seq: entry.seq, at: now, deadLetter: letter)
-        try await subject.store.finishWebhookDelivery("https://b.example/hook", seq: entry.seq, at: now, deadLetter: letter)
+        try await subject.store.finishWebhookDelivery(
+            "https://b.example/hook", seq: entry.seq, at: now, deadLetter: letter)
+        try await subject.store.finishWebhookDelivery(
+            "https://b.example/hook", seq: entry.seq, at: now, deadLetter: letter)
         #expect(try await subject.store.deadLetters(limit: 10) == [letter])
         try await subject.store.finishWebhookDelivery("https://b.example/hook", seq: 3, at: now, deadLetter: nil)
         try await subject.store.finishWebhookDelivery("https://b.example/hook", seq: 2, at: now, deadLetter: nil)
-        #expect(try await subject.store.webhookCursor("https://b.example/hook", startingAtEnd: true, at: now) == max(3, entry.seq))
+        #expect(
+            try await subject.store.webhookCursor("https://b.example/hook", startingAtEnd: true, at: now)
+                == max(3, entry.seq))
         #expect(try await subject.store.totals().deadLetters == 1)
     }
 
-    @Test("a person's action is stored once, marks its customer for derivation and changes the derived contact; unknown targets are not found", arguments: StoreKind.allCases)
+    @Test(
+        "a person's action is stored once, marks its customer for derivation and changes the derived contact; unknown targets are not found",
+        arguments: StoreKind.allCases)
     func actions(kind: StoreKind) async throws {
         let subject = try kind.make()
         defer { subject.dispose() }
         _ = try await subject.store.ingest(try StoreFixture.records(), correlator: self.correlator)
         let clock = try #require(StoreFixture.latest(try StoreFixture.records()))
         _ = try await subject.store.advanceClock(to: clock, correlator: self.correlator)
-        let open = try #require(try await subject.store.contacts(ContactQuery(statuses: [.open, .awaitingCallback], limit: 1)).first)
+        let open = try #require(
+            try await subject.store.contacts(ContactQuery(statuses: [.open, .awaitingCallback], limit: 1)).first)
 
         let resolve = ManualAction(
             id: "act-1", at: Timestamp(seconds: clock.seconds - 1), agent: AgentID("1001"),
@@ -226,17 +253,23 @@ struct ContactStoreConformanceTests {
         #expect(detail.contact.resolution?.note == "explained the bill")
 
         await #expect(throws: StoreError.notFound("obligation nowhere-cb1")) {
-            try await subject.store.record(ManualAction(
-                id: "act-2", at: clock, agent: AgentID("1001"), kind: .acknowledge(obligation: ObligationID("nowhere-cb1"))))
+            try await subject.store.record(
+                ManualAction(
+                    id: "act-2", at: clock, agent: AgentID("1001"),
+                    kind: .acknowledge(obligation: ObligationID("nowhere-cb1"))))
         }
         await #expect(throws: StoreError.self) {
-            try await subject.store.record(ManualAction(
-                id: "act-3", at: clock, agent: AgentID("1001"), kind: .note(contact: ContactID("Cnowhere"), text: "?")))
+            try await subject.store.record(
+                ManualAction(
+                    id: "act-3", at: clock, agent: AgentID("1001"),
+                    kind: .note(contact: ContactID("Cnowhere"), text: "?")))
         }
         #expect(try await subject.store.awaitingDerivation() == 0)
     }
 
-    @Test("a review is recorded (replacing an earlier one) with an outbox notification; an unknown violation is not found", arguments: StoreKind.allCases)
+    @Test(
+        "a review is recorded (replacing an earlier one) with an outbox notification; an unknown violation is not found",
+        arguments: StoreKind.allCases)
     func reviews(kind: StoreKind) async throws {
         let subject = try kind.make()
         defer { subject.dispose() }
@@ -244,8 +277,10 @@ struct ContactStoreConformanceTests {
         _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
         let violation = try #require(try await subject.store.violations().violations.first)
         let at = StoreFixture.endOfDay
-        try await subject.store.review(violation.id, ViolationReview(decision: .excuse, reason: "line down", by: "li", at: at))
-        let accept = ViolationReview(decision: .accept, reason: "stands", by: "li", at: Timestamp(seconds: at.seconds + 60))
+        try await subject.store.review(
+            violation.id, ViolationReview(decision: .excuse, reason: "line down", by: "li", at: at))
+        let accept = ViolationReview(
+            decision: .accept, reason: "stands", by: "li", at: Timestamp(seconds: at.seconds + 60))
         try await subject.store.review(violation.id, accept)
         #expect(try await subject.store.reviews() == [violation.id: accept])
         #expect(try await subject.store.violations().reviews == [violation.id: accept])
@@ -268,7 +303,8 @@ private struct Summary: Hashable, Comparable {
     init(_ contact: Contact) {
         self.id = contact.id.rawValue
         self.status = contact.status.rawValue
-        self.responder = contact.firstResponder.map { "\($0.agent.rawValue)@\($0.boundAt.seconds) \($0.via.rawValue)" } ?? "-"
+        self.responder =
+            contact.firstResponder.map { "\($0.agent.rawValue)@\($0.boundAt.seconds) \($0.via.rawValue)" } ?? "-"
         self.obligations = contact.obligations.map {
             "\($0.id.rawValue) \($0.kind.rawValue) \($0.state.rawValue) due \($0.dueAt.seconds) \($0.owner.department.rawValue)/\($0.owner.agent?.rawValue ?? "-")"
         }

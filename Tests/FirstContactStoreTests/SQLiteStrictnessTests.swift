@@ -34,10 +34,18 @@ struct SQLiteStrictnessTests {
 
     static let corruptions: [Corruption] = [
         Corruption(table: "obligation", column: "state", value: "lost") { store, _ in _ = try await store.snapshot() },
-        Corruption(table: "obligation", column: "kind", value: "favour") { store, _ in _ = try await store.contacts(ContactQuery()) },
-        Corruption(table: "contact", column: "status", value: "limbo") { store, _ in _ = try await store.contacts(ContactQuery()) },
-        Corruption(table: "outbox", column: "kind", value: "rumour") { store, _ in _ = try await store.outbox(after: 0, limit: 1_000_000) },
-        Corruption(table: "violation", column: "category", value: "rudeness") { store, _ in _ = try await store.violations() },
+        Corruption(table: "obligation", column: "kind", value: "favour") { store, _ in
+            _ = try await store.contacts(ContactQuery())
+        },
+        Corruption(table: "contact", column: "status", value: "limbo") { store, _ in
+            _ = try await store.contacts(ContactQuery())
+        },
+        Corruption(table: "outbox", column: "kind", value: "rumour") { store, _ in
+            _ = try await store.outbox(after: 0, limit: 1_000_000)
+        },
+        Corruption(table: "violation", column: "category", value: "rudeness") { store, _ in
+            _ = try await store.violations()
+        },
         Corruption(table: "queue_event", column: "event", value: "TELEPORT") { store, correlator in
             try await store.pool.write { db in try db.execute(sql: "UPDATE customer SET dirty = 1") }
             _ = try await store.advanceClock(to: StoreFixture.endOfDay, correlator: correlator)
@@ -48,16 +56,20 @@ struct SQLiteStrictnessTests {
         },
     ]
 
-    @Test("an unreadable stored row is thrown as corrupt with its table and rowid, never skipped", arguments: Self.corruptions)
+    @Test(
+        "an unreadable stored row is thrown as corrupt with its table and rowid, never skipped",
+        arguments: Self.corruptions)
     func corruptRowsAreThrown(corruption: Corruption) async throws {
         let (store, vandal, directory) = try await self.storedDay()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let rowid = try #require(try await vandal.read { db in
-            try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM \(corruption.table)")
-        })
+        let rowid = try #require(
+            try await vandal.read { db in
+                try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM \(corruption.table)")
+            })
         try await vandal.write { db in
             try db.execute(
-                sql: "UPDATE \(corruption.table) SET \(corruption.column) = ? WHERE rowid = ?", arguments: [corruption.value, rowid])
+                sql: "UPDATE \(corruption.table) SET \(corruption.column) = ? WHERE rowid = ?",
+                arguments: [corruption.value, rowid])
         }
         do {
             try await corruption.read(store, self.correlator)
@@ -69,12 +81,14 @@ struct SQLiteStrictnessTests {
         }
     }
 
-    @Test("a review with a decision this build does not know is corrupt, named by its violation (the table has no rowid)")
+    @Test(
+        "a review with a decision this build does not know is corrupt, named by its violation (the table has no rowid)")
     func unreadableReview() async throws {
         let (store, vandal, directory) = try await self.storedDay()
         defer { try? FileManager.default.removeItem(at: directory) }
         let violation = try #require(try await store.violations().violations.first)
-        try await store.review(violation.id, ViolationReview(decision: .accept, reason: "stands", by: "li", at: StoreFixture.endOfDay))
+        try await store.review(
+            violation.id, ViolationReview(decision: .accept, reason: "stands", by: "li", at: StoreFixture.endOfDay))
         try await vandal.write { db in try db.execute(sql: "UPDATE violation_review SET decision = 'shrug'") }
         await #expect {
             _ = try await store.reviews()
@@ -89,10 +103,14 @@ struct SQLiteStrictnessTests {
         let (store, vandal, directory) = try await self.storedDay()
         defer { try? FileManager.default.removeItem(at: directory) }
         let contact = try #require(try await store.contacts(ContactQuery(limit: 1)).first)
-        try await store.record(ManualAction(
-            id: "n1", at: StoreFixture.endOfDay, agent: AgentID("1001"), kind: .note(contact: contact.id, text: "called")))
+        try await store.record(
+            ManualAction(
+                id: "n1", at: StoreFixture.endOfDay, agent: AgentID("1001"),
+                kind: .note(contact: contact.id, text: "called")))
         try await vandal.write { db in try db.execute(sql: "UPDATE action SET payload = '{not json' WHERE id = 'n1'") }
-        let rowid = try await vandal.read { db in try Int64.fetchOne(db, sql: "SELECT rowid FROM action WHERE id = 'n1'") }
+        let rowid = try await vandal.read { db in
+            try Int64.fetchOne(db, sql: "SELECT rowid FROM action WHERE id = 'n1'")
+        }
         await #expect {
             _ = try await store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
         } throws: { error in
@@ -138,7 +156,9 @@ struct SQLiteStrictnessTests {
         #expect(changed == 1)
     }
 
-    @Test("read-only opening: no file is an error naming the path; a newer or older schema is refused naming both versions")
+    @Test(
+        "read-only opening: no file is an error naming the path; a newer or older schema is refused naming both versions"
+    )
     func readOnlyOpening() async throws {
         let directory = try StoreFixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -184,7 +204,8 @@ struct SQLiteStrictnessTests {
         #expect(try await reader.totals() == expected)
         await #expect(throws: DatabaseError.self) { _ = try await reader.ingest(records, correlator: self.correlator) }
         await #expect(throws: DatabaseError.self) {
-            _ = try await reader.advanceClock(to: Timestamp(seconds: StoreFixture.endOfDay.seconds + 86_400), correlator: self.correlator)
+            _ = try await reader.advanceClock(
+                to: Timestamp(seconds: StoreFixture.endOfDay.seconds + 86_400), correlator: self.correlator)
         }
         #expect(try await writer.clock() == StoreFixture.endOfDay)
     }

@@ -59,7 +59,9 @@ enum StoreFixture {
         let cdr = AsteriskCDRDecoder(options: configuration.asterisk, zone: configuration.timezone)
         let queueLog = QueueLogDecoder()
         let legs = try Self.decode(asterisk.appendingPathComponent("Master.csv")) { cdr.decode(line: $0, position: $1) }
-        let queue = try Self.decode(asterisk.appendingPathComponent("queue_log")) { queueLog.decode(line: $0, position: $1) }
+        let queue = try Self.decode(asterisk.appendingPathComponent("queue_log")) {
+            queueLog.decode(line: $0, position: $1)
+        }
         var keys: [CallKey] = []
         for case .record(let record) in legs where !keys.contains(record.call) {
             keys.append(record.call)
@@ -72,7 +74,9 @@ enum StoreFixture {
         }
     }
 
-    private static func decode(_ file: URL, _ decode: ([UInt8], SourcePosition) -> IngestRecord) throws -> [IngestRecord] {
+    private static func decode(_ file: URL, _ decode: ([UInt8], SourcePosition) -> IngestRecord) throws
+        -> [IngestRecord]
+    {
         let bytes = [UInt8](try Data(contentsOf: file))
         var records: [IngestRecord] = []
         var start = 0
@@ -80,7 +84,8 @@ enum StoreFixture {
         while start < bytes.count {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
             line += 1
-            records.append(decode(Array(bytes[start..<end]), SourcePosition(source: file.path, line: line, offset: Int64(start))))
+            records.append(
+                decode(Array(bytes[start..<end]), SourcePosition(source: file.path, line: line, offset: Int64(start))))
             start = end + 1
         }
         return records

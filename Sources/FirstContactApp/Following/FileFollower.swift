@@ -1,3 +1,9 @@
+import FirstContactCore
+import FirstContactIngest
+import FirstContactStore
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -5,11 +11,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import FirstContactCore
-import FirstContactIngest
-import FirstContactStore
-import Foundation
-import Synchronization
 
 /// What one pass over a followed file did.
 package struct FollowPass: Hashable, Sendable {
@@ -100,7 +101,8 @@ package final class FileFollower {
     /// - Parameter format: the configured format; nil detects it from the file's first bytes.
     /// - Parameter metrics: where ingested records are counted (`/metrics`), if anywhere.
     package init(
-        path: String, format: InputFormat?, engine: Engine, store: any ContactStore, status: FollowerStatus = FollowerStatus(),
+        path: String, format: InputFormat?, engine: Engine, store: any ContactStore,
+        status: FollowerStatus = FollowerStatus(),
         metrics: (any IngestCounting)? = nil
     ) {
         self.path = path
@@ -202,7 +204,9 @@ package final class FileFollower {
         let atPath = Self.identity(path: self.path)
         for name in names.sorted() {
             let candidate = (directory as NSString).appendingPathComponent(name)
-            guard candidate != self.path, let identity = Self.identity(path: candidate), identity != atPath else { continue }
+            guard candidate != self.path, let identity = Self.identity(path: candidate), identity != atPath else {
+                continue
+            }
             let descriptor = open(candidate, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { continue }
             guard Self.identity(descriptor: descriptor) == identity,
@@ -232,7 +236,8 @@ package final class FileFollower {
             // Rotated while the service was down (Master.csv → Master.csv.1): the old file, still
             // unfinished, sits next to the path under another name.
             let directory = (self.path as NSString).deletingLastPathComponent
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
+            let names =
+                (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
             candidates = names.sorted().map { (directory as NSString).appendingPathComponent($0) }
         }
         for candidate in candidates where Self.identity(path: candidate) == identity {
@@ -274,14 +279,17 @@ package final class FileFollower {
             } catch {
                 // A line without a line feed for a megabyte is not an export: keep it as a reject
                 // and stop reading this file (a new file at the path is read again).
-                batch.append(.reject(Reject(
-                    position: SourcePosition(source: self.rejectSource(file), line: nextLine, offset: offset),
-                    reason: String(describing: error), raw: [])))
+                batch.append(
+                    .reject(
+                        Reject(
+                            position: SourcePosition(source: self.rejectSource(file), line: nextLine, offset: offset),
+                            reason: String(describing: error), raw: [])))
                 file.stopped = true
                 break
             }
             guard let line else { break }
-            var record = decoder.decode(line.bytes, at: SourcePosition(source: self.path, line: line.number, offset: line.offset))
+            var record = decoder.decode(
+                line.bytes, at: SourcePosition(source: self.path, line: line.number, offset: line.offset))
             if case .reject(var reject) = record {
                 reject.position.source = self.rejectSource(file)
                 record = .reject(reject)
@@ -315,9 +323,12 @@ package final class FileFollower {
         }
         // Until a whole line is there the format may still show itself.
         guard self.format != nil || head.contains(UInt8(ascii: "\n")) else { return nil }
-        let reason = format.map { "format \($0.rawValue) cannot be followed line by line" }
+        let reason =
+            format.map { "format \($0.rawValue) cannot be followed line by line" }
             ?? "could not tell the followed file's format; set format: in the follow: entry"
-        let reject = Reject(position: SourcePosition(source: self.rejectSource(file), line: 0, offset: 0), reason: reason, raw: Array(head.prefix(256)))
+        let reject = Reject(
+            position: SourcePosition(source: self.rejectSource(file), line: 0, offset: 0), reason: reason,
+            raw: Array(head.prefix(256)))
         try await self.commit([.reject(reject)], file, offset: file.offset, nextLine: file.nextLine, pass: &pass)
         file.stopped = true
         return nil
@@ -328,18 +339,24 @@ package final class FileFollower {
     /// checkpoint (headers set its columns; the records are dropped, they are stored already).
     /// The only stateful line format, and read once per restart.
     private func prime(_ decoder: LineDecoder, with file: OpenFile) throws {
-        let reader = try LineReader(descriptor: file.descriptor, path: self.path, startingAt: 0, yieldsUnterminatedLastLine: false)
+        let reader = try LineReader(
+            descriptor: file.descriptor, path: self.path, startingAt: 0, yieldsUnterminatedLastLine: false)
         while let line = try reader.next(), line.nextOffset <= file.offset {
-            _ = decoder.decode(line.bytes, at: SourcePosition(source: self.path, line: line.number, offset: line.offset))
+            _ = decoder.decode(
+                line.bytes, at: SourcePosition(source: self.path, line: line.number, offset: line.offset))
         }
     }
 
     /// Stores `batch` and the checkpoint after it in one transaction, then moves the file on.
-    private func commit(_ batch: [IngestRecord], _ file: OpenFile, offset: Int64, nextLine: Int, pass: inout FollowPass) async throws {
+    private func commit(_ batch: [IngestRecord], _ file: OpenFile, offset: Int64, nextLine: Int, pass: inout FollowPass)
+        async throws
+    {
         let length = Int(min(Int64(Self.fingerprintLimit), offset))
-        let fingerprint = length == file.fingerprintLength ? file.fingerprint : Self.fingerprint(file.descriptor, length: length)
+        let fingerprint =
+            length == file.fingerprintLength ? file.fingerprint : Self.fingerprint(file.descriptor, length: length)
         let checkpoint = FollowCheckpoint(
-            path: self.path, device: file.identity.device, inode: file.identity.inode, offset: offset, nextLine: nextLine,
+            path: self.path, device: file.identity.device, inode: file.identity.inode, offset: offset,
+            nextLine: nextLine,
             fingerprint: fingerprint, fingerprintLength: length, generation: file.generation)
         let outcome = try await self.store.ingest(batch, checkpoint: checkpoint, correlator: self.engine.correlator)
         // A file whose format could not be told has only its one reject to count.
@@ -429,7 +446,8 @@ package final class FileFollower {
     /// Shorter than what was read, or different in the bytes that recognise it.
     private static func wasRewritten(_ file: OpenFile) -> Bool {
         if Self.size(of: file.descriptor) < file.offset { return true }
-        return file.fingerprintLength > 0 && Self.fingerprint(file.descriptor, length: file.fingerprintLength) != file.fingerprint
+        return file.fingerprintLength > 0
+            && Self.fingerprint(file.descriptor, length: file.fingerprintLength) != file.fingerprint
     }
 
     private static func fingerprint(_ descriptor: Int32, length: Int) -> String {

@@ -25,7 +25,8 @@ package struct FollowService: Service {
     package var interval: Duration = .milliseconds(250)
 
     package init(
-        files: [FollowedFile], engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, status: FollowerStatus,
+        files: [FollowedFile], engine: Engine, store: any ContactStore, scheduler: ObligationScheduler,
+        status: FollowerStatus,
         metrics: (any IngestCounting)? = nil, logger: Logger = Logger(label: "firstcontact.follow"),
         interval: Duration = .milliseconds(250)
     ) {
@@ -40,7 +41,9 @@ package struct FollowService: Service {
             try await cancelWhenGracefulShutdown {
                 // Made inside the task that owns them: a follower is a cursor, not shared.
                 let followers = files.map {
-                    FileFollower(path: $0.path, format: $0.format, engine: engine, store: store, status: status, metrics: metrics)
+                    FileFollower(
+                        path: $0.path, format: $0.format, engine: engine, store: store, status: status, metrics: metrics
+                    )
                 }
                 var failing: Set<String> = []
                 while !Task.isCancelled {

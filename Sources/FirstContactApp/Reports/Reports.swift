@@ -35,7 +35,8 @@ package struct Reports: Sendable {
             let o = row.obligation
             let deadline = o.deadline
             return BoardEntry(
-                row: row, deadline: deadline, overdue: o.state == .breached || deadline <= now, secondsLeft: deadline - now)
+                row: row, deadline: deadline, overdue: o.state == .breached || deadline <= now,
+                secondsLeft: deadline - now)
         }
         // At risk only ranks among those not yet overdue: a breached obligation may keep its flag.
         func rank(_ entry: BoardEntry) -> Int { entry.overdue ? 0 : entry.row.obligation.atRisk ? 1 : 2 }
@@ -94,7 +95,9 @@ package struct Reports: Sendable {
         var byDepartment: [DepartmentID: DepartmentSLA] = [:]
         switch scope {
         case .all:
-            for department in self.directory.configuration.departments { byDepartment[department.id] = DepartmentSLA(department: department.id) }
+            for department in self.directory.configuration.departments {
+                byDepartment[department.id] = DepartmentSLA(department: department.id)
+            }
         case .departments(let departments):
             for department in departments { byDepartment[department] = DepartmentSLA(department: department) }
         case .agent:
@@ -110,9 +113,12 @@ package struct Reports: Sendable {
         }
         // Configuration order (how supervisors know the departments), then any others by id.
         let order = Dictionary(
-            self.directory.configuration.departments.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+            self.directory.configuration.departments.enumerated().map { ($1.id, $0) },
+            uniquingKeysWith: { first, _ in first })
         return byDepartment.values.sorted {
-            (order[$0.department] ?? .max, $0.department.rawValue) < (order[$1.department] ?? .max, $1.department.rawValue)
+            (order[$0.department] ?? .max, $0.department.rawValue) < (
+                order[$1.department] ?? .max, $1.department.rawValue
+            )
         }
     }
 
@@ -132,7 +138,9 @@ package struct Reports: Sendable {
         /// Settled without a repeat: first-contact resolutions.
         package var resolvedFirstTime: Int { self.settled - self.repeated }
         /// First-contact resolutions ÷ settled; nil when nothing was settled.
-        package var firstContactResolution: Double? { self.settled == 0 ? nil : Double(self.resolvedFirstTime) / Double(self.settled) }
+        package var firstContactResolution: Double? {
+            self.settled == 0 ? nil : Double(self.resolvedFirstTime) / Double(self.settled)
+        }
         /// Callbacks the agent made (an answered outbound call satisfied the callback) in the
         /// period, before / after the due time.
         package var callbacksOnTime = 0

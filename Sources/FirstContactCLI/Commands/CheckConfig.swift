@@ -15,7 +15,9 @@ struct CheckConfig: AsyncParsableCommand {
         do {
             let configuration = try ConfigurationLoader.load(path: self.global.config)
             let calendars = configuration.calendars.keys.sorted().joined(separator: ", ")
-            print("\(self.global.config): OK — \(configuration.departments.count) departments, \(configuration.agents.count) agents, calendars [\(calendars)], zone \(configuration.timezone.identifier)")
+            print(
+                "\(self.global.config): OK — \(configuration.departments.count) departments, \(configuration.agents.count) agents, calendars [\(calendars)], zone \(configuration.timezone.identifier)"
+            )
         } catch let error as ConfigurationError {
             print(String(describing: error))
             throw ExitCode.failure

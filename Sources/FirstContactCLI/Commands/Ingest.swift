@@ -45,9 +45,13 @@ struct Ingest: AsyncParsableCommand {
                 print(Self.json(summary))
             } else {
                 let b = summary.batches
-                print("Decoded \(summary.files.count) file(s) in \(elapsed): \(b.records) records (\(b.ignored) without call data), \(b.rejects) rejected; nothing stored.")
+                print(
+                    "Decoded \(summary.files.count) file(s) in \(elapsed): \(b.records) records (\(b.ignored) without call data), \(b.rejects) rejected; nothing stored."
+                )
                 for reject in summary.rejects.prefix(50) {
-                    print("  \(reject.position.source):\(reject.position.line) (byte \(reject.position.offset)): \(reject.reason)")
+                    print(
+                        "  \(reject.position.source):\(reject.position.line) (byte \(reject.position.offset)): \(reject.reason)"
+                    )
                 }
             }
             if summary.batches.rejects > 0, !self.allowRejects { throw ExitCode(2) }
@@ -71,9 +75,13 @@ struct Ingest: AsyncParsableCommand {
         let b = summary.batches
         let t = summary.totals
         var lines: [String] = []
-        lines.append("Ingested \(summary.files.count) file(s): \(b.records) records (\(b.newRecords) new, \(b.duplicates) already stored, \(b.ignored) without call data), \(b.rejects) rejected.")
+        lines.append(
+            "Ingested \(summary.files.count) file(s): \(b.records) records (\(b.newRecords) new, \(b.duplicates) already stored, \(b.ignored) without call data), \(b.rejects) rejected."
+        )
         if b.rejectsDropped > 0 {
-            lines.append("\(b.rejectsDropped) of the rejects were past ingest.max_rejects_per_source for their source: counted, not stored.")
+            lines.append(
+                "\(b.rejectsDropped) of the rejects were past ingest.max_rejects_per_source for their source: counted, not stored."
+            )
         }
         var files = Table(["file", "format", "records", "rejects"])
         for file in summary.files {
@@ -81,8 +89,11 @@ struct Ingest: AsyncParsableCommand {
         }
         lines.append(files.render())
         lines.append("")
-        lines.append("Store now: \(t.calls) calls, \(t.contacts) contacts, \(t.firstResponders) first responders bound, \(t.violations) violations, \(t.rejects) rejects.")
-        let states = ObligationState.allCases.map { "\($0.rawValue) \(t.obligationsByState[$0] ?? 0)" }.joined(separator: ", ")
+        lines.append(
+            "Store now: \(t.calls) calls, \(t.contacts) contacts, \(t.firstResponders) first responders bound, \(t.violations) violations, \(t.rejects) rejects."
+        )
+        let states = ObligationState.allCases.map { "\($0.rawValue) \(t.obligationsByState[$0] ?? 0)" }.joined(
+            separator: ", ")
         lines.append("Obligations: \(states).")
         if let clock = summary.clock {
             lines.append("Clock (event-time watermark): \(LocalTimeFormatter(zone: zone)(clock)) \(zone.identifier)")
@@ -99,9 +110,13 @@ struct Ingest: AsyncParsableCommand {
             lines.append("")
             lines.append("Rejected:")
             for reject in summary.rejects.prefix(50) {
-                lines.append("  \(reject.position.source):\(reject.position.line) (byte \(reject.position.offset)): \(reject.reason)")
+                lines.append(
+                    "  \(reject.position.source):\(reject.position.line) (byte \(reject.position.offset)): \(reject.reason)"
+                )
             }
-            if summary.rejects.count > 50 { lines.append("  … and \(summary.rejects.count - 50) more (see export --json)") }
+            if summary.rejects.count > 50 {
+                lines.append("  … and \(summary.rejects.count - 50) more (see export --json)")
+            }
         }
         return lines.joined(separator: "\n")
     }
@@ -170,7 +185,10 @@ final class ProgressBar: @unchecked Sendable {
         let filled = Int(fraction * 30)
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
         let name = (progress.file as NSString).lastPathComponent
-        FileHandle.standardError.write(Data("\r[\(bar)] \(Int(fraction * 100))% file \(progress.fileIndex)/\(progress.fileCount) \(name) \(progress.records) records ".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "\r[\(bar)] \(Int(fraction * 100))% file \(progress.fileIndex)/\(progress.fileCount) \(name) \(progress.records) records "
+                    .utf8))
         self.drawn = true
     }
 

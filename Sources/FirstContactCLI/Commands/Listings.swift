@@ -1,8 +1,8 @@
-import Foundation
 import ArgumentParser
 import FirstContactApp
 import FirstContactCore
 import FirstContactStore
+import Foundation
 
 extension ContactStatus: ExpressibleByArgument {}
 extension ObligationState: ExpressibleByArgument {}
@@ -16,7 +16,9 @@ struct Contacts: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(parsing: .upToNextOption, help: "Only these statuses (open, awaiting_callback, handed_off, resolved, referred_out, closed).")
+    @Option(
+        parsing: .upToNextOption,
+        help: "Only these statuses (open, awaiting_callback, handed_off, resolved, referred_out, closed).")
     var status: [ContactStatus] = []
 
     @Option(help: "Only contacts of this department.")
@@ -44,12 +46,16 @@ struct Contacts: AsyncParsableCommand {
             return
         }
         let time = LocalTimeFormatter(zone: engine.configuration.timezone)
-        var table = Table(["contact", "customer", "status", "department", "first responder", "bound", "via", "obligations"])
+        var table = Table([
+            "contact", "customer", "status", "department", "first responder", "bound", "via", "obligations",
+        ])
         for contact in contacts {
             let responder = contact.firstResponder.map { engine.directory.label($0.agent) } ?? "-"
-            let obligations = contact.obligations.map { "\($0.kind.rawValue):\($0.state.rawValue)" }.joined(separator: " ")
+            let obligations = contact.obligations.map { "\($0.kind.rawValue):\($0.state.rawValue)" }.joined(
+                separator: " ")
             table.add([
-                contact.id.rawValue, contact.customer.text, contact.status.rawValue, contact.department?.rawValue ?? "-",
+                contact.id.rawValue, contact.customer.text, contact.status.rawValue,
+                contact.department?.rawValue ?? "-",
                 responder, time(contact.firstResponder?.boundAt), contact.firstResponder?.via.rawValue ?? "-",
                 obligations.isEmpty ? "-" : obligations,
             ])
@@ -68,97 +74,111 @@ struct Obligations: AsyncParsableCommand {
 }
 
 extension Obligations {
-  struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "List obligations: who owes what, by when (the default).",
-        discussion: "Overdue first, then by due time. Example: firstcontact obligations --state pending breached --kind callback"
-    )
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List obligations: who owes what, by when (the default).",
+            discussion:
+                "Overdue first, then by due time. Example: firstcontact obligations --state pending breached --kind callback"
+        )
 
-    @OptionGroup var global: GlobalOptions
+        @OptionGroup var global: GlobalOptions
 
-    @Option(parsing: .upToNextOption, help: "Only these states (pending, satisfied, satisfied_late, breached, exhausted, cancelled).")
-    var state: [ObligationState] = []
+        @Option(
+            parsing: .upToNextOption,
+            help: "Only these states (pending, satisfied, satisfied_late, breached, exhausted, cancelled).")
+        var state: [ObligationState] = []
 
-    @Option(help: "Only this kind (callback or handoff).")
-    var kind: ObligationKind?
+        @Option(help: "Only this kind (callback or handoff).")
+        var kind: ObligationKind?
 
-    @Option(help: "At most this many rows.")
-    var limit = 200
+        @Option(help: "At most this many rows.")
+        var limit = 200
 
-    @Flag(help: "JSON instead of a table.")
-    var json = false
+        @Flag(help: "JSON instead of a table.")
+        var json = false
 
-    func run() async throws {
-        let engine = try self.global.engine()
-        let contacts = try await self.global.readingStore().contacts(
-            ContactQuery(obligationStates: Set(self.state), obligationKind: self.kind, limit: Int.max))
-        var rows: [(Contact, Obligation)] = []
-        for contact in contacts {
-            for o in contact.obligations where (self.state.isEmpty || self.state.contains(o.state)) && (self.kind == nil || o.kind == self.kind) {
-                rows.append((contact, o))
+        func run() async throws {
+            let engine = try self.global.engine()
+            let contacts = try await self.global.readingStore().contacts(
+                ContactQuery(obligationStates: Set(self.state), obligationKind: self.kind, limit: Int.max))
+            var rows: [(Contact, Obligation)] = []
+            for contact in contacts {
+                for o in contact.obligations
+                where (self.state.isEmpty || self.state.contains(o.state)) && (self.kind == nil || o.kind == self.kind)
+                {
+                    rows.append((contact, o))
+                }
+            }
+            // Overdue (breached) first, then what runs out soonest.
+            rows.sort { a, b in
+                let ra = a.1.state == .breached ? 0 : 1
+                let rb = b.1.state == .breached ? 0 : 1
+                return (ra, a.1.dueAt, a.1.id) < (rb, b.1.dueAt, b.1.id)
+            }
+            if self.json {
+                let out = JSONWriter()
+                out.array(rows) { ExportDocument.obligation($0.1, into: out) }
+                print(out.text)
+                return
+            }
+            let total = rows.count
+            rows = Array(rows.prefix(self.limit))
+            let time = LocalTimeFormatter(zone: engine.configuration.timezone)
+            var table = Table([
+                "obligation", "kind", "customer", "owner", "created", "due", "state", "risk", "attempts", "missed",
+                "escalation", "first responder",
+            ])
+            for (contact, o) in rows {
+                let owner = o.owner.agent.map { engine.directory.label($0) } ?? o.owner.department.rawValue
+                let responder = contact.firstResponder.map { engine.directory.label($0.agent) } ?? "-"
+                table.add([
+                    o.id.rawValue, o.kind.rawValue, contact.customer.text, owner, time(o.createdAt), time(o.dueAt),
+                    o.state.rawValue, o.atRisk ? "at risk" : "-", String(o.attempts), String(o.missedCount),
+                    String(o.escalationLevel), responder,
+                ])
+            }
+            print(table.render())
+            print("\(total) obligation(s)\(total > rows.count ? ", first \(rows.count) shown (use --limit)" : "")")
+        }
+    }
+
+    struct Acknowledge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ack",
+            abstract: "Record that the receiver of a hand-off has read it (stops its acknowledge clock).",
+            discussion: "Example: firstcontact obligations ack ho-0123456789abcdef --by 1011"
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The hand-off obligation id.", valueName: "obligation"))
+        var obligation: String
+
+        @Option(
+            help: ArgumentHelp(
+                "The agent acknowledging (receiver, or the receiving department's head).", valueName: "agent"))
+        var by: String
+
+        @Option(
+            help: ArgumentHelp("When it was read (default: now), e.g. 2026-11-27T10:05:00+08:00.", valueName: "time"))
+        var at: Timestamp?
+
+        func run() async throws {
+            let engine = try self.global.engine()
+            let store = try await self.global.settledStore(engine)
+            let time = self.at ?? SystemWallClock().now()
+            do {
+                let stored = try await engine.acknowledge(
+                    ObligationID(self.obligation), by: AgentID(self.by), at: time, store: store)
+                let o = stored.obligation
+                print(
+                    "\(o.id) acknowledged by \(self.by) at \(o.acknowledgedAt?.iso8601 ?? time.iso8601); state \(o.state.rawValue), contact the customer by \(o.dueAt.iso8601)"
+                )
+            } catch let error as ActionError {
+                throw ValidationFailure(error.description)
             }
         }
-        // Overdue (breached) first, then what runs out soonest.
-        rows.sort { a, b in
-            let ra = a.1.state == .breached ? 0 : 1
-            let rb = b.1.state == .breached ? 0 : 1
-            return (ra, a.1.dueAt, a.1.id) < (rb, b.1.dueAt, b.1.id)
-        }
-        if self.json {
-            let out = JSONWriter()
-            out.array(rows) { ExportDocument.obligation($0.1, into: out) }
-            print(out.text)
-            return
-        }
-        let total = rows.count
-        rows = Array(rows.prefix(self.limit))
-        let time = LocalTimeFormatter(zone: engine.configuration.timezone)
-        var table = Table(["obligation", "kind", "customer", "owner", "created", "due", "state", "risk", "attempts", "missed", "escalation", "first responder"])
-        for (contact, o) in rows {
-            let owner = o.owner.agent.map { engine.directory.label($0) } ?? o.owner.department.rawValue
-            let responder = contact.firstResponder.map { engine.directory.label($0.agent) } ?? "-"
-            table.add([
-                o.id.rawValue, o.kind.rawValue, contact.customer.text, owner, time(o.createdAt), time(o.dueAt),
-                o.state.rawValue, o.atRisk ? "at risk" : "-", String(o.attempts), String(o.missedCount),
-                String(o.escalationLevel), responder,
-            ])
-        }
-        print(table.render())
-        print("\(total) obligation(s)\(total > rows.count ? ", first \(rows.count) shown (use --limit)" : "")")
     }
-  }
-
-  struct Acknowledge: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ack",
-        abstract: "Record that the receiver of a hand-off has read it (stops its acknowledge clock).",
-        discussion: "Example: firstcontact obligations ack ho-0123456789abcdef --by 1011"
-    )
-
-    @OptionGroup var global: GlobalOptions
-
-    @Argument(help: ArgumentHelp("The hand-off obligation id.", valueName: "obligation"))
-    var obligation: String
-
-    @Option(help: ArgumentHelp("The agent acknowledging (receiver, or the receiving department's head).", valueName: "agent"))
-    var by: String
-
-    @Option(help: ArgumentHelp("When it was read (default: now), e.g. 2026-11-27T10:05:00+08:00.", valueName: "time"))
-    var at: Timestamp?
-
-    func run() async throws {
-        let engine = try self.global.engine()
-        let store = try await self.global.settledStore(engine)
-        let time = self.at ?? SystemWallClock().now()
-        do {
-            let stored = try await engine.acknowledge(ObligationID(self.obligation), by: AgentID(self.by), at: time, store: store)
-            let o = stored.obligation
-            print("\(o.id) acknowledged by \(self.by) at \(o.acknowledgedAt?.iso8601 ?? time.iso8601); state \(o.state.rawValue), contact the customer by \(o.dueAt.iso8601)")
-        } catch let error as ActionError {
-            throw ValidationFailure(error.description)
-        }
-    }
-  }
 }
 
 struct Violations: AsyncParsableCommand {
@@ -170,72 +190,76 @@ struct Violations: AsyncParsableCommand {
 }
 
 extension Violations {
-  struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List recorded violations and their reviews (the default).")
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List recorded violations and their reviews (the default).")
 
-    @OptionGroup var global: GlobalOptions
+        @OptionGroup var global: GlobalOptions
 
-    @Flag(help: "JSON instead of a table.")
-    var json = false
+        @Flag(help: "JSON instead of a table.")
+        var json = false
 
-    func run() async throws {
-        let engine = try self.global.engine()
-        let snapshot = try await self.global.readingStore().violations()
-        if self.json {
-            let out = JSONWriter()
-            out.array(snapshot.violations) { ExportDocument.violation($0, into: out) }
-            print(out.text)
-            return
+        func run() async throws {
+            let engine = try self.global.engine()
+            let snapshot = try await self.global.readingStore().violations()
+            if self.json {
+                let out = JSONWriter()
+                out.array(snapshot.violations) { ExportDocument.violation($0, into: out) }
+                print(out.text)
+                return
+            }
+            let time = LocalTimeFormatter(zone: engine.configuration.timezone)
+            var table = Table(["violation", "category", "department", "agent", "at", "contact", "review"])
+            for v in snapshot.violations {
+                let review = snapshot.reviews[v.id].map { "\($0.decision.rawValue) by \($0.by)" } ?? "-"
+                table.add([
+                    v.id.rawValue, v.category.rawValue, v.department.rawValue,
+                    v.agent.map { engine.directory.label($0) } ?? "-", time(v.at), v.contact.rawValue, review,
+                ])
+            }
+            print(table.render())
+            let accepted = snapshot.reviews.values.filter { $0.decision == .accept }.count
+            print(
+                "\(snapshot.violations.count) violation(s), \(snapshot.reviews.count) reviewed, \(accepted) accepted (figures count accepted ones only)"
+            )
         }
-        let time = LocalTimeFormatter(zone: engine.configuration.timezone)
-        var table = Table(["violation", "category", "department", "agent", "at", "contact", "review"])
-        for v in snapshot.violations {
-            let review = snapshot.reviews[v.id].map { "\($0.decision.rawValue) by \($0.by)" } ?? "-"
-            table.add([
-                v.id.rawValue, v.category.rawValue, v.department.rawValue,
-                v.agent.map { engine.directory.label($0) } ?? "-", time(v.at), v.contact.rawValue, review,
-            ])
-        }
-        print(table.render())
-        let accepted = snapshot.reviews.values.filter { $0.decision == .accept }.count
-        print("\(snapshot.violations.count) violation(s), \(snapshot.reviews.count) reviewed, \(accepted) accepted (figures count accepted ones only)")
     }
-  }
 
-  struct Review: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Record a supervisor's decision on a violation; figures count accepted ones only.",
-        discussion: "Example: firstcontact violations review cb-0123456789abcdef.v --accept --reason \"called back next day\" --by li-sup"
-    )
+    struct Review: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a supervisor's decision on a violation; figures count accepted ones only.",
+            discussion:
+                "Example: firstcontact violations review cb-0123456789abcdef.v --accept --reason \"called back next day\" --by li-sup"
+        )
 
-    @OptionGroup var global: GlobalOptions
+        @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The violation id.", valueName: "violation"))
-    var violation: String
+        @Argument(help: ArgumentHelp("The violation id.", valueName: "violation"))
+        var violation: String
 
-    @Flag(help: "The decision.")
-    var decision: ViolationReview.Decision
+        @Flag(help: "The decision.")
+        var decision: ViolationReview.Decision
 
-    @Option(help: "Why (required).")
-    var reason: String
+        @Option(help: "Why (required).")
+        var reason: String
 
-    @Option(help: ArgumentHelp("Who decided (default: the USER environment variable).", valueName: "name"))
-    var by: String?
+        @Option(help: ArgumentHelp("Who decided (default: the USER environment variable).", valueName: "name"))
+        var by: String?
 
-    func run() async throws {
-        let engine = try self.global.engine()
-        let store = try await self.global.settledStore(engine)
-        let reviewer = self.by ?? ProcessInfo.processInfo.environment["USER"] ?? "supervisor"
-        do {
-            try await engine.review(
-                ViolationID(self.violation), decision: self.decision, reason: self.reason, by: reviewer,
-                at: SystemWallClock().now(), store: store)
-        } catch let error as ActionError {
-            throw ValidationFailure(error.description)
+        func run() async throws {
+            let engine = try self.global.engine()
+            let store = try await self.global.settledStore(engine)
+            let reviewer = self.by ?? ProcessInfo.processInfo.environment["USER"] ?? "supervisor"
+            do {
+                try await engine.review(
+                    ViolationID(self.violation), decision: self.decision, reason: self.reason, by: reviewer,
+                    at: SystemWallClock().now(), store: store)
+            } catch let error as ActionError {
+                throw ValidationFailure(error.description)
+            }
+            print("\(self.violation): \(self.decision.rawValue) by \(reviewer) — \(self.reason)")
         }
-        print("\(self.violation): \(self.decision.rawValue) by \(reviewer) — \(self.reason)")
     }
-  }
 }
 
 /// `--accept`, `--excuse`, `--dismiss` (the case names).
@@ -258,25 +282,40 @@ struct Explain: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try self.global.engine()
-        guard let detail = try await self.global.readingStore().contact(ContactID(self.contact), correlator: engine.correlator) else {
+        guard
+            let detail = try await self.global.readingStore().contact(
+                ContactID(self.contact), correlator: engine.correlator)
+        else {
             throw ValidationError("no contact \(self.contact)")
         }
         let time = LocalTimeFormatter(zone: engine.configuration.timezone)
         let c = detail.contact
-        print("Contact \(c.id)  customer \(c.customer.text) (raw \(c.customerRaw.isEmpty ? "-" : c.customerRaw))  \(c.channel.rawValue)")
-        print("Status \(c.status.rawValue), department \(c.department?.rawValue ?? "-"), category \(c.category.rawValue), opened \(time(c.createdAt))\(c.repeatOf.map { ", repeat of \($0)" } ?? "")")
+        print(
+            "Contact \(c.id)  customer \(c.customer.text) (raw \(c.customerRaw.isEmpty ? "-" : c.customerRaw))  \(c.channel.rawValue)"
+        )
+        print(
+            "Status \(c.status.rawValue), department \(c.department?.rawValue ?? "-"), category \(c.category.rawValue), opened \(time(c.createdAt))\(c.repeatOf.map { ", repeat of \($0)" } ?? "")"
+        )
         if let r = c.firstResponder {
-            print("First responder: \(engine.directory.label(r.agent)) via \(r.via.rawValue) at \(time(r.boundAt)) (call \(r.call?.rawValue ?? "-"))")
+            print(
+                "First responder: \(engine.directory.label(r.agent)) via \(r.via.rawValue) at \(time(r.boundAt)) (call \(r.call?.rawValue ?? "-"))"
+            )
         } else {
             print("First responder: none yet")
         }
-        if !c.ringNoAnswer.isEmpty { print("Rung without answering: \(c.ringNoAnswer.map(\.rawValue).joined(separator: ", "))") }
+        if !c.ringNoAnswer.isEmpty {
+            print("Rung without answering: \(c.ringNoAnswer.map(\.rawValue).joined(separator: ", "))")
+        }
         print("Calls: \(c.calls.map(\.rawValue).joined(separator: ", "))")
         for o in c.obligations {
-            print("Obligation \(o.id): \(o.kind.rawValue) owed by \(o.owner.agent.map { "agent \($0)" } ?? "department \(o.owner.department)"), due \(time(o.dueAt)), \(o.state.rawValue), attempts \(o.attempts), missed \(o.missedCount), escalation \(o.escalationLevel)")
+            print(
+                "Obligation \(o.id): \(o.kind.rawValue) owed by \(o.owner.agent.map { "agent \($0)" } ?? "department \(o.owner.department)"), due \(time(o.dueAt)), \(o.state.rawValue), attempts \(o.attempts), missed \(o.missedCount), escalation \(o.escalationLevel)"
+            )
         }
         for v in detail.violations {
-            print("Violation \(v.id): \(v.category.rawValue) against \(v.agent.map { "agent \($0)" } ?? "department \(v.department)") at \(time(v.at))")
+            print(
+                "Violation \(v.id): \(v.category.rawValue) against \(v.agent.map { "agent \($0)" } ?? "department \(v.department)") at \(time(v.at))"
+            )
         }
         print("")
         print("Why:")

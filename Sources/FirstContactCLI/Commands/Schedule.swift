@@ -4,7 +4,8 @@ import FirstContactCore
 
 struct Schedule: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the obligation scheduler in event time up to a moment: every at-risk mark, breach and escalation in order.",
+        abstract:
+            "Run the obligation scheduler in event time up to a moment: every at-risk mark, breach and escalation in order.",
         discussion: """
             Jumps from one due time to the next, as the scheduler in `serve` would have fired them, and \
             stops at --until. Safe to interrupt (even kill -9) and run again: it resumes from the stored clock.

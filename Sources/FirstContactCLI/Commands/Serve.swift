@@ -1,13 +1,14 @@
 import ArgumentParser
 import FirstContactApp
-import FirstContactHTTP
 import FirstContactCore
+import FirstContactHTTP
 import Foundation
 import Hummingbird
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the service: HTTP API under /v1, /healthz, /metrics, and the obligation scheduler on the wall clock.",
+        abstract:
+            "Run the service: HTTP API under /v1, /healthz, /metrics, and the obligation scheduler on the wall clock.",
         discussion: """
             One process next to the PBX. SIGTERM or SIGINT stops it gracefully: the server stops accepting, \
             the scheduler finishes its current chunk, the database is closed. Files under `follow:` are tailed \
@@ -35,7 +36,8 @@ struct Serve: AsyncParsableCommand {
         let host = self.host ?? engine.configuration.http.host
         let port = self.port ?? engine.configuration.http.port
         // A webhook whose secret is missing stops the start here (exit 1), naming the variable.
-        let webhooks = try WebhookDelivery.configured(engine.configuration, store: store, environment: ProcessInfo.processInfo.environment)
+        let webhooks = try WebhookDelivery.configured(
+            engine.configuration, store: store, environment: ProcessInfo.processInfo.environment)
         let follow = engine.configuration.follow
         let app = buildApplication(
             engine: engine, store: store, clock: SystemWallClock(), host: host, port: port, webhooks: webhooks

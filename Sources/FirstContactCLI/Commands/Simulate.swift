@@ -6,7 +6,8 @@ import Foundation
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a simulated hotline day: asterisk/Master.csv, asterisk/queue_log and ivr/events-*.xml (freeswitch/ on request) and expected.json.",
+        abstract:
+            "Write a simulated hotline day: asterisk/Master.csv, asterisk/queue_log and ivr/events-*.xml (freeswitch/ on request) and expected.json.",
         discussion: """
             The day is decided as stories first (who calls, who answers, who calls back and when) and \
             expected.json — the export as of 23:59:59 local — is written from those stories, never by \
@@ -33,13 +34,16 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Output directory (created if missing).", valueName: "dir"))
     var out: String
 
-    @Option(help: ArgumentHelp(
-        "Which files to write, comma-separated: \(SimulatedFormat.allCases.map(\.rawValue).joined(separator: ", ")).",
-        valueName: "formats"))
+    @Option(
+        help: ArgumentHelp(
+            "Which files to write, comma-separated: \(SimulatedFormat.allCases.map(\.rawValue).joined(separator: ", ")).",
+            valueName: "formats"))
     var formats = "asterisk,ivr"
 
     func validate() throws {
-        guard CivilDate(iso: self.date) != nil else { throw ValidationError("--date must be YYYY-MM-DD, got \(self.date)") }
+        guard CivilDate(iso: self.date) != nil else {
+            throw ValidationError("--date must be YYYY-MM-DD, got \(self.date)")
+        }
         guard self.calls > 0 else { throw ValidationError("--calls must be positive") }
         _ = try Self.parse(formats: self.formats)
     }
@@ -51,7 +55,8 @@ struct Simulate: AsyncParsableCommand {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard let format = SimulatedFormat(rawValue: trimmed) else {
                 throw ValidationError(
-                    "--formats: unknown format \"\(trimmed)\"; choose from \(SimulatedFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                    "--formats: unknown format \"\(trimmed)\"; choose from \(SimulatedFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             formats.insert(format)
         }
@@ -70,13 +75,17 @@ struct Simulate: AsyncParsableCommand {
             case .asterisk:
                 written.append("\(summary.cdrRows) CDR rows, \(summary.queueLogLines) queue_log lines")
             case .freeswitch:
-                written.append("\(summary.freeswitchDocuments) FreeSWITCH XML CDRs, \(summary.freeswitchEvents) callcenter events")
+                written.append(
+                    "\(summary.freeswitchDocuments) FreeSWITCH XML CDRs, \(summary.freeswitchEvents) callcenter events")
             case .ivr:
                 written.append("\(summary.ivrEvents) IVR events")
             }
         }
-        print("Simulated \(self.date): \(summary.stories) customers, \(summary.calls) calls → \(written.joined(separator: ", ")); expected \(summary.contacts) contacts, \(summary.violations) violations. Written to \(self.out)")
-        let kinds = summary.storyKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print(
+            "Simulated \(self.date): \(summary.stories) customers, \(summary.calls) calls → \(written.joined(separator: ", ")); expected \(summary.contacts) contacts, \(summary.violations) violations. Written to \(self.out)"
+        )
+        let kinds = summary.storyKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+            separator: ", ")
         print("Stories: \(kinds)")
     }
 }

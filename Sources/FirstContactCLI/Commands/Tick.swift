@@ -4,7 +4,8 @@ import FirstContactCore
 
 struct Tick: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Advance the clock to a time and apply every deadline due by then (breaches, escalations, auto-close).",
+        abstract:
+            "Advance the clock to a time and apply every deadline due by then (breaches, escalations, auto-close).",
         discussion: "The clock never moves back: a --now earlier than the stored clock changes nothing."
     )
 
@@ -23,6 +24,8 @@ struct Tick: AsyncParsableCommand {
         let totals = try await store.totals()
         let states = ObligationState.allCases.map { "\($0.rawValue) \(totals.obligationsByState[$0] ?? 0)" }
             .joined(separator: ", ")
-        print("Clock \(clock?.iso8601 ?? "-"); \(outcome.derived) customer(s) re-evaluated. Obligations: \(states). Violations: \(totals.violations).")
+        print(
+            "Clock \(clock?.iso8601 ?? "-"); \(outcome.derived) customer(s) re-evaluated. Obligations: \(states). Violations: \(totals.violations)."
+        )
     }
 }

@@ -90,7 +90,9 @@ package struct Scope: Hashable, Sendable {
             case .owedByDepartment(let departments):
                 return contact.obligations.contains { departments.contains($0.owner.department) }
             case .unassignedHandoff(let department):
-                return contact.obligations.contains { $0.kind == .handoff && $0.owner.agent == nil && $0.owner.department == department }
+                return contact.obligations.contains {
+                    $0.kind == .handoff && $0.owner.agent == nil && $0.owner.department == department
+                }
             case .escalated(let level, let departments):
                 return contact.obligations.contains {
                     $0.escalationLevel >= level && (departments?.contains($0.owner.department) ?? true)

@@ -71,7 +71,9 @@ package struct CallAssembler: Sendable {
         var seen: [EventKey: SourcePosition] = [:]
         for record in records {
             let position = record.position
-            if let earlier = seen[record.key], (earlier.source, earlier.offset) <= (position.source, position.offset) { continue }
+            if let earlier = seen[record.key], (earlier.source, earlier.offset) <= (position.source, position.offset) {
+                continue
+            }
             seen[record.key] = position
         }
         for record in records where seen[record.key] == record.position {
@@ -99,7 +101,8 @@ package struct CallAssembler: Sendable {
         let end = max(legs.map(\.end).max() ?? .init(seconds: .min), queue.last?.time ?? .init(seconds: .min))
 
         // Party A of the call: the first leg whose channel is not an agent device.
-        let callerLeg = legs.first { directory.agent(forChannel: $0.channel) == nil && !Self.isLocal($0.channel) }
+        let callerLeg =
+            legs.first { directory.agent(forChannel: $0.channel) == nil && !Self.isLocal($0.channel) }
             ?? legs.first
         let callingAgent = callerLeg.flatMap { directory.agent(forChannel: $0.channel) }
         let dialled = callerLeg?.destination ?? ""
@@ -125,7 +128,9 @@ package struct CallAssembler: Sendable {
             let answered = legs.first { $0.disposition == .answered && $0.billsec > 0 && $0.answer != nil }
             if let answered, let at = answered.answer {
                 call.outcome = .answered
-                call.answers = [Call.Answer(agent: agent, at: at, until: answered.end, queue: nil, evidence: answered.position)]
+                call.answers = [
+                    Call.Answer(agent: agent, at: at, until: answered.end, queue: nil, evidence: answered.position)
+                ]
             } else {
                 call.outcome = Self.outcome(of: legs)
             }
@@ -140,7 +145,8 @@ package struct CallAssembler: Sendable {
         }()
         call.customerRaw = raw.isEmpty ? queueCaller : raw
         call.customer = directory.normaliser.normalise(call.customerRaw)
-        let touchedHotline = !queue.isEmpty
+        let touchedHotline =
+            !queue.isEmpty
             || legs.contains { directory.isHotlineNumber($0.destination) || directory.isInboundContext($0.context) }
             || directory.agent(forExtension: dialled) != nil
             || legs.contains(where: Self.isQueueLeg)
@@ -171,7 +177,9 @@ package struct CallAssembler: Sendable {
         for leg in legs {
             guard let agent = directory.agent(forChannel: leg.peerChannel) else { continue }
             if leg.disposition == .answered, leg.billsec > 0, let at = leg.answer {
-                answers.append(Call.Answer(agent: agent, at: at, until: leg.end, queue: Self.queueName(of: leg), evidence: leg.position))
+                answers.append(
+                    Call.Answer(
+                        agent: agent, at: at, until: leg.end, queue: Self.queueName(of: leg), evidence: leg.position))
             } else {
                 rung.append(agent)
             }
@@ -189,10 +197,13 @@ package struct CallAssembler: Sendable {
             case .connected:
                 guard let agent = directory.agent(forMember: entry.agent) else { continue }
                 if answers.contains(where: { $0.agent == agent && abs($0.at - entry.time) <= 10 }) { continue }
-                let until = queue.first { later in
-                    later.time >= entry.time && later.key != entry.key && Self.endsService(later.event)
-                }?.time ?? lastQueueEnd
-                answers.append(Call.Answer(agent: agent, at: entry.time, until: until, queue: entry.queue, evidence: entry.position))
+                let until =
+                    queue.first { later in
+                        later.time >= entry.time && later.key != entry.key && Self.endsService(later.event)
+                    }?.time ?? lastQueueEnd
+                answers.append(
+                    Call.Answer(
+                        agent: agent, at: entry.time, until: until, queue: entry.queue, evidence: entry.position))
             case .ringNoAnswer:
                 if let agent = directory.agent(forMember: entry.agent) { rung.append(agent) }
             default:
@@ -207,8 +218,14 @@ package struct CallAssembler: Sendable {
 
         // Abandon grace compares the queue's own wait when it logged one.
         for entry in queue.reversed() {
-            if case .abandoned(let wait) = entry.event { call.waitSeconds = Int64(wait); break }
-            if case .exited(_, let wait) = entry.event { call.waitSeconds = Int64(wait); break }
+            if case .abandoned(let wait) = entry.event {
+                call.waitSeconds = Int64(wait)
+                break
+            }
+            if case .exited(_, let wait) = entry.event {
+                call.waitSeconds = Int64(wait)
+                break
+            }
         }
 
         if !answers.isEmpty {
@@ -268,7 +285,8 @@ package struct CallAssembler: Sendable {
                 if let agent = directory.agent(forExtension: ext) {
                     explicitTarget = receiver(ofQueue: nil, agent: agent)
                 } else {
-                    explicitTarget = receiver(ofQueue: directory.department(forQueue: ext) != nil ? ext : nextQueue, agent: nil)
+                    explicitTarget = receiver(
+                        ofQueue: directory.department(forQueue: ext) != nil ? ext : nextQueue, agent: nil)
                 }
             }
             if index < answers.count {
@@ -281,9 +299,10 @@ package struct CallAssembler: Sendable {
                 }
                 let target = explicitTarget ?? receiver(ofQueue: next.queue, agent: next.agent)
                 if let target {
-                    result.append(Call.Transfer(
-                        at: record?.time ?? current.until, from: current.agent, to: target,
-                        answeredBy: next.agent, answeredAt: next.at, evidence: next.evidence))
+                    result.append(
+                        Call.Transfer(
+                            at: record?.time ?? current.until, from: current.agent, to: target,
+                            answeredBy: next.agent, answeredAt: next.at, evidence: next.evidence))
                 }
                 current = next
                 continue
@@ -294,13 +313,16 @@ package struct CallAssembler: Sendable {
                     && directory.agent(forChannel: leg.peerChannel) != current.agent
                     && !(leg.disposition == .answered && leg.billsec > 0)
             }
-            let target = explicitTarget ?? attempt.flatMap { leg in
-                receiver(ofQueue: Self.queueName(of: leg), agent: directory.agent(forChannel: leg.peerChannel))
-            }
+            let target =
+                explicitTarget
+                ?? attempt.flatMap { leg in
+                    receiver(ofQueue: Self.queueName(of: leg), agent: directory.agent(forChannel: leg.peerChannel))
+                }
             if let target, record != nil || attempt != nil {
-                result.append(Call.Transfer(
-                    at: record?.time ?? current.until, from: current.agent, to: target, answeredBy: nil,
-                    answeredAt: nil, evidence: record?.position ?? attempt?.position ?? current.evidence))
+                result.append(
+                    Call.Transfer(
+                        at: record?.time ?? current.until, from: current.agent, to: target, answeredBy: nil,
+                        answeredAt: nil, evidence: record?.position ?? attempt?.position ?? current.evidence))
             }
             return result
         }

@@ -31,7 +31,8 @@ extension CallAssembler {
         let end = last.time
 
         func leg(_ row: SIPRecord, code: Int?, answer: Timestamp?) -> LegRecord {
-            let disposition = code.map(SIPRecord.disposition(forCode:))
+            let disposition =
+                code.map(SIPRecord.disposition(forCode:))
                 ?? (answer != nil ? .answered : .noAnswer)
             let answered = disposition == .answered
             let legEnd = answered ? end : max(row.time, start)
@@ -68,7 +69,9 @@ extension CallAssembler {
         let outcome: CallOutcome?
         if legs.contains(where: { $0.disposition == .answered }) {
             outcome = .answered
-        } else if let code = dialogs.last(where: { $0.code != nil })?.code ?? invites.last(where: { $0.code != nil })?.code {
+        } else if let code = dialogs.last(where: { $0.code != nil })?.code
+            ?? invites.last(where: { $0.code != nil })?.code
+        {
             // The CDR's code is the one the caller got; else the last branch's final reply.
             outcome = SIPRecord.outcome(forCode: code)
         } else {

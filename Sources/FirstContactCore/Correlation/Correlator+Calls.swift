@@ -7,7 +7,8 @@ extension Correlator.Walk {
         if call.customer.isWithheld {
             let index = self.openContact(for: call)
             if missed {
-                self.note(index, call, .withheldNoCallback, "missed call without caller ID: counted, no callback possible")
+                self.note(
+                    index, call, .withheldNoCallback, "missed call without caller ID: counted, no callback possible")
             } else {
                 self.served(index, call)
             }
@@ -22,7 +23,9 @@ extension Correlator.Walk {
         let gaveUp = call.outcome == .abandoned || call.outcome == .noAnswer
         if missed, gaveUp, call.waitSeconds < self.policy.abandonGrace {
             if let index = self.open {
-                self.attach(index, call, reason: "abandoned after \(call.waitSeconds)s, under the abandon grace: attached, no obligation")
+                self.attach(
+                    index, call,
+                    reason: "abandoned after \(call.waitSeconds)s, under the abandon grace: attached, no obligation")
                 self.contacts[index].lastActivity = max(self.contacts[index].lastActivity, call.end)
             } else {
                 self.unattached.append(call.key)
@@ -37,7 +40,8 @@ extension Correlator.Walk {
             index = self.openContact(for: call)
         }
         if let request = self.requests[call.key], !request.notes.isEmpty {
-            self.note(index, call, .ivr, "in the IVR the caller \(request.notes.joined(separator: "; "))", at: call.start)
+            self.note(
+                index, call, .ivr, "in the IVR the caller \(request.notes.joined(separator: "; "))", at: call.start)
         }
         if missed {
             self.missed(index, call)
@@ -55,7 +59,11 @@ extension Correlator.Walk {
                 $0.kind == .callback && $0.state.isOutstanding && $0.callbackNumber == call.customer
             })
         else { return }
-        self.attach(index, call, reason: "outbound call by agent \(agent) to \(call.customer.masked), the number the customer asked to be called at")
+        self.attach(
+            index, call,
+            reason:
+                "outbound call by agent \(agent) to \(call.customer.masked), the number the customer asked to be called at"
+        )
         if let answer = call.answers.first {
             self.satisfy(index, o, at: answer.at, by: agent, via: .callback, call: call)
             if self.contacts[index].firstResponder == nil {
@@ -92,11 +100,14 @@ extension Correlator.Walk {
         let obligation = self.contacts[index].obligations[o]
         if obligation.state == .pending, obligation.attempts >= self.policy.maxAttempts {
             self.contacts[index].obligations[o].standing = .exhausted
-            self.note(index, call, .callbackExhausted,
-                      "\(obligation.id): attempt \(obligation.attempts) of \(self.policy.maxAttempts) unanswered: exhausted, goes to supervisor review")
+            self.note(
+                index, call, .callbackExhausted,
+                "\(obligation.id): attempt \(obligation.attempts) of \(self.policy.maxAttempts) unanswered: exhausted, goes to supervisor review"
+            )
         } else {
-            self.note(index, call, .callbackAttempt,
-                      "\(obligation.id): unanswered attempt \(obligation.attempts) by agent \(agent)")
+            self.note(
+                index, call, .callbackAttempt,
+                "\(obligation.id): unanswered attempt \(obligation.attempts) by agent \(agent)")
         }
     }
 
@@ -121,20 +132,25 @@ extension Correlator.Walk {
                 self.contacts[index].obligations[o].callbackNumber = self.requests[call.key]?.number
             }
             let obligation = self.contacts[index].obligations[o]
-            self.note(index, call, .missedCallFolded,
-                      "missed \(call.outcome.rawValue) call folded into \(obligation.id) (missed \(obligation.missedCount) times; deadline unchanged)")
+            self.note(
+                index, call, .missedCallFolded,
+                "missed \(call.outcome.rawValue) call folded into \(obligation.id) (missed \(obligation.missedCount) times; deadline unchanged)"
+            )
             return
         }
         if let o = self.outstanding(index, .handoff) {
             let obligation = self.contacts[index].obligations[o]
-            self.note(index, call, .missedCallHandoffPending,
-                      "missed call while hand-off \(obligation.id) is pending: the receiver already owes the contact")
+            self.note(
+                index, call, .missedCallHandoffPending,
+                "missed call while hand-off \(obligation.id) is pending: the receiver already owes the contact")
             return
         }
         let owner: Owner
         if let agent = call.directDialAgent, let department = self.directory.departmentOf(agent) {
             owner = Owner(department: department, agent: agent)
-        } else if let department = self.contacts[index].department ?? call.department ?? self.directory.fallbackDepartment {
+        } else if let department = self.contacts[index].department ?? call.department
+            ?? self.directory.fallbackDepartment
+        {
             owner = Owner(department: department, agent: nil)
         } else {
             self.note(index, call, .missedCallUnowned, "missed call but no department is configured: no callback")
@@ -148,15 +164,19 @@ extension Correlator.Walk {
         obligation.callbackNumber = self.requests[call.key]?.number
         self.contacts[index].obligations.append(obligation)
         let whom = owner.agent.map { "agent \($0) (dialled directly)" } ?? "department \(owner.department)"
-        self.note(index, call, .missedCallCallback,
-                  "inbound call \(call.outcome.rawValue) after \(call.waitSeconds)s: callback \(obligation.id) owed by \(whom), due \(obligation.dueAt) (\(DurationSpec.text(levels.callback)) business time)")
+        self.note(
+            index, call, .missedCallCallback,
+            "inbound call \(call.outcome.rawValue) after \(call.waitSeconds)s: callback \(obligation.id) owed by \(whom), due \(obligation.dueAt) (\(DurationSpec.text(levels.callback)) business time)"
+        )
     }
 
     /// Answers by the receiving side of a pending hand-off acknowledge it and contact the customer.
     mutating func contactReceivers(_ index: Int, answers: [Call.Answer], call: Call) {
         for o in self.contacts[index].obligations.indices {
             let obligation = self.contacts[index].obligations[o]
-            guard obligation.kind == .handoff, obligation.state.isOutstanding, obligation.createdAt <= call.start else { continue }
+            guard obligation.kind == .handoff, obligation.state.isOutstanding, obligation.createdAt <= call.start else {
+                continue
+            }
             if let answer = answers.first(where: { self.isReceiver($0.agent, of: obligation.owner) }) {
                 self.satisfy(index, o, at: answer.at, by: answer.agent, via: .contacted, call: call)
             }
@@ -172,39 +192,47 @@ extension Correlator.Walk {
         let contactID = self.contacts[index].id
         let fromDepartment = self.directory.departmentOf(transfer.from)
         guard transfer.to.department != fromDepartment else {
-            self.note(index, call, .transferSameDepartment,
-                      "transferred by agent \(transfer.from) within department \(transfer.to.department): no hand-off")
+            self.note(
+                index, call, .transferSameDepartment,
+                "transferred by agent \(transfer.from) within department \(transfer.to.department): no hand-off")
             return
         }
         let count = (self.transferCount[contactID] ?? 0) + 1
         self.transferCount[contactID] = count
         let left = self.departmentsLeft[contactID] ?? []
         if count > self.policy.maxTransfers || left.contains(transfer.to.department) {
-            let why = count > self.policy.maxTransfers
+            let why =
+                count > self.policy.maxTransfers
                 ? "transfer \(count) exceeds max_transfers \(self.policy.maxTransfers)"
                 : "transferred back to department \(transfer.to.department), which it already left"
-            self.violations.append(Violation(
-                id: ViolationID("\(contactID.rawValue).pa\(count)"), obligation: nil, contact: contactID,
-                category: .passedAround, department: fromDepartment ?? transfer.to.department, agent: transfer.from,
-                at: transfer.at))
-            self.note(index, call, .passedAround, "\(why): passed_around against agent \(transfer.from)", at: transfer.at)
+            self.violations.append(
+                Violation(
+                    id: ViolationID("\(contactID.rawValue).pa\(count)"), obligation: nil, contact: contactID,
+                    category: .passedAround, department: fromDepartment ?? transfer.to.department, agent: transfer.from,
+                    at: transfer.at))
+            self.note(
+                index, call, .passedAround, "\(why): passed_around against agent \(transfer.from)", at: transfer.at)
         }
         if let fromDepartment { self.departmentsLeft[contactID, default: []].insert(fromDepartment) }
 
         var obligation = Obligation.handoff(
-            id: self.obligationID(.handoff, createdAt: call.end, to: transfer.to.department), owner: transfer.to, madeAt: call.end, call: call.key,
-            levels: self.directory.serviceLevels(of: transfer.to.department), hours: self.directory.hours(of: transfer.to.department))
+            id: self.obligationID(.handoff, createdAt: call.end, to: transfer.to.department), owner: transfer.to,
+            madeAt: call.end, call: call.key,
+            levels: self.directory.serviceLevels(of: transfer.to.department),
+            hours: self.directory.hours(of: transfer.to.department))
         if let receiver = transfer.answeredBy, let at = transfer.answeredAt {
             obligation.satisfy(Obligation.Satisfaction(at: at, by: receiver, via: .warmTransfer))
             self.contacts[index].obligations.append(obligation)
-            self.note(index, call, .handoffWarm,
-                      "agent \(transfer.from) transferred to \(Self.describe(transfer.to)); agent \(receiver) answered: hand-off \(obligation.id) satisfied at once",
-                      at: transfer.at)
+            self.note(
+                index, call, .handoffWarm,
+                "agent \(transfer.from) transferred to \(Self.describe(transfer.to)); agent \(receiver) answered: hand-off \(obligation.id) satisfied at once",
+                at: transfer.at)
         } else {
             self.contacts[index].obligations.append(obligation)
-            self.note(index, call, .handoffPending,
-                      "agent \(transfer.from) transferred to \(Self.describe(transfer.to)) and nobody answered: hand-off \(obligation.id) pending, acknowledge by \(obligation.ackDueAt.map(\.iso8601) ?? "-"), contact the customer by \(obligation.dueAt)",
-                      at: transfer.at)
+            self.note(
+                index, call, .handoffPending,
+                "agent \(transfer.from) transferred to \(Self.describe(transfer.to)) and nobody answered: hand-off \(obligation.id) pending, acknowledge by \(obligation.ackDueAt.map(\.iso8601) ?? "-"), contact the customer by \(obligation.dueAt)",
+                at: transfer.at)
         }
     }
 }

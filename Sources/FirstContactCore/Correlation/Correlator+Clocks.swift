@@ -13,9 +13,13 @@ extension Correlator.Walk {
                 if !self.contacts[index].obligations[o].uncertain {
                     self.contacts[index].obligations[o].uncertain = true
                     let id = self.contacts[index].obligations[o].id
-                    self.explain(index, WhyEntry(
-                        at: deadline, rule: .uncertain,
-                        message: "\(id)'s clock ran out while feed \(gap.feed) was silent (since \(gap.from)): uncertain, not breached, until records or a supervisor settle it"))
+                    self.explain(
+                        index,
+                        WhyEntry(
+                            at: deadline, rule: .uncertain,
+                            message:
+                                "\(id)'s clock ran out while feed \(gap.feed) was silent (since \(gap.from)): uncertain, not breached, until records or a supervisor settle it"
+                        ))
                 }
             } else {
                 self.breach(index, o, at: deadline)
@@ -25,9 +29,13 @@ extension Correlator.Walk {
         let closesAt = contact.lastActivity + self.policy.autoClose
         if !contact.obligations.contains(where: { $0.state.isOutstanding }), closesAt <= time {
             self.contacts[index].closedAt = closesAt
-            self.explain(index, WhyEntry(
-                at: closesAt, rule: .autoClose,
-                message: "no pending obligation and no activity for \(DurationSpec.text(self.policy.autoClose)): closed"))
+            self.explain(
+                index,
+                WhyEntry(
+                    at: closesAt, rule: .autoClose,
+                    message:
+                        "no pending obligation and no activity for \(DurationSpec.text(self.policy.autoClose)): closed")
+            )
             self.open = nil
         }
     }
@@ -37,15 +45,20 @@ extension Correlator.Walk {
         obligation.breach(at: time)
         self.contacts[c].obligations[o] = obligation
         let category: ViolationCategory = obligation.kind == .callback ? .notHandledInTime : .handoffStalled
-        self.violations.append(Violation(
-            id: ViolationID("\(obligation.id.rawValue).v"), obligation: obligation.id, contact: self.contacts[c].id,
-            category: category, department: obligation.owner.department, agent: obligation.owner.agent, at: time))
-        let clock = obligation.kind == .handoff && time == obligation.ackDueAt && obligation.acknowledgedAt == nil
+        self.violations.append(
+            Violation(
+                id: ViolationID("\(obligation.id.rawValue).v"), obligation: obligation.id, contact: self.contacts[c].id,
+                category: category, department: obligation.owner.department, agent: obligation.owner.agent, at: time))
+        let clock =
+            obligation.kind == .handoff && time == obligation.ackDueAt && obligation.acknowledgedAt == nil
             ? "acknowledge clock" : "clock"
-        self.explain(c, WhyEntry(
-            at: time, rule: .breach,
-            message: "\(obligation.kind.rawValue) \(obligation.id) \(clock) ran out unsatisfied: breached, \(category.rawValue) against \(Self.describe(obligation.owner))",
-            call: obligation.call))
+        self.explain(
+            c,
+            WhyEntry(
+                at: time, rule: .breach,
+                message:
+                    "\(obligation.kind.rawValue) \(obligation.id) \(clock) ran out unsatisfied: breached, \(category.rawValue) against \(Self.describe(obligation.owner))",
+                call: obligation.call))
     }
 
     mutating func satisfy(_ c: Int, _ o: Int, at time: Timestamp, by agent: AgentID, via: SatisfiedVia, call: Call) {
@@ -62,15 +75,19 @@ extension Correlator.Walk {
             }
         }
         var obligation = self.contacts[c].obligations[o]
-        if obligation.state == .breached, let v = self.violations.firstIndex(where: { $0.id.rawValue == "\(obligation.id.rawValue).v" }) {
+        if obligation.state == .breached,
+            let v = self.violations.firstIndex(where: { $0.id.rawValue == "\(obligation.id.rawValue).v" })
+        {
             self.violations[v].remediedAt = time
         }
         obligation.satisfy(Obligation.Satisfaction(at: time, by: agent, via: via), late: lateButUncertain)
         self.contacts[c].obligations[o] = obligation
-        self.explain(c, WhyEntry(
-            at: time, rule: .satisfied(obligation.kind),
-            message: "\(obligation.id) \(obligation.state.rawValue) via \(via.rawValue) by agent \(agent)",
-            call: call.key, evidence: call.evidence))
+        self.explain(
+            c,
+            WhyEntry(
+                at: time, rule: .satisfied(obligation.kind),
+                message: "\(obligation.id) \(obligation.state.rawValue) via \(via.rawValue) by agent \(agent)",
+                call: call.key, evidence: call.evidence))
     }
 
     /// Escalation, at-risk and not_escalated for one obligation; returns its future check times.
@@ -100,24 +117,35 @@ extension Correlator.Walk {
             let openUntil = obligation.satisfiedAt ?? settledAt.map { min($0, asOf) } ?? asOf
             let reached = obligation.state == .breached ? openUntil >= levelTwoAt : openUntil > levelTwoAt
             self.contacts[c].obligations[o].escalate(to: reached ? 2 : 1, since: reached ? levelTwoAt : breachedAt)
-            self.explain(c, WhyEntry(
-                at: breachedAt, rule: .escalation,
-                message: "\(obligation.id) escalated to level 1: head of \(obligation.owner.department)", call: obligation.call))
-            if reached {
-                self.explain(c, WhyEntry(
-                    at: levelTwoAt, rule: .escalation,
-                    message: "\(obligation.id) still open after \(DurationSpec.text(escalateAfter)): level 2, leadership",
+            self.explain(
+                c,
+                WhyEntry(
+                    at: breachedAt, rule: .escalation,
+                    message: "\(obligation.id) escalated to level 1: head of \(obligation.owner.department)",
                     call: obligation.call))
+            if reached {
+                self.explain(
+                    c,
+                    WhyEntry(
+                        at: levelTwoAt, rule: .escalation,
+                        message:
+                            "\(obligation.id) still open after \(DurationSpec.text(escalateAfter)): level 2, leadership",
+                        call: obligation.call))
                 let neglected = obligation.state == .breached ? openUntil >= neglectedAt : openUntil > neglectedAt
                 if neglected {
-                    self.violations.append(Violation(
-                        id: ViolationID("\(obligation.id.rawValue).ne"), obligation: obligation.id,
-                        contact: self.contacts[c].id, category: .notEscalated, department: obligation.owner.department,
-                        agent: department?.head, at: neglectedAt))
-                    self.explain(c, WhyEntry(
-                        at: neglectedAt, rule: .notEscalated,
-                        message: "\(obligation.id) stayed unsatisfied \(DurationSpec.text(escalateAfter)) after reaching leadership: not_escalated against the head of \(obligation.owner.department)\(department?.head.map { " (\($0))" } ?? "")",
-                        call: obligation.call))
+                    self.violations.append(
+                        Violation(
+                            id: ViolationID("\(obligation.id.rawValue).ne"), obligation: obligation.id,
+                            contact: self.contacts[c].id, category: .notEscalated,
+                            department: obligation.owner.department,
+                            agent: department?.head, at: neglectedAt))
+                    self.explain(
+                        c,
+                        WhyEntry(
+                            at: neglectedAt, rule: .notEscalated,
+                            message:
+                                "\(obligation.id) stayed unsatisfied \(DurationSpec.text(escalateAfter)) after reaching leadership: not_escalated against the head of \(obligation.owner.department)\(department?.head.map { " (\($0))" } ?? "")",
+                            call: obligation.call))
                 } else if obligation.state == .breached, settledAt == nil {
                     next.append(neglectedAt)
                 }

@@ -12,17 +12,25 @@ extension Correlator.Walk {
             department: department, category: category, createdAt: call.start)
         contact.calls = [call.key]
         contact.ringNoAnswer = call.ringNoAnswer
-        self.explain(self.contacts.count, WhyEntry(
-            at: call.start, rule: .openContact,
-            message: "inbound call from \(call.customer.masked): new contact, department \(department?.rawValue ?? "none")",
-            call: call.key, evidence: call.evidence))
+        self.explain(
+            self.contacts.count,
+            WhyEntry(
+                at: call.start, rule: .openContact,
+                message:
+                    "inbound call from \(call.customer.masked): new contact, department \(department?.rawValue ?? "none")",
+                call: call.key, evidence: call.evidence))
         if let routed = call.department { self.routed[id] = routed }
-        if let previous = self.contacts.last, let closed = previous.closedAt ?? previous.resolution?.at, call.start - closed <= self.policy.repeatWindow {
+        if let previous = self.contacts.last, let closed = previous.closedAt ?? previous.resolution?.at,
+            call.start - closed <= self.policy.repeatWindow
+        {
             contact.repeatOf = previous.id
-            self.explain(self.contacts.count, WhyEntry(
-                at: call.start, rule: .repeatOf,
-                message: "the number's last contact \(previous.id) closed \(closed), within repeat_window \(DurationSpec.text(self.policy.repeatWindow)): repeat",
-                call: call.key))
+            self.explain(
+                self.contacts.count,
+                WhyEntry(
+                    at: call.start, rule: .repeatOf,
+                    message:
+                        "the number's last contact \(previous.id) closed \(closed), within repeat_window \(DurationSpec.text(self.policy.repeatWindow)): repeat",
+                    call: call.key))
         }
         self.contacts.append(contact)
         self.open = self.contacts.count - 1

@@ -15,16 +15,23 @@ extension Correlator.Walk {
             {
                 let sla = self.directory.serviceLevels(of: routed).handoff
                 let deadline = self.directory.hours(of: routed).adding(sla, to: callEnd)
-                let handedOff = self.contacts[c].obligations.contains { $0.kind == .handoff && $0.createdAt <= deadline }
+                let handedOff = self.contacts[c].obligations.contains {
+                    $0.kind == .handoff && $0.createdAt <= deadline
+                }
                 let settled = self.contacts[c].resolution.map { $0.at <= deadline } ?? false
                 if !handedOff, !settled {
                     if deadline <= asOf {
-                        self.violations.append(Violation(
-                            id: ViolationID("\(contactID.rawValue).nho"), obligation: nil, contact: contactID,
-                            category: .notHandedOver, department: own, agent: responder.agent, at: deadline))
-                        self.explain(c, WhyEntry(
-                            at: deadline, rule: .notHandedOver,
-                            message: "agent \(responder.agent) (\(own)) answered a contact routed to \(routed) and neither handed it off nor resolved it within \(DurationSpec.text(sla))"))
+                        self.violations.append(
+                            Violation(
+                                id: ViolationID("\(contactID.rawValue).nho"), obligation: nil, contact: contactID,
+                                category: .notHandedOver, department: own, agent: responder.agent, at: deadline))
+                        self.explain(
+                            c,
+                            WhyEntry(
+                                at: deadline, rule: .notHandedOver,
+                                message:
+                                    "agent \(responder.agent) (\(own)) answered a contact routed to \(routed) and neither handed it off nor resolved it within \(DurationSpec.text(sla))"
+                            ))
                     } else {
                         next.append(deadline)
                     }

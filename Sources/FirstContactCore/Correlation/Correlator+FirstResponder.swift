@@ -7,10 +7,12 @@ extension Correlator.Walk {
         self.contacts[index].firstResponder = FirstResponder(agent: agent, boundAt: time, via: via, call: call.key)
         self.bindingCallEnd[contactID] = call.end
         if !call.ringNoAnswer.isEmpty {
-            self.note(index, call, .ringNoAnswer,
-                      "rung without answering: \(call.ringNoAnswer.map(\.rawValue).joined(separator: ", "))", at: call.start)
+            self.note(
+                index, call, .ringNoAnswer,
+                "rung without answering: \(call.ringNoAnswer.map(\.rawValue).joined(separator: ", "))", at: call.start)
         }
-        self.note(index, call, .bindFirstResponder,
-                  "agent \(self.directory.label(agent)) answered (\(via.rawValue)) at \(time): first responder", at: time)
+        self.note(
+            index, call, .bindFirstResponder,
+            "agent \(self.directory.label(agent)) answered (\(via.rawValue)) at \(time): first responder", at: time)
     }
 }

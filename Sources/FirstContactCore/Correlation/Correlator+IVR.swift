@@ -13,14 +13,18 @@ extension Correlator {
     /// or voicemail makes an unanswered call a miss whatever its length. A callback request or
     /// voicemail with no call (the PBX's record has not arrived) stands for a call of its own, so
     /// the promise is kept even then; a late record joins it on the next derivation.
-    func applyIVR(_ events: [IVRRecord], to calls: [Call], customerKey: String) -> (calls: [Call], requests: [CallKey: IVRRequest]) {
+    func applyIVR(_ events: [IVRRecord], to calls: [Call], customerKey: String) -> (
+        calls: [Call], requests: [CallKey: IVRRequest]
+    ) {
         guard !events.isEmpty else { return (calls, [:]) }
         var calls = calls
         var requests: [CallKey: IVRRequest] = [:]
         let configuration = self.directory.configuration
         for event in events.sorted(by: { ($0.time, $0.key) < ($1.time, $1.key) }) {
             let match = calls.indices
-                .filter { calls[$0].direction == .inbound && calls[$0].start <= event.time && event.time <= calls[$0].end }
+                .filter {
+                    calls[$0].direction == .inbound && calls[$0].start <= event.time && event.time <= calls[$0].end
+                }
                 .max { (calls[$0].start, calls[$0].key) < (calls[$1].start, calls[$1].key) }
             let index: Int
             if let match {
@@ -39,11 +43,14 @@ extension Correlator {
                     customer = self.directory.normaliser.normalise(keyed)
                     guard !customer.isWithheld else { continue }
                 }
-                calls.append(Call(
-                    key: CallKey("ivr:\(event.key.rawValue)"), direction: .inbound, customer: customer, customerRaw: event.caller,
-                    start: event.time, end: event.time, outcome: .callbackRequested, answers: [], ringNoAnswer: [],
-                    callingAgent: nil, directDialAgent: nil, department: nil, category: nil, waitSeconds: 0, transfers: [],
-                    evidence: [event.position]))
+                calls.append(
+                    Call(
+                        key: CallKey("ivr:\(event.key.rawValue)"), direction: .inbound, customer: customer,
+                        customerRaw: event.caller,
+                        start: event.time, end: event.time, outcome: .callbackRequested, answers: [], ringNoAnswer: [],
+                        callingAgent: nil, directDialAgent: nil, department: nil, category: nil, waitSeconds: 0,
+                        transfers: [],
+                        evidence: [event.position]))
                 index = calls.count - 1
             }
             let key = calls[index].key

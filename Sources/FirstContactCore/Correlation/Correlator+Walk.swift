@@ -48,10 +48,12 @@ extension Correlator.Walk {
 
     /// A new obligation's id (``ObligationID/derived(customerKey:kind:createdAt:to:ordinal:)``):
     /// the first ordinal no obligation of this customer has taken yet.
-    func obligationID(_ kind: ObligationKind, createdAt: Timestamp, to department: DepartmentID? = nil) -> ObligationID {
+    func obligationID(_ kind: ObligationKind, createdAt: Timestamp, to department: DepartmentID? = nil) -> ObligationID
+    {
         var ordinal = 1
         while true {
-            let id = ObligationID.derived(customerKey: self.customerKey, kind: kind, createdAt: createdAt, to: department, ordinal: ordinal)
+            let id = ObligationID.derived(
+                customerKey: self.customerKey, kind: kind, createdAt: createdAt, to: department, ordinal: ordinal)
             guard self.contacts.contains(where: { $0.obligations.contains { $0.id == id } }) else { return id }
             ordinal += 1
         }
@@ -61,8 +63,12 @@ extension Correlator.Walk {
         self.contacts[index].obligations.lastIndex { $0.kind == kind && $0.state.isOutstanding }
     }
 
-    func note(_ index: Int, _ call: Call, _ rule: WhyRule, _ message: @autoclosure () -> String, at time: Timestamp? = nil) {
-        self.explain(index, WhyEntry(at: time ?? call.end, rule: rule, message: message(), call: call.key, evidence: call.evidence))
+    func note(
+        _ index: Int, _ call: Call, _ rule: WhyRule, _ message: @autoclosure () -> String, at time: Timestamp? = nil
+    ) {
+        self.explain(
+            index,
+            WhyEntry(at: time ?? call.end, rule: rule, message: message(), call: call.key, evidence: call.evidence))
     }
 
     /// Adds a trail entry to contact `index`; the entry is only built when explaining.

@@ -221,7 +221,9 @@ package struct Directory: Sendable {
         if text.hasSuffix(";1") || text.hasSuffix(";2") { text = text.dropLast(2) }
         if let dash = text.lastIndex(of: "-"), let slash = text.firstIndex(of: "/"), dash > slash {
             let suffix = text[text.index(after: dash)...]
-            if !suffix.isEmpty, suffix.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }) {
+            if !suffix.isEmpty,
+                suffix.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) })
+            {
                 text = text[..<dash]
             }
         }
@@ -245,7 +247,9 @@ extension Directory {
             return key.hasPrefix("sofia/external/") ? nil : key
         }
         if key.hasPrefix("sofia/") { return nil }  // gateways
-        guard !leg.context.isEmpty, !self.inboundContexts.isEmpty, !self.isInboundContext(leg.context) else { return nil }
+        guard !leg.context.isEmpty, !self.inboundContexts.isEmpty, !self.isInboundContext(leg.context) else {
+            return nil
+        }
         return key
     }
 }

@@ -22,7 +22,9 @@ package struct IVRRecord: Hashable, Sendable {
     package var callReference: String
     package var kind: Kind
 
-    package init(key: EventKey, position: SourcePosition, time: Timestamp, caller: String, callReference: String, kind: Kind) {
+    package init(
+        key: EventKey, position: SourcePosition, time: Timestamp, caller: String, callReference: String, kind: Kind
+    ) {
         self.key = key
         self.position = position
         self.time = time

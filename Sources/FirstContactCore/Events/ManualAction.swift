@@ -51,7 +51,9 @@ package struct ManualAction: Hashable, Sendable {
     }
 
     /// An acknowledgement's id: obligation, agent and time.
-    package static func acknowledgement(of obligation: ObligationID, by agent: AgentID, at time: Timestamp) -> ManualAction {
+    package static func acknowledgement(of obligation: ObligationID, by agent: AgentID, at time: Timestamp)
+        -> ManualAction
+    {
         ManualAction(
             id: "ack:\(obligation.rawValue):\(agent.rawValue):\(time.seconds)", at: time, agent: agent,
             kind: .acknowledge(obligation: obligation))
@@ -108,8 +110,10 @@ extension ManualAction.Kind {
         case .referOut(let contact, let body, let told):
             return "referOut(contact: \(contact.rawValue), body: \(Self.quoted(body)), told: \(Self.quoted(told)))"
         case .handoff(let contact, let owner, let registration):
-            let to = "FirstContactCore.Owner(department: \(owner.department.rawValue), agent: \(Self.optional(owner.agent?.rawValue)))"
-            let registered = "FirstContactCore.HandoffRegistration(unit: \(Self.quoted(registration.unit)), "
+            let to =
+                "FirstContactCore.Owner(department: \(owner.department.rawValue), agent: \(Self.optional(owner.agent?.rawValue)))"
+            let registered =
+                "FirstContactCore.HandoffRegistration(unit: \(Self.quoted(registration.unit)), "
                 + "name: \(Self.quoted(registration.name)), phone: \(Self.quoted(registration.phone)), "
                 + "matter: \(Self.quoted(registration.matter)), place: \(Self.quoted(registration.place)))"
             return "handoff(contact: \(contact.rawValue), to: \(to), registration: \(registered))"
@@ -120,26 +124,29 @@ extension ManualAction.Kind {
         case .poorService(let contact, let agent, let text):
             return "poorService(contact: \(contact.rawValue), agent: \(agent.rawValue), text: \(Self.quoted(text)))"
         case .open(let manual):
-            let channel = switch manual.channel {
-            case .phone: "phone"
-            case .visit: "visit"
-            case .letter: "letter"
-            }
-            let customer = switch manual.customer {
-            case .e164(let number): "e164(\(Self.quoted(number)))"
-            case .other(let text): "other(\(Self.quoted(text)))"
-            case .withheld: "withheld"
-            }
-            let category = manual.category.map { category in
-                let name = switch category {
-                case .service: "service"
-                case .consultation: "consultation"
-                case .inquiry: "inquiry"
-                case .complaint: "complaint"
-                case .instruction: "instruction"
-                case .notice: "notice"
-                case .report: "report"
+            let channel =
+                switch manual.channel {
+                case .phone: "phone"
+                case .visit: "visit"
+                case .letter: "letter"
                 }
+            let customer =
+                switch manual.customer {
+                case .e164(let number): "e164(\(Self.quoted(number)))"
+                case .other(let text): "other(\(Self.quoted(text)))"
+                case .withheld: "withheld"
+                }
+            let category = manual.category.map { category in
+                let name =
+                    switch category {
+                    case .service: "service"
+                    case .consultation: "consultation"
+                    case .inquiry: "inquiry"
+                    case .complaint: "complaint"
+                    case .instruction: "instruction"
+                    case .notice: "notice"
+                    case .report: "report"
+                    }
                 return "FirstContactCore.ContactCategory.\(name)"
             }
             return "open(FirstContactCore.ManualContact(channel: FirstContactCore.ContactChannel.\(channel), "
@@ -243,14 +250,18 @@ package struct ManualContact: Hashable, Sendable {
         switch self.customer {
         case .e164: true
         case .withheld: false
-        case .other(let raw): raw.contains(where: \.isNumber) && raw.allSatisfy { $0.isASCII && ($0.isNumber || "+-#* ".contains($0)) }
+        case .other(let raw):
+            raw.contains(where: \.isNumber) && raw.allSatisfy { $0.isASCII && ($0.isNumber || "+-#* ".contains($0)) }
         }
     }
 }
 
 /// How a contact was settled by a person (SPEC rule 9).
 package struct Resolution: Hashable, Sendable {
-    package enum Kind: String, Hashable, Sendable { case resolved, referredOut = "referred_out" }
+    package enum Kind: String, Hashable, Sendable {
+        case resolved
+        case referredOut = "referred_out"
+    }
     package var kind: Kind
     package var at: Timestamp
     package var by: AgentID

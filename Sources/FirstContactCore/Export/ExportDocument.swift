@@ -121,16 +121,18 @@ package final class JSONWriter {
     }
 
     package func array<S: Sequence>(_ items: S, _ element: (S.Element) -> Void) {
-        self.open("[", {
-            for item in items {
-                self.separator()
-                element(item)
-                if let sink = self.sink, self.text.utf8.count > 1 << 20 {
-                    sink(self.text)
-                    self.text = ""
+        self.open(
+            "[",
+            {
+                for item in items {
+                    self.separator()
+                    element(item)
+                    if let sink = self.sink, self.text.utf8.count > 1 << 20 {
+                        sink(self.text)
+                        self.text = ""
+                    }
                 }
-            }
-        }, "]")
+            }, "]")
     }
 
     private func open(_ left: String, _ body: () -> Void, _ right: String) {

@@ -9,7 +9,8 @@ package struct PreviousConclusions: Hashable, Sendable {
         package var escalationLevel: Int
         package var acknowledged: Bool
 
-        package init(state: ObligationState, contact: ContactID, atRisk: Bool, escalationLevel: Int, acknowledged: Bool) {
+        package init(state: ObligationState, contact: ContactID, atRisk: Bool, escalationLevel: Int, acknowledged: Bool)
+        {
             self.state = state
             self.contact = contact
             self.atRisk = atRisk
@@ -143,25 +144,31 @@ package struct DerivationChanges: Hashable, Sendable {
                 self.obligationChanged(o, of: contact.id, before: previous.obligations[o.id], clock: clock)
             }
         }
-        for (id, before) in previous.obligations.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where !current.contains(id) {
+        for (id, before) in previous.obligations.sorted(by: { $0.key.rawValue < $1.key.rawValue })
+        where !current.contains(id) {
             guard before.state.wasConcluded else { continue }
-            self.amendments.append(Amendment(
-                contact: before.contact, obligation: id,
-                message: "a late record changed \(id) from \(before.state.rawValue) to no longer existing"))
+            self.amendments.append(
+                Amendment(
+                    contact: before.contact, obligation: id,
+                    message: "a late record changed \(id) from \(before.state.rawValue) to no longer existing"))
         }
         let violations = Set(derivation.violations.map(\.id))
         for violation in derivation.violations where previous.violations[violation.id] == nil {
             // Breaches of obligations are announced as breaches; the rest as violations.
             guard violation.category != .notHandledInTime, violation.category != .handoffStalled else { continue }
-            self.notify(Notice(
-                key: "violation:\(violation.id.rawValue)", kind: .violation, at: violation.at, contact: violation.contact,
-                obligation: violation.obligation, violation: violation.id, department: violation.department,
-                agent: violation.agent, detail: "\(violation.category.rawValue) recorded"))
+            self.notify(
+                Notice(
+                    key: "violation:\(violation.id.rawValue)", kind: .violation, at: violation.at,
+                    contact: violation.contact,
+                    obligation: violation.obligation, violation: violation.id, department: violation.department,
+                    agent: violation.agent, detail: "\(violation.category.rawValue) recorded"))
         }
-        for (id, before) in previous.violations.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where !violations.contains(id) {
-            self.amendments.append(Amendment(
-                contact: before.contact, obligation: nil,
-                message: "a late record disproved violation \(id) (\(before.category.rawValue)): reversed"))
+        for (id, before) in previous.violations.sorted(by: { $0.key.rawValue < $1.key.rawValue })
+        where !violations.contains(id) {
+            self.amendments.append(
+                Amendment(
+                    contact: before.contact, obligation: nil,
+                    message: "a late record disproved violation \(id) (\(before.category.rawValue)): reversed"))
         }
     }
 
@@ -169,13 +176,17 @@ package struct DerivationChanges: Hashable, Sendable {
         _ o: Obligation, of contact: ContactID, before: PreviousConclusions.Obligation?, clock: Timestamp
     ) {
         let id = o.id.rawValue
-        func notice(_ key: String, _ kind: Notice.Kind, at: Timestamp, agent: AgentID? = nil, level: Int? = nil, _ detail: String) -> Notice {
+        func notice(
+            _ key: String, _ kind: Notice.Kind, at: Timestamp, agent: AgentID? = nil, level: Int? = nil,
+            _ detail: String
+        ) -> Notice {
             Notice(
                 key: key, kind: kind, at: at, contact: contact, obligation: o.id, department: o.owner.department,
                 agent: agent ?? o.owner.agent, level: level, detail: detail)
         }
         if o.atRisk, before?.atRisk != true, let since = o.atRiskSince {
-            self.notify(notice("at_risk:\(id)", .atRisk, at: since, "\(o.kind.rawValue) \(id) is at risk: due \(o.dueAt)"))
+            self.notify(
+                notice("at_risk:\(id)", .atRisk, at: since, "\(o.kind.rawValue) \(id) is at risk: due \(o.dueAt)"))
         }
         if let breachedAt = o.breachedAt, before.map({ $0.state == .breached || $0.state == .satisfiedLate }) != true {
             self.notify(notice("breach:\(id)", .breach, at: breachedAt, "\(o.kind.rawValue) \(id) breached"))
@@ -186,9 +197,11 @@ package struct DerivationChanges: Hashable, Sendable {
                 // Only the level reached now knows its instant; a level passed on the way up
                 // started at the breach.
                 let at = level == o.escalationLevel ? (o.escalatedAt ?? clock) : (o.breachedAt ?? clock)
-                self.notify(notice(
-                    "escalation:\(id):\(level)", .escalation, at: at, level: level,
-                    level == 1 ? "\(id) escalated to the head of \(o.owner.department)" : "\(id) escalated to leadership"))
+                self.notify(
+                    notice(
+                        "escalation:\(id):\(level)", .escalation, at: at, level: level,
+                        level == 1
+                            ? "\(id) escalated to the head of \(o.owner.department)" : "\(id) escalated to leadership"))
             }
         }
         // Departures from the board, for obligations that were known to be owed (a batch that
@@ -196,29 +209,39 @@ package struct DerivationChanges: Hashable, Sendable {
         if let before, before.state.isOutstanding {
             switch o.state {
             case .satisfied, .satisfiedLate:
-                self.notify(notice(
-                    "satisfied:\(id)", .satisfied, at: o.satisfiedAt ?? clock, agent: o.satisfiedBy,
-                    "\(o.kind.rawValue) \(id) \(o.state.rawValue) via \(o.satisfiedVia?.rawValue ?? "-")"))
+                self.notify(
+                    notice(
+                        "satisfied:\(id)", .satisfied, at: o.satisfiedAt ?? clock, agent: o.satisfiedBy,
+                        "\(o.kind.rawValue) \(id) \(o.state.rawValue) via \(o.satisfiedVia?.rawValue ?? "-")"))
             case .cancelled:
-                self.notify(notice(
-                    "cancelled:\(id)", .cancelled, at: clock, "\(o.kind.rawValue) \(id) cancelled: the contact was settled"))
+                self.notify(
+                    notice(
+                        "cancelled:\(id)", .cancelled, at: clock,
+                        "\(o.kind.rawValue) \(id) cancelled: the contact was settled"))
             case .exhausted:
-                self.notify(notice(
-                    "exhausted:\(id)", .exhausted, at: clock, "callback \(id) exhausted after \(o.attempts) attempts: supervisor review"))
+                self.notify(
+                    notice(
+                        "exhausted:\(id)", .exhausted, at: clock,
+                        "callback \(id) exhausted after \(o.attempts) attempts: supervisor review"))
             case .pending, .breached:
                 break
             }
         }
-        if let before, !before.acknowledged, o.kind == .handoff, let acknowledged = o.acknowledgedAt, o.state.isOutstanding {
+        if let before, !before.acknowledged, o.kind == .handoff, let acknowledged = o.acknowledgedAt,
+            o.state.isOutstanding
+        {
             self.notify(notice("acknowledged:\(id)", .acknowledged, at: acknowledged, "hand-off \(id) acknowledged"))
         }
         if let before, before.state.wasConcluded, before.state != o.state {
-            self.amendments.append(Amendment(
-                contact: contact, obligation: o.id,
-                message: "a late record changed \(id) from \(before.state.rawValue) to \(o.state.rawValue)"))
+            self.amendments.append(
+                Amendment(
+                    contact: contact, obligation: o.id,
+                    message: "a late record changed \(id) from \(before.state.rawValue) to \(o.state.rawValue)"))
             if o.breachedAt == nil, before.state != .exhausted {
-                self.notify(notice(
-                    "reversal:\(id):\(clock.seconds)", .reversal, at: clock, "a late record disproved the breach of \(id)"))
+                self.notify(
+                    notice(
+                        "reversal:\(id):\(clock.seconds)", .reversal, at: clock,
+                        "a late record disproved the breach of \(id)"))
             }
         }
     }

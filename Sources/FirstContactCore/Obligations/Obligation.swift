@@ -178,7 +178,8 @@ extension Obligation.Standing {
         guard (satisfaction != nil) == (state == .satisfied || state == .satisfiedLate) else { return nil }
         let breach = breachedAt.map {
             Obligation.Breach(
-                at: $0, escalation: escalationLevel == 0 ? nil : Obligation.Escalation(level: escalationLevel, since: nil))
+                at: $0,
+                escalation: escalationLevel == 0 ? nil : Obligation.Escalation(level: escalationLevel, since: nil))
         }
         switch (state, satisfaction, breach) {
         case (.pending, _, nil): self = .pending(atRisk: atRisk ? Obligation.AtRisk(since: nil) : nil)

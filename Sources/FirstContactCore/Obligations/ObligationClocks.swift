@@ -3,15 +3,19 @@
 extension Obligation {
     /// A callback owed for a call missed at `time`: due one callback SLA of the owner's hours later.
     package static func callback(
-        id: ObligationID, owner: Owner, missedAt time: Timestamp, call: CallKey, levels: ServiceLevels, hours: BusinessHours
+        id: ObligationID, owner: Owner, missedAt time: Timestamp, call: CallKey, levels: ServiceLevels,
+        hours: BusinessHours
     ) -> Obligation {
-        Obligation(id: id, kind: .callback, owner: owner, createdAt: time, dueAt: hours.adding(levels.callback, to: time), call: call)
+        Obligation(
+            id: id, kind: .callback, owner: owner, createdAt: time, dueAt: hours.adding(levels.callback, to: time),
+            call: call)
     }
 
     /// A hand-off made at `time`: the receiving side acknowledges within the acknowledge SLA and
     /// contacts the customer within the hand-off SLA, both in the receiving department's hours.
     package static func handoff(
-        id: ObligationID, owner: Owner, madeAt time: Timestamp, call: CallKey, levels: ServiceLevels, hours: BusinessHours
+        id: ObligationID, owner: Owner, madeAt time: Timestamp, call: CallKey, levels: ServiceLevels,
+        hours: BusinessHours
     ) -> Obligation {
         Obligation(
             id: id, kind: .handoff, owner: owner, createdAt: time, dueAt: hours.adding(levels.handoff, to: time),

@@ -19,7 +19,8 @@ package struct ServiceLevels: Hashable, Sendable {
 
     /// What a department uses for each clock its configuration leaves out, and what clocks owed
     /// to an unknown department run by.
-    package static let defaults = ServiceLevels(callback: 30 * 60, handoffAck: 15 * 60, handoff: 2 * 3600, escalateAfter: 3600)
+    package static let defaults = ServiceLevels(
+        callback: 30 * 60, handoffAck: 15 * 60, handoff: 2 * 3600, escalateAfter: 3600)
 
     /// The SLA a pending obligation's running clock measures: the callback SLA, or for a hand-off
     /// the acknowledge SLA until it is acknowledged and the contact SLA after.

@@ -69,7 +69,8 @@ package struct ZoneRules: Hashable, Sendable {
     package func instant(_ date: CivilDate, _ time: CivilTime) -> Timestamp {
         // 24:00 is the start of the next day.
         if time.secondOfDay >= 86_400 {
-            return self.instant(LocalDateTime(date: date.adding(days: 1), time: CivilTime(secondOfDay: time.secondOfDay - 86_400)))
+            return self.instant(
+                LocalDateTime(date: date.adding(days: 1), time: CivilTime(secondOfDay: time.secondOfDay - 86_400)))
         }
         return self.instant(LocalDateTime(date: date, time: time))
     }

@@ -54,7 +54,8 @@ package struct ObligationID: RawRepresentable, Hashable, Comparable, Sendable, C
     /// obligations that would otherwise share all of these (two transfers of one call to the
     /// same department).
     package static func derived(
-        customerKey: String, kind: ObligationKind, createdAt: Timestamp, to department: DepartmentID? = nil, ordinal: Int = 1
+        customerKey: String, kind: ObligationKind, createdAt: Timestamp, to department: DepartmentID? = nil,
+        ordinal: Int = 1
     ) -> ObligationID {
         let prefix = kind == .callback ? "cb" : "ho"
         let source = "\(customerKey)|\(kind.rawValue)|\(createdAt.seconds)|\(department?.rawValue ?? "")|\(ordinal)"

@@ -45,7 +45,9 @@ struct ContactsController {
             guard let status = ContactStatus(rawValue: String(text)) else {
                 throw HTTPError(
                     .badRequest,
-                    message: "status: unknown status \(text) (one of \(ContactStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    message:
+                        "status: unknown status \(text) (one of \(ContactStatus.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             statuses.insert(status)
         }
@@ -56,7 +58,8 @@ struct ContactsController {
         func time(_ name: String) throws -> Timestamp? {
             try query[Substring(name)].map { text in
                 guard let time = Timestamp(iso8601: String(text)) else {
-                    throw HTTPError(.badRequest, message: "\(name) must be a time like 2026-11-27T09:00:00+08:00, not \(text)")
+                    throw HTTPError(
+                        .badRequest, message: "\(name) must be a time like 2026-11-27T09:00:00+08:00, not \(text)")
                 }
                 return time
             }
@@ -65,9 +68,11 @@ struct ContactsController {
         let after = try request.queryText("cursor").map { try PageCursor.contact($0) }
         // Keyset paging over (created_at, id) with the caller's scope in the query: one more
         // contact than the page holds shows there is a next page.
-        let page = try await self.api.store.contacts(ContactQuery(
-            scope: principal.scope(directory: self.api.engine.directory), statuses: statuses, department: department, agent: agent,
-            customer: customer, createdFrom: from, createdBefore: to, after: after, limit: limit + 1))
+        let page = try await self.api.store.contacts(
+            ContactQuery(
+                scope: principal.scope(directory: self.api.engine.directory), statuses: statuses,
+                department: department, agent: agent,
+                customer: customer, createdFrom: from, createdBefore: to, after: after, limit: limit + 1))
         let items = page.prefix(limit)
         let out = JSONWriter()
         out.array(items) { ExportDocument.contact($0, into: out) }
@@ -133,7 +138,8 @@ struct ContactsController {
             kind = .poorService(contact: id, agent: agent, text: body.text ?? "")
         }
         return try await self.record(
-            kind, principal: principal, by: principal.agent ?? AgentID(principal.name), status: .ok, current: detail.contact)
+            kind, principal: principal, by: principal.agent ?? AgentID(principal.name), status: .ok,
+            current: detail.contact)
     }
 
     /// `POST /v1/contacts`: a visit or letter received by an agent (agents as themselves; supervisors
@@ -155,7 +161,11 @@ struct ContactsController {
         let raw = body.customer ?? ""
         let category = try body.category.map { text in
             guard let category = ContactCategory(rawValue: text) else {
-                throw HTTPError(.badRequest, message: "unknown category \(text) (one of \(ContactCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw HTTPError(
+                    .badRequest,
+                    message:
+                        "unknown category \(text) (one of \(ContactCategory.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             return category
         }

@@ -37,7 +37,10 @@ package actor IngestBatcher: Service {
     private let queued: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    package init(store: any ContactStore, scheduler: ObligationScheduler, metrics: ServiceMetrics? = nil, maximumRecords: Int = 20_000) {
+    package init(
+        store: any ContactStore, scheduler: ObligationScheduler, metrics: ServiceMetrics? = nil,
+        maximumRecords: Int = 20_000
+    ) {
         self.store = store
         self.scheduler = scheduler
         self.metrics = metrics

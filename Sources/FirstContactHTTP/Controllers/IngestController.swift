@@ -20,13 +20,18 @@ struct IngestController {
         _ = try context.principal([.pbx, .admin])
         let name = try context.parameters.require("format")
         guard let format = InputFormat(rawValue: name) else {
-            throw HTTPError(.notFound, message: "unknown format \(name); formats: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw HTTPError(
+                .notFound,
+                message:
+                    "unknown format \(name); formats: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var request = request
         let body = try await request.collectBody(upTo: self.api.engine.configuration.http.maxBody)
         let bytes = [UInt8](buffer: body)
         // The document requires a body: an empty post is a client that lost its records.
-        guard !bytes.isEmpty else { throw HTTPError(.badRequest, message: "the body is empty: post the records to ingest") }
+        guard !bytes.isEmpty else {
+            throw HTTPError(.badRequest, message: "the body is empty: post the records to ingest")
+        }
         // The same body posted again is the same source: its records and rejects are stored once.
         let source = "POST /v1/ingest/\(name) \(StableHash.hex(StableHash.fnv1a64(bytes)))"
         // Line formats: one record or reject per line. Documents (mod_xml_cdr posts one per
@@ -43,7 +48,8 @@ struct IngestController {
             "ingested",
             metadata: [
                 "ingest.format": .string(name), "ingest.records": .stringConvertible(outcome.records),
-                "ingest.new": .stringConvertible(outcome.newRecords), "ingest.duplicates": .stringConvertible(outcome.duplicates),
+                "ingest.new": .stringConvertible(outcome.newRecords),
+                "ingest.duplicates": .stringConvertible(outcome.duplicates),
                 "ingest.rejects": .stringConvertible(outcome.rejects),
             ])
         // One line per request however many rows it rejected (a mutated body once wrote 215 MB

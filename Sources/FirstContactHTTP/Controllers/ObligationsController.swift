@@ -24,7 +24,9 @@ struct ObligationsController {
         let principal = try context.principal([.agent, .supervisor, .admin])
         let query = request.uri.queryParameters
         let state = try query["state"].map { text in
-            guard let state = ObligationState(rawValue: String(text)) else { throw HTTPError(.badRequest, message: "state: unknown state \(text)") }
+            guard let state = ObligationState(rawValue: String(text)) else {
+                throw HTTPError(.badRequest, message: "state: unknown state \(text)")
+            }
             return state
         }
         let limit = try API.pageLimit(query["limit"].map(String.init), default: 1000)
@@ -62,8 +64,10 @@ struct ObligationsController {
             let detail = try await self.api.store.contact(stored.contact, correlator: self.api.engine.correlator),
             principal.scope(directory: self.api.engine.directory).admits(detail.contact, violations: detail.violations)
         else { throw HTTPError(.notFound, message: "no obligation \(id)") }
-        let updated = try await self.api.engine.acknowledge(id, by: by, at: self.api.scheduler.clock.now(), store: self.api.store)
-        self.api.changes.publish("acknowledged", contact: stored.contact, obligation: id, department: stored.obligation.owner.department)
+        let updated = try await self.api.engine.acknowledge(
+            id, by: by, at: self.api.scheduler.clock.now(), store: self.api.store)
+        self.api.changes.publish(
+            "acknowledged", contact: stored.contact, obligation: id, department: stored.obligation.owner.department)
         let out = JSONWriter()
         ExportDocument.obligation(updated.obligation, into: out)
         return API.json(out.text)

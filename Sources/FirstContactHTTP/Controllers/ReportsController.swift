@@ -5,24 +5,28 @@ import FirstContactStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+
 /// `GET /v1/reports/…`: the missed-callback board, SLA attainment and per-agent figures, scoped
 /// like the other routes (admins all, supervisors their departments, agents their own, pbx 403).
 struct ReportsController {
     let api: API
 
     func register(on routes: inout RouteTable) {
-        routes.add(.get, "v1/reports/missed-callbacks") { request, context in try await self.missedCallbacksReport(request, context) }
+        routes.add(.get, "v1/reports/missed-callbacks") { request, context in
+            try await self.missedCallbacksReport(request, context)
+        }
         routes.add(.get, "v1/reports/sla") { request, context in try await self.slaReport(request, context) }
         routes.add(.get, "v1/reports/agents") { request, context in try await self.agentsReport(request, context) }
     }
-
 
     /// What a caller's report may cover.
     static func reportScope(_ principal: Principal, directory: Directory) throws -> ReportScope {
         try principal.reportScope(directory: directory)
     }
 
-    static func reportPeriod(_ request: Request, now: Timestamp, newest: Timestamp?, zone: ZoneRules) throws -> (from: Timestamp, to: Timestamp) {
+    static func reportPeriod(_ request: Request, now: Timestamp, newest: Timestamp?, zone: ZoneRules) throws -> (
+        from: Timestamp, to: Timestamp
+    ) {
         do {
             return try Reports.period(
                 from: request.queryText("from"), to: request.queryText("to"), now: now, newest: newest, zone: zone)
@@ -35,7 +39,8 @@ struct ReportsController {
     func missedCallbacksReport(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.principal([.agent, .supervisor, .admin])
         let now = self.api.scheduler.clock.now()
-        let entries = try await self.api.reports.missedCallbacks(scope: try Self.reportScope(principal, directory: self.api.engine.directory), now: now)
+        let entries = try await self.api.reports.missedCallbacks(
+            scope: try Self.reportScope(principal, directory: self.api.engine.directory), now: now)
         let directory = self.api.engine.directory
         let out = JSONWriter()
         out.object {
@@ -53,8 +58,9 @@ struct ReportsController {
                                 out.field("department") { out.string(o.owner.department.rawValue) }
                                 out.field("agent") { out.string(o.owner.agent?.rawValue) }
                                 out.field("name") {
-                                    out.string(o.owner.agent.map { directory.agent($0)?.name ?? $0.rawValue }
-                                        ?? directory.department(o.owner.department)?.name)
+                                    out.string(
+                                        o.owner.agent.map { directory.agent($0)?.name ?? $0.rawValue }
+                                            ?? directory.department(o.owner.department)?.name)
                                 }
                             }
                         }
@@ -153,7 +159,9 @@ struct ReportsController {
                         out.field("handoff_acknowledgement") {
                             out.object {
                                 out.field("count") { out.int(row.handoffsAcknowledged) }
-                                out.field("median_seconds") { row.acknowledgeMedian.map { out.int(Int($0)) } ?? out.null() }
+                                out.field("median_seconds") {
+                                    row.acknowledgeMedian.map { out.int(Int($0)) } ?? out.null()
+                                }
                                 out.field("p90_seconds") { row.acknowledgeP90.map { out.int(Int($0)) } ?? out.null() }
                             }
                         }

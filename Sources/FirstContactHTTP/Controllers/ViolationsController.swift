@@ -44,8 +44,11 @@ struct ViolationsController {
             throw HTTPError(.notFound, message: "no violation \(id)")
         }
         try await self.api.engine.review(
-            id, decision: decision, reason: reason, by: principal.name, at: self.api.scheduler.clock.now(), store: self.api.store)
-        self.api.changes.publish("reviewed", contact: violation.contact, violation: id, department: violation.department)
-        return API.json("{\"violation\": \(JSONWriter.quoted(id.rawValue)), \"decision\": \(JSONWriter.quoted(decision.rawValue))}")
+            id, decision: decision, reason: reason, by: principal.name, at: self.api.scheduler.clock.now(),
+            store: self.api.store)
+        self.api.changes.publish(
+            "reviewed", contact: violation.contact, violation: id, department: violation.department)
+        return API.json(
+            "{\"violation\": \(JSONWriter.quoted(id.rawValue)), \"decision\": \(JSONWriter.quoted(decision.rawValue))}")
     }
 }

@@ -21,11 +21,14 @@ struct EventsController {
         let after: Int64
         if let resumeHeader {
             guard let seq = Int64(resumeHeader.trimmingCharacters(in: .whitespaces)) else {
-                throw HTTPError(.badRequest, message: "Last-Event-ID must be an event id (a whole number), not \(resumeHeader)")
+                throw HTTPError(
+                    .badRequest, message: "Last-Event-ID must be an event id (a whole number), not \(resumeHeader)")
             }
             after = seq
         } else if let text = query["after"] {
-            guard let seq = Int64(text) else { throw HTTPError(.badRequest, message: "after must be a whole number, not \(text)") }
+            guard let seq = Int64(text) else {
+                throw HTTPError(.badRequest, message: "after must be a whole number, not \(text)")
+            }
             after = seq
         } else {
             after = 0
@@ -36,14 +39,18 @@ struct EventsController {
         case "false": follow = false
         case let text?: throw HTTPError(.badRequest, message: "follow must be true or false, not \(text)")
         }
-        let (feed, store, scope) = (self.api.feed, self.api.store, principal.scope(directory: self.api.engine.directory))
+        let (feed, store, scope) = (
+            self.api.feed, self.api.store, principal.scope(directory: self.api.engine.directory)
+        )
         let body = ResponseBody { writer in
             var last = after
             var quiet = 0
             // A stream ends with the server's graceful shutdown, or it would hold the shutdown open.
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 // A stream that ends reads the store itself: the feed may be an interval behind it.
-                let entries = follow ? try await feed.entries(after: last, limit: 200) : try await store.outbox(after: last, limit: 200)
+                let entries =
+                    follow
+                    ? try await feed.entries(after: last, limit: 200) : try await store.outbox(after: last, limit: 200)
                 for entry in try await Self.visible(entries, to: principal, scope: scope, store: store) {
                     try await writer.write(ByteBuffer(string: entry.serverSentEvent))
                 }

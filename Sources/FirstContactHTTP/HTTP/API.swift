@@ -15,12 +15,14 @@ package struct API: Sendable {
     package let state: ServiceState
 
     package init(
-        engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, followers: FollowerStatus = FollowerStatus(),
+        engine: Engine, store: any ContactStore, scheduler: ObligationScheduler,
+        followers: FollowerStatus = FollowerStatus(),
         changes: LiveChanges = LiveChanges(),
         metrics: ServiceMetrics = ServiceMetrics(), schedulerHealth: SchedulerHealth = SchedulerHealth()
     ) {
         self.state = ServiceState(
-            engine: engine, store: store, scheduler: scheduler, followers: followers, changes: changes, metrics: metrics,
+            engine: engine, store: store, scheduler: scheduler, followers: followers, changes: changes,
+            metrics: metrics,
             schedulerHealth: schedulerHealth)
     }
 
@@ -56,7 +58,8 @@ package struct API: Sendable {
         ViolationsController(api: self).register(on: &routes)
         EventsController(api: self).register(on: &routes)
         ReportsController(api: self).register(on: &routes)
-        routes.add(.get, "v1/webhooks/dead-letters") { request, context in try await self.deadLetters(request, context) }
+        routes.add(.get, "v1/webhooks/dead-letters") { request, context in try await self.deadLetters(request, context)
+        }
         routes.router.add(middleware: MethodNotAllowedMiddleware(served: routes.served))
         return (routes.router, routes.served)
     }
@@ -86,7 +89,8 @@ package struct API: Sendable {
             }
             out.field("registrations") {
                 out.array(detail.contact.obligations.filter { $0.registration != nil }) { obligation in
-                    let registration = obligation.registration ?? HandoffRegistration(unit: "", name: "", phone: "", matter: "")
+                    let registration =
+                        obligation.registration ?? HandoffRegistration(unit: "", name: "", phone: "", matter: "")
                     out.object {
                         out.field("obligation") { out.string(obligation.id.rawValue) }
                         out.field("unit") { out.string(registration.unit) }
@@ -145,7 +149,8 @@ package struct API: Sendable {
         let totals = try await self.store.totals()
         let lag = try await self.store.nextCheck().map { max(0, self.scheduler.clock.now() - $0) } ?? 0
         let text = self.metrics.exposition(
-            totals: totals, schedulerLag: lag, scheduler: self.state.schedulerHealth.snapshot, followers: self.followers.snapshot())
+            totals: totals, schedulerLag: lag, scheduler: self.state.schedulerHealth.snapshot,
+            followers: self.followers.snapshot())
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text)))
         response.headers[.contentType] = "text/plain; version=0.0.4"
         return response

@@ -39,12 +39,15 @@ extension Request {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch DecodingError.dataCorrupted(let context) {
-            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] ?? context.debugDescription
+            let detail =
+                (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] ?? context.debugDescription
             throw HTTPError(.badRequest, message: "malformed JSON: \(detail)")
         } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
             throw HTTPError(.badRequest, message: "the body must be a JSON object")
         } catch DecodingError.typeMismatch(let expected, let context) {
-            throw HTTPError(.badRequest, message: "\(Self.field(context)) must be a \(expected == String.self ? "string" : "\(expected)")")
+            throw HTTPError(
+                .badRequest,
+                message: "\(Self.field(context)) must be a \(expected == String.self ? "string" : "\(expected)")")
         } catch DecodingError.valueNotFound(_, let context) {
             throw HTTPError(.badRequest, message: "\(Self.field(context)) may not be null")
         } catch DecodingError.keyNotFound(let key, _) {
@@ -53,6 +56,7 @@ extension Request {
     }
 
     private static func field(_ context: DecodingError.Context) -> String {
-        context.codingPath.isEmpty ? "the body" : "\"" + context.codingPath.map(\.stringValue).joined(separator: ".") + "\""
+        context.codingPath.isEmpty
+            ? "the body" : "\"" + context.codingPath.map(\.stringValue).joined(separator: ".") + "\""
     }
 }

@@ -17,7 +17,9 @@ package struct AppRequestContext: RequestContext {
     /// - Throws: 401 without a valid token, 403 for a role that may not.
     package func principal(_ roles: Set<Token.Role>) throws -> Principal {
         guard let principal = self.principal else {
-            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "a valid token is required (Authorization: Bearer TOKEN)")
+            throw HTTPError(
+                .unauthorized, headers: [.wwwAuthenticate: "Bearer"],
+                message: "a valid token is required (Authorization: Bearer TOKEN)")
         }
         guard roles.contains(principal.role) else {
             throw HTTPError(.forbidden, message: "role \(principal.role.rawValue) may not do this")

@@ -34,7 +34,9 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
         _ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         let methods = self.allowed(on: request.uri.path)
-        guard !methods.isEmpty, !methods.contains(request.method.rawValue) else { return try await next(request, context) }
+        guard !methods.isEmpty, !methods.contains(request.method.rawValue) else {
+            return try await next(request, context)
+        }
         let allow = methods.joined(separator: ", ")
         throw HTTPError(
             .methodNotAllowed, headers: [.allow: allow],

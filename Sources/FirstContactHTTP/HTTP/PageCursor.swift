@@ -14,7 +14,8 @@ enum PageCursor {
 
     static func encode(createdAt: Timestamp, id: String) -> String {
         Data("v1:\(createdAt.seconds):\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                of: "=", with: "")
     }
 
     static func decode(_ text: String) throws -> (createdAt: Timestamp, id: String) {

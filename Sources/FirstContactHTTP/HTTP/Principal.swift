@@ -35,7 +35,9 @@ package struct Principal: Sendable, Hashable {
         }
         guard !secret.isEmpty else { return nil }
         let hash = "sha256:" + SHA256.hex(secret)
-        guard let token = tokens.first(where: { Self.constantTimeEqual($0.hash.lowercased(), hash) }) else { return nil }
+        guard let token = tokens.first(where: { Self.constantTimeEqual($0.hash.lowercased(), hash) }) else {
+            return nil
+        }
         return Principal(name: token.name, role: token.role, agent: token.agent, departments: Set(token.departments))
     }
 

@@ -45,7 +45,8 @@ package struct ServiceState: Sendable {
         let scheduler = self.schedulerHealth.snapshot
         guard scheduler.isFailing else { return "ok" }
         let since = scheduler.failingSince.map { " since \(Int($0.timeIntervalSince1970))" } ?? ""
-        return "degraded: scheduler failing\(since) (\(scheduler.consecutiveFailures) attempts): \(scheduler.lastError ?? "unknown error")"
+        return
+            "degraded: scheduler failing\(since) (\(scheduler.consecutiveFailures) attempts): \(scheduler.lastError ?? "unknown error")"
     }
 
     var reports: Reports { Reports(store: self.store, directory: self.engine.directory) }

@@ -16,7 +16,9 @@ package struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         self.metrics = metrics
     }
 
-    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         let started = ContinuousClock.now
         do {
             let response = try await next(request, context)
@@ -32,7 +34,8 @@ package struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     private func observe(_ request: Request, _ context: Context, status: Int, since started: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - started
         self.metrics?.request(
-            method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status, duration: elapsed)
+            method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status,
+            duration: elapsed)
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         context.logger.info(
             "request",

@@ -20,16 +20,20 @@ package final class ServiceMetrics: IngestCounting {
     /// Request-duration buckets: 1 ms … 10 s (ingest of a large batch can take seconds).
     static let requestBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+        .seconds(10),
     ]
 
     package init() {}
 
     /// Records ingested over HTTP or from followed files, by format and result.
     package func ingested(format: String, _ outcome: BatchOutcome) {
-        for (result, count) in [("new", outcome.newRecords), ("duplicate", outcome.duplicates), ("rejected", outcome.rejects)] {
+        for (result, count) in [
+            ("new", outcome.newRecords), ("duplicate", outcome.duplicates), ("rejected", outcome.rejects),
+        ] {
             self.counter(
-                "firstcontact_ingested_records_total", "Records ingested over HTTP and from followed files, by format and result.",
+                "firstcontact_ingested_records_total",
+                "Records ingested over HTTP and from followed files, by format and result.",
                 [("format", format), ("result", result)]
             ).increment(by: Int64(count))
         }
@@ -41,9 +45,13 @@ package final class ServiceMetrics: IngestCounting {
 
     /// One group commit of `requests` concurrent ingest requests (``IngestBatcher``).
     package func groupCommitted(requests: Int) {
-        self.counter("firstcontact_ingest_group_commits_total", "Group commits of concurrent HTTP ingest requests.").increment()
-        self.counter("firstcontact_ingest_group_requests_total", "HTTP ingest requests committed in groups (divide by group commits for the mean group).")
-            .increment(by: Int64(requests))
+        self.counter("firstcontact_ingest_group_commits_total", "Group commits of concurrent HTTP ingest requests.")
+            .increment()
+        self.counter(
+            "firstcontact_ingest_group_requests_total",
+            "HTTP ingest requests committed in groups (divide by group commits for the mean group)."
+        )
+        .increment(by: Int64(requests))
     }
 
     /// One HTTP request's duration. `route` is the matched route pattern (`/v1/contacts/{id}`),
@@ -76,8 +84,10 @@ package final class ServiceMetrics: IngestCounting {
             .set(Double(totals.deadLetters))
         self.gauge("firstcontact_scheduler_lag_seconds", "How far the earliest due check is behind now.")
             .set(Double(schedulerLag))
-        self.gauge("firstcontact_scheduler_errors", "Scheduler ticks that failed since the service started (each is retried).")
-            .set(Double(scheduler.errors))
+        self.gauge(
+            "firstcontact_scheduler_errors", "Scheduler ticks that failed since the service started (each is retried)."
+        )
+        .set(Double(scheduler.errors))
         self.gauge("firstcontact_scheduler_failing", "Whether the scheduler's last tick failed (1) or succeeded (0).")
             .set(scheduler.isFailing ? 1.0 : 0.0)
         for state in followers {
@@ -87,9 +97,12 @@ package final class ServiceMetrics: IngestCounting {
                 defer { seen[state.path] = state.linesRead }
                 return seen[state.path] ?? 0
             }
-            self.counter("firstcontact_follow_lines_total", "Lines read from followed files since the service started.", path)
-                .increment(by: Int64(max(0, state.linesRead - seen)))
-            self.gauge("firstcontact_follow_lag_bytes", "Bytes of a followed file not read yet.", path).set(Double(state.lagBytes))
+            self.counter(
+                "firstcontact_follow_lines_total", "Lines read from followed files since the service started.", path
+            )
+            .increment(by: Int64(max(0, state.linesRead - seen)))
+            self.gauge("firstcontact_follow_lag_bytes", "Bytes of a followed file not read yet.", path).set(
+                Double(state.lagBytes))
             self.gauge("firstcontact_follow_failing", "Whether the last pass over a followed file failed.", path)
                 .set(state.error == nil ? 0.0 : 1.0)
         }

@@ -39,7 +39,8 @@ package final class WebSessions: Sendable {
 
     /// Starts a session for `principal`.
     package func start(_ principal: Principal, now: Int64 = Int64(Date().timeIntervalSince1970)) -> WebSession {
-        let session = WebSession(id: Self.randomToken(), csrf: Self.randomToken(), principal: principal, signedInAt: now)
+        let session = WebSession(
+            id: Self.randomToken(), csrf: Self.randomToken(), principal: principal, signedInAt: now)
         self.sessions.withLock { sessions in
             // Expired sessions are dropped whenever someone signs in, so the table cannot grow forever.
             sessions = sessions.filter { now - $0.value.signedInAt < Self.lifetime }
@@ -100,9 +101,10 @@ package final class LiveChanges: Sendable {
         department: DepartmentID?
     ) {
         self.state.withLock { state in
-            state.recent.append(Notice(
-                seq: state.next, action: action, contact: contact, obligation: obligation, violation: violation,
-                department: department))
+            state.recent.append(
+                Notice(
+                    seq: state.next, action: action, contact: contact, obligation: obligation, violation: violation,
+                    department: department))
             state.next += 1
             if state.recent.count > Self.kept { state.recent.removeFirst(state.recent.count - Self.kept) }
         }

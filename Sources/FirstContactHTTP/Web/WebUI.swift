@@ -44,7 +44,8 @@ package struct WebUI: Sendable {
         router.get("ui/login") { request, _ in self.signInPage(request, error: nil) }
         router.post("ui/login") { request, _ in try await self.signIn(request) }
         router.post("ui/logout") { request, _ in try await self.signOut(request) }
-        router.get("ui/board") { request, _ in try await self.withSession(request) { try await self.board(request, $0) } }
+        router.get("ui/board") { request, _ in try await self.withSession(request) { try await self.board(request, $0) }
+        }
         router.get("ui/board/row") { request, _ in
             guard let session = self.session(request) else { return Self.html("", status: .unauthorized) }
             return try await self.boardRow(request, session)
@@ -105,10 +106,13 @@ package struct WebUI: Sendable {
             </form>
             </main>
             """
-        var response = Self.html(self.layout(title: "Sign in", session: nil, current: "", content: form), status: status)
-        response.setCookie(Cookie(
-            name: WebSessions.loginCookie, value: nonce, maxAge: 600, path: "/ui/login", secure: Self.secure(request),
-            httpOnly: true, sameSite: .strict))
+        var response = Self.html(
+            self.layout(title: "Sign in", session: nil, current: "", content: form), status: status)
+        response.setCookie(
+            Cookie(
+                name: WebSessions.loginCookie, value: nonce, maxAge: 600, path: "/ui/login",
+                secure: Self.secure(request),
+                httpOnly: true, sameSite: .strict))
         return response
     }
 
@@ -119,31 +123,37 @@ package struct WebUI: Sendable {
         }
         let token = (form["token"] ?? "").trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty,
-            let principal = Principal.authenticate(authorization: "Bearer " + token, tokens: self.engine.configuration.tokens)
+            let principal = Principal.authenticate(
+                authorization: "Bearer " + token, tokens: self.engine.configuration.tokens)
         else {
             return self.signInPage(request, error: "Unknown token.", status: .unauthorized)
         }
         guard [.agent, .supervisor, .admin].contains(principal.role) else {
-            return self.signInPage(request, error: "A \(principal.role.rawValue) token cannot sign in to the pages.", status: .forbidden)
+            return self.signInPage(
+                request, error: "A \(principal.role.rawValue) token cannot sign in to the pages.", status: .forbidden)
         }
         let session = self.sessions.start(principal)
         var response = Response.redirect(to: principal.role == .agent ? "/ui/my" : "/ui/board", type: .found)
         response.status = .seeOther
-        response.setCookie(Cookie(
-            name: WebSessions.cookie, value: session.id, path: "/", secure: Self.secure(request), httpOnly: true,
-            sameSite: .strict))
+        response.setCookie(
+            Cookie(
+                name: WebSessions.cookie, value: session.id, path: "/", secure: Self.secure(request), httpOnly: true,
+                sameSite: .strict))
         return response
     }
 
     func signOut(_ request: Request) async throws -> Response {
         let form = try await Self.form(request)
         guard let session = self.session(request) else { return Self.seeOther("/ui/login") }
-        guard WebSessions.sameToken(form["csrf"], session.csrf) else { return self.forbidden(session, "The form was not from this session.") }
+        guard WebSessions.sameToken(form["csrf"], session.csrf) else {
+            return self.forbidden(session, "The form was not from this session.")
+        }
         self.sessions.end(session.id)
         var response = Self.seeOther("/ui/login")
-        response.setCookie(Cookie(
-            name: WebSessions.cookie, value: "", maxAge: 0, path: "/", secure: Self.secure(request), httpOnly: true,
-            sameSite: .strict))
+        response.setCookie(
+            Cookie(
+                name: WebSessions.cookie, value: "", maxAge: 0, path: "/", secure: Self.secure(request), httpOnly: true,
+                sameSite: .strict))
         return response
     }
 
@@ -204,8 +214,11 @@ package struct WebUI: Sendable {
             if let department, o.owner.department != department { return false }
             if let kind, o.kind != kind { return false }
             if let owner {
-                if owner == "department" { if o.owner.agent != nil { return false } }
-                else if o.owner.agent?.rawValue != owner { return false }
+                if owner == "department" {
+                    if o.owner.agent != nil { return false }
+                } else if o.owner.agent?.rawValue != owner {
+                    return false
+                }
             }
             switch self.standing {
             case nil: return true
@@ -262,8 +275,10 @@ package struct WebUI: Sendable {
 
     /// The missed-callback report in the principal's scope (already in board order), filtered.
     func boardEntries(_ principal: Principal, _ filter: BoardFilter, now: Timestamp) async throws -> [BoardEntry] {
-        try await self.state.reports.missedCallbacks(scope: try principal.reportScope(directory: self.directory), now: now)
-            .map { BoardEntry($0) }.filter { filter.matches($0) }
+        try await self.state.reports.missedCallbacks(
+            scope: try principal.reportScope(directory: self.directory), now: now
+        )
+        .map { BoardEntry($0) }.filter { filter.matches($0) }
     }
 
     func board(_ request: Request, _ session: WebSession) async throws -> Response {
@@ -280,27 +295,38 @@ package struct WebUI: Sendable {
         let totals = BoardTotals(entries)
 
         var html = "<main id=\"main\"><h1>Missed callbacks and hand-offs</h1>"
-        html += "<p class=\"summary\"><strong id=\"total\">\(totals.open)</strong> open · <span class=\"late\"><span id=\"total-overdue\">\(totals.overdue)</span> overdue</span> · "
-        html += "<span class=\"risk\"><span id=\"total-at-risk\">\(totals.atRisk)</span> at risk</span> · <span role=\"status\" aria-live=\"polite\" class=\"status muted\" id=\"live-status\">connecting…</span></p>"
+        html +=
+            "<p class=\"summary\"><strong id=\"total\">\(totals.open)</strong> open · <span class=\"late\"><span id=\"total-overdue\">\(totals.overdue)</span> overdue</span> · "
+        html +=
+            "<span class=\"risk\"><span id=\"total-at-risk\">\(totals.atRisk)</span> at risk</span> · <span role=\"status\" aria-live=\"polite\" class=\"status muted\" id=\"live-status\">connecting…</span></p>"
         html += self.filterForm(principal, filter)
-        html += "<table aria-describedby=\"total\"><caption class=\"skip\">Open obligations, overdue first</caption><thead><tr>"
-        html += "<th scope=\"col\">Due</th><th scope=\"col\">Kind</th><th scope=\"col\">Customer</th><th scope=\"col\">Owed by</th>"
-        html += "<th scope=\"col\">Department</th><th scope=\"col\">State</th><th scope=\"col\">Attempts</th><th scope=\"col\">Missed</th>"
+        html +=
+            "<table aria-describedby=\"total\"><caption class=\"skip\">Open obligations, overdue first</caption><thead><tr>"
+        html +=
+            "<th scope=\"col\">Due</th><th scope=\"col\">Kind</th><th scope=\"col\">Customer</th><th scope=\"col\">Owed by</th>"
+        html +=
+            "<th scope=\"col\">Department</th><th scope=\"col\">State</th><th scope=\"col\">Attempts</th><th scope=\"col\">Missed</th>"
         html += "<th scope=\"col\">Escalation</th><th scope=\"col\">Due at</th></tr></thead>"
         html += "<tbody id=\"board-rows\" data-page-size=\"\(Self.pageSize)\">"
         for entry in shown { html += self.row(entry) }
         html += "</tbody></table>"
-        html += "<p class=\"pager\"><span>Page \(page) of \(pages) · <span id=\"row-count\">\(shown.count)</span> rows shown</span>"
+        html +=
+            "<p class=\"pager\"><span>Page \(page) of \(pages) · <span id=\"row-count\">\(shown.count)</span> rows shown</span>"
         let base = "/ui/board?" + (filter.query.isEmpty ? "" : filter.query + "&")
         if page > 1 { html += "<a href=\"\(HTML.escape(base))page=\(page - 1)\" rel=\"prev\">← previous</a>" }
-        if page < pages { html += "<a href=\"\(HTML.escape(base))page=\(page + 1)\" rel=\"next\" id=\"next-page\">next →</a>" }
+        if page < pages {
+            html += "<a href=\"\(HTML.escape(base))page=\(page + 1)\" rel=\"next\" id=\"next-page\">next →</a>"
+        }
         html += "</p></main>"
         let rowURL = "/ui/board/row" + (filter.query.isEmpty ? "" : "?" + filter.query)
         let totalsURL = "/ui/board/totals" + (filter.query.isEmpty ? "" : "?" + filter.query)
         let live = "/ui/events?after=\(outboxSeq)&live=\(liveSeq)"
-        return Self.html(self.layout(
-            title: "Board", session: session, current: "board", content: html, now: now,
-            attributes: "data-live=\"\(HTML.escape(live))\" data-row-url=\"\(HTML.escape(rowURL))\" data-totals-url=\"\(HTML.escape(totalsURL))\""))
+        return Self.html(
+            self.layout(
+                title: "Board", session: session, current: "board", content: html, now: now,
+                attributes:
+                    "data-live=\"\(HTML.escape(live))\" data-row-url=\"\(HTML.escape(rowURL))\" data-totals-url=\"\(HTML.escape(totalsURL))\""
+            ))
     }
 
     func filterForm(_ principal: Principal, _ filter: BoardFilter) -> String {
@@ -316,7 +342,9 @@ package struct WebUI: Sendable {
         html += "</select></label>"
         html += "<label>State <select name=\"state\" id=\"filter-state\" data-autosubmit>"
         html += HTML.option("", "all", current: filter.standing?.rawValue)
-        for s in BoardFilter.Standing.allCases { html += HTML.option(s.rawValue, s.label, current: filter.standing?.rawValue) }
+        for s in BoardFilter.Standing.allCases {
+            html += HTML.option(s.rawValue, s.label, current: filter.standing?.rawValue)
+        }
         html += "</select></label>"
         html += "<label>Kind <select name=\"kind\" id=\"filter-kind\" data-autosubmit>"
         html += HTML.option("", "all", current: filter.kind?.rawValue)
@@ -333,7 +361,8 @@ package struct WebUI: Sendable {
     }
 
     func ownerLabel(_ owner: Owner) -> String {
-        owner.agent.map { self.directory.label($0) } ?? (self.directory.department(owner.department)?.name ?? owner.department.rawValue)
+        owner.agent.map { self.directory.label($0) }
+            ?? (self.directory.department(owner.department)?.name ?? owner.department.rawValue)
     }
 
     func departmentName(_ id: DepartmentID?) -> String {
@@ -349,9 +378,13 @@ package struct WebUI: Sendable {
     func row(_ entry: BoardEntry) -> String {
         let o = entry.obligation
         let standing = entry.overdue ? "overdue" : o.atRisk ? "at-risk" : "on-time"
-        var state = "<span class=\"badge \(standing)\">\(entry.overdue ? "overdue" : o.atRisk ? "at risk" : "on time")</span> \(HTML.escape(o.state.rawValue))"
+        var state =
+            "<span class=\"badge \(standing)\">\(entry.overdue ? "overdue" : o.atRisk ? "at risk" : "on time")</span> \(HTML.escape(o.state.rawValue))"
         if o.kind == .handoff {
-            state += o.acknowledgedAt == nil ? " · <span class=\"risk\">not acknowledged</span>" : " · acknowledged \(HTML.escape(self.local(o.acknowledgedAt)))"
+            state +=
+                o.acknowledgedAt == nil
+                ? " · <span class=\"risk\">not acknowledged</span>"
+                : " · acknowledged \(HTML.escape(self.local(o.acknowledgedAt)))"
         }
         return """
             <tr id="ob-\(HTML.escape(o.id.rawValue))" class="\(standing)" data-rank="\(HTML.escape(entry.rank))"><td class="countdown" data-due="\(entry.deadline.seconds)"></td>\
@@ -399,8 +432,9 @@ package struct WebUI: Sendable {
     /// with these filters would show them. The script asks once after it applied a batch of live
     /// row updates (not once per event): one request ranks the whole report, like the board itself.
     func boardTotals(_ request: Request, _ session: WebSession) async throws -> Response {
-        let totals = BoardTotals(try await self.boardEntries(
-            session.principal, BoardFilter(Self.query(request)), now: self.state.scheduler.clock.now()))
+        let totals = BoardTotals(
+            try await self.boardEntries(
+                session.principal, BoardFilter(Self.query(request)), now: self.state.scheduler.clock.now()))
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: totals.json)))
         response.headers[.contentType] = "application/json"
         response.headers[.cacheControl] = "no-store"
@@ -417,42 +451,55 @@ package struct WebUI: Sendable {
         else { return self.forbidden(session, "You may not open contact \(idText).") }
         let contact = detail.contact
         let now = self.state.scheduler.clock.now()
-        var html = "<main id=\"main\"><h1>Contact <span id=\"contact-id\">\(HTML.escape(contact.id.rawValue))</span></h1>"
+        var html =
+            "<main id=\"main\"><h1>Contact <span id=\"contact-id\">\(HTML.escape(contact.id.rawValue))</span></h1>"
         html += "<div class=\"card\"><dl class=\"facts\">"
         html += "<dt>Customer</dt><dd id=\"customer\">\(HTML.escape(contact.customer.text))</dd>"
         html += "<dt>Status</dt><dd>\(HTML.escape(contact.status.rawValue))</dd>"
         html += "<dt>Department</dt><dd>\(HTML.escape(self.departmentName(contact.department)))</dd>"
         html += "<dt>Category</dt><dd>\(HTML.escape(contact.category.rawValue))</dd>"
         html += "<dt>Channel</dt><dd>\(HTML.escape(contact.channel.rawValue))</dd>"
-        html += "<dt>First responder</dt><dd>\(HTML.escape(contact.firstResponder.map { self.directory.label($0.agent) + " (" + $0.via.rawValue + ", " + self.local($0.boundAt) + ")" } ?? "none yet"))</dd>"
+        html +=
+            "<dt>First responder</dt><dd>\(HTML.escape(contact.firstResponder.map { self.directory.label($0.agent) + " (" + $0.via.rawValue + ", " + self.local($0.boundAt) + ")" } ?? "none yet"))</dd>"
         html += "<dt>Opened</dt><dd>\(HTML.escape(self.local(contact.createdAt)))</dd>"
         if let repeatOf = contact.repeatOf {
-            html += "<dt>Repeat of</dt><dd><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(repeatOf.rawValue)))\">\(HTML.escape(repeatOf.rawValue))</a></dd>"
+            html +=
+                "<dt>Repeat of</dt><dd><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(repeatOf.rawValue)))\">\(HTML.escape(repeatOf.rawValue))</a></dd>"
         }
         if !contact.ringNoAnswer.isEmpty {
-            html += "<dt>Rang, no answer</dt><dd>\(HTML.escape(contact.ringNoAnswer.map { self.directory.label($0) }.joined(separator: ", ")))</dd>"
+            html +=
+                "<dt>Rang, no answer</dt><dd>\(HTML.escape(contact.ringNoAnswer.map { self.directory.label($0) }.joined(separator: ", ")))</dd>"
         }
         html += "</dl></div>"
 
-        html += "<h2>Obligations</h2><table id=\"obligations\"><thead><tr><th>Id</th><th>Kind</th><th>Owed by</th><th>State</th><th>Due</th>"
+        html +=
+            "<h2>Obligations</h2><table id=\"obligations\"><thead><tr><th>Id</th><th>Kind</th><th>Owed by</th><th>State</th><th>Due</th>"
         html += "<th>Acknowledge by</th><th>Attempts</th><th>Missed</th><th>Satisfied</th><th></th></tr></thead><tbody>"
         for o in contact.obligations {
             let entry = BoardEntry(o, of: contact, now: now)
-            html += "<tr id=\"ob-\(HTML.escape(o.id.rawValue))\"><td>\(HTML.escape(o.id.rawValue))</td><td>\(o.kind == .handoff ? "hand-off" : "callback")</td>"
-            html += "<td>\(HTML.escape(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(o.state.rawValue))\(o.atRisk ? " <span class=\"badge at-risk\">at risk</span>" : "")</td>"
+            html +=
+                "<tr id=\"ob-\(HTML.escape(o.id.rawValue))\"><td>\(HTML.escape(o.id.rawValue))</td><td>\(o.kind == .handoff ? "hand-off" : "callback")</td>"
+            html +=
+                "<td>\(HTML.escape(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(o.state.rawValue))\(o.atRisk ? " <span class=\"badge at-risk\">at risk</span>" : "")</td>"
             html += "<td>\(HTML.escape(self.local(o.dueAt)))"
-            if o.state.isOutstanding { html += " <span class=\"countdown\" data-due=\"\(entry.deadline.seconds)\"></span>" }
-            html += "</td><td>\(HTML.escape(self.local(o.ackDueAt)))\(o.acknowledgedAt.map { " (acknowledged " + HTML.escape(self.local($0)) + ")" } ?? "")</td>"
+            if o.state.isOutstanding {
+                html += " <span class=\"countdown\" data-due=\"\(entry.deadline.seconds)\"></span>"
+            }
+            html +=
+                "</td><td>\(HTML.escape(self.local(o.ackDueAt)))\(o.acknowledgedAt.map { " (acknowledged " + HTML.escape(self.local($0)) + ")" } ?? "")</td>"
             html += "<td>\(o.attempts)</td><td>\(o.missedCount)</td>"
-            html += "<td>\(HTML.escape(o.satisfiedAt.map { self.local($0) + (o.satisfiedBy.map { " by " + self.directory.label($0) } ?? "") } ?? "-"))</td>"
-            html += "<td>\(self.ackButton(o, session, returnTo: "/ui/contacts/" + HTML.urlComponent(contact.id.rawValue)))</td></tr>"
+            html +=
+                "<td>\(HTML.escape(o.satisfiedAt.map { self.local($0) + (o.satisfiedBy.map { " by " + self.directory.label($0) } ?? "") } ?? "-"))</td>"
+            html +=
+                "<td>\(self.ackButton(o, session, returnTo: "/ui/contacts/" + HTML.urlComponent(contact.id.rawValue)))</td></tr>"
         }
         html += "</tbody></table>"
 
         html += "<h2>Calls</h2><ul id=\"calls\">"
         for call in contact.calls {
             let steps = contact.why.filter { $0.call == call }.count
-            html += "<li><code>\(HTML.escape(call.rawValue))</code> <span class=\"muted\">\(steps) step(s) in the trail</span></li>"
+            html +=
+                "<li><code>\(HTML.escape(call.rawValue))</code> <span class=\"muted\">\(steps) step(s) in the trail</span></li>"
         }
         if contact.calls.isEmpty { html += "<li class=\"muted\">no calls (visit or letter)</li>" }
         html += "</ul>"
@@ -460,8 +507,11 @@ package struct WebUI: Sendable {
         if !detail.violations.isEmpty {
             html += "<h2>Violations</h2><ul>"
             for v in detail.violations {
-                let review = detail.reviews[v.id].map { " — \($0.decision.rawValue) by \($0.by): \($0.reason)" } ?? " — not reviewed"
-                html += "<li>\(HTML.escape(v.category.rawValue)) at \(HTML.escape(self.local(v.at)))\(HTML.escape(v.agent.map { " (" + self.directory.label($0) + ")" } ?? ""))\(HTML.escape(review))</li>"
+                let review =
+                    detail.reviews[v.id].map { " — \($0.decision.rawValue) by \($0.by): \($0.reason)" }
+                    ?? " — not reviewed"
+                html +=
+                    "<li>\(HTML.escape(v.category.rawValue)) at \(HTML.escape(self.local(v.at)))\(HTML.escape(v.agent.map { " (" + self.directory.label($0) + ")" } ?? ""))\(HTML.escape(review))</li>"
             }
             html += "</ul>"
         }
@@ -469,14 +519,17 @@ package struct WebUI: Sendable {
         html += self.actionForms(contact, session)
         html += "<h2>Why</h2><ol class=\"why\" id=\"why\">"
         for entry in (contact.why + detail.amendments).sorted(by: { $0.at < $1.at }) {
-            html += "<li><time>\(HTML.escape(self.local(entry.at)))</time> <code>\(HTML.escape(entry.rule.rawValue))</code> \(HTML.escape(entry.message))"
+            html +=
+                "<li><time>\(HTML.escape(self.local(entry.at)))</time> <code>\(HTML.escape(entry.rule.rawValue))</code> \(HTML.escape(entry.message))"
             if !entry.evidence.isEmpty {
-                html += " <span class=\"muted\">(\(HTML.escape(entry.evidence.map(\.description).joined(separator: "; "))))</span>"
+                html +=
+                    " <span class=\"muted\">(\(HTML.escape(entry.evidence.map(\.description).joined(separator: "; "))))</span>"
             }
             html += "</li>"
         }
         html += "</ol></main>"
-        return Self.html(self.layout(title: "Contact \(contact.id)", session: session, current: "", content: html, now: now))
+        return Self.html(
+            self.layout(title: "Contact \(contact.id)", session: session, current: "", content: html, now: now))
     }
 
     /// The acknowledge button, for a hand-off the signed-in agent may acknowledge (the engine checks
@@ -501,20 +554,27 @@ package struct WebUI: Sendable {
         let principal = session.principal
         let now = self.state.scheduler.clock.now()
         guard principal.role == .agent, let me = principal.agent else {
-            return Self.html(self.layout(
-                title: "My work", session: session, current: "my",
-                content: "<main id=\"main\"><h1>My work</h1><p>This page lists an agent's own work; you are signed in as \(HTML.escape(principal.role.rawValue)). See the <a href=\"/ui/board\">board</a>.</p></main>",
-                now: now))
+            return Self.html(
+                self.layout(
+                    title: "My work", session: session, current: "my",
+                    content:
+                        "<main id=\"main\"><h1>My work</h1><p>This page lists an agent's own work; you are signed in as \(HTML.escape(principal.role.rawValue)). See the <a href=\"/ui/board\">board</a>.</p></main>",
+                    now: now))
         }
         // The agent's matters: the contacts of their scope, as the API lists them.
-        let contacts = try await self.store.contacts(ContactQuery(scope: principal.scope(directory: self.directory), limit: 10_000))
+        let contacts = try await self.store.contacts(
+            ContactQuery(scope: principal.scope(directory: self.directory), limit: 10_000))
         let waiting = contacts.flatMap { c in
-            c.obligations.filter { $0.kind == .handoff && $0.acknowledgedAt == nil && $0.state.isOutstanding && self.owns(principal, $0) }
-                .map { BoardEntry($0, of: c, now: now) }
+            c.obligations.filter {
+                $0.kind == .handoff && $0.acknowledgedAt == nil && $0.state.isOutstanding && self.owns(principal, $0)
+            }
+            .map { BoardEntry($0, of: c, now: now) }
         }.sorted { $0.rank < $1.rank }
         let owed = contacts.flatMap { c in
-            c.obligations.filter { $0.state.isOutstanding && $0.owner.agent == me && !($0.kind == .handoff && $0.acknowledgedAt == nil) }
-                .map { BoardEntry($0, of: c, now: now) }
+            c.obligations.filter {
+                $0.state.isOutstanding && $0.owner.agent == me && !($0.kind == .handoff && $0.acknowledgedAt == nil)
+            }
+            .map { BoardEntry($0, of: c, now: now) }
         }.sorted { $0.rank < $1.rank }
         let open = contacts.filter {
             $0.firstResponder?.agent == me && [.open, .awaitingCallback, .handedOff].contains($0.status)
@@ -525,10 +585,13 @@ package struct WebUI: Sendable {
         html += self.workTable(waiting, session, id: "handoffs", empty: "Nothing to acknowledge.")
         html += "<h2>Callbacks and hand-offs I owe (\(owed.count))</h2>"
         html += self.workTable(owed, session, id: "owed", empty: "Nothing owed.")
-        html += "<h2>My open contacts (\(open.count))</h2><table id=\"open-contacts\"><thead><tr><th>Contact</th><th>Customer</th><th>Status</th><th>Department</th><th>Last activity</th></tr></thead><tbody>"
+        html +=
+            "<h2>My open contacts (\(open.count))</h2><table id=\"open-contacts\"><thead><tr><th>Contact</th><th>Customer</th><th>Status</th><th>Department</th><th>Last activity</th></tr></thead><tbody>"
         for c in open.prefix(500) {
-            html += "<tr><td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(c.id.rawValue)))\">\(HTML.escape(c.id.rawValue))</a></td>"
-            html += "<td>\(HTML.escape(c.customer.text))</td><td>\(HTML.escape(c.status.rawValue))</td><td>\(HTML.escape(self.departmentName(c.department)))</td>"
+            html +=
+                "<tr><td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(c.id.rawValue)))\">\(HTML.escape(c.id.rawValue))</a></td>"
+            html +=
+                "<td>\(HTML.escape(c.customer.text))</td><td>\(HTML.escape(c.status.rawValue))</td><td>\(HTML.escape(self.departmentName(c.department)))</td>"
             html += "<td>\(HTML.escape(self.local(c.lastActivity)))</td></tr>"
         }
         if open.isEmpty { html += "<tr><td colspan=\"5\" class=\"muted\">No open contacts.</td></tr>" }
@@ -537,13 +600,18 @@ package struct WebUI: Sendable {
     }
 
     func workTable(_ entries: [BoardEntry], _ session: WebSession, id: String, empty: String) -> String {
-        var html = "<table id=\"\(id)\"><thead><tr><th>Due</th><th>Kind</th><th>Customer</th><th>Owed by</th><th>State</th><th>Attempts</th><th>Missed</th><th></th></tr></thead><tbody>"
+        var html =
+            "<table id=\"\(id)\"><thead><tr><th>Due</th><th>Kind</th><th>Customer</th><th>Owed by</th><th>State</th><th>Attempts</th><th>Missed</th><th></th></tr></thead><tbody>"
         for entry in entries.prefix(500) {
             let o = entry.obligation
-            html += "<tr id=\"ob-\(HTML.escape(o.id.rawValue))\" class=\"\(entry.overdue ? "overdue" : o.atRisk ? "at-risk" : "")\">"
-            html += "<td class=\"countdown\" data-due=\"\(entry.deadline.seconds)\"></td><td>\(o.kind == .handoff ? "hand-off" : "callback")</td>"
-            html += "<td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(entry.contact.rawValue)))\">\(HTML.escape(entry.customer))</a></td>"
-            html += "<td>\(HTML.escape(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(o.state.rawValue))</td><td>\(o.attempts)</td><td>\(o.missedCount)</td>"
+            html +=
+                "<tr id=\"ob-\(HTML.escape(o.id.rawValue))\" class=\"\(entry.overdue ? "overdue" : o.atRisk ? "at-risk" : "")\">"
+            html +=
+                "<td class=\"countdown\" data-due=\"\(entry.deadline.seconds)\"></td><td>\(o.kind == .handoff ? "hand-off" : "callback")</td>"
+            html +=
+                "<td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(entry.contact.rawValue)))\">\(HTML.escape(entry.customer))</a></td>"
+            html +=
+                "<td>\(HTML.escape(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(o.state.rawValue))</td><td>\(o.attempts)</td><td>\(o.missedCount)</td>"
             html += "<td>\(self.ackButton(o, session, returnTo: "/ui/my"))</td></tr>"
         }
         if entries.isEmpty { html += "<tr><td colspan=\"8\" class=\"muted\">\(HTML.escape(empty))</td></tr>" }
@@ -553,7 +621,9 @@ package struct WebUI: Sendable {
     /// `POST /ui/obligations/{id}/ack`: the signed-in agent acknowledges a hand-off, through the
     /// same scope check and `Engine.acknowledge` as `POST /v1/obligations/{id}/ack`.
     func acknowledge(_ request: Request, _ id: ObligationID) async throws -> Response {
-        guard let (session, form) = try await self.post(request) else { return self.forbidden(self.session(request), "The form was not from this session.") }
+        guard let (session, form) = try await self.post(request) else {
+            return self.forbidden(self.session(request), "The form was not from this session.")
+        }
         let principal = session.principal
         guard principal.role == .agent, let me = principal.agent else {
             return self.forbidden(session, "Only an agent acknowledges a hand-off here, as themselves.")
@@ -567,7 +637,8 @@ package struct WebUI: Sendable {
         } catch let error as ActionError {
             return self.message(session, title: "Not acknowledged", error.description, status: .conflict)
         }
-        self.changes.publish("acknowledged", contact: stored.contact, obligation: id, department: stored.obligation.owner.department)
+        self.changes.publish(
+            "acknowledged", contact: stored.contact, obligation: id, department: stored.obligation.owner.department)
         return Self.seeOther(Self.returnPath(form["return"], default: "/ui/my"))
     }
 
@@ -585,21 +656,35 @@ package struct WebUI: Sendable {
             .filter { principal.role == .admin || principal.departments.contains($0.department) }
             .filter { !onlyOpen || snapshot.reviews[$0.id] == nil }
             .sorted { ($0.at, $0.id.rawValue) > ($1.at, $1.id.rawValue) }
-        var html = "<main id=\"main\"><h1>Violations</h1><p>\(visible.count) \(onlyOpen ? "awaiting review" : "in total") · "
-        html += onlyOpen ? "<a href=\"/ui/violations?all=1\">show reviewed too</a>" : "<a href=\"/ui/violations\">only those awaiting review</a>"
-        html += "</p><table id=\"violations\"><thead><tr><th>When</th><th>Category</th><th>Department</th><th>Agent</th><th>Contact</th><th>Review</th></tr></thead><tbody>"
+        var html =
+            "<main id=\"main\"><h1>Violations</h1><p>\(visible.count) \(onlyOpen ? "awaiting review" : "in total") · "
+        html +=
+            onlyOpen
+            ? "<a href=\"/ui/violations?all=1\">show reviewed too</a>"
+            : "<a href=\"/ui/violations\">only those awaiting review</a>"
+        html +=
+            "</p><table id=\"violations\"><thead><tr><th>When</th><th>Category</th><th>Department</th><th>Agent</th><th>Contact</th><th>Review</th></tr></thead><tbody>"
         for v in visible.prefix(300) {
-            html += "<tr id=\"v-\(HTML.escape(v.id.rawValue))\"><td>\(HTML.escape(self.local(v.at)))</td><td>\(HTML.escape(v.category.rawValue))\(v.remediedAt == nil ? "" : " <span class=\"muted\">(remedied late)</span>")</td>"
-            html += "<td>\(HTML.escape(self.departmentName(v.department)))</td><td>\(HTML.escape(v.agent.map { self.directory.label($0) } ?? "-"))</td>"
-            html += "<td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(v.contact.rawValue)))\">\(HTML.escape(v.contact.rawValue))</a></td><td>"
+            html +=
+                "<tr id=\"v-\(HTML.escape(v.id.rawValue))\"><td>\(HTML.escape(self.local(v.at)))</td><td>\(HTML.escape(v.category.rawValue))\(v.remediedAt == nil ? "" : " <span class=\"muted\">(remedied late)</span>")</td>"
+            html +=
+                "<td>\(HTML.escape(self.departmentName(v.department)))</td><td>\(HTML.escape(v.agent.map { self.directory.label($0) } ?? "-"))</td>"
+            html +=
+                "<td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(v.contact.rawValue)))\">\(HTML.escape(v.contact.rawValue))</a></td><td>"
             if let review = snapshot.reviews[v.id] {
-                html += "<p>\(HTML.escape(review.decision.rawValue)) by \(HTML.escape(review.by)): \(HTML.escape(review.reason))</p>"
+                html +=
+                    "<p>\(HTML.escape(review.decision.rawValue)) by \(HTML.escape(review.by)): \(HTML.escape(review.reason))</p>"
             }
-            html += "<form class=\"inline\" method=\"post\" action=\"/ui/violations/\(HTML.escape(HTML.urlComponent(v.id.rawValue)))/review\">"
+            html +=
+                "<form class=\"inline\" method=\"post\" action=\"/ui/violations/\(HTML.escape(HTML.urlComponent(v.id.rawValue)))/review\">"
             html += "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(session.csrf))\">"
-            html += "<label class=\"skip\" for=\"d-\(HTML.escape(v.id.rawValue))\">Decision</label><select name=\"decision\" id=\"d-\(HTML.escape(v.id.rawValue))\">"
-            for d in ViolationReview.Decision.allCases { html += HTML.option(d.rawValue, d.rawValue, current: snapshot.reviews[v.id]?.decision.rawValue) }
-            html += "</select><input name=\"reason\" required placeholder=\"reason\" aria-label=\"Reason\"><button type=\"submit\">Record</button></form></td></tr>"
+            html +=
+                "<label class=\"skip\" for=\"d-\(HTML.escape(v.id.rawValue))\">Decision</label><select name=\"decision\" id=\"d-\(HTML.escape(v.id.rawValue))\">"
+            for d in ViolationReview.Decision.allCases {
+                html += HTML.option(d.rawValue, d.rawValue, current: snapshot.reviews[v.id]?.decision.rawValue)
+            }
+            html +=
+                "</select><input name=\"reason\" required placeholder=\"reason\" aria-label=\"Reason\"><button type=\"submit\">Record</button></form></td></tr>"
         }
         html += "</tbody></table></main>"
         return Self.html(self.layout(title: "Violations", session: session, current: "violations", content: html))
@@ -607,13 +692,16 @@ package struct WebUI: Sendable {
 
     /// `POST /ui/violations/{id}/review`: as `POST /v1/violations/{id}/review`.
     func review(_ request: Request, _ id: ViolationID) async throws -> Response {
-        guard let (session, form) = try await self.post(request) else { return self.forbidden(self.session(request), "The form was not from this session.") }
+        guard let (session, form) = try await self.post(request) else {
+            return self.forbidden(self.session(request), "The form was not from this session.")
+        }
         let principal = session.principal
         guard principal.role == .supervisor || principal.role == .admin else {
             return self.forbidden(session, "Violations are reviewed by supervisors.")
         }
         guard let decision = form["decision"].flatMap(ViolationReview.Decision.init(rawValue:)) else {
-            return self.message(session, title: "Not recorded", "Choose accept, excuse or dismiss.", status: .badRequest)
+            return self.message(
+                session, title: "Not recorded", "Choose accept, excuse or dismiss.", status: .badRequest)
         }
         let violation = try await self.store.violations().violations.first { $0.id == id }
         guard let violation, principal.role == .admin || principal.departments.contains(violation.department),
@@ -623,7 +711,8 @@ package struct WebUI: Sendable {
         }
         do {
             try await self.engine.review(
-                id, decision: decision, reason: form["reason"] ?? "", by: principal.name, at: self.state.scheduler.clock.now(),
+                id, decision: decision, reason: form["reason"] ?? "", by: principal.name,
+                at: self.state.scheduler.clock.now(),
                 store: self.store)
         } catch let error as ActionError {
             return self.message(session, title: "Not recorded", error.description, status: .badRequest)
@@ -669,14 +758,17 @@ package struct WebUI: Sendable {
                 let contacts = Set(notices.compactMap(\.contact))
                 let visible = scope.isEverything ? contacts : try await store.contactIDs(contacts, in: scope)
                 for notice in notices where notice.contact.map(visible.contains) ?? scope.seesFeedAlerts {
-                    let data = "{\"action\": \(JSONWriter.quoted(notice.action)), \"contact\": \(notice.contact.map { JSONWriter.quoted($0.rawValue) } ?? "null"), \"obligation\": \(notice.obligation.map { JSONWriter.quoted($0.rawValue) } ?? "null"), \"violation\": \(notice.violation.map { JSONWriter.quoted($0.rawValue) } ?? "null")}"
+                    let data =
+                        "{\"action\": \(JSONWriter.quoted(notice.action)), \"contact\": \(notice.contact.map { JSONWriter.quoted($0.rawValue) } ?? "null"), \"obligation\": \(notice.obligation.map { JSONWriter.quoted($0.rawValue) } ?? "null"), \"violation\": \(notice.violation.map { JSONWriter.quoted($0.rawValue) } ?? "null")}"
                     try await writer.write(ByteBuffer(string: "event: changed\ndata: \(data)\n\n"))
                 }
                 if round % 4 == 0 {
                     var full = true
                     while full {
                         let entries = try await feed.entries(after: after, limit: 200)
-                        for entry in try await EventsController.visible(entries, to: principal, scope: scope, store: store) {
+                        for entry in try await EventsController.visible(
+                            entries, to: principal, scope: scope, store: store)
+                        {
                             try await writer.write(ByteBuffer(string: entry.serverSentEvent))
                         }
                         if let newest = entries.last { after = newest.seq }
@@ -703,7 +795,8 @@ package struct WebUI: Sendable {
     static let servedLanguage = "en"
 
     func layout(
-        title: String, session: WebSession?, current: String, content: String, now: Timestamp? = nil, attributes: String = ""
+        title: String, session: WebSession?, current: String, content: String, now: Timestamp? = nil,
+        attributes: String = ""
     ) -> String {
         var nav = ""
         if let session {
@@ -716,8 +809,10 @@ package struct WebUI: Sendable {
             nav += link("/ui/board", "Board", "board")
             if p.role != .agent { nav += " " + link("/ui/violations", "Violations", "violations") }
             nav += " " + link("/ui/figures", "Figures", "figures")
-            nav += "</nav><span class=\"who\"><span id=\"who\">\(HTML.escape(p.agent.map { self.directory.label($0) } ?? p.name)) · \(HTML.escape(p.role.rawValue))</span>"
-            nav += "<form method=\"post\" action=\"/ui/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(session.csrf))\"><button type=\"submit\" id=\"signout\">Sign out</button></form></span>"
+            nav +=
+                "</nav><span class=\"who\"><span id=\"who\">\(HTML.escape(p.agent.map { self.directory.label($0) } ?? p.name)) · \(HTML.escape(p.role.rawValue))</span>"
+            nav +=
+                "<form method=\"post\" action=\"/ui/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(session.csrf))\"><button type=\"submit\" id=\"signout\">Sign out</button></form></span>"
         }
         let nowAttribute = " data-now=\"\((now ?? self.state.scheduler.clock.now()).seconds)\""
         return """
@@ -736,7 +831,8 @@ package struct WebUI: Sendable {
     }
 
     func message(_ session: WebSession?, title: String, _ text: String, status: HTTPResponse.Status) -> Response {
-        let content = "<main id=\"main\"><h1>\(HTML.escape(title)) (\(status.code))</h1><p id=\"message\">\(HTML.escape(text))</p><p><a href=\"/ui/\">Back</a></p></main>"
+        let content =
+            "<main id=\"main\"><h1>\(HTML.escape(title)) (\(status.code))</h1><p id=\"message\">\(HTML.escape(text))</p><p><a href=\"/ui/\">Back</a></p></main>"
         return Self.html(self.layout(title: title, session: session, current: "", content: content), status: status)
     }
 
@@ -747,7 +843,8 @@ package struct WebUI: Sendable {
         // Only this server's own script and stylesheet run: an escaped-too-little name could not
         // execute anyway.
         if let csp = HTTPField.Name("Content-Security-Policy") {
-            response.headers[csp] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+            response.headers[csp] =
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
         }
         if let frame = HTTPField.Name("X-Frame-Options") { response.headers[frame] = "DENY" }
         if let referrer = HTTPField.Name("Referrer-Policy") { response.headers[referrer] = "same-origin" }

@@ -24,7 +24,9 @@ package struct WebhookDelivery: Service {
         /// Where a URL never served before starts reading the outbox (`from:`).
         package var from: Webhook.Start
 
-        package init(url: String, secret: [UInt8], maxAttempts: Int = Webhook.defaultMaxAttempts, from: Webhook.Start = .now) {
+        package init(
+            url: String, secret: [UInt8], maxAttempts: Int = Webhook.defaultMaxAttempts, from: Webhook.Start = .now
+        ) {
             self.url = url
             self.secret = secret
             self.maxAttempts = maxAttempts
@@ -89,11 +91,14 @@ package struct WebhookDelivery: Service {
         guard !configuration.webhooks.isEmpty else { return nil }
         let targets = try configuration.webhooks.map { hook -> Target in
             guard let name = hook.secretEnv else {
-                throw WebhookConfigurationError(message: "webhook \(hook.url) has no secret_env: every webhook is signed")
+                throw WebhookConfigurationError(
+                    message: "webhook \(hook.url) has no secret_env: every webhook is signed")
             }
             guard let secret = environment[name], !secret.isEmpty else {
                 throw WebhookConfigurationError(
-                    message: "webhook \(hook.url): the environment variable \(name) (secret_env) is not set; set it to the shared secret")
+                    message:
+                        "webhook \(hook.url): the environment variable \(name) (secret_env) is not set; set it to the shared secret"
+                )
             }
             return Target(url: hook.url, secret: Array(secret.utf8), maxAttempts: hook.maxAttempts, from: hook.from)
         }
@@ -122,7 +127,8 @@ package struct WebhookDelivery: Service {
                 throw CancellationError()
             } catch {
                 // The store could not be read or written: wait and try again; nothing was skipped.
-                self.logger.error("webhook delivery stalled", metadata: ["url": .string(target.url), "error": .string("\(error)")])
+                self.logger.error(
+                    "webhook delivery stalled", metadata: ["url": .string(target.url), "error": .string("\(error)")])
                 try await self.sleep(self.pollInterval)
             }
         }
@@ -132,14 +138,16 @@ package struct WebhookDelivery: Service {
     /// - Returns: how many entries were handled.
     @discardableResult
     package func deliverPending(_ target: Target) async throws -> Int {
-        var cursor = try await self.store.webhookCursor(target.url, startingAtEnd: target.from == .now, at: self.clock.now())
+        var cursor = try await self.store.webhookCursor(
+            target.url, startingAtEnd: target.from == .now, at: self.clock.now())
         var handled = 0
         while true {
             let entries = try await self.store.outbox(after: cursor, limit: 100)
             guard !entries.isEmpty else { return handled }
             for entry in entries {
                 let deadLetter = try await self.deliver(entry, to: target)
-                try await self.store.finishWebhookDelivery(target.url, seq: entry.seq, at: self.clock.now(), deadLetter: deadLetter)
+                try await self.store.finishWebhookDelivery(
+                    target.url, seq: entry.seq, at: self.clock.now(), deadLetter: deadLetter)
                 cursor = entry.seq
                 handled += 1
             }
@@ -160,7 +168,10 @@ package struct WebhookDelivery: Service {
                 ("X-FirstContact-Event", entry.kind.rawValue),
                 ("X-FirstContact-Delivery", entry.key),
                 ("X-FirstContact-Timestamp", String(timestamp)),
-                ("X-FirstContact-Signature", WebhookSignature.sign(secret: target.secret, timestamp: timestamp, body: body)),
+                (
+                    "X-FirstContact-Signature",
+                    WebhookSignature.sign(secret: target.secret, timestamp: timestamp, body: body)
+                ),
             ]
             do {
                 let status = try await self.transport.post(url: target.url, headers: headers, body: body)
@@ -173,12 +184,17 @@ package struct WebhookDelivery: Service {
             }
             self.logger.warning(
                 "webhook try failed",
-                metadata: ["url": .string(target.url), "delivery": .string(entry.key), "attempt": .stringConvertible(attempt), "error": .string(lastError)])
+                metadata: [
+                    "url": .string(target.url), "delivery": .string(entry.key), "attempt": .stringConvertible(attempt),
+                    "error": .string(lastError),
+                ])
             if attempt < target.maxAttempts { try await self.sleep(self.backoff.delay(afterAttempt: attempt)) }
         }
-        self.logger.error("webhook dead letter", metadata: ["url": .string(target.url), "delivery": .string(entry.key)])
+        self.logger.error(
+            "webhook dead letter", metadata: ["url": .string(target.url), "delivery": .string(entry.key)])
         return DeadLetter(
-            url: target.url, seq: entry.seq, key: entry.key, kind: entry.kind.rawValue, attempts: max(1, target.maxAttempts),
+            url: target.url, seq: entry.seq, key: entry.key, kind: entry.kind.rawValue,
+            attempts: max(1, target.maxAttempts),
             lastStatus: lastStatus, lastError: lastError, firstAttemptAt: first, lastAttemptAt: self.clock.now())
     }
 }

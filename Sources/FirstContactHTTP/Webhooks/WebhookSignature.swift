@@ -1,5 +1,5 @@
-import FirstContactApp
 import Crypto
+import FirstContactApp
 import Foundation
 
 /// The signature on every webhook POST: `X-FirstContact-Signature: sha256=<hex>` where hex is

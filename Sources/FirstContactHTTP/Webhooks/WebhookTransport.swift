@@ -1,5 +1,5 @@
-import FirstContactApp
 import AsyncHTTPClient
+import FirstContactApp
 import NIOCore
 import NIOHTTP1
 

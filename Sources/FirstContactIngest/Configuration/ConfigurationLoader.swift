@@ -48,7 +48,10 @@ package enum ConfigurationLoader {
             // An empty file is far more likely a wrong path or a truncated copy than a wish for
             // a hotline with no departments; `{}` still asks for all the defaults.
             throw ConfigurationError(
-                diagnostics: [ConfigurationDiagnostic(file: file, line: 1, column: 1, key: "", message: "the configuration is empty")],
+                diagnostics: [
+                    ConfigurationDiagnostic(
+                        file: file, line: 1, column: 1, key: "", message: "the configuration is empty")
+                ],
                 file: file
             )
         }
@@ -137,7 +140,9 @@ enum ConfigurationKeys {
     static let calendar = ["timezone", "week", "holidays", "workdays", "makeup_hours"]
     static let week = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     static let ivrRoute = ["department", "category", "callback"]
-    static let policy = ["abandon_grace", "repeat_window", "auto_close", "max_attempts", "lateness", "max_transfers", "at_risk"]
+    static let policy = [
+        "abandon_grace", "repeat_window", "auto_close", "max_attempts", "lateness", "max_transfers", "at_risk",
+    ]
     static let http = ["host", "port", "max_body"]
     static let ingest = ["max_rejects_per_source"]
     static let feed = ["name", "source", "calendar", "silence"]
@@ -171,10 +176,12 @@ extension ConfigurationParser {
         }
         if let node = fields["asterisk"] { configuration.asterisk = self.asterisk(node) }
 
-        let calendars = fields["calendars"].map { self.calendars($0, defaultZone: configuration.timezone) } ?? CalendarSection()
+        let calendars =
+            fields["calendars"].map { self.calendars($0, defaultZone: configuration.timezone) } ?? CalendarSection()
         configuration.calendars = calendars.calendars
 
-        let departments = fields["departments"].map { self.departments($0, calendars: calendars) } ?? DepartmentSection()
+        let departments =
+            fields["departments"].map { self.departments($0, calendars: calendars) } ?? DepartmentSection()
         configuration.departments = departments.departments
 
         let agents = fields["agents"].map { self.agents($0, departmentIDs: departments.ids) } ?? AgentSection()

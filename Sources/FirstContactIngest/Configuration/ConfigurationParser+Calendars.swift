@@ -26,7 +26,9 @@ extension ConfigurationParser {
         return section
     }
 
-    private mutating func calendar(_ name: Located<String>, _ node: ConfigNode, defaultZone: ZoneRules) -> BusinessCalendar? {
+    private mutating func calendar(_ name: Located<String>, _ node: ConfigNode, defaultZone: ZoneRules)
+        -> BusinessCalendar?
+    {
         let problemsBefore = self.diagnostics.count
         guard let fields = self.fields(node, allowed: ConfigurationKeys.calendar) else { return nil }
 
@@ -81,12 +83,15 @@ extension ConfigurationParser {
         for text in texts {
             // `08:30 - 12:00` is what people type; the spaces carry no meaning.
             guard let interval = BusinessCalendar.Interval(text: text.value.filter { $0 != " " }) else {
-                self.report(text, "\"\(text.value)\" is not a time range (use HH:MM-HH:MM, e.g. 08:30-12:00; 24:00 may end a day)")
+                self.report(
+                    text,
+                    "\"\(text.value)\" is not a time range (use HH:MM-HH:MM, e.g. 08:30-12:00; 24:00 may end a day)")
                 continue
             }
             guard interval.start < interval.end else {
                 let problem = interval.start == interval.end ? "is empty" : "ends before it starts"
-                self.report(text, "\"\(text.value)\" \(problem) (a range cannot run past midnight; end the day at 24:00)")
+                self.report(
+                    text, "\"\(text.value)\" \(problem) (a range cannot run past midnight; end the day at 24:00)")
                 continue
             }
             parsed.append((interval, text))

@@ -82,13 +82,21 @@ extension ConfigurationParser {
             {
                 department.hours = .calendar(calendar)
             }
-            if let value = fields["category"], let category = self.choice(value, ContactCategory.self, what: "a contact category") {
+            if let value = fields["category"],
+                let category = self.choice(value, ContactCategory.self, what: "a contact category")
+            {
                 department.category = category
             }
-            if let value = fields["callback_sla"], let seconds = self.duration(value) { department.callbackSLA = seconds }
-            if let value = fields["handoff_ack_sla"], let seconds = self.duration(value) { department.handoffAckSLA = seconds }
+            if let value = fields["callback_sla"], let seconds = self.duration(value) {
+                department.callbackSLA = seconds
+            }
+            if let value = fields["handoff_ack_sla"], let seconds = self.duration(value) {
+                department.handoffAckSLA = seconds
+            }
             if let value = fields["handoff_sla"], let seconds = self.duration(value) { department.handoffSLA = seconds }
-            if let value = fields["escalate_after"], let seconds = self.duration(value) { department.escalateAfter = seconds }
+            if let value = fields["escalate_after"], let seconds = self.duration(value) {
+                department.escalateAfter = seconds
+            }
             section.departments.append(department)
         }
         return section
@@ -96,11 +104,14 @@ extension ConfigurationParser {
 
     /// Records that `department` owns `names`; a name owned twice makes routing ambiguous.
     private mutating func claim(
-        _ names: [Located<String>], kind: String, by department: String, owners: inout [String: (department: String, line: Int)]
+        _ names: [Located<String>], kind: String, by department: String,
+        owners: inout [String: (department: String, line: Int)]
     ) {
         for name in names {
             if let owner = owners[name.value] {
-                let whose = owner.department == department ? "is listed twice" : "is already claimed by department \"\(owner.department)\""
+                let whose =
+                    owner.department == department
+                    ? "is listed twice" : "is already claimed by department \"\(owner.department)\""
                 self.report(name, "\(kind) \"\(name.value)\" \(whose) (line \(owner.line))")
                 continue
             }
@@ -144,7 +155,8 @@ extension ConfigurationParser {
                 for device in devices {
                     let key = device.value.lowercased()
                     if let owner = deviceOwners[key] {
-                        let whose = owner.agent == id.value ? "is listed twice" : "already belongs to agent \"\(owner.agent)\""
+                        let whose =
+                            owner.agent == id.value ? "is listed twice" : "already belongs to agent \"\(owner.agent)\""
                         self.report(device, "device \"\(device.value)\" \(whose) (line \(owner.line))")
                         continue
                     }
@@ -194,7 +206,9 @@ extension ConfigurationParser {
             }
             if let callback = fields["callback"], let flag = self.bool(callback) { route.callback = flag }
             if fields["department"] == nil, fields["category"] == nil, fields["callback"] == nil {
-                self.report(value, "menu key \"\(digit.value)\" routes nowhere (give a department, a category or `callback: true`)")
+                self.report(
+                    value,
+                    "menu key \"\(digit.value)\" routes nowhere (give a department, a category or `callback: true`)")
             }
             routes[digit.value] = route
         }
@@ -209,12 +223,22 @@ extension ConfigurationParser {
         guard let fields = self.fields(node, allowed: ConfigurationKeys.policy) else { return policy }
         // A zero grace, window or lateness switches that rule off; an auto-close of zero would
         // close every contact the moment it opens.
-        if let value = fields["abandon_grace"], let seconds = self.duration(value, allowZero: true) { policy.abandonGrace = seconds }
-        if let value = fields["repeat_window"], let seconds = self.duration(value, allowZero: true) { policy.repeatWindow = seconds }
+        if let value = fields["abandon_grace"], let seconds = self.duration(value, allowZero: true) {
+            policy.abandonGrace = seconds
+        }
+        if let value = fields["repeat_window"], let seconds = self.duration(value, allowZero: true) {
+            policy.repeatWindow = seconds
+        }
         if let value = fields["auto_close"], let seconds = self.duration(value) { policy.autoClose = seconds }
-        if let value = fields["lateness"], let seconds = self.duration(value, allowZero: true) { policy.lateness = seconds }
-        if let value = fields["max_attempts"], let count = self.integer(value, in: 1...100) { policy.maxAttempts = count }
-        if let value = fields["max_transfers"], let count = self.integer(value, in: 0...100) { policy.maxTransfers = count }
+        if let value = fields["lateness"], let seconds = self.duration(value, allowZero: true) {
+            policy.lateness = seconds
+        }
+        if let value = fields["max_attempts"], let count = self.integer(value, in: 1...100) {
+            policy.maxAttempts = count
+        }
+        if let value = fields["max_transfers"], let count = self.integer(value, in: 0...100) {
+            policy.maxTransfers = count
+        }
         if let value = fields["at_risk"], let percent = self.percentage(value) { policy.atRiskPercent = percent }
         return policy
     }
@@ -326,7 +350,10 @@ extension ConfigurationParser {
                 guard let chosen = self.choice(node, InputFormat.self, what: "an input format") else { continue }
                 guard chosen.isLineOriented else {
                     let lines = InputFormat.allCases.filter(\.isLineOriented).map(\.rawValue).joined(separator: ", ")
-                    self.report(node, "\(chosen.rawValue) is not a line-by-line format and cannot be followed (use \(lines); POST it to /v1/ingest/\(chosen.rawValue) instead)")
+                    self.report(
+                        node,
+                        "\(chosen.rawValue) is not a line-by-line format and cannot be followed (use \(lines); POST it to /v1/ingest/\(chosen.rawValue) instead)"
+                    )
                     continue
                 }
                 format = chosen
@@ -371,7 +398,8 @@ extension ConfigurationParser {
                     self.report(name, "\"\(name.value)\" is not an environment variable name (letters, digits, _)")
                 }
             }
-            let maxAttempts = fields["max_attempts"].flatMap { self.integer($0, in: 1...100) } ?? Webhook.defaultMaxAttempts
+            let maxAttempts =
+                fields["max_attempts"].flatMap { self.integer($0, in: 1...100) } ?? Webhook.defaultMaxAttempts
             let from = fields["from"].flatMap { self.choice($0, Webhook.Start.self, what: "from") } ?? .now
             guard let url else { continue }
             hooks.append(Webhook(url: url.value, secretEnv: secretEnv, maxAttempts: maxAttempts, from: from))
@@ -380,10 +408,13 @@ extension ConfigurationParser {
     }
 
     private static func isEnvironmentName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
+        else {
             return false
         }
-        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+        return name.unicodeScalars.allSatisfy {
+            $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+        }
     }
 
     // MARK: tokens
@@ -406,7 +437,8 @@ extension ConfigurationParser {
             }
             var departments: [DepartmentID] = []
             if let value = fields["departments"], let references = self.textList(value) {
-                for reference in references where self.checkReference(reference, kind: "department", known: departmentIDs) {
+                for reference in references
+                where self.checkReference(reference, kind: "department", known: departmentIDs) {
                     departments.append(DepartmentID(reference.value))
                 }
             }
@@ -426,7 +458,8 @@ extension ConfigurationParser {
             nameLines[name.value] = name.line
             // Two tokens with one secret would make the caller's role ambiguous.
             if let owner = hashOwners[hash.value] {
-                self.report(hash, "same hash as token \"\(owner.token)\" (line \(owner.line)); each token needs its own secret")
+                self.report(
+                    hash, "same hash as token \"\(owner.token)\" (line \(owner.line)); each token needs its own secret")
                 continue
             }
             hashOwners[hash.value] = (name.value, hash.line)
@@ -440,8 +473,12 @@ extension ConfigurationParser {
         guard let text = self.text(node) else { return nil }
         let prefix = "sha256:"
         let hex = text.value.hasPrefix(prefix) ? String(text.value.dropFirst(prefix.count)) : ""
-        guard hex.utf8.count == 64, hex.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isASCIIHexDigit }) else {
-            self.report(node, "token hash must be \"sha256:\" and 64 hex digits (printf %s TOKEN | sha256sum), never the token itself")
+        guard hex.utf8.count == 64, hex.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isASCIIHexDigit })
+        else {
+            self.report(
+                node,
+                "token hash must be \"sha256:\" and 64 hex digits (printf %s TOKEN | sha256sum), never the token itself"
+            )
             return nil
         }
         return text.with(prefix + hex.lowercased())

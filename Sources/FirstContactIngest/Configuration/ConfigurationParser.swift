@@ -18,7 +18,8 @@ struct ConfigNode {
     }
 
     func child(_ key: String, _ node: Node) -> ConfigNode {
-        ConfigNode(node: node, path: self.path.isEmpty ? key : "\(self.path).\(key)", fallback: (self.line, self.column))
+        ConfigNode(
+            node: node, path: self.path.isEmpty ? key : "\(self.path).\(key)", fallback: (self.line, self.column))
     }
 
     func element(_ index: Int, _ node: Node) -> ConfigNode {
@@ -122,7 +123,9 @@ struct ConfigurationParser {
     /// Diagnostics in file order; problems found by late cross-checks land next to their line.
     var sortedDiagnostics: [ConfigurationDiagnostic] {
         self.diagnostics.enumerated()
-            .sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
+            .sorted {
+                ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
+            }
             .map(\.element)
     }
 
@@ -178,7 +181,9 @@ struct ConfigurationParser {
         return result
     }
 
-    private mutating func mergeSources(_ value: ConfigNode, into owner: ConfigNode) -> [(key: Located<String>, value: ConfigNode)] {
+    private mutating func mergeSources(_ value: ConfigNode, into owner: ConfigNode) -> [(
+        key: Located<String>, value: ConfigNode
+    )] {
         let sources: [ConfigNode]
         switch value.node {
         case .mapping: sources = [value]
@@ -302,12 +307,15 @@ struct ConfigurationParser {
     }
 
     /// One of an enum's raw values.
-    mutating func choice<Choice: RawRepresentable & CaseIterable>(_ node: ConfigNode, _ type: Choice.Type, what: String) -> Choice?
+    mutating func choice<Choice: RawRepresentable & CaseIterable>(_ node: ConfigNode, _ type: Choice.Type, what: String)
+        -> Choice?
     where Choice.RawValue == String {
         guard let text = self.text(node) else { return nil }
         if let value = Choice(rawValue: text.value) { return value }
         let known = Choice.allCases.map(\.rawValue)
-        let hint = Suggestion.closest(to: text.value, in: known).map { "did you mean \"\($0)\"?" } ?? "use \(known.joined(separator: ", "))"
+        let hint =
+            Suggestion.closest(to: text.value, in: known).map { "did you mean \"\($0)\"?" }
+            ?? "use \(known.joined(separator: ", "))"
         self.report(node, "\"\(text.value)\" is not \(what) (\(hint))")
         return nil
     }
@@ -318,7 +326,9 @@ struct ConfigurationParser {
         guard text.value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
             lengths.contains(text.value.utf8.count)
         else {
-            let size = lengths.lowerBound == lengths.upperBound ? "\(lengths.lowerBound)" : "\(lengths.lowerBound)–\(lengths.upperBound)"
+            let size =
+                lengths.lowerBound == lengths.upperBound
+                ? "\(lengths.lowerBound)" : "\(lengths.lowerBound)–\(lengths.upperBound)"
             self.report(node, "\"\(text.value)\" must be \(size) digits (no `+` or spaces)")
             return nil
         }
@@ -338,7 +348,8 @@ struct ConfigurationParser {
             self.zones[name.value] = rules
         }
         guard let rules else {
-            self.report(node, "\"\(name.value)\" is not a known IANA time zone (e.g. Asia/Shanghai, Europe/Berlin, UTC)")
+            self.report(
+                node, "\"\(name.value)\" is not a known IANA time zone (e.g. Asia/Shanghai, Europe/Berlin, UTC)")
             return nil
         }
         return rules

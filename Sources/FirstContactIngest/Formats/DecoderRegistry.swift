@@ -26,20 +26,23 @@ package struct DecoderRegistry: Sendable {
             return .lines(LineDecoder { line, position in acc.decode(line: line[...], position: position) })
         case .freeswitchXMLCDR:
             let cdr = FreeSWITCHCDRDecoder(zone: self.zone)
-            return .document(DocumentDecoder(maxBytes: cdr.limits.maxDocumentBytes) { document, position in
-                [cdr.decode(document, position: position)]
-            })
+            return .document(
+                DocumentDecoder(maxBytes: cdr.limits.maxDocumentBytes) { document, position in
+                    [cdr.decode(document, position: position)]
+                })
         case .ivrEvents:
             let ivr = IVREventDecoder()
-            return .document(DocumentDecoder(maxBytes: ivr.limits.maxDocumentBytes) { document, position in
-                ivr.decode(document, position: position)
-            })
+            return .document(
+                DocumentDecoder(maxBytes: ivr.limits.maxDocumentBytes) { document, position in
+                    ivr.decode(document, position: position)
+                })
         case .freeswitchEvents:
             // Event-socket logs grow to gigabytes a day: never read whole from a file.
             let events = FreeSWITCHEventDecoder(zone: self.zone)
-            return .stream(StreamDecoder(maxPendingBytes: events.limits.maxDocumentBytes) { bytes, position, final in
-                events.decode(bytes, position: position, final: final)
-            })
+            return .stream(
+                StreamDecoder(maxPendingBytes: events.limits.maxDocumentBytes) { bytes, position, final in
+                    events.decode(bytes, position: position, final: final)
+                })
         }
     }
 }

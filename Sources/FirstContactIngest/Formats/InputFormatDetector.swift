@@ -78,7 +78,9 @@ package enum InputFormatDetector {
     private static func xmlFormat(path: String, text: ArraySlice<UInt8>) -> InputFormat? {
         // The root element decides; an XML declaration or comments may come first.
         if path.lowercased().hasSuffix(".cdr.xml") || self.containsElement("cdr", in: text) { return .freeswitchXMLCDR }
-        if self.containsElement("ivr-events", in: text) || self.containsElement("ivr-event", in: text) { return .ivrEvents }
+        if self.containsElement("ivr-events", in: text) || self.containsElement("ivr-event", in: text) {
+            return .ivrEvents
+        }
         if self.containsElement("event", in: text) { return .freeswitchEvents }
         return nil
     }

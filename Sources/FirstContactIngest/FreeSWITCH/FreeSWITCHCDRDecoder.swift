@@ -225,7 +225,9 @@ private final class CDRContent: XMLContentHandler {
     func endElement(_ name: String, text: [UInt8], depth: Int) {
         switch depth {
         case 3 where self.section == .variables:
-            if Self.wantedVariables.contains(name), self.channel.variables[name] == nil { self.channel.variables[name] = text }
+            if Self.wantedVariables.contains(name), self.channel.variables[name] == nil {
+                self.channel.variables[name] = text
+            }
         case 3 where self.section == .channelData && name == "direction":
             self.channel.channelDirection = String(decoding: text, as: UTF8.self)
         case 4 where self.section == .callflow && self.part == .callerProfile:

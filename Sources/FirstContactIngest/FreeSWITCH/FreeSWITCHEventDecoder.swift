@@ -85,17 +85,19 @@ package struct FreeSWITCHEventDecoder: Sendable {
             var body = input[block.end..<block.end]
             if let length = block.value("Content-Length") {
                 guard let count = Digits.parse(length), count <= Int.max / 2 else {
-                    records.append(self.reject(
-                        "Content-Length \"\(Self.shown(length))\" is not a number", bytes: input[frame], at: at))
+                    records.append(
+                        self.reject(
+                            "Content-Length \"\(Self.shown(length))\" is not a number", bytes: input[frame], at: at))
                     continue
                 }
                 let left = input.endIndex - block.end
                 if !final, count > left { return (records, start) }
                 guard count <= left else {
                     scanner.index = input.endIndex
-                    records.append(self.reject(
-                        "Content-Length \(count) runs past the end of the input (only \(left) bytes follow the headers)",
-                        bytes: input[start...], at: at))
+                    records.append(
+                        self.reject(
+                            "Content-Length \(count) runs past the end of the input (only \(left) bytes follow the headers)",
+                            bytes: input[start...], at: at))
                     break
                 }
                 body = input[block.end..<(block.end + count)]
@@ -105,9 +107,10 @@ package struct FreeSWITCHEventDecoder: Sendable {
             case nil:
                 // A bare plain event: this block is its headers, `body` its body.
                 guard block.value("Event-Name") != nil else {
-                    records.append(self.reject(
-                        "a header block with neither Content-Type (a socket frame) nor Event-Name (an event)",
-                        bytes: input[frame], at: at))
+                    records.append(
+                        self.reject(
+                            "a header block with neither Content-Type (a socket frame) nor Event-Name (an event)",
+                            bytes: input[frame], at: at))
                     continue
                 }
                 records.append(self.event(block.headers, bytes: input[start..<scanner.index], at: at))
@@ -116,9 +119,10 @@ package struct FreeSWITCHEventDecoder: Sendable {
             case "text/event-xml":
                 records.append(self.xmlEvent(body, frame: input[start..<scanner.index], at: at))
             case "text/event-json":
-                records.append(self.reject(
-                    "text/event-json events are not read (subscribe with `event plain` or `event xml`)",
-                    bytes: input[start..<scanner.index], at: at))
+                records.append(
+                    self.reject(
+                        "text/event-json events are not read (subscribe with `event plain` or `event xml`)",
+                        bytes: input[start..<scanner.index], at: at))
             default:
                 // command/reply, api/response, text/disconnect-notice, log/data, auth/request…
                 records.append(.ignored(at))
@@ -141,7 +145,8 @@ package struct FreeSWITCHEventDecoder: Sendable {
         if let bad = block.badLine { return self.reject(bad, bytes: frame, at: at) }
         if let length = block.value("Content-Length") {
             guard let count = Digits.parse(length) else {
-                return self.reject("event Content-Length \"\(Self.shown(length))\" is not a number", bytes: frame, at: at)
+                return self.reject(
+                    "event Content-Length \"\(Self.shown(length))\" is not a number", bytes: frame, at: at)
             }
             let left = inner.input.endIndex - block.end
             guard count <= left else {
@@ -177,7 +182,8 @@ package struct FreeSWITCHEventDecoder: Sendable {
         guard let close = Self.find(endTag, in: input[start...]) else {
             scanner.index = input.endIndex
             return self.reject(
-                "XML event refused (truncated): no </event> before the end of the input", bytes: input[start...], at: at)
+                "XML event refused (truncated): no </event> before the end of the input", bytes: input[start...], at: at
+            )
         }
         scanner.index = close + endTag.count
         let document = input[start..<scanner.index]
@@ -187,7 +193,9 @@ package struct FreeSWITCHEventDecoder: Sendable {
     // MARK: - Events
 
     /// Maps one event's headers (values still URL-encoded) to a record.
-    private func event(_ raw: [(String, ArraySlice<UInt8>)], bytes: ArraySlice<UInt8>, at: SourcePosition) -> IngestRecord {
+    private func event(_ raw: [(String, ArraySlice<UInt8>)], bytes: ArraySlice<UInt8>, at: SourcePosition)
+        -> IngestRecord
+    {
         var headers: [String: String] = [:]
         var channel = FreeSWITCHChannel()
         for (name, value) in raw {
@@ -221,9 +229,13 @@ package struct FreeSWITCHEventDecoder: Sendable {
     }
 
     /// `CHANNEL_HANGUP_COMPLETE` → the channel mod_xml_cdr would have written → its leg.
-    private func leg(_ headers: [String: String], channel: FreeSWITCHChannel, at: SourcePosition) throws(XMLRefusal) -> LegRecord {
+    private func leg(_ headers: [String: String], channel: FreeSWITCHChannel, at: SourcePosition) throws(XMLRefusal)
+        -> LegRecord
+    {
         var channel = channel
-        if channel.variables["uuid"] == nil, let uuid = headers["Unique-ID"] { channel.variables["uuid"] = Array(uuid.utf8) }
+        if channel.variables["uuid"] == nil, let uuid = headers["Unique-ID"] {
+            channel.variables["uuid"] = Array(uuid.utf8)
+        }
         channel.channelDirection = headers["Call-Direction"] ?? headers["Caller-Direction"]
         func profile(_ prefix: String) -> FreeSWITCHProfile {
             var profile: FreeSWITCHProfile = [:]
@@ -279,7 +291,8 @@ package struct FreeSWITCHEventDecoder: Sendable {
         var eventTime: Timestamp?
         if let text = headers["Event-Date-Timestamp"], !text.isEmpty {
             guard let micros = Digits.parse(Array(text.utf8)[...]) else {
-                throw XMLRefusal(.unexpectedContent, "Event-Date-Timestamp is \"\(Self.shown(text))\", not microseconds")
+                throw XMLRefusal(
+                    .unexpectedContent, "Event-Date-Timestamp is \"\(Self.shown(text))\", not microseconds")
             }
             eventTime = Timestamp(seconds: Int64(micros / 1_000_000))
         }
@@ -311,7 +324,8 @@ package struct FreeSWITCHEventDecoder: Sendable {
             }
         }
         guard let time else {
-            throw XMLRefusal(.unexpectedContent, "callcenter::info \(action) without a time (CC-*-Time or Event-Date-Timestamp)")
+            throw XMLRefusal(
+                .unexpectedContent, "callcenter::info \(action) without a time (CC-*-Time or Event-Date-Timestamp)")
         }
         // The event's identity: the same event in plain or XML encoding has the same key.
         let key: EventKey
@@ -332,8 +346,9 @@ package struct FreeSWITCHEventDecoder: Sendable {
     // MARK: - Support
 
     private func reject(_ reason: String, bytes: ArraySlice<UInt8>, at: SourcePosition) -> IngestRecord {
-        .reject(Reject(
-            position: at, reason: "FreeSWITCH event refused: \(reason)", raw: bytes))
+        .reject(
+            Reject(
+                position: at, reason: "FreeSWITCH event refused: \(reason)", raw: bytes))
     }
 
     /// `%XX` decoded once; nil when a `%` is not followed by two hex digits (FreeSWITCH's URL
@@ -442,7 +457,8 @@ private struct Scanner {
             lineNumber += 1
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
                 if block.badLine == nil {
-                    block.badLine = "header line \(lineNumber) \"\(FreeSWITCHEventDecoder.shown(line))\" is not `Name: value`"
+                    block.badLine =
+                        "header line \(lineNumber) \"\(FreeSWITCHEventDecoder.shown(line))\" is not `Name: value`"
                 }
                 continue
             }

@@ -141,8 +141,12 @@ struct FreeSWITCHLegMapping: Sendable {
 
         // An agent leg mod_callcenter originated runs no dialplan application (no last_app): it
         // serves the queue in cc_queue, as an Asterisk agent row reads `Queue(hotline,…)`.
-        var application = (name: content.decodedVariable("last_app") ?? "", data: content.decodedVariable("last_arg") ?? "")
-        if application.name.isEmpty, content.variable("cc_side") == "agent", let queue = content.decodedVariable("cc_queue") {
+        var application = (
+            name: content.decodedVariable("last_app") ?? "", data: content.decodedVariable("last_arg") ?? ""
+        )
+        if application.name.isEmpty, content.variable("cc_side") == "agent",
+            let queue = content.decodedVariable("cc_queue")
+        {
             application = ("callcenter", queue)
         }
 

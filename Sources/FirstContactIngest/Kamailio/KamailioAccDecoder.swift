@@ -95,12 +95,16 @@ package struct KamailioAccDecoder: Sendable {
         static let flatTransactionStock = Table(
             names: ["method", "from_tag", "to_tag", "callid", "sip_code", "sip_reason", "time"], isFlatstore: true)
         static let flatTransaction = Table(
-            names: ["method", "from_tag", "to_tag", "callid", "sip_code", "sip_reason", "time", "ts_sec", "ts_usec",
-                    "src_user", "src_ip", "dst_ouser", "dst_user", "agent"],
+            names: [
+                "method", "from_tag", "to_tag", "callid", "sip_code", "sip_reason", "time", "ts_sec", "ts_usec",
+                "src_user", "src_ip", "dst_ouser", "dst_user", "agent",
+            ],
             isFlatstore: true)
         static let flatDialog = Table(
-            names: ["start_time", "end_time", "duration", "callid", "caller", "callee", "agent", "sip_code",
-                    "sip_reason", "answer_ts"],
+            names: [
+                "start_time", "end_time", "duration", "callid", "caller", "callee", "agent", "sip_code",
+                "sip_reason", "answer_ts",
+            ],
             isFlatstore: true)
     }
 
@@ -123,7 +127,9 @@ package struct KamailioAccDecoder: Sendable {
             // attribute by its first (n = null, a = auto).
             let spec = rest[(open + 1)..<close].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
             guard let type = spec.first?.first.map({ $0 | 0x20 }), Array("sidbt".utf8).contains(type), spec.count <= 2,
-                spec.dropFirst().allSatisfy({ attr in attr.first.map { [UInt8(ascii: "n"), UInt8(ascii: "a")].contains($0 | 0x20) } ?? false })
+                spec.dropFirst().allSatisfy({ attr in
+                    attr.first.map { [UInt8(ascii: "n"), UInt8(ascii: "a")].contains($0 | 0x20) } ?? false
+                })
             else { return nil }
             names.append(String(decoding: rest[..<open], as: UTF8.self))
             rest = rest[(close + 1)...]
@@ -186,11 +192,13 @@ package struct KamailioAccDecoder: Sendable {
                 "neither a db_text header (name(type) …) before it nor a db_flatstore row (|-separated):"
                     + " not a Kamailio accounting row")
         }
-        let fields = line.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false).map { field -> String? in
+        let fields = line.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false).map {
+            field -> String? in
             field.isEmpty ? nil : Self.percentDecodedBars(field)
         }
         let first = fields.first.flatMap { $0 } ?? ""
-        let startsWithMethod = !first.isEmpty && first.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+        let startsWithMethod =
+            !first.isEmpty && first.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
         switch (fields.count, startsWithMethod) {
         case (14, true): return (fields, .flatTransaction)
         case (7, true): return (fields, .flatTransactionStock)
@@ -219,7 +227,8 @@ package struct KamailioAccDecoder: Sendable {
                 var reason = "the \(table) table has no \(field.columnNames[0]) column"
                 if field == .callID, layout.kind == .dialog {
                     // The stock acc_cdrs has none: the CDR cannot be joined to its call without it.
-                    reason += "; calls are grouped by SIP Call-ID: add callid=$dlg(callid) to acc's cdr_extra"
+                    reason +=
+                        "; calls are grouped by SIP Call-ID: add callid=$dlg(callid) to acc's cdr_extra"
                         + " (dialplans/kamailio)"
                 }
                 throw Problem(reason)
@@ -332,7 +341,8 @@ package struct KamailioAccDecoder: Sendable {
     }
 
     private static func isNameByte(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
             || byte == UInt8(ascii: "_")
     }
 

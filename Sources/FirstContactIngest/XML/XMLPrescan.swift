@@ -27,7 +27,8 @@ enum XMLPrescan {
     // MARK: - Encoding
 
     private static func checkEncoding(_ bytes: UnsafeBufferPointer<UInt8>) -> XMLRefusal? {
-        let utf16or32 = bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE])
+        let utf16or32 =
+            bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE])
             || bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF])
         // `<` in UTF-16/32 without a byte order mark starts with a NUL byte on one side or the other.
         let nulInHead = bytes.prefix(4).contains(0)
@@ -125,21 +126,24 @@ enum XMLPrescan {
                 }
             }
             if next == UInt8(ascii: "?") {
-                guard let end = self.find([UInt8(ascii: "?"), UInt8(ascii: ">")], in: bytes, from: index + 2, to: count)
+                guard
+                    let end = self.find([UInt8(ascii: "?"), UInt8(ascii: ">")], in: bytes, from: index + 2, to: count)
                 else { return nil }
                 index = end + 2
                 continue
             }
-            let gapEnd = memchr(base + index + 1, lt, count - index - 1).map {
-                base.distance(to: $0.assumingMemoryBound(to: UInt8.self))
-            } ?? count
+            let gapEnd =
+                memchr(base + index + 1, lt, count - index - 1).map {
+                    base.distance(to: $0.assumingMemoryBound(to: UInt8.self))
+                } ?? count
             if gapEnd - index > limit {
                 var equals = 0
                 for byte in UnsafeBufferPointer(rebasing: bytes[index..<gapEnd]) where byte == UInt8(ascii: "=") {
                     equals += 1
                 }
                 if equals > limit, self.attributes(inTagAt: index, in: bytes) > limit {
-                    return XMLRefusal(.tooManyAttributes, "a start tag at byte \(index) has more than \(limit) attributes")
+                    return XMLRefusal(
+                        .tooManyAttributes, "a start tag at byte \(index) has more than \(limit) attributes")
                 }
             }
             index = gapEnd

@@ -462,7 +462,8 @@ private struct DoctypeSummary {
             self.entities += 1
             let declarationEnd = min(Self.find(">", in: document, from: entity) ?? subsetEnd, subsetEnd)
             let declaration = UnsafeBufferPointer(rebasing: document[entity..<declarationEnd])
-            let external = Self.find("SYSTEM", in: declaration, from: 0) ?? Self.find("PUBLIC", in: declaration, from: 0)
+            let external =
+                Self.find("SYSTEM", in: declaration, from: 0) ?? Self.find("PUBLIC", in: declaration, from: 0)
             if external != nil {
                 self.externalEntities += 1
             }

@@ -79,9 +79,11 @@ struct ActionPayload: Codable, Equatable {
         case "handoff":
             guard let department = self.department else { return nil }
             return .handoff(
-                contact: contact, to: Owner(department: DepartmentID(department), agent: self.agent.map { AgentID($0) }),
+                contact: contact,
+                to: Owner(department: DepartmentID(department), agent: self.agent.map { AgentID($0) }),
                 registration: HandoffRegistration(
-                    unit: self.unit ?? "", name: self.name ?? "", phone: self.phone ?? "", matter: text, place: self.place ?? ""))
+                    unit: self.unit ?? "", name: self.name ?? "", phone: self.phone ?? "", matter: text,
+                    place: self.place ?? ""))
         case "reassign": return self.agent.map { .reassign(contact: contact, to: AgentID($0), reason: text) }
         case "complaint": return .complaint(contact: contact, text: text)
         case "poor_service": return self.agent.map { .poorService(contact: contact, agent: AgentID($0), text: text) }
@@ -91,11 +93,14 @@ struct ActionPayload: Codable, Equatable {
 
     /// A visit or letter; the customer's number is stored as its key (``CustomerNumber/text``).
     var manualContact: ManualContact? {
-        guard let channel = self.channel.flatMap(ContactChannel.init(rawValue:)), let customer = self.customer else { return nil }
+        guard let channel = self.channel.flatMap(ContactChannel.init(rawValue:)), let customer = self.customer else {
+            return nil
+        }
         let number: CustomerNumber = customer.hasPrefix("+") ? .e164(customer) : .other(customer)
         return ManualContact(
             channel: channel, customer: number, customerRaw: self.customerRaw ?? customer,
-            department: self.department.map { DepartmentID($0) }, category: self.category.flatMap(ContactCategory.init(rawValue:)),
+            department: self.department.map { DepartmentID($0) },
+            category: self.category.flatMap(ContactCategory.init(rawValue:)),
             matter: self.text ?? "")
     }
 }

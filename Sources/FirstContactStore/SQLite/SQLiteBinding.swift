@@ -77,14 +77,17 @@ extension Database {
             sqlite3_clear_bindings(handle)
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: failure.code),
-                message: "binding parameter \(failure.index) failed: \(String(cString: sqlite3_errstr(failure.code)))", sql: sql)
+                message: "binding parameter \(failure.index) failed: \(String(cString: sqlite3_errstr(failure.code)))",
+                sql: sql)
         }
         let expected = sqlite3_bind_parameter_count(handle)
         guard binder.index - 1 == expected else {
             sqlite3_clear_bindings(handle)
             throw DatabaseError(
                 resultCode: .SQLITE_MISUSE,
-                message: "wrong number of statement arguments: \(binder.index - 1) bound, the statement takes \(expected)", sql: sql)
+                message:
+                    "wrong number of statement arguments: \(binder.index - 1) bound, the statement takes \(expected)",
+                sql: sql)
         }
         let code = sqlite3_step(handle)
         sqlite3_reset(handle)

@@ -23,7 +23,10 @@ extension SQLiteContactStore {
     static func previousConclusions(of customer: String, db: Database) throws -> PreviousConclusions {
         var previous = PreviousConclusions()
         let obligations = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid FROM obligation WHERE customer_key = ?"),
+            db.cachedStatement(
+                sql:
+                    "SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid FROM obligation WHERE customer_key = ?"
+            ),
             arguments: [customer])
         while let row = try obligations.next() {
             previous.obligations[ObligationID(row[0] as String)] = PreviousConclusions.Obligation(
@@ -32,7 +35,8 @@ extension SQLiteContactStore {
                 escalationLevel: row[4], acknowledged: row[5])
         }
         let violations = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT id, category, contact_id, rowid FROM violation WHERE customer_key = ?"), arguments: [customer])
+            db.cachedStatement(sql: "SELECT id, category, contact_id, rowid FROM violation WHERE customer_key = ?"),
+            arguments: [customer])
         while let row = try violations.next() {
             previous.violations[ViolationID(row[0] as String)] = PreviousConclusions.Violation(
                 category: try Self.decode(row[1], column: "category", table: "violation", rowid: row[3]),
@@ -46,11 +50,14 @@ extension SQLiteContactStore {
     /// notifications, in the caller's transaction.
     /// - Returns: the number of amendments.
     static func recordChanges(
-        _ customer: String, from previous: PreviousConclusions, to derivation: Derivation, clock: Timestamp, db: Database
+        _ customer: String, from previous: PreviousConclusions, to derivation: Derivation, clock: Timestamp,
+        db: Database
     ) throws -> Int {
         let changes = DerivationChanges(from: previous, to: derivation, clock: clock)
         for amendment in changes.amendments {
-            try db.run("INSERT INTO amendment (customer_key, contact_id, obligation_id, at, message) VALUES (?, ?, ?, ?, ?)") {
+            try db.run(
+                "INSERT INTO amendment (customer_key, contact_id, obligation_id, at, message) VALUES (?, ?, ?, ?, ?)"
+            ) {
                 $0.add(customer)
                 $0.add(amendment.contact.rawValue)
                 $0.add(amendment.obligation?.rawValue)
@@ -59,10 +66,12 @@ extension SQLiteContactStore {
             }
         }
         for notice in changes.notices {
-            try db.run("""
+            try db.run(
+                """
                 INSERT OR IGNORE INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """) {
+                """
+            ) {
                 $0.add(notice.key)
                 $0.add(notice.kind.rawValue)
                 $0.add(notice.at.seconds)
@@ -81,7 +90,10 @@ extension SQLiteContactStore {
 
     static func actions(ofCustomer customer: String, db: Database) throws -> [ManualAction] {
         try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, kind, obligation_id, contact_id, agent, at, payload, rowid, seq FROM action WHERE customer_key = ?"),
+            db.cachedStatement(
+                sql:
+                    "SELECT id, kind, obligation_id, contact_id, agent, at, payload, rowid, seq FROM action WHERE customer_key = ?"
+            ),
             arguments: [customer]
         ).map { row in
             let kind: String = row[1]
@@ -95,10 +107,12 @@ extension SQLiteContactStore {
             default: decoded = contact.flatMap { payload.kind(kind, contact: $0) }
             }
             guard let decoded else {
-                throw StoreError.corrupt(table: "action", rowid: rowid, reason: "an action of kind \"\(kind)\" without what it needs")
+                throw StoreError.corrupt(
+                    table: "action", rowid: rowid, reason: "an action of kind \"\(kind)\" without what it needs")
             }
             return ManualAction(
-                id: row[0], at: Timestamp(seconds: row[5]), agent: AgentID(row[4] as String), kind: decoded, sequence: row[8])
+                id: row[0], at: Timestamp(seconds: row[5]), agent: AgentID(row[4] as String), kind: decoded,
+                sequence: row[8])
         }
     }
 
@@ -106,7 +120,9 @@ extension SQLiteContactStore {
 
     package func obligation(_ id: ObligationID) async throws -> StoredObligation? {
         try await self.reader.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT contact_id, customer_key FROM obligation WHERE id = ?", arguments: [id.rawValue]),
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT contact_id, customer_key FROM obligation WHERE id = ?", arguments: [id.rawValue]),
                 let contact = try Self.contacts(db, where: "id = \(row[0] as String)", limit: 1).first,
                 let obligation = contact.obligations.first(where: { $0.id == id })
             else { return nil }
@@ -121,23 +137,27 @@ extension SQLiteContactStore {
             switch action.kind {
             case .acknowledge(let id):
                 obligationID = id
-                guard let key = try String.fetchOne(
-                    db, sql: "SELECT customer_key FROM obligation WHERE id = ?", arguments: [id.rawValue])
+                guard
+                    let key = try String.fetchOne(
+                        db, sql: "SELECT customer_key FROM obligation WHERE id = ?", arguments: [id.rawValue])
                 else { throw StoreError.notFound("obligation \(id)") }
                 customer = key
             case .open(let manual):
                 customer = action.customerKey ?? manual.customer.text
             default:
                 guard let contact = action.contact,
-                    let key = try String.fetchOne(db, sql: "SELECT customer_key FROM contact WHERE id = ?", arguments: [contact.rawValue])
+                    let key = try String.fetchOne(
+                        db, sql: "SELECT customer_key FROM contact WHERE id = ?", arguments: [contact.rawValue])
                 else { throw StoreError.notFound("contact \(action.contact?.rawValue ?? "?")") }
                 customer = key
             }
             let payload = try ActionPayload(action.kind).encoded()
-            try db.run("""
+            try db.run(
+                """
                 INSERT OR IGNORE INTO action (id, customer_key, kind, obligation_id, contact_id, agent, at, payload, seq)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM action))
-                """) {
+                """
+            ) {
                 $0.add(action.id)
                 $0.add(customer)
                 $0.add(action.kindName)
@@ -153,25 +173,32 @@ extension SQLiteContactStore {
 
     package func review(_ violation: ViolationID, _ review: ViolationReview) async throws {
         try await self.pool.write { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT customer_key, contact_id, obligation_id, department, agent FROM violation WHERE id = ?",
-                arguments: [violation.rawValue])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT customer_key, contact_id, obligation_id, department, agent FROM violation WHERE id = ?",
+                    arguments: [violation.rawValue])
             else { throw StoreError.notFound("violation \(violation)") }
-            try db.run("""
+            try db.run(
+                """
                 INSERT INTO violation_review (violation_id, decision, reason, reviewed_by, at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(violation_id) DO UPDATE SET decision = excluded.decision, reason = excluded.reason,
                 reviewed_by = excluded.reviewed_by, at = excluded.at
-                """) {
+                """
+            ) {
                 $0.add(violation.rawValue)
                 $0.add(review.decision.rawValue)
                 $0.add(review.reason)
                 $0.add(review.by)
                 $0.add(review.at.seconds)
             }
-            try db.run("""
+            try db.run(
+                """
                 INSERT OR IGNORE INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
                 VALUES (?, 'review', ?, ?, ?, ?, ?, ?, ?, NULL, ?)
-                """) {
+                """
+            ) {
                 $0.add("review:\(violation.rawValue):\(review.at.seconds):\(review.decision.rawValue)")
                 $0.add(review.at.seconds)
                 $0.add(row[0] as String)
@@ -192,13 +219,17 @@ extension SQLiteContactStore {
     static func reviews(_ db: Database, where condition: SQL) throws -> [ViolationID: ViolationReview] {
         var result: [ViolationID: ViolationReview] = [:]
         for row in try Row.fetchAll(
-            db, SQLRequest(literal: "SELECT violation_id, decision, reason, reviewed_by, at FROM violation_review WHERE \(condition)"))
+            db,
+            SQLRequest(
+                literal:
+                    "SELECT violation_id, decision, reason, reviewed_by, at FROM violation_review WHERE \(condition)"))
         {
             // Keyed by violation_id (no rowid): the key goes into the reason.
             let id: String = row[0]
             let decision: ViolationReview.Decision = try Self.decode(
                 row[1], column: "decision of violation \(id)", table: "violation_review", rowid: nil)
-            result[ViolationID(id)] = ViolationReview(decision: decision, reason: row[2], by: row[3], at: Timestamp(seconds: row[4]))
+            result[ViolationID(id)] = ViolationReview(
+                decision: decision, reason: row[2], by: row[3], at: Timestamp(seconds: row[4]))
         }
         return result
     }
@@ -206,15 +237,20 @@ extension SQLiteContactStore {
     package func outbox(after seq: Int64, limit: Int) async throws -> [OutboxEntry] {
         try await self.reader.read { db in
             try Row.fetchAll(
-                db, sql: """
+                db,
+                sql: """
                     SELECT seq, key, kind, at, contact_id, obligation_id, violation_id, department, agent, level, detail
                     FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?
                     """, arguments: [seq, limit]
             ).map { row in
                 OutboxEntry(
-                    seq: row[0], key: row[1], kind: try Self.decode(row[2], column: "kind", table: "outbox", rowid: row[0]), at: Timestamp(seconds: row[3]),
-                    contact: (row[4] as String?).map { ContactID($0) }, obligation: (row[5] as String?).map { ObligationID($0) },
-                    violation: (row[6] as String?).map { ViolationID($0) }, department: (row[7] as String?).map { DepartmentID($0) },
+                    seq: row[0], key: row[1],
+                    kind: try Self.decode(row[2], column: "kind", table: "outbox", rowid: row[0]),
+                    at: Timestamp(seconds: row[3]),
+                    contact: (row[4] as String?).map { ContactID($0) },
+                    obligation: (row[5] as String?).map { ObligationID($0) },
+                    violation: (row[6] as String?).map { ViolationID($0) },
+                    department: (row[7] as String?).map { DepartmentID($0) },
                     agent: (row[8] as String?).map { AgentID($0) }, level: row[9], detail: row[10])
             }
         }
@@ -222,7 +258,9 @@ extension SQLiteContactStore {
 
     package func nextCheck() async throws -> Timestamp? {
         try await self.reader.read { db in
-            try Int64.fetchOne(db, sql: "SELECT min(next_check) FROM customer WHERE next_check IS NOT NULL").map { Timestamp(seconds: $0) }
+            try Int64.fetchOne(db, sql: "SELECT min(next_check) FROM customer WHERE next_check IS NOT NULL").map {
+                Timestamp(seconds: $0)
+            }
         }
     }
 }

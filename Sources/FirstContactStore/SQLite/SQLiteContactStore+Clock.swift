@@ -57,13 +57,15 @@ extension SQLiteContactStore {
         let arguments: StatementArguments
         switch selection {
         case .dirty:
-            statement = try db.cachedStatement(sql: "SELECT customer_key, derived FROM customer WHERE dirty = 1 LIMIT ?")
+            statement = try db.cachedStatement(
+                sql: "SELECT customer_key, derived FROM customer WHERE dirty = 1 LIMIT ?")
             arguments = [Self.derivationChunk]
         case .due:
-            statement = try db.cachedStatement(sql: """
-                SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ?
-                ORDER BY next_check, customer_key LIMIT ?
-                """)
+            statement = try db.cachedStatement(
+                sql: """
+                    SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ?
+                    ORDER BY next_check, customer_key LIMIT ?
+                    """)
             arguments = [clock.seconds, Self.derivationChunk]
         }
         for row in try Row.fetchAll(statement, arguments: arguments) {
@@ -79,7 +81,9 @@ extension SQLiteContactStore {
     }
 
     package func awaitingDerivation() async throws -> Int {
-        try await self.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE dirty = 1") ?? 0 }
+        try await self.reader.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE dirty = 1") ?? 0
+        }
     }
 
     package func latestEventTime() async throws -> Timestamp? {
@@ -104,7 +108,9 @@ extension SQLiteContactStore {
     }
 
     static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
-        try db.cachedStatement(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-            .execute(arguments: [key, value])
+        try db.cachedStatement(
+            sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        )
+        .execute(arguments: [key, value])
     }
 }

@@ -5,15 +5,20 @@ import GRDB
 extension SQLiteContactStore {
     /// Marks a customer for derivation at the next clock move (creating its row if it is new).
     static func markDirty(_ customer: String, db: Database) throws {
-        try db.run("INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1") {
+        try db.run(
+            "INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1"
+        ) {
             $0.add(customer)
         }
     }
 
     /// Outbound calls to the other numbers this customer keyed for callbacks.
-    static func relatedCalls(ofCustomer customer: String, tables: RecordTables, assembler: CallAssembler, db: Database) throws -> [Call] {
+    static func relatedCalls(ofCustomer customer: String, tables: RecordTables, assembler: CallAssembler, db: Database)
+        throws -> [Call]
+    {
         let numbers = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT DISTINCT callback_key FROM ivr_event WHERE customer_key = ? AND callback_key IS NOT NULL"),
+            db.cachedStatement(
+                sql: "SELECT DISTINCT callback_key FROM ivr_event WHERE customer_key = ? AND callback_key IS NOT NULL"),
             arguments: [customer])
         return try numbers.flatMap { number in
             try Self.records(ofCustomer: number, tables: tables, db: db)
@@ -21,7 +26,6 @@ extension SQLiteContactStore {
                 .filter { $0.direction == .outbound }
         }
     }
-
 
     /// Re-derives one customer from all their calls and replaces the stored derived rows.
     /// - Parameter replacing: whether derived rows exist already (to compare and delete).
@@ -36,7 +40,8 @@ extension SQLiteContactStore {
         }
         let actions = tables.actions ? try Self.actions(ofCustomer: customer, db: db) : []
         let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, db: db) : []
-        let related = ivr.isEmpty ? [] : try Self.relatedCalls(ofCustomer: customer, tables: tables, assembler: assembler, db: db)
+        let related =
+            ivr.isEmpty ? [] : try Self.relatedCalls(ofCustomer: customer, tables: tables, assembler: assembler, db: db)
         let derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
             explaining: false)
@@ -45,15 +50,18 @@ extension SQLiteContactStore {
         let amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
         if replacing {
             for table in ["contact", "obligation", "violation"] {
-                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE customer_key = ?").execute(arguments: [customer])
+                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE customer_key = ?").execute(arguments: [customer]
+                )
             }
         }
         for contact in derivation.contacts { try Self.write(contact, customer: customer, db: db) }
         for violation in derivation.violations {
-            try db.run("""
+            try db.run(
+                """
                 INSERT INTO violation (id, customer_key, obligation_id, contact_id, category, department, agent, at, remedied_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """) {
+                """
+            ) {
                 $0.add(violation.id.rawValue)
                 $0.add(customer)
                 $0.add(violation.obligation?.rawValue)
@@ -74,11 +82,13 @@ extension SQLiteContactStore {
 
     static func write(_ contact: Contact, customer: String, db: Database) throws {
         let responder = contact.firstResponder
-        try db.run("""
+        try db.run(
+            """
             INSERT INTO contact (id, customer_key, customer, customer_raw, channel, department, category, status, repeat_of,
             fr_agent, fr_bound_at, fr_via, fr_call, ring_no_answer, calls, created_at, last_activity, closed_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """) {
+            """
+        ) {
             $0.add(contact.id.rawValue)
             $0.add(customer)
             $0.add(contact.customer.text)
@@ -99,12 +109,14 @@ extension SQLiteContactStore {
             $0.add(contact.closedAt?.seconds)
         }
         for o in contact.obligations {
-            try db.run("""
+            try db.run(
+                """
                 INSERT INTO obligation (id, contact_id, customer_key, kind, owner_department, owner_agent, created_at, due_at,
                 ack_due_at, acknowledged_at, state, at_risk, uncertain, satisfied_at, satisfied_by, satisfied_via, attempts,
                 missed_count, escalation_level, breached_at, call_key, callback_number)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """) {
+                """
+            ) {
                 $0.add(o.id.rawValue)
                 $0.add(contact.id.rawValue)
                 $0.add(customer)

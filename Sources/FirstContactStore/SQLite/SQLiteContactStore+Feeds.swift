@@ -12,21 +12,31 @@ extension SQLiteContactStore {
     /// them, notifies (feed_silent / feed_resumed) and marks the customers with uncertain
     /// obligations for derivation (a late record may have settled them).
     /// - Returns: all gaps, for the derivations that follow.
-    static func checkFeeds(_ configuration: FirstContactConfiguration, clock: Timestamp, db: Database) throws -> [FeedGap] {
+    static func checkFeeds(_ configuration: FirstContactConfiguration, clock: Timestamp, db: Database) throws
+        -> [FeedGap]
+    {
         guard !configuration.feeds.isEmpty else { return [] }
         var all: [FeedGap] = []
         var changed = false
         for feed in configuration.feeds {
             let minutes = try Int64.fetchAll(
-                db.cachedStatement(sql: "SELECT minute FROM source_activity WHERE source = ? ORDER BY minute"), arguments: [feed.source])
+                db.cachedStatement(sql: "SELECT minute FROM source_activity WHERE source = ? ORDER BY minute"),
+                arguments: [feed.source])
             // Activity is kept to the minute (records' event times, truncated).
             let activity = minutes.map { Timestamp(seconds: $0 * 60) }
-            let hours: BusinessHours = feed.calendar.flatMap { configuration.calendars[$0] }.map { .calendar($0) } ?? .always
-            let gaps = FeedHealth.gaps(feed: feed.name, activity: activity, silence: feed.silence, hours: hours, clock: clock)
+            let hours: BusinessHours =
+                feed.calendar.flatMap { configuration.calendars[$0] }.map { .calendar($0) } ?? .always
+            let gaps = FeedHealth.gaps(
+                feed: feed.name, activity: activity, silence: feed.silence, hours: hours, clock: clock)
             all += gaps
             let stored = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT from_at, to_at FROM feed_gap WHERE feed = ? ORDER BY from_at"), arguments: [feed.name]
-            ).map { FeedGap(feed: feed.name, from: Timestamp(seconds: $0[0]), to: ($0[1] as Int64?).map { Timestamp(seconds: $0) }) }
+                db.cachedStatement(sql: "SELECT from_at, to_at FROM feed_gap WHERE feed = ? ORDER BY from_at"),
+                arguments: [feed.name]
+            ).map {
+                FeedGap(
+                    feed: feed.name, from: Timestamp(seconds: $0[0]),
+                    to: ($0[1] as Int64?).map { Timestamp(seconds: $0) })
+            }
             guard stored != gaps else { continue }
             changed = true
             try db.execute(sql: "DELETE FROM feed_gap WHERE feed = ?", arguments: [feed.name])
@@ -36,23 +46,28 @@ extension SQLiteContactStore {
                     $0.add(gap.from.seconds)
                     $0.add(gap.to?.seconds)
                 }
-                try Self.notifyFeed("feed_silent:\(gap.feed):\(gap.from.seconds)", "feed_silent", at: gap.from,
-                                    "feed \(gap.feed) (\(feed.source)) sent nothing for \(DurationSpec.text(feed.silence)) of its hours", db: db)
+                try Self.notifyFeed(
+                    "feed_silent:\(gap.feed):\(gap.from.seconds)", "feed_silent", at: gap.from,
+                    "feed \(gap.feed) (\(feed.source)) sent nothing for \(DurationSpec.text(feed.silence)) of its hours",
+                    db: db)
                 if let end = gap.to {
-                    try Self.notifyFeed("feed_resumed:\(gap.feed):\(gap.from.seconds):\(end.seconds)", "feed_resumed", at: end,
-                                        "feed \(gap.feed) sends records again", db: db)
+                    try Self.notifyFeed(
+                        "feed_resumed:\(gap.feed):\(gap.from.seconds):\(end.seconds)", "feed_resumed", at: end,
+                        "feed \(gap.feed) sends records again", db: db)
                 }
             }
         }
         if changed {
-            try db.execute(sql: """
-                UPDATE customer SET dirty = 1 WHERE customer_key IN (SELECT customer_key FROM obligation WHERE uncertain = 1)
-                """)
+            try db.execute(
+                sql: """
+                    UPDATE customer SET dirty = 1 WHERE customer_key IN (SELECT customer_key FROM obligation WHERE uncertain = 1)
+                    """)
         }
         return all
     }
 
-    private static func notifyFeed(_ key: String, _ kind: String, at: Timestamp, _ detail: String, db: Database) throws {
+    private static func notifyFeed(_ key: String, _ kind: String, at: Timestamp, _ detail: String, db: Database) throws
+    {
         try db.run("INSERT OR IGNORE INTO outbox (key, kind, at, detail) VALUES (?, ?, ?, ?)") {
             $0.add(key)
             $0.add(kind)

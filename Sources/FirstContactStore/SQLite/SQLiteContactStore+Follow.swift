@@ -2,16 +2,20 @@ import FirstContactCore
 import GRDB
 
 extension SQLiteContactStore {
-    package func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws -> BatchOutcome {
+    package func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws
+        -> BatchOutcome
+    {
         try await self.pool.write { db in
             let outcome = try Self.ingest(records, correlator: correlator, db: db)
-            try db.run("""
+            try db.run(
+                """
                 INSERT INTO follow_checkpoint (path, device, inode, byte_offset, next_line, fingerprint, fingerprint_length, generation)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(path) DO UPDATE SET device = excluded.device, inode = excluded.inode,
                     byte_offset = excluded.byte_offset, next_line = excluded.next_line, fingerprint = excluded.fingerprint,
                     fingerprint_length = excluded.fingerprint_length, generation = excluded.generation
-                """) {
+                """
+            ) {
                 $0.add(checkpoint.path)
                 // SQLite integers are signed 64-bit: device and inode numbers keep their bits.
                 $0.add(Int64(bitPattern: checkpoint.device))

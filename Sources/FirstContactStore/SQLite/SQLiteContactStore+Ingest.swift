@@ -7,7 +7,9 @@ extension SQLiteContactStore {
         try await self.pool.write { db in try Self.ingest(records, correlator: correlator, db: db) }
     }
 
-    package func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<BatchOutcome, any Error>] {
+    package func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<
+        BatchOutcome, any Error
+    >] {
         try await self.pool.write { db in
             var results: [Result<BatchOutcome, any Error>] = []
             for records in batches {
@@ -92,10 +94,12 @@ extension SQLiteContactStore {
         for callKey in order {
             // Most calls are new: their records are all in this batch, and one insert stores them.
             var call = assembler.assemble(callKey, records: batchRecords[callKey] ?? [])
-            let inserted = try db.run("""
+            let inserted = try db.run(
+                """
                 INSERT INTO call (call_key, customer_key, direction, start, end) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(call_key) DO NOTHING
-                """) {
+                """
+            ) {
                 $0.add(callKey.rawValue)
                 $0.add(call?.customerKey)
                 $0.add(call?.direction.rawValue)
@@ -104,7 +108,8 @@ extension SQLiteContactStore {
             }
             if inserted == 0 {
                 let previous = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT customer_key FROM call WHERE call_key = ?"), arguments: [callKey.rawValue])
+                    db.cachedStatement(sql: "SELECT customer_key FROM call WHERE call_key = ?"),
+                    arguments: [callKey.rawValue])
                 call = assembler.assemble(callKey, records: try Self.records(of: callKey, db: db))
                 try db.run("UPDATE call SET customer_key = ?, direction = ?, start = ?, end = ? WHERE call_key = ?") {
                     $0.add(call?.customerKey)
@@ -121,10 +126,14 @@ extension SQLiteContactStore {
         // A call to a number someone keyed in the IVR for a callback settles that someone's callback.
         // Cached statements here and in the clock: an HTTP group commit runs these every few
         // milliseconds, and preparing them again each time was a visible cost.
-        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key IS NOT NULL)")) == true {
+        if try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key IS NOT NULL)")) == true
+        {
             for customer in customers {
-                customers.formUnion(try String.fetchAll(
-                    db.cachedStatement(sql: "SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?"), arguments: [customer]))
+                customers.formUnion(
+                    try String.fetchAll(
+                        db.cachedStatement(sql: "SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?"),
+                        arguments: [customer]))
             }
         }
         customers.subtract(ivrCustomers)
@@ -163,7 +172,8 @@ struct RejectLedger {
             state = known
         } else {
             let row = try Row.fetchOne(
-                db, sql: """
+                db,
+                sql: """
                     SELECT (SELECT count(*) FROM reject WHERE source = ?1) AS stored,
                         max(coalesce((SELECT max(byte_offset) FROM reject WHERE source = ?1), -1),
                             coalesce((SELECT high_offset FROM reject_dropped WHERE source = ?1), -1)) AS seen
@@ -177,7 +187,9 @@ struct RejectLedger {
             state.dropped += 1
             return false
         }
-        let inserted = try db.run("INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw, raw_length, raw_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)") {
+        let inserted = try db.run(
+            "INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw, raw_length, raw_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ) {
             $0.add(source)
             $0.add(reject.position.offset)
             $0.add(reject.position.line)
@@ -194,10 +206,12 @@ struct RejectLedger {
     /// Writes the batch's dropped counts.
     func flush(db: Database) throws {
         for (source, state) in self.sources where state.dropped > 0 {
-            try db.run("""
+            try db.run(
+                """
                 INSERT INTO reject_dropped (source, dropped, high_offset) VALUES (?, ?, ?)
                 ON CONFLICT (source) DO UPDATE SET dropped = dropped + excluded.dropped, high_offset = excluded.high_offset
-                """) {
+                """
+            ) {
                 $0.add(source)
                 $0.add(state.dropped)
                 $0.add(state.seenUpTo)

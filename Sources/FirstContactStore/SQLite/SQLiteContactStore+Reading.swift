@@ -12,10 +12,11 @@ extension SQLiteContactStore {
             while let row = try rows.next() {
                 let raw: Data = row["raw"]
                 let length: Int? = row["raw_length"]
-                rejects.append(Reject(
-                    position: SourcePosition(source: row["source"], line: row["line"], offset: row["byte_offset"]),
-                    reason: row["reason"], keptRaw: [UInt8](raw), rawLength: length ?? raw.count,
-                    rawSHA256: row["raw_sha256"]))
+                rejects.append(
+                    Reject(
+                        position: SourcePosition(source: row["source"], line: row["line"], offset: row["byte_offset"]),
+                        reason: row["reason"], keptRaw: [UInt8](raw), rawLength: length ?? raw.count,
+                        rawSHA256: row["raw_sha256"]))
             }
             var dropped: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT source, dropped FROM reject_dropped WHERE dropped > 0") {
@@ -52,7 +53,9 @@ extension SQLiteContactStore {
                 conditions.append(SQL(sql: visible, arguments: StatementArguments(visibleArguments)))
             }
             if let agent = query.agent {
-                conditions.append("(fr_agent = \(agent.rawValue) OR id IN (SELECT contact_id FROM obligation WHERE owner_agent = \(agent.rawValue)))")
+                conditions.append(
+                    "(fr_agent = \(agent.rawValue) OR id IN (SELECT contact_id FROM obligation WHERE owner_agent = \(agent.rawValue)))"
+                )
             }
             if !query.obligationStates.isEmpty || query.obligationKind != nil {
                 var inner: [SQL] = ["1"]
@@ -66,7 +69,8 @@ extension SQLiteContactStore {
             }
             if let after = query.after {
                 conditions.append(
-                    "(created_at > \(after.createdAt.seconds) OR (created_at = \(after.createdAt.seconds) AND id > \(after.id.rawValue)))")
+                    "(created_at > \(after.createdAt.seconds) OR (created_at = \(after.createdAt.seconds) AND id > \(after.id.rawValue)))"
+                )
             }
             return try Self.contacts(db, where: Self.all(conditions), limit: query.limit)
         }
@@ -85,11 +89,14 @@ extension SQLiteContactStore {
             if let after {
                 conditions.append("(o.created_at, o.id) > (\(after.createdAt.seconds), \(after.id.rawValue))")
             }
-            let rows = try Row.fetchAll(db, SQLRequest(literal: """
-                SELECT o.rowid, o.* FROM obligation o JOIN contact c ON c.id = o.contact_id
-                WHERE \(Self.all(conditions))
-                ORDER BY o.created_at, o.id LIMIT \(max(0, limit))
-                """))
+            let rows = try Row.fetchAll(
+                db,
+                SQLRequest(
+                    literal: """
+                        SELECT o.rowid, o.* FROM obligation o JOIN contact c ON c.id = o.contact_id
+                        WHERE \(Self.all(conditions))
+                        ORDER BY o.created_at, o.id LIMIT \(max(0, limit))
+                        """))
             return try rows.map(Self.obligation)
         }
     }
@@ -126,11 +133,15 @@ extension SQLiteContactStore {
             case .owedByDepartment(let departments):
                 alternatives.append(obligation("x.owner_department IN \(list(departments))"))
             case .unassignedHandoff(let department):
-                alternatives.append(obligation("x.kind = 'handoff' AND x.owner_agent IS NULL AND x.owner_department = ?"))
+                alternatives.append(
+                    obligation("x.kind = 'handoff' AND x.owner_agent IS NULL AND x.owner_department = ?"))
                 arguments.append(department.rawValue)
             case .escalated(let level, let departments):
                 arguments.append(level)
-                alternatives.append(obligation("x.escalation_level >= ?" + (departments.map { " AND x.owner_department IN \(list($0))" } ?? "")))
+                alternatives.append(
+                    obligation(
+                        "x.escalation_level >= ?" + (departments.map { " AND x.owner_department IN \(list($0))" } ?? "")
+                    ))
             case .violationAgainst(let agent):
                 alternatives.append(violation("v.agent = ?"))
                 arguments.append(agent.rawValue)
@@ -148,7 +159,9 @@ extension SQLiteContactStore {
             let (visible, arguments) = Self.condition(scope, contact: "c")
             let names = ids.map(\.rawValue).sorted()
             let found = try String.fetchAll(
-                db, sql: "SELECT c.id FROM contact c WHERE c.id IN (\(names.map { _ in "?" }.joined(separator: ","))) AND \(visible)",
+                db,
+                sql:
+                    "SELECT c.id FROM contact c WHERE c.id IN (\(names.map { _ in "?" }.joined(separator: ","))) AND \(visible)",
                 arguments: StatementArguments(names.map { $0 as any DatabaseValueConvertible } + arguments))
             return Set(found.map { ContactID($0) })
         }
@@ -163,15 +176,20 @@ extension SQLiteContactStore {
     package func contact(_ id: ContactID, correlator: Correlator) async throws -> ContactDetail? {
         try await self.reader.read { db in
             guard var contact = try Self.contacts(db, where: "id = \(id.rawValue)", limit: 1).first,
-                let customer = try String.fetchOne(db, sql: "SELECT customer_key FROM contact WHERE id = ?", arguments: [id.rawValue])
+                let customer = try String.fetchOne(
+                    db, sql: "SELECT customer_key FROM contact WHERE id = ?", arguments: [id.rawValue])
             else { return nil }
             // The trail is not stored: derive the customer again, explaining, at the stored clock.
             let assembler = CallAssembler(directory: correlator.directory)
-            let calls = try Self.records(ofCustomer: customer, db: db).compactMap { assembler.assemble($0, records: $1) }
+            let calls = try Self.records(ofCustomer: customer, db: db).compactMap {
+                assembler.assemble($0, records: $1)
+            }
             let clock = try Self.storedClock(db) ?? Timestamp(seconds: .min / 2)
             let gaps = try Self.storedGaps(db)
             let ivr = try Self.ivrEvents(ofCustomer: customer, db: db)
-            let related = ivr.isEmpty ? [] : try Self.relatedCalls(ofCustomer: customer, tables: RecordTables(), assembler: assembler, db: db)
+            let related =
+                ivr.isEmpty
+                ? [] : try Self.relatedCalls(ofCustomer: customer, tables: RecordTables(), assembler: assembler, db: db)
             let derivation = correlator.derive(
                 customerKey: customer, calls: calls, actions: try Self.actions(ofCustomer: customer, db: db), ivr: ivr,
                 related: related, gaps: gaps, clock: clock, explaining: true)
@@ -180,13 +198,17 @@ extension SQLiteContactStore {
             // What people recorded is not stored with the contact row: take it from the derivation.
             contact.resolution = derived?.resolution
             let registrations = Dictionary(
-                (derived?.obligations ?? []).compactMap { o in o.registration.map { (o.id, $0) } }, uniquingKeysWith: { a, _ in a })
-            for o in contact.obligations.indices { contact.obligations[o].registration = registrations[contact.obligations[o].id] }
+                (derived?.obligations ?? []).compactMap { o in o.registration.map { (o.id, $0) } },
+                uniquingKeysWith: { a, _ in a })
+            for o in contact.obligations.indices {
+                contact.obligations[o].registration = registrations[contact.obligations[o].id]
+            }
             let violations = try Self.violations(db, where: "contact_id = \(id.rawValue)")
             let amendments = try Row.fetchAll(
                 db, sql: "SELECT at, message FROM amendment WHERE contact_id = ? ORDER BY seq", arguments: [id.rawValue]
             ).map { WhyEntry(at: Timestamp(seconds: $0["at"]), rule: .lateRecord, message: $0["message"]) }
-            let reviews = try Self.reviews(db, where: "violation_id IN (SELECT id FROM violation WHERE contact_id = \(id.rawValue))")
+            let reviews = try Self.reviews(
+                db, where: "violation_id IN (SELECT id FROM violation WHERE contact_id = \(id.rawValue))")
             return ContactDetail(contact: contact, violations: violations, reviews: reviews, amendments: amendments)
         }
     }
@@ -194,18 +216,31 @@ extension SQLiteContactStore {
     package func totals() async throws -> StoreTotals {
         try await self.reader.read { db in
             var totals = StoreTotals()
-            totals.records = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event) + (SELECT count(*) FROM sip_event)") ?? 0
-            totals.calls = try Int.fetchOne(db, sql: "SELECT count(*) FROM call WHERE customer_key IS NOT NULL OR direction IS NOT NULL") ?? 0
+            totals.records =
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event) + (SELECT count(*) FROM sip_event)"
+                ) ?? 0
+            totals.calls =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM call WHERE customer_key IS NOT NULL OR direction IS NOT NULL") ?? 0
             totals.contacts = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0
-            totals.firstResponders = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact WHERE fr_agent IS NOT NULL") ?? 0
-            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n, min(rowid) AS first FROM obligation GROUP BY state") {
-                let state: ObligationState = try Self.decode(row["state"], column: "state", table: "obligation", rowid: row["first"])
+            totals.firstResponders =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM contact WHERE fr_agent IS NOT NULL") ?? 0
+            for row in try Row.fetchAll(
+                db, sql: "SELECT state, count(*) AS n, min(rowid) AS first FROM obligation GROUP BY state")
+            {
+                let state: ObligationState = try Self.decode(
+                    row["state"], column: "state", table: "obligation", rowid: row["first"])
                 totals.obligationsByState[state] = row["n"]
             }
             totals.violations = try Int.fetchOne(db, sql: "SELECT count(*) FROM violation") ?? 0
             totals.rejects = try Int.fetchOne(db, sql: "SELECT count(*) FROM reject") ?? 0
-            totals.rejectsDropped = try Int.fetchOne(db, sql: "SELECT coalesce(sum(dropped), 0) FROM reject_dropped") ?? 0
-            totals.breaches = try Int.fetchOne(db, sql: "SELECT count(*) FROM obligation WHERE breached_at IS NOT NULL") ?? 0
+            totals.rejectsDropped =
+                try Int.fetchOne(db, sql: "SELECT coalesce(sum(dropped), 0) FROM reject_dropped") ?? 0
+            totals.breaches =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM obligation WHERE breached_at IS NOT NULL") ?? 0
             totals.deadLetters = try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_dead_letter") ?? 0
             return totals
         }
@@ -222,7 +257,9 @@ extension SQLiteContactStore {
         var limitClause: SQL = ""
         if let limit { limitClause = "LIMIT \(limit)" }
         let rows = try Row.fetchAll(
-            db, SQLRequest(literal: "SELECT rowid, * FROM contact WHERE \(condition) ORDER BY created_at, id \(limitClause)"))
+            db,
+            SQLRequest(
+                literal: "SELECT rowid, * FROM contact WHERE \(condition) ORDER BY created_at, id \(limitClause)"))
         guard !rows.isEmpty else { return [] }
         let ids = Set(rows.map { $0["id"] as String })
         var obligations: [String: [Obligation]] = [:]
@@ -236,7 +273,8 @@ extension SQLiteContactStore {
             // Every contact: obligations in one ordered pass rather than one query per contact.
             try add(Row.fetchCursor(db, sql: "SELECT rowid, * FROM obligation ORDER BY contact_id, created_at, id"))
         } else {
-            let statement = try db.cachedStatement(sql: "SELECT rowid, * FROM obligation WHERE contact_id = ? ORDER BY created_at, id")
+            let statement = try db.cachedStatement(
+                sql: "SELECT rowid, * FROM obligation WHERE contact_id = ? ORDER BY created_at, id")
             for id in ids.sorted() { try add(Row.fetchCursor(statement, arguments: [id])) }
         }
         return try rows.map { row in
@@ -244,13 +282,16 @@ extension SQLiteContactStore {
             let customerText: String = row["customer"]
             var contact = Contact(
                 id: ContactID(id), customer: CustomerNumber(text: customerText), customerRaw: row["customer_raw"],
-                channel: try Self.value(row, "channel", table: "contact"), department: (row["department"] as String?).map { DepartmentID($0) },
-                category: try Self.value(row, "category", table: "contact"), createdAt: Timestamp(seconds: row["created_at"]))
+                channel: try Self.value(row, "channel", table: "contact"),
+                department: (row["department"] as String?).map { DepartmentID($0) },
+                category: try Self.value(row, "category", table: "contact"),
+                createdAt: Timestamp(seconds: row["created_at"]))
             contact.status = try Self.value(row, "status", table: "contact")
             contact.repeatOf = (row["repeat_of"] as String?).map { ContactID($0) }
             if let agent: String = row["fr_agent"], let bound: Int64 = row["fr_bound_at"] {
                 contact.firstResponder = FirstResponder(
-                    agent: AgentID(agent), boundAt: Timestamp(seconds: bound), via: try Self.value(row, "fr_via", table: "contact"),
+                    agent: AgentID(agent), boundAt: Timestamp(seconds: bound),
+                    via: try Self.value(row, "fr_via", table: "contact"),
                     call: (row["fr_call"] as String?).map { CallKey($0) })
             }
             let callKeys: String = row["calls"]
@@ -267,9 +308,12 @@ extension SQLiteContactStore {
     static func obligation(_ row: Row) throws -> Obligation {
         var o = Obligation(
             id: ObligationID(row["id"] as String), kind: try Self.value(row, "kind", table: "obligation"),
-            owner: Owner(department: DepartmentID(row["owner_department"] as String), agent: (row["owner_agent"] as String?).map { AgentID($0) }),
+            owner: Owner(
+                department: DepartmentID(row["owner_department"] as String),
+                agent: (row["owner_agent"] as String?).map { AgentID($0) }),
             createdAt: Timestamp(seconds: row["created_at"]), dueAt: Timestamp(seconds: row["due_at"]),
-            ackDueAt: (row["ack_due_at"] as Int64?).map(Timestamp.init(seconds:)), call: CallKey(rawValue: row["call_key"]))
+            ackDueAt: (row["ack_due_at"] as Int64?).map(Timestamp.init(seconds:)),
+            call: CallKey(rawValue: row["call_key"]))
         o.acknowledgedAt = (row["acknowledged_at"] as Int64?).map(Timestamp.init(seconds:))
         var satisfaction: Obligation.Satisfaction?
         if let at: Int64 = row["satisfied_at"] {
@@ -282,12 +326,15 @@ extension SQLiteContactStore {
                 via: try Self.decode(via, column: "satisfied_via", table: "obligation", rowid: row["rowid"]))
         }
         let state: ObligationState = try Self.value(row, "state", table: "obligation")
-        guard let standing = Obligation.Standing(
-            state: state, atRisk: row["at_risk"], satisfaction: satisfaction,
-            breachedAt: (row["breached_at"] as Int64?).map(Timestamp.init(seconds:)), escalationLevel: row["escalation_level"])
+        guard
+            let standing = Obligation.Standing(
+                state: state, atRisk: row["at_risk"], satisfaction: satisfaction,
+                breachedAt: (row["breached_at"] as Int64?).map(Timestamp.init(seconds:)),
+                escalationLevel: row["escalation_level"])
         else {
             throw StoreError.corrupt(
-                table: "obligation", rowid: row["rowid"], reason: "state \(state.rawValue) contradicts its other columns")
+                table: "obligation", rowid: row["rowid"],
+                reason: "state \(state.rawValue) contradicts its other columns")
         }
         o.standing = standing
         o.uncertain = row["uncertain"]
@@ -298,19 +345,24 @@ extension SQLiteContactStore {
     }
 
     private static func violations(_ db: Database, where condition: SQL) throws -> [Violation] {
-        try Row.fetchAll(db, SQLRequest(literal: "SELECT rowid, * FROM violation WHERE \(condition) ORDER BY at, id")).map { row in
-            var violation = Violation(
-                id: ViolationID(row["id"] as String), obligation: (row["obligation_id"] as String?).map { ObligationID($0) },
-                contact: ContactID(row["contact_id"] as String), category: try Self.value(row, "category", table: "violation"),
-                department: DepartmentID(row["department"] as String), agent: (row["agent"] as String?).map { AgentID($0) },
-                at: Timestamp(seconds: row["at"]))
-            violation.remediedAt = (row["remedied_at"] as Int64?).map { Timestamp(seconds: $0) }
-            return violation
-        }
+        try Row.fetchAll(db, SQLRequest(literal: "SELECT rowid, * FROM violation WHERE \(condition) ORDER BY at, id"))
+            .map { row in
+                var violation = Violation(
+                    id: ViolationID(row["id"] as String),
+                    obligation: (row["obligation_id"] as String?).map { ObligationID($0) },
+                    contact: ContactID(row["contact_id"] as String),
+                    category: try Self.value(row, "category", table: "violation"),
+                    department: DepartmentID(row["department"] as String),
+                    agent: (row["agent"] as String?).map { AgentID($0) },
+                    at: Timestamp(seconds: row["at"]))
+                violation.remediedAt = (row["remedied_at"] as Int64?).map { Timestamp(seconds: $0) }
+                return violation
+            }
     }
 
     /// The enum stored as text in `column` of a row selected with its `rowid`.
-    private static func value<T: RawRepresentable>(_ row: Row, _ column: String, table: String) throws -> T where T.RawValue == String {
+    private static func value<T: RawRepresentable>(_ row: Row, _ column: String, table: String) throws -> T
+    where T.RawValue == String {
         try Self.decode(row[column], column: column, table: table, rowid: row["rowid"])
     }
 

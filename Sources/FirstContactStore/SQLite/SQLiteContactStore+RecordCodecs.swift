@@ -15,10 +15,12 @@ extension SQLiteContactStore {
         let customer = caller == .withheld ? (keyed ?? caller).text : caller.text
         let callback = keyed.flatMap { $0.text == customer || $0 == .withheld ? nil : $0.text }
         let number: String? = if case .callbackRequest(let number) = event.kind { number } else { nil }
-        let inserted = try db.run("""
+        let inserted = try db.run(
+            """
             INSERT OR IGNORE INTO ivr_event (event_key, customer_key, callback_key, source, line, byte_offset, time, kind,
             caller, digit, number, call_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """) {
+            """
+        ) {
             $0.add(event.key.rawValue)
             $0.add(customer)
             $0.add(callback)
@@ -38,10 +40,11 @@ extension SQLiteContactStore {
     /// The IVR events of a customer.
     static func ivrEvents(ofCustomer customer: String, db: Database) throws -> [IVRRecord] {
         try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT event_key, source, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
-                FROM ivr_event WHERE customer_key = ?
-                """), arguments: [customer]
+            db.cachedStatement(
+                sql: """
+                    SELECT event_key, source, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
+                    FROM ivr_event WHERE customer_key = ?
+                    """), arguments: [customer]
         ).map { row in
             let kind: IVRRecord.Kind
             switch row[5] as String {
@@ -62,11 +65,13 @@ extension SQLiteContactStore {
     static func insert(_ record: CallRecord, db: Database) throws -> Bool {
         switch record {
         case .leg(let leg):
-            return try db.run("""
+            return try db.run(
+                """
                 INSERT OR IGNORE INTO leg (event_key, call_key, source, line, byte_offset, unique_id, src, caller_name, dst,
                 context, channel, peer_channel, app, app_data, start, answer, end, billsec, disposition, sequence)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """) {
+                """
+            ) {
                 $0.add(leg.key.rawValue)
                 $0.add(leg.call.rawValue)
                 $0.add(leg.position.source)
@@ -90,10 +95,12 @@ extension SQLiteContactStore {
             } > 0
         case .queue(let entry):
             let (event, text1, text2, number) = Self.encode(entry.event)
-            return try db.run("""
+            return try db.run(
+                """
                 INSERT OR IGNORE INTO queue_event (event_key, call_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """) {
+                """
+            ) {
                 $0.add(entry.key.rawValue)
                 $0.add(entry.call.rawValue)
                 $0.add(entry.position.source)
@@ -108,11 +115,13 @@ extension SQLiteContactStore {
                 $0.add(number)
             } > 0
         case .sip(let row):
-            return try db.run("""
+            return try db.run(
+                """
                 INSERT OR IGNORE INTO sip_event (event_key, call_key, source, line, byte_offset, kind, method, code, reason,
                 from_tag, to_tag, caller, dialled, target, agent, time, start, answer)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """) {
+                """
+            ) {
                 $0.add(row.key.rawValue)
                 $0.add(row.call.rawValue)
                 $0.add(row.position.source)
@@ -152,7 +161,8 @@ extension SQLiteContactStore {
                 try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM \(table))")) ?? true
             }
             return RecordTables(
-                legs: try any("leg"), queue: try any("queue_event"), sip: try any("sip_event"), actions: try any("action"),
+                legs: try any("leg"), queue: try any("queue_event"), sip: try any("sip_event"),
+                actions: try any("action"),
                 ivr: try any("ivr_event"))
         }
     }
@@ -182,58 +192,79 @@ extension SQLiteContactStore {
     ) throws -> [CallKey: [CallRecord]] {
         var result: [CallKey: [CallRecord]] = [:]
         if tables.legs {
-        // Columns by position, not by name: name lookups were a visible cost when re-assembling calls.
-        let legs = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT event_key, source, line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
-            app, app_data, start, answer, end, billsec, disposition, sequence, call_key, rowid FROM \(from)
-            """), arguments: [argument])
-        while let row = try legs.next() {
-            let call = CallKey(rawValue: row[19])
-            let answer: Int64? = row[14]
-            guard let disposition = LegDisposition(rawValue: row[17]) else {
-                throw StoreError.corrupt(table: "leg", rowid: row[20], reason: "unexpected disposition \"\(row[17] as String)\"")
+            // Columns by position, not by name: name lookups were a visible cost when re-assembling calls.
+            let legs = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT event_key, source, line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
+                        app, app_data, start, answer, end, billsec, disposition, sequence, call_key, rowid FROM \(from)
+                        """), arguments: [argument])
+            while let row = try legs.next() {
+                let call = CallKey(rawValue: row[19])
+                let answer: Int64? = row[14]
+                guard let disposition = LegDisposition(rawValue: row[17]) else {
+                    throw StoreError.corrupt(
+                        table: "leg", rowid: row[20], reason: "unexpected disposition \"\(row[17] as String)\"")
+                }
+                result[call, default: []].append(
+                    .leg(
+                        LegRecord(
+                            key: EventKey(rawValue: row[0]),
+                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            call: call, uniqueID: row[4], source: row[5], callerName: row[6], destination: row[7],
+                            context: row[8],
+                            channel: row[9], peerChannel: row[10], application: row[11], applicationData: row[12],
+                            start: Timestamp(seconds: row[13]), answer: answer.map { Timestamp(seconds: $0) },
+                            end: Timestamp(seconds: row[15]), billsec: row[16],
+                            disposition: disposition, sequence: row[18])))
             }
-            result[call, default: []].append(.leg(LegRecord(
-                key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
-                call: call, uniqueID: row[4], source: row[5], callerName: row[6], destination: row[7], context: row[8],
-                channel: row[9], peerChannel: row[10], application: row[11], applicationData: row[12],
-                start: Timestamp(seconds: row[13]), answer: answer.map { Timestamp(seconds: $0) },
-                end: Timestamp(seconds: row[15]), billsec: row[16],
-                disposition: disposition, sequence: row[18])))
-        }
         }
         if tables.queue {
-        let queue = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT event_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
-            FROM \(queueFrom)
-            """), arguments: [argument])
-        while let row = try queue.next() {
-            let call = CallKey(rawValue: row[11])
-            result[call, default: []].append(.queue(QueueRecord(
-                key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
-                call: call, time: Timestamp(seconds: row[4]), queue: row[5], agent: row[6],
-                event: try Self.decode(event: row[7], text1: row[8], text2: row[9], number: row[10], rowid: row[12]))))
-        }
+            let queue = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT event_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
+                        FROM \(queueFrom)
+                        """), arguments: [argument])
+            while let row = try queue.next() {
+                let call = CallKey(rawValue: row[11])
+                result[call, default: []].append(
+                    .queue(
+                        QueueRecord(
+                            key: EventKey(rawValue: row[0]),
+                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            call: call, time: Timestamp(seconds: row[4]), queue: row[5], agent: row[6],
+                            event: try Self.decode(
+                                event: row[7], text1: row[8], text2: row[9], number: row[10], rowid: row[12]))))
+            }
         }
         if tables.sip {
-        let sip = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT event_key, source, line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
-            caller, dialled, target, agent, time, start, answer, rowid FROM \(sipFrom)
-            """), arguments: [argument])
-        while let row = try sip.next() {
-            let call = CallKey(rawValue: row[4])
-            guard let kind = SIPRecord.Kind(rawValue: row[5]) else {
-                throw StoreError.corrupt(table: "sip_event", rowid: row[18], reason: "unexpected kind \"\(row[5] as String)\"")
+            let sip = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT event_key, source, line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
+                        caller, dialled, target, agent, time, start, answer, rowid FROM \(sipFrom)
+                        """), arguments: [argument])
+            while let row = try sip.next() {
+                let call = CallKey(rawValue: row[4])
+                guard let kind = SIPRecord.Kind(rawValue: row[5]) else {
+                    throw StoreError.corrupt(
+                        table: "sip_event", rowid: row[18], reason: "unexpected kind \"\(row[5] as String)\"")
+                }
+                let start: Int64? = row[16]
+                let answer: Int64? = row[17]
+                result[call, default: []].append(
+                    .sip(
+                        SIPRecord(
+                            key: EventKey(rawValue: row[0]),
+                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            call: call, kind: kind, method: row[6], code: row[7],
+                            reason: row[8], fromTag: row[9], toTag: row[10], caller: row[11], dialled: row[12],
+                            target: row[13],
+                            agent: row[14], time: Timestamp(seconds: row[15]),
+                            start: start.map { Timestamp(seconds: $0) },
+                            answer: answer.map { Timestamp(seconds: $0) })))
             }
-            let start: Int64? = row[16]
-            let answer: Int64? = row[17]
-            result[call, default: []].append(.sip(SIPRecord(
-                key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
-                call: call, kind: kind, method: row[6], code: row[7],
-                reason: row[8], fromTag: row[9], toTag: row[10], caller: row[11], dialled: row[12], target: row[13],
-                agent: row[14], time: Timestamp(seconds: row[15]), start: start.map { Timestamp(seconds: $0) },
-                answer: answer.map { Timestamp(seconds: $0) })))
-        }
         }
         return result
     }

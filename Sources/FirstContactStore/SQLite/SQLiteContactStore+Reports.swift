@@ -7,29 +7,40 @@ extension SQLiteContactStore {
     package func openObligations(_ scope: ReportScope) async throws -> [BoardRow] {
         try await self.reader.read { db in
             let (condition, arguments) = Self.obligationScope(scope, alias: "o")
-            let rows = try Row.fetchAll(db, SQLRequest(literal: """
-                SELECT o.rowid, o.*, c.customer AS contact_customer FROM obligation o JOIN contact c ON c.id = o.contact_id
-                WHERE o.state IN ('pending', 'breached') AND \(SQL(sql: condition, arguments: StatementArguments(arguments)))
-                ORDER BY o.due_at, o.id
-                """))
+            let rows = try Row.fetchAll(
+                db,
+                SQLRequest(
+                    literal: """
+                        SELECT o.rowid, o.*, c.customer AS contact_customer FROM obligation o JOIN contact c ON c.id = o.contact_id
+                        WHERE o.state IN ('pending', 'breached') AND \(SQL(sql: condition, arguments: StatementArguments(arguments)))
+                        ORDER BY o.due_at, o.id
+                        """))
             return try rows.map { row in
-                BoardRow(obligation: try Self.obligation(row), contact: ContactID(row["contact_id"] as String), customer: row["contact_customer"])
+                BoardRow(
+                    obligation: try Self.obligation(row), contact: ContactID(row["contact_id"] as String),
+                    customer: row["contact_customer"])
             }
         }
     }
 
-    package func obligationTallies(dueFrom from: Timestamp, to: Timestamp, scope: ReportScope) async throws -> [ObligationTally] {
+    package func obligationTallies(dueFrom from: Timestamp, to: Timestamp, scope: ReportScope) async throws
+        -> [ObligationTally]
+    {
         try await self.reader.read { db in
             let (condition, arguments) = Self.obligationScope(scope, alias: "o")
-            let rows = try Row.fetchAll(db, SQLRequest(literal: """
-                SELECT o.owner_department, o.kind, o.state, count(*) FROM obligation o
-                WHERE o.due_at >= \(from.seconds) AND o.due_at < \(to.seconds)
-                    AND \(SQL(sql: condition, arguments: StatementArguments(arguments)))
-                GROUP BY o.owner_department, o.kind, o.state ORDER BY o.owner_department, o.kind, o.state
-                """))
+            let rows = try Row.fetchAll(
+                db,
+                SQLRequest(
+                    literal: """
+                        SELECT o.owner_department, o.kind, o.state, count(*) FROM obligation o
+                        WHERE o.due_at >= \(from.seconds) AND o.due_at < \(to.seconds)
+                            AND \(SQL(sql: condition, arguments: StatementArguments(arguments)))
+                        GROUP BY o.owner_department, o.kind, o.state ORDER BY o.owner_department, o.kind, o.state
+                        """))
             return try rows.map { row in
                 ObligationTally(
-                    department: DepartmentID(row[0] as String), kind: try Self.parseReport(row[1], column: "kind", table: "obligation"),
+                    department: DepartmentID(row[0] as String),
+                    kind: try Self.parseReport(row[1], column: "kind", table: "obligation"),
                     state: try Self.parseReport(row[2], column: "state", table: "obligation"),
                     count: row[3])
             }
@@ -45,7 +56,8 @@ extension SQLiteContactStore {
             }
             let period: StatementArguments = [from.seconds, to.seconds]
             for row in try Row.fetchAll(
-                db, sql: """
+                db,
+                sql: """
                     SELECT c.fr_agent, count(*),
                         sum(c.status IN ('resolved', 'closed', 'referred_out')),
                         sum(c.status IN ('resolved', 'closed', 'referred_out') AND EXISTS (SELECT 1 FROM contact r WHERE r.repeat_of = c.id))
@@ -60,7 +72,8 @@ extension SQLiteContactStore {
                 }
             }
             for row in try Row.fetchAll(
-                db, sql: """
+                db,
+                sql: """
                     SELECT satisfied_by, sum(state = 'satisfied'), sum(state = 'satisfied_late') FROM obligation
                     WHERE kind = 'callback' AND satisfied_via = 'callback' AND satisfied_by IS NOT NULL
                         AND satisfied_at >= ? AND satisfied_at < ?
@@ -76,7 +89,8 @@ extension SQLiteContactStore {
             // acknowledged it by hand, else the one whose call to the customer satisfied it.
             // Warm hand-offs are satisfied at once: nothing was acknowledged, so they are left out.
             for row in try Row.fetchAll(
-                db, sql: """
+                db,
+                sql: """
                     SELECT COALESCE(o.owner_agent,
                             (SELECT a.agent FROM action a WHERE a.obligation_id = o.id AND a.kind = 'acknowledge' ORDER BY a.at LIMIT 1),
                             o.satisfied_by) AS who,
@@ -92,7 +106,8 @@ extension SQLiteContactStore {
                 update(who) { $0.handoffAcknowledgeSeconds.append(max(0, seconds)) }
             }
             for row in try Row.fetchAll(
-                db, sql: """
+                db,
+                sql: """
                     SELECT v.agent, v.category, r.decision, count(*) FROM violation v
                     LEFT JOIN violation_review r ON r.violation_id = v.id
                     WHERE v.agent IS NOT NULL AND v.at >= ? AND v.at < ?
@@ -114,13 +129,18 @@ extension SQLiteContactStore {
     }
 
     /// The SQL condition (and its arguments) that limits obligations to a scope.
-    private static func obligationScope(_ scope: ReportScope, alias o: String) -> (String, [any DatabaseValueConvertible]) {
+    private static func obligationScope(_ scope: ReportScope, alias o: String) -> (
+        String, [any DatabaseValueConvertible]
+    ) {
         switch scope {
         case .all:
             return ("1", [])
         case .departments(let departments):
             guard !departments.isEmpty else { return ("0", []) }
-            return ("\(o).owner_department IN (\(departments.map { _ in "?" }.joined(separator: ",")))", departments.map(\.rawValue).sorted())
+            return (
+                "\(o).owner_department IN (\(departments.map { _ in "?" }.joined(separator: ",")))",
+                departments.map(\.rawValue).sorted()
+            )
         case .agent(let agent, let department):
             return (
                 "(\(o).owner_agent = ? OR (\(o).kind = 'handoff' AND \(o).owner_agent IS NULL AND \(o).owner_department = ?))",

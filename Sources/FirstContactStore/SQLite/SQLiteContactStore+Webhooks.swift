@@ -12,12 +12,15 @@ extension SQLiteContactStore {
             // replays the history it skipped nor loses what came since.
             let start = startingAtEnd ? try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM outbox") ?? 0 : 0
             try db.execute(
-                sql: "INSERT INTO webhook_cursor (url, seq, updated_at) VALUES (?, ?, ?)", arguments: [url, start, time.seconds])
+                sql: "INSERT INTO webhook_cursor (url, seq, updated_at) VALUES (?, ?, ?)",
+                arguments: [url, start, time.seconds])
             return start
         }
     }
 
-    package func finishWebhookDelivery(_ url: String, seq: Int64, at time: Timestamp, deadLetter: DeadLetter?) async throws {
+    package func finishWebhookDelivery(_ url: String, seq: Int64, at time: Timestamp, deadLetter: DeadLetter?)
+        async throws
+    {
         try await self.pool.write { db in
             if let letter = deadLetter {
                 try db.execute(
@@ -27,7 +30,8 @@ extension SQLiteContactStore {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        letter.url, letter.seq, letter.key, letter.kind, letter.attempts, letter.lastStatus, letter.lastError,
+                        letter.url, letter.seq, letter.key, letter.kind, letter.attempts, letter.lastStatus,
+                        letter.lastError,
                         letter.firstAttemptAt.seconds, letter.lastAttemptAt.seconds,
                     ])
             }
@@ -42,11 +46,14 @@ extension SQLiteContactStore {
 
     package func deadLetters(limit: Int) async throws -> [DeadLetter] {
         try await self.reader.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM webhook_dead_letter ORDER BY id LIMIT ?", arguments: [limit]).map { row in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhook_dead_letter ORDER BY id LIMIT ?", arguments: [limit]).map {
+                row in
                 DeadLetter(
-                    url: row["url"], seq: row["outbox_seq"], key: row["outbox_key"], kind: row["kind"], attempts: row["attempts"],
+                    url: row["url"], seq: row["outbox_seq"], key: row["outbox_key"], kind: row["kind"],
+                    attempts: row["attempts"],
                     lastStatus: row["last_status"], lastError: row["last_error"],
-                    firstAttemptAt: Timestamp(seconds: row["first_attempt_at"]), lastAttemptAt: Timestamp(seconds: row["last_attempt_at"]))
+                    firstAttemptAt: Timestamp(seconds: row["first_attempt_at"]),
+                    lastAttemptAt: Timestamp(seconds: row["last_attempt_at"]))
             }
         }
     }

@@ -1,5 +1,5 @@
-import Foundation
 import FirstContactCore
+import Foundation
 import GRDB
 
 /// The embedded store: one SQLite file in WAL mode (GRDB `DatabasePool`).
@@ -21,7 +21,8 @@ package final class SQLiteContactStore: ContactStore {
             // A 64 MiB page cache keeps re-derivation off the read syscalls (with the 2 MB default,
             // 7 s of an 18 s 100k-call ingest were kernel copies) while memory stays flat however
             // large the file (the 256 MiB memory map counts as resident once touched, and no more).
-            try db.execute(sql: "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 16384")
+            try db.execute(
+                sql: "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 16384")
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
         // WAL with synchronous=FULL on the one writer connection: every commit syncs the WAL

@@ -10,375 +10,387 @@ enum SQLiteMigrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
 
-                -- Source records, one row per record, keyed by a hash of the record's bytes (idempotency).
-                -- Rowid tables with the hash in a unique index: rows are appended in arrival order and
-                -- only the small index entry lands at a random place (WITHOUT ROWID tables keyed by a
-                -- hash made every insert dirty a random page of wide rows; 1M-call benchmark).
-                CREATE TABLE leg (
-                    event_key TEXT NOT NULL UNIQUE,
-                    call_key TEXT NOT NULL,
-                    source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
-                    unique_id TEXT NOT NULL, src TEXT NOT NULL, caller_name TEXT NOT NULL, dst TEXT NOT NULL,
-                    context TEXT NOT NULL, channel TEXT NOT NULL, peer_channel TEXT NOT NULL,
-                    app TEXT NOT NULL, app_data TEXT NOT NULL,
-                    start INTEGER NOT NULL, answer INTEGER, end INTEGER NOT NULL CHECK (end >= start),
-                    billsec INTEGER NOT NULL CHECK (billsec >= 0),
-                    disposition TEXT NOT NULL CHECK (disposition IN ('ANSWERED','NO ANSWER','BUSY','FAILED','CONGESTION','CANCEL','UNKNOWN')),
-                    sequence INTEGER
-                );
-                CREATE INDEX leg_call ON leg(call_key);
+                    -- Source records, one row per record, keyed by a hash of the record's bytes (idempotency).
+                    -- Rowid tables with the hash in a unique index: rows are appended in arrival order and
+                    -- only the small index entry lands at a random place (WITHOUT ROWID tables keyed by a
+                    -- hash made every insert dirty a random page of wide rows; 1M-call benchmark).
+                    CREATE TABLE leg (
+                        event_key TEXT NOT NULL UNIQUE,
+                        call_key TEXT NOT NULL,
+                        source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                        unique_id TEXT NOT NULL, src TEXT NOT NULL, caller_name TEXT NOT NULL, dst TEXT NOT NULL,
+                        context TEXT NOT NULL, channel TEXT NOT NULL, peer_channel TEXT NOT NULL,
+                        app TEXT NOT NULL, app_data TEXT NOT NULL,
+                        start INTEGER NOT NULL, answer INTEGER, end INTEGER NOT NULL CHECK (end >= start),
+                        billsec INTEGER NOT NULL CHECK (billsec >= 0),
+                        disposition TEXT NOT NULL CHECK (disposition IN ('ANSWERED','NO ANSWER','BUSY','FAILED','CONGESTION','CANCEL','UNKNOWN')),
+                        sequence INTEGER
+                    );
+                    CREATE INDEX leg_call ON leg(call_key);
 
-                CREATE TABLE queue_event (
-                    event_key TEXT NOT NULL UNIQUE,
-                    call_key TEXT NOT NULL,
-                    source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
-                    time INTEGER NOT NULL, queue TEXT NOT NULL, agent TEXT NOT NULL,
-                    event TEXT NOT NULL CHECK (event IN ('entered','connected','ring_no_answer','abandoned','exited','completed','transferred','other')),
-                    text1 TEXT NOT NULL, text2 TEXT NOT NULL, number INTEGER NOT NULL
-                );
-                CREATE INDEX queue_event_call ON queue_event(call_key);
+                    CREATE TABLE queue_event (
+                        event_key TEXT NOT NULL UNIQUE,
+                        call_key TEXT NOT NULL,
+                        source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                        time INTEGER NOT NULL, queue TEXT NOT NULL, agent TEXT NOT NULL,
+                        event TEXT NOT NULL CHECK (event IN ('entered','connected','ring_no_answer','abandoned','exited','completed','transferred','other')),
+                        text1 TEXT NOT NULL, text2 TEXT NOT NULL, number INTEGER NOT NULL
+                    );
+                    CREATE INDEX queue_event_call ON queue_event(call_key);
 
-                -- Calls as assembled from their records, and the customer each belongs to.
-                CREATE TABLE call (
-                    call_key TEXT PRIMARY KEY NOT NULL,
-                    customer_key TEXT,
-                    direction TEXT CHECK (direction IN ('inbound','outbound','internal')),
-                    start INTEGER, end INTEGER
-                ) WITHOUT ROWID;
-                CREATE INDEX call_customer ON call(customer_key);
+                    -- Calls as assembled from their records, and the customer each belongs to.
+                    CREATE TABLE call (
+                        call_key TEXT PRIMARY KEY NOT NULL,
+                        customer_key TEXT,
+                        direction TEXT CHECK (direction IN ('inbound','outbound','internal')),
+                        start INTEGER, end INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX call_customer ON call(customer_key);
 
-                -- One row per customer: whether new records await derivation (dirty), whether derived
-                -- rows exist, and when the derived state next changes with the clock alone.
-                CREATE TABLE customer (
-                    customer_key TEXT PRIMARY KEY NOT NULL,
-                    next_check INTEGER,
-                    dirty INTEGER NOT NULL DEFAULT 1 CHECK (dirty IN (0, 1)),
-                    derived INTEGER NOT NULL DEFAULT 0 CHECK (derived IN (0, 1))
-                ) WITHOUT ROWID;
-                CREATE INDEX customer_next_check ON customer(next_check) WHERE next_check IS NOT NULL;
-                CREATE INDEX customer_dirty ON customer(dirty) WHERE dirty = 1;
+                    -- One row per customer: whether new records await derivation (dirty), whether derived
+                    -- rows exist, and when the derived state next changes with the clock alone.
+                    CREATE TABLE customer (
+                        customer_key TEXT PRIMARY KEY NOT NULL,
+                        next_check INTEGER,
+                        dirty INTEGER NOT NULL DEFAULT 1 CHECK (dirty IN (0, 1)),
+                        derived INTEGER NOT NULL DEFAULT 0 CHECK (derived IN (0, 1))
+                    ) WITHOUT ROWID;
+                    CREATE INDEX customer_next_check ON customer(next_check) WHERE next_check IS NOT NULL;
+                    CREATE INDEX customer_dirty ON customer(dirty) WHERE dirty = 1;
 
-                -- Derived state, replaced per customer on every re-derivation. The `why` trail is not
-                -- stored: it is derived again from the records when a contact is explained.
-                CREATE TABLE contact (
-                    id TEXT NOT NULL UNIQUE,
-                    customer_key TEXT NOT NULL,
-                    customer TEXT NOT NULL, customer_raw TEXT NOT NULL,
-                    channel TEXT NOT NULL CHECK (channel IN ('phone','visit','letter')),
-                    department TEXT,
-                    category TEXT NOT NULL CHECK (category IN ('service','consultation','inquiry','complaint','instruction','notice','report')),
-                    status TEXT NOT NULL CHECK (status IN ('open','awaiting_callback','handed_off','resolved','referred_out','closed')),
-                    repeat_of TEXT,
-                    fr_agent TEXT, fr_bound_at INTEGER,
-                    fr_via TEXT CHECK (fr_via IN ('inbound','callback','manual','reassigned')),
-                    fr_call TEXT,
-                    ring_no_answer TEXT NOT NULL,
-                    -- Call keys in the contact's order, comma-separated (keys never contain commas).
-                    calls TEXT NOT NULL,
-                    created_at INTEGER NOT NULL, last_activity INTEGER NOT NULL, closed_at INTEGER,
-                    CHECK ((fr_agent IS NULL) = (fr_bound_at IS NULL) AND (fr_agent IS NULL) = (fr_via IS NULL)),
-                    CHECK ((status = 'closed') = (closed_at IS NOT NULL))
-                );
-                CREATE INDEX contact_customer ON contact(customer_key);
-                CREATE INDEX contact_created ON contact(created_at, id);
-                CREATE INDEX contact_status ON contact(status);
+                    -- Derived state, replaced per customer on every re-derivation. The `why` trail is not
+                    -- stored: it is derived again from the records when a contact is explained.
+                    CREATE TABLE contact (
+                        id TEXT NOT NULL UNIQUE,
+                        customer_key TEXT NOT NULL,
+                        customer TEXT NOT NULL, customer_raw TEXT NOT NULL,
+                        channel TEXT NOT NULL CHECK (channel IN ('phone','visit','letter')),
+                        department TEXT,
+                        category TEXT NOT NULL CHECK (category IN ('service','consultation','inquiry','complaint','instruction','notice','report')),
+                        status TEXT NOT NULL CHECK (status IN ('open','awaiting_callback','handed_off','resolved','referred_out','closed')),
+                        repeat_of TEXT,
+                        fr_agent TEXT, fr_bound_at INTEGER,
+                        fr_via TEXT CHECK (fr_via IN ('inbound','callback','manual','reassigned')),
+                        fr_call TEXT,
+                        ring_no_answer TEXT NOT NULL,
+                        -- Call keys in the contact's order, comma-separated (keys never contain commas).
+                        calls TEXT NOT NULL,
+                        created_at INTEGER NOT NULL, last_activity INTEGER NOT NULL, closed_at INTEGER,
+                        CHECK ((fr_agent IS NULL) = (fr_bound_at IS NULL) AND (fr_agent IS NULL) = (fr_via IS NULL)),
+                        CHECK ((status = 'closed') = (closed_at IS NOT NULL))
+                    );
+                    CREATE INDEX contact_customer ON contact(customer_key);
+                    CREATE INDEX contact_created ON contact(created_at, id);
+                    CREATE INDEX contact_status ON contact(status);
 
-                CREATE TABLE obligation (
-                    id TEXT NOT NULL UNIQUE,
-                    contact_id TEXT NOT NULL, customer_key TEXT NOT NULL,
-                    kind TEXT NOT NULL CHECK (kind IN ('callback','handoff')),
-                    owner_department TEXT NOT NULL, owner_agent TEXT,
-                    created_at INTEGER NOT NULL, due_at INTEGER NOT NULL,
-                    ack_due_at INTEGER, acknowledged_at INTEGER,
-                    state TEXT NOT NULL CHECK (state IN ('pending','satisfied','satisfied_late','breached','exhausted','cancelled')),
-                    at_risk INTEGER NOT NULL CHECK (at_risk IN (0,1)),
-                    uncertain INTEGER NOT NULL CHECK (uncertain IN (0,1)),
-                    satisfied_at INTEGER, satisfied_by TEXT,
-                    satisfied_via TEXT CHECK (satisfied_via IN ('callback','customer_called_back','warm_transfer','contacted','manual')),
-                    attempts INTEGER NOT NULL CHECK (attempts >= 0),
-                    missed_count INTEGER NOT NULL CHECK (missed_count >= 0),
-                    escalation_level INTEGER NOT NULL CHECK (escalation_level IN (0,1,2)),
-                    breached_at INTEGER,
-                    call_key TEXT NOT NULL,
-                    CHECK ((state IN ('satisfied','satisfied_late')) = (satisfied_at IS NOT NULL)),
-                    CHECK ((kind = 'handoff') = (ack_due_at IS NOT NULL)),
-                    CHECK (due_at >= created_at)
-                );
-                CREATE INDEX obligation_customer ON obligation(customer_key);
-                CREATE INDEX obligation_state_due ON obligation(state, due_at);
-                CREATE INDEX obligation_contact ON obligation(contact_id);
+                    CREATE TABLE obligation (
+                        id TEXT NOT NULL UNIQUE,
+                        contact_id TEXT NOT NULL, customer_key TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('callback','handoff')),
+                        owner_department TEXT NOT NULL, owner_agent TEXT,
+                        created_at INTEGER NOT NULL, due_at INTEGER NOT NULL,
+                        ack_due_at INTEGER, acknowledged_at INTEGER,
+                        state TEXT NOT NULL CHECK (state IN ('pending','satisfied','satisfied_late','breached','exhausted','cancelled')),
+                        at_risk INTEGER NOT NULL CHECK (at_risk IN (0,1)),
+                        uncertain INTEGER NOT NULL CHECK (uncertain IN (0,1)),
+                        satisfied_at INTEGER, satisfied_by TEXT,
+                        satisfied_via TEXT CHECK (satisfied_via IN ('callback','customer_called_back','warm_transfer','contacted','manual')),
+                        attempts INTEGER NOT NULL CHECK (attempts >= 0),
+                        missed_count INTEGER NOT NULL CHECK (missed_count >= 0),
+                        escalation_level INTEGER NOT NULL CHECK (escalation_level IN (0,1,2)),
+                        breached_at INTEGER,
+                        call_key TEXT NOT NULL,
+                        CHECK ((state IN ('satisfied','satisfied_late')) = (satisfied_at IS NOT NULL)),
+                        CHECK ((kind = 'handoff') = (ack_due_at IS NOT NULL)),
+                        CHECK (due_at >= created_at)
+                    );
+                    CREATE INDEX obligation_customer ON obligation(customer_key);
+                    CREATE INDEX obligation_state_due ON obligation(state, due_at);
+                    CREATE INDEX obligation_contact ON obligation(contact_id);
 
-                CREATE TABLE violation (
-                    id TEXT NOT NULL UNIQUE,
-                    customer_key TEXT NOT NULL,
-                    obligation_id TEXT, contact_id TEXT NOT NULL,
-                    category TEXT NOT NULL CHECK (category IN ('not_handled_in_time','not_handed_over','handoff_stalled','poor_service','passed_around','not_escalated')),
-                    department TEXT NOT NULL, agent TEXT, at INTEGER NOT NULL
-                );
-                CREATE INDEX violation_customer ON violation(customer_key);
-                CREATE INDEX violation_at ON violation(at, id);
+                    CREATE TABLE violation (
+                        id TEXT NOT NULL UNIQUE,
+                        customer_key TEXT NOT NULL,
+                        obligation_id TEXT, contact_id TEXT NOT NULL,
+                        category TEXT NOT NULL CHECK (category IN ('not_handled_in_time','not_handed_over','handoff_stalled','poor_service','passed_around','not_escalated')),
+                        department TEXT NOT NULL, agent TEXT, at INTEGER NOT NULL
+                    );
+                    CREATE INDEX violation_customer ON violation(customer_key);
+                    CREATE INDEX violation_at ON violation(at, id);
 
-                -- Amendments: what a late record changed. Never replaced.
-                CREATE TABLE amendment (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    customer_key TEXT NOT NULL, contact_id TEXT, obligation_id TEXT,
-                    at INTEGER NOT NULL, message TEXT NOT NULL
-                );
-                CREATE INDEX amendment_contact ON amendment(contact_id);
+                    -- Amendments: what a late record changed. Never replaced.
+                    CREATE TABLE amendment (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        customer_key TEXT NOT NULL, contact_id TEXT, obligation_id TEXT,
+                        at INTEGER NOT NULL, message TEXT NOT NULL
+                    );
+                    CREATE INDEX amendment_contact ON amendment(contact_id);
 
-                CREATE TABLE reject (
-                    source TEXT NOT NULL, byte_offset INTEGER NOT NULL, line INTEGER NOT NULL,
-                    reason TEXT NOT NULL, raw BLOB NOT NULL,
-                    PRIMARY KEY (source, byte_offset)
-                ) WITHOUT ROWID;
-                """)
+                    CREATE TABLE reject (
+                        source TEXT NOT NULL, byte_offset INTEGER NOT NULL, line INTEGER NOT NULL,
+                        reason TEXT NOT NULL, raw BLOB NOT NULL,
+                        PRIMARY KEY (source, byte_offset)
+                    ) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v2-actions-reviews-outbox") { db in
-            try db.execute(sql: """
-                -- What people recorded (acknowledgements now; notes, resolutions, hand-offs by hand later):
-                -- inputs to derivation like call records, replayed in time order.
-                CREATE TABLE action (
-                    id TEXT NOT NULL UNIQUE,
-                    customer_key TEXT NOT NULL,
-                    kind TEXT NOT NULL CHECK (kind IN ('acknowledge')),
-                    obligation_id TEXT,
-                    agent TEXT NOT NULL,
-                    at INTEGER NOT NULL
-                );
-                CREATE INDEX action_customer ON action(customer_key);
+            try db.execute(
+                sql: """
+                    -- What people recorded (acknowledgements now; notes, resolutions, hand-offs by hand later):
+                    -- inputs to derivation like call records, replayed in time order.
+                    CREATE TABLE action (
+                        id TEXT NOT NULL UNIQUE,
+                        customer_key TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('acknowledge')),
+                        obligation_id TEXT,
+                        agent TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    );
+                    CREATE INDEX action_customer ON action(customer_key);
 
-                -- Supervisors' decisions on violations; keyed by the violation's stable id, so a
-                -- re-derivation keeps them.
-                CREATE TABLE violation_review (
-                    violation_id TEXT PRIMARY KEY NOT NULL,
-                    decision TEXT NOT NULL CHECK (decision IN ('accept', 'excuse', 'dismiss')),
-                    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
-                    reviewed_by TEXT NOT NULL,
-                    at INTEGER NOT NULL
-                ) WITHOUT ROWID;
+                    -- Supervisors' decisions on violations; keyed by the violation's stable id, so a
+                    -- re-derivation keeps them.
+                    CREATE TABLE violation_review (
+                        violation_id TEXT PRIMARY KEY NOT NULL,
+                        decision TEXT NOT NULL CHECK (decision IN ('accept', 'excuse', 'dismiss')),
+                        reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+                        reviewed_by TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
 
-                -- Notifications, written in the transaction that made the transition. The key makes
-                -- each notification exist once however often its customer is derived again.
-                CREATE TABLE outbox (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    key TEXT NOT NULL UNIQUE,
-                    kind TEXT NOT NULL CHECK (kind IN ('at_risk', 'breach', 'escalation', 'violation', 'reversal', 'review', 'feed_silent', 'feed_resumed')),
-                    at INTEGER NOT NULL,
-                    customer_key TEXT,
-                    contact_id TEXT,
-                    obligation_id TEXT,
-                    violation_id TEXT,
-                    department TEXT,
-                    agent TEXT,
-                    level INTEGER,
-                    detail TEXT NOT NULL
-                );
-                """)
+                    -- Notifications, written in the transaction that made the transition. The key makes
+                    -- each notification exist once however often its customer is derived again.
+                    CREATE TABLE outbox (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        key TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL CHECK (kind IN ('at_risk', 'breach', 'escalation', 'violation', 'reversal', 'review', 'feed_silent', 'feed_resumed')),
+                        at INTEGER NOT NULL,
+                        customer_key TEXT,
+                        contact_id TEXT,
+                        obligation_id TEXT,
+                        violation_id TEXT,
+                        department TEXT,
+                        agent TEXT,
+                        level INTEGER,
+                        detail TEXT NOT NULL
+                    );
+                    """)
         }
         migrator.registerMigration("v3-violation-remedied") { db in
             try db.execute(sql: "ALTER TABLE violation ADD COLUMN remedied_at INTEGER")
         }
         migrator.registerMigration("v4-feed-health") { db in
-            try db.execute(sql: """
-                -- Minutes in which each source sent records: what feed health reads.
-                CREATE TABLE source_activity (
-                    source TEXT NOT NULL, minute INTEGER NOT NULL, PRIMARY KEY (source, minute)
-                ) WITHOUT ROWID;
-                -- The silences found so far, to notice when they change.
-                CREATE TABLE feed_gap (
-                    feed TEXT NOT NULL, from_at INTEGER NOT NULL, to_at INTEGER, PRIMARY KEY (feed, from_at)
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    -- Minutes in which each source sent records: what feed health reads.
+                    CREATE TABLE source_activity (
+                        source TEXT NOT NULL, minute INTEGER NOT NULL, PRIMARY KEY (source, minute)
+                    ) WITHOUT ROWID;
+                    -- The silences found so far, to notice when they change.
+                    CREATE TABLE feed_gap (
+                        feed TEXT NOT NULL, from_at INTEGER NOT NULL, to_at INTEGER, PRIMARY KEY (feed, from_at)
+                    ) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v5-sip-event") { db in
-            try db.execute(sql: """
-                -- SIP proxy accounting rows (Kamailio acc / missed_calls / acc_cdrs), keyed like legs by a
-                -- hash of the row's bytes and grouped by the SIP Call-ID (call_key).
-                CREATE TABLE sip_event (
-                    event_key TEXT NOT NULL UNIQUE,
-                    call_key TEXT NOT NULL,
-                    source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
-                    kind TEXT NOT NULL CHECK (kind IN ('transaction','dialog')),
-                    method TEXT NOT NULL, code INTEGER, reason TEXT NOT NULL,
-                    from_tag TEXT NOT NULL, to_tag TEXT NOT NULL,
-                    caller TEXT NOT NULL, dialled TEXT NOT NULL, target TEXT NOT NULL, agent TEXT NOT NULL,
-                    time INTEGER NOT NULL, start INTEGER, answer INTEGER
-                );
-                CREATE INDEX sip_event_call ON sip_event(call_key);
-                """)
+            try db.execute(
+                sql: """
+                    -- SIP proxy accounting rows (Kamailio acc / missed_calls / acc_cdrs), keyed like legs by a
+                    -- hash of the row's bytes and grouped by the SIP Call-ID (call_key).
+                    CREATE TABLE sip_event (
+                        event_key TEXT NOT NULL UNIQUE,
+                        call_key TEXT NOT NULL,
+                        source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('transaction','dialog')),
+                        method TEXT NOT NULL, code INTEGER, reason TEXT NOT NULL,
+                        from_tag TEXT NOT NULL, to_tag TEXT NOT NULL,
+                        caller TEXT NOT NULL, dialled TEXT NOT NULL, target TEXT NOT NULL, agent TEXT NOT NULL,
+                        time INTEGER NOT NULL, start INTEGER, answer INTEGER
+                    );
+                    CREATE INDEX sip_event_call ON sip_event(call_key);
+                    """)
         }
         migrator.registerMigration("v6-action-kinds") { db in
             // SQLite cannot widen a CHECK: the table is rebuilt with every kind of person's action,
             // the contact it is about and its fields as JSON (rare rows, read per customer).
-            try db.execute(sql: """
-                CREATE TABLE action_new (
-                    id TEXT NOT NULL UNIQUE,
-                    customer_key TEXT NOT NULL,
-                    kind TEXT NOT NULL CHECK (kind IN ('acknowledge', 'note', 'resolve', 'refer_out', 'handoff',
-                        'reassign', 'complaint', 'poor_service', 'open')),
-                    obligation_id TEXT,
-                    contact_id TEXT,
-                    agent TEXT NOT NULL,
-                    at INTEGER NOT NULL,
-                    payload TEXT NOT NULL DEFAULT '{}'
-                );
-                INSERT INTO action_new (id, customer_key, kind, obligation_id, agent, at)
-                    SELECT id, customer_key, kind, obligation_id, agent, at FROM action;
-                DROP TABLE action;
-                ALTER TABLE action_new RENAME TO action;
-                CREATE INDEX action_customer ON action(customer_key);
-                CREATE INDEX action_contact ON action(contact_id) WHERE contact_id IS NOT NULL;
+            try db.execute(
+                sql: """
+                    CREATE TABLE action_new (
+                        id TEXT NOT NULL UNIQUE,
+                        customer_key TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('acknowledge', 'note', 'resolve', 'refer_out', 'handoff',
+                            'reassign', 'complaint', 'poor_service', 'open')),
+                        obligation_id TEXT,
+                        contact_id TEXT,
+                        agent TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        payload TEXT NOT NULL DEFAULT '{}'
+                    );
+                    INSERT INTO action_new (id, customer_key, kind, obligation_id, agent, at)
+                        SELECT id, customer_key, kind, obligation_id, agent, at FROM action;
+                    DROP TABLE action;
+                    ALTER TABLE action_new RENAME TO action;
+                    CREATE INDEX action_customer ON action(customer_key);
+                    CREATE INDEX action_contact ON action(contact_id) WHERE contact_id IS NOT NULL;
 
-                -- Complaints (POLICY art. 21) are recorded as violations for review.
-                CREATE TABLE violation_new (
-                    id TEXT NOT NULL UNIQUE,
-                    customer_key TEXT NOT NULL,
-                    obligation_id TEXT, contact_id TEXT NOT NULL,
-                    category TEXT NOT NULL CHECK (category IN ('not_handled_in_time','not_handed_over','handoff_stalled','poor_service','passed_around','not_escalated','complaint')),
-                    department TEXT NOT NULL, agent TEXT, at INTEGER NOT NULL,
-                    remedied_at INTEGER
-                );
-                INSERT INTO violation_new SELECT id, customer_key, obligation_id, contact_id, category, department, agent, at, remedied_at FROM violation;
-                DROP TABLE violation;
-                ALTER TABLE violation_new RENAME TO violation;
-                CREATE INDEX violation_customer ON violation(customer_key);
-                CREATE INDEX violation_at ON violation(at, id);
-                """)
+                    -- Complaints (POLICY art. 21) are recorded as violations for review.
+                    CREATE TABLE violation_new (
+                        id TEXT NOT NULL UNIQUE,
+                        customer_key TEXT NOT NULL,
+                        obligation_id TEXT, contact_id TEXT NOT NULL,
+                        category TEXT NOT NULL CHECK (category IN ('not_handled_in_time','not_handed_over','handoff_stalled','poor_service','passed_around','not_escalated','complaint')),
+                        department TEXT NOT NULL, agent TEXT, at INTEGER NOT NULL,
+                        remedied_at INTEGER
+                    );
+                    INSERT INTO violation_new SELECT id, customer_key, obligation_id, contact_id, category, department, agent, at, remedied_at FROM violation;
+                    DROP TABLE violation;
+                    ALTER TABLE violation_new RENAME TO violation;
+                    CREATE INDEX violation_customer ON violation(customer_key);
+                    CREATE INDEX violation_at ON violation(at, id);
+                    """)
         }
         migrator.registerMigration("v6-ivr-events") { db in
-            try db.execute(sql: """
-                -- FirstContact IVR events: belong to the caller's number (customer_key), tied to calls by
-                -- time when the customer is derived. callback_key: the other number the caller keyed
-                -- for a callback, whose outbound calls must re-derive this customer too.
-                CREATE TABLE ivr_event (
-                    event_key TEXT NOT NULL UNIQUE,
-                    customer_key TEXT NOT NULL,
-                    callback_key TEXT,
-                    source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
-                    time INTEGER NOT NULL,
-                    kind TEXT NOT NULL CHECK (kind IN ('menu-choice', 'callback-request', 'voicemail', 'menu-hangup')),
-                    caller TEXT NOT NULL, digit TEXT, number TEXT, call_ref TEXT NOT NULL
-                );
-                CREATE INDEX ivr_event_customer ON ivr_event(customer_key);
-                CREATE INDEX ivr_event_callback ON ivr_event(callback_key) WHERE callback_key IS NOT NULL;
-                ALTER TABLE obligation ADD COLUMN callback_number TEXT;
-                """)
+            try db.execute(
+                sql: """
+                    -- FirstContact IVR events: belong to the caller's number (customer_key), tied to calls by
+                    -- time when the customer is derived. callback_key: the other number the caller keyed
+                    -- for a callback, whose outbound calls must re-derive this customer too.
+                    CREATE TABLE ivr_event (
+                        event_key TEXT NOT NULL UNIQUE,
+                        customer_key TEXT NOT NULL,
+                        callback_key TEXT,
+                        source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                        time INTEGER NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('menu-choice', 'callback-request', 'voicemail', 'menu-hangup')),
+                        caller TEXT NOT NULL, digit TEXT, number TEXT, call_ref TEXT NOT NULL
+                    );
+                    CREATE INDEX ivr_event_customer ON ivr_event(customer_key);
+                    CREATE INDEX ivr_event_callback ON ivr_event(callback_key) WHERE callback_key IS NOT NULL;
+                    ALTER TABLE obligation ADD COLUMN callback_number TEXT;
+                    """)
         }
         migrator.registerMigration("v7-follow-checkpoints") { db in
-            try db.execute(sql: """
-                -- Where `serve` stopped reading each followed file, written in the transaction that stored
-                -- the records before that offset (so a kill never loses or repeats a line). The file is
-                -- recognised by device and inode, and by a hash of its first bytes (an inode can be reused
-                -- and copy-truncate keeps it). `generation` counts the files seen at this path.
-                CREATE TABLE follow_checkpoint (
-                    path TEXT PRIMARY KEY NOT NULL,
-                    device INTEGER NOT NULL, inode INTEGER NOT NULL,
-                    byte_offset INTEGER NOT NULL CHECK (byte_offset >= 0),
-                    next_line INTEGER NOT NULL CHECK (next_line >= 1),
-                    fingerprint TEXT NOT NULL,
-                    fingerprint_length INTEGER NOT NULL CHECK (fingerprint_length >= 0),
-                    generation INTEGER NOT NULL CHECK (generation >= 1)
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    -- Where `serve` stopped reading each followed file, written in the transaction that stored
+                    -- the records before that offset (so a kill never loses or repeats a line). The file is
+                    -- recognised by device and inode, and by a hash of its first bytes (an inode can be reused
+                    -- and copy-truncate keeps it). `generation` counts the files seen at this path.
+                    CREATE TABLE follow_checkpoint (
+                        path TEXT PRIMARY KEY NOT NULL,
+                        device INTEGER NOT NULL, inode INTEGER NOT NULL,
+                        byte_offset INTEGER NOT NULL CHECK (byte_offset >= 0),
+                        next_line INTEGER NOT NULL CHECK (next_line >= 1),
+                        fingerprint TEXT NOT NULL,
+                        fingerprint_length INTEGER NOT NULL CHECK (fingerprint_length >= 0),
+                        generation INTEGER NOT NULL CHECK (generation >= 1)
+                    ) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v8-webhooks") { db in
-            try db.execute(sql: """
-                -- Reports read ranges of these columns (a month of due times, bindings, satisfactions)
-                -- and look up repeats and acknowledgements by id: indexes instead of table scans.
-                CREATE INDEX obligation_due ON obligation(due_at);
-                CREATE INDEX obligation_satisfied ON obligation(satisfied_at) WHERE satisfied_at IS NOT NULL;
-                CREATE INDEX obligation_handoff_created ON obligation(created_at) WHERE kind = 'handoff';
-                CREATE INDEX contact_first_responder ON contact(fr_bound_at) WHERE fr_agent IS NOT NULL;
-                CREATE INDEX contact_repeat_of ON contact(repeat_of) WHERE repeat_of IS NOT NULL;
-                CREATE INDEX action_obligation ON action(obligation_id);
+            try db.execute(
+                sql: """
+                    -- Reports read ranges of these columns (a month of due times, bindings, satisfactions)
+                    -- and look up repeats and acknowledgements by id: indexes instead of table scans.
+                    CREATE INDEX obligation_due ON obligation(due_at);
+                    CREATE INDEX obligation_satisfied ON obligation(satisfied_at) WHERE satisfied_at IS NOT NULL;
+                    CREATE INDEX obligation_handoff_created ON obligation(created_at) WHERE kind = 'handoff';
+                    CREATE INDEX contact_first_responder ON contact(fr_bound_at) WHERE fr_agent IS NOT NULL;
+                    CREATE INDEX contact_repeat_of ON contact(repeat_of) WHERE repeat_of IS NOT NULL;
+                    CREATE INDEX action_obligation ON action(obligation_id);
 
-                -- Webhook delivery: per URL, the last outbox entry delivered (or dead-lettered), so a
-                -- restart neither re-sends nor skips.
-                CREATE TABLE webhook_cursor (
-                    url TEXT PRIMARY KEY NOT NULL,
-                    seq INTEGER NOT NULL CHECK (seq >= 0),
-                    updated_at INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                -- Entries a URL never accepted after every try.
-                CREATE TABLE webhook_dead_letter (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    url TEXT NOT NULL,
-                    outbox_seq INTEGER NOT NULL,
-                    outbox_key TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    attempts INTEGER NOT NULL CHECK (attempts > 0),
-                    last_status INTEGER,
-                    last_error TEXT NOT NULL,
-                    first_attempt_at INTEGER NOT NULL,
-                    last_attempt_at INTEGER NOT NULL,
-                    UNIQUE (url, outbox_seq)
-                );
-                """)
+                    -- Webhook delivery: per URL, the last outbox entry delivered (or dead-lettered), so a
+                    -- restart neither re-sends nor skips.
+                    CREATE TABLE webhook_cursor (
+                        url TEXT PRIMARY KEY NOT NULL,
+                        seq INTEGER NOT NULL CHECK (seq >= 0),
+                        updated_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    -- Entries a URL never accepted after every try.
+                    CREATE TABLE webhook_dead_letter (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        url TEXT NOT NULL,
+                        outbox_seq INTEGER NOT NULL,
+                        outbox_key TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        attempts INTEGER NOT NULL CHECK (attempts > 0),
+                        last_status INTEGER,
+                        last_error TEXT NOT NULL,
+                        first_attempt_at INTEGER NOT NULL,
+                        last_attempt_at INTEGER NOT NULL,
+                        UNIQUE (url, outbox_seq)
+                    );
+                    """)
         }
         migrator.registerMigration("v9-outbox-departures") { db in
             // Obligations leaving the board (satisfied, acknowledged, cancelled, exhausted) are
             // notified too, so boards and webhooks in any process see them; SQLite cannot widen a
             // CHECK, so the table is rebuilt with its sequence numbers kept.
-            try db.execute(sql: """
-                CREATE TABLE outbox_new (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    key TEXT NOT NULL UNIQUE,
-                    kind TEXT NOT NULL CHECK (kind IN ('at_risk', 'breach', 'escalation', 'violation', 'reversal', 'review',
-                        'feed_silent', 'feed_resumed', 'satisfied', 'acknowledged', 'cancelled', 'exhausted')),
-                    at INTEGER NOT NULL,
-                    customer_key TEXT,
-                    contact_id TEXT,
-                    obligation_id TEXT,
-                    violation_id TEXT,
-                    department TEXT,
-                    agent TEXT,
-                    level INTEGER,
-                    detail TEXT NOT NULL
-                );
-                INSERT INTO outbox_new SELECT seq, key, kind, at, customer_key, contact_id, obligation_id, violation_id,
-                    department, agent, level, detail FROM outbox;
-                DROP TABLE outbox;
-                ALTER TABLE outbox_new RENAME TO outbox;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE outbox_new (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        key TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL CHECK (kind IN ('at_risk', 'breach', 'escalation', 'violation', 'reversal', 'review',
+                            'feed_silent', 'feed_resumed', 'satisfied', 'acknowledged', 'cancelled', 'exhausted')),
+                        at INTEGER NOT NULL,
+                        customer_key TEXT,
+                        contact_id TEXT,
+                        obligation_id TEXT,
+                        violation_id TEXT,
+                        department TEXT,
+                        agent TEXT,
+                        level INTEGER,
+                        detail TEXT NOT NULL
+                    );
+                    INSERT INTO outbox_new SELECT seq, key, kind, at, customer_key, contact_id, obligation_id, violation_id,
+                        department, agent, level, detail FROM outbox;
+                    DROP TABLE outbox;
+                    ALTER TABLE outbox_new RENAME TO outbox;
+                    """)
         }
         migrator.registerMigration("v10-obligation-paging") { db in
-            try db.execute(sql: """
-                -- GET /v1/obligations pages in the listing order (created_at, id), with or without a
-                -- state: with these a page reads about `limit` rows instead of sorting every
-                -- obligation in the state (a temporary B-tree of a million rows per page).
-                CREATE INDEX obligation_state_created ON obligation(state, created_at, id);
-                CREATE INDEX obligation_created ON obligation(created_at, id);
-                """)
+            try db.execute(
+                sql: """
+                    -- GET /v1/obligations pages in the listing order (created_at, id), with or without a
+                    -- state: with these a page reads about `limit` rows instead of sorting every
+                    -- obligation in the state (a temporary B-tree of a million rows per page).
+                    CREATE INDEX obligation_state_created ON obligation(state, created_at, id);
+                    CREATE INDEX obligation_created ON obligation(created_at, id);
+                    """)
         }
         migrator.registerMigration("v11-stable-ids-action-order") { db in
-            try db.execute(sql: """
-                -- People's actions in the same second apply in the order they were stored.
-                ALTER TABLE action ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
-                UPDATE action SET seq = rowid;
-                """)
+            try db.execute(
+                sql: """
+                    -- People's actions in the same second apply in the order they were stored.
+                    ALTER TABLE action ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+                    UPDATE action SET seq = rowid;
+                    """)
             try Self.renameObligations(db)
             // The rules changed with these ids (withheld calls' clocks, same-second actions):
             // every customer is derived again at the next clock.
             try db.execute(sql: "UPDATE customer SET dirty = 1")
         }
         migrator.registerMigration("v12-reject-bounds") { db in
-            try db.execute(sql: """
-                -- A reject keeps at most 64 KiB of its input; when cut, the whole input's length
-                -- and SHA-256 still identify it (NULL: the kept bytes are the whole input).
-                ALTER TABLE reject ADD COLUMN raw_length INTEGER;
-                ALTER TABLE reject ADD COLUMN raw_sha256 TEXT;
-                -- Rejects past the per-source cap are counted here instead of stored. A source's
-                -- rejects arrive in offset order, so `high_offset` (the last one counted) keeps a
-                -- re-read of the same file from counting its dropped rows twice.
-                CREATE TABLE reject_dropped (
-                    source TEXT NOT NULL PRIMARY KEY,
-                    dropped INTEGER NOT NULL,
-                    high_offset INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    -- A reject keeps at most 64 KiB of its input; when cut, the whole input's length
+                    -- and SHA-256 still identify it (NULL: the kept bytes are the whole input).
+                    ALTER TABLE reject ADD COLUMN raw_length INTEGER;
+                    ALTER TABLE reject ADD COLUMN raw_sha256 TEXT;
+                    -- Rejects past the per-source cap are counted here instead of stored. A source's
+                    -- rejects arrive in offset order, so `high_offset` (the last one counted) keeps a
+                    -- re-read of the same file from counting its dropped rows twice.
+                    CREATE TABLE reject_dropped (
+                        source TEXT NOT NULL PRIMARY KEY,
+                        dropped INTEGER NOT NULL,
+                        high_offset INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
         }
         return migrator
     }
@@ -388,10 +400,12 @@ enum SQLiteMigrations {
     /// stored against them (acknowledgements, violation reviews) along, so nothing is left
     /// pointing at an id that will not come back.
     static func renameObligations(_ db: Database) throws {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT id, customer_key, kind, created_at, owner_department, rowid FROM obligation
-            ORDER BY customer_key, created_at, contact_id, id
-            """)
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, customer_key, kind, created_at, owner_department, rowid FROM obligation
+                ORDER BY customer_key, created_at, contact_id, id
+                """)
         var taken: Set<String> = []
         for row in rows {
             let old: String = row[0]
@@ -405,18 +419,23 @@ enum SQLiteMigrations {
             var new = ObligationID.derived(customerKey: customer, kind: kind, createdAt: createdAt, to: department)
             while taken.contains(new.rawValue) {
                 ordinal += 1
-                new = .derived(customerKey: customer, kind: kind, createdAt: createdAt, to: department, ordinal: ordinal)
+                new = .derived(
+                    customerKey: customer, kind: kind, createdAt: createdAt, to: department, ordinal: ordinal)
             }
             taken.insert(new.rawValue)
             guard new.rawValue != old else { continue }
             try db.execute(sql: "UPDATE obligation SET id = ? WHERE id = ?", arguments: [new.rawValue, old])
-            try db.execute(sql: "UPDATE action SET obligation_id = ? WHERE obligation_id = ?", arguments: [new.rawValue, old])
+            try db.execute(
+                sql: "UPDATE action SET obligation_id = ? WHERE obligation_id = ?", arguments: [new.rawValue, old])
             for suffix in [".v", ".ne"] {
-                try db.execute(sql: "UPDATE violation SET id = ? WHERE id = ?", arguments: [new.rawValue + suffix, old + suffix])
                 try db.execute(
-                    sql: "UPDATE violation_review SET violation_id = ? WHERE violation_id = ?", arguments: [new.rawValue + suffix, old + suffix])
+                    sql: "UPDATE violation SET id = ? WHERE id = ?", arguments: [new.rawValue + suffix, old + suffix])
+                try db.execute(
+                    sql: "UPDATE violation_review SET violation_id = ? WHERE violation_id = ?",
+                    arguments: [new.rawValue + suffix, old + suffix])
             }
-            try db.execute(sql: "UPDATE violation SET obligation_id = ? WHERE obligation_id = ?", arguments: [new.rawValue, old])
+            try db.execute(
+                sql: "UPDATE violation SET obligation_id = ? WHERE obligation_id = ?", arguments: [new.rawValue, old])
         }
     }
 }

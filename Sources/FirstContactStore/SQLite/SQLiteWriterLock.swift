@@ -23,14 +23,19 @@ package final class SQLiteWriterLock: Sendable {
     package init(database: String) throws {
         let path = database + ".lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw SQLiteWriterLockError.unavailable(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else {
+            throw SQLiteWriterLockError.unavailable(path: path, reason: String(cString: strerror(errno)))
+        }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno
             var buffer = [UInt8](repeating: 0, count: 32)
             let count = pread(descriptor, &buffer, buffer.count, 0)
             close(descriptor)
-            guard reason == EWOULDBLOCK else { throw SQLiteWriterLockError.unavailable(path: path, reason: String(cString: strerror(reason))) }
-            let holder = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard reason == EWOULDBLOCK else {
+                throw SQLiteWriterLockError.unavailable(path: path, reason: String(cString: strerror(reason)))
+            }
+            let holder = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             throw SQLiteWriterLockError.held(database: database, pid: holder.isEmpty ? "unknown" : holder)
         }
         let pid = Array("\(getpid())\n".utf8)

@@ -230,7 +230,10 @@ final class PBX {
 
     /// One agent calling another's extension.
     @discardableResult
-    func internalCall(_ id: String, from caller: String, to callee: String, at start: String, answered answer: String?, until end: String)
+    func internalCall(
+        _ id: String, from caller: String, to callee: String, at start: String, answered answer: String?,
+        until end: String
+    )
         -> CallKey
     {
         let key = CallKey(id)
@@ -310,7 +313,9 @@ final class InboundCall {
             call: self.key, src: self.number, dst: self.destination, context: self.context, channel: self.trunk,
             dstChannel: self.pbx.channel("PJSIP/\(agent)"), app: app, data: app == "Dial" ? "PJSIP/\(agent),30" : data,
             start: from, answer: nil, end: until, disposition: disposition)
-        if let queue { self.pbx.queueLog(call: self.key, at: until, queue: queue, agent: "PJSIP/\(agent)", .ringNoAnswer) }
+        if let queue {
+            self.pbx.queueLog(call: self.key, at: until, queue: queue, agent: "PJSIP/\(agent)", .ringNoAnswer)
+        }
         self.cursor = until
         return self
     }
