@@ -173,6 +173,37 @@ struct ContactActionAPITests {
     }
 
     @Test(
+        "actions posted in the same second as the contact's opening all take effect: a visit, then at once a hand-off and a note"
+    )
+    func sameSecondActions() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The manual clock does not move: every request below happens in the same second.
+        let (app, _) = try await API.app(
+            SchedulerFixture.failedTransfer, SchedulerFixture.failedTransferQueueLog, now: "2026-11-27T10:20:00",
+            in: directory)
+        try await app.test(.router) { client in
+            var (status, body) = try await Self.post(
+                client, "/v1/contacts", API.admin,
+                #"{"channel": "visit", "customer": "13900007321", "agent": "1006", "matter": "x"}"#)
+            #expect(status == .created)
+            let id = try #require((body["contact"] as? [String: Any])?["id"] as? String)
+            (status, body) = try await Self.post(
+                client, "/v1/contacts/\(id)/handoff", API.admin,
+                #"{"department": "service", "name": "王先生", "phone": "13900007321", "matter": "m"}"#)
+            #expect(status == .ok)
+            let obligations = (body["contact"] as? [String: Any])?["obligations"] as? [[String: Any]] ?? []
+            #expect(obligations.count == 1, "the hand-off registered in the visit's second must exist")
+            #expect(obligations.first?["kind"] as? String == "handoff")
+            (status, body) = try await Self.post(client, "/v1/contacts/\(id)/notes", API.admin, #"{"text": "同一秒的备注"}"#)
+            #expect(status == .ok)
+            let why = body["why"] as? [[String: Any]] ?? []
+            #expect(why.contains { $0["rule"] as? String == "note" })
+            #expect(why.contains { $0["rule"] as? String == WhyRule.handoffByHand.rawValue })
+        }
+    }
+
+    @Test(
         "a visit recorded by an agent opens a contact with them as first responder; refer-out needs the body and what was told"
     )
     func visitAndReferral() async throws {
