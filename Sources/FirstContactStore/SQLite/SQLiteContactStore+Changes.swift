@@ -1,22 +1,19 @@
 import FirstContactCore
 import GRDB
 
-/// One notification in the outbox.
+/// One notification in the outbox: the ``Notice`` that ``DerivationChanges`` decided, at its
+/// place in the outbox's order. Its fields read as the notice's (`entry.kind`, `entry.contact`…).
+@dynamicMemberLookup
 package struct OutboxEntry: Hashable, Sendable {
     /// What a notification announces (see ``Notice``).
     package typealias Kind = Notice.Kind
 
     package var seq: Int64
-    package var key: String
-    package var kind: Kind
-    package var at: Timestamp
-    package var contact: ContactID?
-    package var obligation: ObligationID?
-    package var violation: ViolationID?
-    package var department: DepartmentID?
-    package var agent: AgentID?
-    package var level: Int?
-    package var detail: String
+    package var notice: Notice
+
+    package subscript<Value>(dynamicMember field: KeyPath<Notice, Value>) -> Value {
+        self.notice[keyPath: field]
+    }
 }
 
 extension SQLiteContactStore {
@@ -244,14 +241,14 @@ extension SQLiteContactStore {
                     """, arguments: [seq, limit]
             ).map { row in
                 OutboxEntry(
-                    seq: row[0], key: row[1],
-                    kind: try Self.decode(row[2], column: "kind", table: "outbox", rowid: row[0]),
-                    at: Timestamp(seconds: row[3]),
-                    contact: (row[4] as String?).map { ContactID($0) },
-                    obligation: (row[5] as String?).map { ObligationID($0) },
-                    violation: (row[6] as String?).map { ViolationID($0) },
-                    department: (row[7] as String?).map { DepartmentID($0) },
-                    agent: (row[8] as String?).map { AgentID($0) }, level: row[9], detail: row[10])
+                    seq: row[0],
+                    notice: Notice(
+                        key: row[1], kind: try Self.decode(row[2], column: "kind", table: "outbox", rowid: row[0]),
+                        at: Timestamp(seconds: row[3]), contact: (row[4] as String?).map { ContactID($0) },
+                        obligation: (row[5] as String?).map { ObligationID($0) },
+                        violation: (row[6] as String?).map { ViolationID($0) },
+                        department: (row[7] as String?).map { DepartmentID($0) },
+                        agent: (row[8] as String?).map { AgentID($0) }, level: row[9], detail: row[10]))
             }
         }
     }
