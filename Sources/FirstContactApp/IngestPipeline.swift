@@ -77,8 +77,7 @@ package struct IngestPipeline: Sendable {
             summary.files.append(file)
         }
         if !documents.isEmpty {
-            summary.unmatchedDevices.count(documents, directory: self.engine.directory)
-            summary.batches.add(try await self.store.ingest(documents, correlator: self.engine.correlator))
+            try await self.commit(documents, into: &summary)
         }
         let settled = try await self.engine.applyWatermark(store: self.store)
         summary.clock = settled.clock == .beforeAnyRecord ? nil : settled.clock
@@ -98,7 +97,7 @@ package struct IngestPipeline: Sendable {
         guard let format else {
             // Nothing is silently skipped: an unreadable file is a reject of its own.
             let reject = Self.undetected(path)
-            summary.batches.add(try await self.store.ingest([.reject(reject)], correlator: self.engine.correlator))
+            try await self.commit([.reject(reject)], into: &summary)
             summary.rejects.append(reject)
             file.rejects = 1
             file.error = reject.reason
@@ -130,9 +129,7 @@ package struct IngestPipeline: Sendable {
         var lastOffset: Int64 = 0
         func flush() async throws {
             guard !batch.isEmpty else { return }
-            summary.unmatchedDevices.count(batch, directory: self.engine.directory)
-            let outcome = try await self.store.ingest(batch, correlator: self.engine.correlator)
-            summary.batches.add(outcome)
+            try await self.commit(batch, into: &summary)
             batch.removeAll(keepingCapacity: true)
             progress(lastOffset, total, file.records)
         }
@@ -166,6 +163,26 @@ package struct IngestPipeline: Sendable {
         try await flush()
     }
 
+    /// Stores one batch in its own transaction and, on the way, counts the internal-looking phones
+    /// that no agent lists: every batch of every format passes here.
+    private func commit(_ batch: [IngestRecord], into summary: inout IngestSummary) async throws {
+        summary.unmatchedDevices.count(batch, directory: self.engine.directory)
+        summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
+    }
+
+    /// Counts decoded `records`, and keeps their rejects for the report at the end.
+    private static func tally(
+        _ records: [IngestRecord], file: inout IngestSummary.FileSummary, summary: inout IngestSummary
+    ) {
+        for record in records {
+            if case .reject(let reject) = record {
+                file.rejects += 1
+                summary.rejects.append(reject)
+            }
+            file.records += 1
+        }
+    }
+
     /// One file of a stream format, read in pieces of ``streamChunkBytes`` and committed every
     /// ``batchSize`` records.
     private func ingest(
@@ -174,24 +191,16 @@ package struct IngestPipeline: Sendable {
     ) async throws {
         var batch: [IngestRecord] = []
         try await Self.readStream(path: path, decoder: decoder, chunkBytes: self.streamChunkBytes) { records, done in
-            for record in records {
-                if case .reject(let reject) = record {
-                    file.rejects += 1
-                    summary.rejects.append(reject)
-                }
-                file.records += 1
-            }
+            Self.tally(records, file: &file, summary: &summary)
             batch += records
             if batch.count >= self.batchSize {
-                summary.unmatchedDevices.count(batch, directory: self.engine.directory)
-                summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
+                try await self.commit(batch, into: &summary)
                 batch.removeAll(keepingCapacity: true)
                 progress(done, total, file.records)
             }
         }
         if !batch.isEmpty {
-            summary.unmatchedDevices.count(batch, directory: self.engine.directory)
-            summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
+            try await self.commit(batch, into: &summary)
         }
         progress(total, total, file.records)
     }
@@ -215,17 +224,10 @@ package struct IngestPipeline: Sendable {
             records = [.reject(Reject(position: position, reason: reason, raw: head))]
             file.error = reason
         }
-        for record in records {
-            if case .reject(let reject) = record {
-                file.rejects += 1
-                summary.rejects.append(reject)
-            }
-            file.records += 1
-        }
+        Self.tally(records, file: &file, summary: &summary)
         documents += records
         if documents.count >= self.batchSize {
-            summary.unmatchedDevices.count(documents, directory: self.engine.directory)
-            summary.batches.add(try await self.store.ingest(documents, correlator: self.engine.correlator))
+            try await self.commit(documents, into: &summary)
             documents.removeAll(keepingCapacity: true)
         }
     }
