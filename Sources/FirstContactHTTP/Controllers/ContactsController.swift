@@ -73,14 +73,9 @@ struct ContactsController {
                 scope: principal.scope(directory: self.api.engine.directory), statuses: statuses,
                 department: department, agent: agent,
                 customer: customer, createdFrom: from, createdBefore: to, after: after, limit: limit + 1))
-        let items = page.prefix(limit)
-        let out = JSONWriter()
-        out.array(items) { ExportDocument.contact($0, into: out) }
-        var response = API.json(out.text)
-        if page.count > limit, let last = items.last {
-            response.headers[PageCursor.header] = PageCursor.encode(createdAt: last.createdAt, id: last.id.rawValue)
-        }
-        return response
+        return PageCursor.response(
+            page, limit: limit, key: { ($0.createdAt, $0.id.rawValue) }, write: { ExportDocument.contact($0, into: $1) }
+        )
     }
 
     func contact(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -36,14 +36,9 @@ struct ObligationsController {
         let found = try await self.api.store.obligationPage(
             states: state.map { [$0] } ?? [], scope: principal.scope(directory: self.api.engine.directory),
             after: after.map { ObligationPosition(createdAt: $0.createdAt, id: ObligationID($0.id)) }, limit: limit + 1)
-        let items = found.prefix(limit)
-        let out = JSONWriter()
-        out.array(items) { ExportDocument.obligation($0, into: out) }
-        var response = API.json(out.text)
-        if found.count > limit, let last = items.last {
-            response.headers[PageCursor.header] = PageCursor.encode(createdAt: last.createdAt, id: last.id.rawValue)
-        }
-        return response
+        return PageCursor.response(
+            found, limit: limit, key: { ($0.createdAt, $0.id.rawValue) },
+            write: { ExportDocument.obligation($0, into: $1) })
     }
 
     /// `POST /v1/obligations/{id}/ack`: the receiving side has read a hand-off. Agents acknowledge

@@ -19,11 +19,6 @@ struct ReportsController {
         routes.add(.get, "v1/reports/agents") { request, context in try await self.agentsReport(request, context) }
     }
 
-    /// What a caller's report may cover.
-    static func reportScope(_ principal: Principal, directory: Directory) throws -> ReportScope {
-        try principal.reportScope(directory: directory)
-    }
-
     static func reportPeriod(_ request: Request, now: Timestamp, newest: Timestamp?, zone: ZoneRules) throws -> (
         from: Timestamp, to: Timestamp
     ) {
@@ -40,7 +35,7 @@ struct ReportsController {
         let principal = try context.principal([.agent, .supervisor, .admin])
         let now = self.api.scheduler.clock.now()
         let entries = try await self.api.reports.missedCallbacks(
-            scope: try Self.reportScope(principal, directory: self.api.engine.directory), now: now)
+            scope: try principal.reportScope(directory: self.api.engine.directory), now: now)
         let directory = self.api.engine.directory
         let out = JSONWriter()
         out.object {
@@ -87,7 +82,7 @@ struct ReportsController {
     /// `GET /v1/reports/sla?from=&to=`: attainment per owning department for obligations due in the period.
     func slaReport(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.principal([.agent, .supervisor, .admin])
-        let scope = try Self.reportScope(principal, directory: self.api.engine.directory)
+        let scope = try principal.reportScope(directory: self.api.engine.directory)
         let period = try Self.reportPeriod(
             request, now: self.api.scheduler.clock.now(), newest: try await self.api.reports.newestData(),
             zone: self.api.engine.configuration.timezone)
@@ -126,7 +121,7 @@ struct ReportsController {
     /// `GET /v1/reports/agents?from=&to=`: per-agent figures for praise and accountability.
     func agentsReport(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.principal([.agent, .supervisor, .admin])
-        let scope = try Self.reportScope(principal, directory: self.api.engine.directory)
+        let scope = try principal.reportScope(directory: self.api.engine.directory)
         let period = try Self.reportPeriod(
             request, now: self.api.scheduler.clock.now(), newest: try await self.api.reports.newestData(),
             zone: self.api.engine.configuration.timezone)

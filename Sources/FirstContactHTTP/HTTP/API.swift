@@ -64,11 +64,6 @@ package struct API: Sendable {
         return (routes.router, routes.served)
     }
 
-    /// Of `violations`, those about contacts in the caller's scope (one query).
-    static func inScope(_ violations: [Violation], of principal: Principal, api: API) async throws -> [Violation] {
-        try await api.state.inScope(violations, of: principal)
-    }
-
     /// A contact with its violations, what people recorded (resolution, registrations of hand-offs
     /// by hand) and its `why` trail.
     static func write(_ detail: ContactDetail, into out: JSONWriter) {

@@ -12,6 +12,24 @@ import Hummingbird
 enum PageCursor {
     static let header = HTTPField.Name("Next-Cursor")!
 
+    /// The answer to a page read with one item more than `limit`: the first `limit` items as a
+    /// JSON array, and the cursor after the last of them when the extra item shows more exist
+    /// (so the next page is known without reading the rest).
+    static func response<Item>(
+        _ found: [Item], limit: Int, key: (Item) -> (createdAt: Timestamp, id: String),
+        write: (Item, JSONWriter) -> Void
+    ) -> Response {
+        let items = found.prefix(limit)
+        let out = JSONWriter()
+        out.array(items) { write($0, out) }
+        var response = API.json(out.text)
+        if found.count > limit, let last = items.last {
+            let (createdAt, id) = key(last)
+            response.headers[Self.header] = Self.encode(createdAt: createdAt, id: id)
+        }
+        return response
+    }
+
     static func encode(createdAt: Timestamp, id: String) -> String {
         Data("v1:\(createdAt.seconds):\(id)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
