@@ -237,6 +237,8 @@ package protocol ContactStore: Sendable {
         -> [Obligation]
     /// Every violation (sorted by time, id) with the reviews recorded so far.
     func violations() async throws -> (violations: [Violation], reviews: [ViolationID: ViolationReview])
+    /// One violation by id (nil when there is none), read alone: what a review checks.
+    func violation(_ id: ViolationID) async throws -> Violation?
     /// One contact with its violations, amendments and `why` trail (derived again at the stored clock).
     func contact(_ id: ContactID, correlator: Correlator) async throws -> ContactDetail?
     func totals() async throws -> StoreTotals

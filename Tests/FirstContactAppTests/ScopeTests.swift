@@ -195,15 +195,23 @@ struct ScopeTests {
                 named(
                     (board["obligations"] as? [[String: Any]] ?? []).compactMap { $0["contact"] as? String },
                     "the missed-callback report")
+                var violationCount: Int?
                 if caller.principal.role != .agent {
                     let violations = try #require(
                         try APITests.json(try await get("/v1/violations")) as? [[String: Any]])
                     named(violations.compactMap { $0["contact"] as? String }, "/v1/violations")
+                    violationCount = violations.count
                 }
                 // The pages, signed in with the same token.
                 let (cookie, _) = try await WebTests.signIn(client, token: caller.token)
                 for page in ["/ui/board", "/ui/my", "/ui/violations?all=1"] {
                     let html = String(buffer: try await client.execute(uri: page, method: .get, headers: cookie).body)
+                    if page.hasPrefix("/ui/violations"), let violationCount {
+                        // The page lists at most 300 rows; its count is of all it may show.
+                        #expect(
+                            try Self.matches(#"(\d+) in total"#, in: html) == ["\(violationCount)"],
+                            "\(caller): the violations page and /v1/violations disagree")
+                    }
                     named(
                         try Self.matches(#"/ui/contacts/([^"/?]+)""#, in: html).map {
                             $0.removingPercentEncoding ?? $0

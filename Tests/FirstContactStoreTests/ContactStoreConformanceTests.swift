@@ -268,7 +268,7 @@ struct ContactStoreConformanceTests {
     }
 
     @Test(
-        "a review is recorded (replacing an earlier one) with an outbox notification; an unknown violation is not found",
+        "a violation reads alone by id; a review is recorded (replacing an earlier one) with an outbox notification; an unknown violation is not found",
         arguments: StoreKind.allCases)
     func reviews(kind: StoreKind) async throws {
         let subject = try kind.make()
@@ -276,6 +276,8 @@ struct ContactStoreConformanceTests {
         _ = try await subject.store.ingest(try StoreFixture.records(), correlator: self.correlator)
         _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
         let violation = try #require(try await subject.store.violations().violations.first)
+        #expect(try await subject.store.violation(violation.id) == violation)
+        #expect(try await subject.store.violation(ViolationID("nowhere.v")) == nil)
         let at = StoreFixture.endOfDay
         try await subject.store.review(
             violation.id, ViolationReview(decision: .excuse, reason: "line down", by: "li", at: at))

@@ -24,7 +24,7 @@ struct ViolationsController {
     func violations(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.principal([.supervisor, .admin])
         let snapshot = try await self.api.store.violations()
-        let visible = try await API.inScope(snapshot.violations, of: principal, api: self.api)
+        let visible = try await self.api.state.inScope(snapshot.violations, of: principal)
         let out = JSONWriter()
         out.array(visible) { ExportDocument.violation($0, review: snapshot.reviews[$0.id], into: out) }
         return API.json(out.text)
@@ -39,8 +39,8 @@ struct ViolationsController {
             throw HTTPError(.badRequest, message: "\"decision\" must be one of accept, excuse, dismiss")
         }
         guard let reason = body.reason else { throw HTTPError(.badRequest, message: "\"reason\" is required") }
-        let violation = try await self.api.store.violations().violations.first { $0.id == id }
-        guard let violation, try await !API.inScope([violation], of: principal, api: self.api).isEmpty else {
+        let violation = try await self.api.store.violation(id)
+        guard let violation, try await !self.api.state.inScope([violation], of: principal).isEmpty else {
             throw HTTPError(.notFound, message: "no violation \(id)")
         }
         try await self.api.engine.review(

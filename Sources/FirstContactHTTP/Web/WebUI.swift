@@ -653,7 +653,6 @@ package struct WebUI: Sendable {
         let onlyOpen = query["all"] != "1"
         let snapshot = try await self.store.violations()
         let visible = try await self.state.inScope(snapshot.violations, of: principal)
-            .filter { principal.role == .admin || principal.departments.contains($0.department) }
             .filter { !onlyOpen || snapshot.reviews[$0.id] == nil }
             .sorted { ($0.at, $0.id.rawValue) > ($1.at, $1.id.rawValue) }
         var html =
@@ -703,9 +702,8 @@ package struct WebUI: Sendable {
             return self.message(
                 session, title: "Not recorded", "Choose accept, excuse or dismiss.", status: .badRequest)
         }
-        let violation = try await self.store.violations().violations.first { $0.id == id }
-        guard let violation, principal.role == .admin || principal.departments.contains(violation.department),
-            try await !self.state.inScope([violation], of: principal).isEmpty
+        let violation = try await self.store.violation(id)
+        guard let violation, try await !self.state.inScope([violation], of: principal).isEmpty
         else {
             return self.forbidden(session, "You may not review violation \(id).")
         }

@@ -173,6 +173,10 @@ extension SQLiteContactStore {
         }
     }
 
+    package func violation(_ id: ViolationID) async throws -> Violation? {
+        try await self.reader.read { db in try Self.violations(db, where: "id = \(id.rawValue)").first }
+    }
+
     package func contact(_ id: ContactID, correlator: Correlator) async throws -> ContactDetail? {
         try await self.reader.read { db in
             guard var contact = try Self.contacts(db, where: "id = \(id.rawValue)", limit: 1).first,
