@@ -119,6 +119,47 @@ struct OrderIndependenceTests {
     }
 
     @Test(
+        "a derivation from the settled past an earlier derivation left returns the full derivation's later contacts, and the contacts before it never change",
+        arguments: TrafficScenario.all)
+    func settledPastIsFinal(_ scenario: TrafficScenario) {
+        let correlator = Correlator(directory: ScenarioKit.directory)
+        var byCustomer: [String: [Call]] = [:]
+        for call in ScenarioKit.calls(from: scenario.records) {
+            guard let key = call.customerKey else { continue }
+            byCustomer[key, default: []].append(call)
+        }
+        // Late enough for the scenario's contacts to auto-close.
+        let clock = scenario.clock + 4 * 86_400
+        var resumedFromPast = 0
+        for (customer, calls) in byCustomer {
+            let full = correlator.derive(customerKey: customer, calls: calls, clock: clock)
+            // An earlier derivation at every moment a call starts or ends, knowing the calls ended by then.
+            let moments = Set(
+                calls.flatMap { [$0.start, $0.end + 1] } + [scenario.clock, scenario.clock + 2 * 86_400, clock])
+            for moment in moments.sorted() {
+                let known = calls.filter { $0.end < moment }
+                let earlier = correlator.derive(customerKey: customer, calls: known, clock: moment)
+                guard let past = earlier.settled else { continue }
+                // A call older than the settled past arriving later drops it (the store derives from every record).
+                guard !calls.contains(where: { $0.end >= moment && $0.start < past.before }) else { continue }
+                resumedFromPast += 1
+                let resumed = correlator.derive(customerKey: customer, calls: calls, clock: clock, after: past)
+                #expect(resumed.contacts == full.contacts.filter { $0.createdAt >= past.before })
+                #expect(resumed.nextCheck == full.nextCheck)
+                let later = Set(resumed.contacts.map(\.id))
+                #expect(resumed.violations == full.violations.filter { later.contains($0.contact) })
+                let settled = earlier.contacts.filter { $0.createdAt < past.before }
+                #expect(settled == full.contacts.filter { $0.createdAt < past.before })
+                let settledIDs = Set(settled.map(\.id))
+                #expect(
+                    earlier.violations.filter { settledIDs.contains($0.contact) }
+                        == full.violations.filter { settledIDs.contains($0.contact) })
+            }
+        }
+        #expect(resumedFromPast > 0, "no earlier derivation left a settled past: nothing was checked")
+    }
+
+    @Test(
         "a seeded shuffle of the calls passed to derive gives the same derivation",
         arguments: TrafficScenario.all, 1...8)
     func shuffledCalls(_ scenario: TrafficScenario, seed: Int) {

@@ -149,10 +149,8 @@ extension Correlator.Walk {
                 id: ContactID.derived(customerKey: self.customerKey, openedAt: action.at), customer: manual.customer,
                 customerRaw: manual.customerRaw, channel: manual.channel, department: department, category: category,
                 createdAt: action.at)
-            if let previous = self.contacts.last, let closed = previous.closedAt ?? previous.resolution?.at,
-                action.at - closed <= self.policy.repeatWindow
-            {
-                contact.repeatOf = previous.id
+            if let (previous, closed) = self.lastClosedContact(), action.at - closed <= self.policy.repeatWindow {
+                contact.repeatOf = previous
             }
             self.contacts.append(contact)
             c = self.contacts.count - 1

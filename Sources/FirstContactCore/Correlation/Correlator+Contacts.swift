@@ -20,21 +20,28 @@ extension Correlator.Walk {
                     "inbound call from \(call.customer.masked): new contact, department \(department?.rawValue ?? "none")",
                 call: call.key, evidence: call.evidence))
         if let routed = call.department { self.routed[id] = routed }
-        if let previous = self.contacts.last, let closed = previous.closedAt ?? previous.resolution?.at,
-            call.start - closed <= self.policy.repeatWindow
-        {
-            contact.repeatOf = previous.id
+        if let (previous, closed) = self.lastClosedContact(), call.start - closed <= self.policy.repeatWindow {
+            contact.repeatOf = previous
             self.explain(
                 self.contacts.count,
                 WhyEntry(
                     at: call.start, rule: .repeatOf,
                     message:
-                        "the number's last contact \(previous.id) closed \(closed), within repeat_window \(DurationSpec.text(self.policy.repeatWindow)): repeat",
+                        "the number's last contact \(previous) closed \(closed), within repeat_window \(DurationSpec.text(self.policy.repeatWindow)): repeat",
                     call: call.key))
         }
         self.contacts.append(contact)
         self.open = self.contacts.count - 1
         return self.contacts.count - 1
+    }
+
+    /// The number's last contact and when it closed (or was resolved), looking into the settled
+    /// past when this walk has no contact yet; nil while it is still open.
+    func lastClosedContact() -> (ContactID, Timestamp)? {
+        guard let previous = self.contacts.last else {
+            return self.past.map { ($0.lastContact, $0.lastClosedAt) }
+        }
+        return (previous.closedAt ?? previous.resolution?.at).map { (previous.id, $0) }
     }
 
     mutating func attach(_ index: Int, _ call: Call, reason: String) {

@@ -5,6 +5,8 @@ extension Correlator.Walk {
         var next: [Timestamp] = []
         for c in self.contacts.indices {
             let contactID = self.contacts[c].id
+            let waitingBefore = next.count
+            defer { if next[waitingBefore...].contains(where: { $0 > asOf }) { self.waiting.insert(contactID) } }
             for o in self.contacts[c].obligations.indices {
                 next += self.settle(c, o, asOf: asOf)
             }

@@ -24,6 +24,10 @@ extension Correlator {
         var gaps: [FeedGap] = []
         /// What callers did in the IVR, by call.
         var requests: [CallKey: IVRRequest] = [:]
+        /// The settled past the walk starts after (its last contact is what a repeat looks back to).
+        var past: SettledPast?
+        /// Contacts with a clock still to run as of the end of the walk (set by `finish`).
+        var waiting: Set<ContactID> = []
 
         /// Collects the `why` entries when explaining (a reference, so that non-mutating `note`
         /// can take its message lazily without overlapping access to the walk).

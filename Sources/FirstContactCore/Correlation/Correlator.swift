@@ -9,6 +9,8 @@ package struct Derivation: Hashable, Sendable {
     /// Calls that belong to no contact (short abandons with nothing open, outbound calls to a
     /// number with no open matter).
     package var unattached: [CallKey]
+    /// The settled past a later derivation of this customer may start from (nil: none yet).
+    package var settled: SettledPast? = nil
 }
 
 /// The correlation engine (SPEC rules 1–9): the calls of one customer number and a clock in,
@@ -38,11 +40,20 @@ package struct Correlator: Sendable {
     ///   - ivr: the customer's IVR events (menu choices, callback requests, voicemail), tied to
     ///     their calls by time.
     ///   - related: outbound calls to other numbers this customer asked to be called back at.
+    ///   - past: the customer's settled past (``Derivation/settled`` of an earlier derivation):
+    ///     inputs before it are left out and its contacts are neither derived nor returned; the
+    ///     contacts returned are those a derivation from every input returns after it.
     package func derive(
         customerKey: String, calls: [Call], actions: [ManualAction] = [], ivr: [IVRRecord] = [], related: [Call] = [],
-        gaps: [FeedGap] = [], clock: Timestamp, explaining: Bool = true
+        gaps: [FeedGap] = [], clock: Timestamp, explaining: Bool = true, after past: SettledPast? = nil
     ) -> Derivation {
         var walk = Walk(directory: self.directory, customerKey: customerKey, trail: explaining ? Trail() : nil)
+        walk.past = past
+        let since = past?.before ?? .beforeAnyRecord
+        let calls = calls.filter { $0.start >= since }
+        let related = related.filter { $0.start >= since }
+        let actions = actions.filter { $0.at >= since }
+        let ivr = ivr.filter { $0.time >= since }
         let routed = self.applyIVR(ivr, to: calls, customerKey: customerKey)
         walk.requests = routed.requests
         let ordered = (routed.calls + related.filter { $0.direction == .outbound && $0.customerKey != customerKey })
@@ -72,6 +83,9 @@ package struct Correlator: Sendable {
         }
         let asOf = max(clock, ordered.map(\.end).max() ?? clock, actions.map(\.at).max() ?? clock)
         walk.advance(to: asOf)
-        return walk.finish(asOf: asOf)
+        var derivation = walk.finish(asOf: asOf)
+        derivation.settled = walk.settledPast(
+            calls: ordered, actions: actions, ivr: ivr, waiting: walk.waiting, from: past)
+        return derivation
     }
 }

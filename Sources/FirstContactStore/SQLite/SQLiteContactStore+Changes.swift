@@ -17,14 +17,20 @@ package struct OutboxEntry: Hashable, Sendable {
 }
 
 extension SQLiteContactStore {
-    static func previousConclusions(of customer: String, db: Database) throws -> PreviousConclusions {
+    /// What the store concluded about the customer's contacts opened at or after `since`.
+    static func previousConclusions(of customer: String, since: Timestamp?, db: Database) throws
+        -> PreviousConclusions
+    {
         var previous = PreviousConclusions()
+        let since = (since ?? .beforeAnyRecord).seconds
         let obligations = try Row.fetchCursor(
             db.cachedStatement(
-                sql:
-                    "SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid FROM obligation WHERE customer_key = ?"
+                sql: """
+                    SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid FROM obligation
+                    WHERE contact_id IN (SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?)
+                    """
             ),
-            arguments: [customer])
+            arguments: [customer, since])
         while let row = try obligations.next() {
             previous.obligations[ObligationID(row[0] as String)] = PreviousConclusions.Obligation(
                 state: try Self.decode(row[1], column: "state", table: "obligation", rowid: row[6]),
@@ -32,8 +38,12 @@ extension SQLiteContactStore {
                 escalationLevel: row[4], acknowledged: row[5])
         }
         let violations = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT id, category, contact_id, rowid FROM violation WHERE customer_key = ?"),
-            arguments: [customer])
+            db.cachedStatement(
+                sql: """
+                    SELECT id, category, contact_id, rowid FROM violation
+                    WHERE customer_key = ?1 AND contact_id IN (SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
+                    """),
+            arguments: [customer, since])
         while let row = try violations.next() {
             previous.violations[ViolationID(row[0] as String)] = PreviousConclusions.Violation(
                 category: try Self.decode(row[1], column: "category", table: "violation", rowid: row[3]),
@@ -85,13 +95,16 @@ extension SQLiteContactStore {
         return changes.amendments.count
     }
 
-    static func actions(ofCustomer customer: String, db: Database) throws -> [ManualAction] {
+    /// The actions recorded about a customer's matters, at or after `since`.
+    static func actions(ofCustomer customer: String, since: Timestamp? = nil, db: Database) throws -> [ManualAction] {
         try Row.fetchAll(
             db.cachedStatement(
-                sql:
-                    "SELECT id, kind, obligation_id, contact_id, agent, at, payload, rowid, seq FROM action WHERE customer_key = ?"
+                sql: """
+                    SELECT id, kind, obligation_id, contact_id, agent, at, payload, rowid, seq FROM action
+                    WHERE customer_key = ? AND at >= ?
+                    """
             ),
-            arguments: [customer]
+            arguments: [customer, (since ?? .beforeAnyRecord).seconds]
         ).map { row in
             let kind: String = row[1]
             let rowid: Int64 = row[7]
@@ -164,7 +177,8 @@ extension SQLiteContactStore {
                 $0.add(action.at.seconds)
                 $0.add(payload)
             }
-            try Self.markDirty(customer, db: db)
+            // An action may concern a contact of the settled past: derive from every record.
+            try Self.markDirty(customer, since: nil, db: db)
         }
     }
 

@@ -58,19 +58,24 @@ extension SQLiteContactStore {
         switch selection {
         case .dirty:
             statement = try db.cachedStatement(
-                sql: "SELECT customer_key, derived FROM customer WHERE dirty = 1 LIMIT ?")
+                sql: """
+                    SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
+                    WHERE dirty = 1 LIMIT ?
+                    """)
             arguments = [Self.derivationChunk]
         case .due:
             statement = try db.cachedStatement(
                 sql: """
-                    SELECT customer_key, derived FROM customer WHERE next_check IS NOT NULL AND next_check <= ?
+                    SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
+                    WHERE next_check IS NOT NULL AND next_check <= ?
                     ORDER BY next_check, customer_key LIMIT ?
                     """)
             arguments = [clock.seconds, Self.derivationChunk]
         }
         for row in try Row.fetchAll(statement, arguments: arguments) {
             chunk.amendments += try Self.derive(
-                row[0], replacing: row[1], correlator: correlator, clock: clock, gaps: gaps, tables: tables, db: db)
+                row[0], replacing: row[1], past: Self.settledPast(row, from: 2), correlator: correlator, clock: clock,
+                gaps: gaps, tables: tables, db: db)
             chunk.derived += 1
         }
         return chunk

@@ -4,55 +4,90 @@ import GRDB
 /// Customers marked dirty, derived again from all their records, and their derived rows replaced.
 extension SQLiteContactStore {
     /// Marks a customer for derivation at the next clock move (creating its row if it is new).
-    static func markDirty(_ customer: String, db: Database) throws {
+    /// - Parameter since: the earliest time of what is new for the customer; a settled past that
+    ///   does not end before it is dropped, and nil drops it always (derive from every record).
+    static func markDirty(_ customer: String, since: Timestamp?, db: Database) throws {
         try db.run(
-            "INSERT INTO customer (customer_key, dirty) VALUES (?, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1"
+            """
+            INSERT INTO customer (customer_key, dirty) VALUES (?1, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1,
+            settled_before = CASE WHEN settled_before <= ?2 THEN settled_before END,
+            settled_contact = CASE WHEN settled_before <= ?2 THEN settled_contact END,
+            settled_closed = CASE WHEN settled_before <= ?2 THEN settled_closed END
+            """
         ) {
             $0.add(customer)
+            $0.add(since?.seconds)
         }
     }
 
-    /// Outbound calls to the other numbers this customer keyed for callbacks.
-    static func relatedCalls(ofCustomer customer: String, tables: RecordTables, assembler: CallAssembler, db: Database)
-        throws -> [Call]
-    {
+    /// The settled past stored for a customer (columns `settled_before`, `settled_contact`,
+    /// `settled_closed` of `row`, from `column` on).
+    static func settledPast(_ row: Row, from column: Int) -> SettledPast? {
+        guard let before = row[column] as Int64?, let contact = row[column + 1] as String?,
+            let closed = row[column + 2] as Int64?
+        else { return nil }
+        return SettledPast(
+            before: Timestamp(seconds: before), lastContact: ContactID(contact),
+            lastClosedAt: Timestamp(seconds: closed))
+    }
+
+    /// Outbound calls to the other numbers this customer keyed for callbacks, from `since` on.
+    static func relatedCalls(
+        ofCustomer customer: String, since: Timestamp? = nil, tables: RecordTables, assembler: CallAssembler,
+        db: Database
+    ) throws -> [Call] {
         let numbers = try String.fetchAll(
             db.cachedStatement(
                 sql: "SELECT DISTINCT callback_key FROM ivr_event WHERE customer_key = ? AND callback_key IS NOT NULL"),
             arguments: [customer])
         return try numbers.flatMap { number in
-            try Self.records(ofCustomer: number, tables: tables, db: db)
+            try Self.records(ofCustomer: number, since: since, tables: tables, db: db)
                 .compactMap { assembler.assemble($0, records: $1) }
                 .filter { $0.direction == .outbound }
         }
     }
 
-    /// Re-derives one customer from all their calls and replaces the stored derived rows.
-    /// - Parameter replacing: whether derived rows exist already (to compare and delete).
+    /// Re-derives one customer from the calls after their settled past (all their calls when there
+    /// is none) and replaces the derived rows of the contacts after it.
+    /// - Parameters:
+    ///   - replacing: whether derived rows exist already (to compare and delete).
+    ///   - past: the customer's stored settled past.
     /// - Returns: the number of amendments recorded (earlier conclusions that changed).
     static func derive(
-        _ customer: String, replacing: Bool, correlator: Correlator, clock: Timestamp, gaps: [FeedGap],
-        tables: RecordTables, db: Database
+        _ customer: String, replacing: Bool, past: SettledPast?, correlator: Correlator, clock: Timestamp,
+        gaps: [FeedGap], tables: RecordTables, db: Database
     ) throws -> Int {
+        let since = past?.before
         let assembler = CallAssembler(directory: correlator.directory)
-        let calls = try Self.records(ofCustomer: customer, tables: tables, db: db).compactMap { key, records in
-            assembler.assemble(key, records: records)
+        let calls = try Self.records(ofCustomer: customer, since: since, tables: tables, db: db).compactMap {
+            key, records in assembler.assemble(key, records: records)
         }
-        let actions = tables.actions ? try Self.actions(ofCustomer: customer, db: db) : []
-        let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, db: db) : []
+        let actions = tables.actions ? try Self.actions(ofCustomer: customer, since: since, db: db) : []
+        let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, since: since, db: db) : []
         let related =
-            ivr.isEmpty ? [] : try Self.relatedCalls(ofCustomer: customer, tables: tables, assembler: assembler, db: db)
+            ivr.isEmpty
+            ? []
+            : try Self.relatedCalls(ofCustomer: customer, since: since, tables: tables, assembler: assembler, db: db)
         let derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
-            explaining: false)
+            explaining: false, after: past)
 
-        let previous = replacing ? try Self.previousConclusions(of: customer, db: db) : PreviousConclusions()
+        let previous =
+            replacing ? try Self.previousConclusions(of: customer, since: since, db: db) : PreviousConclusions()
         let amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
         if replacing {
-            for table in ["contact", "obligation", "violation"] {
-                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE customer_key = ?").execute(arguments: [customer]
-                )
+            // Obligations and violations first: they are found through the contacts they belong to
+            // (by the index each table has: obligations by contact, violations by customer).
+            for (table, scope) in [("obligation", ""), ("violation", "customer_key = ?1 AND")] {
+                try db.cachedStatement(
+                    sql: """
+                        DELETE FROM \(table) WHERE \(scope) contact_id IN
+                        (SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
+                        """
+                ).execute(arguments: [customer, (since ?? .beforeAnyRecord).seconds])
             }
+            try db.cachedStatement(sql: "DELETE FROM contact WHERE customer_key = ? AND created_at >= ?")
+                .execute(arguments: [customer, (since ?? .beforeAnyRecord).seconds])
         }
         for contact in derivation.contacts { try Self.write(contact, customer: customer, db: db) }
         for violation in derivation.violations {
@@ -73,8 +108,16 @@ extension SQLiteContactStore {
                 $0.add(violation.remediedAt?.seconds)
             }
         }
-        try db.run("UPDATE customer SET next_check = ?, dirty = 0, derived = 1 WHERE customer_key = ?") {
+        try db.run(
+            """
+            UPDATE customer SET next_check = ?, dirty = 0, derived = 1, settled_before = ?, settled_contact = ?,
+            settled_closed = ? WHERE customer_key = ?
+            """
+        ) {
             $0.add(derivation.nextCheck?.seconds)
+            $0.add(derivation.settled?.before.seconds)
+            $0.add(derivation.settled?.lastContact.rawValue)
+            $0.add(derivation.settled?.lastClosedAt.seconds)
             $0.add(customer)
         }
         return amendments

@@ -39,6 +39,16 @@ extension SQLiteContactStore {
             }
             guard stored != gaps else { continue }
             changed = true
+            // A gap decides whether a clock that ran out inside it breached, so settled pasts
+            // reaching past where the gaps changed are derived again from every record.
+            if let from = Set(stored).symmetricDifference(gaps).map(\.from).min() {
+                try db.run(
+                    """
+                    UPDATE customer SET settled_before = NULL, settled_contact = NULL, settled_closed = NULL
+                    WHERE settled_before > ?
+                    """
+                ) { $0.add(from.seconds) }
+            }
             try db.execute(sql: "DELETE FROM feed_gap WHERE feed = ?", arguments: [feed.name])
             for gap in gaps {
                 try db.run("INSERT INTO feed_gap (feed, from_at, to_at) VALUES (?, ?, ?)") {

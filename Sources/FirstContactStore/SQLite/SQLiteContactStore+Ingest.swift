@@ -37,7 +37,8 @@ extension SQLiteContactStore {
         var batchRecords: [CallKey: [CallRecord]] = [:]
         var order: [CallKey] = []
         var activity: Set<SourceMinute> = []
-        var ivrCustomers: Set<String> = []
+        // Per customer touched, the earliest time of what is new (nil: derive from every record).
+        var ivrCustomers: [String: Timestamp?] = [:]
         var rejectLedger = RejectLedger(limit: correlator.maxRejectsPerSource)
         for item in records {
             outcome.records += 1
@@ -52,7 +53,7 @@ extension SQLiteContactStore {
                 if let customer = try Self.insert(event, directory: correlator.directory, db: db) {
                     outcome.newRecords += 1
                     activity.insert(SourceMinute(source: event.position.source, minute: event.time.seconds / 60))
-                    ivrCustomers.insert(customer)
+                    ivrCustomers.merge([customer: event.time], uniquingKeysWith: Self.earlier)
                 } else {
                     outcome.duplicates += 1
                 }
@@ -80,8 +81,8 @@ extension SQLiteContactStore {
             let latest = try Self.metaTime(db, "latest_event")
             if latest.map({ time > $0 }) ?? true { try Self.setMeta(db, "latest_event", String(time.seconds)) }
         }
-        for customer in ivrCustomers {
-            try Self.markDirty(customer, db: db)
+        for (customer, since) in ivrCustomers {
+            try Self.markDirty(customer, since: since, db: db)
         }
         outcome.customersTouched = ivrCustomers.count
         guard !order.isEmpty else { return outcome }
@@ -90,7 +91,7 @@ extension SQLiteContactStore {
         // derivation. Deriving waits for the clock (advanceClock), so a customer touched by
         // many batches of one run is derived once, at the run's watermark.
         let assembler = CallAssembler(directory: correlator.directory)
-        var customers: Set<String> = []
+        var customers: [String: Timestamp?] = [:]
         for callKey in order {
             // Most calls are new: their records are all in this batch, and one insert stores them.
             var call = assembler.assemble(callKey, records: batchRecords[callKey] ?? [])
@@ -118,9 +119,13 @@ extension SQLiteContactStore {
                     $0.add(call?.end.seconds)
                     $0.add(callKey.rawValue)
                 }
-                if let previous, previous != call?.customerKey { customers.insert(previous) }
+                if let previous, previous != call?.customerKey {
+                    customers.merge([previous: nil], uniquingKeysWith: Self.earlier)
+                }
             }
-            if let key = call?.customerKey { customers.insert(key) }
+            if let key = call?.customerKey, let start = call?.start {
+                customers.merge([key: start], uniquingKeysWith: Self.earlier)
+            }
         }
         outcome.callsTouched = order.count
         // A call to a number someone keyed in the IVR for a callback settles that someone's callback.
@@ -129,22 +134,29 @@ extension SQLiteContactStore {
         if try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key IS NOT NULL)")) == true
         {
-            for customer in customers {
-                customers.formUnion(
-                    try String.fetchAll(
-                        db.cachedStatement(sql: "SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?"),
-                        arguments: [customer]))
+            for (customer, since) in customers {
+                for requester in try String.fetchAll(
+                    db.cachedStatement(sql: "SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?"),
+                    arguments: [customer])
+                {
+                    customers.merge([requester: since], uniquingKeysWith: Self.earlier)
+                }
             }
         }
-        customers.subtract(ivrCustomers)
-        for customer in customers {
-            try Self.markDirty(customer, db: db)
+        for (customer, since) in customers {
+            // Marked already for an IVR event: mark again only if this goes further back.
+            if let marked = ivrCustomers[customer], Self.earlier(since, marked) == marked { continue }
+            try Self.markDirty(customer, since: since, db: db)
         }
-        outcome.customersTouched += customers.count
+        outcome.customersTouched += customers.keys.filter { ivrCustomers[$0] == nil }.count
         return outcome
     }
 
-    /// Marks a customer for derivation at the next clock move (creating its row if it is new).
+    /// The earlier of two times, where nil (unknown: from the beginning) is earliest.
+    static func earlier(_ a: Timestamp?, _ b: Timestamp?) -> Timestamp? {
+        guard let a, let b else { return nil }
+        return min(a, b)
+    }
 }
 
 /// Stores rejects up to the per-source cap and counts the rest, reading each source's state

@@ -37,14 +37,14 @@ extension SQLiteContactStore {
         return inserted > 0 ? customer : nil
     }
 
-    /// The IVR events of a customer.
-    static func ivrEvents(ofCustomer customer: String, db: Database) throws -> [IVRRecord] {
+    /// The IVR events of a customer, at or after `since`.
+    static func ivrEvents(ofCustomer customer: String, since: Timestamp? = nil, db: Database) throws -> [IVRRecord] {
         try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT event_key, source, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
-                    FROM ivr_event WHERE customer_key = ?
-                    """), arguments: [customer]
+                    FROM ivr_event WHERE customer_key = ? AND time >= ?
+                    """), arguments: [customer, (since ?? .beforeAnyRecord).seconds]
         ).map { row in
             let kind: IVRRecord.Kind
             switch row[5] as String {
@@ -170,25 +170,26 @@ extension SQLiteContactStore {
     static func records(of call: CallKey, db: Database) throws -> [CallRecord] {
         try Self.records(
             db, tables: RecordTables(), legs: "leg WHERE call_key = ?", queue: "queue_event WHERE call_key = ?",
-            sip: "sip_event WHERE call_key = ?", call.rawValue
+            sip: "sip_event WHERE call_key = ?", [call.rawValue]
         ).flatMap(\.value)
     }
 
-    /// Every record of every call of a customer, by call, one query per record table in use.
+    /// Every record of every call of a customer that started at or after `since`, by call, one
+    /// query per record table in use.
     static func records(
-        ofCustomer customer: String, tables: RecordTables = RecordTables(), db: Database
+        ofCustomer customer: String, since: Timestamp? = nil, tables: RecordTables = RecordTables(), db: Database
     ) throws -> [(CallKey, [CallRecord])] {
+        let calls = "call_key IN (SELECT call_key FROM call WHERE customer_key = ? AND start >= ?)"
         let grouped = try Self.records(
-            db, tables: tables, legs: "leg WHERE call_key IN (SELECT call_key FROM call WHERE customer_key = ?)",
-            queue: "queue_event WHERE call_key IN (SELECT call_key FROM call WHERE customer_key = ?)",
-            sip: "sip_event WHERE call_key IN (SELECT call_key FROM call WHERE customer_key = ?)", customer)
+            db, tables: tables, legs: "leg WHERE \(calls)", queue: "queue_event WHERE \(calls)",
+            sip: "sip_event WHERE \(calls)", [customer, (since ?? .beforeAnyRecord).seconds])
         // Calls whose records are all system lines still belong to nobody: nothing is lost by skipping them.
         return grouped.keys.sorted().map { ($0, grouped[$0] ?? []) }
     }
 
     static func records(
         _ db: Database, tables: RecordTables, legs from: String, queue queueFrom: String, sip sipFrom: String,
-        _ argument: String
+        _ arguments: StatementArguments
     ) throws -> [CallKey: [CallRecord]] {
         var result: [CallKey: [CallRecord]] = [:]
         if tables.legs {
@@ -198,7 +199,7 @@ extension SQLiteContactStore {
                     sql: """
                         SELECT event_key, source, line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
                         app, app_data, start, answer, end, billsec, disposition, sequence, call_key, rowid FROM \(from)
-                        """), arguments: [argument])
+                        """), arguments: arguments)
             while let row = try legs.next() {
                 let call = CallKey(rawValue: row[19])
                 let answer: Int64? = row[14]
@@ -225,7 +226,7 @@ extension SQLiteContactStore {
                     sql: """
                         SELECT event_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
                         FROM \(queueFrom)
-                        """), arguments: [argument])
+                        """), arguments: arguments)
             while let row = try queue.next() {
                 let call = CallKey(rawValue: row[11])
                 result[call, default: []].append(
@@ -244,7 +245,7 @@ extension SQLiteContactStore {
                     sql: """
                         SELECT event_key, source, line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
                         caller, dialled, target, agent, time, start, answer, rowid FROM \(sipFrom)
-                        """), arguments: [argument])
+                        """), arguments: arguments)
             while let row = try sip.next() {
                 let call = CallKey(rawValue: row[4])
                 guard let kind = SIPRecord.Kind(rawValue: row[5]) else {

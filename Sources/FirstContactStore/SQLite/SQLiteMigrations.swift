@@ -392,6 +392,23 @@ enum SQLiteMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v13-settled-past") { db in
+            try db.execute(
+                sql: """
+                    -- A customer's settled past (SettledPast): derivation starts at settled_before and
+                    -- reads only later records; NULL derives from every record.
+                    ALTER TABLE customer ADD COLUMN settled_before INTEGER;
+                    ALTER TABLE customer ADD COLUMN settled_contact TEXT;
+                    ALTER TABLE customer ADD COLUMN settled_closed INTEGER;
+                    -- What a derivation from settled_before reads and replaces, by customer and time.
+                    DROP INDEX call_customer;
+                    CREATE INDEX call_customer ON call(customer_key, start);
+                    DROP INDEX contact_customer;
+                    CREATE INDEX contact_customer ON contact(customer_key, created_at);
+                    DROP INDEX ivr_event_customer;
+                    CREATE INDEX ivr_event_customer ON ivr_event(customer_key, time);
+                    """)
+        }
         return migrator
     }
 

@@ -1,0 +1,91 @@
+/// A customer's settled past: the contacts opened before `before` are closed for good, so a
+/// derivation can start at `before` and read only what came later. Only `repeat_of` looks back
+/// across the cut, and it needs just the last settled contact.
+///
+/// Without it every new call re-derived the customer from every call they ever made, and a
+/// day's ingest grew with the history stored (30-day history benchmark, BENCHMARKS.md).
+package struct SettledPast: Hashable, Sendable {
+    /// Everything of the settled contacts happened before this time; every input at or after it
+    /// belongs to later contacts.
+    package var before: Timestamp
+    /// The last settled contact, which a later contact may be a repeat of.
+    package var lastContact: ContactID
+    /// When it closed (or was resolved): the start of `repeat_window`.
+    package var lastClosedAt: Timestamp
+
+    package init(before: Timestamp, lastContact: ContactID, lastClosedAt: Timestamp) {
+        self.before = before
+        self.lastContact = lastContact
+        self.lastClosedAt = lastClosedAt
+    }
+}
+
+extension Correlator.Walk {
+    /// The settled past this walk ends with, if its result allows one: the longest prefix of
+    /// contacts that are closed with nothing outstanding and nothing waiting on the clock, cut at
+    /// a time no input straddles (a call running across it, an action on a settled contact after
+    /// it). Falls back to the past the walk started from.
+    func settledPast(
+        calls: [Call], actions: [ManualAction], ivr: [IVRRecord], waiting: Set<ContactID>, from past: SettledPast?
+    ) -> SettledPast? {
+        var quiet = 0
+        while quiet < self.contacts.count, self.isQuiet(self.contacts[quiet], waiting: waiting) { quiet += 1 }
+        guard quiet > 0 else { return past }
+        let latestInput = [
+            calls.map(\.end).max(), actions.map(\.at).max(), ivr.map(\.time).max(),
+            self.contacts.flatMap(Self.times).max(),
+        ].compactMap { $0 }.max()
+        // A few candidates, longest first: a straddling input usually sits near the end.
+        for settled in stride(from: quiet, to: max(0, quiet - 4), by: -1) {
+            let cut: Timestamp
+            if settled < self.contacts.count {
+                cut = self.contacts[settled].createdAt
+            } else if let latestInput {
+                cut = latestInput + 1
+            } else {
+                continue
+            }
+            if self.canCut(at: cut, settled: settled, calls: calls, actions: actions) {
+                let last = self.contacts[settled - 1]
+                guard let closed = last.closedAt ?? last.resolution?.at else { continue }
+                return SettledPast(before: cut, lastContact: last.id, lastClosedAt: closed)
+            }
+        }
+        return past
+    }
+
+    /// Every moment something happened to a contact or its obligations.
+    private static func times(_ contact: Contact) -> [Timestamp] {
+        let times: [Timestamp?] =
+            [contact.createdAt, contact.lastActivity, contact.closedAt, contact.resolution?.at]
+            + contact.obligations.flatMap { [$0.createdAt, $0.satisfiedAt, $0.breachedAt, $0.acknowledgedAt] }
+        return times.compactMap { $0 }
+    }
+
+    /// Closed or resolved, nothing owed, no clock of its own still to run.
+    private func isQuiet(_ contact: Contact, waiting: Set<ContactID>) -> Bool {
+        (contact.closedAt ?? contact.resolution?.at) != nil
+            && !contact.obligations.contains { $0.state.isOutstanding }
+            && !waiting.contains(contact.id)
+    }
+
+    private func canCut(at cut: Timestamp, settled: Int, calls: [Call], actions: [ManualAction]) -> Bool {
+        // No call runs across the cut: an IVR event after it then ties only to later calls.
+        guard !calls.contains(where: { $0.start < cut && $0.end >= cut }) else { return false }
+        let settledContacts = self.contacts[..<settled]
+        let settledIDs = Set(settledContacts.map(\.id))
+        let settledCalls = Set(settledContacts.flatMap(\.calls))
+        guard !calls.contains(where: { $0.start >= cut && settledCalls.contains($0.key) }) else { return false }
+        guard !settledContacts.flatMap(Self.times).contains(where: { $0 >= cut }) else { return false }
+        // An action after the cut about a settled contact would be lost to a derivation from it.
+        for action in actions where action.at >= cut {
+            if let contact = action.contact, settledIDs.contains(contact) { return false }
+            if case .acknowledge(let obligation) = action.kind,
+                settledContacts.contains(where: { $0.obligations.contains { $0.id == obligation } })
+            {
+                return false
+            }
+        }
+        return true
+    }
+}

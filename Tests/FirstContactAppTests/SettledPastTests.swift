@@ -1,0 +1,77 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactSimulator
+import FirstContactStore
+import Foundation
+import GRDB
+import Testing
+
+/// Deriving a customer from their settled past (only the calls after it) must give what a
+/// derivation from every record gives, whatever the batches and arrival order, including records
+/// older than the settled past, which send the customer back to a derivation from the start.
+@Suite("Settled past")
+struct SettledPastTests {
+    /// Thursday to Tuesday: the weekend closes the week's contacts (`auto_close: 24h`), so
+    /// Monday's calls find a settled past.
+    static let days = [5, 6, 9, 10].map { CivilDate(year: 2026, month: 11, day: $0) }
+    static let end = "2026-11-10T23:59:59+08:00"
+
+    @Test(
+        "days ingested one by one in shuffled parts, with late records of earlier days, export what one run of every record exports",
+        arguments: [7, 31, 1_009] as [UInt64])
+    func optimisedEqualsFullDerivation(seed: UInt64) async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        // The same customers call again every day (one seed), so their past grows.
+        var days: [URL] = []
+        for date in Self.days {
+            let day = directory.appendingPathComponent("day-\(date.day)")
+            _ = try Simulator(configuration: engine.configuration).run(
+                seed: seed, calls: 150, date: date, outputDirectory: day.path, formats: [.asterisk, .ivr])
+            days.append(day)
+        }
+        let everything = days.flatMap {
+            [$0.appendingPathComponent("asterisk").path, $0.appendingPathComponent("ivr").path]
+        }
+        let (reference, _) = try await Fixture.export(
+            ingesting: [everything], into: try directory.appendingPathComponent("reference").creatingDirectory(),
+            tick: Self.end, engine: engine)
+
+        // Each day in two shuffled parts, a day after the other; a tenth of the first two days'
+        // lines held back and ingested after the last day.
+        var generator = SeededGenerator(seed: seed)
+        let parts = try directory.appendingPathComponent("parts").creatingDirectory()
+        var runs: [[String]] = []
+        var late: [String] = []
+        for (index, day) in days.enumerated() {
+            var run: [[String]] = [[day.appendingPathComponent("ivr").path], []]
+            for name in ["Master.csv", "queue_log"] {
+                let lines = try String(
+                    contentsOf: day.appendingPathComponent("asterisk").appendingPathComponent(name), encoding: .utf8
+                ).split(separator: "\n").shuffled(using: &generator)
+                let held = index < 2 ? lines.count / 10 : 0
+                let groups = [
+                    Array(lines.prefix(held)), Array(lines.dropFirst(held).prefix((lines.count - held) / 2)),
+                    Array(lines.dropFirst(held + (lines.count - held) / 2)),
+                ]
+                for (g, group) in groups.enumerated() where !group.isEmpty {
+                    let url = parts.appendingPathComponent("\(index)-\(g)-\(name)")
+                    try (group.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+                    if g == 0 { late.append(url.path) } else { run[g - 1].append(url.path) }
+                }
+            }
+            runs += run
+        }
+        let store = try directory.appendingPathComponent("optimised").creatingDirectory()
+        let (beforeLate, _) = try await Fixture.export(ingesting: runs, into: store, engine: engine)
+        #expect(!beforeLate.isEmpty)
+        let settled = try await DatabaseQueue(path: store.appendingPathComponent("fc.sqlite").path).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE settled_before IS NOT NULL") ?? 0
+        }
+        #expect(settled > 0, "no customer has a settled past: the optimised derivation was not exercised")
+
+        let (optimised, _) = try await Fixture.export(ingesting: [late], into: store, tick: Self.end, engine: engine)
+        #expect(optimised == reference)
+    }
+}
