@@ -783,7 +783,7 @@ package struct WebUI: Sendable {
                 html += HTML.option(d.rawValue, l.label(d), current: snapshot.reviews[v.id]?.decision.rawValue)
             }
             html +=
-                "</select><input name=\"reason\" required placeholder=\"\(l.html(.reason))\" aria-label=\"\(l.html(.reason))\"><button type=\"submit\">\(l.html(.record))</button></form></td></tr>"
+                "</select><input name=\"reason\" required placeholder=\"\(l.html(.reviewReason))\" aria-label=\"\(l.html(.reviewReason))\"><button type=\"submit\">\(l.html(.record))</button></form></td></tr>"
         }
         html += "</tbody></table></main>"
         return Self.html(

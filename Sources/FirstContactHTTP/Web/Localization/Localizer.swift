@@ -20,7 +20,7 @@ package struct Localizer: Sendable {
     }
 
     /// Replaces `{n}` with the n-th argument; a template never holds more than nine.
-    static func fill(_ template: String, _ arguments: [String]) -> String {
+    package static func fill(_ template: String, _ arguments: [String]) -> String {
         var out = ""
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {

@@ -34,7 +34,7 @@ package enum Phrase: CaseIterable, Sendable {
     case mayNotActOnObligation, notAcknowledgedTitle
     // Violations
     case violationsTitle, violationsHeading, awaitingReview, inTotal, showReviewedToo, onlyAwaitingReview
-    case columnWhen, columnCategory, columnAgent, columnReview, remediedLate, decision, record
+    case columnWhen, columnCategory, columnAgent, columnReview, remediedLate, decision, reviewReason, record
     case reviewedBySupervisors, chooseDecision, mayNotReviewViolation
     // Figures
     case figuresTitle, period, from, toInclusive, show, slaPerDepartment, slaExplanation, callbacksDue, onTime
