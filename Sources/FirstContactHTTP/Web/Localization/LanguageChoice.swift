@@ -35,6 +35,7 @@ package enum LanguageChoice {
             let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let tag = parts.first, let language = Self.language(tag: tag) else { continue }
             var weight = 1.0
+            // A weight that is not a number counts as 0, which skips the tag: no browser sends one.
             for parameter in parts.dropFirst() where parameter.lowercased().hasPrefix("q=") {
                 weight = Double(parameter.dropFirst(2)) ?? 0
             }

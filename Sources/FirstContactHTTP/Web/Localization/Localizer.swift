@@ -107,7 +107,7 @@ package struct Localizer: Sendable {
         case .pending: "待办"
         case .satisfied: "已办结（按时）"
         case .satisfiedLate: "已办结（超时）"
-        case .breached: "逾期"
+        case .breached: "已超时"
         case .exhausted: "多次未接通"
         case .cancelled: "已取消"
         }
