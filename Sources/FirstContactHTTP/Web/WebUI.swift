@@ -102,11 +102,10 @@ package struct WebUI: Sendable {
         let query = Self.query(request)
         guard let language = query["to"].flatMap(Language.init(rawValue:)) else {
             let l = self.localizer(request)
+            let known = Language.allCases.map(\.rawValue).joined(separator: ", ")
             return self.message(
-                self.session(request), l, title: l(.notFound),
-                .english(
-                    "No language \(query["to"] ?? ""); choose one of \(Language.allCases.map(\.rawValue).joined(separator: ", "))."
-                ), status: .badRequest)
+                self.session(request), l, title: l(.notFound), .text(l(.noSuchLanguage, query["to"] ?? "", known)),
+                status: .badRequest)
         }
         var response = Self.seeOther(Self.returnPath(query["return"], default: "/ui/"))
         response.setCookie(
@@ -366,9 +365,8 @@ package struct WebUI: Sendable {
         let rowURL = "/ui/board/row" + (filter.query.isEmpty ? "" : "?" + filter.query)
         let totalsURL = "/ui/board/totals" + (filter.query.isEmpty ? "" : "?" + filter.query)
         let live = "/ui/events?after=\(outboxSeq)&live=\(liveSeq)"
-        let here =
-            "/ui/board"
-            + (filter.query.isEmpty && page == 1 ? "" : "?" + filter.query + (page == 1 ? "" : "&page=\(page)"))
+        let hereQuery = ([filter.query] + (page == 1 ? [] : ["page=\(page)"])).filter { !$0.isEmpty }
+        let here = "/ui/board" + (hereQuery.isEmpty ? "" : "?" + hereQuery.joined(separator: "&"))
         return Self.html(
             self.layout(
                 l, title: l(.boardTitle), session: session, current: "board", content: html, here: here, now: now,

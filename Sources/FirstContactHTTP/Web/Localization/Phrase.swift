@@ -6,7 +6,7 @@ import FirstContactCore
 package enum Phrase: CaseIterable, Sendable {
     // Layout
     case skipToContent, pagesNavigation, navMyWork, navBoard, navViolations, navFigures, signOut, back
-    case switchLanguage
+    case noSuchLanguage
     // Sign-in
     case signInTitle, signInPrompt, token, signInButton, signInExpired, unknownToken, roleCannotSignIn
     case formNotFromSession
