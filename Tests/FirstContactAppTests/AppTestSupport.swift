@@ -51,7 +51,10 @@ enum Fixture {
     }
 
     /// Runs the built `firstcontact` binary.
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
+    /// `environment` is added to (and overrides) the test process's own.
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> (
+        status: Int32, output: String
+    ) {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("firstcontact")
         let candidates = [binary, Self.root.appendingPathComponent(".build/debug/firstcontact")]
@@ -62,6 +65,9 @@ enum Fixture {
         process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -168,6 +168,15 @@ private let badConfigurations: [BadConfiguration] = [
         line: 3, key: "tokens[0].role", fragment: "\"root\" is not a token role (use pbx, agent, supervisor, admin)"
     ),
     BadConfiguration(
+        name: "interface language that is not one of the catalogue's",
+        yaml: "ui:\n  language: zh-TW\n", line: 2, key: "ui.language",
+        fragment: "\"zh-TW\" is not a language the interface is written in (did you mean \"zh-CN\"?)"
+    ),
+    BadConfiguration(
+        name: "unknown key under ui",
+        yaml: "ui:\n  lang: en\n", line: 2, key: "ui.lang", fragment: "unknown key `lang`"
+    ),
+    BadConfiguration(
         name: "feed watched in an unknown calendar",
         yaml: validFrame + "feeds:\n  - {name: main, source: Master.csv, calendar: ofice}\n", line: 14,
         key: "feeds[0].calendar", fragment: "unknown calendar \"ofice\" (did you mean \"office\"?)"
@@ -468,6 +477,14 @@ private let badConfigurations: [BadConfiguration] = [
         #expect(configuration.asterisk == AsteriskOptions())
         #expect(configuration.policy == Policy())
         #expect(configuration.http == HTTPOptions())
+        #expect(configuration.ui.language == .english)
+    }
+
+    @Test("ui.language chooses the interface's language by its BCP 47 tag", arguments: Language.allCases)
+    func interfaceLanguage(_ language: Language) throws {
+        let configuration = try ConfigurationLoader.load(
+            yaml: "ui:\n  language: \(language.rawValue)\n", file: "c.yaml")
+        #expect(configuration.ui.language == language)
     }
 
     @Test func anEmptyFileIsAnError() throws {

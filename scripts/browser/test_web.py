@@ -22,12 +22,14 @@ AGENT = "demo-agent-1001"        # zhang-min, agent 1001 张敏 in service
 SIZES = [(1366, 768), (1920, 1080)]
 
 
-def browser(width=1366, height=768):
+def browser(width=1366, height=768, language="en-US"):
+    """A headless Chromium whose Accept-Language is `language` (the pages follow it)."""
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 f"--window-size={width},{height}", "--lang=zh-CN"):
+                 f"--window-size={width},{height}", f"--lang={language}"):
         options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
     driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
     driver.set_window_size(width, height)
     return driver
@@ -276,6 +278,55 @@ def test_supervisor_sees_figures(drivers):
     screenshot(d, "figures")
 
 
+def test_a_chinese_reader_works_the_board_in_chinese(drivers):
+    """The zh-CN journey: a browser asking for Chinese signs in, filters the board, opens a contact,
+    switches to English and back; every step reads in the rule's terms."""
+    d = drivers["chinese"]
+    d.get(URL + "/ui/login")
+    check(d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN", "sign-in page is not in Chinese")
+    check(d.find_element(By.ID, "signin").text == "登录", f"sign-in button {d.find_element(By.ID, 'signin').text!r}")
+    d.find_element(By.ID, "token").send_keys("not-a-token")
+    d.find_element(By.ID, "signin").click()
+    error = wait(d, lambda d: d.find_elements(By.ID, "signin-error"), message="no error shown")[0]
+    check(error.text == "令牌无效。", f"error text: {error.text!r}")
+    sign_in(d, SUPERVISOR)
+    check(d.current_url.endswith("/ui/board"), f"landed on {d.current_url}")
+    check(d.find_element(By.TAG_NAME, "h1").text == "待办督办看板：回电与转交", "board heading")
+    heads = [th.text for th in d.find_elements(By.CSS_SELECTOR, "thead th")]
+    check("规定时限" in heads and "承办科室" in heads and "承办人" in heads, f"column heads {heads}")
+    found = rows(d)
+    check(len(found) == 100, f"a full first page of 100 rows, got {len(found)}")
+    first = found[0].find_element(By.CSS_SELECTOR, "td.countdown")
+    wait(d, lambda _: first.text.startswith("逾期 ") and "小时" in first.text, message=f"countdown {first.text!r}")
+    check(found[0].find_element(By.CSS_SELECTOR, ".badge").text == "逾期", "badge not in Chinese")
+    check(found[0].find_elements(By.TAG_NAME, "td")[9].text.startswith("2026年11月27日 "), "due time not in the Chinese convention")
+    wait(d, lambda d: d.find_element(By.ID, "live-status").text == "实时", message="the live stream did not open")
+    options = [o.text for o in Select(d.find_element(By.ID, "filter-state")).options]
+    check(options == ["全部", "逾期", "即将超时", "未超时", "转交待阅知"], f"state options {options}")
+    screenshot(d, "board-zh-CN")
+    Select(d.find_element(By.ID, "filter-kind")).select_by_visible_text("转交")
+    wait(d, lambda d: "kind=handoff" in d.current_url, message="filter did not apply")
+    kinds = {r.find_elements(By.TAG_NAME, "td")[1].text for r in rows(d)}
+    check(kinds == {"转交"}, f"kinds after the hand-off filter: {kinds}")
+    # The switch keeps the filters, and the choice outlives the browser's Accept-Language.
+    d.find_element(By.ID, "language-en").click()
+    wait(d, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", message="no English")
+    check("kind=handoff" in d.current_url, f"the switch lost the filters: {d.current_url}")
+    check(d.find_element(By.TAG_NAME, "h1").text == "Missed callbacks and hand-offs", "board not in English")
+    d.get(URL + "/ui/figures?from=2026-11-27&to=2026-11-27")
+    check(d.find_element(By.TAG_NAME, "h1").text == "Figures", "the English choice did not stick")
+    d.find_element(By.ID, "language-zh-CN").click()
+    wait(d, lambda d: d.find_element(By.TAG_NAME, "h1").text == "统计", message="figures not back in Chinese")
+    d.get(URL + "/ui/board")
+    link = rows(d)[0].find_element(By.CSS_SELECTOR, "td a")
+    link.send_keys("\n")
+    wait(d, lambda d: "/ui/contacts/" in d.current_url)
+    terms = [dt.text for dt in d.find_elements(By.CSS_SELECTOR, "dl.facts dt")]
+    check("首问责任人" in terms and "事项类别" in terms, f"contact facts {terms}")
+    check(d.find_element(By.CSS_SELECTOR, "#why li span[lang=en]"), "the engine's English trail is not marked as English")
+    screenshot(d, "contact-zh-CN")
+
+
 def test_sign_out_ends_the_session(drivers):
     agent = drivers["agent"]
     agent.get(URL + "/ui/my")
@@ -295,12 +346,13 @@ TESTS = [
     test_agent_gets_403_on_another_agents_contact,
     test_agent_adds_a_note_by_keyboard,
     test_supervisor_sees_figures,
+    test_a_chinese_reader_works_the_board_in_chinese,
     test_sign_out_ends_the_session,
 ]
 
 
 def main():
-    drivers = {"supervisor": browser(), "agent": browser()}
+    drivers = {"supervisor": browser(), "agent": browser(), "chinese": browser(language="zh-CN")}
     passed = failed = 0
     try:
         for test in TESTS:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FirstContactApp
 import FirstContactCore
+import FirstContactHTTP
 import FirstContactStore
 import Foundation
 
@@ -27,6 +28,8 @@ struct Contacts: AsyncParsableCommand {
     @Option(help: "Only contacts this agent is first responder of or owes something on.")
     var agent: String?
 
+    @OptionGroup var language: LanguageOption
+
     @Option(help: "At most this many rows.")
     var limit = 200
 
@@ -45,23 +48,26 @@ struct Contacts: AsyncParsableCommand {
             print(out.text)
             return
         }
-        let time = LocalTimeFormatter(zone: engine.configuration.timezone)
-        var table = Table([
-            "contact", "customer", "status", "department", "first responder", "bound", "via", "obligations",
-        ])
+        let l = self.language.localizer(engine)
+        let time = LocalTimeFormatter(zone: engine.configuration.timezone, localizer: l)
+        var table = Table(
+            [
+                Phrase.cliContact, .cliCustomer, .cliStatus, .cliDepartment, .cliFirstResponder, .cliBound, .cliVia,
+                .cliObligations,
+            ].map { l($0) })
         for contact in contacts {
             let responder = contact.firstResponder.map { engine.directory.label($0.agent) } ?? "-"
-            let obligations = contact.obligations.map { "\($0.kind.rawValue):\($0.state.rawValue)" }.joined(
+            let obligations = contact.obligations.map { "\(l.tableLabel($0.kind)):\(l.label($0.state))" }.joined(
                 separator: " ")
             table.add([
-                contact.id.rawValue, contact.customer.text, contact.status.rawValue,
-                contact.department?.rawValue ?? "-",
-                responder, time(contact.firstResponder?.boundAt), contact.firstResponder?.via.rawValue ?? "-",
+                contact.id.rawValue, contact.customer.text, l.label(contact.status),
+                l.tableLabel(contact.department, engine.directory),
+                responder, time(contact.firstResponder?.boundAt), contact.firstResponder.map { l.label($0.via) } ?? "-",
                 obligations.isEmpty ? "-" : obligations,
             ])
         }
         print(table.render())
-        print("\(contacts.count) contact(s)\(contacts.count == self.limit ? " (limit reached; use --limit)" : "")")
+        print(l(.cliContactCount, String(contacts.count)) + (contacts.count == self.limit ? l(.cliLimitReached) : ""))
     }
 }
 
@@ -90,6 +96,8 @@ extension Obligations {
 
         @Option(help: "Only this kind (callback or handoff).")
         var kind: ObligationKind?
+
+        @OptionGroup var language: LanguageOption
 
         @Option(help: "At most this many rows.")
         var limit = 200
@@ -123,22 +131,28 @@ extension Obligations {
             }
             let total = rows.count
             rows = Array(rows.prefix(self.limit))
-            let time = LocalTimeFormatter(zone: engine.configuration.timezone)
-            var table = Table([
-                "obligation", "kind", "customer", "owner", "created", "due", "state", "risk", "attempts", "missed",
-                "escalation", "first responder",
-            ])
+            let l = self.language.localizer(engine)
+            let time = LocalTimeFormatter(zone: engine.configuration.timezone, localizer: l)
+            var table = Table(
+                [
+                    Phrase.cliObligation, .cliKind, .cliCustomer, .cliOwner, .cliCreated, .cliDue, .cliState, .cliRisk,
+                    .cliAttempts, .cliMissed, .cliEscalation, .cliFirstResponder,
+                ].map { l($0) })
             for (contact, o) in rows {
-                let owner = o.owner.agent.map { engine.directory.label($0) } ?? o.owner.department.rawValue
+                let owner =
+                    o.owner.agent.map { engine.directory.label($0) }
+                    ?? l.tableLabel(o.owner.department, engine.directory)
                 let responder = contact.firstResponder.map { engine.directory.label($0.agent) } ?? "-"
                 table.add([
-                    o.id.rawValue, o.kind.rawValue, contact.customer.text, owner, time(o.createdAt), time(o.dueAt),
-                    o.state.rawValue, o.atRisk ? "at risk" : "-", String(o.attempts), String(o.missedCount),
+                    o.id.rawValue, l.tableLabel(o.kind), contact.customer.text, owner, time(o.createdAt), time(o.dueAt),
+                    l.label(o.state), o.atRisk ? l(.cliAtRisk) : "-", String(o.attempts), String(o.missedCount),
                     String(o.escalationLevel), responder,
                 ])
             }
             print(table.render())
-            print("\(total) obligation(s)\(total > rows.count ? ", first \(rows.count) shown (use --limit)" : "")")
+            print(
+                l(.cliObligationCount, String(total))
+                    + (total > rows.count ? l(.cliFirstShown, String(rows.count)) : ""))
         }
     }
 
@@ -196,6 +210,8 @@ extension Violations {
 
         @OptionGroup var global: GlobalOptions
 
+        @OptionGroup var language: LanguageOption
+
         @Flag(help: "JSON instead of a table.")
         var json = false
 
@@ -208,20 +224,25 @@ extension Violations {
                 print(out.text)
                 return
             }
-            let time = LocalTimeFormatter(zone: engine.configuration.timezone)
-            var table = Table(["violation", "category", "department", "agent", "at", "contact", "review"])
+            let l = self.language.localizer(engine)
+            let time = LocalTimeFormatter(zone: engine.configuration.timezone, localizer: l)
+            var table = Table(
+                [Phrase.cliViolation, .cliCategory, .cliDepartment, .cliAgent, .cliAt, .cliContact, .cliReview].map {
+                    l($0)
+                })
             for v in snapshot.violations {
-                let review = snapshot.reviews[v.id].map { "\($0.decision.rawValue) by \($0.by)" } ?? "-"
+                let review = snapshot.reviews[v.id].map { l(.cliReviewedBy, l.label($0.decision), $0.by) } ?? "-"
                 table.add([
-                    v.id.rawValue, v.category.rawValue, v.department.rawValue,
+                    v.id.rawValue, l.label(v.category), l.tableLabel(v.department, engine.directory),
                     v.agent.map { engine.directory.label($0) } ?? "-", time(v.at), v.contact.rawValue, review,
                 ])
             }
             print(table.render())
             let accepted = snapshot.reviews.values.filter { $0.decision == .accept }.count
             print(
-                "\(snapshot.violations.count) violation(s), \(snapshot.reviews.count) reviewed, \(accepted) accepted (figures count accepted ones only)"
-            )
+                l(
+                    .cliViolationSummary, String(snapshot.violations.count), String(snapshot.reviews.count),
+                    String(accepted)))
         }
     }
 
@@ -280,6 +301,8 @@ struct Explain: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The contact id (from `contacts`).", valueName: "contact"))
     var contact: String
 
+    @OptionGroup var language: LanguageOption
+
     func run() async throws {
         let engine = try self.global.engine()
         guard
@@ -288,37 +311,48 @@ struct Explain: AsyncParsableCommand {
         else {
             throw ValidationError("no contact \(self.contact)")
         }
-        let time = LocalTimeFormatter(zone: engine.configuration.timezone)
+        let l = self.language.localizer(engine)
+        let time = LocalTimeFormatter(zone: engine.configuration.timezone, localizer: l)
         let c = detail.contact
         print(
-            "Contact \(c.id)  customer \(c.customer.text) (raw \(c.customerRaw.isEmpty ? "-" : c.customerRaw))  \(c.channel.rawValue)"
+            l(
+                .explainContact, c.id.rawValue, c.customer.text, c.customerRaw.isEmpty ? "-" : c.customerRaw,
+                l.label(c.channel))
         )
         print(
-            "Status \(c.status.rawValue), department \(c.department?.rawValue ?? "-"), category \(c.category.rawValue), opened \(time(c.createdAt))\(c.repeatOf.map { ", repeat of \($0)" } ?? "")"
-        )
+            l(
+                .explainStatus, l.label(c.status), l.tableLabel(c.department, engine.directory), l.label(c.category),
+                time(c.createdAt),
+                c.repeatOf.map { l(.explainRepeatOf, $0.rawValue) } ?? ""))
         if let r = c.firstResponder {
             print(
-                "First responder: \(engine.directory.label(r.agent)) via \(r.via.rawValue) at \(time(r.boundAt)) (call \(r.call?.rawValue ?? "-"))"
-            )
+                l(
+                    .explainResponder, engine.directory.label(r.agent), l.label(r.via), time(r.boundAt),
+                    r.call?.rawValue ?? "-"))
         } else {
-            print("First responder: none yet")
+            print(l(.explainNoResponder))
         }
         if !c.ringNoAnswer.isEmpty {
-            print("Rung without answering: \(c.ringNoAnswer.map(\.rawValue).joined(separator: ", "))")
+            print(l(.explainRang, c.ringNoAnswer.map(\.rawValue).joined(separator: ", ")))
         }
-        print("Calls: \(c.calls.map(\.rawValue).joined(separator: ", "))")
+        print(l(.explainCalls, c.calls.map(\.rawValue).joined(separator: ", ")))
         for o in c.obligations {
+            let owner =
+                o.owner.agent.map { l(.explainOwnerAgent, $0.rawValue) }
+                ?? l(.explainOwnerDepartment, l.tableLabel(o.owner.department, engine.directory))
             print(
-                "Obligation \(o.id): \(o.kind.rawValue) owed by \(o.owner.agent.map { "agent \($0)" } ?? "department \(o.owner.department)"), due \(time(o.dueAt)), \(o.state.rawValue), attempts \(o.attempts), missed \(o.missedCount), escalation \(o.escalationLevel)"
-            )
+                l(
+                    .explainObligation, o.id.rawValue, l.tableLabel(o.kind), owner, time(o.dueAt), l.label(o.state),
+                    String(o.attempts), String(o.missedCount), String(o.escalationLevel)))
         }
         for v in detail.violations {
-            print(
-                "Violation \(v.id): \(v.category.rawValue) against \(v.agent.map { "agent \($0)" } ?? "department \(v.department)") at \(time(v.at))"
-            )
+            let against =
+                v.agent.map { l(.explainOwnerAgent, $0.rawValue) }
+                ?? l(.explainOwnerDepartment, l.tableLabel(v.department, engine.directory))
+            print(l(.explainViolation, v.id.rawValue, l.label(v.category), against, time(v.at)))
         }
         print("")
-        print("Why:")
+        print(l(.explainWhy))
         for entry in (c.why + detail.amendments).sorted(by: { $0.at < $1.at }) {
             let evidence = entry.evidence.prefix(3).map(\.description).joined(separator: ", ")
             print("  \(time(entry.at))  [\(entry.rule)] \(entry.message)\(evidence.isEmpty ? "" : "  ← \(evidence)")")

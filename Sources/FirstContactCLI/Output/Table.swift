@@ -1,4 +1,8 @@
+import ArgumentParser
+import FirstContactApp
 import FirstContactCore
+import FirstContactHTTP
+import Foundation
 
 /// A plain text table for people: columns padded by display width (CJK characters are two
 /// columns wide on a terminal, so 张敏 lines up with ASCII names).
@@ -41,12 +45,47 @@ struct Table {
     }
 }
 
-/// Times for people: local wall time in the configured zone, to the minute.
+/// Times for people: local wall time in the configured zone, to the minute, written the way the
+/// table's language writes dates.
 struct LocalTimeFormatter {
     let zone: ZoneRules
+    var localizer = Localizer(.english)
 
     func callAsFunction(_ time: Timestamp?) -> String {
-        guard let time else { return "-" }
-        return String(self.zone.local(time).asteriskText.prefix(16))
+        self.localizer.time(time, zone: self.zone)
+    }
+}
+
+/// `--language en|zh-CN` of the commands that print tables for people. Without it the terminal's
+/// `LC_ALL` / `LC_MESSAGES` / `LANG` decides, then `ui.language` in the configuration. JSON and
+/// exports are machine contracts: always the same English whatever the language.
+struct LanguageOption: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The language of tables and messages: en or zh-CN (default: LC_ALL, LC_MESSAGES or LANG, else ui.language).",
+            valueName: "tag"))
+    var language: Language?
+
+    func localizer(_ engine: Engine) -> Localizer {
+        Localizer(
+            self.language ?? LanguageChoice.terminal(ProcessInfo.processInfo.environment)
+                ?? engine.configuration.ui.language)
+    }
+}
+
+extension Language: ExpressibleByArgument {}
+
+extension Localizer {
+    /// An obligation's kind as a table shows it: in English the name `--kind` takes, otherwise the term.
+    func tableLabel(_ kind: ObligationKind) -> String {
+        self.language == .english ? kind.rawValue : self.label(kind)
+    }
+
+    /// A department as a table shows it: in English the id `--department` takes, otherwise its name.
+    func tableLabel(_ department: DepartmentID?, _ directory: Directory) -> String {
+        guard let department else { return "-" }
+        return self.language == .english
+            ? department.rawValue : directory.department(department)?.name ?? department.rawValue
     }
 }

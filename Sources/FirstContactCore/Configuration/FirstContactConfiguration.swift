@@ -21,6 +21,7 @@ package struct FirstContactConfiguration: Sendable {
     package var webhooks: [Webhook]
     package var tokens: [Token]
     package var ingest = IngestOptions()
+    package var ui = UIOptions()
 
     package init(
         timezone: ZoneRules = .utc,
@@ -186,6 +187,22 @@ package struct IngestOptions: Sendable, Hashable {
     package var maxRejectsPerSource: Int = 1_000
 
     package init() {}
+}
+
+/// `ui:` — how the web pages and the CLI's tables speak to people.
+package struct UIOptions: Sendable, Hashable {
+    /// The language when the reader has not chosen one (the browser's `Accept-Language`, the
+    /// terminal's `LANG`, or an explicit choice come first).
+    package var language: Language = .english
+
+    package init() {}
+}
+
+/// A language the pages and tables are written in; the raw value is its BCP 47 tag, as the
+/// configuration, `<html lang>` and `--language` spell it.
+package enum Language: String, Sendable, Hashable, CaseIterable {
+    case english = "en"
+    case chinese = "zh-CN"
 }
 
 package struct HTTPOptions: Sendable, Hashable {

@@ -60,8 +60,9 @@ package enum HTML {
         return spaced.removingPercentEncoding ?? spaced
     }
 
-    /// An `<option>`, selected when `value == current`.
-    static func option(_ value: String, _ label: String, current: String?) -> String {
-        "<option value=\"\(escape(value))\"\(value == (current ?? "") ? " selected" : "")>\(escape(label))</option>"
+    /// An `<option>`, selected when `value == current`; `data` marks a label from the configuration
+    /// (a department's or agent's name) `translate="no"`.
+    static func option(_ value: String, _ label: String, current: String?, data: Bool = false) -> String {
+        "<option value=\"\(escape(value))\"\(value == (current ?? "") ? " selected" : "")\(data ? " translate=\"no\"" : "")>\(escape(label))</option>"
     }
 }

@@ -58,13 +58,17 @@ enum WebAssets {
         (function () {
           var body = document.body;
           var offset = Number(body.dataset.now || 0) - Date.now() / 1000;
+          // The page's language, from the server's catalogue (body data-text).
+          var text = JSON.parse(body.dataset.text || "{}");
+          function say(key, value) { return String(text[key] || key).replace("%s", value); }
           function now() { return Date.now() / 1000 + offset; }
           function span(s) {
             s = Math.abs(Math.round(s));
             var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
-            if (d > 0) return d + "d " + h + "h " + m + "m";
-            if (h > 0) return h + "h " + String(m).padStart(2, "0") + "m";
-            return m + "m " + String(sec).padStart(2, "0") + "s";
+            var sep = text.sep === undefined ? " " : text.sep;
+            if (d > 0) return [d + text.d, h + text.h, m + text.m].join(sep);
+            if (h > 0) return [h + text.h, String(m).padStart(2, "0") + text.m].join(sep);
+            return [m + text.m, String(sec).padStart(2, "0") + text.s].join(sep);
           }
           // Set further down when this page is the board with a live stream: what a row does when its
           // countdown passes the deadline (it re-fetches the row and the counters).
@@ -73,7 +77,7 @@ enum WebAssets {
             var t = now();
             document.querySelectorAll("[data-due]").forEach(function (el) {
               var left = Number(el.dataset.due) - t;
-              el.textContent = left >= 0 ? "in " + span(left) : span(left) + " late";
+              el.textContent = say(left >= 0 ? "in" : "late", span(left));
               el.classList.toggle("late", left < 0);
               if (left < 0) turnOverdue(el.closest("#board-rows tr"));
             });
@@ -91,7 +95,7 @@ enum WebAssets {
             row.classList.remove("at-risk", "on-time");
             row.classList.add("overdue");
             var badge = row.querySelector(".badge");
-            if (badge) { badge.className = "badge overdue"; badge.textContent = "overdue"; }
+            if (badge) { badge.className = "badge overdue"; badge.textContent = say("overdue", ""); }
             var rank = row.dataset.rank || "";
             row.dataset.rank = "0" + rank.slice(rank.indexOf("-"));
             var rows = row.parentNode.children;
@@ -144,7 +148,7 @@ enum WebAssets {
               if (overdue) overdue.textContent = String(t.overdue);
               if (risk) risk.textContent = String(t.at_risk);
               window.fcTotals.push({ open: t.open, overdue: t.overdue, at_risk: t.at_risk, asked: asked, applied: performance.now() });
-            }).catch(function (e) { setStatus("update failed: " + e.message); }).finally(function () {
+            }).catch(function (e) { setStatus(say("failed", e.message)); }).finally(function () {
               totalsBusy = false;
               if (totalsAgain) { totalsAgain = false; refreshTotals(); }
             });
@@ -207,8 +211,8 @@ enum WebAssets {
               if (count) count.textContent = String(tbody.children.length);
               tick();
               window.fcLive.push({ obligation: id, kind: kind, received: received, applied: performance.now() });
-              setStatus("updated " + new Date().toLocaleTimeString());
-            }).catch(function (e) { setStatus("update failed: " + e.message); });
+              setStatus(say("updated", new Date().toLocaleTimeString(document.documentElement.lang)));
+            }).catch(function (e) { setStatus(say("failed", e.message)); });
           }
           var source = new EventSource(live, { withCredentials: true });
           function handle(e) {
@@ -224,8 +228,8 @@ enum WebAssets {
           // Close the stream when the page goes away (also into the back-forward cache): an open
           // stream per old page would use up the browser's six connections to this server.
           window.addEventListener("pagehide", function () { source.close(); });
-          source.addEventListener("open", function () { setStatus("live"); body.dataset.liveOpen = "1"; });
-          source.addEventListener("error", function () { setStatus("reconnecting…"); });
+          source.addEventListener("open", function () { setStatus(say("live", "")); body.dataset.liveOpen = "1"; });
+          source.addEventListener("error", function () { setStatus(say("reconnecting", "")); });
         })();
         """#
 }

@@ -23,6 +23,7 @@ extension WebUI {
     // MARK: Figures
 
     private func figures(_ request: Request, _ session: WebSession) async throws -> Response {
+        let l = self.localizer(request)
         let principal = session.principal
         let query = Self.query(request)
         let now = self.state.scheduler.clock.now()
@@ -34,7 +35,7 @@ extension WebUI {
                 to: query["to"].flatMap { $0.isEmpty ? nil : $0 },
                 now: now, newest: newest, zone: self.state.engine.configuration.timezone)
         } catch let error as PeriodError {
-            return self.message(session, title: "Figures", error.message, status: .badRequest)
+            return self.message(session, l, title: l(.figuresTitle), .english(error.message), status: .badRequest)
         }
         let scope = try principal.reportScope(directory: self.directory)
         let sla = try await self.state.reports.sla(scope: scope, from: period.from, to: period.to)
@@ -44,25 +45,27 @@ extension WebUI {
         // `to` is exclusive: the form shows the last day included.
         let toDay = zone.local(period.to - 1).date.iso
 
-        var html = "<main id=\"main\"><h1>Figures</h1>"
-        html += "<form class=\"filters\" method=\"get\" action=\"/ui/figures\" aria-label=\"Period\">"
-        html += "<label>From <input type=\"date\" name=\"from\" id=\"from\" value=\"\(HTML.escape(fromDay))\"></label>"
+        var html = "<main id=\"main\"><h1>\(l.html(.figuresTitle))</h1>"
+        html += "<form class=\"filters\" method=\"get\" action=\"/ui/figures\" aria-label=\"\(l.html(.period))\">"
         html +=
-            "<label>To (inclusive) <input type=\"date\" name=\"to\" id=\"to\" value=\"\(HTML.escape(toDay))\"></label>"
-        html += "<button type=\"submit\">Show</button></form>"
-        html += "<h2>SLA attainment per department</h2>"
+            "<label>\(l.html(.from)) <input type=\"date\" name=\"from\" id=\"from\" value=\"\(HTML.escape(fromDay))\"></label>"
         html +=
-            "<p class=\"muted\">Obligations due in the period: on time ÷ decided (on time, late, breached, exhausted).</p>"
-        html += Self.chart(sla, name: { self.directory.department($0)?.name ?? $0.rawValue })
-        html +=
-            "<table id=\"sla\"><thead><tr><th>Department</th><th>Callbacks due</th><th>On time</th><th>Late</th><th>Breached</th>"
-        html +=
-            "<th>Exhausted</th><th>Open</th><th>Attainment</th><th>Hand-offs due</th><th>On time</th><th>Attainment</th></tr></thead><tbody>"
+            "<label>\(l.html(.toInclusive)) <input type=\"date\" name=\"to\" id=\"to\" value=\"\(HTML.escape(toDay))\"></label>"
+        html += "<button type=\"submit\">\(l.html(.show))</button></form>"
+        html += "<h2>\(l.html(.slaPerDepartment))</h2>"
+        html += "<p class=\"muted\">\(l.html(.slaExplanation))</p>"
+        html += Self.chart(sla, l, name: { self.directory.department($0)?.name ?? $0.rawValue })
+        html += "<table id=\"sla\"><thead><tr>"
+        for column in [Phrase.columnDepartment, .callbacksDue, .onTime, .late, .breached, .exhausted, .open] {
+            html += "<th>\(l.html(column))</th>"
+        }
+        for column in [Phrase.attainment, .handoffsDue, .onTime, .attainment] { html += "<th>\(l.html(column))</th>" }
+        html += "</tr></thead><tbody>"
         for row in sla {
             let c = row.callbacks
             let h = row.handoffs
             html +=
-                "<tr><td>\(HTML.escape(self.directory.department(row.department)?.name ?? row.department.rawValue))</td>"
+                "<tr><td>\(Self.data(self.directory.department(row.department)?.name ?? row.department.rawValue))</td>"
             html +=
                 "<td>\(c.due)</td><td>\(c.onTime)</td><td>\(c.late)</td><td>\(c.breached)</td><td>\(c.exhausted)</td><td>\(c.open)</td>"
             html +=
@@ -70,31 +73,36 @@ extension WebUI {
         }
         html += "</tbody></table>"
 
-        html +=
-            "<h2>Agents</h2><p class=\"muted\">Praise (art. 19) and accountability (art. 20): only violations a supervisor accepted count against an agent.</p>"
-        html +=
-            "<table id=\"agents\"><thead><tr><th>Agent</th><th>Department</th><th>First responded</th><th>Settled</th>"
-        html +=
-            "<th>First-contact resolution</th><th>Callbacks on time</th><th>Late</th><th>Hand-offs acknowledged</th>"
-        html +=
-            "<th>Acknowledge median / p90</th><th>Accepted violations</th><th>Excused · dismissed · unreviewed</th></tr></thead><tbody>"
+        html += "<h2>\(l.html(.agents))</h2><p class=\"muted\">\(l.html(.praiseAndAccountability))</p>"
+        html += "<table id=\"agents\"><thead><tr>"
+        for column in [
+            Phrase.columnAgent, .columnDepartment, .firstResponded, .settled, .firstContactResolution, .callbacksOnTime,
+            .late, .handoffsAcknowledged, .acknowledgeMedianP90, .acceptedViolations, .excusedDismissedUnreviewed,
+        ] {
+            html += "<th>\(l.html(column))</th>"
+        }
+        html += "</tr></thead><tbody>"
         for a in agents {
             html +=
-                "<tr><td>\(HTML.escape(self.directory.label(a.agent)))</td><td>\(HTML.escape(a.department.map { self.directory.department($0)?.name ?? $0.rawValue } ?? "-"))</td>"
+                "<tr><td>\(Self.data(self.directory.label(a.agent)))</td><td>\(Self.data(a.department.map { self.directory.department($0)?.name ?? $0.rawValue } ?? "-"))</td>"
             html +=
                 "<td>\(a.firstResponded)</td><td>\(a.settled)</td><td>\(Self.percent(a.firstContactResolution))</td>"
             html += "<td>\(a.callbacksOnTime)</td><td>\(a.callbacksLate)</td><td>\(a.handoffsAcknowledged)</td>"
-            html += "<td>\(Self.minutes(a.acknowledgeMedian)) / \(Self.minutes(a.acknowledgeP90))</td>"
+            html +=
+                "<td>\(HTML.escape(l.duration(a.acknowledgeMedian))) / \(HTML.escape(l.duration(a.acknowledgeP90)))</td>"
             let accepted = a.accepted.sorted { $0.key.rawValue < $1.key.rawValue }.map {
-                "\($0.key.rawValue) \($0.value)"
+                "\(l.label($0.key)) \($0.value)"
             }.joined(separator: ", ")
             html +=
                 "<td>\(a.acceptedTotal)\(accepted.isEmpty ? "" : " <span class=\"muted\">(" + HTML.escape(accepted) + ")</span>")</td>"
             html += "<td>\(a.excused) · \(a.dismissed) · \(a.unreviewed)</td></tr>"
         }
-        if agents.isEmpty { html += "<tr><td colspan=\"11\" class=\"muted\">No agents in your scope.</td></tr>" }
+        if agents.isEmpty { html += "<tr><td colspan=\"11\" class=\"muted\">\(l.html(.noAgentsInScope))</td></tr>" }
         html += "</tbody></table></main>"
-        return Self.html(self.layout(title: "Figures", session: session, current: "figures", content: html, now: now))
+        let here = "/ui/figures?from=\(fromDay)&to=\(toDay)"
+        return Self.html(
+            self.layout(
+                l, title: l(.figuresTitle), session: session, current: "figures", content: html, here: here, now: now))
     }
 
     static func percent(_ value: Double?) -> String {
@@ -102,14 +110,9 @@ extension WebUI {
         return String(format: "%.1f %%", value * 100)
     }
 
-    private static func minutes(_ seconds: Int64?) -> String {
-        guard let seconds else { return "–" }
-        return seconds < 3600 ? "\(seconds / 60)m" : "\(seconds / 3600)h \(seconds % 3600 / 60)m"
-    }
-
     /// Horizontal bars, two per department (callbacks, hand-offs), drawn by the server: no script,
     /// no external library, readable at any size (the SVG scales with the page).
-    static func chart(_ rows: [Reports.DepartmentSLA], name: (DepartmentID) -> String) -> String {
+    static func chart(_ rows: [Reports.DepartmentSLA], _ l: Localizer, name: (DepartmentID) -> String) -> String {
         let barHeight = 18
         let gap = 8
         let label = 150
@@ -117,21 +120,26 @@ extension WebUI {
         let height = max(1, rows.count) * (2 * barHeight + 3 * gap) + 24
         var svg =
             "<svg id=\"sla-chart\" role=\"img\" aria-labelledby=\"sla-chart-title\" viewBox=\"0 0 \(width + 70) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">"
-        svg += "<title id=\"sla-chart-title\">SLA attainment per department</title>"
+        svg += "<title id=\"sla-chart-title\">\(l.html(.slaPerDepartment))</title>"
         var y = 8
         for row in rows {
-            svg += "<text x=\"0\" y=\"\(y + barHeight)\" font-size=\"14\">\(HTML.escape(name(row.department)))</text>"
+            svg +=
+                "<text x=\"0\" y=\"\(y + barHeight)\" font-size=\"14\" translate=\"no\">\(HTML.escape(name(row.department)))</text>"
             for (kind, outcomes, color) in [
-                ("callbacks", row.callbacks, "#0969da"), ("hand-offs", row.handoffs, "#8250df"),
+                (ObligationKind.callback, row.callbacks, "#0969da"), (.handoff, row.handoffs, "#8250df"),
             ] {
                 let share = outcomes.attainment ?? 0
                 let length = Int((Double(width - label) * share).rounded())
+                let series = kind == .callback ? "callbacks" : "hand-offs"
+                let title = l(
+                    .chartBar, name(row.department), l.label(kind), Self.percent(outcomes.attainment),
+                    String(outcomes.decided))
                 svg +=
                     "<rect x=\"\(label)\" y=\"\(y)\" width=\"\(width - label)\" height=\"\(barHeight)\" fill=\"#eaeef2\"/>"
                 svg +=
-                    "<rect class=\"bar\" data-kind=\"\(kind)\" data-department=\"\(HTML.escape(row.department.rawValue))\" x=\"\(label)\" y=\"\(y)\" width=\"\(length)\" height=\"\(barHeight)\" fill=\"\(color)\"><title>\(HTML.escape(name(row.department))) \(kind): \(Self.percent(outcomes.attainment)) of \(outcomes.decided) decided</title></rect>"
+                    "<rect class=\"bar\" data-kind=\"\(series)\" data-department=\"\(HTML.escape(row.department.rawValue))\" x=\"\(label)\" y=\"\(y)\" width=\"\(length)\" height=\"\(barHeight)\" fill=\"\(color)\"><title translate=\"no\">\(HTML.escape(title))</title></rect>"
                 svg +=
-                    "<text x=\"\(width + 4)\" y=\"\(y + barHeight - 4)\" font-size=\"13\">\(kind == "callbacks" ? "☎" : "⇄") \(Self.percent(outcomes.attainment))</text>"
+                    "<text x=\"\(width + 4)\" y=\"\(y + barHeight - 4)\" font-size=\"13\">\(kind == .callback ? "☎" : "⇄") \(Self.percent(outcomes.attainment))</text>"
                 y += barHeight + gap
             }
             y += gap
@@ -144,17 +152,18 @@ extension WebUI {
     /// `POST /ui/contacts/{id}/{notes|resolve|refer|handoff|reassign|complaints|poor-service}`: as
     /// `POST /v1/contacts/{id}/…`, with the same roles (the last three are a supervisor's).
     private func contactAction(_ request: Request, _ id: ContactID, _ name: String) async throws -> Response {
+        let l = self.localizer(request)
         guard let (session, form) = try await self.post(request) else {
-            return self.forbidden(self.session(request), "The form was not from this session.")
+            return self.forbidden(self.session(request), l, l(.formNotFromSession))
         }
         let principal = session.principal
         guard let action = ContactAction(rawValue: name) else {
-            return self.message(session, title: "Not found", "No action \(name).", status: .notFound)
+            return self.message(session, l, title: l(.notFound), .text(l(.noSuchAction, name)), status: .notFound)
         }
         guard action.roles.contains(principal.role),
             let detail = try await self.store.contact(id, correlator: self.engine.correlator),
             principal.scope(directory: self.directory).admits(detail.contact, violations: detail.violations)
-        else { return self.forbidden(session, "You may not act on contact \(id).") }
+        else { return self.forbidden(session, l, l(.mayNotActOnContact, id.rawValue)) }
         let text = { (key: String) in form[key] ?? "" }
         let kind: ManualAction.Kind
         switch action {
@@ -167,8 +176,7 @@ extension WebUI {
             let named = text("agent").trimmingCharacters(in: .whitespaces)
             guard let agent = named.isEmpty ? detail.contact.firstResponder?.agent : AgentID(named) else {
                 return self.message(
-                    session, title: "Not recorded", "Name the agent: the contact has no first responder.",
-                    status: .badRequest)
+                    session, l, title: l(.notRecorded), .text(l(.nameTheAgent)), status: .badRequest)
             }
             kind = .poorService(contact: id, agent: agent, text: text("text"))
         case .handoff:
@@ -187,7 +195,7 @@ extension WebUI {
                 store: self.store,
                 current: detail.contact)
         } catch let error as ActionError {
-            return self.message(session, title: "Not recorded", error.description, status: .badRequest)
+            return self.message(session, l, title: l(.notRecorded), .english(error.description), status: .badRequest)
         }
         // Every obligation the action may have changed (cancelled, added) is looked at again by open boards.
         let touched = Set(detail.contact.obligations.map(\.id) + after.contact.obligations.map(\.id))
@@ -198,55 +206,55 @@ extension WebUI {
     }
 
     /// The forms for a contact's actions (shown to whoever may see the contact; the engine judges).
-    func actionForms(_ contact: Contact, _ session: WebSession) -> String {
+    func actionForms(_ contact: Contact, _ session: WebSession, _ l: Localizer) -> String {
         guard ContactAction.notes.roles.contains(session.principal.role) else { return "" }
         let base = "/ui/contacts/\(HTML.urlComponent(contact.id.rawValue))/"
         let csrf = "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(session.csrf))\">"
-        var html = "<h2>Act</h2><div class=\"actions\">"
-        html += "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))notes\" id=\"form-note\">\(csrf)"
+        func form(_ action: String, _ id: String) -> String {
+            "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))\(action)\" id=\"\(id)\">\(csrf)"
+        }
+        func input(_ label: Phrase, _ attributes: String) -> String {
+            "<label>\(l.html(label)) <input \(attributes)></label>"
+        }
+        func button(_ label: Phrase, primary: Bool = false) -> String {
+            "<button type=\"submit\"\(primary ? " class=\"primary\"" : "")>\(l.html(label))</button></form>"
+        }
+        var html = "<h2>\(l.html(.act))</h2><div class=\"actions\">"
+        html += form("notes", "form-note")
         html +=
-            "<label>Note <textarea name=\"text\" rows=\"2\" cols=\"50\" required></textarea></label><button type=\"submit\">Add note</button></form>"
+            "<label>\(l.html(.note)) <textarea name=\"text\" rows=\"2\" cols=\"50\" required></textarea></label>"
+            + button(.addNote)
         if [.open, .awaitingCallback, .handedOff].contains(contact.status) {
-            html +=
-                "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))resolve\" id=\"form-resolve\">\(csrf)"
-            html +=
-                "<label>How it was settled <input name=\"note\" required size=\"50\"></label><button type=\"submit\" class=\"primary\">Resolve</button></form>"
-            html +=
-                "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))refer\" id=\"form-refer\">\(csrf)"
-            html += "<label>Referred to (outside body) <input name=\"to\" required></label>"
-            html +=
-                "<label>What the customer was told <input name=\"told\" required size=\"40\"></label><button type=\"submit\">Refer out</button></form>"
-            html +=
-                "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))handoff\" id=\"form-handoff\">\(csrf)"
-            html += "<label>To department <select name=\"department\" required>"
-            for d in self.engine.configuration.departments { html += HTML.option(d.id.rawValue, d.name, current: nil) }
-            html += "</select></label><label>Agent (optional) <input name=\"agent\" size=\"6\"></label>"
-            html +=
-                "<label>Customer's unit <input name=\"unit\"></label><label>Name <input name=\"name\" required></label>"
-            html +=
-                "<label>Phone <input name=\"phone\" required></label><label>Matter <input name=\"matter\" required size=\"40\"></label>"
-            html += "<label>Place <input name=\"place\"></label><button type=\"submit\">Hand off</button></form>"
+            html += form("resolve", "form-resolve")
+            html += input(.howSettled, "name=\"note\" required size=\"50\"") + button(.resolve, primary: true)
+            html += form("refer", "form-refer")
+            html += input(.referredTo, "name=\"to\" required")
+            html += input(.customerWasTold, "name=\"told\" required size=\"40\"") + button(.referOut)
+            html += form("handoff", "form-handoff")
+            html += "<label>\(l.html(.toDepartment)) <select name=\"department\" required>"
+            for d in self.engine.configuration.departments {
+                html += HTML.option(d.id.rawValue, d.name, current: nil, data: true)
+            }
+            html += "</select></label>" + input(.agentOptional, "name=\"agent\" size=\"6\"")
+            html += input(.customerUnit, "name=\"unit\"") + input(.name, "name=\"name\" required")
+            html += input(.phone, "name=\"phone\" required") + input(.matter, "name=\"matter\" required size=\"40\"")
+            html += input(.place, "name=\"place\"") + button(.handOff)
         }
         if ContactAction.reassign.roles.contains(session.principal.role) {
             let agents = self.engine.configuration.agents
-            html +=
-                "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))reassign\" id=\"form-reassign\">\(csrf)"
-            html += "<label>New first responder <select name=\"agent\" required>"
+            html += form("reassign", "form-reassign")
+            html += "<label>\(l.html(.newFirstResponder)) <select name=\"agent\" required>"
             for agent in agents {
-                html += HTML.option(agent.id.rawValue, "\(agent.id.rawValue) \(agent.name)", current: nil)
+                html += HTML.option(agent.id.rawValue, "\(agent.id.rawValue) \(agent.name)", current: nil, data: true)
             }
+            html += "</select></label>" + input(.reason, "name=\"reason\" required size=\"40\"") + button(.reassign)
+            html += form("complaints", "form-complaint")
             html +=
-                "</select></label><label>Why <input name=\"reason\" required size=\"40\"></label><button type=\"submit\">Reassign</button></form>"
-            html +=
-                "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))complaints\" id=\"form-complaint\">\(csrf)"
-            html +=
-                "<label>Complaint about this contact (against its first responder) <textarea name=\"text\" rows=\"2\" cols=\"50\" required></textarea></label>"
-            html += "<button type=\"submit\">Record complaint</button></form>"
-            html +=
-                "<form class=\"card\" method=\"post\" action=\"\(HTML.escape(base))poor-service\" id=\"form-poor-service\">\(csrf)"
-            html += "<label>Agent (default: the first responder) <input name=\"agent\" size=\"6\"></label>"
-            html +=
-                "<label>What happened <input name=\"text\" required size=\"40\"></label><button type=\"submit\">Record poor service</button></form>"
+                "<label>\(l.html(.complaintAbout)) <textarea name=\"text\" rows=\"2\" cols=\"50\" required></textarea></label>"
+            html += button(.recordComplaint)
+            html += form("poor-service", "form-poor-service")
+            html += input(.agentDefaultFirstResponder, "name=\"agent\" size=\"6\"")
+            html += input(.whatHappened, "name=\"text\" required size=\"40\"") + button(.recordPoorService)
         }
         return html + "</div>"
     }

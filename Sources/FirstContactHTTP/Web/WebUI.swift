@@ -42,9 +42,11 @@ package struct WebUI: Sendable {
         router.get("ui/assets/app.css") { _, _ in Self.asset(WebAssets.css, type: "text/css; charset=utf-8") }
         router.get("ui/assets/app.js") { _, _ in Self.asset(WebAssets.js, type: "text/javascript; charset=utf-8") }
         router.get("ui/login") { request, _ in self.signInPage(request, error: nil) }
+        router.get("ui/language") { request, _ in self.chooseLanguage(request) }
         router.post("ui/login") { request, _ in try await self.signIn(request) }
         router.post("ui/logout") { request, _ in try await self.signOut(request) }
-        router.get("ui/board") { request, _ in try await self.withSession(request) { try await self.board(request, $0) }
+        router.get("ui/board") { request, _ in
+            try await self.withSession(request) { try await self.board(request, $0, self.localizer(request)) }
         }
         router.get("ui/board/row") { request, _ in
             guard let session = self.session(request) else { return Self.html("", status: .unauthorized) }
@@ -55,14 +57,18 @@ package struct WebUI: Sendable {
             return try await self.boardTotals(request, session)
         }
         router.get("ui/contacts/:id") { request, context in
-            try await self.withSession(request) { try await self.contactPage(try context.parameters.require("id"), $0) }
+            try await self.withSession(request) {
+                try await self.contactPage(try context.parameters.require("id"), $0, self.localizer(request))
+            }
         }
-        router.get("ui/my") { request, _ in try await self.withSession(request) { try await self.myWork($0) } }
+        router.get("ui/my") { request, _ in
+            try await self.withSession(request) { try await self.myWork($0, self.localizer(request)) }
+        }
         router.post("ui/obligations/:id/ack") { request, context in
             try await self.acknowledge(request, ObligationID(try context.parameters.require("id")))
         }
         router.get("ui/violations") { request, _ in
-            try await self.withSession(request) { try await self.violationsPage(request, $0) }
+            try await self.withSession(request) { try await self.violationsPage(request, $0, self.localizer(request)) }
         }
         router.post("ui/violations/:id/review") { request, context in
             try await self.review(request, ViolationID(try context.parameters.require("id")))
@@ -80,6 +86,35 @@ package struct WebUI: Sendable {
         self.sessions.session(request.cookies[WebSessions.cookie]?.value)
     }
 
+    /// The language of the page this request gets (``LanguageChoice``).
+    func localizer(_ request: Request) -> Localizer {
+        Localizer(
+            LanguageChoice.choose(
+                chosen: request.cookies[LanguageChoice.cookie]?.value,
+                acceptLanguage: request.headers[.acceptLanguage],
+                configured: self.engine.configuration.ui.language))
+    }
+
+    /// `GET /ui/language?to=zh-CN&return=/ui/board`: the language switch. Keeps the choice in a
+    /// cookie for a year and goes back to the page it was pressed on. A GET, so it is a plain link;
+    /// it changes nothing but how this browser's pages read.
+    func chooseLanguage(_ request: Request) -> Response {
+        let query = Self.query(request)
+        guard let language = query["to"].flatMap(Language.init(rawValue:)) else {
+            let l = self.localizer(request)
+            let known = Language.allCases.map(\.rawValue).joined(separator: ", ")
+            return self.message(
+                self.session(request), l, title: l(.notFound), .text(l(.noSuchLanguage, query["to"] ?? "", known)),
+                status: .badRequest)
+        }
+        var response = Self.seeOther(Self.returnPath(query["return"], default: "/ui/"))
+        response.setCookie(
+            Cookie(
+                name: LanguageChoice.cookie, value: language.rawValue, maxAge: 365 * 86400, path: "/",
+                secure: Self.secure(request), httpOnly: true, sameSite: .lax))
+        return response
+    }
+
     func withSession(_ request: Request, _ body: (WebSession) async throws -> Response) async throws -> Response {
         guard let session = self.session(request) else { return Response.redirect(to: "/ui/login") }
         return try await body(session)
@@ -90,24 +125,28 @@ package struct WebUI: Sendable {
         HTTPField.Name("X-Forwarded-Proto").flatMap { request.headers[$0] }?.lowercased() == "https"
     }
 
-    func signInPage(_ request: Request, error: String?, status: HTTPResponse.Status = .ok) -> Response {
+    func signInPage(_ request: Request, error: Phrase?, _ arguments: String..., status: HTTPResponse.Status = .ok)
+        -> Response
+    {
+        let l = self.localizer(request)
         // Double submit: the form's hidden value must match this browser's cookie, so another site
         // cannot sign a victim's browser in with the attacker's token.
         let nonce = WebSessions.randomToken()
         let form = """
             <main class="signin card" id="main">
             <h1>FirstContact</h1>
-            <p>Sign in with your token.</p>
-            \(error.map { "<p class=\"error\" role=\"alert\" id=\"signin-error\">\(HTML.escape($0))</p>" } ?? "")
+            <p>\(l.html(.signInPrompt))</p>
+            \(error.map { "<p class=\"error\" role=\"alert\" id=\"signin-error\">\(HTML.escape(Localizer.fill(Catalogue.text($0, in: l.language), arguments)))</p>" } ?? "")
             <form method="post" action="/ui/login">
             <input type="hidden" name="nonce" value="\(nonce)">
-            <label>Token <input type="password" name="token" id="token" autocomplete="current-password" required autofocus></label>
-            <p><button class="primary" type="submit" id="signin">Sign in</button></p>
+            <label>\(l.html(.token)) <input type="password" name="token" id="token" autocomplete="current-password" required autofocus></label>
+            <p><button class="primary" type="submit" id="signin">\(l.html(.signInButton))</button></p>
             </form>
             </main>
             """
         var response = Self.html(
-            self.layout(title: "Sign in", session: nil, current: "", content: form), status: status)
+            self.layout(
+                l, title: l(.signInTitle), session: nil, current: "", content: form, here: "/ui/login"), status: status)
         response.setCookie(
             Cookie(
                 name: WebSessions.loginCookie, value: nonce, maxAge: 600, path: "/ui/login",
@@ -119,18 +158,18 @@ package struct WebUI: Sendable {
     func signIn(_ request: Request) async throws -> Response {
         let form = try await Self.form(request)
         guard WebSessions.sameToken(form["nonce"], request.cookies[WebSessions.loginCookie]?.value ?? "") else {
-            return self.signInPage(request, error: "The sign-in form expired; try again.", status: .forbidden)
+            return self.signInPage(request, error: .signInExpired, status: .forbidden)
         }
         let token = (form["token"] ?? "").trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty,
             let principal = Principal.authenticate(
                 authorization: "Bearer " + token, tokens: self.engine.configuration.tokens)
         else {
-            return self.signInPage(request, error: "Unknown token.", status: .unauthorized)
+            return self.signInPage(request, error: .unknownToken, status: .unauthorized)
         }
         guard [.agent, .supervisor, .admin].contains(principal.role) else {
             return self.signInPage(
-                request, error: "A \(principal.role.rawValue) token cannot sign in to the pages.", status: .forbidden)
+                request, error: .roleCannotSignIn, self.localizer(request).label(principal.role), status: .forbidden)
         }
         let session = self.sessions.start(principal)
         var response = Response.redirect(to: principal.role == .agent ? "/ui/my" : "/ui/board", type: .found)
@@ -146,7 +185,7 @@ package struct WebUI: Sendable {
         let form = try await Self.form(request)
         guard let session = self.session(request) else { return Self.seeOther("/ui/login") }
         guard WebSessions.sameToken(form["csrf"], session.csrf) else {
-            return self.forbidden(session, "The form was not from this session.")
+            return self.forbidden(session, self.localizer(request), self.localizer(request)(.formNotFromSession))
         }
         self.sessions.end(session.id)
         var response = Self.seeOther("/ui/login")
@@ -174,12 +213,12 @@ package struct WebUI: Sendable {
             case onTime = "on_time"
             case awaitingAck = "awaiting_ack"
 
-            var label: String {
+            var label: Phrase {
                 switch self {
-                case .overdue: "overdue"
-                case .atRisk: "at risk"
-                case .onTime: "on time"
-                case .awaitingAck: "hand-off awaiting acknowledgement"
+                case .overdue: .standingOverdue
+                case .atRisk: .standingAtRisk
+                case .onTime: .standingOnTime
+                case .awaitingAck: .standingAwaitingAck
                 }
             }
         }
@@ -281,7 +320,7 @@ package struct WebUI: Sendable {
         .map { BoardEntry($0) }.filter { filter.matches($0) }
     }
 
-    func board(_ request: Request, _ session: WebSession) async throws -> Response {
+    func board(_ request: Request, _ session: WebSession, _ l: Localizer) async throws -> Response {
         let principal = session.principal
         let query = Self.query(request)
         let filter = BoardFilter(query)
@@ -294,69 +333,83 @@ package struct WebUI: Sendable {
         let shown = entries.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
         let totals = BoardTotals(entries)
 
-        var html = "<main id=\"main\"><h1>Missed callbacks and hand-offs</h1>"
+        var html = "<main id=\"main\"><h1>\(l.html(.boardHeading))</h1>"
+        html += "<p class=\"summary\">\(l.html(.totalOpen, "<strong id=\"total\">\(totals.open)</strong>")) · "
         html +=
-            "<p class=\"summary\"><strong id=\"total\">\(totals.open)</strong> open · <span class=\"late\"><span id=\"total-overdue\">\(totals.overdue)</span> overdue</span> · "
+            "<span class=\"late\">\(l.html(.totalOverdue, "<span id=\"total-overdue\">\(totals.overdue)</span>"))</span> · "
         html +=
-            "<span class=\"risk\"><span id=\"total-at-risk\">\(totals.atRisk)</span> at risk</span> · <span role=\"status\" aria-live=\"polite\" class=\"status muted\" id=\"live-status\">connecting…</span></p>"
-        html += self.filterForm(principal, filter)
+            "<span class=\"risk\">\(l.html(.totalAtRisk, "<span id=\"total-at-risk\">\(totals.atRisk)</span>"))</span> · <span role=\"status\" aria-live=\"polite\" class=\"status muted\" id=\"live-status\">\(l.html(.connecting))</span></p>"
+        html += self.filterForm(principal, filter, l)
         html +=
-            "<table aria-describedby=\"total\"><caption class=\"skip\">Open obligations, overdue first</caption><thead><tr>"
-        html +=
-            "<th scope=\"col\">Due</th><th scope=\"col\">Kind</th><th scope=\"col\">Customer</th><th scope=\"col\">Owed by</th>"
-        html +=
-            "<th scope=\"col\">Department</th><th scope=\"col\">State</th><th scope=\"col\">Attempts</th><th scope=\"col\">Missed</th>"
-        html += "<th scope=\"col\">Escalation</th><th scope=\"col\">Due at</th></tr></thead>"
-        html += "<tbody id=\"board-rows\" data-page-size=\"\(Self.pageSize)\">"
-        for entry in shown { html += self.row(entry) }
+            "<table aria-describedby=\"total\"><caption class=\"skip\">\(l.html(.boardCaption))</caption><thead><tr>"
+        for column in [Phrase.columnDue, .columnKind, .columnCustomer, .columnOwedBy, .columnDepartment, .columnState] {
+            html += "<th scope=\"col\">\(l.html(column))</th>"
+        }
+        for column in [Phrase.columnAttempts, .columnMissed, .columnEscalation, .columnDueAt] {
+            html += "<th scope=\"col\">\(l.html(column))</th>"
+        }
+        html += "</tr></thead><tbody id=\"board-rows\" data-page-size=\"\(Self.pageSize)\">"
+        for entry in shown { html += self.row(entry, l) }
         html += "</tbody></table>"
         html +=
-            "<p class=\"pager\"><span>Page \(page) of \(pages) · <span id=\"row-count\">\(shown.count)</span> rows shown</span>"
+            "<p class=\"pager\"><span>\(l.html(.pageOf, String(page), String(pages), "<span id=\"row-count\">\(shown.count)</span>"))</span>"
         let base = "/ui/board?" + (filter.query.isEmpty ? "" : filter.query + "&")
-        if page > 1 { html += "<a href=\"\(HTML.escape(base))page=\(page - 1)\" rel=\"prev\">← previous</a>" }
+        if page > 1 {
+            html += "<a href=\"\(HTML.escape(base))page=\(page - 1)\" rel=\"prev\">\(l.html(.previousPage))</a>"
+        }
         if page < pages {
-            html += "<a href=\"\(HTML.escape(base))page=\(page + 1)\" rel=\"next\" id=\"next-page\">next →</a>"
+            html +=
+                "<a href=\"\(HTML.escape(base))page=\(page + 1)\" rel=\"next\" id=\"next-page\">\(l.html(.nextPage))</a>"
         }
         html += "</p></main>"
         let rowURL = "/ui/board/row" + (filter.query.isEmpty ? "" : "?" + filter.query)
         let totalsURL = "/ui/board/totals" + (filter.query.isEmpty ? "" : "?" + filter.query)
         let live = "/ui/events?after=\(outboxSeq)&live=\(liveSeq)"
+        let hereQuery = ([filter.query] + (page == 1 ? [] : ["page=\(page)"])).filter { !$0.isEmpty }
+        let here = "/ui/board" + (hereQuery.isEmpty ? "" : "?" + hereQuery.joined(separator: "&"))
         return Self.html(
             self.layout(
-                title: "Board", session: session, current: "board", content: html, now: now,
+                l, title: l(.boardTitle), session: session, current: "board", content: html, here: here, now: now,
                 attributes:
                     "data-live=\"\(HTML.escape(live))\" data-row-url=\"\(HTML.escape(rowURL))\" data-totals-url=\"\(HTML.escape(totalsURL))\""
             ))
     }
 
-    func filterForm(_ principal: Principal, _ filter: BoardFilter) -> String {
+    func filterForm(_ principal: Principal, _ filter: BoardFilter, _ l: Localizer) -> String {
         let departments = self.engine.configuration.departments.filter {
             principal.role == .admin || principal.departments.contains($0.id)
                 || (principal.role == .agent && principal.agent.flatMap(self.directory.departmentOf) == $0.id)
         }
         let agents = self.engine.configuration.agents.filter { a in departments.contains { $0.id == a.department } }
-        var html = "<form class=\"filters\" method=\"get\" action=\"/ui/board\" aria-label=\"Filters\">"
-        html += "<label>Department <select name=\"department\" id=\"filter-department\" data-autosubmit>"
-        html += HTML.option("", "all", current: filter.department?.rawValue)
-        for d in departments { html += HTML.option(d.id.rawValue, d.name, current: filter.department?.rawValue) }
-        html += "</select></label>"
-        html += "<label>State <select name=\"state\" id=\"filter-state\" data-autosubmit>"
-        html += HTML.option("", "all", current: filter.standing?.rawValue)
-        for s in BoardFilter.Standing.allCases {
-            html += HTML.option(s.rawValue, s.label, current: filter.standing?.rawValue)
+        var html =
+            "<form class=\"filters\" method=\"get\" action=\"/ui/board\" aria-label=\"\(l.html(.filters))\">"
+        html +=
+            "<label>\(l.html(.filterDepartment)) <select name=\"department\" id=\"filter-department\" data-autosubmit>"
+        html += HTML.option("", l(.filterAll), current: filter.department?.rawValue)
+        for d in departments {
+            html += HTML.option(d.id.rawValue, d.name, current: filter.department?.rawValue, data: true)
         }
         html += "</select></label>"
-        html += "<label>Kind <select name=\"kind\" id=\"filter-kind\" data-autosubmit>"
-        html += HTML.option("", "all", current: filter.kind?.rawValue)
-        html += HTML.option("callback", "callback", current: filter.kind?.rawValue)
-        html += HTML.option("handoff", "hand-off", current: filter.kind?.rawValue)
+        html += "<label>\(l.html(.filterState)) <select name=\"state\" id=\"filter-state\" data-autosubmit>"
+        html += HTML.option("", l(.filterAll), current: filter.standing?.rawValue)
+        for s in BoardFilter.Standing.allCases {
+            html += HTML.option(s.rawValue, l(s.label), current: filter.standing?.rawValue)
+        }
         html += "</select></label>"
-        html += "<label>Owner <select name=\"owner\" id=\"filter-owner\" data-autosubmit>"
-        html += HTML.option("", "anyone", current: filter.owner)
-        html += HTML.option("department", "a department (no one person)", current: filter.owner)
-        for a in agents { html += HTML.option(a.id.rawValue, self.directory.label(a.id), current: filter.owner) }
+        html += "<label>\(l.html(.filterKind)) <select name=\"kind\" id=\"filter-kind\" data-autosubmit>"
+        html += HTML.option("", l(.filterAll), current: filter.kind?.rawValue)
+        for kind in ObligationKind.allCases {
+            html += HTML.option(kind.rawValue, l.label(kind), current: filter.kind?.rawValue)
+        }
         html += "</select></label>"
-        html += "<button type=\"submit\">Apply</button> <a href=\"/ui/board\">clear</a></form>"
+        html += "<label>\(l.html(.filterOwner)) <select name=\"owner\" id=\"filter-owner\" data-autosubmit>"
+        html += HTML.option("", l(.filterAnyone), current: filter.owner)
+        html += HTML.option("department", l(.filterDepartmentOwner), current: filter.owner)
+        for a in agents {
+            html += HTML.option(a.id.rawValue, self.directory.label(a.id), current: filter.owner, data: true)
+        }
+        html += "</select></label>"
+        html += "<button type=\"submit\">\(l.html(.apply))</button> <a href=\"/ui/board\">\(l.html(.clear))</a></form>"
         return html
     }
 
@@ -370,29 +423,40 @@ package struct WebUI: Sendable {
         return self.directory.department(id)?.name ?? id.rawValue
     }
 
-    func local(_ time: Timestamp?) -> String {
-        guard let time else { return "-" }
-        return String(self.engine.configuration.timezone.local(time).asteriskText.prefix(16))
+    func local(_ time: Timestamp?, _ l: Localizer) -> String {
+        l.time(time, zone: self.engine.configuration.timezone)
     }
 
-    func row(_ entry: BoardEntry) -> String {
+    /// Text that comes from the configuration or from people (names, customer numbers, notes):
+    /// marked `translate="no"`, so translation tools and the catalogue's tests leave it alone.
+    static func data(_ text: String) -> String {
+        "<span translate=\"no\">\(HTML.escape(text))</span>"
+    }
+
+    /// Text the engine recorded in English (the `why` trail, refusals): marked as English on a
+    /// page in another language, so screen readers pronounce it as English.
+    static func english(_ text: String, _ l: Localizer) -> String {
+        l.language == .english ? HTML.escape(text) : "<span lang=\"en\">\(HTML.escape(text))</span>"
+    }
+
+    func row(_ entry: BoardEntry, _ l: Localizer) -> String {
         let o = entry.obligation
         let standing = entry.overdue ? "overdue" : o.atRisk ? "at-risk" : "on-time"
-        var state =
-            "<span class=\"badge \(standing)\">\(entry.overdue ? "overdue" : o.atRisk ? "at risk" : "on time")</span> \(HTML.escape(o.state.rawValue))"
+        let badge = entry.overdue ? Phrase.standingOverdue : o.atRisk ? .standingAtRisk : .standingOnTime
+        var state = "<span class=\"badge \(standing)\">\(l.html(badge))</span> \(HTML.escape(l.label(o.state)))"
         if o.kind == .handoff {
             state +=
                 o.acknowledgedAt == nil
-                ? " · <span class=\"risk\">not acknowledged</span>"
-                : " · acknowledged \(HTML.escape(self.local(o.acknowledgedAt)))"
+                ? " · <span class=\"risk\">\(l.html(.notAcknowledged))</span>"
+                : " · " + l.html(.acknowledgedAt, HTML.escape(self.local(o.acknowledgedAt, l)))
         }
         return """
             <tr id="ob-\(HTML.escape(o.id.rawValue))" class="\(standing)" data-rank="\(HTML.escape(entry.rank))"><td class="countdown" data-due="\(entry.deadline.seconds)"></td>\
-            <td>\(o.kind == .handoff ? "hand-off" : "callback")</td>\
-            <td><a href="/ui/contacts/\(HTML.escape(HTML.urlComponent(entry.contact.rawValue)))">\(HTML.escape(entry.customer))</a></td>\
-            <td>\(HTML.escape(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(self.departmentName(o.owner.department)))</td>\
+            <td>\(HTML.escape(l.label(o.kind)))</td>\
+            <td><a href="/ui/contacts/\(HTML.escape(HTML.urlComponent(entry.contact.rawValue)))" translate="no">\(HTML.escape(entry.customer))</a></td>\
+            <td>\(Self.data(self.ownerLabel(o.owner)))</td><td>\(Self.data(self.departmentName(o.owner.department)))</td>\
             <td>\(state)</td><td>\(o.attempts)</td><td>\(o.missedCount)</td><td>\(o.escalationLevel)</td>\
-            <td>\(HTML.escape(self.local(entry.deadline)))</td></tr>
+            <td>\(HTML.escape(self.local(entry.deadline, l)))</td></tr>
             """
     }
 
@@ -408,7 +472,7 @@ package struct WebUI: Sendable {
             o.state.isOutstanding, self.owns(session.principal, o)
         else { return Self.html("") }
         let entry = BoardEntry(o, of: contact, now: self.state.scheduler.clock.now())
-        return Self.html(BoardFilter(query).matches(entry) ? self.row(entry) : "")
+        return Self.html(BoardFilter(query).matches(entry) ? self.row(entry, self.localizer(request)) : "")
     }
 
     /// The counters at the top of the board: every obligation matching the filters in the
@@ -443,98 +507,115 @@ package struct WebUI: Sendable {
 
     // MARK: Contact
 
-    func contactPage(_ idText: String, _ session: WebSession) async throws -> Response {
+    func contactPage(_ idText: String, _ session: WebSession, _ l: Localizer) async throws -> Response {
         let id = ContactID(idText)
         // Missing and out of scope get the same 403 page, so an id reveals nothing.
         guard let detail = try await self.store.contact(id, correlator: self.engine.correlator),
             session.principal.scope(directory: self.directory).admits(detail.contact, violations: detail.violations)
-        else { return self.forbidden(session, "You may not open contact \(idText).") }
+        else { return self.forbidden(session, l, l(.mayNotOpenContact, idText)) }
         let contact = detail.contact
         let now = self.state.scheduler.clock.now()
         var html =
-            "<main id=\"main\"><h1>Contact <span id=\"contact-id\">\(HTML.escape(contact.id.rawValue))</span></h1>"
+            "<main id=\"main\"><h1>\(l.html(.contactHeading, "<span id=\"contact-id\" translate=\"no\">\(HTML.escape(contact.id.rawValue))</span>"))</h1>"
         html += "<div class=\"card\"><dl class=\"facts\">"
-        html += "<dt>Customer</dt><dd id=\"customer\">\(HTML.escape(contact.customer.text))</dd>"
-        html += "<dt>Status</dt><dd>\(HTML.escape(contact.status.rawValue))</dd>"
-        html += "<dt>Department</dt><dd>\(HTML.escape(self.departmentName(contact.department)))</dd>"
-        html += "<dt>Category</dt><dd>\(HTML.escape(contact.category.rawValue))</dd>"
-        html += "<dt>Channel</dt><dd>\(HTML.escape(contact.channel.rawValue))</dd>"
         html +=
-            "<dt>First responder</dt><dd>\(HTML.escape(contact.firstResponder.map { self.directory.label($0.agent) + " (" + $0.via.rawValue + ", " + self.local($0.boundAt) + ")" } ?? "none yet"))</dd>"
-        html += "<dt>Opened</dt><dd>\(HTML.escape(self.local(contact.createdAt)))</dd>"
+            "<dt>\(l.html(.columnCustomer))</dt><dd id=\"customer\" translate=\"no\">\(HTML.escape(contact.customer.text))</dd>"
+        html += "<dt>\(l.html(.status))</dt><dd>\(HTML.escape(l.label(contact.status)))</dd>"
+        html += "<dt>\(l.html(.columnDepartment))</dt><dd>\(Self.data(self.departmentName(contact.department)))</dd>"
+        html += "<dt>\(l.html(.category))</dt><dd>\(HTML.escape(l.label(contact.category)))</dd>"
+        html += "<dt>\(l.html(.channel))</dt><dd>\(HTML.escape(l.label(contact.channel)))</dd>"
+        let responder =
+            contact.firstResponder.map {
+                l.html(
+                    .firstResponderDetail, Self.data(self.directory.label($0.agent)), HTML.escape(l.label($0.via)),
+                    HTML.escape(self.local($0.boundAt, l)))
+            } ?? l.html(.noneYet)
+        html += "<dt>\(l.html(.firstResponder))</dt><dd>\(responder)</dd>"
+        html += "<dt>\(l.html(.opened))</dt><dd>\(HTML.escape(self.local(contact.createdAt, l)))</dd>"
         if let repeatOf = contact.repeatOf {
             html +=
-                "<dt>Repeat of</dt><dd><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(repeatOf.rawValue)))\">\(HTML.escape(repeatOf.rawValue))</a></dd>"
+                "<dt>\(l.html(.repeatOf))</dt><dd><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(repeatOf.rawValue)))\" translate=\"no\">\(HTML.escape(repeatOf.rawValue))</a></dd>"
         }
         if !contact.ringNoAnswer.isEmpty {
             html +=
-                "<dt>Rang, no answer</dt><dd>\(HTML.escape(contact.ringNoAnswer.map { self.directory.label($0) }.joined(separator: ", ")))</dd>"
+                "<dt>\(l.html(.rangNoAnswer))</dt><dd>\(Self.data(contact.ringNoAnswer.map { self.directory.label($0) }.joined(separator: ", ")))</dd>"
         }
         html += "</dl></div>"
 
-        html +=
-            "<h2>Obligations</h2><table id=\"obligations\"><thead><tr><th>Id</th><th>Kind</th><th>Owed by</th><th>State</th><th>Due</th>"
-        html += "<th>Acknowledge by</th><th>Attempts</th><th>Missed</th><th>Satisfied</th><th></th></tr></thead><tbody>"
+        html += "<h2>\(l.html(.obligations))</h2><table id=\"obligations\"><thead><tr>"
+        for column in [Phrase.columnID, .columnKind, .columnOwedBy, .columnState, .columnDueAt, .columnAcknowledgeBy] {
+            html += "<th>\(l.html(column))</th>"
+        }
+        for column in [Phrase.columnAttempts, .columnMissed, .columnSatisfied] { html += "<th>\(l.html(column))</th>" }
+        html += "<th></th></tr></thead><tbody>"
         for o in contact.obligations {
             let entry = BoardEntry(o, of: contact, now: now)
             html +=
-                "<tr id=\"ob-\(HTML.escape(o.id.rawValue))\"><td>\(HTML.escape(o.id.rawValue))</td><td>\(o.kind == .handoff ? "hand-off" : "callback")</td>"
+                "<tr id=\"ob-\(HTML.escape(o.id.rawValue))\"><td translate=\"no\">\(HTML.escape(o.id.rawValue))</td><td>\(HTML.escape(l.label(o.kind)))</td>"
             html +=
-                "<td>\(HTML.escape(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(o.state.rawValue))\(o.atRisk ? " <span class=\"badge at-risk\">at risk</span>" : "")</td>"
-            html += "<td>\(HTML.escape(self.local(o.dueAt)))"
+                "<td>\(Self.data(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(l.label(o.state)))\(o.atRisk ? " <span class=\"badge at-risk\">\(l.html(.standingAtRisk))</span>" : "")</td>"
+            html += "<td>\(HTML.escape(self.local(o.dueAt, l)))"
             if o.state.isOutstanding {
                 html += " <span class=\"countdown\" data-due=\"\(entry.deadline.seconds)\"></span>"
             }
             html +=
-                "</td><td>\(HTML.escape(self.local(o.ackDueAt)))\(o.acknowledgedAt.map { " (acknowledged " + HTML.escape(self.local($0)) + ")" } ?? "")</td>"
+                "</td><td>\(HTML.escape(self.local(o.ackDueAt, l)))\(o.acknowledgedAt.map { " " + l.html(.acknowledgedParen, HTML.escape(self.local($0, l))) } ?? "")</td>"
             html += "<td>\(o.attempts)</td><td>\(o.missedCount)</td>"
+            let satisfied =
+                o.satisfiedAt.map { at in
+                    let when = HTML.escape(self.local(at, l))
+                    return o.satisfiedBy.map { l.html(.satisfiedBy, when, Self.data(self.directory.label($0))) } ?? when
+                } ?? "-"
+            html += "<td>\(satisfied)</td>"
             html +=
-                "<td>\(HTML.escape(o.satisfiedAt.map { self.local($0) + (o.satisfiedBy.map { " by " + self.directory.label($0) } ?? "") } ?? "-"))</td>"
-            html +=
-                "<td>\(self.ackButton(o, session, returnTo: "/ui/contacts/" + HTML.urlComponent(contact.id.rawValue)))</td></tr>"
+                "<td>\(self.ackButton(o, session, l, returnTo: "/ui/contacts/" + HTML.urlComponent(contact.id.rawValue)))</td></tr>"
         }
         html += "</tbody></table>"
 
-        html += "<h2>Calls</h2><ul id=\"calls\">"
+        html += "<h2>\(l.html(.calls))</h2><ul id=\"calls\">"
         for call in contact.calls {
             let steps = contact.why.filter { $0.call == call }.count
             html +=
-                "<li><code>\(HTML.escape(call.rawValue))</code> <span class=\"muted\">\(steps) step(s) in the trail</span></li>"
+                "<li><code>\(HTML.escape(call.rawValue))</code> <span class=\"muted\">\(l.html(.stepsInTrail, String(steps)))</span></li>"
         }
-        if contact.calls.isEmpty { html += "<li class=\"muted\">no calls (visit or letter)</li>" }
+        if contact.calls.isEmpty { html += "<li class=\"muted\">\(l.html(.noCalls))</li>" }
         html += "</ul>"
 
         if !detail.violations.isEmpty {
-            html += "<h2>Violations</h2><ul>"
+            html += "<h2>\(l.html(.violations))</h2><ul>"
             for v in detail.violations {
                 let review =
-                    detail.reviews[v.id].map { " — \($0.decision.rawValue) by \($0.by): \($0.reason)" }
-                    ?? " — not reviewed"
+                    detail.reviews[v.id].map {
+                        l.html(.reviewedBy, HTML.escape(l.label($0.decision)), Self.data($0.by), Self.data($0.reason))
+                    } ?? l.html(.notReviewed)
+                let what = l.html(.violationAt, HTML.escape(l.label(v.category)), HTML.escape(self.local(v.at, l)))
                 html +=
-                    "<li>\(HTML.escape(v.category.rawValue)) at \(HTML.escape(self.local(v.at)))\(HTML.escape(v.agent.map { " (" + self.directory.label($0) + ")" } ?? ""))\(HTML.escape(review))</li>"
+                    "<li>\(what)\(v.agent.map { " (" + Self.data(self.directory.label($0)) + ")" } ?? "") — \(review)</li>"
             }
             html += "</ul>"
         }
 
-        html += self.actionForms(contact, session)
-        html += "<h2>Why</h2><ol class=\"why\" id=\"why\">"
+        html += self.actionForms(contact, session, l)
+        html += "<h2>\(l.html(.why))</h2><ol class=\"why\" id=\"why\">"
         for entry in (contact.why + detail.amendments).sorted(by: { $0.at < $1.at }) {
             html +=
-                "<li><time>\(HTML.escape(self.local(entry.at)))</time> <code>\(HTML.escape(entry.rule.rawValue))</code> \(HTML.escape(entry.message))"
+                "<li><time>\(HTML.escape(self.local(entry.at, l)))</time> <code>\(HTML.escape(entry.rule.rawValue))</code> \(Self.english(entry.message, l))"
             if !entry.evidence.isEmpty {
                 html +=
-                    " <span class=\"muted\">(\(HTML.escape(entry.evidence.map(\.description).joined(separator: "; "))))</span>"
+                    " <span class=\"muted\">(\(Self.english(entry.evidence.map(\.description).joined(separator: "; "), l)))</span>"
             }
             html += "</li>"
         }
         html += "</ol></main>"
         return Self.html(
-            self.layout(title: "Contact \(contact.id)", session: session, current: "", content: html, now: now))
+            self.layout(
+                l, title: l(.contactHeading, contact.id.rawValue), session: session, current: "", content: html,
+                here: "/ui/contacts/" + HTML.urlComponent(contact.id.rawValue), now: now))
     }
 
     /// The acknowledge button, for a hand-off the signed-in agent may acknowledge (the engine checks
     /// again when it is pressed).
-    func ackButton(_ o: Obligation, _ session: WebSession, returnTo: String) -> String {
+    func ackButton(_ o: Obligation, _ session: WebSession, _ l: Localizer, returnTo: String) -> String {
         guard o.kind == .handoff, o.acknowledgedAt == nil, o.state.isOutstanding, session.principal.role == .agent,
             let me = session.principal.agent
         else { return "" }
@@ -544,21 +625,22 @@ package struct WebUI: Sendable {
         return """
             <form class="inline" method="post" action="/ui/obligations/\(HTML.escape(HTML.urlComponent(o.id.rawValue)))/ack">\
             <input type="hidden" name="csrf" value="\(HTML.escape(session.csrf))"><input type="hidden" name="return" value="\(HTML.escape(returnTo))">\
-            <button type="submit" class="primary ack" data-obligation="\(HTML.escape(o.id.rawValue))">Acknowledge</button></form>
+            <button type="submit" class="primary ack" data-obligation="\(HTML.escape(o.id.rawValue))">\(l.html(.acknowledge))</button></form>
             """
     }
 
     // MARK: My work
 
-    func myWork(_ session: WebSession) async throws -> Response {
+    func myWork(_ session: WebSession, _ l: Localizer) async throws -> Response {
         let principal = session.principal
         let now = self.state.scheduler.clock.now()
         guard principal.role == .agent, let me = principal.agent else {
+            let text = l.html(
+                .myWorkNotAgent, HTML.escape(l.label(principal.role)), "<a href=\"/ui/board\">\(l.html(.navBoard))</a>")
             return Self.html(
                 self.layout(
-                    title: "My work", session: session, current: "my",
-                    content:
-                        "<main id=\"main\"><h1>My work</h1><p>This page lists an agent's own work; you are signed in as \(HTML.escape(principal.role.rawValue)). See the <a href=\"/ui/board\">board</a>.</p></main>",
+                    l, title: l(.myWorkTitle), session: session, current: "my",
+                    content: "<main id=\"main\"><h1>\(l.html(.myWorkTitle))</h1><p>\(text)</p></main>", here: "/ui/my",
                     now: now))
         }
         // The agent's matters: the contacts of their scope, as the API lists them.
@@ -580,39 +662,48 @@ package struct WebUI: Sendable {
             $0.firstResponder?.agent == me && [.open, .awaitingCallback, .handedOff].contains($0.status)
         }.sorted { $0.lastActivity > $1.lastActivity }
 
-        var html = "<main id=\"main\"><h1>My work — \(HTML.escape(self.directory.label(me)))</h1>"
-        html += "<h2>Hand-offs waiting for acknowledgement (\(waiting.count))</h2>"
-        html += self.workTable(waiting, session, id: "handoffs", empty: "Nothing to acknowledge.")
-        html += "<h2>Callbacks and hand-offs I owe (\(owed.count))</h2>"
-        html += self.workTable(owed, session, id: "owed", empty: "Nothing owed.")
-        html +=
-            "<h2>My open contacts (\(open.count))</h2><table id=\"open-contacts\"><thead><tr><th>Contact</th><th>Customer</th><th>Status</th><th>Department</th><th>Last activity</th></tr></thead><tbody>"
+        var html = "<main id=\"main\"><h1>\(l.html(.myWorkHeading, Self.data(self.directory.label(me))))</h1>"
+        html += "<h2>\(l.html(.handoffsWaiting, String(waiting.count)))</h2>"
+        html += self.workTable(waiting, session, l, id: "handoffs", empty: l(.nothingToAcknowledge))
+        html += "<h2>\(l.html(.owedByMe, String(owed.count)))</h2>"
+        html += self.workTable(owed, session, l, id: "owed", empty: l(.nothingOwed))
+        html += "<h2>\(l.html(.myOpenContacts, String(open.count)))</h2><table id=\"open-contacts\"><thead><tr>"
+        for column in [Phrase.columnContact, .columnCustomer, .status, .columnDepartment, .columnLastActivity] {
+            html += "<th>\(l.html(column))</th>"
+        }
+        html += "</tr></thead><tbody>"
         for c in open.prefix(500) {
             html +=
-                "<tr><td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(c.id.rawValue)))\">\(HTML.escape(c.id.rawValue))</a></td>"
+                "<tr><td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(c.id.rawValue)))\" translate=\"no\">\(HTML.escape(c.id.rawValue))</a></td>"
             html +=
-                "<td>\(HTML.escape(c.customer.text))</td><td>\(HTML.escape(c.status.rawValue))</td><td>\(HTML.escape(self.departmentName(c.department)))</td>"
-            html += "<td>\(HTML.escape(self.local(c.lastActivity)))</td></tr>"
+                "<td translate=\"no\">\(HTML.escape(c.customer.text))</td><td>\(HTML.escape(l.label(c.status)))</td><td>\(Self.data(self.departmentName(c.department)))</td>"
+            html += "<td>\(HTML.escape(self.local(c.lastActivity, l)))</td></tr>"
         }
-        if open.isEmpty { html += "<tr><td colspan=\"5\" class=\"muted\">No open contacts.</td></tr>" }
+        if open.isEmpty { html += "<tr><td colspan=\"5\" class=\"muted\">\(l.html(.noOpenContacts))</td></tr>" }
         html += "</tbody></table></main>"
-        return Self.html(self.layout(title: "My work", session: session, current: "my", content: html, now: now))
+        return Self.html(
+            self.layout(
+                l, title: l(.myWorkTitle), session: session, current: "my", content: html, here: "/ui/my", now: now))
     }
 
-    func workTable(_ entries: [BoardEntry], _ session: WebSession, id: String, empty: String) -> String {
-        var html =
-            "<table id=\"\(id)\"><thead><tr><th>Due</th><th>Kind</th><th>Customer</th><th>Owed by</th><th>State</th><th>Attempts</th><th>Missed</th><th></th></tr></thead><tbody>"
+    func workTable(_ entries: [BoardEntry], _ session: WebSession, _ l: Localizer, id: String, empty: String) -> String
+    {
+        var html = "<table id=\"\(id)\"><thead><tr>"
+        for column in [Phrase.columnDue, .columnKind, .columnCustomer, .columnOwedBy, .columnState, .columnAttempts] {
+            html += "<th>\(l.html(column))</th>"
+        }
+        html += "<th>\(l.html(.columnMissed))</th><th></th></tr></thead><tbody>"
         for entry in entries.prefix(500) {
             let o = entry.obligation
             html +=
                 "<tr id=\"ob-\(HTML.escape(o.id.rawValue))\" class=\"\(entry.overdue ? "overdue" : o.atRisk ? "at-risk" : "")\">"
             html +=
-                "<td class=\"countdown\" data-due=\"\(entry.deadline.seconds)\"></td><td>\(o.kind == .handoff ? "hand-off" : "callback")</td>"
+                "<td class=\"countdown\" data-due=\"\(entry.deadline.seconds)\"></td><td>\(HTML.escape(l.label(o.kind)))</td>"
             html +=
-                "<td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(entry.contact.rawValue)))\">\(HTML.escape(entry.customer))</a></td>"
+                "<td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(entry.contact.rawValue)))\" translate=\"no\">\(HTML.escape(entry.customer))</a></td>"
             html +=
-                "<td>\(HTML.escape(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(o.state.rawValue))</td><td>\(o.attempts)</td><td>\(o.missedCount)</td>"
-            html += "<td>\(self.ackButton(o, session, returnTo: "/ui/my"))</td></tr>"
+                "<td>\(Self.data(self.ownerLabel(o.owner)))</td><td>\(HTML.escape(l.label(o.state)))</td><td>\(o.attempts)</td><td>\(o.missedCount)</td>"
+            html += "<td>\(self.ackButton(o, session, l, returnTo: "/ui/my"))</td></tr>"
         }
         if entries.isEmpty { html += "<tr><td colspan=\"8\" class=\"muted\">\(HTML.escape(empty))</td></tr>" }
         return html + "</tbody></table>"
@@ -621,21 +712,23 @@ package struct WebUI: Sendable {
     /// `POST /ui/obligations/{id}/ack`: the signed-in agent acknowledges a hand-off, through the
     /// same scope check and `Engine.acknowledge` as `POST /v1/obligations/{id}/ack`.
     func acknowledge(_ request: Request, _ id: ObligationID) async throws -> Response {
+        let l = self.localizer(request)
         guard let (session, form) = try await self.post(request) else {
-            return self.forbidden(self.session(request), "The form was not from this session.")
+            return self.forbidden(self.session(request), l, l(.formNotFromSession))
         }
         let principal = session.principal
         guard principal.role == .agent, let me = principal.agent else {
-            return self.forbidden(session, "Only an agent acknowledges a hand-off here, as themselves.")
+            return self.forbidden(session, l, l(.onlyAgentAcknowledges))
         }
         guard let stored = try await self.store.obligation(id),
             let detail = try await self.store.contact(stored.contact, correlator: self.engine.correlator),
             principal.scope(directory: self.directory).admits(detail.contact, violations: detail.violations)
-        else { return self.forbidden(session, "You may not act on obligation \(id).") }
+        else { return self.forbidden(session, l, l(.mayNotActOnObligation, id.rawValue)) }
         do {
             _ = try await self.engine.acknowledge(id, by: me, at: self.state.scheduler.clock.now(), store: self.store)
         } catch let error as ActionError {
-            return self.message(session, title: "Not acknowledged", error.description, status: .conflict)
+            return self.message(
+                session, l, title: l(.notAcknowledgedTitle), .english(error.description), status: .conflict)
         }
         self.changes.publish(
             "acknowledged", contact: stored.contact, obligation: id, department: stored.obligation.owner.department)
@@ -644,10 +737,10 @@ package struct WebUI: Sendable {
 
     // MARK: Violations
 
-    func violationsPage(_ request: Request, _ session: WebSession) async throws -> Response {
+    func violationsPage(_ request: Request, _ session: WebSession, _ l: Localizer) async throws -> Response {
         let principal = session.principal
         guard principal.role == .supervisor || principal.role == .admin else {
-            return self.forbidden(session, "Violations are reviewed by supervisors.")
+            return self.forbidden(session, l, l(.reviewedBySupervisors))
         }
         let query = Self.query(request)
         let onlyOpen = query["all"] != "1"
@@ -656,56 +749,64 @@ package struct WebUI: Sendable {
             .filter { !onlyOpen || snapshot.reviews[$0.id] == nil }
             .sorted { ($0.at, $0.id.rawValue) > ($1.at, $1.id.rawValue) }
         var html =
-            "<main id=\"main\"><h1>Violations</h1><p>\(visible.count) \(onlyOpen ? "awaiting review" : "in total") · "
+            "<main id=\"main\"><h1>\(l.html(.violationsHeading))</h1><p>\(l.html(onlyOpen ? .awaitingReview : .inTotal, String(visible.count))) · "
         html +=
             onlyOpen
-            ? "<a href=\"/ui/violations?all=1\">show reviewed too</a>"
-            : "<a href=\"/ui/violations\">only those awaiting review</a>"
-        html +=
-            "</p><table id=\"violations\"><thead><tr><th>When</th><th>Category</th><th>Department</th><th>Agent</th><th>Contact</th><th>Review</th></tr></thead><tbody>"
+            ? "<a href=\"/ui/violations?all=1\">\(l.html(.showReviewedToo))</a>"
+            : "<a href=\"/ui/violations\">\(l.html(.onlyAwaitingReview))</a>"
+        html += "</p><table id=\"violations\"><thead><tr>"
+        for column in [
+            Phrase.columnWhen, .columnCategory, .columnDepartment, .columnAgent, .columnContact, .columnReview,
+        ] {
+            html += "<th>\(l.html(column))</th>"
+        }
+        html += "</tr></thead><tbody>"
         for v in visible.prefix(300) {
             html +=
-                "<tr id=\"v-\(HTML.escape(v.id.rawValue))\"><td>\(HTML.escape(self.local(v.at)))</td><td>\(HTML.escape(v.category.rawValue))\(v.remediedAt == nil ? "" : " <span class=\"muted\">(remedied late)</span>")</td>"
+                "<tr id=\"v-\(HTML.escape(v.id.rawValue))\"><td>\(HTML.escape(self.local(v.at, l)))</td><td>\(HTML.escape(l.label(v.category)))\(v.remediedAt == nil ? "" : " <span class=\"muted\">\(l.html(.remediedLate))</span>")</td>"
             html +=
-                "<td>\(HTML.escape(self.departmentName(v.department)))</td><td>\(HTML.escape(v.agent.map { self.directory.label($0) } ?? "-"))</td>"
+                "<td>\(Self.data(self.departmentName(v.department)))</td><td>\(Self.data(v.agent.map { self.directory.label($0) } ?? "-"))</td>"
             html +=
-                "<td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(v.contact.rawValue)))\">\(HTML.escape(v.contact.rawValue))</a></td><td>"
+                "<td><a href=\"/ui/contacts/\(HTML.escape(HTML.urlComponent(v.contact.rawValue)))\" translate=\"no\">\(HTML.escape(v.contact.rawValue))</a></td><td>"
             if let review = snapshot.reviews[v.id] {
                 html +=
-                    "<p>\(HTML.escape(review.decision.rawValue)) by \(HTML.escape(review.by)): \(HTML.escape(review.reason))</p>"
+                    "<p>\(l.html(.reviewedBy, HTML.escape(l.label(review.decision)), Self.data(review.by), Self.data(review.reason)))</p>"
             }
             html +=
                 "<form class=\"inline\" method=\"post\" action=\"/ui/violations/\(HTML.escape(HTML.urlComponent(v.id.rawValue)))/review\">"
             html += "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(session.csrf))\">"
             html +=
-                "<label class=\"skip\" for=\"d-\(HTML.escape(v.id.rawValue))\">Decision</label><select name=\"decision\" id=\"d-\(HTML.escape(v.id.rawValue))\">"
+                "<label class=\"skip\" for=\"d-\(HTML.escape(v.id.rawValue))\">\(l.html(.decision))</label><select name=\"decision\" id=\"d-\(HTML.escape(v.id.rawValue))\">"
             for d in ViolationReview.Decision.allCases {
-                html += HTML.option(d.rawValue, d.rawValue, current: snapshot.reviews[v.id]?.decision.rawValue)
+                html += HTML.option(d.rawValue, l.label(d), current: snapshot.reviews[v.id]?.decision.rawValue)
             }
             html +=
-                "</select><input name=\"reason\" required placeholder=\"reason\" aria-label=\"Reason\"><button type=\"submit\">Record</button></form></td></tr>"
+                "</select><input name=\"reason\" required placeholder=\"\(l.html(.reviewReason))\" aria-label=\"\(l.html(.reviewReason))\"><button type=\"submit\">\(l.html(.record))</button></form></td></tr>"
         }
         html += "</tbody></table></main>"
-        return Self.html(self.layout(title: "Violations", session: session, current: "violations", content: html))
+        return Self.html(
+            self.layout(
+                l, title: l(.violationsTitle), session: session, current: "violations", content: html,
+                here: onlyOpen ? "/ui/violations" : "/ui/violations?all=1"))
     }
 
     /// `POST /ui/violations/{id}/review`: as `POST /v1/violations/{id}/review`.
     func review(_ request: Request, _ id: ViolationID) async throws -> Response {
+        let l = self.localizer(request)
         guard let (session, form) = try await self.post(request) else {
-            return self.forbidden(self.session(request), "The form was not from this session.")
+            return self.forbidden(self.session(request), l, l(.formNotFromSession))
         }
         let principal = session.principal
         guard principal.role == .supervisor || principal.role == .admin else {
-            return self.forbidden(session, "Violations are reviewed by supervisors.")
+            return self.forbidden(session, l, l(.reviewedBySupervisors))
         }
         guard let decision = form["decision"].flatMap(ViolationReview.Decision.init(rawValue:)) else {
-            return self.message(
-                session, title: "Not recorded", "Choose accept, excuse or dismiss.", status: .badRequest)
+            return self.message(session, l, title: l(.notRecorded), .text(l(.chooseDecision)), status: .badRequest)
         }
         let violation = try await self.store.violation(id)
         guard let violation, try await !self.state.inScope([violation], of: principal).isEmpty
         else {
-            return self.forbidden(session, "You may not review violation \(id).")
+            return self.forbidden(session, l, l(.mayNotReviewViolation, id.rawValue))
         }
         do {
             try await self.engine.review(
@@ -713,7 +814,7 @@ package struct WebUI: Sendable {
                 at: self.state.scheduler.clock.now(),
                 store: self.store)
         } catch let error as ActionError {
-            return self.message(session, title: "Not recorded", error.description, status: .badRequest)
+            return self.message(session, l, title: l(.notRecorded), .english(error.description), status: .badRequest)
         }
         self.changes.publish("reviewed", contact: violation.contact, violation: id, department: violation.department)
         return Self.seeOther("/ui/violations")
@@ -788,50 +889,90 @@ package struct WebUI: Sendable {
 
     // MARK: Layout and responses
 
-    /// The language the pages' text is written in (BCP 47), for screen readers, hyphenation and
-    /// translation prompts; names and customer text inside keep their own script.
-    static let servedLanguage = "en"
-
+    /// One page: the header (navigation, who is signed in, the language switch), `content`, and
+    /// the script. `<html lang>` is the page's language (for screen readers, hyphenation and
+    /// translation prompts); names and customer text inside keep their own script and are marked
+    /// `translate="no"`. `here` is where the language switch comes back to.
     func layout(
-        title: String, session: WebSession?, current: String, content: String, now: Timestamp? = nil,
-        attributes: String = ""
+        _ l: Localizer, title: String, session: WebSession?, current: String, content: String, here: String,
+        now: Timestamp? = nil, attributes: String = ""
     ) -> String {
         var nav = ""
         if let session {
             let p = session.principal
-            func link(_ href: String, _ label: String, _ key: String) -> String {
-                "<a href=\"\(href)\"\(key == current ? " aria-current=\"page\"" : "")>\(label)</a>"
+            func link(_ href: String, _ label: Phrase, _ key: String) -> String {
+                "<a href=\"\(href)\"\(key == current ? " aria-current=\"page\"" : "")>\(l.html(label))</a>"
             }
-            nav += "<nav aria-label=\"Pages\">"
-            if p.role == .agent { nav += link("/ui/my", "My work", "my") + " " }
-            nav += link("/ui/board", "Board", "board")
-            if p.role != .agent { nav += " " + link("/ui/violations", "Violations", "violations") }
-            nav += " " + link("/ui/figures", "Figures", "figures")
+            nav += "<nav aria-label=\"\(l.html(.pagesNavigation))\">"
+            if p.role == .agent { nav += link("/ui/my", .navMyWork, "my") + " " }
+            nav += link("/ui/board", .navBoard, "board")
+            if p.role != .agent { nav += " " + link("/ui/violations", .navViolations, "violations") }
+            nav += " " + link("/ui/figures", .navFigures, "figures")
             nav +=
-                "</nav><span class=\"who\"><span id=\"who\">\(HTML.escape(p.agent.map { self.directory.label($0) } ?? p.name)) · \(HTML.escape(p.role.rawValue))</span>"
-            nav +=
-                "<form method=\"post\" action=\"/ui/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(session.csrf))\"><button type=\"submit\" id=\"signout\">Sign out</button></form></span>"
+                "</nav><span class=\"who\"><span id=\"who\">\(Self.data(p.agent.map { self.directory.label($0) } ?? p.name)) · \(HTML.escape(l.label(p.role)))</span>"
+        } else {
+            nav += "<span class=\"who\">"
         }
+        // The switch names each other language in that language, so a reader who cannot read the
+        // current one still finds their own.
+        for other in Language.allCases where other != l.language {
+            let href = "/ui/language?to=\(HTML.urlComponent(other.rawValue))&return=\(HTML.urlComponent(here))"
+            nav +=
+                "<a href=\"\(HTML.escape(href))\" class=\"language\" id=\"language-\(other.rawValue)\" lang=\"\(other.rawValue)\" hreflang=\"\(other.rawValue)\" translate=\"no\">\(HTML.escape(Localizer.autonym(other)))</a>"
+        }
+        if let session {
+            nav +=
+                "<form method=\"post\" action=\"/ui/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(session.csrf))\"><button type=\"submit\" id=\"signout\">\(l.html(.signOut))</button></form>"
+        }
+        nav += "</span>"
         let nowAttribute = " data-now=\"\((now ?? self.state.scheduler.clock.now()).seconds)\""
         return """
             <!doctype html>
-            <html lang="\(Self.servedLanguage)"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <html lang="\(l.language.rawValue)"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(HTML.escape(title)) · FirstContact</title><link rel="stylesheet" href="/ui/assets/app.css"></head>
-            <body\(nowAttribute) \(attributes)><a class="skip" href="#main">Skip to content</a>
-            <header class="top"><strong>FirstContact</strong>\(nav)</header>
+            <body\(nowAttribute) data-text="\(HTML.escape(Self.scriptText(l)))" \(attributes)><a class="skip" href="#main">\(l.html(.skipToContent))</a>
+            <header class="top"><strong translate="no">FirstContact</strong>\(nav)</header>
             \(content)
             <script src="/ui/assets/app.js" defer></script></body></html>
             """
     }
 
-    func forbidden(_ session: WebSession?, _ text: String) -> Response {
-        self.message(session, title: "Forbidden", text, status: .forbidden)
+    /// What the pages' script writes (countdowns, the live status, the overdue badge), from the
+    /// catalogue, as a JSON object in the body's `data-text`.
+    static func scriptText(_ l: Localizer) -> String {
+        let units = l.durationUnits
+        let fields: [(String, String)] = [
+            ("in", l(.dueIn, "%s")), ("late", l(.dueLate, "%s")), ("overdue", l(.standingOverdue)),
+            ("live", l(.live)), ("reconnecting", l(.reconnecting)), ("updated", l(.updatedAt, "%s")),
+            ("failed", l(.updateFailed, "%s")), ("d", units.day), ("h", units.hour), ("m", units.minute),
+            ("s", units.second), ("sep", units.separator),
+        ]
+        return "{" + fields.map { "\(JSONWriter.quoted($0.0)): \(JSONWriter.quoted($0.1))" }.joined(separator: ", ")
+            + "}"
     }
 
-    func message(_ session: WebSession?, title: String, _ text: String, status: HTTPResponse.Status) -> Response {
+    func forbidden(_ session: WebSession?, _ l: Localizer, _ text: String) -> Response {
+        self.message(session, l, title: l(.forbidden), .text(text), status: .forbidden)
+    }
+
+    /// The text of a message page: the catalogue's, or what the engine said (in English).
+    enum MessageText {
+        case text(String)
+        case english(String)
+    }
+
+    func message(
+        _ session: WebSession?, _ l: Localizer, title: String, _ text: MessageText, status: HTTPResponse.Status
+    ) -> Response {
+        let body =
+            switch text {
+            case .text(let text): HTML.escape(text)
+            case .english(let text): Self.english(text, l)
+            }
         let content =
-            "<main id=\"main\"><h1>\(HTML.escape(title)) (\(status.code))</h1><p id=\"message\">\(HTML.escape(text))</p><p><a href=\"/ui/\">Back</a></p></main>"
-        return Self.html(self.layout(title: title, session: session, current: "", content: content), status: status)
+            "<main id=\"main\"><h1>\(HTML.escape(title)) (\(status.code))</h1><p id=\"message\">\(body)</p><p><a href=\"/ui/\">\(l.html(.back))</a></p></main>"
+        return Self.html(
+            self.layout(l, title: title, session: session, current: "", content: content, here: "/ui/"), status: status)
     }
 
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

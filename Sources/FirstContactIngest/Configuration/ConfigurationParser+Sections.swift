@@ -281,6 +281,18 @@ extension ConfigurationParser {
         return options
     }
 
+    /// `ui: {language}`.
+    mutating func ui(_ node: ConfigNode) -> UIOptions {
+        var options = UIOptions()
+        guard let fields = self.fields(node, allowed: ConfigurationKeys.ui) else { return options }
+        if let value = fields["language"],
+            let language = self.choice(value, Language.self, what: "a language the interface is written in")
+        {
+            options.language = language
+        }
+        return options
+    }
+
     /// `10MB`, `512KB`, `1GB` (powers of 1024, as the 10 MB default is) or a plain byte count.
     private mutating func byteSize(_ node: ConfigNode) -> Int? {
         guard let text = self.text(node) else { return nil }
