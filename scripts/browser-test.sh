@@ -45,14 +45,15 @@ FC_URL="http://127.0.0.1:$port" FC_SCREENS="$PWD/.build-screens" "$FC_PYTHON" sc
 
 # The live demo as scripts/demo.sh runs it (round-the-clock copy of the configuration, a fresh
 # database, `simulate --live`), new customers 60 times faster than real and four times the sample
-# day's volume, so that within a minute missed calls arrive, countdowns run out and breaches fall.
+# day's volume, the traffic of 15:00 whenever it runs, so that within a minute missed calls arrive,
+# countdowns run out and breaches fall.
 live_config=$work/live.yaml
 live_db=$work/live.sqlite
 sed '/^ *calendar: office *$/d' "$config" >"$live_config"
 rm -f "$live_db" "$live_db-wal" "$live_db-shm"
 serve "$live_config" "$live_db" "$work/live-serve.log"
 live_port=$port
-"$fc" simulate --live --config "$live_config" --seed 7 --rate 10000 --speed 60 \
+"$fc" simulate --live --config "$live_config" --seed 7 --rate 10000 --speed 60 --plays-as 15:00 \
   --to "http://127.0.0.1:$live_port" --token demo-pbx >"$work/player.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 600); do grep -q "seeded" "$work/player.log" && break; sleep 0.1; done

@@ -34,7 +34,8 @@ package struct LiveBatch: Sendable {
 ///   deadlines run on the real clock.
 /// - At night (the profile hours outside 08:00–18:00) the profile clock is shifted so that `now`
 ///   plays as 15:00: what has passed is a whole working morning and the traffic is a working
-///   afternoon's. Record times are never shifted; whether the office is open is the configured
+///   afternoon's (`playsAs` chooses the hour instead, whatever the time: a test's traffic does not
+///   depend on when it runs). Record times are never shifted; whether the office is open is the configured
 ///   calendar's answer at the real time (stories decide after-hours misses as the simulator does).
 ///
 /// Deterministic given (seed, rate, speed, now): story `i` of profile day `k` is story index
@@ -63,7 +64,11 @@ package struct LiveSchedule {
     /// - Parameters:
     ///   - rate: customers per profile day (spread over the day's hours like the day simulator's).
     ///   - speed: how many times faster than real the profile runs after `now` (≥ 1).
-    package init(configuration: FirstContactConfiguration, seed: UInt64, rate: Int, speed: Double, now: Timestamp) {
+    ///   - playsAs: the time of the profile day that `now` plays as; nil: the local time, or 15:00 at night.
+    package init(
+        configuration: FirstContactConfiguration, seed: UInt64, rate: Int, speed: Double, now: Timestamp,
+        playsAs: CivilTime? = nil
+    ) {
         let directory = Directory(configuration: configuration)
         self.now = now
         self.rate = max(1, rate)
@@ -71,9 +76,9 @@ package struct LiveSchedule {
         self.seed = seed
         self.zone = configuration.timezone
         let local = configuration.timezone.local(now)
-        let hour = local.time.secondOfDay / 3600
-        self.shift =
-            (8..<18).contains(hour) ? 0 : Int64(CivilTime(hour: 15, minute: 0).secondOfDay - local.time.secondOfDay)
+        let night = !(8..<18).contains(local.time.secondOfDay / 3600)
+        let plays = playsAs ?? (night ? CivilTime(hour: 15, minute: 0) : local.time)
+        self.shift = Int64(plays.secondOfDay - local.time.secondOfDay)
         self.profileNow = now + self.shift
         self.profileDate = configuration.timezone.local(self.profileNow).date
         // Stories end when their calls do: nothing is cut off by a day's end.

@@ -66,3 +66,21 @@ struct LivePlayerTests {
         #expect(output.contains("refused POST /v1/ingest/") && output.contains("403"), "\(output)")
     }
 }
+
+@Suite("simulate --live usage")
+struct LivePlayerUsageTests {
+    @Test(
+        "--live needs a token, takes no --date or --out, and a --plays-as that is a time of day",
+        arguments: [
+            ["--to", "http://127.0.0.1:9"],
+            ["--token", "demo-pbx", "--date", "2026-11-27"],
+            ["--token", "demo-pbx", "--plays-as", "25:00"],
+            ["--token", "demo-pbx", "--plays-as", "3pm"],
+            ["--token", "demo-pbx", "--speed", "0.5"],
+        ])
+    func usage(_ arguments: [String]) throws {
+        let (status, output) = try Fixture.run(
+            ["simulate", "--live", "--config", Fixture.sampleConfig] + arguments)
+        #expect(status == 64, "\(output)")
+    }
+}

@@ -8,9 +8,11 @@ struct LiveScheduleTests {
     let morning = Timestamp(iso8601: "2026-12-02T11:00:00+08:00")
 
     func schedule(
-        seed: UInt64 = 7, rate: Int = 2500, speed: Double = 1, now: Timestamp
+        seed: UInt64 = 7, rate: Int = 2500, speed: Double = 1, now: Timestamp, playsAs: CivilTime? = nil
     ) throws -> LiveSchedule {
-        LiveSchedule(configuration: try Fixture.engine().configuration, seed: seed, rate: rate, speed: speed, now: now)
+        LiveSchedule(
+            configuration: try Fixture.engine().configuration, seed: seed, rate: rate, speed: speed, now: now,
+            playsAs: playsAs)
     }
 
     /// Plays the schedule until `until`: every batch after the seed, with the time it was asked for.
@@ -115,5 +117,18 @@ struct LiveScheduleTests {
         // 00:00-15:00 of the profile: more than half the day's customers.
         #expect(seed.calls.count > 1500)
         #expect(seed.calls.allSatisfy { $0.end <= now && $0.start >= now - 15 * 3600 })
+    }
+
+    @Test(
+        "--plays-as chooses the hour of the traffic whatever the time: at 09:00 less of the day has passed than at 15:00"
+    )
+    func playsAs() throws {
+        let now = try #require(self.morning)
+        var nine = try self.schedule(now: now, playsAs: CivilTime(hour: 9, minute: 0))
+        var three = try self.schedule(now: now, playsAs: CivilTime(hour: 15, minute: 0))
+        #expect(nine.shift == -2 * 3600 && three.shift == 4 * 3600)
+        let (early, late) = (nine.due(upTo: now).calls, three.due(upTo: now).calls)
+        #expect(early.count * 2 < late.count)
+        #expect(early.allSatisfy { $0.end <= now } && late.allSatisfy { $0.end <= now })
     }
 }

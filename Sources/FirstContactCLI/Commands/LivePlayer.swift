@@ -11,6 +11,7 @@ struct LivePlayer {
     let seed: UInt64
     let rate: Int
     let speed: Double
+    let playsAs: CivilTime?
     let server: String
     let token: String
     let transport: any WebhookTransport = HTTPClientWebhookTransport(timeout: .seconds(60))
@@ -49,9 +50,11 @@ struct LivePlayer {
     private func play() async throws {
         let start = self.clock.now()
         var schedule = LiveSchedule(
-            configuration: self.configuration, seed: self.seed, rate: self.rate, speed: self.speed, now: start)
+            configuration: self.configuration, seed: self.seed, rate: self.rate, speed: self.speed, now: start,
+            playsAs: self.playsAs)
         let zone = self.configuration.timezone
-        let shifted = schedule.shift == 0 ? "" : " (night: the day's traffic shifted so that now plays as 15:00)"
+        let plays = zone.local(start + schedule.shift).time
+        let shifted = schedule.shift == 0 ? "" : " (the day's traffic shifted so that now plays as \(plays.iso))"
         print(
             "simulate --live: \(self.rate) customers a day, \(Self.format(self.speed))× arrivals, posting to \(self.server) as of \(zone.local(start).time.iso) \(zone.identifier)\(shifted)"
         )

@@ -25,7 +25,8 @@ struct Simulate: AsyncParsableCommand {
             --rate customers a day arriving --speed times faster than real (each customer's calls, \
             waits and callbacks keep their real pace: the server's deadlines run on the real \
             clock). At night (outside 08:00-18:00 local) the day's traffic profile is shifted so \
-            that now plays as 15:00; record times are never shifted. Connection errors and 5xx \
+            that now plays as 15:00 (--plays-as chooses the time whatever the hour); record \
+            times are never shifted. Connection errors and 5xx \
             answers are retried with back-off (the server may start later); SIGINT or SIGTERM \
             stops it.
             """
@@ -54,6 +55,12 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "With --live: how many times faster than real new customers arrive.")
     var speed = 1.0
 
+    @Option(
+        help: ArgumentHelp(
+            "With --live: the time of day whose traffic now plays as (default: the local time; 15:00 outside 08:00-18:00).",
+            valueName: "HH:MM"))
+    var playsAs: String?
+
     @Option(help: ArgumentHelp("With --live: the serve to post to.", valueName: "url"))
     var to = "http://127.0.0.1:8080"
 
@@ -74,6 +81,9 @@ struct Simulate: AsyncParsableCommand {
             guard self.token != nil else { throw ValidationError("--live needs --token (a pbx token)") }
             guard self.rate > 0 else { throw ValidationError("--rate must be positive") }
             guard self.speed >= 1, self.speed <= 100_000 else { throw ValidationError("--speed must be 1...100000") }
+            if let text = self.playsAs, Self.parse(time: text) == nil {
+                throw ValidationError("--plays-as must be HH:MM, got \(text)")
+            }
             return
         }
         guard let date = self.date, self.out != nil else {
@@ -84,6 +94,16 @@ struct Simulate: AsyncParsableCommand {
         }
         guard self.calls > 0 else { throw ValidationError("--calls must be positive") }
         _ = try Self.parse(formats: self.formats)
+    }
+
+    /// `15:00` → the time of day; anything else is nil.
+    static func parse(time text: String) -> CivilTime? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let hour = Int(parts[0]),
+            let minute = Int(parts[1]),
+            (0..<24).contains(hour), (0..<60).contains(minute)
+        else { return nil }
+        return CivilTime(hour: hour, minute: minute)
     }
 
     /// `asterisk,ivr` → the formats; an unknown or empty list is a usage error.
@@ -105,8 +125,8 @@ struct Simulate: AsyncParsableCommand {
         let configuration = try ConfigurationLoader.load(path: self.global.config)
         if self.live, let token = self.token {
             try await LivePlayer(
-                configuration: configuration, seed: self.seed, rate: self.rate, speed: self.speed, server: self.to,
-                token: token
+                configuration: configuration, seed: self.seed, rate: self.rate, speed: self.speed,
+                playsAs: self.playsAs.flatMap(Self.parse(time:)), server: self.to, token: token
             ).runUntilInterrupted()
             return
         }
