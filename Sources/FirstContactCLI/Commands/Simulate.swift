@@ -7,7 +7,7 @@ import Foundation
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Write a simulated hotline day: asterisk/Master.csv, asterisk/queue_log and ivr/events-*.xml (freeswitch/ on request) and expected.json.",
+            "Write a simulated hotline day: asterisk/Master.csv, asterisk/queue_log and ivr/events-*.xml (freeswitch/ on request) and expected.json; or, with --live, play today's hotline into a running serve.",
         discussion: """
             The day is decided as stories first (who calls, who answers, who calls back and when) and \
             expected.json — the export as of 23:59:59 local — is written from those stories, never by \
@@ -17,6 +17,18 @@ struct Simulate: AsyncParsableCommand {
             xml_cdr/<uuid>.cdr.xml per leg and the callcenter events in events.xml: about 3.5 files \
             and 23 KB per customer) and ivr (the IVR's events). Either PBX's files with ivr/ derive \
             to expected.json.
+
+            --live plays the same stories on the wall clock instead, posted to --to's \
+            POST /v1/ingest/<format> with --token (a pbx token) as a PBX and its IVR would post \
+            them: the IVR events, queue_log lines and Master.csv rows of each call when it ends. \
+            It starts with the hours of today that have passed (posted at once), then plays on, \
+            --rate customers a day arriving --speed times faster than real (each customer's calls, \
+            waits and callbacks keep their real pace: the server's deadlines run on the real \
+            clock). At night (outside 08:00-18:00 local) the day's traffic profile is shifted so \
+            that now plays as 15:00 (--plays-as chooses the time whatever the hour); record \
+            times are never shifted. Connection errors and 5xx \
+            answers are retried with back-off (the server may start later); SIGINT or SIGTERM \
+            stops it.
             """
     )
 
@@ -29,10 +41,31 @@ struct Simulate: AsyncParsableCommand {
     var calls = 2000
 
     @Option(help: ArgumentHelp("The day to simulate, YYYY-MM-DD (local to the configured zone).", valueName: "date"))
-    var date: String
+    var date: String?
 
     @Option(help: ArgumentHelp("Output directory (created if missing).", valueName: "dir"))
-    var out: String
+    var out: String?
+
+    @Flag(help: "Play today's hotline live into a running serve (--to, --token) instead of writing a day's files.")
+    var live = false
+
+    @Option(help: "With --live: customers a day (spread over the day's hours as --calls are).")
+    var rate = 2500
+
+    @Option(help: "With --live: how many times faster than real new customers arrive.")
+    var speed = 1.0
+
+    @Option(
+        help: ArgumentHelp(
+            "With --live: the time of day whose traffic now plays as (default: the local time; 15:00 outside 08:00-18:00).",
+            valueName: "HH:MM"))
+    var playsAs: String?
+
+    @Option(help: ArgumentHelp("With --live: the serve to post to.", valueName: "url"))
+    var to = "http://127.0.0.1:8080"
+
+    @Option(help: ArgumentHelp("With --live: a token of role pbx (or admin).", valueName: "token"))
+    var token: String?
 
     @Option(
         help: ArgumentHelp(
@@ -41,11 +74,36 @@ struct Simulate: AsyncParsableCommand {
     var formats = "asterisk,ivr"
 
     func validate() throws {
-        guard CivilDate(iso: self.date) != nil else {
-            throw ValidationError("--date must be YYYY-MM-DD, got \(self.date)")
+        if self.live {
+            guard self.date == nil, self.out == nil else {
+                throw ValidationError("--live plays today into a server: it takes no --date or --out")
+            }
+            guard self.token != nil else { throw ValidationError("--live needs --token (a pbx token)") }
+            guard self.rate > 0 else { throw ValidationError("--rate must be positive") }
+            guard self.speed >= 1, self.speed <= 100_000 else { throw ValidationError("--speed must be 1...100000") }
+            if let text = self.playsAs, Self.parse(time: text) == nil {
+                throw ValidationError("--plays-as must be HH:MM, got \(text)")
+            }
+            return
+        }
+        guard let date = self.date, self.out != nil else {
+            throw ValidationError("--date and --out are required (or --live)")
+        }
+        guard CivilDate(iso: date) != nil else {
+            throw ValidationError("--date must be YYYY-MM-DD, got \(date)")
         }
         guard self.calls > 0 else { throw ValidationError("--calls must be positive") }
         _ = try Self.parse(formats: self.formats)
+    }
+
+    /// `15:00` → the time of day; anything else is nil.
+    static func parse(time text: String) -> CivilTime? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let hour = Int(parts[0]),
+            let minute = Int(parts[1]),
+            (0..<24).contains(hour), (0..<60).contains(minute)
+        else { return nil }
+        return CivilTime(hour: hour, minute: minute)
     }
 
     /// `asterisk,ivr` → the formats; an unknown or empty list is a usage error.
@@ -65,10 +123,19 @@ struct Simulate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try ConfigurationLoader.load(path: self.global.config)
-        guard let date = CivilDate(iso: self.date) else { throw ValidationError("--date must be YYYY-MM-DD") }
+        if self.live, let token = self.token {
+            try await LivePlayer(
+                configuration: configuration, seed: self.seed, rate: self.rate, speed: self.speed,
+                playsAs: self.playsAs.flatMap(Self.parse(time:)), server: self.to, token: token
+            ).runUntilInterrupted()
+            return
+        }
+        guard let text = self.date, let date = CivilDate(iso: text), let out = self.out else {
+            throw ValidationError("--date must be YYYY-MM-DD")
+        }
         let formats = try Self.parse(formats: self.formats)
         let summary = try Simulator(configuration: configuration).run(
-            seed: self.seed, calls: self.calls, date: date, outputDirectory: self.out, formats: formats)
+            seed: self.seed, calls: self.calls, date: date, outputDirectory: out, formats: formats)
         var written: [String] = []
         for format in formats.sorted() {
             switch format {
@@ -82,7 +149,7 @@ struct Simulate: AsyncParsableCommand {
             }
         }
         print(
-            "Simulated \(self.date): \(summary.stories) customers, \(summary.calls) calls → \(written.joined(separator: ", ")); expected \(summary.contacts) contacts, \(summary.violations) violations. Written to \(self.out)"
+            "Simulated \(text): \(summary.stories) customers, \(summary.calls) calls → \(written.joined(separator: ", ")); expected \(summary.contacts) contacts, \(summary.violations) violations. Written to \(out)"
         )
         let kinds = summary.storyKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
             separator: ", ")

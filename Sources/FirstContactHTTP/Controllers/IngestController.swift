@@ -44,6 +44,7 @@ struct IngestController {
         }
         let outcome = try await self.api.batcher.ingest(records)
         self.api.metrics.ingested(format: name, outcome)
+        if outcome.newRecords > 0 { self.api.changes.publish(LiveChanges.ingested, contact: nil, department: nil) }
         context.logger.info(
             "ingested",
             metadata: [

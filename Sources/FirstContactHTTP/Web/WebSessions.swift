@@ -90,6 +90,10 @@ package final class LiveChanges: Sendable {
         package var department: DepartmentID?
     }
 
+    /// The action of the change published when records were posted to this process: pages
+    /// look for obligations they have not been told of.
+    package static let ingested = "ingested"
+
     private let state = Mutex<(next: Int, recent: [Notice])>((1, []))
     private static let kept = 1000
 

@@ -837,8 +837,9 @@ package struct WebUI: Sendable {
     }
 
     /// `GET /ui/events`: what `/v1/events` sends (outbox notifications in the principal's scope,
-    /// resumable by `Last-Event-ID`), plus the people's changes made through this process
-    /// (`event: changed`, no id), authenticated by the session cookie. GET only: it changes nothing.
+    /// resumable by `Last-Event-ID`), plus the people's changes made through this process and the
+    /// obligations opened by records posted to it (`event: changed`, no id), authenticated by the
+    /// session cookie. GET only: it changes nothing.
     func events(_ request: Request, _ session: WebSession) async throws -> Response {
         let principal = session.principal
         let query = Self.query(request)
@@ -847,16 +848,32 @@ package struct WebUI: Sendable {
         let startLive = Int(query["live"] ?? "") ?? self.changes.head
         let (store, feed, changes) = (self.store, self.state.feed, self.changes)
         let scope = principal.scope(directory: self.directory)
+        let reportScope = try principal.reportScope(directory: self.directory)
         let body = ResponseBody { writer in
             var (after, live, round) = (startAfter, startLive, 0)
+            // What the page may show as owed: an obligation opened by records (a missed call) has no
+            // notice of its own, so after records are posted here the new ones are announced below.
+            var owed = Set(try await store.openObligations(reportScope).map(\.obligation.id))
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 let notices = changes.since(live)
                 if let newest = notices.last { live = newest.seq + 1 }
+                if notices.contains(where: { $0.action == LiveChanges.ingested }) {
+                    let rows = try await store.openObligations(reportScope)
+                    for row in rows where !owed.contains(row.obligation.id) {
+                        let data =
+                            "{\"action\": \"opened\", \"contact\": \(JSONWriter.quoted(row.contact.rawValue)), \"obligation\": \(JSONWriter.quoted(row.obligation.id.rawValue)), \"violation\": null}"
+                        try await writer.write(ByteBuffer(string: "event: changed\ndata: \(data)\n\n"))
+                    }
+                    owed = Set(rows.map(\.obligation.id))
+                }
                 // A change is announced to the pages of those who may see its contact.
                 let contacts = Set(notices.compactMap(\.contact))
                 let visible = scope.isEverything ? contacts : try await store.contactIDs(contacts, in: scope)
-                for notice in notices where notice.contact.map(visible.contains) ?? scope.seesFeedAlerts {
+                for notice in notices
+                where notice.action != LiveChanges.ingested
+                    && notice.contact.map(visible.contains) ?? scope.seesFeedAlerts
+                {
                     let data =
                         "{\"action\": \(JSONWriter.quoted(notice.action)), \"contact\": \(notice.contact.map { JSONWriter.quoted($0.rawValue) } ?? "null"), \"obligation\": \(notice.obligation.map { JSONWriter.quoted($0.rawValue) } ?? "null"), \"violation\": \(notice.violation.map { JSONWriter.quoted($0.rawValue) } ?? "null")}"
                     try await writer.write(ByteBuffer(string: "event: changed\ndata: \(data)\n\n"))
