@@ -21,6 +21,7 @@ package struct FirstContactConfiguration: Sendable {
     package var webhooks: [Webhook]
     package var tokens: [Token]
     package var ingest = IngestOptions()
+    package var storage = StorageOptions()
 
     package init(
         timezone: ZoneRules = .utc,
@@ -184,6 +185,15 @@ package struct IngestOptions: Sendable, Hashable {
     /// thousand rows show what is wrong with a file; at ~300 bytes each (reason, source, raw)
     /// they stay under 2× even a 1 MB input of tiny bad rows.
     package var maxRejectsPerSource: Int = 1_000
+
+    package init() {}
+}
+
+/// `storage:` — the room the database needs.
+package struct StorageOptions: Sendable, Hashable {
+    /// Free bytes on the database's file system below which `serve` warns at start and
+    /// `/healthz` says degraded, before writes start failing; 0 turns the warning off.
+    package var minFree: Int = 1 << 30
 
     package init() {}
 }

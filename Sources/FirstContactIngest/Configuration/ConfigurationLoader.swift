@@ -129,7 +129,7 @@ enum ConfigurationKeys {
         "timezone", "country_code", "national_prefix", "outbound_prefix", "hotline_numbers", "inbound_contexts",
         "asterisk", "departments", "agents", "calendars", "ivr", "policy", "http", "feeds", "follow", "webhooks",
         "tokens",
-        "ingest",
+        "ingest", "storage",
     ]
     static let asterisk = ["usegmtime", "cdr_columns"]
     static let department = [
@@ -145,6 +145,7 @@ enum ConfigurationKeys {
     ]
     static let http = ["host", "port", "max_body"]
     static let ingest = ["max_rejects_per_source"]
+    static let storage = ["min_free"]
     static let feed = ["name", "source", "calendar", "silence"]
     static let follow = ["path", "format"]
     static let webhook = ["url", "secret_env", "max_attempts", "from"]
@@ -194,6 +195,7 @@ extension ConfigurationParser {
         if let node = fields["policy"] { configuration.policy = self.policy(node) }
         if let node = fields["http"] { configuration.http = self.http(node) }
         if let node = fields["ingest"] { configuration.ingest = self.ingest(node) }
+        if let node = fields["storage"] { configuration.storage = self.storage(node) }
         if let node = fields["feeds"] { configuration.feeds = self.feeds(node, calendarNames: calendars.names) }
         if let node = fields["follow"] { configuration.follow = self.follow(node) }
         if let node = fields["webhooks"] { configuration.webhooks = self.webhooks(node) }
