@@ -15,7 +15,7 @@ import Synchronization
 /// it (HTTP requests, the scheduler, followers, webhooks), not one per request.
 package final class StorageWatch: Sendable {
     package struct Snapshot: Sendable, Equatable {
-        /// The last write failed for lack of space (no write succeeded since).
+        /// A write failed for lack of space, and none succeeded since with room on the file system.
         package var isFull = false
         /// When the current run of failures began.
         package var fullSince: Date?
@@ -42,15 +42,22 @@ package final class StorageWatch: Sendable {
 
     package var snapshot: Snapshot { self.state.withLock { $0.snapshot } }
 
-    /// A write committed: the disk has room again.
+    /// A write committed. The disk counts as full until a write succeeds with room on the file
+    /// system again: at its limit, small writes squeeze in between failing ones (a failed
+    /// transaction's WAL frames are reused by the next), and `/healthz` must not flap with them.
+    /// The time of the last report stays, so the log keeps to once a minute across such runs.
     package func wrote() {
+        guard self.state.withLock({ $0.snapshot.isFull }) else { return }
+        if let free = self.freeBytes, free < Self.room { return }
         self.state.withLock { state in
-            guard state.snapshot.isFull else { return }
             state.snapshot = Snapshot()
-            state.lastReported = nil
             state.unreported = 0
         }
     }
+
+    /// Less free space than this is no room: a transaction and its WAL frames need more, and an
+    /// I/O error with this little left is taken for the disk being full.
+    package static let room: Int64 = 1 << 20
 
     /// A write failed for lack of space.
     package func failedForSpace(at now: Date = Date()) {
@@ -62,8 +69,8 @@ package final class StorageWatch: Sendable {
         }
     }
 
-    /// Whether to log the full disk now: at the first failure of a run, then at most once a
-    /// minute while it lasts. Returns the failures since the last report when it is time.
+    /// Whether to log the full disk now: at the first failure, then at most once a minute while
+    /// failures go on (however often a write succeeds in between). Returns the failures since the last report when it is time.
     package func reportDue(at now: Date = Date()) -> Int? {
         self.state.withLock { state in
             guard state.snapshot.isFull, state.unreported > 0 else { return nil }

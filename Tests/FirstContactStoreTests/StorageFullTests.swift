@@ -85,7 +85,7 @@ struct StorageFullTests {
         #expect(SQLiteStoragePool.isStorageFull(error, database: directory.path) == full)
     }
 
-    @Test("a full disk is reported at the first failure of a run, then at most once a minute, and again after a write")
+    @Test("a full disk is logged at its first failure, then at most once a minute while failures go on, writes between them or not")
     func reportedOnceAMinute() {
         let watch = StorageWatch(database: "/nowhere/fc.sqlite")
         let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -102,8 +102,16 @@ struct StorageFullTests {
         #expect(watch.snapshot.failures == 15)
         watch.wrote()
         #expect(watch.snapshot == StorageWatch.Snapshot())
+        #expect(watch.reportDue(at: start.addingTimeInterval(200)) == nil, "nothing to report after a write")
+        // A disk at its limit: a write succeeds between failures; still once a minute.
         watch.failedForSpace(at: start.addingTimeInterval(151))
-        #expect(watch.reportDue(at: start.addingTimeInterval(151)) == 1, "a new run is said at once")
+        #expect(watch.reportDue(at: start.addingTimeInterval(151)) == nil)
+        #expect(watch.snapshot.fullSince == start.addingTimeInterval(151))
+        #expect(watch.reportDue(at: start.addingTimeInterval(180)) == 1)
+        watch.wrote()
+        // Failing again after a quiet minute is said at once.
+        watch.failedForSpace(at: start.addingTimeInterval(300))
+        #expect(watch.reportDue(at: start.addingTimeInterval(300)) == 1)
     }
 
     @Test("the free bytes are the database's file system's, and a database not created yet is asked by its directory")

@@ -99,7 +99,7 @@ package final class ServiceMetrics: IngestCounting {
             }
             self.gauge(
                 "firstcontact_storage_full",
-                "Whether the last write to the database failed for lack of space (1) or a write succeeded since (0)."
+                "Whether writes to the database fail for lack of space (1: since a failed write, until one succeeds with room on the file system)."
             )
             .set(storage.snapshot.isFull ? 1.0 : 0.0)
         }

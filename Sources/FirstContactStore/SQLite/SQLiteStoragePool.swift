@@ -82,13 +82,9 @@ struct SQLiteStoragePool: Sendable {
             {
                 return true
             }
-            return (StorageWatch.freeBytes(at: database) ?? Int64.max) < Self.nearlyFull
+            return (StorageWatch.freeBytes(at: database) ?? Int64.max) < StorageWatch.room
         default:
             return false
         }
     }
-
-    /// Below this, an I/O error is taken for the disk being full: a page or two of room is no room
-    /// for a transaction, and an I/O error with space left is a different failure.
-    static let nearlyFull: Int64 = 1 << 20
 }
