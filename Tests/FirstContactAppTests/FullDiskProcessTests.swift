@@ -59,7 +59,9 @@ struct FullDiskProcessTests {
 
     /// The value of the series `series` (name and labels as exposed) in a `/metrics` text.
     static func metric(_ text: String, _ series: String) -> Double? {
-        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) }
+        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
+            Double($0.dropFirst(series.count + 1))
+        }
     }
 
     /// Polls `condition` every half second for at most `seconds`.
@@ -125,7 +127,8 @@ struct FullDiskProcessTests {
             if answer.status == 507 {
                 refused.append(body)
                 #expect(answer.retryAfter == "60")
-                let json = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+                let json = try #require(
+                    try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
                 let error = try #require(json["error"] as? [String: Any])
                 #expect(error["database"] as? String == db)
                 #expect((error["free_bytes"] as? Int).map { $0 >= 0 } == true, "\(answer.body)")

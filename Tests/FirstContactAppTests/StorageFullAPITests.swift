@@ -91,7 +91,8 @@ struct StorageFullAPITests {
             #expect(error["database"] as? String == path)
             let free = try #require(error["free_bytes"] as? Int)
             #expect(free > 0)
-            #expect((error["message"] as? String)?.hasPrefix("storage full: the disk holding the database \(path)") == true)
+            #expect(
+                (error["message"] as? String)?.hasPrefix("storage full: the disk holding the database \(path)") == true)
 
             // A person's action needing room is answered the same way (a matter larger than a page).
             let visit =

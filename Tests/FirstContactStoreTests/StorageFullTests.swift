@@ -85,7 +85,9 @@ struct StorageFullTests {
         #expect(SQLiteStoragePool.isStorageFull(error, database: directory.path) == full)
     }
 
-    @Test("a full disk is logged at its first failure, then at most once a minute while failures go on, writes between them or not")
+    @Test(
+        "a full disk is logged at its first failure, then at most once a minute while failures go on, writes between them or not"
+    )
     func reportedOnceAMinute() {
         let watch = StorageWatch(database: "/nowhere/fc.sqlite")
         let start = Date(timeIntervalSince1970: 1_800_000_000)

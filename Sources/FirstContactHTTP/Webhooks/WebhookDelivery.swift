@@ -134,7 +134,8 @@ package struct WebhookDelivery: Service {
                 // and a full disk once a minute for the whole service.
                 if !self.store.storage.report(error, logger: self.logger), backoff.failures == 0 {
                     self.logger.error(
-                        "webhook delivery stalled", metadata: ["url": .string(target.url), "error": .string("\(error)")])
+                        "webhook delivery stalled",
+                        metadata: ["url": .string(target.url), "error": .string("\(error)")])
                 }
                 try await self.sleep(max(self.pollInterval, backoff.failed()))
             }

@@ -309,7 +309,8 @@ extension ConfigurationParser {
             break
         }
         guard let value = Int(number), value > 0 || (allowZero && value == 0) else {
-            let examples = allowZero ? "1GB, 500MB, 1GiB, a number of bytes, or 0 for none" : "10MB, 512KB or a number of bytes"
+            let examples =
+                allowZero ? "1GB, 500MB, 1GiB, a number of bytes, or 0 for none" : "10MB, 512KB or a number of bytes"
             self.report(node, "\"\(text.value)\" is not a size (use e.g. \(examples))")
             return nil
         }

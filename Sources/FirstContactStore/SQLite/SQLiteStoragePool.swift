@@ -33,8 +33,7 @@ struct SQLiteStoragePool: Sendable {
         do { return try self.written(self.base.writeWithoutTransaction(updates)) } catch { throw self.mapped(error) }
     }
 
-    func writeWithoutTransaction<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T
-    {
+    func writeWithoutTransaction<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do { return try await self.written(self.base.writeWithoutTransaction(updates)) } catch {
             throw self.mapped(error)
         }
