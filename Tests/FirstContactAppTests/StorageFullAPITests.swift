@@ -157,4 +157,31 @@ struct StorageFullAPITests {
             }
         }
     }
+
+    @Test(
+        "serve starts on a full disk: the records a killed run left underived wait for room, and are derived once there is"
+    )
+    func startsOnAFullDisk() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
+        let master = Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv")
+        let lines = try String(contentsOf: master, encoding: .utf8).split(separator: "\n").prefix(200)
+        let records = engine.decoder(for: .asteriskCSV).records(
+            in: Array(lines.joined(separator: "\n").utf8), source: "killed run")
+        _ = try await store.ingest(records, correlator: engine.correlator)
+        #expect(try await store.awaitingDerivation() > 0)
+        try await store.pool.writeWithoutTransaction { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = \(pages)")
+        }
+        try await engine.prepareToServe(store: store, logger: Fixture.quietLogger)
+        #expect(store.storage.snapshot.isFull, "the derivation met the full disk")
+        #expect(try await store.awaitingDerivation() > 0, "and waits for the scheduler")
+
+        try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
+        try await engine.prepareToServe(store: store, logger: Fixture.quietLogger)
+        #expect(try await store.awaitingDerivation() == 0)
+    }
 }

@@ -129,15 +129,17 @@ package struct WebhookDelivery: Service {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                // The store could not be read or written: wait longer each time (at most a
-                // minute) and try again; nothing was skipped. Said on the first failure of a run,
-                // and a full disk once a minute for the whole service.
-                if !self.store.storage.report(error, logger: self.logger), backoff.failures == 0 {
+                // The store could not be read or written: wait and try again; nothing was skipped.
+                // A full disk is said once a minute for the whole service, and waited out longer
+                // each time (at most a minute).
+                if self.store.storage.report(error, logger: self.logger) {
+                    try await self.sleep(max(self.pollInterval, backoff.failed()))
+                } else {
                     self.logger.error(
                         "webhook delivery stalled",
                         metadata: ["url": .string(target.url), "error": .string("\(error)")])
+                    try await self.sleep(self.pollInterval)
                 }
-                try await self.sleep(max(self.pollInterval, backoff.failed()))
             }
         }
     }
