@@ -192,6 +192,8 @@ package struct FollowCheckpoint: Hashable, Sendable {
 /// its calls re-assembled and its customers re-derived atomically, so a crash never leaves
 /// half a batch behind, and a batch applied twice changes nothing.
 package protocol ContactStore: Sendable {
+    /// Whether writes fail for lack of space, and the space left where the data lives.
+    var storage: StorageWatch { get }
     /// Stores a batch idempotently, re-assembles the calls it touches and marks their customers
     /// for derivation. Committed as one transaction; derivation follows with the clock.
     func ingest(_ records: [IngestRecord], correlator: Correlator) async throws -> BatchOutcome

@@ -12,6 +12,11 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
     case newerSchema(path: String, database: String, build: String)
     /// The database lacks migrations this build needs; only a writing command migrates it.
     case needsUpgrade(path: String, database: String, build: String)
+    /// A write failed for lack of space on the disk holding the database at `path` (SQLite's
+    /// `SQLITE_FULL`, or an I/O error while that disk has no space left). Nothing of the failed
+    /// write was committed and nothing committed before is lost: the same write succeeds once
+    /// there is room again.
+    case storageFull(path: String)
 
     package var description: String {
         switch self {
@@ -25,6 +30,8 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
             "the database at \(path) was written by a newer release (schema \(database)); this build knows schema up to \(build): use that release or newer"
         case .needsUpgrade(let path, let database, let build):
             "the database at \(path) has schema \(database) and this build needs \(build): run a writing command (ingest or tick) once to upgrade it"
+        case .storageFull(let path):
+            "the disk holding the database \(path) is full: nothing was written; free space and retry"
         }
     }
 }

@@ -362,9 +362,36 @@ private let badConfigurations: [BadConfiguration] = [
         name: "document that is not a mapping",
         yaml: "- timezone: UTC\n", line: 1, key: "", fragment: "expected a mapping of keys"
     ),
+    BadConfiguration(
+        name: "min_free that is no size",
+        yaml: "storage:\n  min_free: lots\n", line: 2, key: "storage.min_free",
+        fragment: "\"lots\" is not a size (use e.g. 1GB, 500MB, 1GiB, a number of bytes, or 0 for none)"
+    ),
+    BadConfiguration(
+        name: "min_free with a fraction",
+        yaml: "storage: {min_free: 1.5GB}\n", line: 1, key: "storage.min_free", fragment: "\"1.5GB\" is not a size"
+    ),
+    BadConfiguration(
+        name: "negative min_free",
+        yaml: "storage: {min_free: -1GB}\n", line: 1, key: "storage.min_free", fragment: "\"-1GB\" is not a size"
+    ),
+    BadConfiguration(
+        name: "min_free too large",
+        yaml: "storage: {min_free: 99999999999TiB}\n", line: 1, key: "storage.min_free", fragment: "is too large"
+    ),
+    BadConfiguration(
+        name: "unknown storage key, with a suggestion",
+        yaml: "storage: {min_fre: 1GB}\n", line: 1, key: "storage.min_fre",
+        fragment: "unknown key `min_fre` (did you mean `min_free`?)"
+    ),
 ]
 
 @Suite struct ConfigurationLoaderTests {
+    static let minFreeExamples: [(String, Int)] = [
+        ("500MB", 500 * 1_048_576), ("1GB", 1_073_741_824), ("1GiB", 1_073_741_824), ("2 gib", 2_147_483_648),
+        ("1TB", 1_099_511_627_776), ("750KiB", 768_000), ("123456", 123_456), ("0", 0),
+    ]
+
     static let samplePath = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("samples/firstcontact.yaml").path
@@ -521,6 +548,15 @@ private let badConfigurations: [BadConfiguration] = [
         let office = try #require(configuration.calendars["office"])
         #expect(office.zone.identifier == "Europe/Berlin")
         #expect(office.makeupHours.map(\.description) == ["09:00-17:00"])
+    }
+
+    @Test(
+        "storage.min_free reads 500MB, 1GB, 1GiB (powers of 1024, as max_body), a byte count or 0, and is 1 GB when absent",
+        arguments: ConfigurationLoaderTests.minFreeExamples)
+    func minFreeSizes(_ written: String, _ bytes: Int) throws {
+        let configuration = try ConfigurationLoader.load(yaml: "storage:\n  min_free: \(written)\n", file: "c.yaml")
+        #expect(configuration.storage.minFree == bytes)
+        #expect(try ConfigurationLoader.load(yaml: "timezone: UTC\n", file: "c.yaml").storage.minFree == 1 << 30)
     }
 
     @Test func explicitCDRColumnsAndSizesAreRead() throws {

@@ -46,8 +46,10 @@ package struct FollowService: Service {
                     )
                 }
                 var failing: Set<String> = []
+                var backoff = StorageBackoff()
                 while !Task.isCancelled {
                     var read = 0
+                    var full = false
                     for follower in followers {
                         do {
                             read += try await follower.poll().lines
@@ -55,8 +57,11 @@ package struct FollowService: Service {
                         } catch let error as CancellationError {
                             throw error
                         } catch {
-                            // Retried on the next pass from the last checkpoint; said once, not every pass.
-                            if failing.insert(follower.path).inserted {
+                            // Retried on the next pass from the last checkpoint; said once, not every
+                            // pass. A full disk is the store's, said once a minute for the service.
+                            if store.storage.report(error, logger: logger) {
+                                full = true
+                            } else if failing.insert(follower.path).inserted {
                                 logger.warning(
                                     "followed file unreadable, retrying",
                                     metadata: ["fc.source": .string(follower.path), "fc.error": .string("\(error)")])
@@ -71,10 +76,21 @@ package struct FollowService: Service {
                         } catch {
                             // The records are stored and their customers marked: the scheduler's
                             // own loop derives them on its next tick.
-                            logger.error("deriving after new lines failed", metadata: ["fc.error": .string("\(error)")])
+                            if !store.storage.report(error, logger: logger) {
+                                logger.error(
+                                    "deriving after new lines failed", metadata: ["fc.error": .string("\(error)")])
+                            }
                         }
                     }
-                    try await Task.sleep(for: interval)
+                    // On a full disk every pass would read the same lines and fail the same way:
+                    // wait longer each time (at most a minute), and go back to polling once a
+                    // pass stores again.
+                    if full {
+                        try await Task.sleep(for: max(interval, backoff.failed()))
+                    } else {
+                        backoff.succeeded()
+                        try await Task.sleep(for: interval)
+                    }
                 }
             }
         } catch is CancellationError {

@@ -43,7 +43,9 @@ package struct ObligationScheduler: Sendable {
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 let (delay, log) = health.failed(error)
-                if log {
+                // A full disk is said once a minute for the whole service, not once more here.
+                let full = logger.map { self.store.storage.report(error, logger: $0) } ?? false
+                if log, !full {
                     logger?.error(
                         "scheduler tick failed; retrying with back-off",
                         metadata: ["scheduler.error": "\(error)", "scheduler.retry_in_s": "\(delay)"])

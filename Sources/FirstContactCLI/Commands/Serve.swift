@@ -31,8 +31,9 @@ struct Serve: AsyncParsableCommand {
         // One writer per SQLite file: taken before the store opens (and migrates), held until exit.
         let writerLock = try StoreLocator.claimWriter(self.global.db)
         let store = try self.global.store()
-        // Records stored by a run that was killed before deriving them are derived now.
-        try await engine.applyWatermark(store: store)
+        // Records stored by a run that was killed before deriving them are derived now (on a
+        // full disk, by the scheduler once there is room); a disk below storage.min_free is said.
+        try await engine.prepareToServe(store: store)
         let host = self.host ?? engine.configuration.http.host
         let port = self.port ?? engine.configuration.http.port
         // A webhook whose secret is missing stops the start here (exit 1), naming the variable.

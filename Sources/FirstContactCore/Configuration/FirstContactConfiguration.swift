@@ -22,6 +22,7 @@ package struct FirstContactConfiguration: Sendable {
     package var tokens: [Token]
     package var ingest = IngestOptions()
     package var ui = UIOptions()
+    package var storage = StorageOptions()
 
     package init(
         timezone: ZoneRules = .utc,
@@ -194,6 +195,15 @@ package struct UIOptions: Sendable, Hashable {
     /// The language when the reader has not chosen one (the browser's `Accept-Language`, the
     /// terminal's `LANG`, or an explicit choice come first).
     package var language: Language = .english
+
+    package init() {}
+}
+
+/// `storage:` — the room the database needs.
+package struct StorageOptions: Sendable, Hashable {
+    /// Free bytes on the database's file system below which `serve` warns at start and
+    /// `/healthz` says degraded, before writes start failing; 0 turns the warning off.
+    package var minFree: Int = 1 << 30
 
     package init() {}
 }

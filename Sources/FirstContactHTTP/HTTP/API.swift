@@ -46,6 +46,7 @@ package struct API: Sendable {
     package func routes() -> (router: Router<AppRequestContext>, served: [String]) {
         var routes = RouteTable(router: Router(context: AppRequestContext.self))
         routes.router.add(middleware: RequestLogMiddleware(metrics: self.metrics))
+        routes.router.add(middleware: StorageFullMiddleware(storage: self.store.storage))
         routes.router.add(middleware: TokenAuthMiddleware(tokens: self.engine.configuration.tokens))
         routes.add(.get, "healthz") { _, _ in Self.text(self.state.health) }
         routes.add(.get, "metrics") { _, context in
@@ -145,7 +146,7 @@ package struct API: Sendable {
         let lag = try await self.store.nextCheck().map { max(0, self.scheduler.clock.now() - $0) } ?? 0
         let text = self.metrics.exposition(
             totals: totals, schedulerLag: lag, scheduler: self.state.schedulerHealth.snapshot,
-            followers: self.followers.snapshot())
+            storage: self.store.storage, followers: self.followers.snapshot())
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text)))
         response.headers[.contentType] = "text/plain; version=0.0.4"
         return response

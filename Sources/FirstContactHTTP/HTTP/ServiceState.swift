@@ -38,15 +38,29 @@ package struct ServiceState: Sendable {
         self.feed = OutboxFeed(store: store)
     }
 
-    /// What `/healthz` answers: `ok`, or `degraded: …` with the reason while the scheduler fails.
-    /// Always 200: a liveness probe must not restart a process that still accepts records; alert
-    /// on the body or on `firstcontact_scheduler_failing`.
+    /// What `/healthz` answers: `ok`, or `degraded: …` with every reason that holds (the disk
+    /// full, free space below `storage.min_free`, the scheduler failing), joined by `; `.
+    /// Always 200: a liveness probe must not restart a process that still accepts records (or
+    /// that a restart would not give room); alert on the body, `firstcontact_scheduler_failing`
+    /// or `firstcontact_storage_full`.
     var health: String {
+        var reasons: [String] = []
+        let storage = self.store.storage
+        if storage.snapshot.isFull {
+            let since = storage.snapshot.fullSince.map { " since \(Int($0.timeIntervalSince1970))" } ?? ""
+            let free = storage.freeBytes.map { "\($0) bytes" } ?? "unknown space"
+            reasons.append("storage full\(since): \(free) free for the database \(storage.database)")
+        } else if let low = storage.lowSpace(minimum: self.engine.configuration.storage.minFree) {
+            reasons.append(low)
+        }
         let scheduler = self.schedulerHealth.snapshot
-        guard scheduler.isFailing else { return "ok" }
-        let since = scheduler.failingSince.map { " since \(Int($0.timeIntervalSince1970))" } ?? ""
-        return
-            "degraded: scheduler failing\(since) (\(scheduler.consecutiveFailures) attempts): \(scheduler.lastError ?? "unknown error")"
+        if scheduler.isFailing {
+            let since = scheduler.failingSince.map { " since \(Int($0.timeIntervalSince1970))" } ?? ""
+            reasons.append(
+                "scheduler failing\(since) (\(scheduler.consecutiveFailures) attempts): \(scheduler.lastError ?? "unknown error")"
+            )
+        }
+        return reasons.isEmpty ? "ok" : "degraded: " + reasons.joined(separator: "; ")
     }
 
     var reports: Reports { Reports(store: self.store, directory: self.engine.directory) }

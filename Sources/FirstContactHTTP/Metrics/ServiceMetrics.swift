@@ -70,7 +70,7 @@ package final class ServiceMetrics: IngestCounting {
     /// Reads the store-side gauges and the followers' states, then renders the registry.
     package func exposition(
         totals: StoreTotals, schedulerLag: Int64, scheduler: SchedulerHealth.Snapshot = SchedulerHealth.Snapshot(),
-        followers: [FollowerState]
+        storage: StorageWatch? = nil, followers: [FollowerState]
     ) -> String {
         for state in ObligationState.allCases {
             self.gauge("firstcontact_obligations", "Obligations by state.", [("state", state.rawValue)])
@@ -90,6 +90,19 @@ package final class ServiceMetrics: IngestCounting {
         .set(Double(scheduler.errors))
         self.gauge("firstcontact_scheduler_failing", "Whether the scheduler's last tick failed (1) or succeeded (0).")
             .set(scheduler.isFailing ? 1.0 : 0.0)
+        if let storage {
+            if let free = storage.freeBytes {
+                self.gauge(
+                    "firstcontact_storage_free_bytes",
+                    "Bytes an unprivileged writer may still use on the database's file system (statvfs).",
+                ).set(Double(free))
+            }
+            self.gauge(
+                "firstcontact_storage_full",
+                "Whether writes to the database fail for lack of space (1: since a failed write, until one succeeds with room on the file system)."
+            )
+            .set(storage.snapshot.isFull ? 1.0 : 0.0)
+        }
         for state in followers {
             // Labels are escaped by the library; the path is configuration, not input.
             let path = [("path", state.path)]

@@ -120,16 +120,26 @@ package struct WebhookDelivery: Service {
     }
 
     private func loop(_ target: Target) async throws {
+        var backoff = StorageBackoff()
         while !Task.isCancelled {
             do {
-                if try await self.deliverPending(target) == 0 { try await self.sleep(self.pollInterval) }
+                let handled = try await self.deliverPending(target)
+                backoff.succeeded()
+                if handled == 0 { try await self.sleep(self.pollInterval) }
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
                 // The store could not be read or written: wait and try again; nothing was skipped.
-                self.logger.error(
-                    "webhook delivery stalled", metadata: ["url": .string(target.url), "error": .string("\(error)")])
-                try await self.sleep(self.pollInterval)
+                // A full disk is said once a minute for the whole service, and waited out longer
+                // each time (at most a minute).
+                if self.store.storage.report(error, logger: self.logger) {
+                    try await self.sleep(max(self.pollInterval, backoff.failed()))
+                } else {
+                    self.logger.error(
+                        "webhook delivery stalled",
+                        metadata: ["url": .string(target.url), "error": .string("\(error)")])
+                    try await self.sleep(self.pollInterval)
+                }
             }
         }
     }
@@ -146,10 +156,27 @@ package struct WebhookDelivery: Service {
             guard !entries.isEmpty else { return handled }
             for entry in entries {
                 let deadLetter = try await self.deliver(entry, to: target)
-                try await self.store.finishWebhookDelivery(
-                    target.url, seq: entry.seq, at: self.clock.now(), deadLetter: deadLetter)
+                try await self.finish(entry, deadLetter, of: target)
                 cursor = entry.seq
                 handled += 1
+            }
+        }
+    }
+
+    /// Moves `target`'s cursor past `entry` (storing its dead letter, if any). On a full disk the
+    /// write is retried with back-off until there is room: the entry went out already, and sending
+    /// it again on every retry would flood the receiver with copies while the disk stays full.
+    private func finish(_ entry: OutboxEntry, _ deadLetter: DeadLetter?, of target: Target) async throws {
+        var backoff = StorageBackoff()
+        while true {
+            do {
+                try await self.store.finishWebhookDelivery(
+                    target.url, seq: entry.seq, at: self.clock.now(), deadLetter: deadLetter)
+                return
+            } catch let error as StoreError {
+                guard case .storageFull = error else { throw error }
+                self.store.storage.report(error, logger: self.logger)
+                try await self.sleep(backoff.failed())
             }
         }
     }

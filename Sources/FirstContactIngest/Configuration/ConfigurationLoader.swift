@@ -129,7 +129,7 @@ enum ConfigurationKeys {
         "timezone", "country_code", "national_prefix", "outbound_prefix", "hotline_numbers", "inbound_contexts",
         "asterisk", "departments", "agents", "calendars", "ivr", "policy", "http", "feeds", "follow", "webhooks",
         "tokens",
-        "ingest", "ui",
+        "ingest", "ui", "storage",
     ]
     static let asterisk = ["usegmtime", "cdr_columns"]
     static let department = [
@@ -146,6 +146,7 @@ enum ConfigurationKeys {
     static let http = ["host", "port", "max_body"]
     static let ingest = ["max_rejects_per_source"]
     static let ui = ["language"]
+    static let storage = ["min_free"]
     static let feed = ["name", "source", "calendar", "silence"]
     static let follow = ["path", "format"]
     static let webhook = ["url", "secret_env", "max_attempts", "from"]
@@ -196,6 +197,7 @@ extension ConfigurationParser {
         if let node = fields["http"] { configuration.http = self.http(node) }
         if let node = fields["ingest"] { configuration.ingest = self.ingest(node) }
         if let node = fields["ui"] { configuration.ui = self.ui(node) }
+        if let node = fields["storage"] { configuration.storage = self.storage(node) }
         if let node = fields["feeds"] { configuration.feeds = self.feeds(node, calendarNames: calendars.names) }
         if let node = fields["follow"] { configuration.follow = self.follow(node) }
         if let node = fields["webhooks"] { configuration.webhooks = self.webhooks(node) }

@@ -293,13 +293,25 @@ extension ConfigurationParser {
         return options
     }
 
-    /// `10MB`, `512KB`, `1GB` (powers of 1024, as the 10 MB default is) or a plain byte count.
-    private mutating func byteSize(_ node: ConfigNode) -> Int? {
+    /// `storage: {min_free}`.
+    mutating func storage(_ node: ConfigNode) -> StorageOptions {
+        var options = StorageOptions()
+        guard let fields = self.fields(node, allowed: ConfigurationKeys.storage) else { return options }
+        if let value = fields["min_free"], let bytes = self.byteSize(value, allowZero: true) { options.minFree = bytes }
+        return options
+    }
+
+    /// `10MB`, `512KB`, `1GB`, `1GiB`, `1TB` (powers of 1024, as the 10 MB default is: `GB` and
+    /// `GiB` are the same size) or a plain byte count.
+    /// - Parameter allowZero: whether `0` is a size (a threshold turned off), not a mistake.
+    private mutating func byteSize(_ node: ConfigNode, allowZero: Bool = false) -> Int? {
         guard let text = self.text(node) else { return nil }
         let compact = text.value.filter { $0 != " " }.uppercased()
-        // Longest suffix first, so `10MB` is not read as `10M` + `B`.
+        // Longest suffix first, so `10MB` is not read as `10M` + `B`, nor `1GIB` as `1GI` + `B`.
         let units: [(suffix: String, factor: Int)] = [
-            ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1),
+            ("TIB", 1 << 40), ("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10),
+            ("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10),
+            ("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1),
         ]
         var number = compact
         var factor = 1
@@ -308,8 +320,10 @@ extension ConfigurationParser {
             factor = unit.factor
             break
         }
-        guard let value = Int(number), value > 0 else {
-            self.report(node, "\"\(text.value)\" is not a size (use e.g. 10MB, 512KB or a number of bytes)")
+        guard let value = Int(number), value > 0 || (allowZero && value == 0) else {
+            let examples =
+                allowZero ? "1GB, 500MB, 1GiB, a number of bytes, or 0 for none" : "10MB, 512KB or a number of bytes"
+            self.report(node, "\"\(text.value)\" is not a size (use e.g. \(examples))")
             return nil
         }
         let (bytes, overflow) = value.multipliedReportingOverflow(by: factor)

@@ -25,7 +25,7 @@ extension SQLiteContactStore {
                     // Some errors (disk full, I/O) make SQLite roll back the whole transaction:
                     // then nothing after this point would be in it, so every batch fails.
                     guard db.isInsideTransaction else { throw error }
-                    results.append(.failure(error))
+                    results.append(.failure(self.pool.mapped(error)))
                 }
             }
             return results

@@ -9,8 +9,10 @@ import GRDB
 /// records and customers re-derived from all their calls, which is what makes the derived
 /// state independent of arrival order and batching.
 package final class SQLiteContactStore: ContactStore {
-    let pool: DatabasePool
-    var reader: DatabasePool { self.pool }
+    let pool: SQLiteStoragePool
+    var reader: SQLiteStoragePool { self.pool }
+    /// Whether writes fail for lack of space, and the space left (`/healthz`, `/metrics`, 507s).
+    package var storage: StorageWatch { self.pool.watch }
 
     /// Opens (creating if needed) and migrates the database at `path`.
     /// - Throws: ``StoreError/newerSchema(path:database:build:)`` when a newer release migrated it.
@@ -24,7 +26,8 @@ package final class SQLiteContactStore: ContactStore {
             try db.execute(
                 sql: "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 16384")
         }
-        self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.pool = SQLiteStoragePool(
+            base: try DatabasePool(path: path, configuration: configuration), watch: StorageWatch(database: path))
         // WAL with synchronous=FULL on the one writer connection: every commit syncs the WAL
         // before it returns, so whatever is acknowledged afterwards (an HTTP 2xx, an action, a
         // follower checkpoint that lets a file rotate away) survives a power cut, not only a
@@ -36,7 +39,7 @@ package final class SQLiteContactStore: ContactStore {
                 throw StoreError.newerSchema(path: path, database: database, build: build)
             }
         }
-        try SQLiteMigrations.migrator.migrate(self.pool)
+        do { try SQLiteMigrations.migrator.migrate(self.pool.base) } catch { throw self.pool.mapped(error) }
     }
 
     /// Opens the database at `path` read-only, for commands that only read: no migration and no
@@ -53,7 +56,8 @@ package final class SQLiteContactStore: ContactStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456")
         }
-        self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.pool = SQLiteStoragePool(
+            base: try DatabasePool(path: path, configuration: configuration), watch: StorageWatch(database: path))
         try self.pool.read { db in
             switch try Self.schema(db) {
             case .current:
