@@ -12,7 +12,7 @@ if ! command -v swift >/dev/null 2>&1; then
   fi
 fi
 
-packages=(libsqlite3-dev libxml2-dev libxml2-utils pkg-config sqlite3)
+packages=(libsqlite3-dev libxml2-dev libxml2-utils pkg-config sqlite3 time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
