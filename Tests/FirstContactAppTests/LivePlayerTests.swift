@@ -26,14 +26,19 @@ struct LivePlayerTests {
         return (process, pipe)
     }
 
+    /// `serve` on the sample configuration and a fresh database in `directory`.
+    static func serve(in directory: URL) async throws -> Server {
+        try await Server(arguments: [
+            "serve", "--config", Fixture.sampleConfig, "--db", directory.appendingPathComponent("live.sqlite").path,
+            "--port", "0",
+        ])
+    }
+
     @Test("the player seeds today through the HTTP ingest with the pbx token, and SIGTERM stops it cleanly")
     func seedsAndStops() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try await Server(arguments: [
-            "serve", "--config", Fixture.sampleConfig, "--db", directory.appendingPathComponent("live.sqlite").path,
-            "--port", "0",
-        ])
+        let server = try await Self.serve(in: directory)
         defer { server.stop() }
         let (player, pipe) = try self.player(server, token: "demo-pbx")
         var contacts: [[String: Any]] = []
@@ -54,10 +59,7 @@ struct LivePlayerTests {
     func refusedToken() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try await Server(arguments: [
-            "serve", "--config", Fixture.sampleConfig, "--db", directory.appendingPathComponent("live.sqlite").path,
-            "--port", "0",
-        ])
+        let server = try await Self.serve(in: directory)
         defer { server.stop() }
         let (player, pipe) = try self.player(server, token: "demo-agent-1001")
         player.waitUntilExit()

@@ -8,12 +8,11 @@ live board and of an agent's "my work" (live-*.png in FC_SCREENS). Prints 'live:
 """
 import sys
 import time
-import traceback
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 
-from test_web import AGENT, SUPERVISOR, URL, browser, check, rows, screenshot, sign_in, totals, wait
+from test_web import AGENT, SUPERVISOR, URL, browser, check, rows, run, screenshot, sign_in, totals, wait
 
 
 def countdowns(driver):
@@ -139,24 +138,7 @@ TESTS = [
 
 
 def main():
-    drivers = {"supervisor": browser(), "agent": browser()}
-    passed = failed = 0
-    try:
-        for test in TESTS:
-            started = time.monotonic()
-            try:
-                test(drivers)
-                passed += 1
-                print(f"PASS {test.__name__} ({time.monotonic() - started:.1f}s)", flush=True)
-            except Exception:
-                failed += 1
-                print(f"FAIL {test.__name__}", flush=True)
-                traceback.print_exc()
-    finally:
-        for d in drivers.values():
-            d.quit()
-    print(f"live: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run("live", TESTS, {"supervisor": browser(), "agent": browser()})
 
 
 if __name__ == "__main__":

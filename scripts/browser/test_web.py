@@ -351,11 +351,11 @@ TESTS = [
 ]
 
 
-def main():
-    drivers = {"supervisor": browser(), "agent": browser(), "chinese": browser(language="zh-CN")}
+def run(label, tests, drivers):
+    """Runs each test with the drivers, a screenshot of every driver on a failure; quits them."""
     passed = failed = 0
     try:
-        for test in TESTS:
+        for test in tests:
             started = time.monotonic()
             try:
                 test(drivers)
@@ -373,8 +373,12 @@ def main():
     finally:
         for d in drivers.values():
             d.quit()
-    print(f"browser: {passed} passed, {failed} failed")
+    print(f"{label}: {passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def main():
+    return run("browser", TESTS, {"supervisor": browser(), "agent": browser(), "chinese": browser(language="zh-CN")})
 
 
 if __name__ == "__main__":
