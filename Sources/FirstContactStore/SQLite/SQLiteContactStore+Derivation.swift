@@ -89,6 +89,17 @@ extension SQLiteContactStore {
             try db.cachedStatement(sql: "DELETE FROM contact WHERE customer_key = ? AND created_at >= ?")
                 .execute(arguments: [customer, (since ?? .beforeAnyRecord).seconds])
         }
+        if past == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
+            try Self.isForgotten(customer, db: db)
+        {
+            // Every call it had moved to another customer (a withheld caller whose number arrived
+            // later): a batch ingest of the same records would never have filed it, so nothing of
+            // it stays. Amendments are read by contact, and its contacts are gone; what was
+            // announced about them stays in the outbox.
+            try db.cachedStatement(sql: "DELETE FROM amendment WHERE customer_key = ?").execute(arguments: [customer])
+            try db.cachedStatement(sql: "DELETE FROM customer WHERE customer_key = ?").execute(arguments: [customer])
+            return 0
+        }
         for contact in derivation.contacts { try Self.write(contact, customer: customer, db: db) }
         for violation in derivation.violations {
             try db.run(
@@ -121,6 +132,17 @@ extension SQLiteContactStore {
             $0.add(customer)
         }
         return amendments
+    }
+
+    /// Whether nothing is filed under `customer` any more: no call, IVR event or person's action.
+    static func isForgotten(_ customer: String, db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT NOT (EXISTS (SELECT 1 FROM call WHERE customer_key = ?1)
+                        OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = ?1)
+                        OR EXISTS (SELECT 1 FROM action WHERE customer_key = ?1))
+                    """), arguments: [customer]) ?? false
     }
 
     static func write(_ contact: Contact, customer: String, db: Database) throws {
