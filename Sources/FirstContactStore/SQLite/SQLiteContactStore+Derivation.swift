@@ -93,10 +93,9 @@ extension SQLiteContactStore {
             try Self.isForgotten(customer, db: db)
         {
             // Every call it had moved to another customer (a withheld caller whose number arrived
-            // later): a batch ingest of the same records would never have filed it, so nothing of
-            // it stays. Amendments are read by contact, and its contacts are gone; what was
-            // announced about them stays in the outbox.
-            try db.cachedStatement(sql: "DELETE FROM amendment WHERE customer_key = ?").execute(arguments: [customer])
+            // later): a batch ingest of the same records would never have filed it, so its row and
+            // derived rows go. The audit trail stays: its amendments (that a late record changed
+            // what was concluded) and what the outbox announced.
             try db.cachedStatement(sql: "DELETE FROM customer WHERE customer_key = ?").execute(arguments: [customer])
             return 0
         }
