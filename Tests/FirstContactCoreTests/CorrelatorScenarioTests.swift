@@ -167,6 +167,25 @@ struct FirstResponderTests {
         #expect(contact.firstResponder?.via == .inbound)
     }
 
+    @Test(
+        "a caller answered by the IVR at 10:29:58 and connected to agent 1001 by the queue at 10:30:08 binds 1001 at 10:30:08, when the agent answered"
+    )
+    func boundWhenTheAgentConnectedNotWhenTheIVRAnswered() throws {
+        let pbx = PBX()
+        let call = pbx.inbound("c1", at: "2026-11-26 10:29:55").queue("hotline", at: "10:30:00")
+            .answered(by: "1001", at: "10:30:08", until: "10:35:00", writeCDR: false)
+        // The caller's row: its channel was answered by the IVR's Answer() before the queue.
+        pbx.cdr(
+            call: call.key, src: ScenarioKit.customer, dst: "96116", context: "from-trunk",
+            channel: pbx.channel("PJSIP/trunk"), dstChannel: pbx.channel("PJSIP/1001"), app: "Queue",
+            data: "hotline,t", start: at("2026-11-26 10:29:55"), answer: at("2026-11-26 10:29:58"),
+            end: at("2026-11-26 10:35:00"), disposition: .answered)
+        let contact = try #require(ScenarioKit.derive(pbx.records, clock: at("2026-11-26 11:00:00")).contacts.first)
+
+        #expect(contact.firstResponder?.agent == agent("1001"))
+        #expect(contact.firstResponder?.boundAt.iso8601 == "2026-11-26T02:30:08Z")
+    }
+
     @Test("the first responder is bound once: a later call answered by another agent does not replace them")
     func boundOnce() throws {
         let pbx = PBX()

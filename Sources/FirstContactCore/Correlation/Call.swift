@@ -174,9 +174,18 @@ package struct CallAssembler: Sendable {
         // when the CDR side is missing.
         var answers: [Call.Answer] = []
         var rung: [AgentID] = []
+        // When the queue says when the agent connected, that is when the agent answered: the
+        // caller's leg was answered earlier, by the IVR's Answer() before the queue (SPEC "Times").
+        let connects: [(agent: AgentID, at: Timestamp)] = queue.compactMap { entry in
+            guard case .connected = entry.event, let agent = directory.agent(forMember: entry.agent) else { return nil }
+            return (agent, entry.time)
+        }
         for leg in legs {
             guard let agent = directory.agent(forChannel: leg.peerChannel) else { continue }
-            if leg.disposition == .answered, leg.billsec > 0, let at = leg.answer {
+            if leg.disposition == .answered, leg.billsec > 0, let legAnswer = leg.answer {
+                let at =
+                    connects.filter { $0.agent == agent && $0.at > legAnswer && $0.at <= leg.end }.map(\.at).min()
+                    ?? legAnswer
                 answers.append(
                     Call.Answer(
                         agent: agent, at: at, until: leg.end, queue: Self.queueName(of: leg), evidence: leg.position))
