@@ -300,4 +300,57 @@ struct DialplanTests {
         #expect(kamailio.contains("http_client_query("))
         #expect(kamailio.contains("t_on_failure(\"FIRSTCONTACT_ROUTE_FAILED\")"))
     }
+
+    /// Kamailio's module folder when Kamailio and its http_client module are installed here.
+    static let kamailioModules = ["/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/kamailio/modules"].first {
+        FileManager.default.isExecutableFile(atPath: "/usr/sbin/kamailio")
+            && FileManager.default.fileExists(atPath: "\($0)/http_client.so")
+    }
+
+    @Test(
+        "firstcontact-route.cfg passes Kamailio's own config check inside a minimal request route",
+        .enabled(
+            if: Self.kamailioModules != nil, "kamailio with http_client (kamailio-utils-modules) is not installed"),
+        .timeLimit(.minutes(1)))
+    func kamailioRouteConfigChecks() throws {
+        let modules = try #require(Self.kamailioModules)
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.copyItem(
+            at: Self.directory.appendingPathComponent("kamailio/firstcontact-route.cfg"),
+            to: directory.appendingPathComponent("firstcontact-route.cfg"))
+        let config = """
+            #!KAMAILIO
+            mpath="\(modules)/"
+            loadmodule "tm.so"
+            loadmodule "sl.so"
+            loadmodule "pv.so"
+            loadmodule "textops.so"
+            loadmodule "textopsx.so"
+            loadmodule "siputils.so"
+            loadmodule "xlog.so"
+            include_file "firstcontact-route.cfg"
+            request_route {
+            \tif (is_method("INVITE") && !has_totag()) {
+            \t\troute(FIRSTCONTACT_ROUTE);
+            \t}
+            \tt_relay();
+            }
+
+            """
+        let path = directory.appendingPathComponent("kamailio.cfg")
+        try config.write(to: path, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/kamailio")
+        process.arguments = ["-c", "-f", path.path]
+        process.currentDirectoryURL = directory
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(!output.contains("ERROR"), "\(output)")
+    }
 }
