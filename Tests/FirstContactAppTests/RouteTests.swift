@@ -264,9 +264,12 @@ struct RouteTests {
                 let message = (body["error"] as? [String: Any])?["message"] as? String
                 #expect(message?.contains("caller") == true, "\(query): \(body)")
             }
-            let (status, body) = try await Self.route(client, "caller=13800005555&format=xml")
-            #expect(status == .badRequest)
-            #expect(((body["error"] as? [String: Any])?["message"] as? String)?.contains("format") == true)
+            for format in ["xml", ""] {
+                let (status, body) = try await Self.route(client, "caller=13800005555&format=\(format)")
+                #expect(status == .badRequest, "format=\(format)")
+                #expect(((body["error"] as? [String: Any])?["message"] as? String)?.contains("format") == true)
+            }
+            #expect(try await Self.route(client, "caller=13800005555&format=json").0 == .ok)
         }
     }
 

@@ -21,10 +21,11 @@ struct RouteController {
             throw HTTPError(.badRequest, message: "caller (the calling number) is required: /v1/route?caller=NUMBER")
         }
         let text: Bool
-        switch request.queryText("format") {
+        // Present but empty is refused like any other value outside the two formats.
+        switch request.uri.queryParameters["format"].map(String.init) {
         case nil, "json": text = false
         case "text": text = true
-        case let other?: throw HTTPError(.badRequest, message: "format must be json or text, not \(other)")
+        case let other?: throw HTTPError(.badRequest, message: "format must be json or text, not \"\(other)\"")
         }
         let directory = self.api.engine.directory
         let caller = directory.normaliser.normalise(raw)
