@@ -99,9 +99,9 @@ extension ConfigurationParser {
             }
             if let value = fields["routing"],
                 let routing = self.fields(value, allowed: ConfigurationKeys.departmentRouting),
-                let enabled = routing["enabled"]
+                let enabled = routing["enabled"], let flag = self.bool(enabled)
             {
-                department.routing = self.bool(enabled) ?? true
+                department.routing = flag
             }
             section.departments.append(department)
         }
