@@ -4,6 +4,8 @@ import FirstContactHTTP
 import FirstContactIngest
 import FirstContactStore
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 /// `dialplans/` is configuration people copy onto their PBX: a URL there that the service does
@@ -196,5 +198,159 @@ struct DialplanTests {
                 ])
             #expect(Self.decodedIVR(body).count == 1, "\(body)")
         }
+    }
+
+    /// The query items of a route URL a dialplan writes that do not depend on the call (`caller`
+    /// and `did` are filled in by the PBX).
+    static func fixedQuery(_ url: String) -> String {
+        let query = url.split(separator: "?", maxSplits: 1).last.map(String.init) ?? ""
+        return query.split(separator: "&").filter { !$0.contains("$") && !$0.hasPrefix("caller=") }
+            .joined(separator: "&")
+    }
+
+    /// The first capture of `pattern` matched at the start of `text` (how Asterisk's `:` and a
+    /// FreeSWITCH condition read the answer), all captures.
+    static func captures(_ pattern: String, in text: String, anchored: Bool) throws -> [String]? {
+        let expression = try NSRegularExpression(
+            pattern: anchored ? "^(?:" + pattern + ")" : pattern, options: [.dotMatchesLineSeparators])
+        guard let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else {
+            return nil
+        }
+        return (1..<match.numberOfRanges).map { index in
+            Range(match.range(at: index), in: text).map { String(text[$0]) } ?? ""
+        }
+    }
+
+    @Test(
+        "each dialplan's route lookup asks GET /v1/route for key=value lines, and its parsing of a real answer yields route=agent, the agent's device for that PBX and ring_first"
+    )
+    func routeLookupsReadTheAnswer() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 赵六's missed direct dial: 1002 owes the callback; 1002 also has a SIP device for Kamailio.
+        let (app, _) = try await RouteTests.app(in: directory) { configuration in
+            for index in configuration.agents.indices where configuration.agents[index].id == AgentID("1002") {
+                configuration.agents[index].devices.append("sip:1002@10.0.0.5")
+            }
+        }
+        func answer(_ query: String) async throws -> String {
+            #expect(query.contains("format=text"), "\(query)")
+            return try await app.test(.router) { client in
+                try await client.execute(
+                    uri: "/v1/route?\(query)&caller=13800005555", method: .get, headers: APITests.pbx
+                ) { response in
+                    #expect(response.status == .ok, "\(query)")
+                    return String(buffer: response.body)
+                }
+            }
+        }
+        func read(_ name: String) throws -> String {
+            try String(contentsOf: Self.directory.appendingPathComponent(name), encoding: .utf8)
+        }
+
+        // Asterisk: FC_ROUTE_URL, then $["${FC_ROUTE_ANSWER}" : "regex"] for each variable.
+        let asterisk = try read("asterisk/extensions.conf")
+        let asteriskURL = try #require(
+            asterisk.split(separator: "\n").first { $0.hasPrefix("FC_ROUTE_URL=") }?.dropFirst("FC_ROUTE_URL=".count))
+        let asteriskAnswer = try await answer(Self.fixedQuery(String(asteriskURL)))
+        var parsed: [String: String] = [:]
+        for line in asterisk.split(separator: "\n") where line.contains("$[\"${FC_ROUTE_ANSWER}\" : \"") {
+            let name = try #require(line.components(separatedBy: "Set(").last?.components(separatedBy: "=").first)
+            let pattern = try #require(
+                line.components(separatedBy: " : \"").last?.components(separatedBy: "\"]").first)
+            parsed[name] = try Self.captures(pattern, in: asteriskAnswer, anchored: true)?.first
+        }
+        #expect(parsed == ["FC_ROUTE": "agent", "FC_DEVICE": "PJSIP/1002", "FC_RING_FIRST": "15"], "\(asteriskAnswer)")
+        #expect(asterisk.contains("Dial(${FC_DEVICE},${FC_RING_FIRST})"))
+        #expect(asterisk.contains("Gosub(firstcontact-route,s,1("))
+
+        // FreeSWITCH: the curl GET, then the condition on ${curl_response_data}: $1 device, $2 ring_first.
+        let freeswitch = try read("freeswitch/dialplan/hotline.xml").replacingOccurrences(of: "&amp;", with: "&")
+        let freeswitchURL = try #require(
+            freeswitch.components(separatedBy: "application=\"curl\" data=\"").dropFirst()
+                .map { String($0.prefix { $0 != "\"" }) }.first { $0.contains("/v1/route?") })
+        let freeswitchAnswer = try await answer(Self.fixedQuery(freeswitchURL))
+        let condition = try #require(
+            freeswitch.components(separatedBy: "field=\"${curl_response_data}\" expression=\"").dropFirst().first
+                .map { String($0.prefix { $0 != "\"" }) })
+        let captured = try Self.captures(condition, in: freeswitchAnswer, anchored: false)
+        #expect(captured == ["user/1002", "15"], "\(freeswitchAnswer)")
+        #expect(freeswitch.contains("<action application=\"bridge\" data=\"$1\"/>"))
+        #expect(freeswitch.contains("continue_on_fail=true"))
+        #expect(freeswitch.contains("<action application=\"callcenter\" data=\"hotline@default\"/>"))
+
+        // Kamailio: the default route URL and each {line.sw,KEY=}{s.substr,N,0}.
+        let kamailio = try read("kamailio/firstcontact-route.cfg")
+        let kamailioURL = try #require(
+            kamailio.components(separatedBy: "#!define FIRSTCONTACT_ROUTE_URL \"").dropFirst().first
+                .map { String($0.prefix { $0 != "\"" }) })
+        let kamailioAnswer = try await answer(Self.fixedQuery(kamailioURL))
+        let lines = kamailioAnswer.split(separator: "\n").map(String.init)
+        var read: [String: String] = [:]
+        for part in kamailio.components(separatedBy: "{line.sw,").dropFirst() {
+            let key = try #require(part.components(separatedBy: "}").first)
+            let skip = try #require(
+                Int(
+                    part.components(separatedBy: "{s.substr,").dropFirst().first?.components(separatedBy: ",").first
+                        ?? ""))
+            #expect(skip == key.count, "\(key) is cut after \(skip) characters")
+            read[key] = lines.first { $0.hasPrefix(key) }.map { String($0.dropFirst(skip)) }
+        }
+        #expect(read == ["route=": "agent", "device=": "sip:1002@10.0.0.5", "ring_first=": "15"], "\(kamailioAnswer)")
+        #expect(kamailio.contains("http_client_query("))
+        #expect(kamailio.contains("t_on_failure(\"FIRSTCONTACT_ROUTE_FAILED\")"))
+    }
+
+    /// Kamailio's module folder when Kamailio and its http_client module are installed here.
+    static let kamailioModules = ["/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/kamailio/modules"].first {
+        FileManager.default.isExecutableFile(atPath: "/usr/sbin/kamailio")
+            && FileManager.default.fileExists(atPath: "\($0)/http_client.so")
+    }
+
+    @Test(
+        "firstcontact-route.cfg passes Kamailio's own config check inside a minimal request route",
+        .enabled(
+            if: Self.kamailioModules != nil, "kamailio with http_client (kamailio-utils-modules) is not installed"),
+        .timeLimit(.minutes(1)))
+    func kamailioRouteConfigChecks() throws {
+        let modules = try #require(Self.kamailioModules)
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.copyItem(
+            at: Self.directory.appendingPathComponent("kamailio/firstcontact-route.cfg"),
+            to: directory.appendingPathComponent("firstcontact-route.cfg"))
+        let config = """
+            #!KAMAILIO
+            mpath="\(modules)/"
+            loadmodule "tm.so"
+            loadmodule "sl.so"
+            loadmodule "pv.so"
+            loadmodule "textops.so"
+            loadmodule "textopsx.so"
+            loadmodule "siputils.so"
+            loadmodule "xlog.so"
+            include_file "firstcontact-route.cfg"
+            request_route {
+            \tif (is_method("INVITE") && !has_totag()) {
+            \t\troute(FIRSTCONTACT_ROUTE);
+            \t}
+            \tt_relay();
+            }
+
+            """
+        let path = directory.appendingPathComponent("kamailio.cfg")
+        try config.write(to: path, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/kamailio")
+        process.arguments = ["-c", "-f", path.path]
+        process.currentDirectoryURL = directory
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(!output.contains("ERROR"), "\(output)")
     }
 }

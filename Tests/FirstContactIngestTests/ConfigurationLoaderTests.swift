@@ -384,6 +384,33 @@ private let badConfigurations: [BadConfiguration] = [
         yaml: "storage: {min_fre: 1GB}\n", line: 1, key: "storage.min_fre",
         fragment: "unknown key `min_fre` (did you mean `min_free`?)"
     ),
+    BadConfiguration(
+        name: "ring_first that is no duration",
+        yaml: "routing: {ring_first: soon}\n", line: 1, key: "routing.ring_first",
+        fragment: "\"soon\" is not a duration"
+    ),
+    BadConfiguration(
+        name: "ring_first of zero",
+        yaml: "routing: {ring_first: 0s}\n", line: 1, key: "routing.ring_first", fragment: "must be longer than zero"
+    ),
+    BadConfiguration(
+        name: "ring_first longer than 5 minutes",
+        yaml: "routing:\n  ring_first: 10m\n", line: 2, key: "routing.ring_first", fragment: "at most 5m"
+    ),
+    BadConfiguration(
+        name: "routing enabled that is no flag",
+        yaml: "routing: {enabled: maybe}\n", line: 1, key: "routing.enabled", fragment: "\"maybe\" is not true or false"
+    ),
+    BadConfiguration(
+        name: "unknown routing key, with a suggestion",
+        yaml: "routing: {ring_frist: 15s}\n", line: 1, key: "routing.ring_frist",
+        fragment: "unknown key `ring_frist` (did you mean `ring_first`?)"
+    ),
+    BadConfiguration(
+        name: "a department's routing takes only enabled",
+        yaml: "departments:\n  - {id: service, routing: {ring_first: 5s}}\n", line: 2,
+        key: "departments[0].routing.ring_first", fragment: "unknown key `ring_first`"
+    ),
 ]
 
 @Suite struct ConfigurationLoaderTests {
@@ -557,6 +584,27 @@ private let badConfigurations: [BadConfiguration] = [
         let configuration = try ConfigurationLoader.load(yaml: "storage:\n  min_free: \(written)\n", file: "c.yaml")
         #expect(configuration.storage.minFree == bytes)
         #expect(try ConfigurationLoader.load(yaml: "timezone: UTC\n", file: "c.yaml").storage.minFree == 1 << 30)
+    }
+
+    @Test(
+        "routing is off without a routing: section; a section turns it on (ring_first 15 s unless given); a department may turn it off"
+    )
+    func routingOptions() throws {
+        let absent = try ConfigurationLoader.load(yaml: "timezone: UTC\n", file: "c.yaml")
+        #expect(absent.routing == RoutingOptions(enabled: false, ringFirst: 15))
+        let empty = try ConfigurationLoader.load(yaml: "routing: {}\n", file: "c.yaml")
+        #expect(empty.routing == RoutingOptions(enabled: true, ringFirst: 15))
+        let yaml = """
+            routing: {enabled: true, ring_first: 20s}
+            departments:
+              - {id: service}
+              - {id: repairs, routing: {enabled: false}}
+            """
+        let configuration = try ConfigurationLoader.load(yaml: yaml, file: "c.yaml")
+        #expect(configuration.routing == RoutingOptions(enabled: true, ringFirst: 20))
+        #expect(configuration.departments.map(\.routing) == [true, false])
+        let off = try ConfigurationLoader.load(yaml: "routing: {enabled: false, ring_first: 1m}\n", file: "c.yaml")
+        #expect(off.routing == RoutingOptions(enabled: false, ringFirst: 60))
     }
 
     @Test func explicitCDRColumnsAndSizesAreRead() throws {

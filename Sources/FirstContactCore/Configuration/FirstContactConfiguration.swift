@@ -23,6 +23,7 @@ package struct FirstContactConfiguration: Sendable {
     package var ingest = IngestOptions()
     package var ui = UIOptions()
     package var storage = StorageOptions()
+    package var routing = RoutingOptions()
 
     package init(
         timezone: ZoneRules = .utc,
@@ -90,6 +91,8 @@ package struct Department: Sendable, Hashable {
     package var handoffAckSLA: Int64
     package var handoffSLA: Int64
     package var escalateAfter: Int64
+    /// `routing: {enabled: false}` on the department: its returning callers always go to the queue.
+    package var routing = true
 
     package init(
         id: DepartmentID,
@@ -206,6 +209,20 @@ package struct StorageOptions: Sendable, Hashable {
     package var minFree: Int = 1 << 30
 
     package init() {}
+}
+
+/// `routing:` — whether `GET /v1/route` sends a returning caller to the agent who carries their
+/// matter before the queue. Off unless the configuration has a `routing:` section: ringing one
+/// agent first changes how the PBX answers every inbound call, so it is chosen, never assumed.
+package struct RoutingOptions: Sendable, Hashable {
+    package var enabled = false
+    /// Seconds the agent's device rings before the call falls back to the queue.
+    package var ringFirst: Int64 = 15
+
+    package init(enabled: Bool = false, ringFirst: Int64 = 15) {
+        self.enabled = enabled
+        self.ringFirst = ringFirst
+    }
 }
 
 /// A language the pages and tables are written in; the raw value is its BCP 47 tag, as the

@@ -59,6 +59,7 @@ package struct API: Sendable {
         ViolationsController(api: self).register(on: &routes)
         EventsController(api: self).register(on: &routes)
         ReportsController(api: self).register(on: &routes)
+        RouteController(api: self).register(on: &routes)
         routes.add(.get, "v1/webhooks/dead-letters") { request, context in try await self.deadLetters(request, context)
         }
         routes.router.add(middleware: MethodNotAllowedMiddleware(served: routes.served))

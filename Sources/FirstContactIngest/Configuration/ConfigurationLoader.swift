@@ -129,12 +129,12 @@ enum ConfigurationKeys {
         "timezone", "country_code", "national_prefix", "outbound_prefix", "hotline_numbers", "inbound_contexts",
         "asterisk", "departments", "agents", "calendars", "ivr", "policy", "http", "feeds", "follow", "webhooks",
         "tokens",
-        "ingest", "ui", "storage",
+        "ingest", "ui", "storage", "routing",
     ]
     static let asterisk = ["usegmtime", "cdr_columns"]
     static let department = [
         "id", "name", "head", "queues", "dids", "calendar", "callback_sla", "handoff_ack_sla", "handoff_sla",
-        "escalate_after", "category",
+        "escalate_after", "category", "routing",
     ]
     static let agent = ["id", "name", "department", "role", "devices", "extensions"]
     static let calendar = ["timezone", "week", "holidays", "workdays", "makeup_hours"]
@@ -147,6 +147,8 @@ enum ConfigurationKeys {
     static let ingest = ["max_rejects_per_source"]
     static let ui = ["language"]
     static let storage = ["min_free"]
+    static let routing = ["enabled", "ring_first"]
+    static let departmentRouting = ["enabled"]
     static let feed = ["name", "source", "calendar", "silence"]
     static let follow = ["path", "format"]
     static let webhook = ["url", "secret_env", "max_attempts", "from"]
@@ -198,6 +200,7 @@ extension ConfigurationParser {
         if let node = fields["ingest"] { configuration.ingest = self.ingest(node) }
         if let node = fields["ui"] { configuration.ui = self.ui(node) }
         if let node = fields["storage"] { configuration.storage = self.storage(node) }
+        if let node = fields["routing"] { configuration.routing = self.routing(node) }
         if let node = fields["feeds"] { configuration.feeds = self.feeds(node, calendarNames: calendars.names) }
         if let node = fields["follow"] { configuration.follow = self.follow(node) }
         if let node = fields["webhooks"] { configuration.webhooks = self.webhooks(node) }

@@ -97,6 +97,12 @@ extension ConfigurationParser {
             if let value = fields["escalate_after"], let seconds = self.duration(value) {
                 department.escalateAfter = seconds
             }
+            if let value = fields["routing"],
+                let routing = self.fields(value, allowed: ConfigurationKeys.departmentRouting),
+                let enabled = routing["enabled"], let flag = self.bool(enabled)
+            {
+                department.routing = flag
+            }
             section.departments.append(department)
         }
         return section
@@ -298,6 +304,23 @@ extension ConfigurationParser {
         var options = StorageOptions()
         guard let fields = self.fields(node, allowed: ConfigurationKeys.storage) else { return options }
         if let value = fields["min_free"], let bytes = self.byteSize(value, allowZero: true) { options.minFree = bytes }
+        return options
+    }
+
+    /// `routing: {enabled, ring_first}`: a `routing:` section turns routing on unless it says
+    /// `enabled: false`. `ring_first` is how long the agent rings before the queue: at least a
+    /// second, at most 5 minutes (a caller left ringing longer has been let down by the queue too).
+    mutating func routing(_ node: ConfigNode) -> RoutingOptions {
+        var options = RoutingOptions(enabled: true)
+        guard let fields = self.fields(node, allowed: ConfigurationKeys.routing) else { return options }
+        if let value = fields["enabled"], let flag = self.bool(value) { options.enabled = flag }
+        if let value = fields["ring_first"], let seconds = self.duration(value) {
+            if seconds > 300 {
+                self.report(value, "ring_first must be at most 5m (the caller waits that long before the queue)")
+            } else {
+                options.ringFirst = seconds
+            }
+        }
         return options
     }
 

@@ -1,0 +1,303 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactHTTP
+import FirstContactStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// `GET /v1/route`: where the PBX rings a returning caller first, through the real router over a
+/// real SQLite store, one scenario per rule.
+@Suite("HTTP API — routing a returning caller")
+struct RouteTests {
+    typealias API = APITests
+
+    /// 赵六 (13800005555) dialled 王芳's extension 1002 directly at 09:50 and nobody answered:
+    /// 1002 owes the callback (service, due 10:20 on the office calendar).
+    static let missedDirectDial = #"""
+        "","13800005555","1002","from-trunk","""赵六"" <13800005555>","PJSIP/trunk-00000031","PJSIP/1002-00000032","Dial","PJSIP/1002,30","2026-11-27 09:50:00",,"2026-11-27 09:50:30",30,0,"NO ANSWER","DOCUMENTATION","1795744200.31","","","1795744200.31",31
+        """#
+
+    /// Both calls of the day's morning: 李四's abandoned call (owed by the service department,
+    /// no agent) and 赵六's missed direct dial (owed by 1002); 王五's failed transfer is answered
+    /// by 1001 (first responder), with a hand-off to the repairs department.
+    static let csv = SchedulerFixture.missedCall + "\n" + missedDirectDial + "\n" + SchedulerFixture.failedTransfer
+    static let queueLog = SchedulerFixture.missedQueueLog + "\n" + SchedulerFixture.failedTransferQueueLog
+
+    static func app(
+        now: String = "2026-11-27T10:10:00", in directory: URL,
+        configure: (inout FirstContactConfiguration) -> Void = { _ in }
+    ) async throws -> (some ApplicationProtocol, SQLiteContactStore) {
+        try await API.app(Self.csv, Self.queueLog, now: now, in: directory, configure: configure)
+    }
+
+    static func route(
+        _ client: some TestClientProtocol, _ query: String, _ headers: HTTPFields = API.pbx
+    ) async throws -> (HTTPResponse.Status, [String: Any]) {
+        try await client.execute(uri: "/v1/route?\(query)", method: .get, headers: headers) { response in
+            (
+                response.status,
+                (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:]
+            )
+        }
+    }
+
+    static func contactID(_ store: SQLiteContactStore, customer: String) async throws -> String {
+        try #require(try await store.contacts(ContactQuery(customer: customer)).first).id.rawValue
+    }
+
+    @Test(
+        "the owner of a callback still owed rings first: a missed direct dial to 1002 routes the caller to PJSIP/1002")
+    func callbackOwnerFirst() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await Self.app(in: directory)
+        let contact = try await Self.contactID(store, customer: "+8613800005555")
+        try await app.test(.router) { client in
+            // The caller as the trunk presents it, national form: normalised as the records are.
+            for caller in ["013800005555", "13800005555", "%2B8613800005555"] {
+                let (status, body) = try await Self.route(client, "caller=\(caller)")
+                #expect(status == .ok)
+                #expect(body["route"] as? String == "agent", "\(caller): \(body)")
+                #expect(body["agent"] as? String == "1002")
+                #expect(body["device"] as? String == "PJSIP/1002")
+                #expect(body["ring_first"] as? Int == 15)
+                #expect(body["contact"] as? String == contact)
+                #expect(body["department"] as? String == "service")
+                #expect((body["reason"] as? String)?.contains("1002 owes the caller a callback") == true)
+            }
+        }
+        // Still owed once breached (due 10:20 on the office calendar): 1002 still rings first.
+        let later = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: later) }
+        let (late, lateStore) = try await Self.app(now: "2026-11-27T11:00:00", in: later)
+        _ = try await lateStore.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T11:00:00"), correlator: try Fixture.engine().correlator)
+        let breached = try #require(try await lateStore.contacts(ContactQuery(customer: "+8613800005555")).first)
+        #expect(breached.obligations.map(\.state) == [.breached])
+        try await late.test(.router) { client in
+            let (_, body) = try await Self.route(client, "caller=13800005555")
+            #expect(body["agent"] as? String == "1002", "\(body)")
+        }
+    }
+
+    @Test("else the receiver of a pending hand-off rings first: handed to 1006 in billing, the caller rings 1006")
+    func handoffReceiver() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await Self.app(in: directory)
+        let contact = try await Self.contactID(store, customer: "+8613800003333")
+        try await app.test(.router) { client in
+            let (status, _) = try await ContactActionAPITests.post(
+                client, "/v1/contacts/\(contact)/handoff", API.agent1001,
+                #"{"department": "billing", "agent": "1006", "name": "王五", "phone": "13800003333", "matter": "水费争议"}"#)
+            #expect(status == .ok)
+            let (_, body) = try await Self.route(client, "caller=13800003333")
+            #expect(body["route"] as? String == "agent", "\(body)")
+            #expect(body["agent"] as? String == "1006")
+            #expect(body["device"] as? String == "PJSIP/1006")
+            #expect(body["contact"] as? String == contact)
+            #expect((body["reason"] as? String)?.contains("1006 received the hand-off") == true)
+        }
+    }
+
+    @Test("else the first responder of the open contact rings first: 王五's contact answered by 1001 rings PJSIP/1001")
+    func firstResponderOfAnOpenContact() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await Self.app(in: directory)
+        let contact = try await Self.contactID(store, customer: "+8613800003333")
+        try await app.test(.router) { client in
+            let (_, body) = try await Self.route(client, "caller=13800003333&did=96116")
+            #expect(body["route"] as? String == "agent", "\(body)")
+            #expect(body["agent"] as? String == "1001")
+            #expect(body["device"] as? String == "PJSIP/1001")
+            #expect(body["contact"] as? String == contact)
+            #expect((body["reason"] as? String)?.contains("1001 is the first responder") == true)
+        }
+    }
+
+    @Test(
+        "withheld, unknown and closed-contact callers, and an open contact nobody answered, go to the queue",
+        arguments: ["anonymous", "13900009999", "13800002222"])
+    func withheldUnknownOrNobodyGoesToTheQueue(caller: String) async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, _) = try await Self.app(in: directory)
+        try await app.test(.router) { client in
+            let (status, body) = try await Self.route(client, "caller=\(caller)&did=96116")
+            #expect(status == .ok)
+            #expect(body["route"] as? String == "queue", "\(body)")
+            #expect(body["agent"] is NSNull)
+            #expect(body["device"] is NSNull)
+            #expect(body["ring_first"] as? Int == 15)
+            #expect(body["department"] as? String == "service")
+            #expect((body["reason"] as? String)?.isEmpty == false)
+        }
+    }
+
+    @Test("a caller whose contact was resolved goes to the queue")
+    func closedContactGoesToTheQueue() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await Self.app(in: directory)
+        let contact = try await Self.contactID(store, customer: "+8613800003333")
+        try await app.test(.router) { client in
+            let (status, _) = try await ContactActionAPITests.post(
+                client, "/v1/contacts/\(contact)/resolve", API.agent1001, #"{"note": "已解决"}"#)
+            #expect(status == .ok)
+            let (_, body) = try await Self.route(client, "caller=13800003333")
+            #expect(body["route"] as? String == "queue", "\(body)")
+            #expect(body["contact"] is NSNull)
+            #expect(body["reason"] as? String == "the caller has no open contact")
+        }
+    }
+
+    @Test(
+        "an agent whose department's calendar is closed now is not rung: at 12:30 (lunch) the caller goes to the queue")
+    func calendarClosedGoesToTheQueue() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, _) = try await Self.app(now: "2026-11-27T12:30:00", in: directory)
+        try await app.test(.router) { client in
+            let (_, body) = try await Self.route(client, "caller=13800003333")
+            #expect(body["route"] as? String == "queue", "\(body)")
+            #expect(body["agent"] is NSNull)
+            #expect((body["reason"] as? String)?.contains("1001's department service is closed now") == true)
+        }
+    }
+
+    @Test(
+        "a closed calendar passes over to the next agent at work: a hand-off received in repairs (24 h) rings at 12:30")
+    func closedCalendarFallsThroughToTheNextAgent() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await Self.app(now: "2026-11-27T12:30:00", in: directory)
+        let contact = try await Self.contactID(store, customer: "+8613800005555")
+        try await app.test(.router) { client in
+            let (status, _) = try await ContactActionAPITests.post(
+                client, "/v1/contacts/\(contact)/handoff", API.admin,
+                #"{"department": "repairs", "agent": "1010", "name": "赵六", "phone": "13800005555", "matter": "爆管"}"#)
+            #expect(status == .ok)
+            let (_, body) = try await Self.route(client, "caller=13800005555")
+            #expect(body["agent"] as? String == "1010", "\(body)")
+            #expect(
+                (body["reason"] as? String)?.contains("passed over: 1002's department service is closed now") == true)
+        }
+    }
+
+    @Test("routing turned off in the configuration, or for the contact's department, sends everyone to the queue")
+    func routingDisabledGoesToTheQueue() async throws {
+        let off = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: off) }
+        let (global, _) = try await Self.app(in: off) { $0.routing.enabled = false }
+        try await global.test(.router) { client in
+            let (_, body) = try await Self.route(client, "caller=13800005555")
+            #expect(body["route"] as? String == "queue", "\(body)")
+            #expect(body["reason"] as? String == "routing is off in the configuration")
+        }
+        let department = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: department) }
+        let (service, _) = try await Self.app(in: department) { configuration in
+            for index in configuration.departments.indices
+            where configuration.departments[index].id.rawValue == "service" {
+                configuration.departments[index].routing = false
+            }
+        }
+        try await service.test(.router) { client in
+            let (_, body) = try await Self.route(client, "caller=13800005555")
+            #expect(body["route"] as? String == "queue", "\(body)")
+            #expect(body["department"] as? String == "service")
+            #expect(body["reason"] as? String == "routing is off for department service")
+        }
+    }
+
+    @Test(
+        "format=text answers key=value lines a dialplan can parse: route, agent, device, ring_first, contact, department, reason"
+    )
+    func textFormat() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, store) = try await Self.app(in: directory) { $0.routing.ringFirst = 20 }
+        let contact = try await Self.contactID(store, customer: "+8613800005555")
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/route?caller=13800005555&format=text", method: .get, headers: API.pbx) {
+                response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                let lines = String(buffer: response.body).split(separator: "\n").map(String.init)
+                #expect(
+                    Array(lines.prefix(6)) == [
+                        "route=agent", "agent=1002", "device=PJSIP/1002", "ring_first=20", "contact=\(contact)",
+                        "department=service",
+                    ])
+                #expect(lines.count == 7)
+                #expect(lines.last?.hasPrefix("reason=1002 owes the caller a callback") == true)
+            }
+            try await client.execute(uri: "/v1/route?caller=anonymous&format=text", method: .get, headers: API.pbx) {
+                response in
+                let lines = String(buffer: response.body).split(separator: "\n").map(String.init)
+                #expect(lines.first == "route=queue")
+                #expect(lines.contains("agent="))
+                #expect(lines.contains("device="))
+                #expect(lines.contains("reason=the caller's number is withheld"))
+            }
+        }
+    }
+
+    @Test("pbx and admin may ask; an agent or supervisor gets 403, no token 401; a missing or empty caller is 400")
+    func rolesAndRequiredCaller() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, _) = try await Self.app(in: directory)
+        try await app.test(.router) { client in
+            #expect(try await Self.route(client, "caller=13800005555", API.pbx).0 == .ok)
+            #expect(try await Self.route(client, "caller=13800005555", API.admin).0 == .ok)
+            #expect(try await Self.route(client, "caller=13800005555", API.agent1001).0 == .forbidden)
+            #expect(try await Self.route(client, "caller=13800005555", API.supervisor).0 == .forbidden)
+            #expect(try await Self.route(client, "caller=13800005555", [:]).0 == .unauthorized)
+            for query in ["", "caller=", "did=96116"] {
+                let (status, body) = try await Self.route(client, query)
+                #expect(status == .badRequest, "\(query)")
+                let message = (body["error"] as? [String: Any])?["message"] as? String
+                #expect(message?.contains("caller") == true, "\(query): \(body)")
+            }
+            for format in ["xml", ""] {
+                let (status, body) = try await Self.route(client, "caller=13800005555&format=\(format)")
+                #expect(status == .badRequest, "format=\(format)")
+                #expect(((body["error"] as? [String: Any])?["message"] as? String)?.contains("format") == true)
+            }
+            #expect(try await Self.route(client, "caller=13800005555&format=json").0 == .ok)
+        }
+    }
+
+    @Test("asking never writes: the database and its WAL are byte for byte the same after a hundred answers")
+    func readingNeverWrites() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = try Fixture.engine().configuration
+        configuration.follow = []
+        let engine = Engine(configuration: configuration)
+        let store = try await SchedulerFixture.store(Self.csv, Self.queueLog, in: directory, engine: engine)
+        let clock = ManualClock(now: try SchedulerFixture.at("2026-11-27T10:10:00"))
+        let app = buildApplication(
+            engine: engine, store: store, clock: clock, host: "127.0.0.1", port: 0, logger: Fixture.quietLogger)
+        let files = ["s.sqlite", "s.sqlite-wal"].map { directory.appendingPathComponent($0) }
+        @Sendable func contents() -> [Data?] { files.map { FileManager.default.contents(atPath: $0.path) } }
+        try await app.test(.router) { client in
+            // The scheduler's first tick writes the clock; once it sleeps nothing else writes.
+            await clock.waitForSleepers(1)
+            let before = contents()
+            #expect(before[0] != nil)
+            for index in 0..<100 {
+                let caller = ["13800005555", "13800003333", "anonymous", "13900009999"][index % 4]
+                let (status, body) = try await Self.route(client, "caller=\(caller)")
+                #expect(status == .ok)
+                if index == 0 { #expect(body["agent"] as? String == "1002") }
+            }
+            #expect(contents() == before)
+        }
+    }
+}
