@@ -170,9 +170,10 @@ def test_agent_acknowledges_and_the_row_leaves_the_supervisors_list_live(drivers
     target = buttons[0].get_attribute("data-obligation")
     check("ob-" + target in before, f"{target} is not on the supervisor's list")
     buttons[0].click()
-    wait(agent, lambda d: d.current_url.endswith("/ui/my"))
-    check(not agent.find_elements(By.CSS_SELECTOR, f'#handoffs button[data-obligation="{target}"]'),
-          "the hand-off still waits on the agent's page")
+    # The page is /ui/my before and after the POST's redirect: wait for the button to go, not the URL.
+    wait(agent, lambda d: d.current_url.endswith("/ui/my")
+         and not d.find_elements(By.CSS_SELECTOR, f'#handoffs button[data-obligation="{target}"]'),
+         message="the hand-off still waits on the agent's page")
 
     try:
         wait(sup, lambda d: not d.find_elements(By.ID, "ob-" + target), timeout=5)
