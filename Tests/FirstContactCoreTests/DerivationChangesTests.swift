@@ -250,16 +250,26 @@ struct DerivationChangesTests {
         #expect(again.notices.isEmpty)
     }
 
-    @Test("what a late record takes away is amended: a breached obligation gone, a violation disproved")
-    func disappearances() {
+    @Test(
+        "what a late record takes away is amended: a breached obligation gone, a violation disproved; the gone breach is reversed to whom it was announced"
+    )
+    func disappearances() throws {
+        var breached = before(.breached, level: 1)
+        breached.owner = Owner(department: DepartmentID("service"), agent: AgentID("1001"))
         let previous = PreviousConclusions(
-            obligations: [callbackID: before(.breached, level: 1), ObligationID("c-1-cb2"): before(.pending)],
+            obligations: [callbackID: breached, ObligationID("c-1-cb2"): before(.pending)],
             violations: [
                 ViolationID("c-1-cb1.v"): PreviousConclusions.Violation(category: .notHandledInTime, contact: contactID)
             ])
         let changes = DerivationChanges(from: previous, to: derivation([]), clock: clock)
 
-        #expect(changes.notices.isEmpty)
+        let reversal = try #require(changes.notices.first)
+        #expect(changes.notices.count == 1)
+        #expect(reversal.kind == .reversal)
+        #expect(reversal.key == "reversal:\(callbackID.rawValue):\(clock.seconds)")
+        #expect(reversal.obligation == callbackID)
+        #expect(reversal.department == DepartmentID("service"))
+        #expect(reversal.agent == AgentID("1001"))
         #expect(
             changes.amendments.map(\.message) == [
                 "a late record changed c-1-cb1 from breached to no longer existing",

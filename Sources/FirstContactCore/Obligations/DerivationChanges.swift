@@ -8,14 +8,19 @@ package struct PreviousConclusions: Hashable, Sendable {
         package var atRisk: Bool
         package var escalationLevel: Int
         package var acknowledged: Bool
+        /// Who owed it: whom a notice about it is for when it is gone from the new derivation.
+        package var owner: Owner?
 
-        package init(state: ObligationState, contact: ContactID, atRisk: Bool, escalationLevel: Int, acknowledged: Bool)
-        {
+        package init(
+            state: ObligationState, contact: ContactID, atRisk: Bool, escalationLevel: Int, acknowledged: Bool,
+            owner: Owner? = nil
+        ) {
             self.state = state
             self.contact = contact
             self.atRisk = atRisk
             self.escalationLevel = escalationLevel
             self.acknowledged = acknowledged
+            self.owner = owner
         }
     }
 
@@ -46,7 +51,7 @@ package struct PreviousConclusions: Hashable, Sendable {
             for o in contact.obligations {
                 self.obligations[o.id] = Obligation(
                     state: o.state, contact: contact.id, atRisk: o.atRisk, escalationLevel: o.escalationLevel,
-                    acknowledged: o.acknowledgedAt != nil)
+                    acknowledged: o.acknowledgedAt != nil, owner: o.owner)
             }
         }
         for violation in derivation.violations {
@@ -151,6 +156,14 @@ package struct DerivationChanges: Hashable, Sendable {
                 Amendment(
                     contact: before.contact, obligation: id,
                     message: "a late record changed \(id) from \(before.state.rawValue) to no longer existing"))
+            // Its breach was announced: whoever was told must learn that it no longer stands.
+            if before.state != .exhausted {
+                self.notify(
+                    Notice(
+                        key: "reversal:\(id.rawValue):\(clock.seconds)", kind: .reversal, at: clock,
+                        contact: before.contact, obligation: id, department: before.owner?.department,
+                        agent: before.owner?.agent, detail: "a late record withdrew \(id) and its breach"))
+            }
         }
         let violations = Set(derivation.violations.map(\.id))
         for violation in derivation.violations where previous.violations[violation.id] == nil {

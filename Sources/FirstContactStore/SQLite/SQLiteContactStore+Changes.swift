@@ -26,7 +26,8 @@ extension SQLiteContactStore {
         let obligations = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
-                    SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid FROM obligation
+                    SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid,
+                    owner_department, owner_agent FROM obligation
                     WHERE contact_id IN (SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?)
                     """
             ),
@@ -35,7 +36,9 @@ extension SQLiteContactStore {
             previous.obligations[ObligationID(row[0] as String)] = PreviousConclusions.Obligation(
                 state: try Self.decode(row[1], column: "state", table: "obligation", rowid: row[6]),
                 contact: ContactID(row[2] as String), atRisk: row[3],
-                escalationLevel: row[4], acknowledged: row[5])
+                escalationLevel: row[4], acknowledged: row[5],
+                owner: Owner(department: DepartmentID(row[7] as String), agent: (row[8] as String?).map { AgentID($0) })
+            )
         }
         let violations = try Row.fetchCursor(
             db.cachedStatement(
