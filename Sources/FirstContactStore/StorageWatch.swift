@@ -85,6 +85,14 @@ package final class StorageWatch: Sendable {
     /// nil when the file system cannot be asked (the path vanished), which callers show as unknown.
     package var freeBytes: Int64? { Self.freeBytes(at: self.database) }
 
+    /// The size of the database's write-ahead log: what commits wrote since the last checkpoint
+    /// reset it (0 when there is none; nil when it cannot be read).
+    package var walBytes: Int64? {
+        var info = stat()
+        guard stat(self.database + "-wal", &info) == 0 else { return errno == ENOENT ? 0 : nil }
+        return Int64(info.st_size)
+    }
+
     /// Bytes free for unprivileged writers on the file system holding `path` (or, when `path` does
     /// not exist yet, its directory).
     package static func freeBytes(at path: String) -> Int64? {

@@ -109,6 +109,9 @@ struct StorageFullAPITests {
             var metrics = try await Self.get(client, "/metrics")
             #expect(metrics.contains("\nfirstcontact_storage_full 1"), "\(metrics)")
             #expect(metrics.contains("\nfirstcontact_storage_free_bytes "), "\(metrics)")
+            // The posts so far were committed to the write-ahead log, whose size is exposed.
+            let wal = metrics.split(separator: "\n").first { $0.hasPrefix("firstcontact_wal_bytes ") }
+            #expect(wal.flatMap { Double($0.split(separator: " ")[1]) }.map { $0 > 0 } == true, "\(metrics)")
 
             // Room again: no restart, the refused request and new ones are taken.
             try await store.pool.writeWithoutTransaction { db in

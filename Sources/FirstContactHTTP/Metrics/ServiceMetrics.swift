@@ -97,6 +97,13 @@ package final class ServiceMetrics: IngestCounting {
                     "Bytes an unprivileged writer may still use on the database's file system (statvfs).",
                 ).set(Double(free))
             }
+            if let wal = storage.walBytes {
+                self.gauge(
+                    "firstcontact_wal_bytes",
+                    "Size of the database's write-ahead log, which checkpoints copy into the database and reset."
+                )
+                .set(Double(wal))
+            }
             self.gauge(
                 "firstcontact_storage_full",
                 "Whether writes to the database fail for lack of space (1: since a failed write, until one succeeds with room on the file system)."
