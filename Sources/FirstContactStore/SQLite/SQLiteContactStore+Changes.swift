@@ -18,11 +18,10 @@ package struct OutboxEntry: Hashable, Sendable {
 
 extension SQLiteContactStore {
     /// What the store concluded about the customer's contacts opened at or after `since`.
-    static func previousConclusions(of customer: String, since: Timestamp?, db: Database) throws
+    static func previousConclusions(of customer: String, since: Timestamp, db: Database) throws
         -> PreviousConclusions
     {
         var previous = PreviousConclusions()
-        let since = (since ?? .beforeAnyRecord).seconds
         let obligations = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
@@ -31,7 +30,7 @@ extension SQLiteContactStore {
                     WHERE contact_id IN (SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?)
                     """
             ),
-            arguments: [customer, since])
+            arguments: [customer, since.seconds])
         while let row = try obligations.next() {
             previous.obligations[ObligationID(row[0] as String)] = PreviousConclusions.Obligation(
                 state: try Self.decode(row[1], column: "state", table: "obligation", rowid: row[6]),
@@ -46,7 +45,7 @@ extension SQLiteContactStore {
                     SELECT id, category, contact_id, rowid FROM violation
                     WHERE customer_key = ?1 AND contact_id IN (SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
                     """),
-            arguments: [customer, since])
+            arguments: [customer, since.seconds])
         while let row = try violations.next() {
             previous.violations[ViolationID(row[0] as String)] = PreviousConclusions.Violation(
                 category: try Self.decode(row[1], column: "category", table: "violation", rowid: row[3]),
@@ -99,7 +98,9 @@ extension SQLiteContactStore {
     }
 
     /// The actions recorded about a customer's matters, at or after `since`.
-    static func actions(ofCustomer customer: String, since: Timestamp? = nil, db: Database) throws -> [ManualAction] {
+    static func actions(ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, db: Database) throws
+        -> [ManualAction]
+    {
         try Row.fetchAll(
             db.cachedStatement(
                 sql: """
@@ -107,7 +108,7 @@ extension SQLiteContactStore {
                     WHERE customer_key = ? AND at >= ?
                     """
             ),
-            arguments: [customer, (since ?? .beforeAnyRecord).seconds]
+            arguments: [customer, since.seconds]
         ).map { row in
             let kind: String = row[1]
             let rowid: Int64 = row[7]

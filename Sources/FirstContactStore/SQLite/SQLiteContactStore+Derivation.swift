@@ -33,7 +33,8 @@ extension SQLiteContactStore {
 
     /// Outbound calls to the other numbers this customer keyed for callbacks, from `since` on.
     static func relatedCalls(
-        ofCustomer customer: String, since: Timestamp? = nil, tables: RecordTables, assembler: CallAssembler,
+        ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, tables: RecordTables,
+        assembler: CallAssembler,
         db: Database
     ) throws -> [Call] {
         let numbers = try String.fetchAll(
@@ -57,7 +58,7 @@ extension SQLiteContactStore {
         _ customer: String, replacing: Bool, past: SettledPast?, correlator: Correlator, clock: Timestamp,
         gaps: [FeedGap], tables: RecordTables, db: Database
     ) throws -> Int {
-        let since = past?.before
+        let since = past?.before ?? .beforeAnyRecord
         let assembler = CallAssembler(directory: correlator.directory)
         let calls = try Self.records(ofCustomer: customer, since: since, tables: tables, db: db).compactMap {
             key, records in assembler.assemble(key, records: records)
@@ -76,6 +77,7 @@ extension SQLiteContactStore {
             replacing ? try Self.previousConclusions(of: customer, since: since, db: db) : PreviousConclusions()
         let amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
         if replacing {
+            let window: StatementArguments = [customer, since.seconds]
             // Obligations and violations first: they are found through the contacts they belong to
             // (by the index each table has: obligations by contact, violations by customer).
             for (table, scope) in [("obligation", ""), ("violation", "customer_key = ?1 AND")] {
@@ -84,10 +86,10 @@ extension SQLiteContactStore {
                         DELETE FROM \(table) WHERE \(scope) contact_id IN
                         (SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
                         """
-                ).execute(arguments: [customer, (since ?? .beforeAnyRecord).seconds])
+                ).execute(arguments: window)
             }
-            try db.cachedStatement(sql: "DELETE FROM contact WHERE customer_key = ? AND created_at >= ?")
-                .execute(arguments: [customer, (since ?? .beforeAnyRecord).seconds])
+            try db.cachedStatement(sql: "DELETE FROM contact WHERE customer_key = ?1 AND created_at >= ?2")
+                .execute(arguments: window)
         }
         if past == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
             try Self.isForgotten(customer, db: db)

@@ -38,13 +38,15 @@ extension SQLiteContactStore {
     }
 
     /// The IVR events of a customer, at or after `since`.
-    static func ivrEvents(ofCustomer customer: String, since: Timestamp? = nil, db: Database) throws -> [IVRRecord] {
+    static func ivrEvents(ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, db: Database) throws
+        -> [IVRRecord]
+    {
         try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT event_key, source, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
                     FROM ivr_event WHERE customer_key = ? AND time >= ?
-                    """), arguments: [customer, (since ?? .beforeAnyRecord).seconds]
+                    """), arguments: [customer, since.seconds]
         ).map { row in
             let kind: IVRRecord.Kind
             switch row[5] as String {
@@ -177,12 +179,13 @@ extension SQLiteContactStore {
     /// Every record of every call of a customer that started at or after `since`, by call, one
     /// query per record table in use.
     static func records(
-        ofCustomer customer: String, since: Timestamp? = nil, tables: RecordTables = RecordTables(), db: Database
+        ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, tables: RecordTables = RecordTables(),
+        db: Database
     ) throws -> [(CallKey, [CallRecord])] {
         let calls = "call_key IN (SELECT call_key FROM call WHERE customer_key = ? AND start >= ?)"
         let grouped = try Self.records(
             db, tables: tables, legs: "leg WHERE \(calls)", queue: "queue_event WHERE \(calls)",
-            sip: "sip_event WHERE \(calls)", [customer, (since ?? .beforeAnyRecord).seconds])
+            sip: "sip_event WHERE \(calls)", [customer, since.seconds])
         // Calls whose records are all system lines still belong to nobody: nothing is lost by skipping them.
         return grouped.keys.sorted().map { ($0, grouped[$0] ?? []) }
     }
