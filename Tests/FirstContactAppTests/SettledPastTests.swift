@@ -74,4 +74,44 @@ struct SettledPastTests {
         let (optimised, _) = try await Fixture.export(ingesting: [late], into: store, tick: Self.end, engine: engine)
         #expect(optimised == reference)
     }
+
+    @Test(
+        "a person's note on a contact of the settled past reaches that contact: an action derives its customer from every record"
+    )
+    func actionOnASettledContact() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        var runs: [[String]] = []
+        for date in Self.days.prefix(3) {
+            let day = directory.appendingPathComponent("day-\(date.day)")
+            _ = try Simulator(configuration: engine.configuration).run(
+                seed: 7, calls: 150, date: date, outputDirectory: day.path, formats: [.asterisk, .ivr])
+            runs.append([day.appendingPathComponent("asterisk").path, day.appendingPathComponent("ivr").path])
+        }
+        let stored = try directory.appendingPathComponent("store").creatingDirectory()
+        _ = try await Fixture.export(ingesting: runs, into: stored, engine: engine)
+        let path = stored.appendingPathComponent("fc.sqlite").path
+        let settled = try await DatabaseQueue(path: path).read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT c.id, c.customer_key FROM contact c JOIN customer u ON u.customer_key = c.customer_key
+                    WHERE c.created_at < u.settled_before ORDER BY c.id LIMIT 1
+                    """)
+        }
+        let row = try #require(settled, "no contact in a settled past")
+        let contact = ContactID(row[0] as String)
+        let customer: String = row[1]
+
+        let store = try SQLiteContactStore(path: path)
+        let at = try #require(Timestamp(iso8601: "2026-11-09T23:00:00+08:00"))
+        try await store.record(
+            ManualAction(id: "note-settled", at: at, agent: AgentID("1001"), kind: .note(contact: contact, text: "复查")))
+        _ = try await store.advanceClock(to: at, correlator: engine.correlator)
+        var query = ContactQuery()
+        query.customer = customer
+        let noted = try #require(try await store.contacts(query).first { $0.id == contact })
+        #expect(noted.lastActivity == at)
+    }
 }
