@@ -270,14 +270,16 @@ package struct CallAssembler: Sendable {
         var index = 1
         let explicit = queue.filter { if case .transferred = $0.event { return true } else { return false } }
 
+        // The receiving agent's own department decides. A queue of that department received the
+        // matter as a department (whoever of it answers); a queue of another department is the one
+        // that brought the caller in, which Asterisk leaves on the caller's row after a transfer
+        // (`lastapp=Queue`, `lastdata=hotline,…` with `dstchannel` at the receiving agent).
         func receiver(ofQueue name: String?, agent: AgentID?) -> Owner? {
-            if let name, let department = directory.department(forQueue: name) {
-                return Owner(department: department, agent: nil)
+            let queueDepartment = name.flatMap { directory.department(forQueue: $0) }
+            guard let agent, let department = directory.departmentOf(agent) else {
+                return queueDepartment.map { Owner(department: $0, agent: nil) }
             }
-            if let agent, let department = directory.departmentOf(agent) {
-                return Owner(department: department, agent: agent)
-            }
-            return nil
+            return Owner(department: department, agent: queueDepartment == department ? nil : agent)
         }
 
         while true {

@@ -186,6 +186,9 @@ final class PBX {
         case .abandoned(let wait): data = "ABANDON|1|1|\(wait)"
         case .exited(let reason, let wait): data = "\(reason)|1|1|\(wait)"
         case .completed: data = "COMPLETECALLER|10|120|1"
+        case .transferred(let ext, let context) where ext.isEmpty:
+            // Asterisk 12+: `ATTENDEDTRANSFER|<method>|<bridge or app>|hold|talk|position`.
+            data = "ATTENDEDTRANSFER|\(context)|\(call.rawValue)-bridge|10|120|1"
         case .transferred(let ext, let context): data = "BLINDTRANSFER|\(ext)|\(context)|10|120|1"
         case .other(let name): data = name
         }
@@ -323,10 +326,11 @@ final class InboundCall {
     /// An agent answered and served the caller until `end` (CDR leg ANSWERED; CONNECT and
     /// COMPLETECALLER in a queue). With `transferTo`, the agent blind-transferred the caller at
     /// `end` instead (BLINDTRANSFER in a queue); the caller then runs the target's dialplan.
+    /// `completes: false` leaves the service open for a step that ends it (an attended transfer).
     @discardableResult
     func answered(
         by agent: String, at answer: String, until end: String, ringingFrom start: String? = nil,
-        transferTo target: String? = nil, writeCDR: Bool = true, writeQueueLog: Bool = true
+        transferTo target: String? = nil, writeCDR: Bool = true, writeQueueLog: Bool = true, completes: Bool = true
     ) -> Self {
         let from = start.map(self.time) ?? self.cursor
         let answerTime = self.time(answer)
@@ -348,7 +352,7 @@ final class InboundCall {
                 self.pbx.queueLog(
                     call: self.key, at: until, queue: queue, agent: "PJSIP/\(agent)",
                     .transferred(extension: target, context: "from-internal"))
-            } else {
+            } else if completes {
                 self.pbx.queueLog(call: self.key, at: until, queue: queue, agent: "PJSIP/\(agent)", .completed)
             }
         }
@@ -359,6 +363,34 @@ final class InboundCall {
             self.destination = target
         }
         self.cursor = until
+        return self
+    }
+
+    /// The agent serving the caller consulted `target` on a second line and completed an
+    /// attended transfer at `end`: the consultation is a call of its own (an internal call, its
+    /// own linkedid); queue_log says `ATTENDEDTRANSFER|BRIDGE`; the caller's row after the
+    /// transfer bridges to the target's channel but still carries the application that brought
+    /// the caller in (`Queue`, `hotline,t`), as Asterisk's CDR engine leaves it.
+    @discardableResult
+    func attendedTransfer(
+        by agent: String, to target: String, consultFrom start: String, targetAnswers answer: String, at end: String,
+        targetUntil targetEnd: String
+    ) -> Self {
+        self.pbx.internalCall(
+            "\(self.key.rawValue)-consult", from: agent, to: target, at: Self.full(start, self.date),
+            answered: answer, until: end)
+        let until = self.time(end)
+        if let queue {
+            self.pbx.queueLog(
+                call: self.key, at: until, queue: queue, agent: "PJSIP/\(agent)",
+                .transferred(extension: "", context: "BRIDGE"))
+        }
+        let (app, data) = self.application
+        self.pbx.cdr(
+            call: self.key, src: self.number, dst: self.destination, context: self.context, channel: self.trunk,
+            dstChannel: self.pbx.channel("PJSIP/\(target)"), app: app, data: app == "Dial" ? "PJSIP/\(target),30" : data,
+            start: until, answer: until, end: self.time(targetEnd), disposition: .answered)
+        self.cursor = self.time(targetEnd)
         return self
     }
 
