@@ -42,8 +42,7 @@ extension SQLiteContactStore {
                 sql: "SELECT DISTINCT callback_key FROM ivr_event WHERE customer_key = ? AND callback_key IS NOT NULL"),
             arguments: [customer])
         return try numbers.flatMap { number in
-            try Self.records(ofCustomer: number, since: since, tables: tables, db: db)
-                .compactMap { assembler.assemble($0, records: $1) }
+            assembler.assembleCalls(try Self.records(ofCustomer: number, since: since, tables: tables, db: db))
                 .filter { $0.direction == .outbound }
         }
     }
@@ -60,9 +59,8 @@ extension SQLiteContactStore {
     ) throws -> Int {
         let since = past?.before ?? .beforeAnyRecord
         let assembler = CallAssembler(directory: correlator.directory)
-        let calls = try Self.records(ofCustomer: customer, since: since, tables: tables, db: db).compactMap {
-            key, records in assembler.assemble(key, records: records)
-        }
+        let calls = assembler.assembleCalls(
+            try Self.records(ofCustomer: customer, since: since, tables: tables, db: db))
         let actions = tables.actions ? try Self.actions(ofCustomer: customer, since: since, db: db) : []
         let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, since: since, db: db) : []
         let related =

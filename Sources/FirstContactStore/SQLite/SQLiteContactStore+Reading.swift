@@ -185,9 +185,7 @@ extension SQLiteContactStore {
             else { return nil }
             // The trail is not stored: derive the customer again, explaining, at the stored clock.
             let assembler = CallAssembler(directory: correlator.directory)
-            let calls = try Self.records(ofCustomer: customer, db: db).compactMap {
-                assembler.assemble($0, records: $1)
-            }
+            let calls = assembler.assembleCalls(try Self.records(ofCustomer: customer, db: db))
             let clock = try Self.storedClock(db) ?? Timestamp(seconds: .min / 2)
             let gaps = try Self.storedGaps(db)
             let ivr = try Self.ivrEvents(ofCustomer: customer, db: db)

@@ -100,7 +100,7 @@ enum ScenarioKit {
         var byCall: [CallKey: [CallRecord]] = [:]
         for record in records { byCall[record.call, default: []].append(record) }
         let assembler = CallAssembler(directory: directory)
-        return byCall.keys.sorted().compactMap { assembler.assemble($0, records: byCall[$0] ?? []) }
+        return assembler.assembleCalls(byCall.keys.sorted().map { ($0, byCall[$0] ?? []) })
     }
 
     /// The derivation of one customer from every record of the scenario.
@@ -388,7 +388,8 @@ final class InboundCall {
         let (app, data) = self.application
         self.pbx.cdr(
             call: self.key, src: self.number, dst: self.destination, context: self.context, channel: self.trunk,
-            dstChannel: self.pbx.channel("PJSIP/\(target)"), app: app, data: app == "Dial" ? "PJSIP/\(target),30" : data,
+            dstChannel: self.pbx.channel("PJSIP/\(target)"), app: app,
+            data: app == "Dial" ? "PJSIP/\(target),30" : data,
             start: until, answer: until, end: self.time(targetEnd), disposition: .answered)
         self.cursor = self.time(targetEnd)
         return self
