@@ -46,6 +46,7 @@ struct FreeSWITCHUserDeviceScenarioTests {
         arguments: [
             ("sofia/internal/1001@pbx.example", "1001"), ("sofia/external/1001@10.0.0.5:5060", "1001"),
             ("sofia/internal/1001", "1001"), ("SOFIA/Internal/1002@PBX.example", "1002"), ("user/1001@default", "1001"),
+            ("sofia/internal/sip:1001@10.0.0.5:5060", "1001"),
         ])
     func sofiaChannelsOfADirectoryUser(_ channel: String, _ agent: String) {
         #expect(directory.agent(forChannel: channel) == AgentID(agent))

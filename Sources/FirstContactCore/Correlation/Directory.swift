@@ -137,7 +137,13 @@ package struct Directory: Sendable {
         guard key.hasPrefix("sofia/") else { return nil }
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[1] != "gateway", !parts[2].isEmpty else { return nil }
-        let address = parts[2]
+        // A leg FreeSWITCH dialled at a registered contact is named by its URI: `sip:1001@host:port`.
+        var address = parts[2]
+        if address.hasPrefix("sip:") {
+            address = address.dropFirst(4)
+        } else if address.hasPrefix("sips:") {
+            address = address.dropFirst(5)
+        }
         guard let at = address.firstIndex(of: "@") else { return (String(address), nil) }
         let user = address[..<at]
         guard !user.isEmpty else { return nil }
