@@ -161,7 +161,7 @@ private final class CDRContent: XMLContentHandler {
         "start_uepoch", "start_epoch", "start_stamp", "answer_uepoch", "answer_epoch", "answer_stamp",
         "bridge_uepoch", "bridge_epoch", "bridge_stamp", "end_uepoch", "end_epoch", "end_stamp",
         "billsec", "hangup_cause", "hangup_cause_q850", "originate_disposition", "last_bridge_hangup_cause",
-        "bridge_hangup_cause", "last_app", "last_arg", "cc_queue",
+        "bridge_hangup_cause", "last_app", "last_arg", "cc_queue", "transfer_history",
     ]
     static let wantedProfileFields: Set<String> = [
         "caller_id_name", "caller_id_number", "destination_number", "uuid", "context", "chan_name",

@@ -73,6 +73,15 @@ struct FreeSWITCHLegMapping: Sendable {
             ]
             aLeg = candidates.lazy.compactMap { $0 }.first { !$0.isEmpty && $0 != uuid }
         }
+        // An attended transfer (`att_xfer`): the transferring agent's leg originated this one to
+        // consult, and when the agent hung up `uuid_bridge` gave it the caller. It ends in the
+        // caller's call, serving from that moment, whatever leg originated it.
+        let rebridged = Self.uuidBridge(content)
+        var joinedAt: Timestamp?
+        if aLeg != nil, let rebridged, rebridged.to != uuid, rebridged.to != aLeg {
+            aLeg = rebridged.to
+            joinedAt = rebridged.at
+        }
 
         let start = try self.moment("start", content: content, times: "created_time")
         let end = try self.moment("end", content: content, times: "hangup_time")
@@ -92,7 +101,14 @@ struct FreeSWITCHLegMapping: Sendable {
         let callerProfile: FreeSWITCHProfile?
         let connected: Bool
         var answer = answerTime
-        if aLeg != nil {
+        if aLeg != nil, let joinedAt {
+            // The caller's channel is the one it was bridged to last.
+            channel = Self.nonEmpty(content.decodedVariable("bridge_channel")) ?? originatorProfile?["chan_name"] ?? ""
+            peer = Self.nonEmpty(content.decodedVariable("channel_name")) ?? ownProfile?["chan_name"] ?? ""
+            callerProfile = originatorProfile ?? oldest?.profile
+            connected = true
+            answer = answer.map { max($0, joinedAt) }
+        } else if aLeg != nil {
             channel = Self.nonEmpty(originatorProfile?["chan_name"]) ?? content.decodedVariable("bridge_channel") ?? ""
             peer = Self.nonEmpty(content.decodedVariable("channel_name")) ?? ownProfile?["chan_name"] ?? ""
             callerProfile = originatorProfile ?? oldest?.profile
@@ -109,6 +125,10 @@ struct FreeSWITCHLegMapping: Sendable {
                 // mod_callcenter's agent name (`1001@default`): `user/1001@default` is a device
                 // the Directory resolves (`user/1001`, domain dropped).
                 peer = ccAgent.hasPrefix("user/") ? ccAgent : "user/\(ccAgent)"
+            } else if rebridged != nil, let first = Self.firstBridged(content) {
+                // After an attended transfer `bridge_channel` names the receiver; who answered the
+                // caller is the leg bridged first (the receiver's own leg joins this call).
+                peer = first
             } else {
                 peer = Self.bridgedChannel(content)
             }
@@ -186,6 +206,28 @@ struct FreeSWITCHLegMapping: Sendable {
             if let name = profiles.last?["chan_name"], !name.isEmpty { return name }
         }
         return ""
+    }
+
+    /// The channel of the first leg this one was bridged to: the oldest callflow's originatee.
+    static func firstBridged(_ content: FreeSWITCHChannel) -> String? {
+        content.callflows.reversed().lazy.compactMap { Self.nonEmpty($0.originatees.first?["chan_name"]) }.first
+    }
+
+    /// The newest `uuid_br` entry of `transfer_history` — `<epoch>:<own uuid>:uuid_br:<other uuid>`,
+    /// written by `uuid_bridge`, which is how `att_xfer` hands the caller to the consulted leg.
+    /// The variable is an array (`ARRAY::entry|:entry`), newest last.
+    static func uuidBridge(_ content: FreeSWITCHChannel) -> (at: Timestamp, to: String)? {
+        guard var history = content.decodedVariable("transfer_history"), history.contains(":uuid_br:") else {
+            return nil
+        }
+        if history.hasPrefix("ARRAY::") { history.removeFirst(7) }
+        for entry in history.components(separatedBy: "|:").reversed() {
+            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts[2] == "uuid_br", let epoch = Int64(parts[0]), epoch > 0, !parts[3].isEmpty
+            else { continue }
+            return (Timestamp(seconds: epoch), String(parts[3]))
+        }
+        return nil
     }
 
     /// The outcome of a leg that was not answered, from its hang-up cause (FORMATS §7.1).
