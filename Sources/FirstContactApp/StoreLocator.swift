@@ -2,11 +2,13 @@ import FirstContactStore
 
 /// Opens the store a `--db` value names.
 package enum StoreLocator {
-    package static func open(_ location: String) throws -> any ContactStore {
+    /// - Parameter live: `serve`'s store, whose clock is the wall clock (late records are a
+    ///   backfill whose overdue obligations wait for it to settle).
+    package static func open(_ location: String, live: Bool = false) throws -> any ContactStore {
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
             throw StoreLocatorError.postgresNotYetSupported
         }
-        return try SQLiteContactStore(path: location)
+        return try SQLiteContactStore(path: location, live: live)
     }
 
     /// Claims `location` for one long-running writer (see ``SQLiteWriterLock``); nil for a server

@@ -30,7 +30,8 @@ struct Serve: AsyncParsableCommand {
         let engine = try self.global.engine()
         // One writer per SQLite file: taken before the store opens (and migrates), held until exit.
         let writerLock = try StoreLocator.claimWriter(self.global.db)
-        let store = try self.global.store()
+        // Live: the clock is the wall clock, and late records are a backfill (SPEC "Backfill in `serve`").
+        let store = try StoreLocator.open(self.global.db, live: true)
         // Records stored by a run that was killed before deriving them are derived now (on a
         // full disk, by the scheduler once there is room); a disk below storage.min_free is said.
         try await engine.prepareToServe(store: store)

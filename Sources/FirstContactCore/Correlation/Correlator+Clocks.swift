@@ -21,6 +21,19 @@ extension Correlator.Walk {
                                 "\(id)'s clock ran out while feed \(gap.feed) was silent (since \(gap.from)): uncertain, not breached, until records or a supervisor settle it"
                         ))
                 }
+            } else if self.undecided.contains(self.contacts[index].obligations[o].call) {
+                // Late records are still arriving: what they bring next may satisfy it. Paging a
+                // breach now would announce what a batch ingest of the same records never does.
+                let id = self.contacts[index].obligations[o].id
+                if self.held.insert(id).inserted {
+                    self.explain(
+                        index,
+                        WhyEntry(
+                            at: deadline, rule: .awaitingSource,
+                            message:
+                                "\(id)'s clock ran out while its records were still arriving late: decided once their source has settled (caught up, or quiet for lateness)"
+                        ))
+                }
             } else {
                 self.breach(index, o, at: deadline)
             }
@@ -69,6 +82,10 @@ extension Correlator.Walk {
                 if self.gaps.contains(where: { $0.contains(deadline) }) {
                     self.contacts[c].obligations[o].uncertain = true
                     lateButUncertain = true
+                } else if self.undecided.contains(self.contacts[c].obligations[o].call) {
+                    // An earlier record that meets it in time may still arrive: whether this was
+                    // late is decided once the backfill settles (met, for now).
+                    self.held.insert(self.contacts[c].obligations[o].id)
                 } else {
                     self.breach(c, o, at: deadline)
                 }

@@ -22,6 +22,10 @@ extension Correlator {
         var transferCount: [ContactID: Int] = [:]
         /// Silences of watched feeds (see ``FeedHealth``).
         var gaps: [FeedGap] = []
+        /// Calls whose records arrived late and are still arriving (a backfill in `serve`): the
+        /// obligations they created do not breach on the clock until their source has settled.
+        var undecided: Set<CallKey> = []
+        var held: Set<ObligationID> = []
         /// What callers did in the IVR, by call.
         var requests: [CallKey: IVRRequest] = [:]
         /// The settled past the walk starts after (its last contact is what a repeat looks back to).

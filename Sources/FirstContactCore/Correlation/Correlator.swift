@@ -11,6 +11,9 @@ package struct Derivation: Hashable, Sendable {
     package var unattached: [CallKey]
     /// The settled past a later derivation of this customer may start from (nil: none yet).
     package var settled: SettledPast? = nil
+    /// Whether a clock ran out on an obligation of an `undecided` call: its breach waits for
+    /// the backfill to settle, so this result is not final (no settled past is taken from it).
+    package var awaitingSource = false
 }
 
 /// The correlation engine (SPEC rules 1–9): the calls of one customer number and a clock in,
@@ -43,9 +46,12 @@ package struct Correlator: Sendable {
     ///   - past: the customer's settled past (``Derivation/settled`` of an earlier derivation):
     ///     inputs before it are left out and its contacts are neither derived nor returned; the
     ///     contacts returned are those a derivation from every input returns after it.
+    ///   - undecided: calls of a backfill still arriving (SPEC "Backfill in `serve`"); a clock
+    ///     of an obligation one of them created that runs out leaves it pending, not breached.
     package func derive(
         customerKey: String, calls: [Call], actions: [ManualAction] = [], ivr: [IVRRecord] = [], related: [Call] = [],
-        gaps: [FeedGap] = [], clock: Timestamp, explaining: Bool = true, after past: SettledPast? = nil
+        gaps: [FeedGap] = [], clock: Timestamp, explaining: Bool = true, after past: SettledPast? = nil,
+        undecided: Set<CallKey> = []
     ) -> Derivation {
         var walk = Walk(directory: self.directory, customerKey: customerKey, trail: explaining ? Trail() : nil)
         walk.past = past
@@ -62,6 +68,7 @@ package struct Correlator: Sendable {
         // right after the visit it is about), not by id or kind.
         var pending = actions.sorted { ($0.at, $0.sequence, $0.id) < ($1.at, $1.sequence, $1.id) }[...]
         walk.gaps = gaps
+        walk.undecided = undecided
         for call in ordered {
             // Actions recorded before this call started happened before it.
             while let action = pending.first, action.at < call.start {
@@ -84,8 +91,11 @@ package struct Correlator: Sendable {
         let asOf = max(clock, ordered.map(\.end).max() ?? clock, actions.map(\.at).max() ?? clock)
         walk.advance(to: asOf)
         var derivation = walk.finish(asOf: asOf)
-        derivation.settled = walk.settledPast(
-            calls: ordered, actions: actions, ivr: ivr, waiting: walk.waiting, from: past)
+        derivation.awaitingSource = !walk.held.isEmpty
+        derivation.settled =
+            derivation.awaitingSource
+            ? nil
+            : walk.settledPast(calls: ordered, actions: actions, ivr: ivr, waiting: walk.waiting, from: past)
         return derivation
     }
 }

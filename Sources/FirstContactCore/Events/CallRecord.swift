@@ -235,9 +235,12 @@ package enum CallRecord: Hashable, Sendable {
         case .leg(let leg): leg.call
         case .queue(let queue): queue.call
         case .sip(let sip): sip.call
-        case .ivr(let ivr): CallKey("ivr:\(ivr.key.rawValue)")
+        case .ivr(let ivr): Self.ivrCallKey(ivr.key)
         }
     }
+
+    /// The call key an IVR event stands under until it is tied to a call (a callback it alone owes).
+    package static func ivrCallKey(_ event: EventKey) -> CallKey { CallKey("ivr:\(event.rawValue)") }
 
     package var position: SourcePosition {
         switch self {

@@ -36,6 +36,9 @@ package enum WhyRule: String, Hashable, Sendable, CaseIterable, CustomStringConv
     // Clocks (SPEC rule 6)
     case breach
     case uncertain
+    /// A clock ran out on an obligation whose records are still arriving late (a backfill in
+    /// `serve`): decided once the source has settled.
+    case awaitingSource = "awaiting_source"
     case escalation
     case notEscalated = "not_escalated"
     case obligationCancelled = "obligation_cancelled"

@@ -11,11 +11,15 @@ extension SQLiteContactStore {
         let chunkSize = Self.derivationChunk
         // The clock, the feeds and the first chunk of new records commit together: one commit
         // fewer per HTTP group commit (a commit writes every page it touched to the WAL).
-        let (clock, gaps, first) = try await self.pool.write { db in
+        let (clock, gaps, hold, first) = try await self.pool.write { db in
             let clock = max(try Self.storedClock(db) ?? time, time)
             try Self.setMeta(db, "clock", String(clock.seconds))
             let gaps = try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db)
-            return (clock, gaps, try Self.deriveChunk(.dirty, clock: clock, gaps: gaps, correlator: correlator, db: db))
+            let hold = try Self.backfillHold(clock: clock, lateness: correlator.directory.policy.lateness, db: db)
+            return (
+                clock, gaps, hold,
+                try Self.deriveChunk(.dirty, clock: clock, gaps: gaps, hold: hold, correlator: correlator, db: db)
+            )
         }
         var outcome = ClockOutcome(clock: clock)
         outcome.derived = first.derived
@@ -26,7 +30,8 @@ extension SQLiteContactStore {
         for (selection, done) in [(CustomerSelection.dirty, first.derived < chunkSize), (.due, false)] where !done {
             while true {
                 let chunk = try await self.pool.write { db in
-                    try Self.deriveChunk(selection, clock: clock, gaps: gaps, correlator: correlator, db: db)
+                    try Self.deriveChunk(
+                        selection, clock: clock, gaps: gaps, hold: hold, correlator: correlator, db: db)
                 }
                 outcome.derived += chunk.derived
                 outcome.amendments += chunk.amendments
@@ -53,7 +58,8 @@ extension SQLiteContactStore {
 
     /// Derives the customers `selection` picks (at most a chunk), at `clock`.
     static func deriveChunk(
-        _ selection: CustomerSelection, clock: Timestamp, gaps: [FeedGap], correlator: Correlator, db: Database
+        _ selection: CustomerSelection, clock: Timestamp, gaps: [FeedGap], hold: BackfillHold?,
+        correlator: Correlator, db: Database
     ) throws -> ClockOutcome {
         var chunk = ClockOutcome(clock: clock)
         let tables = try RecordTables.present(db)
@@ -79,7 +85,7 @@ extension SQLiteContactStore {
         for row in try Row.fetchAll(statement, arguments: arguments) {
             chunk.amendments += try Self.derive(
                 row[0], replacing: row[1], past: Self.settledPast(row, from: 2), correlator: correlator, clock: clock,
-                gaps: gaps, tables: tables, db: db)
+                gaps: gaps, hold: hold, tables: tables, db: db)
             chunk.derived += 1
         }
         return chunk

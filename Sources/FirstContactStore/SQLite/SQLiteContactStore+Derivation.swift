@@ -55,7 +55,7 @@ extension SQLiteContactStore {
     /// - Returns: the number of amendments recorded (earlier conclusions that changed).
     static func derive(
         _ customer: String, replacing: Bool, past: SettledPast?, correlator: Correlator, clock: Timestamp,
-        gaps: [FeedGap], tables: RecordTables, db: Database
+        gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables, db: Database
     ) throws -> Int {
         let since = past?.before ?? .beforeAnyRecord
         let assembler = CallAssembler(directory: correlator.directory)
@@ -67,9 +67,10 @@ extension SQLiteContactStore {
             ivr.isEmpty
             ? []
             : try Self.relatedCalls(ofCustomer: customer, since: since, tables: tables, assembler: assembler, db: db)
+        let undecided = try Self.undecidedCalls(of: customer, hold: hold, db: db)
         let derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
-            explaining: false, after: past)
+            explaining: false, after: past, undecided: undecided)
 
         let previous =
             replacing ? try Self.previousConclusions(of: customer, since: since, db: db) : PreviousConclusions()
@@ -124,7 +125,7 @@ extension SQLiteContactStore {
             settled_closed = ? WHERE customer_key = ?
             """
         ) {
-            $0.add(derivation.nextCheck?.seconds)
+            $0.add(Self.nextCheck(derivation, hold: hold)?.seconds)
             $0.add(derivation.settled?.before.seconds)
             $0.add(derivation.settled?.lastContact.rawValue)
             $0.add(derivation.settled?.lastClosedAt.seconds)

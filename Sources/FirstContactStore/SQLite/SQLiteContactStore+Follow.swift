@@ -6,7 +6,7 @@ extension SQLiteContactStore {
         -> BatchOutcome
     {
         try await self.pool.write { db in
-            let outcome = try Self.ingest(records, correlator: correlator, db: db)
+            let outcome = try Self.ingest(records, correlator: correlator, live: self.live, db: db)
             try db.run(
                 """
                 INSERT INTO follow_checkpoint (path, device, inode, byte_offset, next_line, fingerprint, fingerprint_length, generation)

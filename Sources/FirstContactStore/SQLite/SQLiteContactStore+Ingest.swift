@@ -4,7 +4,7 @@ import GRDB
 /// Records in: a batch stored idempotently, its calls re-assembled, their customers marked for derivation.
 extension SQLiteContactStore {
     package func ingest(_ records: [IngestRecord], correlator: Correlator) async throws -> BatchOutcome {
-        try await self.pool.write { db in try Self.ingest(records, correlator: correlator, db: db) }
+        try await self.pool.write { db in try Self.ingest(records, correlator: correlator, live: self.live, db: db) }
     }
 
     package func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<
@@ -17,7 +17,7 @@ extension SQLiteContactStore {
                 do {
                     var outcome = BatchOutcome()
                     try db.inSavepoint {
-                        outcome = try Self.ingest(records, correlator: correlator, db: db)
+                        outcome = try Self.ingest(records, correlator: correlator, live: self.live, db: db)
                         return .commit
                     }
                     results.append(.success(outcome))
@@ -32,7 +32,10 @@ extension SQLiteContactStore {
         }
     }
 
-    static func ingest(_ records: [IngestRecord], correlator: Correlator, db: Database) throws -> BatchOutcome {
+    static func ingest(_ records: [IngestRecord], correlator: Correlator, live: Bool, db: Database) throws
+        -> BatchOutcome
+    {
+        if live { try Self.noteBackfill(records, lateness: correlator.directory.policy.lateness, db: db) }
         var outcome = BatchOutcome()
         var batchRecords: [CallKey: [CallRecord]] = [:]
         var order: [CallKey] = []

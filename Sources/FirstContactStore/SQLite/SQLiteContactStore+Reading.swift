@@ -192,9 +192,11 @@ extension SQLiteContactStore {
             let related =
                 ivr.isEmpty
                 ? [] : try Self.relatedCalls(ofCustomer: customer, tables: RecordTables(), assembler: assembler, db: db)
+            let hold = try Self.backfillHold(clock: clock, lateness: correlator.directory.policy.lateness, db: db)
             let derivation = correlator.derive(
                 customerKey: customer, calls: calls, actions: try Self.actions(ofCustomer: customer, db: db), ivr: ivr,
-                related: related, gaps: gaps, clock: clock, explaining: true)
+                related: related, gaps: gaps, clock: clock, explaining: true,
+                undecided: try Self.undecidedCalls(of: customer, hold: hold, db: db))
             let derived = derivation.contacts.first { $0.id == id }
             contact.why = derived?.why ?? []
             // What people recorded is not stored with the contact row: take it from the derivation.

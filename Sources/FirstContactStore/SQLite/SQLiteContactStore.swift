@@ -13,10 +13,16 @@ package final class SQLiteContactStore: ContactStore {
     var reader: SQLiteStoragePool { self.pool }
     /// Whether writes fail for lack of space, and the space left (`/healthz`, `/metrics`, 507s).
     package var storage: StorageWatch { self.pool.watch }
+    /// Whether the stored clock is the wall clock (`serve`): then records arriving later than
+    /// `lateness` behind it are a backfill, whose overdue obligations wait for it to settle
+    /// (SPEC "Backfill in `serve`"). Batch commands keep event time and never hold anything.
+    let live: Bool
 
     /// Opens (creating if needed) and migrates the database at `path`.
+    /// - Parameter live: `serve`'s store (see ``live``).
     /// - Throws: ``StoreError/newerSchema(path:database:build:)`` when a newer release migrated it.
-    package init(path: String) throws {
+    package init(path: String, live: Bool = false) throws {
+        self.live = live
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -49,6 +55,7 @@ package final class SQLiteContactStore: ContactStore {
     ///   ``StoreError/newerSchema(path:database:build:)`` when a newer release migrated it, and
     ///   ``StoreError/needsUpgrade(path:database:build:)`` when it lacks this build's migrations.
     package init(readingAt path: String) throws {
+        self.live = false
         guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noDatabase(path: path) }
         var configuration = Configuration()
         configuration.readonly = true

@@ -1,0 +1,127 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactIngest
+import FirstContactStore
+import Foundation
+import Testing
+
+// SPEC "Backfill in `serve`": a record that arrives long after its event time may create an
+// obligation that is already overdue; its breach is decided only once its source has settled
+// (quiet for `lateness`, 10m in the sample configuration), so a backfill pages the breaches a
+// batch ingest of the same records announces, and live obligations still breach on time.
+
+/// The sample day's records, as `serve` decodes posted bodies.
+private func sampleRecords(_ engine: Engine) throws -> [IngestRecord] {
+    let day = Fixture.sampleDay
+    let files: [(String, InputFormat)] = [
+        (day.appendingPathComponent("asterisk/Master.csv").path, .asteriskCSV),
+        (day.appendingPathComponent("asterisk/queue_log").path, .asteriskQueueLog),
+        (day.appendingPathComponent("ivr/events-0001.xml").path, .ivrEvents),
+    ]
+    return try files.flatMap { path, format in
+        engine.decoder(for: format).records(in: Array(try Data(contentsOf: URL(fileURLWithPath: path))), source: path)
+    }
+}
+
+private func count(_ kind: OutboxEntry.Kind, in store: some ContactStore) async throws -> Int {
+    var seen = 0
+    var after: Int64 = 0
+    while true {
+        let page = try await store.outbox(after: after, limit: 10_000)
+        guard let last = page.last else { return seen }
+        seen += page.filter { $0.kind == kind }.count
+        after = last.seq
+    }
+}
+
+@Suite("Backfill in serve — overdue obligations of late records are decided once the source settles")
+struct BackfillTests {
+    /// Two days after the sample day, at noon: every obligation of the day is long overdue.
+    static let wall = Timestamp(iso8601: "2026-11-29T12:00:00+08:00") ?? .beforeAnyRecord
+
+    @Test(
+        "a past day posted in shuffled batches pages the breaches a batch ingest announces, once quiet for lateness",
+        .timeLimit(.minutes(5)))
+    func shuffledPastDay() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let records = try sampleRecords(engine)
+
+        // The batch ingest of the same records, at the same wall time.
+        let batch = try SQLiteContactStore(path: directory.appendingPathComponent("batch.sqlite").path)
+        _ = try await batch.ingest(records, correlator: engine.correlator)
+        _ = try await batch.advanceClock(to: Self.wall, correlator: engine.correlator)
+        let expected = try await count(.breach, in: batch)
+        #expect(expected > 100)
+
+        // serve: the wall clock ticks, 40 shuffled requests arrive a second apart.
+        let live = try SQLiteContactStore(path: directory.appendingPathComponent("live.sqlite").path, live: true)
+        _ = try await live.advanceClock(to: Self.wall, correlator: engine.correlator)
+        var generator = SeededGenerator(seed: 11)
+        let shuffled = records.shuffled(using: &generator)
+        let size = shuffled.count / 40 + 1
+        var now = Self.wall
+        for start in stride(from: 0, to: shuffled.count, by: size) {
+            let results = try await live.ingest(
+                batches: [Array(shuffled[start..<min(start + size, shuffled.count)])], correlator: engine.correlator)
+            for result in results { _ = try result.get() }
+            now = now + 1
+            _ = try await live.advanceClock(to: now, correlator: engine.correlator)
+        }
+        #expect(try await count(.breach, in: live) == 0, "no breach is paged while the backfill arrives")
+        let waiting = try #require(try await live.nextCheck())
+        #expect(waiting <= now + 600, "the customers waiting for the backfill are checked when it settles")
+
+        // Quiet for lateness: decided, as the batch ingest decided.
+        _ = try await live.advanceClock(to: now + 600, correlator: engine.correlator)
+        let paged = try await count(.breach, in: live)
+        let reversals = try await count(.reversal, in: live)
+        #expect(paged == expected)
+        #expect(reversals * 100 <= expected, "reversals at most 1 % of breaches")
+        // And the state is the batch ingest's at the same clock.
+        _ = try await batch.advanceClock(to: now + 600, correlator: engine.correlator)
+        #expect(ExportDocument.render(try await live.snapshot()) == ExportDocument.render(try await batch.snapshot()))
+    }
+
+    @Test("live records still breach on time while nothing arrives late", .timeLimit(.minutes(5)))
+    func liveBreachesOnTime() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let records = try sampleRecords(engine)
+        // The day's own wall time: every record arrives as it happens (within lateness).
+        let live = try SQLiteContactStore(path: directory.appendingPathComponent("live.sqlite").path, live: true)
+        let start = try #require(Timestamp(iso8601: "2026-11-27T00:00:00+08:00"))
+        _ = try await live.advanceClock(to: start, correlator: engine.correlator)
+        // Minute by minute, each minute's records posted when the minute is over.
+        var minutes: [Int64: [IngestRecord]] = [:]
+        for record in records { minutes[(record.eventTime ?? start).seconds / 60, default: []].append(record) }
+        var end = start
+        for minute in minutes.keys.sorted() {
+            end = max(end, Timestamp(seconds: (minute + 1) * 60))
+            _ = try await live.advanceClock(to: end, correlator: engine.correlator)
+            _ = try await live.ingest(minutes[minute] ?? [], correlator: engine.correlator)
+        }
+        _ = try await live.advanceClock(to: end, correlator: engine.correlator)
+
+        let batch = try SQLiteContactStore(path: directory.appendingPathComponent("batch.sqlite").path)
+        _ = try await batch.ingest(records, correlator: engine.correlator)
+        _ = try await batch.advanceClock(to: end, correlator: engine.correlator)
+        // Nothing was late, so nothing waited: every breach due by the day's end was paged by then.
+        let breaches = try await batch.violations().violations.filter { $0.category == .notHandledInTime }
+        #expect(breaches.count > 100)
+        let paged = try await count(.breach, in: live)
+        #expect(paged >= breaches.count)
+        #expect(ExportDocument.render(try await live.snapshot()) == ExportDocument.render(try await batch.snapshot()))
+    }
+}
+
+extension IngestRecord {
+    /// The event time of a stored record (nil for rejects and ignored lines).
+    fileprivate var eventTime: Timestamp? {
+        guard case .record(let record) = self else { return nil }
+        if case .ivr(let event) = record { return event.time }
+        return record.eventTime
+    }
+}
