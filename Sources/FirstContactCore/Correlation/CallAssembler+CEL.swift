@@ -251,8 +251,26 @@ extension CallAssembler {
             legs.append(only)
         }
 
-        // Transfers, written by the transferring agent's channel as queue_log writes them.
         var queue: [QueueRecord] = []
+        // The caller hung up while queued and nobody ever answered: what queue_log writes as
+        // ABANDON, with the wait since the Queue application started.
+        if !legs.contains(where: { $0.disposition == .answered && !$0.peerChannel.isEmpty }),
+            let hangup = callerRows.first(where: { $0.event == .hangup }),
+            let queued = callerRows.last(where: {
+                $0.event == .appStart && $0.application.lowercased() == "queue" && micros($0) <= micros(hangup)
+            }),
+            !callerRows.contains(where: {
+                $0.event == .appEnd && $0.application.lowercased() == "queue" && micros($0) >= micros(queued)
+                    && micros($0) <= micros(hangup)
+            })
+        {
+            queue.append(
+                QueueRecord(
+                    key: EventKey(rawValue: "cel-abandon:\(hangup.key.rawValue)"), position: hangup.position, call: key,
+                    time: hangup.time, queue: Self.queueName(ofData: queued.applicationData), agent: "",
+                    event: .abandoned(waitSeconds: Int(hangup.time - queued.time))))
+        }
+        // Transfers, written by the transferring agent's channel as queue_log writes them.
         for row in rows {
             let target: String
             switch row.event {
@@ -266,10 +284,7 @@ extension CallAssembler {
                 continue
             }
             let app = application(at: micros(row))
-            let queueName =
-                app.name.lowercased() == "queue"
-                ? String(app.data.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-                : ""
+            let queueName = app.name.lowercased() == "queue" ? Self.queueName(ofData: app.data) : ""
             queue.append(
                 QueueRecord(
                     key: EventKey(rawValue: "cel-transfer:\(row.key.rawValue)"), position: row.position, call: key,
@@ -277,6 +292,11 @@ extension CallAssembler {
                     event: .transferred(extension: target, context: row.extra.transferContext)))
         }
         return CELCall(legs: legs, queue: queue)
+    }
+
+    /// `hotline,t,,,300` → `hotline`.
+    private static func queueName(ofData data: String) -> String {
+        String(data.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 
     /// Q.850 causes a CDR reports as FAILED (FORMATS §1.4, §7.1).
