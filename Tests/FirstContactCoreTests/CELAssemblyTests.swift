@@ -344,4 +344,47 @@ struct CELAssemblyTests {
         #expect(c.answers.first?.at == at("2026-11-26 17:00:08"))
         #expect(c.ringNoAnswer.isEmpty)
     }
+
+    @Test(
+        "a Local channel optimised away (Wazo agentcallback): the phone moves into the caller's bridge and serves until it leaves"
+    )
+    func localChannelOptimisedAway() throws {
+        let cel = CEL()
+        let caller = cel.caller("1764120700.1")
+        let id = caller.uniqueID
+        let half1 = CEL.Channel(
+            name: "Local/id-9@agentcallback-0003;1", uniqueID: "1764120700.2", number: "", exten: "id-9",
+            context: "agentcallback")
+        let half2 = CEL.Channel(
+            name: "Local/id-9@agentcallback-0003;2", uniqueID: "1764120700.3", number: "", exten: "id-9",
+            context: "agentcallback")
+        let phone = cel.phone("1001", "1764120700.4")
+        cel.queued(caller, start: "18:00:00", at: "18:00:02")
+        cel.add("CHAN_START", "18:00:02", half1, linkedID: id)
+        cel.add("CHAN_START", "18:00:02", half2, linkedID: id)
+        cel.add("CHAN_START", "18:00:02", phone, linkedID: id)
+        cel.add("ANSWER", "18:00:05", phone, linkedID: id)
+        cel.add("BRIDGE_ENTER", "18:00:05", phone, linkedID: id, extra: .init(bridgeID: "inner"))
+        cel.add("BRIDGE_ENTER", "18:00:05", half2, linkedID: id, peer: phone.name, extra: .init(bridgeID: "inner"))
+        cel.add("BRIDGE_ENTER", "18:00:06", half1, linkedID: id, extra: .init(bridgeID: "outer"))
+        cel.add("BRIDGE_ENTER", "18:00:06", caller, linkedID: id, peer: half1.name, extra: .init(bridgeID: "outer"))
+        // Optimisation: the pair leaves, the phone takes its place beside the caller.
+        cel.add("BRIDGE_EXIT", "18:00:07", phone, linkedID: id, extra: .init(bridgeID: "inner"))
+        cel.add("BRIDGE_EXIT", "18:00:07", half1, linkedID: id, extra: .init(bridgeID: "outer"))
+        cel.add("BRIDGE_ENTER", "18:00:07", phone, linkedID: id, extra: .init(bridgeID: "outer"))
+        cel.ends(half1, "18:00:07", linkedID: id)
+        cel.add("BRIDGE_EXIT", "18:00:07", half2, linkedID: id, extra: .init(bridgeID: "inner"))
+        cel.ends(half2, "18:00:07", linkedID: id)
+        cel.add("BRIDGE_EXIT", "18:05:00", phone, linkedID: id, extra: .init(bridgeID: "outer"))
+        cel.add("BRIDGE_EXIT", "18:05:00", caller, linkedID: id, extra: .init(bridgeID: "outer"))
+        cel.ends(phone, "18:05:00", linkedID: id)
+        cel.ends(caller, "18:05:00", linkedID: id)
+        cel.add("LINKEDID_END", "18:05:00", caller, linkedID: id)
+
+        let c = try call(cel.records, key: id)
+        #expect(c.answers.map(\.agent) == [AgentID("1001")])
+        #expect(c.answers.first?.at == at("2026-11-26 18:00:06"))
+        #expect(c.answers.first?.until == at("2026-11-26 18:05:00"))
+        #expect(c.outcome == .answered)
+    }
 }
