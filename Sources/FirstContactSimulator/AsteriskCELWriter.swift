@@ -73,15 +73,15 @@ struct AsteriskCELWriter {
             _ caller: Channel, _ other: Channel, from: Timestamp, until: Timestamp, transfer: SimTransfer? = nil
         ) {
             self.bridgeCounter += 1
-            let id = "\"bridge_id\":\"sim-bridge-\(self.bridgeCounter)\",\"bridge_technology\":\"simple_bridge\""
+            let bridgeID = "\"bridge_id\":\"sim-bridge-\(self.bridgeCounter)\""
+            let id = bridgeID + ",\"bridge_technology\":\"simple_bridge\""
             add("BRIDGE_ENTER", from, caller, peer: other.name, extra: "{\(id)}")
             add("BRIDGE_ENTER", from, other, peer: caller.name, extra: "{\(id)}")
             if let transfer {
-                add(
-                    "BLINDTRANSFER", transfer.at, other,
-                    extra:
-                        "{\"extension\":\"\(transfer.queue)\",\"context\":\"from-internal\",\(id.replacingOccurrences(of: ",\"bridge_technology\":\"simple_bridge\"", with: "")),\"transferee_channel_name\":\"\(caller.name)\",\"transferee_channel_uniqueid\":\"\(caller.uniqueID)\"}"
-                )
+                let target = "\"extension\":\"\(transfer.queue)\",\"context\":\"from-internal\""
+                let transferee =
+                    "\"transferee_channel_name\":\"\(caller.name)\",\"transferee_channel_uniqueid\":\"\(caller.uniqueID)\""
+                add("BLINDTRANSFER", transfer.at, other, extra: "{\(target),\(bridgeID),\(transferee)}")
             }
             add("BRIDGE_EXIT", until, other, peer: caller.name, extra: "{\(id)}")
             add("BRIDGE_EXIT", until, caller, extra: "{\(id)}")
