@@ -7,6 +7,8 @@
 #   freeswitch-xml-cdr/*            every document read (one leg per file), 0 rejects
 #   freeswitch-esl-plain/*          every socket frame read (events, replies, API responses), 0 rejects
 #   kamailio-acc/*                  db_text headers detected and read, 0 rejects
+#   asterisk-cel/*                  cel_custom Master.csv files detected as asterisk-cel, every row read
+#                                   (the wazo-psql folder holds psql dumps, not cel_custom files: skipped)
 # The corpus files are other people's data: they are read in place, never copied into the repo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,6 +77,7 @@ every_file_parses freeswitch-xml-cdr
 every_file_parses freeswitch-esl-plain
 # db_text tables holding only their header line: read (the header), 0 rejects.
 every_file_parses kamailio-acc
+every_file_parses asterisk-cel
 
 echo "corpus-check: $((checked - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

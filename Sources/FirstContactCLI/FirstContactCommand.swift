@@ -36,6 +36,7 @@ struct FirstContactCommand: AsyncParsableCommand {
                 switch format {
                 case .asteriskCSV: "Asterisk Master.csv (cdr_csv, cdr_custom)"
                 case .asteriskQueueLog: "Asterisk queue_log"
+                case .asteriskCEL: "Asterisk CEL (cel_custom cel-custom/Master.csv)"
                 case .freeswitchXMLCDR: "FreeSWITCH mod_xml_cdr documents (.cdr.xml)"
                 case .freeswitchEvents: "FreeSWITCH event-socket events"
                 case .ivrEvents: "the IVR's event XML (samples/ivr-events.xsd)"

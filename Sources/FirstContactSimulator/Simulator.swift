@@ -6,6 +6,8 @@ package struct SimulationSummary: Sendable {
     package var stories = 0
     package var calls = 0
     package var cdrRows = 0
+    /// Rows of `asterisk/cel-custom/Master.csv`.
+    package var celRows = 0
     package var queueLogLines = 0
     package var ivrEvents = 0
     /// mod_xml_cdr documents (one per leg) and callcenter events written to `freeswitch/`.
@@ -20,6 +22,9 @@ package struct SimulationSummary: Sendable {
 package enum SimulatedFormat: String, CaseIterable, Comparable, Sendable {
     /// `asterisk/Master.csv` and `asterisk/queue_log`.
     case asterisk
+    /// `asterisk/cel-custom/Master.csv`: the same calls as Asterisk CEL (`cel_custom`). Written
+    /// only when asked for: a folder holding CDRs and CEL for one day describes each call twice.
+    case asteriskCEL = "asterisk-cel"
     /// `freeswitch/xml_cdr/<uuid>.cdr.xml`, one per leg, and `freeswitch/events.xml`, the
     /// callcenter events: about 3.5 files and 23 KB per customer.
     case freeswitch
@@ -29,6 +34,9 @@ package enum SimulatedFormat: String, CaseIterable, Comparable, Sendable {
     package static func < (lhs: Self, rhs: Self) -> Bool {
         Self.allCases.firstIndex(of: lhs) ?? 0 < Self.allCases.firstIndex(of: rhs) ?? 0
     }
+
+    /// What a run writes unless told: every format but the CEL copy of the Asterisk calls.
+    package static let standard: Set<SimulatedFormat> = [.asterisk, .freeswitch, .ivr]
 }
 
 /// `firstcontact simulate`: one hotline day, decided as stories first, written as each PBX
@@ -54,7 +62,7 @@ package struct Simulator: Sendable {
     /// - Parameter formats: which files to write; `expected.json` is always written.
     package func run(
         seed: UInt64, calls: Int, date: CivilDate, outputDirectory: String,
-        formats: Set<SimulatedFormat> = Set(SimulatedFormat.allCases)
+        formats: Set<SimulatedFormat> = SimulatedFormat.standard
     ) throws -> SimulationSummary {
         let configuration = self.configuration
         let zone = configuration.timezone
@@ -89,6 +97,12 @@ package struct Simulator: Sendable {
                 writer: AsteriskWriter(directory: self.directory, zone: configuration.asterisk.usegmtime ? .utc : zone))
             asterisk?.queueLog.write("\(dayStart.seconds)|NONE|NONE|NONE|QUEUESTART|\n")
         }
+        var cel: CELFiles?
+        if formats.contains(.asteriskCEL) {
+            cel = try CELFiles(
+                directory: (outputDirectory as NSString).appendingPathComponent("asterisk/cel-custom"),
+                writer: AsteriskCELWriter(directory: self.directory))
+        }
         var freeswitch: FreeSWITCHFiles?
         if formats.contains(.freeswitch) {
             freeswitch = try FreeSWITCHFiles(
@@ -106,11 +120,13 @@ package struct Simulator: Sendable {
             for call in story.calls {
                 summary.calls += 1
                 try asterisk?.write(call, summary: &summary)
+                try cel?.write(call, summary: &summary)
                 try ivr?.write(call, summary: &summary)
                 try freeswitch?.write(call, summary: &summary)
             }
         }
         try asterisk?.close()
+        try cel?.close()
         try ivr?.close()
         try freeswitch?.close()
 
@@ -194,6 +210,28 @@ private struct AsteriskFiles {
     func close() throws {
         try self.master.close()
         try self.queueLog.close()
+    }
+}
+
+/// `asterisk/cel-custom/Master.csv` being written.
+private struct CELFiles {
+    var writer: AsteriskCELWriter
+    let master: BufferedFile
+
+    init(directory: String, writer: AsteriskCELWriter) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.writer = writer
+        self.master = try BufferedFile(path: (directory as NSString).appendingPathComponent("Master.csv"))
+    }
+
+    mutating func write(_ call: SimCall, summary: inout SimulationSummary) throws {
+        let rows = self.writer.rows(of: call)
+        for row in rows { self.master.write(row + "\n") }
+        summary.celRows += rows.count
+    }
+
+    func close() throws {
+        try self.master.close()
     }
 }
 

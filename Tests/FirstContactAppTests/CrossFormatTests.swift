@@ -112,6 +112,53 @@ struct CrossFormatTests {
         }
     }
 
+    @Test(
+        "the same stories written as Asterisk CEL (cel-custom/Master.csv) + queue_log derive the same export as the CDRs + queue_log, equal to expected.json"
+    )
+    func celAndCDRAgree() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let day = directory.appendingPathComponent("day")
+        let summary = try Simulator(configuration: engine.configuration).run(
+            seed: 20_261_127, calls: 300, date: CivilDate(year: 2026, month: 11, day: 27), outputDirectory: day.path,
+            formats: [.asterisk, .asteriskCEL, .ivr])
+        #expect(summary.celRows > summary.cdrRows)
+        #expect(summary.storyKinds.count >= 15)
+        let asterisk = day.appendingPathComponent("asterisk")
+        let queueLog = asterisk.appendingPathComponent("queue_log").path
+        let ivr = day.appendingPathComponent("ivr").path
+
+        let (cdr, _) = try await Fixture.export(
+            ingesting: [[asterisk.appendingPathComponent("Master.csv").path, queueLog, ivr]],
+            into: try directory.appendingPathComponent("cdr", isDirectory: true).creatingDirectory(),
+            tick: Fixture.sampleEnd, engine: engine)
+        let (cel, celSummary) = try await Fixture.export(
+            ingesting: [[asterisk.appendingPathComponent("cel-custom/Master.csv").path, queueLog, ivr]],
+            into: try directory.appendingPathComponent("cel", isDirectory: true).creatingDirectory(),
+            tick: Fixture.sampleEnd, engine: engine)
+        #expect(celSummary?.batches.rejects == 0)
+        #expect(celSummary?.files.filter { $0.format == .asteriskCEL }.count == 1)
+        let expected = try String(contentsOf: day.appendingPathComponent("expected.json"), encoding: .utf8)
+        #expect(cdr == expected)
+        // The linkedid is the story's key in both, so the CEL export is byte-equal too.
+        #expect(cel == expected)
+        if cel != expected {
+            let mine = (try comparable(cel)["contacts"] as? [[String: Any]]) ?? []
+            let theirs = (try comparable(expected)["contacts"] as? [[String: Any]]) ?? []
+            for (a, b) in zip(mine, theirs).filter({ !NSDictionary(dictionary: $0).isEqual(to: $1) }).prefix(3) {
+                Issue.record("CEL \(a) ≠ expected \(b)")
+            }
+        }
+
+        // The whole Asterisk folder at once (CDRs and CEL of the same calls): each call counted once.
+        let (both, _) = try await Fixture.export(
+            ingesting: [[asterisk.path, ivr]],
+            into: try directory.appendingPathComponent("both", isDirectory: true).creatingDirectory(),
+            tick: Fixture.sampleEnd, engine: engine)
+        #expect(both == expected)
+    }
+
     @Test("the FreeSWITCH output is deterministic from the seed and re-ingesting it changes nothing")
     func deterministicAndIdempotent() async throws {
         let directory = try Fixture.temporaryDirectory()

@@ -20,6 +20,9 @@ struct HostileInputTests {
         case .asteriskCSV:
             // One line of 200,000 fields, then many short bad rows.
             text = repeated("x,", 200_000) + "\n" + repeated("1,2\n", 150_000)
+        case .asteriskCEL:
+            // One line of 100,000 quoted fields, then many short bad rows.
+            text = repeated("\"x\",", 100_000) + "\n" + repeated("\"A\",\"1\"\n", 80_000)
         case .asteriskQueueLog:
             text = repeated("x|", 200_000) + "\n" + repeated("1|2\n", 150_000)
         case .freeswitchXMLCDR:

@@ -102,6 +102,16 @@ private let badConfigurations: [BadConfiguration] = [
         yaml: "asterisk:\n  cdr_columns: custom\n", line: 2, key: "asterisk.cdr_columns", fragment: "is not `auto`"
     ),
     BadConfiguration(
+        name: "cel_columns naming a field CEL does not have",
+        yaml: "asterisk:\n  cel_columns: [eventtype, eventtime, channame, uniqueid, linkedid, when]\n", line: 2,
+        key: "asterisk.cel_columns", fragment: "column 6 \"when\" is not a CEL field name"
+    ),
+    BadConfiguration(
+        name: "cel_columns without the linkedid",
+        yaml: "asterisk:\n  cel_columns: [eventtype, eventtime, channame, uniqueid]\n", line: 2,
+        key: "asterisk.cel_columns", fragment: "the list has no linkedid column"
+    ),
+    BadConfiguration(
         name: "unknown IANA zone",
         yaml: "timezone: Asia/Shanghia\n", line: 1, key: "timezone", fragment: "not a known IANA time zone"
     ),
@@ -304,13 +314,13 @@ private let badConfigurations: [BadConfiguration] = [
         name: "unknown follow format, listing the formats",
         yaml: "follow:\n  - path: /tmp/x\n    format: csv\n", line: 3, key: "follow[0].format",
         fragment:
-            "(use asterisk-csv, asterisk-queue-log, freeswitch-xml-cdr, freeswitch-events, ivr-events, kamailio-acc)"
+            "(use asterisk-csv, asterisk-queue-log, asterisk-cel, freeswitch-xml-cdr, freeswitch-events, ivr-events, kamailio-acc)"
     ),
     BadConfiguration(
         name: "follow of a one-document-per-file format",
         yaml: "follow:\n  - {path: /var/spool/cdr.xml, format: freeswitch-xml-cdr}\n", line: 2, key: "follow[0].format",
         fragment:
-            "freeswitch-xml-cdr is not a line-by-line format and cannot be followed (use asterisk-csv, asterisk-queue-log, kamailio-acc;"
+            "freeswitch-xml-cdr is not a line-by-line format and cannot be followed (use asterisk-csv, asterisk-queue-log, asterisk-cel, kamailio-acc;"
     ),
     BadConfiguration(
         name: "relative follow path",
@@ -612,12 +622,15 @@ private let badConfigurations: [BadConfiguration] = [
             asterisk:
               usegmtime: yes
               cdr_columns: [clid, src, dst, start, answer, end, billsec, disposition, uniqueid, linkedid]
+              cel_columns: [eventtime, eventtype, channame, uniqueid, linkedid, peer, extra]
             http: {max_body: 512KB, port: "9090"}
             policy: {at_risk: 75, abandon_grace: 0s}
             """
         let configuration = try ConfigurationLoader.load(yaml: yaml, file: "c.yaml")
         #expect(configuration.asterisk.usegmtime)
         #expect(configuration.asterisk.cdrColumns?.count == 10)
+        #expect(configuration.asterisk.celColumns?.first == "eventtime")
+        #expect(configuration.asterisk.celColumns?.count == 7)
         #expect(configuration.http.maxBody == 512 * 1024)
         #expect(configuration.http.port == 9090)
         #expect(configuration.policy.atRiskPercent == 75)

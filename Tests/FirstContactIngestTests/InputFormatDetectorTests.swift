@@ -84,10 +84,22 @@ struct InputFormatDetectorTests {
                 format: .asteriskCSV
             ),
             HeadCase(
-                name: "cel_custom CSV is not a CDR file",
+                name: "cel_custom CSV with epoch.microseconds times is Asterisk CEL, not a CDR file",
                 path: "Master.csv",
                 head: #""CHAN_START","1335310195.513823","","""#,
-                format: nil
+                format: .asteriskCEL
+            ),
+            HeadCase(
+                name: "cel_custom CSV with a dateformat (%F %T) is Asterisk CEL",
+                path: "cel-custom/Master.csv",
+                head: #""ANSWER","2026-11-27 09:00:01","Zhang","13800000001","""#,
+                format: .asteriskCEL
+            ),
+            HeadCase(
+                name: "a CDR row with an upper-case accountcode stays a CDR",
+                path: "Master.csv",
+                head: #""SALES","1001","2000","from-internal","""#,
+                format: .asteriskCSV
             ),
             HeadCase(name: "psql table", path: "cel.txt", head: "eventtype | eventtime\n", format: nil),
             HeadCase(name: "empty file", path: "x", head: "", format: nil),
@@ -114,7 +126,7 @@ struct InputFormatDetectorTests {
             CorpusCase(folder: "asterisk-queue-log", format: .asteriskQueueLog),
             CorpusCase(folder: "freeswitch-xml-cdr", format: .freeswitchXMLCDR),
             CorpusCase(folder: "freeswitch-esl-plain", format: .freeswitchEvents),
-            CorpusCase(folder: "asterisk-cel", format: nil),
+            CorpusCase(folder: "asterisk-cel", format: .asteriskCEL),
             CorpusCase(folder: "asterisk-cel/wazo-psql", format: nil),
         ]
     )

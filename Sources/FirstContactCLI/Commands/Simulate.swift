@@ -141,6 +141,8 @@ struct Simulate: AsyncParsableCommand {
             switch format {
             case .asterisk:
                 written.append("\(summary.cdrRows) CDR rows, \(summary.queueLogLines) queue_log lines")
+            case .asteriskCEL:
+                written.append("\(summary.celRows) CEL rows (asterisk/cel-custom/Master.csv)")
             case .freeswitch:
                 written.append(
                     "\(summary.freeswitchDocuments) FreeSWITCH XML CDRs, \(summary.freeswitchEvents) callcenter events")

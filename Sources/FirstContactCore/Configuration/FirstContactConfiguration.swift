@@ -70,10 +70,13 @@ package struct AsteriskOptions: Sendable, Hashable {
     package var usegmtime: Bool
     /// nil = detect the 16–21 column `cdr_csv` layouts; else the column names of a `cdr_custom` template.
     package var cdrColumns: [String]?
+    /// nil = the `cel_custom` sample mapping; else the CEL field names of the configured template.
+    package var celColumns: [String]?
 
-    package init(usegmtime: Bool = false, cdrColumns: [String]? = nil) {
+    package init(usegmtime: Bool = false, cdrColumns: [String]? = nil, celColumns: [String]? = nil) {
         self.usegmtime = usegmtime
         self.cdrColumns = cdrColumns
+        self.celColumns = celColumns
     }
 }
 
@@ -325,6 +328,7 @@ package struct Token: Sendable, Hashable {
 package enum InputFormat: String, Sendable, Hashable, CaseIterable {
     case asteriskCSV = "asterisk-csv"
     case asteriskQueueLog = "asterisk-queue-log"
+    case asteriskCEL = "asterisk-cel"
     case freeswitchXMLCDR = "freeswitch-xml-cdr"
     case freeswitchEvents = "freeswitch-events"
     case ivrEvents = "ivr-events"
@@ -333,7 +337,7 @@ package enum InputFormat: String, Sendable, Hashable, CaseIterable {
     /// One record per line, appended as calls end: the formats a file follower can tail.
     package var isLineOriented: Bool {
         switch self {
-        case .asteriskCSV, .asteriskQueueLog, .kamailioAcc: true
+        case .asteriskCSV, .asteriskQueueLog, .asteriskCEL, .kamailioAcc: true
         case .freeswitchXMLCDR, .freeswitchEvents, .ivrEvents: false
         }
     }

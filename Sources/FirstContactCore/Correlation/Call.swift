@@ -67,6 +67,7 @@ package struct CallAssembler: Sendable {
         var legs: [LegRecord] = []
         var queue: [QueueRecord] = []
         var sipRows: [SIPRecord] = []
+        var celRows: [CELRecord] = []
         // The same record twice is one record: keep the first source position it was seen at.
         var seen: [EventKey: SourcePosition] = [:]
         for record in records {
@@ -82,16 +83,27 @@ package struct CallAssembler: Sendable {
             case .leg(let leg): legs.append(leg)
             case .queue(let entry): if case .other = entry.event {} else { queue.append(entry) }
             case .sip(let row): sipRows.append(row)
+            case .cel(let row): celRows.append(row)
             case .ivr: break  // IVR events belong to the caller's number, applied by the Correlator
             }
         }
         // Every record read is evidence, also the SIP rows folded into one synthetic leg below.
-        let evidence = (legs.map(\.position) + queue.map(\.position) + sipRows.map(\.position)).sorted {
-            ($0.source, $0.offset) < ($1.source, $1.offset)
-        }
+        let evidence =
+            (legs.map(\.position) + queue.map(\.position) + sipRows.map(\.position) + celRows.map(\.position))
+            .sorted {
+                ($0.source, $0.offset) < ($1.source, $1.offset)
+            }
         // A SIP proxy's rows become the legs the rules below already read (one per INVITE branch).
         let sip = sipRows.isEmpty ? nil : self.sipCall(sipRows)
         legs += sip?.legs ?? []
+        // CEL rows become legs and transfer facts too. A PBX writing CDRs and CEL at once
+        // describes each call twice: the CEL legs, which say who shared a bridge with the
+        // caller, stand for the call then.
+        if !celRows.isEmpty {
+            let cel = self.celCall(key, celRows)
+            if !cel.legs.isEmpty { legs = cel.legs }
+            queue += cel.queue
+        }
         guard !legs.isEmpty || !queue.isEmpty else { return nil }
         legs.sort { ($0.start, $0.sequence ?? 0, $0.key) < ($1.start, $1.sequence ?? 0, $1.key) }
         queue.sort { ($0.time, $0.key) < ($1.time, $1.key) }

@@ -218,6 +218,8 @@ package enum CallRecord: Hashable, Sendable {
     case queue(QueueRecord)
     /// A SIP proxy's accounting row (Kamailio `acc`, `missed_calls`, `acc_cdrs`).
     case sip(SIPRecord)
+    /// An Asterisk Channel Event Logging row (`cel_custom`).
+    case cel(CELRecord)
     /// What the caller did in the IVR menu; belongs to the caller's number, not to a call key.
     case ivr(IVRRecord)
 
@@ -226,6 +228,7 @@ package enum CallRecord: Hashable, Sendable {
         case .leg(let leg): leg.key
         case .queue(let queue): queue.key
         case .sip(let sip): sip.key
+        case .cel(let cel): cel.key
         case .ivr(let ivr): ivr.key
         }
     }
@@ -235,6 +238,7 @@ package enum CallRecord: Hashable, Sendable {
         case .leg(let leg): leg.call
         case .queue(let queue): queue.call
         case .sip(let sip): sip.call
+        case .cel(let cel): cel.call
         case .ivr(let ivr): Self.ivrCallKey(ivr.key)
         }
     }
@@ -247,6 +251,7 @@ package enum CallRecord: Hashable, Sendable {
         case .leg(let leg): leg.position
         case .queue(let queue): queue.position
         case .sip(let sip): sip.position
+        case .cel(let cel): cel.position
         case .ivr(let ivr): ivr.position
         }
     }
@@ -257,6 +262,7 @@ package enum CallRecord: Hashable, Sendable {
         case .leg(let leg): leg.end
         case .queue(let queue): queue.time
         case .sip(let sip): sip.time
+        case .cel(let cel): cel.time
         case .ivr(let ivr): ivr.time
         }
     }

@@ -131,7 +131,7 @@ enum ConfigurationKeys {
         "tokens",
         "ingest", "ui", "storage", "routing",
     ]
-    static let asterisk = ["usegmtime", "cdr_columns"]
+    static let asterisk = ["usegmtime", "cdr_columns", "cel_columns"]
     static let department = [
         "id", "name", "head", "queues", "dids", "calendar", "callback_sla", "handoff_ack_sla", "handoff_sla",
         "escalate_after", "category", "routing",

@@ -18,7 +18,7 @@ struct AgentSection {
 extension ConfigurationParser {
     // MARK: asterisk
 
-    /// `asterisk: {usegmtime, cdr_columns}`.
+    /// `asterisk: {usegmtime, cdr_columns, cel_columns}`.
     mutating func asterisk(_ node: ConfigNode) -> AsteriskOptions {
         var options = AsteriskOptions()
         guard let fields = self.fields(node, allowed: ConfigurationKeys.asterisk) else { return options }
@@ -37,6 +37,18 @@ extension ConfigurationParser {
                     self.report(column, "column \"\(column.value)\" is listed twice")
                 }
                 options.cdrColumns = columns.map(\.value)
+            }
+        }
+        if let value = fields["cel_columns"] {
+            if case .scalar = value.node {
+                if let text = self.text(value), text.value != "default" {
+                    self.report(value, "\"\(text.value)\" is not `default` or a list of CEL field names")
+                }
+            } else if let columns = self.textList(value) {
+                for problem in AsteriskCELDecoder.problems(inColumns: columns.map(\.value)) {
+                    self.report(value, "cel_columns: \(problem)")
+                }
+                options.celColumns = columns.map(\.value)
             }
         }
         return options

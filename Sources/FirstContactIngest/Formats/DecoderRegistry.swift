@@ -21,6 +21,9 @@ package struct DecoderRegistry: Sendable {
         case .asteriskQueueLog:
             let queueLog = QueueLogDecoder()
             return .lines(LineDecoder { line, position in queueLog.decode(line: line, position: position) })
+        case .asteriskCEL:
+            let cel = AsteriskCELDecoder(options: self.asterisk, zone: self.zone)
+            return .lines(LineDecoder { line, position in cel.decode(line: line, position: position) })
         case .kamailioAcc:
             let acc = KamailioAccFileDecoder()
             return .lines(LineDecoder { line, position in acc.decode(line: line[...], position: position) })

@@ -28,14 +28,15 @@ package enum InputFormatDetector {
             return .freeswitchEvents
         }
         let fields = try? CSVLineScanner.fields(in: line)
-        if let fields, self.isCELLine(fields) { return nil }
+        if let fields, self.isCELLine(fields) { return .asteriskCEL }
         if line.first == UInt8(ascii: "\"") { return .asteriskCSV }
         if let fields, fields.count >= 16 { return .asteriskCSV }
         return nil
     }
 
-    /// A cel_custom row (`"CHAN_START","1335310195.513823",…`) is quoted CSV too, but no CDR
-    /// decoder can read it; recognising it keeps it from becoming a file full of rejects.
+    /// A cel_custom row of the sample mapping: an upper-case event name, then `eventtime` as
+    /// `<epoch>.<microseconds>` or, with a `dateformat`, as `YYYY-MM-DD HH:MM:SS`. A CDR row
+    /// never starts so: its first two columns are accountcode and a caller number.
     private static func isCELLine(_ fields: [CSVField]) -> Bool {
         guard fields.count >= 2, fields[0].quoted, !fields[0].isEmpty else { return false }
         let isEventName = fields[0].content.allSatisfy { byte in
@@ -43,10 +44,21 @@ package enum InputFormatDetector {
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "_")
         }
+        guard isEventName else { return false }
         let time = fields[1].content
-        guard isEventName, let dot = time.firstIndex(of: UInt8(ascii: ".")) else { return false }
-        return Digits.parse(time[..<dot]) != nil && Digits.parse(time[(dot + 1)...]) != nil
+        if let dot = time.firstIndex(of: UInt8(ascii: ".")) {
+            if Digits.parse(time[..<dot]) != nil && Digits.parse(time[(dot + 1)...]) != nil { return true }
+            return LocalDateTime(bytes: time[..<dot]) != nil && Digits.parse(time[(dot + 1)...]) != nil
+        }
+        // A date alone could be an accountcode and a start time: only with a known event name.
+        return LocalDateTime(bytes: time) != nil && Self.celEventNames.contains(fields[0].string)
     }
+
+    private static let celEventNames: Set<String> = [
+        "CHAN_START", "CHAN_END", "ANSWER", "HANGUP", "APP_START", "APP_END", "BRIDGE_ENTER", "BRIDGE_EXIT",
+        "BRIDGE_START", "BRIDGE_END", "LINKEDID_END", "BLINDTRANSFER", "ATTENDEDTRANSFER", "PICKUP", "FORWARD",
+        "PARK_START", "PARK_END", "LOCAL_OPTIMIZE", "LOCAL_OPTIMIZE_BEGIN", "USER_DEFINED",
+    ]
 
     /// A db_flatstore row of the Kamailio accounting layouts (dialplans/kamailio): a transaction
     /// `METHOD|from_tag|to_tag|callid|NNN|…` (7 or 14 fields) or a CDR

@@ -14,7 +14,7 @@ import GRDB
 extension SQLiteContactStore {
     /// The record tables of calls, each with its rows in insertion order, and the IVR's (whose
     /// events alone can owe a callback, under the call key `ivr:<event key>`).
-    static let recordTables = ["leg", "queue_event", "sip_event", "ivr_event"]
+    static let recordTables = ["leg", "queue_event", "sip_event", "ivr_event", "cel_event"]
 
     /// What a derivation holds back while a backfill is arriving.
     struct BackfillHold {
@@ -49,10 +49,15 @@ extension SQLiteContactStore {
         guard let last = try Self.metaTime(db, "backfill_last"), clock - last < lateness,
             let text = try Self.meta(db, "backfill_mark")
         else { return nil }
-        let mark = text.split(separator: ",").compactMap { Int64($0) }
-        guard mark.count == Self.recordTables.count else {
-            throw StoreError.corrupt(table: "meta", rowid: nil, reason: "backfill_mark \"\(text)\" is not row ids")
+        var mark: [Int64] = []
+        for part in text.split(separator: ",") {
+            guard let row = Int64(part) else {
+                throw StoreError.corrupt(table: "meta", rowid: nil, reason: "backfill_mark \"\(text)\" is not row ids")
+            }
+            mark.append(row)
         }
+        // A table newer than the mark: all of its rows came during the backfill.
+        mark += Array(repeating: 0, count: max(0, Self.recordTables.count - mark.count))
         return BackfillHold(mark: mark, settlesAt: last + lateness)
     }
 

@@ -111,13 +111,16 @@ extension SQLiteContactStore {
                         SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event)
                             + (SELECT count(*) FROM sip_event) + (SELECT count(*) FROM ivr_event)
                         """) ?? 0
+            // A copy made before CEL was read has no cel_event table.
+            let celRecords =
+                try db.tableExists("cel_event") ? Int.fetchOne(db, sql: "SELECT count(*) FROM cel_event") ?? 0 : 0
             let contacts = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0
             let newest = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'latest_event'")
                 .flatMap(Int64.init).map(Timestamp.init(seconds:))
             let migration = try String.fetchOne(
                 db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
             return DatabaseCopySummary(
-                path: path, bytes: bytes, records: records, contacts: contacts, newestRecord: newest,
+                path: path, bytes: bytes, records: records + celRecords, contacts: contacts, newestRecord: newest,
                 migration: migration)
         }
     }

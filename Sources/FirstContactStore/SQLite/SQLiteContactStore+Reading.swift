@@ -224,7 +224,7 @@ extension SQLiteContactStore {
                 try Int.fetchOne(
                     db,
                     sql:
-                        "SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event) + (SELECT count(*) FROM sip_event)"
+                        "SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event) + (SELECT count(*) FROM sip_event) + (SELECT count(*) FROM cel_event)"
                 ) ?? 0
             totals.calls =
                 try Int.fetchOne(

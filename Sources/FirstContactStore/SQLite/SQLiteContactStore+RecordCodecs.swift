@@ -143,6 +143,40 @@ extension SQLiteContactStore {
                 $0.add(row.start?.seconds)
                 $0.add(row.answer?.seconds)
             } > 0
+        case .cel(let row):
+            return try db.run(
+                """
+                INSERT OR IGNORE INTO cel_event (event_key, call_key, source, line, byte_offset, event, time, micros,
+                cid_name, cid_num, exten, context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status,
+                bridge_id, transfer_exten, transfer_context, transferee, transfer_target)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            ) {
+                $0.add(row.key.rawValue)
+                $0.add(row.call.rawValue)
+                $0.add(row.position.source)
+                $0.add(row.position.line)
+                $0.add(row.position.offset)
+                $0.add(row.event.name)
+                $0.add(row.time.seconds)
+                $0.add(row.microseconds)
+                $0.add(row.callerName)
+                $0.add(row.callerNumber)
+                $0.add(row.exten)
+                $0.add(row.context)
+                $0.add(row.channel)
+                $0.add(row.application)
+                $0.add(row.applicationData)
+                $0.add(row.uniqueID)
+                $0.add(row.peer)
+                $0.add(row.extra.hangupCause)
+                $0.add(row.extra.dialStatus)
+                $0.add(row.extra.bridgeID)
+                $0.add(row.extra.transferExtension)
+                $0.add(row.extra.transferContext)
+                $0.add(row.extra.transfereeChannel)
+                $0.add(row.extra.transferTargetChannel)
+            } > 0
         case .ivr:
             preconditionFailure("IVR events are stored by insert(_:directory:db:)")
         }
@@ -153,6 +187,7 @@ extension SQLiteContactStore {
         var legs = true
         var queue = true
         var sip = true
+        var cel = true
         /// People's actions (acknowledgements): rare, so usually there is nothing to read.
         var actions = true
         /// IVR events: only where a PBX posts them.
@@ -164,7 +199,7 @@ extension SQLiteContactStore {
             }
             return RecordTables(
                 legs: try any("leg"), queue: try any("queue_event"), sip: try any("sip_event"),
-                actions: try any("action"),
+                cel: try any("cel_event"), actions: try any("action"),
                 ivr: try any("ivr_event"))
         }
     }
@@ -172,7 +207,7 @@ extension SQLiteContactStore {
     static func records(of call: CallKey, db: Database) throws -> [CallRecord] {
         try Self.records(
             db, tables: RecordTables(), legs: "leg WHERE call_key = ?", queue: "queue_event WHERE call_key = ?",
-            sip: "sip_event WHERE call_key = ?", [call.rawValue]
+            sip: "sip_event WHERE call_key = ?", cel: "cel_event WHERE call_key = ?", [call.rawValue]
         ).flatMap(\.value)
     }
 
@@ -185,14 +220,14 @@ extension SQLiteContactStore {
         let calls = "call_key IN (SELECT call_key FROM call WHERE customer_key = ? AND start >= ?)"
         let grouped = try Self.records(
             db, tables: tables, legs: "leg WHERE \(calls)", queue: "queue_event WHERE \(calls)",
-            sip: "sip_event WHERE \(calls)", [customer, since.seconds])
+            sip: "sip_event WHERE \(calls)", cel: "cel_event WHERE \(calls)", [customer, since.seconds])
         // Calls whose records are all system lines still belong to nobody: nothing is lost by skipping them.
         return grouped.keys.sorted().map { ($0, grouped[$0] ?? []) }
     }
 
     static func records(
         _ db: Database, tables: RecordTables, legs from: String, queue queueFrom: String, sip sipFrom: String,
-        _ arguments: StatementArguments
+        cel celFrom: String, _ arguments: StatementArguments
     ) throws -> [CallKey: [CallRecord]] {
         var result: [CallKey: [CallRecord]] = [:]
         if tables.legs {
@@ -268,6 +303,31 @@ extension SQLiteContactStore {
                             agent: row[14], time: Timestamp(seconds: row[15]),
                             start: start.map { Timestamp(seconds: $0) },
                             answer: answer.map { Timestamp(seconds: $0) })))
+            }
+        }
+        if tables.cel {
+            let cel = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT event_key, source, line, byte_offset, call_key, event, time, micros, cid_name, cid_num, exten,
+                        context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status, bridge_id,
+                        transfer_exten, transfer_context, transferee, transfer_target FROM \(celFrom)
+                        """), arguments: arguments)
+            while let row = try cel.next() {
+                let call = CallKey(rawValue: row[4])
+                result[call, default: []].append(
+                    .cel(
+                        CELRecord(
+                            key: EventKey(rawValue: row[0]),
+                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            call: call, event: CELRecord.Event(name: row[5]), time: Timestamp(seconds: row[6]),
+                            microseconds: row[7], callerName: row[8], callerNumber: row[9], exten: row[10],
+                            context: row[11], channel: row[12], application: row[13], applicationData: row[14],
+                            uniqueID: row[15], peer: row[16],
+                            extra: CELRecord.Extra(
+                                hangupCause: row[17], dialStatus: row[18], bridgeID: row[19],
+                                transferExtension: row[20], transferContext: row[21], transfereeChannel: row[22],
+                                transferTargetChannel: row[23]))))
             }
         }
         return result

@@ -423,6 +423,27 @@ enum SQLiteMigrations {
                 try db.execute(sql: "CREATE UNIQUE INDEX \(table)_event ON \(table)(\(time), event_key)")
             }
         }
+        migrator.registerMigration("v15-cel-event") { db in
+            try db.execute(
+                sql: """
+                    -- Asterisk CEL rows, keyed like legs by a hash of the row's bytes (time first, as in
+                    -- v14) and grouped by the linkedid the row was written with (call_key).
+                    CREATE TABLE cel_event (
+                        event_key TEXT NOT NULL,
+                        call_key TEXT NOT NULL,
+                        source TEXT NOT NULL, line INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                        event TEXT NOT NULL, time INTEGER NOT NULL, micros INTEGER NOT NULL,
+                        cid_name TEXT NOT NULL, cid_num TEXT NOT NULL, exten TEXT NOT NULL, context TEXT NOT NULL,
+                        channel TEXT NOT NULL, app TEXT NOT NULL, app_data TEXT NOT NULL, unique_id TEXT NOT NULL,
+                        peer TEXT NOT NULL,
+                        hangup_cause INTEGER, dial_status TEXT NOT NULL, bridge_id TEXT NOT NULL,
+                        transfer_exten TEXT NOT NULL, transfer_context TEXT NOT NULL,
+                        transferee TEXT NOT NULL, transfer_target TEXT NOT NULL
+                    );
+                    CREATE UNIQUE INDEX cel_event_event ON cel_event(time, event_key);
+                    CREATE INDEX cel_event_call ON cel_event(call_key);
+                    """)
+        }
         return migrator
     }
 
