@@ -94,6 +94,10 @@ package struct IngestPipeline: Sendable {
         let total = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
         let format = forced ?? Self.detect(path)
         var file = IngestSummary.FileSummary(path: path, format: format, records: 0, rejects: 0, error: nil)
+        if format == nil, total == 0 {
+            // An empty file (a log just rotated, a day with no calls) holds nothing to reject.
+            return file
+        }
         guard let format else {
             // Nothing is silently skipped: an unreadable file is a reject of its own.
             let reject = Self.undetected(path)

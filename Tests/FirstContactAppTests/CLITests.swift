@@ -57,6 +57,20 @@ struct CLITests {
         #expect(!output.contains("unknown command"))
     }
 
+    @Test("an empty file without --format (a log just rotated) is read as nothing, not rejected")
+    func emptyFileIsNoReject() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let empty = directory.appendingPathComponent("Master.csv")
+        try Data().write(to: empty)
+        let result = try Fixture.run([
+            "ingest", "--config", self.config, "--db", directory.appendingPathComponent("fc.sqlite").path, empty.path,
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(!result.output.contains("could not tell the file's format"), "\(result.output)")
+        #expect(result.output.contains("0 rejected"), "\(result.output)")
+    }
+
     @Test("an ingest that stores nothing says there are no records yet; the next one prints its watermark")
     func emptyIngestHasNoClock() throws {
         let directory = try Fixture.temporaryDirectory()
