@@ -52,7 +52,8 @@ struct RetentionTests {
         try dates.flatMap { date -> [String] in
             let day = directory.appendingPathComponent("day-\(date.month)-\(date.day)")
             _ = try Simulator(configuration: engine.configuration).run(
-                seed: date == Self.august[1] ? 8 : 7, calls: 150, date: date, outputDirectory: day.path, formats: [.asterisk, .ivr])
+                seed: date == Self.august[1] ? 8 : 7, calls: 150, date: date, outputDirectory: day.path,
+                formats: [.asterisk, .ivr])
             return [day.appendingPathComponent("asterisk").path, day.appendingPathComponent("ivr").path]
         }
     }
@@ -149,7 +150,8 @@ struct RetentionTests {
         _ = try await store.advanceClock(to: Self.end, correlator: engine.correlator)
         #expect(try await store.snapshot().contacts == after)
         let monday = try await pipeline.ingest(
-            paths: try Self.days([CivilDate(year: 2026, month: 11, day: 9)], engine: engine, in: directory), format: nil)
+            paths: try Self.days([CivilDate(year: 2026, month: 11, day: 9)], engine: engine, in: directory), format: nil
+        )
         #expect(monday.batches.newRecords > 0)
         #expect(monday.batches.beyondRetention == 0)
         _ = try await store.advanceClock(to: Self.end, correlator: engine.correlator)
@@ -179,7 +181,9 @@ struct RetentionTests {
             try Fixture.run(["tick", "--config", config, "--db", db, "--now", "2026-12-20T00:00:00+08:00"]).status == 0)
         let files = [db, db + "-wal", db + "-shm"]
         func bytes() throws -> [Data?] {
-            try files.map { FileManager.default.fileExists(atPath: $0) ? try Data(contentsOf: URL(fileURLWithPath: $0)) : nil }
+            try files.map {
+                FileManager.default.fileExists(atPath: $0) ? try Data(contentsOf: URL(fileURLWithPath: $0)) : nil
+            }
         }
         func contacts() throws -> Int {
             let listing = try Fixture.run(["contacts", "--config", config, "--db", db, "--json", "--limit", "100000"])
@@ -207,6 +211,36 @@ struct RetentionTests {
         let refused = try Fixture.run(["purge", "--config", Fixture.sampleConfig, "--db", db])
         #expect(refused.status == 1)
         #expect(refused.output.contains("sets no policy.retention"), "\(refused.output)")
+    }
+
+    @Test(
+        "serve's retention service purges when it starts and sleeps a day until the next purge", .timeLimit(.minutes(2))
+    )
+    func daily() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Self.engine()
+        let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
+        _ = try await IngestPipeline(engine: engine, store: store).ingest(
+            paths: [Fixture.sampleDay.appendingPathComponent("asterisk").path], format: nil)
+        let closed = try #require(Timestamp(iso8601: "2026-12-20T00:00:00+08:00"))
+        _ = try await store.advanceClock(to: closed, correlator: engine.correlator)
+        let held = try await store.totals().contacts
+        // 60 days before 30 January is in December: November goes.
+        let start = try #require(Timestamp(iso8601: "2027-01-30T12:00:00+08:00"))
+        let clock = ManualClock(now: start)
+        let service = RetentionService(
+            retention: Retention(engine: engine, store: store), clock: clock, logger: Fixture.quietLogger)
+        let wake = try await withThrowingTaskGroup(of: Void.self, returning: Timestamp?.self) { group in
+            group.addTask { try await service.run() }
+            await clock.waitForSleepers()
+            let wake = clock.nextWake
+            group.cancelAll()
+            return wake
+        }
+        #expect(wake == start + 86_400)
+        #expect(try await store.totals().contacts < held)
+        #expect(try await store.summarisedPeriods().map(\.start) == [Timestamp(iso8601: "2026-11-01T00:00:00+08:00")])
     }
 
     @Test(

@@ -25,7 +25,8 @@ struct Purge: AsyncParsableCommand {
     @Flag(help: "Say what would be removed; write nothing (the database is opened read-only).")
     var dryRun = false
 
-    @Option(help: ArgumentHelp("Purge as of this time (default: now), e.g. 2027-12-31T00:00:00+08:00.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp("Purge as of this time (default: now), e.g. 2027-12-31T00:00:00+08:00.", valueName: "time"))
     var now: Timestamp?
 
     func run() async throws {

@@ -177,7 +177,8 @@ extension SQLiteContactStore {
     /// the report's bounds is read from what the derived rows still hold.
     static func summarisedPeriods(_ db: Database, within from: Timestamp, _ to: Timestamp) throws -> [ReportPeriod] {
         try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT start, end FROM report_period WHERE start >= ? AND end <= ? ORDER BY start"),
+            db.cachedStatement(
+                sql: "SELECT start, end FROM report_period WHERE start >= ? AND end <= ? ORDER BY start"),
             arguments: [from.seconds, to.seconds]
         ).map { ReportPeriod(start: Timestamp(seconds: $0[0]), end: Timestamp(seconds: $0[1])) }
     }

@@ -38,21 +38,16 @@ extension SQLiteContactStore {
         }
         let (outcome, compaction) = try await self.pool.writeWithoutTransaction { db in
             // Deleted cells and pages are overwritten with zeros, not merely unlinked.
+            // Only for the purge: re-derivation deletes and rewrites rows all day long.
             try db.execute(sql: "PRAGMA secure_delete = ON")
-            defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
             var outcome = PurgeOutcome(horizon: horizon, dryRun: false)
-            try db.inTransaction {
-                outcome.periodsSummarised = try Self.newPeriods(periods, db: db)
-                for period in outcome.periodsSummarised { try Self.summarise(period, at: now, db: db) }
-                outcome.periodsHeld = try Self.allSummarisedPeriods(db).count
-                try Self.purgeRows(before: horizon, outcome: &outcome, db: db)
-                let previous = try Self.metaTime(db, "purged_before")
-                if previous.map({ horizon > $0 }) ?? true {
-                    try Self.setMeta(db, "purged_before", String(horizon.seconds))
-                }
-                if outcome.removedAnything { try Self.setMeta(db, "purge_compaction", "pending") }
-                return .commit
+            do {
+                try Self.purgeTransaction(before: horizon, summarising: periods, at: now, outcome: &outcome, db: db)
+            } catch {
+                try db.execute(sql: "PRAGMA secure_delete = OFF")
+                throw error
             }
+            try db.execute(sql: "PRAGMA secure_delete = OFF")
             return (outcome, try Self.meta(db, "purge_compaction") != nil)
         }
         if compaction {
@@ -68,6 +63,25 @@ extension SQLiteContactStore {
             }
         }
         return outcome
+    }
+
+    /// The purge's transaction: summaries first, then the rows, then the horizon later ingests keep.
+    static func purgeTransaction(
+        before horizon: Timestamp, summarising periods: [ReportPeriod], at now: Timestamp,
+        outcome: inout PurgeOutcome, db: Database
+    ) throws {
+        try db.inTransaction {
+            outcome.periodsSummarised = try Self.newPeriods(periods, db: db)
+            for period in outcome.periodsSummarised { try Self.summarise(period, at: now, db: db) }
+            outcome.periodsHeld = try Self.allSummarisedPeriods(db).count
+            try Self.purgeRows(before: horizon, outcome: &outcome, db: db)
+            let previous = try Self.metaTime(db, "purged_before")
+            if previous.map({ horizon > $0 }) ?? true {
+                try Self.setMeta(db, "purged_before", String(horizon.seconds))
+            }
+            if outcome.removedAnything { try Self.setMeta(db, "purge_compaction", "pending") }
+            return .commit
+        }
     }
 
     /// Checkpoints the whole WAL into the database and truncates it to zero bytes, waiting a
@@ -88,9 +102,10 @@ extension SQLiteContactStore {
     /// Those of `periods` that overlap no summarised period.
     static func newPeriods(_ periods: [ReportPeriod], db: Database) throws -> [ReportPeriod] {
         try periods.sorted().filter { period in
-            try !(Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM report_period WHERE start < ? AND end > ?)",
-                arguments: [period.end.seconds, period.start.seconds]) ?? false)
+            try
+                !(Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM report_period WHERE start < ? AND end > ?)",
+                    arguments: [period.end.seconds, period.start.seconds]) ?? false)
         }
     }
 
@@ -217,7 +232,8 @@ extension SQLiteContactStore {
                 floor = settled
             } else if let closed = last["closed_at"] as Int64? {
                 floor = SettledPast(
-                    before: Timestamp(seconds: contacts[count]["created_at"]), lastContact: ContactID(last["id"] as String),
+                    before: Timestamp(seconds: contacts[count]["created_at"]),
+                    lastContact: ContactID(last["id"] as String),
                     lastClosedAt: Timestamp(seconds: closed))
             } else {
                 continue
@@ -227,14 +243,17 @@ extension SQLiteContactStore {
             let calls = purged.flatMap { ($0["calls"] as String).split(separator: ",").map(String.init) }
             let ids = purged.map { $0["id"] as String }
             let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-            let blocked = try Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT EXISTS (SELECT 1 FROM call WHERE customer_key = ?1 AND start < ?2 AND end >= ?2)
-                        OR EXISTS (SELECT 1 FROM ivr_event WHERE callback_key = ?1 AND customer_key <> ?1 AND time < ?2)
-                        OR EXISTS (SELECT 1 FROM action WHERE customer_key = ?1 AND at >= ?2 AND (contact_id IN (\(marks))
-                            OR obligation_id IN (SELECT id FROM obligation WHERE contact_id IN (\(marks)))))
-                    """, arguments: StatementArguments([customer, cut] as [any DatabaseValueConvertible] + ids + ids)) ?? true
+            let blocked =
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM call WHERE customer_key = ?1 AND start < ?2 AND end >= ?2)
+                            OR EXISTS (SELECT 1 FROM ivr_event WHERE callback_key = ?1 AND customer_key <> ?1 AND time < ?2)
+                            OR EXISTS (SELECT 1 FROM action WHERE customer_key = ?1 AND at >= ?2 AND (contact_id IN (\(marks))
+                                OR obligation_id IN (SELECT id FROM obligation WHERE contact_id IN (\(marks)))))
+                        """,
+                    arguments: StatementArguments([customer, cut] as [any DatabaseValueConvertible] + ids + ids))
+                ?? true
             guard !blocked else { continue }
             if !calls.isEmpty {
                 let latestCall =
