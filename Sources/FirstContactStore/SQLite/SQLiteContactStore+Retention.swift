@@ -217,7 +217,7 @@ extension SQLiteContactStore {
                     coalesce(c.fr_bound_at, 0),
                     coalesce((SELECT max(max(o.created_at, o.due_at, coalesce(o.ack_due_at, 0), coalesce(o.acknowledged_at, 0),
                         coalesce(o.satisfied_at, 0), coalesce(o.breached_at, 0))) FROM obligation o WHERE o.contact_id = c.id), 0),
-                    coalesce((SELECT max(v.at) FROM violation v WHERE v.contact_id = c.id), 0)) AS latest,
+                    coalesce((SELECT max(v.at) FROM violation v WHERE v.customer_key = c.customer_key AND v.contact_id = c.id), 0)) AS latest,
                     c.calls
                 FROM contact c WHERE c.customer_key = ? AND c.created_at < ? ORDER BY c.created_at, c.id
                 """, arguments: [customer, settled.before.seconds])
