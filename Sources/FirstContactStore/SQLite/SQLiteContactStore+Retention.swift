@@ -48,16 +48,20 @@ extension SQLiteContactStore {
                 throw error
             }
             try db.execute(sql: "PRAGMA secure_delete = OFF")
-            return (outcome, try Self.meta(db, "purge_compaction") != nil)
+            return (outcome, try Self.meta(db, "purge_compaction"))
         }
-        if compaction {
+        if let compaction {
             // Older versions of the purged rows (every re-derivation replaced them) still lie in
             // free space that secure_delete never saw: VACUUM rewrites the file without them, and a
             // truncating checkpoint empties the WAL that held the deleted pages and the rewrite.
-            // Marked pending until done, so a purge that failed here finishes at the next one.
+            // Marked pending until done, so a purge that failed here finishes at the next one
+            // (without a second VACUUM when only the checkpoint was left).
             let path = self.pool.path
             try await self.pool.writeWithoutTransaction { db in
-                try db.execute(sql: "VACUUM")
+                if compaction != "checkpoint" {
+                    try db.execute(sql: "VACUUM")
+                    try Self.setMeta(db, "purge_compaction", "checkpoint")
+                }
                 try Self.truncateWAL(db, path: path)
                 try db.execute(sql: "DELETE FROM meta WHERE key = 'purge_compaction'")
             }
