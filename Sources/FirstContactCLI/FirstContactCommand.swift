@@ -24,7 +24,7 @@ struct FirstContactCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Ingest.self, Tick.self, Contacts.self, Obligations.self, Violations.self, Explain.self, Export.self,
-            CheckConfig.self, Simulate.self, Schedule.self, Serve.self, Backup.self, Restore.self,
+            CheckConfig.self, Simulate.self, Schedule.self, Serve.self, Backup.self, Restore.self, Purge.self,
         ]
     )
 
@@ -47,7 +47,7 @@ struct FirstContactCommand: AsyncParsableCommand {
     }
 
     /// Refuses a word that names no command before ArgumentParser sees it: ArgumentParser
-    /// answers `firstcontact purge --help` with the general help and exit 0, which tells a
+    /// answers `firstcontact shred --help` with the general help and exit 0, which tells a
     /// script probing for a command that it exists.
     static func main() async {
         if let unknown = Self.unknownCommand(in: Array(CommandLine.arguments.dropFirst())) {
@@ -56,8 +56,8 @@ struct FirstContactCommand: AsyncParsableCommand {
         await Self.main(nil)
     }
 
-    /// The first word, where a command name is expected, that names none (`purge`,
-    /// `obligations purge`, `help purge`), or nil. A command name is expected first and right after a command
+    /// The first word, where a command name is expected, that names none (`shred`,
+    /// `obligations shred`, `help shred`), or nil. A command name is expected first and right after a command
     /// that has subcommands (their default subcommands take no arguments).
     static func unknownCommand(in arguments: [String], under command: any ParsableCommand.Type = Self.self) -> String? {
         let subcommands = command.configuration.subcommands

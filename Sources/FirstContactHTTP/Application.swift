@@ -25,6 +25,10 @@ package func buildApplication(
     var services: [any Service] =
         [SchedulerService(scheduler: scheduler, health: schedulerHealth, logger: logger)] + api.services
     if let webhooks { services.append(webhooks) }
+    if engine.configuration.policy.retention != nil {
+        services.append(
+            RetentionService(retention: Retention(engine: engine, store: store), clock: clock, logger: logger))
+    }
     if !engine.configuration.follow.isEmpty {
         // Only with files to follow: a service that returns ends the whole service group.
         services.append(

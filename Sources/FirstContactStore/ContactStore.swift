@@ -13,6 +13,8 @@ package struct BatchOutcome: Hashable, Sendable {
     /// Customers whose derived state awaits the next ``ContactStore/advanceClock(to:correlator:)``.
     package var customersTouched = 0
     package var maxEventTime: Timestamp?
+    /// Records older than the last purge's horizon (`policy.retention`): not stored.
+    package var beyondRetention = 0
 
     package init() {}
 
@@ -24,6 +26,7 @@ package struct BatchOutcome: Hashable, Sendable {
         self.rejects += other.rejects
         self.rejectsDropped += other.rejectsDropped
         self.callsTouched += other.callsTouched
+        self.beyondRetention += other.beyondRetention
         self.customersTouched += other.customersTouched
         if let time = other.maxEventTime { self.maxEventTime = max(self.maxEventTime ?? time, time) }
     }
@@ -253,6 +256,23 @@ package protocol ContactStore: Sendable {
     func obligationTallies(dueFrom from: Timestamp, to: Timestamp, scope: ReportScope) async throws -> [ObligationTally]
     /// Every agent's raw figures over `[from, to)` (agents with nothing in the period are absent).
     func agentActivity(from: Timestamp, to: Timestamp) async throws -> [AgentID: AgentActivity]
+
+    // MARK: Retention
+
+    /// The earliest time any report figure reads (nil: nothing stored): where summaries start.
+    func reportDataStart() async throws -> Timestamp?
+    /// The periods whose figures are read from summaries, oldest first.
+    func summarisedPeriods() async throws -> [ReportPeriod]
+    /// Removes the contacts whose every time lies before `horizon`, with their records, calls,
+    /// obligations, violations, actions, notifications and trail, and the rejects stored before
+    /// it; first summarises `periods` (not summarised yet) so that their report figures stay
+    /// the same. A customer's contacts go only when a derivation from what stays gives the
+    /// remaining contacts exactly as they are (the purged past is kept as where derivation
+    /// starts); records older than `horizon` are refused by later ingests. The deleted bytes
+    /// are overwritten and the file compacted, so they are gone from the file and its WAL.
+    /// With `dryRun` nothing is written and the counts say what would go.
+    func purge(before horizon: Timestamp, summarising periods: [ReportPeriod], at now: Timestamp, dryRun: Bool)
+        async throws -> PurgeOutcome
 
     // MARK: Webhook delivery
 

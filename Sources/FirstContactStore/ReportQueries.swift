@@ -74,4 +74,16 @@ package struct AgentActivity: Hashable, Sendable {
     package init(agent: AgentID) {
         self.agent = agent
     }
+
+    /// Adds the figures of another period.
+    package mutating func add(_ other: AgentActivity) {
+        self.firstResponded += other.firstResponded
+        self.settled += other.settled
+        self.repeated += other.repeated
+        self.callbacksOnTime += other.callbacksOnTime
+        self.callbacksLate += other.callbacksLate
+        self.handoffAcknowledgeSeconds += other.handoffAcknowledgeSeconds
+        self.violations.merge(other.violations, uniquingKeysWith: +)
+        self.acceptedByCategory.merge(other.acceptedByCategory, uniquingKeysWith: +)
+    }
 }

@@ -17,6 +17,9 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
     /// write was committed and nothing committed before is lost: the same write succeeds once
     /// there is room again.
     case storageFull(path: String)
+    /// Readers kept the write-ahead log from being emptied after a purge: what the purge deleted
+    /// may still lie in the -wal file until the next checkpoint.
+    case walBusy(path: String)
 
     package var description: String {
         switch self {
@@ -32,6 +35,8 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
             "the database at \(path) has schema \(database) and this build needs \(build): run a writing command (ingest or tick) once to upgrade it"
         case .storageFull(let path):
             "the disk holding the database \(path) is full: nothing was written; free space and retry"
+        case .walBusy(let path):
+            "readers kept the write-ahead log of \(path) busy: it still holds purged rows until the next purge or checkpoint"
         }
     }
 }

@@ -33,14 +33,14 @@ struct CLITests {
     @Test(
         "an unknown command exits 64 and says so, with or without --help; it never prints the general help",
         arguments: [
-            ["purge"], ["purge", "--help"], ["purge", "-h"], ["help", "purge"], ["obligations", "purge"],
-            ["violations", "purge", "--help"],
+            ["shred"], ["shred", "--help"], ["shred", "-h"], ["help", "shred"], ["obligations", "shred"],
+            ["violations", "shred", "--help"],
         ])
     func unknownCommand(arguments: [String]) throws {
         let (status, output) = try Fixture.run(arguments)
         #expect(status == 64, "\(output)")
         #expect(output.contains("unknown command"), "\(output)")
-        #expect(output.contains("purge"))
+        #expect(output.contains("shred"))
         #expect(!output.contains("OVERVIEW"), "\(output)")
     }
 

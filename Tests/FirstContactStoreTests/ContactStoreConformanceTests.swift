@@ -292,6 +292,47 @@ struct ContactStoreConformanceTests {
             try await subject.store.review(ViolationID("nowhere.v"), accept)
         }
     }
+
+    @Test(
+        "a purge summarises the period first (its figures stay), removes the settled contacts before the horizon, says the same when dry, and later records older than it are refused",
+        arguments: StoreKind.allCases)
+    func purge(kind: StoreKind) async throws {
+        let subject = try kind.make()
+        defer { subject.dispose() }
+        let records = try StoreFixture.records()
+        _ = try await subject.store.ingest(records, correlator: self.correlator)
+        // Weeks later every contact of the day has closed (auto_close) and settled.
+        let later = Timestamp(seconds: StoreFixture.endOfDay.seconds + 30 * 86_400)
+        _ = try await subject.store.advanceClock(to: later, correlator: self.correlator)
+        let month = ReportPeriod(
+            start: Timestamp(seconds: StoreFixture.endOfDay.seconds - 27 * 86_400),
+            end: Timestamp(seconds: StoreFixture.endOfDay.seconds + 5 * 86_400))
+        let tallies = try await subject.store.obligationTallies(dueFrom: month.start, to: month.end, scope: .all)
+        let agents = try await subject.store.agentActivity(from: month.start, to: month.end)
+        #expect(!tallies.isEmpty)
+        let contacts = try await subject.store.totals().contacts
+        #expect(try await subject.store.reportDataStart().map { $0 >= month.start && $0 < month.end } == true)
+
+        let dry = try await subject.store.purge(before: month.end, summarising: [month], at: later, dryRun: true)
+        #expect(try await subject.store.totals().contacts == contacts)
+        #expect(try await subject.store.summarisedPeriods().isEmpty)
+        let outcome = try await subject.store.purge(before: month.end, summarising: [month], at: later, dryRun: false)
+        var expected = dry
+        expected.dryRun = false
+        #expect(outcome == expected)
+        #expect(outcome.contacts > 0)
+        #expect(outcome.records > 0)
+        #expect(outcome.periodsSummarised == [month])
+        #expect(try await subject.store.summarisedPeriods() == [month])
+        #expect(try await subject.store.totals().contacts == contacts - outcome.contacts)
+        #expect(try await subject.store.obligationTallies(dueFrom: month.start, to: month.end, scope: .all) == tallies)
+        #expect(try await subject.store.agentActivity(from: month.start, to: month.end) == agents)
+
+        let again = try await subject.store.ingest(records, correlator: self.correlator)
+        #expect(again.newRecords == 0)
+        #expect(again.beyondRetention == records.filter { if case .record = $0 { true } else { false } }.count)
+        #expect(try await subject.store.awaitingDerivation() == 0)
+    }
 }
 
 /// What the store keeps of a contact (the `why` trail and people's registrations are derived

@@ -78,6 +78,11 @@ struct Ingest: AsyncParsableCommand {
         lines.append(
             "Ingested \(summary.files.count) file(s): \(b.records) records (\(b.newRecords) new, \(b.duplicates) already stored, \(b.ignored) without call data), \(b.rejects) rejected."
         )
+        if b.beyondRetention > 0 {
+            lines.append(
+                "\(b.beyondRetention) record(s) are older than the last purge (policy.retention): not stored."
+            )
+        }
         if b.rejectsDropped > 0 {
             lines.append(
                 "\(b.rejectsDropped) of the rejects were past ingest.max_rejects_per_source for their source: counted, not stored."
@@ -141,6 +146,7 @@ struct Ingest: AsyncParsableCommand {
             out.field("duplicates") { out.int(b.duplicates) }
             out.field("rejects") { out.int(b.rejects) }
             out.field("rejects_dropped") { out.int(b.rejectsDropped) }
+            out.field("beyond_retention") { out.int(b.beyondRetention) }
             out.field("unmatched_devices") {
                 out.array(summary.unmatchedDevices.sorted) { entry in
                     out.object {

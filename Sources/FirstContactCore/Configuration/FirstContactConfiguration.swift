@@ -181,6 +181,9 @@ package struct Policy: Sendable, Hashable {
     package var maxTransfers: Int = 2
     /// Fraction of an SLA after which an obligation is flagged at risk, in percent.
     package var atRiskPercent: Int = 80
+    /// How long the records and derived rows of a closed contact are kept (seconds after it
+    /// closed); nil keeps them for ever. Customer numbers are personal data.
+    package var retention: Int64?
 
     package init() {}
 }

@@ -142,6 +142,7 @@ enum ConfigurationKeys {
     static let ivrRoute = ["department", "category", "callback"]
     static let policy = [
         "abandon_grace", "repeat_window", "auto_close", "max_attempts", "lateness", "max_transfers", "at_risk",
+        "retention",
     ]
     static let http = ["host", "port", "max_body"]
     static let ingest = ["max_rejects_per_source"]

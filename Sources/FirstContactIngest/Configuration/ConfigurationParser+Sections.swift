@@ -235,7 +235,8 @@ extension ConfigurationParser {
 
     // MARK: policy, http
 
-    /// `policy: {abandon_grace, repeat_window, auto_close, max_attempts, lateness, max_transfers, at_risk}`.
+    /// `policy: {abandon_grace, repeat_window, auto_close, max_attempts, lateness, max_transfers, at_risk,
+    /// retention}`.
     mutating func policy(_ node: ConfigNode) -> Policy {
         var policy = Policy()
         guard let fields = self.fields(node, allowed: ConfigurationKeys.policy) else { return policy }
@@ -258,6 +259,19 @@ extension ConfigurationParser {
             policy.maxTransfers = count
         }
         if let value = fields["at_risk"], let percent = self.percentage(value) { policy.atRiskPercent = percent }
+        if let value = fields["retention"], let seconds = self.duration(value) {
+            // A purged contact must be one no later contact can still name as `repeat_of`, and
+            // whose clocks and late records have all come in.
+            let needed = policy.autoClose + policy.repeatWindow + policy.lateness
+            if seconds <= needed {
+                self.report(
+                    value,
+                    "retention \"\(self.text(value)?.value ?? "")\" must be longer than auto_close + repeat_window + lateness (\(needed / 3600)h\(needed % 3600 / 60)m): a contact is kept while a later one may still name it as repeat_of"
+                )
+            } else {
+                policy.retention = seconds
+            }
+        }
         return policy
     }
 

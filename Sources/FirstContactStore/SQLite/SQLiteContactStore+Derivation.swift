@@ -5,14 +5,15 @@ import GRDB
 extension SQLiteContactStore {
     /// Marks a customer for derivation at the next clock move (creating its row if it is new).
     /// - Parameter since: the earliest time of what is new for the customer; a settled past that
-    ///   does not end before it is dropped, and nil drops it always (derive from every record).
+    ///   does not end before it is dropped, and nil drops it always (derive from every record) —
+    ///   down to the purged past, whose records are gone (retention).
     static func markDirty(_ customer: String, since: Timestamp?, db: Database) throws {
         try db.run(
             """
             INSERT INTO customer (customer_key, dirty) VALUES (?1, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1,
-            settled_before = CASE WHEN settled_before <= ?2 THEN settled_before END,
-            settled_contact = CASE WHEN settled_before <= ?2 THEN settled_contact END,
-            settled_closed = CASE WHEN settled_before <= ?2 THEN settled_closed END
+            settled_before = CASE WHEN settled_before <= ?2 THEN settled_before ELSE purged_before END,
+            settled_contact = CASE WHEN settled_before <= ?2 THEN settled_contact ELSE purged_contact END,
+            settled_closed = CASE WHEN settled_before <= ?2 THEN settled_closed ELSE purged_closed END
             """
         ) {
             $0.add(customer)

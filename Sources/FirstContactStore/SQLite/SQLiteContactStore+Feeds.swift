@@ -44,8 +44,8 @@ extension SQLiteContactStore {
             if let from = Set(stored).symmetricDifference(gaps).map(\.from).min() {
                 try db.run(
                     """
-                    UPDATE customer SET settled_before = NULL, settled_contact = NULL, settled_closed = NULL
-                    WHERE settled_before > ?
+                    UPDATE customer SET settled_before = purged_before, settled_contact = purged_contact,
+                    settled_closed = purged_closed WHERE settled_before > ?
                     """
                 ) { $0.add(from.seconds) }
             }

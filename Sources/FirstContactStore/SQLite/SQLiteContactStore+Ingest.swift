@@ -43,8 +43,15 @@ extension SQLiteContactStore {
         // Per customer touched, the earliest time of what is new (nil: derive from every record).
         var ivrCustomers: [String: Timestamp?] = [:]
         var rejectLedger = RejectLedger(limit: correlator.maxRejectsPerSource)
+        rejectLedger.storedAt = try Self.metaTime(db, "latest_event")
+        // Records older than the last purge's horizon would bring back what retention removed.
+        let horizon = try Self.metaTime(db, "purged_before")
         for item in records {
             outcome.records += 1
+            if let horizon, case .record(let record) = item, record.eventTime < horizon {
+                outcome.beyondRetention += 1
+                continue
+            }
             switch item {
             case .ignored:
                 outcome.ignored += 1
@@ -176,6 +183,9 @@ struct RejectLedger {
         var dropped = 0
     }
 
+    /// How old the rejects are, for retention: the newest record time held before this batch.
+    var storedAt: Timestamp?
+
     init(limit: Int) { self.limit = limit }
 
     /// Stores `reject`, or counts it as dropped when its source is at the cap.
@@ -203,7 +213,10 @@ struct RejectLedger {
             return false
         }
         let inserted = try db.run(
-            "INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw, raw_length, raw_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            """
+            INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw, raw_length, raw_sha256, stored_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """
         ) {
             $0.add(source)
             $0.add(reject.position.offset)
@@ -212,6 +225,7 @@ struct RejectLedger {
             $0.add(reject.raw)
             $0.add(reject.isRawTruncated ? reject.rawLength : nil)
             $0.add(reject.rawSHA256)
+            $0.add(self.storedAt?.seconds)
         }
         state.stored += inserted
         state.seenUpTo = max(state.seenUpTo, reject.position.offset)

@@ -183,19 +183,28 @@ extension SQLiteContactStore {
                 let customer = try String.fetchOne(
                     db, sql: "SELECT customer_key FROM contact WHERE id = ?", arguments: [id.rawValue])
             else { return nil }
-            // The trail is not stored: derive the customer again, explaining, at the stored clock.
+            // The trail is not stored: derive the customer again, explaining, at the stored clock,
+            // from every record still held (after the purged past, when retention removed some).
+            let purged = try Row.fetchOne(
+                db, sql: "SELECT purged_before, purged_contact, purged_closed FROM customer WHERE customer_key = ?",
+                arguments: [customer]
+            ).flatMap { Self.settledPast($0, from: 0) }
+            let since = purged?.before ?? .beforeAnyRecord
             let assembler = CallAssembler(directory: correlator.directory)
-            let calls = assembler.assembleCalls(try Self.records(ofCustomer: customer, db: db))
+            let calls = assembler.assembleCalls(try Self.records(ofCustomer: customer, since: since, db: db))
             let clock = try Self.storedClock(db) ?? Timestamp(seconds: .min / 2)
             let gaps = try Self.storedGaps(db)
-            let ivr = try Self.ivrEvents(ofCustomer: customer, db: db)
+            let ivr = try Self.ivrEvents(ofCustomer: customer, since: since, db: db)
             let related =
                 ivr.isEmpty
-                ? [] : try Self.relatedCalls(ofCustomer: customer, tables: RecordTables(), assembler: assembler, db: db)
+                ? []
+                : try Self.relatedCalls(
+                    ofCustomer: customer, since: since, tables: RecordTables(), assembler: assembler, db: db)
             let hold = try Self.backfillHold(clock: clock, lateness: correlator.directory.policy.lateness, db: db)
             let derivation = correlator.derive(
-                customerKey: customer, calls: calls, actions: try Self.actions(ofCustomer: customer, db: db), ivr: ivr,
-                related: related, gaps: gaps, clock: clock, explaining: true,
+                customerKey: customer, calls: calls,
+                actions: try Self.actions(ofCustomer: customer, since: since, db: db), ivr: ivr,
+                related: related, gaps: gaps, clock: clock, explaining: true, after: purged,
                 undecided: try Self.undecidedCalls(of: customer, hold: hold, db: db))
             let derived = derivation.contacts.first { $0.id == id }
             contact.why = derived?.why ?? []

@@ -444,6 +444,53 @@ enum SQLiteMigrations {
                     CREATE INDEX cel_event_call ON cel_event(call_key);
                     """)
         }
+        migrator.registerMigration("v16-retention") { db in
+            try db.execute(
+                sql: """
+                    -- A customer whose oldest contacts were purged (retention) derives from here at the
+                    -- earliest: the purged contacts' records are gone, and the last of them is what
+                    -- a later contact may name as repeat_of (a SettledPast that is never dropped).
+                    ALTER TABLE customer ADD COLUMN purged_before INTEGER;
+                    ALTER TABLE customer ADD COLUMN purged_contact TEXT;
+                    ALTER TABLE customer ADD COLUMN purged_closed INTEGER;
+                    -- How old a reject is: the newest record time the store held when it was stored.
+                    ALTER TABLE reject ADD COLUMN stored_at INTEGER;
+                    UPDATE reject SET stored_at = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'latest_event');
+                    -- Figures of whole periods (local months) summarised before their rows were purged,
+                    -- without customer numbers; reports read a period from here once it is summarised.
+                    CREATE TABLE report_period (
+                        start INTEGER PRIMARY KEY NOT NULL, end INTEGER NOT NULL CHECK (end > start),
+                        written_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE report_obligation (
+                        period_start INTEGER NOT NULL REFERENCES report_period(start),
+                        owner_department TEXT NOT NULL, owner_agent TEXT,
+                        kind TEXT NOT NULL CHECK (kind IN ('callback','handoff')),
+                        state TEXT NOT NULL CHECK (state IN ('pending','satisfied','satisfied_late','breached','exhausted','cancelled')),
+                        count INTEGER NOT NULL CHECK (count > 0)
+                    );
+                    CREATE INDEX report_obligation_period ON report_obligation(period_start);
+                    CREATE TABLE report_agent (
+                        period_start INTEGER NOT NULL REFERENCES report_period(start),
+                        agent TEXT NOT NULL,
+                        first_responded INTEGER NOT NULL, settled INTEGER NOT NULL, repeated INTEGER NOT NULL,
+                        callbacks_on_time INTEGER NOT NULL, callbacks_late INTEGER NOT NULL,
+                        -- Seconds to acknowledge each hand-off received, comma-separated (for median and p90).
+                        handoff_ack_seconds TEXT NOT NULL,
+                        PRIMARY KEY (period_start, agent)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE report_agent_violation (
+                        period_start INTEGER NOT NULL REFERENCES report_period(start),
+                        agent TEXT NOT NULL, category TEXT NOT NULL,
+                        decision TEXT CHECK (decision IN ('accept', 'excuse', 'dismiss')),
+                        count INTEGER NOT NULL CHECK (count > 0)
+                    );
+                    CREATE INDEX report_agent_violation_period ON report_agent_violation(period_start);
+                    -- A purge removes a customer's notifications and amendments without scanning them all.
+                    CREATE INDEX outbox_customer ON outbox(customer_key, at) WHERE customer_key IS NOT NULL;
+                    CREATE INDEX amendment_customer ON amendment(customer_key, at);
+                    """)
+        }
         return migrator
     }
 
