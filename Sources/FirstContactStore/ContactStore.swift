@@ -1,4 +1,5 @@
 import FirstContactCore
+import Foundation
 
 /// What one batch changed.
 package struct BatchOutcome: Hashable, Sendable {
@@ -285,4 +286,8 @@ package protocol ContactStore: Sendable {
     func finishWebhookDelivery(_ url: String, seq: Int64, at time: Timestamp, deadLetter: DeadLetter?) async throws
     /// Dead letters, oldest first.
     func deadLetters(limit: Int) async throws -> [DeadLetter]
+
+    /// When nothing was written for `idle` seconds, gives back the space the write-ahead log
+    /// holds (SQLite: a truncating checkpoint). Returns whether it did.
+    func checkpointIfIdle(for idle: TimeInterval) async throws -> Bool
 }

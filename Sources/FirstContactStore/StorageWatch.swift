@@ -27,6 +27,8 @@ package final class StorageWatch: Sendable {
 
     private struct State {
         var snapshot = Snapshot()
+        /// When a write last committed (nil: none by this process yet).
+        var lastWrite: Date?
         var lastReported: Date?
         /// Failures since the last report, for the next one.
         var unreported = 0
@@ -42,12 +44,19 @@ package final class StorageWatch: Sendable {
 
     package var snapshot: Snapshot { self.state.withLock { $0.snapshot } }
 
+    /// When this process last committed a write (nil: not yet).
+    package var lastWrite: Date? { self.state.withLock { $0.lastWrite } }
+
     /// A write committed. The disk counts as full until a write succeeds with room on the file
     /// system again: at its limit, small writes squeeze in between failing ones (a failed
     /// transaction's WAL frames are reused by the next), and `/healthz` must not flap with them.
     /// The time of the last report stays, so the log keeps to once a minute across such runs.
-    package func wrote() {
-        guard self.state.withLock({ $0.snapshot.isFull }) else { return }
+    package func wrote(at now: Date = Date()) {
+        let full = self.state.withLock { state in
+            state.lastWrite = now
+            return state.snapshot.isFull
+        }
+        guard full else { return }
         if let free = self.freeBytes, free < Self.room { return }
         self.state.withLock { state in
             state.snapshot = Snapshot()

@@ -1,5 +1,6 @@
 import FirstContactCore
 import FirstContactStore
+import Foundation
 import Logging
 
 /// The durable scheduler: obligations live in the store; it sleeps until the next due time,
@@ -38,6 +39,7 @@ package struct ObligationScheduler: Sendable {
                 let next = try await self.store.nextCheck() ?? now + self.maximumSleep
                 health.succeeded()
                 wake = max(now + 1, min(next, now + self.maximumSleep))
+                await self.compactLogIfIdle(logger: logger)
             } catch let error as CancellationError {
                 throw error
             } catch {
@@ -53,6 +55,20 @@ package struct ObligationScheduler: Sendable {
                 wake = self.clock.now() + delay
             }
             try await self.clock.sleep(until: wake)
+        }
+    }
+
+    /// Seconds without a write after which the write-ahead log is given back (a truncating
+    /// checkpoint): between bursts of ingest the log costs no disk.
+    package static let idleBeforeCheckpoint: TimeInterval = 30
+
+    /// Runs on every wake of the scheduler; a checkpoint that fails is said and tried again at
+    /// the next idle wake (it is housekeeping: nothing waits for it).
+    private func compactLogIfIdle(logger: Logger?) async {
+        do {
+            _ = try await self.store.checkpointIfIdle(for: Self.idleBeforeCheckpoint)
+        } catch {
+            logger?.warning("write-ahead log checkpoint failed", metadata: ["store.error": "\(error)"])
         }
     }
 
