@@ -206,6 +206,11 @@ package protocol ContactStore: Sendable {
     /// answered with its error; the others commit. Throws only when the transaction itself fails
     /// (then nothing of any batch is stored).
     func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<BatchOutcome, any Error>]
+    /// Group commit and the derivation after it in ONE transaction (``ingest(batches:correlator:)``
+    /// then ``advanceClock(to:correlator:)``'s first chunk): a group's acknowledgement costs one
+    /// commit. The rest of the clock's work, if any, follows in chunks of its own.
+    func ingest(batches: [[IngestRecord]], advancingClockTo time: Timestamp, correlator: Correlator) async throws
+        -> (batches: [Result<BatchOutcome, any Error>], clock: ClockOutcome)
     /// ``ingest(_:correlator:)`` and the follower's checkpoint in the same transaction: the
     /// records before `checkpoint.offset` are stored exactly when the checkpoint says so.
     func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws

@@ -214,7 +214,7 @@ struct RetentionTests {
     }
 
     @Test(
-        "serve's retention service purges when it starts and sleeps a day until the next purge", .timeLimit(.minutes(2))
+        "serve's retention service purges when it starts and sleeps a day until the next purge", .timeLimit(.minutes(5))
     )
     func daily() async throws {
         let directory = try Fixture.temporaryDirectory()

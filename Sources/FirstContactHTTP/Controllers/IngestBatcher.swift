@@ -4,14 +4,14 @@ import FirstContactStore
 import ServiceLifecycle
 
 /// Group commit for `POST /v1/ingest/{format}`: requests that arrive while a commit is running
-/// wait in a queue, and the next commit stores all of them in ONE transaction, then derives once
-/// at the wall clock, then answers each request with its own outcome.
+/// wait in a queue, and the next commit stores all of them and derives them at the wall clock in
+/// ONE transaction, then answers each request with its own outcome.
 ///
 /// Why: alone, each request pays its own write transaction plus the clock's (several more), all
 /// serialised on SQLite's one writer, so 16 concurrent PBXs would wait for 16 × 5 commits. Grouped,
-/// they wait for one ingest commit and one derivation whatever their number, and nothing is
-/// answered before its records are committed and synced (durability is the store's: WAL with
-/// `synchronous=FULL`, one sync per group).
+/// they wait for one commit whatever their number, and nothing is answered before its records
+/// are committed and synced (durability is the store's: WAL with `synchronous=FULL`, one sync
+/// per group; storing and deriving in one commit halved the syncs per one-line post).
 ///
 /// One request's store error rolls back that request alone (a savepoint each); a reject is no
 /// error, it is stored and counted like a record. An error of the whole transaction, or of the
@@ -78,20 +78,14 @@ package actor IngestBatcher: Service {
             self.metrics?.groupCommitted(requests: group.count)
             var results: [Result<BatchOutcome, any Error>]
             do {
+                // Stored and derived in one transaction: the answer carries derived state, and
+                // nothing is answered before its records are committed and synced.
                 results = try await self.store.ingest(
-                    batches: group.map(\.records), correlator: self.scheduler.engine.correlator)
+                    batches: group.map(\.records), advancingClockTo: self.scheduler.clock.now(),
+                    correlator: self.scheduler.engine.correlator
+                ).batches
             } catch {
                 results = group.map { _ in .failure(error) }
-            }
-            // Derive once for the whole group: the answer carries derived state.
-            if results.contains(where: { if case .success = $0 { true } else { false } }) {
-                do {
-                    try await self.scheduler.tick()
-                } catch {
-                    // The records are committed; the scheduler's own loop derives them later, and
-                    // a retry of the request finds them as duplicates.
-                    results = results.map { result in result.flatMap { _ in .failure(error) } }
-                }
             }
             for (request, result) in zip(group, results) {
                 request.continuation.resume(with: result)

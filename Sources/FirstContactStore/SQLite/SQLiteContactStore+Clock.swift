@@ -4,30 +4,64 @@ import GRDB
 /// The clock: the stored watermark, the customers it makes due, and the meta values it lives in.
 extension SQLiteContactStore {
     package func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome {
-        // Customers with new records, then those whose next change is due: never a scan of
-        // everything pending (both come from partial indexes). One transaction per chunk keeps
-        // the WAL and memory bounded; a crash between chunks leaves the rest dirty or due, and
-        // the next call picks them up.
-        let chunkSize = Self.derivationChunk
-        // The clock, the feeds and the first chunk of new records commit together: one commit
-        // fewer per HTTP group commit (a commit writes every page it touched to the WAL).
-        let (clock, gaps, hold, first) = try await self.pool.write { db in
-            let clock = max(try Self.storedClock(db) ?? time, time)
-            try Self.setMeta(db, "clock", String(clock.seconds))
-            let gaps = try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db)
-            let hold = try Self.backfillHold(clock: clock, lateness: correlator.directory.policy.lateness, db: db)
-            return (
-                clock, gaps, hold,
-                try Self.deriveChunk(.dirty, clock: clock, gaps: gaps, hold: hold, correlator: correlator, db: db)
-            )
+        let first = try await self.pool.write { db in try Self.clockStep(to: time, correlator: correlator, db: db) }
+        return try await self.finishClock(after: first, correlator: correlator)
+    }
+
+    package func ingest(batches: [[IngestRecord]], advancingClockTo time: Timestamp, correlator: Correlator)
+        async throws -> (batches: [Result<BatchOutcome, any Error>], clock: ClockOutcome)
+    {
+        // One transaction for the group's records and their derivation: one commit, one sync,
+        // and the pages both touch (the customers' rows, meta) written once.
+        let (results, first) = try await self.pool.write { db in
+            let results = try self.ingest(batches: batches, correlator: correlator, db: db)
+            return (results, try Self.clockStep(to: time, correlator: correlator, db: db))
         }
-        var outcome = ClockOutcome(clock: clock)
-        outcome.derived = first.derived
-        outcome.amendments = first.amendments
-        // A short chunk was all there was: asking again would be one more write transaction
-        // (per HTTP group commit) to find nothing. Whatever became dirty meanwhile was marked by
-        // a writer that ticks after its own commit.
-        for (selection, done) in [(CustomerSelection.dirty, first.derived < chunkSize), (.due, false)] where !done {
+        return (results, try await self.finishClock(after: first, correlator: correlator))
+    }
+
+    /// The first step of moving the clock, inside a write transaction: the clock, the feeds and
+    /// the first chunk of customers with new records, and of those due when that chunk was short.
+    struct ClockStep {
+        var clock: Timestamp
+        var gaps: [FeedGap]
+        var hold: BackfillHold?
+        var outcome: ClockOutcome
+        /// Whether every dirty (then every due) customer was derived.
+        var dirtyDone: Bool
+        var dueDone: Bool
+    }
+
+    static func clockStep(to time: Timestamp, correlator: Correlator, db: Database) throws -> ClockStep {
+        let clock = max(try Self.storedClock(db) ?? time, time)
+        try Self.setMeta(db, "clock", String(clock.seconds))
+        let gaps = try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db)
+        let hold = try Self.backfillHold(clock: clock, lateness: correlator.directory.policy.lateness, db: db)
+        var step = ClockStep(
+            clock: clock, gaps: gaps, hold: hold, outcome: ClockOutcome(clock: clock), dirtyDone: false,
+            dueDone: false)
+        let dirty = try Self.deriveChunk(.dirty, clock: clock, gaps: gaps, hold: hold, correlator: correlator, db: db)
+        step.outcome.derived = dirty.derived
+        step.outcome.amendments = dirty.amendments
+        // A short chunk was all there was; the due customers then fit in the same commit.
+        step.dirtyDone = dirty.derived < Self.derivationChunk
+        if step.dirtyDone {
+            let due = try Self.deriveChunk(.due, clock: clock, gaps: gaps, hold: hold, correlator: correlator, db: db)
+            step.outcome.derived += due.derived
+            step.outcome.amendments += due.amendments
+            step.dueDone = due.derived < Self.derivationChunk
+        }
+        return step
+    }
+
+    /// The chunks a first step left: customers with new records or whose next change is due,
+    /// never a scan of everything pending (both come from partial indexes). One transaction per
+    /// chunk keeps the WAL and memory bounded; a crash between chunks leaves the rest dirty or
+    /// due, and the next call picks them up.
+    private func finishClock(after first: ClockStep, correlator: Correlator) async throws -> ClockOutcome {
+        var outcome = first.outcome
+        let (clock, gaps, hold) = (first.clock, first.gaps, first.hold)
+        for (selection, done) in [(CustomerSelection.dirty, first.dirtyDone), (.due, first.dueDone)] where !done {
             while true {
                 let chunk = try await self.pool.write { db in
                     try Self.deriveChunk(
@@ -35,7 +69,7 @@ extension SQLiteContactStore {
                 }
                 outcome.derived += chunk.derived
                 outcome.amendments += chunk.amendments
-                if chunk.derived < chunkSize { break }
+                if chunk.derived < Self.derivationChunk { break }
             }
         }
         return outcome

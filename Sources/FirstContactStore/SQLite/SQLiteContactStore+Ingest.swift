@@ -10,26 +10,31 @@ extension SQLiteContactStore {
     package func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<
         BatchOutcome, any Error
     >] {
-        try await self.pool.write { db in
-            var results: [Result<BatchOutcome, any Error>] = []
-            for records in batches {
-                // A savepoint per batch: one request's store error rolls back that request only.
-                do {
-                    var outcome = BatchOutcome()
-                    try db.inSavepoint {
-                        outcome = try Self.ingest(records, correlator: correlator, live: self.live, db: db)
-                        return .commit
-                    }
-                    results.append(.success(outcome))
-                } catch {
-                    // Some errors (disk full, I/O) make SQLite roll back the whole transaction:
-                    // then nothing after this point would be in it, so every batch fails.
-                    guard db.isInsideTransaction else { throw error }
-                    results.append(.failure(self.pool.mapped(error)))
+        try await self.pool.write { db in try self.ingest(batches: batches, correlator: correlator, db: db) }
+    }
+
+    /// The batches, each in a savepoint of the caller's transaction.
+    func ingest(batches: [[IngestRecord]], correlator: Correlator, db: Database) throws -> [Result<
+        BatchOutcome, any Error
+    >] {
+        var results: [Result<BatchOutcome, any Error>] = []
+        for records in batches {
+            // A savepoint per batch: one request's store error rolls back that request only.
+            do {
+                var outcome = BatchOutcome()
+                try db.inSavepoint {
+                    outcome = try Self.ingest(records, correlator: correlator, live: self.live, db: db)
+                    return .commit
                 }
+                results.append(.success(outcome))
+            } catch {
+                // Some errors (disk full, I/O) make SQLite roll back the whole transaction:
+                // then nothing after this point would be in it, so every batch fails.
+                guard db.isInsideTransaction else { throw error }
+                results.append(.failure(self.pool.mapped(error)))
             }
-            return results
         }
+        return results
     }
 
     static func ingest(_ records: [IngestRecord], correlator: Correlator, live: Bool, db: Database) throws
