@@ -242,6 +242,11 @@ package struct HTTPOptions: Sendable, Hashable {
     package var host: String = "127.0.0.1"
     package var port: Int = 8080
     package var maxBody: Int = 10 * 1024 * 1024
+    /// Event streams (`/v1/events`, the pages' live updates) one token may hold open at once.
+    package var maxStreamsPerToken = 20
+    /// Failed sign-ins one address may make in ``signInWindow`` seconds before it must wait.
+    package var signInAttempts = 10
+    package var signInWindow: Int64 = 300
 
     package init() {}
 }

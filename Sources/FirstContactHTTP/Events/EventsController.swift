@@ -42,7 +42,7 @@ struct EventsController {
         let (feed, store, scope) = (
             self.api.feed, self.api.store, principal.scope(directory: self.api.engine.directory)
         )
-        let body = ResponseBody { writer in
+        let body = try self.api.state.limits.stream(for: principal.name) { writer in
             var last = after
             var quiet = 0
             // A stream ends with the server's graceful shutdown, or it would hold the shutdown open.

@@ -7,10 +7,13 @@ package struct AppRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     /// The token's holder; nil without an `Authorization` header or with an unknown token.
     package var principal: Principal?
+    /// The peer's IP address (sign-in attempts are counted per address); "unknown" without one.
+    package let remoteAddress: String
 
     package init(source: Source) {
         self.coreContext = .init(source: source)
         self.principal = nil
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// The caller, when their role is one of `roles`.

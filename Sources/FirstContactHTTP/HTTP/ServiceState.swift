@@ -22,6 +22,8 @@ package struct ServiceState: Sendable {
     package let feed: OutboxFeed
     /// Whether the scheduler's ticks succeed (`/healthz`, `/metrics`).
     package let schedulerHealth: SchedulerHealth
+    /// Event streams per token and sign-in attempts per address.
+    package let limits: ClientLimits
 
     package init(
         engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, followers: FollowerStatus,
@@ -36,6 +38,7 @@ package struct ServiceState: Sendable {
         self.metrics = metrics
         self.batcher = IngestBatcher(store: store, scheduler: scheduler, metrics: metrics)
         self.feed = OutboxFeed(store: store)
+        self.limits = ClientLimits(options: engine.configuration.http)
     }
 
     /// What `/healthz` answers: `ok`, or `degraded: …` with every reason that holds (the disk

@@ -43,7 +43,7 @@ package struct WebUI: Sendable {
         router.get("ui/assets/app.js") { _, _ in Self.asset(WebAssets.js, type: "text/javascript; charset=utf-8") }
         router.get("ui/login") { request, _ in self.signInPage(request, error: nil) }
         router.get("ui/language") { request, _ in self.chooseLanguage(request) }
-        router.post("ui/login") { request, _ in try await self.signIn(request) }
+        router.post("ui/login") { request, context in try await self.signIn(request, from: context.remoteAddress) }
         router.post("ui/logout") { request, _ in try await self.signOut(request) }
         router.get("ui/board") { request, _ in
             try await self.withSession(request) { try await self.board(request, $0, self.localizer(request)) }
@@ -155,7 +155,21 @@ package struct WebUI: Sendable {
         return response
     }
 
-    func signIn(_ request: Request) async throws -> Response {
+    func signIn(_ request: Request, from address: String) async throws -> Response {
+        let limits = self.state.limits
+        // Guessing tokens is slowed per address: past `http.sign_in_attempts` failures in the window
+        // the answer is 429 until the oldest of them leaves it, whatever is tried.
+        if let wait = limits.signInWait(address) {
+            var response = self.signInPage(request, error: .signInTooMany, String(wait), status: .tooManyRequests)
+            response.headers[.retryAfter] = String(wait)
+            return response
+        }
+        let response = try await self.checkSignIn(request)
+        if response.status == .unauthorized || response.status == .forbidden { limits.signInFailed(address) }
+        return response
+    }
+
+    private func checkSignIn(_ request: Request) async throws -> Response {
         let form = try await Self.form(request)
         guard WebSessions.sameToken(form["nonce"], request.cookies[WebSessions.loginCookie]?.value ?? "") else {
             return self.signInPage(request, error: .signInExpired, status: .forbidden)
@@ -849,7 +863,7 @@ package struct WebUI: Sendable {
         let (store, feed, changes) = (self.store, self.state.feed, self.changes)
         let scope = principal.scope(directory: self.directory)
         let reportScope = try principal.reportScope(directory: self.directory)
-        let body = ResponseBody { writer in
+        let body = try self.state.limits.stream(for: principal.name) { writer in
             var (after, live, round) = (startAfter, startLive, 0)
             // What the page may show as owed: an obligation opened by records (a missed call) has no
             // notice of its own, so after records are posted here the new ones are announced below.

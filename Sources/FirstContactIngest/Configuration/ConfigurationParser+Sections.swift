@@ -286,7 +286,7 @@ extension ConfigurationParser {
         return value
     }
 
-    /// `http: {host, port, max_body}`.
+    /// `http: {host, port, max_body, max_streams_per_token, sign_in_attempts, sign_in_window}`.
     mutating func http(_ node: ConfigNode) -> HTTPOptions {
         var options = HTTPOptions()
         guard let fields = self.fields(node, allowed: ConfigurationKeys.http) else { return options }
@@ -300,6 +300,15 @@ extension ConfigurationParser {
         // Port 0 asks the system for a free port, which tests and side-by-side instances use.
         if let value = fields["port"], let port = self.integer(value, in: 0...65_535) { options.port = port }
         if let value = fields["max_body"], let bytes = self.byteSize(value) { options.maxBody = bytes }
+        if let value = fields["max_streams_per_token"], let count = self.integer(value, in: 1...10_000) {
+            options.maxStreamsPerToken = count
+        }
+        if let value = fields["sign_in_attempts"], let count = self.integer(value, in: 1...10_000) {
+            options.signInAttempts = count
+        }
+        if let value = fields["sign_in_window"], let seconds = self.duration(value, allowZero: false) {
+            options.signInWindow = seconds
+        }
         return options
     }
 

@@ -9,6 +9,7 @@ package enum Phrase: CaseIterable, Sendable {
     case noSuchLanguage
     // Sign-in
     case signInTitle, signInPrompt, token, signInButton, signInExpired, unknownToken, roleCannotSignIn
+    case signInTooMany
     case formNotFromSession
     // Board
     case boardTitle, boardHeading, totalOpen, totalOverdue, totalAtRisk, connecting, boardCaption
