@@ -3,6 +3,7 @@ import FirstContactCore
 import FirstContactStore
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Builds the service: HTTP API, web pages (`/ui`), scheduler, file followers and (when configured)
@@ -37,8 +38,13 @@ package func buildApplication(
                 status: followers,
                 metrics: metrics, logger: logger))
     }
+    let timeout = TimeAmount.seconds(engine.configuration.http.requestTimeout)
     return Application(
         router: router,
+        server: .http1(
+            configuration: .init(additionalChannelHandlers: [
+                IdleStateHandler(readTimeout: timeout), RequestTimeoutHandler(),
+            ])),
         configuration: .init(address: .hostname(host, port: port), serverName: "firstcontact"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },

@@ -247,6 +247,9 @@ package struct HTTPOptions: Sendable, Hashable {
     /// Failed sign-ins one address may make in ``signInWindow`` seconds before it must wait.
     package var signInAttempts = 10
     package var signInWindow: Int64 = 300
+    /// Seconds a client may take between the parts of a request (headers, body) before it is
+    /// answered 408 and the connection closed.
+    package var requestTimeout: Int64 = 30
 
     package init() {}
 }

@@ -144,7 +144,10 @@ enum ConfigurationKeys {
         "abandon_grace", "repeat_window", "auto_close", "max_attempts", "lateness", "max_transfers", "at_risk",
         "retention",
     ]
-    static let http = ["host", "port", "max_body", "max_streams_per_token", "sign_in_attempts", "sign_in_window"]
+    static let http = [
+        "host", "port", "max_body", "max_streams_per_token", "sign_in_attempts", "sign_in_window",
+        "request_timeout",
+    ]
     static let ingest = ["max_rejects_per_source"]
     static let ui = ["language"]
     static let storage = ["min_free"]

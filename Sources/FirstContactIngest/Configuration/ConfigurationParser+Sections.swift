@@ -286,7 +286,7 @@ extension ConfigurationParser {
         return value
     }
 
-    /// `http: {host, port, max_body, max_streams_per_token, sign_in_attempts, sign_in_window}`.
+    /// `http: {host, port, max_body, max_streams_per_token, sign_in_attempts, sign_in_window, request_timeout}`.
     mutating func http(_ node: ConfigNode) -> HTTPOptions {
         var options = HTTPOptions()
         guard let fields = self.fields(node, allowed: ConfigurationKeys.http) else { return options }
@@ -308,6 +308,9 @@ extension ConfigurationParser {
         }
         if let value = fields["sign_in_window"], let seconds = self.duration(value, allowZero: false) {
             options.signInWindow = seconds
+        }
+        if let value = fields["request_timeout"], let seconds = self.duration(value, allowZero: false) {
+            options.requestTimeout = seconds
         }
         return options
     }

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// Issue "Hardened against hostile input" §5: slow headers and slow bodies time out with 408 and
+// a closed connection; a request read whole is never cut, however long its answer streams.
+@Suite(
+    "Slow clients are answered 408", .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped),
+    .timeLimit(.minutes(3)))
+struct SlowClientTests {
+    /// A plain TCP connection to the server, for sending requests in pieces.
+    final class Connection {
+        let socket: Int32
+
+        init(port: Int) throws {
+            self.socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(self.socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard connected == 0 else { throw FixtureError("connect failed: errno \(errno)") }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(self.socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(self.socket) }
+
+        func send(_ text: String) {
+            _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(self.socket, $0.baseAddress, $0.count - 1, 0) }
+        }
+
+        /// What arrives until the server closes or `seconds` pass without more.
+        func receive(waiting seconds: Int) -> (text: String, closed: Bool) {
+            var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+            setsockopt(self.socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var data = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(self.socket, &buffer, buffer.count, 0)
+                if count == 0 { return (String(decoding: data, as: UTF8.self), true) }
+                if count < 0 { return (String(decoding: data, as: UTF8.self), false) }
+                data += buffer[0..<count]
+            }
+        }
+    }
+
+    static func server(in directory: URL) async throws -> (ServeFollowEndToEndTests.Server, Int) {
+        let sample = try String(contentsOfFile: Fixture.sampleConfig, encoding: .utf8)
+        let config = directory.appendingPathComponent("fc.yaml")
+        try sample.replacingOccurrences(of: "\nhttp:\n", with: "\nhttp:\n  request_timeout: 1s\n")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let server = try await ServeFollowEndToEndTests.Server(arguments: [
+            "serve", "--config", config.path, "--db", directory.appendingPathComponent("fc.sqlite").path,
+            "--port", "0",
+        ])
+        let port = try #require(server.base.split(separator: ":").last.flatMap { Int($0) })
+        return (server, port)
+    }
+
+    @Test("headers that never end, and a body that stops, get 408 and a closed connection")
+    func slowHeadersAndBody() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (server, port) = try await Self.server(in: directory)
+        defer { server.stop() }
+
+        let headers = try Connection(port: port)
+        headers.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+        let (answer, closed) = headers.receive(waiting: 5)
+        #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
+        #expect(closed)
+
+        let body = try Connection(port: port)
+        body.send(
+            "POST /v1/ingest/asterisk-csv HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer demo-pbx\r\nContent-Length: 500\r\n\r\n\"\","
+        )
+        let (bodyAnswer, bodyClosed) = body.receive(waiting: 5)
+        #expect(bodyAnswer.hasPrefix("HTTP/1.1 408"), "\(bodyAnswer)")
+        #expect(bodyClosed)
+
+        // The server goes on answering others.
+        let (status, text) = try await server.request("/healthz", token: "demo-admin")
+        #expect(status == 200, "\(text)")
+    }
+
+    @Test("an event stream read whole is not timed out while it streams")
+    func streamsAreNotCut() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (server, port) = try await Self.server(in: directory)
+        defer { server.stop() }
+        let stream = try Connection(port: port)
+        stream.send("GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer demo-admin\r\n\r\n")
+        // Three timeouts' worth of silence from the client: still open, no 408.
+        let (text, closed) = stream.receive(waiting: 3)
+        #expect(text.hasPrefix("HTTP/1.1 200"), "\(text)")
+        #expect(!text.contains("408"))
+        #expect(!closed)
+    }
+}
