@@ -133,7 +133,9 @@ enum FuzzChecks {
         let names = ["Master.csv", "queue_log", "acc.txt", "leg.cdr.xml", "events.log", "ivr.xml"]
         let path = "/var/log/fuzz/" + names[Int(first) % names.count]
         let body = Array(input.dropFirst())
-        guard let format = InputFormatDetector.detect(path: path, head: Array(body.prefix(InputFormatDetector.headLength)))
+        guard
+            let format = InputFormatDetector.detect(
+                path: path, head: Array(body.prefix(InputFormatDetector.headLength)))
         else { return }
         self.body(body, format: format, registry: registry)
     }
@@ -161,7 +163,9 @@ enum FuzzChecks {
                 _ = call.call
             case .reject(let reject):
                 position = reject.position
-                self.require(reject.reason.count <= Reject.maxReasonLength, "a reject reason of \(reject.reason.count) characters")
+                self.require(
+                    reject.reason.count <= Reject.maxReasonLength,
+                    "a reject reason of \(reject.reason.count) characters")
                 self.require(reject.raw.count <= Reject.maxKeptRawBytes, "a reject keeping \(reject.raw.count) bytes")
             case .ignored(let ignored):
                 position = ignored
