@@ -82,6 +82,9 @@ let package = Package(
         ),
         // The XML layer's throughput for BENCHMARKS.md (scripts/xml-decoder-benchmark.sh).
         .executableTarget(name: "XMLBenchmark", dependencies: ["FirstContactCore", "FirstContactIngest"]),
+        // libFuzzer entry for every decoder and the configuration (scripts/fuzz.sh builds it with
+        // --sanitize=fuzzer,address); a plain build links it as an executable that does nothing.
+        .executableTarget(name: "FirstContactFuzz", dependencies: ["FirstContactCore", "FirstContactIngest"]),
         .executableTarget(
             name: "FirstContactCLI",
             dependencies: [

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Fuzzes every decoder, the HTTP ingest body path and the YAML configuration with libFuzzer +
+# AddressSanitizer (issue 18 §1): one executable (Sources/FirstContactFuzz), one target per run.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 60 s each, every target below
+#
+# Seeds are assembled at run time (never committed) from ../shared/corpus (FC_CORPUS), the test
+# fixtures and a small `firstcontact simulate` day; the dictionaries are scripts/fuzz/*.dict.
+# Everything lands under .build-fuzz/: corpus/<target> (what libFuzzer found worth keeping, kept
+# between runs), findings/<target> (crash-*, leak-*, timeout-*, slow-unit-* inputs) and
+# logs/<target>.log. A finding fails the script; each one becomes a fixture test.
+# Environment: FUZZ_TIMEOUT (s, default 5) fails an input that runs longer; an input over 1 s is a
+# slow unit and fails too. FUZZ_MAX_LEN is the largest input tried (default 4096 for the line
+# formats, whose decoders work a line at a time, and 16384 for the documents and the configuration).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/install-deps.sh
+
+seconds="${1:-60}"
+shift || true
+all=(asterisk-csv asterisk-cdr-custom asterisk-queue-log asterisk-cel kamailio-acc freeswitch-xml-cdr
+  freeswitch-events ivr-events http-body detect config)
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
+corpus="${FC_CORPUS:-../shared/corpus}"
+timeout="${FUZZ_TIMEOUT:-5}"
+scratch=.build-fuzz
+work="$scratch/run"
+
+echo "fuzz: building the fuzz executable (release, fuzzer + address sanitizers, $scratch)"
+build=(swift build -c release --scratch-path "$scratch" --product FirstContactFuzz --sanitize=fuzzer --sanitize=address)
+built=$(date +%s)
+"${build[@]}" 2>&1 | grep -v "Cannot export local symbol" | tail -n 3
+bin="$("${build[@]}" --show-bin-path)/FirstContactFuzz"
+echo "fuzz: built in $(($(date +%s) - built))s"
+
+# --- seeds ---------------------------------------------------------------------------------------
+rm -rf "$work"
+mkdir -p "$work/seeds" "$work/dicts"
+fixtures=Tests/FirstContactIngestTests/Fixtures
+seed() { # seed TARGET FILE... : copies the files that exist into TARGET's seed directory
+  local target=$1 f n=0
+  shift
+  mkdir -p "$work/seeds/$target"
+  for f in "$@"; do
+    n=$((n + 1))
+    [ -f "$f" ] && cp "$f" "$work/seeds/$target/$n-$(basename "$f")"
+  done
+  return 0
+}
+if [ ! -d "$corpus" ]; then echo "fuzz: no corpus at $corpus; seeding from fixtures and the simulator only" >&2; fi
+
+fc=.build/debug/firstcontact
+[ -x "$fc" ] || swift build --product firstcontact >/dev/null
+"$fc" simulate --config samples/firstcontact.yaml --seed 18 --calls 12 --date 2026-03-02 --out "$work/sim" \
+  --formats asterisk,asterisk-cel,freeswitch,ivr >/dev/null
+sim="$work/sim"
+
+shopt -s nullglob globstar
+seed asterisk-csv "$corpus"/asterisk-csv/*.csv "$fixtures"/cdr_csv_*.csv Tests/Fixtures/upgrade/Master.csv "$sim/asterisk/Master.csv"
+seed asterisk-cdr-custom "$corpus"/asterisk-csv/cdr_custom/*
+seed asterisk-queue-log "$corpus"/asterisk-queue-log/* "$fixtures/queue_log_calls.log" Tests/Fixtures/upgrade/queue_log \
+  "$sim/asterisk/queue_log"
+seed asterisk-cel "$corpus"/asterisk-cel/*.csv "$fixtures"/asterisk-cel/* "$sim/asterisk/cel-custom/Master.csv"
+seed kamailio-acc "$corpus"/kamailio-acc/* "$fixtures"/kamailio/dbtext/acc* "$fixtures"/kamailio/dbtext/missed_calls \
+  "$fixtures"/kamailio/flatstore/*.log
+cdrs=("$corpus"/freeswitch-xml-cdr/*.xml)
+cdrs+=($(ls "$sim"/freeswitch/xml_cdr/*.cdr.xml | head -n 8))
+seed freeswitch-xml-cdr "${cdrs[@]}" "$fixtures"/xml/*.xml
+seed freeswitch-events "$corpus"/freeswitch-esl-plain/*
+seed ivr-events "$fixtures"/ivr/*.xml "$sim"/ivr/*.xml
+seed config samples/firstcontact.yaml scripts/corpus/*.yaml
+# Derived seeds: the `cdr=` form mod_xml_cdr posts, event-socket text/event-xml and
+# text/event-plain frames cut from the simulator's callcenter events.
+python3 - "$work/seeds" "$sim/freeswitch/events.xml" "${cdrs[@]}" <<'PY'
+import pathlib, re, sys, urllib.parse
+seeds, events, cdrs = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3:]
+for i, path in enumerate(cdrs):
+    body = pathlib.Path(path).read_bytes()
+    (seeds / "freeswitch-xml-cdr" / f"form-{i}").write_bytes(
+        b"uuid=a-" + str(i).encode() + b"&cdr=" + urllib.parse.quote_plus(body).encode())
+frames = re.findall(rb"<event>.*?</event>", events.read_bytes(), re.S)[:12]
+for i in range(0, len(frames), 3):
+    xml = b"".join(b"Content-Length: %d\nContent-Type: text/event-xml\n\n%s" % (len(f), f) for f in frames[i:i + 3])
+    (seeds / "freeswitch-events" / f"xml-frames-{i}").write_bytes(xml)
+    (seeds / "freeswitch-events" / f"xml-doc-{i}").write_bytes(b"\n".join(frames[i:i + 3]))
+for path in sorted((seeds / "freeswitch-events").glob("*neventsocket*"))[:2]:
+    plain = path.read_bytes()
+    (seeds / "freeswitch-events" / f"plain-frame-{path.name}").write_bytes(
+        b"Content-Length: %d\nContent-Type: text/event-plain\n\n%s" % (len(plain), plain))
+PY
+# The cross-format targets: a leading byte picks the format (http-body: InputFormat.allCases
+# order) or the file name (detect: the harness's name list), then any format's seeds.
+formats=(asterisk-csv asterisk-queue-log asterisk-cel freeswitch-xml-cdr freeswitch-events ivr-events kamailio-acc)
+names=(asterisk-csv asterisk-queue-log kamailio-acc freeswitch-xml-cdr freeswitch-events ivr-events)
+mkdir -p "$work/seeds/http-body" "$work/seeds/detect"
+for i in "${!formats[@]}"; do
+  for f in $(ls "$work/seeds/${formats[$i]}"/* | head -n 4); do
+    { printf "\\x$(printf %02x "$i")"; cat "$f"; } >"$work/seeds/http-body/$i-$(basename "$f")"
+  done
+done
+for i in "${!names[@]}"; do
+  for f in $(ls "$work/seeds/${names[$i]}"/* | head -n 4); do
+    { printf "\\x$(printf %02x "$i")"; cat "$f"; } >"$work/seeds/detect/$i-$(basename "$f")"
+  done
+done
+cat scripts/fuzz/*.dict >"$work/dicts/all.dict"
+
+# --- runs ----------------------------------------------------------------------------------------
+failed=()
+summary=()
+for target in "${targets[@]}"; do
+  name=$target
+  config=samples/firstcontact.yaml
+  dict="$work/dicts/all.dict"
+  max_len=16384
+  case $target in
+    asterisk-cdr-custom) name=asterisk-csv config=scripts/corpus/cdr-custom.yaml dict=scripts/fuzz/asterisk-csv.dict max_len=4096 ;;
+    asterisk-cel) dict=scripts/fuzz/asterisk-csv.dict max_len=4096 ;;
+    asterisk-csv | asterisk-queue-log | kamailio-acc) dict="scripts/fuzz/$target.dict" max_len=4096 ;;
+    http-body | detect) ;;
+    *) [ -f "scripts/fuzz/$target.dict" ] && dict="scripts/fuzz/$target.dict" ;;
+  esac
+  [ -d "$work/seeds/$target" ] || { echo "fuzz: unknown target $target (targets: ${all[*]})" >&2; exit 2; }
+  # Findings are per run: the log and the failure summary have already named earlier ones.
+  rm -rf "$scratch/findings/$target"
+  mkdir -p "$scratch/corpus/$target" "$scratch/findings/$target" "$scratch/logs"
+  log="$scratch/logs/$target.log"
+  echo "fuzz: $target for ${seconds}s ($(ls "$work/seeds/$target" | wc -l) seeds, $(ls "$scratch/corpus/$target" | wc -l) kept)"
+  status=0
+  SWIFT_BACKTRACE=enable=no FC_FUZZ_TARGET=$name FC_FUZZ_CONFIG=$config nice -n 10 "$bin" \
+    -max_total_time="$seconds" -timeout="$timeout" -report_slow_units=1 -max_len="${FUZZ_MAX_LEN:-$max_len}" \
+    -dict="$dict" -artifact_prefix="$scratch/findings/$target/" -print_final_stats=1 \
+    "$scratch/corpus/$target" "$work/seeds/$target" >"$log" 2>&1 || status=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+  slow=$(ls "$scratch/findings/$target" | grep -c '^slow-unit-' || true)
+  result=ok
+  if [ "$status" -ne 0 ]; then
+    result="FAILED (exit $status)"
+  elif [ "$slow" -gt 0 ]; then
+    result="FAILED ($slow inputs over 1 s)"
+  fi
+  if [ "$result" != ok ]; then
+    failed+=("$target")
+    grep -E "ERROR: |invariant: |Fatal error|SUMMARY|Slowest unit|Test unit written" "$log" | head -n 12 >&2 || true
+  fi
+  summary+=("$(printf '%-20s %12s execs %8s exec/s  %s' "$target" "${execs:-?}" "${rate:-?}" "$result")")
+done
+
+echo "fuzz: ${seconds}s per target, findings in $scratch/findings/"
+printf '  %s\n' "${summary[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: FAILED: ${failed[*]} (logs in $scratch/logs/)" >&2
+  exit 1
+fi
