@@ -35,9 +35,11 @@ struct AbusiveClientTests {
             #expect(error.status == .tooManyRequests)
             #expect(error.headers[.retryAfter] == "30")
         }
-        // Another token is not affected.
-        _ = try limits.stream(for: "someone-else") { _ in }
+        // Another token is not affected, and a body that never ran gives its place back when it goes.
+        do { _ = try limits.stream(for: "someone-else") { _ in } }
+        #expect(limits.openStreams("someone-else") == 0)
         #expect(held.count == 2)
+        #expect(limits.openStreams("ops") == 2)
 
         // Through the API: with a limit of 1, streams that end one after another all pass.
         let (app, _) = try await WebTests.app(in: directory) { $0.http.maxStreamsPerToken = 1 }

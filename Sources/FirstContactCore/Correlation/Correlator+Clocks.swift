@@ -21,7 +21,7 @@ extension Correlator.Walk {
                                 "\(id)'s clock ran out while feed \(gap.feed) was silent (since \(gap.from)): uncertain, not breached, until records or a supervisor settle it"
                         ))
                 }
-            } else if self.undecided.contains(self.contacts[index].obligations[o].call) {
+            } else if self.awaitsSource(self.contacts[index].obligations[o], deadline: deadline) {
                 // Late records are still arriving: what they bring next may satisfy it. Paging a
                 // breach now would announce what a batch ingest of the same records never does.
                 let id = self.contacts[index].obligations[o].id
@@ -82,7 +82,7 @@ extension Correlator.Walk {
                 if self.gaps.contains(where: { $0.contains(deadline) }) {
                     self.contacts[c].obligations[o].uncertain = true
                     lateButUncertain = true
-                } else if self.undecided.contains(self.contacts[c].obligations[o].call) {
+                } else if self.awaitsSource(self.contacts[c].obligations[o], deadline: deadline) {
                     // An earlier record that meets it in time may still arrive: whether this was
                     // late is decided once the backfill settles (met, for now).
                     self.held.insert(self.contacts[c].obligations[o].id)

@@ -25,6 +25,7 @@ extension Correlator {
         /// Calls whose records arrived late and are still arriving (a backfill in `serve`): the
         /// obligations they created do not breach on the clock until their source has settled.
         var undecided: Set<CallKey> = []
+        var undecidedDueBy: Timestamp = .beforeAnyRecord
         var held: Set<ObligationID> = []
         /// What callers did in the IVR, by call.
         var requests: [CallKey: IVRRequest] = [:]
@@ -48,6 +49,11 @@ extension Correlator {
 // MARK: Helpers shared by every step of the walk
 
 extension Correlator.Walk {
+    /// Whether the clock of this obligation, due at `deadline`, waits for its backfill to settle.
+    func awaitsSource(_ obligation: Obligation, deadline: Timestamp) -> Bool {
+        deadline <= self.undecidedDueBy && self.undecided.contains(obligation.call)
+    }
+
     func contactIndex(_ id: ContactID) -> Int? { self.contacts.firstIndex { $0.id == id } }
 
     mutating func touch(_ c: Int, at time: Timestamp) {

@@ -46,12 +46,14 @@ package struct Correlator: Sendable {
     ///   - past: the customer's settled past (``Derivation/settled`` of an earlier derivation):
     ///     inputs before it are left out and its contacts are neither derived nor returned; the
     ///     contacts returned are those a derivation from every input returns after it.
-    ///   - undecided: calls of a backfill still arriving (SPEC "Backfill in `serve`"); a clock
-    ///     of an obligation one of them created that runs out leaves it pending, not breached.
+    ///   - undecided: calls of a backfill still arriving (SPEC "Backfill in `serve`"); an
+    ///     obligation one of them created that was already overdue when the backfill's latest
+    ///     late records arrived (due by `undecidedDueBy`) stays pending, not breached. One due
+    ///     later was not overdue when it arrived: it breaches on time.
     package func derive(
         customerKey: String, calls: [Call], actions: [ManualAction] = [], ivr: [IVRRecord] = [], related: [Call] = [],
         gaps: [FeedGap] = [], clock: Timestamp, explaining: Bool = true, after past: SettledPast? = nil,
-        undecided: Set<CallKey> = []
+        undecided: Set<CallKey> = [], undecidedDueBy: Timestamp = .beforeAnyRecord
     ) -> Derivation {
         var walk = Walk(directory: self.directory, customerKey: customerKey, trail: explaining ? Trail() : nil)
         walk.past = past
@@ -69,6 +71,7 @@ package struct Correlator: Sendable {
         var pending = actions.sorted { ($0.at, $0.sequence, $0.id) < ($1.at, $1.sequence, $1.id) }[...]
         walk.gaps = gaps
         walk.undecided = undecided
+        walk.undecidedDueBy = undecidedDueBy
         for call in ordered {
             // Actions recorded before this call started happened before it.
             while let action = pending.first, action.at < call.start {

@@ -40,13 +40,30 @@ package final class ClientLimits: Sendable {
                     "token \(token) holds \(limit) event streams already (http.max_streams_per_token); close one or retry later"
             )
         }
+        // The place is given back when the body goes away, not only when it runs to its end: a
+        // client that disconnects before its stream starts must not keep a place for ever.
+        let slot = StreamSlot(limits: self, token: token)
         return ResponseBody { writer in
-            defer { self.release(token) }
-            try await body(&writer)
+            try await slot.hold { try await body(&writer) }
         }
     }
 
-    private func release(_ token: String) {
+    /// One stream's place: freed when the last reference to it (the response body) is released.
+    private final class StreamSlot: Sendable {
+        let limits: ClientLimits
+        let token: String
+
+        init(limits: ClientLimits, token: String) {
+            self.limits = limits
+            self.token = token
+        }
+
+        func hold(_ run: () async throws -> Void) async throws { try await run() }
+
+        deinit { self.limits.release(self.token) }
+    }
+
+    fileprivate func release(_ token: String) {
         self.state.withLock { state in
             state.streams[token, default: 1] -= 1
             if state.streams[token] == 0 { state.streams[token] = nil }

@@ -22,6 +22,9 @@ extension SQLiteContactStore {
         var mark: [Int64]
         /// When the backfill will have been quiet for `lateness`, unless more arrives.
         var settlesAt: Timestamp
+        /// The clock when its latest late records arrived: obligations of its calls due by then
+        /// were overdue when they arrived; those due later were not, and breach on time.
+        var lastArrival: Timestamp
     }
 
     /// Called inside an ingest transaction of `serve`, before its records are stored.
@@ -58,7 +61,7 @@ extension SQLiteContactStore {
         }
         // A table newer than the mark: all of its rows came during the backfill.
         mark += Array(repeating: 0, count: max(0, Self.recordTables.count - mark.count))
-        return BackfillHold(mark: mark, settlesAt: last + lateness)
+        return BackfillHold(mark: mark, settlesAt: last + lateness, lastArrival: last)
     }
 
     /// The customer's calls that arrived during the backfill `hold` is about.

@@ -71,7 +71,8 @@ extension SQLiteContactStore {
         let undecided = try Self.undecidedCalls(of: customer, hold: hold, db: db)
         let derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
-            explaining: false, after: past, undecided: undecided)
+            explaining: false, after: past, undecided: undecided,
+            undecidedDueBy: hold?.lastArrival ?? .beforeAnyRecord)
 
         let previous =
             replacing ? try Self.previousConclusions(of: customer, since: since, db: db) : PreviousConclusions()

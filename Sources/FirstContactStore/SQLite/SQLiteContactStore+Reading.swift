@@ -205,7 +205,8 @@ extension SQLiteContactStore {
                 customerKey: customer, calls: calls,
                 actions: try Self.actions(ofCustomer: customer, since: since, db: db), ivr: ivr,
                 related: related, gaps: gaps, clock: clock, explaining: true, after: purged,
-                undecided: try Self.undecidedCalls(of: customer, hold: hold, db: db))
+                undecided: try Self.undecidedCalls(of: customer, hold: hold, db: db),
+                undecidedDueBy: hold?.lastArrival ?? .beforeAnyRecord)
             let derived = derivation.contacts.first { $0.id == id }
             contact.why = derived?.why ?? []
             // What people recorded is not stored with the contact row: take it from the derivation.
