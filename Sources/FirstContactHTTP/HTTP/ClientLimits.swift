@@ -21,8 +21,8 @@ package final class ClientLimits: Sendable {
         self.options = options
     }
 
-    /// Takes one of `token`'s stream places for the life of `body` (released when it ends,
-    /// however it ends).
+    /// Takes one of `token`'s stream places for the life of the returned body (given back when
+    /// the body is released, whether it ran to its end, failed, or never ran).
     /// - Throws: 429 when the token holds ``HTTPOptions/maxStreamsPerToken`` streams already.
     package func stream(
         for token: String, _ body: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void

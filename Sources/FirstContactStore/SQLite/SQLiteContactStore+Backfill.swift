@@ -13,8 +13,9 @@ import GRDB
 /// record after it are the backfill's (and live calls that came in meanwhile, which wait with it).
 extension SQLiteContactStore {
     /// The record tables of calls, each with its rows in insertion order, and the IVR's (whose
-    /// events alone can owe a callback, under the call key `ivr:<event key>`).
-    static let recordTables = ["leg", "queue_event", "sip_event", "ivr_event", "cel_event"]
+    /// events alone can owe a callback, under the call key `ivr:<event key>`). The order is the
+    /// order of the stored mark's numbers: a table added later goes at the end.
+    static let markedTables = callRecordTables + ["ivr_event"]
 
     /// What a derivation holds back while a backfill is arriving.
     struct BackfillHold {
@@ -31,15 +32,11 @@ extension SQLiteContactStore {
     static func noteBackfill(_ records: [IngestRecord], lateness: Int64, db: Database) throws {
         guard lateness > 0, let clock = try Self.storedClock(db) else { return }
         var latest: Timestamp?
-        for case .record(let record) in records {
-            let time: Timestamp
-            if case .ivr(let event) = record { time = event.time } else { time = record.eventTime }
-            latest = max(latest ?? time, time)
-        }
+        for case .record(let record) in records { latest = max(latest ?? record.eventTime, record.eventTime) }
         guard let latest, latest < clock - lateness else { return }
         let last = try Self.metaTime(db, "backfill_last")
         if last.map({ clock - $0 >= lateness }) ?? true {
-            let mark = try Self.recordTables.map { table in
+            let mark = try Self.markedTables.map { table in
                 try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(rowid) FROM \(table)")) ?? 0
             }
             try Self.setMeta(db, "backfill_mark", mark.map(String.init).joined(separator: ","))
@@ -60,7 +57,7 @@ extension SQLiteContactStore {
             mark.append(row)
         }
         // A table newer than the mark: all of its rows came during the backfill.
-        mark += Array(repeating: 0, count: max(0, Self.recordTables.count - mark.count))
+        mark += Array(repeating: 0, count: max(0, Self.markedTables.count - mark.count))
         return BackfillHold(mark: mark, settlesAt: last + lateness, lastArrival: last)
     }
 
@@ -68,7 +65,7 @@ extension SQLiteContactStore {
     static func undecidedCalls(of customer: String, hold: BackfillHold?, db: Database) throws -> Set<CallKey> {
         guard let hold else { return [] }
         var calls: Set<CallKey> = []
-        for (table, mark) in zip(Self.recordTables, hold.mark) {
+        for (table, mark) in zip(Self.markedTables, hold.mark) {
             if table == "ivr_event" {
                 let keys = try String.fetchAll(
                     db.cachedStatement(sql: "SELECT event_key FROM ivr_event WHERE customer_key = ? AND rowid > ?"),

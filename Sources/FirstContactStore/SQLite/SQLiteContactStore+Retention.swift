@@ -177,7 +177,7 @@ extension SQLiteContactStore {
         }
         // Calls filed under no customer (between extensions) are read by no derivation.
         let nobody = "SELECT call_key FROM call WHERE customer_key IS NULL AND end < ?1"
-        for table in ["leg", "queue_event", "sip_event", "cel_event"] {
+        for table in Self.callRecordTables {
             outcome.records += try Self.erase(
                 table, where: "call_key IN (\(nobody))", [horizon.seconds], dryRun: outcome.dryRun, db: db)
         }
@@ -304,7 +304,7 @@ extension SQLiteContactStore {
             "amendment", "customer_key = ?1 AND (at < ?2 OR contact_id IN (\(contacts)))")
         outcome.notifications += try erase("outbox", "customer_key = ?1 AND (at < ?2 OR contact_id IN (\(contacts)))")
         outcome.actions += try erase("action", "customer_key = ?1 AND (at < ?2 OR contact_id IN (\(contacts)))")
-        for table in ["leg", "queue_event", "sip_event", "cel_event"] {
+        for table in Self.callRecordTables {
             outcome.records += try erase(table, "call_key IN (\(calls))")
         }
         outcome.records += try erase("ivr_event", "customer_key = ?1 AND time < ?2")
