@@ -84,6 +84,44 @@ struct BackfillTests {
         #expect(ExportDocument.render(try await live.snapshot()) == ExportDocument.render(try await batch.snapshot()))
     }
 
+    @Test(
+        "during a backfill, a late call's obligation that was not yet overdue when it arrived breaches on time; one overdue on arrival waits",
+        .timeLimit(.minutes(2)))
+    func notOverdueOnArrivalBreachesOnTime() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        // Callers who hung up in the 24/7 repairs queue (callback due 30 min after the call).
+        func missed(_ number: String, _ start: String, _ end: String, _ id: String) -> [IngestRecord] {
+            let row =
+                #""","\#(number)","96116","from-trunk","\#(number)","SIP/trunk-\#(id)","","Queue","repairs,t","\#(start)","\#(start)","\#(end)",60,60,"ANSWERED","DOCUMENTATION","\#(id)",""#
+                + "\""
+            return engine.decoder(for: .asteriskCSV).records(in: Array((row + "\n").utf8), source: "post-\(id)")
+        }
+        let live = try SQLiteContactStore(path: directory.appendingPathComponent("live.sqlite").path, live: true)
+        _ = try await live.advanceClock(to: Self.wall, correlator: engine.correlator)
+        // 12:00: a call that ended at 11:48 arrives, 12 minutes late: due 12:18, not yet overdue.
+        let onTime = missed("13812340001", "2026-11-29 11:47:00", "2026-11-29 11:48:00", "1764387620.1")
+        #expect(onTime.count == 1)
+        _ = try await live.ingest(onTime, correlator: engine.correlator)
+        _ = try await live.advanceClock(to: Self.wall + 1, correlator: engine.correlator)
+        // 12:09 and 12:17: the backfill goes on with yesterday's calls, overdue since yesterday.
+        for (minute, number, id) in [(9, "13812340002", "1764291600.2"), (17, "13812340003", "1764291700.3")] {
+            _ = try await live.advanceClock(to: Self.wall + Int64(minute) * 60, correlator: engine.correlator)
+            let overdue = missed(number, "2026-11-28 09:00:00", "2026-11-28 09:01:00", id)
+            _ = try await live.ingest(overdue, correlator: engine.correlator)
+        }
+        // 12:19, the backfill still arriving (last late batch two minutes ago).
+        _ = try await live.advanceClock(to: Self.wall + 19 * 60, correlator: engine.correlator)
+
+        let violations = try await live.violations().violations.filter { $0.category == .notHandledInTime }
+        #expect(violations.map(\.at) == [Self.wall + 18 * 60], "only the callback due 12:18 breached, at 12:18")
+        #expect(try await count(.breach, in: live) == 1)
+        // Quiet for lateness: yesterday's calls are decided too.
+        _ = try await live.advanceClock(to: Self.wall + 17 * 60 + 600, correlator: engine.correlator)
+        #expect(try await live.violations().violations.filter { $0.category == .notHandledInTime }.count == 3)
+    }
+
     @Test("live records still breach on time while nothing arrives late", .timeLimit(.minutes(5)))
     func liveBreachesOnTime() async throws {
         let directory = try Fixture.temporaryDirectory()
@@ -121,7 +159,6 @@ extension IngestRecord {
     /// The event time of a stored record (nil for rejects and ignored lines).
     fileprivate var eventTime: Timestamp? {
         guard case .record(let record) = self else { return nil }
-        if case .ivr(let event) = record { return event.time }
         return record.eventTime
     }
 }
