@@ -92,11 +92,16 @@ extension SQLiteContactStore {
     /// little for readers still on older pages.
     static func truncateWAL(_ db: Database, path: String) throws {
         for attempt in 0..<50 {
-            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-            if (row?[0] as Int?) == 0 { return }
+            if try Self.checkpointTruncating(db) { return }
             if attempt < 49 { Thread.sleep(forTimeInterval: 0.1) }
         }
         throw StoreError.walBusy(path: path)
+    }
+
+    /// One truncating checkpoint: the WAL copied into the database and cut to zero bytes.
+    /// Returns false when a reader still on older pages kept it from finishing (SQLITE_BUSY).
+    static func checkpointTruncating(_ db: Database) throws -> Bool {
+        try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)").map { ($0[0] as Int) == 0 } ?? false
     }
 
     static func allSummarisedPeriods(_ db: Database) throws -> [ReportPeriod] {
@@ -160,13 +165,12 @@ extension SQLiteContactStore {
 
     /// Counts (dry run) or deletes every row older than `horizon` that retention removes.
     static func purgeRows(before horizon: Timestamp, outcome: inout PurgeOutcome, db: Database) throws {
-        let candidates = try String.fetchAll(
-            db, sql: "SELECT DISTINCT customer_key FROM contact WHERE created_at < ?", arguments: [horizon.seconds])
-        for customer in candidates {
-            let old =
-                try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM contact WHERE customer_key = ? AND created_at < ?",
-                    arguments: [customer, horizon.seconds]) ?? 0
+        // Each customer with contacts older than the horizon, and how many it has.
+        let candidates = try Row.fetchAll(
+            db, sql: "SELECT customer_key, count(*) FROM contact WHERE created_at < ? GROUP BY customer_key",
+            arguments: [horizon.seconds])
+        for row in candidates {
+            let (customer, old): (String, Int) = (row[0], row[1])
             guard let plan = try Self.purgePlan(customer, horizon: horizon, db: db) else {
                 outcome.contactsKept += old
                 continue

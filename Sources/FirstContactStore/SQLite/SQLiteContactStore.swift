@@ -89,10 +89,7 @@ package final class SQLiteContactStore: ContactStore {
         else { return false }
         // Not through the pool's write (it would count as a write): a checkpoint adds no data.
         // SQLITE_BUSY (a reader holds the log) leaves it for the next idle moment.
-        let busy = try await self.pool.base.writeWithoutTransaction { db in
-            try Int.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") ?? 1
-        }
-        return busy == 0
+        return try await self.pool.base.writeWithoutTransaction { db in try Self.checkpointTruncating(db) }
     }
 
     /// How a database's migrations compare with this build's.
