@@ -47,7 +47,7 @@ package enum LocalChannelJoin {
             }
             if let host = byName ?? byTime { target[half] = host }
         }
-        var joined = groups.map { ($0.0, $0.1) }
+        var joined = groups
         for (half, host) in target { joined[host].1 += groups[half].1 }
         return joined.indices.filter { target[$0] == nil }.map { joined[$0] }
     }

@@ -101,18 +101,16 @@ struct FreeSWITCHLegMapping: Sendable {
         let callerProfile: FreeSWITCHProfile?
         let connected: Bool
         var answer = answerTime
-        if aLeg != nil, let joinedAt {
-            // The caller's channel is the one it was bridged to last.
-            channel = Self.nonEmpty(content.decodedVariable("bridge_channel")) ?? originatorProfile?["chan_name"] ?? ""
+        if aLeg != nil {
+            let originator = Self.nonEmpty(originatorProfile?["chan_name"])
+            let bridged = Self.nonEmpty(content.decodedVariable("bridge_channel"))
+            // Joined by an attended transfer, the caller's channel is the one it was bridged to
+            // last, and it served from that moment.
+            channel = (joinedAt == nil ? originator ?? bridged : bridged ?? originator) ?? ""
             peer = Self.nonEmpty(content.decodedVariable("channel_name")) ?? ownProfile?["chan_name"] ?? ""
             callerProfile = originatorProfile ?? oldest?.profile
             connected = true
-            answer = answer.map { max($0, joinedAt) }
-        } else if aLeg != nil {
-            channel = Self.nonEmpty(originatorProfile?["chan_name"]) ?? content.decodedVariable("bridge_channel") ?? ""
-            peer = Self.nonEmpty(content.decodedVariable("channel_name")) ?? ownProfile?["chan_name"] ?? ""
-            callerProfile = originatorProfile ?? oldest?.profile
-            connected = true
+            if let joinedAt { answer = answer.map { max($0, joinedAt) } }
         } else {
             channel = Self.nonEmpty(content.decodedVariable("channel_name")) ?? ownProfile?["chan_name"] ?? ""
             callerProfile = oldest?.profile
