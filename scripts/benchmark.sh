@@ -10,12 +10,7 @@ source scripts/install-deps.sh
 stories="${STORIES:-700000}"
 work="${BENCH_DIR:-$(mktemp -d /tmp/fc-bench-XXXXXX)}"
 mkdir -p "$work"
-if [ -n "${FC_BIN:-}" ]; then  # a binary built already (e.g. a copy kept while sources change)
-  fc="$FC_BIN"
-else
-  swift build -c release --scratch-path .build-release --product firstcontact
-  fc="$PWD/.build-release/release/firstcontact"
-fi
+source scripts/release-binary.sh
 config=samples/firstcontact.yaml
 measure() { # label command… → prints "label: seconds, peak KB"
   local label=$1; shift

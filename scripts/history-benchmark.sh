@@ -12,12 +12,7 @@ days="${DAYS:-30}"
 calls="${CALLS:-10000}"
 work="${BENCH_DIR:-$(mktemp -d /tmp/fc-history-XXXXXX)}"
 mkdir -p "$work"
-if [ -n "${FC_BIN:-}" ]; then
-  fc="$FC_BIN"
-else
-  swift build -c release --scratch-path .build-release --product firstcontact
-  fc="$PWD/.build-release/release/firstcontact"
-fi
+source scripts/release-binary.sh
 config=samples/firstcontact.yaml
 
 # DAYS weekdays from Monday 2026-11-02.

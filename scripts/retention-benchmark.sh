@@ -13,12 +13,7 @@ days="${DAYS:-70}"
 calls="${CALLS:-2500}"
 work="${BENCH_DIR:-$(mktemp -d /tmp/fc-retention-XXXXXX)}"
 mkdir -p "$work"
-if [ -n "${FC_BIN:-}" ]; then
-  fc="$FC_BIN"
-else
-  swift build -c release --scratch-path .build-release --product firstcontact
-  fc="$PWD/.build-release/release/firstcontact"
-fi
+source scripts/release-binary.sh
 config="$work/firstcontact.yaml"
 sed 's/^policy:$/policy:\n  retention: 400d/' samples/firstcontact.yaml > "$config"
 grep -q 'retention: 400d' "$config"
