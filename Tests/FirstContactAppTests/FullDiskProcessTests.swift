@@ -139,12 +139,22 @@ struct FullDiskProcessTests {
         }
         try #require(!refused.isEmpty, "6 MB never filled")
         #expect(acknowledged.count > 3)
+        // More posts on the full disk: refused, unless a checkpoint has let the next transaction
+        // reuse frames of the write-ahead log (serve checkpoints past 1,000 pages), when the
+        // records fit and are stored (checked with every other 2xx at the end). Never a 500.
+        var refusedAfter = 0
         for _ in 0..<5 {
             let body = take(5)
             let answer = try await Self.post(server.base, "/v1/ingest/asterisk-csv", token: "demo-pbx", body: body)
-            #expect(answer.status == 507, "\(answer.body)")
-            if answer.status == 200 { acknowledged.append(body) } else { refused.append(body) }
+            #expect(answer.status == 507 || answer.status == 200, "\(answer.body)")
+            if answer.status == 200 {
+                acknowledged.append(body)
+            } else {
+                refused.append(body)
+                refusedAfter += 1
+            }
         }
+        #expect(refusedAfter > 0, "the full disk refused nothing more")
         // The followed file grows while the disk is full: its follower fails and backs off.
         let queueLines = try String(contentsOf: day.appendingPathComponent("queue_log"), encoding: .utf8)
             .split(separator: "\n").prefix(300).map { $0 + "\n" }.joined()
