@@ -65,7 +65,9 @@ seed asterisk-cel "$corpus"/asterisk-cel/*.csv "$fixtures"/asterisk-cel/* "$sim/
 seed kamailio-acc "$corpus"/kamailio-acc/* "$fixtures"/kamailio/dbtext/acc* "$fixtures"/kamailio/dbtext/missed_calls \
   "$fixtures"/kamailio/flatstore/*.log
 cdrs=("$corpus"/freeswitch-xml-cdr/*.xml)
-cdrs+=($(ls "$sim"/freeswitch/xml_cdr/*.cdr.xml | head -n 8))
+# Globs, not `ls | head`: with pipefail, head closing the pipe early kills ls with SIGPIPE (141).
+simulated=("$sim"/freeswitch/xml_cdr/*.cdr.xml)
+cdrs+=("${simulated[@]:0:8}")
 seed freeswitch-xml-cdr "${cdrs[@]}" "$fixtures"/xml/*.xml
 seed freeswitch-events "$corpus"/freeswitch-esl-plain/*
 seed ivr-events "$fixtures"/ivr/*.xml "$sim"/ivr/*.xml
@@ -95,12 +97,14 @@ formats=(asterisk-csv asterisk-queue-log asterisk-cel freeswitch-xml-cdr freeswi
 names=(asterisk-csv asterisk-queue-log kamailio-acc freeswitch-xml-cdr freeswitch-events ivr-events)
 mkdir -p "$work/seeds/http-body" "$work/seeds/detect"
 for i in "${!formats[@]}"; do
-  for f in $(ls "$work/seeds/${formats[$i]}"/* | head -n 4); do
+  files=("$work/seeds/${formats[$i]}"/*)
+  for f in "${files[@]:0:4}"; do
     { printf "\\x$(printf %02x "$i")"; cat "$f"; } >"$work/seeds/http-body/$i-$(basename "$f")"
   done
 done
 for i in "${!names[@]}"; do
-  for f in $(ls "$work/seeds/${names[$i]}"/* | head -n 4); do
+  files=("$work/seeds/${names[$i]}"/*)
+  for f in "${files[@]:0:4}"; do
     { printf "\\x$(printf %02x "$i")"; cat "$f"; } >"$work/seeds/detect/$i-$(basename "$f")"
   done
 done
