@@ -31,31 +31,42 @@ struct SlowClientTests {
             setsockopt(self.socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         }
 
-        deinit { close(self.socket) }
+        private var open = true
+
+        deinit { self.close() }
+
+        func close() {
+            guard self.open else { return }
+            self.open = false
+            Glibc.close(self.socket)
+        }
 
         func send(_ text: String) {
             _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(self.socket, $0.baseAddress, $0.count - 1, 0) }
         }
 
-        /// What arrives until the server closes or `seconds` pass without more.
+        /// What arrives until the server closes or `seconds` pass (an event stream never falls silent).
         func receive(waiting seconds: Int) -> (text: String, closed: Bool) {
-            var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
             setsockopt(self.socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var data = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
+            let deadline = Date().addingTimeInterval(TimeInterval(seconds))
+            while Date() < deadline {
                 let count = recv(self.socket, &buffer, buffer.count, 0)
                 if count == 0 { return (String(decoding: data, as: UTF8.self), true) }
-                if count < 0 { return (String(decoding: data, as: UTF8.self), false) }
-                data += buffer[0..<count]
+                if count > 0 { data += buffer[0..<count] }
             }
+            return (String(decoding: data, as: UTF8.self), false)
         }
     }
 
-    static func server(in directory: URL) async throws -> (ServeFollowEndToEndTests.Server, Int) {
+    static func server(in directory: URL, http: String = "request_timeout: 1s") async throws -> (
+        ServeFollowEndToEndTests.Server, Int
+    ) {
         let sample = try String(contentsOfFile: Fixture.sampleConfig, encoding: .utf8)
         let config = directory.appendingPathComponent("fc.yaml")
-        try sample.replacingOccurrences(of: "\nhttp:\n", with: "\nhttp:\n  request_timeout: 1s\n")
+        try sample.replacingOccurrences(of: "\nhttp:\n", with: "\nhttp:\n  \(http)\n")
             .write(to: config, atomically: true, encoding: .utf8)
         let server = try await ServeFollowEndToEndTests.Server(arguments: [
             "serve", "--config", config.path, "--db", directory.appendingPathComponent("fc.sqlite").path,
@@ -104,5 +115,33 @@ struct SlowClientTests {
         #expect(text.hasPrefix("HTTP/1.1 200"), "\(text)")
         #expect(!text.contains("408"))
         #expect(!closed)
+    }
+
+    @Test(
+        "a client that drops its event stream gives its place in http.max_streams_per_token back within seconds, so reloading a page never meets the limit"
+    )
+    func droppedStreamsFreeTheirPlace() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (server, port) = try await Self.server(in: directory, http: "max_streams_per_token: 3")
+        defer { server.stop() }
+        func open() throws -> (Connection, String) {
+            let stream = try Connection(port: port)
+            stream.send("GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer demo-admin\r\n\r\n")
+            return (stream, stream.receive(waiting: 1).text)
+        }
+        // Six page loads, each dropping its stream as the next one opens (a reader reloading the board).
+        for load in 0..<6 {
+            let (stream, answer) = try open()
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "load \(load): \(answer)")
+            stream.close()
+            try await Task.sleep(for: .seconds(1))
+        }
+        // All places taken by live streams: one more is refused, with a clear answer.
+        let held = [try open(), try open(), try open()]
+        #expect(held.allSatisfy { $0.1.hasPrefix("HTTP/1.1 200") }, "\(held.map(\.1))")
+        let (_, refused) = try open()
+        #expect(refused.hasPrefix("HTTP/1.1 429"), "\(refused)")
+        #expect(refused.contains("Retry-After: 30") || refused.contains("retry-after: 30"), "\(refused)")
     }
 }

@@ -906,8 +906,9 @@ package struct WebUI: Sendable {
                     }
                 }
                 round += 1
-                // A comment line every 5 s: a page that went away is noticed by the failed write.
-                if round % 20 == 0 { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+                // A comment line every second: a page that went away is noticed by the failed write
+                // and gives back its stream place before a reloading reader could use up the limit.
+                if round % 4 == 0 { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
                 try await Task.sleep(for: .milliseconds(250))
             }
             try await writer.finish(nil)
