@@ -27,6 +27,8 @@ let package = Package(
         // A channel handler of our own answers slow clients 408 (Hummingbird only closes).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
+        // The PostgreSQL store (FirstContactPostgres).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Pure vocabulary, time, calendars, configuration model and the correlation engine:
@@ -53,6 +55,16 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // The same store protocol on PostgreSQL, in a target of its own so that the SQLite store
+        // and the pure targets build and link without NIO's PostgreSQL client.
+        .target(
+            name: "FirstContactPostgres",
+            dependencies: [
+                "FirstContactCore", "FirstContactStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // One simulated hotline day, written as each PBX and the IVR would write it, and the
         // export its stories demand: the vocabulary only, no store, no HTTP.
         .target(name: "FirstContactSimulator", dependencies: ["FirstContactCore"]),
@@ -60,7 +72,7 @@ let package = Package(
         .target(
             name: "FirstContactApp",
             dependencies: [
-                "FirstContactCore", "FirstContactIngest", "FirstContactStore",
+                "FirstContactCore", "FirstContactIngest", "FirstContactStore", "FirstContactPostgres",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -104,7 +116,7 @@ let package = Package(
         .testTarget(
             name: "FirstContactStoreTests",
             dependencies: [
-                "FirstContactStore", "FirstContactCore",
+                "FirstContactStore", "FirstContactCore", "FirstContactPostgres",
                 // The sample configuration and real Asterisk records, decoded as ingest decodes them.
                 "FirstContactIngest",
                 // A second connection, to write rows this build cannot read.

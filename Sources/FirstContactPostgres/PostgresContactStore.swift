@@ -1,0 +1,3 @@
+import FirstContactCore
+import FirstContactStore
+import PostgresNIO
