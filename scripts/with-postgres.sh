@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs CMD... with a throwaway PostgreSQL 15 server: Debian's postgresql-15 installed if missing,
+# initdb + pg_ctl in a temporary directory, listening only on a unix socket there (no TCP port,
+# nothing global: no /etc/postgresql cluster, no systemd unit), stopped and removed at exit.
+# CMD sees FC_TEST_POSTGRES_URL (libpq URL form, the socket directory as ?host=).
+# As root the server runs as the unprivileged user `postgres` (it refuses to run as root).
+# Usage: scripts/with-postgres.sh swift test --skip-build
+set -euo pipefail
+
+if [ $# -eq 0 ]; then
+  echo "usage: $0 CMD [ARGS...]" >&2
+  exit 2
+fi
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
+  echo "with-postgres: installing postgresql-15" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql-15 >/dev/null
+fi
+PGBIN=$(pg_bin)
+
+as_server=()
+if [ "$(id -u)" -eq 0 ]; then as_server=(runuser -u postgres --); fi
+
+dir=$(mktemp -d "${FC_POSTGRES_TMP:-/tmp}/fc-pg-XXXXXX")
+chmod 755 "$dir"
+if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
+# The socket file is named after the port; with no TCP listener any number does.
+port=5432
+
+stop() {
+  "${as_server[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap stop EXIT
+
+# C collation and UTF-8, as SQLite compares text (byte order); no fsync: a test server.
+"${as_server[@]}" "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C --no-sync >/dev/null
+"${as_server[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+  -o "-p $port -k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+
+export FC_TEST_POSTGRES_URL="postgresql://postgres@/postgres?host=$dir&port=$port"
+# Not exec: the trap stops the server when CMD ends, whatever its status.
+"$@"
