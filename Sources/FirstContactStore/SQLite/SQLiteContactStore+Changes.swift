@@ -33,7 +33,7 @@ extension SQLiteContactStore {
             arguments: [customer, since.seconds])
         while let row = try obligations.next() {
             previous.obligations[ObligationID(row[0] as String)] = PreviousConclusions.Obligation(
-                state: try Self.decode(row[1], column: "state", table: "obligation", rowid: row[6]),
+                state: try StoredRows.decode(row[1], column: "state", table: "obligation", rowid: row[6]),
                 contact: ContactID(row[2] as String), atRisk: row[3],
                 escalationLevel: row[4], acknowledged: row[5],
                 owner: Owner(department: DepartmentID(row[7] as String), agent: (row[8] as String?).map { AgentID($0) })
@@ -48,7 +48,7 @@ extension SQLiteContactStore {
             arguments: [customer, since.seconds])
         while let row = try violations.next() {
             previous.violations[ViolationID(row[0] as String)] = PreviousConclusions.Violation(
-                category: try Self.decode(row[1], column: "category", table: "violation", rowid: row[3]),
+                category: try StoredRows.decode(row[1], column: "category", table: "violation", rowid: row[3]),
                 contact: ContactID(row[2] as String))
         }
         return previous
@@ -80,19 +80,7 @@ extension SQLiteContactStore {
                 INSERT OR IGNORE INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) {
-                $0.add(notice.key)
-                $0.add(notice.kind.rawValue)
-                $0.add(notice.at.seconds)
-                $0.add(customer)
-                $0.add(notice.contact?.rawValue)
-                $0.add(notice.obligation?.rawValue)
-                $0.add(notice.violation?.rawValue)
-                $0.add(notice.department?.rawValue)
-                $0.add(notice.agent?.rawValue)
-                $0.add(notice.level)
-                $0.add(notice.detail)
-            }
+            ) { StoredRows.bind(notice, customer: customer, into: &$0) }
         }
         return changes.amendments.count
     }
@@ -241,7 +229,7 @@ extension SQLiteContactStore {
         {
             // Keyed by violation_id (no rowid): the key goes into the reason.
             let id: String = row[0]
-            let decision: ViolationReview.Decision = try Self.decode(
+            let decision: ViolationReview.Decision = try StoredRows.decode(
                 row[1], column: "decision of violation \(id)", table: "violation_review", rowid: nil)
             result[ViolationID(id)] = ViolationReview(
                 decision: decision, reason: row[2], by: row[3], at: Timestamp(seconds: row[4]))
@@ -261,7 +249,7 @@ extension SQLiteContactStore {
                 OutboxEntry(
                     seq: row[0],
                     notice: Notice(
-                        key: row[1], kind: try Self.decode(row[2], column: "kind", table: "outbox", rowid: row[0]),
+                        key: row[1], kind: try StoredRows.decode(row[2], column: "kind", table: "outbox", rowid: row[0]),
                         at: Timestamp(seconds: row[3]), contact: (row[4] as String?).map { ContactID($0) },
                         obligation: (row[5] as String?).map { ObligationID($0) },
                         violation: (row[6] as String?).map { ViolationID($0) },

@@ -109,17 +109,7 @@ extension SQLiteContactStore {
                 INSERT INTO violation (id, customer_key, obligation_id, contact_id, category, department, agent, at, remedied_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) {
-                $0.add(violation.id.rawValue)
-                $0.add(customer)
-                $0.add(violation.obligation?.rawValue)
-                $0.add(violation.contact.rawValue)
-                $0.add(violation.category.rawValue)
-                $0.add(violation.department.rawValue)
-                $0.add(violation.agent?.rawValue)
-                $0.add(violation.at.seconds)
-                $0.add(violation.remediedAt?.seconds)
-            }
+            ) { StoredRows.bind(violation, customer: customer, into: &$0) }
         }
         try db.run(
             """
@@ -148,33 +138,13 @@ extension SQLiteContactStore {
     }
 
     static func write(_ contact: Contact, customer: String, db: Database) throws {
-        let responder = contact.firstResponder
         try db.run(
             """
             INSERT INTO contact (id, customer_key, customer, customer_raw, channel, department, category, status, repeat_of,
             fr_agent, fr_bound_at, fr_via, fr_call, ring_no_answer, calls, created_at, last_activity, closed_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
-        ) {
-            $0.add(contact.id.rawValue)
-            $0.add(customer)
-            $0.add(contact.customer.text)
-            $0.add(contact.customerRaw)
-            $0.add(contact.channel.rawValue)
-            $0.add(contact.department?.rawValue)
-            $0.add(contact.category.rawValue)
-            $0.add(contact.status.rawValue)
-            $0.add(contact.repeatOf?.rawValue)
-            $0.add(responder?.agent.rawValue)
-            $0.add(responder?.boundAt.seconds)
-            $0.add(responder?.via.rawValue)
-            $0.add(responder?.call?.rawValue)
-            $0.add(contact.ringNoAnswer.map(\.rawValue).joined(separator: ","))
-            $0.add(contact.calls.map(\.rawValue).joined(separator: ","))
-            $0.add(contact.createdAt.seconds)
-            $0.add(contact.lastActivity.seconds)
-            $0.add(contact.closedAt?.seconds)
-        }
+        ) { StoredRows.bind(contact, customer: customer, into: &$0) }
         for o in contact.obligations {
             try db.run(
                 """
@@ -183,30 +153,7 @@ extension SQLiteContactStore {
                 missed_count, escalation_level, breached_at, call_key, callback_number)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) {
-                $0.add(o.id.rawValue)
-                $0.add(contact.id.rawValue)
-                $0.add(customer)
-                $0.add(o.kind.rawValue)
-                $0.add(o.owner.department.rawValue)
-                $0.add(o.owner.agent?.rawValue)
-                $0.add(o.createdAt.seconds)
-                $0.add(o.dueAt.seconds)
-                $0.add(o.ackDueAt?.seconds)
-                $0.add(o.acknowledgedAt?.seconds)
-                $0.add(o.state.rawValue)
-                $0.add(o.atRisk)
-                $0.add(o.uncertain)
-                $0.add(o.satisfiedAt?.seconds)
-                $0.add(o.satisfiedBy?.rawValue)
-                $0.add(o.satisfiedVia?.rawValue)
-                $0.add(o.attempts)
-                $0.add(o.missedCount)
-                $0.add(o.escalationLevel)
-                $0.add(o.breachedAt?.seconds)
-                $0.add(o.call.rawValue)
-                $0.add(o.callbackNumber?.text)
-            }
+            ) { StoredRows.bind(o, contact: contact.id, customer: customer, into: &$0) }
         }
     }
 }

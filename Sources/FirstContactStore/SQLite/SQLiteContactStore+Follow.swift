@@ -15,17 +15,7 @@ extension SQLiteContactStore {
                     byte_offset = excluded.byte_offset, next_line = excluded.next_line, fingerprint = excluded.fingerprint,
                     fingerprint_length = excluded.fingerprint_length, generation = excluded.generation
                 """
-            ) {
-                $0.add(checkpoint.path)
-                // SQLite integers are signed 64-bit: device and inode numbers keep their bits.
-                $0.add(Int64(bitPattern: checkpoint.device))
-                $0.add(Int64(bitPattern: checkpoint.inode))
-                $0.add(checkpoint.offset)
-                $0.add(checkpoint.nextLine)
-                $0.add(checkpoint.fingerprint)
-                $0.add(checkpoint.fingerprintLength)
-                $0.add(checkpoint.generation)
-            }
+            ) { StoredRows.bind(checkpoint, into: &$0) }
             return outcome
         }
     }

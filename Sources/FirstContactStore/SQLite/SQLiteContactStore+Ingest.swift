@@ -68,7 +68,7 @@ extension SQLiteContactStore {
                 if let customer = try Self.insert(event, directory: correlator.directory, db: db) {
                     outcome.newRecords += 1
                     activity.insert(SourceMinute(source: event.position.source, minute: event.time.seconds / 60))
-                    ivrCustomers.merge([customer: event.time], uniquingKeysWith: Self.earlier)
+                    ivrCustomers.merge([customer: event.time], uniquingKeysWith: StoredRows.earlier)
                 } else {
                     outcome.duplicates += 1
                 }
@@ -135,11 +135,11 @@ extension SQLiteContactStore {
                     $0.add(callKey.rawValue)
                 }
                 if let previous, previous != call?.customerKey {
-                    customers.merge([previous: nil], uniquingKeysWith: Self.earlier)
+                    customers.merge([previous: nil], uniquingKeysWith: StoredRows.earlier)
                 }
             }
             if let key = call?.customerKey, let start = call?.start {
-                customers.merge([key: start], uniquingKeysWith: Self.earlier)
+                customers.merge([key: start], uniquingKeysWith: StoredRows.earlier)
             }
         }
         outcome.callsTouched = order.count
@@ -154,23 +154,17 @@ extension SQLiteContactStore {
                     db.cachedStatement(sql: "SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?"),
                     arguments: [customer])
                 {
-                    customers.merge([requester: since], uniquingKeysWith: Self.earlier)
+                    customers.merge([requester: since], uniquingKeysWith: StoredRows.earlier)
                 }
             }
         }
         for (customer, since) in customers {
             // Marked already for an IVR event: mark again only if this goes further back.
-            if let marked = ivrCustomers[customer], Self.earlier(since, marked) == marked { continue }
+            if let marked = ivrCustomers[customer], StoredRows.earlier(since, marked) == marked { continue }
             try Self.markDirty(customer, since: since, db: db)
         }
         outcome.customersTouched += customers.keys.filter { ivrCustomers[$0] == nil }.count
         return outcome
-    }
-
-    /// The earlier of two times, where nil (unknown: from the beginning) is earliest.
-    static func earlier(_ a: Timestamp?, _ b: Timestamp?) -> Timestamp? {
-        guard let a, let b else { return nil }
-        return min(a, b)
     }
 }
 
@@ -222,16 +216,7 @@ struct RejectLedger {
             INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw, raw_length, raw_sha256, stored_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """
-        ) {
-            $0.add(source)
-            $0.add(reject.position.offset)
-            $0.add(reject.position.line)
-            $0.add(reject.reason)
-            $0.add(reject.raw)
-            $0.add(reject.isRawTruncated ? reject.rawLength : nil)
-            $0.add(reject.rawSHA256)
-            $0.add(self.storedAt?.seconds)
-        }
+        ) { StoredRows.bind(reject, storedAt: self.storedAt, into: &$0) }
         state.stored += inserted
         state.seenUpTo = max(state.seenUpTo, reject.position.offset)
         return true

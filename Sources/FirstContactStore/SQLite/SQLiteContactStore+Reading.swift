@@ -245,7 +245,7 @@ extension SQLiteContactStore {
             for row in try Row.fetchAll(
                 db, sql: "SELECT state, count(*) AS n, min(rowid) AS first FROM obligation GROUP BY state")
             {
-                let state: ObligationState = try Self.decode(
+                let state: ObligationState = try StoredRows.decode(
                     row["state"], column: "state", table: "obligation", rowid: row["first"])
                 totals.obligationsByState[state] = row["n"]
             }
@@ -337,7 +337,7 @@ extension SQLiteContactStore {
             }
             satisfaction = Obligation.Satisfaction(
                 at: Timestamp(seconds: at), by: AgentID(by),
-                via: try Self.decode(via, column: "satisfied_via", table: "obligation", rowid: row["rowid"]))
+                via: try StoredRows.decode(via, column: "satisfied_via", table: "obligation", rowid: row["rowid"]))
         }
         let state: ObligationState = try Self.value(row, "state", table: "obligation")
         guard
@@ -377,15 +377,6 @@ extension SQLiteContactStore {
     /// The enum stored as text in `column` of a row selected with its `rowid`.
     private static func value<T: RawRepresentable>(_ row: Row, _ column: String, table: String) throws -> T
     where T.RawValue == String {
-        try Self.decode(row[column], column: column, table: table, rowid: row["rowid"])
-    }
-
-    /// An enum stored as its raw text; a value this build does not know makes the row corrupt.
-    static func decode<T: RawRepresentable>(_ text: String, column: String, table: String, rowid: Int64?) throws -> T
-    where T.RawValue == String {
-        guard let value = T(rawValue: text) else {
-            throw StoreError.corrupt(table: table, rowid: rowid, reason: "unexpected \(column) \"\(text)\"")
-        }
-        return value
+        try StoredRows.decode(row[column], column: column, table: table, rowid: row["rowid"])
     }
 }

@@ -6,35 +6,14 @@ extension SQLiteContactStore {
     /// Stores one IVR event under its caller's number unless its key is already stored.
     /// - Returns: the customer it belongs to when it was new.
     static func insert(_ event: IVRRecord, directory: Directory, db: Database) throws -> String? {
-        let caller = directory.normaliser.normalise(event.caller)
-        var keyed: CustomerNumber?
-        var digit: String?
-        if case .callbackRequest(let number?) = event.kind { keyed = directory.normaliser.normalise(number) }
-        if case .menuChoice(let pressed) = event.kind { digit = pressed }
-        // A withheld caller who keyed a number is known only by that number.
-        let customer = caller == .withheld ? (keyed ?? caller).text : caller.text
-        let callback = keyed.flatMap { $0.text == customer || $0 == .withheld ? nil : $0.text }
-        let number: String? = if case .callbackRequest(let number) = event.kind { number } else { nil }
+        let filing = StoredRows.IVRFiling(event, directory: directory)
         let inserted = try db.run(
             """
             INSERT OR IGNORE INTO ivr_event (event_key, customer_key, callback_key, source, line, byte_offset, time, kind,
             caller, digit, number, call_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
-        ) {
-            $0.add(event.key.rawValue)
-            $0.add(customer)
-            $0.add(callback)
-            $0.add(event.position.source)
-            $0.add(event.position.line)
-            $0.add(event.position.offset)
-            $0.add(event.time.seconds)
-            $0.add(event.kindName)
-            $0.add(event.caller)
-            $0.add(digit)
-            $0.add(number)
-            $0.add(event.callReference)
-        }
-        return inserted > 0 ? customer : nil
+        ) { StoredRows.bind(event, filed: filing, into: &$0) }
+        return inserted > 0 ? filing.customer : nil
     }
 
     /// The IVR events of a customer, at or after `since`.
@@ -73,49 +52,14 @@ extension SQLiteContactStore {
                 context, channel, peer_channel, app, app_data, start, answer, end, billsec, disposition, sequence)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) {
-                $0.add(leg.key.rawValue)
-                $0.add(leg.call.rawValue)
-                $0.add(leg.position.source)
-                $0.add(leg.position.line)
-                $0.add(leg.position.offset)
-                $0.add(leg.uniqueID)
-                $0.add(leg.source)
-                $0.add(leg.callerName)
-                $0.add(leg.destination)
-                $0.add(leg.context)
-                $0.add(leg.channel)
-                $0.add(leg.peerChannel)
-                $0.add(leg.application)
-                $0.add(leg.applicationData)
-                $0.add(leg.start.seconds)
-                $0.add(leg.answer?.seconds)
-                $0.add(leg.end.seconds)
-                $0.add(leg.billsec)
-                $0.add(leg.disposition.rawValue)
-                $0.add(leg.sequence)
-            } > 0
+            ) { StoredRows.bind(leg, into: &$0) } > 0
         case .queue(let entry):
-            let (event, text1, text2, number) = Self.encode(entry.event)
             return try db.run(
                 """
                 INSERT OR IGNORE INTO queue_event (event_key, call_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) {
-                $0.add(entry.key.rawValue)
-                $0.add(entry.call.rawValue)
-                $0.add(entry.position.source)
-                $0.add(entry.position.line)
-                $0.add(entry.position.offset)
-                $0.add(entry.time.seconds)
-                $0.add(entry.queue)
-                $0.add(entry.agent)
-                $0.add(event)
-                $0.add(text1)
-                $0.add(text2)
-                $0.add(number)
-            } > 0
+            ) { StoredRows.bind(entry, into: &$0) } > 0
         case .sip(let row):
             return try db.run(
                 """
@@ -123,26 +67,7 @@ extension SQLiteContactStore {
                 from_tag, to_tag, caller, dialled, target, agent, time, start, answer)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) {
-                $0.add(row.key.rawValue)
-                $0.add(row.call.rawValue)
-                $0.add(row.position.source)
-                $0.add(row.position.line)
-                $0.add(row.position.offset)
-                $0.add(row.kind.rawValue)
-                $0.add(row.method)
-                $0.add(row.code)
-                $0.add(row.reason)
-                $0.add(row.fromTag)
-                $0.add(row.toTag)
-                $0.add(row.caller)
-                $0.add(row.dialled)
-                $0.add(row.target)
-                $0.add(row.agent)
-                $0.add(row.time.seconds)
-                $0.add(row.start?.seconds)
-                $0.add(row.answer?.seconds)
-            } > 0
+            ) { StoredRows.bind(row, into: &$0) } > 0
         case .cel(let row):
             return try db.run(
                 """
@@ -151,32 +76,7 @@ extension SQLiteContactStore {
                 bridge_id, transfer_exten, transfer_context, transferee, transfer_target)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) {
-                $0.add(row.key.rawValue)
-                $0.add(row.call.rawValue)
-                $0.add(row.position.source)
-                $0.add(row.position.line)
-                $0.add(row.position.offset)
-                $0.add(row.event.name)
-                $0.add(row.time.seconds)
-                $0.add(row.microseconds)
-                $0.add(row.callerName)
-                $0.add(row.callerNumber)
-                $0.add(row.exten)
-                $0.add(row.context)
-                $0.add(row.channel)
-                $0.add(row.application)
-                $0.add(row.applicationData)
-                $0.add(row.uniqueID)
-                $0.add(row.peer)
-                $0.add(row.extra.hangupCause)
-                $0.add(row.extra.dialStatus)
-                $0.add(row.extra.bridgeID)
-                $0.add(row.extra.transferExtension)
-                $0.add(row.extra.transferContext)
-                $0.add(row.extra.transfereeChannel)
-                $0.add(row.extra.transferTargetChannel)
-            } > 0
+            ) { StoredRows.bind(row, into: &$0) } > 0
         case .ivr:
             preconditionFailure("IVR events are stored by insert(_:directory:db:)")
         }
@@ -277,7 +177,7 @@ extension SQLiteContactStore {
                             key: EventKey(rawValue: row[0]),
                             position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
                             call: call, time: Timestamp(seconds: row[4]), queue: row[5], agent: row[6],
-                            event: try Self.decode(
+                            event: try StoredRows.decode(
                                 event: row[7], text1: row[8], text2: row[9], number: row[10], rowid: row[12]))))
             }
         }
@@ -335,32 +235,5 @@ extension SQLiteContactStore {
             }
         }
         return result
-    }
-
-    static func encode(_ event: QueueEvent) -> (String, String, String, Int) {
-        switch event {
-        case .entered(let number): ("entered", number, "", 0)
-        case .connected(let hold, let member): ("connected", member, "", hold)
-        case .ringNoAnswer: ("ring_no_answer", "", "", 0)
-        case .abandoned(let wait): ("abandoned", "", "", wait)
-        case .exited(let reason, let wait): ("exited", reason, "", wait)
-        case .completed: ("completed", "", "", 0)
-        case .transferred(let ext, let context): ("transferred", ext, context, 0)
-        case .other(let name): ("other", name, "", 0)
-        }
-    }
-
-    static func decode(event: String, text1: String, text2: String, number: Int, rowid: Int64) throws -> QueueEvent {
-        switch event {
-        case "entered": .entered(callerNumber: text1)
-        case "connected": .connected(holdSeconds: number, memberUniqueID: text1)
-        case "ring_no_answer": .ringNoAnswer
-        case "abandoned": .abandoned(waitSeconds: number)
-        case "exited": .exited(reason: text1, waitSeconds: number)
-        case "completed": .completed
-        case "transferred": .transferred(extension: text1, context: text2)
-        case "other": .other(name: text1)
-        default: throw StoreError.corrupt(table: "queue_event", rowid: rowid, reason: "unexpected event \"\(event)\"")
-        }
     }
 }

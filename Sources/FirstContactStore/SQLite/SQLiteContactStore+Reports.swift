@@ -265,6 +265,6 @@ extension SQLiteContactStore {
     /// An enum read from an aggregate, where no single row (and so no rowid) stands behind it.
     static func parseReport<T: RawRepresentable>(_ text: String, column: String, table: String) throws -> T
     where T.RawValue == String {
-        try Self.decode(text, column: column, table: table, rowid: nil)
+        try StoredRows.decode(text, column: column, table: table, rowid: nil)
     }
 }
