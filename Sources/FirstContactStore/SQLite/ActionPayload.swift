@@ -3,7 +3,7 @@ import Foundation
 
 /// The fields of a person's action as stored in `action.payload` (JSON with sorted keys, so the
 /// same action is stored as the same text). Keys are short and stable: they are a file format.
-struct ActionPayload: Codable, Equatable {
+package struct ActionPayload: Codable, Equatable {
     var text: String?
     var body: String?
     var department: String?
@@ -17,9 +17,9 @@ struct ActionPayload: Codable, Equatable {
     var customerRaw: String?
     var category: String?
 
-    init() {}
+    package init() {}
 
-    init(_ kind: ManualAction.Kind) {
+    package init(_ kind: ManualAction.Kind) {
         switch kind {
         case .acknowledge:
             break
@@ -52,7 +52,7 @@ struct ActionPayload: Codable, Equatable {
         }
     }
 
-    func encoded() throws -> String {
+    package func encoded() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
@@ -60,7 +60,7 @@ struct ActionPayload: Codable, Equatable {
 
     /// The payload of the `action` row `rowid` (an empty one when the column is NULL).
     /// - Throws: ``StoreError/corrupt(table:rowid:reason:)`` when the text is not a payload.
-    static func decode(_ text: String?, rowid: Int64) throws -> ActionPayload {
+    package static func decode(_ text: String?, rowid: Int64) throws -> ActionPayload {
         guard let text else { return ActionPayload() }
         do {
             return try JSONDecoder().decode(ActionPayload.self, from: Data(text.utf8))
@@ -102,5 +102,26 @@ struct ActionPayload: Codable, Equatable {
             department: self.department.map { DepartmentID($0) },
             category: self.category.flatMap(ContactCategory.init(rawValue:)),
             matter: self.text ?? "")
+    }
+
+    /// The action an `action` row holds (columns `id`, `kind`, `obligation_id`, `contact_id`,
+    /// `agent`, `at`, `payload`, `seq`); a row without what its kind needs is corrupt.
+    package static func action(
+        id: String, kind: String, obligation: String?, contact: String?, agent: String, at: Int64, payload: String?,
+        sequence: Int64, rowid: Int64
+    ) throws -> ManualAction {
+        let payload = try ActionPayload.decode(payload, rowid: rowid)
+        let contact = contact.map { ContactID($0) }
+        let decoded: ManualAction.Kind?
+        switch kind {
+        case "acknowledge": decoded = obligation.map { .acknowledge(obligation: ObligationID($0)) }
+        case "open": decoded = payload.manualContact.map { .open($0) }
+        default: decoded = contact.flatMap { payload.kind(kind, contact: $0) }
+        }
+        guard let decoded else {
+            throw StoreError.corrupt(
+                table: "action", rowid: rowid, reason: "an action of kind \"\(kind)\" without what it needs")
+        }
+        return ManualAction(id: id, at: Timestamp(seconds: at), agent: AgentID(agent), kind: decoded, sequence: sequence)
     }
 }

@@ -15,17 +15,23 @@ extension SQLiteContactStore {
     /// The record tables of calls, each with its rows in insertion order, and the IVR's (whose
     /// events alone can owe a callback, under the call key `ivr:<event key>`). The order is the
     /// order of the stored mark's numbers: a table added later goes at the end.
-    static let markedTables = callRecordTables + ["ivr_event"]
+    package static let markedTables = callRecordTables + ["ivr_event"]
 
     /// What a derivation holds back while a backfill is arriving.
-    struct BackfillHold {
+    package struct BackfillHold: Sendable {
         /// Per record table, the last row before the backfill: calls with a later one arrived during it.
-        var mark: [Int64]
+        package var mark: [Int64]
         /// When the backfill will have been quiet for `lateness`, unless more arrives.
-        var settlesAt: Timestamp
+        package var settlesAt: Timestamp
         /// The clock when its latest late records arrived: obligations of its calls due by then
         /// were overdue when they arrived; those due later were not, and breach on time.
-        var lastArrival: Timestamp
+        package var lastArrival: Timestamp
+
+        package init(mark: [Int64], settlesAt: Timestamp, lastArrival: Timestamp) {
+            self.mark = mark
+            self.settlesAt = settlesAt
+            self.lastArrival = lastArrival
+        }
     }
 
     /// Called inside an ingest transaction of `serve`, before its records are stored.
@@ -87,7 +93,7 @@ extension SQLiteContactStore {
 
     /// The next check of a customer derived under `hold`: by the time the backfill settles at the
     /// latest, when a decision of the derivation waits for it.
-    static func nextCheck(_ derivation: Derivation, hold: BackfillHold?) -> Timestamp? {
+    package static func nextCheck(_ derivation: Derivation, hold: BackfillHold?) -> Timestamp? {
         guard let hold, derivation.awaitingSource else { return derivation.nextCheck }
         return min(derivation.nextCheck ?? hold.settlesAt, hold.settlesAt)
     }

@@ -98,23 +98,9 @@ extension SQLiteContactStore {
             ),
             arguments: [customer, since.seconds]
         ).map { row in
-            let kind: String = row[1]
-            let rowid: Int64 = row[7]
-            let payload = try ActionPayload.decode(row[6], rowid: rowid)
-            let contact = (row[3] as String?).map { ContactID($0) }
-            let decoded: ManualAction.Kind?
-            switch kind {
-            case "acknowledge": decoded = (row[2] as String?).map { .acknowledge(obligation: ObligationID($0)) }
-            case "open": decoded = payload.manualContact.map { .open($0) }
-            default: decoded = contact.flatMap { payload.kind(kind, contact: $0) }
-            }
-            guard let decoded else {
-                throw StoreError.corrupt(
-                    table: "action", rowid: rowid, reason: "an action of kind \"\(kind)\" without what it needs")
-            }
-            return ManualAction(
-                id: row[0], at: Timestamp(seconds: row[5]), agent: AgentID(row[4] as String), kind: decoded,
-                sequence: row[8])
+            try ActionPayload.action(
+                id: row[0], kind: row[1], obligation: row[2], contact: row[3], agent: row[4], at: row[5],
+                payload: row[6], sequence: row[8], rowid: row[7])
         }
     }
 

@@ -101,56 +101,19 @@ extension SQLiteContactStore {
         }
     }
 
-    /// `scope`'s terms as an SQL condition on the contact row aliased `c`, with bound values: the
-    /// same decision as ``Scope/admits(_:violations:)``, which looks at every obligation and
-    /// violation of the contact (in any state, not only the listed ones), hence the `EXISTS`.
+    /// `scope`'s terms as an SQL condition on the contact row aliased `c` (``ScopeSQL``), with its
+    /// values as GRDB arguments.
     static func condition(_ scope: Scope, contact c: String) -> (String, [any DatabaseValueConvertible]) {
-        var alternatives: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
-        func list(_ departments: Set<DepartmentID>) -> String {
-            let names = departments.map(\.rawValue).sorted()
-            arguments += names
-            return "(" + names.map { _ in "?" }.joined(separator: ",") + ")"
-        }
-        func obligation(_ condition: String) -> String {
-            "EXISTS (SELECT 1 FROM obligation x WHERE x.contact_id = \(c).id AND \(condition))"
-        }
-        func violation(_ condition: String) -> String {
-            "EXISTS (SELECT 1 FROM violation v WHERE v.contact_id = \(c).id AND \(condition))"
-        }
-        for term in scope.terms {
-            switch term {
-            case .everything:
-                return ("1", [])
-            case .contactDepartment(let departments):
-                alternatives.append("\(c).department IN \(list(departments))")
-            case .answeredBy(let agent):
-                alternatives.append("\(c).fr_agent = ?")
-                arguments.append(agent.rawValue)
-            case .owedBy(let agent):
-                alternatives.append(obligation("x.owner_agent = ?"))
-                arguments.append(agent.rawValue)
-            case .owedByDepartment(let departments):
-                alternatives.append(obligation("x.owner_department IN \(list(departments))"))
-            case .unassignedHandoff(let department):
-                alternatives.append(
-                    obligation("x.kind = 'handoff' AND x.owner_agent IS NULL AND x.owner_department = ?"))
-                arguments.append(department.rawValue)
-            case .escalated(let level, let departments):
-                arguments.append(level)
-                alternatives.append(
-                    obligation(
-                        "x.escalation_level >= ?" + (departments.map { " AND x.owner_department IN \(list($0))" } ?? "")
-                    ))
-            case .violationAgainst(let agent):
-                alternatives.append(violation("v.agent = ?"))
-                arguments.append(agent.rawValue)
-            case .violationOfDepartment(let departments):
-                alternatives.append(violation("v.department IN \(list(departments))"))
+        let (sql, values) = ScopeSQL.condition(scope, contact: c)
+        return (
+            sql,
+            values.map { value -> any DatabaseValueConvertible in
+                switch value {
+                case .text(let text): text
+                case .int(let number): number
+                }
             }
-        }
-        guard !alternatives.isEmpty else { return ("0", []) }
-        return ("(" + alternatives.joined(separator: " OR ") + ")", arguments)
+        )
     }
 
     package func contactIDs(_ ids: Set<ContactID>, in scope: Scope) async throws -> Set<ContactID> {

@@ -85,7 +85,7 @@ extension SQLiteContactStore {
     /// empty tables for every derived customer cost ≈18 % of an ingest (100k-call benchmark).
     /// The tables holding a call's records (each row carries its `call_key`), in one place for
     /// every query that must reach all of them: a purge, a backfill's marks.
-    static let callRecordTables = ["leg", "queue_event", "sip_event", "cel_event"]
+    package static let callRecordTables = ["leg", "queue_event", "sip_event", "cel_event"]
 
     struct RecordTables {
         var legs = true

@@ -1,0 +1,202 @@
+import FirstContactStore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The store's one connection to the server, and the transactions run on it one at a time.
+///
+/// One connection (``PostgresConnection/connect(on:configuration:id:logger:)``) needs no
+/// `PostgresClient.run()` loop, so every command keeps opening its store synchronously and the
+/// store stays usable without a service around it. Transactions queue for it in order (``Gate``):
+/// within one process writes are serialised as SQLite serialises them; between processes the
+/// server's locks decide (see ``PostgresContactStore/derive``'s advisory lock).
+final class PostgresSession: Sendable {
+    let url: PostgresURL
+    let logger: Logger
+    /// Whether every transaction is READ ONLY (a reading command's store).
+    let readOnly: Bool
+    private let gate = Gate()
+
+    init(url: PostgresURL, readOnly: Bool, logger: Logger) {
+        self.url = url
+        self.readOnly = readOnly
+        self.logger = logger
+    }
+
+    /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
+    func transaction<Result: Sendable>(_ body: @Sendable (PostgresTransaction) async throws -> Result) async throws
+        -> Result
+    {
+        let connection = try await self.gate.acquire(opening: self.open)
+        do {
+            try await connection.query(self.readOnly ? "BEGIN READ ONLY" : "BEGIN", logger: self.logger)
+            let result = try await body(PostgresTransaction(connection: connection, logger: self.logger))
+            try await connection.query("COMMIT", logger: self.logger)
+            await self.gate.release()
+            return result
+        } catch {
+            // A failed statement leaves the transaction aborted: roll back so the connection is
+            // usable again; a connection that broke is opened anew by the next transaction.
+            if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: self.logger) }
+            await self.gate.release()
+            throw error
+        }
+    }
+
+    /// Closes the connection (the next transaction would open another).
+    func close() async {
+        await self.gate.close()
+    }
+
+    @Sendable private func open() async throws -> PostgresConnection {
+        var configuration: PostgresConnection.Configuration
+        switch self.url.endpoint {
+        case .tcp(let host, let port):
+            configuration = PostgresConnection.Configuration(
+                host: host, port: port, username: self.url.user, password: self.url.password,
+                database: self.url.database, tls: .disable)
+        case .socket:
+            configuration = PostgresConnection.Configuration(
+                unixSocketPath: self.url.endpoint.socketPath ?? "", username: self.url.user,
+                password: self.url.password, database: self.url.database)
+        }
+        configuration.options.connectTimeout = .seconds(10)
+        return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: self.logger)
+    }
+
+    /// The connection, lent to one transaction at a time, in the order they asked.
+    private actor Gate {
+        private var connection: PostgresConnection?
+        private var busy = false
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        func acquire(opening open: @Sendable () async throws -> PostgresConnection) async throws
+            -> PostgresConnection
+        {
+            if self.busy {
+                await withCheckedContinuation { self.waiting.append($0) }
+            } else {
+                self.busy = true
+            }
+            do {
+                if let connection = self.connection, !connection.isClosed { return connection }
+                let connection = try await open()
+                self.connection = connection
+                return connection
+            } catch {
+                self.release()
+                throw error
+            }
+        }
+
+        func release() {
+            if self.waiting.isEmpty {
+                self.busy = false
+            } else {
+                self.waiting.removeFirst().resume()
+            }
+        }
+
+        func close() async {
+            let connection = self.connection
+            self.connection = nil
+            try? await connection?.close()
+        }
+    }
+}
+
+/// One transaction's statements. SQL is written with `?` (the next parameter) or `?N` (the Nth,
+/// as in SQLite) and sent with `$N`; every value is a bound parameter.
+struct PostgresTransaction: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Runs `sql` with the values `bind` adds, in order; returns its rows.
+    @discardableResult
+    func rows(_ sql: String, _ bind: (inout PostgresBinder) -> Void = { _ in }) async throws -> [PostgresRow] {
+        var binder = PostgresBinder()
+        bind(&binder)
+        let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binder.bindings)
+        return try await self.connection.query(query, logger: self.logger).collect()
+    }
+
+    /// Runs `sql` and returns how many rows it returned (give INSERTs `RETURNING 1` to count them).
+    @discardableResult
+    func run(_ sql: String, _ bind: (inout PostgresBinder) -> Void = { _ in }) async throws -> Int {
+        try await self.rows(sql, bind).count
+    }
+
+    /// The first column of the first row, nil when there is no row or it is NULL.
+    func value<T: PostgresDecodable>(
+        _ type: T.Type, _ sql: String, _ bind: (inout PostgresBinder) -> Void = { _ in }
+    ) async throws -> T? where T == T._DecodableType {
+        guard let row = try await self.rows(sql, bind).first else { return nil }
+        return try row.makeRandomAccess()[0].decode(T?.self)
+    }
+
+    /// `?` → `$1, $2…` in order, `?N` → `$N`; question marks inside quoted literals stay.
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16)
+        var next = 1
+        var quoted = false
+        var chars = sql.makeIterator()
+        var pending: Character? = chars.next()
+        while let c = pending {
+            pending = chars.next()
+            if c == "'" { quoted.toggle() }
+            guard c == "?", !quoted else {
+                out.append(c)
+                continue
+            }
+            var digits = ""
+            while let d = pending, d.isASCII, d.isNumber {
+                digits.append(d)
+                pending = chars.next()
+            }
+            if digits.isEmpty {
+                out += "$\(next)"
+                next += 1
+            } else {
+                out += "$" + digits
+            }
+        }
+        return out
+    }
+}
+
+/// Binds values as PostgreSQL parameters: text, int8, bool and bytea.
+struct PostgresBinder: RowBinder {
+    var bindings = PostgresBindings()
+
+    mutating func add(_ value: String) { self.bindings.append(value) }
+    mutating func add(_ value: String?) { self.bindings.append(value) }
+    mutating func add(_ value: Int64) { self.bindings.append(value) }
+    mutating func add(_ value: Int64?) { self.bindings.append(value) }
+    mutating func add(_ value: Int) { self.bindings.append(Int64(value)) }
+    mutating func add(_ value: Int?) { self.bindings.append(value.map(Int64.init)) }
+    mutating func add(_ value: Bool) { self.bindings.append(value) }
+    mutating func add(_ value: [UInt8]) { self.bindings.append(ByteBuffer(bytes: value)) }
+    /// A text array, for `= ANY(?)`.
+    mutating func add(_ values: [String]) { self.bindings.append(values) }
+}
+
+/// Columns of a row by position, decoded strictly: a NULL where a value must be, or a value of
+/// another type, is an error rather than a default.
+struct Columns {
+    let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRow) { self.row = row.makeRandomAccess() }
+
+    func text(_ i: Int) throws -> String { try self.row[i].decode(String.self) }
+    func optionalText(_ i: Int) throws -> String? { try self.row[i].decode(String?.self) }
+    func int64(_ i: Int) throws -> Int64 { try self.row[i].decode(Int64.self) }
+    func optionalInt64(_ i: Int) throws -> Int64? { try self.row[i].decode(Int64?.self) }
+    func int(_ i: Int) throws -> Int { Int(try self.row[i].decode(Int64.self)) }
+    func optionalInt(_ i: Int) throws -> Int? { try self.row[i].decode(Int64?.self).map { Int($0) } }
+    func bool(_ i: Int) throws -> Bool { try self.row[i].decode(Bool.self) }
+    func bytes(_ i: Int) throws -> [UInt8] {
+        let buffer = try self.row[i].decode(ByteBuffer.self)
+        return Array(buffer.readableBytesView)
+    }
+}
