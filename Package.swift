@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "FirstContactCore", "FirstContactStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -15,12 +15,19 @@ final class PostgresSession: Sendable {
     let logger: Logger
     /// Whether every transaction is READ ONLY (a reading command's store).
     let readOnly: Bool
+    /// Run in a transaction of its own on each new connection before anything else (migrations,
+    /// or the schema check of a reading store).
+    let prepare: @Sendable (PostgresTransaction) async throws -> Void
     private let gate = Gate()
 
-    init(url: PostgresURL, readOnly: Bool, logger: Logger) {
+    init(
+        url: PostgresURL, readOnly: Bool, logger: Logger,
+        prepare: @escaping @Sendable (PostgresTransaction) async throws -> Void
+    ) {
         self.url = url
         self.readOnly = readOnly
         self.logger = logger
+        self.prepare = prepare
     }
 
     /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
@@ -29,6 +36,12 @@ final class PostgresSession: Sendable {
     {
         let connection = try await self.gate.acquire(opening: self.open)
         do {
+            if !(await self.gate.prepared) {
+                try await connection.query(self.readOnly ? "BEGIN READ ONLY" : "BEGIN", logger: self.logger)
+                try await self.prepare(PostgresTransaction(connection: connection, logger: self.logger))
+                try await connection.query("COMMIT", logger: self.logger)
+                await self.gate.markPrepared()
+            }
             try await connection.query(self.readOnly ? "BEGIN READ ONLY" : "BEGIN", logger: self.logger)
             let result = try await body(PostgresTransaction(connection: connection, logger: self.logger))
             try await connection.query("COMMIT", logger: self.logger)
@@ -38,6 +51,18 @@ final class PostgresSession: Sendable {
             // A failed statement leaves the transaction aborted: roll back so the connection is
             // usable again; a connection that broke is opened anew by the next transaction.
             if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: self.logger) }
+            await self.gate.release()
+            throw error
+        }
+    }
+
+    /// Runs one statement outside any transaction.
+    func statement(_ sql: String) async throws {
+        let connection = try await self.gate.acquire(opening: self.open)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: self.logger)
+            await self.gate.release()
+        } catch {
             await self.gate.release()
             throw error
         }
@@ -67,6 +92,8 @@ final class PostgresSession: Sendable {
     /// The connection, lent to one transaction at a time, in the order they asked.
     private actor Gate {
         private var connection: PostgresConnection?
+        /// Whether the current connection ran `prepare`.
+        private(set) var prepared = false
         private var busy = false
         private var waiting: [CheckedContinuation<Void, Never>] = []
 
@@ -82,12 +109,15 @@ final class PostgresSession: Sendable {
                 if let connection = self.connection, !connection.isClosed { return connection }
                 let connection = try await open()
                 self.connection = connection
+                self.prepared = false
                 return connection
             } catch {
                 self.release()
                 throw error
             }
         }
+
+        func markPrepared() { self.prepared = true }
 
         func release() {
             if self.waiting.isEmpty {

@@ -53,6 +53,15 @@ package struct ContactDetail: Hashable, Sendable {
     package var reviews: [ViolationID: ViolationReview]
     /// Trail entries added when a late record changed an earlier conclusion; kept across re-derivations.
     package var amendments: [WhyEntry]
+
+    package init(
+        contact: Contact, violations: [Violation], reviews: [ViolationID: ViolationReview], amendments: [WhyEntry]
+    ) {
+        self.contact = contact
+        self.violations = violations
+        self.reviews = reviews
+        self.amendments = amendments
+    }
 }
 
 /// An obligation with where it lives.
@@ -60,6 +69,12 @@ package struct StoredObligation: Hashable, Sendable {
     package var obligation: Obligation
     package var contact: ContactID
     package var customerKey: String
+
+    package init(obligation: Obligation, contact: ContactID, customerKey: String) {
+        self.obligation = obligation
+        self.contact = contact
+        self.customerKey = customerKey
+    }
 }
 
 /// Filters for listing contacts.
@@ -133,6 +148,18 @@ package struct StoreSnapshot: Sendable {
     package var clock: Timestamp?
     /// Per source, the rejects past ``Correlator/maxRejectsPerSource``: counted, not stored.
     package var rejectsDropped: [String: Int] = [:]
+
+    package init(
+        contacts: [Contact], violations: [Violation], reviews: [ViolationID: ViolationReview], rejects: [Reject],
+        clock: Timestamp?, rejectsDropped: [String: Int] = [:]
+    ) {
+        self.contacts = contacts
+        self.violations = violations
+        self.reviews = reviews
+        self.rejects = rejects
+        self.clock = clock
+        self.rejectsDropped = rejectsDropped
+    }
 }
 
 /// Counts for the ingest summary and `/metrics`.

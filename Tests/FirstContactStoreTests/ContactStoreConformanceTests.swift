@@ -13,86 +13,86 @@ struct ContactStoreConformanceTests {
         "the same records twice are stored once: the second batch is all duplicates and changes no total",
         arguments: StoreKind.allCases)
     func idempotentInsert(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        let records = try StoreFixture.records()
-        let first = try await subject.store.ingest(records, correlator: self.correlator)
-        #expect(first.records == records.count)
-        #expect(first.newRecords == records.count)
-        #expect(first.duplicates == 0)
-        #expect(first.callsTouched > 0)
-        _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
-        let totals = try await subject.store.totals()
-        let export = try await subject.store.snapshot().contacts
+        try await kind.withStore { subject in
+            let records = try StoreFixture.records()
+            let first = try await subject.store.ingest(records, correlator: self.correlator)
+            #expect(first.records == records.count)
+            #expect(first.newRecords == records.count)
+            #expect(first.duplicates == 0)
+            #expect(first.callsTouched > 0)
+            _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
+            let totals = try await subject.store.totals()
+            let export = try await subject.store.snapshot().contacts
 
-        let second = try await subject.store.ingest(records, correlator: self.correlator)
-        #expect(second.newRecords == 0)
-        #expect(second.duplicates == records.count)
-        #expect(second.callsTouched == 0)
-        #expect(try await subject.store.awaitingDerivation() == 0)
-        _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
-        #expect(try await subject.store.totals() == totals)
-        #expect(try await subject.store.snapshot().contacts == export)
-        #expect(totals.records == records.count)
+            let second = try await subject.store.ingest(records, correlator: self.correlator)
+            #expect(second.newRecords == 0)
+            #expect(second.duplicates == records.count)
+            #expect(second.callsTouched == 0)
+            #expect(try await subject.store.awaitingDerivation() == 0)
+            _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
+            #expect(try await subject.store.totals() == totals)
+            #expect(try await subject.store.snapshot().contacts == export)
+            #expect(totals.records == records.count)
+        }
     }
 
     @Test(
         "a reject is stored with its source, line, byte offset, reason and bytes, once however often it arrives",
         arguments: StoreKind.allCases)
     func rejectsKeepTheirPlace(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        let reject = Reject(
-            position: SourcePosition(source: "/var/log/asterisk/cdr-csv/Master.csv", line: 42, offset: 8_190),
-            reason: "unterminated quoted field", raw: Array("\"broken".utf8))
-        let outcome = try await subject.store.ingest([.reject(reject), .reject(reject)], correlator: self.correlator)
-        #expect(outcome.rejects == 2)
-        _ = try await subject.store.ingest([.reject(reject)], correlator: self.correlator)
-        #expect(try await subject.store.snapshot().rejects == [reject])
-        #expect(try await subject.store.totals().rejects == 1)
+        try await kind.withStore { subject in
+            let reject = Reject(
+                position: SourcePosition(source: "/var/log/asterisk/cdr-csv/Master.csv", line: 42, offset: 8_190),
+                reason: "unterminated quoted field", raw: Array("\"broken".utf8))
+            let outcome = try await subject.store.ingest([.reject(reject), .reject(reject)], correlator: self.correlator)
+            #expect(outcome.rejects == 2)
+            _ = try await subject.store.ingest([.reject(reject)], correlator: self.correlator)
+            #expect(try await subject.store.snapshot().rejects == [reject])
+            #expect(try await subject.store.totals().rejects == 1)
+        }
     }
 
     @Test(
         "derived rows read back as the correlator derived them: listing, export, one contact and one obligation agree",
         arguments: StoreKind.allCases)
     func derivedRowsRoundTrip(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        let records = try StoreFixture.records()
-        _ = try await subject.store.ingest(records, correlator: self.correlator)
-        let clock = StoreFixture.endOfDay
-        _ = try await subject.store.advanceClock(to: clock, correlator: self.correlator)
+        try await kind.withStore { subject in
+            let records = try StoreFixture.records()
+            _ = try await subject.store.ingest(records, correlator: self.correlator)
+            let clock = StoreFixture.endOfDay
+            _ = try await subject.store.advanceClock(to: clock, correlator: self.correlator)
 
-        // The correlator's own answer from the same records, at the same clock.
-        let assembler = CallAssembler(directory: self.correlator.directory)
-        var byCall: [CallKey: [CallRecord]] = [:]
-        for case .record(let record) in records { byCall[record.call, default: []].append(record) }
-        var byCustomer: [String: [Call]] = [:]
-        for key in byCall.keys.sorted() {
-            guard let call = assembler.assemble(key, records: byCall[key] ?? []), let customer = call.customerKey else {
-                continue
+            // The correlator's own answer from the same records, at the same clock.
+            let assembler = CallAssembler(directory: self.correlator.directory)
+            var byCall: [CallKey: [CallRecord]] = [:]
+            for case .record(let record) in records { byCall[record.call, default: []].append(record) }
+            var byCustomer: [String: [Call]] = [:]
+            for key in byCall.keys.sorted() {
+                guard let call = assembler.assemble(key, records: byCall[key] ?? []), let customer = call.customerKey else {
+                    continue
+                }
+                byCustomer[customer, default: []].append(call)
             }
-            byCustomer[customer, default: []].append(call)
-        }
-        var expected: [Contact] = []
-        for (customer, calls) in byCustomer {
-            expected += self.correlator.derive(customerKey: customer, calls: calls, clock: clock).contacts
-        }
-        let stored = try await subject.store.snapshot().contacts
-        #expect(!stored.isEmpty)
-        #expect(stored.map(Summary.init).sorted() == expected.map(Summary.init).sorted())
+            var expected: [Contact] = []
+            for (customer, calls) in byCustomer {
+                expected += self.correlator.derive(customerKey: customer, calls: calls, clock: clock).contacts
+            }
+            let stored = try await subject.store.snapshot().contacts
+            #expect(!stored.isEmpty)
+            #expect(stored.map(Summary.init).sorted() == expected.map(Summary.init).sorted())
 
-        let listed = try await subject.store.contacts(ContactQuery(limit: .max))
-        #expect(listed == stored)
-        let obligations = stored.flatMap(\.obligations)
-        #expect(!obligations.isEmpty, "the sample's first calls owe callbacks")
-        for contact in stored.prefix(20) {
-            let detail = try #require(try await subject.store.contact(contact.id, correlator: self.correlator))
-            #expect(Summary(detail.contact) == Summary(contact))
-        }
-        for o in obligations.prefix(20) {
-            let found = try #require(try await subject.store.obligation(o.id))
-            #expect(found.obligation == o)
+            let listed = try await subject.store.contacts(ContactQuery(limit: .max))
+            #expect(listed == stored)
+            let obligations = stored.flatMap(\.obligations)
+            #expect(!obligations.isEmpty, "the sample's first calls owe callbacks")
+            for contact in stored.prefix(20) {
+                let detail = try #require(try await subject.store.contact(contact.id, correlator: self.correlator))
+                #expect(Summary(detail.contact) == Summary(contact))
+            }
+            for o in obligations.prefix(20) {
+                let found = try #require(try await subject.store.obligation(o.id))
+                #expect(found.obligation == o)
+            }
         }
     }
 
@@ -100,238 +100,238 @@ struct ContactStoreConformanceTests {
         "ingest marks the touched customers dirty; the clock derives exactly them, then only those whose next check is due",
         arguments: StoreKind.allCases)
     func dirtyAndDueCustomers(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        let records = try StoreFixture.records()
-        let outcome = try await subject.store.ingest(records, correlator: self.correlator)
-        #expect(outcome.customersTouched > 0)
-        #expect(try await subject.store.awaitingDerivation() == outcome.customersTouched)
+        try await kind.withStore { subject in
+            let records = try StoreFixture.records()
+            let outcome = try await subject.store.ingest(records, correlator: self.correlator)
+            #expect(outcome.customersTouched > 0)
+            #expect(try await subject.store.awaitingDerivation() == outcome.customersTouched)
 
-        let latest = try #require(StoreFixture.latest(records))
-        let derived = try await subject.store.advanceClock(to: latest, correlator: self.correlator)
-        #expect(derived.derived == outcome.customersTouched)
-        #expect(try await subject.store.awaitingDerivation() == 0)
-        // Nothing dirty and nothing due: moving the clock to where it is derives nobody.
-        #expect(try await subject.store.advanceClock(to: latest, correlator: self.correlator).derived == 0)
+            let latest = try #require(StoreFixture.latest(records))
+            let derived = try await subject.store.advanceClock(to: latest, correlator: self.correlator)
+            #expect(derived.derived == outcome.customersTouched)
+            #expect(try await subject.store.awaitingDerivation() == 0)
+            // Nothing dirty and nothing due: moving the clock to where it is derives nobody.
+            #expect(try await subject.store.advanceClock(to: latest, correlator: self.correlator).derived == 0)
 
-        let next = try #require(
-            try await subject.store.nextCheck(), "open callbacks have deadlines after the last record")
-        #expect(next > latest)
-        let before = Timestamp(seconds: next.seconds - 1)
-        #expect(try await subject.store.advanceClock(to: before, correlator: self.correlator).derived == 0)
-        let due = try await subject.store.advanceClock(to: next, correlator: self.correlator)
-        #expect(due.derived >= 1)
-        if let after = try await subject.store.nextCheck() { #expect(after > next) }
+            let next = try #require(
+                try await subject.store.nextCheck(), "open callbacks have deadlines after the last record")
+            #expect(next > latest)
+            let before = Timestamp(seconds: next.seconds - 1)
+            #expect(try await subject.store.advanceClock(to: before, correlator: self.correlator).derived == 0)
+            let due = try await subject.store.advanceClock(to: next, correlator: self.correlator)
+            #expect(due.derived >= 1)
+            if let after = try await subject.store.nextCheck() { #expect(after > next) }
+        }
     }
 
     @Test("the clock never moves back, and the latest event time is the newest record's", arguments: StoreKind.allCases)
     func clockIsMonotonic(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        #expect(try await subject.store.clock() == nil)
-        #expect(try await subject.store.latestEventTime() == nil)
-        let records = try StoreFixture.records(calls: 30)
-        _ = try await subject.store.ingest(records, correlator: self.correlator)
-        #expect(try await subject.store.latestEventTime() == StoreFixture.latest(records))
+        try await kind.withStore { subject in
+            #expect(try await subject.store.clock() == nil)
+            #expect(try await subject.store.latestEventTime() == nil)
+            let records = try StoreFixture.records(calls: 30)
+            _ = try await subject.store.ingest(records, correlator: self.correlator)
+            #expect(try await subject.store.latestEventTime() == StoreFixture.latest(records))
 
-        let later = StoreFixture.endOfDay
-        let earlier = Timestamp(seconds: later.seconds - 3_600)
-        #expect(try await subject.store.advanceClock(to: later, correlator: self.correlator).clock == later)
-        #expect(try await subject.store.advanceClock(to: earlier, correlator: self.correlator).clock == later)
-        #expect(try await subject.store.clock() == later)
-        // An older batch does not move the latest event time back either.
-        _ = try await subject.store.ingest(Array(records.prefix(3)), correlator: self.correlator)
-        #expect(try await subject.store.latestEventTime() == StoreFixture.latest(records))
+            let later = StoreFixture.endOfDay
+            let earlier = Timestamp(seconds: later.seconds - 3_600)
+            #expect(try await subject.store.advanceClock(to: later, correlator: self.correlator).clock == later)
+            #expect(try await subject.store.advanceClock(to: earlier, correlator: self.correlator).clock == later)
+            #expect(try await subject.store.clock() == later)
+            // An older batch does not move the latest event time back either.
+            _ = try await subject.store.ingest(Array(records.prefix(3)), correlator: self.correlator)
+            #expect(try await subject.store.latestEventTime() == StoreFixture.latest(records))
+        }
     }
 
     @Test(
         "outbox keys are unique and sequences increase; deriving the same state again announces nothing new",
         arguments: StoreKind.allCases)
     func outboxKeysAreUnique(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        let records = try StoreFixture.records()
-        _ = try await subject.store.ingest(Array(records.prefix(records.count / 2)), correlator: self.correlator)
-        _ = try await subject.store.advanceClock(
-            to: StoreFixture.latest(records) ?? StoreFixture.endOfDay, correlator: self.correlator)
-        _ = try await subject.store.ingest(records, correlator: self.correlator)
-        _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
-        let outbox = try await subject.store.outbox(after: 0, limit: 1_000_000)
-        #expect(!outbox.isEmpty, "a day's callbacks breach by its end")
-        #expect(Set(outbox.map(\.key)).count == outbox.count)
-        #expect(zip(outbox, outbox.dropFirst()).allSatisfy { $0.seq < $1.seq })
-        let tail = try #require(outbox.last)
-        #expect(try await subject.store.outbox(after: tail.seq, limit: 10).isEmpty)
-        #expect(try await subject.store.outbox(after: 0, limit: 2).map(\.key) == outbox.prefix(2).map(\.key))
+        try await kind.withStore { subject in
+            let records = try StoreFixture.records()
+            _ = try await subject.store.ingest(Array(records.prefix(records.count / 2)), correlator: self.correlator)
+            _ = try await subject.store.advanceClock(
+                to: StoreFixture.latest(records) ?? StoreFixture.endOfDay, correlator: self.correlator)
+            _ = try await subject.store.ingest(records, correlator: self.correlator)
+            _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
+            let outbox = try await subject.store.outbox(after: 0, limit: 1_000_000)
+            #expect(!outbox.isEmpty, "a day's callbacks breach by its end")
+            #expect(Set(outbox.map(\.key)).count == outbox.count)
+            #expect(zip(outbox, outbox.dropFirst()).allSatisfy { $0.seq < $1.seq })
+            let tail = try #require(outbox.last)
+            #expect(try await subject.store.outbox(after: tail.seq, limit: 10).isEmpty)
+            #expect(try await subject.store.outbox(after: 0, limit: 2).map(\.key) == outbox.prefix(2).map(\.key))
 
-        _ = try await subject.store.ingest(records, correlator: self.correlator)
-        _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
-        #expect(try await subject.store.outbox(after: 0, limit: 1_000_000) == outbox)
+            _ = try await subject.store.ingest(records, correlator: self.correlator)
+            _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
+            #expect(try await subject.store.outbox(after: 0, limit: 1_000_000) == outbox)
+        }
     }
 
     @Test(
         "a follow checkpoint is stored with its records and read back whole, 64-bit device and inode included",
         arguments: StoreKind.allCases)
     func followCheckpoints(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        let path = "/var/log/asterisk/cdr-csv/Master.csv"
-        #expect(try await subject.store.followCheckpoint(path: path) == nil)
-        let records = try StoreFixture.records(calls: 10)
-        var checkpoint = FollowCheckpoint(
-            path: path, device: UInt64.max - 1, inode: UInt64(1) << 63, offset: 4_096, nextLine: 17,
-            fingerprint: "ab12",
-            fingerprintLength: 1_024, generation: 1)
-        let outcome = try await subject.store.ingest(records, checkpoint: checkpoint, correlator: self.correlator)
-        #expect(outcome.newRecords == records.count)
-        #expect(try await subject.store.followCheckpoint(path: path) == checkpoint)
+        try await kind.withStore { subject in
+            let path = "/var/log/asterisk/cdr-csv/Master.csv"
+            #expect(try await subject.store.followCheckpoint(path: path) == nil)
+            let records = try StoreFixture.records(calls: 10)
+            var checkpoint = FollowCheckpoint(
+                path: path, device: UInt64.max - 1, inode: UInt64(1) << 63, offset: 4_096, nextLine: 17,
+                fingerprint: "ab12",
+                fingerprintLength: 1_024, generation: 1)
+            let outcome = try await subject.store.ingest(records, checkpoint: checkpoint, correlator: self.correlator)
+            #expect(outcome.newRecords == records.count)
+            #expect(try await subject.store.followCheckpoint(path: path) == checkpoint)
 
-        checkpoint.offset = 9_000
-        checkpoint.generation = 2
-        _ = try await subject.store.ingest([], checkpoint: checkpoint, correlator: self.correlator)
-        #expect(try await subject.store.followCheckpoint(path: path) == checkpoint)
-        #expect(try await subject.store.followCheckpoint(path: "/elsewhere") == nil)
+            checkpoint.offset = 9_000
+            checkpoint.generation = 2
+            _ = try await subject.store.ingest([], checkpoint: checkpoint, correlator: self.correlator)
+            #expect(try await subject.store.followCheckpoint(path: path) == checkpoint)
+            #expect(try await subject.store.followCheckpoint(path: "/elsewhere") == nil)
+        }
     }
 
     @Test(
         "a webhook cursor starts once, never moves back, and a dead letter is stored once with it",
         arguments: StoreKind.allCases)
     func webhookCursors(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        _ = try await subject.store.ingest(try StoreFixture.records(), correlator: self.correlator)
-        _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
-        let outbox = try await subject.store.outbox(after: 0, limit: 1_000_000)
-        let end = try #require(outbox.last).seq
-        let now = StoreFixture.endOfDay
+        try await kind.withStore { subject in
+            _ = try await subject.store.ingest(try StoreFixture.records(), correlator: self.correlator)
+            _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
+            let outbox = try await subject.store.outbox(after: 0, limit: 1_000_000)
+            let end = try #require(outbox.last).seq
+            let now = StoreFixture.endOfDay
 
-        #expect(try await subject.store.webhookCursor("https://a.example/hook", startingAtEnd: true, at: now) == end)
-        // Stored at once: asking again, even for the other start, answers where it started.
-        #expect(try await subject.store.webhookCursor("https://a.example/hook", startingAtEnd: false, at: now) == end)
-        #expect(try await subject.store.webhookCursor("https://b.example/hook", startingAtEnd: false, at: now) == 0)
+            #expect(try await subject.store.webhookCursor("https://a.example/hook", startingAtEnd: true, at: now) == end)
+            // Stored at once: asking again, even for the other start, answers where it started.
+            #expect(try await subject.store.webhookCursor("https://a.example/hook", startingAtEnd: false, at: now) == end)
+            #expect(try await subject.store.webhookCursor("https://b.example/hook", startingAtEnd: false, at: now) == 0)
 
-        let entry = outbox[0]
-        let letter = DeadLetter(
-            url: "https://b.example/hook", seq: entry.seq, key: entry.key, kind: entry.kind.rawValue, attempts: 5,
-            lastStatus: 503,
-            lastError: "HTTP 503", firstAttemptAt: now, lastAttemptAt: now)
-        try await subject.store.finishWebhookDelivery(
-            "https://b.example/hook", seq: entry.seq, at: now, deadLetter: letter)
-        try await subject.store.finishWebhookDelivery(
-            "https://b.example/hook", seq: entry.seq, at: now, deadLetter: letter)
-        #expect(try await subject.store.deadLetters(limit: 10) == [letter])
-        try await subject.store.finishWebhookDelivery("https://b.example/hook", seq: 3, at: now, deadLetter: nil)
-        try await subject.store.finishWebhookDelivery("https://b.example/hook", seq: 2, at: now, deadLetter: nil)
-        #expect(
-            try await subject.store.webhookCursor("https://b.example/hook", startingAtEnd: true, at: now)
-                == max(3, entry.seq))
-        #expect(try await subject.store.totals().deadLetters == 1)
+            let entry = outbox[0]
+            let letter = DeadLetter(
+                url: "https://b.example/hook", seq: entry.seq, key: entry.key, kind: entry.kind.rawValue, attempts: 5,
+                lastStatus: 503,
+                lastError: "HTTP 503", firstAttemptAt: now, lastAttemptAt: now)
+            try await subject.store.finishWebhookDelivery(
+                "https://b.example/hook", seq: entry.seq, at: now, deadLetter: letter)
+            try await subject.store.finishWebhookDelivery(
+                "https://b.example/hook", seq: entry.seq, at: now, deadLetter: letter)
+            #expect(try await subject.store.deadLetters(limit: 10) == [letter])
+            try await subject.store.finishWebhookDelivery("https://b.example/hook", seq: 3, at: now, deadLetter: nil)
+            try await subject.store.finishWebhookDelivery("https://b.example/hook", seq: 2, at: now, deadLetter: nil)
+            #expect(
+                try await subject.store.webhookCursor("https://b.example/hook", startingAtEnd: true, at: now)
+                    == max(3, entry.seq))
+            #expect(try await subject.store.totals().deadLetters == 1)
+        }
     }
 
     @Test(
         "a person's action is stored once, marks its customer for derivation and changes the derived contact; unknown targets are not found",
         arguments: StoreKind.allCases)
     func actions(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        _ = try await subject.store.ingest(try StoreFixture.records(), correlator: self.correlator)
-        let clock = try #require(StoreFixture.latest(try StoreFixture.records()))
-        _ = try await subject.store.advanceClock(to: clock, correlator: self.correlator)
-        let open = try #require(
-            try await subject.store.contacts(ContactQuery(statuses: [.open, .awaitingCallback], limit: 1)).first)
+        try await kind.withStore { subject in
+            _ = try await subject.store.ingest(try StoreFixture.records(), correlator: self.correlator)
+            let clock = try #require(StoreFixture.latest(try StoreFixture.records()))
+            _ = try await subject.store.advanceClock(to: clock, correlator: self.correlator)
+            let open = try #require(
+                try await subject.store.contacts(ContactQuery(statuses: [.open, .awaitingCallback], limit: 1)).first)
 
-        let resolve = ManualAction(
-            id: "act-1", at: Timestamp(seconds: clock.seconds - 1), agent: AgentID("1001"),
-            kind: .resolve(contact: open.id, note: "explained the bill"))
-        try await subject.store.record(resolve)
-        try await subject.store.record(resolve)
-        #expect(try await subject.store.awaitingDerivation() == 1)
-        let outcome = try await subject.store.advanceClock(to: clock, correlator: self.correlator)
-        #expect(outcome.derived == 1)
-        let detail = try #require(try await subject.store.contact(open.id, correlator: self.correlator))
-        #expect(detail.contact.status == .resolved)
-        #expect(detail.contact.resolution?.note == "explained the bill")
+            let resolve = ManualAction(
+                id: "act-1", at: Timestamp(seconds: clock.seconds - 1), agent: AgentID("1001"),
+                kind: .resolve(contact: open.id, note: "explained the bill"))
+            try await subject.store.record(resolve)
+            try await subject.store.record(resolve)
+            #expect(try await subject.store.awaitingDerivation() == 1)
+            let outcome = try await subject.store.advanceClock(to: clock, correlator: self.correlator)
+            #expect(outcome.derived == 1)
+            let detail = try #require(try await subject.store.contact(open.id, correlator: self.correlator))
+            #expect(detail.contact.status == .resolved)
+            #expect(detail.contact.resolution?.note == "explained the bill")
 
-        await #expect(throws: StoreError.notFound("obligation nowhere-cb1")) {
-            try await subject.store.record(
-                ManualAction(
-                    id: "act-2", at: clock, agent: AgentID("1001"),
-                    kind: .acknowledge(obligation: ObligationID("nowhere-cb1"))))
+            await #expect(throws: StoreError.notFound("obligation nowhere-cb1")) {
+                try await subject.store.record(
+                    ManualAction(
+                        id: "act-2", at: clock, agent: AgentID("1001"),
+                        kind: .acknowledge(obligation: ObligationID("nowhere-cb1"))))
+            }
+            await #expect(throws: StoreError.self) {
+                try await subject.store.record(
+                    ManualAction(
+                        id: "act-3", at: clock, agent: AgentID("1001"),
+                        kind: .note(contact: ContactID("Cnowhere"), text: "?")))
+            }
+            #expect(try await subject.store.awaitingDerivation() == 0)
         }
-        await #expect(throws: StoreError.self) {
-            try await subject.store.record(
-                ManualAction(
-                    id: "act-3", at: clock, agent: AgentID("1001"),
-                    kind: .note(contact: ContactID("Cnowhere"), text: "?")))
-        }
-        #expect(try await subject.store.awaitingDerivation() == 0)
     }
 
     @Test(
         "a violation reads alone by id; a review is recorded (replacing an earlier one) with an outbox notification; an unknown violation is not found",
         arguments: StoreKind.allCases)
     func reviews(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        _ = try await subject.store.ingest(try StoreFixture.records(), correlator: self.correlator)
-        _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
-        let violation = try #require(try await subject.store.violations().violations.first)
-        #expect(try await subject.store.violation(violation.id) == violation)
-        #expect(try await subject.store.violation(ViolationID("nowhere.v")) == nil)
-        let at = StoreFixture.endOfDay
-        try await subject.store.review(
-            violation.id, ViolationReview(decision: .excuse, reason: "line down", by: "li", at: at))
-        let accept = ViolationReview(
-            decision: .accept, reason: "stands", by: "li", at: Timestamp(seconds: at.seconds + 60))
-        try await subject.store.review(violation.id, accept)
-        #expect(try await subject.store.reviews() == [violation.id: accept])
-        #expect(try await subject.store.violations().reviews == [violation.id: accept])
-        let reviews = try await subject.store.outbox(after: 0, limit: 1_000_000).filter { $0.kind == .review }
-        #expect(reviews.count == 2)
-        await #expect(throws: StoreError.notFound("violation nowhere.v")) {
-            try await subject.store.review(ViolationID("nowhere.v"), accept)
+        try await kind.withStore { subject in
+            _ = try await subject.store.ingest(try StoreFixture.records(), correlator: self.correlator)
+            _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
+            let violation = try #require(try await subject.store.violations().violations.first)
+            #expect(try await subject.store.violation(violation.id) == violation)
+            #expect(try await subject.store.violation(ViolationID("nowhere.v")) == nil)
+            let at = StoreFixture.endOfDay
+            try await subject.store.review(
+                violation.id, ViolationReview(decision: .excuse, reason: "line down", by: "li", at: at))
+            let accept = ViolationReview(
+                decision: .accept, reason: "stands", by: "li", at: Timestamp(seconds: at.seconds + 60))
+            try await subject.store.review(violation.id, accept)
+            #expect(try await subject.store.reviews() == [violation.id: accept])
+            #expect(try await subject.store.violations().reviews == [violation.id: accept])
+            let reviews = try await subject.store.outbox(after: 0, limit: 1_000_000).filter { $0.kind == .review }
+            #expect(reviews.count == 2)
+            await #expect(throws: StoreError.notFound("violation nowhere.v")) {
+                try await subject.store.review(ViolationID("nowhere.v"), accept)
+            }
         }
     }
 
     @Test(
         "a purge summarises the period first (its figures stay), removes the settled contacts before the horizon, says the same when dry, and later records older than it are refused",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.withRetention)
     func purge(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        let records = try StoreFixture.records()
-        _ = try await subject.store.ingest(records, correlator: self.correlator)
-        // Weeks later every contact of the day has closed (auto_close) and settled.
-        let later = Timestamp(seconds: StoreFixture.endOfDay.seconds + 30 * 86_400)
-        _ = try await subject.store.advanceClock(to: later, correlator: self.correlator)
-        let month = ReportPeriod(
-            start: Timestamp(seconds: StoreFixture.endOfDay.seconds - 27 * 86_400),
-            end: Timestamp(seconds: StoreFixture.endOfDay.seconds + 5 * 86_400))
-        let tallies = try await subject.store.obligationTallies(dueFrom: month.start, to: month.end, scope: .all)
-        let agents = try await subject.store.agentActivity(from: month.start, to: month.end)
-        #expect(!tallies.isEmpty)
-        let contacts = try await subject.store.totals().contacts
-        #expect(try await subject.store.reportDataStart().map { $0 >= month.start && $0 < month.end } == true)
+        try await kind.withStore { subject in
+            let records = try StoreFixture.records()
+            _ = try await subject.store.ingest(records, correlator: self.correlator)
+            // Weeks later every contact of the day has closed (auto_close) and settled.
+            let later = Timestamp(seconds: StoreFixture.endOfDay.seconds + 30 * 86_400)
+            _ = try await subject.store.advanceClock(to: later, correlator: self.correlator)
+            let month = ReportPeriod(
+                start: Timestamp(seconds: StoreFixture.endOfDay.seconds - 27 * 86_400),
+                end: Timestamp(seconds: StoreFixture.endOfDay.seconds + 5 * 86_400))
+            let tallies = try await subject.store.obligationTallies(dueFrom: month.start, to: month.end, scope: .all)
+            let agents = try await subject.store.agentActivity(from: month.start, to: month.end)
+            #expect(!tallies.isEmpty)
+            let contacts = try await subject.store.totals().contacts
+            #expect(try await subject.store.reportDataStart().map { $0 >= month.start && $0 < month.end } == true)
 
-        let dry = try await subject.store.purge(before: month.end, summarising: [month], at: later, dryRun: true)
-        #expect(try await subject.store.totals().contacts == contacts)
-        #expect(try await subject.store.summarisedPeriods().isEmpty)
-        let outcome = try await subject.store.purge(before: month.end, summarising: [month], at: later, dryRun: false)
-        var expected = dry
-        expected.dryRun = false
-        #expect(outcome == expected)
-        #expect(outcome.contacts > 0)
-        #expect(outcome.records > 0)
-        #expect(outcome.periodsSummarised == [month])
-        #expect(try await subject.store.summarisedPeriods() == [month])
-        #expect(try await subject.store.totals().contacts == contacts - outcome.contacts)
-        #expect(try await subject.store.obligationTallies(dueFrom: month.start, to: month.end, scope: .all) == tallies)
-        #expect(try await subject.store.agentActivity(from: month.start, to: month.end) == agents)
+            let dry = try await subject.store.purge(before: month.end, summarising: [month], at: later, dryRun: true)
+            #expect(try await subject.store.totals().contacts == contacts)
+            #expect(try await subject.store.summarisedPeriods().isEmpty)
+            let outcome = try await subject.store.purge(before: month.end, summarising: [month], at: later, dryRun: false)
+            var expected = dry
+            expected.dryRun = false
+            #expect(outcome == expected)
+            #expect(outcome.contacts > 0)
+            #expect(outcome.records > 0)
+            #expect(outcome.periodsSummarised == [month])
+            #expect(try await subject.store.summarisedPeriods() == [month])
+            #expect(try await subject.store.totals().contacts == contacts - outcome.contacts)
+            #expect(try await subject.store.obligationTallies(dueFrom: month.start, to: month.end, scope: .all) == tallies)
+            #expect(try await subject.store.agentActivity(from: month.start, to: month.end) == agents)
 
-        let again = try await subject.store.ingest(records, correlator: self.correlator)
-        #expect(again.newRecords == 0)
-        #expect(again.beyondRetention == records.filter { if case .record = $0 { true } else { false } }.count)
-        #expect(try await subject.store.awaitingDerivation() == 0)
+            let again = try await subject.store.ingest(records, correlator: self.correlator)
+            #expect(again.newRecords == 0)
+            #expect(again.beyondRetention == records.filter { if case .record = $0 { true } else { false } }.count)
+            #expect(try await subject.store.awaitingDerivation() == 0)
+        }
     }
 }
 

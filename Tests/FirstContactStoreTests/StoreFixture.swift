@@ -1,5 +1,6 @@
 import FirstContactCore
 import FirstContactIngest
+import FirstContactPostgres
 import FirstContactStore
 import Foundation
 import Testing
@@ -8,26 +9,61 @@ import Testing
 /// line in ``make()``.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
+    /// On the server `FC_TEST_POSTGRES_URL` names (scripts/with-postgres.sh starts one), each
+    /// test in a database of its own. Without the variable there are no PostgreSQL cases at all.
+    case postgres
+
+    static var allCases: [StoreKind] {
+        StoreFixture.postgresServer == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
+
+    /// The stores with reports and retention (summaries, purge): not yet PostgreSQL.
+    static var withRetention: [StoreKind] { [.sqlite] }
 
     var testDescription: String { self.rawValue }
 
     /// A fresh, empty store of this kind, removed by ``StoreUnderTest/dispose()``.
-    func make() throws -> StoreUnderTest {
+    func make() async throws -> StoreUnderTest {
         switch self {
         case .sqlite:
             let directory = try StoreFixture.temporaryDirectory()
             let store = try SQLiteContactStore(path: directory.appendingPathComponent("store.sqlite").path)
             return StoreUnderTest(store: store, directory: directory)
+        case .postgres:
+            let server = try #require(StoreFixture.postgresServer, "FC_TEST_POSTGRES_URL is not set")
+            let name = "fc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            try await PostgresDatabases.create(name, on: server)
+            var url = server
+            url.database = name
+            return StoreUnderTest(
+                store: PostgresContactStore(url: url), directory: nil, postgres: (server: server, database: name))
         }
+    }
+
+    /// Runs `body` with a fresh store of this kind and disposes of it afterwards, also when `body` throws.
+    func withStore(_ body: (StoreUnderTest) async throws -> Void) async throws {
+        let subject = try await self.make()
+        do {
+            try await body(subject)
+        } catch {
+            try await subject.dispose()
+            throw error
+        }
+        try await subject.dispose()
     }
 }
 
 struct StoreUnderTest {
     let store: any ContactStore
-    let directory: URL
+    let directory: URL?
+    var postgres: (server: PostgresURL, database: String)?
 
-    func dispose() {
-        try? FileManager.default.removeItem(at: self.directory)
+    func dispose() async throws {
+        if let directory { try FileManager.default.removeItem(at: directory) }
+        if let postgres {
+            await (self.store as? PostgresContactStore)?.close()
+            try await PostgresDatabases.drop(postgres.database, on: postgres.server)
+        }
     }
 }
 
@@ -44,6 +80,15 @@ enum StoreFixture {
         }
     }()
     static let correlator = Correlator(directory: Directory(configuration: configuration))
+    /// The PostgreSQL server the tests may create databases on (`FC_TEST_POSTGRES_URL`).
+    static let postgresServer: PostgresURL? = {
+        guard let text = ProcessInfo.processInfo.environment["FC_TEST_POSTGRES_URL"], !text.isEmpty else { return nil }
+        do {
+            return try PostgresURL(text)
+        } catch {
+            fatalError("FC_TEST_POSTGRES_URL is not a usable URL: \(error)")
+        }
+    }()
     /// The end of the sample day (23:59:59 +08:00).
     static let endOfDay = Timestamp(iso8601: "2026-11-27T23:59:59+08:00") ?? Timestamp(seconds: 0)
 

@@ -11,6 +11,11 @@ package struct OutboxEntry: Hashable, Sendable {
     package var seq: Int64
     package var notice: Notice
 
+    package init(seq: Int64, notice: Notice) {
+        self.seq = seq
+        self.notice = notice
+    }
+
     package subscript<Value>(dynamicMember field: KeyPath<Notice, Value>) -> Value {
         self.notice[keyPath: field]
     }

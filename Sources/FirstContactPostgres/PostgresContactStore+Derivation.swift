@@ -1,0 +1,429 @@
+import FirstContactCore
+import FirstContactStore
+import PostgresNIO
+
+/// The clock and derivation: customers with new records or due checks derived again from their
+/// records, their derived rows replaced, what changed written to the amendments and the outbox.
+extension PostgresContactStore {
+    typealias BackfillHold = SQLiteContactStore.BackfillHold
+
+    package func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome {
+        let first = try await self.write { tx in try await Self.clockStep(to: time, correlator: correlator, tx: tx) }
+        return try await self.finishClock(after: first, correlator: correlator)
+    }
+
+    package func ingest(batches: [[IngestRecord]], advancingClockTo time: Timestamp, correlator: Correlator)
+        async throws -> (batches: [Result<BatchOutcome, any Error>], clock: ClockOutcome)
+    {
+        let live = self.live
+        let (results, first) = try await self.write { tx in
+            let results = try await Self.ingest(batches: batches, correlator: correlator, live: live, tx: tx)
+            return (results, try await Self.clockStep(to: time, correlator: correlator, tx: tx))
+        }
+        return (results, try await self.finishClock(after: first, correlator: correlator))
+    }
+
+    struct ClockStep: Sendable {
+        var clock: Timestamp
+        var gaps: [FeedGap]
+        var hold: BackfillHold?
+        var outcome: ClockOutcome
+        var dirtyDone: Bool
+        var dueDone: Bool
+    }
+
+    /// Customers derived per transaction (as on SQLite).
+    static let derivationChunk = 10_000
+
+    enum CustomerSelection: Sendable {
+        case dirty
+        case due
+    }
+
+    static func clockStep(to time: Timestamp, correlator: Correlator, tx: PostgresTransaction) async throws
+        -> ClockStep
+    {
+        let clock = max(try await Self.storedClock(tx) ?? time, time)
+        try await Self.setMeta(tx, "clock", String(clock.seconds))
+        let gaps = try await Self.checkFeeds(correlator.directory.configuration, clock: clock, tx: tx)
+        let hold = try await Self.backfillHold(clock: clock, lateness: correlator.directory.policy.lateness, tx: tx)
+        var step = ClockStep(
+            clock: clock, gaps: gaps, hold: hold, outcome: ClockOutcome(clock: clock), dirtyDone: false,
+            dueDone: false)
+        let dirty = try await Self.deriveChunk(
+            .dirty, clock: clock, gaps: gaps, hold: hold, correlator: correlator, tx: tx)
+        step.outcome.derived = dirty.derived
+        step.outcome.amendments = dirty.amendments
+        step.dirtyDone = dirty.derived < Self.derivationChunk
+        if step.dirtyDone {
+            let due = try await Self.deriveChunk(
+                .due, clock: clock, gaps: gaps, hold: hold, correlator: correlator, tx: tx)
+            step.outcome.derived += due.derived
+            step.outcome.amendments += due.amendments
+            step.dueDone = due.derived < Self.derivationChunk
+        }
+        return step
+    }
+
+    private func finishClock(after first: ClockStep, correlator: Correlator) async throws -> ClockOutcome {
+        var outcome = first.outcome
+        let (clock, gaps, hold) = (first.clock, first.gaps, first.hold)
+        for (selection, done) in [(CustomerSelection.dirty, first.dirtyDone), (.due, first.dueDone)] where !done {
+            while true {
+                let chunk = try await self.write { tx in
+                    try await Self.deriveChunk(
+                        selection, clock: clock, gaps: gaps, hold: hold, correlator: correlator, tx: tx)
+                }
+                outcome.derived += chunk.derived
+                outcome.amendments += chunk.amendments
+                if chunk.derived < Self.derivationChunk { break }
+            }
+        }
+        return outcome
+    }
+
+    static func deriveChunk(
+        _ selection: CustomerSelection, clock: Timestamp, gaps: [FeedGap], hold: BackfillHold?,
+        correlator: Correlator, tx: PostgresTransaction
+    ) async throws -> ClockOutcome {
+        var chunk = ClockOutcome(clock: clock)
+        let tables = try await RecordTables.present(tx)
+        let rows: [PostgresRow]
+        switch selection {
+        case .dirty:
+            rows = try await tx.rows(
+                """
+                SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
+                WHERE dirty ORDER BY customer_key LIMIT ?
+                """
+            ) { $0.add(Self.derivationChunk) }
+        case .due:
+            rows = try await tx.rows(
+                """
+                SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
+                WHERE next_check IS NOT NULL AND next_check <= ?
+                ORDER BY next_check, customer_key LIMIT ?
+                """
+            ) {
+                $0.add(clock.seconds)
+                $0.add(Self.derivationChunk)
+            }
+        }
+        for row in rows {
+            let c = Columns(row)
+            chunk.amendments += try await Self.derive(
+                try c.text(0), replacing: try c.bool(1), past: try Self.settledPast(c, from: 2),
+                correlator: correlator, clock: clock, gaps: gaps, hold: hold, tables: tables, tx: tx)
+            chunk.derived += 1
+        }
+        return chunk
+    }
+
+    static func settledPast(_ c: Columns, from column: Int) throws -> SettledPast? {
+        guard let before = try c.optionalInt64(column), let contact = try c.optionalText(column + 1),
+            let closed = try c.optionalInt64(column + 2)
+        else { return nil }
+        return SettledPast(
+            before: Timestamp(seconds: before), lastContact: ContactID(contact),
+            lastClosedAt: Timestamp(seconds: closed))
+    }
+
+    /// Re-derives one customer (see ``SQLiteContactStore``'s `derive`), first taking the
+    /// customer's advisory lock for the rest of the transaction: two instances deriving the same
+    /// customer never interleave.
+    static func derive(
+        _ customer: String, replacing: Bool, past: SettledPast?, correlator: Correlator, clock: Timestamp,
+        gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables, tx: PostgresTransaction
+    ) async throws -> Int {
+        try await tx.run("SELECT pg_advisory_xact_lock(hashtext(?))") { $0.add(customer) }
+        let since = past?.before ?? .beforeAnyRecord
+        let assembler = CallAssembler(directory: correlator.directory)
+        let calls = assembler.assembleCalls(
+            try await Self.records(ofCustomer: customer, since: since, tables: tables, tx: tx))
+        let actions = tables.actions ? try await Self.actions(ofCustomer: customer, since: since, tx: tx) : []
+        let ivr = tables.ivr ? try await Self.ivrEvents(ofCustomer: customer, since: since, tx: tx) : []
+        let related =
+            ivr.isEmpty
+            ? []
+            : try await Self.relatedCalls(
+                ofCustomer: customer, since: since, tables: tables, assembler: assembler, tx: tx)
+        let undecided = try await Self.undecidedCalls(of: customer, hold: hold, tx: tx)
+        let derivation = correlator.derive(
+            customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
+            explaining: false, after: past, undecided: undecided,
+            undecidedDueBy: hold?.lastArrival ?? .beforeAnyRecord)
+
+        let previous =
+            replacing
+            ? try await Self.previousConclusions(of: customer, since: since, tx: tx) : PreviousConclusions()
+        let amendments = try await Self.recordChanges(customer, from: previous, to: derivation, clock: clock, tx: tx)
+        if replacing {
+            for (table, scope) in [("obligation", ""), ("violation", "customer_key = ?1 AND")] {
+                try await tx.run(
+                    """
+                    DELETE FROM \(table) WHERE \(scope) contact_id IN
+                    (SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
+                    """
+                ) {
+                    $0.add(customer)
+                    $0.add(since.seconds)
+                }
+            }
+            try await tx.run("DELETE FROM contact WHERE customer_key = ?1 AND created_at >= ?2") {
+                $0.add(customer)
+                $0.add(since.seconds)
+            }
+        }
+        if past == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
+            try await Self.isForgotten(customer, tx: tx)
+        {
+            try await tx.run("DELETE FROM customer WHERE customer_key = ?") { $0.add(customer) }
+            return 0
+        }
+        for contact in derivation.contacts {
+            try await tx.run(
+                """
+                INSERT INTO contact (id, customer_key, customer, customer_raw, channel, department, category, status, repeat_of,
+                fr_agent, fr_bound_at, fr_via, fr_call, ring_no_answer, calls, created_at, last_activity, closed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            ) { StoredRows.bind(contact, customer: customer, into: &$0) }
+            for o in contact.obligations {
+                try await tx.run(
+                    """
+                    INSERT INTO obligation (id, contact_id, customer_key, kind, owner_department, owner_agent, created_at, due_at,
+                    ack_due_at, acknowledged_at, state, at_risk, uncertain, satisfied_at, satisfied_by, satisfied_via, attempts,
+                    missed_count, escalation_level, breached_at, call_key, callback_number)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+                ) { StoredRows.bind(o, contact: contact.id, customer: customer, into: &$0) }
+            }
+        }
+        for violation in derivation.violations {
+            try await tx.run(
+                """
+                INSERT INTO violation (id, customer_key, obligation_id, contact_id, category, department, agent, at, remedied_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            ) { StoredRows.bind(violation, customer: customer, into: &$0) }
+        }
+        try await tx.run(
+            """
+            UPDATE customer SET next_check = ?, dirty = FALSE, derived = TRUE, settled_before = ?, settled_contact = ?,
+            settled_closed = ? WHERE customer_key = ?
+            """
+        ) {
+            $0.add(SQLiteContactStore.nextCheck(derivation, hold: hold)?.seconds)
+            $0.add(derivation.settled?.before.seconds)
+            $0.add(derivation.settled?.lastContact.rawValue)
+            $0.add(derivation.settled?.lastClosedAt.seconds)
+            $0.add(customer)
+        }
+        return amendments
+    }
+
+    static func isForgotten(_ customer: String, tx: PostgresTransaction) async throws -> Bool {
+        try await tx.value(
+            Bool.self,
+            """
+            SELECT NOT (EXISTS (SELECT 1 FROM call WHERE customer_key = ?1)
+                OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = ?1)
+                OR EXISTS (SELECT 1 FROM action WHERE customer_key = ?1))
+            """
+        ) { $0.add(customer) } ?? false
+    }
+
+    static func relatedCalls(
+        ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, tables: RecordTables,
+        assembler: CallAssembler, tx: PostgresTransaction
+    ) async throws -> [Call] {
+        let numbers = try await tx.rows(
+            "SELECT DISTINCT callback_key FROM ivr_event WHERE customer_key = ? AND callback_key IS NOT NULL"
+        ) { $0.add(customer) }.map { try Columns($0).text(0) }
+        var calls: [Call] = []
+        for number in numbers {
+            calls += assembler.assembleCalls(
+                try await Self.records(ofCustomer: number, since: since, tables: tables, tx: tx)
+            ).filter { $0.direction == .outbound }
+        }
+        return calls
+    }
+
+    static func previousConclusions(of customer: String, since: Timestamp, tx: PostgresTransaction) async throws
+        -> PreviousConclusions
+    {
+        var previous = PreviousConclusions()
+        for row in try await tx.rows(
+            """
+            SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid,
+            owner_department, owner_agent FROM obligation
+            WHERE contact_id IN (SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?)
+            """,
+            {
+                $0.add(customer)
+                $0.add(since.seconds)
+            })
+        {
+            let c = Columns(row)
+            previous.obligations[ObligationID(try c.text(0))] = PreviousConclusions.Obligation(
+                state: try StoredRows.decode(try c.text(1), column: "state", table: "obligation", rowid: try c.int64(6)),
+                contact: ContactID(try c.text(2)), atRisk: try c.bool(3),
+                escalationLevel: try c.int(4), acknowledged: try c.bool(5),
+                owner: Owner(department: DepartmentID(try c.text(7)), agent: try c.optionalText(8).map { AgentID($0) }))
+        }
+        for row in try await tx.rows(
+            """
+            SELECT id, category, contact_id, rowid FROM violation
+            WHERE customer_key = ?1 AND contact_id IN (SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
+            """,
+            {
+                $0.add(customer)
+                $0.add(since.seconds)
+            })
+        {
+            let c = Columns(row)
+            previous.violations[ViolationID(try c.text(0))] = PreviousConclusions.Violation(
+                category: try StoredRows.decode(
+                    try c.text(1), column: "category", table: "violation", rowid: try c.int64(3)),
+                contact: ContactID(try c.text(2)))
+        }
+        return previous
+    }
+
+    static func recordChanges(
+        _ customer: String, from previous: PreviousConclusions, to derivation: Derivation, clock: Timestamp,
+        tx: PostgresTransaction
+    ) async throws -> Int {
+        let changes = DerivationChanges(from: previous, to: derivation, clock: clock)
+        for amendment in changes.amendments {
+            try await tx.run(
+                "INSERT INTO amendment (customer_key, contact_id, obligation_id, at, message) VALUES (?, ?, ?, ?, ?)"
+            ) {
+                $0.add(customer)
+                $0.add(amendment.contact.rawValue)
+                $0.add(amendment.obligation?.rawValue)
+                $0.add(clock.seconds)
+                $0.add(amendment.message)
+            }
+        }
+        for notice in changes.notices {
+            try await Self.announce(notice, customer: customer, tx: tx)
+        }
+        return changes.amendments.count
+    }
+
+    /// Writes a notification to the outbox unless its key is there already.
+    static func announce(_ notice: Notice, customer: String?, tx: PostgresTransaction) async throws {
+        try await tx.run(
+            """
+            INSERT INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING
+            """
+        ) { StoredRows.bind(notice, customer: customer, into: &$0) }
+    }
+
+    // MARK: Feeds
+
+    static func checkFeeds(_ configuration: FirstContactConfiguration, clock: Timestamp, tx: PostgresTransaction)
+        async throws -> [FeedGap]
+    {
+        guard !configuration.feeds.isEmpty else { return [] }
+        var all: [FeedGap] = []
+        var changed = false
+        for feed in configuration.feeds {
+            let activity = try await tx.rows("SELECT minute FROM source_activity WHERE source = ? ORDER BY minute") {
+                $0.add(feed.source)
+            }.map { Timestamp(seconds: try Columns($0).int64(0) * 60) }
+            let hours: BusinessHours =
+                feed.calendar.flatMap { configuration.calendars[$0] }.map { .calendar($0) } ?? .always
+            let gaps = FeedHealth.gaps(
+                feed: feed.name, activity: activity, silence: feed.silence, hours: hours, clock: clock)
+            all += gaps
+            let stored = try await tx.rows("SELECT from_at, to_at FROM feed_gap WHERE feed = ? ORDER BY from_at") {
+                $0.add(feed.name)
+            }.map { row in
+                let c = Columns(row)
+                return FeedGap(
+                    feed: feed.name, from: Timestamp(seconds: try c.int64(0)),
+                    to: try c.optionalInt64(1).map { Timestamp(seconds: $0) })
+            }
+            guard stored != gaps else { continue }
+            changed = true
+            if let from = Set(stored).symmetricDifference(gaps).map(\.from).min() {
+                try await tx.run(
+                    """
+                    UPDATE customer SET settled_before = purged_before, settled_contact = purged_contact,
+                    settled_closed = purged_closed WHERE settled_before > ?
+                    """
+                ) { $0.add(from.seconds) }
+            }
+            try await tx.run("DELETE FROM feed_gap WHERE feed = ?") { $0.add(feed.name) }
+            for gap in gaps {
+                try await tx.run("INSERT INTO feed_gap (feed, from_at, to_at) VALUES (?, ?, ?)") {
+                    $0.add(gap.feed)
+                    $0.add(gap.from.seconds)
+                    $0.add(gap.to?.seconds)
+                }
+                try await Self.notifyFeed(
+                    "feed_silent:\(gap.feed):\(gap.from.seconds)", "feed_silent", at: gap.from,
+                    "feed \(gap.feed) (\(feed.source)) sent nothing for \(DurationSpec.text(feed.silence)) of its hours",
+                    tx: tx)
+                if let end = gap.to {
+                    try await Self.notifyFeed(
+                        "feed_resumed:\(gap.feed):\(gap.from.seconds):\(end.seconds)", "feed_resumed", at: end,
+                        "feed \(gap.feed) sends records again", tx: tx)
+                }
+            }
+        }
+        if changed {
+            try await tx.run(
+                "UPDATE customer SET dirty = TRUE WHERE customer_key IN (SELECT customer_key FROM obligation WHERE uncertain)"
+            )
+        }
+        return all
+    }
+
+    private static func notifyFeed(_ key: String, _ kind: String, at: Timestamp, _ detail: String, tx: PostgresTransaction)
+        async throws
+    {
+        try await tx.run("INSERT INTO outbox (key, kind, at, detail) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING") {
+            $0.add(key)
+            $0.add(kind)
+            $0.add(at.seconds)
+            $0.add(detail)
+        }
+    }
+
+    static func storedGaps(_ tx: PostgresTransaction) async throws -> [FeedGap] {
+        try await tx.rows("SELECT feed, from_at, to_at FROM feed_gap ORDER BY feed, from_at").map { row in
+            let c = Columns(row)
+            return FeedGap(
+                feed: try c.text(0), from: Timestamp(seconds: try c.int64(1)),
+                to: try c.optionalInt64(2).map { Timestamp(seconds: $0) })
+        }
+    }
+
+    // MARK: Clock readings
+
+    package func clock() async throws -> Timestamp? {
+        try await self.read { tx in try await Self.storedClock(tx) }
+    }
+
+    package func awaitingDerivation() async throws -> Int {
+        try await self.read { tx in
+            Int(try await tx.value(Int64.self, "SELECT count(*) FROM customer WHERE dirty") ?? 0)
+        }
+    }
+
+    package func latestEventTime() async throws -> Timestamp? {
+        try await self.read { tx in try await Self.metaTime(tx, "latest_event") }
+    }
+
+    package func nextCheck() async throws -> Timestamp? {
+        try await self.read { tx in
+            try await tx.value(Int64.self, "SELECT min(next_check) FROM customer WHERE next_check IS NOT NULL").map {
+                Timestamp(seconds: $0)
+            }
+        }
+    }
+}

@@ -1,0 +1,399 @@
+import FirstContactCore
+import FirstContactStore
+import PostgresNIO
+
+/// Records in: stored idempotently, their calls re-assembled, their customers marked for
+/// derivation (the same steps as ``SQLiteContactStore``'s ingest).
+extension PostgresContactStore {
+    package func ingest(_ records: [IngestRecord], correlator: Correlator) async throws -> BatchOutcome {
+        let live = self.live
+        return try await self.write { tx in try await Self.ingest(records, correlator: correlator, live: live, tx: tx) }
+    }
+
+    package func ingest(batches: [[IngestRecord]], correlator: Correlator) async throws -> [Result<
+        BatchOutcome, any Error
+    >] {
+        let live = self.live
+        return try await self.write { tx in
+            try await Self.ingest(batches: batches, correlator: correlator, live: live, tx: tx)
+        }
+    }
+
+    package func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws
+        -> BatchOutcome
+    {
+        let live = self.live
+        return try await self.write { tx in
+            let outcome = try await Self.ingest(records, correlator: correlator, live: live, tx: tx)
+            try await tx.run(
+                """
+                INSERT INTO follow_checkpoint (path, device, inode, byte_offset, next_line, fingerprint, fingerprint_length, generation)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (path) DO UPDATE SET device = excluded.device, inode = excluded.inode,
+                    byte_offset = excluded.byte_offset, next_line = excluded.next_line, fingerprint = excluded.fingerprint,
+                    fingerprint_length = excluded.fingerprint_length, generation = excluded.generation
+                """
+            ) { StoredRows.bind(checkpoint, into: &$0) }
+            return outcome
+        }
+    }
+
+    package func followCheckpoint(path: String) async throws -> FollowCheckpoint? {
+        try await self.read { tx in
+            try await tx.rows(
+                """
+                SELECT device, inode, byte_offset, next_line, fingerprint, fingerprint_length, generation
+                FROM follow_checkpoint WHERE path = ?
+                """
+            ) { $0.add(path) }.first.map { row in
+                let c = Columns(row)
+                return FollowCheckpoint(
+                    path: path, device: UInt64(bitPattern: try c.int64(0)), inode: UInt64(bitPattern: try c.int64(1)),
+                    offset: try c.int64(2), nextLine: try c.int(3), fingerprint: try c.text(4),
+                    fingerprintLength: try c.int(5), generation: try c.int(6))
+            }
+        }
+    }
+
+    /// The batches, each in a savepoint of the caller's transaction: one request's error rolls
+    /// back that request only.
+    static func ingest(batches: [[IngestRecord]], correlator: Correlator, live: Bool, tx: PostgresTransaction)
+        async throws -> [Result<BatchOutcome, any Error>]
+    {
+        var results: [Result<BatchOutcome, any Error>] = []
+        for records in batches {
+            try await tx.run("SAVEPOINT batch")
+            do {
+                let outcome = try await Self.ingest(records, correlator: correlator, live: live, tx: tx)
+                try await tx.run("RELEASE SAVEPOINT batch")
+                results.append(.success(outcome))
+            } catch {
+                // A broken connection ends the transaction: then every batch fails with it.
+                if tx.connection.isClosed { throw error }
+                try await tx.run("ROLLBACK TO SAVEPOINT batch")
+                try await tx.run("RELEASE SAVEPOINT batch")
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    static func ingest(_ records: [IngestRecord], correlator: Correlator, live: Bool, tx: PostgresTransaction)
+        async throws -> BatchOutcome
+    {
+        if live { try await Self.noteBackfill(records, lateness: correlator.directory.policy.lateness, tx: tx) }
+        var outcome = BatchOutcome()
+        var batchRecords: [CallKey: [CallRecord]] = [:]
+        var order: [CallKey] = []
+        var activity: [String: Set<Int64>] = [:]
+        var ivrCustomers: [String: Timestamp?] = [:]
+        var rejectLedger = PostgresRejectLedger(limit: correlator.maxRejectsPerSource)
+        rejectLedger.storedAt = try await Self.metaTime(tx, "latest_event")
+        let horizon = try await Self.metaTime(tx, "purged_before")
+        for item in records {
+            outcome.records += 1
+            if let horizon, case .record(let record) = item, record.eventTime < horizon {
+                outcome.beyondRetention += 1
+                continue
+            }
+            switch item {
+            case .ignored:
+                outcome.ignored += 1
+            case .reject(let reject):
+                outcome.rejects += 1
+                if try await !rejectLedger.store(reject, tx: tx) { outcome.rejectsDropped += 1 }
+            case .record(.ivr(let event)):
+                outcome.maxEventTime = max(outcome.maxEventTime ?? event.time, event.time)
+                let filing = StoredRows.IVRFiling(event, directory: correlator.directory)
+                let inserted = try await tx.run(
+                    """
+                    INSERT INTO ivr_event (event_key, customer_key, callback_key, source, line, byte_offset, time, kind,
+                    caller, digit, number, call_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT DO NOTHING RETURNING 1
+                    """
+                ) { StoredRows.bind(event, filed: filing, into: &$0) }
+                if inserted > 0 {
+                    outcome.newRecords += 1
+                    activity[event.position.source, default: []].insert(event.time.seconds / 60)
+                    ivrCustomers.merge([filing.customer: event.time], uniquingKeysWith: StoredRows.earlier)
+                } else {
+                    outcome.duplicates += 1
+                }
+            case .record(let record):
+                let time = record.eventTime
+                outcome.maxEventTime = max(outcome.maxEventTime ?? time, time)
+                if try await Self.insert(record, tx: tx) {
+                    outcome.newRecords += 1
+                    activity[record.position.source, default: []].insert(time.seconds / 60)
+                    if batchRecords[record.call] == nil { order.append(record.call) }
+                    batchRecords[record.call, default: []].append(record)
+                } else {
+                    outcome.duplicates += 1
+                }
+            }
+        }
+        try await rejectLedger.flush(tx: tx)
+        for (source, minutes) in activity {
+            for minute in minutes.sorted() {
+                try await tx.run("INSERT INTO source_activity (source, minute) VALUES (?, ?) ON CONFLICT DO NOTHING") {
+                    $0.add(source)
+                    $0.add(minute)
+                }
+            }
+        }
+        if let time = outcome.maxEventTime {
+            let latest = try await Self.metaTime(tx, "latest_event")
+            if latest.map({ time > $0 }) ?? true { try await Self.setMeta(tx, "latest_event", String(time.seconds)) }
+        }
+        for (customer, since) in ivrCustomers {
+            try await Self.markDirty(customer, since: since, tx: tx)
+        }
+        outcome.customersTouched = ivrCustomers.count
+        guard !order.isEmpty else { return outcome }
+
+        let assembler = CallAssembler(directory: correlator.directory)
+        var customers: [String: Timestamp?] = [:]
+        for callKey in order {
+            var call = assembler.assemble(callKey, records: batchRecords[callKey] ?? [])
+            let inserted = try await tx.run(
+                """
+                INSERT INTO call (call_key, customer_key, direction, start, "end") VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (call_key) DO NOTHING RETURNING 1
+                """
+            ) {
+                $0.add(callKey.rawValue)
+                $0.add(call?.customerKey)
+                $0.add(call?.direction.rawValue)
+                $0.add(call?.start.seconds)
+                $0.add(call?.end.seconds)
+            }
+            if inserted == 0 {
+                let previous = try await tx.value(String.self, "SELECT customer_key FROM call WHERE call_key = ?") {
+                    $0.add(callKey.rawValue)
+                }
+                call = assembler.assemble(callKey, records: try await Self.records(of: callKey, tx: tx))
+                try await tx.run(
+                    "UPDATE call SET customer_key = ?, direction = ?, start = ?, \"end\" = ? WHERE call_key = ?"
+                ) {
+                    $0.add(call?.customerKey)
+                    $0.add(call?.direction.rawValue)
+                    $0.add(call?.start.seconds)
+                    $0.add(call?.end.seconds)
+                    $0.add(callKey.rawValue)
+                }
+                if let previous, previous != call?.customerKey {
+                    customers.merge([previous: nil], uniquingKeysWith: StoredRows.earlier)
+                }
+            }
+            if let key = call?.customerKey, let start = call?.start {
+                customers.merge([key: start], uniquingKeysWith: StoredRows.earlier)
+            }
+        }
+        outcome.callsTouched = order.count
+        // A call to a number someone keyed in the IVR for a callback settles that someone's callback.
+        if try await tx.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key IS NOT NULL)")
+            == true
+        {
+            for (customer, since) in customers {
+                for row in try await tx.rows("SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?", {
+                    $0.add(customer)
+                }) {
+                    customers.merge([try Columns(row).text(0): since], uniquingKeysWith: StoredRows.earlier)
+                }
+            }
+        }
+        for (customer, since) in customers {
+            if let marked = ivrCustomers[customer], StoredRows.earlier(since, marked) == marked { continue }
+            try await Self.markDirty(customer, since: since, tx: tx)
+        }
+        outcome.customersTouched += customers.keys.filter { ivrCustomers[$0] == nil }.count
+        return outcome
+    }
+
+    /// Inserts one call record unless its key is stored. - Returns: whether it was new.
+    static func insert(_ record: CallRecord, tx: PostgresTransaction) async throws -> Bool {
+        switch record {
+        case .leg(let leg):
+            return try await tx.run(
+                """
+                INSERT INTO leg (event_key, call_key, source, line, byte_offset, unique_id, src, caller_name, dst,
+                context, channel, peer_channel, app, app_data, start, answer, "end", billsec, disposition, sequence)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1
+                """
+            ) { StoredRows.bind(leg, into: &$0) } > 0
+        case .queue(let entry):
+            return try await tx.run(
+                """
+                INSERT INTO queue_event (event_key, call_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1
+                """
+            ) { StoredRows.bind(entry, into: &$0) } > 0
+        case .sip(let row):
+            return try await tx.run(
+                """
+                INSERT INTO sip_event (event_key, call_key, source, line, byte_offset, kind, method, code, reason,
+                from_tag, to_tag, caller, dialled, target, agent, time, start, answer)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1
+                """
+            ) { StoredRows.bind(row, into: &$0) } > 0
+        case .cel(let row):
+            return try await tx.run(
+                """
+                INSERT INTO cel_event (event_key, call_key, source, line, byte_offset, event, time, micros,
+                cid_name, cid_num, exten, context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status,
+                bridge_id, transfer_exten, transfer_context, transferee, transfer_target)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1
+                """
+            ) { StoredRows.bind(row, into: &$0) } > 0
+        case .ivr:
+            preconditionFailure("IVR events are filed by customer in ingest")
+        }
+    }
+
+    /// Marks a customer for derivation (see ``SQLiteContactStore``'s `markDirty`: a settled past
+    /// that does not end before `since` is dropped, down to the purged past).
+    static func markDirty(_ customer: String, since: Timestamp?, tx: PostgresTransaction) async throws {
+        try await tx.run(
+            """
+            INSERT INTO customer AS c (customer_key, dirty) VALUES (?1, TRUE) ON CONFLICT (customer_key) DO UPDATE SET dirty = TRUE,
+            settled_before = CASE WHEN c.settled_before <= ?2 THEN c.settled_before ELSE c.purged_before END,
+            settled_contact = CASE WHEN c.settled_before <= ?2 THEN c.settled_contact ELSE c.purged_contact END,
+            settled_closed = CASE WHEN c.settled_before <= ?2 THEN c.settled_closed ELSE c.purged_closed END
+            """
+        ) {
+            $0.add(customer)
+            $0.add(since?.seconds)
+        }
+    }
+
+    // MARK: Backfill (SPEC "Backfill in `serve`"; kept in meta as SQLite keeps it)
+
+    static func noteBackfill(_ records: [IngestRecord], lateness: Int64, tx: PostgresTransaction) async throws {
+        guard lateness > 0, let clock = try await Self.storedClock(tx) else { return }
+        var latest: Timestamp?
+        for case .record(let record) in records { latest = max(latest ?? record.eventTime, record.eventTime) }
+        guard let latest, latest < clock - lateness else { return }
+        let last = try await Self.metaTime(tx, "backfill_last")
+        if last.map({ clock - $0 >= lateness }) ?? true {
+            var mark: [Int64] = []
+            for table in SQLiteContactStore.markedTables {
+                mark.append(try await tx.value(Int64.self, "SELECT coalesce(max(rowid), 0) FROM \(table)") ?? 0)
+            }
+            try await Self.setMeta(tx, "backfill_mark", mark.map(String.init).joined(separator: ","))
+        }
+        try await Self.setMeta(tx, "backfill_last", String(clock.seconds))
+    }
+
+    static func backfillHold(clock: Timestamp, lateness: Int64, tx: PostgresTransaction) async throws
+        -> SQLiteContactStore.BackfillHold?
+    {
+        guard let last = try await Self.metaTime(tx, "backfill_last"), clock - last < lateness,
+            let text = try await Self.meta(tx, "backfill_mark")
+        else { return nil }
+        var mark: [Int64] = []
+        for part in text.split(separator: ",") {
+            guard let row = Int64(part) else {
+                throw StoreError.corrupt(table: "meta", rowid: nil, reason: "backfill_mark \"\(text)\" is not row ids")
+            }
+            mark.append(row)
+        }
+        mark += Array(repeating: 0, count: max(0, SQLiteContactStore.markedTables.count - mark.count))
+        return SQLiteContactStore.BackfillHold(mark: mark, settlesAt: last + lateness, lastArrival: last)
+    }
+
+    static func undecidedCalls(of customer: String, hold: SQLiteContactStore.BackfillHold?, tx: PostgresTransaction)
+        async throws -> Set<CallKey>
+    {
+        guard let hold else { return [] }
+        var calls: Set<CallKey> = []
+        for (table, mark) in zip(SQLiteContactStore.markedTables, hold.mark) {
+            if table == "ivr_event" {
+                for row in try await tx.rows("SELECT event_key FROM ivr_event WHERE customer_key = ? AND rowid > ?", {
+                    $0.add(customer)
+                    $0.add(mark)
+                }) {
+                    calls.insert(CallRecord.ivrCallKey(EventKey(rawValue: try Columns(row).text(0))))
+                }
+                continue
+            }
+            for row in try await tx.rows(
+                """
+                SELECT DISTINCT call_key FROM \(table) WHERE rowid > ?2
+                AND call_key IN (SELECT call_key FROM call WHERE customer_key = ?1)
+                """,
+                {
+                    $0.add(customer)
+                    $0.add(mark)
+                })
+            {
+                calls.insert(CallKey(rawValue: try Columns(row).text(0)))
+            }
+        }
+        return calls
+    }
+}
+
+/// Rejects up to the per-source cap, the rest counted (as ``SQLiteContactStore``'s ledger does).
+struct PostgresRejectLedger {
+    let limit: Int
+    private var sources: [String: SourceState] = [:]
+    var storedAt: Timestamp?
+
+    private struct SourceState {
+        var stored: Int
+        var seenUpTo: Int64
+        var dropped = 0
+    }
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func store(_ reject: Reject, tx: PostgresTransaction) async throws -> Bool {
+        let source = reject.position.source
+        var state: SourceState
+        if let known = self.sources[source] {
+            state = known
+        } else {
+            let row = try await tx.rows(
+                """
+                SELECT (SELECT count(*) FROM reject WHERE source = ?1),
+                    GREATEST(coalesce((SELECT max(byte_offset) FROM reject WHERE source = ?1), -1),
+                        coalesce((SELECT high_offset FROM reject_dropped WHERE source = ?1), -1))
+                """
+            ) { $0.add(source) }.first
+            let columns = row.map(Columns.init)
+            state = SourceState(stored: try columns?.int(0) ?? 0, seenUpTo: try columns?.int64(1) ?? -1)
+        }
+        defer { self.sources[source] = state }
+        if state.stored >= self.limit {
+            guard reject.position.offset > state.seenUpTo else { return true }
+            state.seenUpTo = reject.position.offset
+            state.dropped += 1
+            return false
+        }
+        let storedAt = self.storedAt
+        let inserted = try await tx.run(
+            """
+            INSERT INTO reject (source, byte_offset, line, reason, raw, raw_length, raw_sha256, stored_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1
+            """
+        ) { StoredRows.bind(reject, storedAt: storedAt, into: &$0) }
+        state.stored += inserted
+        state.seenUpTo = max(state.seenUpTo, reject.position.offset)
+        return true
+    }
+
+    func flush(tx: PostgresTransaction) async throws {
+        for (source, state) in self.sources where state.dropped > 0 {
+            try await tx.run(
+                """
+                INSERT INTO reject_dropped AS d (source, dropped, high_offset) VALUES (?, ?, ?)
+                ON CONFLICT (source) DO UPDATE SET dropped = d.dropped + excluded.dropped, high_offset = excluded.high_offset
+                """
+            ) {
+                $0.add(source)
+                $0.add(state.dropped)
+                $0.add(state.seenUpTo)
+            }
+        }
+    }
+}
