@@ -128,6 +128,8 @@ let package = Package(
             name: "FirstContactAppTests",
             dependencies: [
                 "FirstContactApp", "FirstContactHTTP", "FirstContactCLI", "FirstContactSimulator",
+                // Databases of their own on the test server for the PostgreSQL sample day.
+                "FirstContactPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 // A second connection in tests, to make one statement fail (GroupCommitTests).

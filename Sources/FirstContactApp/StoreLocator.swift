@@ -1,12 +1,15 @@
+import FirstContactPostgres
 import FirstContactStore
 
-/// Opens the store a `--db` value names.
+/// Opens the store a `--db` value names: a `postgres://` or `postgresql://` URL (libpq form, see
+/// ``PostgresURL``) selects PostgreSQL, anything else is a SQLite file path.
 package enum StoreLocator {
     /// - Parameter live: `serve`'s store, whose clock is the wall clock (late records are a
     ///   backfill whose overdue obligations wait for it to settle).
+    /// - Throws: ``PostgresURLError`` for a PostgreSQL URL that cannot be used.
     package static func open(_ location: String, live: Bool = false) throws -> any ContactStore {
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            throw StoreLocatorError.postgresNotYetSupported
+        if PostgresURL.isPostgres(location) {
+            return PostgresContactStore(url: try PostgresURL(location), live: live)
         }
         return try SQLiteContactStore(path: location, live: live)
     }
@@ -14,24 +17,22 @@ package enum StoreLocator {
     /// Claims `location` for one long-running writer (see ``SQLiteWriterLock``); nil for a server
     /// database, where several instances are the server's business.
     package static func claimWriter(_ location: String) throws -> SQLiteWriterLock? {
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") { return nil }
+        if PostgresURL.isPostgres(location) { return nil }
         return try SQLiteWriterLock(database: location)
     }
 
     /// Opens the store read-only for a command that only reads: nothing is created, migrated or
-    /// written (see ``SQLiteContactStore/init(readingAt:)`` for the errors).
+    /// written (see ``SQLiteContactStore/init(readingAt:)`` and
+    /// ``PostgresContactStore/init(readingAt:logger:)`` for the errors).
     package static func openForReading(_ location: String) throws -> any ContactStore {
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            throw StoreLocatorError.postgresNotYetSupported
+        if PostgresURL.isPostgres(location) {
+            return PostgresContactStore(readingAt: try PostgresURL(location))
         }
         return try SQLiteContactStore(readingAt: location)
     }
-}
 
-package enum StoreLocatorError: Error, CustomStringConvertible {
-    case postgresNotYetSupported
-
-    package var description: String {
-        "PostgreSQL URLs are not supported by this build yet; use a SQLite file path for --db"
+    /// Whether `location` names a server database rather than a file.
+    package static func isServer(_ location: String) -> Bool {
+        PostgresURL.isPostgres(location)
     }
 }

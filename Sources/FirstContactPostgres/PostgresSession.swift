@@ -119,6 +119,14 @@ final class PostgresSession: Sendable {
 
         func markPrepared() { self.prepared = true }
 
+        deinit {
+            // A store dropped without close() (every command ends so): close its connection, and
+            // keep the connection until it is closed, which PostgresNIO checks when it goes.
+            if let connection = self.connection, !connection.isClosed {
+                connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+            }
+        }
+
         func release() {
             if self.waiting.isEmpty {
                 self.busy = false

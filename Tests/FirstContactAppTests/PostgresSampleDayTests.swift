@@ -1,0 +1,76 @@
+import FirstContactPostgres
+import Foundation
+import Testing
+
+/// The sample day through the `firstcontact` binary on PostgreSQL and on SQLite: the same
+/// commands, the same clock, the same export to the byte. Runs where FC_TEST_POSTGRES_URL names
+/// a server (scripts/test.sh starts one); without it the suite has no tests.
+@Suite("The sample day on PostgreSQL", .timeLimit(.minutes(10)))
+struct PostgresSampleDayTests {
+    static let server: PostgresURL? = {
+        guard let text = ProcessInfo.processInfo.environment["FC_TEST_POSTGRES_URL"], !text.isEmpty else { return nil }
+        do {
+            return try PostgresURL(text)
+        } catch {
+            fatalError("FC_TEST_POSTGRES_URL is not a usable URL: \(error)")
+        }
+    }()
+    static let servers: [PostgresURL] = Self.server.map { [$0] } ?? []
+
+    let config = Fixture.sampleConfig
+    let inputs = [
+        Fixture.sampleDay.appendingPathComponent("asterisk").path, Fixture.sampleDay.appendingPathComponent("ivr").path,
+    ]
+
+    @Test(
+        "ingest, tick and export --json of the sample day on PostgreSQL are byte-identical to SQLite's at the same clock",
+        arguments: Self.servers)
+    func exportMatchesSQLite(server: PostgresURL) async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = "fc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await PostgresDatabases.create(database, on: server)
+        var url = server
+        url.database = database
+        let postgres = Self.text(url)
+        let sqlite = directory.appendingPathComponent("fc.sqlite").path
+
+        var exports: [String] = []
+        for db in [sqlite, postgres] {
+            let ingest = try Fixture.run(["ingest", "--config", self.config, "--db", db] + self.inputs)
+            #expect(ingest.status == 0, "\(ingest.output)")
+            let tick = try Fixture.run(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
+            #expect(tick.status == 0, "\(tick.output)")
+            let export = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
+            #expect(export.status == 0)
+            exports.append(export.output)
+        }
+        try await PostgresDatabases.drop(database, on: server)
+        #expect(exports[0].count > 100_000, "the day's export is large")
+        #expect(exports[1] == exports[0])
+    }
+
+    @Test(
+        "a reading command on a PostgreSQL database with no FirstContact schema says so and creates nothing",
+        arguments: Self.servers)
+    func readingAnEmptyDatabase(server: PostgresURL) async throws {
+        let database = "fc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await PostgresDatabases.create(database, on: server)
+        var url = server
+        url.database = database
+        let export = try Fixture.run(["export", "--config", self.config, "--db", Self.text(url), "--json"])
+        try await PostgresDatabases.drop(database, on: server)
+        #expect(export.status != 0)
+        #expect(export.output.contains("no database at postgresql://"))
+    }
+
+    /// The URL again, as `--db` takes it (the password, if any, from PGPASSWORD).
+    static func text(_ url: PostgresURL) -> String {
+        switch url.endpoint {
+        case .socket(let directory, let port):
+            "postgresql://\(url.user)@/\(url.database)?host=\(directory)&port=\(port)"
+        case .tcp(let host, let port):
+            "postgresql://\(url.user)@\(host):\(port)/\(url.database)"
+        }
+    }
+}
