@@ -8,9 +8,12 @@ extension PostgresContactStore {
     package func obligation(_ id: ObligationID) async throws -> StoredObligation? {
         try await self.read { tx in
             guard
-                let row = try await tx.rows("SELECT contact_id, customer_key FROM obligation WHERE id = ?", {
-                    $0.add(id.rawValue)
-                }).first
+                let row = try await tx.rows(
+                    "SELECT contact_id, customer_key FROM obligation WHERE id = ?",
+                    {
+                        $0.add(id.rawValue)
+                    }
+                ).first
             else { return nil }
             let c = Columns(row)
             let contactID = try c.text(0)
@@ -32,18 +35,22 @@ extension PostgresContactStore {
             case .acknowledge(let id):
                 obligationID = id
                 guard
-                    let key = try await tx.value(String.self, "SELECT customer_key FROM obligation WHERE id = ?", {
-                        $0.add(id.rawValue)
-                    })
+                    let key = try await tx.value(
+                        String.self, "SELECT customer_key FROM obligation WHERE id = ?",
+                        {
+                            $0.add(id.rawValue)
+                        })
                 else { throw StoreError.notFound("obligation \(id)") }
                 customer = key
             case .open(let manual):
                 customer = action.customerKey ?? manual.customer.text
             default:
                 guard let contact = action.contact,
-                    let key = try await tx.value(String.self, "SELECT customer_key FROM contact WHERE id = ?", {
-                        $0.add(contact.rawValue)
-                    })
+                    let key = try await tx.value(
+                        String.self, "SELECT customer_key FROM contact WHERE id = ?",
+                        {
+                            $0.add(contact.rawValue)
+                        })
                 else { throw StoreError.notFound("contact \(action.contact?.rawValue ?? "?")") }
                 customer = key
             }
@@ -75,7 +82,8 @@ extension PostgresContactStore {
         try await self.write { tx in
             guard
                 let row = try await tx.rows(
-                    "SELECT customer_key, contact_id, obligation_id, department, agent FROM violation WHERE id = ?", {
+                    "SELECT customer_key, contact_id, obligation_id, department, agent FROM violation WHERE id = ?",
+                    {
                         $0.add(violation.rawValue)
                     }
                 ).first
@@ -96,7 +104,8 @@ extension PostgresContactStore {
             }
             let notice = Notice(
                 key: "review:\(violation.rawValue):\(review.at.seconds):\(review.decision.rawValue)", kind: .review,
-                at: review.at, contact: ContactID(try c.text(1)), obligation: try c.optionalText(2).map { ObligationID($0) },
+                at: review.at, contact: ContactID(try c.text(1)),
+                obligation: try c.optionalText(2).map { ObligationID($0) },
                 violation: violation, department: DepartmentID(try c.text(3)),
                 agent: try c.optionalText(4).map { AgentID($0) }, level: nil,
                 detail: "\(review.decision.rawValue) by \(review.by): \(review.reason)")
@@ -203,7 +212,8 @@ extension PostgresContactStore {
                 return DeadLetter(
                     url: try c.text(0), seq: try c.int64(1), key: try c.text(2), kind: try c.text(3),
                     attempts: try c.int(4), lastStatus: try c.optionalInt(5), lastError: try c.text(6),
-                    firstAttemptAt: Timestamp(seconds: try c.int64(7)), lastAttemptAt: Timestamp(seconds: try c.int64(8)))
+                    firstAttemptAt: Timestamp(seconds: try c.int64(7)),
+                    lastAttemptAt: Timestamp(seconds: try c.int64(8)))
             }
         }
     }

@@ -266,7 +266,8 @@ extension PostgresContactStore {
         {
             let c = Columns(row)
             previous.obligations[ObligationID(try c.text(0))] = PreviousConclusions.Obligation(
-                state: try StoredRows.decode(try c.text(1), column: "state", table: "obligation", rowid: try c.int64(6)),
+                state: try StoredRows.decode(
+                    try c.text(1), column: "state", table: "obligation", rowid: try c.int64(6)),
                 contact: ContactID(try c.text(2)), atRisk: try c.bool(3),
                 escalationLevel: try c.int(4), acknowledged: try c.bool(5),
                 owner: Owner(department: DepartmentID(try c.text(7)), agent: try c.optionalText(8).map { AgentID($0) }))
@@ -383,10 +384,13 @@ extension PostgresContactStore {
         return all
     }
 
-    private static func notifyFeed(_ key: String, _ kind: String, at: Timestamp, _ detail: String, tx: PostgresTransaction)
+    private static func notifyFeed(
+        _ key: String, _ kind: String, at: Timestamp, _ detail: String, tx: PostgresTransaction
+    )
         async throws
     {
-        try await tx.run("INSERT INTO outbox (key, kind, at, detail) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING") {
+        try await tx.run("INSERT INTO outbox (key, kind, at, detail) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING")
+        {
             $0.add(key)
             $0.add(kind)
             $0.add(at.seconds)

@@ -195,9 +195,12 @@ extension PostgresContactStore {
             == true
         {
             for (customer, since) in customers {
-                for row in try await tx.rows("SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?", {
-                    $0.add(customer)
-                }) {
+                for row in try await tx.rows(
+                    "SELECT DISTINCT customer_key FROM ivr_event WHERE callback_key = ?",
+                    {
+                        $0.add(customer)
+                    })
+                {
                     customers.merge([try Columns(row).text(0): since], uniquingKeysWith: StoredRows.earlier)
                 }
             }
@@ -308,10 +311,13 @@ extension PostgresContactStore {
         var calls: Set<CallKey> = []
         for (table, mark) in zip(SQLiteContactStore.markedTables, hold.mark) {
             if table == "ivr_event" {
-                for row in try await tx.rows("SELECT event_key FROM ivr_event WHERE customer_key = ? AND rowid > ?", {
-                    $0.add(customer)
-                    $0.add(mark)
-                }) {
+                for row in try await tx.rows(
+                    "SELECT event_key FROM ivr_event WHERE customer_key = ? AND rowid > ?",
+                    {
+                        $0.add(customer)
+                        $0.add(mark)
+                    })
+                {
                     calls.insert(CallRecord.ivrCallKey(EventKey(rawValue: try Columns(row).text(0))))
                 }
                 continue

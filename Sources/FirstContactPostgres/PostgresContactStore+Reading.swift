@@ -22,7 +22,8 @@ struct Condition {
     /// `column IN (?, ?…)` over `texts` (never empty: callers check).
     static func among(_ column: String, _ texts: [String]) -> Condition {
         Condition(
-            sql: "\(column) IN (" + texts.map { _ in "?" }.joined(separator: ", ") + ")", values: texts.map { .text($0) })
+            sql: "\(column) IN (" + texts.map { _ in "?" }.joined(separator: ", ") + ")",
+            values: texts.map { .text($0) })
     }
 
     func bind(_ binder: inout PostgresBinder) {
@@ -116,7 +117,8 @@ extension PostgresContactStore {
                 Condition(
                     sql: "(created_at > ? OR (created_at = ? AND id > ?))",
                     values: [
-                        .int(Int(after.createdAt.seconds)), .int(Int(after.createdAt.seconds)), .text(after.id.rawValue),
+                        .int(Int(after.createdAt.seconds)), .int(Int(after.createdAt.seconds)),
+                        .text(after.id.rawValue),
                     ]))
         }
         let condition = Condition.all(conditions)
@@ -186,9 +188,11 @@ extension PostgresContactStore {
         try await self.read { tx in
             let byID = Condition(sql: "id = ?", values: [.text(id.rawValue)])
             guard var contact = try await Self.contacts(tx, where: byID, limit: 1).first,
-                let customer = try await tx.value(String.self, "SELECT customer_key FROM contact WHERE id = ?", {
-                    $0.add(id.rawValue)
-                })
+                let customer = try await tx.value(
+                    String.self, "SELECT customer_key FROM contact WHERE id = ?",
+                    {
+                        $0.add(id.rawValue)
+                    })
             else { return nil }
             // The trail is not stored: derive the customer again, explaining, at the stored clock.
             let purged = try await tx.rows(
@@ -233,7 +237,8 @@ extension PostgresContactStore {
             let reviews = try await Self.reviews(
                 tx,
                 where: Condition(
-                    sql: "violation_id IN (SELECT id FROM violation WHERE contact_id = ?)", values: [.text(id.rawValue)]))
+                    sql: "violation_id IN (SELECT id FROM violation WHERE contact_id = ?)", values: [.text(id.rawValue)]
+                ))
             return ContactDetail(contact: contact, violations: violations, reviews: reviews, amendments: amendments)
         }
     }
@@ -376,7 +381,8 @@ extension PostgresContactStore {
             var violation = Violation(
                 id: ViolationID(try c.text(1)), obligation: try c.optionalText(2).map { ObligationID($0) },
                 contact: ContactID(try c.text(3)),
-                category: try StoredRows.decode(try c.text(4), column: "category", table: "violation", rowid: try c.int64(0)),
+                category: try StoredRows.decode(
+                    try c.text(4), column: "category", table: "violation", rowid: try c.int64(0)),
                 department: DepartmentID(try c.text(5)), agent: try c.optionalText(6).map { AgentID($0) },
                 at: Timestamp(seconds: try c.int64(7)))
             violation.remediedAt = try c.optionalInt64(8).map { Timestamp(seconds: $0) }
@@ -389,7 +395,8 @@ extension PostgresContactStore {
     {
         var result: [ViolationID: ViolationReview] = [:]
         for row in try await tx.rows(
-            "SELECT violation_id, decision, reason, reviewed_by, at FROM violation_review WHERE \(condition.sql)", {
+            "SELECT violation_id, decision, reason, reviewed_by, at FROM violation_review WHERE \(condition.sql)",
+            {
                 condition.bind(&$0)
             })
         {

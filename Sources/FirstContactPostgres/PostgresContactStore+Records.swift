@@ -124,7 +124,8 @@ extension PostgresContactStore {
                             key: EventKey(rawValue: try c.text(0)),
                             position: SourcePosition(source: try c.text(1), line: try c.int(2), offset: try c.int64(3)),
                             call: call, kind: kind, method: try c.text(6), code: try c.optionalInt(7),
-                            reason: try c.text(8), fromTag: try c.text(9), toTag: try c.text(10), caller: try c.text(11),
+                            reason: try c.text(8), fromTag: try c.text(9), toTag: try c.text(10),
+                            caller: try c.text(11),
                             dialled: try c.text(12), target: try c.text(13), agent: try c.text(14),
                             time: Timestamp(seconds: try c.int64(15)),
                             start: try c.optionalInt64(16).map { Timestamp(seconds: $0) },
@@ -181,12 +182,14 @@ extension PostgresContactStore {
             case "voicemail": kind = .voicemail
             case "menu-hangup": kind = .menuHangup
             case let other:
-                throw StoreError.corrupt(table: "ivr_event", rowid: try c.int64(10), reason: "unexpected kind \"\(other)\"")
+                throw StoreError.corrupt(
+                    table: "ivr_event", rowid: try c.int64(10), reason: "unexpected kind \"\(other)\"")
             }
             return IVRRecord(
                 key: EventKey(rawValue: try c.text(0)),
                 position: SourcePosition(source: try c.text(1), line: try c.int(2), offset: try c.int64(3)),
-                time: Timestamp(seconds: try c.int64(4)), caller: try c.text(6), callReference: try c.text(9), kind: kind)
+                time: Timestamp(seconds: try c.int64(4)), caller: try c.text(6), callReference: try c.text(9),
+                kind: kind)
         }
     }
 
@@ -204,7 +207,8 @@ extension PostgresContactStore {
         }.map { row in
             let c = Columns(row)
             return try ActionPayload.action(
-                id: try c.text(0), kind: try c.text(1), obligation: try c.optionalText(2), contact: try c.optionalText(3),
+                id: try c.text(0), kind: try c.text(1), obligation: try c.optionalText(2),
+                contact: try c.optionalText(3),
                 agent: try c.text(4), at: try c.int64(5), payload: try c.optionalText(6), sequence: try c.int64(8),
                 rowid: try c.int64(7))
         }

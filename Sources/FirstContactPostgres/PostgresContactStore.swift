@@ -85,7 +85,8 @@ package final class PostgresContactStore: ContactStore {
         let unknown = applied.subtracting(known)
         if !unknown.isEmpty {
             throw StoreError.newerSchema(
-                path: url.redacted, database: unknown.sorted().joined(separator: ", "), build: PostgresMigrations.latest)
+                path: url.redacted, database: unknown.sorted().joined(separator: ", "), build: PostgresMigrations.latest
+            )
         }
         for (version, sql) in PostgresMigrations.all where !applied.contains(version) {
             // The extended protocol takes one statement at a time.
@@ -107,7 +108,8 @@ package final class PostgresContactStore: ContactStore {
         let unknown = Set(applied).subtracting(known)
         if !unknown.isEmpty {
             throw StoreError.newerSchema(
-                path: url.redacted, database: unknown.sorted().joined(separator: ", "), build: PostgresMigrations.latest)
+                path: url.redacted, database: unknown.sorted().joined(separator: ", "), build: PostgresMigrations.latest
+            )
         }
         if Set(applied) != Set(known) {
             let last = known.last { applied.contains($0) } ?? "none"

@@ -143,7 +143,8 @@ package struct PostgresURL: Hashable, Sendable {
     package var redacted: String {
         switch self.endpoint {
         case .tcp(let host, let port): "postgresql://\(self.user)@\(host):\(port)/\(self.database)"
-        case .socket(let directory, let port): "postgresql://\(self.user)@/\(self.database)?host=\(directory)&port=\(port)"
+        case .socket(let directory, let port):
+            "postgresql://\(self.user)@/\(self.database)?host=\(directory)&port=\(port)"
         }
     }
 }

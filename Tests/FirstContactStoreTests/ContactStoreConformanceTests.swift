@@ -44,7 +44,8 @@ struct ContactStoreConformanceTests {
             let reject = Reject(
                 position: SourcePosition(source: "/var/log/asterisk/cdr-csv/Master.csv", line: 42, offset: 8_190),
                 reason: "unterminated quoted field", raw: Array("\"broken".utf8))
-            let outcome = try await subject.store.ingest([.reject(reject), .reject(reject)], correlator: self.correlator)
+            let outcome = try await subject.store.ingest(
+                [.reject(reject), .reject(reject)], correlator: self.correlator)
             #expect(outcome.rejects == 2)
             _ = try await subject.store.ingest([.reject(reject)], correlator: self.correlator)
             #expect(try await subject.store.snapshot().rejects == [reject])
@@ -68,7 +69,8 @@ struct ContactStoreConformanceTests {
             for case .record(let record) in records { byCall[record.call, default: []].append(record) }
             var byCustomer: [String: [Call]] = [:]
             for key in byCall.keys.sorted() {
-                guard let call = assembler.assemble(key, records: byCall[key] ?? []), let customer = call.customerKey else {
+                guard let call = assembler.assemble(key, records: byCall[key] ?? []), let customer = call.customerKey
+                else {
                     continue
                 }
                 byCustomer[customer, default: []].append(call)
@@ -204,9 +206,11 @@ struct ContactStoreConformanceTests {
             let end = try #require(outbox.last).seq
             let now = StoreFixture.endOfDay
 
-            #expect(try await subject.store.webhookCursor("https://a.example/hook", startingAtEnd: true, at: now) == end)
+            #expect(
+                try await subject.store.webhookCursor("https://a.example/hook", startingAtEnd: true, at: now) == end)
             // Stored at once: asking again, even for the other start, answers where it started.
-            #expect(try await subject.store.webhookCursor("https://a.example/hook", startingAtEnd: false, at: now) == end)
+            #expect(
+                try await subject.store.webhookCursor("https://a.example/hook", startingAtEnd: false, at: now) == end)
             #expect(try await subject.store.webhookCursor("https://b.example/hook", startingAtEnd: false, at: now) == 0)
 
             let entry = outbox[0]
@@ -315,7 +319,8 @@ struct ContactStoreConformanceTests {
             let dry = try await subject.store.purge(before: month.end, summarising: [month], at: later, dryRun: true)
             #expect(try await subject.store.totals().contacts == contacts)
             #expect(try await subject.store.summarisedPeriods().isEmpty)
-            let outcome = try await subject.store.purge(before: month.end, summarising: [month], at: later, dryRun: false)
+            let outcome = try await subject.store.purge(
+                before: month.end, summarising: [month], at: later, dryRun: false)
             var expected = dry
             expected.dryRun = false
             #expect(outcome == expected)
@@ -324,7 +329,8 @@ struct ContactStoreConformanceTests {
             #expect(outcome.periodsSummarised == [month])
             #expect(try await subject.store.summarisedPeriods() == [month])
             #expect(try await subject.store.totals().contacts == contacts - outcome.contacts)
-            #expect(try await subject.store.obligationTallies(dueFrom: month.start, to: month.end, scope: .all) == tallies)
+            #expect(
+                try await subject.store.obligationTallies(dueFrom: month.start, to: month.end, scope: .all) == tallies)
             #expect(try await subject.store.agentActivity(from: month.start, to: month.end) == agents)
 
             let again = try await subject.store.ingest(records, correlator: self.correlator)

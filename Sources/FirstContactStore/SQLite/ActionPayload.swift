@@ -122,6 +122,7 @@ package struct ActionPayload: Codable, Equatable {
             throw StoreError.corrupt(
                 table: "action", rowid: rowid, reason: "an action of kind \"\(kind)\" without what it needs")
         }
-        return ManualAction(id: id, at: Timestamp(seconds: at), agent: AgentID(agent), kind: decoded, sequence: sequence)
+        return ManualAction(
+            id: id, at: Timestamp(seconds: at), agent: AgentID(agent), kind: decoded, sequence: sequence)
     }
 }

@@ -240,7 +240,8 @@ extension SQLiteContactStore {
                 OutboxEntry(
                     seq: row[0],
                     notice: Notice(
-                        key: row[1], kind: try StoredRows.decode(row[2], column: "kind", table: "outbox", rowid: row[0]),
+                        key: row[1],
+                        kind: try StoredRows.decode(row[2], column: "kind", table: "outbox", rowid: row[0]),
                         at: Timestamp(seconds: row[3]), contact: (row[4] as String?).map { ContactID($0) },
                         obligation: (row[5] as String?).map { ObligationID($0) },
                         violation: (row[6] as String?).map { ViolationID($0) },
