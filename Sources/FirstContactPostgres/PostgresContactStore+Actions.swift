@@ -217,34 +217,4 @@ extension PostgresContactStore {
             }
         }
     }
-
-    // MARK: Not yet on PostgreSQL
-
-    package func openObligations(_ scope: ReportScope) async throws -> [BoardRow] {
-        throw PostgresNotYetSupported(method: "openObligations (the board report)")
-    }
-
-    package func obligationTallies(dueFrom from: Timestamp, to: Timestamp, scope: ReportScope) async throws
-        -> [ObligationTally]
-    {
-        throw PostgresNotYetSupported(method: "obligationTallies (reports)")
-    }
-
-    package func agentActivity(from: Timestamp, to: Timestamp) async throws -> [AgentID: AgentActivity] {
-        throw PostgresNotYetSupported(method: "agentActivity (reports)")
-    }
-
-    package func reportDataStart() async throws -> Timestamp? {
-        throw PostgresNotYetSupported(method: "reportDataStart (retention)")
-    }
-
-    package func summarisedPeriods() async throws -> [ReportPeriod] {
-        throw PostgresNotYetSupported(method: "summarisedPeriods (retention)")
-    }
-
-    package func purge(before horizon: Timestamp, summarising periods: [ReportPeriod], at now: Timestamp, dryRun: Bool)
-        async throws -> PurgeOutcome
-    {
-        throw PostgresNotYetSupported(method: "purge (retention)")
-    }
 }

@@ -172,7 +172,8 @@ struct PostgresTransaction: Sendable {
         return try row.makeRandomAccess()[0].decode(T?.self)
     }
 
-    /// `?` → `$1, $2…` in order, `?N` → `$N`; question marks inside quoted literals stay.
+    /// `?N` → `$N`, a bare `?` → the number after the largest so far (SQLite's rule); question
+    /// marks inside quoted literals stay.
     static func numbered(_ sql: String) -> String {
         var out = ""
         out.reserveCapacity(sql.utf8.count + 16)
@@ -192,11 +193,13 @@ struct PostgresTransaction: Sendable {
                 digits.append(d)
                 pending = chars.next()
             }
-            if digits.isEmpty {
+            // As SQLite numbers them: a bare `?` takes the number after the largest so far.
+            if let number = Int(digits) {
+                out += "$\(number)"
+                next = max(next, number + 1)
+            } else {
                 out += "$\(next)"
                 next += 1
-            } else {
-                out += "$" + digits
             }
         }
         return out

@@ -299,7 +299,7 @@ struct ContactStoreConformanceTests {
 
     @Test(
         "a purge summarises the period first (its figures stay), removes the settled contacts before the horizon, says the same when dry, and later records older than it are refused",
-        arguments: StoreKind.withRetention)
+        arguments: StoreKind.allCases)
     func purge(kind: StoreKind) async throws {
         try await kind.withStore { subject in
             let records = try StoreFixture.records()
@@ -337,6 +337,44 @@ struct ContactStoreConformanceTests {
             #expect(again.newRecords == 0)
             #expect(again.beyondRetention == records.filter { if case .record = $0 { true } else { false } }.count)
             #expect(try await subject.store.awaitingDerivation() == 0)
+        }
+    }
+
+    @Test(
+        "the reports read the same figures from every store: the board, tallies by owner and agents' activity",
+        arguments: StoreKind.allCases)
+    func reportsAgreeWithSQLite(kind: StoreKind) async throws {
+        let records = try StoreFixture.records()
+        let clock = try #require(StoreFixture.latest(records))
+        let day = (
+            from: Timestamp(seconds: StoreFixture.endOfDay.seconds - 86_400),
+            to: Timestamp(seconds: StoreFixture.endOfDay.seconds + 86_400)
+        )
+        let department = DepartmentID("service")
+        func figures(_ store: any ContactStore) async throws -> (
+            [BoardRow], [BoardRow], [ObligationTally], [AgentID: AgentActivity]
+        ) {
+            _ = try await store.ingest(records, correlator: self.correlator)
+            _ = try await store.advanceClock(to: clock, correlator: self.correlator)
+            return (
+                try await store.openObligations(.all),
+                try await store.openObligations(.agent(AgentID("1001"), department: department)),
+                try await store.obligationTallies(dueFrom: day.from, to: day.to, scope: .departments([department])),
+                try await store.agentActivity(from: day.from, to: day.to)
+            )
+        }
+        var reference: ([BoardRow], [BoardRow], [ObligationTally], [AgentID: AgentActivity])?
+        try await StoreKind.sqlite.withStore { reference = try await figures($0.store) }
+        let expected = try #require(reference)
+        #expect(!expected.0.isEmpty, "the first calls leave callbacks owed")
+        #expect(!expected.2.isEmpty)
+        #expect(!expected.3.isEmpty)
+        try await kind.withStore { subject in
+            let found = try await figures(subject.store)
+            #expect(found.0 == expected.0)
+            #expect(found.1 == expected.1)
+            #expect(found.2 == expected.2)
+            #expect(found.3 == expected.3)
         }
     }
 }

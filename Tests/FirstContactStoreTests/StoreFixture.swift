@@ -17,9 +17,6 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         StoreFixture.postgresServer == nil ? [.sqlite] : [.sqlite, .postgres]
     }
 
-    /// The stores with reports and retention (summaries, purge): not yet PostgreSQL.
-    static var withRetention: [StoreKind] { [.sqlite] }
-
     var testDescription: String { self.rawValue }
 
     /// A fresh, empty store of this kind, removed by ``StoreUnderTest/dispose()``.

@@ -184,7 +184,7 @@ extension SQLiteContactStore {
     }
 
     /// `[from, to)` without the (sorted, disjoint, inside) `periods`.
-    static func unsummarised(_ from: Timestamp, _ to: Timestamp, _ periods: [ReportPeriod]) -> [(Timestamp, Timestamp)]
+    package static func unsummarised(_ from: Timestamp, _ to: Timestamp, _ periods: [ReportPeriod]) -> [(Timestamp, Timestamp)]
     {
         var gaps: [(Timestamp, Timestamp)] = []
         var cursor = from
