@@ -184,8 +184,9 @@ extension SQLiteContactStore {
     }
 
     /// `[from, to)` without the (sorted, disjoint, inside) `periods`.
-    package static func unsummarised(_ from: Timestamp, _ to: Timestamp, _ periods: [ReportPeriod]) -> [(Timestamp, Timestamp)]
-    {
+    package static func unsummarised(_ from: Timestamp, _ to: Timestamp, _ periods: [ReportPeriod]) -> [(
+        Timestamp, Timestamp
+    )] {
         var gaps: [(Timestamp, Timestamp)] = []
         var cursor = from
         for period in periods {
