@@ -293,15 +293,7 @@ extension PostgresContactStore {
         guard let last = try await Self.metaTime(tx, "backfill_last"), clock - last < lateness,
             let text = try await Self.meta(tx, "backfill_mark")
         else { return nil }
-        var mark: [Int64] = []
-        for part in text.split(separator: ",") {
-            guard let row = Int64(part) else {
-                throw StoreError.corrupt(table: "meta", rowid: nil, reason: "backfill_mark \"\(text)\" is not row ids")
-            }
-            mark.append(row)
-        }
-        mark += Array(repeating: 0, count: max(0, SQLiteContactStore.markedTables.count - mark.count))
-        return SQLiteContactStore.BackfillHold(mark: mark, settlesAt: last + lateness, lastArrival: last)
+        return try SQLiteContactStore.BackfillHold(mark: text, last: last, lateness: lateness)
     }
 
     static func undecidedCalls(of customer: String, hold: SQLiteContactStore.BackfillHold?, tx: PostgresTransaction)

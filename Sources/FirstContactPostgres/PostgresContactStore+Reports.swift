@@ -70,15 +70,7 @@ extension PostgresContactStore {
                         scoped.bind(&$0)
                     })
             }
-            return counts.map { tally, count in
-                var tally = tally
-                tally.count = count
-                return tally
-            }.sorted {
-                ($0.department.rawValue, $0.kind.rawValue, $0.state.rawValue) < (
-                    $1.department.rawValue, $1.kind.rawValue, $1.state.rawValue
-                )
-            }
+            return ObligationTally.listed(counts)
         }
     }
 

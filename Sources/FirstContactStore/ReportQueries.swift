@@ -87,3 +87,18 @@ package struct AgentActivity: Hashable, Sendable {
         self.acceptedByCategory.merge(other.acceptedByCategory, uniquingKeysWith: +)
     }
 }
+
+extension ObligationTally {
+    /// Counts summed per (department, kind, state) as tallies, in the order reports list them.
+    package static func listed(_ counts: [ObligationTally: Int]) -> [ObligationTally] {
+        counts.map { tally, count in
+            var tally = tally
+            tally.count = count
+            return tally
+        }.sorted {
+            ($0.department.rawValue, $0.kind.rawValue, $0.state.rawValue) < (
+                $1.department.rawValue, $1.kind.rawValue, $1.state.rawValue
+            )
+        }
+    }
+}

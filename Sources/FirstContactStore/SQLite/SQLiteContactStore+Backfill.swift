@@ -27,10 +27,22 @@ extension SQLiteContactStore {
         /// were overdue when they arrived; those due later were not, and breach on time.
         package var lastArrival: Timestamp
 
-        package init(mark: [Int64], settlesAt: Timestamp, lastArrival: Timestamp) {
+        /// The hold stored in `meta`: `backfill_mark` (`mark`, the last row ids, comma-separated)
+        /// and `backfill_last` (`last`).
+        package init(mark text: String, last: Timestamp, lateness: Int64) throws {
+            var mark: [Int64] = []
+            for part in text.split(separator: ",") {
+                guard let row = Int64(part) else {
+                    throw StoreError.corrupt(
+                        table: "meta", rowid: nil, reason: "backfill_mark \"\(text)\" is not row ids")
+                }
+                mark.append(row)
+            }
+            // A table newer than the mark: all of its rows came during the backfill.
+            mark += Array(repeating: 0, count: max(0, SQLiteContactStore.markedTables.count - mark.count))
             self.mark = mark
-            self.settlesAt = settlesAt
-            self.lastArrival = lastArrival
+            self.settlesAt = last + lateness
+            self.lastArrival = last
         }
     }
 
@@ -55,16 +67,7 @@ extension SQLiteContactStore {
         guard let last = try Self.metaTime(db, "backfill_last"), clock - last < lateness,
             let text = try Self.meta(db, "backfill_mark")
         else { return nil }
-        var mark: [Int64] = []
-        for part in text.split(separator: ",") {
-            guard let row = Int64(part) else {
-                throw StoreError.corrupt(table: "meta", rowid: nil, reason: "backfill_mark \"\(text)\" is not row ids")
-            }
-            mark.append(row)
-        }
-        // A table newer than the mark: all of its rows came during the backfill.
-        mark += Array(repeating: 0, count: max(0, Self.markedTables.count - mark.count))
-        return BackfillHold(mark: mark, settlesAt: last + lateness, lastArrival: last)
+        return try BackfillHold(mark: text, last: last, lateness: lateness)
     }
 
     /// The customer's calls that arrived during the backfill `hold` is about.

@@ -63,15 +63,7 @@ extension SQLiteContactStore {
                                 GROUP BY o.owner_department, o.kind, o.state
                                 """)))
             }
-            return counts.map { tally, count in
-                var tally = tally
-                tally.count = count
-                return tally
-            }.sorted {
-                ($0.department.rawValue, $0.kind.rawValue, $0.state.rawValue) < (
-                    $1.department.rawValue, $1.kind.rawValue, $1.state.rawValue
-                )
-            }
+            return ObligationTally.listed(counts)
         }
     }
 
