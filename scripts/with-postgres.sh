@@ -37,11 +37,15 @@ stop() {
 }
 trap stop EXIT
 
-# C collation and UTF-8, as SQLite compares text (byte order); no fsync: a test server.
+# C collation and UTF-8, as SQLite compares text (byte order). No fsync for tests; a benchmark
+# that compares with SQLite's synced commits sets FC_POSTGRES_DURABLE=1 (PostgreSQL's defaults).
+options="-p $port -k $dir -c listen_addresses='' -c max_connections=200"
+if [ "${FC_POSTGRES_DURABLE:-0}" != 1 ]; then
+  options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
 "${as_server[@]}" "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C --no-sync >/dev/null
-"${as_server[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-  -o "-p $port -k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-  start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+"${as_server[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null ||
+  { cat "$dir/server.log" >&2; exit 1; }
 
 export FC_TEST_POSTGRES_URL="postgresql://postgres@/postgres?host=$dir&port=$port"
 # Not exec: the trap stops the server when CMD ends, whatever its status.
