@@ -50,8 +50,17 @@ final class PostgresSession: Sendable {
         } catch {
             // A failed statement leaves the transaction aborted: roll back so the connection is
             // usable again; a connection that broke is opened anew by the next transaction.
-            if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: self.logger) }
-            await self.gate.release()
+            var usable = !connection.isClosed
+            if usable {
+                do {
+                    try await connection.query("ROLLBACK", logger: self.logger)
+                } catch let rollback {
+                    // The connection is in no state to trust: the next transaction opens another.
+                    self.logger.warning("ROLLBACK failed after \(error): \(rollback); reconnecting")
+                    usable = false
+                }
+            }
+            await self.gate.release(discarding: !usable)
             throw error
         }
     }
@@ -70,7 +79,7 @@ final class PostgresSession: Sendable {
 
     /// Closes the connection (the next transaction would open another).
     func close() async {
-        await self.gate.close()
+        await self.gate.close(logger: self.logger)
     }
 
     @Sendable private func open() async throws -> PostgresConnection {
@@ -122,12 +131,16 @@ final class PostgresSession: Sendable {
         deinit {
             // A store dropped without close() (every command ends so): close its connection, and
             // keep the connection until it is closed, which PostgresNIO checks when it goes.
-            if let connection = self.connection, !connection.isClosed {
-                connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
-            }
+            if let connection = self.connection { Self.close(connection) }
         }
 
-        func release() {
+        /// Lends the connection to the next transaction; `discarding` closes it first, and the
+        /// next transaction opens another.
+        func release(discarding: Bool = false) {
+            if discarding, let connection = self.connection {
+                self.connection = nil
+                Self.close(connection)
+            }
             if self.waiting.isEmpty {
                 self.busy = false
             } else {
@@ -135,10 +148,23 @@ final class PostgresSession: Sendable {
             }
         }
 
-        func close() async {
-            let connection = self.connection
+        func close(logger: Logger) async {
+            guard let connection = self.connection else { return }
             self.connection = nil
-            try? await connection?.close()
+            Self.close(connection)
+            do {
+                try await connection.closeFuture.get()
+            } catch {
+                // The session is over either way; what went wrong closing it is only worth a line.
+                logger.debug("closing the PostgreSQL connection: \(error)")
+            }
+        }
+
+        /// Closes `connection` on its event loop, keeping it until it is closed (PostgresNIO
+        /// checks, when a connection goes, that it was closed).
+        private static func close(_ connection: PostgresConnection) {
+            guard !connection.isClosed else { return }
+            connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
         }
     }
 }
