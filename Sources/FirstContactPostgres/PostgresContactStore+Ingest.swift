@@ -90,6 +90,7 @@ extension PostgresContactStore {
         var rejectLedger = PostgresRejectLedger(limit: correlator.maxRejectsPerSource)
         rejectLedger.storedAt = try await Self.metaTime(tx, "latest_event")
         let horizon = try await Self.metaTime(tx, "purged_before")
+        var pending: [CallRecord] = []
         for item in records {
             outcome.records += 1
             if let horizon, case .record(let record) = item, record.eventTime < horizon {
@@ -122,14 +123,21 @@ extension PostgresContactStore {
             case .record(let record):
                 let time = record.eventTime
                 outcome.maxEventTime = max(outcome.maxEventTime ?? time, time)
-                if try await Self.insert(record, tx: tx) {
-                    outcome.newRecords += 1
-                    activity[record.position.source, default: []].insert(time.seconds / 60)
-                    if batchRecords[record.call] == nil { order.append(record.call) }
-                    batchRecords[record.call, default: []].append(record)
-                } else {
-                    outcome.duplicates += 1
-                }
+                pending.append(record)
+            }
+        }
+        // Call records go in a few multi-row statements; then, in the batch's order, a record is
+        // new when its key was inserted and it is the first of the batch with that key.
+        let inserted = try await Self.insertNew(pending, tx: tx)
+        var seen: Set<String> = []
+        for record in pending {
+            if inserted.contains(record.key.rawValue), seen.insert(record.key.rawValue).inserted {
+                outcome.newRecords += 1
+                activity[record.position.source, default: []].insert(record.eventTime.seconds / 60)
+                if batchRecords[record.call] == nil { order.append(record.call) }
+                batchRecords[record.call, default: []].append(record)
+            } else {
+                outcome.duplicates += 1
             }
         }
         try await rejectLedger.flush(tx: tx)
@@ -153,21 +161,23 @@ extension PostgresContactStore {
 
         let assembler = CallAssembler(directory: correlator.directory)
         var customers: [String: Timestamp?] = [:]
-        for callKey in order {
-            var call = assembler.assemble(callKey, records: batchRecords[callKey] ?? [])
-            let inserted = try await tx.run(
-                """
-                INSERT INTO call (call_key, customer_key, direction, start, "end") VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (call_key) DO NOTHING RETURNING 1
-                """
-            ) {
-                $0.add(callKey.rawValue)
-                $0.add(call?.customerKey)
-                $0.add(call?.direction.rawValue)
-                $0.add(call?.start.seconds)
-                $0.add(call?.end.seconds)
-            }
-            if inserted == 0 {
+        // Most calls are new: their records are all in this batch, and one statement stores them.
+        let assembled = order.map { ($0, assembler.assemble($0, records: batchRecords[$0] ?? [])) }
+        let newCalls = Set(
+            try await Self.insertRows(
+                assembled, into: "call", columns: "call_key, customer_key, direction, start, \"end\"", count: 5,
+                returning: "call_key", tx: tx
+            ) { entry, row in
+                let (callKey, call) = entry
+                row.add(callKey.rawValue)
+                row.add(call?.customerKey)
+                row.add(call?.direction.rawValue)
+                row.add(call?.start.seconds)
+                row.add(call?.end.seconds)
+            })
+        for (callKey, first) in assembled {
+            var call = first
+            if !newCalls.contains(callKey.rawValue) {
                 let previous = try await tx.value(String.self, "SELECT customer_key FROM call WHERE call_key = ?") {
                     $0.add(callKey.rawValue)
                 }
@@ -213,44 +223,80 @@ extension PostgresContactStore {
         return outcome
     }
 
-    /// Inserts one call record unless its key is stored. - Returns: whether it was new.
-    static func insert(_ record: CallRecord, tx: PostgresTransaction) async throws -> Bool {
-        switch record {
-        case .leg(let leg):
-            return try await tx.run(
-                """
-                INSERT INTO leg (event_key, call_key, source, line, byte_offset, unique_id, src, caller_name, dst,
-                context, channel, peer_channel, app, app_data, start, answer, "end", billsec, disposition, sequence)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1
-                """
-            ) { StoredRows.bind(leg, into: &$0) } > 0
-        case .queue(let entry):
-            return try await tx.run(
-                """
-                INSERT INTO queue_event (event_key, call_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1
-                """
-            ) { StoredRows.bind(entry, into: &$0) } > 0
-        case .sip(let row):
-            return try await tx.run(
-                """
-                INSERT INTO sip_event (event_key, call_key, source, line, byte_offset, kind, method, code, reason,
-                from_tag, to_tag, caller, dialled, target, agent, time, start, answer)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1
-                """
-            ) { StoredRows.bind(row, into: &$0) } > 0
-        case .cel(let row):
-            return try await tx.run(
-                """
-                INSERT INTO cel_event (event_key, call_key, source, line, byte_offset, event, time, micros,
-                cid_name, cid_num, exten, context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status,
-                bridge_id, transfer_exten, transfer_context, transferee, transfer_target)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1
-                """
-            ) { StoredRows.bind(row, into: &$0) } > 0
-        case .ivr:
-            preconditionFailure("IVR events are filed by customer in ingest")
+    /// Stores the call records whose keys are not stored yet, a few statements per table.
+    /// - Returns: the keys inserted.
+    static func insertNew(_ records: [CallRecord], tx: PostgresTransaction) async throws -> Set<String> {
+        var legs: [LegRecord] = []
+        var queue: [QueueRecord] = []
+        var sip: [SIPRecord] = []
+        var cel: [CELRecord] = []
+        for record in records {
+            switch record {
+            case .leg(let leg): legs.append(leg)
+            case .queue(let entry): queue.append(entry)
+            case .sip(let row): sip.append(row)
+            case .cel(let row): cel.append(row)
+            case .ivr: preconditionFailure("IVR events are filed by customer in ingest")
+            }
         }
+        var inserted: Set<String> = []
+        inserted.formUnion(
+            try await Self.insertRows(
+                legs, into: "leg",
+                columns: """
+                    event_key, call_key, source, line, byte_offset, unique_id, src, caller_name, dst, context, channel,
+                    peer_channel, app, app_data, start, answer, "end", billsec, disposition, sequence
+                    """, count: 20, tx: tx
+            ) { StoredRows.bind($0, into: &$1) })
+        inserted.formUnion(
+            try await Self.insertRows(
+                queue, into: "queue_event",
+                columns:
+                    "event_key, call_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number",
+                count: 12, tx: tx
+            ) { StoredRows.bind($0, into: &$1) })
+        inserted.formUnion(
+            try await Self.insertRows(
+                sip, into: "sip_event",
+                columns: """
+                    event_key, call_key, source, line, byte_offset, kind, method, code, reason, from_tag, to_tag, caller,
+                    dialled, target, agent, time, start, answer
+                    """, count: 18, tx: tx
+            ) { StoredRows.bind($0, into: &$1) })
+        inserted.formUnion(
+            try await Self.insertRows(
+                cel, into: "cel_event",
+                columns: """
+                    event_key, call_key, source, line, byte_offset, event, time, micros, cid_name, cid_num, exten, context,
+                    channel, app, app_data, unique_id, peer, hangup_cause, dial_status, bridge_id, transfer_exten,
+                    transfer_context, transferee, transfer_target
+                    """, count: 24, tx: tx
+            ) { StoredRows.bind($0, into: &$1) })
+        return inserted
+    }
+
+    /// Inserts `rows` (`count` values each, bound in `columns`' order) with multi-row VALUES,
+    /// skipping those that conflict with a stored row, in statements under the protocol's limit
+    /// of 65,535 parameters. - Returns: the `returning` column of the rows inserted.
+    static func insertRows<Row>(
+        _ rows: [Row], into table: String, columns: String, count: Int, returning: String = "event_key",
+        tx: PostgresTransaction, _ bind: (Row, inout PostgresBinder) -> Void
+    ) async throws -> [String] {
+        let perStatement = 60_000 / count
+        let one = "(" + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
+        var keys: [String] = []
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(rows.count, start + perStatement)]
+            let values = Array(repeating: one, count: chunk.count).joined(separator: ", ")
+            keys += try await tx.rows(
+                "INSERT INTO \(table) (\(columns)) VALUES \(values) ON CONFLICT DO NOTHING RETURNING \(returning)"
+            ) { binder in
+                for row in chunk { bind(row, &binder) }
+            }.map { try Columns($0).text(0) }
+            start += perStatement
+        }
+        return keys
     }
 
     /// Marks a customer for derivation (see ``SQLiteContactStore``'s `markDirty`: a settled past
