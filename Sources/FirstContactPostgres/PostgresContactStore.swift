@@ -145,15 +145,6 @@ package final class PostgresContactStore: ContactStore {
     }
 }
 
-/// A protocol method this increment does not implement on PostgreSQL yet.
-package struct PostgresNotYetSupported: Error, Equatable, CustomStringConvertible {
-    package var method: String
-
-    package var description: String {
-        "\(self.method) is not yet on PostgreSQL; use a SQLite database for it"
-    }
-}
-
 /// Databases on a server, created and dropped by name (tests give each store a database of its own).
 package enum PostgresDatabases {
     /// Creates database `name` on the server `server` points at (its own database is only
