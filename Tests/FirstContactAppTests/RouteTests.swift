@@ -83,6 +83,70 @@ struct RouteTests {
         }
     }
 
+    /// 赵六 calls the hotline again at 10:12, and the dialplan rings 1002 first as `/v1/route`
+    /// said (`Dial(PJSIP/1002,15)`): 1002 does not answer, the queue does (1001).
+    static let routedUnanswered = #"""
+        "","13800005555","96116","from-trunk","""赵六"" <13800005555>","PJSIP/trunk-00000041","PJSIP/1002-00000042","Dial","PJSIP/1002,15","2026-11-27 10:12:00",,"2026-11-27 10:12:15",15,0,"NO ANSWER","DOCUMENTATION","1795745520.41","","","1795745520.41",41
+        "","13800005555","96116","from-trunk","""赵六"" <13800005555>","PJSIP/trunk-00000041","PJSIP/1001-00000043","Queue","hotline,t,,,300","2026-11-27 10:12:15","2026-11-27 10:12:20","2026-11-27 10:15:00",165,160,"ANSWERED","DOCUMENTATION","1795745520.41","","","1795745520.41",42
+        """#
+    static let routedUnansweredQueueLog = #"""
+        1795745535|1795745520.41|hotline|NONE|ENTERQUEUE||13800005555|1
+        1795745540|1795745520.41|hotline|张敏|CONNECT|5|1795745540.43|5
+        """#
+    /// The same return call, and 1002 answers it at the first ring.
+    static let routedAnswered = #"""
+        "","13800005555","96116","from-trunk","""赵六"" <13800005555>","PJSIP/trunk-00000041","PJSIP/1002-00000042","Dial","PJSIP/1002,15","2026-11-27 10:12:00","2026-11-27 10:12:06","2026-11-27 10:16:00",240,234,"ANSWERED","DOCUMENTATION","1795745520.41","","","1795745520.41",41
+        """#
+
+    @Test(
+        "a routed caller the owner answers got through to the owner: the callback is satisfied customer_called_back, 1002 first responder, the trail says it was routed"
+    )
+    func routedAndAnswered() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (_, store) = try await API.app(
+            Self.csv + "\n" + Self.routedAnswered, Self.queueLog, now: "2026-11-27T10:30:00", in: directory)
+        let contact = try #require(try await store.contacts(ContactQuery(customer: "+8613800005555")).first)
+        #expect(contact.obligations.map(\.state) == [.satisfied])
+        #expect(contact.obligations.first?.satisfiedVia == .customerCalledBack)
+        #expect(contact.obligations.first?.satisfaction?.by == AgentID("1002"))
+        #expect(contact.firstResponder?.agent == AgentID("1002"))
+        let detail = try #require(try await store.contact(contact.id, correlator: try Fixture.engine().correlator))
+        let routed = detail.contact.why.filter { $0.rule == .routed }.map(\.message)
+        #expect(routed.count == 1, "\(detail.contact.why.map(\.message))")
+        #expect(routed.first?.contains("rang 1002 first, before the queue: 1002 owes the caller a callback") == true)
+        #expect(routed.first?.hasSuffix("1002 answered") == true, "\(routed)")
+    }
+
+    @Test(
+        "a routed caller the owner does not answer is a ring-no-answer on the contact, not a new missed call: the queue's answer satisfies the callback"
+    )
+    func routedButUnanswered() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (_, store) = try await API.app(
+            Self.csv + "\n" + Self.routedUnanswered, Self.queueLog + "\n" + Self.routedUnansweredQueueLog,
+            now: "2026-11-27T10:30:00", in: directory)
+        let contacts = try await store.contacts(ContactQuery(customer: "+8613800005555"))
+        #expect(contacts.count == 1)
+        let contact = try #require(contacts.first)
+        // One callback, the one owed since 09:50, and no second one for the unanswered ring.
+        #expect(contact.obligations.map(\.kind) == [.callback])
+        #expect(contact.obligations.first?.state == .satisfied)
+        #expect(contact.obligations.first?.satisfiedVia == .customerCalledBack)
+        #expect(contact.obligations.first?.missedCount == 1)
+        #expect(contact.ringNoAnswer == [AgentID("1002")])
+        #expect(contact.firstResponder?.agent == AgentID("1001"))
+        let detail = try #require(try await store.contact(contact.id, correlator: try Fixture.engine().correlator))
+        let routed = detail.contact.why.filter { $0.rule == .routed }.map(\.message)
+        #expect(routed.count == 1, "\(detail.contact.why.map(\.message))")
+        #expect(
+            routed.first?.hasSuffix("1002 did not answer (a ring-no-answer, not a missed call); 1001 answered after")
+                == true, "\(routed)")
+        #expect(!detail.contact.why.contains { $0.rule == .missedCallFolded })
+        #expect(detail.contact.why.filter { $0.rule == .missedCallCallback }.count == 1)
+    }
+
     @Test("else the receiver of a pending hand-off rings first: handed to 1006 in billing, the caller rings 1006")
     func handoffReceiver() async throws {
         let directory = try Fixture.temporaryDirectory()

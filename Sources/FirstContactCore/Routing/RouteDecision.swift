@@ -13,6 +13,15 @@ package struct RouteDecision: Sendable, Hashable {
         case callbackOwner = "callback_owner"
         case handoffReceiver = "handoff_receiver"
         case firstResponder = "first_responder"
+
+        /// Why `agent` is tried, in words.
+        package func reason(_ agent: AgentID, contact: ContactID) -> String {
+            switch self {
+            case .callbackOwner: "\(agent) owes the caller a callback on contact \(contact)"
+            case .handoffReceiver: "\(agent) received the hand-off of contact \(contact)"
+            case .firstResponder: "\(agent) is the first responder of contact \(contact)"
+            }
+        }
     }
 
     package var route: Route
@@ -82,12 +91,7 @@ package struct RouteDecision: Sendable, Hashable {
                 passed.append("\(agent)'s department \(known.department) is closed now")
                 continue
             }
-            let why =
-                switch claim {
-                case .callbackOwner: "\(agent) owes the caller a callback on contact \(contact.id)"
-                case .handoffReceiver: "\(agent) received the hand-off of contact \(contact.id)"
-                case .firstResponder: "\(agent) is the first responder of contact \(contact.id)"
-                }
+            let why = claim.reason(agent, contact: contact.id)
             return RouteDecision(
                 route: .agent, agent: agent, device: device, ringFirst: options.ringFirst, contact: contact.id,
                 department: contact.department, claim: claim,
