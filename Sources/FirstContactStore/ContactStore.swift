@@ -229,6 +229,9 @@ package protocol ContactStore: Sendable {
     func obligation(_ id: ObligationID) async throws -> StoredObligation?
     /// Notifications after `seq`, oldest first.
     func outbox(after seq: Int64, limit: Int) async throws -> [OutboxEntry]
+    /// Appends notifications that no derivation makes (a routed caller's screen pop), each once
+    /// by its key, kept and purged with `customerKey`'s other records.
+    func announce(_ notices: [Notice], customerKey: String?) async throws
     /// The earliest time any customer's derived state changes with the clock alone.
     func nextCheck() async throws -> Timestamp?
     /// How many customers have records (or actions) not yet derived: marked by ``ingest(_:correlator:)``

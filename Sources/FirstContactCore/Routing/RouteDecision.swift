@@ -118,6 +118,18 @@ package struct RouteDecision: Sendable, Hashable {
         return out
     }
 
+    /// The screen pop for the agent rung first, addressed to them; nil for a queue answer. Keyed
+    /// by the second it was asked in, so a dialplan asking twice for one call (a retransmitted
+    /// INVITE) announces it once.
+    /// - Parameter caller: the number as the PBX presented it, for the agent to see who calls.
+    package func notice(caller: String, at time: Timestamp) -> Notice? {
+        guard self.route == .agent, let agent = self.agent, let contact = self.contact else { return nil }
+        return Notice(
+            key: "routed:\(contact):\(agent):\(time.seconds)", kind: .routed, at: time, contact: contact,
+            department: self.department, agent: agent,
+            detail: "\(caller) is calling and rings \(agent) first for \(self.ringFirst) s: \(self.reason)")
+    }
+
     /// The statuses of a contact that is still the number's open one.
     package static let openStatuses: Set<ContactStatus> = [.open, .awaitingCallback, .handedOff]
 

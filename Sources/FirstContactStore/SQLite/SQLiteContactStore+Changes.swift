@@ -74,27 +74,37 @@ extension SQLiteContactStore {
                 $0.add(amendment.message)
             }
         }
-        for notice in changes.notices {
-            try db.run(
-                """
-                INSERT OR IGNORE INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-            ) {
-                $0.add(notice.key)
-                $0.add(notice.kind.rawValue)
-                $0.add(notice.at.seconds)
-                $0.add(customer)
-                $0.add(notice.contact?.rawValue)
-                $0.add(notice.obligation?.rawValue)
-                $0.add(notice.violation?.rawValue)
-                $0.add(notice.department?.rawValue)
-                $0.add(notice.agent?.rawValue)
-                $0.add(notice.level)
-                $0.add(notice.detail)
-            }
-        }
+        for notice in changes.notices { try Self.insert(notice, customer: customer, db: db) }
         return changes.amendments.count
+    }
+
+    /// Appends `notice` to the outbox unless its key is there already.
+    static func insert(_ notice: Notice, customer: String?, db: Database) throws {
+        try db.run(
+            """
+            INSERT OR IGNORE INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ) {
+            $0.add(notice.key)
+            $0.add(notice.kind.rawValue)
+            $0.add(notice.at.seconds)
+            $0.add(customer)
+            $0.add(notice.contact?.rawValue)
+            $0.add(notice.obligation?.rawValue)
+            $0.add(notice.violation?.rawValue)
+            $0.add(notice.department?.rawValue)
+            $0.add(notice.agent?.rawValue)
+            $0.add(notice.level)
+            $0.add(notice.detail)
+        }
+    }
+
+    package func announce(_ notices: [Notice], customerKey: String?) async throws {
+        guard !notices.isEmpty else { return }
+        try await self.pool.write { db in
+            for notice in notices { try Self.insert(notice, customer: customerKey, db: db) }
+        }
     }
 
     /// The actions recorded about a customer's matters, at or after `since`.
