@@ -184,8 +184,8 @@ struct ContactStoreConformanceTests {
             key: "routed:\(contact.id):1001:1795745520", kind: .routed, at: Timestamp(seconds: 1_795_745_520),
             contact: contact.id, department: contact.department, agent: AgentID("1001"),
             detail: "13800005555 is calling and rings 1001 first for 15 s")
-        try await subject.store.announce([notice], customerKey: contact.customer.text)
-        try await subject.store.announce([notice], customerKey: contact.customer.text)
+        try await subject.store.announce([Announcement(notice, customerKey: contact.customer.text)])
+        try await subject.store.announce([Announcement(notice, customerKey: contact.customer.text)])
         let after = try await subject.store.outbox(after: before.last?.seq ?? 0, limit: 10)
         #expect(after.count == 1)
         #expect(after.first?.notice == notice)

@@ -100,10 +100,12 @@ extension SQLiteContactStore {
         }
     }
 
-    package func announce(_ notices: [Notice], customerKey: String?) async throws {
-        guard !notices.isEmpty else { return }
+    package func announce(_ announcements: [Announcement]) async throws {
+        guard !announcements.isEmpty else { return }
         try await self.pool.write { db in
-            for notice in notices { try Self.insert(notice, customer: customerKey, db: db) }
+            for announcement in announcements {
+                try Self.insert(announcement.notice, customer: announcement.customerKey, db: db)
+            }
         }
     }
 
