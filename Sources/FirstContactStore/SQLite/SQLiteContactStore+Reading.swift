@@ -267,9 +267,6 @@ extension SQLiteContactStore {
         conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
     }
 
-    /// Above this many contacts, their obligations are read in one pass over the table.
-    static let obligationPassAbove = 1000
-
     static func contacts(_ db: Database, where condition: SQL, limit: Int?) throws -> [Contact] {
         var limitClause: SQL = ""
         if let limit { limitClause = "LIMIT \(limit)" }
@@ -286,10 +283,8 @@ extension SQLiteContactStore {
                 if ids.contains(id) { obligations[id, default: []].append(try Self.obligation(row)) }
             }
         }
-        if rows.count > Self.obligationPassAbove {
-            // Many contacts (an export, a whole listing): obligations in one ordered pass rather
-            // than one query per contact. A few (one customer's, a page): by contact, so a
-            // lookup of one caller (`/v1/route`) does not read every obligation stored.
+        if limit == nil {
+            // Every contact: obligations in one ordered pass rather than one query per contact.
             try add(Row.fetchCursor(db, sql: "SELECT rowid, * FROM obligation ORDER BY contact_id, created_at, id"))
         } else {
             let statement = try db.cachedStatement(
