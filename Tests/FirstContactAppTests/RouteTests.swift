@@ -183,6 +183,40 @@ struct RouteTests {
         }
     }
 
+    @Test(
+        "an agent the PBX's queue_log says left the queues, or is on a queue call, is passed over; back in the queue, they ring first again"
+    )
+    func queueLogPresence() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (app, _) = try await Self.app(in: directory)
+        try await app.test(.router) { client in
+            func post(_ line: String) async throws {
+                try await client.execute(
+                    uri: "/v1/ingest/asterisk-queue-log", method: .post, headers: API.pbx,
+                    body: ByteBuffer(string: line + "\n")
+                ) { #expect($0.status == .ok) }
+            }
+            // 10:05: 1002 logs out of the hotline queue (Asterisk writes it with callid NONE).
+            try await post("1795745100|NONE|hotline|PJSIP/1002|REMOVEMEMBER|")
+            var (_, body) = try await Self.route(client, "caller=13800005555")
+            #expect(body["route"] as? String == "queue", "\(body)")
+            #expect(
+                (body["reason"] as? String)?.contains("1002 is logged out of the queues (REMOVEMEMBER at") == true,
+                "\(body)")
+            // 10:06: back in; 10:07 a queue call connects 王芳 (1002's member name in the config).
+            try await post("1795745160|NONE|hotline|PJSIP/1002|ADDMEMBER|")
+            (_, body) = try await Self.route(client, "caller=13800005555")
+            #expect(body["agent"] as? String == "1002", "\(body)")
+            try await post("1795745220|1795745200.77|hotline|PJSIP/1002|CONNECT|20|1795745220.78|3")
+            (_, body) = try await Self.route(client, "caller=13800005555")
+            #expect((body["reason"] as? String)?.contains("1002 is on a queue call (CONNECT at") == true, "\(body)")
+            try await post("1795745400|1795745200.77|hotline|PJSIP/1002|COMPLETECALLER|20|180|1")
+            (_, body) = try await Self.route(client, "caller=13800005555")
+            #expect(body["agent"] as? String == "1002", "\(body)")
+        }
+    }
+
     @Test("else the receiver of a pending hand-off rings first: handed to 1006 in billing, the caller rings 1006")
     func handoffReceiver() async throws {
         let directory = try Fixture.temporaryDirectory()

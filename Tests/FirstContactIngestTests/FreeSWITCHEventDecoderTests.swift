@@ -153,6 +153,7 @@ private func position(_ record: IngestRecord) -> SourcePosition {
     case .record(let record): record.position
     case .reject(let reject): reject.position
     case .ignored(let position): position
+    case .presence(let member): member.position
     }
 }
 

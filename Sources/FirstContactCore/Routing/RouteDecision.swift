@@ -46,9 +46,10 @@ package struct RouteDecision: Sendable, Hashable {
     ///     first device starting with it (any case); an agent with none is passed over. Nil: the
     ///     agent's first device, whatever it is.
     ///   - time: now, on the wall clock: calendars are asked whether they are open at it.
+    ///   - presence: what the PBX said of agents in its queues (logged out, paused, on a call).
     package static func decide(
         caller: CustomerNumber, did: String? = nil, devicePrefix: String? = nil, openContact: Contact?,
-        directory: Directory, at time: Timestamp
+        directory: Directory, at time: Timestamp, presence: AgentPresence = AgentPresence()
     ) -> RouteDecision {
         let options = directory.configuration.routing
         func queue(_ reason: String, contact: Contact? = nil) -> RouteDecision {
@@ -89,6 +90,10 @@ package struct RouteDecision: Sendable, Hashable {
             let hours = directory.hours(of: known.department)
             if case .calendar(let calendar) = hours, !calendar.isOpen(at: time) {
                 passed.append("\(agent)'s department \(known.department) is closed now")
+                continue
+            }
+            if let away = presence.unavailable(agent, at: time) {
+                passed.append(away)
                 continue
             }
             let why = claim.reason(agent, contact: contact.id)

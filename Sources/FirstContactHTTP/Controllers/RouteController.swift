@@ -39,7 +39,7 @@ struct RouteController {
         let now = self.api.scheduler.clock.now()
         let decision = RouteDecision.decide(
             caller: caller, did: request.queryText("did"), devicePrefix: request.queryText("device_prefix"),
-            openContact: open, directory: directory, at: now)
+            openContact: open, directory: directory, at: now, presence: self.api.engine.presence.snapshot)
         // The agent's screen pop; written after this answer, never before it.
         if let notice = decision.notice(caller: open?.customerRaw ?? raw, at: now) {
             self.api.state.announcer.announce(notice, customerKey: caller.text)
