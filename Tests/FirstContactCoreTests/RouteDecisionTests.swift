@@ -109,6 +109,14 @@ struct RouteDecisionTests {
                 ], nil
             ),
             ([Self.member("1001", .other(name: "REMOVEMEMBER"), at: 10)], nil),
+            (
+                [Self.member("1002", .other(name: "AGENT-STATUS:ON BREAK"), at: 10)],
+                "1002 is paused (AGENT-STATUS:ON BREAK at"
+            ),
+            (
+                [Self.member("1002", .other(name: "AGENT-STATUS:LOGGED OUT"), at: 10)],
+                "1002 is logged out of the queues"
+            ),
         ] as [([QueueRecord], String?)])
     func presence(records: [QueueRecord], passedOver: String?) {
         let directory = Self.directory()

@@ -210,6 +210,35 @@ struct FreeSWITCHEventDecoderTests {
     }
 
     @Test(
+        "mod_callcenter's agent-status-change is read for routing (presence): logged out, on break, available",
+        arguments: [
+            ("Logged Out", "AGENT-STATUS:LOGGED OUT"), ("On Break", "AGENT-STATUS:ON BREAK"),
+            ("Available", "AGENT-STATUS:AVAILABLE"), ("Available (On Demand)", "AGENT-STATUS:AVAILABLE (ON DEMAND)"),
+        ])
+    func agentStatus(status: String, name: String) throws {
+        let event = ESLEvent(
+            headers: CallcenterStory.base(7, 1_200_000_000) + [
+                ("CC-Action", "agent-status-change"), ("CC-Agent", "1002@default"), ("CC-Agent-Status", status),
+            ])
+        for encoded in [event.framed(xml: false), event.framed(xml: true)] {
+            let records = decode(encoded)
+            guard records.count == 1, case .presence(let member) = records[0] else {
+                Issue.record("\(status): \(records)")
+                continue
+            }
+            #expect(member.agent == "1002@default")
+            #expect(member.event == .other(name: name))
+            #expect(member.time == Timestamp(seconds: 1200))
+        }
+        // An agent-state-change (Waiting, In a queue call…) says nothing routing reads.
+        let state = ESLEvent(
+            headers: CallcenterStory.base(8, 1_200_000_000) + [
+                ("CC-Action", "agent-state-change"), ("CC-Agent", "1002@default"), ("CC-Agent-State", "Waiting"),
+            ])
+        #expect(decode(state.framed(xml: false)).allSatisfy { if case .ignored = $0 { true } else { false } })
+    }
+
+    @Test(
         "join → agent fail → agent answers → end gives entered, ring-no-answer, connected (first responder), completed")
     func callcenterSequence() throws {
         let queue = queueEvents(decode(CallcenterStory.events.map { $0.framed(xml: false) }.joined()))

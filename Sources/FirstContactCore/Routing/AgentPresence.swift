@@ -20,10 +20,14 @@ package struct AgentPresence: Sendable, Hashable {
     /// Whether the agent's last queue call event connected them (true) or ended the call (false).
     private var onCall: [AgentID: Mark<Bool>] = [:]
 
-    /// queue_log events about a member's standing, and what each makes of it.
+    /// Events about a member's standing (queue_log verbs; FreeSWITCH agent statuses), and what
+    /// each makes of it.
     static let membership: [String: Membership] = [
         "ADDMEMBER": .member, "UNPAUSE": .member, "UNPAUSEALL": .member, "AGENTLOGIN": .member,
         "REMOVEMEMBER": .loggedOut, "AGENTLOGOFF": .loggedOut, "PAUSE": .paused, "PAUSEALL": .paused,
+        // FreeSWITCH mod_callcenter's agent-status-change, by CC-Agent-Status.
+        "AGENT-STATUS:AVAILABLE": .member, "AGENT-STATUS:AVAILABLE (ON DEMAND)": .member,
+        "AGENT-STATUS:LOGGED OUT": .loggedOut, "AGENT-STATUS:ON BREAK": .paused,
     ]
     package static let memberEventNames = Set(Self.membership.keys)
 
