@@ -102,6 +102,23 @@ struct SlowClientTests {
         #expect(status == 200, "\(text)")
     }
 
+    @Test(
+        "a kept-alive connection left idle after its answer is closed without a 408, which a client would take for the answer to its next request"
+    )
+    func idleKeepAliveClosesSilently() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (server, port) = try await Self.server(in: directory)
+        defer { server.stop() }
+        let connection = try Connection(port: port)
+        connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        // The answer, then three timeouts' worth of silence from the client: closed, nothing more said.
+        let (text, closed) = connection.receive(waiting: 4)
+        #expect(text.hasPrefix("HTTP/1.1 200"), "\(text)")
+        #expect(!text.contains("408"), "\(text)")
+        #expect(closed)
+    }
+
     @Test("an event stream read whole is not timed out while it streams")
     func streamsAreNotCut() async throws {
         let directory = try Fixture.temporaryDirectory()
