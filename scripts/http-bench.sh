@@ -9,12 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
-if ! dpkg -s wrk >/dev/null 2>&1; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
-fi
+source scripts/lib/bench-serve.sh
+install_wrk
 duration="${DURATION:-15s}"
 connections="${CONNECTIONS:-16}"
 threads="${THREADS:-2}"
@@ -36,30 +32,11 @@ echo "templates: ${#templates[@]} documents, $(for t in "${templates[@]}"; do wc
 
 cp samples/firstcontact.yaml "$work/firstcontact.yaml"
 db="$work/bench.sqlite"
-"$fc" serve --config "$work/firstcontact.yaml" --db "$db" --host 127.0.0.1 --port 0 >"$work/serve.out" 2>"$work/serve.err" &
-pid=$!
-stop() {
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-trap stop EXIT
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's|.*serving http://[^:]*:\([0-9]*\)/.*|\1|p' "$work/serve.out")
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/serve.err" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "http-bench: the server printed no port" >&2; exit 1; }
-base="http://127.0.0.1:$port"
+start_serve "$fc" "$work/firstcontact.yaml" "$db"
+pid=$serve_pid
 # PRAGMA synchronous is per connection: read what the store sets on its own, from its source.
 echo "server pid $pid on $base; durability: journal_mode=$(sqlite3 "$db" 'PRAGMA journal_mode;'), $(grep -o 'PRAGMA synchronous = [A-Z]*' Sources/FirstContactStore/SQLite/SQLiteContactStore.swift) (SQLiteContactStore)"
 
-wrk_run() { # label, wrk arguments… → the wrk output, kept in $work/label.txt
-  local label=$1; shift
-  wrk --latency -t"$threads" -c"$connections" -d"$duration" --timeout 10s "$@" | tee "$work/$label.txt"
-}
 echo "== GET /healthz"
 wrk_run healthz "$base/healthz"
 # The same bodies to a route that answers 404 before reading them (an unknown format): what
@@ -76,7 +53,7 @@ curl -s -H "Authorization: Bearer demo-admin" "$base/metrics" >"$work/metrics.tx
 groups=$(sed -n 's/^firstcontact_ingest_group_commits_total \([0-9]*\)$/\1/p' "$work/metrics.txt")
 grouped=$(sed -n 's/^firstcontact_ingest_group_requests_total \([0-9]*\)$/\1/p' "$work/metrics.txt")
 [ -n "$groups" ] && [ "$groups" -gt 0 ] && echo "group commits: $groups for $grouped requests ($(python3 -c "print(round($grouped / $groups, 1))") per commit)"
-stop
+stop_serve
 trap - EXIT
 
 stored=$(sqlite3 "$db" "SELECT count(*) FROM leg")

@@ -11,10 +11,14 @@
 #            dialled agent or the department, busy / abandoned / no_answer told apart by `explain`.
 #   round 2: agents call the 12 missed customers back through the same Kamailio; the re-ingested
 #            tables (old rows again: idempotent) must satisfy every callback via `callback`.
+#   round 3: `serve` on the same database, Kamailio with dialplans/kamailio/firstcontact-route.cfg
+#            (-A FC_ROUTING): two customers find 1002 busy, then call the hotline; /v1/route
+#            names 1002, who answers the first; the second rings 1002 for ring_first (3 s) and
+#            falls back to the queue (1001). Both callbacks satisfied customer_called_back.
 #
 # Installs kamailio and sip-tester if missing. Every process it starts is stopped by its pid
-# (SIGTERM, SIGKILL after 3 s). Ports 5061-5066, 5070, 5081-5083, 5090-5091 on 127.0.0.1 must be
-# free. FIRSTCONTACT=path/to/binary skips the build. Ends with "N passed, N failed".
+# (SIGTERM, SIGKILL after 3 s). Ports 5061-5066, 5070, 5081-5083, 5090-5091 (UDP) and 18480
+# (TCP) on 127.0.0.1 must be free. FIRSTCONTACT=path/to/binary skips the build. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -54,6 +58,12 @@ for port in 5061 5062 5063 5064 5065 5066 5070 5081 5082 5083 5090 5091; do
     exit 1
   fi
 done
+
+if ss -ltn | grep -q "127.0.0.1:18480 "; then
+  echo "sip-e2e: TCP port 18480 on 127.0.0.1 (round 3's serve) is in use; not starting" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 work=$(mktemp -d /tmp/fc-sip-e2e.XXXXXX)
 mkdir -p "$work/db" "$work/run" "$work/sipp" "$work/explain"
@@ -186,6 +196,74 @@ while IFS= read -r line; do
     *) echo "$line" ;;
   esac
 done < <(python3 "$recipe/check.py" round2 "$work/export2.json" 2>&1 || echo "FAIL  check.py round2 crashed")
+
+# --- round 3: returning callers ring the agent who owes them first (GET /v1/route) ----------
+# `serve` on the database of rounds 1 and 2; Kamailio again with firstcontact-route.cfg
+# (-A FC_ROUTING). Two new customers dial 1002 directly while 1002 is busy: 1002 owes both a
+# callback. Then each calls the hotline 96116: Kamailio asks serve, which names 1002's `sip:`
+# device; 1002 answers the first, and lets the second ring until ring_first (3 s), when the
+# failure route sends the call to the queue (agent 1001), who answers.
+round3=$(date +%s.%N)
+api="http://127.0.0.1:18480"
+post_tables() { # POSTs the three db_text tables to serve; old rows come again as duplicates
+  for table in acc missed_calls acc_cdrs; do
+    curl -sf -o /dev/null -H "Authorization: Bearer sip-e2e-pbx" \
+      --data-binary @"$work/db/$table" "$api/v1/ingest/kamailio-acc" || return 1
+  done
+}
+route_of() { curl -sf -H "Authorization: Bearer sip-e2e-pbx" "$api/v1/route?format=text&device_prefix=sip:&caller=$1"; }
+"$FIRSTCONTACT" serve --config "$recipe/firstcontact.yaml" --db "$work/fc.sqlite" --host 127.0.0.1 --port 18480 \
+  >"$work/serve.log" 2>&1 &
+spid=$!
+pids+=("$spid")
+for _ in $(seq 100); do curl -sf -o /dev/null "$api/healthz" && break; sleep 0.1; done
+curl -sf -o /dev/null "$api/healthz" && ok "serve listening on 127.0.0.1:18480 (pid $spid)" || fail "serve did not start (see $work/serve.log)"
+kamailio -f "$recipe/kamailio.cfg" -A FC_ROUTING -DD -E --substdef "!SCRATCH!$work!" >"$work/kamailio3.out" 2>"$work/kamailio3.log" &
+kpid=$!
+pids+=("$kpid")
+if wait_ports 5070; then ok "round 3: kamailio with firstcontact-route.cfg listening (pid $kpid)"; else fail "round 3: kamailio did not start (see $work/kamailio3.log)"; fi
+
+sipp_start agent_busy3 5082 6110 -sf "$recipe/scen/agent_busy.xml" -m 2
+wait_ports 5082 || fail "round 3: SIPp 1002 did not bind its port"
+sipp_start cust_busy3 5062 6210 -sf "$recipe/scen/caller_busy.xml" -inf "$recipe/inf/routed_busy.csv" -m 2 -r 4 127.0.0.1:5070
+sipp_wait "round 3, direct dials to a busy 1002" cust_busy3 agent_busy3
+kamcmd -s "unix:$work/run/kamailio_ctl" db_text.dump >/dev/null 2>"$work/kamcmd.err" || fail "round 3: kamcmd db_text.dump: $(cat "$work/kamcmd.err")"
+post_tables && ok "round 3: tables posted to serve" || fail "round 3: posting the tables to serve failed"
+answer=$(route_of 5550601)
+expect_eq "round 3: /v1/route for 5550601" "$(echo "$answer" | grep -E '^(route|agent|device|ring_first)=' | tr '\n' ' ')" \
+  "route=agent agent=1002 device=sip:1002@127.0.0.1:5082 ring_first=3 "
+
+sipp_start agent_answer3 5082 6100 -sf "$recipe/scen/agent_answer.xml" -m 1
+wait_ports 5082 || fail "round 3: SIPp 1002 did not bind its port"
+sipp_start cust_routed 5061 6200 -sf "$recipe/scen/caller_answered.xml" -inf "$recipe/inf/routed_answered.csv" -m 1 127.0.0.1:5070
+sipp_wait "round 3, a routed caller 1002 answers" cust_routed agent_answer3
+
+sipp_start agent_ring3 5082 6120 -sf "$recipe/scen/agent_ring.xml" -m 1
+sipp_start queue_answer3 5081 6130 -sf "$recipe/scen/agent_answer.xml" -m 1
+wait_ports 5081 5082 || fail "round 3: SIPp 1001 / 1002 did not bind their ports"
+fallback=$(date +%s.%N)
+sipp_start cust_fallback 5061 6200 -sf "$recipe/scen/caller_answered.xml" -inf "$recipe/inf/routed_fallback.csv" -m 1 127.0.0.1:5070
+sipp_wait "round 3, 1002 does not answer and the queue (1001) does" cust_fallback agent_ring3 queue_answer3
+# ring_first 3 s at 1002, 1 s of ringing at 1001, 3 s of talk, then BYE.
+took=$(echo "$(date +%s.%N) - $fallback" | bc)
+if [ "$(echo "$took < 10" | bc)" = 1 ]; then ok "round 3: the fallback call ended in ${took}s (ring_first 3 s + 1 s ring + 3 s talk)"; else fail "round 3: the fallback call took ${took}s"; fi
+
+stop_pid "$kpid"
+grep -qE ' (ERROR|CRITICAL): ' "$work/kamailio3.log" && fail "round 3: kamailio logged errors (see $work/kamailio3.log)" || ok "round 3: kamailio log has no ERROR lines"
+post_tables && ok "round 3: tables posted to serve again" || fail "round 3: posting the tables to serve failed"
+"$FIRSTCONTACT" export --json --config "$recipe/firstcontact.yaml" --db "$work/fc.sqlite" >"$work/export3.json"
+for number in 5550601 5550602; do
+  id=$(python3 -c 'import json,sys; print(next(c["id"] for c in json.load(open(sys.argv[1]))["contacts"] if c["customer_raw"] == sys.argv[2]))' "$work/export3.json" "$number")
+  "$FIRSTCONTACT" explain "$id" --config "$recipe/firstcontact.yaml" --db "$work/fc.sqlite" >"$work/explain/$number.txt" 2>&1
+done
+while IFS= read -r line; do
+  case "$line" in
+    "ok "*) passed=$((passed + 1)); echo "$line" ;;
+    "FAIL "*) failed=$((failed + 1)); echo "$line" ;;
+    *) echo "$line" ;;
+  esac
+done < <(python3 "$recipe/check.py" round3 "$work/export3.json" "$work/explain" 2>&1 || echo "FAIL  check.py round3 crashed")
+printf 'sip-e2e: round 3 took %.1fs\n' "$(echo "$(date +%s.%N) - $round3" | bc)"
 
 printf 'sip-e2e: %.1fs of its own time (Kamailio start to last check, build excluded)\n' "$(echo "$(date +%s.%N) - $started" | bc)"
 echo "$passed passed, $failed failed"

@@ -9,6 +9,9 @@ package struct Engine: Sendable {
     package let correlator: Correlator
     /// Which decoder reads which input format.
     package let decoders: DecoderRegistry
+    /// What the queue records this process stored said of agents (routing passes over an agent
+    /// logged out, paused or on a call).
+    package let presence = AgentPresenceBoard()
 
     package init(configuration: FirstContactConfiguration) {
         self.configuration = configuration

@@ -349,7 +349,7 @@ extension IngestPipeline {
                         file.rejects += 1
                         summary.batches.rejects += 1
                         summary.rejects.append(reject)
-                    case .ignored:
+                    case .ignored, .presence:
                         summary.batches.ignored += 1
                     case .record:
                         break

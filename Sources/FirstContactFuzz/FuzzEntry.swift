@@ -169,6 +169,8 @@ enum FuzzChecks {
                 self.require(reject.raw.count <= Reject.maxKeptRawBytes, "a reject keeping \(reject.raw.count) bytes")
             case .ignored(let ignored):
                 position = ignored
+            case .presence(let member):
+                position = member.position
             }
             self.require(position.source == source, "position source \(position.source)")
             self.require(position.line >= 1, "position line \(position.line)")

@@ -39,11 +39,13 @@ package func buildApplication(
                 metrics: metrics, logger: logger))
     }
     let timeout = TimeAmount.seconds(engine.configuration.http.requestTimeout)
+    let connections = ConnectionCount(limit: engine.configuration.http.maxConnections)
     return Application(
         router: router,
         server: .http1(
             configuration: .init(additionalChannelHandlers: [
-                IdleStateHandler(readTimeout: timeout), RequestTimeoutHandler(),
+                ConnectionLimitHandler(count: connections), IdleStateHandler(readTimeout: timeout),
+                RequestTimeoutHandler(),
             ])),
         configuration: .init(address: .hostname(host, port: port), serverName: "firstcontact"),
         services: services,

@@ -313,6 +313,15 @@ extension PostgresContactStore {
         return changes.amendments.count
     }
 
+    package func announce(_ announcements: [Announcement]) async throws {
+        guard !announcements.isEmpty else { return }
+        try await self.write { tx in
+            for announcement in announcements {
+                try await Self.announce(announcement.notice, customer: announcement.customerKey, tx: tx)
+            }
+        }
+    }
+
     /// Writes a notification to the outbox unless its key is there already.
     static func announce(_ notice: Notice, customer: String?, tx: PostgresTransaction) async throws {
         try await tx.run(

@@ -98,7 +98,7 @@ extension PostgresContactStore {
                 continue
             }
             switch item {
-            case .ignored:
+            case .ignored, .presence:
                 outcome.ignored += 1
             case .reject(let reject):
                 outcome.rejects += 1

@@ -226,7 +226,7 @@ enum PostgresMigrations {
                     seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                     key TEXT COLLATE "C" NOT NULL UNIQUE,
                     kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('at_risk', 'breach', 'escalation', 'violation', 'reversal', 'review',
-                        'feed_silent', 'feed_resumed', 'satisfied', 'acknowledged', 'cancelled', 'exhausted')),
+                        'feed_silent', 'feed_resumed', 'satisfied', 'acknowledged', 'cancelled', 'exhausted', 'routed')),
                     at BIGINT NOT NULL,
                     customer_key TEXT COLLATE "C",
                     contact_id TEXT COLLATE "C",

@@ -64,6 +64,17 @@ package struct ContactDetail: Hashable, Sendable {
     }
 }
 
+/// A notification no derivation makes, with the customer it is kept and purged with.
+package struct Announcement: Hashable, Sendable {
+    package var notice: Notice
+    package var customerKey: String?
+
+    package init(_ notice: Notice, customerKey: String?) {
+        self.notice = notice
+        self.customerKey = customerKey
+    }
+}
+
 /// An obligation with where it lives.
 package struct StoredObligation: Hashable, Sendable {
     package var obligation: Obligation
@@ -256,6 +267,9 @@ package protocol ContactStore: Sendable {
     func obligation(_ id: ObligationID) async throws -> StoredObligation?
     /// Notifications after `seq`, oldest first.
     func outbox(after seq: Int64, limit: Int) async throws -> [OutboxEntry]
+    /// Appends notifications that no derivation makes (routed callers' screen pops), each once
+    /// by its key, in one transaction.
+    func announce(_ announcements: [Announcement]) async throws
     /// The earliest time any customer's derived state changes with the clock alone.
     func nextCheck() async throws -> Timestamp?
     /// How many customers have records (or actions) not yet derived: marked by ``ingest(_:correlator:)``

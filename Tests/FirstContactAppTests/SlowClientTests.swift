@@ -102,6 +102,51 @@ struct SlowClientTests {
         #expect(status == 200, "\(text)")
     }
 
+    @Test(
+        "a kept-alive connection left idle after its answer is closed without a 408, which a client would take for the answer to its next request"
+    )
+    func idleKeepAliveClosesSilently() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (server, port) = try await Self.server(in: directory)
+        defer { server.stop() }
+        let connection = try Connection(port: port)
+        connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        // The answer, then three timeouts' worth of silence from the client: closed, nothing more said.
+        let (text, closed) = connection.receive(waiting: 4)
+        #expect(text.hasPrefix("HTTP/1.1 200"), "\(text)")
+        #expect(!text.contains("408"), "\(text)")
+        #expect(closed)
+    }
+
+    @Test(
+        "a connection past http.max_connections is answered 503 with Retry-After and closed; once one closes, a new one is served"
+    )
+    func connectionLimit() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (server, port) = try await Self.server(in: directory, http: "max_connections: 2")
+        defer { server.stop() }
+        // Two connections held open, idle.
+        var held = [try Connection(port: port), try Connection(port: port)]
+        try await Task.sleep(for: .milliseconds(300))
+        let third = try Connection(port: port)
+        third.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let (refused, closed) = third.receive(waiting: 3)
+        #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
+        #expect(refused.lowercased().contains("retry-after: 5"), "\(refused)")
+        #expect(refused.contains("http.max_connections"))
+        #expect(closed)
+        held[0].close()
+        held.removeFirst()
+        try await Task.sleep(for: .milliseconds(300))
+        let next = try Connection(port: port)
+        next.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        let (served, _) = next.receive(waiting: 3)
+        #expect(served.hasPrefix("HTTP/1.1 200"), "\(served)")
+        #expect(held.count == 1)
+    }
+
     @Test("an event stream read whole is not timed out while it streams")
     func streamsAreNotCut() async throws {
         let directory = try Fixture.temporaryDirectory()

@@ -75,6 +75,77 @@ struct RouteDecisionTests {
         #expect(queued.contact == ContactID("C-1"))
     }
 
+    /// A queue_log line about member `PJSIP/<agent>` at `seconds` after the office opened.
+    static func member(_ agent: String, _ event: QueueEvent, at seconds: Int64) -> QueueRecord {
+        QueueRecord(
+            key: EventKey(rawValue: "q:\(agent):\(seconds):\(event)"),
+            position: SourcePosition(source: "queue_log", line: Int(seconds), offset: seconds),
+            call: CallKey("NONE"), time: Self.open - 3600 + seconds, queue: "hotline", agent: "PJSIP/\(agent)",
+            event: event)
+    }
+
+    @Test(
+        "an agent the PBX says is logged out, paused or on a queue call is passed over for the next one at work; back in the queue, or the call over, they ring again",
+        arguments: [
+            (
+                [Self.member("1002", .other(name: "REMOVEMEMBER"), at: 10)],
+                "1002 is logged out of the queues (REMOVEMEMBER at"
+            ),
+            ([Self.member("1002", .other(name: "PAUSE"), at: 10)], "1002 is paused (PAUSE at"),
+            (
+                [Self.member("1002", .connected(holdSeconds: 3, memberUniqueID: "m"), at: 10)],
+                "1002 is on a queue call (CONNECT at"
+            ),
+            (
+                [
+                    Self.member("1002", .other(name: "PAUSE"), at: 10),
+                    Self.member("1002", .other(name: "UNPAUSE"), at: 20),
+                ], nil
+            ),
+            (
+                [
+                    Self.member("1002", .connected(holdSeconds: 3, memberUniqueID: "m"), at: 10),
+                    Self.member("1002", .completed, at: 900),
+                ], nil
+            ),
+            ([Self.member("1001", .other(name: "REMOVEMEMBER"), at: 10)], nil),
+            (
+                [Self.member("1002", .other(name: "AGENT-STATUS:ON BREAK"), at: 10)],
+                "1002 is paused (AGENT-STATUS:ON BREAK at"
+            ),
+            (
+                [Self.member("1002", .other(name: "AGENT-STATUS:LOGGED OUT"), at: 10)],
+                "1002 is logged out of the queues"
+            ),
+        ] as [([QueueRecord], String?)])
+    func presence(records: [QueueRecord], passedOver: String?) {
+        let directory = Self.directory()
+        // Arrival order does not matter: the newest word about an agent stands.
+        for order in [records, records.reversed()] {
+            var presence = AgentPresence()
+            for record in order { presence.note(record, directory: directory) }
+            let decision = RouteDecision.decide(
+                caller: Self.caller, openContact: Self.contact(owed: [(.callback, "1002", .pending)]),
+                directory: directory, at: Self.open, presence: presence)
+            if let passedOver {
+                // 1002 owes the callback but is away: the first responder (1001) rings instead.
+                #expect(decision.agent == AgentID("1001"))
+                #expect(decision.reason.contains("passed over: \(passedOver)"), "\(decision.reason)")
+            } else {
+                #expect(decision.agent == AgentID("1002"), "\(decision.reason)")
+            }
+        }
+    }
+
+    @Test("a queue call connected more than four hours ago without an end seen no longer keeps the agent busy")
+    func staleCall() {
+        var presence = AgentPresence()
+        presence.note(
+            Self.member("1002", .connected(holdSeconds: 3, memberUniqueID: "m"), at: 0), directory: Self.directory())
+        #expect(presence.unavailable(AgentID("1002"), at: Self.open - 3600 + 4 * 3600 - 1) != nil)
+        #expect(presence.unavailable(AgentID("1002"), at: Self.open - 3600 + 4 * 3600) == nil)
+    }
+
     @Test("a device prefix picks the PBX's kind of device; an agent without one is passed over")
     func devicePrefix() {
         let directory = Self.directory { configuration in

@@ -153,6 +153,7 @@ private func position(_ record: IngestRecord) -> SourcePosition {
     case .record(let record): record.position
     case .reject(let reject): reject.position
     case .ignored(let position): position
+    case .presence(let member): member.position
     }
 }
 
@@ -206,6 +207,35 @@ struct FreeSWITCHEventDecoderTests {
         // Positions point at each event: the third frame starts on the line after two frames.
         let lines = plainFramed.map { position($0).line }
         #expect(lines == lines.sorted() && lines[0] == 1 && lines[1] > 1)
+    }
+
+    @Test(
+        "mod_callcenter's agent-status-change is read for routing (presence): logged out, on break, available",
+        arguments: [
+            ("Logged Out", "AGENT-STATUS:LOGGED OUT"), ("On Break", "AGENT-STATUS:ON BREAK"),
+            ("Available", "AGENT-STATUS:AVAILABLE"), ("Available (On Demand)", "AGENT-STATUS:AVAILABLE (ON DEMAND)"),
+        ])
+    func agentStatus(status: String, name: String) throws {
+        let event = ESLEvent(
+            headers: CallcenterStory.base(7, 1_200_000_000) + [
+                ("CC-Action", "agent-status-change"), ("CC-Agent", "1002@default"), ("CC-Agent-Status", status),
+            ])
+        for encoded in [event.framed(xml: false), event.framed(xml: true)] {
+            let records = decode(encoded)
+            guard records.count == 1, case .presence(let member) = records[0] else {
+                Issue.record("\(status): \(records)")
+                continue
+            }
+            #expect(member.agent == "1002@default")
+            #expect(member.event == .other(name: name))
+            #expect(member.time == Timestamp(seconds: 1200))
+        }
+        // An agent-state-change (Waiting, In a queue call…) says nothing routing reads.
+        let state = ESLEvent(
+            headers: CallcenterStory.base(8, 1_200_000_000) + [
+                ("CC-Action", "agent-state-change"), ("CC-Agent", "1002@default"), ("CC-Agent-State", "Waiting"),
+            ])
+        #expect(decode(state.framed(xml: false)).allSatisfy { if case .ignored = $0 { true } else { false } })
     }
 
     @Test(

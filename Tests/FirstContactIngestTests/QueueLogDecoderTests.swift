@@ -103,10 +103,7 @@ struct QueueLogDecoderTests {
         arguments: [
             "1767569446|NONE|NONE|NONE|QUEUESTART|",
             "1767664271|NONE|NONE|NONE|CONFIGRELOAD|",
-            "1772413191|MANAGER|hotline|PJSIP/8001|ADDMEMBER|",
-            "1772413191|REALTIME|hotline|PJSIP/8001|REMOVEMEMBER|",
-            "1772413191|CLI|hotline|PJSIP/8001|PAUSE|lunch",
-            "1772413191|NONE|NONE|PJSIP/8001|PAUSEALL|",
+            "1772413191|NONE|hotline|PJSIP/8001|MEMBERDUMP|",
             "",
             "   ",
             "\r",
@@ -114,6 +111,25 @@ struct QueueLogDecoderTests {
     )
     func ignored(line: String) {
         #expect(decode(line).isIgnored)
+    }
+
+    @Test(
+        "member events about no caller are read for routing (presence), not as call records",
+        arguments: [
+            ("1772413191|MANAGER|hotline|PJSIP/8001|ADDMEMBER|", "ADDMEMBER"),
+            ("1772413191|REALTIME|hotline|PJSIP/8001|REMOVEMEMBER|", "REMOVEMEMBER"),
+            ("1772413191|CLI|hotline|PJSIP/8001|PAUSE|lunch", "PAUSE"),
+            ("1772413191|NONE|NONE|PJSIP/8001|PAUSEALL|", "PAUSEALL"),
+        ]
+    )
+    func presence(line: String, event: String) throws {
+        guard case .presence(let member) = decode(line) else {
+            Issue.record("\(line) is not read as presence")
+            return
+        }
+        #expect(member.agent == "PJSIP/8001")
+        #expect(member.event == .other(name: event))
+        #expect(member.time == Timestamp(seconds: 1_772_413_191))
     }
 
     struct RejectCase: CustomTestStringConvertible, Sendable {
@@ -190,7 +206,8 @@ struct QueueLogDecoderTests {
     func fixtureFile() throws {
         let records = try TestFiles.decode(TestFiles.fixture("queue_log_calls.log"), with: decoder.decode)
         #expect(records.count == 8)
-        #expect(records.prefix(2).allSatisfy { $0.isIgnored })
+        #expect(records.first?.isIgnored == true)
+        if case .presence = records[1] {} else { Issue.record("ADDMEMBER is not read as presence: \(records[1])") }
         let queue = records.compactMap(\.queue)
         #expect(queue.count == 6)
         #expect(records.allSatisfy { $0.reject == nil })

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks FirstContact's export after the Kamailio/SIPp rounds of scripts/sip-e2e.sh.
 
-Usage: check.py round1|round2 EXPORT.json [EXPLAIN_DIR]
+Usage: check.py round1|round2|round3 EXPORT.json [EXPLAIN_DIR]
 Prints one `ok    …` or `FAIL  …` line per check (the shell script counts them) and exits 0.
 EXPLAIN_DIR holds `firstcontact explain` output per contact id (round 1: tells missed outcomes apart).
 """
@@ -31,6 +31,8 @@ def main():
     explain_dir = sys.argv[3] if len(sys.argv) > 3 else None
     doc = json.load(open(path))
     contacts = {c["customer_raw"]: c for c in doc["contacts"]}
+    if mode == "round3":
+        return routed(contacts, explain_dir)
     check("export has 20 contacts, one per customer", len(doc["contacts"]) == 20 and len(contacts) == 20,
           f"{len(doc['contacts'])} contacts: {sorted(contacts)}")
     check("no rejects", doc["rejects"] == [], doc["rejects"])
@@ -72,6 +74,42 @@ def main():
             check(f"{number}: {caller} became first responder via callback",
                   fr.get("agent") == caller and fr.get("via") == "callback", json.dumps(fr))
 
+    report()
+
+
+# Round 3: number -> (who answered the routed call, the trail's words for 1002)
+ROUTED = {"5550601": ("1002", "1002 answered"),
+          "5550602": ("1001", "1002 did not answer (a ring-no-answer, not a missed call); 1001 answered after")}
+
+
+def routed(contacts, explain_dir):
+    for number, (answered_by, outcome) in sorted(ROUTED.items()):
+        c = contacts.get(number)
+        if c is None:
+            check(f"{number}: has a contact", False)
+            continue
+        callbacks = [o for o in c["obligations"] if o["kind"] == "callback"]
+        o = callbacks[0] if callbacks else {}
+        check(f"{number}: one callback, owed by 1002 (the busy direct dial), and no second one",
+              len(callbacks) == 1 and o["owner"] == {"department": "service", "agent": "1002"} and o["missed_count"] == 1,
+              json.dumps(c["obligations"]))
+        check(f"{number}: the routed call satisfied it via customer_called_back, by {answered_by}",
+              o.get("state") == "satisfied" and o.get("satisfied_via") == "customer_called_back"
+              and o.get("satisfied_by") == answered_by and len(c["calls"]) == 2,
+              json.dumps(c))
+        fr = c.get("first_responder") or {}
+        check(f"{number}: {answered_by} is the first responder", fr.get("agent") == answered_by, json.dumps(fr))
+        text = open(os.path.join(explain_dir, number + ".txt")).read()
+        if answered_by != "1002":
+            check(f"{number}: explain records 1002's ring-no-answer", "[ring_no_answer] rung without answering: 1002" in text,
+                  text)
+        check(f"{number}: explain says the call rang 1002 first because 1002 owes the callback, and {outcome}",
+              "[routed] the call rang 1002 first, before the queue: 1002 owes the caller a callback" in text
+              and outcome in text, text)
+    report()
+
+
+def report():
     for ok, name, detail in results:
         print(("ok    " if ok else "FAIL  ") + name + ("" if ok else f"\n      {detail}"))
 

@@ -359,6 +359,7 @@ package final class FileFollower {
             nextLine: nextLine,
             fingerprint: fingerprint, fingerprintLength: length, generation: file.generation)
         let outcome = try await self.store.ingest(batch, checkpoint: checkpoint, correlator: self.engine.correlator)
+        self.engine.presence.note(batch, directory: self.engine.directory)
         // A file whose format could not be told has only its one reject to count.
         self.metrics?.ingested(format: (file.format ?? self.format)?.rawValue ?? "unknown", outcome)
         file.offset = offset

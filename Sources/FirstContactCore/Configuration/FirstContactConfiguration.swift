@@ -244,6 +244,8 @@ package struct HTTPOptions: Sendable, Hashable {
     package var maxBody: Int = 10 * 1024 * 1024
     /// Event streams (`/v1/events`, the pages' live updates) one token may hold open at once.
     package var maxStreamsPerToken = 20
+    /// Connections the server holds at once; one more is answered 503 and closed.
+    package var maxConnections = 1000
     /// Failed sign-ins one address may make in ``signInWindow`` seconds before it must wait.
     package var signInAttempts = 10
     package var signInWindow: Int64 = 300

@@ -35,6 +35,9 @@ package struct Call: Hashable, Sendable {
     package var callingAgent: AgentID?
     /// The agent the customer dialled directly, if so.
     package var directDialAgent: AgentID?
+    /// The agent a call to the hotline rang before any queue: where the PBX sent a returning
+    /// caller first (SPEC "Routing a returning caller"), answered or not.
+    package var rangFirst: AgentID? = nil
     /// Routing department: queue, else DID.
     package var department: DepartmentID?
     package var category: ContactCategory?
@@ -234,6 +237,7 @@ package struct CallAssembler: Sendable {
         }
         answers.sort { ($0.at, $0.agent) < ($1.at, $1.agent) }
         call.answers = answers
+        call.rangFirst = Self.rangFirst(legs, queue: queue, directDial: call.directDialAgent, directory: directory)
         let answeredAgents = Set(answers.map(\.agent))
         call.ringNoAnswer = Array(Set(rung).subtracting(answeredAgents)).sorted()
 
@@ -376,6 +380,20 @@ package struct CallAssembler: Sendable {
     }
 
     /// A leg that ran a queue application (Asterisk `Queue`, FreeSWITCH `callcenter`).
+    /// The agent rung first on a call to the hotline when that ring came before any queue: the
+    /// dialplan dialled them itself (`Dial`, `bridge`, a proxy's rewritten Request-URI), as
+    /// `/v1/route` tells it to. Nil for a direct dial and for calls the queue rang first.
+    static func rangFirst(
+        _ legs: [LegRecord], queue: [QueueRecord], directDial: AgentID?, directory: Directory
+    ) -> AgentID? {
+        guard directDial == nil,
+            let leg = legs.first(where: { directory.agent(forChannel: $0.peerChannel) != nil }),
+            !Self.isQueueLeg(leg)
+        else { return nil }
+        if let queued = queue.first?.time, queued < leg.start { return nil }
+        return directory.agent(forChannel: leg.peerChannel)
+    }
+
     static func isQueueLeg(_ leg: LegRecord) -> Bool {
         switch leg.application.lowercased() {
         case "queue", "callcenter": true

@@ -35,7 +35,10 @@ extension Correlator.Walk {
         let index: Int
         if let open = self.open {
             index = open
+            // Whom `/v1/route` named for this caller is decided by the contact as it stood before the call.
+            let candidates = RouteDecision.candidates(self.contacts[index])
             self.attach(index, call, reason: "inbound call from the same number while the contact is open")
+            self.noteRouted(index, call, candidates: candidates)
         } else {
             index = self.openContact(for: call)
         }
@@ -109,6 +112,27 @@ extension Correlator.Walk {
                 index, call, .callbackAttempt,
                 "\(obligation.id): unanswered attempt \(obligation.attempts) by agent \(agent)")
         }
+    }
+
+    /// A returning caller rang the agent who carries their matter before the queue (SPEC
+    /// "Routing a returning caller"). Not answering there is a ring-no-answer on the contact, not
+    /// a missed call: the call goes on to the queue, and only if nobody answers it is it a miss.
+    mutating func noteRouted(_ index: Int, _ call: Call, candidates: [(AgentID, RouteDecision.Claim)]) {
+        guard self.directory.configuration.routing.enabled, let agent = call.rangFirst,
+            let claim = candidates.first(where: { $0.0 == agent })?.1
+        else { return }
+        let outcome: String
+        if call.answers.contains(where: { $0.agent == agent }) {
+            outcome = "\(agent) answered"
+        } else if let other = call.answers.first {
+            outcome = "\(agent) did not answer (a ring-no-answer, not a missed call); \(other.agent) answered after"
+        } else {
+            outcome = "\(agent) did not answer, nor did anyone after"
+        }
+        self.note(
+            index, call, .routed,
+            "the call rang \(agent) first, before the queue: \(claim.reason(agent, contact: self.contacts[index].id)); \(outcome)",
+            at: call.start)
     }
 
     /// An inbound call an agent answered.

@@ -274,4 +274,8 @@ package enum IngestRecord: Hashable, Sendable {
     case reject(Reject)
     /// A well-formed line that carries no call information (queue_log QUEUESTART, blank lines).
     case ignored(SourcePosition)
+    /// A line about an agent's place in the queues, not about a call (queue_log `ADDMEMBER`,
+    /// `REMOVEMEMBER`, `PAUSE`, `UNPAUSE`…): counted as ignored by the store, read by routing
+    /// (``AgentPresence``) in the process that received it.
+    case presence(QueueRecord)
 }

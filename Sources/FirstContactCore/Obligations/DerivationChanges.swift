@@ -80,6 +80,9 @@ package struct Notice: Hashable, Sendable {
         case cancelled
         /// A callback's attempts ran out: supervisor review instead of a breach.
         case exhausted
+        /// A returning caller rings this agent first (`GET /v1/route`): the screen pop on the
+        /// agent's "my work" page. Announced when the dialplan asks, not derived from records.
+        case routed
     }
 
     package var key: String

@@ -13,6 +13,15 @@ package struct RouteDecision: Sendable, Hashable {
         case callbackOwner = "callback_owner"
         case handoffReceiver = "handoff_receiver"
         case firstResponder = "first_responder"
+
+        /// Why `agent` is tried, in words.
+        package func reason(_ agent: AgentID, contact: ContactID) -> String {
+            switch self {
+            case .callbackOwner: "\(agent) owes the caller a callback on contact \(contact)"
+            case .handoffReceiver: "\(agent) received the hand-off of contact \(contact)"
+            case .firstResponder: "\(agent) is the first responder of contact \(contact)"
+            }
+        }
     }
 
     package var route: Route
@@ -37,9 +46,10 @@ package struct RouteDecision: Sendable, Hashable {
     ///     first device starting with it (any case); an agent with none is passed over. Nil: the
     ///     agent's first device, whatever it is.
     ///   - time: now, on the wall clock: calendars are asked whether they are open at it.
+    ///   - presence: what the PBX said of agents in its queues (logged out, paused, on a call).
     package static func decide(
         caller: CustomerNumber, did: String? = nil, devicePrefix: String? = nil, openContact: Contact?,
-        directory: Directory, at time: Timestamp
+        directory: Directory, at time: Timestamp, presence: AgentPresence = AgentPresence()
     ) -> RouteDecision {
         let options = directory.configuration.routing
         func queue(_ reason: String, contact: Contact? = nil) -> RouteDecision {
@@ -82,12 +92,11 @@ package struct RouteDecision: Sendable, Hashable {
                 passed.append("\(agent)'s department \(known.department) is closed now")
                 continue
             }
-            let why =
-                switch claim {
-                case .callbackOwner: "\(agent) owes the caller a callback on contact \(contact.id)"
-                case .handoffReceiver: "\(agent) received the hand-off of contact \(contact.id)"
-                case .firstResponder: "\(agent) is the first responder of contact \(contact.id)"
-                }
+            if let away = presence.unavailable(agent, at: time) {
+                passed.append(away)
+                continue
+            }
+            let why = claim.reason(agent, contact: contact.id)
             return RouteDecision(
                 route: .agent, agent: agent, device: device, ringFirst: options.ringFirst, contact: contact.id,
                 department: contact.department, claim: claim,
@@ -112,6 +121,18 @@ package struct RouteDecision: Sendable, Hashable {
         }
         add(contact.firstResponder?.agent, .firstResponder)
         return out
+    }
+
+    /// The screen pop for the agent rung first, addressed to them; nil for a queue answer. Keyed
+    /// by the second it was asked in, so a dialplan asking twice for one call (a retransmitted
+    /// INVITE) announces it once.
+    /// - Parameter caller: the number as the PBX presented it, for the agent to see who calls.
+    package func notice(caller: String, at time: Timestamp) -> Notice? {
+        guard self.route == .agent, let agent = self.agent, let contact = self.contact else { return nil }
+        return Notice(
+            key: "routed:\(contact):\(agent):\(time.seconds)", kind: .routed, at: time, contact: contact,
+            department: self.department, agent: agent,
+            detail: "\(caller) is calling and rings \(agent) first for \(self.ringFirst) s: \(self.reason)")
     }
 
     /// The statuses of a contact that is still the number's open one.

@@ -12,6 +12,8 @@ package enum WhyRule: String, Hashable, Sendable, CaseIterable, CustomStringConv
     // First responder (SPEC rule 2)
     case bindFirstResponder = "bind_first_responder"
     case ringNoAnswer = "ring_no_answer"
+    /// The call rang the agent `/v1/route` names before the queue (SPEC "Routing a returning caller").
+    case routed
     case reassigned
 
     // Callbacks (SPEC rules 3, 4)

@@ -88,6 +88,9 @@ package actor IngestBatcher: Service {
                 results = group.map { _ in .failure(error) }
             }
             for (request, result) in zip(group, results) {
+                if case .success = result {
+                    self.scheduler.engine.presence.note(request.records, directory: self.scheduler.engine.directory)
+                }
                 request.continuation.resume(with: result)
             }
         }

@@ -36,10 +36,14 @@ struct RouteController {
                 ContactQuery(statuses: RouteDecision.openStatuses, customer: caller.text)
             ).last
         }
+        let now = self.api.scheduler.clock.now()
         let decision = RouteDecision.decide(
             caller: caller, did: request.queryText("did"), devicePrefix: request.queryText("device_prefix"),
-            openContact: open, directory: directory,
-            at: self.api.scheduler.clock.now())
+            openContact: open, directory: directory, at: now, presence: self.api.engine.presence.snapshot)
+        // The agent's screen pop; written after this answer, never before it.
+        if let notice = decision.notice(caller: open?.customerRaw ?? raw, at: now) {
+            self.api.state.announcer.announce(notice, customerKey: caller.text)
+        }
         if text {
             var response = API.text(decision.text)
             response.headers[.cacheControl] = "no-store"

@@ -85,9 +85,11 @@ struct EventsController {
     }
 
     /// Who a notification is for: admins every one; supervisors those of their departments and
-    /// those of no department; agents those addressed to them.
+    /// those of no department, screen pops (`routed`) excepted; agents those addressed to them.
     static func addressed(_ entry: OutboxEntry, to principal: Principal) -> Bool {
-        switch principal.role {
+        // A screen pop is for the agent whose phone rings (and admins, who see everything).
+        if entry.kind == .routed, principal.role == .supervisor { return false }
+        return switch principal.role {
         case .admin: true
         case .pbx: false
         case .supervisor: entry.department.map { principal.departments.contains($0) } ?? true

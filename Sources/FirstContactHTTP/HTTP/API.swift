@@ -36,8 +36,9 @@ package struct API: Sendable {
     package var feed: OutboxFeed { self.state.feed }
     var reports: Reports { self.state.reports }
 
-    /// The services the API needs running: the ingest group commit and the outbox feed.
-    package var services: [any Service] { [self.batcher, self.feed] }
+    /// The services the API needs running: the ingest group commit, the outbox feed and the
+    /// routed callers' screen pops.
+    package var services: [any Service] { [self.batcher, self.feed, self.state.announcer] }
 
     package func router() -> Router<AppRequestContext> { self.routes().router }
 

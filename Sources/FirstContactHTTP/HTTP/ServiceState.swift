@@ -24,6 +24,8 @@ package struct ServiceState: Sendable {
     package let schedulerHealth: SchedulerHealth
     /// Event streams per token and sign-in attempts per address.
     package let limits: ClientLimits
+    /// Routed callers' screen pops, written behind the routing answer.
+    package let announcer: RouteAnnouncer
 
     package init(
         engine: Engine, store: any ContactStore, scheduler: ObligationScheduler, followers: FollowerStatus,
@@ -39,6 +41,7 @@ package struct ServiceState: Sendable {
         self.batcher = IngestBatcher(store: store, scheduler: scheduler, metrics: metrics)
         self.feed = OutboxFeed(store: store)
         self.limits = ClientLimits(options: engine.configuration.http)
+        self.announcer = RouteAnnouncer(store: store)
     }
 
     /// What `/healthz` answers: `ok`, or `degraded: …` with every reason that holds (the disk

@@ -44,6 +44,8 @@ enum WebAssets {
         .skip:focus { left:.5rem; top:.5rem; background:#fff; padding:.3rem; z-index:9; }
         svg text { font-family: inherit; }
         #sla-chart { max-width: 48rem; width: 100%; display: block; }
+        .pop { background:#fff8c5; border:2px solid var(--risk); border-radius:6px; padding:.6rem 1rem; margin-bottom:1rem; }
+        .pop h2 { margin-top:0; }
         """#
 
     /// Countdowns, filters that apply on change, and the live stream (`/ui/events`): a change to an
@@ -224,6 +226,17 @@ enum WebAssets {
           ["at_risk", "breach", "escalation", "violation", "reversal", "review", "changed", "satisfied", "acknowledged",
            "cancelled", "exhausted"].forEach(function (k) {
             source.addEventListener(k, handle);
+          });
+          // The screen pop on "my work": the PBX rings this agent first for a returning caller.
+          source.addEventListener("routed", function (e) {
+            var pop = document.getElementById("routed-pop");
+            var data;
+            try { data = JSON.parse(e.data); } catch (err) { return; }
+            if (!pop) return;
+            document.getElementById("routed-detail").textContent = data.detail;
+            document.getElementById("routed-contact").href = "/ui/contacts/" + encodeURIComponent(data.contact || "");
+            pop.hidden = false;
+            window.fcLive.push({ contact: data.contact, kind: "routed", received: performance.now(), applied: performance.now() });
           });
           // Close the stream when the page goes away (also into the back-forward cache): an open
           // stream per old page would use up the browser's six connections to this server.

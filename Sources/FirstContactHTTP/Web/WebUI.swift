@@ -677,6 +677,10 @@ package struct WebUI: Sendable {
         }.sorted { $0.lastActivity > $1.lastActivity }
 
         var html = "<main id=\"main\"><h1>\(l.html(.myWorkHeading, Self.data(self.directory.label(me))))</h1>"
+        // The screen pop: filled and shown by the page's script when a `routed` notification for
+        // this agent arrives (the PBX asked /v1/route and rings this agent first).
+        html +=
+            "<section id=\"routed-pop\" class=\"pop\" role=\"alert\" hidden><h2>\(l.html(.incomingCall))</h2><p id=\"routed-detail\" translate=\"no\"></p><p><a id=\"routed-contact\" href=\"#\">\(l.html(.openTheContact))</a></p></section>"
         html += "<h2>\(l.html(.handoffsWaiting, String(waiting.count)))</h2>"
         html += self.workTable(waiting, session, l, id: "handoffs", empty: l(.nothingToAcknowledge))
         html += "<h2>\(l.html(.owedByMe, String(owed.count)))</h2>"
@@ -695,9 +699,11 @@ package struct WebUI: Sendable {
         }
         if open.isEmpty { html += "<tr><td colspan=\"5\" class=\"muted\">\(l.html(.noOpenContacts))</td></tr>" }
         html += "</tbody></table></main>"
+        let live = "/ui/events?after=\(try await self.currentOutboxSeq())&live=\(self.changes.head)"
         return Self.html(
             self.layout(
-                l, title: l(.myWorkTitle), session: session, current: "my", content: html, here: "/ui/my", now: now))
+                l, title: l(.myWorkTitle), session: session, current: "my", content: html, here: "/ui/my", now: now,
+                attributes: "data-live=\"\(HTML.escape(live))\""))
     }
 
     func workTable(_ entries: [BoardEntry], _ session: WebSession, _ l: Localizer, id: String, empty: String) -> String

@@ -4,7 +4,8 @@ import FirstContactCore
 /// FORMATS §2.1 and §2.3) into a ``QueueRecord``.
 ///
 /// Lines that do not belong to a caller — logger start/reload and member changes, whose
-/// callid is `NONE`, `REALTIME`, `MANAGER` or `CLI` — are `.ignored`. For a call, events
+/// callid is `NONE`, `REALTIME`, `MANAGER` or `CLI` — are `.ignored`, except the member events
+/// routing reads (`.presence`: an agent logged out of the queues or paused). For a call, events
 /// the first-contact engine acts on are mapped; any other event (AGENTDUMP, RINGCANCELED,
 /// a dialplan `QueueLog()` name…) is kept as `.other(name:)`. There is no escaping in the
 /// format, so only the fields an event needs are read; free text after them may hold `|`.
@@ -24,6 +25,9 @@ package struct QueueLogDecoder: Sendable {
         }
         do {
             guard let record = try self.record(from: line, position: position) else { return .ignored(position) }
+            if Self.nonCallIDs.contains(record.call.rawValue) {
+                return AgentPresence.memberEvents(contains: record.event) ? .presence(record) : .ignored(position)
+            }
             return .record(.queue(record))
         } catch {
             return .reject(Reject(position: position, reason: error.reason, raw: Array(line)))
@@ -57,7 +61,10 @@ package struct QueueLogDecoder: Sendable {
             throw Problem(reason: "column 5 (event) is empty")
         }
         let callID = String(decoding: fields[1], as: UTF8.self)
-        if Self.nonCallIDs.contains(callID) { return nil }
+        // Lines about no caller are read only for the member events routing needs.
+        if Self.nonCallIDs.contains(callID), !AgentPresence.memberEventNames.contains(event.uppercased()) {
+            return nil
+        }
         guard !callID.isEmpty else {
             throw Problem(reason: "column 2 (callid) is empty; a \(event) line needs the caller's uniqueid (or NONE)")
         }

@@ -145,8 +145,8 @@ enum ConfigurationKeys {
         "retention",
     ]
     static let http = [
-        "host", "port", "max_body", "max_streams_per_token", "sign_in_attempts", "sign_in_window",
-        "request_timeout",
+        "host", "port", "max_body", "max_streams_per_token", "max_connections", "sign_in_attempts",
+        "sign_in_window", "request_timeout",
     ]
     static let ingest = ["max_rejects_per_source"]
     static let ui = ["language"]

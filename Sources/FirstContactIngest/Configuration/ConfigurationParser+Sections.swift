@@ -286,7 +286,8 @@ extension ConfigurationParser {
         return value
     }
 
-    /// `http: {host, port, max_body, max_streams_per_token, sign_in_attempts, sign_in_window, request_timeout}`.
+    /// `http: {host, port, max_body, max_streams_per_token, max_connections, sign_in_attempts, sign_in_window,
+    /// request_timeout}`.
     mutating func http(_ node: ConfigNode) -> HTTPOptions {
         var options = HTTPOptions()
         guard let fields = self.fields(node, allowed: ConfigurationKeys.http) else { return options }
@@ -302,6 +303,9 @@ extension ConfigurationParser {
         if let value = fields["max_body"], let bytes = self.byteSize(value) { options.maxBody = bytes }
         if let value = fields["max_streams_per_token"], let count = self.integer(value, in: 1...10_000) {
             options.maxStreamsPerToken = count
+        }
+        if let value = fields["max_connections"], let count = self.integer(value, in: 1...1_000_000) {
+            options.maxConnections = count
         }
         if let value = fields["sign_in_attempts"], let count = self.integer(value, in: 1...10_000) {
             options.signInAttempts = count

@@ -218,6 +218,7 @@ package struct FreeSWITCHEventDecoder: Sendable {
             case "CHANNEL_HANGUP_COMPLETE":
                 return .record(.leg(try self.leg(headers, channel: channel, at: at)))
             case "CUSTOM" where headers["Event-Subclass"] == "callcenter::info":
+                if let status = try self.agentStatus(headers, bytes: bytes, at: at) { return .presence(status) }
                 guard let record = try self.queueRecord(headers, bytes: bytes, at: at) else { return .ignored(at) }
                 return .record(.queue(record))
             default:
@@ -271,6 +272,30 @@ package struct FreeSWITCHEventDecoder: Sendable {
         ("created_time", "Channel-Created-Time"), ("answered_time", "Channel-Answered-Time"),
         ("bridged_time", "Channel-Bridged-Time"), ("hangup_time", "Channel-Hangup-Time"),
     ]
+
+    /// `callcenter::info` `agent-status-change` (an agent logged out, on break, available) → the
+    /// agent's standing for routing (``AgentPresence``); nil for any other action.
+    private func agentStatus(
+        _ headers: [String: String], bytes: ArraySlice<UInt8>, at: SourcePosition
+    ) throws(XMLRefusal) -> QueueRecord? {
+        guard headers["CC-Action"] == "agent-status-change", let agent = headers["CC-Agent"], !agent.isEmpty,
+            let status = headers["CC-Agent-Status"]
+        else { return nil }
+        let name = "AGENT-STATUS:" + status.uppercased()
+        guard AgentPresence.memberEventNames.contains(name) else { return nil }
+        guard let text = headers["Event-Date-Timestamp"], let micros = Digits.parse(Array(text.utf8)[...]) else {
+            throw XMLRefusal(.unexpectedContent, "callcenter::info agent-status-change without Event-Date-Timestamp")
+        }
+        let key: EventKey
+        if let core = headers["Core-UUID"], let sequence = headers["Event-Sequence"], !core.isEmpty, !sequence.isEmpty {
+            key = EventKey(rawValue: "fsev:\(core):\(sequence)")
+        } else {
+            key = EventKey.hashing("fsev", bytes)
+        }
+        return QueueRecord(
+            key: key, position: at, call: CallKey("NONE"), time: Timestamp(seconds: Int64(micros / 1_000_000)),
+            queue: "", agent: agent, event: .other(name: name))
+    }
 
     /// `callcenter::info` → a queue record, or nil for actions that carry no call information.
     private func queueRecord(

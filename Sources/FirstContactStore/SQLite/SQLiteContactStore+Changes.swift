@@ -79,15 +79,27 @@ extension SQLiteContactStore {
                 $0.add(amendment.message)
             }
         }
-        for notice in changes.notices {
-            try db.run(
-                """
-                INSERT OR IGNORE INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-            ) { StoredRows.bind(notice, customer: customer, into: &$0) }
-        }
+        for notice in changes.notices { try Self.insert(notice, customer: customer, db: db) }
         return changes.amendments.count
+    }
+
+    /// Appends `notice` to the outbox unless its key is there already.
+    static func insert(_ notice: Notice, customer: String?, db: Database) throws {
+        try db.run(
+            """
+            INSERT OR IGNORE INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ) { StoredRows.bind(notice, customer: customer, into: &$0) }
+    }
+
+    package func announce(_ announcements: [Announcement]) async throws {
+        guard !announcements.isEmpty else { return }
+        try await self.pool.write { db in
+            for announcement in announcements {
+                try Self.insert(announcement.notice, customer: announcement.customerKey, db: db)
+            }
+        }
     }
 
     /// The actions recorded about a customer's matters, at or after `since`.

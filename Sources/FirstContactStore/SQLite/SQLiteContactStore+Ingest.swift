@@ -58,7 +58,7 @@ extension SQLiteContactStore {
                 continue
             }
             switch item {
-            case .ignored:
+            case .ignored, .presence:
                 outcome.ignored += 1
             case .reject(let reject):
                 outcome.rejects += 1

@@ -491,6 +491,33 @@ enum SQLiteMigrations {
                     CREATE INDEX amendment_customer ON amendment(customer_key, at);
                     """)
         }
+        migrator.registerMigration("v17-outbox-routed") { db in
+            // The screen pop of a routed caller (`routed`) is a notification like the others; SQLite
+            // cannot widen a CHECK, so the table is rebuilt with its sequence numbers kept.
+            try db.execute(
+                sql: """
+                    CREATE TABLE outbox_new (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        key TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL CHECK (kind IN ('at_risk', 'breach', 'escalation', 'violation', 'reversal', 'review',
+                            'feed_silent', 'feed_resumed', 'satisfied', 'acknowledged', 'cancelled', 'exhausted', 'routed')),
+                        at INTEGER NOT NULL,
+                        customer_key TEXT,
+                        contact_id TEXT,
+                        obligation_id TEXT,
+                        violation_id TEXT,
+                        department TEXT,
+                        agent TEXT,
+                        level INTEGER,
+                        detail TEXT NOT NULL
+                    );
+                    INSERT INTO outbox_new SELECT seq, key, kind, at, customer_key, contact_id, obligation_id, violation_id,
+                        department, agent, level, detail FROM outbox;
+                    DROP TABLE outbox;
+                    ALTER TABLE outbox_new RENAME TO outbox;
+                    CREATE INDEX outbox_customer ON outbox(customer_key, at) WHERE customer_key IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 

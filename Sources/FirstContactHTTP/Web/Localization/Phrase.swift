@@ -32,6 +32,7 @@ package enum Phrase: CaseIterable, Sendable {
     // My work
     case myWorkTitle, myWorkHeading, myWorkNotAgent, handoffsWaiting, nothingToAcknowledge, owedByMe
     case nothingOwed, myOpenContacts, columnContact, columnLastActivity, noOpenContacts, onlyAgentAcknowledges
+    case incomingCall, openTheContact
     case mayNotActOnObligation, notAcknowledgedTitle
     // Violations
     case violationsTitle, violationsHeading, awaitingReview, inTotal, showReviewedToo, onlyAwaitingReview
