@@ -1,13 +1,41 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what is missing, builds, tests (SQLite
-# and a throwaway PostgreSQL 15).
+# and a throwaway PostgreSQL 15; under a sanitizer SQLite only).
 # Tests tagged `slow` (the real binary killed and restarted, serve following files) run only with
 # FC_SLOW_TESTS=1, which CI always sets; locally: FC_SLOW_TESTS=1 ./scripts/test.sh
+# Under a sanitizer, in its own scratch path so the normal build stays warm (other arguments go
+# to `swift test`, e.g. a --filter):
+#   ./scripts/test.sh --sanitize=address        (.build-asan; LeakSanitizer on, XCTest's own leaks suppressed)
+#   ./scripts/test.sh --sanitize=thread         (.build-tsan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${CI:-}" = "true" ]; then export FC_SLOW_TESTS=1; fi
+sanitize=""
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize=*) sanitize="${arg#--sanitize=}" ;;
+    *) args+=("$arg") ;;
+  esac
+done
 source scripts/install-deps.sh
-swift build --build-tests
-# The store conformance suite and the sample-day identity run on PostgreSQL too: a throwaway
-# server for the run (scripts/with-postgres.sh sets FC_TEST_POSTGRES_URL).
-./scripts/with-postgres.sh swift test --skip-build "$@"
+if [ -z "$sanitize" ]; then
+  swift build --build-tests
+  # The store conformance suite and the sample-day identity run on PostgreSQL too: a throwaway
+  # server for the run (scripts/with-postgres.sh sets FC_TEST_POSTGRES_URL).
+  ./scripts/with-postgres.sh swift test --skip-build ${args[@]+"${args[@]}"}
+  exit 0
+fi
+case "$sanitize" in
+  address) scratch=.build-asan ;;
+  thread) scratch=.build-tsan ;;
+  *) echo "test.sh: --sanitize=address or --sanitize=thread, not '$sanitize'" >&2; exit 64 ;;
+esac
+supp="$PWD/scripts/sanitizers"
+# Swift's own crash handler would take the sanitizer's signal first and hide its report.
+export SWIFT_BACKTRACE=enable=no
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+export LSAN_OPTIONS="suppressions=$supp/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export TSAN_OPTIONS="suppressions=$supp/tsan.supp:halt_on_error=0${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+swift build --build-tests --scratch-path "$scratch" --sanitize="$sanitize"
+swift test --skip-build --scratch-path "$scratch" --sanitize="$sanitize" ${args[@]+"${args[@]}"}

@@ -77,6 +77,8 @@ struct BackupRestoreTests {
         let bodies = try Self.bodies(12)
 
         var server = try await Server(arguments: ["serve", "--config", config, "--db", db, "--port", "0"])
+        // Whichever server runs when the test ends, even on a failed expectation, is stopped.
+        defer { server.stop() }
         // The backup process starts after a third of the posts and runs while the next ones go in.
         var posted: [Int] = []
         let backup = Process()

@@ -21,6 +21,27 @@ struct GroupCommitTests {
     /// benchmark does), so that the documents, their records and their customers all differ.
     /// Inbound documents become calls to the hotline (96116) from the public context, so that
     /// each is a customer's call with something to derive.
+    @Test(
+        "once the batcher has stopped, a post is refused at once with 503 and Retry-After instead of waiting for a group that never comes",
+        .timeLimit(.minutes(1)))
+    func stoppedBatcherRefuses() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let store = try await SchedulerFixture.store(
+            SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, in: directory, engine: engine)
+        let batcher = IngestBatcher(
+            store: store,
+            scheduler: ObligationScheduler(engine: engine, store: store, clock: ManualClock(now: Timestamp(seconds: 0)))
+        )
+        let running = Task { try await batcher.run() }
+        running.cancel()
+        _ = await running.result
+        let refused = await #expect(throws: HTTPError.self) { try await batcher.ingest([]) }
+        #expect(refused?.status == .serviceUnavailable)
+        #expect(refused?.headers[.retryAfter] == "5")
+    }
+
     static func documents(_ count: Int, from template: String? = nil) throws -> [String] {
         let directory = Fixture.corpus.appendingPathComponent("freeswitch-xml-cdr")
         let templates = try FileManager.default.contentsOfDirectory(atPath: directory.path)

@@ -66,7 +66,9 @@ struct ServeFollowEndToEndTests {
             self.process.waitUntilExit()
         }
 
+        /// Stops the server; once stopped, does nothing (its pid may belong to another process by then).
         func stop() {
+            guard self.process.isRunning else { return }
             self.process.terminate()
             self.process.waitUntilExit()
         }

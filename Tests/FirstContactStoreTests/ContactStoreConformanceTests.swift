@@ -175,23 +175,23 @@ struct ContactStoreConformanceTests {
         "an announced notice (a routed caller's screen pop) is appended after what derivation wrote, once by its key, with every field read back",
         arguments: StoreKind.allCases)
     func announcedNotices(kind: StoreKind) async throws {
-        let subject = try kind.make()
-        defer { subject.dispose() }
-        let records = try StoreFixture.records(calls: 20)
-        _ = try await subject.store.ingest(records, correlator: self.correlator)
-        _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
-        let before = try await subject.store.outbox(after: 0, limit: 1_000_000)
-        let contact = try #require(try await subject.store.contacts(ContactQuery()).first)
-        let notice = Notice(
-            key: "routed:\(contact.id):1001:1795745520", kind: .routed, at: Timestamp(seconds: 1_795_745_520),
-            contact: contact.id, department: contact.department, agent: AgentID("1001"),
-            detail: "13800005555 is calling and rings 1001 first for 15 s")
-        try await subject.store.announce([Announcement(notice, customerKey: contact.customer.text)])
-        try await subject.store.announce([Announcement(notice, customerKey: contact.customer.text)])
-        let after = try await subject.store.outbox(after: before.last?.seq ?? 0, limit: 10)
-        #expect(after.count == 1)
-        #expect(after.first?.notice == notice)
-        #expect(try await subject.store.outbox(after: 0, limit: 1_000_000).dropLast() == before[...])
+        try await kind.withStore { subject in
+            let records = try StoreFixture.records(calls: 20)
+            _ = try await subject.store.ingest(records, correlator: self.correlator)
+            _ = try await subject.store.advanceClock(to: StoreFixture.endOfDay, correlator: self.correlator)
+            let before = try await subject.store.outbox(after: 0, limit: 1_000_000)
+            let contact = try #require(try await subject.store.contacts(ContactQuery()).first)
+            let notice = Notice(
+                key: "routed:\(contact.id):1001:1795745520", kind: .routed, at: Timestamp(seconds: 1_795_745_520),
+                contact: contact.id, department: contact.department, agent: AgentID("1001"),
+                detail: "13800005555 is calling and rings 1001 first for 15 s")
+            try await subject.store.announce([Announcement(notice, customerKey: contact.customer.text)])
+            try await subject.store.announce([Announcement(notice, customerKey: contact.customer.text)])
+            let after = try await subject.store.outbox(after: before.last?.seq ?? 0, limit: 10)
+            #expect(after.count == 1)
+            #expect(after.first?.notice == notice)
+            #expect(try await subject.store.outbox(after: 0, limit: 1_000_000).dropLast() == before[...])
+        }
     }
 
     @Test(

@@ -1,6 +1,7 @@
 import FirstContactApp
 import FirstContactCore
 import FirstContactStore
+import Hummingbird
 import ServiceLifecycle
 
 /// Group commit for `POST /v1/ingest/{format}`: requests that arrive while a commit is running
@@ -33,6 +34,10 @@ package actor IngestBatcher: Service {
     /// Counts groups and the requests in them (`/metrics`: how well requests are grouped).
     private let metrics: ServiceMetrics?
     private var waiting: [Waiting] = []
+    /// ``run()`` has ended: nothing would commit a request now, so one is refused at once rather
+    /// than left waiting for ever (a request awaiting a group that never comes held a test run,
+    /// and would hold a graceful shutdown, open without end).
+    private var stopped = false
     /// One element per queued request: wakes ``run()``.
     private let queued: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
@@ -54,12 +59,18 @@ package actor IngestBatcher: Service {
         }
         // Shutting down: nobody is left waiting for an answer that never comes.
         await self.drain()
+        self.stopped = true
     }
 
     /// Stores `records` with whatever else is waiting, derives, and returns this request's own
     /// outcome once all of it is committed.
     package func ingest(_ records: [IngestRecord]) async throws -> BatchOutcome {
-        try await withCheckedThrowingContinuation { continuation in
+        guard !self.stopped else {
+            throw HTTPError(
+                .serviceUnavailable, headers: [.retryAfter: "5"],
+                message: "the service is stopping and takes no more records; post them again in a moment")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             self.waiting.append(Waiting(records: records, continuation: continuation))
             self.wake.yield()
         }
