@@ -61,13 +61,8 @@ rejects=$(sqlite3 "$db" "SELECT count(*) FROM reject")
 echo "store: $(sqlite3 "$db" "SELECT count(DISTINCT customer_key) FROM call") customers, $(sqlite3 "$db" "SELECT count(*) FROM contact") contacts, $(sqlite3 "$db" "SELECT count(*) FROM obligation") obligations"
 python3 - "$work/healthz.txt" "$work/ingest.txt" "$stored" "$rejects" "$work/post404.txt" "$cpu_ticks" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
-def read(path):
-    text = open(path).read()
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    def pct(p):
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-        return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-    return text, rps, pct(50), pct(99)
+sys.path.insert(0, "scripts/lib")
+from wrk_result import read
 _, floor, hp50, hp99 = read(sys.argv[1])
 text, rps, p50, p99 = read(sys.argv[2])
 stored, rejects = int(sys.argv[3]), int(sys.argv[4])

@@ -49,13 +49,8 @@ trap - EXIT
 
 python3 - "$work/healthz.txt" "$work/route.txt" <<'PY'
 import re, sys
-def read(path):
-    text = open(path).read()
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    def pct(p):
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-        return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-    return text, rps, pct(50), pct(99)
+sys.path.insert(0, "scripts/lib")
+from wrk_result import read
 _, floor, hp50, hp99 = read(sys.argv[1])
 text, rps, p50, p99 = read(sys.argv[2])
 agent, queue, other = map(int, re.search(r"bench: route=agent (\d+), route=queue (\d+), not 200 (\d+)", text).groups())
