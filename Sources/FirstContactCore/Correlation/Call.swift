@@ -386,8 +386,13 @@ package struct CallAssembler: Sendable {
     static func rangFirst(
         _ legs: [LegRecord], queue: [QueueRecord], directDial: AgentID?, directory: Directory
     ) -> AgentID? {
+        // The first rung: SIP branches of one INVITE share the call's start, so the branch that
+        // ended (failed) or was answered first was the one rung first.
+        let agentLegs = legs.filter { directory.agent(forChannel: $0.peerChannel) != nil }
         guard directDial == nil,
-            let leg = legs.first(where: { directory.agent(forChannel: $0.peerChannel) != nil }),
+            let leg = agentLegs.min(by: {
+                ($0.start, $0.answer ?? $0.end, $0.key) < ($1.start, $1.answer ?? $1.end, $1.key)
+            }),
             !Self.isQueueLeg(leg)
         else { return nil }
         if let queued = queue.first?.time, queued < leg.start { return nil }
