@@ -195,8 +195,12 @@ package struct CallAssembler: Sendable {
             guard case .connected = entry.event, let agent = directory.agent(forMember: entry.agent) else { return nil }
             return (agent, entry.time)
         }
+        // Every leg to an agent's device, with the agent: read once for answers, rings and the
+        // agent rung first.
+        var agentLegs: [(leg: LegRecord, agent: AgentID)] = []
         for leg in legs {
             guard let agent = directory.agent(forChannel: leg.peerChannel) else { continue }
+            agentLegs.append((leg, agent))
             if leg.disposition == .answered, leg.billsec > 0, let legAnswer = leg.answer {
                 let at =
                     connects.filter { $0.agent == agent && $0.at > legAnswer && $0.at <= leg.end }.map(\.at).min()
@@ -237,7 +241,7 @@ package struct CallAssembler: Sendable {
         }
         answers.sort { ($0.at, $0.agent) < ($1.at, $1.agent) }
         call.answers = answers
-        call.rangFirst = Self.rangFirst(legs, queue: queue, directDial: call.directDialAgent, directory: directory)
+        if call.directDialAgent == nil { call.rangFirst = Self.rangFirst(agentLegs, queue: queue) }
         let answeredAgents = Set(answers.map(\.agent))
         call.ringNoAnswer = Array(Set(rung).subtracting(answeredAgents)).sorted()
 
@@ -379,26 +383,21 @@ package struct CallAssembler: Sendable {
         return name.map(String.init).flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// A leg that ran a queue application (Asterisk `Queue`, FreeSWITCH `callcenter`).
-    /// The agent rung first on a call to the hotline when that ring came before any queue: the
-    /// dialplan dialled them itself (`Dial`, `bridge`, a proxy's rewritten Request-URI), as
-    /// `/v1/route` tells it to. Nil for a direct dial and for calls the queue rang first.
-    static func rangFirst(
-        _ legs: [LegRecord], queue: [QueueRecord], directDial: AgentID?, directory: Directory
-    ) -> AgentID? {
-        // The first rung: SIP branches of one INVITE share the call's start, so the branch that
-        // ended (failed) or was answered first was the one rung first.
-        let agentLegs = legs.filter { directory.agent(forChannel: $0.peerChannel) != nil }
-        guard directDial == nil,
-            let leg = agentLegs.min(by: {
-                ($0.start, $0.answer ?? $0.end, $0.key) < ($1.start, $1.answer ?? $1.end, $1.key)
-            }),
-            !Self.isQueueLeg(leg)
-        else { return nil }
-        if let queued = queue.first?.time, queued < leg.start { return nil }
-        return directory.agent(forChannel: leg.peerChannel)
+    /// The agent rung first on a call to the hotline (not a direct dial) when that ring came
+    /// before any queue: the dialplan dialled them itself (`Dial`, `bridge`, a proxy's rewritten
+    /// Request-URI), as `/v1/route` tells it to. Nil for calls the queue rang first.
+    static func rangFirst(_ agentLegs: [(leg: LegRecord, agent: AgentID)], queue: [QueueRecord]) -> AgentID? {
+        // SIP branches of one INVITE share the call's start: the branch that ended (failed) or
+        // was answered first was the one rung first.
+        func order(_ leg: LegRecord) -> (Timestamp, Timestamp, EventKey) { (leg.start, leg.answer ?? leg.end, leg.key) }
+        guard let first = agentLegs.min(by: { order($0.leg) < order($1.leg) }), !Self.isQueueLeg(first.leg) else {
+            return nil
+        }
+        if let queued = queue.first?.time, queued < first.leg.start { return nil }
+        return first.agent
     }
 
+    /// A leg that ran a queue application (Asterisk `Queue`, FreeSWITCH `callcenter`).
     static func isQueueLeg(_ leg: LegRecord) -> Bool {
         switch leg.application.lowercased() {
         case "queue", "callcenter": true

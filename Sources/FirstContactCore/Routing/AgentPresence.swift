@@ -31,12 +31,6 @@ package struct AgentPresence: Sendable, Hashable {
     ]
     package static let memberEventNames = Set(Self.membership.keys)
 
-    /// Whether `event` is one of ``memberEventNames``.
-    package static func memberEvents(contains event: QueueEvent) -> Bool {
-        if case .other(let name) = event { return Self.membership[name.uppercased()] != nil }
-        return false
-    }
-
     /// A call connected this long ago without an end seen is taken as an end that was missed.
     package static let staleCall: Int64 = 4 * 3600
 

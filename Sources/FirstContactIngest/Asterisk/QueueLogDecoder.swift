@@ -25,9 +25,8 @@ package struct QueueLogDecoder: Sendable {
         }
         do {
             guard let record = try self.record(from: line, position: position) else { return .ignored(position) }
-            if Self.nonCallIDs.contains(record.call.rawValue) {
-                return AgentPresence.memberEvents(contains: record.event) ? .presence(record) : .ignored(position)
-            }
+            // The only lines about no caller that ``record(from:position:)`` reads are member events.
+            if Self.nonCallIDs.contains(record.call.rawValue) { return .presence(record) }
             return .record(.queue(record))
         } catch {
             return .reject(Reject(position: position, reason: error.reason, raw: Array(line)))
