@@ -102,13 +102,10 @@ extension PostgresContactStore {
                 $0.add(review.by)
                 $0.add(review.at.seconds)
             }
-            let notice = Notice(
-                key: "review:\(violation.rawValue):\(review.at.seconds):\(review.decision.rawValue)", kind: .review,
-                at: review.at, contact: ContactID(try c.text(1)),
-                obligation: try c.optionalText(2).map { ObligationID($0) },
-                violation: violation, department: DepartmentID(try c.text(3)),
-                agent: try c.optionalText(4).map { AgentID($0) }, level: nil,
-                detail: "\(review.decision.rawValue) by \(review.by): \(review.reason)")
+            let notice = Notice.review(
+                review, of: violation, contact: ContactID(try c.text(1)),
+                obligation: try c.optionalText(2).map { ObligationID($0) }, department: DepartmentID(try c.text(3)),
+                agent: try c.optionalText(4).map { AgentID($0) })
             try await Self.announce(notice, customer: try c.text(0), tx: tx)
         }
     }

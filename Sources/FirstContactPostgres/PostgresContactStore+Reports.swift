@@ -235,24 +235,10 @@ extension PostgresContactStore {
         return figures
     }
 
-    /// Obligations limited to a report scope.
+    /// Obligations limited to a report scope (``ScopeSQL/obligations(_:alias:)``).
     static func obligationScope(_ scope: ReportScope, alias o: String) -> Condition {
-        switch scope {
-        case .all:
-            return .always
-        case .departments(let departments):
-            guard !departments.isEmpty else { return Condition(sql: "FALSE") }
-            return .among("\(o).owner_department", departments.map(\.rawValue).sorted())
-        case .agent(let agent, let department):
-            // No department: `owner_department = NULL` holds for no row.
-            guard let department else {
-                return Condition(sql: "\(o).owner_agent = ?", values: [.text(agent.rawValue)])
-            }
-            return Condition(
-                sql:
-                    "(\(o).owner_agent = ? OR (\(o).kind = 'handoff' AND \(o).owner_agent IS NULL AND \(o).owner_department = ?))",
-                values: [.text(agent.rawValue), .text(department.rawValue)])
-        }
+        let (sql, values) = ScopeSQL.obligations(scope, alias: o)
+        return Condition(sql: sql, values: values)
     }
 
     static func parseReport<T: RawRepresentable>(_ text: String, column: String, table: String) throws -> T

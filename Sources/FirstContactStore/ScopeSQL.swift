@@ -57,4 +57,27 @@ package enum ScopeSQL {
         guard !alternatives.isEmpty else { return ("1 = 0", []) }
         return ("(" + alternatives.joined(separator: " OR ") + ")", arguments)
     }
+
+    /// The obligations a report covers (``ReportScope``) as an SQL condition on the obligation
+    /// row aliased `o`: its department's, or an agent's own and their department's unassigned
+    /// hand-offs. An agent without a department has only their own.
+    package static func obligations(_ scope: ReportScope, alias o: String) -> (String, [Value]) {
+        switch scope {
+        case .all:
+            return ("1 = 1", [])
+        case .departments(let departments):
+            guard !departments.isEmpty else { return ("1 = 0", []) }
+            let names = departments.map(\.rawValue).sorted()
+            return (
+                "\(o).owner_department IN (" + names.map { _ in "?" }.joined(separator: ",") + ")",
+                names.map(Value.text)
+            )
+        case .agent(let agent, let department):
+            guard let department else { return ("\(o).owner_agent = ?", [.text(agent.rawValue)]) }
+            return (
+                "(\(o).owner_agent = ? OR (\(o).kind = 'handoff' AND \(o).owner_agent IS NULL AND \(o).owner_department = ?))",
+                [.text(agent.rawValue), .text(department.rawValue)]
+            )
+        }
+    }
 }

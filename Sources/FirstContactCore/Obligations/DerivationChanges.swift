@@ -116,6 +116,20 @@ package struct Notice: Hashable, Sendable {
     }
 }
 
+extension Notice {
+    /// A supervisor's decision on a violation, announced to those the violation concerns: the
+    /// same key and words in every store.
+    package static func review(
+        _ review: ViolationReview, of violation: ViolationID, contact: ContactID, obligation: ObligationID?,
+        department: DepartmentID, agent: AgentID?
+    ) -> Notice {
+        Notice(
+            key: "review:\(violation.rawValue):\(review.at.seconds):\(review.decision.rawValue)", kind: .review,
+            at: review.at, contact: contact, obligation: obligation, violation: violation, department: department,
+            agent: agent, level: nil, detail: "\(review.decision.rawValue) by \(review.by): \(review.reason)")
+    }
+}
+
 /// A late record changed an earlier conclusion (SPEC rule 8): kept with the contact, at the clock
 /// of the derivation that changed it.
 package struct Amendment: Hashable, Sendable {

@@ -12,6 +12,25 @@ package struct FeedGap: Hashable, Sendable {
         self.to = to
     }
 
+    /// What the gap announces (`feed_silent`, and `feed_resumed` once it ended), about no
+    /// contact: the same keys and words in every store.
+    package func notices(_ feed: Feed) -> [Notice] {
+        var notices = [
+            Notice(
+                key: "feed_silent:\(self.feed):\(self.from.seconds)", kind: .feedSilent, at: self.from, contact: nil,
+                detail:
+                    "feed \(self.feed) (\(feed.source)) sent nothing for \(DurationSpec.text(feed.silence)) of its hours"
+            )
+        ]
+        if let end = self.to {
+            notices.append(
+                Notice(
+                    key: "feed_resumed:\(self.feed):\(self.from.seconds):\(end.seconds)", kind: .feedResumed, at: end,
+                    contact: nil, detail: "feed \(self.feed) sends records again"))
+        }
+        return notices
+    }
+
     /// Whether `instant` falls inside the gap.
     package func contains(_ instant: Timestamp) -> Bool {
         instant >= self.from && self.to.map { instant < $0 } ?? true

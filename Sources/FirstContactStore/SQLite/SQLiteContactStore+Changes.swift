@@ -199,22 +199,11 @@ extension SQLiteContactStore {
                 $0.add(review.by)
                 $0.add(review.at.seconds)
             }
-            try db.run(
-                """
-                INSERT OR IGNORE INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
-                VALUES (?, 'review', ?, ?, ?, ?, ?, ?, ?, NULL, ?)
-                """
-            ) {
-                $0.add("review:\(violation.rawValue):\(review.at.seconds):\(review.decision.rawValue)")
-                $0.add(review.at.seconds)
-                $0.add(row[0] as String)
-                $0.add(row[1] as String)
-                $0.add(row[2] as String?)
-                $0.add(violation.rawValue)
-                $0.add(row[3] as String)
-                $0.add(row[4] as String?)
-                $0.add("\(review.decision.rawValue) by \(review.by): \(review.reason)")
-            }
+            let notice = Notice.review(
+                review, of: violation, contact: ContactID(row[1] as String),
+                obligation: (row[2] as String?).map { ObligationID($0) }, department: DepartmentID(row[3] as String),
+                agent: (row[4] as String?).map { AgentID($0) })
+            try Self.insert(notice, customer: row[0] as String, db: db)
         }
     }
 

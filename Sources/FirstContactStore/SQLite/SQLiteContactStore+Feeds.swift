@@ -56,15 +56,7 @@ extension SQLiteContactStore {
                     $0.add(gap.from.seconds)
                     $0.add(gap.to?.seconds)
                 }
-                try Self.notifyFeed(
-                    "feed_silent:\(gap.feed):\(gap.from.seconds)", "feed_silent", at: gap.from,
-                    "feed \(gap.feed) (\(feed.source)) sent nothing for \(DurationSpec.text(feed.silence)) of its hours",
-                    db: db)
-                if let end = gap.to {
-                    try Self.notifyFeed(
-                        "feed_resumed:\(gap.feed):\(gap.from.seconds):\(end.seconds)", "feed_resumed", at: end,
-                        "feed \(gap.feed) sends records again", db: db)
-                }
+                for notice in gap.notices(feed) { try Self.insert(notice, customer: nil, db: db) }
             }
         }
         if changed {
@@ -74,16 +66,6 @@ extension SQLiteContactStore {
                     """)
         }
         return all
-    }
-
-    private static func notifyFeed(_ key: String, _ kind: String, at: Timestamp, _ detail: String, db: Database) throws
-    {
-        try db.run("INSERT OR IGNORE INTO outbox (key, kind, at, detail) VALUES (?, ?, ?, ?)") {
-            $0.add(key)
-            $0.add(kind)
-            $0.add(at.seconds)
-            $0.add(detail)
-        }
     }
 
     static func storedGaps(_ db: Database) throws -> [FeedGap] {

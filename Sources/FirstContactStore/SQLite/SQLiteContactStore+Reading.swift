@@ -105,15 +105,17 @@ extension SQLiteContactStore {
     /// values as GRDB arguments.
     static func condition(_ scope: Scope, contact c: String) -> (String, [any DatabaseValueConvertible]) {
         let (sql, values) = ScopeSQL.condition(scope, contact: c)
-        return (
-            sql,
-            values.map { value -> any DatabaseValueConvertible in
-                switch value {
-                case .text(let text): text
-                case .int(let number): number
-                }
+        return (sql, Self.arguments(values))
+    }
+
+    /// ``ScopeSQL`` values as GRDB arguments.
+    static func arguments(_ values: [ScopeSQL.Value]) -> [any DatabaseValueConvertible] {
+        values.map { value -> any DatabaseValueConvertible in
+            switch value {
+            case .text(let text): text
+            case .int(let number): number
             }
-        )
+        }
     }
 
     package func contactIDs(_ ids: Set<ContactID>, in scope: Scope) async throws -> Set<ContactID> {

@@ -234,25 +234,12 @@ extension SQLiteContactStore {
         return figures
     }
 
-    /// The SQL condition (and its arguments) that limits obligations to a scope.
+    /// The SQL condition that limits obligations to a report scope (``ScopeSQL/obligations(_:alias:)``).
     private static func obligationScope(_ scope: ReportScope, alias o: String) -> (
         String, [any DatabaseValueConvertible]
     ) {
-        switch scope {
-        case .all:
-            return ("1", [])
-        case .departments(let departments):
-            guard !departments.isEmpty else { return ("0", []) }
-            return (
-                "\(o).owner_department IN (\(departments.map { _ in "?" }.joined(separator: ",")))",
-                departments.map(\.rawValue).sorted()
-            )
-        case .agent(let agent, let department):
-            return (
-                "(\(o).owner_agent = ? OR (\(o).kind = 'handoff' AND \(o).owner_agent IS NULL AND \(o).owner_department = ?))",
-                [agent.rawValue, department?.rawValue]
-            )
-        }
+        let (sql, values) = ScopeSQL.obligations(scope, alias: o)
+        return (sql, Self.arguments(values))
     }
 
     /// An enum read from an aggregate, where no single row (and so no rowid) stands behind it.
