@@ -88,13 +88,17 @@ extension PostgresContactStore {
     ) async throws -> ClockOutcome {
         var chunk = ClockOutcome(clock: clock)
         let tables = try await RecordTables.present(tx)
+        // Each chosen customer's row is locked for the rest of the transaction, and its columns
+        // are read under the lock: two instances never derive one customer at once (another
+        // takes other customers: SKIP LOCKED), and an ingest marking the customer dirty meanwhile
+        // waits for this commit instead of being undone by it.
         let rows: [PostgresRow]
         switch selection {
         case .dirty:
             rows = try await tx.rows(
                 """
                 SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
-                WHERE dirty ORDER BY customer_key LIMIT ?
+                WHERE dirty ORDER BY customer_key LIMIT ? FOR UPDATE SKIP LOCKED
                 """
             ) { $0.add(Self.derivationChunk) }
         case .due:
@@ -102,7 +106,7 @@ extension PostgresContactStore {
                 """
                 SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
                 WHERE next_check IS NOT NULL AND next_check <= ?
-                ORDER BY next_check, customer_key LIMIT ?
+                ORDER BY next_check, customer_key LIMIT ? FOR UPDATE SKIP LOCKED
                 """
             ) {
                 $0.add(clock.seconds)
@@ -128,14 +132,12 @@ extension PostgresContactStore {
             lastClosedAt: Timestamp(seconds: closed))
     }
 
-    /// Re-derives one customer (see ``SQLiteContactStore``'s `derive`), first taking the
-    /// customer's advisory lock for the rest of the transaction: two instances deriving the same
-    /// customer never interleave.
+    /// Re-derives one customer (see ``SQLiteContactStore``'s `derive`) whose customer row the
+    /// transaction holds locked (``deriveChunk``).
     static func derive(
         _ customer: String, replacing: Bool, past: SettledPast?, correlator: Correlator, clock: Timestamp,
         gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables, tx: PostgresTransaction
     ) async throws -> Int {
-        try await tx.run("SELECT pg_advisory_xact_lock(hashtext(?))") { $0.add(customer) }
         let since = past?.before ?? .beforeAnyRecord
         let assembler = CallAssembler(directory: correlator.directory)
         let calls = assembler.assembleCalls(
@@ -374,15 +376,7 @@ extension PostgresContactStore {
                     $0.add(gap.from.seconds)
                     $0.add(gap.to?.seconds)
                 }
-                try await Self.notifyFeed(
-                    "feed_silent:\(gap.feed):\(gap.from.seconds)", "feed_silent", at: gap.from,
-                    "feed \(gap.feed) (\(feed.source)) sent nothing for \(DurationSpec.text(feed.silence)) of its hours",
-                    tx: tx)
-                if let end = gap.to {
-                    try await Self.notifyFeed(
-                        "feed_resumed:\(gap.feed):\(gap.from.seconds):\(end.seconds)", "feed_resumed", at: end,
-                        "feed \(gap.feed) sends records again", tx: tx)
-                }
+                for notice in gap.notices(feed) { try await Self.announce(notice, customer: nil, tx: tx) }
             }
         }
         if changed {
@@ -391,20 +385,6 @@ extension PostgresContactStore {
             )
         }
         return all
-    }
-
-    private static func notifyFeed(
-        _ key: String, _ kind: String, at: Timestamp, _ detail: String, tx: PostgresTransaction
-    )
-        async throws
-    {
-        try await tx.run("INSERT INTO outbox (key, kind, at, detail) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING")
-        {
-            $0.add(key)
-            $0.add(kind)
-            $0.add(at.seconds)
-            $0.add(detail)
-        }
     }
 
     static func storedGaps(_ tx: PostgresTransaction) async throws -> [FeedGap] {

@@ -88,7 +88,9 @@ extension PostgresContactStore {
         var activity: [String: Set<Int64>] = [:]
         var ivrCustomers: [String: Timestamp?] = [:]
         var rejectLedger = PostgresRejectLedger(limit: correlator.maxRejectsPerSource)
-        rejectLedger.storedAt = try await Self.metaTime(tx, "latest_event")
+        // Read once: nothing in this batch writes it before the end.
+        let latestStored = try await Self.metaTime(tx, "latest_event")
+        rejectLedger.storedAt = latestStored
         let horizon = try await Self.metaTime(tx, "purged_before")
         var pending: [CallRecord] = []
         for item in records {
@@ -150,8 +152,9 @@ extension PostgresContactStore {
             }
         }
         if let time = outcome.maxEventTime {
-            let latest = try await Self.metaTime(tx, "latest_event")
-            if latest.map({ time > $0 }) ?? true { try await Self.setMeta(tx, "latest_event", String(time.seconds)) }
+            if latestStored.map({ time > $0 }) ?? true {
+                try await Self.setMeta(tx, "latest_event", String(time.seconds))
+            }
         }
         for (customer, since) in ivrCustomers {
             try await Self.markDirty(customer, since: since, tx: tx)

@@ -61,7 +61,7 @@ package final class PostgresContactStore: ContactStore {
     func read<Result: Sendable>(_ body: @Sendable (PostgresTransaction) async throws -> Result) async throws
         -> Result
     {
-        try await self.session.transaction(body)
+        try await self.session.transaction(reading: true, body)
     }
 
     /// The server checkpoints its own log.
@@ -80,14 +80,7 @@ package final class PostgresContactStore: ContactStore {
             CREATE TABLE IF NOT EXISTS schema_migration (
                 version TEXT COLLATE "C" PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """)
-        let applied = Set(try await tx.rows("SELECT version FROM schema_migration").map { try Columns($0).text(0) })
-        let known = PostgresMigrations.all.map(\.version)
-        let unknown = applied.subtracting(known)
-        if !unknown.isEmpty {
-            throw StoreError.newerSchema(
-                path: url.redacted, database: unknown.sorted().joined(separator: ", "), build: PostgresMigrations.latest
-            )
-        }
+        let applied = try await Self.appliedVersions(tx, url: url)
         for (version, sql) in PostgresMigrations.all where !applied.contains(version) {
             // The extended protocol takes one statement at a time.
             for statement in sql.components(separatedBy: ";\n") {
@@ -99,19 +92,26 @@ package final class PostgresContactStore: ContactStore {
         }
     }
 
-    static func checkSchema(_ tx: PostgresTransaction, url: PostgresURL) async throws {
-        guard try await tx.value(Bool.self, "SELECT to_regclass('schema_migration') IS NOT NULL") == true else {
-            throw StoreError.noDatabase(path: url.redacted)
-        }
-        let applied = try await tx.rows("SELECT version FROM schema_migration").map { try Columns($0).text(0) }
-        let known = PostgresMigrations.all.map(\.version)
-        let unknown = Set(applied).subtracting(known)
+    /// The versions applied to the database.
+    /// - Throws: ``StoreError/newerSchema(path:database:build:)`` when one is unknown to this build.
+    private static func appliedVersions(_ tx: PostgresTransaction, url: PostgresURL) async throws -> Set<String> {
+        let applied = Set(try await tx.rows("SELECT version FROM schema_migration").map { try Columns($0).text(0) })
+        let unknown = applied.subtracting(PostgresMigrations.all.map(\.version))
         if !unknown.isEmpty {
             throw StoreError.newerSchema(
                 path: url.redacted, database: unknown.sorted().joined(separator: ", "), build: PostgresMigrations.latest
             )
         }
-        if Set(applied) != Set(known) {
+        return applied
+    }
+
+    static func checkSchema(_ tx: PostgresTransaction, url: PostgresURL) async throws {
+        guard try await tx.value(Bool.self, "SELECT to_regclass('schema_migration') IS NOT NULL") == true else {
+            throw StoreError.noDatabase(path: url.redacted)
+        }
+        let applied = try await Self.appliedVersions(tx, url: url)
+        let known = PostgresMigrations.all.map(\.version)
+        if applied != Set(known) {
             let last = known.last { applied.contains($0) } ?? "none"
             throw StoreError.needsUpgrade(path: url.redacted, database: last, build: PostgresMigrations.latest)
         }

@@ -9,7 +9,7 @@ import PostgresNIO
 /// `PostgresClient.run()` loop, so every command keeps opening its store synchronously and the
 /// store stays usable without a service around it. Transactions queue for it in order (``Gate``):
 /// within one process writes are serialised as SQLite serialises them; between processes the
-/// server's locks decide (see ``PostgresContactStore/derive``'s advisory lock).
+/// server's locks decide (see ``PostgresContactStore/deriveChunk``'s row locks).
 final class PostgresSession: Sendable {
     let url: PostgresURL
     let logger: Logger
@@ -31,9 +31,12 @@ final class PostgresSession: Sendable {
     }
 
     /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
-    func transaction<Result: Sendable>(_ body: @Sendable (PostgresTransaction) async throws -> Result) async throws
-        -> Result
-    {
+    /// - Parameter reading: `body` only reads: it sees one snapshot of the database for all its
+    ///   statements (REPEATABLE READ), as a SQLite reader does, so a listing or an export read in
+    ///   several statements never mixes states while another process writes.
+    func transaction<Result: Sendable>(
+        reading: Bool = false, _ body: @Sendable (PostgresTransaction) async throws -> Result
+    ) async throws -> Result {
         let connection = try await self.gate.acquire(opening: self.open)
         do {
             if !(await self.gate.prepared) {
@@ -42,7 +45,9 @@ final class PostgresSession: Sendable {
                 try await connection.query("COMMIT", logger: self.logger)
                 await self.gate.markPrepared()
             }
-            try await connection.query(self.readOnly ? "BEGIN READ ONLY" : "BEGIN", logger: self.logger)
+            try await connection.query(
+                self.readOnly || reading ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN",
+                logger: self.logger)
             let result = try await body(PostgresTransaction(connection: connection, logger: self.logger))
             try await connection.query("COMMIT", logger: self.logger)
             await self.gate.release()
@@ -94,7 +99,10 @@ final class PostgresSession: Sendable {
                 unixSocketPath: self.url.endpoint.socketPath ?? "", username: self.url.user,
                 password: self.url.password, database: self.url.database)
         }
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = .seconds(self.url.connectTimeout)
+        if let name = self.url.applicationName {
+            configuration.options.additionalStartupParameters = [("application_name", name)]
+        }
         return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: self.logger)
     }
 

@@ -24,6 +24,10 @@ package struct PostgresURL: Hashable, Sendable {
     package var user: String
     package var password: String?
     package var database: String
+    /// `application_name`, shown in the server's `pg_stat_activity`.
+    package var applicationName: String?
+    /// `connect_timeout` in seconds (libpq's 0, wait for ever, is refused).
+    package var connectTimeout: Int64 = 10
 
     package static let defaultPort = 5432
 
@@ -82,6 +86,8 @@ package struct PostgresURL: Hashable, Sendable {
             host = try Self.decoded(hostPort, in: text)
         }
         var database = path.isEmpty ? nil : try Self.decoded(path, in: text)
+        var applicationName: String?
+        var connectTimeout: Int64?
         for (name, value) in query {
             switch name {
             case "host": host = value
@@ -95,8 +101,13 @@ package struct PostgresURL: Hashable, Sendable {
             case "sslmode":
                 throw PostgresURLError(
                     url: text, problem: "sslmode=\(value) is not supported yet (only disable, allow or prefer)")
-            case "application_name", "connect_timeout":
-                break
+            case "application_name": applicationName = value
+            case "connect_timeout":
+                guard let seconds = Int64(value), seconds > 0 else {
+                    throw PostgresURLError(
+                        url: text, problem: "connect_timeout=\(value) is not a whole number of seconds above 0")
+                }
+                connectTimeout = seconds
             default:
                 throw PostgresURLError(
                     url: text,
@@ -123,6 +134,8 @@ package struct PostgresURL: Hashable, Sendable {
         self.user = user
         self.password = password ?? environment["PGPASSWORD"]
         self.database = database.flatMap { $0.isEmpty ? nil : $0 } ?? user
+        self.applicationName = applicationName
+        if let connectTimeout { self.connectTimeout = connectTimeout }
     }
 
     private static func decoded(_ part: Substring, in url: String) throws -> String {
@@ -139,7 +152,8 @@ package struct PostgresURL: Hashable, Sendable {
         return port
     }
 
-    /// The URL with the password left out, for messages.
+    /// The URL with the password left out: for messages, and as `--db` for another process (which
+    /// takes the password from `PGPASSWORD`).
     package var redacted: String {
         switch self.endpoint {
         case .tcp(let host, let port): "postgresql://\(self.user)@\(host):\(port)/\(self.database)"
@@ -162,11 +176,19 @@ package struct PostgresURLError: Error, Equatable, CustomStringConvertible {
 
     package var description: String { "bad PostgreSQL URL \(self.url): \(self.problem)" }
 
-    /// `scheme://user:secret@…` → `scheme://user:***@…`: an error message must not show the password.
+    /// `scheme://user:secret@…?password=secret` → `scheme://user:***@…?password=***`: an error
+    /// message must not show the password, wherever the URL gives it.
     static func withoutPassword(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
+        var url = url
+        if let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
             let colon = url[scheme.upperBound..<at].firstIndex(of: ":")
-        else { return url }
-        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+        {
+            url = String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+        }
+        guard let mark = url.firstIndex(of: "?") else { return url }
+        let parameters = url[url.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: false).map {
+            $0.lowercased().hasPrefix("password=") ? "password=***" : String($0)
+        }
+        return String(url[...mark]) + parameters.joined(separator: "&")
     }
 }

@@ -50,11 +50,24 @@ struct PostgresURLTests {
             ("postgresql://u@h/db?host", "is not name=value"),
             ("postgresql://u@h/a/b", "contains a slash"),
             ("postgresql://u@[::1/db", "no closing ]"),
+            ("postgresql://u@h/db?password=secret&sslmode=require", "sslmode=require is not supported"),
+            ("postgresql://u@h/db?password=secret&connect_timeout=0", "connect_timeout=0 is not"),
         ])
     func refused(url: String, problem: String) throws {
         let error = try #require(throws: PostgresURLError.self) { try PostgresURL(url, environment: self.environment) }
         #expect(error.description.contains(problem))
         #expect(!error.description.contains("secret"))
+    }
+
+    @Test("application_name and connect_timeout are taken, not dropped; connect_timeout is 10 s when absent")
+    func connectionParameters() throws {
+        let url = try PostgresURL(
+            "postgresql://u@h/db?application_name=firstcontact-2&connect_timeout=3", environment: self.environment)
+        #expect(url.applicationName == "firstcontact-2")
+        #expect(url.connectTimeout == 3)
+        let plain = try PostgresURL("postgresql://u@h/db", environment: self.environment)
+        #expect(plain.applicationName == nil)
+        #expect(plain.connectTimeout == 10)
     }
 
     @Test("only postgres:// and postgresql:// select PostgreSQL; every other --db is a SQLite path")
