@@ -319,11 +319,13 @@ def main():
     failures = []
     tables = {"asterisk-csv": "leg", "asterisk-queue-log": "queue_event", "ivr-events": "ivr_event"}
     stored_keys = {}
+    # A record stored twice would be a second row: more rows than the batch ingest of the same
+    # input holds (a key twice in one table the schema refuses, so counting keys would prove nothing).
     duplicated = 0
     for fmt, table in tables.items():
-        keys = [k for (k,) in store.execute(f"SELECT event_key FROM {table}")]
-        stored_keys[fmt] = set(keys)
-        duplicated += len(keys) - len(set(keys))
+        stored_keys[fmt] = {k for (k,) in store.execute(f"SELECT event_key FROM {table}")}
+        rows = store.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        duplicated += max(0, rows - ref.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     by_line = {fmt: dict(ref.execute(f"SELECT line, event_key FROM {table} WHERE source = ?", (files[fmt],)))
                for fmt, table in tables.items()}
     acked_records, lost = 0, []
@@ -347,10 +349,8 @@ def main():
     if duplicated or extra:
         failures.append(f"{duplicated} records stored twice, {extra} records not in the input")
 
+    # Each outbox key exists once by the schema (UNIQUE); what can go wrong is a delivery, below.
     outbox = [k for (k,) in store.execute("SELECT key FROM outbox ORDER BY seq")]
-    outbox_twice = len(outbox) - len(set(outbox))
-    if outbox_twice:
-        failures.append(f"{outbox_twice} outbox keys exist twice")
     received = [d for d, _ in receiver.deliveries]
     undelivered = set(outbox) - set(received)
     unknown = set(received) - set(outbox)
@@ -384,7 +384,7 @@ def main():
     print(f"rounds {args.rounds}, records acknowledged {acked_records} (+{followed_records} followed), "
           f"lost {len(lost) + len(followed_lost)}, duplicated {duplicated}, "
           f"posts {stats['posts']} (answers {dict(sorted((str(k), v) for k, v in stats['statuses'].items()))}), "
-          f"outbox {len(outbox)} keys ({outbox_twice} twice; batch {len(ref_outbox)}), "
+          f"outbox {len(outbox)} keys (unique by the schema; batch {len(ref_outbox)}), "
           f"webhook deliveries {len(received)} ({len(set(received))} ids, {len(undelivered)} missing), "
           f"export {'equal to' if same_export else 'DIFFERENT from'} one batch ingest at {until}, "
           f"{time.time() - started:.0f} s")

@@ -141,15 +141,22 @@ def run(args, work, base, db, serve, children, stop):
 
     # The board with a supervisor's web session: the sign-in form's nonce and its cookie (double
     # submit), then the session cookie.
+    # A load that could not start fails the soak: without it the run would pass on less load.
+    setup_failures = []
+
     def board():
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        form = opener.open(base + "/ui/login", timeout=30).read().decode()
-        nonce = re.search(r'name="nonce" value="([^"]+)"', form).group(1)
-        data = urllib.parse.urlencode({"nonce": nonce, "token": SUPERVISOR}).encode()
-        opener.open(urllib.request.Request(base + "/ui/login", data=data), timeout=30).read()
+        try:
+            form = opener.open(base + "/ui/login", timeout=30).read().decode()
+            nonce = re.search(r'name="nonce" value="([^"]+)"', form).group(1)
+            data = urllib.parse.urlencode({"nonce": nonce, "token": SUPERVISOR}).encode()
+            opener.open(urllib.request.Request(base + "/ui/login", data=data), timeout=30).read()
+        except (OSError, AttributeError) as error:
+            setup_failures.append(f"the supervisor's sign-in failed: {error}")
+            return
         if not any(c.name == "fc_session" for c in jar):
-            print("soak: the supervisor's sign-in gave no session", file=sys.stderr)
+            setup_failures.append("the supervisor's sign-in gave no session")
             return
         while not stop.is_set():
             get("/ui/board", opener=opener)
@@ -169,6 +176,7 @@ def run(args, work, base, db, serve, children, stop):
                 response = connection.getresponse()
                 if response.status != 200:
                     with stats.lock:
+                        stats.requests += 1
                         stats.errors += 1
                     stop.wait(1)
                     continue
@@ -237,7 +245,7 @@ def run(args, work, base, db, serve, children, stop):
     # Growth: the last third's mean against the first third's (floors keep tiny numbers from
     # counting as growth: a WAL of a few pages, a p99 of a few ms).
     third = max(1, len(rows) // 3)
-    failures = []
+    failures = list(setup_failures)
     for name, column, floor in (("RSS", 1, 0.0), ("open fds", 2, 0.0), ("WAL", 3, 8.0), ("p99", 6, 100.0)):
         first = statistics.mean(r[column] for r in rows[:third])
         last = statistics.mean(r[column] for r in rows[-third:])
