@@ -74,6 +74,10 @@ extension PostgresContactStore {
         }
     }
 
+    package func openContact(of customer: String) async throws -> Contact? {
+        try await self.contacts(ContactQuery(statuses: RouteDecision.openStatuses, customer: customer)).last
+    }
+
     package func contacts(_ query: ContactQuery) async throws -> [Contact] {
         var conditions: [Condition] = []
         if !query.statuses.isEmpty {

@@ -279,6 +279,9 @@ package protocol ContactStore: Sendable {
     func latestEventTime() async throws -> Timestamp?
     func snapshot() async throws -> StoreSnapshot
     func contacts(_ query: ContactQuery) async throws -> [Contact]
+    /// The customer's open contact (`RouteDecision.openStatuses`; the newest, should history hold
+    /// two): what `GET /v1/route` reads on every inbound call.
+    func openContact(of customer: String) async throws -> Contact?
     /// Those of `ids` that `scope` lets the caller see (one query, for an event stream's batch).
     func contactIDs(_ ids: Set<ContactID>, in scope: Scope) async throws -> Set<ContactID>
     /// One page of obligations in the listing order (`created_at`, `id`): those in `states` (all

@@ -126,6 +126,31 @@ struct ContactStoreConformanceTests {
         }
     }
 
+    @Test(
+        "a customer's open contact for routing is their newest contact still open; closed or unknown customers have none",
+        arguments: StoreKind.allCases)
+    func openContactForRouting(kind: StoreKind) async throws {
+        try await kind.withStore { subject in
+            _ = try await subject.store.ingest(try StoreFixture.records(), correlator: self.correlator)
+            // At the day's end most contacts are open; three days on, auto_close has closed many.
+            for clock in [StoreFixture.endOfDay, Timestamp(seconds: StoreFixture.endOfDay.seconds + 3 * 86_400)] {
+                _ = try await subject.store.advanceClock(to: clock, correlator: self.correlator)
+                // Withheld callers are never looked up (they route to the queue) and share no number.
+                let contacts = try await subject.store.snapshot().contacts.filter { !$0.customer.isWithheld }
+                var (open, closed) = (0, 0)
+                for (customer, theirs) in Dictionary(grouping: contacts, by: \.customer.text) {
+                    let expected = theirs.filter { RouteDecision.openStatuses.contains($0.status) }
+                        .max { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
+                    #expect(try await subject.store.openContact(of: customer) == expected, "customer \(customer)")
+                    if expected == nil { closed += 1 } else { open += 1 }
+                }
+                #expect(open > 0, "at \(clock)")
+                if clock > StoreFixture.endOfDay { #expect(closed > 0, "at \(clock)") }
+            }
+            #expect(try await subject.store.openContact(of: "99999999999") == nil)
+        }
+    }
+
     @Test("the clock never moves back, and the latest event time is the newest record's", arguments: StoreKind.allCases)
     func clockIsMonotonic(kind: StoreKind) async throws {
         try await kind.withStore { subject in

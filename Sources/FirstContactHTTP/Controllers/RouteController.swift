@@ -31,10 +31,7 @@ struct RouteController {
         let caller = directory.normaliser.normalise(raw)
         var open: Contact?
         if directory.configuration.routing.enabled, !caller.isWithheld {
-            // At most one contact of a number is open; the newest is taken should history say otherwise.
-            open = try await self.api.store.contacts(
-                ContactQuery(statuses: RouteDecision.openStatuses, customer: caller.text)
-            ).last
+            open = try await self.api.store.openContact(of: caller.text)
         }
         let now = self.api.scheduler.clock.now()
         let decision = RouteDecision.decide(

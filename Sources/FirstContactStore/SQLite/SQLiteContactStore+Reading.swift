@@ -76,6 +76,25 @@ extension SQLiteContactStore {
         }
     }
 
+    /// The routing path's one read (`GET /v1/route` on every inbound call): prepared once per
+    /// reader connection. Built through ``contacts(_:)``'s SQL literal it cost a statement
+    /// preparation, and GRDB's authorizer callback per column, on every call (BENCHMARKS.md,
+    /// `/v1/route`).
+    package func openContact(of customer: String) async throws -> Contact? {
+        try await self.reader.read { db in
+            let statuses = RouteDecision.openStatuses.map(\.rawValue).sorted()
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT rowid, * FROM contact WHERE customer_key = ? AND status IN (\(
+                            Array(repeating: "?", count: statuses.count).joined(separator: ", ")))
+                        ORDER BY created_at DESC, id DESC LIMIT 1
+                        """),
+                arguments: StatementArguments([customer] + statuses))
+            return try Self.contacts(db, rows: rows, everyObligation: false).first
+        }
+    }
+
     package func obligationPage(
         states: Set<ObligationState>, scope: Scope, after: ObligationPosition?, limit: Int
     ) async throws -> [Obligation] {
@@ -239,6 +258,13 @@ extension SQLiteContactStore {
             db,
             SQLRequest(
                 literal: "SELECT rowid, * FROM contact WHERE \(condition) ORDER BY created_at, id \(limitClause)"))
+        return try Self.contacts(db, rows: rows, everyObligation: limit == nil)
+    }
+
+    /// The contacts of `rows` (`SELECT rowid, * FROM contact`), with their obligations: read in one
+    /// ordered pass over every obligation when `everyObligation` (all contacts are wanted), else
+    /// by contact.
+    static func contacts(_ db: Database, rows: [Row], everyObligation: Bool) throws -> [Contact] {
         guard !rows.isEmpty else { return [] }
         let ids = Set(rows.map { $0["id"] as String })
         var obligations: [String: [Obligation]] = [:]
@@ -248,7 +274,7 @@ extension SQLiteContactStore {
                 if ids.contains(id) { obligations[id, default: []].append(try Self.obligation(row)) }
             }
         }
-        if limit == nil {
+        if everyObligation {
             // Every contact: obligations in one ordered pass rather than one query per contact.
             try add(Row.fetchCursor(db, sql: "SELECT rowid, * FROM obligation ORDER BY contact_id, created_at, id"))
         } else {
