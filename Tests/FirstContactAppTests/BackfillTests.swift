@@ -79,6 +79,9 @@ struct BackfillTests {
         let reversals = try await count(.reversal, in: live)
         #expect(paged == expected)
         #expect(reversals * 100 <= expected, "reversals at most 1 % of breaches")
+        // Nor is an obligation already at risk when its records arrived announced at risk before
+        // the backfill settles: only what a batch ingest announces.
+        #expect(try await count(.atRisk, in: live) == (try await count(.atRisk, in: batch)))
         // And the state is the batch ingest's at the same clock.
         _ = try await batch.advanceClock(to: now + 600, correlator: engine.correlator)
         #expect(ExportDocument.render(try await live.snapshot()) == ExportDocument.render(try await batch.snapshot()))

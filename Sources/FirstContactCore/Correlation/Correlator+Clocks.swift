@@ -118,7 +118,11 @@ extension Correlator.Walk {
         case .pending:
             next.append(obligation.deadline)
             let riskAt = obligation.atRiskMark(levels: levels, hours: hours, percent: self.policy.atRiskPercent)
-            if riskAt <= asOf {
+            if riskAt <= asOf, self.awaitsSource(obligation, deadline: riskAt) {
+                // At risk already when its late records arrived: what they bring next may meet
+                // it, and a batch ingest of the same records would not have warned (as breaches).
+                self.held.insert(obligation.id)
+            } else if riskAt <= asOf {
                 self.contacts[c].obligations[o].markAtRisk(since: riskAt)
             } else {
                 next.append(riskAt)
