@@ -15,8 +15,13 @@ struct SlowClientTests {
     final class Connection {
         let socket: Int32
 
-        init(port: Int) throws {
+        /// - Parameter receiveBuffer: the socket's receive buffer in bytes (set before connecting,
+        ///   so the window the server may fill stays that small), or the system's default.
+        init(port: Int, receiveBuffer: Int32? = nil) throws {
             self.socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            if var size = receiveBuffer {
+                setsockopt(self.socket, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -163,6 +168,73 @@ struct SlowClientTests {
         #expect(text.hasPrefix("HTTP/1.1 200"), "\(text)")
         #expect(!text.contains("408"))
         #expect(!closed)
+    }
+
+    /// The server's resident memory, from /proc.
+    static func residentKiB(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        return try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+    }
+
+    @Test(
+        "event streams whose clients never read hold back what they owe instead of buffering it: 60 stalled replays of a day's 2,600 notifications leave the server's memory flat and its answers prompt",
+        .timeLimit(.minutes(4)))
+    func neverReadingStreamsHoldNoMemory() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("fc.sqlite").path
+        // The outbox a day leaves once its obligations have all come due.
+        let day = Fixture.sampleDay
+        for arguments in [
+            [
+                "ingest", "--config", Fixture.sampleConfig, "--db", database,
+                day.appendingPathComponent("asterisk").path,
+                day.appendingPathComponent("ivr").path,
+            ],
+            ["tick", "--config", Fixture.sampleConfig, "--db", database, "--now", "2026-12-01T12:00:00+08:00"],
+        ] {
+            let (status, output) = try Fixture.run(arguments)
+            #expect(status == 0, "\(output)")
+        }
+        let (server, port) = try await Self.server(in: directory, http: "max_streams_per_token: 100")
+        defer { server.stop() }
+        let pid = server.process.processIdentifier
+
+        // One reader takes the whole replay: what each stalled stream owes.
+        let reader = try Connection(port: port)
+        reader.send(
+            "GET /v1/events?follow=false HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer demo-admin\r\nConnection: close\r\n\r\n"
+        )
+        let replay = reader.receive(waiting: 20)
+        #expect(replay.closed, "a replay without follow ends")
+        let owed = replay.text.utf8.count
+        #expect(owed > 800_000, "\(owed) bytes")
+        let before = try Self.residentKiB(pid)
+
+        // 60 clients ask for the same and never read; their sockets take a few KiB each, the
+        // kernel's send buffers some hundred more: the rest must stay unproduced, not in memory.
+        let stalled = try (0..<60).map { _ in
+            let connection = try Connection(port: port, receiveBuffer: 4096)
+            connection.send(
+                "GET /v1/events?follow=false HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer demo-admin\r\n\r\n")
+            return connection
+        }
+        try await Task.sleep(for: .seconds(4))
+        let stalledAt = try Self.residentKiB(pid)
+        try await Task.sleep(for: .seconds(4))
+        let later = try Self.residentKiB(pid)
+        let owedKiB = 60 * owed / 1024
+        #expect(stalledAt - before < owedKiB / 2, "grew \(stalledAt - before) KiB while owing \(owedKiB) KiB")
+        #expect(later - stalledAt < 4096, "still growing: \(stalledAt) → \(later) KiB")
+
+        // The server goes on answering, and the streams are still open, not dropped.
+        let (status, text) = try await server.request("/healthz", token: "demo-admin")
+        #expect(status == 200, "\(text)")
+        let sample = stalled[0].receive(waiting: 1)
+        #expect(sample.text.hasPrefix("HTTP/1.1 200"), "\(sample.text.prefix(200))")
+        #expect(!sample.closed)
+        for connection in stalled { connection.close() }
     }
 
     @Test(
