@@ -22,26 +22,11 @@ private func memberCDR(
         variables.append(("cc_agent", ccAgent))
         variables.append(("cc_queue_answered_epoch", "\(bridge ?? answer)"))
     }
-    let fields = variables.map { "    <\($0.0)>\($0.1)</\($0.0)>" }.joined(separator: "\n")
-    return """
-        <?xml version="1.0"?>
-        <cdr core-uuid="core-1" switchname="pbx">
-          <channel_data><state>CS_REPORTING</state><direction>inbound</direction></channel_data>
-          <variables>
-        \(fields)
-          </variables>
-          <callflow dialplan="XML" profile_index="1">
-            <caller_profile>
-              <caller_id_name>\(caller)</caller_id_name>
-              <caller_id_number>\(caller)</caller_id_number>
-              <destination_number>96116</destination_number>
-              <context>public</context>
-              <uuid>\(uuid)</uuid>
-              <chan_name>sofia/external/\(caller)@203.0.113.5</chan_name>
-            </caller_profile>
-          </callflow>
-        </cdr>
-        """
+    return FreeSWITCHDocuments.leg(
+        variables: variables,
+        profile: FreeSWITCHDocuments.Profile(
+            uuid: uuid, number: caller, destination: "96116", context: "public",
+            channel: "sofia/external/\(caller)@203.0.113.5"))
 }
 
 /// 2026-11-27 10:00:00 Beijing time.

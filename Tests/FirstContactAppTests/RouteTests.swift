@@ -147,6 +147,94 @@ struct RouteTests {
         #expect(detail.contact.why.filter { $0.rule == .missedCallCallback }.count == 1)
     }
 
+    /// The same return call on FreeSWITCH under `dialplans/freeswitch/dialplan/hotline.xml`: the
+    /// caller's A-leg and the B-leg its `bridge` originated to user/1002 (10.20.0.12). Either 1002
+    /// answers at 10:12:06, or the bridge gives up after 15 s and `callcenter` connects 1001 at
+    /// 10:12:40.
+    static func freeSWITCHReturnCall(answeredBy1002: Bool) -> [(name: String, xml: String)] {
+        let tenTwelve: Int64 = 1_795_745_520
+        let micro = FreeSWITCHDocuments.micro
+        let caller = FreeSWITCHDocuments.Profile(
+            uuid: "fs-return", number: "13800005555", destination: "96116", context: "public",
+            channel: "sofia/external/13800005555@203.0.113.5")
+        let phone = "sofia/internal/1002@10.20.0.12"
+        let (answer, end): (Int64?, Int64) = answeredBy1002 ? (tenTwelve + 6, tenTwelve + 240) : (nil, tenTwelve + 16)
+        let bLeg = FreeSWITCHDocuments.leg(
+            variables: [
+                ("direction", "outbound"), ("uuid", "fs-return-1002"), ("originator", "fs-return"),
+                ("channel_name", phone.replacingOccurrences(of: "/", with: "%2F")),
+                ("start_uepoch", micro(tenTwelve + 1)),
+                ("answer_uepoch", micro(answer)), ("bridge_uepoch", micro(answer)), ("end_uepoch", micro(end)),
+                ("billsec", "\(answer.map { end - $0 } ?? 0)"),
+                ("hangup_cause", answeredBy1002 ? "NORMAL_CLEARING" : "NO_ANSWER"),
+            ],
+            profile: FreeSWITCHDocuments.Profile(
+                uuid: "fs-return-1002", number: "13800005555", destination: "1002", context: "default", channel: phone),
+            originator: caller)
+        var aLeg: [(String, String)] = [
+            ("direction", "inbound"), ("uuid", "fs-return"),
+            ("channel_name", "sofia%2Fexternal%2F13800005555%40203.0.113.5"),
+            ("start_uepoch", micro(tenTwelve)),
+        ]
+        if answeredBy1002 {
+            aLeg += [
+                ("answer_uepoch", micro(tenTwelve + 6)), ("bridge_uepoch", micro(tenTwelve + 6)),
+                ("end_uepoch", micro(tenTwelve + 240)), ("billsec", "234"), ("hangup_cause", "NORMAL_CLEARING"),
+                ("last_app", "bridge"), ("last_arg", "user%2F1002"),
+                ("bridge_channel", "sofia%2Finternal%2F1002%4010.20.0.12"),
+            ]
+        } else {
+            aLeg += [
+                ("answer_uepoch", micro(tenTwelve + 16)), ("bridge_uepoch", micro(tenTwelve + 40)),
+                ("end_uepoch", micro(tenTwelve + 180)), ("billsec", "164"), ("hangup_cause", "NORMAL_CLEARING"),
+                ("last_app", "callcenter"), ("last_arg", "hotline%40default"), ("cc_agent", "1001%40default"),
+                ("cc_queue_answered_epoch", "\(tenTwelve + 40)"),
+            ]
+        }
+        return [
+            ("fs-return.cdr.xml", FreeSWITCHDocuments.leg(variables: aLeg, profile: caller)),
+            ("fs-return-1002.cdr.xml", bLeg),
+        ]
+    }
+
+    @Test(
+        "on FreeSWITCH too (mod_xml_cdr legs of bridge-then-callcenter), the routed owner's answer satisfies the callback and a ring-no-answer is no new miss",
+        arguments: [true, false])
+    func routedOnFreeSWITCH(answeredBy1002: Bool) async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let store = try await SchedulerFixture.store(Self.missedDirectDial, "", in: directory, engine: engine)
+        let cdr = directory.appendingPathComponent("xml_cdr")
+        try FileManager.default.createDirectory(at: cdr, withIntermediateDirectories: true)
+        for (name, xml) in Self.freeSWITCHReturnCall(answeredBy1002: answeredBy1002) {
+            try xml.write(to: cdr.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        let summary = try await IngestPipeline(engine: engine, store: store).ingest(paths: [cdr.path], format: nil)
+        #expect(summary.batches.rejects == 0)
+        #expect(summary.batches.records == 2)
+        _ = try await store.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T10:30:00"), correlator: engine.correlator)
+
+        let contacts = try await store.contacts(ContactQuery(customer: "+8613800005555"))
+        #expect(contacts.count == 1)
+        let contact = try #require(contacts.first)
+        #expect(contact.obligations.map(\.kind) == [.callback])
+        #expect(contact.obligations.first?.state == .satisfied)
+        #expect(contact.obligations.first?.satisfiedVia == .customerCalledBack)
+        #expect(contact.firstResponder?.agent == AgentID(answeredBy1002 ? "1002" : "1001"))
+        // 1002 did not answer the 09:50 direct dial either way.
+        #expect(contact.ringNoAnswer == [AgentID("1002")])
+        let detail = try #require(try await store.contact(contact.id, correlator: engine.correlator))
+        let routed = detail.contact.why.filter { $0.rule == .routed }.map(\.message)
+        #expect(routed.count == 1, "\(detail.contact.why.map(\.message))")
+        let outcome =
+            answeredBy1002
+            ? "1002 answered" : "1002 did not answer (a ring-no-answer, not a missed call); 1001 answered after"
+        #expect(routed.first?.hasSuffix(outcome) == true, "\(routed)")
+        #expect(!detail.contact.why.contains { $0.rule == .missedCallFolded })
+    }
+
     @Test(
         "the agent rung first gets a screen pop: a `routed` event on their stream, not on another agent's or a supervisor's, and \"my work\" listens for it"
     )

@@ -387,9 +387,15 @@ package struct CallAssembler: Sendable {
     /// before any queue: the dialplan dialled them itself (`Dial`, `bridge`, a proxy's rewritten
     /// Request-URI), as `/v1/route` tells it to. Nil for calls the queue rang first.
     static func rangFirst(_ agentLegs: [(leg: LegRecord, agent: AgentID)], queue: [QueueRecord]) -> AgentID? {
-        // SIP branches of one INVITE share the call's start: the branch that ended (failed) or
-        // was answered first was the one rung first.
-        func order(_ leg: LegRecord) -> (Timestamp, Timestamp, EventKey) { (leg.start, leg.answer ?? leg.end, leg.key) }
+        // A queue leg is the caller's own channel (Asterisk's Queue row, FreeSWITCH's A-leg naming
+        // its cc_agent): it starts with the call, long before the queue rang anyone, so its agent
+        // was rung no earlier than it was connected (or the caller left). SIP branches of one
+        // INVITE share the call's start: the branch that ended (failed) or was answered first
+        // was the one rung first.
+        func order(_ leg: LegRecord) -> (Timestamp, Timestamp, EventKey) {
+            let rung = Self.isQueueLeg(leg) ? (leg.answer ?? leg.end) : leg.start
+            return (rung, leg.answer ?? leg.end, leg.key)
+        }
         guard let first = agentLegs.min(by: { order($0.leg) < order($1.leg) }), !Self.isQueueLeg(first.leg) else {
             return nil
         }
