@@ -4,7 +4,10 @@ import GRDB
 /// The clock: the stored watermark, the customers it makes due, and the meta values it lives in.
 extension SQLiteContactStore {
     package func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome {
-        let first = try await self.pool.write { db in try Self.clockStep(to: time, correlator: correlator, db: db) }
+        let chunk = self.derivationChunk
+        let first = try await self.pool.write { db in
+            try Self.clockStep(to: time, correlator: correlator, chunk: chunk, db: db)
+        }
         return try await self.finishClock(after: first, correlator: correlator)
     }
 
@@ -13,9 +16,10 @@ extension SQLiteContactStore {
     {
         // One transaction for the group's records and their derivation: one commit, one sync,
         // and the pages both touch (the customers' rows, meta) written once.
+        let chunk = self.derivationChunk
         let (results, first) = try await self.pool.write { db in
             let results = try self.ingest(batches: batches, correlator: correlator, db: db)
-            return (results, try Self.clockStep(to: time, correlator: correlator, db: db))
+            return (results, try Self.clockStep(to: time, correlator: correlator, chunk: chunk, db: db))
         }
         return (results, try await self.finishClock(after: first, correlator: correlator))
     }
@@ -32,7 +36,7 @@ extension SQLiteContactStore {
         var dueDone: Bool
     }
 
-    static func clockStep(to time: Timestamp, correlator: Correlator, db: Database) throws -> ClockStep {
+    static func clockStep(to time: Timestamp, correlator: Correlator, chunk: Int, db: Database) throws -> ClockStep {
         let clock = max(try Self.storedClock(db) ?? time, time)
         try Self.setMeta(db, "clock", String(clock.seconds))
         let gaps = try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db)
@@ -40,16 +44,18 @@ extension SQLiteContactStore {
         var step = ClockStep(
             clock: clock, gaps: gaps, hold: hold, outcome: ClockOutcome(clock: clock), dirtyDone: false,
             dueDone: false)
-        let dirty = try Self.deriveChunk(.dirty, clock: clock, gaps: gaps, hold: hold, correlator: correlator, db: db)
+        let dirty = try Self.deriveChunk(
+            .dirty, clock: clock, gaps: gaps, hold: hold, correlator: correlator, chunk: chunk, db: db)
         step.outcome.derived = dirty.derived
         step.outcome.amendments = dirty.amendments
         // A short chunk was all there was; the due customers then fit in the same commit.
-        step.dirtyDone = dirty.derived < Self.derivationChunk
+        step.dirtyDone = dirty.derived < chunk
         if step.dirtyDone {
-            let due = try Self.deriveChunk(.due, clock: clock, gaps: gaps, hold: hold, correlator: correlator, db: db)
+            let due = try Self.deriveChunk(
+                .due, clock: clock, gaps: gaps, hold: hold, correlator: correlator, chunk: chunk, db: db)
             step.outcome.derived += due.derived
             step.outcome.amendments += due.amendments
-            step.dueDone = due.derived < Self.derivationChunk
+            step.dueDone = due.derived < chunk
         }
         return step
     }
@@ -60,16 +66,26 @@ extension SQLiteContactStore {
     /// due, and the next call picks them up.
     private func finishClock(after first: ClockStep, correlator: Correlator) async throws -> ClockOutcome {
         var outcome = first.outcome
-        let (clock, gaps, hold) = (first.clock, first.gaps, first.hold)
+        let size = self.derivationChunk
         for (selection, done) in [(CustomerSelection.dirty, first.dirtyDone), (.due, first.dueDone)] where !done {
             while true {
                 let chunk = try await self.pool.write { db in
-                    try Self.deriveChunk(
-                        selection, clock: clock, gaps: gaps, hold: hold, correlator: correlator, db: db)
+                    // Another writer (an HTTP group, a follower, the scheduler) may have moved the
+                    // clock on since the first step: a customer derived at an older clock than one
+                    // already committed would lose a breach it had, announced as a reversal.
+                    var (clock, gaps, hold) = (first.clock, first.gaps, first.hold)
+                    if let stored = try Self.storedClock(db), stored > clock {
+                        clock = stored
+                        gaps = try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db)
+                        hold = try Self.backfillHold(
+                            clock: clock, lateness: correlator.directory.policy.lateness, db: db)
+                    }
+                    return try Self.deriveChunk(
+                        selection, clock: clock, gaps: gaps, hold: hold, correlator: correlator, chunk: size, db: db)
                 }
                 outcome.derived += chunk.derived
                 outcome.amendments += chunk.amendments
-                if chunk.derived < Self.derivationChunk { break }
+                if chunk.derived < size { break }
             }
         }
         return outcome
@@ -80,7 +96,7 @@ extension SQLiteContactStore {
     /// the indexes are smaller than the chunk: 10,000 instead of 1,000 wrote 281 MB instead of
     /// 735 MB for a 10,000-story day over nine days of history (BENCHMARKS.md, history), at the
     /// price of holding the writer ≈ 1 s per chunk when a tick finds that many customers due.
-    static let derivationChunk = 10_000
+    package static let derivationChunk = 10_000
 
     /// Which customers a chunk of derivation takes.
     enum CustomerSelection {
@@ -93,7 +109,7 @@ extension SQLiteContactStore {
     /// Derives the customers `selection` picks (at most a chunk), at `clock`.
     static func deriveChunk(
         _ selection: CustomerSelection, clock: Timestamp, gaps: [FeedGap], hold: BackfillHold?,
-        correlator: Correlator, db: Database
+        correlator: Correlator, chunk size: Int, db: Database
     ) throws -> ClockOutcome {
         var chunk = ClockOutcome(clock: clock)
         let tables = try RecordTables.present(db)
@@ -106,7 +122,7 @@ extension SQLiteContactStore {
                     SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
                     WHERE dirty = 1 LIMIT ?
                     """)
-            arguments = [Self.derivationChunk]
+            arguments = [size]
         case .due:
             statement = try db.cachedStatement(
                 sql: """
@@ -114,7 +130,7 @@ extension SQLiteContactStore {
                     WHERE next_check IS NOT NULL AND next_check <= ?
                     ORDER BY next_check, customer_key LIMIT ?
                     """)
-            arguments = [clock.seconds, Self.derivationChunk]
+            arguments = [clock.seconds, size]
         }
         for row in try Row.fetchAll(statement, arguments: arguments) {
             chunk.amendments += try Self.derive(

@@ -17,12 +17,18 @@ package final class SQLiteContactStore: ContactStore {
     /// `lateness` behind it are a backfill, whose overdue obligations wait for it to settle
     /// (SPEC "Backfill in `serve`"). Batch commands keep event time and never hold anything.
     let live: Bool
+    /// Customers derived per write transaction (``derivationChunk``); smaller in tests, so that
+    /// one clock move takes several transactions.
+    let derivationChunk: Int
 
     /// Opens (creating if needed) and migrates the database at `path`.
-    /// - Parameter live: `serve`'s store (see ``live``).
+    /// - Parameters:
+    ///   - live: `serve`'s store (see ``live``).
+    ///   - derivationChunk: customers derived per write transaction.
     /// - Throws: ``StoreError/newerSchema(path:database:build:)`` when a newer release migrated it.
-    package init(path: String, live: Bool = false) throws {
+    package init(path: String, live: Bool = false, derivationChunk: Int = SQLiteContactStore.derivationChunk) throws {
         self.live = live
+        self.derivationChunk = derivationChunk
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -62,6 +68,7 @@ package final class SQLiteContactStore: ContactStore {
     ///   ``StoreError/needsUpgrade(path:database:build:)`` when it lacks this build's migrations.
     package init(readingAt path: String) throws {
         self.live = false
+        self.derivationChunk = Self.derivationChunk
         guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noDatabase(path: path) }
         var configuration = Configuration()
         configuration.readonly = true
