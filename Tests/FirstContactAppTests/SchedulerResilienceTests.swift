@@ -99,4 +99,52 @@ struct SchedulerResilienceTests {
         health.succeeded()
         #expect(health.failed(CancellationError(), at: start).delay == 1)
     }
+
+    @Test(
+        "the event feed outlives an outbox it cannot read: it retries, and resumes from where it stood once the row is mended",
+        .timeLimit(.minutes(1)))
+    func eventFeedOutlivesAFailingRead() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let store = try await SchedulerFixture.store(
+            SchedulerFixture.missedCall, SchedulerFixture.missedQueueLog, in: directory, engine: engine)
+        _ = try await store.advanceClock(
+            to: try SchedulerFixture.at("2026-11-27T12:00:00"), correlator: engine.correlator)
+        let before = try await store.outbox(after: 0, limit: 1000)
+        let last = try #require(before.last)
+        let path = directory.appendingPathComponent("s.sqlite").path
+        // A row no build writes: reading it throws (StoreError.corrupt), as a damaged page would.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(
+                sql: "INSERT INTO outbox (key, kind, at, detail) VALUES ('damaged', 'no_such_kind', 0, 'damaged')")
+        }
+        await #expect(throws: (any Error).self) { try await store.outbox(after: last.seq, limit: 10) }
+
+        let feed = OutboxFeed(store: store, interval: .milliseconds(20))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await feed.run() }
+            // Its first read meets the damaged row: nothing is served from memory yet, and it
+            // keeps retrying rather than ending.
+            try await Task.sleep(for: .seconds(2))
+            #expect(feed.head == nil)
+            try await DatabaseQueue(path: path).write { db in
+                try db.execute(sql: "DELETE FROM outbox WHERE key = 'damaged'")
+            }
+            try await store.announce([
+                Announcement(
+                    Notice(
+                        key: "after-mend", kind: .routed, at: try SchedulerFixture.at("2026-11-27T12:00:01"),
+                        contact: before.first?.contact, detail: "after the mend"),
+                    customerKey: nil)
+            ])
+            let mended = try #require(try await store.outbox(after: last.seq, limit: 10).last)
+            #expect(mended.key == "after-mend")
+            for _ in 0..<200 where feed.head != mended.seq { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(feed.head == mended.seq, "the feed reads again once the row is mended")
+            #expect(try await feed.entries(after: last.seq, limit: 10).map(\.key) == ["after-mend"])
+            group.cancelAll()
+        }
+    }
 }

@@ -1,4 +1,6 @@
+import FirstContactApp
 import FirstContactStore
+import Logging
 import ServiceLifecycle
 import Synchronization
 
@@ -20,20 +22,40 @@ package final class OutboxFeed: Service {
     private let store: any ContactStore
     private let interval: Duration
     private let kept: Int
+    private let logger: Logger
     private let state = Mutex(State())
 
-    package init(store: any ContactStore, interval: Duration = .milliseconds(250), kept: Int = 5000) {
+    package init(
+        store: any ContactStore, interval: Duration = .milliseconds(250), kept: Int = 5000,
+        logger: Logger = Logger(label: "firstcontact.events")
+    ) {
         self.store = store
         self.interval = interval
         self.kept = kept
+        self.logger = logger
     }
 
     package func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
+                var backoff = StorageBackoff()
                 while !Task.isCancelled {
-                    try await self.read()
-                    try await Task.sleep(for: self.interval)
+                    do {
+                        try await self.read()
+                        backoff.succeeded()
+                        try await Task.sleep(for: self.interval)
+                    } catch let error as CancellationError {
+                        throw error
+                    } catch {
+                        // A read that fails (a busy or damaged database) must not take the
+                        // service down with it: streams wait, and the next read resumes from
+                        // the last sequence seen, so nothing is skipped.
+                        let wait = max(self.interval, backoff.failed())
+                        self.logger.error(
+                            "reading the outbox for event streams failed; retrying",
+                            metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                        try await Task.sleep(for: wait)
+                    }
                 }
             }
         } catch is CancellationError {
