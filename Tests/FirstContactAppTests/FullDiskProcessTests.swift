@@ -101,12 +101,15 @@ struct FullDiskProcessTests {
         let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
         // The log (standard error) kept outside the small disk, to count what it says.
         let log = directory.appendingPathComponent("serve.log").path
-        let server = try await ServeFollowEndToEndTests.Server(
-            executable: URL(fileURLWithPath: "/bin/bash"),
-            arguments: [
-                "-c", "exec \"$0\" \"$@\" 2>'\(log)'", executable.path, "serve", "--config", config.path, "--db", db,
-                "--port", "0",
-            ])
+        func serve(logging to: String) async throws -> ServeFollowEndToEndTests.Server {
+            try await ServeFollowEndToEndTests.Server(
+                executable: URL(fileURLWithPath: "/bin/bash"),
+                arguments: [
+                    "-c", "exec \"$0\" \"$@\" 2>'\(to)'", executable.path, "serve", "--config", config.path, "--db",
+                    db, "--port", "0",
+                ])
+        }
+        var server = try await serve(logging: log)
         defer { server.stop() }
 
         let day = Fixture.sampleDay.appendingPathComponent("asterisk")
@@ -180,6 +183,22 @@ struct FullDiskProcessTests {
                 return Self.metric(text, "firstcontact_follow_failing{path=\"\(queueLog)\"}") == 1
             }, "the follower never tried the full disk")
         #expect(server.process.isRunning, "serve exited on a full disk")
+
+        // Restarted on the full disk, serve comes up (writing its pid into the lock file may not
+        // fit; the lock is the claim, the pid only names the holder) and answers 507.
+        server.stop()
+        // As on a first start there: no lock file yet, so even its pid needs a block, and not
+        // one is left (a file takes whatever serve's failed writes had freed).
+        try FileManager.default.removeItem(atPath: db + ".lock")
+        let filler = disk.appendingPathComponent("filler").path
+        #expect(try Tmpfs.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=4096"]) != 0, "dd stops at a full disk")
+        let restartLog = directory.appendingPathComponent("serve-restarted.log").path
+        server = try await serve(logging: restartLog)
+        let restartBody = take(5)
+        let onFullDisk = try await Self.post(
+            server.base, "/v1/ingest/asterisk-csv", token: "demo-pbx", body: restartBody)
+        #expect(onFullDisk.status == 507 || onFullDisk.status == 200, "\(onFullDisk.body)")
+        if onFullDisk.status == 200 { acknowledged.append(restartBody) } else { refused.append(restartBody) }
 
         // The disk grows: no restart.
         try #require(try Tmpfs.run("/usr/bin/mount", ["-o", "remount,size=64m", disk.path]) == 0)

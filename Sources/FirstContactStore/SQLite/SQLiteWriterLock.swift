@@ -38,11 +38,16 @@ package final class SQLiteWriterLock: Sendable {
                 in: .whitespacesAndNewlines)
             throw SQLiteWriterLockError.held(database: database, pid: holder.isEmpty ? "unknown" : holder)
         }
+        // The pid only names the holder in another process's refusal; the flock is the claim. It
+        // is written over the old one before the rest is cut, so a lock file that already had a
+        // block needs no new one, and a failed write (a full disk) does not stop the start:
+        // serve on a full disk answers 507 and waits for room, which tells a PBX more than no
+        // answer at all. Another process then names the holder "unknown".
         let pid = Array("\(getpid())\n".utf8)
-        guard ftruncate(descriptor, 0) == 0, pwrite(descriptor, pid, pid.count, 0) == pid.count else {
-            let reason = String(cString: strerror(errno))
-            close(descriptor)
-            throw SQLiteWriterLockError.unavailable(path: path, reason: reason)
+        if pwrite(descriptor, pid, pid.count, 0) == pid.count {
+            _ = ftruncate(descriptor, off_t(pid.count))
+        } else {
+            _ = ftruncate(descriptor, 0)
         }
         self.descriptor = descriptor
         self.path = path
