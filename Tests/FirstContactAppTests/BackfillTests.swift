@@ -79,9 +79,18 @@ struct BackfillTests {
         let reversals = try await count(.reversal, in: live)
         #expect(paged == expected)
         #expect(reversals * 100 <= expected, "reversals at most 1 % of breaches")
-        // Nor is an obligation already at risk when its records arrived announced at risk before
-        // the backfill settles: only what a batch ingest announces.
-        #expect(try await count(.atRisk, in: live) == (try await count(.atRisk, in: batch)))
+        // Nor is an obligation that was overdue when its records arrived announced at risk: its
+        // warning waits with its breach. One at risk but due after the backfill (Friday evening's
+        // callbacks, due Monday) is marked at once, as a batch ingest at that clock would.
+        let batchWarned = Set(try await batch.outbox(after: 0, limit: 100_000).filter { $0.kind == .atRisk }.map(\.key))
+        let liveWarned = try await live.outbox(after: 0, limit: 100_000).filter { $0.kind == .atRisk }
+        #expect(liveWarned.count >= batchWarned.count)
+        for warning in liveWarned where !batchWarned.contains(warning.key) {
+            let id = try #require(warning.obligation)
+            // One a later record took away (its call moved) has no deadline left to compare.
+            guard let obligation = try await live.obligation(id) else { continue }
+            #expect(obligation.obligation.deadline > now, "\(warning.key): overdue on arrival, yet warned")
+        }
         // And the state is the batch ingest's at the same clock.
         _ = try await batch.advanceClock(to: now + 600, correlator: engine.correlator)
         #expect(ExportDocument.render(try await live.snapshot()) == ExportDocument.render(try await batch.snapshot()))

@@ -6,8 +6,11 @@ a minute, without a reload: the counters change, a countdown crosses into "late"
 server's scheduler arrives, and a new missed call is announced. Takes the README screenshots of the
 live board and of an agent's "my work" (live-*.png in FC_SCREENS). Prints 'live: N passed, N failed'.
 """
+import json
 import sys
 import time
+import urllib.parse
+import urllib.request
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -129,11 +132,45 @@ def test_my_work_on_the_live_hotline(drivers):
     screenshot(agent, "live-my-work")
 
 
+def api(path, token):
+    request = urllib.request.Request(URL + path, headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def test_a_routed_caller_pops_on_my_work(drivers):
+    """The PBX asks /v1/route for a returning caller of agent 1001: their "my work" pops the caller."""
+    agent = drivers["agent"]
+    agent.get(URL + "/ui/my")
+    wait(agent, lambda d: d.execute_script("return Array.isArray(window.fcLive)"), message="my work has no live stream")
+    check(not agent.find_element(By.ID, "routed-pop").is_displayed(), "the pop shows before any call")
+    agent.execute_script("window.fcMarker = 'same page';")
+    contacts = api("/v1/contacts?agent=1001&status=open,awaiting_callback,handed_off&limit=1000", "demo-agent-1001")
+    caller = None
+    for contact in contacts:
+        number = contact["customer"]
+        answer = api("/v1/route?caller=" + urllib.parse.quote(number), "demo-pbx")
+        if answer["route"] == "agent" and answer["agent"] == "1001":
+            caller = (number, contact["id"])
+            break
+    check(caller is not None, "no open contact of agent 1001 routes to 1001")
+    number, contact = caller
+    wait(agent, lambda d: d.find_element(By.ID, "routed-pop").is_displayed(), timeout=15,
+         message="the routed caller did not pop on my work")
+    detail = agent.find_element(By.ID, "routed-detail").text
+    check("rings 1001 first" in detail, f"pop says: {detail}")
+    href = agent.find_element(By.ID, "routed-contact").get_attribute("href")
+    check(href.endswith("/ui/contacts/" + contact), f"pop links to {href}, not {contact}")
+    check(agent.execute_script("return window.fcMarker") == "same page", "the page reloaded")
+    screenshot(agent, "live-routed-pop")
+
+
 TESTS = [
     test_the_board_opens_full_and_mixed,
     test_a_countdown_runs_out_and_the_breach_arrives_without_a_reload,
     test_new_missed_calls_appear_and_the_counts_change,
     test_my_work_on_the_live_hotline,
+    test_a_routed_caller_pops_on_my_work,
 ]
 
 

@@ -118,9 +118,11 @@ extension Correlator.Walk {
         case .pending:
             next.append(obligation.deadline)
             let riskAt = obligation.atRiskMark(levels: levels, hours: hours, percent: self.policy.atRiskPercent)
-            if riskAt <= asOf, self.awaitsSource(obligation, deadline: riskAt) {
-                // At risk already when its late records arrived: what they bring next may meet
-                // it, and a batch ingest of the same records would not have warned (as breaches).
+            if riskAt <= asOf, self.awaitsSource(obligation, deadline: obligation.deadline) {
+                // Overdue already when its late records arrived, its breach waits for them to
+                // settle: what they bring next may meet it, and then a batch ingest of the same
+                // records would have warned of nothing. One at risk but not yet overdue is
+                // marked now, as a batch ingest at this clock would.
                 self.held.insert(obligation.id)
             } else if riskAt <= asOf {
                 self.contacts[c].obligations[o].markAtRisk(since: riskAt)
