@@ -1,6 +1,7 @@
 import FirstContactApp
 import FirstContactCore
 import FirstContactHTTP
+import FirstContactIngest
 import FirstContactStore
 import Foundation
 import Logging
@@ -24,6 +25,19 @@ enum Fixture {
     }
 
     static func engine() throws -> Engine { try Engine.load(configuration: Self.sampleConfig) }
+
+    /// The sample day's records (Master.csv, queue_log, the IVR's events), as `serve` decodes
+    /// posted bodies.
+    static func sampleDayRecords(_ engine: Engine) throws -> [IngestRecord] {
+        let files: [(String, InputFormat)] = [
+            ("asterisk/Master.csv", .asteriskCSV), ("asterisk/queue_log", .asteriskQueueLog),
+            ("ivr/events-0001.xml", .ivrEvents),
+        ]
+        return try files.flatMap { path, format in
+            let file = Self.sampleDay.appendingPathComponent(path)
+            return engine.decoder(for: format).records(in: Array(try Data(contentsOf: file)), source: file.path)
+        }
+    }
 
     /// The service's logger for tests: warnings and errors only, so the request log of thousands
     /// of test requests does not bury the test output (LogMaskingTests captures its own).

@@ -10,19 +10,6 @@ import Testing
 // (quiet for `lateness`, 10m in the sample configuration), so a backfill pages the breaches a
 // batch ingest of the same records announces, and live obligations still breach on time.
 
-/// The sample day's records, as `serve` decodes posted bodies.
-private func sampleRecords(_ engine: Engine) throws -> [IngestRecord] {
-    let day = Fixture.sampleDay
-    let files: [(String, InputFormat)] = [
-        (day.appendingPathComponent("asterisk/Master.csv").path, .asteriskCSV),
-        (day.appendingPathComponent("asterisk/queue_log").path, .asteriskQueueLog),
-        (day.appendingPathComponent("ivr/events-0001.xml").path, .ivrEvents),
-    ]
-    return try files.flatMap { path, format in
-        engine.decoder(for: format).records(in: Array(try Data(contentsOf: URL(fileURLWithPath: path))), source: path)
-    }
-}
-
 private func count(_ kind: OutboxEntry.Kind, in store: some ContactStore) async throws -> Int {
     var seen = 0
     var after: Int64 = 0
@@ -46,7 +33,7 @@ struct BackfillTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
-        let records = try sampleRecords(engine)
+        let records = try Fixture.sampleDayRecords(engine)
 
         // The batch ingest of the same records, at the same wall time.
         let batch = try SQLiteContactStore(path: directory.appendingPathComponent("batch.sqlite").path)
@@ -139,7 +126,7 @@ struct BackfillTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
-        let records = try sampleRecords(engine)
+        let records = try Fixture.sampleDayRecords(engine)
         // The day's own wall time: every record arrives as it happens (within lateness).
         let live = try SQLiteContactStore(path: directory.appendingPathComponent("live.sqlite").path, live: true)
         let start = try #require(Timestamp(iso8601: "2026-11-27T00:00:00+08:00"))

@@ -22,17 +22,11 @@ private final class Progress: Sendable {
 struct ClockWritersTests {
     /// The sample day's records in event-time order, as `serve` decodes them.
     static func sampleRecords(_ engine: Engine) throws -> [(Timestamp, IngestRecord)] {
-        let day = Fixture.sampleDay
-        return try [
-            ("asterisk/Master.csv", InputFormat.asteriskCSV), ("asterisk/queue_log", .asteriskQueueLog),
-            ("ivr/events-0001.xml", .ivrEvents),
-        ].flatMap { path, format in
-            let file = day.appendingPathComponent(path)
-            return engine.decoder(for: format).records(in: Array(try Data(contentsOf: file)), source: file.path)
-        }.compactMap { record -> (Timestamp, IngestRecord)? in
-            guard case .record(let call) = record else { return nil }
-            return (call.eventTime, record)
-        }.sorted { $0.0 < $1.0 }
+        try Fixture.sampleDayRecords(engine)
+            .compactMap { record -> (Timestamp, IngestRecord)? in
+                guard case .record(let call) = record else { return nil }
+                return (call.eventTime, record)
+            }.sorted { $0.0 < $1.0 }
     }
 
     @Test(
