@@ -324,14 +324,10 @@ extension PostgresContactStore {
         }
     }
 
-    /// Writes a notification to the outbox unless its key is there already.
+    /// Writes a notification to the outbox unless its key is there already, when the transaction
+    /// commits (``PostgresTransaction/writeOutbox()``: the outbox is numbered in commit order).
     static func announce(_ notice: Notice, customer: String?, tx: PostgresTransaction) async throws {
-        try await tx.run(
-            """
-            INSERT INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING
-            """
-        ) { StoredRows.bind(notice, customer: customer, into: &$0) }
+        await tx.outbox.append(notice, customer: customer)
     }
 
     // MARK: Feeds
