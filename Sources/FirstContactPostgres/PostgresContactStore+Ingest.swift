@@ -68,8 +68,10 @@ extension PostgresContactStore {
                 try await tx.run("RELEASE SAVEPOINT batch")
                 results.append(.success(outcome))
             } catch {
-                // A broken connection ends the transaction: then every batch fails with it.
+                // A broken connection ends the transaction: then every batch fails with it; a
+                // deadlock runs the whole transaction again (PostgresSession).
                 if tx.connection.isClosed { throw error }
+                if let error = error as? PSQLError, PostgresSession.isRetryable(error) { throw error }
                 try await tx.run("ROLLBACK TO SAVEPOINT batch")
                 try await tx.run("RELEASE SAVEPOINT batch")
                 results.append(.failure(error))
@@ -156,7 +158,8 @@ extension PostgresContactStore {
                 try await Self.setMeta(tx, "latest_event", String(time.seconds))
             }
         }
-        for (customer, since) in ivrCustomers {
+        // In key order, as every instance marks them: two batches never wait for each other's rows crosswise.
+        for (customer, since) in ivrCustomers.sorted(by: { $0.key < $1.key }) {
             try await Self.markDirty(customer, since: since, tx: tx)
         }
         outcome.customersTouched = ivrCustomers.count
@@ -218,7 +221,7 @@ extension PostgresContactStore {
                 }
             }
         }
-        for (customer, since) in customers {
+        for (customer, since) in customers.sorted(by: { $0.key < $1.key }) {
             if let marked = ivrCustomers[customer], StoredRows.earlier(since, marked) == marked { continue }
             try await Self.markDirty(customer, since: since, tx: tx)
         }

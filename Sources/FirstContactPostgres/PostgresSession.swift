@@ -38,6 +38,31 @@ final class PostgresSession: Sendable {
     func transaction<Result: Sendable>(
         reading: Bool = false, _ body: @Sendable (PostgresTransaction) async throws -> Result
     ) async throws -> Result {
+        var attempt = 1
+        while true {
+            do {
+                return try await self.attempt(reading: reading, body)
+            } catch let error as PSQLError where attempt < Self.attempts && Self.isRetryable(error) {
+                // Two instances that lock the same rows in opposite orders: the server ends one
+                // transaction, which had changed nothing yet, and it runs again.
+                self.logger.info("transaction retried after \(error.serverInfo?[.sqlState] ?? "?")")
+                attempt += 1
+            }
+        }
+    }
+
+    /// How often a transaction runs when the server ends it for a deadlock.
+    private static let attempts = 5
+
+    /// A deadlock or a serialization failure: the transaction was rolled back whole and may run again.
+    static func isRetryable(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
+    }
+
+    private func attempt<Result: Sendable>(
+        reading: Bool, _ body: @Sendable (PostgresTransaction) async throws -> Result
+    ) async throws -> Result {
         let connection = try await self.gate.acquire(opening: self.open)
         do {
             if !(await self.gate.prepared) {
