@@ -65,9 +65,11 @@ struct MultiInstanceTests {
         let records = try StoreFixture.records(calls: 600)
         let latest = try #require(StoreFixture.latest(records))
         // The clock's steps: the last record, then every hour to the end of the day.
-        let steps = [latest] + stride(from: latest.seconds + 3_600, to: StoreFixture.endOfDay.seconds, by: 3_600).map {
-            Timestamp(seconds: $0)
-        } + [StoreFixture.endOfDay]
+        let steps =
+            [latest]
+            + stride(from: latest.seconds + 3_600, to: StoreFixture.endOfDay.seconds, by: 3_600).map {
+                Timestamp(seconds: $0)
+            } + [StoreFixture.endOfDay]
         let alone = try await StoreKind.sqlite.make()
         var expected: [Int] = []
         let touched = try await alone.store.ingest(records, correlator: self.correlator).customersTouched
