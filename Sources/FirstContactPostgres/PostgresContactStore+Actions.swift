@@ -215,3 +215,35 @@ extension PostgresContactStore {
         }
     }
 }
+
+/// Leases: the row is taken when free, expired or already this holder's, in one statement, so
+/// two instances asking at once never both get it.
+extension PostgresContactStore {
+    package func acquireLease(_ name: String, holder: String, ttl: Duration) async throws -> Bool {
+        let milliseconds = ttl.components.seconds * 1_000 + ttl.components.attoseconds / 1_000_000_000_000_000
+        return try await self.write { tx in
+            try await tx.run(
+                """
+                INSERT INTO lease AS l (name, holder, expires_at)
+                VALUES (?1, ?2, clock_timestamp() + ?3 * interval '1 millisecond')
+                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                WHERE l.holder = excluded.holder OR l.expires_at < clock_timestamp()
+                RETURNING 1
+                """
+            ) {
+                $0.add(name)
+                $0.add(holder)
+                $0.add(milliseconds)
+            } == 1
+        }
+    }
+
+    package func releaseLease(_ name: String, holder: String) async throws {
+        try await self.write { tx in
+            try await tx.run("DELETE FROM lease WHERE name = ? AND holder = ?") {
+                $0.add(name)
+                $0.add(holder)
+            }
+        }
+    }
+}

@@ -333,6 +333,15 @@ package protocol ContactStore: Sendable {
     /// Dead letters, oldest first.
     func deadLetters(limit: Int) async throws -> [DeadLetter]
 
+    // MARK: Leases (work one instance of several does: a webhook URL, a followed file)
+
+    /// Takes or renews lease `name` for `holder` until `ttl` from now by the database's clock (so
+    /// the instances' own clocks need not agree): granted when nobody holds it, `holder` does
+    /// already, or its holder let it expire. On SQLite, whose file one `serve` holds, always granted.
+    func acquireLease(_ name: String, holder: String, ttl: Duration) async throws -> Bool
+    /// Gives lease `name` up when `holder` holds it, so that another instance takes it at once.
+    func releaseLease(_ name: String, holder: String) async throws
+
     /// When nothing was written for `idle` seconds, gives back the space the write-ahead log
     /// holds (SQLite: a truncating checkpoint). Returns whether it did.
     func checkpointIfIdle(for idle: TimeInterval) async throws -> Bool

@@ -400,6 +400,28 @@ struct ContactStoreConformanceTests {
             #expect(found.3 == expected.3)
         }
     }
+
+    @Test(
+        "a lease: one holder at a time, renewed by its holder, free once released or expired; SQLite grants every holder",
+        arguments: StoreKind.allCases)
+    func leases(kind: StoreKind) async throws {
+        try await kind.withStore { subject in
+            let store = subject.store
+            #expect(try await store.acquireLease("webhook x", holder: "a", ttl: .seconds(30)))
+            #expect(try await store.acquireLease("webhook x", holder: "a", ttl: .seconds(30)), "renewed")
+            #expect(try await store.acquireLease("follow y", holder: "b", ttl: .seconds(30)), "another lease")
+            let exclusive = kind != .sqlite
+            #expect(try await store.acquireLease("webhook x", holder: "b", ttl: .seconds(30)) == !exclusive)
+            try await store.releaseLease("webhook x", holder: "b")
+            #expect(try await store.acquireLease("webhook x", holder: "c", ttl: .seconds(30)) == !exclusive)
+            try await store.releaseLease("webhook x", holder: "a")
+            #expect(try await store.acquireLease("webhook x", holder: "c", ttl: .milliseconds(300)))
+            #expect(try await store.acquireLease("webhook x", holder: "a", ttl: .seconds(30)) == !exclusive)
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await store.acquireLease("webhook x", holder: "a", ttl: .seconds(30)), "expired")
+            #expect(try await store.acquireLease("webhook x", holder: "c", ttl: .seconds(30)) == !exclusive)
+        }
+    }
 }
 
 /// What the store keeps of a contact (the `why` trail and people's registrations are derived

@@ -1,0 +1,154 @@
+import FirstContactApp
+import FirstContactCore
+import FirstContactHTTP
+import FirstContactPostgres
+import FirstContactStore
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// Two instances' services on one PostgreSQL database (two stores, two holders): work that one
+/// instance of several does — a webhook URL, a followed file — is done by the holder of its
+/// lease, and taken over when the holder dies. Runs where FC_TEST_POSTGRES_URL names a server.
+@Suite(
+    "Leases between instances", .enabled(if: PostgresSampleDayTests.server != nil), .timeLimit(.minutes(3)))
+struct MultiInstanceServiceTests {
+    /// Short leases, so that a takeover takes seconds.
+    static func terms(_ holder: String) -> LeaseTerms {
+        LeaseTerms(holder: holder, ttl: .seconds(2), renewEvery: .milliseconds(300))
+    }
+
+    @Test(
+        "each notification reaches a webhook once from two instances; a holder that died is taken over after its lease, from the cursor, with the same delivery ids"
+    )
+    func webhookLease() async throws {
+        try await Self.withDatabase { stores in
+            let receiver = WebhookReceiver { _ in .noContent }
+            let url = try await receiver.start()
+            defer { receiver.stop() }
+            let target = WebhookDelivery.Target(url: url, secret: Array("s3cret".utf8), from: .start)
+            let first = (0..<20).map { Self.notice("first-\($0)") }
+            try await stores[0].announce(first.map { Announcement($0, customerKey: nil) })
+
+            let services = ["a", "b"].enumerated().map { index, holder in
+                WebhookDelivery(
+                    store: stores[index], targets: [target], pollInterval: .milliseconds(20),
+                    logger: Fixture.quietLogger, lease: Self.terms(holder))
+            }
+            let running = services.map { service in Task { try await service.run() } }
+            try await Self.waitUntil { receiver.requests.count >= first.count }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(receiver.requests.compactMap { $0.header("X-FirstContact-Delivery") } == first.map(\.key))
+            for task in running { task.cancel() }
+            for task in running { _ = await task.result }
+
+            // An instance died holding the lease (renewed just before): nobody delivers until it expires.
+            #expect(try await stores[0].acquireLease("webhook \(url)", holder: "dead", ttl: .seconds(2)))
+            let died = ContinuousClock.now
+            let second = (0..<10).map { Self.notice("second-\($0)") }
+            try await stores[0].announce(second.map { Announcement($0, customerKey: nil) })
+            let survivor = Task { try await services[1].run() }
+            try await Task.sleep(for: .milliseconds(1_000))
+            #expect(receiver.requests.count == first.count, "the lease still holds")
+            try await Self.waitUntil { receiver.requests.count >= first.count + second.count }
+            #expect(died.duration(to: .now) >= .seconds(2))
+            try await Task.sleep(for: .milliseconds(300))
+            survivor.cancel()
+            _ = await survivor.result
+            #expect(
+                receiver.requests.compactMap { $0.header("X-FirstContact-Delivery") } == (first + second).map(\.key))
+        }
+    }
+
+    @Test(
+        "a followed file is read by one instance; when its holder dies another takes it over after the lease and goes on from the checkpoint"
+    )
+    func followLease() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lines = try String(
+            contentsOf: Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv"), encoding: .utf8
+        ).split(separator: "\n").prefix(300).map { $0 + "\n" }
+        let path = directory.appendingPathComponent("Master.csv")
+        try lines.prefix(200).joined().write(to: path, atomically: false, encoding: .utf8)
+        let engine = try Fixture.engine()
+        let followed = [FollowedFile(path: path.path, format: .asteriskCSV)]
+
+        try await Self.withDatabase { stores in
+            let statuses = [FollowerStatus(), FollowerStatus()]
+            let services = (0..<2).map { index in
+                FollowService(
+                    files: followed, engine: engine, store: stores[index],
+                    scheduler: ObligationScheduler(
+                        engine: engine, store: stores[index], clock: ManualClock(now: Timestamp(seconds: 0))),
+                    status: statuses[index], logger: Fixture.quietLogger, interval: .milliseconds(50),
+                    lease: Self.terms(index == 0 ? "a" : "b"))
+            }
+            let read = { (index: Int) in statuses[index].snapshot().first?.linesRead ?? 0 }
+            var running = services.map { service in Task { try await service.run() } }
+            try await Self.waitUntil { read(0) + read(1) >= 200 }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(read(0) + read(1) == 200, "one instance read the file")
+            #expect(read(0) == 0 || read(1) == 0)
+            let holder = read(0) > 0 ? 0 : 1
+            let other = 1 - holder
+            let before = try await stores[other].totals().records
+            #expect(before > 0)
+
+            // The holder dies with its lease renewed just before; more lines arrive.
+            running[holder].cancel()
+            _ = await running[holder].result
+            #expect(
+                try await stores[holder].acquireLease(
+                    "follow \(path.path)", holder: holder == 0 ? "a" : "b", ttl: .seconds(2)))
+            let handle = try FileHandle(forWritingTo: path)
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(lines.dropFirst(200).joined().utf8))
+            try handle.close()
+            try await Task.sleep(for: .milliseconds(1_000))
+            #expect(read(other) == 0, "the lease still holds")
+            try await Self.waitUntil { read(other) >= 100 }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(read(other) == 100, "read on from the checkpoint, not from the start")
+            #expect(try await stores[other].totals().records > before)
+            running[other].cancel()
+            _ = await running[other].result
+            running = []
+        }
+    }
+
+    static func notice(_ key: String) -> Notice {
+        Notice(
+            key: key, kind: .routed, at: Timestamp(seconds: 1_795_745_520), contact: ContactID("c-\(key)"),
+            detail: "notice \(key)")
+    }
+
+    /// Polls `condition` every 20 ms for at most 20 s.
+    static func waitUntil(_ condition: () async throws -> Bool) async throws {
+        for _ in 0..<1_000 {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("condition not met within 20 s")
+    }
+
+    /// Two stores on one fresh database of the test server, as two instances open it.
+    static func withDatabase(_ body: ([PostgresContactStore]) async throws -> Void) async throws {
+        let server = try #require(PostgresSampleDayTests.server)
+        let name = "fc_lease_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await PostgresDatabases.create(name, on: server)
+        var url = server
+        url.database = name
+        let stores = [PostgresContactStore(url: url, live: true), PostgresContactStore(url: url, live: true)]
+        do {
+            try await body(stores)
+        } catch {
+            for store in stores { await store.close() }
+            try await PostgresDatabases.drop(name, on: server)
+            throw error
+        }
+        for store in stores { await store.close() }
+        try await PostgresDatabases.drop(name, on: server)
+    }
+}
