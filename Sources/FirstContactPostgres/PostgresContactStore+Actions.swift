@@ -247,3 +247,30 @@ extension PostgresContactStore {
         }
     }
 }
+
+extension PostgresContactStore {
+    /// LISTENs on a connection of its own: notifications arrive only between transactions, and
+    /// the store's one connection is always in one.
+    package func listenForOutbox(
+        listening: @escaping @Sendable () -> Void, notified: @escaping @Sendable () -> Void
+    ) async throws {
+        let connection = try await self.session.connect()
+        let ended: Result<Void, any Error>
+        do {
+            try await connection.listen(on: PostgresTransaction.outboxChannel) { notifications in
+                listening()
+                for try await _ in notifications { notified() }
+            }
+            ended = .success(())
+        } catch {
+            ended = .failure(error)
+        }
+        do {
+            try await connection.close()
+        } catch {
+            // Listening is over either way; what went wrong closing is only worth a line.
+            Self.logger.debug("closing the LISTEN connection: \(error)")
+        }
+        try ended.get()
+    }
+}

@@ -115,6 +115,11 @@ final class PostgresSession: Sendable {
         await self.gate.close(logger: self.logger)
     }
 
+    /// A connection of its own, outside the transactions' one (LISTEN holds a connection).
+    func connect() async throws -> PostgresConnection {
+        try await self.open()
+    }
+
     @Sendable private func open() async throws -> PostgresConnection {
         var configuration: PostgresConnection.Configuration
         switch self.url.endpoint {
@@ -251,7 +256,12 @@ struct PostgresTransaction: Sendable {
             }
             start = end
         }
+        // Delivered when the transaction commits, to every instance's outbox feed.
+        try await self.run("SELECT pg_notify(?, '')") { $0.add(Self.outboxChannel) }
     }
+
+    /// The channel on which commits that wrote to the outbox are announced (``writeOutbox()``).
+    static let outboxChannel = "fc_outbox"
 
     /// Runs `sql` with the values `bind` adds, in order; returns its rows.
     @discardableResult

@@ -342,6 +342,12 @@ package protocol ContactStore: Sendable {
     /// Gives lease `name` up when `holder` holds it, so that another instance takes it at once.
     func releaseLease(_ name: String, holder: String) async throws
 
+    /// Calls `notified` each time a transaction (of any instance) committed notifications to the
+    /// outbox, until cancelled; `listening` once it listens. Throws when the connection it listens
+    /// on fails. Returns at once on a store with no such signal (SQLite, whose one process polls).
+    func listenForOutbox(listening: @escaping @Sendable () -> Void, notified: @escaping @Sendable () -> Void)
+        async throws
+
     /// When nothing was written for `idle` seconds, gives back the space the write-ahead log
     /// holds (SQLite: a truncating checkpoint). Returns whether it did.
     func checkpointIfIdle(for idle: TimeInterval) async throws -> Bool

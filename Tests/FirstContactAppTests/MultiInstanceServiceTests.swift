@@ -118,6 +118,31 @@ struct MultiInstanceServiceTests {
         }
     }
 
+    @Test(
+        "a notification committed by one instance wakes another's event feed within a second (LISTEN/NOTIFY), with polling ten seconds apart"
+    )
+    func eventsOfEveryInstance() async throws {
+        try await Self.withDatabase { stores in
+            let feed = OutboxFeed(
+                store: stores[1], interval: .seconds(10), listeningInterval: .seconds(10), logger: Fixture.quietLogger)
+            let running = Task { try await feed.run() }
+            try await Self.waitUntil { feed.head != nil }
+            // Listening starts right after the first read; give it a moment, as a server has.
+            try await Task.sleep(for: .milliseconds(300))
+            for round in 0..<3 {
+                let head = try #require(feed.head)
+                let written = ContinuousClock.now
+                try await stores[0].announce([Announcement(Self.notice("ring-\(round)"), customerKey: nil)])
+                try await Self.waitUntil { try await !feed.entries(after: head, limit: 10).isEmpty }
+                let waited = written.duration(to: .now)
+                #expect(waited < .seconds(1), "round \(round) took \(waited)")
+                #expect(try await feed.entries(after: head, limit: 10).map(\.key) == ["ring-\(round)"])
+            }
+            running.cancel()
+            _ = await running.result
+        }
+    }
+
     static func notice(_ key: String) -> Notice {
         Notice(
             key: key, kind: .routed, at: Timestamp(seconds: 1_795_745_520), contact: ContactID("c-\(key)"),

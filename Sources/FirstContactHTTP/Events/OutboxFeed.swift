@@ -1,4 +1,5 @@
 import FirstContactStore
+import Logging
 import ServiceLifecycle
 import Synchronization
 
@@ -19,25 +20,72 @@ package final class OutboxFeed: Service {
 
     private let store: any ContactStore
     private let interval: Duration
+    private let listeningInterval: Duration
     private let kept: Int
     private let state = Mutex(State())
+    /// Whether the store's commits wake the feed (``ContactStore/listenForOutbox(listening:notified:)``).
+    private let listening = Mutex(false)
+    private let logger: Logger
 
-    package init(store: any ContactStore, interval: Duration = .milliseconds(250), kept: Int = 5000) {
+    /// - Parameters:
+    ///   - interval: how often the outbox is read when nothing wakes the feed.
+    ///   - listeningInterval: how often while the store wakes it on every commit (PostgreSQL's
+    ///     LISTEN/NOTIFY, which carries other instances' notifications too): a fallback only.
+    package init(
+        store: any ContactStore, interval: Duration = .milliseconds(250), listeningInterval: Duration = .seconds(2),
+        kept: Int = 5000, logger: Logger = Logger(label: "firstcontact.events")
+    ) {
         self.store = store
         self.interval = interval
+        self.listeningInterval = listeningInterval
         self.kept = kept
+        self.logger = logger
     }
 
     package func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    try await self.read()
-                    try await Task.sleep(for: self.interval)
+                // One reader: a wake-up while a read runs is kept (the newest) and read after it.
+                let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await self.listen(wake) }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            wake.yield()
+                            try await Task.sleep(
+                                for: self.listening.withLock { $0 } ? self.listeningInterval : self.interval)
+                        }
+                    }
+                    for await _ in wakes { try await self.read() }
+                    group.cancelAll()
                 }
             }
         } catch is CancellationError {
             // Shutting down: the streams end with the server.
+        }
+    }
+
+    /// Wakes the feed on every commit the store announces, for as long as it can; polling
+    /// covers the gaps (a lost connection is listened on again after a few seconds).
+    private func listen(_ wake: AsyncStream<Void>.Continuation) async throws {
+        while !Task.isCancelled {
+            do {
+                try await self.store.listenForOutbox(
+                    listening: {
+                        self.listening.withLock { $0 = true }
+                        // Whatever committed before listening began is read now.
+                        wake.yield()
+                    },
+                    notified: { wake.yield() })
+                if !self.listening.withLock({ $0 }) { return }  // the store has no such signal
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                self.logger.warning("outbox notifications lost, polling meanwhile: \(error)")
+            }
+            self.listening.withLock { $0 = false }
+            try await Task.sleep(for: .seconds(5))
         }
     }
 

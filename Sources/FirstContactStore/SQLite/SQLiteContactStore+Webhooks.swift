@@ -64,4 +64,9 @@ extension SQLiteContactStore {
 extension SQLiteContactStore {
     package func acquireLease(_ name: String, holder: String, ttl: Duration) async throws -> Bool { true }
     package func releaseLease(_ name: String, holder: String) async throws {}
+
+    /// One process writes the file, and its outbox feed polls it.
+    package func listenForOutbox(
+        listening: @escaping @Sendable () -> Void, notified: @escaping @Sendable () -> Void
+    ) async throws {}
 }
