@@ -1,5 +1,6 @@
 import FirstContactCore
 import FirstContactStore
+import Foundation
 import PostgresNIO
 
 /// People's actions and reviews, the outbox, webhook delivery state; and what this store does
@@ -249,6 +250,34 @@ extension PostgresContactStore {
 }
 
 extension PostgresContactStore {
+    /// Kept in `meta` as hex; whoever stores it first wins, everyone answers what is stored.
+    package func sharedSecret(_ name: String) async throws -> [UInt8]? {
+        var generator = SystemRandomNumberGenerator()
+        let fresh = (0..<32).map { _ in String(format: "%02x", generator.next() as UInt8) }.joined()
+        let key = "secret " + name
+        let hex = try await self.write { tx in
+            try await tx.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING") {
+                $0.add(key)
+                $0.add(fresh)
+            }
+            return try await Self.meta(tx, key)
+        }
+        guard let hex, hex.utf8.count == 64 else {
+            throw StoreError.corrupt(table: "meta", rowid: nil, reason: "\(key) is not 32 bytes in hex")
+        }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else {
+                throw StoreError.corrupt(table: "meta", rowid: nil, reason: "\(key) is not 32 bytes in hex")
+            }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+
     /// LISTENs on a connection of its own: notifications arrive only between transactions, and
     /// the store's one connection is always in one.
     package func listenForOutbox(

@@ -342,6 +342,11 @@ package protocol ContactStore: Sendable {
     /// Gives lease `name` up when `holder` holds it, so that another instance takes it at once.
     func releaseLease(_ name: String, holder: String) async throws
 
+    /// The secret `name` every instance on this database shares (32 random bytes, made by the
+    /// first instance that asks). Nil on SQLite: one process serves the file, and its secrets
+    /// live in its memory.
+    func sharedSecret(_ name: String) async throws -> [UInt8]?
+
     /// Calls `notified` each time a transaction (of any instance) committed notifications to the
     /// outbox, until cancelled; `listening` once it listens. Throws when the connection it listens
     /// on fails. Returns at once on a store with no such signal (SQLite, whose one process polls).

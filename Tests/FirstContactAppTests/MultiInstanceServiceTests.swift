@@ -4,6 +4,9 @@ import FirstContactHTTP
 import FirstContactPostgres
 import FirstContactStore
 import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import Logging
 import Synchronization
 import Testing
@@ -141,6 +144,85 @@ struct MultiInstanceServiceTests {
             running.cancel()
             _ = await running.result
         }
+    }
+
+    @Test(
+        "signed in on one instance, 'my work' loads on another; its CSRF token is checked there, and signing out there ends the session"
+    )
+    func webSignInThroughAnyInstance() async throws {
+        try await Self.withDatabase { stores in
+            let engine = try Fixture.engine()
+            func instance(_ store: PostgresContactStore) async throws -> some ApplicationProtocol {
+                let sessions = try await WebSessions.configured(store: store, tokens: engine.configuration.tokens)
+                return buildApplication(
+                    engine: engine, store: store, clock: ManualClock(now: Timestamp(seconds: 1_795_745_520)),
+                    host: "127.0.0.1", port: 0, sessions: sessions, logger: Fixture.quietLogger)
+            }
+            let (cookie, csrf) = try await instance(stores[0]).test(.router) { client in
+                let login = try await client.execute(uri: "/ui/login", method: .get)
+                let nonce = try #require(WebTests.field("nonce", in: WebTests.body(login)))
+                let response = try await client.execute(
+                    uri: "/ui/login", method: .post,
+                    headers: [
+                        .cookie: "\(WebSessions.loginCookie)=\(nonce)",
+                        .contentType: "application/x-www-form-urlencoded",
+                    ],
+                    body: ByteBuffer(string: "nonce=\(nonce)&token=demo-agent-1001"))
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/ui/my")
+                let session = try #require(WebTests.cookieValue(WebSessions.cookie, in: response))
+                let cookie: HTTPFields = [.cookie: "\(WebSessions.cookie)=\(session)"]
+                let page = try await client.execute(uri: "/ui/my", method: .get, headers: cookie)
+                return (cookie, try #require(WebTests.field("csrf", in: WebTests.body(page))))
+            }
+            try await instance(stores[1]).test(.router) { client in
+                let page = try await client.execute(uri: "/ui/my", method: .get, headers: cookie)
+                #expect(page.status == .ok)
+                #expect(WebTests.field("csrf", in: WebTests.body(page)) == csrf)
+                let (headers, forged) = WebTests.form(cookie, "csrf=\(String(csrf.reversed()))")
+                let refused = try await client.execute(uri: "/ui/logout", method: .post, headers: headers, body: forged)
+                #expect(refused.status == .forbidden)
+                let (_, body) = WebTests.form(cookie, "csrf=\(csrf)")
+                let out = try await client.execute(uri: "/ui/logout", method: .post, headers: headers, body: body)
+                #expect(out.status == .seeOther)
+                let after = try await client.execute(uri: "/ui/my", method: .get, headers: cookie)
+                #expect(after.status == .seeOther || after.status == .found)
+                #expect(after.headers[.location] == "/ui/login")
+            }
+        }
+    }
+
+    @Test(
+        "a signed session expires with its lifetime, and ends when its token leaves the configuration or gets a new secret; a forged one is nobody's"
+    )
+    func signedSessionRules() throws {
+        let tokens = try Fixture.engine().configuration.tokens
+        let key = Array("a key every instance shares, 32b".utf8)
+        let sessions = WebSessions(signingKey: key, tokens: tokens)
+        let token = try #require(tokens.first { $0.role == .agent })
+        let principal = Principal(
+            name: token.name, role: token.role, agent: token.agent, departments: Set(token.departments))
+        let now: Int64 = 1_795_745_520
+        let session = sessions.start(principal, now: now)
+        #expect(sessions.session(session.id, now: now + 60)?.principal == principal)
+        #expect(sessions.session(session.id, now: now + 60)?.csrf == session.csrf)
+        #expect(
+            WebSessions(signingKey: key, tokens: tokens).session(session.id, now: now)?.principal == principal,
+            "another instance")
+        #expect(sessions.session(session.id, now: now + WebSessions.lifetime) == nil, "expired")
+        #expect(WebSessions(signingKey: Array("another key".utf8), tokens: tokens).session(session.id, now: now) == nil)
+        let without = tokens.filter { $0.name != token.name }
+        #expect(WebSessions(signingKey: key, tokens: without).session(session.id, now: now) == nil, "token removed")
+        var rotated = tokens
+        for i in rotated.indices where rotated[i].name == token.name { rotated[i].hash = "sha256:" + SHA256.hex("new") }
+        #expect(WebSessions(signingKey: key, tokens: rotated).session(session.id, now: now) == nil, "new secret")
+        let parts = session.id.split(separator: ".").map(String.init)
+        let admin = try #require(tokens.first { $0.role == .admin })
+        let forged = [parts[0], parts[1], Data(admin.name.utf8).base64EncodedString(), parts[3], parts[4]]
+            .joined(separator: ".")
+        #expect(sessions.session(forged, now: now) == nil)
+        sessions.end(session.id, now: now + 60)
+        #expect(sessions.session(session.id, now: now + 61) == nil, "signed out")
     }
 
     static func notice(_ key: String) -> Notice {
