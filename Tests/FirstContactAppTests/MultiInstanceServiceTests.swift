@@ -15,11 +15,11 @@ import Testing
 /// instance of several does — a webhook URL, a followed file — is done by the holder of its
 /// lease, and taken over when the holder dies. Runs where FC_TEST_POSTGRES_URL names a server.
 @Suite(
-    "Leases between instances", .enabled(if: PostgresSampleDayTests.server != nil), .timeLimit(.minutes(3)))
+    "Leases between instances", .enabled(if: PostgresSampleDayTests.server != nil), .timeLimit(.minutes(6)))
 struct MultiInstanceServiceTests {
-    /// Short leases, so that a takeover takes seconds.
+    /// Short leases, so that a takeover takes seconds (long enough that a loaded test run renews in time).
     static func terms(_ holder: String) -> LeaseTerms {
-        LeaseTerms(holder: holder, ttl: .seconds(2), renewEvery: .milliseconds(300))
+        LeaseTerms(holder: holder, ttl: .seconds(4), renewEvery: .milliseconds(500))
     }
 
     @Test(
@@ -36,7 +36,7 @@ struct MultiInstanceServiceTests {
 
             let services = ["a", "b"].enumerated().map { index, holder in
                 WebhookDelivery(
-                    store: stores[index], targets: [target], pollInterval: .milliseconds(20),
+                    store: stores[index], targets: [target], pollInterval: .milliseconds(100),
                     logger: Fixture.quietLogger, lease: Self.terms(holder))
             }
             let running = services.map { service in Task { try await service.run() } }
@@ -47,15 +47,18 @@ struct MultiInstanceServiceTests {
             for task in running { _ = await task.result }
 
             // An instance died holding the lease (renewed just before): nobody delivers until it expires.
-            #expect(try await stores[0].acquireLease("webhook \(url)", holder: "dead", ttl: .seconds(2)))
+            #expect(try await stores[0].acquireLease("webhook \(url)", holder: "dead", ttl: .seconds(4)))
             let died = ContinuousClock.now
             let second = (0..<10).map { Self.notice("second-\($0)") }
             try await stores[0].announce(second.map { Announcement($0, customerKey: nil) })
             let survivor = Task { try await services[1].run() }
             try await Task.sleep(for: .milliseconds(1_000))
-            #expect(receiver.requests.count == first.count, "the lease still holds")
+            // (A loaded test run may wake up later than the lease lasts: then only the check below holds.)
+            if died.duration(to: .now) < .seconds(3) {
+                #expect(receiver.requests.count == first.count, "the lease still holds")
+            }
             try await Self.waitUntil { receiver.requests.count >= first.count + second.count }
-            #expect(died.duration(to: .now) >= .seconds(2))
+            #expect(died.duration(to: .now) >= .seconds(4))
             try await Task.sleep(for: .milliseconds(300))
             survivor.cancel()
             _ = await survivor.result
@@ -85,7 +88,7 @@ struct MultiInstanceServiceTests {
                     files: followed, engine: engine, store: stores[index],
                     scheduler: ObligationScheduler(
                         engine: engine, store: stores[index], clock: ManualClock(now: Timestamp(seconds: 0))),
-                    status: statuses[index], logger: Fixture.quietLogger, interval: .milliseconds(50),
+                    status: statuses[index], logger: Fixture.quietLogger, interval: .milliseconds(100),
                     lease: Self.terms(index == 0 ? "a" : "b"))
             }
             let read = { (index: Int) in statuses[index].snapshot().first?.linesRead ?? 0 }
@@ -104,14 +107,16 @@ struct MultiInstanceServiceTests {
             _ = await running[holder].result
             #expect(
                 try await stores[holder].acquireLease(
-                    "follow \(path.path)", holder: holder == 0 ? "a" : "b", ttl: .seconds(2)))
+                    "follow \(path.path)", holder: holder == 0 ? "a" : "b", ttl: .seconds(4)))
+            let died = ContinuousClock.now
             let handle = try FileHandle(forWritingTo: path)
             try handle.seekToEnd()
             try handle.write(contentsOf: Data(lines.dropFirst(200).joined().utf8))
             try handle.close()
             try await Task.sleep(for: .milliseconds(1_000))
-            #expect(read(other) == 0, "the lease still holds")
+            if died.duration(to: .now) < .seconds(3) { #expect(read(other) == 0, "the lease still holds") }
             try await Self.waitUntil { read(other) >= 100 }
+            #expect(died.duration(to: .now) >= .seconds(4), "taken over only once the lease expired")
             try await Task.sleep(for: .milliseconds(300))
             #expect(read(other) == 100, "read on from the checkpoint, not from the start")
             #expect(try await stores[other].totals().records > before)
@@ -122,23 +127,23 @@ struct MultiInstanceServiceTests {
     }
 
     @Test(
-        "a notification committed by one instance wakes another's event feed within a second (LISTEN/NOTIFY), with polling ten seconds apart"
+        "a notification committed by one instance wakes another's event feed at once (LISTEN/NOTIFY), with polling a minute apart"
     )
     func eventsOfEveryInstance() async throws {
         try await Self.withDatabase { stores in
             let feed = OutboxFeed(
-                store: stores[1], interval: .seconds(10), listeningInterval: .seconds(10), logger: Fixture.quietLogger)
+                store: stores[1], interval: .seconds(60), listeningInterval: .seconds(60), logger: Fixture.quietLogger)
             let running = Task { try await feed.run() }
-            try await Self.waitUntil { feed.head != nil }
-            // Listening starts right after the first read; give it a moment, as a server has.
-            try await Task.sleep(for: .milliseconds(300))
+            try await Self.waitUntil { feed.head != nil && feed.isListening }
             for round in 0..<3 {
                 let head = try #require(feed.head)
                 let written = ContinuousClock.now
                 try await stores[0].announce([Announcement(Self.notice("ring-\(round)"), customerKey: nil)])
                 try await Self.waitUntil { try await !feed.entries(after: head, limit: 10).isEmpty }
                 let waited = written.duration(to: .now)
-                #expect(waited < .seconds(1), "round \(round) took \(waited)")
+                // Well under a second on an idle machine (scripts/multi-instance-e2e.sh); the bound
+                // leaves room for a loaded test run, and is far below the polling interval.
+                #expect(waited < .seconds(5), "round \(round) took \(waited)")
                 #expect(try await feed.entries(after: head, limit: 10).map(\.key) == ["ring-\(round)"])
             }
             running.cancel()
@@ -231,13 +236,14 @@ struct MultiInstanceServiceTests {
             detail: "notice \(key)")
     }
 
-    /// Polls `condition` every 20 ms for at most 20 s.
+    /// Polls `condition` every 20 ms for at most 60 s.
     static func waitUntil(_ condition: () async throws -> Bool) async throws {
-        for _ in 0..<1_000 {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("condition not met within 20 s")
+        Issue.record("condition not met within 60 s")
     }
 
     /// Two stores on one fresh database of the test server, as two instances open it.

@@ -109,6 +109,9 @@ package final class OutboxFeed: Service {
         }
     }
 
+    /// Whether the store's commits wake the feed now (else it polls every `interval`).
+    package var isListening: Bool { self.listening.withLock { $0 } }
+
     /// The newest sequence number, when the feed is reading (a page listens from there).
     package var head: Int64? {
         self.state.withLock { $0.reading ? $0.head : nil }
