@@ -15,7 +15,8 @@ import Testing
 /// instance of several does — a webhook URL, a followed file — is done by the holder of its
 /// lease, and taken over when the holder dies. Runs where FC_TEST_POSTGRES_URL names a server.
 @Suite(
-    "Leases between instances", .enabled(if: PostgresSampleDayTests.server != nil), .timeLimit(.minutes(6)))
+    "Leases between instances", .enabled(if: PostgresSampleDayTests.server != nil), .serialized,
+    .timeLimit(.minutes(6)))
 struct MultiInstanceServiceTests {
     /// Short leases, so that a takeover takes seconds (long enough that a loaded test run renews in time).
     static func terms(_ holder: String) -> LeaseTerms {

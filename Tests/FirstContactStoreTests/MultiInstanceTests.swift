@@ -6,8 +6,9 @@ import Testing
 
 /// Several `serve` instances on one PostgreSQL database, each a ``PostgresContactStore`` of its
 /// own (its own connection): what they write together must be what one of them would write alone.
-/// Only with a server (`FC_TEST_POSTGRES_URL`, see scripts/with-postgres.sh).
-@Suite("Several instances on one PostgreSQL database", .enabled(if: StoreFixture.postgresServer != nil))
+/// Only with a server (`FC_TEST_POSTGRES_URL`, see scripts/with-postgres.sh); one test at a
+/// time, as each runs several instances at once.
+@Suite("Several instances on one PostgreSQL database", .enabled(if: StoreFixture.postgresServer != nil), .serialized)
 struct MultiInstanceTests {
     let correlator = StoreFixture.correlator
 

@@ -12,6 +12,7 @@ database is compared with one SQLite batch `ingest` of the same files at the sam
 import argparse
 import atexit
 import glob
+import http.client
 import http.server
 import json
 import os
@@ -28,6 +29,7 @@ import urllib.error
 import urllib.request
 
 PBX_TOKEN = "demo-pbx"
+ADMIN_TOKEN = "demo-admin"
 SECRET = "multi-instance-secret"
 
 
@@ -207,6 +209,40 @@ def main():
     for instance in instances:
         instance.start()
 
+    # An event stream (GET /v1/events, as an admin: every notification) on each instance from the
+    # start, resumed from the last id after a disconnection (the killed instance's).
+    streams = {i.name: [] for i in instances}  # (seq, arrival time)
+    streaming = threading.Event()
+    streaming.set()
+
+    def stream(instance):
+        last = 0
+        while streaming.is_set():
+            if not instance.up.wait(timeout=0.5):
+                continue
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=5)
+                connection.request("GET", f"/v1/events?after={last}",
+                                   headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+                response = connection.getresponse()
+                if response.status != 200:
+                    time.sleep(0.2)
+                    continue
+                while streaming.is_set():
+                    line = response.fp.readline()
+                    if not line:
+                        break
+                    if line.startswith(b"id: "):
+                        last = int(line[4:])
+                        streams[instance.name].append((last, time.time()))
+                connection.close()
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.2)
+
+    readers = [threading.Thread(target=stream, args=(i,), daemon=True) for i in instances]
+    for reader in readers:
+        reader.start()
+
     pending = queue.Queue()
     for chunk in chunks:
         pending.put(chunk)
@@ -326,8 +362,11 @@ def main():
             sys.exit(f"multi-instance-e2e: not settled after 180 s: follow offsets {offsets} of {sizes}, "
                      f"webhook cursor {cursor} of outbox {outbox_max}")
         time.sleep(0.5)
+    streaming.clear()
     for instance in instances:
         instance.stop()
+    for reader in readers:
+        reader.join(timeout=10)
 
     failures = []
     clock = int(database.value("SELECT value FROM meta WHERE key = 'clock'"))
@@ -352,6 +391,24 @@ def main():
     # One delivery is in flight at a time per URL: the kill can repeat at most that one.
     if duplicates > 1:
         failures.append(f"the webhook received {duplicates} duplicates; at most the one in flight at the kill")
+    seqs = [int(s) for (s,) in database.rows("SELECT seq FROM outbox ORDER BY seq")]
+    spreads = []
+    arrivals = {name: {} for name in streams}
+    for name, events in streams.items():
+        got = [seq for seq, _ in events]
+        if got != seqs:
+            failures.append(f"the event stream of instance {name} carried {len(got)} events "
+                            f"({len(set(got))} distinct) of the outbox's {len(seqs)}, or out of order")
+        arrivals[name] = dict(events)
+    # How far apart the instances that stayed up streamed each notification.
+    alive = [name for name in arrivals if name != victim.name]
+    for seq in seqs:
+        times = [arrivals[name][seq] for name in alive if seq in arrivals[name]]
+        if len(times) == len(alive):
+            spreads.append(max(times) - min(times))
+    spreads.sort()
+    spread = (f"{spreads[len(spreads) // 2]:.2f} s median, {spreads[int(len(spreads) * 0.99)]:.2f} s p99"
+              if spreads else "none")
     if taken_over is None:
         failures.append("the followed file was not read after its instance was killed")
     elif taken_over > 30:
@@ -372,7 +429,9 @@ def main():
           f"{stats['by_instance']}), followed file taken over "
           f"{'after %.1f s' % taken_over if taken_over is not None else 'NEVER'}, "
           f"outbox {len(keys)} keys ({len(set(keys))} distinct), webhook deliveries {len(received)} "
-          f"({duplicates} duplicates, {len(undelivered)} missing), "
+          f"({duplicates} duplicates, {len(undelivered)} missing), every instance's event stream "
+          f"{'complete' if not any('event stream' in f for f in failures) else 'INCOMPLETE'} "
+          f"(apart between the instances that stayed up: {spread}), "
           f"export {'equal to' if same else 'DIFFERENT from'} one SQLite batch ingest at {until}, "
           f"{time.time() - started:.0f} s")
     if failures:
