@@ -43,8 +43,8 @@ final class PostgresSession: Sendable {
             do {
                 return try await self.attempt(reading: reading, body)
             } catch let error as PSQLError where attempt < Self.attempts && Self.isRetryable(error) {
-                // Two instances that lock the same rows in opposite orders: the server ends one
-                // transaction, which had changed nothing yet, and it runs again.
+                // Two instances that locked the same rows in opposite orders: the server rolled
+                // one transaction back whole, and it runs again from the start.
                 self.logger.info("transaction retried after \(error.serverInfo?[.sqlState] ?? "?")")
                 attempt += 1
             }
