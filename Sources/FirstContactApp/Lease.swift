@@ -29,13 +29,6 @@ package struct LeaseTerms: Sendable {
     }()
 }
 
-/// Another instance holds the lease (or took it over): the work stops here and the lease's
-/// holder resumes it from the stored cursor or checkpoint.
-package struct LeaseLost: Error, CustomStringConvertible {
-    package var name: String
-    package var description: String { "lease \(self.name) is held by another instance" }
-}
-
 /// One lease as this instance sees it: asks the store at most every ``LeaseTerms/renewEvery``
 /// (renewing it while held, trying to take it while not) and answers from the last answer in
 /// between, so holding a lease costs one small write every few seconds, and nothing on SQLite
@@ -63,6 +56,9 @@ package final class LeaseKeeper: Sendable {
         self.last.withLock { $0 = (now, held) }
         return held
     }
+
+    /// What a write that must happen only while this instance holds the lease names.
+    package var claim: LeaseClaim { LeaseClaim(name: self.name, holder: self.terms.holder) }
 
     /// Renews the lease when due.
     /// - Throws: ``LeaseLost`` when another instance holds it.

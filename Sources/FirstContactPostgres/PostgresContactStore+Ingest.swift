@@ -19,11 +19,23 @@ extension PostgresContactStore {
         }
     }
 
-    package func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws
-        -> BatchOutcome
-    {
+    package func ingest(
+        _ records: [IngestRecord], checkpoint: FollowCheckpoint, holding lease: LeaseClaim?, correlator: Correlator
+    ) async throws -> BatchOutcome {
         let live = self.live
         return try await self.write { tx in
+            if let lease {
+                // Held to the commit (FOR SHARE): another instance takes the lease over only after it.
+                let held = try await tx.run(
+                    """
+                    SELECT 1 FROM lease WHERE name = ? AND holder = ? AND expires_at > clock_timestamp() FOR SHARE
+                    """
+                ) {
+                    $0.add(lease.name)
+                    $0.add(lease.holder)
+                }
+                guard held == 1 else { throw LeaseLost(name: lease.name) }
+            }
             let outcome = try await Self.ingest(records, correlator: correlator, live: live, tx: tx)
             try await tx.run(
                 """

@@ -228,6 +228,15 @@ package struct FollowCheckpoint: Hashable, Sendable {
     }
 }
 
+extension ContactStore {
+    /// ``ingest(_:checkpoint:holding:correlator:)`` with no lease (one process follows the path).
+    package func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws
+        -> BatchOutcome
+    {
+        try await self.ingest(records, checkpoint: checkpoint, holding: nil, correlator: correlator)
+    }
+}
+
 /// The one storage protocol. SQLite today; PostgreSQL must implement the same contract.
 ///
 /// Every method that changes state runs in one transaction: a batch of records is stored,
@@ -251,8 +260,13 @@ package protocol ContactStore: Sendable {
         -> (batches: [Result<BatchOutcome, any Error>], clock: ClockOutcome)
     /// ``ingest(_:correlator:)`` and the follower's checkpoint in the same transaction: the
     /// records before `checkpoint.offset` are stored exactly when the checkpoint says so.
-    func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws
-        -> BatchOutcome
+    /// - Parameter lease: the path's lease, when several instances share the database: nothing
+    ///   is stored unless `lease.holder` holds it at the commit, so an instance that lost it while
+    ///   reading (stalled past its expiry) never moves the new holder's checkpoint back.
+    /// - Throws: ``LeaseLost`` when it does not hold it.
+    func ingest(
+        _ records: [IngestRecord], checkpoint: FollowCheckpoint, holding lease: LeaseClaim?, correlator: Correlator
+    ) async throws -> BatchOutcome
     /// The stored checkpoint of a followed path, if it was ever read.
     func followCheckpoint(path: String) async throws -> FollowCheckpoint?
     /// Moves the clock forward (never back) and derives every customer with new records or

@@ -426,6 +426,26 @@ struct ContactStoreConformanceTests {
             try await Task.sleep(for: .milliseconds(3_200))
             #expect(try await store.acquireLease("webhook x", holder: "a", ttl: long), "expired")
             #expect(try await store.acquireLease("webhook x", holder: "c", ttl: long) == !exclusive)
+
+            // A follower's batch is stored only while its instance holds the path's lease.
+            let records = try StoreFixture.records(calls: 5)
+            let checkpoint = FollowCheckpoint(
+                path: "y", device: 1, inode: 2, offset: 100, nextLine: 3, fingerprint: "ab", fingerprintLength: 2,
+                generation: 1)
+            if exclusive {
+                await #expect(throws: LeaseLost.self) {
+                    try await store.ingest(
+                        records, checkpoint: checkpoint, holding: LeaseClaim(name: "follow y", holder: "a"),
+                        correlator: self.correlator)
+                }
+                #expect(try await store.followCheckpoint(path: "y") == nil)
+                #expect(try await store.totals().records == 0)
+            }
+            let stored = try await store.ingest(
+                records, checkpoint: checkpoint, holding: LeaseClaim(name: "follow y", holder: "b"),
+                correlator: self.correlator)
+            #expect(stored.newRecords == records.count)
+            #expect(try await store.followCheckpoint(path: "y") == checkpoint)
         }
     }
 }

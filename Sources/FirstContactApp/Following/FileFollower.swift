@@ -362,7 +362,8 @@ package final class FileFollower {
             nextLine: nextLine,
             fingerprint: fingerprint, fingerprintLength: length, generation: file.generation)
         try await self.lease?.keep()
-        let outcome = try await self.store.ingest(batch, checkpoint: checkpoint, correlator: self.engine.correlator)
+        let outcome = try await self.store.ingest(
+            batch, checkpoint: checkpoint, holding: self.lease?.claim, correlator: self.engine.correlator)
         self.engine.presence.note(batch, directory: self.engine.directory)
         // A file whose format could not be told has only its one reject to count.
         self.metrics?.ingested(format: (file.format ?? self.format)?.rawValue ?? "unknown", outcome)
