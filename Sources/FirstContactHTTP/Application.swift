@@ -8,10 +8,12 @@ import ServiceLifecycle
 
 /// Builds the service: HTTP API, web pages (`/ui`), scheduler, file followers and (when configured)
 /// webhook delivery over one store. Used by `firstcontact serve` and the tests.
+/// - Parameter sessions: signed when several instances share the database (``WebSessions/configured(store:tokens:)``).
 /// - Parameter onServerRunning: called once the server listens (with the bound port when `port` is 0).
 package func buildApplication(
     engine: Engine, store: any ContactStore, clock: any WallClock, host: String, port: Int,
-    webhooks: WebhookDelivery? = nil, logger: Logger = Logger(label: "firstcontact"),
+    webhooks: WebhookDelivery? = nil, sessions: WebSessions = WebSessions(),
+    logger: Logger = Logger(label: "firstcontact"),
     onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let scheduler = ObligationScheduler(engine: engine, store: store, clock: clock)
@@ -22,7 +24,7 @@ package func buildApplication(
         engine: engine, store: store, scheduler: scheduler, followers: followers, metrics: metrics,
         schedulerHealth: schedulerHealth)
     let router = api.router()
-    WebUI(state: api.state, sessions: WebSessions()).register(on: router)
+    WebUI(state: api.state, sessions: sessions).register(on: router)
     var services: [any Service] =
         [SchedulerService(scheduler: scheduler, health: schedulerHealth, logger: logger)] + api.services
     if let webhooks { services.append(webhooks) }

@@ -1,5 +1,6 @@
 import FirstContactCore
 import FirstContactStore
+import Foundation
 import PostgresNIO
 
 /// People's actions and reviews, the outbox, webhook delivery state; and what this store does
@@ -213,5 +214,92 @@ extension PostgresContactStore {
                     lastAttemptAt: Timestamp(seconds: try c.int64(8)))
             }
         }
+    }
+}
+
+/// Leases: the row is taken when free, expired or already this holder's, in one statement, so
+/// two instances asking at once never both get it.
+extension PostgresContactStore {
+    package func acquireLease(_ name: String, holder: String, ttl: Duration) async throws -> Bool {
+        let milliseconds = ttl.components.seconds * 1_000 + ttl.components.attoseconds / 1_000_000_000_000_000
+        return try await self.write { tx in
+            try await tx.run(
+                """
+                INSERT INTO lease AS l (name, holder, expires_at)
+                VALUES (?1, ?2, clock_timestamp() + ?3 * interval '1 millisecond')
+                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                WHERE l.holder = excluded.holder OR l.expires_at < clock_timestamp()
+                RETURNING 1
+                """
+            ) {
+                $0.add(name)
+                $0.add(holder)
+                $0.add(milliseconds)
+            } == 1
+        }
+    }
+
+    package func releaseLease(_ name: String, holder: String) async throws {
+        try await self.write { tx in
+            try await tx.run("DELETE FROM lease WHERE name = ? AND holder = ?") {
+                $0.add(name)
+                $0.add(holder)
+            }
+        }
+    }
+}
+
+extension PostgresContactStore {
+    /// Kept in `meta` as hex; whoever stores it first wins, everyone answers what is stored.
+    package func sharedSecret(_ name: String) async throws -> [UInt8]? {
+        var generator = SystemRandomNumberGenerator()
+        let fresh = (0..<32).map { _ in String(format: "%02x", generator.next() as UInt8) }.joined()
+        let key = "secret " + name
+        let hex = try await self.write { tx in
+            try await tx.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING") {
+                $0.add(key)
+                $0.add(fresh)
+            }
+            return try await Self.meta(tx, key)
+        }
+        guard let hex, hex.utf8.count == 64 else {
+            throw StoreError.corrupt(table: "meta", rowid: nil, reason: "\(key) is not 32 bytes in hex")
+        }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else {
+                throw StoreError.corrupt(table: "meta", rowid: nil, reason: "\(key) is not 32 bytes in hex")
+            }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+
+    /// LISTENs on a connection of its own: notifications arrive only between transactions, and
+    /// the store's one connection is always in one.
+    package func listenForOutbox(
+        listening: @escaping @Sendable () -> Void, notified: @escaping @Sendable () -> Void
+    ) async throws {
+        let connection = try await self.session.connect()
+        let ended: Result<Void, any Error>
+        do {
+            try await connection.listen(on: PostgresTransaction.outboxChannel) { notifications in
+                listening()
+                for try await _ in notifications { notified() }
+            }
+            ended = .success(())
+        } catch {
+            ended = .failure(error)
+        }
+        do {
+            try await connection.close()
+        } catch {
+            // Listening is over either way; what went wrong closing is only worth a line.
+            Self.logger.debug("closing the LISTEN connection: \(error)")
+        }
+        try ended.get()
     }
 }

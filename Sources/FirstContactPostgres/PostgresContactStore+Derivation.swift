@@ -43,8 +43,19 @@ extension PostgresContactStore {
     static func clockStep(to time: Timestamp, correlator: Correlator, tx: PostgresTransaction) async throws
         -> ClockStep
     {
-        let clock = max(try await Self.storedClock(tx) ?? time, time)
-        try await Self.setMeta(tx, "clock", String(clock.seconds))
+        // Read and moved in one statement that keeps the row locked to commit: two instances'
+        // steps at once never set the clock back (a later step at an older time keeps the newer).
+        let moved = try await tx.value(
+            String.self,
+            """
+            INSERT INTO meta (key, value) VALUES ('clock', ?) ON CONFLICT (key)
+            DO UPDATE SET value = GREATEST(meta.value::bigint, excluded.value::bigint)::text RETURNING value
+            """
+        ) { $0.add(String(time.seconds)) }
+        guard let text = moved, let seconds = Int64(text) else {
+            throw StoreError.corrupt(table: "meta", rowid: nil, reason: "clock \"\(moved ?? "")\" is not epoch seconds")
+        }
+        let clock = Timestamp(seconds: seconds)
         let gaps = try await Self.checkFeeds(correlator.directory.configuration, clock: clock, tx: tx)
         let hold = try await Self.backfillHold(clock: clock, lateness: correlator.directory.policy.lateness, tx: tx)
         var step = ClockStep(
@@ -67,11 +78,19 @@ extension PostgresContactStore {
 
     private func finishClock(after first: ClockStep, correlator: Correlator) async throws -> ClockOutcome {
         var outcome = first.outcome
-        let (clock, gaps, hold) = (first.clock, first.gaps, first.hold)
         for (selection, done) in [(CustomerSelection.dirty, first.dirtyDone), (.due, first.dueDone)] where !done {
             while true {
                 let chunk = try await self.write { tx in
-                    try await Self.deriveChunk(
+                    // Another writer, here or on another instance, may have moved the clock on
+                    // since the first step: deriving at the older clock could take back a breach.
+                    var (clock, gaps, hold) = (first.clock, first.gaps, first.hold)
+                    if let stored = try await Self.storedClock(tx), stored > clock {
+                        clock = stored
+                        gaps = try await Self.checkFeeds(correlator.directory.configuration, clock: clock, tx: tx)
+                        hold = try await Self.backfillHold(
+                            clock: clock, lateness: correlator.directory.policy.lateness, tx: tx)
+                    }
+                    return try await Self.deriveChunk(
                         selection, clock: clock, gaps: gaps, hold: hold, correlator: correlator, tx: tx)
                 }
                 outcome.derived += chunk.derived
@@ -324,14 +343,10 @@ extension PostgresContactStore {
         }
     }
 
-    /// Writes a notification to the outbox unless its key is there already.
+    /// Writes a notification to the outbox unless its key is there already, when the transaction
+    /// commits (``PostgresTransaction/writeOutbox()``: the outbox is numbered in commit order).
     static func announce(_ notice: Notice, customer: String?, tx: PostgresTransaction) async throws {
-        try await tx.run(
-            """
-            INSERT INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING
-            """
-        ) { StoredRows.bind(notice, customer: customer, into: &$0) }
+        await tx.outbox.append(notice, customer: customer)
     }
 
     // MARK: Feeds

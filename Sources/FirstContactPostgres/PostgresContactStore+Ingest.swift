@@ -19,11 +19,23 @@ extension PostgresContactStore {
         }
     }
 
-    package func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws
-        -> BatchOutcome
-    {
+    package func ingest(
+        _ records: [IngestRecord], checkpoint: FollowCheckpoint, holding lease: LeaseClaim?, correlator: Correlator
+    ) async throws -> BatchOutcome {
         let live = self.live
         return try await self.write { tx in
+            if let lease {
+                // Held to the commit (FOR SHARE): another instance takes the lease over only after it.
+                let held = try await tx.run(
+                    """
+                    SELECT 1 FROM lease WHERE name = ? AND holder = ? AND expires_at > clock_timestamp() FOR SHARE
+                    """
+                ) {
+                    $0.add(lease.name)
+                    $0.add(lease.holder)
+                }
+                guard held == 1 else { throw LeaseLost(name: lease.name) }
+            }
             let outcome = try await Self.ingest(records, correlator: correlator, live: live, tx: tx)
             try await tx.run(
                 """
@@ -68,8 +80,10 @@ extension PostgresContactStore {
                 try await tx.run("RELEASE SAVEPOINT batch")
                 results.append(.success(outcome))
             } catch {
-                // A broken connection ends the transaction: then every batch fails with it.
+                // A broken connection ends the transaction: then every batch fails with it; a
+                // deadlock runs the whole transaction again (PostgresSession).
                 if tx.connection.isClosed { throw error }
+                if let error = error as? PSQLError, PostgresSession.isRetryable(error) { throw error }
                 try await tx.run("ROLLBACK TO SAVEPOINT batch")
                 try await tx.run("RELEASE SAVEPOINT batch")
                 results.append(.failure(error))
@@ -156,7 +170,8 @@ extension PostgresContactStore {
                 try await Self.setMeta(tx, "latest_event", String(time.seconds))
             }
         }
-        for (customer, since) in ivrCustomers {
+        // In key order, as every instance marks them: two batches never wait for each other's rows crosswise.
+        for (customer, since) in ivrCustomers.sorted(by: { $0.key < $1.key }) {
             try await Self.markDirty(customer, since: since, tx: tx)
         }
         outcome.customersTouched = ivrCustomers.count
@@ -218,7 +233,7 @@ extension PostgresContactStore {
                 }
             }
         }
-        for (customer, since) in customers {
+        for (customer, since) in customers.sorted(by: { $0.key < $1.key }) {
             if let marked = ivrCustomers[customer], StoredRows.earlier(since, marked) == marked { continue }
             try await Self.markDirty(customer, since: since, tx: tx)
         }

@@ -312,7 +312,19 @@ enum PostgresMigrations {
                 );
                 CREATE INDEX report_agent_violation_period ON report_agent_violation(period_start);
             """
-        )
+        ),
+        (
+            "v2",
+            """
+                -- Work one instance of several does at a time (a webhook URL's deliveries, a followed
+                -- file): held by `holder` until `expires_at`, by the server's clock.
+                CREATE TABLE lease (
+                    name TEXT COLLATE "C" PRIMARY KEY,
+                    holder TEXT COLLATE "C" NOT NULL,
+                    expires_at TIMESTAMPTZ NOT NULL
+                );
+            """
+        ),
     ]
 
     static var latest: String { Self.all.last?.version ?? "none" }

@@ -1,3 +1,4 @@
+import FirstContactCore
 import FirstContactStore
 import Logging
 import NIOCore
@@ -37,6 +38,31 @@ final class PostgresSession: Sendable {
     func transaction<Result: Sendable>(
         reading: Bool = false, _ body: @Sendable (PostgresTransaction) async throws -> Result
     ) async throws -> Result {
+        var attempt = 1
+        while true {
+            do {
+                return try await self.attempt(reading: reading, body)
+            } catch let error as PSQLError where attempt < Self.attempts && Self.isRetryable(error) {
+                // Two instances that locked the same rows in opposite orders: the server rolled
+                // one transaction back whole, and it runs again from the start.
+                self.logger.info("transaction retried after \(error.serverInfo?[.sqlState] ?? "?")")
+                attempt += 1
+            }
+        }
+    }
+
+    /// How often a transaction runs when the server ends it for a deadlock.
+    private static let attempts = 5
+
+    /// A deadlock or a serialization failure: the transaction was rolled back whole and may run again.
+    static func isRetryable(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
+    }
+
+    private func attempt<Result: Sendable>(
+        reading: Bool, _ body: @Sendable (PostgresTransaction) async throws -> Result
+    ) async throws -> Result {
         let connection = try await self.gate.acquire(opening: self.open)
         do {
             if !(await self.gate.prepared) {
@@ -48,7 +74,9 @@ final class PostgresSession: Sendable {
             try await connection.query(
                 self.readOnly || reading ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN",
                 logger: self.logger)
-            let result = try await body(PostgresTransaction(connection: connection, logger: self.logger))
+            let tx = PostgresTransaction(connection: connection, logger: self.logger)
+            let result = try await body(tx)
+            try await tx.writeOutbox()
             try await connection.query("COMMIT", logger: self.logger)
             await self.gate.release()
             return result
@@ -85,6 +113,11 @@ final class PostgresSession: Sendable {
     /// Closes the connection (the next transaction would open another).
     func close() async {
         await self.gate.close(logger: self.logger)
+    }
+
+    /// A connection of its own, outside the transactions' one (LISTEN holds a connection).
+    func connect() async throws -> PostgresConnection {
+        try await self.open()
     }
 
     @Sendable private func open() async throws -> PostgresConnection {
@@ -182,6 +215,53 @@ final class PostgresSession: Sendable {
 struct PostgresTransaction: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// Notifications announced in this transaction, inserted just before it commits
+    /// (``writeOutbox()``).
+    let outbox = PendingOutbox()
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Several instances' transactions commit in whatever order they finish, but a reader
+    /// resumes from the highest `seq` it saw: a lower one committed later would be skipped for
+    /// good. Under this lock, held from the insert to the commit, outbox rows are numbered in
+    /// commit order. The inserts wait until the end of the transaction so the lock is held only
+    /// for them and the commit, never for a derivation.
+    static let outboxLock: Int64 = 0x4643_5F6F_7574  // "FC_out"
+
+    /// Rows per INSERT: 11 parameters each, far below the protocol's 65,535.
+    private static let outboxRowsPerInsert = 500
+
+    /// Inserts the notifications announced in this transaction, in the order announced, each
+    /// unless its key is there already (``outboxLock``).
+    func writeOutbox() async throws {
+        let pending = await self.outbox.take()
+        guard !pending.isEmpty else { return }
+        try await self.run("SELECT pg_advisory_xact_lock(?)") { $0.add(Self.outboxLock) }
+        var start = pending.startIndex
+        while start < pending.endIndex {
+            let end = min(start + Self.outboxRowsPerInsert, pending.endIndex)
+            let rows = pending[start..<end]
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count)
+                .joined(separator: ", ")
+            try await self.run(
+                """
+                INSERT INTO outbox (key, kind, at, customer_key, contact_id, obligation_id, violation_id, department, agent, level, detail)
+                VALUES \(values) ON CONFLICT (key) DO NOTHING
+                """
+            ) { binder in
+                for row in rows { StoredRows.bind(row.notice, customer: row.customer, into: &binder) }
+            }
+            start = end
+        }
+        // Delivered when the transaction commits, to every instance's outbox feed.
+        try await self.run("SELECT pg_notify(?, '')") { $0.add(Self.outboxChannel) }
+    }
+
+    /// The channel on which commits that wrote to the outbox are announced (``writeOutbox()``).
+    static let outboxChannel = "fc_outbox"
 
     /// Runs `sql` with the values `bind` adds, in order; returns its rows.
     @discardableResult
@@ -237,6 +317,20 @@ struct PostgresTransaction: Sendable {
             }
         }
         return out
+    }
+}
+
+/// Notifications waiting for their transaction's end (``PostgresTransaction/writeOutbox()``).
+actor PendingOutbox {
+    private var notices: [(notice: Notice, customer: String?)] = []
+
+    func append(_ notice: Notice, customer: String?) {
+        self.notices.append((notice, customer))
+    }
+
+    func take() -> [(notice: Notice, customer: String?)] {
+        defer { self.notices = [] }
+        return self.notices
     }
 }
 

@@ -228,6 +228,15 @@ package struct FollowCheckpoint: Hashable, Sendable {
     }
 }
 
+extension ContactStore {
+    /// ``ingest(_:checkpoint:holding:correlator:)`` with no lease (one process follows the path).
+    package func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws
+        -> BatchOutcome
+    {
+        try await self.ingest(records, checkpoint: checkpoint, holding: nil, correlator: correlator)
+    }
+}
+
 /// The one storage protocol. SQLite today; PostgreSQL must implement the same contract.
 ///
 /// Every method that changes state runs in one transaction: a batch of records is stored,
@@ -251,8 +260,13 @@ package protocol ContactStore: Sendable {
         -> (batches: [Result<BatchOutcome, any Error>], clock: ClockOutcome)
     /// ``ingest(_:correlator:)`` and the follower's checkpoint in the same transaction: the
     /// records before `checkpoint.offset` are stored exactly when the checkpoint says so.
-    func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws
-        -> BatchOutcome
+    /// - Parameter lease: the path's lease, when several instances share the database: nothing
+    ///   is stored unless `lease.holder` holds it at the commit, so an instance that lost it while
+    ///   reading (stalled past its expiry) never moves the new holder's checkpoint back.
+    /// - Throws: ``LeaseLost`` when it does not hold it.
+    func ingest(
+        _ records: [IngestRecord], checkpoint: FollowCheckpoint, holding lease: LeaseClaim?, correlator: Correlator
+    ) async throws -> BatchOutcome
     /// The stored checkpoint of a followed path, if it was ever read.
     func followCheckpoint(path: String) async throws -> FollowCheckpoint?
     /// Moves the clock forward (never back) and derives every customer with new records or
@@ -335,6 +349,26 @@ package protocol ContactStore: Sendable {
     func finishWebhookDelivery(_ url: String, seq: Int64, at time: Timestamp, deadLetter: DeadLetter?) async throws
     /// Dead letters, oldest first.
     func deadLetters(limit: Int) async throws -> [DeadLetter]
+
+    // MARK: Leases (work one instance of several does: a webhook URL, a followed file)
+
+    /// Takes or renews lease `name` for `holder` until `ttl` from now by the database's clock (so
+    /// the instances' own clocks need not agree): granted when nobody holds it, `holder` does
+    /// already, or its holder let it expire. On SQLite, whose file one `serve` holds, always granted.
+    func acquireLease(_ name: String, holder: String, ttl: Duration) async throws -> Bool
+    /// Gives lease `name` up when `holder` holds it, so that another instance takes it at once.
+    func releaseLease(_ name: String, holder: String) async throws
+
+    /// The secret `name` every instance on this database shares (32 random bytes, made by the
+    /// first instance that asks). Nil on SQLite: one process serves the file, and its secrets
+    /// live in its memory.
+    func sharedSecret(_ name: String) async throws -> [UInt8]?
+
+    /// Calls `notified` each time a transaction (of any instance) committed notifications to the
+    /// outbox, until cancelled; `listening` once it listens. Throws when the connection it listens
+    /// on fails. Returns at once on a store with no such signal (SQLite, whose one process polls).
+    func listenForOutbox(listening: @escaping @Sendable () -> Void, notified: @escaping @Sendable () -> Void)
+        async throws
 
     /// When nothing was written for `idle` seconds, gives back the space the write-ahead log
     /// holds (SQLite: a truncating checkpoint). Returns whether it did.

@@ -425,6 +425,54 @@ struct ContactStoreConformanceTests {
             #expect(found.3 == expected.3)
         }
     }
+
+    @Test(
+        "a lease: one holder at a time, renewed by its holder, free once released or expired; SQLite grants every holder",
+        arguments: StoreKind.allCases)
+    func leases(kind: StoreKind) async throws {
+        try await kind.withStore { subject in
+            let store = subject.store
+            // Leases long enough that a loaded test run asks again before they expire, but for
+            // the one that is to expire.
+            let long = Duration.seconds(600)
+            #expect(try await store.acquireLease("webhook x", holder: "a", ttl: long))
+            #expect(try await store.acquireLease("webhook x", holder: "a", ttl: long), "renewed")
+            #expect(try await store.acquireLease("follow y", holder: "b", ttl: long), "another lease")
+            let exclusive = kind != .sqlite
+            #expect(try await store.acquireLease("webhook x", holder: "b", ttl: long) == !exclusive)
+            try await store.releaseLease("webhook x", holder: "b")
+            #expect(try await store.acquireLease("webhook x", holder: "c", ttl: long) == !exclusive)
+            try await store.releaseLease("webhook x", holder: "a")
+            let taken = ContinuousClock.now
+            #expect(try await store.acquireLease("webhook x", holder: "c", ttl: .seconds(3)))
+            let refused = try await store.acquireLease("webhook x", holder: "a", ttl: long) == !exclusive
+            // (Unless this run was so slow that the lease expired meanwhile.)
+            if taken.duration(to: .now) < .seconds(3) { #expect(refused) }
+            try await Task.sleep(for: .milliseconds(3_200))
+            #expect(try await store.acquireLease("webhook x", holder: "a", ttl: long), "expired")
+            #expect(try await store.acquireLease("webhook x", holder: "c", ttl: long) == !exclusive)
+
+            // A follower's batch is stored only while its instance holds the path's lease.
+            let records = try StoreFixture.records(calls: 5)
+            let checkpoint = FollowCheckpoint(
+                path: "y", device: 1, inode: 2, offset: 100, nextLine: 3, fingerprint: "ab", fingerprintLength: 2,
+                generation: 1)
+            if exclusive {
+                await #expect(throws: LeaseLost.self) {
+                    try await store.ingest(
+                        records, checkpoint: checkpoint, holding: LeaseClaim(name: "follow y", holder: "a"),
+                        correlator: self.correlator)
+                }
+                #expect(try await store.followCheckpoint(path: "y") == nil)
+                #expect(try await store.totals().records == 0)
+            }
+            let stored = try await store.ingest(
+                records, checkpoint: checkpoint, holding: LeaseClaim(name: "follow y", holder: "b"),
+                correlator: self.correlator)
+            #expect(stored.newRecords == records.count)
+            #expect(try await store.followCheckpoint(path: "y") == checkpoint)
+        }
+    }
 }
 
 /// What the store keeps of a contact (the `why` trail and people's registrations are derived

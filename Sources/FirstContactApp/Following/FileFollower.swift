@@ -92,6 +92,9 @@ package final class FileFollower {
     private let metrics: (any IngestCounting)?
     /// Lines per transaction: bounds memory and the work a kill can roll back.
     package var batchSize = 5000
+    /// The path's lease when several instances share the database: renewed before each commit,
+    /// so a long catch-up keeps it; reading stops with ``LeaseLost`` once another instance has it.
+    package var lease: LeaseKeeper?
     private var current: OpenFile?
     /// Whether the stored checkpoint has been consulted (once per process).
     private var resumed = false
@@ -358,7 +361,9 @@ package final class FileFollower {
             path: self.path, device: file.identity.device, inode: file.identity.inode, offset: offset,
             nextLine: nextLine,
             fingerprint: fingerprint, fingerprintLength: length, generation: file.generation)
-        let outcome = try await self.store.ingest(batch, checkpoint: checkpoint, correlator: self.engine.correlator)
+        try await self.lease?.keep()
+        let outcome = try await self.store.ingest(
+            batch, checkpoint: checkpoint, holding: self.lease?.claim, correlator: self.engine.correlator)
         self.engine.presence.note(batch, directory: self.engine.directory)
         // A file whose format could not be told has only its one reject to count.
         self.metrics?.ingested(format: (file.format ?? self.format)?.rawValue ?? "unknown", outcome)

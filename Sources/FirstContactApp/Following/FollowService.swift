@@ -12,6 +12,12 @@ import ServiceLifecycle
 /// on macOS), and sees rotations by rename and copy-truncate without a second mechanism. A
 /// quarter of a second is far below what anyone watching a dashboard or the lateness window
 /// notices, and costs nothing measurable.
+///
+/// With several instances on one database each path is read by the holder of its lease
+/// (`follow <path>`); when the holder dies another instance takes the path over once the lease
+/// expires (``LeaseTerms``: within 25 s by default) and resumes from the checkpoint stored with
+/// the records. An instance that gets a path (again) starts a new follower, which reads the
+/// stored checkpoint rather than where this process last was.
 package struct FollowService: Service {
     package let files: [FollowedFile]
     package let engine: Engine
@@ -23,48 +29,62 @@ package struct FollowService: Service {
     /// Where a followed file that cannot be read, or a failed derivation, is said.
     package var logger: Logger = Logger(label: "firstcontact.follow")
     package var interval: Duration = .milliseconds(250)
+    /// How this instance holds each path's lease.
+    package var lease = LeaseTerms()
 
     package init(
         files: [FollowedFile], engine: Engine, store: any ContactStore, scheduler: ObligationScheduler,
         status: FollowerStatus,
         metrics: (any IngestCounting)? = nil, logger: Logger = Logger(label: "firstcontact.follow"),
-        interval: Duration = .milliseconds(250)
+        interval: Duration = .milliseconds(250), lease: LeaseTerms = LeaseTerms()
     ) {
         (self.files, self.engine, self.store, self.scheduler, self.status) = (files, engine, store, scheduler, status)
-        (self.metrics, self.logger, self.interval) = (metrics, logger, interval)
+        (self.metrics, self.logger, self.interval, self.lease) = (metrics, logger, interval, lease)
     }
 
     package func run() async throws {
         let (files, engine, store, status, scheduler, interval, metrics, logger) =
             (self.files, self.engine, self.store, self.status, self.scheduler, self.interval, self.metrics, self.logger)
+        let leases = files.map { LeaseKeeper("follow \($0.path)", store: store, terms: self.lease) }
         do {
             try await cancelWhenGracefulShutdown {
-                // Made inside the task that owns them: a follower is a cursor, not shared.
-                let followers = files.map {
-                    FileFollower(
-                        path: $0.path, format: $0.format, engine: engine, store: store, status: status, metrics: metrics
-                    )
-                }
+                // Made inside the task that owns them: a follower is a cursor, not shared. Made
+                // when this instance holds the path's lease, dropped when it does not.
+                var followers: [FileFollower?] = files.map { _ in nil }
                 var failing: Set<String> = []
                 var backoff = StorageBackoff()
                 while !Task.isCancelled {
                     var read = 0
                     var full = false
-                    for follower in followers {
+                    for (index, file) in files.enumerated() {
                         do {
+                            guard try await leases[index].hold() else {
+                                followers[index] = nil
+                                continue
+                            }
+                            let follower =
+                                followers[index]
+                                ?? FileFollower(
+                                    path: file.path, format: file.format, engine: engine, store: store, status: status,
+                                    metrics: metrics)
+                            follower.lease = leases[index]
+                            followers[index] = follower
                             read += try await follower.poll().lines
-                            failing.remove(follower.path)
+                            failing.remove(file.path)
                         } catch let error as CancellationError {
                             throw error
+                        } catch is LeaseLost {
+                            // Another instance reads this path now, from the stored checkpoint.
+                            followers[index] = nil
                         } catch {
                             // Retried on the next pass from the last checkpoint; said once, not every
                             // pass. A full disk is the store's, said once a minute for the service.
                             if store.storage.report(error, logger: logger) {
                                 full = true
-                            } else if failing.insert(follower.path).inserted {
+                            } else if failing.insert(file.path).inserted {
                                 logger.warning(
                                     "followed file unreadable, retrying",
-                                    metadata: ["fc.source": .string(follower.path), "fc.error": .string("\(error)")])
+                                    metadata: ["fc.source": .string(file.path), "fc.error": .string("\(error)")])
                             }
                         }
                     }
@@ -96,5 +116,6 @@ package struct FollowService: Service {
         } catch is CancellationError {
             // Shutting down: every batch committed with its checkpoint, or not at all.
         }
+        for lease in leases { await lease.release(logger: logger) }
     }
 }

@@ -41,8 +41,11 @@ struct Serve: AsyncParsableCommand {
         let webhooks = try WebhookDelivery.configured(
             engine.configuration, store: store, environment: ProcessInfo.processInfo.environment)
         let follow = engine.configuration.follow
+        // Several instances on one PostgreSQL database recognise each other's web sessions.
+        let sessions = try await WebSessions.configured(store: store, tokens: engine.configuration.tokens)
         let app = buildApplication(
-            engine: engine, store: store, clock: SystemWallClock(), host: host, port: port, webhooks: webhooks
+            engine: engine, store: store, clock: SystemWallClock(), host: host, port: port, webhooks: webhooks,
+            sessions: sessions
         ) { bound in
             // Printed once listening, with the bound port (port 0 asks the system for a free one),
             // so that scripts and tests can read where to connect.

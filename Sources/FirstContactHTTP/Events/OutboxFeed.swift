@@ -21,16 +21,24 @@ package final class OutboxFeed: Service {
 
     private let store: any ContactStore
     private let interval: Duration
+    private let listeningInterval: Duration
     private let kept: Int
-    private let logger: Logger
     private let state = Mutex(State())
+    /// Whether the store's commits wake the feed (``ContactStore/listenForOutbox(listening:notified:)``).
+    private let listening = Mutex(false)
+    private let logger: Logger
 
+    /// - Parameters:
+    ///   - interval: how often the outbox is read when nothing wakes the feed.
+    ///   - listeningInterval: how often while the store wakes it on every commit (PostgreSQL's
+    ///     LISTEN/NOTIFY, which carries other instances' notifications too): a fallback only.
     package init(
-        store: any ContactStore, interval: Duration = .milliseconds(250), kept: Int = 5000,
-        logger: Logger = Logger(label: "firstcontact.events")
+        store: any ContactStore, interval: Duration = .milliseconds(250), listeningInterval: Duration = .seconds(2),
+        kept: Int = 5000, logger: Logger = Logger(label: "firstcontact.events")
     ) {
         self.store = store
         self.interval = interval
+        self.listeningInterval = listeningInterval
         self.kept = kept
         self.logger = logger
     }
@@ -38,28 +46,64 @@ package final class OutboxFeed: Service {
     package func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
-                var backoff = StorageBackoff()
-                while !Task.isCancelled {
-                    do {
-                        try await self.read()
-                        backoff.succeeded()
-                        try await Task.sleep(for: self.interval)
-                    } catch let error as CancellationError {
-                        throw error
-                    } catch {
-                        // A read that fails (a busy or damaged database) must not take the
-                        // service down with it: streams wait, and the next read resumes from
-                        // the last sequence seen, so nothing is skipped.
-                        let wait = max(self.interval, backoff.failed())
-                        self.logger.error(
-                            "reading the outbox for event streams failed; retrying",
-                            metadata: ["error": "\(error)", "retry_in": "\(wait)"])
-                        try await Task.sleep(for: wait)
+                // One reader: a wake-up while a read runs is kept (the newest) and read after it.
+                let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await self.listen(wake) }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            wake.yield()
+                            try await Task.sleep(
+                                for: self.listening.withLock { $0 } ? self.listeningInterval : self.interval)
+                        }
                     }
+                    var backoff = StorageBackoff()
+                    for await _ in wakes {
+                        do {
+                            try await self.read()
+                            backoff.succeeded()
+                        } catch let error as CancellationError {
+                            throw error
+                        } catch {
+                            // A read that fails (a busy or damaged database) must not take the
+                            // service down with it: streams wait, and the next read resumes from
+                            // the last sequence seen, so nothing is skipped.
+                            let wait = max(self.interval, backoff.failed())
+                            self.logger.error(
+                                "reading the outbox for event streams failed; retrying",
+                                metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                            try await Task.sleep(for: wait)
+                        }
+                    }
+                    group.cancelAll()
                 }
             }
         } catch is CancellationError {
             // Shutting down: the streams end with the server.
+        }
+    }
+
+    /// Wakes the feed on every commit the store announces, for as long as it can; polling
+    /// covers the gaps (a lost connection is listened on again after a few seconds).
+    private func listen(_ wake: AsyncStream<Void>.Continuation) async throws {
+        while !Task.isCancelled {
+            do {
+                try await self.store.listenForOutbox(
+                    listening: {
+                        self.listening.withLock { $0 = true }
+                        // Whatever committed before listening began is read now.
+                        wake.yield()
+                    },
+                    notified: { wake.yield() })
+                if !self.listening.withLock({ $0 }) { return }  // the store has no such signal
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                self.logger.warning("outbox notifications lost, polling meanwhile: \(error)")
+            }
+            self.listening.withLock { $0 = false }
+            try await Task.sleep(for: .seconds(5))
         }
     }
 
@@ -82,6 +126,9 @@ package final class OutboxFeed: Service {
             if entries.count < 1000 { break }
         }
     }
+
+    /// Whether the store's commits wake the feed now (else it polls every `interval`).
+    package var isListening: Bool { self.listening.withLock { $0 } }
 
     /// The newest sequence number, when the feed is reading (a page listens from there).
     package var head: Int64? {

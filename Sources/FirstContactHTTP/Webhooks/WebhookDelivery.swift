@@ -15,6 +15,12 @@ import ServiceLifecycle
 /// on. The cursor moves only after the entry was delivered or dead-lettered, so a restart neither
 /// skips nor re-sends (at least once: a crash between a 2xx and the cursor write re-sends that one
 /// entry, which receivers drop by its `X-FirstContact-Delivery` id).
+///
+/// With several instances on one database each URL is delivered by the holder of its lease
+/// (`webhook <url>`), renewed while it delivers (between entries and between tries); another
+/// instance takes the URL over when the lease expires and resumes from the stored cursor, with
+/// the same delivery ids: a receiver sees a duplicate only for the entry in flight when the
+/// holder died.
 package struct WebhookDelivery: Service {
     /// One configured URL with its secret resolved.
     package struct Target: Sendable {
@@ -64,12 +70,14 @@ package struct WebhookDelivery: Service {
     /// How waiting is done (tests pass one that returns at once).
     package let sleep: @Sendable (Duration) async throws -> Void
     package let logger: Logger
+    /// How this instance holds each URL's lease.
+    package let lease: LeaseTerms
 
     package init(
         store: any ContactStore, targets: [Target], transport: any WebhookTransport = HTTPClientWebhookTransport(),
         clock: any WallClock = SystemWallClock(), backoff: Backoff = Backoff(), pollInterval: Duration = .seconds(1),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-        logger: Logger = Logger(label: "firstcontact.webhooks")
+        logger: Logger = Logger(label: "firstcontact.webhooks"), lease: LeaseTerms = LeaseTerms()
     ) {
         self.store = store
         self.targets = targets
@@ -79,6 +87,7 @@ package struct WebhookDelivery: Service {
         self.pollInterval = pollInterval
         self.sleep = sleep
         self.logger = logger
+        self.lease = lease
     }
 
     /// The delivery service for a configuration's `webhooks:`, secrets read from `environment`.
@@ -106,28 +115,38 @@ package struct WebhookDelivery: Service {
     }
 
     package func run() async throws {
+        let leases = self.targets.map { LeaseKeeper("webhook \($0.url)", store: self.store, terms: self.lease) }
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingDiscardingTaskGroup { group in
-                    for target in self.targets {
-                        group.addTask { try await self.loop(target) }
+                    for (target, lease) in zip(self.targets, leases) {
+                        group.addTask { try await self.loop(target, lease: lease) }
                     }
                 }
             }
         } catch is CancellationError {
             // Shutting down: an entry in flight is sent again on the next start (its cursor did not move).
         }
+        for lease in leases { await lease.release(logger: self.logger) }
     }
 
-    private func loop(_ target: Target) async throws {
+    private func loop(_ target: Target, lease: LeaseKeeper) async throws {
         var backoff = StorageBackoff()
         while !Task.isCancelled {
             do {
-                let handled = try await self.deliverPending(target)
+                // Another instance delivers this URL: ask again after a while.
+                guard try await lease.hold() else {
+                    try await self.sleep(max(self.pollInterval, lease.terms.renewEvery))
+                    continue
+                }
+                let handled = try await self.deliverPending(target, lease: lease)
                 backoff.succeeded()
                 if handled == 0 { try await self.sleep(self.pollInterval) }
             } catch is CancellationError {
                 throw CancellationError()
+            } catch is LeaseLost {
+                // Taken over while delivering: the new holder resumes from the cursor.
+                continue
             } catch {
                 // The store could not be read or written: wait and try again; nothing was skipped.
                 // A full disk is said once a minute for the whole service, and waited out longer
@@ -145,9 +164,11 @@ package struct WebhookDelivery: Service {
     }
 
     /// Delivers (or dead-letters) every outbox entry after `target`'s cursor, in order.
+    /// - Parameter lease: renewed before each entry and between tries; delivering stops with
+    ///   ``LeaseLost`` when another instance holds it.
     /// - Returns: how many entries were handled.
     @discardableResult
-    package func deliverPending(_ target: Target) async throws -> Int {
+    package func deliverPending(_ target: Target, lease: LeaseKeeper? = nil) async throws -> Int {
         var cursor = try await self.store.webhookCursor(
             target.url, startingAtEnd: target.from == .now, at: self.clock.now())
         var handled = 0
@@ -155,7 +176,8 @@ package struct WebhookDelivery: Service {
             let entries = try await self.store.outbox(after: cursor, limit: 100)
             guard !entries.isEmpty else { return handled }
             for entry in entries {
-                let deadLetter = try await self.deliver(entry, to: target)
+                try await lease?.keep()
+                let deadLetter = try await self.deliver(entry, to: target, lease: lease)
                 try await self.finish(entry, deadLetter, of: target)
                 cursor = entry.seq
                 handled += 1
@@ -182,7 +204,7 @@ package struct WebhookDelivery: Service {
     }
 
     /// Tries one entry up to `maxAttempts` times. Returns nil when delivered, else the dead letter.
-    private func deliver(_ entry: OutboxEntry, to target: Target) async throws -> DeadLetter? {
+    private func deliver(_ entry: OutboxEntry, to target: Target, lease: LeaseKeeper?) async throws -> DeadLetter? {
         let body = Array(entry.json.utf8)
         let first = self.clock.now()
         var lastStatus: Int?
@@ -215,7 +237,9 @@ package struct WebhookDelivery: Service {
                     "url": .string(target.url), "delivery": .string(entry.key), "attempt": .stringConvertible(attempt),
                     "error": .string(lastError),
                 ])
-            if attempt < target.maxAttempts { try await self.sleep(self.backoff.delay(afterAttempt: attempt)) }
+            if attempt < target.maxAttempts {
+                try await self.pause(self.backoff.delay(afterAttempt: attempt), keeping: lease)
+            }
         }
         self.logger.error(
             "webhook dead letter", metadata: ["url": .string(target.url), "delivery": .string(entry.key)])
@@ -223,6 +247,25 @@ package struct WebhookDelivery: Service {
             url: target.url, seq: entry.seq, key: entry.key, kind: entry.kind.rawValue,
             attempts: max(1, target.maxAttempts),
             lastStatus: lastStatus, lastError: lastError, firstAttemptAt: first, lastAttemptAt: self.clock.now())
+    }
+}
+
+extension WebhookDelivery {
+    /// Waits `delay` between tries, renewing `lease` every renewal period on the way and after:
+    /// a back-off may last longer than the lease.
+    fileprivate func pause(_ delay: Duration, keeping lease: LeaseKeeper?) async throws {
+        guard let lease, delay > lease.terms.renewEvery else {
+            try await self.sleep(delay)
+            try await lease?.keep()
+            return
+        }
+        var left = delay
+        while left > .zero {
+            let slice = min(left, lease.terms.renewEvery)
+            try await self.sleep(slice)
+            left -= slice
+            try await lease.keep()
+        }
     }
 }
 

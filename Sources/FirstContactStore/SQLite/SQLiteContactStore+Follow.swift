@@ -2,7 +2,10 @@ import FirstContactCore
 import GRDB
 
 extension SQLiteContactStore {
-    package func ingest(_ records: [IngestRecord], checkpoint: FollowCheckpoint, correlator: Correlator) async throws
+    /// One `serve` holds the file, and with it every lease.
+    package func ingest(
+        _ records: [IngestRecord], checkpoint: FollowCheckpoint, holding lease: LeaseClaim?, correlator: Correlator
+    ) async throws
         -> BatchOutcome
     {
         try await self.pool.write { db in

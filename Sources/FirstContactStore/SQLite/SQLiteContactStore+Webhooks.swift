@@ -58,3 +58,17 @@ extension SQLiteContactStore {
         }
     }
 }
+
+/// Leases divide work between instances on one database; one `serve` holds a SQLite file, so
+/// it holds every lease.
+extension SQLiteContactStore {
+    package func acquireLease(_ name: String, holder: String, ttl: Duration) async throws -> Bool { true }
+    package func releaseLease(_ name: String, holder: String) async throws {}
+
+    package func sharedSecret(_ name: String) async throws -> [UInt8]? { nil }
+
+    /// One process writes the file, and its outbox feed polls it.
+    package func listenForOutbox(
+        listening: @escaping @Sendable () -> Void, notified: @escaping @Sendable () -> Void
+    ) async throws {}
+}
