@@ -5,14 +5,14 @@ import GRDB
 extension SQLiteContactStore {
     /// Stores one IVR event under its caller's number unless its key is already stored.
     /// - Returns: the customer it belongs to when it was new.
-    static func insert(_ event: IVRRecord, directory: Directory, db: Database) throws -> String? {
+    static func insert(_ event: IVRRecord, source: Int64, directory: Directory, db: Database) throws -> String? {
         let filing = StoredRows.IVRFiling(event, directory: directory)
         let inserted = try db.run(
             """
-            INSERT OR IGNORE INTO ivr_event (event_key, customer_key, callback_key, source, line, byte_offset, time, kind,
+            INSERT OR IGNORE INTO ivr_event (event_key, customer_key, callback_key, source_id, line, byte_offset, time, kind,
             caller, digit, number, call_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
-        ) { StoredRows.bind(event, filed: filing, into: &$0) }
+        ) { StoredRows.bind(event, filed: filing, source: source, into: &$0) }
         return inserted > 0 ? filing.customer : nil
     }
 
@@ -23,7 +23,7 @@ extension SQLiteContactStore {
         try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT event_key, source, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
+                    SELECT event_key, \(StoredRows.sourceName), line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
                     FROM ivr_event WHERE customer_key = ? AND time >= ?
                     """), arguments: [customer, since.seconds]
         ).map { row in
@@ -43,40 +43,40 @@ extension SQLiteContactStore {
     }
 
     /// Inserts one record unless its key is already stored. - Returns: whether it was new.
-    static func insert(_ record: CallRecord, db: Database) throws -> Bool {
+    static func insert(_ record: CallRecord, source: Int64, db: Database) throws -> Bool {
         switch record {
         case .leg(let leg):
             return try db.run(
                 """
-                INSERT OR IGNORE INTO leg (event_key, call_key, source, line, byte_offset, unique_id, src, caller_name, dst,
+                INSERT OR IGNORE INTO leg (event_key, call_key, source_id, line, byte_offset, unique_id, src, caller_name, dst,
                 context, channel, peer_channel, app, app_data, start, answer, end, billsec, disposition, sequence)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) { StoredRows.bind(leg, into: &$0) } > 0
+            ) { StoredRows.bind(leg, source: source, into: &$0) } > 0
         case .queue(let entry):
             return try db.run(
                 """
-                INSERT OR IGNORE INTO queue_event (event_key, call_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number)
+                INSERT OR IGNORE INTO queue_event (event_key, call_key, source_id, line, byte_offset, time, queue, agent, event, text1, text2, number)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) { StoredRows.bind(entry, into: &$0) } > 0
+            ) { StoredRows.bind(entry, source: source, into: &$0) } > 0
         case .sip(let row):
             return try db.run(
                 """
-                INSERT OR IGNORE INTO sip_event (event_key, call_key, source, line, byte_offset, kind, method, code, reason,
+                INSERT OR IGNORE INTO sip_event (event_key, call_key, source_id, line, byte_offset, kind, method, code, reason,
                 from_tag, to_tag, caller, dialled, target, agent, time, start, answer)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) { StoredRows.bind(row, into: &$0) } > 0
+            ) { StoredRows.bind(row, source: source, into: &$0) } > 0
         case .cel(let row):
             return try db.run(
                 """
-                INSERT OR IGNORE INTO cel_event (event_key, call_key, source, line, byte_offset, event, time, micros,
+                INSERT OR IGNORE INTO cel_event (event_key, call_key, source_id, line, byte_offset, event, time, micros,
                 cid_name, cid_num, exten, context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status,
                 bridge_id, transfer_exten, transfer_context, transferee, transfer_target)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) { StoredRows.bind(row, into: &$0) } > 0
+            ) { StoredRows.bind(row, source: source, into: &$0) } > 0
         case .ivr:
             preconditionFailure("IVR events are stored by insert(_:directory:db:)")
         }
@@ -139,7 +139,7 @@ extension SQLiteContactStore {
             let legs = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, source, line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
+                        SELECT event_key, \(StoredRows.sourceName), line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
                         app, app_data, start, answer, end, billsec, disposition, sequence, call_key, rowid FROM \(from)
                         """), arguments: arguments)
             while let row = try legs.next() {
@@ -166,7 +166,7 @@ extension SQLiteContactStore {
             let queue = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
+                        SELECT event_key, \(StoredRows.sourceName), line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
                         FROM \(queueFrom)
                         """), arguments: arguments)
             while let row = try queue.next() {
@@ -185,7 +185,7 @@ extension SQLiteContactStore {
             let sip = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, source, line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
+                        SELECT event_key, \(StoredRows.sourceName), line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
                         caller, dialled, target, agent, time, start, answer, rowid FROM \(sipFrom)
                         """), arguments: arguments)
             while let row = try sip.next() {
@@ -213,7 +213,7 @@ extension SQLiteContactStore {
             let cel = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, source, line, byte_offset, call_key, event, time, micros, cid_name, cid_num, exten,
+                        SELECT event_key, \(StoredRows.sourceName), line, byte_offset, call_key, event, time, micros, cid_name, cid_num, exten,
                         context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status, bridge_id,
                         transfer_exten, transfer_context, transferee, transfer_target FROM \(celFrom)
                         """), arguments: arguments)
