@@ -20,10 +20,11 @@ extension SQLiteContactStore {
     static func ivrEvents(ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, db: Database) throws
         -> [IVRRecord]
     {
-        try Row.fetchAll(
+        var names = SourceNames()
+        return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT event_key, \(StoredRows.sourceName), line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
+                    SELECT event_key, source_id, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
                     FROM ivr_event WHERE customer_key = ? AND time >= ?
                     """), arguments: [customer, since.seconds]
         ).map { row in
@@ -37,7 +38,8 @@ extension SQLiteContactStore {
                 throw StoreError.corrupt(table: "ivr_event", rowid: row[10], reason: "unexpected kind \"\(other)\"")
             }
             return IVRRecord(
-                key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                key: EventKey(rawValue: row[0]),
+                position: SourcePosition(source: try names.name(row[1], db: db), line: row[2], offset: row[3]),
                 time: Timestamp(seconds: row[4]), caller: row[6], callReference: row[9], kind: kind)
         }
     }
@@ -134,12 +136,13 @@ extension SQLiteContactStore {
         cel celFrom: String, _ arguments: StatementArguments
     ) throws -> [CallKey: [CallRecord]] {
         var result: [CallKey: [CallRecord]] = [:]
+        var names = SourceNames()
         if tables.legs {
             // Columns by position, not by name: name lookups were a visible cost when re-assembling calls.
             let legs = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, \(StoredRows.sourceName), line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
+                        SELECT event_key, source_id, line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
                         app, app_data, start, answer, end, billsec, disposition, sequence, call_key, rowid FROM \(from)
                         """), arguments: arguments)
             while let row = try legs.next() {
@@ -153,7 +156,8 @@ extension SQLiteContactStore {
                     .leg(
                         LegRecord(
                             key: EventKey(rawValue: row[0]),
-                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            position: SourcePosition(
+                                source: try names.name(row[1], db: db), line: row[2], offset: row[3]),
                             call: call, uniqueID: row[4], source: row[5], callerName: row[6], destination: row[7],
                             context: row[8],
                             channel: row[9], peerChannel: row[10], application: row[11], applicationData: row[12],
@@ -166,7 +170,7 @@ extension SQLiteContactStore {
             let queue = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, \(StoredRows.sourceName), line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
+                        SELECT event_key, source_id, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
                         FROM \(queueFrom)
                         """), arguments: arguments)
             while let row = try queue.next() {
@@ -175,7 +179,8 @@ extension SQLiteContactStore {
                     .queue(
                         QueueRecord(
                             key: EventKey(rawValue: row[0]),
-                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            position: SourcePosition(
+                                source: try names.name(row[1], db: db), line: row[2], offset: row[3]),
                             call: call, time: Timestamp(seconds: row[4]), queue: row[5], agent: row[6],
                             event: try StoredRows.decode(
                                 event: row[7], text1: row[8], text2: row[9], number: row[10], rowid: row[12]))))
@@ -185,7 +190,7 @@ extension SQLiteContactStore {
             let sip = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, \(StoredRows.sourceName), line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
+                        SELECT event_key, source_id, line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
                         caller, dialled, target, agent, time, start, answer, rowid FROM \(sipFrom)
                         """), arguments: arguments)
             while let row = try sip.next() {
@@ -200,7 +205,8 @@ extension SQLiteContactStore {
                     .sip(
                         SIPRecord(
                             key: EventKey(rawValue: row[0]),
-                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            position: SourcePosition(
+                                source: try names.name(row[1], db: db), line: row[2], offset: row[3]),
                             call: call, kind: kind, method: row[6], code: row[7],
                             reason: row[8], fromTag: row[9], toTag: row[10], caller: row[11], dialled: row[12],
                             target: row[13],
@@ -213,7 +219,7 @@ extension SQLiteContactStore {
             let cel = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, \(StoredRows.sourceName), line, byte_offset, call_key, event, time, micros, cid_name, cid_num, exten,
+                        SELECT event_key, source_id, line, byte_offset, call_key, event, time, micros, cid_name, cid_num, exten,
                         context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status, bridge_id,
                         transfer_exten, transfer_context, transferee, transfer_target FROM \(celFrom)
                         """), arguments: arguments)
@@ -223,7 +229,8 @@ extension SQLiteContactStore {
                     .cel(
                         CELRecord(
                             key: EventKey(rawValue: row[0]),
-                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            position: SourcePosition(
+                                source: try names.name(row[1], db: db), line: row[2], offset: row[3]),
                             call: call, event: CELRecord.Event(name: row[5]), time: Timestamp(seconds: row[6]),
                             microseconds: row[7], callerName: row[8], callerNumber: row[9], exten: row[10],
                             context: row[11], channel: row[12], application: row[13], applicationData: row[14],
@@ -235,5 +242,21 @@ extension SQLiteContactStore {
             }
         }
         return result
+    }
+}
+
+/// Source names by id, each looked up once per read: a customer's records come from a few
+/// sources, and a lookup per row was a visible cost of deriving customers with a long history.
+struct SourceNames {
+    private var names: [Int64: String] = [:]
+
+    mutating func name(_ id: Int64, db: Database) throws -> String {
+        if let name = self.names[id] { return name }
+        guard
+            let name = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT name FROM source WHERE id = ?"), arguments: [id])
+        else { throw StoreError.corrupt(table: "source", rowid: id, reason: "no source has this id") }
+        self.names[id] = name
+        return name
     }
 }
