@@ -111,6 +111,7 @@ extension SQLiteContactStore {
         // derivation. Deriving waits for the clock (advanceClock), so a customer touched by
         // many batches of one run is derived once, at the run's watermark.
         let assembler = CallAssembler(directory: correlator.directory)
+        let names = SourceNames()
         var customers: [String: Timestamp?] = [:]
         for callKey in order {
             // Most calls are new: their records are all in this batch, and one insert stores them.
@@ -131,7 +132,7 @@ extension SQLiteContactStore {
                 let previous = try String.fetchOne(
                     db.cachedStatement(sql: "SELECT customer_key FROM call WHERE call_key = ?"),
                     arguments: [callKey.rawValue])
-                call = assembler.assemble(callKey, records: try Self.records(of: callKey, db: db))
+                call = assembler.assemble(callKey, records: try Self.records(of: callKey, names: names, db: db))
                 try db.run("UPDATE call SET customer_key = ?, direction = ?, start = ?, end = ? WHERE call_key = ?") {
                     $0.add(call?.customerKey)
                     $0.add(call?.direction.rawValue)

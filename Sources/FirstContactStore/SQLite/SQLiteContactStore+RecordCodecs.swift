@@ -17,11 +17,11 @@ extension SQLiteContactStore {
     }
 
     /// The IVR events of a customer, at or after `since`.
-    static func ivrEvents(ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, db: Database) throws
-        -> [IVRRecord]
-    {
-        var names = SourceNames()
-        return try Row.fetchAll(
+    static func ivrEvents(
+        ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, names: SourceNames = SourceNames(),
+        db: Database
+    ) throws -> [IVRRecord] {
+        try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT event_key, source_id, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
@@ -110,9 +110,10 @@ extension SQLiteContactStore {
         }
     }
 
-    static func records(of call: CallKey, db: Database) throws -> [CallRecord] {
+    static func records(of call: CallKey, names: SourceNames = SourceNames(), db: Database) throws -> [CallRecord] {
         try Self.records(
-            db, tables: RecordTables(), legs: "leg WHERE call_key = ?", queue: "queue_event WHERE call_key = ?",
+            db, tables: RecordTables(), names: names, legs: "leg WHERE call_key = ?",
+            queue: "queue_event WHERE call_key = ?",
             sip: "sip_event WHERE call_key = ?", cel: "cel_event WHERE call_key = ?", [call.rawValue]
         ).flatMap(\.value)
     }
@@ -121,22 +122,22 @@ extension SQLiteContactStore {
     /// query per record table in use.
     static func records(
         ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, tables: RecordTables = RecordTables(),
-        db: Database
+        names: SourceNames = SourceNames(), db: Database
     ) throws -> [(CallKey, [CallRecord])] {
         let calls = "call_key IN (SELECT call_key FROM call WHERE customer_key = ? AND start >= ?)"
         let grouped = try Self.records(
-            db, tables: tables, legs: "leg WHERE \(calls)", queue: "queue_event WHERE \(calls)",
+            db, tables: tables, names: names, legs: "leg WHERE \(calls)", queue: "queue_event WHERE \(calls)",
             sip: "sip_event WHERE \(calls)", cel: "cel_event WHERE \(calls)", [customer, since.seconds])
         // Calls whose records are all system lines still belong to nobody: nothing is lost by skipping them.
         return grouped.keys.sorted().map { ($0, grouped[$0] ?? []) }
     }
 
     static func records(
-        _ db: Database, tables: RecordTables, legs from: String, queue queueFrom: String, sip sipFrom: String,
+        _ db: Database, tables: RecordTables, names: SourceNames, legs from: String, queue queueFrom: String,
+        sip sipFrom: String,
         cel celFrom: String, _ arguments: StatementArguments
     ) throws -> [CallKey: [CallRecord]] {
         var result: [CallKey: [CallRecord]] = [:]
-        var names = SourceNames()
         if tables.legs {
             // Columns by position, not by name: name lookups were a visible cost when re-assembling calls.
             let legs = try Row.fetchCursor(
@@ -245,12 +246,13 @@ extension SQLiteContactStore {
     }
 }
 
-/// Source names by id, each looked up once per read: a customer's records come from a few
-/// sources, and a lookup per row was a visible cost of deriving customers with a long history.
-struct SourceNames {
+/// Source names by id, each looked up once per transaction that reads records (a derivation
+/// chunk, an ingest batch): a lookup per row, or per customer, was a visible cost of deriving
+/// customers with a long history. Within one transaction an id names one source.
+final class SourceNames {
     private var names: [Int64: String] = [:]
 
-    mutating func name(_ id: Int64, db: Database) throws -> String {
+    func name(_ id: Int64, db: Database) throws -> String {
         if let name = self.names[id] { return name }
         guard
             let name = try String.fetchOne(
