@@ -39,7 +39,6 @@ package enum StoreCopyError: Error, CustomStringConvertible, Equatable {
     case targetNotEmpty(String, tables: [String])
     case schemaDiffers(String)
     case unsupportedValue(table: String, column: String, reason: String)
-    case countMismatch(table: String, read: Int, written: Int)
 
     package var description: String {
         switch self {
@@ -49,8 +48,6 @@ package enum StoreCopyError: Error, CustomStringConvertible, Equatable {
                 + "store copy writes only into an empty database; nothing was written"
         case .schemaDiffers(let reason): "the two databases' schemas differ: \(reason)"
         case .unsupportedValue(let table, let column, let reason): "\(table).\(column): \(reason)"
-        case .countMismatch(let table, let read, let written):
-            "\(table): read \(read) rows but wrote \(written)"
         }
     }
 }
