@@ -25,6 +25,7 @@ struct FirstContactCommand: AsyncParsableCommand {
         subcommands: [
             Ingest.self, Tick.self, Contacts.self, Obligations.self, Violations.self, Explain.self, Export.self,
             CheckConfig.self, Simulate.self, Schedule.self, Serve.self, Backup.self, Restore.self, Purge.self,
+            Store.self,
         ]
     )
 

@@ -358,7 +358,12 @@ extension PostgresContactStore {
         var all: [FeedGap] = []
         var changed = false
         for feed in configuration.feeds {
-            let activity = try await tx.rows("SELECT minute FROM source_activity WHERE source = ? ORDER BY minute") {
+            let activity = try await tx.rows(
+                """
+                SELECT minute FROM source_activity WHERE source_id = (SELECT id FROM source WHERE name = ?)
+                ORDER BY minute
+                """
+            ) {
                 $0.add(feed.source)
             }.map { Timestamp(seconds: try Columns($0).int64(0) * 60) }
             let hours: BusinessHours =

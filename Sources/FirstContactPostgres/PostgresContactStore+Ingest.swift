@@ -99,14 +99,15 @@ extension PostgresContactStore {
         var outcome = BatchOutcome()
         var batchRecords: [CallKey: [CallRecord]] = [:]
         var order: [CallKey] = []
-        var activity: [String: Set<Int64>] = [:]
+        var activity: [Int64: Set<Int64>] = [:]
         var ivrCustomers: [String: Timestamp?] = [:]
+        var sources = PostgresSourceIDs()
         var rejectLedger = PostgresRejectLedger(limit: correlator.maxRejectsPerSource)
         // Read once: nothing in this batch writes it before the end.
         let latestStored = try await Self.metaTime(tx, "latest_event")
         rejectLedger.storedAt = latestStored
         let horizon = try await Self.metaTime(tx, "purged_before")
-        var pending: [CallRecord] = []
+        var pending: [(record: CallRecord, source: Int64)] = []
         for item in records {
             outcome.records += 1
             if let horizon, case .record(let record) = item, record.eventTime < horizon {
@@ -118,20 +119,22 @@ extension PostgresContactStore {
                 outcome.ignored += 1
             case .reject(let reject):
                 outcome.rejects += 1
-                if try await !rejectLedger.store(reject, tx: tx) { outcome.rejectsDropped += 1 }
+                let source = try await sources.id(of: reject.position.source, tx: tx)
+                if try await !rejectLedger.store(reject, source: source, tx: tx) { outcome.rejectsDropped += 1 }
             case .record(.ivr(let event)):
                 outcome.maxEventTime = max(outcome.maxEventTime ?? event.time, event.time)
                 let filing = StoredRows.IVRFiling(event, directory: correlator.directory)
+                let source = try await sources.id(of: event.position.source, tx: tx)
                 let inserted = try await tx.run(
                     """
-                    INSERT INTO ivr_event (event_key, customer_key, callback_key, source, line, byte_offset, time, kind,
+                    INSERT INTO ivr_event (event_key, customer_key, callback_key, source_id, line, byte_offset, time, kind,
                     caller, digit, number, call_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT DO NOTHING RETURNING 1
                     """
-                ) { StoredRows.bind(event, filed: filing, into: &$0) }
+                ) { StoredRows.bind(event, filed: filing, source: source, into: &$0) }
                 if inserted > 0 {
                     outcome.newRecords += 1
-                    activity[event.position.source, default: []].insert(event.time.seconds / 60)
+                    activity[source, default: []].insert(event.time.seconds / 60)
                     ivrCustomers.merge([filing.customer: event.time], uniquingKeysWith: StoredRows.earlier)
                 } else {
                     outcome.duplicates += 1
@@ -139,17 +142,17 @@ extension PostgresContactStore {
             case .record(let record):
                 let time = record.eventTime
                 outcome.maxEventTime = max(outcome.maxEventTime ?? time, time)
-                pending.append(record)
+                pending.append((record, try await sources.id(of: record.position.source, tx: tx)))
             }
         }
         // Call records go in a few multi-row statements; then, in the batch's order, a record is
         // new when its key was inserted and it is the first of the batch with that key.
         let inserted = try await Self.insertNew(pending, tx: tx)
         var seen: Set<String> = []
-        for record in pending {
+        for (record, source) in pending {
             if inserted.contains(record.key.rawValue), seen.insert(record.key.rawValue).inserted {
                 outcome.newRecords += 1
-                activity[record.position.source, default: []].insert(record.eventTime.seconds / 60)
+                activity[source, default: []].insert(record.eventTime.seconds / 60)
                 if batchRecords[record.call] == nil { order.append(record.call) }
                 batchRecords[record.call, default: []].append(record)
             } else {
@@ -159,7 +162,8 @@ extension PostgresContactStore {
         try await rejectLedger.flush(tx: tx)
         for (source, minutes) in activity {
             for minute in minutes.sorted() {
-                try await tx.run("INSERT INTO source_activity (source, minute) VALUES (?, ?) ON CONFLICT DO NOTHING") {
+                try await tx.run("INSERT INTO source_activity (source_id, minute) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                {
                     $0.add(source)
                     $0.add(minute)
                 }
@@ -243,17 +247,19 @@ extension PostgresContactStore {
 
     /// Stores the call records whose keys are not stored yet, a few statements per table.
     /// - Returns: the keys inserted.
-    static func insertNew(_ records: [CallRecord], tx: PostgresTransaction) async throws -> Set<String> {
-        var legs: [LegRecord] = []
-        var queue: [QueueRecord] = []
-        var sip: [SIPRecord] = []
-        var cel: [CELRecord] = []
-        for record in records {
+    static func insertNew(_ records: [(record: CallRecord, source: Int64)], tx: PostgresTransaction) async throws
+        -> Set<String>
+    {
+        var legs: [(LegRecord, Int64)] = []
+        var queue: [(QueueRecord, Int64)] = []
+        var sip: [(SIPRecord, Int64)] = []
+        var cel: [(CELRecord, Int64)] = []
+        for (record, source) in records {
             switch record {
-            case .leg(let leg): legs.append(leg)
-            case .queue(let entry): queue.append(entry)
-            case .sip(let row): sip.append(row)
-            case .cel(let row): cel.append(row)
+            case .leg(let leg): legs.append((leg, source))
+            case .queue(let entry): queue.append((entry, source))
+            case .sip(let row): sip.append((row, source))
+            case .cel(let row): cel.append((row, source))
             case .ivr: preconditionFailure("IVR events are filed by customer in ingest")
             }
         }
@@ -262,34 +268,34 @@ extension PostgresContactStore {
             try await Self.insertRows(
                 legs, into: "leg",
                 columns: """
-                    event_key, call_key, source, line, byte_offset, unique_id, src, caller_name, dst, context, channel,
+                    event_key, call_key, source_id, line, byte_offset, unique_id, src, caller_name, dst, context, channel,
                     peer_channel, app, app_data, start, answer, "end", billsec, disposition, sequence
                     """, count: 20, tx: tx
-            ) { StoredRows.bind($0, into: &$1) })
+            ) { StoredRows.bind($0.0, source: $0.1, into: &$1) })
         inserted.formUnion(
             try await Self.insertRows(
                 queue, into: "queue_event",
                 columns:
-                    "event_key, call_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number",
+                    "event_key, call_key, source_id, line, byte_offset, time, queue, agent, event, text1, text2, number",
                 count: 12, tx: tx
-            ) { StoredRows.bind($0, into: &$1) })
+            ) { StoredRows.bind($0.0, source: $0.1, into: &$1) })
         inserted.formUnion(
             try await Self.insertRows(
                 sip, into: "sip_event",
                 columns: """
-                    event_key, call_key, source, line, byte_offset, kind, method, code, reason, from_tag, to_tag, caller,
+                    event_key, call_key, source_id, line, byte_offset, kind, method, code, reason, from_tag, to_tag, caller,
                     dialled, target, agent, time, start, answer
                     """, count: 18, tx: tx
-            ) { StoredRows.bind($0, into: &$1) })
+            ) { StoredRows.bind($0.0, source: $0.1, into: &$1) })
         inserted.formUnion(
             try await Self.insertRows(
                 cel, into: "cel_event",
                 columns: """
-                    event_key, call_key, source, line, byte_offset, event, time, micros, cid_name, cid_num, exten, context,
+                    event_key, call_key, source_id, line, byte_offset, event, time, micros, cid_name, cid_num, exten, context,
                     channel, app, app_data, unique_id, peer, hangup_cause, dial_status, bridge_id, transfer_exten,
                     transfer_context, transferee, transfer_target
                     """, count: 24, tx: tx
-            ) { StoredRows.bind($0, into: &$1) })
+            ) { StoredRows.bind($0.0, source: $0.1, into: &$1) })
         return inserted
     }
 
@@ -398,7 +404,7 @@ extension PostgresContactStore {
 /// Rejects up to the per-source cap, the rest counted (as ``SQLiteContactStore``'s ledger does).
 struct PostgresRejectLedger {
     let limit: Int
-    private var sources: [String: SourceState] = [:]
+    private var sources: [Int64: SourceState] = [:]
     var storedAt: Timestamp?
 
     private struct SourceState {
@@ -409,17 +415,16 @@ struct PostgresRejectLedger {
 
     init(limit: Int) { self.limit = limit }
 
-    mutating func store(_ reject: Reject, tx: PostgresTransaction) async throws -> Bool {
-        let source = reject.position.source
+    mutating func store(_ reject: Reject, source: Int64, tx: PostgresTransaction) async throws -> Bool {
         var state: SourceState
         if let known = self.sources[source] {
             state = known
         } else {
             let row = try await tx.rows(
                 """
-                SELECT (SELECT count(*) FROM reject WHERE source = ?1),
-                    GREATEST(coalesce((SELECT max(byte_offset) FROM reject WHERE source = ?1), -1),
-                        coalesce((SELECT high_offset FROM reject_dropped WHERE source = ?1), -1))
+                SELECT (SELECT count(*) FROM reject WHERE source_id = ?1),
+                    GREATEST(coalesce((SELECT max(byte_offset) FROM reject WHERE source_id = ?1), -1),
+                        coalesce((SELECT high_offset FROM reject_dropped WHERE source_id = ?1), -1))
                 """
             ) { $0.add(source) }.first
             let columns = row.map(Columns.init)
@@ -435,10 +440,10 @@ struct PostgresRejectLedger {
         let storedAt = self.storedAt
         let inserted = try await tx.run(
             """
-            INSERT INTO reject (source, byte_offset, line, reason, raw, raw_length, raw_sha256, stored_at)
+            INSERT INTO reject (source_id, byte_offset, line, reason, raw, raw_length, raw_sha256, stored_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1
             """
-        ) { StoredRows.bind(reject, storedAt: storedAt, into: &$0) }
+        ) { StoredRows.bind(reject, source: source, storedAt: storedAt, into: &$0) }
         state.stored += inserted
         state.seenUpTo = max(state.seenUpTo, reject.position.offset)
         return true
@@ -448,8 +453,8 @@ struct PostgresRejectLedger {
         for (source, state) in self.sources where state.dropped > 0 {
             try await tx.run(
                 """
-                INSERT INTO reject_dropped AS d (source, dropped, high_offset) VALUES (?, ?, ?)
-                ON CONFLICT (source) DO UPDATE SET dropped = d.dropped + excluded.dropped, high_offset = excluded.high_offset
+                INSERT INTO reject_dropped AS d (source_id, dropped, high_offset) VALUES (?, ?, ?)
+                ON CONFLICT (source_id) DO UPDATE SET dropped = d.dropped + excluded.dropped, high_offset = excluded.high_offset
                 """
             ) {
                 $0.add(source)
@@ -457,5 +462,32 @@ struct PostgresRejectLedger {
                 $0.add(state.seenUpTo)
             }
         }
+    }
+}
+
+/// The ids of the sources a batch names, each looked up (or added) once per batch.
+struct PostgresSourceIDs {
+    private var known: [String: Int64] = [:]
+
+    mutating func id(of name: String, tx: PostgresTransaction) async throws -> Int64 {
+        if let id = self.known[name] { return id }
+        // Another instance may add the same name meanwhile: then the insert does nothing and the
+        // select (a statement of its own, read committed) sees its row.
+        let id: Int64
+        if let stored = try await tx.value(Int64.self, "SELECT id FROM source WHERE name = ?", { $0.add(name) }) {
+            id = stored
+        } else if let added = try await tx.value(
+            Int64.self, "INSERT INTO source (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING id",
+            { $0.add(name) })
+        {
+            id = added
+        } else if let stored = try await tx.value(Int64.self, "SELECT id FROM source WHERE name = ?", { $0.add(name) })
+        {
+            id = stored
+        } else {
+            throw StoreError.corrupt(table: "source", rowid: nil, reason: "no id for the source \(name)")
+        }
+        self.known[name] = id
+        return id
     }
 }

@@ -53,7 +53,10 @@ extension PostgresContactStore {
             let violations = try await Self.violations(tx, where: .always)
             var rejects: [Reject] = []
             for row in try await tx.rows(
-                "SELECT source, byte_offset, line, reason, raw, raw_length, raw_sha256 FROM reject ORDER BY source, byte_offset"
+                """
+                SELECT s.name, r.byte_offset, r.line, r.reason, r.raw, r.raw_length, r.raw_sha256
+                FROM reject r JOIN source s ON s.id = r.source_id ORDER BY s.name, r.byte_offset
+                """
             ) {
                 let c = Columns(row)
                 let raw = try c.bytes(4)
@@ -64,7 +67,11 @@ extension PostgresContactStore {
                         rawSHA256: try c.optionalText(6)))
             }
             var dropped: [String: Int] = [:]
-            for row in try await tx.rows("SELECT source, dropped FROM reject_dropped WHERE dropped > 0") {
+            for row in try await tx.rows(
+                """
+                SELECT s.name, d.dropped FROM reject_dropped d JOIN source s ON s.id = d.source_id WHERE d.dropped > 0
+                """)
+            {
                 let c = Columns(row)
                 dropped[try c.text(0)] = try c.int(1)
             }

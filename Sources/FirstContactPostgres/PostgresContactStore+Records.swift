@@ -57,7 +57,7 @@ extension PostgresContactStore {
         if tables.legs {
             for row in try await tx.rows(
                 """
-                SELECT event_key, source, line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
+                SELECT event_key, \(StoredRows.sourceName), line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
                 app, app_data, start, answer, "end", billsec, disposition, sequence, call_key, rowid FROM leg WHERE \(condition)
                 ORDER BY rowid
                 """, bind)
@@ -86,7 +86,7 @@ extension PostgresContactStore {
         if tables.queue {
             for row in try await tx.rows(
                 """
-                SELECT event_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
+                SELECT event_key, \(StoredRows.sourceName), line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
                 FROM queue_event WHERE \(condition) ORDER BY rowid
                 """, bind)
             {
@@ -107,7 +107,7 @@ extension PostgresContactStore {
         if tables.sip {
             for row in try await tx.rows(
                 """
-                SELECT event_key, source, line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
+                SELECT event_key, \(StoredRows.sourceName), line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
                 caller, dialled, target, agent, time, start, answer, rowid FROM sip_event WHERE \(condition) ORDER BY rowid
                 """, bind)
             {
@@ -135,7 +135,7 @@ extension PostgresContactStore {
         if tables.cel {
             for row in try await tx.rows(
                 """
-                SELECT event_key, source, line, byte_offset, call_key, event, time, micros, cid_name, cid_num, exten,
+                SELECT event_key, \(StoredRows.sourceName), line, byte_offset, call_key, event, time, micros, cid_name, cid_num, exten,
                 context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status, bridge_id,
                 transfer_exten, transfer_context, transferee, transfer_target FROM cel_event WHERE \(condition) ORDER BY rowid
                 """, bind)
@@ -167,7 +167,7 @@ extension PostgresContactStore {
     {
         try await tx.rows(
             """
-            SELECT event_key, source, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
+            SELECT event_key, \(StoredRows.sourceName), line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
             FROM ivr_event WHERE customer_key = ? AND time >= ? ORDER BY rowid
             """
         ) {

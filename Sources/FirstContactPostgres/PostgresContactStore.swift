@@ -158,6 +158,19 @@ package enum PostgresDatabases {
         try await Self.run("DROP DATABASE IF EXISTS \(try Self.identifier(name)) WITH (FORCE)", on: server)
     }
 
+    /// Runs `statements` in turn on the database `url` names, each on its own (tests shape a
+    /// database as an earlier release left it with this).
+    package static func execute(_ statements: [String], on url: PostgresURL) async throws {
+        let session = PostgresSession(url: url, readOnly: false, logger: PostgresContactStore.logger) { _ in }
+        do {
+            for statement in statements { try await session.statement(statement) }
+        } catch {
+            await session.close()
+            throw error
+        }
+        await session.close()
+    }
+
     private static func identifier(_ name: String) throws -> String {
         guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 })
         else { throw PostgresURLError(url: name, problem: "not a plain database name") }

@@ -19,12 +19,16 @@ extension SQLiteBinder: RowBinder {}
 /// Core values as stored rows: the column values of each table's INSERT, in the order of the
 /// column lists the stores write (see each function for its columns).
 package enum StoredRows {
-    /// `leg (event_key, call_key, source, line, byte_offset, unique_id, src, caller_name, dst,
+    /// The name of a row's source, as a column of the row's SELECT: rows refer to their source by
+    /// `source_id` (a path repeated on every row made the same day bigger from a longer directory).
+    package static let sourceName = "(SELECT name FROM source WHERE source.id = source_id)"
+
+    /// `leg (event_key, call_key, source_id, line, byte_offset, unique_id, src, caller_name, dst,
     /// context, channel, peer_channel, app, app_data, start, answer, end, billsec, disposition, sequence)`
-    package static func bind(_ leg: LegRecord, into row: inout some RowBinder) {
+    package static func bind(_ leg: LegRecord, source: Int64, into row: inout some RowBinder) {
         row.add(leg.key.rawValue)
         row.add(leg.call.rawValue)
-        row.add(leg.position.source)
+        row.add(source)
         row.add(leg.position.line)
         row.add(leg.position.offset)
         row.add(leg.uniqueID)
@@ -44,12 +48,12 @@ package enum StoredRows {
         row.add(leg.sequence)
     }
 
-    /// `queue_event (event_key, call_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number)`
-    package static func bind(_ entry: QueueRecord, into row: inout some RowBinder) {
+    /// `queue_event (event_key, call_key, source_id, line, byte_offset, time, queue, agent, event, text1, text2, number)`
+    package static func bind(_ entry: QueueRecord, source: Int64, into row: inout some RowBinder) {
         let (event, text1, text2, number) = Self.encode(entry.event)
         row.add(entry.key.rawValue)
         row.add(entry.call.rawValue)
-        row.add(entry.position.source)
+        row.add(source)
         row.add(entry.position.line)
         row.add(entry.position.offset)
         row.add(entry.time.seconds)
@@ -61,12 +65,12 @@ package enum StoredRows {
         row.add(number)
     }
 
-    /// `sip_event (event_key, call_key, source, line, byte_offset, kind, method, code, reason,
+    /// `sip_event (event_key, call_key, source_id, line, byte_offset, kind, method, code, reason,
     /// from_tag, to_tag, caller, dialled, target, agent, time, start, answer)`
-    package static func bind(_ sip: SIPRecord, into row: inout some RowBinder) {
+    package static func bind(_ sip: SIPRecord, source: Int64, into row: inout some RowBinder) {
         row.add(sip.key.rawValue)
         row.add(sip.call.rawValue)
-        row.add(sip.position.source)
+        row.add(source)
         row.add(sip.position.line)
         row.add(sip.position.offset)
         row.add(sip.kind.rawValue)
@@ -84,13 +88,13 @@ package enum StoredRows {
         row.add(sip.answer?.seconds)
     }
 
-    /// `cel_event (event_key, call_key, source, line, byte_offset, event, time, micros, cid_name,
+    /// `cel_event (event_key, call_key, source_id, line, byte_offset, event, time, micros, cid_name,
     /// cid_num, exten, context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status,
     /// bridge_id, transfer_exten, transfer_context, transferee, transfer_target)`
-    package static func bind(_ cel: CELRecord, into row: inout some RowBinder) {
+    package static func bind(_ cel: CELRecord, source: Int64, into row: inout some RowBinder) {
         row.add(cel.key.rawValue)
         row.add(cel.call.rawValue)
-        row.add(cel.position.source)
+        row.add(source)
         row.add(cel.position.line)
         row.add(cel.position.offset)
         row.add(cel.event.name)
@@ -135,13 +139,15 @@ package enum StoredRows {
         }
     }
 
-    /// `ivr_event (event_key, customer_key, callback_key, source, line, byte_offset, time, kind,
+    /// `ivr_event (event_key, customer_key, callback_key, source_id, line, byte_offset, time, kind,
     /// caller, digit, number, call_ref)`
-    package static func bind(_ event: IVRRecord, filed filing: IVRFiling, into row: inout some RowBinder) {
+    package static func bind(
+        _ event: IVRRecord, filed filing: IVRFiling, source: Int64, into row: inout some RowBinder
+    ) {
         row.add(event.key.rawValue)
         row.add(filing.customer)
         row.add(filing.callback)
-        row.add(event.position.source)
+        row.add(source)
         row.add(event.position.line)
         row.add(event.position.offset)
         row.add(event.time.seconds)
@@ -236,9 +242,11 @@ package enum StoredRows {
         row.add(notice.detail)
     }
 
-    /// `reject (source, byte_offset, line, reason, raw, raw_length, raw_sha256, stored_at)`
-    package static func bind(_ reject: Reject, storedAt: Timestamp?, into row: inout some RowBinder) {
-        row.add(reject.position.source)
+    /// `reject (source_id, byte_offset, line, reason, raw, raw_length, raw_sha256, stored_at)`
+    package static func bind(
+        _ reject: Reject, source: Int64, storedAt: Timestamp?, into row: inout some RowBinder
+    ) {
+        row.add(source)
         row.add(reject.position.offset)
         row.add(reject.position.line)
         row.add(reject.reason)

@@ -14,8 +14,9 @@ import Testing
 /// - `webhook_cursor`, `webhook_dead_letter`: delivery of the outbox.
 private let orderDependentTables: Set<String> = ["outbox", "amendment", "webhook_cursor", "webhook_dead_letter"]
 
-/// Columns numbered in arrival order (a row's identity is the rest of the row).
-private let arrivalColumns: [String: Set<String>] = ["action": ["seq"]]
+/// Columns numbered in arrival order (a row's identity is the rest of the row). A source's id is
+/// numbered so too: rows that refer to it are compared by the source's name.
+private let arrivalColumns: [String: Set<String>] = ["action": ["seq"], "source": ["id"]]
 
 /// Every table's rows as sorted text, but the order-dependent tables and columns.
 private func dump(_ path: String) throws -> [String: [String]] {
@@ -27,7 +28,9 @@ private func dump(_ path: String) throws -> [String: [String]] {
         for table in tables where !orderDependentTables.contains(table) {
             let skipped = arrivalColumns[table] ?? []
             let columns = try db.columns(in: table).map(\.name).filter { !skipped.contains($0) }
-            let list = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+            let list = columns.map {
+                $0 == "source_id" ? "(SELECT name FROM source WHERE id = source_id) AS source" : "\"\($0)\""
+            }.joined(separator: ", ")
             result[table] = try Row.fetchAll(db, sql: "SELECT \(list) FROM \"\(table)\"").map(\.description).sorted()
         }
         return result

@@ -326,7 +326,7 @@ def main():
         stored_keys[fmt] = {k for (k,) in store.execute(f"SELECT event_key FROM {table}")}
         rows = store.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         duplicated += max(0, rows - ref.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-    by_line = {fmt: dict(ref.execute(f"SELECT line, event_key FROM {table} WHERE source = ?", (files[fmt],)))
+    by_line = {fmt: dict(ref.execute(f"SELECT line, event_key FROM {table} WHERE source_id = (SELECT id FROM source WHERE name = ?)", (files[fmt],)))
                for fmt, table in tables.items()}
     acked_records, lost = 0, []
     for fmt, numbers in acknowledged:

@@ -132,10 +132,11 @@ extension SQLiteContactStore {
                     """)
             arguments = [clock.seconds, size]
         }
+        let names = SourceNames()
         for row in try Row.fetchAll(statement, arguments: arguments) {
             chunk.amendments += try Self.derive(
                 row[0], replacing: row[1], past: Self.settledPast(row, from: 2), correlator: correlator, clock: clock,
-                gaps: gaps, hold: hold, tables: tables, db: db)
+                gaps: gaps, hold: hold, tables: tables, names: names, db: db)
             chunk.derived += 1
         }
         return chunk

@@ -35,7 +35,7 @@ extension SQLiteContactStore {
     /// Outbound calls to the other numbers this customer keyed for callbacks, from `since` on.
     static func relatedCalls(
         ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, tables: RecordTables,
-        assembler: CallAssembler,
+        assembler: CallAssembler, names: SourceNames = SourceNames(),
         db: Database
     ) throws -> [Call] {
         let numbers = try String.fetchAll(
@@ -43,8 +43,10 @@ extension SQLiteContactStore {
                 sql: "SELECT DISTINCT callback_key FROM ivr_event WHERE customer_key = ? AND callback_key IS NOT NULL"),
             arguments: [customer])
         return try numbers.flatMap { number in
-            assembler.assembleCalls(try Self.records(ofCustomer: number, since: since, tables: tables, db: db))
-                .filter { $0.direction == .outbound }
+            assembler.assembleCalls(
+                try Self.records(ofCustomer: number, since: since, tables: tables, names: names, db: db)
+            )
+            .filter { $0.direction == .outbound }
         }
     }
 
@@ -56,18 +58,19 @@ extension SQLiteContactStore {
     /// - Returns: the number of amendments recorded (earlier conclusions that changed).
     static func derive(
         _ customer: String, replacing: Bool, past: SettledPast?, correlator: Correlator, clock: Timestamp,
-        gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables, db: Database
+        gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables, names: SourceNames = SourceNames(), db: Database
     ) throws -> Int {
         let since = past?.before ?? .beforeAnyRecord
         let assembler = CallAssembler(directory: correlator.directory)
         let calls = assembler.assembleCalls(
-            try Self.records(ofCustomer: customer, since: since, tables: tables, db: db))
+            try Self.records(ofCustomer: customer, since: since, tables: tables, names: names, db: db))
         let actions = tables.actions ? try Self.actions(ofCustomer: customer, since: since, db: db) : []
-        let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, since: since, db: db) : []
+        let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, since: since, names: names, db: db) : []
         let related =
             ivr.isEmpty
             ? []
-            : try Self.relatedCalls(ofCustomer: customer, since: since, tables: tables, assembler: assembler, db: db)
+            : try Self.relatedCalls(
+                ofCustomer: customer, since: since, tables: tables, assembler: assembler, names: names, db: db)
         let undecided = try Self.undecidedCalls(of: customer, hold: hold, db: db)
         let derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,

@@ -3,7 +3,7 @@ import GRDB
 
 /// A source and a minute in which it sent records.
 struct SourceMinute: Hashable {
-    var source: String
+    var source: Int64
     var minute: Int64
 }
 
@@ -20,7 +20,11 @@ extension SQLiteContactStore {
         var changed = false
         for feed in configuration.feeds {
             let minutes = try Int64.fetchAll(
-                db.cachedStatement(sql: "SELECT minute FROM source_activity WHERE source = ? ORDER BY minute"),
+                db.cachedStatement(
+                    sql: """
+                        SELECT minute FROM source_activity WHERE source_id = (SELECT id FROM source WHERE name = ?)
+                        ORDER BY minute
+                        """),
                 arguments: [feed.source])
             // Activity is kept to the minute (records' event times, truncated).
             let activity = minutes.map { Timestamp(seconds: $0 * 60) }

@@ -47,6 +47,7 @@ extension SQLiteContactStore {
         var activity: Set<SourceMinute> = []
         // Per customer touched, the earliest time of what is new (nil: derive from every record).
         var ivrCustomers: [String: Timestamp?] = [:]
+        var sources = SQLiteSourceIDs()
         var rejectLedger = RejectLedger(limit: correlator.maxRejectsPerSource)
         rejectLedger.storedAt = try Self.metaTime(db, "latest_event")
         // Records older than the last purge's horizon would bring back what retention removed.
@@ -62,12 +63,15 @@ extension SQLiteContactStore {
                 outcome.ignored += 1
             case .reject(let reject):
                 outcome.rejects += 1
-                if try !rejectLedger.store(reject, db: db) { outcome.rejectsDropped += 1 }
+                if try !rejectLedger.store(reject, source: sources.id(of: reject.position.source, db: db), db: db) {
+                    outcome.rejectsDropped += 1
+                }
             case .record(.ivr(let event)):
                 outcome.maxEventTime = max(outcome.maxEventTime ?? event.time, event.time)
-                if let customer = try Self.insert(event, directory: correlator.directory, db: db) {
+                let source = try sources.id(of: event.position.source, db: db)
+                if let customer = try Self.insert(event, source: source, directory: correlator.directory, db: db) {
                     outcome.newRecords += 1
-                    activity.insert(SourceMinute(source: event.position.source, minute: event.time.seconds / 60))
+                    activity.insert(SourceMinute(source: source, minute: event.time.seconds / 60))
                     ivrCustomers.merge([customer: event.time], uniquingKeysWith: StoredRows.earlier)
                 } else {
                     outcome.duplicates += 1
@@ -75,9 +79,10 @@ extension SQLiteContactStore {
             case .record(let record):
                 let time = record.eventTime
                 outcome.maxEventTime = max(outcome.maxEventTime ?? time, time)
-                if try Self.insert(record, db: db) {
+                let source = try sources.id(of: record.position.source, db: db)
+                if try Self.insert(record, source: source, db: db) {
                     outcome.newRecords += 1
-                    activity.insert(SourceMinute(source: record.position.source, minute: time.seconds / 60))
+                    activity.insert(SourceMinute(source: source, minute: time.seconds / 60))
                     if batchRecords[record.call] == nil { order.append(record.call) }
                     batchRecords[record.call, default: []].append(record)
                 } else {
@@ -87,7 +92,7 @@ extension SQLiteContactStore {
         }
         try rejectLedger.flush(db: db)
         for entry in activity {
-            try db.run("INSERT OR IGNORE INTO source_activity (source, minute) VALUES (?, ?)") {
+            try db.run("INSERT OR IGNORE INTO source_activity (source_id, minute) VALUES (?, ?)") {
                 $0.add(entry.source)
                 $0.add(entry.minute)
             }
@@ -106,6 +111,7 @@ extension SQLiteContactStore {
         // derivation. Deriving waits for the clock (advanceClock), so a customer touched by
         // many batches of one run is derived once, at the run's watermark.
         let assembler = CallAssembler(directory: correlator.directory)
+        let names = SourceNames()
         var customers: [String: Timestamp?] = [:]
         for callKey in order {
             // Most calls are new: their records are all in this batch, and one insert stores them.
@@ -126,7 +132,7 @@ extension SQLiteContactStore {
                 let previous = try String.fetchOne(
                     db.cachedStatement(sql: "SELECT customer_key FROM call WHERE call_key = ?"),
                     arguments: [callKey.rawValue])
-                call = assembler.assemble(callKey, records: try Self.records(of: callKey, db: db))
+                call = assembler.assemble(callKey, records: try Self.records(of: callKey, names: names, db: db))
                 try db.run("UPDATE call SET customer_key = ?, direction = ?, start = ?, end = ? WHERE call_key = ?") {
                     $0.add(call?.customerKey)
                     $0.add(call?.direction.rawValue)
@@ -173,7 +179,7 @@ extension SQLiteContactStore {
 /// row would make a flood of bad rows cost more than the rows themselves.
 struct RejectLedger {
     let limit: Int
-    private var sources: [String: SourceState] = [:]
+    private var sources: [Int64: SourceState] = [:]
 
     private struct SourceState {
         var stored: Int
@@ -189,8 +195,7 @@ struct RejectLedger {
 
     /// Stores `reject`, or counts it as dropped when its source is at the cap.
     /// - Returns: false when it was dropped.
-    mutating func store(_ reject: Reject, db: Database) throws -> Bool {
-        let source = reject.position.source
+    mutating func store(_ reject: Reject, source: Int64, db: Database) throws -> Bool {
         var state: SourceState
         if let known = self.sources[source] {
             state = known
@@ -198,9 +203,9 @@ struct RejectLedger {
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT (SELECT count(*) FROM reject WHERE source = ?1) AS stored,
-                        max(coalesce((SELECT max(byte_offset) FROM reject WHERE source = ?1), -1),
-                            coalesce((SELECT high_offset FROM reject_dropped WHERE source = ?1), -1)) AS seen
+                    SELECT (SELECT count(*) FROM reject WHERE source_id = ?1) AS stored,
+                        max(coalesce((SELECT max(byte_offset) FROM reject WHERE source_id = ?1), -1),
+                            coalesce((SELECT high_offset FROM reject_dropped WHERE source_id = ?1), -1)) AS seen
                     """, arguments: [source])
             state = SourceState(stored: row?["stored"] ?? 0, seenUpTo: row?["seen"] ?? -1)
         }
@@ -213,10 +218,10 @@ struct RejectLedger {
         }
         let inserted = try db.run(
             """
-            INSERT OR IGNORE INTO reject (source, byte_offset, line, reason, raw, raw_length, raw_sha256, stored_at)
+            INSERT OR IGNORE INTO reject (source_id, byte_offset, line, reason, raw, raw_length, raw_sha256, stored_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """
-        ) { StoredRows.bind(reject, storedAt: self.storedAt, into: &$0) }
+        ) { StoredRows.bind(reject, source: source, storedAt: self.storedAt, into: &$0) }
         state.stored += inserted
         state.seenUpTo = max(state.seenUpTo, reject.position.offset)
         return true
@@ -227,8 +232,8 @@ struct RejectLedger {
         for (source, state) in self.sources where state.dropped > 0 {
             try db.run(
                 """
-                INSERT INTO reject_dropped (source, dropped, high_offset) VALUES (?, ?, ?)
-                ON CONFLICT (source) DO UPDATE SET dropped = dropped + excluded.dropped, high_offset = excluded.high_offset
+                INSERT INTO reject_dropped (source_id, dropped, high_offset) VALUES (?, ?, ?)
+                ON CONFLICT (source_id) DO UPDATE SET dropped = dropped + excluded.dropped, high_offset = excluded.high_offset
                 """
             ) {
                 $0.add(source)
@@ -236,5 +241,25 @@ struct RejectLedger {
                 $0.add(state.seenUpTo)
             }
         }
+    }
+}
+
+/// The ids of the sources a batch names, each looked up (or added) once per batch.
+struct SQLiteSourceIDs {
+    private var known: [String: Int64] = [:]
+
+    mutating func id(of name: String, db: Database) throws -> Int64 {
+        if let id = self.known[name] { return id }
+        let id: Int64
+        if let stored = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM source WHERE name = ?"), arguments: [name])
+        {
+            id = stored
+        } else {
+            try db.execute(sql: "INSERT INTO source (name) VALUES (?)", arguments: [name])
+            id = db.lastInsertedRowID
+        }
+        self.known[name] = id
+        return id
     }
 }

@@ -8,7 +8,12 @@ extension SQLiteContactStore {
             let contacts = try Self.contacts(db, where: "1", limit: nil)
             let violations = try Self.violations(db, where: "1")
             var rejects: [Reject] = []
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM reject ORDER BY source, byte_offset")
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT s.name AS source, r.* FROM reject r JOIN source s ON s.id = r.source_id
+                    ORDER BY s.name, r.byte_offset
+                    """)
             while let row = try rows.next() {
                 let raw: Data = row["raw"]
                 let length: Int? = row["raw_length"]
@@ -19,7 +24,13 @@ extension SQLiteContactStore {
                         rawSHA256: row["raw_sha256"]))
             }
             var dropped: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT source, dropped FROM reject_dropped WHERE dropped > 0") {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.name AS source, d.dropped FROM reject_dropped d JOIN source s ON s.id = d.source_id
+                    WHERE d.dropped > 0
+                    """)
+            {
                 dropped[row["source"]] = row["dropped"]
             }
             let clock = try Self.storedClock(db)

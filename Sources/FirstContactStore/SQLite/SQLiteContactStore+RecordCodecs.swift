@@ -5,25 +5,26 @@ import GRDB
 extension SQLiteContactStore {
     /// Stores one IVR event under its caller's number unless its key is already stored.
     /// - Returns: the customer it belongs to when it was new.
-    static func insert(_ event: IVRRecord, directory: Directory, db: Database) throws -> String? {
+    static func insert(_ event: IVRRecord, source: Int64, directory: Directory, db: Database) throws -> String? {
         let filing = StoredRows.IVRFiling(event, directory: directory)
         let inserted = try db.run(
             """
-            INSERT OR IGNORE INTO ivr_event (event_key, customer_key, callback_key, source, line, byte_offset, time, kind,
+            INSERT OR IGNORE INTO ivr_event (event_key, customer_key, callback_key, source_id, line, byte_offset, time, kind,
             caller, digit, number, call_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
-        ) { StoredRows.bind(event, filed: filing, into: &$0) }
+        ) { StoredRows.bind(event, filed: filing, source: source, into: &$0) }
         return inserted > 0 ? filing.customer : nil
     }
 
     /// The IVR events of a customer, at or after `since`.
-    static func ivrEvents(ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, db: Database) throws
-        -> [IVRRecord]
-    {
+    static func ivrEvents(
+        ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, names: SourceNames = SourceNames(),
+        db: Database
+    ) throws -> [IVRRecord] {
         try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT event_key, source, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
+                    SELECT event_key, source_id, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
                     FROM ivr_event WHERE customer_key = ? AND time >= ?
                     """), arguments: [customer, since.seconds]
         ).map { row in
@@ -37,46 +38,47 @@ extension SQLiteContactStore {
                 throw StoreError.corrupt(table: "ivr_event", rowid: row[10], reason: "unexpected kind \"\(other)\"")
             }
             return IVRRecord(
-                key: EventKey(rawValue: row[0]), position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                key: EventKey(rawValue: row[0]),
+                position: SourcePosition(source: try names.name(row[1], db: db), line: row[2], offset: row[3]),
                 time: Timestamp(seconds: row[4]), caller: row[6], callReference: row[9], kind: kind)
         }
     }
 
     /// Inserts one record unless its key is already stored. - Returns: whether it was new.
-    static func insert(_ record: CallRecord, db: Database) throws -> Bool {
+    static func insert(_ record: CallRecord, source: Int64, db: Database) throws -> Bool {
         switch record {
         case .leg(let leg):
             return try db.run(
                 """
-                INSERT OR IGNORE INTO leg (event_key, call_key, source, line, byte_offset, unique_id, src, caller_name, dst,
+                INSERT OR IGNORE INTO leg (event_key, call_key, source_id, line, byte_offset, unique_id, src, caller_name, dst,
                 context, channel, peer_channel, app, app_data, start, answer, end, billsec, disposition, sequence)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) { StoredRows.bind(leg, into: &$0) } > 0
+            ) { StoredRows.bind(leg, source: source, into: &$0) } > 0
         case .queue(let entry):
             return try db.run(
                 """
-                INSERT OR IGNORE INTO queue_event (event_key, call_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number)
+                INSERT OR IGNORE INTO queue_event (event_key, call_key, source_id, line, byte_offset, time, queue, agent, event, text1, text2, number)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) { StoredRows.bind(entry, into: &$0) } > 0
+            ) { StoredRows.bind(entry, source: source, into: &$0) } > 0
         case .sip(let row):
             return try db.run(
                 """
-                INSERT OR IGNORE INTO sip_event (event_key, call_key, source, line, byte_offset, kind, method, code, reason,
+                INSERT OR IGNORE INTO sip_event (event_key, call_key, source_id, line, byte_offset, kind, method, code, reason,
                 from_tag, to_tag, caller, dialled, target, agent, time, start, answer)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) { StoredRows.bind(row, into: &$0) } > 0
+            ) { StoredRows.bind(row, source: source, into: &$0) } > 0
         case .cel(let row):
             return try db.run(
                 """
-                INSERT OR IGNORE INTO cel_event (event_key, call_key, source, line, byte_offset, event, time, micros,
+                INSERT OR IGNORE INTO cel_event (event_key, call_key, source_id, line, byte_offset, event, time, micros,
                 cid_name, cid_num, exten, context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status,
                 bridge_id, transfer_exten, transfer_context, transferee, transfer_target)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-            ) { StoredRows.bind(row, into: &$0) } > 0
+            ) { StoredRows.bind(row, source: source, into: &$0) } > 0
         case .ivr:
             preconditionFailure("IVR events are stored by insert(_:directory:db:)")
         }
@@ -108,9 +110,10 @@ extension SQLiteContactStore {
         }
     }
 
-    static func records(of call: CallKey, db: Database) throws -> [CallRecord] {
+    static func records(of call: CallKey, names: SourceNames = SourceNames(), db: Database) throws -> [CallRecord] {
         try Self.records(
-            db, tables: RecordTables(), legs: "leg WHERE call_key = ?", queue: "queue_event WHERE call_key = ?",
+            db, tables: RecordTables(), names: names, legs: "leg WHERE call_key = ?",
+            queue: "queue_event WHERE call_key = ?",
             sip: "sip_event WHERE call_key = ?", cel: "cel_event WHERE call_key = ?", [call.rawValue]
         ).flatMap(\.value)
     }
@@ -119,18 +122,19 @@ extension SQLiteContactStore {
     /// query per record table in use.
     static func records(
         ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, tables: RecordTables = RecordTables(),
-        db: Database
+        names: SourceNames = SourceNames(), db: Database
     ) throws -> [(CallKey, [CallRecord])] {
         let calls = "call_key IN (SELECT call_key FROM call WHERE customer_key = ? AND start >= ?)"
         let grouped = try Self.records(
-            db, tables: tables, legs: "leg WHERE \(calls)", queue: "queue_event WHERE \(calls)",
+            db, tables: tables, names: names, legs: "leg WHERE \(calls)", queue: "queue_event WHERE \(calls)",
             sip: "sip_event WHERE \(calls)", cel: "cel_event WHERE \(calls)", [customer, since.seconds])
         // Calls whose records are all system lines still belong to nobody: nothing is lost by skipping them.
         return grouped.keys.sorted().map { ($0, grouped[$0] ?? []) }
     }
 
     static func records(
-        _ db: Database, tables: RecordTables, legs from: String, queue queueFrom: String, sip sipFrom: String,
+        _ db: Database, tables: RecordTables, names: SourceNames, legs from: String, queue queueFrom: String,
+        sip sipFrom: String,
         cel celFrom: String, _ arguments: StatementArguments
     ) throws -> [CallKey: [CallRecord]] {
         var result: [CallKey: [CallRecord]] = [:]
@@ -139,7 +143,7 @@ extension SQLiteContactStore {
             let legs = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, source, line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
+                        SELECT event_key, source_id, line, byte_offset, unique_id, src, caller_name, dst, context, channel, peer_channel,
                         app, app_data, start, answer, end, billsec, disposition, sequence, call_key, rowid FROM \(from)
                         """), arguments: arguments)
             while let row = try legs.next() {
@@ -153,7 +157,8 @@ extension SQLiteContactStore {
                     .leg(
                         LegRecord(
                             key: EventKey(rawValue: row[0]),
-                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            position: SourcePosition(
+                                source: try names.name(row[1], db: db), line: row[2], offset: row[3]),
                             call: call, uniqueID: row[4], source: row[5], callerName: row[6], destination: row[7],
                             context: row[8],
                             channel: row[9], peerChannel: row[10], application: row[11], applicationData: row[12],
@@ -166,7 +171,7 @@ extension SQLiteContactStore {
             let queue = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, source, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
+                        SELECT event_key, source_id, line, byte_offset, time, queue, agent, event, text1, text2, number, call_key, rowid
                         FROM \(queueFrom)
                         """), arguments: arguments)
             while let row = try queue.next() {
@@ -175,7 +180,8 @@ extension SQLiteContactStore {
                     .queue(
                         QueueRecord(
                             key: EventKey(rawValue: row[0]),
-                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            position: SourcePosition(
+                                source: try names.name(row[1], db: db), line: row[2], offset: row[3]),
                             call: call, time: Timestamp(seconds: row[4]), queue: row[5], agent: row[6],
                             event: try StoredRows.decode(
                                 event: row[7], text1: row[8], text2: row[9], number: row[10], rowid: row[12]))))
@@ -185,7 +191,7 @@ extension SQLiteContactStore {
             let sip = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, source, line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
+                        SELECT event_key, source_id, line, byte_offset, call_key, kind, method, code, reason, from_tag, to_tag,
                         caller, dialled, target, agent, time, start, answer, rowid FROM \(sipFrom)
                         """), arguments: arguments)
             while let row = try sip.next() {
@@ -200,7 +206,8 @@ extension SQLiteContactStore {
                     .sip(
                         SIPRecord(
                             key: EventKey(rawValue: row[0]),
-                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            position: SourcePosition(
+                                source: try names.name(row[1], db: db), line: row[2], offset: row[3]),
                             call: call, kind: kind, method: row[6], code: row[7],
                             reason: row[8], fromTag: row[9], toTag: row[10], caller: row[11], dialled: row[12],
                             target: row[13],
@@ -213,7 +220,7 @@ extension SQLiteContactStore {
             let cel = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT event_key, source, line, byte_offset, call_key, event, time, micros, cid_name, cid_num, exten,
+                        SELECT event_key, source_id, line, byte_offset, call_key, event, time, micros, cid_name, cid_num, exten,
                         context, channel, app, app_data, unique_id, peer, hangup_cause, dial_status, bridge_id,
                         transfer_exten, transfer_context, transferee, transfer_target FROM \(celFrom)
                         """), arguments: arguments)
@@ -223,7 +230,8 @@ extension SQLiteContactStore {
                     .cel(
                         CELRecord(
                             key: EventKey(rawValue: row[0]),
-                            position: SourcePosition(source: row[1], line: row[2], offset: row[3]),
+                            position: SourcePosition(
+                                source: try names.name(row[1], db: db), line: row[2], offset: row[3]),
                             call: call, event: CELRecord.Event(name: row[5]), time: Timestamp(seconds: row[6]),
                             microseconds: row[7], callerName: row[8], callerNumber: row[9], exten: row[10],
                             context: row[11], channel: row[12], application: row[13], applicationData: row[14],
@@ -235,5 +243,22 @@ extension SQLiteContactStore {
             }
         }
         return result
+    }
+}
+
+/// Source names by id, each looked up once per transaction that reads records (a derivation
+/// chunk, an ingest batch): a lookup per row, or per customer, was a visible cost of deriving
+/// customers with a long history. Within one transaction an id names one source.
+final class SourceNames {
+    private var names: [Int64: String] = [:]
+
+    func name(_ id: Int64, db: Database) throws -> String {
+        if let name = self.names[id] { return name }
+        guard
+            let name = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT name FROM source WHERE id = ?"), arguments: [id])
+        else { throw StoreError.corrupt(table: "source", rowid: id, reason: "no source has this id") }
+        self.names[id] = name
+        return name
     }
 }
