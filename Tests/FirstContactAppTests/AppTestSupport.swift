@@ -64,11 +64,27 @@ enum Fixture {
         return (ExportDocument.render(try await store.snapshot()), last)
     }
 
-    /// Runs the built `firstcontact` binary.
+    /// Runs the built `firstcontact` binary from an async test: the wait for the process happens
+    /// on a Dispatch thread, not on one of the few threads every suite's tasks share (a full run
+    /// of the suites in parallel stalled when CLI runs blocked them all).
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:])
+        async throws -> (status: Int32, output: String)
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result { try Self.runBlocking(arguments, in: directory, environment: environment) })
+            }
+        }
+    }
+
+    /// Runs the built `firstcontact` binary, blocking the calling thread.
     /// `environment` is added to (and overrides) the test process's own.
-    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> (
-        status: Int32, output: String
-    ) {
+    static func runBlocking(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws
+        -> (
+            status: Int32, output: String
+        )
+    {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("firstcontact")
         let candidates = [binary, Self.root.appendingPathComponent(".build/debug/firstcontact")]

@@ -46,9 +46,9 @@ struct BackupRestoreTests {
     /// The export after every deadline up to 2030 has been applied (the service's wall-clock
     /// scheduler and a batch ingest then agree whatever time each reached).
     static func settledExport(config: String, db: String) throws -> String {
-        let tick = try Fixture.run(["tick", "--config", config, "--db", db, "--now", "2030-01-01T00:00:00Z"])
+        let tick = try Fixture.runBlocking(["tick", "--config", config, "--db", db, "--now", "2030-01-01T00:00:00Z"])
         try #require(tick.status == 0, "\(tick.output)")
-        let export = try Fixture.run(["export", "--config", config, "--db", db, "--json"])
+        let export = try Fixture.runBlocking(["export", "--config", config, "--db", db, "--json"])
         try #require(export.status == 0, "\(export.output)")
         return export.output
     }
@@ -97,13 +97,13 @@ struct BackupRestoreTests {
         #expect(backupText.contains("records"), "\(backupText)")
 
         // Restoring over the database `serve` holds open is refused, whatever --force says.
-        let refused = try Fixture.run(["restore", "--from", copy, "--db", db, "--force"])
+        let refused = try await Fixture.run(["restore", "--from", copy, "--db", db, "--force"])
         #expect(refused.status != 0)
         #expect(refused.output.contains("is open in process"), "\(refused.output)")
         server.stop()
         #expect(server.process.terminationStatus == 0)
         // A second backup onto the same file needs --force.
-        let again = try Fixture.run(["backup", "--db", db, "--to", copy])
+        let again = try await Fixture.run(["backup", "--db", db, "--to", copy])
         #expect(again.status != 0)
         #expect(again.output.contains("--force"), "\(again.output)")
 
@@ -116,9 +116,9 @@ struct BackupRestoreTests {
         #expect(!FileManager.default.fileExists(atPath: copy + "-wal"), "the backup is one file")
 
         let restored = directory.appendingPathComponent("restored.sqlite").path
-        let restore = try Fixture.run(["restore", "--from", copy, "--db", restored])
+        let restore = try await Fixture.run(["restore", "--from", copy, "--db", restored])
         #expect(restore.status == 0, "\(restore.output)")
-        let overwrite = try Fixture.run(["restore", "--from", copy, "--db", restored])
+        let overwrite = try await Fixture.run(["restore", "--from", copy, "--db", restored])
         #expect(overwrite.status != 0, "an existing database is replaced only with --force")
 
         // Reference: a batch ingest of exactly the bodies the copy holds.
@@ -129,13 +129,13 @@ struct BackupRestoreTests {
                 .write(to: reference.appendingPathComponent(format), atomically: true, encoding: .utf8)
         }
         let referenceDB = directory.appendingPathComponent("reference.sqlite").path
-        let ingest = try Fixture.run(
+        let ingest = try await Fixture.run(
             ["ingest", "--quiet", "--config", config, "--db", referenceDB]
                 + ["asterisk-csv", "asterisk-queue-log"].map { reference.appendingPathComponent($0).path })
         #expect(ingest.status == 0, "\(ingest.output)")
         // Settled on a copy of the restored database: the restored one itself is served next.
         let check = directory.appendingPathComponent("check.sqlite").path
-        #expect(try Fixture.run(["backup", "--db", restored, "--to", check]).status == 0)
+        #expect(try await Fixture.run(["backup", "--db", restored, "--to", check]).status == 0)
         #expect(
             try Self.settledExport(config: config, db: check) == Self.settledExport(config: config, db: referenceDB))
 
@@ -146,7 +146,7 @@ struct BackupRestoreTests {
         server.stop()
         #expect(added == posted.dropFirst(prefix).reduce(0, +))
         let fullDB = directory.appendingPathComponent("full.sqlite").path
-        let full = try Fixture.run(
+        let full = try await Fixture.run(
             [
                 "ingest", "--quiet", "--config", config, "--db", fullDB,
                 Fixture.sampleDay.appendingPathComponent("asterisk").path,

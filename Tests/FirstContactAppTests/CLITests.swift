@@ -9,7 +9,7 @@ struct CLITests {
 
     @Test("--help explains every subcommand")
     func help() throws {
-        let (status, output) = try Fixture.run(["--help"])
+        let (status, output) = try Fixture.runBlocking(["--help"])
         #expect(status == 0)
         for command in [
             "ingest", "tick", "contacts", "obligations", "violations", "explain", "export", "check-config", "simulate",
@@ -20,7 +20,7 @@ struct CLITests {
 
     @Test("--help names every input format by its --format name")
     func helpNamesInputs() throws {
-        let (status, output) = try Fixture.run(["--help"])
+        let (status, output) = try Fixture.runBlocking(["--help"])
         #expect(status == 0)
         for format in InputFormat.allCases {
             #expect(output.contains(format.rawValue), "help lacks \(format.rawValue)")
@@ -37,7 +37,7 @@ struct CLITests {
             ["violations", "shred", "--help"],
         ])
     func unknownCommand(arguments: [String]) throws {
-        let (status, output) = try Fixture.run(arguments)
+        let (status, output) = try Fixture.runBlocking(arguments)
         #expect(status == 64, "\(output)")
         #expect(output.contains("unknown command"), "\(output)")
         #expect(output.contains("shred"))
@@ -51,7 +51,7 @@ struct CLITests {
             ["simulate", "-h"],
         ])
     func knownCommandHelp(arguments: [String]) throws {
-        let (status, output) = try Fixture.run(arguments)
+        let (status, output) = try Fixture.runBlocking(arguments)
         #expect(status == 0, "\(output)")
         #expect(output.contains("USAGE"))
         #expect(!output.contains("unknown command"))
@@ -63,7 +63,7 @@ struct CLITests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let empty = directory.appendingPathComponent("Master.csv")
         try Data().write(to: empty)
-        let result = try Fixture.run([
+        let result = try Fixture.runBlocking([
             "ingest", "--config", self.config, "--db", directory.appendingPathComponent("fc.sqlite").path, empty.path,
         ])
         #expect(result.status == 0, "\(result.output)")
@@ -79,20 +79,20 @@ struct CLITests {
         try Data().write(to: empty)
         let db = directory.appendingPathComponent("fc.sqlite").path
 
-        let text = try Fixture.run([
+        let text = try Fixture.runBlocking([
             "ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", empty.path,
         ])
         #expect(text.status == 0, "\(text.output)")
         #expect(text.output.contains("Clock (event-time watermark): no records yet"), "\(text.output)")
         #expect(!text.output.contains("-146138510344"))
-        let json = try Fixture.run([
+        let json = try Fixture.runBlocking([
             "ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", "--json", empty.path,
         ])
         #expect(json.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
         #expect(document["clock"] is NSNull, "\(json.output)")
 
-        let day = try Fixture.run([
+        let day = try Fixture.runBlocking([
             "ingest", "--config", self.config, "--db", db, Fixture.sampleDay.appendingPathComponent("asterisk").path,
         ])
         #expect(day.status == 0)
@@ -107,7 +107,7 @@ struct CLITests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let manager = FileManager.default
         func simulate(_ out: URL, _ extra: [String] = []) throws -> (status: Int32, output: String) {
-            try Fixture.run(
+            try Fixture.runBlocking(
                 [
                     "simulate", "--config", self.config, "--seed", "4", "--calls", "30", "--date", "2026-11-27",
                     "--out", out.path,
@@ -156,7 +156,9 @@ struct CLITests {
             to: broken, atomically: true, encoding: .utf8)
         let db = directory.appendingPathComponent("never.sqlite").path
 
-        let clean = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--dry-run", "--json", capture])
+        let clean = try Fixture.runBlocking([
+            "ingest", "--config", self.config, "--db", db, "--dry-run", "--json", capture,
+        ])
         #expect(clean.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(clean.output.utf8)) as? [String: Any])
         #expect(document["records"] as? Int == 22)
@@ -164,7 +166,7 @@ struct CLITests {
         let files = try #require(document["files"] as? [[String: Any]])
         #expect(files.first?["format"] as? String == "freeswitch-events")
 
-        let rejected = try Fixture.run([
+        let rejected = try Fixture.runBlocking([
             "ingest", "--config", self.config, "--db", db, "--dry-run", capture, broken.path,
         ])
         #expect(rejected.status == 2)
@@ -185,16 +187,18 @@ struct CLITests {
         try ((lines + ["\"broken"]).joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
         let db = directory.appendingPathComponent("cli.sqlite").path
 
-        let rejected = try Fixture.run([
+        let rejected = try Fixture.runBlocking([
             "ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", file.path,
         ])
         #expect(rejected.status == 2)
         #expect(rejected.output.contains("Master.csv:21"))
-        let allowed = try Fixture.run(["ingest", "--config", self.config, "--db", db, "--allow-rejects", file.path])
+        let allowed = try Fixture.runBlocking([
+            "ingest", "--config", self.config, "--db", db, "--allow-rejects", file.path,
+        ])
         #expect(allowed.status == 0)
         #expect(allowed.output.contains("20 already stored"))
 
-        let export = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
+        let export = try Fixture.runBlocking(["export", "--config", self.config, "--db", db, "--json"])
         #expect(export.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(export.output.utf8)) as? [String: Any])
         #expect((document["rejects"] as? [Any])?.count == 1)
@@ -206,18 +210,20 @@ struct CLITests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("tick.sqlite").path
-        _ = try Fixture.run([
+        _ = try Fixture.runBlocking([
             "ingest", "--config", self.config, "--db", db, Fixture.sampleDay.appendingPathComponent("asterisk").path,
         ])
-        let late = try Fixture.run(["tick", "--config", self.config, "--db", db, "--now", "2026-11-27T23:59:59+08:00"])
+        let late = try Fixture.runBlocking([
+            "tick", "--config", self.config, "--db", db, "--now", "2026-11-27T23:59:59+08:00",
+        ])
         #expect(late.status == 0)
         #expect(late.output.contains("Clock 2026-11-27T15:59:59Z"))
-        let earlier = try Fixture.run([
+        let earlier = try Fixture.runBlocking([
             "tick", "--config", self.config, "--db", db, "--now", "2026-11-27T12:00:00+08:00",
         ])
         #expect(earlier.output.contains("Clock 2026-11-27T15:59:59Z"))
 
-        let contacts = try Fixture.run([
+        let contacts = try Fixture.runBlocking([
             "contacts", "--config", self.config, "--db", db, "--status", "awaiting_callback", "--json",
         ])
         let list = try #require(try JSONSerialization.jsonObject(with: Data(contacts.output.utf8)) as? [[String: Any]])
@@ -225,13 +231,13 @@ struct CLITests {
         #expect(list.allSatisfy { $0["status"] as? String == "awaiting_callback" })
 
         // Obligation filters are applied by the store: every row matches, none is missing.
-        let breached = try Fixture.run([
+        let breached = try Fixture.runBlocking([
             "obligations", "--config", self.config, "--db", db, "--state", "breached", "--kind", "callback", "--json",
         ])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(breached.output.utf8)) as? [[String: Any]])
         #expect(!rows.isEmpty)
         #expect(rows.allSatisfy { $0["state"] as? String == "breached" && $0["kind"] as? String == "callback" })
-        let export = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
+        let export = try Fixture.runBlocking(["export", "--config", self.config, "--db", db, "--json"])
         let document = try #require(try JSONSerialization.jsonObject(with: Data(export.output.utf8)) as? [String: Any])
         let all = (document["contacts"] as? [[String: Any]] ?? []).flatMap {
             $0["obligations"] as? [[String: Any]] ?? []
@@ -241,7 +247,7 @@ struct CLITests {
                 == all.filter { $0["state"] as? String == "breached" && $0["kind"] as? String == "callback" }.count)
 
         let id = try #require(list.first?["id"] as? String)
-        let explain = try Fixture.run(["explain", "--config", self.config, "--db", db, id])
+        let explain = try Fixture.runBlocking(["explain", "--config", self.config, "--db", db, id])
         #expect(explain.status == 0)
         #expect(explain.output.contains("missed_call_callback"))
         #expect(explain.output.contains("Why:"))
@@ -255,7 +261,7 @@ struct CLITests {
             ["ingest", "--format", "excel", "x.csv"],
         ])
     func usageErrors(arguments: [String]) throws {
-        let (status, _) = try Fixture.run(arguments)
+        let (status, _) = try Fixture.runBlocking(arguments)
         #expect(status == 64)
     }
 
@@ -271,20 +277,24 @@ struct CLITests {
         agents:
           - {id: "1001", name: 张敏, department: nowhere}
         """.write(to: file, atomically: true, encoding: .utf8)
-        let (status, output) = try Fixture.run(["check-config", "--config", file.path])
+        let (status, output) = try Fixture.runBlocking(["check-config", "--config", file.path])
         #expect(status == 1)
         #expect(output.contains("bad.yaml:3:"))
         #expect(output.contains("callback_sla"))
         #expect(output.contains("bad.yaml:5:"))
         #expect(output.contains("nowhere"))
-        let missing = try Fixture.run(["ingest", "--config", directory.appendingPathComponent("none.yaml").path, "x"])
+        let missing = try Fixture.runBlocking([
+            "ingest", "--config", directory.appendingPathComponent("none.yaml").path, "x",
+        ])
         #expect(missing.status == 1)
         #expect(missing.output.contains("none.yaml"))
     }
 
     @Test("a PostgreSQL URL is refused clearly until that store exists")
     func postgresNotYet() throws {
-        let (status, output) = try Fixture.run(["contacts", "--config", self.config, "--db", "postgres://localhost/fc"])
+        let (status, output) = try Fixture.runBlocking([
+            "contacts", "--config", self.config, "--db", "postgres://localhost/fc",
+        ])
         #expect(status == 1)
         #expect(output.contains("PostgreSQL"))
     }
@@ -302,14 +312,14 @@ struct CLITests {
             + "\nwebhooks:\n  - {url: \"http://127.0.0.1:9/hooks\", secret_env: FC_TEST_SECRET_NEVER_SET_7F3A, max_attempts: 3}\n")
             .write(to: file, atomically: true, encoding: .utf8)
         let db = directory.appendingPathComponent("s.sqlite").path
-        let (status, output) = try Fixture.run(["serve", "--config", file.path, "--db", db, "--port", "0"])
+        let (status, output) = try Fixture.runBlocking(["serve", "--config", file.path, "--db", db, "--port", "0"])
         #expect(status == 1)
         #expect(output.contains("FC_TEST_SECRET_NEVER_SET_7F3A"))
 
         let bad = directory.appendingPathComponent("bad-hooks.yaml")
         try (sample + "\nwebhooks:\n  - {url: \"ftp://example/hooks\", secret_env: X, max_attempts: 0}\n")
             .write(to: bad, atomically: true, encoding: .utf8)
-        let check = try Fixture.run(["check-config", "--config", bad.path])
+        let check = try Fixture.runBlocking(["check-config", "--config", bad.path])
         #expect(check.status == 1)
         #expect(check.output.contains("not an http:// or https:// URL"))
         #expect(check.output.contains("max_attempts"))

@@ -21,7 +21,7 @@ struct CrashTests {
             .replacingOccurrences(of: "lateness: 10m", with: "lateness: 2d")
             .write(to: config, atomically: true, encoding: .utf8)
         let base = directory.appendingPathComponent("base.sqlite").path
-        let ingest = try Fixture.run([
+        let ingest = try await Fixture.run([
             "ingest", "--quiet", "--config", config.path, "--db", base,
             Fixture.sampleDay.appendingPathComponent("asterisk").path,
             Fixture.sampleDay.appendingPathComponent("ivr").path,
@@ -36,7 +36,7 @@ struct CrashTests {
         }
         let schedule = ["schedule", "--config", config.path, "--until", Fixture.sampleEnd]
 
-        let uninterrupted = try Fixture.run(schedule + ["--db", reference])
+        let uninterrupted = try await Fixture.run(schedule + ["--db", reference])
         #expect(uninterrupted.status == 0)
 
         // Kill each run right after it commits something new (seen from a second connection),
@@ -62,7 +62,7 @@ struct CrashTests {
             }
             process.waitUntilExit()
         }
-        let finished = try Fixture.run(schedule + ["--db", crashed])
+        let finished = try await Fixture.run(schedule + ["--db", crashed])
         #expect(finished.status == 0)
         #expect(kills >= 1, "at least one kill should land while the scheduler works")
 

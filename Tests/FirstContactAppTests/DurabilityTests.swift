@@ -104,13 +104,13 @@ struct WriterLockTests {
         let serve = ["serve", "--config", Fixture.sampleConfig, "--db", db, "--port", "0"]
         let first = try await ServeFollowEndToEndTests.Server(arguments: serve)
 
-        let second = try Fixture.run(serve)
+        let second = try await Fixture.run(serve)
         #expect(second.status == 1)
         #expect(
             second.output.contains(
                 "database \(db) is served by another firstcontact (pid \(first.process.processIdentifier))"),
             "\(second.output)")
-        let listed = try Fixture.run([
+        let listed = try await Fixture.run([
             "contacts", "--config", Fixture.sampleConfig, "--db", db, "--json", "--limit", "1",
         ])
         #expect(listed.status == 0, "\(listed.output)")

@@ -418,7 +418,7 @@ struct LanguageTests {
     @Test(
         "the CLI's tables speak Chinese with --language zh-CN, LANG=zh_CN or ui.language; JSON stays the same bytes",
         .timeLimit(.minutes(3)))
-    func cliTables() throws {
+    func cliTables() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let master = Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv")
@@ -429,16 +429,17 @@ struct LanguageTests {
         let config = Fixture.sampleConfig
         let neutral = ["LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""]
         #expect(
-            try Fixture.run(["ingest", "--config", config, "--db", db, file.path], environment: neutral).status == 0)
+            try await Fixture.run(["ingest", "--config", config, "--db", db, file.path], environment: neutral).status
+                == 0)
         #expect(
-            try Fixture.run(
+            try await Fixture.run(
                 ["tick", "--config", config, "--db", db, "--now", "2026-11-27T23:59:59+08:00"], environment: neutral
             ).status == 0)
 
-        let english = try Fixture.run(["obligations", "--config", config, "--db", db], environment: neutral)
+        let english = try Fixture.runBlocking(["obligations", "--config", config, "--db", db], environment: neutral)
         #expect(english.status == 0)
         #expect(english.output.hasPrefix("obligation "), "\(english.output.prefix(200))")
-        let chinese = try Fixture.run(
+        let chinese = try Fixture.runBlocking(
             ["obligations", "--config", config, "--db", db, "--language", "zh-CN"], environment: neutral)
         #expect(chinese.status == 0)
         let header = try #require(chinese.output.split(separator: "\n").first)
@@ -449,7 +450,7 @@ struct LanguageTests {
         #expect(chinese.output.contains("件待办事项"))
         // The same table from the terminal's language, from the configuration, and English winning over both.
         #expect(
-            try Fixture.run(
+            try await Fixture.run(
                 ["obligations", "--config", config, "--db", db], environment: ["LANG": "zh_CN.UTF-8", "LC_ALL": ""]
             )
             .output == chinese.output)
@@ -457,19 +458,19 @@ struct LanguageTests {
         try (try String(contentsOfFile: config, encoding: .utf8) + "\nui:\n  language: zh-CN\n").write(
             to: zhConfig, atomically: true, encoding: .utf8)
         #expect(
-            try Fixture.run(["obligations", "--config", zhConfig.path, "--db", db], environment: neutral).output
+            try await Fixture.run(["obligations", "--config", zhConfig.path, "--db", db], environment: neutral).output
                 == chinese.output)
         #expect(
-            try Fixture.run(
+            try await Fixture.run(
                 ["obligations", "--config", zhConfig.path, "--db", db],
                 environment: ["LANG": "en_US.UTF-8", "LC_ALL": ""]
             ).output == english.output, "the terminal's English before the configuration's Chinese")
         #expect(
-            try Fixture.run(
+            try await Fixture.run(
                 ["obligations", "--config", zhConfig.path, "--db", db, "--language", "en"], environment: neutral
             ).output == english.output)
         for command in [["contacts"], ["violations"]] {
-            let table = try Fixture.run(
+            let table = try Fixture.runBlocking(
                 command + ["--config", config, "--db", db, "--language", "zh-CN"], environment: neutral)
             #expect(table.status == 0)
             #expect(table.output.contains("首问责任人") || table.output.contains("违规类别"), "\(command)")
@@ -479,12 +480,12 @@ struct LanguageTests {
         for command in [
             ["contacts", "--json"], ["obligations", "--json"], ["violations", "--json"], ["export", "--json"],
         ] {
-            let plain = try Fixture.run(command + ["--config", config, "--db", db], environment: neutral)
-            let zh = try Fixture.run(
+            let plain = try Fixture.runBlocking(command + ["--config", config, "--db", db], environment: neutral)
+            let zh = try Fixture.runBlocking(
                 command + ["--config", zhConfig.path, "--db", db], environment: ["LANG": "zh_CN.UTF-8", "LC_ALL": ""])
             #expect(plain.status == 0 && plain.output == zh.output, "\(command)")
         }
-        let unknown = try Fixture.run(
+        let unknown = try Fixture.runBlocking(
             ["contacts", "--config", config, "--db", db, "--language", "fr"], environment: neutral)
         #expect(unknown.status == 64)
         #expect(unknown.output.contains("'en' and 'zh-CN'"))

@@ -89,19 +89,21 @@ struct InterruptedRunTests {
         #expect(try await store.contacts(ContactQuery()).isEmpty)
 
         // A reader says what awaits derivation and leaves it waiting: deriving would write.
-        let read = try Fixture.run(["contacts", "--config", Fixture.sampleConfig, "--db", db])
+        let read = try await Fixture.run(["contacts", "--config", Fixture.sampleConfig, "--db", db])
         #expect(read.status == 0)
         #expect(read.output.contains("note: \(batch.customersTouched) customer(s) have records not derived yet"))
         #expect(read.output.contains("0 contact(s)"))
         #expect(try await store.awaitingDerivation() == batch.customersTouched)
 
         // The next writing command settles first (tick never moves the clock back past the watermark).
-        let tick = try Fixture.run([
+        let tick = try await Fixture.run([
             "tick", "--config", Fixture.sampleConfig, "--db", db, "--now", "2026-11-26T00:00:00+08:00",
         ])
         #expect(tick.status == 0)
         #expect(try await store.awaitingDerivation() == 0)
-        let (status, output) = try Fixture.run(["contacts", "--config", Fixture.sampleConfig, "--db", db, "--json"])
+        let (status, output) = try await Fixture.run([
+            "contacts", "--config", Fixture.sampleConfig, "--db", db, "--json",
+        ])
         #expect(status == 0)
         #expect(!output.contains("note:"))
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])

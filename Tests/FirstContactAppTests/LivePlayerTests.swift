@@ -81,7 +81,7 @@ struct LivePlayerUsageTests {
             ["--token", "demo-pbx", "--speed", "0.5"],
         ])
     func usage(_ arguments: [String]) throws {
-        let (status, output) = try Fixture.run(
+        let (status, output) = try Fixture.runBlocking(
             ["simulate", "--live", "--config", Fixture.sampleConfig] + arguments)
         #expect(status == 64, "\(output)")
     }

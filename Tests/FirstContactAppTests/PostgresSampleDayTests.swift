@@ -39,11 +39,11 @@ struct PostgresSampleDayTests {
 
         var exports: [String] = []
         for db in [sqlite, postgres] {
-            let ingest = try Fixture.run(["ingest", "--config", self.config, "--db", db] + self.inputs)
+            let ingest = try await Fixture.run(["ingest", "--config", self.config, "--db", db] + self.inputs)
             #expect(ingest.status == 0, "\(ingest.output)")
-            let tick = try Fixture.run(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
+            let tick = try await Fixture.run(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
             #expect(tick.status == 0, "\(tick.output)")
-            let export = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
+            let export = try await Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
             #expect(export.status == 0)
             exports.append(export.output)
         }
@@ -60,7 +60,7 @@ struct PostgresSampleDayTests {
         try await PostgresDatabases.create(database, on: server)
         var url = server
         url.database = database
-        let export = try Fixture.run(["export", "--config", self.config, "--db", url.redacted, "--json"])
+        let export = try await Fixture.run(["export", "--config", self.config, "--db", url.redacted, "--json"])
         // Nothing was created: the database still holds no schema for a reader to find.
         let reader = try StoreLocator.openForReading(url.redacted)
         let again = await #expect(throws: StoreError.self) { _ = try await reader.totals() }

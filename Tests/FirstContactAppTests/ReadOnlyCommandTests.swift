@@ -30,13 +30,15 @@ struct ReadOnlyCommandTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("day.sqlite").path
-        let ingest = try Fixture.run([
+        let ingest = try Fixture.runBlocking([
             "ingest", "--quiet", "--config", self.config, "--db", db,
             Fixture.sampleDay.appendingPathComponent("asterisk").path,
         ])
         #expect(ingest.status == 0)
         let written = try self.fingerprint(db)
-        let listed = try Fixture.run(["contacts", "--config", self.config, "--db", db, "--json", "--limit", "1"])
+        let listed = try Fixture.runBlocking([
+            "contacts", "--config", self.config, "--db", db, "--json", "--limit", "1",
+        ])
         // SQLite gives a WAL database's first reader an empty -wal and a -shm index when the last
         // writer removed them; the database file itself stays as the writer left it.
         #expect(try self.fingerprint(db)["db"] == written["db"])
@@ -54,7 +56,7 @@ struct ReadOnlyCommandTests {
             ["explain", id],
         ]
         for command in commands {
-            let run = try Fixture.run(command + ["--config", self.config, "--db", db])
+            let run = try Fixture.runBlocking(command + ["--config", self.config, "--db", db])
             #expect(run.status == 0, "\(command.joined(separator: " ")): \(run.output.prefix(300))")
             #expect(try self.fingerprint(db) == before, "\(command.joined(separator: " ")) changed the database")
         }
@@ -66,7 +68,7 @@ struct ReadOnlyCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("never.sqlite").path
         for command in [["contacts"], ["export", "--json"], ["explain", "C0"]] {
-            let run = try Fixture.run(command + ["--config", self.config, "--db", db])
+            let run = try Fixture.runBlocking(command + ["--config", self.config, "--db", db])
             #expect(run.status == 1)
             #expect(run.output.contains("no database at \(db); run ingest first"), "\(run.output.prefix(300))")
         }
@@ -79,14 +81,14 @@ struct ReadOnlyCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("newer.sqlite").path
         let file = Fixture.sampleDay.appendingPathComponent("asterisk/Master.csv").path
-        #expect(try Fixture.run(["ingest", "--quiet", "--config", self.config, "--db", db, file]).status == 0)
+        #expect(try Fixture.runBlocking(["ingest", "--quiet", "--config", self.config, "--db", db, file]).status == 0)
         try DatabaseQueue(path: db).write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
         }
         let before = try self.fingerprint(db)["db"]
-        let export = try Fixture.run(["export", "--json", "--config", self.config, "--db", db])
+        let export = try Fixture.runBlocking(["export", "--json", "--config", self.config, "--db", db])
         #expect(try self.fingerprint(db)["db"] == before)
-        let ingest = try Fixture.run(["ingest", "--quiet", file, "--config", self.config, "--db", db])
+        let ingest = try Fixture.runBlocking(["ingest", "--quiet", file, "--config", self.config, "--db", db])
         for run in [export, ingest] {
             #expect(run.status == 1)
             #expect(run.output.contains("newer release (schema v99-from-the-future)"), "\(run.output.prefix(300))")

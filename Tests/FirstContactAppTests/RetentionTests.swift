@@ -176,9 +176,11 @@ struct RetentionTests {
             .write(toFile: config, atomically: true, encoding: .utf8)
         let db = directory.appendingPathComponent("fc.sqlite").path
         let day = Fixture.sampleDay.appendingPathComponent("asterisk").path
-        #expect(try Fixture.run(["ingest", "--config", config, "--db", db, "--allow-rejects", day]).status == 0)
         #expect(
-            try Fixture.run(["tick", "--config", config, "--db", db, "--now", "2026-12-20T00:00:00+08:00"]).status == 0)
+            try Fixture.runBlocking(["ingest", "--config", config, "--db", db, "--allow-rejects", day]).status == 0)
+        #expect(
+            try Fixture.runBlocking(["tick", "--config", config, "--db", db, "--now", "2026-12-20T00:00:00+08:00"])
+                .status == 0)
         let files = [db, db + "-wal", db + "-shm"]
         func bytes() throws -> [Data?] {
             try files.map {
@@ -186,7 +188,9 @@ struct RetentionTests {
             }
         }
         func contacts() throws -> Int {
-            let listing = try Fixture.run(["contacts", "--config", config, "--db", db, "--json", "--limit", "100000"])
+            let listing = try Fixture.runBlocking([
+                "contacts", "--config", config, "--db", db, "--json", "--limit", "100000",
+            ])
             #expect(listing.status == 0, "\(listing.output.prefix(300))")
             return try #require(try JSONSerialization.jsonObject(with: Data(listing.output.utf8)) as? [Any]).count
         }
@@ -194,12 +198,12 @@ struct RetentionTests {
         let held = try contacts()
         let before = try bytes()
         let now = "2027-03-01T00:00:00+08:00"
-        let dry = try Fixture.run(["purge", "--config", config, "--db", db, "--dry-run", "--now", now])
+        let dry = try Fixture.runBlocking(["purge", "--config", config, "--db", db, "--dry-run", "--now", now])
         #expect(dry.status == 0, "\(dry.output)")
         #expect(dry.output.contains("Would remove"), "\(dry.output)")
         #expect(dry.output.contains("closed before 2026-11-30T16:00:00Z"), "\(dry.output)")
         #expect(try bytes() == before, "a dry run changed the database files")
-        let purge = try Fixture.run(["purge", "--config", config, "--db", db, "--now", now])
+        let purge = try Fixture.runBlocking(["purge", "--config", config, "--db", db, "--now", now])
         #expect(purge.status == 0, "\(purge.output)")
         #expect(purge.output.hasPrefix(dry.output.replacingOccurrences(of: "Would remove", with: "Removed").prefix(40)))
         // Contacts still owing something (a breached callback never made) are not closed: they stay.
@@ -208,7 +212,7 @@ struct RetentionTests {
         #expect(removed > 0)
         #expect(try contacts() == held - removed)
 
-        let refused = try Fixture.run(["purge", "--config", Fixture.sampleConfig, "--db", db])
+        let refused = try Fixture.runBlocking(["purge", "--config", Fixture.sampleConfig, "--db", db])
         #expect(refused.status == 1)
         #expect(refused.output.contains("sets no policy.retention"), "\(refused.output)")
     }

@@ -143,7 +143,7 @@ struct ServeFollowEndToEndTests {
         #expect(try String(contentsOf: config, encoding: .utf8).contains(cdr))
 
         let day = directory.appendingPathComponent("day")
-        let simulate = try Fixture.run([
+        let simulate = try await Fixture.run([
             "simulate", "--config", config.path, "--date", "2026-11-27", "--calls", "300", "--seed", "7", "--out",
             day.path,
         ])
@@ -261,7 +261,7 @@ struct ServeFollowEndToEndTests {
 
         // The reference: one batch ingest of the same files and CDR documents into a fresh database.
         let reference = directory.appendingPathComponent("batch.sqlite").path
-        let ingest = try Fixture.run(
+        let ingest = try Fixture.runBlocking(
             [
                 "ingest", "--quiet", "--config", config.path, "--db", reference, cdr + ".1", cdr, queueLog + ".1",
                 queueLog, ivrFile.path,
@@ -270,11 +270,11 @@ struct ServeFollowEndToEndTests {
         #expect(ingest.status == 0, "\(ingest.output)")
         var exports: [String] = []
         for database in [db, reference] {
-            let tick = try Fixture.run([
+            let tick = try Fixture.runBlocking([
                 "tick", "--config", config.path, "--db", database, "--now", "2030-01-01T00:00:00Z",
             ])
             #expect(tick.status == 0, "\(tick.output)")
-            let export = try Fixture.run(["export", "--config", config.path, "--db", database, "--json"])
+            let export = try Fixture.runBlocking(["export", "--config", config.path, "--db", database, "--json"])
             #expect(export.status == 0)
             exports.append(export.output)
         }

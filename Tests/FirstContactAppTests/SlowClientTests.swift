@@ -194,7 +194,7 @@ struct SlowClientTests {
             ],
             ["tick", "--config", Fixture.sampleConfig, "--db", database, "--now", "2026-12-01T12:00:00+08:00"],
         ] {
-            let (status, output) = try Fixture.run(arguments)
+            let (status, output) = try await Fixture.run(arguments)
             #expect(status == 0, "\(output)")
         }
         let (server, port) = try await Self.server(in: directory, http: "max_streams_per_token: 100")

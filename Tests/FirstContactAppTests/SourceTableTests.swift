@@ -46,13 +46,13 @@ struct SourceTableTests {
             let day = directory.appendingPathComponent(name).appendingPathComponent(folder)
             let inputs = try Self.writeDay(into: day)
             let db = directory.appendingPathComponent("\(name).sqlite").path
-            let ingest = try Fixture.run(
+            let ingest = try await Fixture.run(
                 ["ingest", "--allow-rejects", "--config", self.config, "--db", db] + inputs)
             #expect(ingest.status == 0, "\(ingest.output)")
-            let tick = try Fixture.run(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
+            let tick = try await Fixture.run(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
             #expect(tick.status == 0, "\(tick.output)")
             sizes.append(try Self.bytes(of: db))
-            let export = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
+            let export = try await Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
             #expect(export.status == 0)
             exports.append(export.output.replacingOccurrences(of: day.path, with: "DAY"))
         }
@@ -112,20 +112,20 @@ struct SourceTableTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let inputs = try Self.writeDay(into: directory.appendingPathComponent("day"))
         let db = directory.appendingPathComponent("fc.sqlite").path
-        let ingest = try Fixture.run(["ingest", "--allow-rejects", "--config", self.config, "--db", db] + inputs)
+        let ingest = try await Fixture.run(["ingest", "--allow-rejects", "--config", self.config, "--db", db] + inputs)
         #expect(ingest.status == 0, "\(ingest.output)")
-        let tick = try Fixture.run(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
+        let tick = try await Fixture.run(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
         #expect(tick.status == 0, "\(tick.output)")
 
         func reading() throws -> [String] {
-            let export = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
-            let contacts = try Fixture.run(["contacts", "--config", self.config, "--db", db, "--json"])
+            let export = try Fixture.runBlocking(["export", "--config", self.config, "--db", db, "--json"])
+            let contacts = try Fixture.runBlocking(["contacts", "--config", self.config, "--db", db, "--json"])
             let listed = try #require(
                 try JSONSerialization.jsonObject(with: Data(contacts.output.utf8)) as? [[String: Any]])
             let ids = listed.compactMap { $0["id"] as? String }.prefix(20)
             #expect(ids.count == 20)
             return [export.output]
-                + (try ids.map { try Fixture.run(["explain", "--config", self.config, "--db", db, $0]).output })
+                + (try ids.map { try Fixture.runBlocking(["explain", "--config", self.config, "--db", db, $0]).output })
         }
         func rows() throws -> [String: Int] {
             let queue = try DatabaseQueue(path: db)
@@ -146,7 +146,7 @@ struct SourceTableTests {
         #expect(try await old.read { try $0.tableExists("source") } == false)
         try old.close()
         // A writing command migrates; readers after it read the migrated file.
-        let migrate = try Fixture.run(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
+        let migrate = try Fixture.runBlocking(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
         #expect(migrate.status == 0, "\(migrate.output)")
         #expect(try rows() == stored)
         let after = try reading()
@@ -193,22 +193,22 @@ struct SourceTableTests {
         var url = server
         url.database = database
         let db = url.redacted
-        let ingest = try Fixture.run(["ingest", "--allow-rejects", "--config", self.config, "--db", db] + inputs)
+        let ingest = try await Fixture.run(["ingest", "--allow-rejects", "--config", self.config, "--db", db] + inputs)
         #expect(ingest.status == 0, "\(ingest.output)")
         func reading() throws -> [String] {
-            let export = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
+            let export = try Fixture.runBlocking(["export", "--config", self.config, "--db", db, "--json"])
             return [export.output]
                 + (try ["C03f50cd291328fe0"].map {
-                    try Fixture.run(["explain", "--config", self.config, "--db", db, $0]).output
+                    try Fixture.runBlocking(["explain", "--config", self.config, "--db", db, $0]).output
                 })
         }
-        let tick = try Fixture.run(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
+        let tick = try Fixture.runBlocking(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
         #expect(tick.status == 0, "\(tick.output)")
         let before = try reading()
         try await Self.writeAsBeforeV2(url)
-        let stale = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
+        let stale = try Fixture.runBlocking(["export", "--config", self.config, "--db", db, "--json"])
         #expect(stale.status != 0, "a reader refuses the older schema: \(stale.output)")
-        let migrate = try Fixture.run(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
+        let migrate = try Fixture.runBlocking(["tick", "--config", self.config, "--db", db, "--now", Fixture.sampleEnd])
         #expect(migrate.status == 0, "\(migrate.output)")
         let after = try reading()
         try await PostgresDatabases.drop(database, on: server)

@@ -74,7 +74,7 @@ struct StoreCopyTests {
     }
 
     func export(_ db: String) throws -> String {
-        let export = try Fixture.run(["export", "--config", self.config, "--db", db, "--json"])
+        let export = try Fixture.runBlocking(["export", "--config", self.config, "--db", db, "--json"])
         #expect(export.status == 0, "\(export.output)")
         return export.output
     }
@@ -96,11 +96,11 @@ struct StoreCopyTests {
 
         let before = try self.export(original)
         let digest = try Self.digest(original)
-        let there = try Fixture.run(["store", "copy", "--from", original, "--to", postgres])
+        let there = try await Fixture.run(["store", "copy", "--from", original, "--to", postgres])
         #expect(there.status == 0, "\(there.output)")
         #expect(try Self.digest(original) == digest, "the source is never written")
         #expect(try self.export(postgres) == before)
-        let home = try Fixture.run(["store", "copy", "--from", postgres, "--to", back])
+        let home = try await Fixture.run(["store", "copy", "--from", postgres, "--to", back])
         #expect(home.status == 0, "\(home.output)")
         #expect(try self.export(back) == before)
         #expect(before.contains("bad.csv"), "the reject is in the export")
@@ -135,13 +135,13 @@ struct StoreCopyTests {
         let original = directory.appendingPathComponent("original.sqlite").path
         try await Self.writeDeployment(at: original)
         let target = directory.appendingPathComponent("target.sqlite").path
-        let ingest = try Fixture.run([
+        let ingest = try await Fixture.run([
             "ingest", "--config", self.config, "--db", target,
             Fixture.sampleDay.appendingPathComponent("ivr").path,
         ])
         #expect(ingest.status == 0, "\(ingest.output)")
         let digests = [try Self.digest(original), try Self.digest(target)]
-        let copy = try Fixture.run(["store", "copy", "--from", original, "--to", target])
+        let copy = try await Fixture.run(["store", "copy", "--from", original, "--to", target])
         #expect(copy.status == 1)
         #expect(copy.output.contains("is not empty"), "\(copy.output)")
         #expect(copy.output.contains("nothing was written"), "\(copy.output)")
@@ -158,13 +158,13 @@ struct StoreCopyTests {
         try await PostgresDatabases.create(database, on: server)
         var url = server
         url.database = database
-        let ingest = try Fixture.run([
+        let ingest = try await Fixture.run([
             "ingest", "--config", self.config, "--db", url.redacted,
             Fixture.sampleDay.appendingPathComponent("ivr").path,
         ])
         #expect(ingest.status == 0, "\(ingest.output)")
         let before = try self.export(url.redacted)
-        let copy = try Fixture.run(["store", "copy", "--from", original, "--to", url.redacted])
+        let copy = try await Fixture.run(["store", "copy", "--from", original, "--to", url.redacted])
         let after = try self.export(url.redacted)
         try await PostgresDatabases.drop(database, on: server)
         #expect(copy.status == 1)
@@ -178,7 +178,7 @@ struct StoreCopyTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let missing = directory.appendingPathComponent("missing.sqlite").path
         let target = directory.appendingPathComponent("target.sqlite").path
-        let copy = try Fixture.run(["store", "copy", "--from", missing, "--to", target])
+        let copy = try await Fixture.run(["store", "copy", "--from", missing, "--to", target])
         #expect(copy.status != 0)
         #expect(!FileManager.default.fileExists(atPath: target))
         #expect(!FileManager.default.fileExists(atPath: missing), "the source is not created either")
@@ -186,7 +186,7 @@ struct StoreCopyTests {
 
     @Test("store copy --help says what moves, that the source is read-only and the target must be empty")
     func help() throws {
-        let help = try Fixture.run(["store", "copy", "--help"])
+        let help = try Fixture.runBlocking(["store", "copy", "--help"])
         #expect(help.status == 0)
         for phrase in [
             "--from", "--to", "read-only", "must hold no rows", "outbox", "webhook cursors", "postgresql://",
