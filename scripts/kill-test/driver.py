@@ -8,15 +8,10 @@ At the end the store is compared with one batch `ingest` of the same files.
 """
 import argparse
 import atexit
-import hashlib
-import http.server
-import json
 import os
 import queue
 import random
 import re
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,94 +23,8 @@ import urllib.request
 PBX_TOKEN = "demo-pbx"
 SECRET = "kill-test-secret"
 
-
-def log(message):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-class Receiver(http.server.ThreadingHTTPServer):
-    """The webhook consumer: records each delivery id and body, answers 204."""
-
-    daemon_threads = True
-
-    def __init__(self, path):
-        super().__init__(("127.0.0.1", 0), ReceiverHandler)
-        self.lock = threading.Lock()
-        self.deliveries = []  # (id, body)
-        self.record = open(path, "a", encoding="utf-8")
-
-
-class ReceiverHandler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length)
-        delivery = self.headers.get("X-FirstContact-Delivery", "")
-        with self.server.lock:
-            self.server.deliveries.append((delivery, body))
-            self.server.record.write(json.dumps({"id": delivery, "body": body.decode("utf-8")}) + "\n")
-            self.server.record.flush()
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """One `serve` process at a time, on a fixed port so that clients need not follow it."""
-
-    def __init__(self, fc, config, db, port, work):
-        self.fc, self.config, self.db, self.port, self.work = fc, config, db, port, work
-        self.process = None
-        self.starts = 0
-        self.up = threading.Event()
-
-    def start(self):
-        self.starts += 1
-        out = open(os.path.join(self.work, f"serve-{self.starts}.out"), "w")
-        err = open(os.path.join(self.work, f"serve-{self.starts}.err"), "w")
-        env = dict(os.environ, FC_WEBHOOK_SECRET=SECRET)
-        self.process = subprocess.Popen(
-            [self.fc, "serve", "--config", self.config, "--db", self.db, "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            stdout=out, stderr=err, env=env)
-        path = out.name
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if "serving http" in open(path).read():
-                self.up.set()
-                return
-            if self.process.poll() is not None:
-                sys.exit(f"kill-test: serve exited with {self.process.returncode} on start {self.starts}: "
-                         f"{open(err.name).read()[-2000:]}")
-            time.sleep(0.02)
-        sys.exit("kill-test: serve printed no address within 120 s")
-
-    def kill(self):
-        self.up.clear()
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self):
-        self.up.clear()
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def lines_of(path):
-    with open(path, "rb") as f:
-        return f.read().split(b"\n")[:-1]  # the files end with a newline
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from serve_harness import Receiver, ServeProcess, free_port, lines_of, log  # noqa: E402
 
 
 def main():
@@ -189,7 +98,7 @@ def main():
         f"{sum(len(v) for v in to_follow.values())} lines to followed files")
 
     db = os.path.join(work, "serve.sqlite")
-    server = Server(fc, config, db, free_port(), work)
+    server = ServeProcess(fc, config, db, free_port(), work, SECRET, script="kill-test")
     base = f"http://127.0.0.1:{server.port}"
     atexit.register(server.stop)
     server.start()

@@ -13,14 +13,10 @@ import argparse
 import atexit
 import glob
 import http.client
-import http.server
-import json
 import os
 import queue
 import random
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,94 +28,8 @@ PBX_TOKEN = "demo-pbx"
 ADMIN_TOKEN = "demo-admin"
 SECRET = "multi-instance-secret"
 
-
-def log(message):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-class Receiver(http.server.ThreadingHTTPServer):
-    """The webhook consumer: records each delivery id and body, answers 204."""
-
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), ReceiverHandler)
-        self.lock = threading.Lock()
-        self.deliveries = []  # (id, body)
-
-
-class ReceiverHandler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length)
-        with self.server.lock:
-            self.server.deliveries.append((self.headers.get("X-FirstContact-Delivery", ""), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Instance:
-    """One `serve` process on a fixed port (restarted on the same one)."""
-
-    def __init__(self, name, fc, config, db, work):
-        self.name, self.fc, self.config, self.db, self.work = name, fc, config, db, work
-        self.port = free_port()
-        self.process = None
-        self.starts = 0
-        self.up = threading.Event()
-
-    @property
-    def base(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        self.starts += 1
-        out = open(os.path.join(self.work, f"serve-{self.name}-{self.starts}.out"), "w")
-        err = open(os.path.join(self.work, f"serve-{self.name}-{self.starts}.err"), "w")
-        env = dict(os.environ, FC_WEBHOOK_SECRET=SECRET)
-        self.process = subprocess.Popen(
-            [self.fc, "serve", "--config", self.config, "--db", self.db, "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            stdout=out, stderr=err, env=env)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if "serving http" in open(out.name).read():
-                self.up.set()
-                return
-            if self.process.poll() is not None:
-                sys.exit(f"multi-instance-e2e: instance {self.name} exited with {self.process.returncode}: "
-                         f"{open(err.name).read()[-2000:]}")
-            time.sleep(0.02)
-        sys.exit(f"multi-instance-e2e: instance {self.name} printed no address within 120 s")
-
-    def kill(self):
-        self.up.clear()
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self):
-        self.up.clear()
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def lines_of(path):
-    with open(path, "rb") as f:
-        return f.read().split(b"\n")[:-1]  # the files end with a newline
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from serve_harness import Receiver, ServeProcess, free_port, lines_of, log  # noqa: E402
 
 
 class Database:
@@ -203,7 +113,8 @@ def main():
     log(f"day {args.date}: {len(chunks)} chunks over HTTP to {args.instances} instances, "
         f"{sum(len(v) for v in to_follow.values())} lines to followed files")
 
-    instances = [Instance(chr(ord("a") + i), fc, config, args.db, work) for i in range(args.instances)]
+    instances = [ServeProcess(fc, config, args.db, free_port(), work, SECRET, name=chr(ord("a") + i),
+                              script="multi-instance-e2e") for i in range(args.instances)]
     for instance in instances:
         atexit.register(instance.stop)
     for instance in instances:
