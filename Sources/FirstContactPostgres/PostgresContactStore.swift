@@ -153,6 +153,16 @@ package enum PostgresDatabases {
         try await Self.run("CREATE DATABASE \(try Self.identifier(name))", on: server)
     }
 
+    /// Creates a database of its own for one test or run, `prefix` and a random part as its name
+    /// (drop it by `url.database`), and returns the URL of it on `server`.
+    package static func createUnique(_ prefix: String, on server: PostgresURL) async throws -> PostgresURL {
+        let name = prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await Self.create(name, on: server)
+        var url = server
+        url.database = name
+        return url
+    }
+
     /// Drops database `name`, ending the sessions still connected to it.
     package static func drop(_ name: String, on server: PostgresURL) async throws {
         try await Self.run("DROP DATABASE IF EXISTS \(try Self.identifier(name)) WITH (FORCE)", on: server)

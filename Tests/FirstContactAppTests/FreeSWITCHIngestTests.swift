@@ -13,11 +13,12 @@ private func memberCDR(
 ) -> String {
     var variables = [
         ("direction", "inbound"), ("uuid", uuid), ("channel_name", "sofia/external/\(caller)%40203.0.113.5"),
-        ("start_uepoch", "\(start)000000"), ("answer_uepoch", "\(answer)000000"), ("end_uepoch", "\(end)000000"),
+        ("start_uepoch", FreeSWITCHDocuments.micro(start)), ("answer_uepoch", FreeSWITCHDocuments.micro(answer)),
+        ("end_uepoch", FreeSWITCHDocuments.micro(end)),
         ("billsec", "\(end - answer)"), ("hangup_cause", cause), ("last_app", "callcenter"),
         ("last_arg", "hotline%40default"),
     ]
-    if let bridge { variables.append(("bridge_uepoch", "\(bridge)000000")) }
+    if let bridge { variables.append(("bridge_uepoch", FreeSWITCHDocuments.micro(bridge))) }
     if let ccAgent {
         variables.append(("cc_agent", ccAgent))
         variables.append(("cc_queue_answered_epoch", "\(bridge ?? answer)"))

@@ -256,10 +256,8 @@ struct MultiInstanceServiceTests {
     /// Two stores on one fresh database of the test server, as two instances open it.
     static func withDatabase(_ body: ([PostgresContactStore]) async throws -> Void) async throws {
         let server = try #require(PostgresSampleDayTests.server)
-        let name = "fc_lease_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await PostgresDatabases.create(name, on: server)
-        var url = server
-        url.database = name
+        let url = try await PostgresDatabases.createUnique("fc_lease_", on: server)
+        let name = url.database
         let stores = [PostgresContactStore(url: url, live: true), PostgresContactStore(url: url, live: true)]
         do {
             try await body(stores)

@@ -30,10 +30,8 @@ struct PostgresSampleDayTests {
     func exportMatchesSQLite(server: PostgresURL) async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let database = "fc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await PostgresDatabases.create(database, on: server)
-        var url = server
-        url.database = database
+        let url = try await PostgresDatabases.createUnique("fc_test_", on: server)
+        let database = url.database
         let postgres = url.redacted
         let sqlite = directory.appendingPathComponent("fc.sqlite").path
 
@@ -56,10 +54,8 @@ struct PostgresSampleDayTests {
         "a reading command on a PostgreSQL database with no FirstContact schema says so and creates nothing",
         arguments: Self.servers)
     func readingAnEmptyDatabase(server: PostgresURL) async throws {
-        let database = "fc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await PostgresDatabases.create(database, on: server)
-        var url = server
-        url.database = database
+        let url = try await PostgresDatabases.createUnique("fc_test_", on: server)
+        let database = url.database
         let export = try await Fixture.run(["export", "--config", self.config, "--db", url.redacted, "--json"])
         // Nothing was created: the database still holds no schema for a reader to find.
         let reader = try StoreLocator.openForReading(url.redacted)

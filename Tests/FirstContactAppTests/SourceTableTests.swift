@@ -188,10 +188,8 @@ struct SourceTableTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let inputs = try Self.writeDay(into: directory.appendingPathComponent("day"))
-        let database = "fc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await PostgresDatabases.create(database, on: server)
-        var url = server
-        url.database = database
+        let url = try await PostgresDatabases.createUnique("fc_test_", on: server)
+        let database = url.database
         let db = url.redacted
         let ingest = try await Fixture.run(["ingest", "--allow-rejects", "--config", self.config, "--db", db] + inputs)
         #expect(ingest.status == 0, "\(ingest.output)")

@@ -87,10 +87,8 @@ struct StoreCopyTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let original = directory.appendingPathComponent("original.sqlite").path
         try await Self.writeDeployment(at: original)
-        let database = "fc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await PostgresDatabases.create(database, on: server)
-        var url = server
-        url.database = database
+        let url = try await PostgresDatabases.createUnique("fc_test_", on: server)
+        let database = url.database
         let postgres = url.redacted
         let back = directory.appendingPathComponent("back.sqlite").path
 
@@ -154,10 +152,8 @@ struct StoreCopyTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let original = directory.appendingPathComponent("original.sqlite").path
         try await Self.writeDeployment(at: original)
-        let database = "fc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await PostgresDatabases.create(database, on: server)
-        var url = server
-        url.database = database
+        let url = try await PostgresDatabases.createUnique("fc_test_", on: server)
+        let database = url.database
         let ingest = try await Fixture.run([
             "ingest", "--config", self.config, "--db", url.redacted,
             Fixture.sampleDay.appendingPathComponent("ivr").path,

@@ -172,10 +172,8 @@ actor Flag {
 enum PostgresInstances {
     static func with(count: Int, _ body: ([PostgresContactStore]) async throws -> Void) async throws {
         let server = try #require(StoreFixture.postgresServer, "FC_TEST_POSTGRES_URL is not set")
-        let name = "fc_multi_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await PostgresDatabases.create(name, on: server)
-        var url = server
-        url.database = name
+        let url = try await PostgresDatabases.createUnique("fc_multi_", on: server)
+        let name = url.database
         let stores = (0..<count).map { _ in PostgresContactStore(url: url) }
         do {
             try await body(stores)

@@ -28,10 +28,8 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             return StoreUnderTest(store: store, directory: directory)
         case .postgres:
             let server = try #require(StoreFixture.postgresServer, "FC_TEST_POSTGRES_URL is not set")
-            let name = "fc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            try await PostgresDatabases.create(name, on: server)
-            var url = server
-            url.database = name
+            let url = try await PostgresDatabases.createUnique("fc_test_", on: server)
+            let name = url.database
             return StoreUnderTest(
                 store: PostgresContactStore(url: url), directory: nil, postgres: (server: server, database: name))
         }

@@ -93,18 +93,20 @@ extension SQLiteContactStore {
     /// `/v1/route`).
     package func openContact(of customer: String) async throws -> Contact? {
         try await self.reader.read { db in
-            let statuses = RouteDecision.openStatuses.map(\.rawValue).sorted()
             let rows = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT rowid, * FROM contact WHERE customer_key = ? AND status IN (\(
-                            Array(repeating: "?", count: statuses.count).joined(separator: ", ")))
-                        ORDER BY created_at DESC, id DESC LIMIT 1
-                        """),
-                arguments: StatementArguments([customer] + statuses))
+                db.cachedStatement(sql: Self.openContactSQL),
+                arguments: StatementArguments([customer] + Self.openStatuses))
             return try Self.contacts(db, rows: rows, everyObligation: false).first
         }
     }
+
+    /// The statuses of an open contact, bound after the customer in ``openContactSQL``.
+    private static let openStatuses = RouteDecision.openStatuses.map(\.rawValue).sorted()
+    private static let openContactSQL = """
+        SELECT rowid, * FROM contact WHERE customer_key = ? AND status IN (\(
+            Array(repeating: "?", count: openStatuses.count).joined(separator: ", ")))
+        ORDER BY created_at DESC, id DESC LIMIT 1
+        """
 
     package func obligationPage(
         states: Set<ObligationState>, scope: Scope, after: ObligationPosition?, limit: Int
