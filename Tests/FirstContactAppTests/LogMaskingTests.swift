@@ -50,6 +50,8 @@ struct LogMaskingTests {
             ("a 1234567 b 12345678", "a 1234567 b 123*5678"),
             ("", ""),
             ("张敏 13800002222;13800003333", "张敏 138****2222;138****3333"),
+            ("呼叫+8613800002222号", "呼叫+86*******2222号"),
+            ("/v1/route?format=text&caller=13912345678", "/v1/route?format=text&caller=139****5678"),
         ])
     func masking(input: String, expected: String) {
         #expect(LogMasking.maskNumbers(input) == expected)

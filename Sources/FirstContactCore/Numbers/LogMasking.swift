@@ -9,25 +9,43 @@ package enum LogMasking {
     /// (Asterisk uniqueids and epochs too); 7 digits and fewer (extensions, service numbers,
     /// line numbers) are not personal and stay readable.
     package static func maskNumbers(_ text: String) -> String {
-        let characters = Array(text)
-        var result = ""
-        result.reserveCapacity(characters.count)
+        // Every request's log line passes here; most have no long digit run at all.
+        guard Self.hasLongDigitRun(text) else { return text }
+        let bytes = Array(text.utf8)
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
         var index = 0
-        while index < characters.count {
+        while index < bytes.count {
             var end = index
-            if characters[end] == "+" { end += 1 }
+            if bytes[end] == UInt8(ascii: "+") { end += 1 }
             let digitsStart = end
-            while end < characters.count, characters[end].isASCII, characters[end].isNumber { end += 1 }
+            while end < bytes.count, Self.isDigit(bytes[end]) { end += 1 }
             if end - digitsStart >= 8 {
-                result += CustomerNumber.other(String(characters[index..<end])).masked
+                result += CustomerNumber.other(String(decoding: bytes[index..<end], as: UTF8.self)).masked.utf8
                 index = end
             } else {
-                // Not a long number: copy the characters looked at (at least one) and go on.
+                // Not a long number: copy the bytes looked at (at least one) and go on. A run is
+                // ASCII only, so a multi-byte character is never cut.
                 let stop = max(end, index + 1)
-                result += String(characters[index..<stop])
+                result += bytes[index..<stop]
                 index = stop
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    private static func hasLongDigitRun(_ text: String) -> Bool {
+        var run = 0
+        for byte in text.utf8 {
+            if Self.isDigit(byte) {
+                run += 1
+                if run >= 8 { return true }
+            } else {
+                run = 0
+            }
+        }
+        return false
     }
 }

@@ -64,11 +64,18 @@ package enum SHA256 {
 
     /// Lower-case hex of the digest of a string's UTF-8.
     package static func hex(_ text: String) -> String {
-        Self.digest(text.utf8).map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined()
+        // Every authenticated request hashes its token: one buffer, not a string per byte.
+        let digest = Self.digest(text.utf8)
+        return String(unsafeUninitializedCapacity: digest.count * 2) { buffer in
+            for (index, byte) in digest.enumerated() {
+                buffer[2 * index] = Self.hexDigits[Int(byte >> 4)]
+                buffer[2 * index + 1] = Self.hexDigits[Int(byte & 0x0f)]
+            }
+            return digest.count * 2
+        }
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 extension UInt32 {

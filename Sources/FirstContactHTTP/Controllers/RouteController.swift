@@ -17,12 +17,18 @@ struct RouteController {
 
     func route(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try context.principal([.pbx, .admin])
-        guard let raw = request.queryText("caller") else {
+        // Parsed once: a dialplan asks on every inbound call.
+        let query = request.uri.queryParameters
+        func parameter(_ name: String) -> String? {
+            guard let value = query[Substring(name)], !value.isEmpty else { return nil }
+            return String(value)
+        }
+        guard let raw = parameter("caller") else {
             throw HTTPError(.badRequest, message: "caller (the calling number) is required: /v1/route?caller=NUMBER")
         }
         let text: Bool
         // Present but empty is refused like any other value outside the two formats.
-        switch request.uri.queryParameters["format"].map(String.init) {
+        switch query["format"].map(String.init) {
         case nil, "json": text = false
         case "text": text = true
         case let other?: throw HTTPError(.badRequest, message: "format must be json or text, not \"\(other)\"")
@@ -35,7 +41,7 @@ struct RouteController {
         }
         let now = self.api.scheduler.clock.now()
         let decision = RouteDecision.decide(
-            caller: caller, did: request.queryText("did"), devicePrefix: request.queryText("device_prefix"),
+            caller: caller, did: parameter("did"), devicePrefix: parameter("device_prefix"),
             openContact: open, directory: directory, at: now, presence: self.api.engine.presence.snapshot)
         // The agent's screen pop; written after this answer, never before it.
         if let notice = decision.notice(caller: open?.customerRaw ?? raw, at: now) {

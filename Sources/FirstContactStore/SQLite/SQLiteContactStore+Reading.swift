@@ -91,13 +91,22 @@ extension SQLiteContactStore {
     /// reader connection. Built through ``contacts(_:)``'s SQL literal it cost a statement
     /// preparation, and GRDB's authorizer callback per column, on every call (BENCHMARKS.md,
     /// `/v1/route`).
+    ///
+    /// Read on the calling thread through ``SQLiteDirectReaders`` when one of their connections is
+    /// free, else through the pool.
     package func openContact(of customer: String) async throws -> Contact? {
-        try await self.reader.read { db in
-            let rows = try Row.fetchAll(
-                db.cachedStatement(sql: Self.openContactSQL),
-                arguments: StatementArguments([customer] + Self.openStatuses))
-            return try Self.contacts(db, rows: rows, everyObligation: false).first
+        do {
+            if let found = try self.directReaders.read({ db in try Self.openContact(db, customer) }) { return found }
+        } catch {
+            throw self.pool.mapped(error)
         }
+        return try await self.reader.read { db in try Self.openContact(db, customer) }
+    }
+
+    private static func openContact(_ db: Database, _ customer: String) throws -> Contact? {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: Self.openContactSQL), arguments: StatementArguments([customer] + Self.openStatuses))
+        return try Self.contacts(db, rows: rows, everyObligation: false).first
     }
 
     /// The statuses of an open contact, bound after the customer in ``openContactSQL``.

@@ -20,6 +20,8 @@ package final class SQLiteContactStore: ContactStore {
     /// Customers derived per write transaction (``derivationChunk``); smaller in tests, so that
     /// one clock move takes several transactions.
     let derivationChunk: Int
+    /// The routing read's own connections (``openContact(of:)``).
+    let directReaders: SQLiteDirectReaders
 
     /// Opens (creating if needed) and migrates the database at `path`.
     /// - Parameters:
@@ -58,7 +60,11 @@ package final class SQLiteContactStore: ContactStore {
             }
         }
         do { try SQLiteMigrations.migrator.migrate(self.pool.base) } catch { throw self.pool.mapped(error) }
+        self.directReaders = try SQLiteDirectReaders(path: path, count: Self.directReaderCount)
     }
+
+    /// One per core: the most route answers that run at once.
+    static let directReaderCount = max(2, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Opens the database at `path` read-only, for commands that only read: no migration and no
     /// write, so a backup, a copy or a read-only mount stays byte for byte what it was. Every
@@ -78,6 +84,7 @@ package final class SQLiteContactStore: ContactStore {
         }
         self.pool = SQLiteStoragePool(
             base: try DatabasePool(path: path, configuration: configuration), watch: StorageWatch(database: path))
+        self.directReaders = try SQLiteDirectReaders(path: path, count: Self.directReaderCount)
         try self.pool.read { db in
             switch try Self.schema(db) {
             case .current:

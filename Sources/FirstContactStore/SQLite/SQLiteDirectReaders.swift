@@ -1,0 +1,65 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// Read-only connections of their own for the reads a PBX waits on (`GET /v1/route` on every
+/// inbound call), run on the calling thread.
+///
+/// Why not the pool's `read`: it hands the work to a dispatch queue and back, and under load
+/// libdispatch starts and ends worker threads for it (`perf`: thread wake-ups and the `munmap`
+/// of exited threads' stacks were a quarter of the server's time). Against a database of
+/// 182,045 open contacts the route answered at 0.22× `/healthz` that way (BENCHMARKS.md,
+/// `/v1/route`). A WAL reader never waits for the writer, so the read is a few index probes.
+///
+/// Each connection is taken only if free: a caller that finds them all busy gets nil and uses
+/// the pool, so no thread ever waits here for another's read.
+final class SQLiteDirectReaders: Sendable {
+    private final class Connection: Sendable {
+        let queue: DatabaseQueue
+        let inUse = Mutex(())
+        init(_ queue: DatabaseQueue) { self.queue = queue }
+    }
+
+    private let connections: [Connection]
+
+    init(path: String, count: Int) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(1)
+        configuration.label = "route-reader"
+        configuration.prepareDatabase { db in
+            // As the pool's readers: pages mapped, not copied in with a read syscall each.
+            try db.execute(sql: "PRAGMA cache_size = -8192; PRAGMA mmap_size = 268435456")
+        }
+        self.connections = try (0..<max(1, count)).map { _ in
+            Connection(try DatabaseQueue(path: path, configuration: configuration))
+        }
+    }
+
+    /// `body` in one transaction on the first free connection; nil when every one is in use.
+    func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T? {
+        for connection in self.connections {
+            let outcome: Result<T, any Error>? = connection.inUse.withLockIfAvailable { _ in
+                Result { try connection.queue.inDatabase { db in try Self.inTransaction(db, body) } }
+            }
+            if let outcome { return try outcome.get() }
+        }
+        return nil
+    }
+
+    /// `body` between a BEGIN and a COMMIT prepared once per connection, so its reads see one
+    /// state. GRDB's `read` also toggles `query_only` and prepares both statements on every call:
+    /// an unknown caller's answer took 215 µs of server CPU that way and 168 µs this way
+    /// (BENCHMARKS.md, `/v1/route`). The connection is read-only already.
+    private static func inTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN").execute()
+        do {
+            let value = try body(db)
+            try db.cachedStatement(sql: "COMMIT").execute()
+            return value
+        } catch {
+            try? db.cachedStatement(sql: "ROLLBACK").execute()
+            throw error
+        }
+    }
+}
