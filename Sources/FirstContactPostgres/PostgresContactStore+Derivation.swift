@@ -270,6 +270,11 @@ extension PostgresContactStore {
         return calls
     }
 
+    /// The obligations of a customer's (bound first) contacts created at or after a time (bound
+    /// second); an array for the reason given at ``customerCalls``.
+    static let earlierObligations =
+        "contact_id = ANY (ARRAY(SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?))"
+
     static func previousConclusions(of customer: String, since: Timestamp, tx: PostgresTransaction) async throws
         -> PreviousConclusions
     {
@@ -277,8 +282,7 @@ extension PostgresContactStore {
         for row in try await tx.rows(
             """
             SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid,
-            owner_department, owner_agent FROM obligation
-            WHERE contact_id IN (SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?)
+            owner_department, owner_agent FROM obligation WHERE \(Self.earlierObligations)
             """,
             {
                 $0.add(customer)
@@ -296,7 +300,7 @@ extension PostgresContactStore {
         for row in try await tx.rows(
             """
             SELECT id, category, contact_id, rowid FROM violation
-            WHERE customer_key = ?1 AND contact_id IN (SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
+            WHERE customer_key = ?1 AND contact_id = ANY (ARRAY(SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2))
             """,
             {
                 $0.add(customer)

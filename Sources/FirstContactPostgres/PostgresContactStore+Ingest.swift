@@ -387,7 +387,7 @@ extension PostgresContactStore {
             for row in try await tx.rows(
                 """
                 SELECT DISTINCT call_key FROM \(table) WHERE rowid > ?2
-                AND call_key IN (SELECT call_key FROM call WHERE customer_key = ?1)
+                AND call_key = ANY (ARRAY(SELECT call_key FROM call WHERE customer_key = ?1))
                 """,
                 {
                     $0.add(customer)

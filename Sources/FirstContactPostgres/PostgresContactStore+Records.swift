@@ -35,13 +35,20 @@ extension PostgresContactStore {
             .flatMap(\.value)
     }
 
+    /// The calls of a customer (bound first) that started at or after a time (bound second), as
+    /// a condition on a record table's `call_key`. As an array, not `IN (SELECT …)`: on tables
+    /// never analyzed (a first ingest, one long transaction) the planner chose a hash join over
+    /// a sequential scan of the whole record table for `IN`, once per customer derived, so a
+    /// day's ingest grew with the square of its size (BENCHMARKS.md, PostgreSQL ingest).
+    static let customerCalls = "call_key = ANY (ARRAY(SELECT call_key FROM call WHERE customer_key = ? AND start >= ?))"
+
     /// Every record of every call of `customer` that started at or after `since`, by call.
     static func records(
         ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, tables: RecordTables = RecordTables(),
         tx: PostgresTransaction
     ) async throws -> [(CallKey, [CallRecord])] {
         let grouped = try await Self.records(
-            tx, tables: tables, where: "call_key IN (SELECT call_key FROM call WHERE customer_key = ? AND start >= ?)"
+            tx, tables: tables, where: Self.customerCalls
         ) {
             $0.add(customer)
             $0.add(since.seconds)
