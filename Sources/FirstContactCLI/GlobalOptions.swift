@@ -12,8 +12,10 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The SQLite database file (created by ingest if missing; reading commands never create or change it).",
-            valueName: "path"))
+            "The store: a SQLite database file (created by ingest if missing), or a PostgreSQL URL"
+                + " (postgresql://user@host/db, ?host=/socket/dir for a unix socket; the password from the URL"
+                + " or PGPASSWORD). Reading commands never create or change it.",
+            valueName: "path-or-url"))
     var db = "firstcontact.sqlite"
 
     func engine() throws -> Engine {

@@ -283,7 +283,12 @@ extension PostgresContactStore {
     package func listenForOutbox(
         listening: @escaping @Sendable () -> Void, notified: @escaping @Sendable () -> Void
     ) async throws {
-        let connection = try await self.session.connect()
+        let connection: PostgresConnection
+        do {
+            connection = try await self.session.connect()
+        } catch {
+            throw PostgresFailure.mapped(error, url: self.session.url)
+        }
         let ended: Result<Void, any Error>
         do {
             try await connection.listen(on: PostgresTransaction.outboxChannel) { notifications in
@@ -292,7 +297,7 @@ extension PostgresContactStore {
             }
             ended = .success(())
         } catch {
-            ended = .failure(error)
+            ended = .failure(PostgresFailure.mapped(error, url: self.session.url))
         }
         do {
             try await connection.close()

@@ -47,6 +47,8 @@ final class PostgresSession: Sendable {
                 // one transaction back whole, and it runs again from the start.
                 self.logger.info("transaction retried after \(error.serverInfo?[.sqlState] ?? "?")")
                 attempt += 1
+            } catch {
+                throw PostgresFailure.mapped(error, url: self.url)
             }
         }
     }
@@ -367,5 +369,45 @@ struct Columns {
     func bytes(_ i: Int) throws -> [UInt8] {
         let buffer = try self.row[i].decode(ByteBuffer.self)
         return Array(buffer.readableBytesView)
+    }
+}
+
+/// A PostgreSQL failure as an admin can act on it. postgres-nio's own errors print as a generic
+/// "PSQLError – Generic description…" so that nothing sensitive leaks by accident; this keeps
+/// what is safe and useful (the server's message, SQLSTATE, detail and hint, or why the server
+/// could not be reached) and never the statement or its values.
+package struct PostgresFailure: Error, CustomStringConvertible, Sendable {
+    package let description: String
+
+    /// `error` as the store reports it: a full disk on the server is
+    /// ``StoreError/storageFull(path:)`` (the same 507 and retry as SQLite's), any other
+    /// PostgreSQL error a ``PostgresFailure``, everything else unchanged.
+    static func mapped(_ error: any Error, url: PostgresURL) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        if let info = error.serverInfo {
+            // 53100 disk_full, 53200 out_of_memory is not ours to retry as "full".
+            if info[.sqlState] == "53100" { return StoreError.storageFull(path: url.redacted) }
+            var text = "PostgreSQL at \(url.redacted): \(info[.message] ?? "an error without a message")"
+            if let state = info[.sqlState] { text += " (SQLSTATE \(state))" }
+            if let detail = info[.detail] { text += "; \(detail)" }
+            if let hint = info[.hint] { text += "; hint: \(hint)" }
+            return PostgresFailure(description: text)
+        }
+        var text = "PostgreSQL at \(url.redacted): \(Self.words(error.code))"
+        if let underlying = error.underlying { text += ": \(underlying)" }
+        return PostgresFailure(description: text)
+    }
+
+    private static func words(_ code: PSQLError.Code) -> String {
+        switch code {
+        case .connectionError: "cannot connect"
+        case .serverClosedConnection: "the server closed the connection"
+        case .clientClosedConnection: "the connection was closed"
+        case .authMechanismRequiresPassword: "the server asks for a password (put it in the URL or PGPASSWORD)"
+        case .unsupportedAuthMechanism: "the server asks for an authentication method this client does not support"
+        case .sslUnsupported: "the server does not support TLS"
+        case .queryCancelled: "the statement was cancelled"
+        default: "\(code)"
+        }
     }
 }

@@ -65,4 +65,30 @@ struct PostgresSampleDayTests {
         #expect(export.output.contains("no database at postgresql://"))
         #expect(again.map { "\($0)" }?.contains("no database at postgresql://") == true, "\(String(describing: again))")
     }
+
+    @Test("a PostgreSQL that cannot be reached says so in words, not postgres-nio's generic text")
+    func unreachableServer() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = "postgresql://postgres@/fc?host=\(directory.path)/no-server-here"
+        for command in [["export", "--json"], ["ingest", self.inputs[0]]] {
+            let run = try await Fixture.run([command[0], "--config", self.config, "--db", url] + command.dropFirst())
+            #expect(run.status != 0)
+            #expect(run.output.contains("PostgreSQL at postgresql://postgres@/fc"), "\(run.output)")
+            #expect(run.output.contains("cannot connect"), "\(run.output)")
+            #expect(!run.output.contains("Generic description"), "\(run.output)")
+        }
+    }
+
+    @Test(
+        "a database the server does not have: the server's own message and SQLSTATE, not a generic error",
+        arguments: Self.servers)
+    func missingDatabase(server: PostgresURL) async throws {
+        var url = server
+        url.database = "fc_no_such_database"
+        let run = try await Fixture.run(["ingest", "--config", self.config, "--db", url.redacted, self.inputs[0]])
+        #expect(run.status != 0)
+        #expect(run.output.contains("database \"fc_no_such_database\" does not exist"), "\(run.output)")
+        #expect(run.output.contains("SQLSTATE 3D000"), "\(run.output)")
+    }
 }

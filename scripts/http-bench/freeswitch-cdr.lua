@@ -58,6 +58,9 @@ end
 function init(args)
   token = args[1]
   hotline = os.getenv("HOTLINE") or "96116"
+  -- Several wrk processes at once (one per server instance) set WRK_PROCESS = 0, 1, 2…: their
+  -- threads then make different calls from different customers (at most 3 threads a process).
+  thread_id = thread_id + 3 * tonumber(os.getenv("WRK_PROCESS") or "0")
   math.randomseed(os.time() * 100 + thread_id)
   for i = 2, #args do
     local file = assert(io.open(args[i], "rb"))
