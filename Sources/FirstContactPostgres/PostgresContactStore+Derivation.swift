@@ -179,13 +179,11 @@ extension PostgresContactStore {
             ? try await Self.previousConclusions(of: customer, since: since, tx: tx) : PreviousConclusions()
         let amendments = try await Self.recordChanges(customer, from: previous, to: derivation, clock: clock, tx: tx)
         if replacing {
+            // As arrays (``earlierObligations``): `IN (SELECT …)` deleted through a sequential
+            // scan of every obligation, 130 ms a customer with 1,000,000 of them.
+            let earlierContacts = "ARRAY(SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)"
             for (table, scope) in [("obligation", ""), ("violation", "customer_key = ?1 AND")] {
-                try await tx.run(
-                    """
-                    DELETE FROM \(table) WHERE \(scope) contact_id IN
-                    (SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
-                    """
-                ) {
+                try await tx.run("DELETE FROM \(table) WHERE \(scope) contact_id = ANY (\(earlierContacts))") {
                     $0.add(customer)
                     $0.add(since.seconds)
                 }

@@ -122,6 +122,13 @@ final class PostgresSession: Sendable {
         try await self.open()
     }
 
+    /// Set for every connection in its startup message. The store's statements each touch a
+    /// customer's few rows; on tables not analyzed yet (a first ingest, a fresh `store copy`) the
+    /// planner's guesses put such a read above `jit_above_cost` and `parallel_setup_cost`, and it
+    /// compiled the statement and started two workers for one row: 30 ms a read, a scheduler tick
+    /// deriving 1,000 of 1,000,000 pending customers took 33 s instead of 2.6 s (BENCHMARKS.md).
+    static let sessionSettings = [("jit", "off"), ("max_parallel_workers_per_gather", "0")]
+
     @Sendable private func open() async throws -> PostgresConnection {
         var configuration: PostgresConnection.Configuration
         switch self.url.endpoint {
@@ -135,8 +142,9 @@ final class PostgresSession: Sendable {
                 password: self.url.password, database: self.url.database)
         }
         configuration.options.connectTimeout = .seconds(self.url.connectTimeout)
+        configuration.options.additionalStartupParameters = Self.sessionSettings
         if let name = self.url.applicationName {
-            configuration.options.additionalStartupParameters = [("application_name", name)]
+            configuration.options.additionalStartupParameters.append(("application_name", name))
         }
         return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: self.logger)
     }

@@ -62,4 +62,22 @@ struct PostgresPlanTests {
         await store.close()
         try await PostgresDatabases.drop(url.database, on: server)
     }
+
+    // The same unanalyzed tables made the planner's guesses large enough to JIT-compile a
+    // one-row read and start parallel workers for it: 30 ms a read in a scheduler tick.
+    @Test("the store's connections run without JIT and without parallel workers")
+    func noJITNorParallelWorkers() async throws {
+        guard let server = StoreFixture.postgresServer else { return }
+        let url = try await PostgresDatabases.createUnique("fc_plan_", on: server)
+        let store = PostgresContactStore(url: url)
+        let settings = try await store.read { tx in
+            [
+                try await tx.value(String.self, "SHOW jit"),
+                try await tx.value(String.self, "SHOW max_parallel_workers_per_gather"),
+            ]
+        }
+        await store.close()
+        try await PostgresDatabases.drop(url.database, on: server)
+        #expect(settings == ["off", "0"])
+    }
 }
