@@ -28,6 +28,21 @@ struct SQLiteDirectReadTests {
         #expect(try readers.read { db in try Int.fetchOne(db, sql: "SELECT 7") } == 7)
     }
 
+    @Test("closing the store leaves no write-ahead log behind, the routing read's connections included")
+    func closingFoldsTheLog() async throws {
+        let directory = try StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite").path
+        func ingestAndRoute() async throws {
+            let store = try SQLiteContactStore(path: path)
+            _ = try await store.ingest(try StoreFixture.records(calls: 60), correlator: StoreFixture.correlator)
+            _ = try await store.openContact(of: "13800000000")
+            #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        }
+        try await ingestAndRoute()
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
     @Test("the open contact is read beside an open write transaction, and sees each commit at once")
     func readsBesideTheWriterAndSeesCommits() async throws {
         let directory = try StoreFixture.temporaryDirectory()

@@ -23,6 +23,8 @@ package final class SQLiteContactStore: ContactStore {
     /// The routing read's own connections (``openContact(of:)``).
     let directReaders: SQLiteDirectReaders
 
+    deinit { self.directReaders.close() }
+
     /// Opens (creating if needed) and migrates the database at `path`.
     /// - Parameters:
     ///   - live: `serve`'s store (see ``live``).
