@@ -2,7 +2,12 @@ import FirstContactCore
 import FirstContactStore
 import Logging
 import NIOCore
+import NIOPosix
 import PostgresNIO
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The store's one connection to the server, and the transactions run on it one at a time.
 ///
@@ -402,8 +407,33 @@ package struct PostgresFailure: Error, CustomStringConvertible, Sendable {
             return PostgresFailure(description: text)
         }
         var text = "PostgreSQL at \(url.redacted): \(Self.words(error.code))"
-        if let underlying = error.underlying { text += ": \(underlying)" }
+        if let underlying = error.underlying {
+            // A socket's connect error names no path; libpq names the socket file, and so do we.
+            let socket = url.endpoint.socketPath.map { "\($0): " } ?? ""
+            text += ": " + (underlying is IOError ? socket : "") + Self.reason(underlying)
+        }
         return PostgresFailure(description: text)
+    }
+
+    /// Why a connection could not be made, as `psql` would say it ("127.0.0.1:5433: Connection
+    /// refused"), not NIO's `SingleConnectionFailure(target: [IPv4]127.0.0.1/127.0.0.1:5433,
+    /// error: connection reset (error set): Connection refused (errno: 111))`.
+    private static func reason(_ error: any Error) -> String {
+        if let failure = error as? NIOConnectionError {
+            let attempts = failure.connectionErrors.map { "\(Self.address($0.target)): \(Self.reason($0.error))" }
+            if !attempts.isEmpty { return attempts.joined(separator: "; ") }
+            if failure.dnsAError != nil || failure.dnsAAAAError != nil { return "unknown host \(failure.host)" }
+            return "\(failure.host):\(failure.port)"
+        }
+        if let failure = error as? IOError, let words = strerror(failure.errnoCode) { return String(cString: words) }
+        return "\(error)"
+    }
+
+    private static func address(_ address: SocketAddress) -> String {
+        if let path = address.pathname { return path }
+        guard let ip = address.ipAddress else { return "\(address)" }
+        let host = address.protocol == .inet6 ? "[\(ip)]" : ip
+        return address.port.map { "\(host):\($0)" } ?? host
     }
 
     private static func words(_ code: PSQLError.Code) -> String {

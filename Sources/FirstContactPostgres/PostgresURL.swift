@@ -156,7 +156,8 @@ package struct PostgresURL: Hashable, Sendable {
     /// takes the password from `PGPASSWORD`).
     package var redacted: String {
         switch self.endpoint {
-        case .tcp(let host, let port): "postgresql://\(self.user)@\(host):\(port)/\(self.database)"
+        case .tcp(let host, let port):
+            "postgresql://\(self.user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(self.database)"
         case .socket(let directory, let port):
             "postgresql://\(self.user)@/\(self.database)?host=\(directory)&port=\(port)"
         }

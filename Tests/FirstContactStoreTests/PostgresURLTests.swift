@@ -36,6 +36,8 @@ struct PostgresURLTests {
         #expect(url.endpoint == .tcp(host: "::1", port: 5432))
         #expect(url.user == "hotline")
         #expect(try PostgresURL("postgresql://localhost", environment: self.environment).database == "hotline")
+        // Shown back in messages as it was given: an address with colons stays bracketed.
+        #expect(url.redacted == "postgresql://hotline@[::1]:5432/fc")
     }
 
     @Test(
