@@ -404,6 +404,14 @@ private let badConfigurations: [BadConfiguration] = [
         yaml: "routing: {ring_first: 0s}\n", line: 1, key: "routing.ring_first", fragment: "must be longer than zero"
     ),
     BadConfiguration(
+        name: "ring_first of zero seconds written bare",
+        yaml: "routing: {ring_first: 0}\n", line: 1, key: "routing.ring_first", fragment: "must be longer than zero"
+    ),
+    BadConfiguration(
+        name: "ring_first of more than 300 seconds written bare",
+        yaml: "routing: {ring_first: 400}\n", line: 1, key: "routing.ring_first", fragment: "at most 5m"
+    ),
+    BadConfiguration(
         name: "ring_first longer than 5 minutes",
         yaml: "routing:\n  ring_first: 10m\n", line: 2, key: "routing.ring_first", fragment: "at most 5m"
     ),
@@ -615,6 +623,14 @@ private let badConfigurations: [BadConfiguration] = [
         #expect(configuration.departments.map(\.routing) == [true, false])
         let off = try ConfigurationLoader.load(yaml: "routing: {enabled: false, ring_first: 1m}\n", file: "c.yaml")
         #expect(off.routing == RoutingOptions(enabled: false, ringFirst: 60))
+    }
+
+    @Test(
+        "ring_first as a bare number is seconds, as the dialplan's Dial timeout and the answer's ring_first are",
+        arguments: [("15", 15), ("\"25\"", 25), ("300", 300), ("20s", 20), ("1m", 60)])
+    func ringFirstInSeconds(written: String, seconds: Int64) throws {
+        let configuration = try ConfigurationLoader.load(yaml: "routing: {ring_first: \(written)}\n", file: "c.yaml")
+        #expect(configuration.routing == RoutingOptions(enabled: true, ringFirst: seconds))
     }
 
     @Test func explicitCDRColumnsAndSizesAreRead() throws {

@@ -352,12 +352,15 @@ extension ConfigurationParser {
     /// `routing: {enabled, ring_first}`: a `routing:` section turns routing on unless it says
     /// `enabled: false`. `ring_first` is how long the agent rings before the queue: at least a
     /// second, at most 5 minutes (a caller left ringing longer has been let down by the queue too).
+    /// A bare number is seconds, as in the dialplan's `Dial(…,15)` and the answer's `ring_first=15`.
     mutating func routing(_ node: ConfigNode) -> RoutingOptions {
         var options = RoutingOptions(enabled: true)
         guard let fields = self.fields(node, allowed: ConfigurationKeys.routing) else { return options }
         if let value = fields["enabled"], let flag = self.bool(value) { options.enabled = flag }
-        if let value = fields["ring_first"], let seconds = self.duration(value) {
-            if seconds > 300 {
+        if let value = fields["ring_first"], let seconds = value.wholeNumber.map(Int64.init) ?? self.duration(value) {
+            if seconds == 0 {
+                self.report(value, "\"0\" must be longer than zero")
+            } else if seconds > 300 {
                 self.report(value, "ring_first must be at most 5m (the caller waits that long before the queue)")
             } else {
                 options.ringFirst = seconds

@@ -32,6 +32,14 @@ struct ConfigNode {
         return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
+    /// A scalar of digits only, as a number (`15`, not `15s` or `-1`).
+    var wholeNumber: Int? {
+        guard case .scalar(let scalar) = self.node, !scalar.string.isEmpty,
+            scalar.string.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else { return nil }
+        return Int(scalar.string)
+    }
+
     /// How the node looks, for "expected …, found …" messages.
     var shape: String {
         switch self.node {
