@@ -104,7 +104,7 @@ extension SQLiteContactStore {
     }
 
     private static func openContact(_ db: Database, _ customer: String) throws -> Contact? {
-        let rows = try Row.fetchAll(
+        let rows = try Row.fetchCursor(
             db.cachedStatement(sql: Self.openContactSQL), arguments: StatementArguments([customer] + Self.openStatuses))
         return try Self.contacts(db, rows: rows, everyObligation: false).first
     }
@@ -276,7 +276,7 @@ extension SQLiteContactStore {
     static func contacts(_ db: Database, where condition: SQL, limit: Int?) throws -> [Contact] {
         var limitClause: SQL = ""
         if let limit { limitClause = "LIMIT \(limit)" }
-        let rows = try Row.fetchAll(
+        let rows = try Row.fetchCursor(
             db,
             SQLRequest(
                 literal: "SELECT rowid, * FROM contact WHERE \(condition) ORDER BY created_at, id \(limitClause)"))
@@ -286,9 +286,15 @@ extension SQLiteContactStore {
     /// The contacts of `rows` (`SELECT rowid, * FROM contact`), with their obligations: read in one
     /// ordered pass over every obligation when `everyObligation` (all contacts are wanted), else
     /// by contact.
-    static func contacts(_ db: Database, rows: [Row], everyObligation: Bool) throws -> [Contact] {
-        guard !rows.isEmpty else { return [] }
-        let ids = Set(rows.map { $0["id"] as String })
+    ///
+    /// Rows are decoded from the cursor, never fetched into an array first: GRDB finds a fetched
+    /// row's column by name by lowercasing every column name before it, on every access (a fifth
+    /// of a whole export's contact decoding, `perf`), where a cursor's row looks names up in a
+    /// table built once per statement.
+    static func contacts(_ db: Database, rows: RowCursor, everyObligation: Bool) throws -> [Contact] {
+        var contacts = try Array(rows.map(Self.contactWithoutObligations))
+        guard !contacts.isEmpty else { return [] }
+        let ids = Set(contacts.map(\.id.rawValue))
         var obligations: [String: [Obligation]] = [:]
         func add(_ cursor: RowCursor) throws {
             while let row = try cursor.next() {
@@ -304,32 +310,36 @@ extension SQLiteContactStore {
                 sql: "SELECT rowid, * FROM obligation WHERE contact_id = ? ORDER BY created_at, id")
             for id in ids.sorted() { try add(Row.fetchCursor(statement, arguments: [id])) }
         }
-        return try rows.map { row in
-            let id: String = row["id"]
-            let customerText: String = row["customer"]
-            var contact = Contact(
-                id: ContactID(id), customer: CustomerNumber(text: customerText), customerRaw: row["customer_raw"],
-                channel: try Self.value(row, "channel", table: "contact"),
-                department: (row["department"] as String?).map { DepartmentID($0) },
-                category: try Self.value(row, "category", table: "contact"),
-                createdAt: Timestamp(seconds: row["created_at"]))
-            contact.status = try Self.value(row, "status", table: "contact")
-            contact.repeatOf = (row["repeat_of"] as String?).map { ContactID($0) }
-            if let agent: String = row["fr_agent"], let bound: Int64 = row["fr_bound_at"] {
-                contact.firstResponder = FirstResponder(
-                    agent: AgentID(agent), boundAt: Timestamp(seconds: bound),
-                    via: try Self.value(row, "fr_via", table: "contact"),
-                    call: (row["fr_call"] as String?).map { CallKey($0) })
-            }
-            let callKeys: String = row["calls"]
-            contact.calls = callKeys.split(separator: ",").map { CallKey(rawValue: String($0)) }
-            contact.obligations = obligations[id] ?? []
-            let rung: String = row["ring_no_answer"]
-            contact.ringNoAnswer = rung.split(separator: ",").map { AgentID(String($0)) }
-            contact.lastActivity = Timestamp(seconds: row["last_activity"])
-            contact.closedAt = (row["closed_at"] as Int64?).map(Timestamp.init(seconds:))
-            return contact
+        for index in contacts.indices {
+            contacts[index].obligations = obligations[contacts[index].id.rawValue] ?? []
         }
+        return contacts
+    }
+
+    private static func contactWithoutObligations(_ row: Row) throws -> Contact {
+        let id: String = row["id"]
+        let customerText: String = row["customer"]
+        var contact = Contact(
+            id: ContactID(id), customer: CustomerNumber(text: customerText), customerRaw: row["customer_raw"],
+            channel: try Self.value(row, "channel", table: "contact"),
+            department: (row["department"] as String?).map { DepartmentID($0) },
+            category: try Self.value(row, "category", table: "contact"),
+            createdAt: Timestamp(seconds: row["created_at"]))
+        contact.status = try Self.value(row, "status", table: "contact")
+        contact.repeatOf = (row["repeat_of"] as String?).map { ContactID($0) }
+        if let agent: String = row["fr_agent"], let bound: Int64 = row["fr_bound_at"] {
+            contact.firstResponder = FirstResponder(
+                agent: AgentID(agent), boundAt: Timestamp(seconds: bound),
+                via: try Self.value(row, "fr_via", table: "contact"),
+                call: (row["fr_call"] as String?).map { CallKey($0) })
+        }
+        let callKeys: String = row["calls"]
+        contact.calls = callKeys.split(separator: ",").map { CallKey(rawValue: String($0)) }
+        let rung: String = row["ring_no_answer"]
+        contact.ringNoAnswer = rung.split(separator: ",").map { AgentID(String($0)) }
+        contact.lastActivity = Timestamp(seconds: row["last_activity"])
+        contact.closedAt = (row["closed_at"] as Int64?).map(Timestamp.init(seconds:))
+        return contact
     }
 
     static func obligation(_ row: Row) throws -> Obligation {
@@ -372,8 +382,10 @@ extension SQLiteContactStore {
     }
 
     private static func violations(_ db: Database, where condition: SQL) throws -> [Violation] {
-        try Row.fetchAll(db, SQLRequest(literal: "SELECT rowid, * FROM violation WHERE \(condition) ORDER BY at, id"))
-            .map { row in
+        // Decoded from the cursor (see ``contacts(_:rows:everyObligation:)``).
+        try Array(
+            Row.fetchCursor(db, SQLRequest(literal: "SELECT rowid, * FROM violation WHERE \(condition) ORDER BY at, id"))
+                .map { row in
                 var violation = Violation(
                     id: ViolationID(row["id"] as String),
                     obligation: (row["obligation_id"] as String?).map { ObligationID($0) },
@@ -384,7 +396,7 @@ extension SQLiteContactStore {
                     at: Timestamp(seconds: row["at"]))
                 violation.remediedAt = (row["remedied_at"] as Int64?).map { Timestamp(seconds: $0) }
                 return violation
-            }
+            })
     }
 
     /// The enum stored as text in `column` of a row selected with its `rowid`.
