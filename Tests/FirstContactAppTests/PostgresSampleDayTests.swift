@@ -69,7 +69,10 @@ struct PostgresSampleDayTests {
     @Test(
         "a PostgreSQL that cannot be reached says where and why, as psql would, not postgres-nio's generic text",
         arguments: [
-            ("postgresql://postgres@/fc?host=DIR/no-server-here", "DIR/no-server-here/.s.PGSQL.5432: No such file or directory"),
+            (
+                "postgresql://postgres@/fc?host=DIR/no-server-here",
+                "DIR/no-server-here/.s.PGSQL.5432: No such file or directory"
+            ),
             ("postgresql://postgres@127.0.0.1:1/fc", "127.0.0.1:1: Connection refused"),
             ("postgresql://postgres@no-such-host.invalid/fc", "unknown host no-such-host.invalid"),
         ])

@@ -384,8 +384,10 @@ extension SQLiteContactStore {
     private static func violations(_ db: Database, where condition: SQL) throws -> [Violation] {
         // Decoded from the cursor (see ``contacts(_:rows:everyObligation:)``).
         try Array(
-            Row.fetchCursor(db, SQLRequest(literal: "SELECT rowid, * FROM violation WHERE \(condition) ORDER BY at, id"))
-                .map { row in
+            Row.fetchCursor(
+                db, SQLRequest(literal: "SELECT rowid, * FROM violation WHERE \(condition) ORDER BY at, id")
+            )
+            .map { row in
                 var violation = Violation(
                     id: ViolationID(row["id"] as String),
                     obligation: (row["obligation_id"] as String?).map { ObligationID($0) },
