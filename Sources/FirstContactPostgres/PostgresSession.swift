@@ -3,6 +3,7 @@ import FirstContactStore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 
 #if canImport(Glibc)
@@ -140,7 +141,7 @@ final class PostgresSession: Sendable {
         case .tcp(let host, let port):
             configuration = PostgresConnection.Configuration(
                 host: host, port: port, username: self.url.user, password: self.url.password,
-                database: self.url.database, tls: .disable)
+                database: self.url.database, tls: try Self.tls(self.url.tls))
         case .socket:
             configuration = PostgresConnection.Configuration(
                 unixSocketPath: self.url.endpoint.socketPath ?? "", username: self.url.user,
@@ -152,6 +153,30 @@ final class PostgresSession: Sendable {
             configuration.options.additionalStartupParameters.append(("application_name", name))
         }
         return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: self.logger)
+    }
+
+    /// `sslmode` as libpq applies it: `prefer` and `require` encrypt without checking the
+    /// server's certificate, `verify-ca` checks it against the root certificate, `verify-full`
+    /// also checks that it names the host.
+    static func tls(_ mode: PostgresURL.TLSMode) throws -> PostgresConnection.Configuration.TLS {
+        func context(_ verification: CertificateVerification, root: String?) throws -> NIOSSLContext {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = verification
+            if let root {
+                guard access(root, R_OK) == 0 else {
+                    throw PostgresFailure(description: "sslrootcert \(root): no such readable file")
+                }
+                configuration.trustRoots = .file(root)
+            }
+            return try NIOSSLContext(configuration: configuration)
+        }
+        switch mode {
+        case .disable: return .disable
+        case .prefer: return .prefer(try context(.none, root: nil))
+        case .require: return .require(try context(.none, root: nil))
+        case .verifyCA(let root): return .require(try context(.noHostnameVerification, root: root))
+        case .verifyFull(let root): return .require(try context(.fullVerification, root: root))
+        }
     }
 
     /// The connection, lent to one transaction at a time, in the order they asked.
@@ -426,6 +451,15 @@ package struct PostgresFailure: Error, CustomStringConvertible, Sendable {
             return "\(failure.host):\(failure.port)"
         }
         if let failure = error as? IOError, let words = strerror(failure.errnoCode) { return String(cString: words) }
+        if let failure = error as? NIOSSLExtraError, failure == .failedToValidateHostname {
+            return "TLS: the server's certificate does not name this host (sslmode=verify-full)"
+        }
+        if case .handshakeFailed(let reason)? = error as? NIOSSLError {
+            if "\(reason)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return "TLS: the server's certificate is not signed by a trusted root (sslrootcert, else the system's)"
+            }
+            return "TLS handshake failed: \(reason)"
+        }
         return "\(error)"
     }
 

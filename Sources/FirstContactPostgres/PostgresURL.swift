@@ -20,7 +20,25 @@ package struct PostgresURL: Hashable, Sendable {
         }
     }
 
+    /// `sslmode`, as libpq reads it.
+    package enum TLSMode: Hashable, Sendable {
+        /// `disable`: never TLS.
+        case disable
+        /// `allow`, `prefer` (libpq's default): TLS when the server offers it, its certificate not
+        /// checked; plain when it does not.
+        case prefer
+        /// `require`: TLS or no connection; the certificate is not checked (libpq's `require`
+        /// without a root certificate).
+        case require
+        /// `verify-ca`: TLS with a certificate signed by `sslrootcert` (else the system's roots).
+        case verifyCA(rootCertificate: String?)
+        /// `verify-full`: as `verify-ca`, and the certificate names the host.
+        case verifyFull(rootCertificate: String?)
+    }
+
     package var endpoint: Endpoint
+    /// Over TCP only: a unix socket never uses TLS (as with libpq).
+    package var tls: TLSMode = .prefer
     package var user: String
     package var password: String?
     package var database: String
@@ -88,6 +106,8 @@ package struct PostgresURL: Hashable, Sendable {
         var database = path.isEmpty ? nil : try Self.decoded(path, in: text)
         var applicationName: String?
         var connectTimeout: Int64?
+        var sslMode = "prefer"
+        var rootCertificate: String?
         for (name, value) in query {
             switch name {
             case "host": host = value
@@ -95,12 +115,14 @@ package struct PostgresURL: Hashable, Sendable {
             case "user": user = value
             case "password": password = value
             case "dbname": database = value
-            case "sslmode" where value == "disable" || value == "allow" || value == "prefer":
-                // libpq's defaults that do not insist on TLS: plain connections satisfy them.
-                break
             case "sslmode":
-                throw PostgresURLError(
-                    url: text, problem: "sslmode=\(value) is not supported yet (only disable, allow or prefer)")
+                guard ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(value) else {
+                    throw PostgresURLError(
+                        url: text,
+                        problem: "sslmode=\(value) is none of disable, allow, prefer, require, verify-ca, verify-full")
+                }
+                sslMode = value
+            case "sslrootcert": rootCertificate = value
             case "application_name": applicationName = value
             case "connect_timeout":
                 guard let seconds = Int64(value), seconds > 0 else {
@@ -112,7 +134,7 @@ package struct PostgresURL: Hashable, Sendable {
                 throw PostgresURLError(
                     url: text,
                     problem:
-                        "unknown parameter \"\(name)\" (known: host, port, user, password, dbname, sslmode, application_name, connect_timeout)"
+                        "unknown parameter \"\(name)\" (known: host, port, user, password, dbname, sslmode, sslrootcert, application_name, connect_timeout)"
                 )
             }
         }
@@ -136,6 +158,13 @@ package struct PostgresURL: Hashable, Sendable {
         self.database = database.flatMap { $0.isEmpty ? nil : $0 } ?? user
         self.applicationName = applicationName
         if let connectTimeout { self.connectTimeout = connectTimeout }
+        switch sslMode {
+        case "disable": self.tls = .disable
+        case "require": self.tls = .require
+        case "verify-ca": self.tls = .verifyCA(rootCertificate: rootCertificate)
+        case "verify-full": self.tls = .verifyFull(rootCertificate: rootCertificate)
+        default: self.tls = .prefer
+        }
     }
 
     private static func decoded(_ part: Substring, in url: String) throws -> String {
@@ -158,8 +187,20 @@ package struct PostgresURL: Hashable, Sendable {
         switch self.endpoint {
         case .tcp(let host, let port):
             "postgresql://\(self.user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(self.database)"
+                + self.tlsParameters
         case .socket(let directory, let port):
             "postgresql://\(self.user)@/\(self.database)?host=\(directory)&port=\(port)"
+        }
+    }
+
+    /// `sslmode` (and `sslrootcert`) as given, so that the URL shown back connects the same way.
+    private var tlsParameters: String {
+        switch self.tls {
+        case .prefer: ""
+        case .disable: "?sslmode=disable"
+        case .require: "?sslmode=require"
+        case .verifyCA(let root): "?sslmode=verify-ca" + (root.map { "&sslrootcert=\($0)" } ?? "")
+        case .verifyFull(let root): "?sslmode=verify-full" + (root.map { "&sslrootcert=\($0)" } ?? "")
         }
     }
 }

@@ -47,18 +47,40 @@ struct PostgresURLTests {
             ("postgresql://u@h:99999/db", "the port \"99999\""),
             ("postgresql://u@h:port/db", "the port \"port\""),
             ("postgresql://u@/db", "names no host"),
-            ("postgresql://u:secret@h/db?sslmode=verify-full", "sslmode=verify-full is not supported"),
+            ("postgresql://u:secret@h/db?sslmode=verify", "sslmode=verify is none of disable, allow, prefer"),
             ("postgresql://u:secret@h/db?options=-c", "unknown parameter \"options\""),
             ("postgresql://u@h/db?host", "is not name=value"),
             ("postgresql://u@h/a/b", "contains a slash"),
             ("postgresql://u@[::1/db", "no closing ]"),
-            ("postgresql://u@h/db?password=secret&sslmode=require", "sslmode=require is not supported"),
+            ("postgresql://u@h/db?password=secret&sslmode=required", "sslmode=required is none of"),
             ("postgresql://u@h/db?password=secret&connect_timeout=0", "connect_timeout=0 is not"),
         ])
     func refused(url: String, problem: String) throws {
         let error = try #require(throws: PostgresURLError.self) { try PostgresURL(url, environment: self.environment) }
         #expect(error.description.contains(problem))
         #expect(!error.description.contains("secret"))
+    }
+
+    @Test(
+        "sslmode as libpq names it, prefer when absent; the URL shown back keeps it, so another process connects the same way",
+        arguments: [
+            ("", PostgresURL.TLSMode.prefer, ""),
+            ("?sslmode=allow", .prefer, ""),
+            ("?sslmode=prefer", .prefer, ""),
+            ("?sslmode=disable", .disable, "?sslmode=disable"),
+            ("?sslmode=require", .require, "?sslmode=require"),
+            ("?sslmode=verify-ca", .verifyCA(rootCertificate: nil), "?sslmode=verify-ca"),
+            (
+                "?sslmode=verify-full&sslrootcert=/etc/ssl/pg-root.crt",
+                .verifyFull(rootCertificate: "/etc/ssl/pg-root.crt"),
+                "?sslmode=verify-full&sslrootcert=/etc/ssl/pg-root.crt"
+            ),
+        ])
+    func sslModes(parameters: String, mode: PostgresURL.TLSMode, shown: String) throws {
+        let url = try PostgresURL("postgresql://u:secret@db.example/fc" + parameters, environment: self.environment)
+        #expect(url.tls == mode)
+        #expect(url.redacted == "postgresql://u@db.example:5432/fc" + shown)
+        #expect(try PostgresURL(url.redacted, environment: self.environment).tls == mode)
     }
 
     @Test("application_name and connect_timeout are taken, not dropped; connect_timeout is 10 s when absent")
