@@ -14,7 +14,8 @@ struct GlobalOptions: ParsableArguments {
         help: ArgumentHelp(
             "The store: a SQLite database file (created by ingest if missing), or a PostgreSQL URL"
                 + " (postgresql://user@host/db, ?host=/socket/dir for a unix socket; the password from the URL"
-                + " or PGPASSWORD). Reading commands never create or change it.",
+                + " or PGPASSWORD; ?sslmode=require or verify-full&sslrootcert=FILE for TLS, as libpq)."
+                + " Reading commands never create or change it.",
             valueName: "path-or-url"))
     var db = "firstcontact.sqlite"
 
