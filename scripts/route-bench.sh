@@ -20,10 +20,8 @@ threads="${THREADS:-2}"
 calls="${CALLS:-200000}"
 work="${BENCH_DIR:-$(mktemp -d /tmp/fc-route-bench-XXXXXX)}"
 mkdir -p "$work"
-if [ -z "${FC_BIN:-}" ]; then
-  swift build -c release --scratch-path .build-release --product firstcontact
-  FC_BIN="$PWD/.build-release/release/firstcontact"
-fi
+source scripts/release-binary.sh
+FC_BIN="$fc"
 
 cp samples/firstcontact.yaml "$work/firstcontact.yaml"
 db="$work/route.sqlite"

@@ -106,8 +106,9 @@ package struct PostgresURL: Hashable, Sendable {
         var database = path.isEmpty ? nil : try Self.decoded(path, in: text)
         var applicationName: String?
         var connectTimeout: Int64?
-        var sslMode = "prefer"
-        var rootCertificate: String?
+        // libpq's environment variables for them, which the URL overrides.
+        var sslMode = environment["PGSSLMODE"].flatMap { $0.isEmpty ? nil : $0 } ?? "prefer"
+        var rootCertificate = environment["PGSSLROOTCERT"].flatMap { $0.isEmpty ? nil : $0 }
         for (name, value) in query {
             switch name {
             case "host": host = value
@@ -115,13 +116,7 @@ package struct PostgresURL: Hashable, Sendable {
             case "user": user = value
             case "password": password = value
             case "dbname": database = value
-            case "sslmode":
-                guard ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(value) else {
-                    throw PostgresURLError(
-                        url: text,
-                        problem: "sslmode=\(value) is none of disable, allow, prefer, require, verify-ca, verify-full")
-                }
-                sslMode = value
+            case "sslmode": sslMode = value
             case "sslrootcert": rootCertificate = value
             case "application_name": applicationName = value
             case "connect_timeout":
@@ -158,6 +153,10 @@ package struct PostgresURL: Hashable, Sendable {
         self.database = database.flatMap { $0.isEmpty ? nil : $0 } ?? user
         self.applicationName = applicationName
         if let connectTimeout { self.connectTimeout = connectTimeout }
+        guard Self.sslModes.contains(sslMode) else {
+            throw PostgresURLError(
+                url: text, problem: "sslmode=\(sslMode) is none of \(Self.sslModes.joined(separator: ", "))")
+        }
         switch sslMode {
         case "disable": self.tls = .disable
         case "require": self.tls = .require
@@ -166,6 +165,8 @@ package struct PostgresURL: Hashable, Sendable {
         default: self.tls = .prefer
         }
     }
+
+    private static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
     private static func decoded(_ part: Substring, in url: String) throws -> String {
         guard let text = String(part).removingPercentEncoding else {

@@ -83,6 +83,19 @@ struct PostgresURLTests {
         #expect(try PostgresURL(url.redacted, environment: self.environment).tls == mode)
     }
 
+    @Test("PGSSLMODE and PGSSLROOTCERT apply when the URL names no sslmode or sslrootcert, as in libpq")
+    func sslFromEnvironment() throws {
+        let environment = ["USER": "x", "PGSSLMODE": "verify-full", "PGSSLROOTCERT": "/etc/ssl/pg-root.crt"]
+        #expect(
+            try PostgresURL("postgresql://u@db.example/fc", environment: environment).tls
+                == .verifyFull(rootCertificate: "/etc/ssl/pg-root.crt"))
+        #expect(try PostgresURL("postgresql://u@db.example/fc?sslmode=disable", environment: environment).tls == .disable)
+        let bad = try #require(throws: PostgresURLError.self) {
+            try PostgresURL("postgresql://u@db.example/fc", environment: ["USER": "x", "PGSSLMODE": "on"])
+        }
+        #expect(bad.description.contains("sslmode=on is none of"))
+    }
+
     @Test("application_name and connect_timeout are taken, not dropped; connect_timeout is 10 s when absent")
     func connectionParameters() throws {
         let url = try PostgresURL(
