@@ -89,7 +89,8 @@ struct PostgresURLTests {
         #expect(
             try PostgresURL("postgresql://u@db.example/fc", environment: environment).tls
                 == .verifyFull(rootCertificate: "/etc/ssl/pg-root.crt"))
-        #expect(try PostgresURL("postgresql://u@db.example/fc?sslmode=disable", environment: environment).tls == .disable)
+        #expect(
+            try PostgresURL("postgresql://u@db.example/fc?sslmode=disable", environment: environment).tls == .disable)
         let bad = try #require(throws: PostgresURLError.self) {
             try PostgresURL("postgresql://u@db.example/fc", environment: ["USER": "x", "PGSSLMODE": "on"])
         }
