@@ -261,7 +261,13 @@ def main():
         outbox_max = int(database.value("SELECT coalesce(max(seq), 0) FROM outbox"))
         cursor = int(database.value("SELECT coalesce(max(seq), 0) FROM webhook_cursor"))
         outbox_count = int(database.value("SELECT count(*) FROM outbox"))
-        done = all(offsets.get(p) == s for p, s in sizes.items()) and cursor == outbox_max
+        # Records posted late hold back the breaches they would announce until the backfill has
+        # been quiet for `lateness` (2 s); the tick that moves the clock past that announces them,
+        # possibly seconds later: quiet only counts from that tick on.
+        clock_now = int(database.value("SELECT coalesce((SELECT value FROM meta WHERE key = 'clock'), '0')"))
+        backfill = int(database.value("SELECT coalesce((SELECT value FROM meta WHERE key = 'backfill_last'), '0')"))
+        done = (all(offsets.get(p) == s for p, s in sizes.items()) and cursor == outbox_max
+                and clock_now - backfill >= 2)
         if done:
             if settled_since is None or settled_since[1] != outbox_count:
                 settled_since = (time.time(), outbox_count)
