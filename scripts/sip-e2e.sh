@@ -34,7 +34,7 @@ expect_eq() { # name actual expected
 
 # --- what it needs -----------------------------------------------------------------------
 missing=()
-for p in kamailio sip-tester; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in kamailio kamailio-utils-modules sip-tester; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "sip-e2e: installing ${missing[*]}" >&2
   SUDO=""
