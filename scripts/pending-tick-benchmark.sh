@@ -12,10 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${FC_TEST_POSTGRES_URL:-}" ]; then
   source scripts/install-deps.sh
-  if [ -z "${FC_BIN:-}" ]; then
-    swift build -c release --scratch-path .build-release --product firstcontact
-    export FC_BIN="$PWD/.build-release/release/firstcontact"
-  fi
+  source scripts/release-binary.sh
+  export FC_BIN="$fc"
   export BENCH_DIR="${BENCH_DIR:-$(mktemp -d /tmp/fc-pending-XXXXXX)}"
   export PENDING="${PENDING:-1000000}"
   mkdir -p "$BENCH_DIR"

@@ -14,10 +14,8 @@ source scripts/install-deps.sh
 stories="${STORIES:-70000}"
 work="${BENCH_DIR:-$(mktemp -d /tmp/fc-pg-bench-XXXXXX)}"
 mkdir -p "$work"
-if [ -z "${FC_BIN:-}" ]; then
-  swift build -c release --scratch-path .build-release --product firstcontact
-  FC_BIN="$PWD/.build-release/release/firstcontact"
-fi
+source scripts/release-binary.sh
+FC_BIN="$fc"
 config=samples/firstcontact.yaml
 [ -f "$work/day/asterisk/Master.csv" ] ||
   "$FC_BIN" simulate --config "$config" --seed 1 --calls "$stories" --date 2026-11-27 --out "$work/day" >/dev/null

@@ -14,10 +14,8 @@ if [ -z "${FC_TEST_POSTGRES_URL:-}" ]; then
   source scripts/install-deps.sh
   source scripts/lib/bench-serve.sh
   install_wrk
-  if [ -z "${FC_BIN:-}" ]; then
-    swift build -c release --scratch-path .build-release --product firstcontact
-    export FC_BIN="$PWD/.build-release/release/firstcontact"
-  fi
+  source scripts/release-binary.sh
+  export FC_BIN="$fc"
   FC_POSTGRES_DURABLE="${FC_POSTGRES_DURABLE:-1}" exec scripts/with-postgres.sh "$0" "$@"
 fi
 
