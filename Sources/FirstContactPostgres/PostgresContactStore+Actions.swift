@@ -283,12 +283,7 @@ extension PostgresContactStore {
     package func listenForOutbox(
         listening: @escaping @Sendable () -> Void, notified: @escaping @Sendable () -> Void
     ) async throws {
-        let connection: PostgresConnection
-        do {
-            connection = try await self.session.connect()
-        } catch {
-            throw PostgresFailure.mapped(error, url: self.session.url)
-        }
+        let connection = try await self.session.connect()
         let ended: Result<Void, any Error>
         do {
             try await connection.listen(on: PostgresTransaction.outboxChannel) { notifications in

@@ -179,11 +179,10 @@ extension PostgresContactStore {
             ? try await Self.previousConclusions(of: customer, since: since, tx: tx) : PreviousConclusions()
         let amendments = try await Self.recordChanges(customer, from: previous, to: derivation, clock: clock, tx: tx)
         if replacing {
-            // As arrays (``earlierObligations``): `IN (SELECT …)` deleted through a sequential
-            // scan of every obligation, 130 ms a customer with 1,000,000 of them.
-            let earlierContacts = "ARRAY(SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)"
+            // `IN (SELECT …)` deleted through a sequential scan of every obligation, 130 ms a
+            // customer with 1,000,000 of them (``earlierContacts``).
             for (table, scope) in [("obligation", ""), ("violation", "customer_key = ?1 AND")] {
-                try await tx.run("DELETE FROM \(table) WHERE \(scope) contact_id = ANY (\(earlierContacts))") {
+                try await tx.run("DELETE FROM \(table) WHERE \(scope) \(Self.earlierContacts)") {
                     $0.add(customer)
                     $0.add(since.seconds)
                 }
@@ -268,10 +267,10 @@ extension PostgresContactStore {
         return calls
     }
 
-    /// The obligations of a customer's (bound first) contacts created at or after a time (bound
-    /// second); an array for the reason given at ``customerCalls``.
-    static let earlierObligations =
-        "contact_id = ANY (ARRAY(SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?))"
+    /// Rows (obligations, violations) of a customer's (`?1`) contacts created at or after a time
+    /// (`?2`); an array for the reason given at ``customerCalls``.
+    static let earlierContacts =
+        "contact_id = ANY (ARRAY(SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2))"
 
     static func previousConclusions(of customer: String, since: Timestamp, tx: PostgresTransaction) async throws
         -> PreviousConclusions
@@ -280,7 +279,7 @@ extension PostgresContactStore {
         for row in try await tx.rows(
             """
             SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid,
-            owner_department, owner_agent FROM obligation WHERE \(Self.earlierObligations)
+            owner_department, owner_agent FROM obligation WHERE \(Self.earlierContacts)
             """,
             {
                 $0.add(customer)
@@ -298,7 +297,7 @@ extension PostgresContactStore {
         for row in try await tx.rows(
             """
             SELECT id, category, contact_id, rowid FROM violation
-            WHERE customer_key = ?1 AND contact_id = ANY (ARRAY(SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2))
+            WHERE customer_key = ?1 AND \(Self.earlierContacts)
             """,
             {
                 $0.add(customer)

@@ -125,7 +125,11 @@ final class PostgresSession: Sendable {
 
     /// A connection of its own, outside the transactions' one (LISTEN holds a connection).
     func connect() async throws -> PostgresConnection {
-        try await self.open()
+        do {
+            return try await self.open()
+        } catch {
+            throw PostgresFailure.mapped(error, url: self.url)
+        }
     }
 
     /// Set for every connection in its startup message. The store's statements each touch a

@@ -153,20 +153,18 @@ package struct PostgresURL: Hashable, Sendable {
         self.database = database.flatMap { $0.isEmpty ? nil : $0 } ?? user
         self.applicationName = applicationName
         if let connectTimeout { self.connectTimeout = connectTimeout }
-        guard Self.sslModes.contains(sslMode) else {
-            throw PostgresURLError(
-                url: text, problem: "sslmode=\(sslMode) is none of \(Self.sslModes.joined(separator: ", "))")
-        }
         switch sslMode {
         case "disable": self.tls = .disable
+        case "allow", "prefer": self.tls = .prefer
         case "require": self.tls = .require
         case "verify-ca": self.tls = .verifyCA(rootCertificate: rootCertificate)
         case "verify-full": self.tls = .verifyFull(rootCertificate: rootCertificate)
-        default: self.tls = .prefer
+        default:
+            throw PostgresURLError(
+                url: text,
+                problem: "sslmode=\(sslMode) is none of disable, allow, prefer, require, verify-ca, verify-full")
         }
     }
-
-    private static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
     private static func decoded(_ part: Substring, in url: String) throws -> String {
         guard let text = String(part).removingPercentEncoding else {

@@ -19,7 +19,7 @@ package enum LogMasking {
             var end = index
             if bytes[end] == UInt8(ascii: "+") { end += 1 }
             let digitsStart = end
-            while end < bytes.count, Self.isDigit(bytes[end]) { end += 1 }
+            while end < bytes.count, NumberNormaliser.isDigit(bytes[end]) { end += 1 }
             if end - digitsStart >= 8 {
                 result += CustomerNumber.other(String(decoding: bytes[index..<end], as: UTF8.self)).masked.utf8
                 index = end
@@ -34,12 +34,10 @@ package enum LogMasking {
         return String(decoding: result, as: UTF8.self)
     }
 
-    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
-
     private static func hasLongDigitRun(_ text: String) -> Bool {
         var run = 0
         for byte in text.utf8 {
-            if Self.isDigit(byte) {
+            if NumberNormaliser.isDigit(byte) {
                 run += 1
                 if run >= 8 { return true }
             } else {

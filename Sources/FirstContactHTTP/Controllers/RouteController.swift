@@ -19,11 +19,7 @@ struct RouteController {
         _ = try context.principal([.pbx, .admin])
         // Parsed once: a dialplan asks on every inbound call.
         let query = request.uri.queryParameters
-        func parameter(_ name: String) -> String? {
-            guard let value = query[Substring(name)], !value.isEmpty else { return nil }
-            return String(value)
-        }
-        guard let raw = parameter("caller") else {
+        guard let raw = query.text("caller") else {
             throw HTTPError(.badRequest, message: "caller (the calling number) is required: /v1/route?caller=NUMBER")
         }
         let text: Bool
@@ -41,7 +37,7 @@ struct RouteController {
         }
         let now = self.api.scheduler.clock.now()
         let decision = RouteDecision.decide(
-            caller: caller, did: parameter("did"), devicePrefix: parameter("device_prefix"),
+            caller: caller, did: query.text("did"), devicePrefix: query.text("device_prefix"),
             openContact: open, directory: directory, at: now, presence: self.api.engine.presence.snapshot)
         // The agent's screen pop; written after this answer, never before it.
         if let notice = decision.notice(caller: open?.customerRaw ?? raw, at: now) {

@@ -22,12 +22,20 @@ extension ActionError: HTTPResponseError {
     }
 }
 
+extension Parameters {
+    /// A free-text parameter, as ``Request/queryText(_:)`` reads it: for a handler that parses the
+    /// query once and reads several parameters from it.
+    package func text(_ name: String) -> String? {
+        guard let value = self[Substring(name)], !value.isEmpty else { return nil }
+        return String(value)
+    }
+}
+
 extension Request {
     /// A free-text query parameter; present but empty (`?cursor=`) reads as absent, the way forms
     /// and generated clients send a field left blank.
     package func queryText(_ name: String) -> String? {
-        guard let value = self.uri.queryParameters[Substring(name)], !value.isEmpty else { return nil }
-        return String(value)
+        self.uri.queryParameters.text(name)
     }
 
     /// The body as `T`, read up to `limit` bytes; an empty body is `{}`. Malformed JSON or a field
