@@ -9,14 +9,16 @@ import Testing
 // customer written as `call_key IN (SELECT …)`, the planner joined them to a sequential scan of
 // the whole record table, once per customer derived: the sample day took 24 s, and a day's cost
 // grew with the square of its size. The reads of one customer must go through the indexes.
-@Suite("PostgreSQL reads one customer's records through the indexes, before any ANALYZE")
+@Suite(
+    "PostgreSQL reads one customer's records through the indexes, before any ANALYZE",
+    .enabled(if: StoreFixture.postgresServer != nil))
 struct PostgresPlanTests {
     // The record tables of a whole sample day (5,807 legs, 9,302 queue events) are large enough
     // for the plan to matter; a day's derived tables are not yet (their reads use the same form,
-    // `earlierObligations`).
+    // `earlierContacts`).
     @Test("a customer's call records are read through the call index, not a sequential scan of the table")
     func customerReadsUseIndexes() async throws {
-        guard let server = StoreFixture.postgresServer else { return }
+        let server = try #require(StoreFixture.postgresServer)
         let url = try await PostgresDatabases.createUnique("fc_plan_", on: server)
         let store = PostgresContactStore(url: url)
         do {
@@ -67,7 +69,7 @@ struct PostgresPlanTests {
     // one-row read and start parallel workers for it: 30 ms a read in a scheduler tick.
     @Test("the store's connections run without JIT and without parallel workers")
     func noJITNorParallelWorkers() async throws {
-        guard let server = StoreFixture.postgresServer else { return }
+        let server = try #require(StoreFixture.postgresServer)
         let url = try await PostgresDatabases.createUnique("fc_plan_", on: server)
         let store = PostgresContactStore(url: url)
         let settings = try await store.read { tx in
