@@ -116,15 +116,15 @@ extension PostgresContactStore {
         case .dirty:
             rows = try await tx.rows(
                 """
-                SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
-                WHERE dirty ORDER BY customer_key LIMIT ? FOR UPDATE SKIP LOCKED
+                SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before, resume_state
+                FROM customer                 WHERE dirty ORDER BY customer_key LIMIT ? FOR UPDATE SKIP LOCKED
                 """
             ) { $0.add(Self.derivationChunk) }
         case .due:
             rows = try await tx.rows(
                 """
-                SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
-                WHERE next_check IS NOT NULL AND next_check <= ?
+                SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before, resume_state
+                FROM customer                 WHERE next_check IS NOT NULL AND next_check <= ?
                 ORDER BY next_check, customer_key LIMIT ? FOR UPDATE SKIP LOCKED
                 """
             ) {
@@ -136,6 +136,7 @@ extension PostgresContactStore {
             let c = Columns(row)
             chunk.amendments += try await Self.derive(
                 try c.text(0), replacing: try c.bool(1), past: try Self.settledPast(c, from: 2),
+                resume: ResumeState.point(before: try c.optionalInt64(5), text: try c.optionalText(6)),
                 correlator: correlator, clock: clock, gaps: gaps, hold: hold, tables: tables, tx: tx)
             chunk.derived += 1
         }
@@ -154,24 +155,27 @@ extension PostgresContactStore {
     /// Re-derives one customer (see ``SQLiteContactStore``'s `derive`) whose customer row the
     /// transaction holds locked (``deriveChunk``).
     static func derive(
-        _ customer: String, replacing: Bool, past: SettledPast?, correlator: Correlator, clock: Timestamp,
-        gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables, tx: PostgresTransaction
+        _ customer: String, replacing: Bool, past: SettledPast?, resume: ResumePoint?, correlator: Correlator,
+        clock: Timestamp, gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables, tx: PostgresTransaction
     ) async throws -> Int {
         let since = past?.before ?? .beforeAnyRecord
+        let resume = correlator.resumable(resume)
+        let from = resume?.before ?? since
         let assembler = CallAssembler(directory: correlator.directory)
         let calls = assembler.assembleCalls(
-            try await Self.records(ofCustomer: customer, since: since, tables: tables, tx: tx))
-        let actions = tables.actions ? try await Self.actions(ofCustomer: customer, since: since, tx: tx) : []
-        let ivr = tables.ivr ? try await Self.ivrEvents(ofCustomer: customer, since: since, tx: tx) : []
+            try await Self.records(ofCustomer: customer, since: from, tables: tables, tx: tx))
+        let actions = tables.actions ? try await Self.actions(ofCustomer: customer, since: from, tx: tx) : []
+        let ivr = tables.ivr ? try await Self.ivrEvents(ofCustomer: customer, since: from, tx: tx) : []
+        // A callback the resume point carries may be owed to a number keyed in the IVR before it.
         let related =
-            ivr.isEmpty
+            ivr.isEmpty && resume == nil
             ? []
             : try await Self.relatedCalls(
-                ofCustomer: customer, since: since, tables: tables, assembler: assembler, tx: tx)
+                ofCustomer: customer, since: from, tables: tables, assembler: assembler, tx: tx)
         let undecided = try await Self.undecidedCalls(of: customer, hold: hold, tx: tx)
         let derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
-            explaining: false, after: past, undecided: undecided,
+            explaining: false, after: past, resuming: resume, undecided: undecided,
             undecidedDueBy: hold?.lastArrival ?? .beforeAnyRecord)
 
         let previous =
@@ -192,7 +196,7 @@ extension PostgresContactStore {
                 $0.add(since.seconds)
             }
         }
-        if past == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
+        if past == nil, resume == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
             try await Self.isForgotten(customer, tx: tx)
         {
             try await tx.run("DELETE FROM customer WHERE customer_key = ?") { $0.add(customer) }
@@ -228,14 +232,12 @@ extension PostgresContactStore {
         try await tx.run(
             """
             UPDATE customer SET next_check = ?, dirty = FALSE, derived = TRUE, settled_before = ?, settled_contact = ?,
-            settled_closed = ? WHERE customer_key = ?
+            settled_closed = ?, resume_before = ?, resume_state = ? WHERE customer_key = ?
             """
         ) {
-            $0.add(SQLiteContactStore.nextCheck(derivation, hold: hold)?.seconds)
-            $0.add(derivation.settled?.before.seconds)
-            $0.add(derivation.settled?.lastContact.rawValue)
-            $0.add(derivation.settled?.lastClosedAt.seconds)
-            $0.add(customer)
+            StoredRows.bindDerived(
+                derivation, nextCheck: SQLiteContactStore.nextCheck(derivation, hold: hold), customer: customer,
+                into: &$0)
         }
         return amendments
     }
@@ -389,6 +391,11 @@ extension PostgresContactStore {
                     settled_closed = purged_closed WHERE settled_before > ?
                     """
                 ) { $0.add(from.seconds) }
+                try await tx.run(
+                    "UPDATE customer SET resume_before = NULL, resume_state = NULL WHERE resume_before > ?"
+                ) {
+                    $0.add(from.seconds)
+                }
             }
             try await tx.run("DELETE FROM feed_gap WHERE feed = ?") { $0.add(feed.name) }
             for gap in gaps {

@@ -324,14 +324,16 @@ extension PostgresContactStore {
     }
 
     /// Marks a customer for derivation (see ``SQLiteContactStore``'s `markDirty`: a settled past
-    /// that does not end before `since` is dropped, down to the purged past).
+    /// or resume point that does not end before `since` is dropped, the past down to the purged one).
     static func markDirty(_ customer: String, since: Timestamp?, tx: PostgresTransaction) async throws {
         try await tx.run(
             """
             INSERT INTO customer AS c (customer_key, dirty) VALUES (?1, TRUE) ON CONFLICT (customer_key) DO UPDATE SET dirty = TRUE,
             settled_before = CASE WHEN c.settled_before <= ?2 THEN c.settled_before ELSE c.purged_before END,
             settled_contact = CASE WHEN c.settled_before <= ?2 THEN c.settled_contact ELSE c.purged_contact END,
-            settled_closed = CASE WHEN c.settled_before <= ?2 THEN c.settled_closed ELSE c.purged_closed END
+            settled_closed = CASE WHEN c.settled_before <= ?2 THEN c.settled_closed ELSE c.purged_closed END,
+            resume_state = CASE WHEN c.resume_before <= ?2 THEN c.resume_state END,
+            resume_before = CASE WHEN c.resume_before <= ?2 THEN c.resume_before END
             """
         ) {
             $0.add(customer)

@@ -374,6 +374,14 @@ enum PostgresMigrations {
                 ALTER TABLE source_activity ADD PRIMARY KEY (source_id, minute);
             """
         ),
+        (
+            "v4-resume-points",
+            // Where the next derivation of a customer resumes its walk (ResumePoint): every input
+            // before resume_before is in resume_state (JSON), the contacts after the settled past.
+            """
+                ALTER TABLE customer ADD COLUMN resume_before BIGINT, ADD COLUMN resume_state TEXT;
+            """
+        ),
     ]
 
     static var latest: String { Self.all.last?.version ?? "none" }

@@ -310,6 +310,21 @@ package enum StoredRows {
         return value
     }
 
+    /// What a derivation leaves in its customer's row: `customer SET next_check, settled_before,
+    /// settled_contact, settled_closed, resume_before, resume_state WHERE customer_key`.
+    package static func bindDerived(
+        _ derivation: Derivation, nextCheck: Timestamp?, customer: String, into row: inout some RowBinder
+    ) {
+        let resume = ResumeState.text(derivation.resume)
+        row.add(nextCheck?.seconds)
+        row.add(derivation.settled?.before.seconds)
+        row.add(derivation.settled?.lastContact.rawValue)
+        row.add(derivation.settled?.lastClosedAt.seconds)
+        row.add(resume == nil ? nil : derivation.resume?.before.seconds)
+        row.add(resume)
+        row.add(customer)
+    }
+
     /// The earlier of two times, where nil (unknown: from the beginning) is earliest.
     package static func earlier(_ a: Timestamp?, _ b: Timestamp?) -> Timestamp? {
         guard let a, let b else { return nil }

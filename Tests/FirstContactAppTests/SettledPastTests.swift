@@ -6,9 +6,9 @@ import Foundation
 import GRDB
 import Testing
 
-/// Deriving a customer from their settled past (only the calls after it) must give what a
-/// derivation from every record gives, whatever the batches and arrival order, including records
-/// older than the settled past, which send the customer back to a derivation from the start.
+/// Deriving a customer from their settled past or resume point (only the calls after it) must give
+/// what a derivation from every record gives, whatever the batches and arrival order, including
+/// records older than either, which send the customer back to a derivation from the start.
 @Suite("Settled past")
 struct SettledPastTests {
     /// Thursday to Tuesday: the weekend closes the week's contacts (`auto_close: 24h`), so
@@ -70,6 +70,10 @@ struct SettledPastTests {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE settled_before IS NOT NULL") ?? 0
         }
         #expect(settled > 0, "no customer has a settled past: the optimised derivation was not exercised")
+        let resumable = try await DatabaseQueue(path: store.appendingPathComponent("fc.sqlite").path).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE resume_before IS NOT NULL") ?? 0
+        }
+        #expect(resumable > 0, "no customer has a resume point: the resumed derivation was not exercised")
 
         let (optimised, _) = try await Fixture.export(ingesting: [late], into: store, tick: Self.end, engine: engine)
         #expect(optimised == reference)

@@ -159,6 +159,75 @@ struct OrderIndependenceTests {
         #expect(resumedFromPast > 0, "no earlier derivation left a settled past: nothing was checked")
     }
 
+    /// What the store does over a day: at every moment a call starts or ends, the calls ended by
+    /// then are derived again from the resume point and settled past the derivation before left,
+    /// unless a newly known call is older than them (then the store drops them). Each result must
+    /// be what a derivation from every known call returns.
+    @Test(
+        "a derivation resumed where the one before stopped returns what a derivation from every call returns, moment after moment",
+        arguments: TrafficScenario.all)
+    func resumedEqualsFull(_ scenario: TrafficScenario) {
+        let correlator = Correlator(directory: ScenarioKit.directory)
+        var byCustomer: [String: [Call]] = [:]
+        for call in ScenarioKit.calls(from: scenario.records) {
+            guard let key = call.customerKey else { continue }
+            byCustomer[key, default: []].append(call)
+        }
+        let clock = scenario.clock + 4 * 86_400
+        var resumed = 0
+        for (customer, calls) in byCustomer {
+            let moments = Set(
+                calls.flatMap { [$0.start, $0.end, $0.end + 1] } + [scenario.clock, scenario.clock + 2 * 86_400, clock])
+            var past: SettledPast?
+            var resume: ResumePoint?
+            var known: Set<CallKey> = []
+            for moment in moments.sorted() {
+                let now = calls.filter { $0.end < moment || moment == clock }
+                let arrived = now.filter { !known.contains($0.key) }
+                known.formUnion(arrived.map(\.key))
+                if let point = resume, arrived.contains(where: { $0.start < point.before }) { resume = nil }
+                if let settled = past, arrived.contains(where: { $0.start < settled.before }) {
+                    (past, resume) = (nil, nil)
+                }
+                let full = correlator.derive(customerKey: customer, calls: now, clock: moment, explaining: false)
+                let derived = correlator.derive(
+                    customerKey: customer, calls: now, clock: moment, explaining: false, after: past, resuming: resume)
+                if resume != nil { resumed += 1 }
+                let since = past?.before ?? .beforeAnyRecord
+                #expect(derived.contacts == full.contacts.filter { $0.createdAt >= since }, "\(customer) at \(moment)")
+                let later = Set(derived.contacts.map(\.id))
+                #expect(derived.violations == full.violations.filter { later.contains($0.contact) })
+                #expect(derived.nextCheck == full.nextCheck)
+                // The resume point does not depend on how the state was reached.
+                if derived.settled == full.settled { #expect(derived.resume == full.resume) }
+                (past, resume) = (derived.settled, derived.resume)
+            }
+        }
+        #expect(resumed > 0, "no derivation resumed: nothing was checked")
+    }
+
+    @Test("a resume point walked under other rules is not used: the walk starts at the settled past")
+    func resumeUnderOtherRules() throws {
+        let scenario = TrafficScenario.missesAndCallbacks
+        let calls = ScenarioKit.calls(from: scenario.records).filter { $0.customerKey == ScenarioKit.customerKey }
+        let first = try #require(calls.min { $0.end < $1.end })
+        let original = Correlator(directory: ScenarioKit.directory)
+        let earlier = original.derive(
+            customerKey: ScenarioKit.customerKey, calls: [first], clock: first.end + 1, explaining: false)
+        let point = try #require(earlier.resume)
+        let stricter = Correlator(directory: ScenarioKit.directory { $0.maxAttempts = 1 })
+        #expect(stricter.rules != original.rules)
+        #expect(Correlator(directory: ScenarioKit.directory).rules == original.rules)
+        let later = calls.filter { $0.start >= point.before }
+        #expect(
+            stricter.derive(
+                customerKey: ScenarioKit.customerKey, calls: later + [first], clock: scenario.clock, explaining: false,
+                resuming: point)
+                == stricter.derive(
+                    customerKey: ScenarioKit.customerKey, calls: later + [first], clock: scenario.clock,
+                    explaining: false))
+    }
+
     @Test(
         "a seeded shuffle of the calls passed to derive gives the same derivation",
         arguments: TrafficScenario.all, 1...8)

@@ -25,15 +25,18 @@ extension Correlator.Walk {
     /// contacts that are closed with nothing outstanding and nothing waiting on the clock, cut at
     /// a time no input straddles (a call running across it, an action on a settled contact after
     /// it). Falls back to the past the walk started from.
+    /// - Parameter resumedAt: the ``ResumePoint/before`` the walk resumed at: the inputs before it
+    ///   are not in `calls` and `actions`, so only a cut at or after it can be checked.
     func settledPast(
-        calls: [Call], actions: [ManualAction], ivr: [IVRRecord], waiting: Set<ContactID>, from past: SettledPast?
+        calls: [Call], actions: [ManualAction], ivr: [IVRRecord], waiting: Set<ContactID>, from past: SettledPast?,
+        resumedAt: Timestamp? = nil
     ) -> SettledPast? {
         var quiet = 0
         while quiet < self.contacts.count, self.isQuiet(self.contacts[quiet], waiting: waiting) { quiet += 1 }
         guard quiet > 0 else { return past }
         let latestInput = [
             calls.map(\.end).max(), actions.map(\.at).max(), ivr.map(\.time).max(),
-            self.contacts.flatMap(Self.times).max(),
+            self.contacts.flatMap(Self.times).max(), resumedAt.map { $0 - 1 },
         ].compactMap { $0 }.max()
         // A few candidates, longest first: a straddling input usually sits near the end.
         for settled in stride(from: quiet, to: max(0, quiet - 4), by: -1) {
@@ -45,6 +48,7 @@ extension Correlator.Walk {
             } else {
                 continue
             }
+            if let resumedAt, cut < resumedAt { continue }
             if self.canCut(at: cut, settled: settled, calls: calls, actions: actions) {
                 let last = self.contacts[settled - 1]
                 guard let closed = last.closedAt ?? last.resolution?.at else { continue }

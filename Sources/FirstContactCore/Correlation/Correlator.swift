@@ -11,6 +11,9 @@ package struct Derivation: Hashable, Sendable {
     package var unattached: [CallKey]
     /// The settled past a later derivation of this customer may start from (nil: none yet).
     package var settled: SettledPast? = nil
+    /// Where a later derivation may resume the walk (nil: nothing to carry, or this result may
+    /// still change with what a backfill brings).
+    package var resume: ResumePoint? = nil
     /// Whether a clock ran out on an obligation of an `undecided` call: its breach waits for
     /// the backfill to settle, so this result is not final (no settled past is taken from it).
     package var awaitingSource = false
@@ -27,9 +30,12 @@ package struct Correlator: Sendable {
     /// Rejects the store keeps per source (``IngestOptions/maxRejectsPerSource``); travels with
     /// the rules every ingest is given, so each path (CLI, HTTP, followers) applies the same cap.
     package var maxRejectsPerSource = IngestOptions().maxRejectsPerSource
+    /// ``rulesFingerprint(_:)`` of the directory's configuration, which resume points carry.
+    package let rules: String
 
     package init(directory: Directory) {
         self.directory = directory
+        self.rules = Self.rulesFingerprint(directory.configuration)
     }
 
     /// - Parameters:
@@ -46,6 +52,9 @@ package struct Correlator: Sendable {
     ///   - past: the customer's settled past (``Derivation/settled`` of an earlier derivation):
     ///     inputs before it are left out and its contacts are neither derived nor returned; the
     ///     contacts returned are those a derivation from every input returns after it.
+    ///   - resume: the ``Derivation/resume`` of the earlier derivation that left `past`: inputs
+    ///     before it are left out too and the walk goes on from its state. Ignored when it was
+    ///     walked under other rules.
     ///   - undecided: calls of a backfill still arriving (SPEC "Backfill in `serve`"); an
     ///     obligation one of them created that was already overdue when the backfill's latest
     ///     late records arrived (due by `undecidedDueBy`) stays pending, not breached. One due
@@ -53,11 +62,14 @@ package struct Correlator: Sendable {
     package func derive(
         customerKey: String, calls: [Call], actions: [ManualAction] = [], ivr: [IVRRecord] = [], related: [Call] = [],
         gaps: [FeedGap] = [], clock: Timestamp, explaining: Bool = true, after past: SettledPast? = nil,
-        undecided: Set<CallKey> = [], undecidedDueBy: Timestamp = .beforeAnyRecord
+        resuming resume: ResumePoint? = nil, undecided: Set<CallKey> = [], undecidedDueBy: Timestamp = .beforeAnyRecord
     ) -> Derivation {
         var walk = Walk(directory: self.directory, customerKey: customerKey, trail: explaining ? Trail() : nil)
         walk.past = past
-        let since = past?.before ?? .beforeAnyRecord
+        // The trail is kept by contact from its first call: explaining walks everything.
+        let resume = explaining ? nil : self.resumable(resume)
+        if let resume { walk.resume(from: resume) }
+        let since = resume?.before ?? past?.before ?? .beforeAnyRecord
         let calls = calls.filter { $0.start >= since }
         let related = related.filter { $0.start >= since }
         let actions = actions.filter { $0.at >= since }
@@ -91,14 +103,27 @@ package struct Correlator: Sendable {
             walk.advance(to: action.at)
             walk.apply(action)
         }
-        let asOf = max(clock, ordered.map(\.end).max() ?? clock, actions.map(\.at).max() ?? clock)
+        // What the next derivation resumes from: every input applied, before the clock moves the
+        // walk on and `finish` marks anything at risk or escalates (so it depends on the inputs
+        // only, not on the clock of the derivation that left it).
+        let walked = walk
+        let walkedTo = [ordered.map(\.end).max(), actions.map(\.at).max(), resume?.walkedTo].compactMap { $0 }.max()
+        let asOf = max(clock, walkedTo ?? clock)
         walk.advance(to: asOf)
         var derivation = walk.finish(asOf: asOf)
         derivation.awaitingSource = !walk.held.isEmpty
-        derivation.settled =
-            derivation.awaitingSource
-            ? nil
-            : walk.settledPast(calls: ordered, actions: actions, ivr: ivr, waiting: walk.waiting, from: past)
+        guard !derivation.awaitingSource else { return derivation }
+        derivation.settled = walk.settledPast(
+            calls: ordered, actions: actions, ivr: ivr, waiting: walk.waiting, from: past, resumedAt: resume?.before)
+        // Not while a backfill is arriving for this customer: where it lands decides later
+        // whether a clock that ran out breached.
+        // IVR events that tied to no call count too: the next walk must not read them again.
+        if !explaining, undecided.isEmpty, let walkedTo,
+            let latest = [walkedTo, ivr.map(\.time).max(), resume.map { $0.before - 1 }].compactMap({ $0 }).max()
+        {
+            derivation.resume = walked.resumePoint(
+                before: latest + 1, walkedTo: walkedTo, rules: self.rules, after: derivation.settled)
+        }
         return derivation
     }
 }

@@ -119,15 +119,15 @@ extension SQLiteContactStore {
         case .dirty:
             statement = try db.cachedStatement(
                 sql: """
-                    SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
-                    WHERE dirty = 1 LIMIT ?
+                    SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before,
+                    resume_state FROM customer WHERE dirty = 1 LIMIT ?
                     """)
             arguments = [size]
         case .due:
             statement = try db.cachedStatement(
                 sql: """
-                    SELECT customer_key, derived, settled_before, settled_contact, settled_closed FROM customer
-                    WHERE next_check IS NOT NULL AND next_check <= ?
+                    SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before,
+                    resume_state FROM customer WHERE next_check IS NOT NULL AND next_check <= ?
                     ORDER BY next_check, customer_key LIMIT ?
                     """)
             arguments = [clock.seconds, size]
@@ -135,7 +135,8 @@ extension SQLiteContactStore {
         let names = SourceNames()
         for row in try Row.fetchAll(statement, arguments: arguments) {
             chunk.amendments += try Self.derive(
-                row[0], replacing: row[1], past: Self.settledPast(row, from: 2), correlator: correlator, clock: clock,
+                row[0], replacing: row[1], past: Self.settledPast(row, from: 2),
+                resume: ResumeState.point(before: row[5], text: row[6]), correlator: correlator, clock: clock,
                 gaps: gaps, hold: hold, tables: tables, names: names, db: db)
             chunk.derived += 1
         }

@@ -4,16 +4,18 @@ import GRDB
 /// Customers marked dirty, derived again from all their records, and their derived rows replaced.
 extension SQLiteContactStore {
     /// Marks a customer for derivation at the next clock move (creating its row if it is new).
-    /// - Parameter since: the earliest time of what is new for the customer; a settled past that
-    ///   does not end before it is dropped, and nil drops it always (derive from every record) —
-    ///   down to the purged past, whose records are gone (retention).
+    /// - Parameter since: the earliest time of what is new for the customer; a settled past or
+    ///   resume point that does not end before it is dropped, and nil drops them always (derive
+    ///   from every record) — down to the purged past, whose records are gone (retention).
     static func markDirty(_ customer: String, since: Timestamp?, db: Database) throws {
         try db.run(
             """
             INSERT INTO customer (customer_key, dirty) VALUES (?1, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1,
             settled_before = CASE WHEN settled_before <= ?2 THEN settled_before ELSE purged_before END,
             settled_contact = CASE WHEN settled_before <= ?2 THEN settled_contact ELSE purged_contact END,
-            settled_closed = CASE WHEN settled_before <= ?2 THEN settled_closed ELSE purged_closed END
+            settled_closed = CASE WHEN settled_before <= ?2 THEN settled_closed ELSE purged_closed END,
+            resume_state = CASE WHEN resume_before <= ?2 THEN resume_state END,
+            resume_before = CASE WHEN resume_before <= ?2 THEN resume_before END
             """
         ) {
             $0.add(customer)
@@ -50,31 +52,37 @@ extension SQLiteContactStore {
         }
     }
 
-    /// Re-derives one customer from the calls after their settled past (all their calls when there
-    /// is none) and replaces the derived rows of the contacts after it.
+    /// Re-derives one customer from the inputs after their resume point or settled past (all
+    /// their inputs when there is neither) and replaces the derived rows of the contacts after
+    /// the settled past.
     /// - Parameters:
     ///   - replacing: whether derived rows exist already (to compare and delete).
     ///   - past: the customer's stored settled past.
+    ///   - resume: the customer's stored resume point.
     /// - Returns: the number of amendments recorded (earlier conclusions that changed).
     static func derive(
-        _ customer: String, replacing: Bool, past: SettledPast?, correlator: Correlator, clock: Timestamp,
-        gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables, names: SourceNames = SourceNames(), db: Database
+        _ customer: String, replacing: Bool, past: SettledPast?, resume: ResumePoint?, correlator: Correlator,
+        clock: Timestamp, gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables,
+        names: SourceNames = SourceNames(), db: Database
     ) throws -> Int {
         let since = past?.before ?? .beforeAnyRecord
+        let resume = correlator.resumable(resume)
+        let from = resume?.before ?? since
         let assembler = CallAssembler(directory: correlator.directory)
         let calls = assembler.assembleCalls(
-            try Self.records(ofCustomer: customer, since: since, tables: tables, names: names, db: db))
-        let actions = tables.actions ? try Self.actions(ofCustomer: customer, since: since, db: db) : []
-        let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, since: since, names: names, db: db) : []
+            try Self.records(ofCustomer: customer, since: from, tables: tables, names: names, db: db))
+        let actions = tables.actions ? try Self.actions(ofCustomer: customer, since: from, db: db) : []
+        let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, since: from, names: names, db: db) : []
+        // A callback the resume point carries may be owed to a number keyed in the IVR before it.
         let related =
-            ivr.isEmpty
+            ivr.isEmpty && resume == nil
             ? []
             : try Self.relatedCalls(
-                ofCustomer: customer, since: since, tables: tables, assembler: assembler, names: names, db: db)
+                ofCustomer: customer, since: from, tables: tables, assembler: assembler, names: names, db: db)
         let undecided = try Self.undecidedCalls(of: customer, hold: hold, db: db)
         let derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
-            explaining: false, after: past, undecided: undecided,
+            explaining: false, after: past, resuming: resume, undecided: undecided,
             undecidedDueBy: hold?.lastArrival ?? .beforeAnyRecord)
 
         let previous =
@@ -95,7 +103,7 @@ extension SQLiteContactStore {
             try db.cachedStatement(sql: "DELETE FROM contact WHERE customer_key = ?1 AND created_at >= ?2")
                 .execute(arguments: window)
         }
-        if past == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
+        if past == nil, resume == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
             try Self.isForgotten(customer, db: db)
         {
             // Every call it had moved to another customer (a withheld caller whose number arrived
@@ -117,14 +125,11 @@ extension SQLiteContactStore {
         try db.run(
             """
             UPDATE customer SET next_check = ?, dirty = 0, derived = 1, settled_before = ?, settled_contact = ?,
-            settled_closed = ? WHERE customer_key = ?
+            settled_closed = ?, resume_before = ?, resume_state = ? WHERE customer_key = ?
             """
         ) {
-            $0.add(Self.nextCheck(derivation, hold: hold)?.seconds)
-            $0.add(derivation.settled?.before.seconds)
-            $0.add(derivation.settled?.lastContact.rawValue)
-            $0.add(derivation.settled?.lastClosedAt.seconds)
-            $0.add(customer)
+            StoredRows.bindDerived(
+                derivation, nextCheck: Self.nextCheck(derivation, hold: hold), customer: customer, into: &$0)
         }
         return amendments
     }

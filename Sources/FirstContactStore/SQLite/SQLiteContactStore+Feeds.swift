@@ -43,8 +43,8 @@ extension SQLiteContactStore {
             }
             guard stored != gaps else { continue }
             changed = true
-            // A gap decides whether a clock that ran out inside it breached, so settled pasts
-            // reaching past where the gaps changed are derived again from every record.
+            // A gap decides whether a clock that ran out inside it breached, so settled pasts and
+            // resume points reaching past where the gaps changed are derived again from every record.
             if let from = Set(stored).symmetricDifference(gaps).map(\.from).min() {
                 try db.run(
                     """
@@ -52,6 +52,9 @@ extension SQLiteContactStore {
                     settled_closed = purged_closed WHERE settled_before > ?
                     """
                 ) { $0.add(from.seconds) }
+                try db.run("UPDATE customer SET resume_before = NULL, resume_state = NULL WHERE resume_before > ?") {
+                    $0.add(from.seconds)
+                }
             }
             try db.execute(sql: "DELETE FROM feed_gap WHERE feed = ?", arguments: [feed.name])
             for gap in gaps {

@@ -571,6 +571,15 @@ enum SQLiteMigrations {
                     ALTER TABLE source_activity_new RENAME TO source_activity;
                     """)
         }
+        migrator.registerMigration("v19-resume-points") { db in
+            // Where the next derivation of a customer resumes its walk (ResumePoint): every input
+            // before resume_before is in resume_state (JSON), the contacts after the settled past.
+            try db.execute(
+                sql: """
+                    ALTER TABLE customer ADD COLUMN resume_before INTEGER;
+                    ALTER TABLE customer ADD COLUMN resume_state TEXT;
+                    """)
+        }
         return migrator
     }
 
