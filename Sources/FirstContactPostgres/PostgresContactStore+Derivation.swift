@@ -136,7 +136,7 @@ extension PostgresContactStore {
             let c = Columns(row)
             chunk.amendments += try await Self.derive(
                 try c.text(0), replacing: try c.bool(1), past: try Self.settledPast(c, from: 2),
-                resume: ResumeState.point(before: try c.optionalInt64(5), text: try c.optionalText(6)),
+                resume: ResumeState.point(before: try c.optionalInt64(5), bytes: try c.optionalBytes(6)),
                 correlator: correlator, clock: clock, gaps: gaps, hold: hold, tables: tables, tx: tx)
             chunk.derived += 1
         }
@@ -159,7 +159,8 @@ extension PostgresContactStore {
         clock: Timestamp, gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables, tx: PostgresTransaction
     ) async throws -> Int {
         let since = past?.before ?? .beforeAnyRecord
-        let resume = correlator.resumable(resume)
+        let stored = resume
+        let resume = correlator.resumable(stored)
         let from = resume?.before ?? since
         let assembler = CallAssembler(directory: correlator.directory)
         let calls = assembler.assembleCalls(
@@ -229,15 +230,15 @@ extension PostgresContactStore {
                 """
             ) { StoredRows.bind(violation, customer: customer, into: &$0) }
         }
+        // Compared with the stored point, not the one used: one walked under other rules is
+        // replaced, as it belongs to another settled past.
+        let changed = derivation.resume != stored
         try await tx.run(
-            """
-            UPDATE customer SET next_check = ?, dirty = FALSE, derived = TRUE, settled_before = ?, settled_contact = ?,
-            settled_closed = ?, resume_before = ?, resume_state = ? WHERE customer_key = ?
-            """
+            "UPDATE customer SET dirty = FALSE, derived = TRUE, \(StoredRows.derivedColumns(resume: changed)) WHERE customer_key = ?"
         ) {
             StoredRows.bindDerived(
                 derivation, nextCheck: SQLiteContactStore.nextCheck(derivation, hold: hold), customer: customer,
-                into: &$0)
+                resume: changed, into: &$0)
         }
         return amendments
     }

@@ -377,9 +377,9 @@ enum PostgresMigrations {
         (
             "v4-resume-points",
             // Where the next derivation of a customer resumes its walk (ResumePoint): every input
-            // before resume_before is in resume_state (JSON), the contacts after the settled past.
+            // before resume_before is in resume_state (ResumePoint.bytes), the contacts after the settled past.
             """
-                ALTER TABLE customer ADD COLUMN resume_before BIGINT, ADD COLUMN resume_state TEXT;
+                ALTER TABLE customer ADD COLUMN resume_before BIGINT, ADD COLUMN resume_state BYTEA;
             """
         ),
     ]

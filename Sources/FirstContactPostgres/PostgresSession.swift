@@ -390,6 +390,7 @@ struct PostgresBinder: RowBinder {
     mutating func add(_ value: Int?) { self.bindings.append(value.map(Int64.init)) }
     mutating func add(_ value: Bool) { self.bindings.append(value) }
     mutating func add(_ value: [UInt8]) { self.bindings.append(ByteBuffer(bytes: value)) }
+    mutating func add(_ value: [UInt8]?) { self.bindings.append(value.map { ByteBuffer(bytes: $0) }) }
     /// A text array, for `= ANY(?)`.
     mutating func add(_ values: [String]) { self.bindings.append(values) }
 }
@@ -411,6 +412,10 @@ struct Columns {
     func bytes(_ i: Int) throws -> [UInt8] {
         let buffer = try self.row[i].decode(ByteBuffer.self)
         return Array(buffer.readableBytesView)
+    }
+
+    func optionalBytes(_ i: Int) throws -> [UInt8]? {
+        try self.row[i].decode(ByteBuffer?.self).map { Array($0.readableBytesView) }
     }
 }
 

@@ -12,6 +12,7 @@ package protocol RowBinder {
     mutating func add(_ value: Int?)
     mutating func add(_ value: Bool)
     mutating func add(_ value: [UInt8])
+    mutating func add(_ value: [UInt8]?)
 }
 
 extension SQLiteBinder: RowBinder {}
@@ -310,18 +311,26 @@ package enum StoredRows {
         return value
     }
 
-    /// What a derivation leaves in its customer's row: `customer SET next_check, settled_before,
-    /// settled_contact, settled_closed, resume_before, resume_state WHERE customer_key`.
+    /// What a derivation leaves in its customer's row: `UPDATE customer SET …` with
+    /// ``derivedColumns(resume:)``, bound by ``bindDerived(_:nextCheck:customer:resume:into:)``.
+    /// - Parameter resume: whether the resume point changed (else its columns are left as they
+    ///   are: a derivation that only moved the clock leaves the same point, not worth encoding).
+    package static func derivedColumns(resume: Bool) -> String {
+        let columns = "next_check = ?, settled_before = ?, settled_contact = ?, settled_closed = ?"
+        return resume ? columns + ", resume_before = ?, resume_state = ?" : columns
+    }
+
     package static func bindDerived(
-        _ derivation: Derivation, nextCheck: Timestamp?, customer: String, into row: inout some RowBinder
+        _ derivation: Derivation, nextCheck: Timestamp?, customer: String, resume: Bool, into row: inout some RowBinder
     ) {
-        let resume = ResumeState.text(derivation.resume)
         row.add(nextCheck?.seconds)
         row.add(derivation.settled?.before.seconds)
         row.add(derivation.settled?.lastContact.rawValue)
         row.add(derivation.settled?.lastClosedAt.seconds)
-        row.add(resume == nil ? nil : derivation.resume?.before.seconds)
-        row.add(resume)
+        if resume {
+            row.add(derivation.resume?.before.seconds)
+            row.add(derivation.resume?.bytes)
+        }
         row.add(customer)
     }
 

@@ -98,6 +98,36 @@ struct IVRCorrelationTests {
         #expect(attempt.contacts.first?.obligations.first?.attempts == 1)
     }
 
+    @Test(
+        "a call to the keyed number after the resume point settles the callback the resume point carries, with no IVR event after it"
+    )
+    func keyedNumberAfterResumePoint() throws {
+        let directory = directory()
+        let correlator = Correlator(directory: directory)
+        let pbx = PBX()
+        pbx.inbound("c1", at: "2026-11-26 10:00:00").hangsUp(at: "10:00:20")
+        let calls = ScenarioKit.calls(from: pbx.records, directory: directory)
+        let request = ivr("a", "2026-11-26 10:00:15", .callbackRequest(number: keyed))
+        let earlier = correlator.derive(
+            customerKey: ScenarioKit.customerKey, calls: calls, ivr: [request], clock: at("2026-11-26 10:05:00"),
+            explaining: false)
+        let point = try #require(earlier.resume)
+
+        let other = PBX()
+        other.outbound("o1", by: "1002", to: keyed, at: "2026-11-26 10:12:00", answered: "10:12:10", until: "10:14:00")
+        let related = ScenarioKit.calls(from: other.records, directory: directory)
+        #expect(related.allSatisfy { $0.start >= point.before })
+        let resumed = correlator.derive(
+            customerKey: ScenarioKit.customerKey, calls: [], related: related, clock: at("2026-11-26 11:00:00"),
+            explaining: false, after: earlier.settled, resuming: point)
+        #expect(resumed.contacts.first?.obligations.first?.state == .satisfied)
+        let full = correlator.derive(
+            customerKey: ScenarioKit.customerKey, calls: calls, ivr: [request], related: related,
+            clock: at("2026-11-26 11:00:00"), explaining: false)
+        #expect(resumed.contacts == full.contacts)
+        #expect(resumed.resume == full.resume)
+    }
+
     @Test("a voicemail is a miss however short the call")
     func voicemail() throws {
         let pbx = PBX()

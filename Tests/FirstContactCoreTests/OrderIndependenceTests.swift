@@ -200,6 +200,11 @@ struct OrderIndependenceTests {
                 #expect(derived.nextCheck == full.nextCheck)
                 // The resume point does not depend on how the state was reached.
                 if derived.settled == full.settled { #expect(derived.resume == full.resume) }
+                // What the store keeps of it reads back as the same point, and nothing cut short does.
+                if let point = derived.resume {
+                    #expect(ResumePoint(bytes: point.bytes) == point)
+                    #expect(ResumePoint(bytes: Array(point.bytes.dropLast())) == nil)
+                }
                 (past, resume) = (derived.settled, derived.resume)
             }
         }

@@ -10,7 +10,7 @@
 ///
 /// It holds only while nothing arrives from before `before` (the store drops it then, as it drops
 /// a settled past) and while the rules are the ones it was walked under (`rules`).
-package struct ResumePoint: Hashable, Sendable, Codable {
+package struct ResumePoint: Hashable, Sendable {
     /// Every input before this time is in the state; the walk goes on with those at or after it.
     package var before: Timestamp
     /// The latest call end or action the state holds (a derivation is as of the later of it and
@@ -25,64 +25,6 @@ package struct ResumePoint: Hashable, Sendable, Codable {
     var bindingCallEnd: [ContactID: Timestamp]
     var departmentsLeft: [ContactID: Set<DepartmentID>]
     var transferCount: [ContactID: Int]
-
-    /// The contacts the state carries (open ones, and closed ones a later contact keeps from the
-    /// settled past).
-    package var contactIDs: [ContactID] { self.contacts.map(\.id) }
-}
-
-extension ResumePoint {
-    /// The walk's per-contact state, one entry per contact in contact order: dictionaries and
-    /// sets would encode in their process-dependent order, and the stored point must be the same
-    /// bytes whatever the run (a re-import compares whole tables).
-    private struct ContactWalk: Codable {
-        var contact: ContactID
-        var routed: DepartmentID?
-        var bindingCallEnd: Timestamp?
-        var departmentsLeft: [DepartmentID]?
-        var transferCount: Int?
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case before, walkedTo, rules, contacts, violations, open, walk
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.before = try container.decode(Timestamp.self, forKey: .before)
-        self.walkedTo = try container.decode(Timestamp.self, forKey: .walkedTo)
-        self.rules = try container.decode(String.self, forKey: .rules)
-        self.contacts = try container.decode([Contact].self, forKey: .contacts)
-        self.violations = try container.decode([Violation].self, forKey: .violations)
-        self.open = try container.decodeIfPresent(Int.self, forKey: .open)
-        (self.routed, self.bindingCallEnd, self.departmentsLeft, self.transferCount) = ([:], [:], [:], [:])
-        for entry in try container.decode([ContactWalk].self, forKey: .walk) {
-            self.routed[entry.contact] = entry.routed
-            self.bindingCallEnd[entry.contact] = entry.bindingCallEnd
-            self.departmentsLeft[entry.contact] = entry.departmentsLeft.map(Set.init)
-            self.transferCount[entry.contact] = entry.transferCount
-        }
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.before, forKey: .before)
-        try container.encode(self.walkedTo, forKey: .walkedTo)
-        try container.encode(self.rules, forKey: .rules)
-        try container.encode(self.contacts, forKey: .contacts)
-        try container.encode(self.violations, forKey: .violations)
-        try container.encodeIfPresent(self.open, forKey: .open)
-        let walk = self.contacts.map(\.id).compactMap { id -> ContactWalk? in
-            let entry = ContactWalk(
-                contact: id, routed: self.routed[id], bindingCallEnd: self.bindingCallEnd[id],
-                departmentsLeft: self.departmentsLeft[id].map { $0.sorted() }, transferCount: self.transferCount[id])
-            let empty =
-                entry.routed == nil && entry.bindingCallEnd == nil && entry.departmentsLeft == nil
-                && entry.transferCount == nil
-            return empty ? nil : entry
-        }
-        try container.encode(walk, forKey: .walk)
-    }
 }
 
 extension Correlator.Walk {

@@ -1,5 +1,5 @@
 /// Where a record came from: file (or request id), 1-based line, byte offset of the line.
-package struct SourcePosition: Hashable, Sendable, Codable, CustomStringConvertible {
+package struct SourcePosition: Hashable, Sendable, CustomStringConvertible {
     package var source: String
     package var line: Int
     package var offset: Int64

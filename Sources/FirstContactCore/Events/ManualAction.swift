@@ -206,7 +206,7 @@ extension ManualAction.Kind {
 
 /// What the first responder registers when the right person is absent (POLICY art. 11): the
 /// customer's organisation, name, phone and request, and where the customer was sent.
-package struct HandoffRegistration: Hashable, Sendable, Codable {
+package struct HandoffRegistration: Hashable, Sendable {
     package var unit: String
     package var name: String
     package var phone: String
@@ -257,8 +257,8 @@ package struct ManualContact: Hashable, Sendable {
 }
 
 /// How a contact was settled by a person (SPEC rule 9).
-package struct Resolution: Hashable, Sendable, Codable {
-    package enum Kind: String, Hashable, Sendable, Codable {
+package struct Resolution: Hashable, Sendable {
+    package enum Kind: String, Hashable, Sendable {
         case resolved
         case referredOut = "referred_out"
     }

@@ -1,7 +1,7 @@
 /// A customer's number as FirstContact compares it (SPEC "Customer number", FORMATS §7.2).
 ///
 /// Callbacks are matched on this value; the raw text the PBX delivered is stored beside it.
-package enum CustomerNumber: Hashable, Sendable, Codable {
+package enum CustomerNumber: Hashable, Sendable {
     /// E.164, `+` and digits only: `+8613812345678`.
     case e164(String)
     /// Not normalisable, kept as delivered (trimmed): short numbers (`96116`), extensions,
@@ -18,16 +18,6 @@ package enum CustomerNumber: Hashable, Sendable, Codable {
         case .other(let raw): return raw
         case .withheld: return "withheld"
         }
-    }
-
-    /// Its `text`, as stored and exported.
-    package init(from decoder: any Decoder) throws {
-        self.init(text: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(self.text)
     }
 
     /// Rebuilds a number from its `text` (as stored or exported). `text` never yields

@@ -1,5 +1,5 @@
 /// A promise with a clock: call the customer back, or take over a handed-off matter.
-package struct Obligation: Hashable, Sendable, Codable {
+package struct Obligation: Hashable, Sendable {
     package var id: ObligationID
     package var kind: ObligationKind
     package var owner: Owner
@@ -48,7 +48,7 @@ package struct Obligation: Hashable, Sendable, Codable {
 extension Obligation {
     /// Where an obligation stands. Each standing carries only what it can have: a satisfaction
     /// only once satisfied, a breach only once the clock ran out, the at-risk mark only while pending.
-    package enum Standing: Hashable, Sendable, Codable {
+    package enum Standing: Hashable, Sendable {
         /// Owed, its clock running; `atRisk` once it passed the at-risk share of its SLA.
         case pending(atRisk: AtRisk?)
         /// Its clock ran out unsatisfied.
@@ -65,7 +65,7 @@ extension Obligation {
     }
 
     /// A pending obligation past the at-risk share of its SLA.
-    package struct AtRisk: Hashable, Sendable, Codable {
+    package struct AtRisk: Hashable, Sendable {
         /// When it became at risk; nil when the stored state does not say (the store keeps the flag).
         package var since: Timestamp?
 
@@ -75,7 +75,7 @@ extension Obligation {
     }
 
     /// Who met an obligation, when and how.
-    package struct Satisfaction: Hashable, Sendable, Codable {
+    package struct Satisfaction: Hashable, Sendable {
         package var at: Timestamp
         package var by: AgentID
         package var via: SatisfiedVia
@@ -88,7 +88,7 @@ extension Obligation {
     }
 
     /// When an obligation's clock ran out (the violation's `at`), and how far it has climbed.
-    package struct Breach: Hashable, Sendable, Codable {
+    package struct Breach: Hashable, Sendable {
         package var at: Timestamp
         /// nil until the derivation's end puts it on the escalation ladder.
         package var escalation: Escalation?
@@ -100,7 +100,7 @@ extension Obligation {
     }
 
     /// A breach's step on the escalation ladder (see ``EscalationLadder``).
-    package struct Escalation: Hashable, Sendable, Codable {
+    package struct Escalation: Hashable, Sendable {
         /// 1: the head of the owning department; 2: leadership.
         package var level: Int
         /// When it reached the level; nil when the stored state does not say.

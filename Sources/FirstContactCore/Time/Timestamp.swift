@@ -2,22 +2,12 @@
 ///
 /// Every PBX time is reduced to seconds (SPEC "Times": exported to the second), so the
 /// engine never compares fractions that the exports cannot show.
-package struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+package struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Seconds since 1970-01-01T00:00:00Z.
     package var seconds: Int64
 
     package init(seconds: Int64) {
         self.seconds = seconds
-    }
-
-    /// A bare number of seconds, as stored everywhere else.
-    package init(from decoder: any Decoder) throws {
-        self.seconds = try decoder.singleValueContainer().decode(Int64.self)
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(self.seconds)
     }
 
     /// The clock of a store that holds no record with an event time: before every deadline.

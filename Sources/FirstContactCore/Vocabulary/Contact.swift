@@ -1,5 +1,5 @@
 /// The agent who first served the customer on a contact (SPEC rule 2). Bound once.
-package struct FirstResponder: Hashable, Sendable, Codable {
+package struct FirstResponder: Hashable, Sendable {
     package var agent: AgentID
     package var boundAt: Timestamp
     package var via: BindingVia
@@ -15,7 +15,7 @@ package struct FirstResponder: Hashable, Sendable, Codable {
 }
 
 /// Who owes an obligation: a department, and an agent when one person owes it.
-package struct Owner: Hashable, Sendable, Codable {
+package struct Owner: Hashable, Sendable {
     package var department: DepartmentID
     package var agent: AgentID?
 
@@ -26,7 +26,7 @@ package struct Owner: Hashable, Sendable, Codable {
 }
 
 /// One step of the `why` trail: which rule decided what, from which record.
-package struct WhyEntry: Hashable, Sendable, Codable {
+package struct WhyEntry: Hashable, Sendable {
     package var at: Timestamp
     package var rule: WhyRule
     package var message: String
@@ -44,7 +44,7 @@ package struct WhyEntry: Hashable, Sendable, Codable {
 }
 
 /// A recorded breach of the rule, for supervisor review (POLICY §5).
-package struct Violation: Hashable, Sendable, Codable {
+package struct Violation: Hashable, Sendable {
     package var id: ViolationID
     package var obligation: ObligationID?
     package var contact: ContactID
@@ -71,7 +71,7 @@ package struct Violation: Hashable, Sendable, Codable {
 }
 
 /// A first-contact record: one customer matter.
-package struct Contact: Hashable, Sendable, Codable {
+package struct Contact: Hashable, Sendable {
     package var id: ContactID
     package var customer: CustomerNumber
     package var customerRaw: String

@@ -1,5 +1,5 @@
 /// Typed identifiers: an agent id is never confused with a department id or a call key.
-package struct AgentID: RawRepresentable, Hashable, Codable, Comparable, Sendable, CustomStringConvertible {
+package struct AgentID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
     package var rawValue: String
     package init(rawValue: String) { self.rawValue = rawValue }
     package init(_ rawValue: String) { self.rawValue = rawValue }
@@ -7,7 +7,7 @@ package struct AgentID: RawRepresentable, Hashable, Codable, Comparable, Sendabl
     package var description: String { self.rawValue }
 }
 
-package struct DepartmentID: RawRepresentable, Hashable, Codable, Comparable, Sendable, CustomStringConvertible {
+package struct DepartmentID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
     package var rawValue: String
     package init(rawValue: String) { self.rawValue = rawValue }
     package init(_ rawValue: String) { self.rawValue = rawValue }
@@ -16,7 +16,7 @@ package struct DepartmentID: RawRepresentable, Hashable, Codable, Comparable, Se
 }
 
 /// The PBX's key for one call: Asterisk `linkedid` (or the caller's `uniqueid`), FreeSWITCH a-leg UUID.
-package struct CallKey: RawRepresentable, Hashable, Codable, Comparable, Sendable, CustomStringConvertible {
+package struct CallKey: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
     package var rawValue: String
     package init(rawValue: String) { self.rawValue = rawValue }
     package init(_ rawValue: String) { self.rawValue = rawValue }
@@ -24,7 +24,7 @@ package struct CallKey: RawRepresentable, Hashable, Codable, Comparable, Sendabl
     package var description: String { self.rawValue }
 }
 
-package struct ContactID: RawRepresentable, Hashable, Codable, Comparable, Sendable, CustomStringConvertible {
+package struct ContactID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
     package var rawValue: String
     package init(rawValue: String) { self.rawValue = rawValue }
     package init(_ rawValue: String) { self.rawValue = rawValue }
@@ -38,7 +38,7 @@ package struct ContactID: RawRepresentable, Hashable, Codable, Comparable, Senda
     }
 }
 
-package struct ObligationID: RawRepresentable, Hashable, Codable, Comparable, Sendable, CustomStringConvertible {
+package struct ObligationID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
     package var rawValue: String
     package init(rawValue: String) { self.rawValue = rawValue }
     package init(_ rawValue: String) { self.rawValue = rawValue }
@@ -63,7 +63,7 @@ package struct ObligationID: RawRepresentable, Hashable, Codable, Comparable, Se
     }
 }
 
-package struct ViolationID: RawRepresentable, Hashable, Codable, Comparable, Sendable, CustomStringConvertible {
+package struct ViolationID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
     package var rawValue: String
     package init(rawValue: String) { self.rawValue = rawValue }
     package init(_ rawValue: String) { self.rawValue = rawValue }

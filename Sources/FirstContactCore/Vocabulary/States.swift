@@ -1,17 +1,17 @@
 /// SPEC vocabulary as enums; raw values are the exported strings.
 
 /// How a customer reached the company.
-package enum ContactChannel: String, Sendable, Hashable, Codable, CaseIterable {
+package enum ContactChannel: String, Sendable, Hashable, CaseIterable {
     case phone, visit, letter
 }
 
 /// What the customer wanted (POLICY art. 6).
-package enum ContactCategory: String, Sendable, Hashable, Codable, CaseIterable {
+package enum ContactCategory: String, Sendable, Hashable, CaseIterable {
     case service, consultation, inquiry, complaint, instruction, notice, report
 }
 
 /// Where a first-contact record stands.
-package enum ContactStatus: String, Sendable, Hashable, Codable, CaseIterable {
+package enum ContactStatus: String, Sendable, Hashable, CaseIterable {
     case open
     case awaitingCallback = "awaiting_callback"
     case handedOff = "handed_off"
@@ -37,11 +37,11 @@ package enum CallOutcome: String, Sendable, Hashable, CaseIterable {
 }
 
 /// How a first responder came to be bound.
-package enum BindingVia: String, Sendable, Hashable, Codable, CaseIterable {
+package enum BindingVia: String, Sendable, Hashable, CaseIterable {
     case inbound, callback, manual, reassigned
 }
 
-package enum ObligationKind: String, Sendable, Hashable, Codable, CaseIterable {
+package enum ObligationKind: String, Sendable, Hashable, CaseIterable {
     case callback, handoff
 }
 
@@ -58,7 +58,7 @@ package enum ObligationState: String, Sendable, Hashable, CaseIterable {
 }
 
 /// What satisfied an obligation.
-package enum SatisfiedVia: String, Sendable, Hashable, Codable, CaseIterable {
+package enum SatisfiedVia: String, Sendable, Hashable, CaseIterable {
     case callback
     case customerCalledBack = "customer_called_back"
     case warmTransfer = "warm_transfer"
@@ -67,7 +67,7 @@ package enum SatisfiedVia: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// POLICY §5 categories.
-package enum ViolationCategory: String, Sendable, Hashable, Codable, CaseIterable {
+package enum ViolationCategory: String, Sendable, Hashable, CaseIterable {
     case notHandledInTime = "not_handled_in_time"
     case notHandedOver = "not_handed_over"
     case handoffStalled = "handoff_stalled"

@@ -1,6 +1,6 @@
 /// The rule a `why` entry records (SPEC rule 7); raw values are the ids the export, the API, the
 /// CLI and the contact page show.
-package enum WhyRule: String, Hashable, Sendable, Codable, CaseIterable, CustomStringConvertible {
+package enum WhyRule: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     // Contacts (SPEC rule 1)
     case openContact = "open_contact"
     case attach

@@ -51,6 +51,10 @@ struct SQLiteBinder {
         self.check(code)
     }
 
+    mutating func add(_ value: [UInt8]?) {
+        if let value { self.add(value) } else { self.null() }
+    }
+
     private mutating func null() {
         self.check(sqlite3_bind_null(self.handle, self.index))
     }

@@ -136,11 +136,18 @@ extension SQLiteContactStore {
         for row in try Row.fetchAll(statement, arguments: arguments) {
             chunk.amendments += try Self.derive(
                 row[0], replacing: row[1], past: Self.settledPast(row, from: 2),
-                resume: ResumeState.point(before: row[5], text: row[6]), correlator: correlator, clock: clock,
+                resume: ResumeState.point(before: row[5], bytes: Self.blob(row[6])), correlator: correlator,
+                clock: clock,
                 gaps: gaps, hold: hold, tables: tables, names: names, db: db)
             chunk.derived += 1
         }
         return chunk
+    }
+
+    /// A BLOB column's bytes; nil for NULL or a value of another type (never a conversion trap).
+    static func blob(_ value: DatabaseValue) -> [UInt8]? {
+        guard case .blob(let data) = value.storage else { return nil }
+        return [UInt8](data)
     }
 
     package func clock() async throws -> Timestamp? {

@@ -66,7 +66,8 @@ extension SQLiteContactStore {
         names: SourceNames = SourceNames(), db: Database
     ) throws -> Int {
         let since = past?.before ?? .beforeAnyRecord
-        let resume = correlator.resumable(resume)
+        let stored = resume
+        let resume = correlator.resumable(stored)
         let from = resume?.before ?? since
         let assembler = CallAssembler(directory: correlator.directory)
         let calls = assembler.assembleCalls(
@@ -122,14 +123,15 @@ extension SQLiteContactStore {
                 """
             ) { StoredRows.bind(violation, customer: customer, into: &$0) }
         }
+        // Compared with the stored point, not the one used: one walked under other rules is
+        // replaced, as it belongs to another settled past.
+        let changed = derivation.resume != stored
         try db.run(
-            """
-            UPDATE customer SET next_check = ?, dirty = 0, derived = 1, settled_before = ?, settled_contact = ?,
-            settled_closed = ?, resume_before = ?, resume_state = ? WHERE customer_key = ?
-            """
+            "UPDATE customer SET dirty = 0, derived = 1, \(StoredRows.derivedColumns(resume: changed)) WHERE customer_key = ?"
         ) {
             StoredRows.bindDerived(
-                derivation, nextCheck: Self.nextCheck(derivation, hold: hold), customer: customer, into: &$0)
+                derivation, nextCheck: Self.nextCheck(derivation, hold: hold), customer: customer, resume: changed,
+                into: &$0)
         }
         return amendments
     }

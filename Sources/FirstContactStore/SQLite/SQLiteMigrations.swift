@@ -573,11 +573,11 @@ enum SQLiteMigrations {
         }
         migrator.registerMigration("v19-resume-points") { db in
             // Where the next derivation of a customer resumes its walk (ResumePoint): every input
-            // before resume_before is in resume_state (JSON), the contacts after the settled past.
+            // before resume_before is in resume_state (ResumePoint.bytes), the contacts after the settled past.
             try db.execute(
                 sql: """
                     ALTER TABLE customer ADD COLUMN resume_before INTEGER;
-                    ALTER TABLE customer ADD COLUMN resume_state TEXT;
+                    ALTER TABLE customer ADD COLUMN resume_state BLOB;
                     """)
         }
         return migrator
