@@ -62,7 +62,7 @@ package final class SQLiteContactStore: ContactStore {
             }
         }
         do { try SQLiteMigrations.migrator.migrate(self.pool.base) } catch { throw self.pool.mapped(error) }
-        self.directReaders = try SQLiteDirectReaders(path: path, count: Self.directReaderCount)
+        self.directReaders = SQLiteDirectReaders(path: path, count: Self.directReaderCount)
     }
 
     /// One per core: the most route answers that run at once.
@@ -86,7 +86,7 @@ package final class SQLiteContactStore: ContactStore {
         }
         self.pool = SQLiteStoragePool(
             base: try DatabasePool(path: path, configuration: configuration), watch: StorageWatch(database: path))
-        self.directReaders = try SQLiteDirectReaders(path: path, count: Self.directReaderCount)
+        self.directReaders = SQLiteDirectReaders(path: path, count: Self.directReaderCount)
         try self.pool.read { db in
             switch try Self.schema(db) {
             case .current:

@@ -12,17 +12,25 @@ import Synchronization
 /// `/v1/route`). A WAL reader never waits for the writer, so the read is a few index probes.
 ///
 /// Each connection is taken only if free: a caller that finds them all busy gets nil and uses
-/// the pool, so no thread ever waits here for another's read.
+/// the pool, so no thread ever waits here for another's read. A connection is opened by the first
+/// read that takes it: only `serve` routes, and every store opening two connections it never used
+/// (each a file and a log descriptor) put the test process past 1,300 descriptors, where
+/// Foundation's `Process.run()` crashed reading `/proc/self/fd`.
 final class SQLiteDirectReaders: Sendable {
     private final class Connection: Sendable {
-        let queue: DatabaseQueue
-        let inUse = Mutex(())
-        init(_ queue: DatabaseQueue) { self.queue = queue }
+        /// nil until a read opens it.
+        let queue = Mutex<DatabaseQueue?>(nil)
     }
 
+    private let path: String
     private let connections: [Connection]
 
-    init(path: String, count: Int) throws {
+    init(path: String, count: Int) {
+        self.path = path
+        self.connections = (0..<max(1, count)).map { _ in Connection() }
+    }
+
+    private static var configuration: Configuration {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(1)
@@ -31,9 +39,7 @@ final class SQLiteDirectReaders: Sendable {
             // As the pool's readers: pages mapped, not copied in with a read syscall each.
             try db.execute(sql: "PRAGMA cache_size = -8192; PRAGMA mmap_size = 268435456")
         }
-        self.connections = try (0..<max(1, count)).map { _ in
-            Connection(try DatabaseQueue(path: path, configuration: configuration))
-        }
+        return configuration
     }
 
     /// Closes every connection. The store calls it before its pool closes: SQLite folds the
@@ -42,17 +48,20 @@ final class SQLiteDirectReaders: Sendable {
     /// disk after every command (100 MB after a 10,000-story day).
     func close() {
         for connection in self.connections {
-            connection.inUse.withLock { _ in try? connection.queue.close() }
+            connection.queue.withLock { queue in try? queue?.close() }
         }
     }
 
-    /// `body` in one transaction on the first free connection; nil when every one is in use.
+    /// `body` in one transaction on the first free connection; nil when every one is in use (or
+    /// cannot be opened: the pool's read then says why).
     func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T? {
         for connection in self.connections {
-            let outcome: Result<T, any Error>? = connection.inUse.withLockIfAvailable { _ in
-                Result { try connection.queue.inDatabase { db in try Self.inTransaction(db, body) } }
+            let outcome: Result<T, any Error>?? = connection.queue.withLockIfAvailable { queue in
+                if queue == nil { queue = try? DatabaseQueue(path: self.path, configuration: Self.configuration) }
+                guard let open = queue else { return nil }
+                return Result { try open.inDatabase { db in try Self.inTransaction(db, body) } }
             }
-            if let outcome { return try outcome.get() }
+            if case .some(.some(let outcome)) = outcome { return try outcome.get() }
         }
         return nil
     }
