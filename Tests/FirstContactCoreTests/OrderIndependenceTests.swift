@@ -13,6 +13,24 @@ struct TrafficScenario: Sendable, CustomTestStringConvertible {
     let clock: Timestamp
     var testDescription: String { self.name }
 
+    /// Every customer's calls, by customer key.
+    var callsByCustomer: [String: [Call]] {
+        Dictionary(grouping: ScenarioKit.calls(from: self.records).filter { $0.customerKey != nil }) {
+            $0.customerKey ?? ""
+        }
+    }
+
+    /// Late enough for the scenario's contacts to auto-close.
+    var settledClock: Timestamp { self.clock + 4 * 86_400 }
+
+    /// Every moment one of `calls` starts or ends (and the second after), the scenario's clock,
+    /// two days later and ``settledClock``, in order.
+    func moments(_ calls: [Call]) -> [Timestamp] {
+        Set(
+            calls.flatMap { [$0.start, $0.end, $0.end + 1] } + [self.clock, self.clock + 2 * 86_400, self.settledClock]
+        ).sorted()
+    }
+
     /// Every customer's derivation from the records as written.
     var baseline: [String: Derivation] {
         ScenarioKit.deriveAll(ScenarioKit.calls(from: self.records), clock: self.clock)
@@ -123,20 +141,12 @@ struct OrderIndependenceTests {
         arguments: TrafficScenario.all)
     func settledPastIsFinal(_ scenario: TrafficScenario) {
         let correlator = Correlator(directory: ScenarioKit.directory)
-        var byCustomer: [String: [Call]] = [:]
-        for call in ScenarioKit.calls(from: scenario.records) {
-            guard let key = call.customerKey else { continue }
-            byCustomer[key, default: []].append(call)
-        }
-        // Late enough for the scenario's contacts to auto-close.
-        let clock = scenario.clock + 4 * 86_400
+        let clock = scenario.settledClock
         var resumedFromPast = 0
-        for (customer, calls) in byCustomer {
+        for (customer, calls) in scenario.callsByCustomer {
             let full = correlator.derive(customerKey: customer, calls: calls, clock: clock)
             // An earlier derivation at every moment a call starts or ends, knowing the calls ended by then.
-            let moments = Set(
-                calls.flatMap { [$0.start, $0.end + 1] } + [scenario.clock, scenario.clock + 2 * 86_400, clock])
-            for moment in moments.sorted() {
+            for moment in scenario.moments(calls) {
                 let known = calls.filter { $0.end < moment }
                 let earlier = correlator.derive(customerKey: customer, calls: known, clock: moment)
                 guard let past = earlier.settled else { continue }
@@ -168,20 +178,13 @@ struct OrderIndependenceTests {
         arguments: TrafficScenario.all)
     func resumedEqualsFull(_ scenario: TrafficScenario) {
         let correlator = Correlator(directory: ScenarioKit.directory)
-        var byCustomer: [String: [Call]] = [:]
-        for call in ScenarioKit.calls(from: scenario.records) {
-            guard let key = call.customerKey else { continue }
-            byCustomer[key, default: []].append(call)
-        }
-        let clock = scenario.clock + 4 * 86_400
+        let clock = scenario.settledClock
         var resumed = 0
-        for (customer, calls) in byCustomer {
-            let moments = Set(
-                calls.flatMap { [$0.start, $0.end, $0.end + 1] } + [scenario.clock, scenario.clock + 2 * 86_400, clock])
+        for (customer, calls) in scenario.callsByCustomer {
             var past: SettledPast?
             var resume: ResumePoint?
             var known: Set<CallKey> = []
-            for moment in moments.sorted() {
+            for moment in scenario.moments(calls) {
                 let now = calls.filter { $0.end < moment || moment == clock }
                 let arrived = now.filter { !known.contains($0.key) }
                 known.formUnion(arrived.map(\.key))
@@ -239,11 +242,7 @@ struct OrderIndependenceTests {
     func shuffledCalls(_ scenario: TrafficScenario, seed: Int) {
         var generator = SeededGenerator(seed: UInt64(seed) &+ 1000)
         let correlator = Correlator(directory: ScenarioKit.directory)
-        var byCustomer: [String: [Call]] = [:]
-        for call in ScenarioKit.calls(from: scenario.records) {
-            guard let key = call.customerKey else { continue }
-            byCustomer[key, default: []].append(call)
-        }
+        let byCustomer = scenario.callsByCustomer
         let baseline = scenario.baseline
         for (customer, calls) in byCustomer {
             let derived = correlator.derive(
