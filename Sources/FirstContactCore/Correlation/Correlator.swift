@@ -115,9 +115,9 @@ package struct Correlator: Sendable {
         guard !derivation.awaitingSource else { return derivation }
         derivation.settled = walk.settledPast(
             calls: ordered, actions: actions, ivr: ivr, waiting: walk.waiting, from: past, resumedAt: resume?.before)
-        // Not while a backfill is arriving for this customer: where it lands decides later
-        // whether a clock that ran out breached.
-        // IVR events that tied to no call count too: the next walk must not read them again.
+        // None while a backfill is arriving for this customer (where it lands decides later
+        // whether a clock that ran out breached). IVR events that tied to no call count among
+        // the inputs walked: the next walk must not read them again.
         if !explaining, undecided.isEmpty, let walkedTo,
             let latest = [walkedTo, ivr.map(\.time).max(), resume.map { $0.before - 1 }].compactMap({ $0 }).max()
         {
