@@ -207,6 +207,9 @@ struct OrderIndependenceTests {
                 if let point = derived.resume {
                     #expect(ResumePoint(bytes: point.bytes) == point)
                     #expect(ResumePoint(bytes: Array(point.bytes.dropLast())) == nil)
+                    var beyond = point
+                    beyond.open = point.contacts.count
+                    #expect(ResumePoint(bytes: beyond.bytes) == nil, "an open contact past the last one")
                 }
                 (past, resume) = (derived.settled, derived.resume)
             }

@@ -49,7 +49,8 @@ extension ResumePoint {
                 self.departmentsLeft[id] = try input.optional { Set(try $0.array { DepartmentID(try $0.string()) }) }
                 self.transferCount[id] = try input.optional { Int(try $0.int()) }
             }
-            guard input.atEnd else { return nil }
+            // The walk indexes its contacts with `open`: one out of range would trap.
+            guard input.atEnd, self.open.map({ self.contacts.indices.contains($0) }) ?? true else { return nil }
         } catch {
             return nil
         }
