@@ -117,14 +117,14 @@ extension PostgresContactStore {
             rows = try await tx.rows(
                 """
                 SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before, resume_state
-                FROM customer                 WHERE dirty ORDER BY customer_key LIMIT ? FOR UPDATE SKIP LOCKED
+                FROM customer WHERE dirty ORDER BY customer_key LIMIT ? FOR UPDATE SKIP LOCKED
                 """
             ) { $0.add(Self.derivationChunk) }
         case .due:
             rows = try await tx.rows(
                 """
                 SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before, resume_state
-                FROM customer                 WHERE next_check IS NOT NULL AND next_check <= ?
+                FROM customer WHERE next_check IS NOT NULL AND next_check <= ?
                 ORDER BY next_check, customer_key LIMIT ? FOR UPDATE SKIP LOCKED
                 """
             ) {
