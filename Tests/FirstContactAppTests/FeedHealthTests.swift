@@ -3,6 +3,7 @@ import FirstContactCore
 import FirstContactHTTP
 import FirstContactStore
 import Foundation
+import GRDB
 import Testing
 
 @Suite("Feed health")
@@ -56,10 +57,28 @@ struct FeedHealthTests {
                 try SchedulerFixture.at("2026-11-27T11:17:00"),
             ])
 
+        // A resume point past where the gaps change carries a walk that knew the old gaps. One is
+        // planted after 09:16, where the late row changes them, for a customer the row does not
+        // touch (this file's calls leave none of their own while the file counts as a backfill).
+        let database = directory.appendingPathComponent("f.sqlite").path
+        try await DatabaseQueue(path: database).write { db in
+            try db.execute(
+                sql: "UPDATE customer SET resume_before = ?, resume_state = x'01' WHERE customer_key = ?",
+                arguments: [try SchedulerFixture.at("2026-11-27T11:02:01").seconds, "+8613800005555"])
+            #expect(db.changesCount == 1)
+        }
+
         // The row from 09:24 arrives late: the feed was not silent at 09:31 after all.
         try (self.missed + "\n" + self.fromInsideTheGap + "\n" + self.answeredLater + "\n").write(
             to: master, atomically: true, encoding: .utf8)
         _ = try await pipeline.ingest(paths: [master.path], format: nil)
+        let points = try await DatabaseQueue(path: database).read { db in
+            try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT customer_key, resume_before FROM customer").map {
+                    ($0[0] as String, $0[1] as Int64?)
+                })
+        }
+        #expect(points["+8613800005555"] == .some(nil), "the point past the change is dropped")
         let settled = try #require(try await store.obligation(callback.id)?.obligation)
         #expect(settled.state == .breached)
         #expect(!settled.uncertain)

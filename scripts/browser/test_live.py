@@ -35,7 +35,10 @@ def live_events(driver, kind):
 
 def open_board(driver, query=""):
     driver.get(URL + "/ui/board" + query)
-    wait(driver, lambda d: d.find_element(By.ID, "live-status").text == "live", message="the live stream did not open")
+    # The page marks the stream's opening on <body>: on this hotline an update can arrive at once
+    # and replace the "live" status with "updated …" before a poll sees it.
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.liveOpen") == "1",
+         message="the live stream did not open")
     driver.execute_script("window.fcMarker = 'same page';")
 
 
