@@ -106,6 +106,8 @@ struct IVRCorrelationTests {
         let correlator = Correlator(directory: directory)
         let pbx = PBX()
         pbx.inbound("c1", at: "2026-11-26 10:00:00").hangsUp(at: "10:00:20")
+        // Calling again: a point carries at least two calls (ResumePoint.fewestCalls).
+        pbx.inbound("c2", at: "2026-11-26 10:02:00").hangsUp(at: "10:02:20")
         let calls = ScenarioKit.calls(from: pbx.records, directory: directory)
         let request = ivr("a", "2026-11-26 10:00:15", .callbackRequest(number: keyed))
         let earlier = correlator.derive(

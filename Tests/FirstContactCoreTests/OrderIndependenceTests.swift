@@ -217,14 +217,34 @@ struct OrderIndependenceTests {
         #expect(resumed > 0, "no derivation resumed: nothing was checked")
     }
 
+    @Test(
+        "a resume point is left once the contacts it would carry hold two calls: one call is walked again for less than its bytes cost"
+    )
+    func resumePointNeedsTwoCalls() throws {
+        let calls = ScenarioKit.calls(from: TrafficScenario.missesAndCallbacks.records)
+            .filter { $0.customerKey == ScenarioKit.customerKey }.sorted { $0.end < $1.end }
+        let correlator = Correlator(directory: ScenarioKit.directory)
+        func point(after count: Int) -> ResumePoint? {
+            let some = Array(calls.prefix(count))
+            return correlator.derive(
+                customerKey: ScenarioKit.customerKey, calls: some, clock: (some.last?.end ?? .beforeAnyRecord) + 1,
+                explaining: false
+            ).resume
+        }
+        #expect(point(after: 1) == nil)
+        #expect(point(after: 2)?.contacts.flatMap(\.calls).count == 2)
+    }
+
     @Test("a resume point walked under other rules is not used: the walk starts at the settled past")
     func resumeUnderOtherRules() throws {
         let scenario = TrafficScenario.missesAndCallbacks
         let calls = ScenarioKit.calls(from: scenario.records).filter { $0.customerKey == ScenarioKit.customerKey }
-        let first = try #require(calls.min { $0.end < $1.end })
+        // A point carries at least two calls (ResumePoint.fewestCalls).
+        let firsts = Array(calls.sorted { $0.end < $1.end }.prefix(2))
         let original = Correlator(directory: ScenarioKit.directory)
         let earlier = original.derive(
-            customerKey: ScenarioKit.customerKey, calls: [first], clock: first.end + 1, explaining: false)
+            customerKey: ScenarioKit.customerKey, calls: firsts, clock: (firsts.last?.end ?? .beforeAnyRecord) + 1,
+            explaining: false)
         let point = try #require(earlier.resume)
         // Under a grace longer than the first caller waited, that call opens nothing: a walk
         // that went on from the point would keep the contact it opened.
@@ -233,12 +253,12 @@ struct OrderIndependenceTests {
         #expect(Correlator(directory: ScenarioKit.directory).rules == original.rules)
         let later = calls.filter { $0.start >= point.before }
         let full = stricter.derive(
-            customerKey: ScenarioKit.customerKey, calls: later + [first], clock: scenario.clock, explaining: false)
+            customerKey: ScenarioKit.customerKey, calls: later + firsts, clock: scenario.clock, explaining: false)
         let opened = try #require(earlier.contacts.first?.id)
         #expect(!full.contacts.contains { $0.id == opened })
         #expect(
             stricter.derive(
-                customerKey: ScenarioKit.customerKey, calls: later + [first], clock: scenario.clock, explaining: false,
+                customerKey: ScenarioKit.customerKey, calls: later + firsts, clock: scenario.clock, explaining: false,
                 resuming: point) == full)
     }
 
