@@ -172,7 +172,7 @@ extension PostgresContactStore {
             ivr.isEmpty && resume == nil
             ? []
             : try await Self.relatedCalls(
-                ofCustomer: customer, since: from, tables: tables, assembler: assembler, tx: tx)
+                ofCustomer: customer, keyedSince: since, since: from, tables: tables, assembler: assembler, tx: tx)
         let undecided = try await Self.undecidedCalls(of: customer, hold: hold, tx: tx)
         let derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
@@ -254,13 +254,20 @@ extension PostgresContactStore {
         ) { $0.add(customer) } ?? false
     }
 
+    /// See the SQLite store's: the numbers keyed at or after the settled past (`keyedSince`).
     static func relatedCalls(
-        ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, tables: RecordTables,
+        ofCustomer customer: String, keyedSince: Timestamp, since: Timestamp, tables: RecordTables,
         assembler: CallAssembler, tx: PostgresTransaction
     ) async throws -> [Call] {
         let numbers = try await tx.rows(
-            "SELECT DISTINCT callback_key FROM ivr_event WHERE customer_key = ? AND callback_key IS NOT NULL"
-        ) { $0.add(customer) }.map { try Columns($0).text(0) }
+            """
+            SELECT DISTINCT callback_key FROM ivr_event
+            WHERE customer_key = ? AND time >= ? AND callback_key IS NOT NULL
+            """
+        ) {
+            $0.add(customer)
+            $0.add(keyedSince.seconds)
+        }.map { try Columns($0).text(0) }
         var calls: [Call] = []
         for number in numbers {
             calls += assembler.assembleCalls(

@@ -219,7 +219,8 @@ extension PostgresContactStore {
                 ivr.isEmpty
                 ? []
                 : try await Self.relatedCalls(
-                    ofCustomer: customer, since: since, tables: RecordTables(), assembler: assembler, tx: tx)
+                    ofCustomer: customer, keyedSince: since, since: since, tables: RecordTables(),
+                    assembler: assembler, tx: tx)
             let hold = try await Self.backfillHold(
                 clock: clock, lateness: correlator.directory.policy.lateness, tx: tx)
             let derivation = correlator.derive(

@@ -34,16 +34,22 @@ extension SQLiteContactStore {
             lastClosedAt: Timestamp(seconds: closed))
     }
 
-    /// Outbound calls to the other numbers this customer keyed for callbacks, from `since` on.
+    /// Outbound calls from `since` on to the other numbers this customer keyed for callbacks at
+    /// or after `keyedSince`, the settled past: a number keyed before it was owed a callback of a
+    /// contact closed for good. Reading every number the customer ever keyed grew with history
+    /// (a customer calling daily: ≈ 0.5 s of a day's 6.6 s on day 32 of the history benchmark).
     static func relatedCalls(
-        ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, tables: RecordTables,
+        ofCustomer customer: String, keyedSince: Timestamp, since: Timestamp, tables: RecordTables,
         assembler: CallAssembler, names: SourceNames = SourceNames(),
         db: Database
     ) throws -> [Call] {
         let numbers = try String.fetchAll(
             db.cachedStatement(
-                sql: "SELECT DISTINCT callback_key FROM ivr_event WHERE customer_key = ? AND callback_key IS NOT NULL"),
-            arguments: [customer])
+                sql: """
+                    SELECT DISTINCT callback_key FROM ivr_event
+                    WHERE customer_key = ? AND time >= ? AND callback_key IS NOT NULL
+                    """),
+            arguments: [customer, keyedSince.seconds])
         return try numbers.flatMap { number in
             assembler.assembleCalls(
                 try Self.records(ofCustomer: number, since: since, tables: tables, names: names, db: db)
@@ -79,7 +85,8 @@ extension SQLiteContactStore {
             ivr.isEmpty && resume == nil
             ? []
             : try Self.relatedCalls(
-                ofCustomer: customer, since: from, tables: tables, assembler: assembler, names: names, db: db)
+                ofCustomer: customer, keyedSince: since, since: from, tables: tables, assembler: assembler,
+                names: names, db: db)
         let undecided = try Self.undecidedCalls(of: customer, hold: hold, db: db)
         let derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,

@@ -205,7 +205,8 @@ extension SQLiteContactStore {
                 ivr.isEmpty
                 ? []
                 : try Self.relatedCalls(
-                    ofCustomer: customer, since: since, tables: RecordTables(), assembler: assembler, db: db)
+                    ofCustomer: customer, keyedSince: since, since: since, tables: RecordTables(),
+                    assembler: assembler, db: db)
             let hold = try Self.backfillHold(clock: clock, lateness: correlator.directory.policy.lateness, db: db)
             let derivation = correlator.derive(
                 customerKey: customer, calls: calls,
