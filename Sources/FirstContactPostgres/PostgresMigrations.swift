@@ -382,6 +382,17 @@ enum PostgresMigrations {
                 ALTER TABLE customer ADD COLUMN resume_before BIGINT, ADD COLUMN resume_state BYTEA;
             """
         ),
+        (
+            "v5-customer-indexes",
+            // As SQLite's v20: a customer's violations by contact, its actions by time, found in the
+            // index instead of filtered from every row the customer ever had.
+            """
+                DROP INDEX violation_customer;
+                CREATE INDEX violation_customer ON violation(customer_key, contact_id);
+                DROP INDEX action_customer;
+                CREATE INDEX action_customer ON action(customer_key, at);
+            """
+        ),
     ]
 
     static var latest: String { Self.all.last?.version ?? "none" }

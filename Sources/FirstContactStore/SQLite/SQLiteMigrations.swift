@@ -580,6 +580,19 @@ enum SQLiteMigrations {
                     ALTER TABLE customer ADD COLUMN resume_state BLOB;
                     """)
         }
+        migrator.registerMigration("v20-customer-indexes") { db in
+            // A derivation finds a customer's violations of its unsettled contacts, and its actions
+            // after its resume point: with the customer alone in the index, every violation and
+            // action the customer ever had was read from the table to be filtered (≈ 35 row reads a
+            // customer a day on day 32 of the history benchmark, and growing).
+            try db.execute(
+                sql: """
+                    DROP INDEX violation_customer;
+                    CREATE INDEX violation_customer ON violation(customer_key, contact_id);
+                    DROP INDEX action_customer;
+                    CREATE INDEX action_customer ON action(customer_key, at);
+                    """)
+        }
         return migrator
     }
 
