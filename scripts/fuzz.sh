@@ -42,17 +42,21 @@ instrumented() {
   bin="$("${build[@]}" --show-bin-path)/FirstContactFuzz"
   # The fuzz entry alone has ≈ 4,000 counters; the decoders bring it past 40,000.
   found=$(FC_FUZZ_TARGET=asterisk-csv "$bin" -runs=0 2>&1 | sed -n 's/.*Loaded 1 modules *(\([0-9]*\) inline.*/\1/p' | head -n 1)
+  problem="${found:-no} coverage counters (20,000 or more expected)"
   [ "${found:-0}" -ge 20000 ] || return 1
   # And AddressSanitizer in the decoders' own code, not only in the runtime linked in.
-  nm "$(find "$scratch/build" -name DecoderRegistry.swift.o | head -n 1)" | grep -q __asan_init || {
-    found="$found (but no AddressSanitizer in the decoders)"
+  # (Not `nm | grep -q`: under pipefail, grep leaving early makes nm's SIGPIPE the pipe's status.)
+  local symbols
+  symbols=$(nm "$(find "$scratch/build" -name DecoderRegistry.swift.o | head -n 1)")
+  grep -q __asan_init <<<"$symbols" || {
+    problem="no AddressSanitizer in the decoders' objects"
     return 1
   }
 }
 echo "fuzz: building the fuzz executable from scratch (release, fuzzer + address sanitizers, $scratch/build)"
 rm -rf "$scratch/build"
 if ! instrumented; then
-  echo "fuzz: the build has ${found:-no} coverage counters (≥ 20,000 expected): the decoders are not instrumented" >&2
+  echo "fuzz: the decoders are not instrumented: $problem" >&2
   exit 1
 fi
 echo "fuzz: built in $(($(date +%s) - built))s ($found coverage counters)"

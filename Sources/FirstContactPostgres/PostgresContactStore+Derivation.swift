@@ -184,17 +184,20 @@ extension PostgresContactStore {
             ? try await Self.previousConclusions(of: customer, since: since, tx: tx) : PreviousConclusions()
         let amendments = try await Self.recordChanges(customer, from: previous, to: derivation, clock: clock, tx: tx)
         if replacing {
-            // `IN (SELECT …)` deleted through a sequential scan of every obligation, 130 ms a
-            // customer with 1,000,000 of them (``earlierContacts``).
-            for (table, scope) in [("obligation", ""), ("violation", "customer_key = ?1 AND")] {
-                try await tx.run("DELETE FROM \(table) WHERE \(scope) \(Self.earlierContacts)") {
-                    $0.add(customer)
-                    $0.add(since.seconds)
-                }
-            }
-            try await tx.run("DELETE FROM contact WHERE customer_key = ?1 AND created_at >= ?2") {
+            let stored = try await tx.rows("SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?") {
                 $0.add(customer)
                 $0.add(since.seconds)
+            }.map { try Columns($0).text(0) }
+            let underived = DerivedRows.underived(previous: previous, storedContacts: stored, derivation: derivation)
+            for id in underived.obligations {
+                try await tx.run("DELETE FROM obligation WHERE id = ?") { $0.add(id) }
+            }
+            for id in underived.violations {
+                try await tx.run("DELETE FROM violation WHERE id = ?") { $0.add(id) }
+            }
+            for id in underived.contacts {
+                try await tx.run("DELETE FROM obligation WHERE contact_id = ?") { $0.add(id) }
+                try await tx.run("DELETE FROM contact WHERE id = ?") { $0.add(id) }
             }
         }
         if past == nil, resume == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
@@ -204,31 +207,15 @@ extension PostgresContactStore {
             return 0
         }
         for contact in derivation.contacts {
-            try await tx.run(
-                """
-                INSERT INTO contact (id, customer_key, customer, customer_raw, channel, department, category, status, repeat_of,
-                fr_agent, fr_bound_at, fr_via, fr_call, ring_no_answer, calls, created_at, last_activity, closed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-            ) { StoredRows.bind(contact, customer: customer, into: &$0) }
+            try await tx.run(Self.upsertContact) { StoredRows.bind(contact, customer: customer, into: &$0) }
             for o in contact.obligations {
-                try await tx.run(
-                    """
-                    INSERT INTO obligation (id, contact_id, customer_key, kind, owner_department, owner_agent, created_at, due_at,
-                    ack_due_at, acknowledged_at, state, at_risk, uncertain, satisfied_at, satisfied_by, satisfied_via, attempts,
-                    missed_count, escalation_level, breached_at, call_key, callback_number)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-                ) { StoredRows.bind(o, contact: contact.id, customer: customer, into: &$0) }
+                try await tx.run(Self.upsertObligation) {
+                    StoredRows.bind(o, contact: contact.id, customer: customer, into: &$0)
+                }
             }
         }
         for violation in derivation.violations {
-            try await tx.run(
-                """
-                INSERT INTO violation (id, customer_key, obligation_id, contact_id, category, department, agent, at, remedied_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-            ) { StoredRows.bind(violation, customer: customer, into: &$0) }
+            try await tx.run(Self.upsertViolation) { StoredRows.bind(violation, customer: customer, into: &$0) }
         }
         // Compared with the stored point, not the one used: one walked under other rules is
         // replaced, as it belongs to another settled past.
@@ -253,6 +240,10 @@ extension PostgresContactStore {
             """
         ) { $0.add(customer) } ?? false
     }
+
+    static let upsertContact = DerivedRows.upsertContact(differs: "IS DISTINCT FROM")
+    static let upsertObligation = DerivedRows.upsertObligation(differs: "IS DISTINCT FROM")
+    static let upsertViolation = DerivedRows.upsertViolation(differs: "IS DISTINCT FROM")
 
     /// See the SQLite store's: the numbers keyed at or after the settled past (`keyedSince`).
     static func relatedCalls(

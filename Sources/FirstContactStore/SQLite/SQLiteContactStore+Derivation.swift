@@ -135,77 +135,30 @@ extension SQLiteContactStore {
                     """), arguments: [customer]) ?? false
     }
 
-    /// Deletes the customer's derived rows after `since` that `derivation` no longer has, and
-    /// those it has under another contact (written again by ``write(_:customer:db:)``); the rest
-    /// are updated in place, which touches only the indexes on columns that can change. Deleting
-    /// and inserting every row of every contact not yet settled, at every derivation, wrote each
-    /// of a contact's 6 indexes, an obligation's 9 and a violation's 3 twice over, at a random
-    /// place (the history benchmark's day 32: ≈ 0.6 s of 6.1 s, growing with the indexes).
+    /// Deletes the customer's derived rows after `since` that `derivation` no longer has, or has
+    /// under another contact (``DerivedRows``); ``write(_:customer:db:)`` upserts the rest.
     static func deleteUnderived(
         _ customer: String, since: Timestamp, previous: PreviousConclusions, _ derivation: Derivation, db: Database
     ) throws {
-        let contacts = Set(derivation.contacts.map(\.id))
-        var obligations: [ObligationID: ContactID] = [:]
-        for contact in derivation.contacts {
-            for obligation in contact.obligations { obligations[obligation.id] = contact.id }
-        }
-        let violations = Dictionary(derivation.violations.map { ($0.id, $0.contact) }) { first, _ in first }
-        for (id, stored) in previous.obligations where obligations[id] != stored.contact {
-            try db.cachedStatement(sql: "DELETE FROM obligation WHERE id = ?").execute(arguments: [id.rawValue])
-        }
-        for (id, stored) in previous.violations where violations[id] != stored.contact {
-            try db.cachedStatement(sql: "DELETE FROM violation WHERE id = ?").execute(arguments: [id.rawValue])
-        }
         let stored = try String.fetchAll(
             db.cachedStatement(sql: "SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?"),
             arguments: [customer, since.seconds])
-        for id in stored where !contacts.contains(ContactID(id)) {
+        let underived = DerivedRows.underived(previous: previous, storedContacts: stored, derivation: derivation)
+        for id in underived.obligations {
+            try db.cachedStatement(sql: "DELETE FROM obligation WHERE id = ?").execute(arguments: [id])
+        }
+        for id in underived.violations {
+            try db.cachedStatement(sql: "DELETE FROM violation WHERE id = ?").execute(arguments: [id])
+        }
+        for id in underived.contacts {
             try db.cachedStatement(sql: "DELETE FROM obligation WHERE contact_id = ?").execute(arguments: [id])
             try db.cachedStatement(sql: "DELETE FROM contact WHERE id = ?").execute(arguments: [id])
         }
     }
 
-    /// The columns a derivation may change in a row it wrote before. Not the id, nor what the id
-    /// is derived from (the customer, the time it opened or was created, an obligation's kind),
-    /// nor the contact a row belongs to (``deleteUnderived`` deletes a row that moved).
-    static let contactColumns = [
-        "customer", "customer_raw", "channel", "department", "category", "status", "repeat_of", "fr_agent",
-        "fr_bound_at", "fr_via", "fr_call", "ring_no_answer", "calls", "last_activity", "closed_at",
-    ]
-    static let obligationColumns = [
-        "owner_department", "owner_agent", "due_at", "ack_due_at", "acknowledged_at", "state", "at_risk", "uncertain",
-        "satisfied_at", "satisfied_by", "satisfied_via", "attempts", "missed_count", "escalation_level", "breached_at",
-        "call_key", "callback_number",
-    ]
-    static let violationColumns = ["obligation_id", "category", "department", "agent", "at", "remedied_at"]
-
-    /// `SET` of an upsert's `columns` from the row offered, only when one of them differs: an
-    /// unchanged row is not written at all.
-    static func changing(_ columns: [String], in table: String) -> String {
-        let stored = columns.map { "\(table).\($0)" }.joined(separator: ", ")
-        let offered = columns.map { "excluded.\($0)" }.joined(separator: ", ")
-        return columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-            + " WHERE (\(stored)) IS NOT (\(offered))"
-    }
-
-    static let upsertContact = """
-        INSERT INTO contact (id, customer_key, customer, customer_raw, channel, department, category, status, repeat_of,
-        fr_agent, fr_bound_at, fr_via, fr_call, ring_no_answer, calls, created_at, last_activity, closed_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET \(changing(contactColumns, in: "contact"))
-        """
-    static let upsertObligation = """
-        INSERT INTO obligation (id, contact_id, customer_key, kind, owner_department, owner_agent, created_at, due_at,
-        ack_due_at, acknowledged_at, state, at_risk, uncertain, satisfied_at, satisfied_by, satisfied_via, attempts,
-        missed_count, escalation_level, breached_at, call_key, callback_number)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET \(changing(obligationColumns, in: "obligation"))
-        """
-    static let upsertViolation = """
-        INSERT INTO violation (id, customer_key, obligation_id, contact_id, category, department, agent, at, remedied_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET \(changing(violationColumns, in: "violation"))
-        """
+    static let upsertContact = DerivedRows.upsertContact(differs: "IS NOT")
+    static let upsertObligation = DerivedRows.upsertObligation(differs: "IS NOT")
+    static let upsertViolation = DerivedRows.upsertViolation(differs: "IS NOT")
 
     static func write(_ contact: Contact, customer: String, db: Database) throws {
         try db.run(Self.upsertContact) { StoredRows.bind(contact, customer: customer, into: &$0) }
