@@ -196,7 +196,6 @@ extension PostgresContactStore {
                 try await tx.run("DELETE FROM violation WHERE id = ?") { $0.add(id) }
             }
             for id in underived.contacts {
-                try await tx.run("DELETE FROM obligation WHERE contact_id = ?") { $0.add(id) }
                 try await tx.run("DELETE FROM contact WHERE id = ?") { $0.add(id) }
             }
         }

@@ -11,8 +11,9 @@ import FirstContactCore
 package enum DerivedRows {
     /// What to delete before the upserts: stored obligations and violations the derivation does
     /// not have under the same contact, and stored contacts (after the settled past) it does not
-    /// have at all, whose remaining obligations go with them.
-    package struct Underived: Equatable, Sendable {
+    /// have at all (their obligations and violations are in the first two lists: `previous`
+    /// holds every one of those contacts').
+    package struct Underived: Sendable {
         package var obligations: [String] = []
         package var violations: [String] = []
         package var contacts: [String] = []

@@ -151,7 +151,6 @@ extension SQLiteContactStore {
             try db.cachedStatement(sql: "DELETE FROM violation WHERE id = ?").execute(arguments: [id])
         }
         for id in underived.contacts {
-            try db.cachedStatement(sql: "DELETE FROM obligation WHERE contact_id = ?").execute(arguments: [id])
             try db.cachedStatement(sql: "DELETE FROM contact WHERE id = ?").execute(arguments: [id])
         }
     }
