@@ -118,4 +118,52 @@ struct SettledPastTests {
         let noted = try #require(try await store.contacts(query).first { $0.id == contact })
         #expect(noted.lastActivity == at)
     }
+
+    @Test(
+        "a derivation that concludes what is stored writes no derived row: every customer derived again at the same clock leaves contacts, obligations and violations untouched"
+    )
+    func unchangedRowsAreNotWritten() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        var runs: [[String]] = []
+        for date in Self.days.prefix(3) {
+            let day = directory.appendingPathComponent("day-\(date.day)")
+            _ = try Simulator(configuration: engine.configuration).run(
+                seed: 7, calls: 150, date: date, outputDirectory: day.path, formats: [.asterisk, .ivr])
+            runs.append([day.appendingPathComponent("asterisk").path, day.appendingPathComponent("ivr").path])
+        }
+        let stored = try directory.appendingPathComponent("store").creatingDirectory()
+        _ = try await Fixture.export(ingesting: runs, into: stored, engine: engine)
+        let path = stored.appendingPathComponent("fc.sqlite").path
+        let tables = ["contact", "obligation", "violation"]
+        let customers = try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "CREATE TABLE written (row_table TEXT NOT NULL, operation TEXT NOT NULL)")
+            for table in tables {
+                for operation in ["INSERT", "UPDATE", "DELETE"] {
+                    try db.execute(
+                        sql: """
+                            CREATE TRIGGER written_\(table)_\(operation) AFTER \(operation) ON \(table)
+                            BEGIN INSERT INTO written VALUES ('\(table)', '\(operation)'); END
+                            """)
+                }
+            }
+            try db.execute(sql: "UPDATE customer SET dirty = 1")
+            return db.changesCount
+        }
+        #expect(customers > 100)
+
+        // Not a clock that moves: the stored one stays, and only the dirty customers are derived.
+        let store = try SQLiteContactStore(path: path)
+        _ = try await store.advanceClock(to: .beforeAnyRecord, correlator: engine.correlator)
+        let (dirty, written) = try await DatabaseQueue(path: path).read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE dirty = 1") ?? -1,
+                try Row.fetchAll(db, sql: "SELECT row_table, operation, count(*) FROM written GROUP BY 1, 2")
+                    .map { "\($0[0] as String) \($0[1] as String) \($0[2] as Int)" }
+            )
+        }
+        #expect(dirty == 0, "the customers were not derived again")
+        #expect(written.isEmpty)
+    }
 }

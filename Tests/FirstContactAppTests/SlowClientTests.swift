@@ -50,15 +50,16 @@ struct SlowClientTests {
             _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(self.socket, $0.baseAddress, $0.count - 1, 0) }
         }
 
-        /// What arrives until the server closes or `seconds` pass (an event stream never falls silent).
-        func receive(waiting seconds: Int) -> (text: String, closed: Bool) {
+        /// What arrives until the server closes, `limit` bytes have, or `seconds` pass (an event
+        /// stream never falls silent); past `limit` the rest stays unread.
+        func receive(waiting seconds: Int, upTo limit: Int = .max) -> (text: String, closed: Bool) {
             var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
             setsockopt(self.socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var data = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 4096)
             let deadline = Date().addingTimeInterval(TimeInterval(seconds))
-            while Date() < deadline {
-                let count = recv(self.socket, &buffer, buffer.count, 0)
+            while data.count < limit, Date() < deadline {
+                let count = recv(self.socket, &buffer, min(buffer.count, limit - data.count), 0)
                 // 0: the server closed; an error other than the 200 ms timeout: the connection is gone.
                 if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
                     return (String(decoding: data, as: UTF8.self), true)
@@ -66,21 +67,6 @@ struct SlowClientTests {
                 if count > 0 { data += buffer[0..<count] }
             }
             return (String(decoding: data, as: UTF8.self), false)
-        }
-
-        /// What arrives until `count` bytes have (or `seconds` pass), leaving the rest unread.
-        func receive(atLeast count: Int, waiting seconds: Int) -> String {
-            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-            setsockopt(self.socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var data = [UInt8]()
-            var buffer = [UInt8](repeating: 0, count: count)
-            let deadline = Date().addingTimeInterval(TimeInterval(seconds))
-            while data.count < count, Date() < deadline {
-                let received = recv(self.socket, &buffer, count - data.count, 0)
-                if received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { break }
-                if received > 0 { data += buffer[0..<received] }
-            }
-            return String(decoding: data, as: UTF8.self)
         }
     }
 
@@ -238,7 +224,7 @@ struct SlowClientTests {
         // Every stream answered before memory is sampled: on a loaded machine the last of them
         // start seconds later, and their start is not growth.
         for connection in stalled {
-            let head = connection.receive(atLeast: 12, waiting: 20)
+            let head = connection.receive(waiting: 20, upTo: 12).text
             #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
         }
         // Each stream fills its socket and what the server holds per stream, then waits: sampled
