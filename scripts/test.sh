@@ -37,5 +37,7 @@ export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export TSAN_OPTIONS="suppressions=$supp/tsan.supp:halt_on_error=0${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+# Tests run 5-15x slower under a sanitizer; their time limits are stretched to match.
+export FC_TEST_TIME_SCALE="${FC_TEST_TIME_SCALE:-10}"
 swift build --build-tests --scratch-path "$scratch" --sanitize="$sanitize"
 swift test --skip-build --scratch-path "$scratch" --sanitize="$sanitize" ${args[@]+"${args[@]}"}

@@ -159,10 +159,21 @@ extension Tag {
 
 /// Whether `.slow` tests run: only when `FC_SLOW_TESTS=1` (scripts/test.sh sets it under CI), so
 /// that a local `swift test` stays quick. Traits of a slow suite:
-/// `.tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped), .timeLimit(.minutes(N))`.
+/// `.tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped), .timeLimit(.scaled(minutes: N))`.
 enum SlowTests {
     static let enabled = ProcessInfo.processInfo.environment["FC_SLOW_TESTS"] == "1"
     static let skipped: Comment = "slow: runs with FC_SLOW_TESTS=1 (CI sets it)"
+}
+
+/// How much longer than normal a test may wait: `FC_TEST_TIME_SCALE` (default 1), which
+/// `scripts/test.sh --sanitize=…` sets. Under a sanitizer every test runs several times slower,
+/// and a test's time counts from when it is started, before it gets one of the two cores.
+enum TestTime {
+    static let scale = max(1, ProcessInfo.processInfo.environment["FC_TEST_TIME_SCALE"].flatMap { Int($0) } ?? 1)
+}
+
+extension TimeLimitTrait.Duration {
+    static func scaled(minutes: Int) -> Self { .minutes(minutes * TestTime.scale) }
 }
 
 struct FixtureError: Error, CustomStringConvertible {

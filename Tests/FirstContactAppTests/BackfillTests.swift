@@ -28,7 +28,7 @@ struct BackfillTests {
 
     @Test(
         "a past day posted in shuffled batches pages the breaches a batch ingest announces, once quiet for lateness",
-        .timeLimit(.minutes(5)))
+        .timeLimit(.scaled(minutes: 5)))
     func shuffledPastDay() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -85,7 +85,7 @@ struct BackfillTests {
 
     @Test(
         "during a backfill, a late call's obligation that was not yet overdue when it arrived breaches on time; one overdue on arrival waits",
-        .timeLimit(.minutes(2)))
+        .timeLimit(.scaled(minutes: 2)))
     func notOverdueOnArrivalBreachesOnTime() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -121,7 +121,7 @@ struct BackfillTests {
         #expect(try await live.violations().violations.filter { $0.category == .notHandledInTime }.count == 3)
     }
 
-    @Test("live records still breach on time while nothing arrives late", .timeLimit(.minutes(5)))
+    @Test("live records still breach on time while nothing arrives late", .timeLimit(.scaled(minutes: 5)))
     func liveBreachesOnTime() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

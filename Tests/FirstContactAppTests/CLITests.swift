@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The `firstcontact` binary as scripts use it: the forms SPEC "Outputs" spells out, and its exit codes.
-@Suite("firstcontact command line", .serialized, .timeLimit(.minutes(5)))
+@Suite("firstcontact command line", .serialized, .timeLimit(.scaled(minutes: 5)))
 struct CLITests {
     let config = Fixture.sampleConfig
 

@@ -31,7 +31,7 @@ struct ClockWritersTests {
 
     @Test(
         "two ingest paths and the scheduler moving the clock at once, seven customers per transaction: every breach that stands was announced and never taken back, and the state is one batch ingest's",
-        .timeLimit(.minutes(5)))
+        .timeLimit(.scaled(minutes: 5)))
     func threeWritersAtOnce() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -110,7 +110,7 @@ struct ClockWritersTests {
 
     @Test(
         "a clock move that takes many transactions derives each of them at the newest clock: a second move overtaking it leaves nothing derived at the older one",
-        .timeLimit(.minutes(5)))
+        .timeLimit(.scaled(minutes: 5)))
     func overtakenClockMove() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

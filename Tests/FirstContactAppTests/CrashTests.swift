@@ -7,7 +7,7 @@ import Testing
 
 @Suite(
     "Scheduler crash safety", .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.scaled(minutes: 10)))
 struct CrashTests {
     @Test(
         "a scheduler process killed with SIGKILL at random moments ends, after restarts, exactly where an uninterrupted run ends — no transition or notification twice"

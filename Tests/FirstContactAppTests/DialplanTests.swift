@@ -311,7 +311,7 @@ struct DialplanTests {
         "firstcontact-route.cfg passes Kamailio's own config check inside a minimal request route",
         .enabled(
             if: Self.kamailioModules != nil, "kamailio with http_client (kamailio-utils-modules) is not installed"),
-        .timeLimit(.minutes(1)))
+        .timeLimit(.scaled(minutes: 1)))
     func kamailioRouteConfigChecks() throws {
         let modules = try #require(Self.kamailioModules)
         let directory = try Fixture.temporaryDirectory()

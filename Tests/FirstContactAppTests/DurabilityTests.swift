@@ -12,7 +12,7 @@ import Testing
 /// whether a 2xx was given after the write-ahead log holding its record reached the disk.
 @Suite(
     "acknowledged means synced", .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.scaled(minutes: 10)))
 struct DurabilityTests {
     /// One traced system call: which file or socket it touched and what it was.
     struct Call {
@@ -92,7 +92,7 @@ struct DurabilityTests {
     }
 }
 
-@Suite("one writer per SQLite file", .serialized, .timeLimit(.minutes(3)))
+@Suite("one writer per SQLite file", .serialized, .timeLimit(.scaled(minutes: 3)))
 struct WriterLockTests {
     @Test(
         "a second serve on the same file refuses to start naming the first one's pid, while reading commands keep working; the lock dies with its holder"

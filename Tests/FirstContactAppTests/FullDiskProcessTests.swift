@@ -37,7 +37,7 @@ enum Tmpfs {
 @Suite(
     "serve on a full disk", .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped),
     .enabled(if: Tmpfs.canMount, "needs root and a working mount: a small tmpfs is the full disk"),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.scaled(minutes: 10)))
 struct FullDiskProcessTests {
     struct Answer {
         var status: Int

@@ -23,7 +23,7 @@ struct GroupCommitTests {
     /// each is a customer's call with something to derive.
     @Test(
         "once the batcher has stopped, a post is refused at once with 503 and Retry-After instead of waiting for a group that never comes",
-        .timeLimit(.minutes(3)))
+        .timeLimit(.scaled(minutes: 3)))
     func stoppedBatcherRefuses() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -51,7 +51,7 @@ struct HostileInputTests {
     // rejects past the cap counted instead of stored. The time limit catches a hang.
     @Test(
         "1 MB in the amplifying shape is stored within 2× its bytes, reasons and raw bytes bounded, rejects past the cap counted",
-        .timeLimit(.minutes(3)),
+        .timeLimit(.scaled(minutes: 3)),
         arguments: InputFormat.allCases)
     func linearCost(format: InputFormat) async throws {
         let directory = try Fixture.temporaryDirectory()

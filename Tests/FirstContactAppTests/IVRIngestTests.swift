@@ -78,7 +78,7 @@ struct IVRIngestTests {
 
     @Test(
         "the schema in samples/ validates what the simulator writes and the test fixture (xmllint --schema, libxml2's own validator)",
-        .timeLimit(.minutes(2)))
+        .timeLimit(.scaled(minutes: 2)))
     func schemaValidatesSamples() throws {
         let ivr = Fixture.sampleDay.appendingPathComponent("ivr")
         let files = try FileManager.default.contentsOfDirectory(atPath: ivr.path).filter { $0.hasSuffix(".xml") }

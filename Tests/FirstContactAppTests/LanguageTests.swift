@@ -117,7 +117,7 @@ struct LanguageTests {
 
     @Test(
         "every page, error and fragment renders in both languages: <html lang> set, no catalogue text of the other language left",
-        .timeLimit(.minutes(3)))
+        .timeLimit(.scaled(minutes: 3)))
     func everyPageInBothLanguages() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -417,7 +417,7 @@ struct LanguageTests {
 
     @Test(
         "the CLI's tables speak Chinese with --language zh-CN, LANG=zh_CN or ui.language; JSON stays the same bytes",
-        .timeLimit(.minutes(3)))
+        .timeLimit(.scaled(minutes: 3)))
     func cliTables() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -65,7 +65,7 @@ struct LateRecordTests {
 struct InterruptedRunTests {
     @Test(
         "records stored but not yet derived (a run killed before its derivation) are noted by a reader, which writes nothing, and derived by the next writing command",
-        .timeLimit(.minutes(2)))
+        .timeLimit(.scaled(minutes: 2)))
     func storedButNotDerived() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -4,7 +4,7 @@ import Testing
 /// The real `firstcontact simulate --live` against the real `serve`: what scripts/demo.sh runs.
 @Suite(
     "simulate --live against serve", .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped),
-    .timeLimit(.minutes(3)))
+    .timeLimit(.scaled(minutes: 3)))
 struct LivePlayerTests {
     typealias Server = ServeFollowEndToEndTests.Server
 

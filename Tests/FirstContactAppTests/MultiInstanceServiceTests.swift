@@ -16,7 +16,7 @@ import Testing
 /// lease, and taken over when the holder dies. Runs where FC_TEST_POSTGRES_URL names a server.
 @Suite(
     "Leases between instances", .enabled(if: PostgresSampleDayTests.server != nil), .serialized,
-    .timeLimit(.minutes(8)))
+    .timeLimit(.scaled(minutes: 8)))
 struct MultiInstanceServiceTests {
     /// Leases short enough that a takeover takes seconds, long enough that a loaded test run
     /// (where a task may wait seconds for a thread) renews them in time.

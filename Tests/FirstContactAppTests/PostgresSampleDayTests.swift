@@ -7,7 +7,7 @@ import Testing
 /// The sample day through the `firstcontact` binary on PostgreSQL and on SQLite: the same
 /// commands, the same clock, the same export to the byte. Runs where FC_TEST_POSTGRES_URL names
 /// a server (scripts/test.sh starts one); without it the suite has no tests.
-@Suite("The sample day on PostgreSQL", .timeLimit(.minutes(10)))
+@Suite("The sample day on PostgreSQL", .timeLimit(.scaled(minutes: 10)))
 struct PostgresSampleDayTests {
     static let server: PostgresURL? = {
         guard let text = ProcessInfo.processInfo.environment["FC_TEST_POSTGRES_URL"], !text.isEmpty else { return nil }

@@ -8,7 +8,7 @@ import Testing
 /// self-signed for localhost and 127.0.0.1: scripts/with-postgres.sh). A command that connects has
 /// used TLS; one that must not connect says why. Runs where FC_TEST_POSTGRES_TLS_URL names the
 /// server (scripts/test.sh starts one); without it the suite has no tests.
-@Suite("PostgreSQL over TLS", .timeLimit(.minutes(5)))
+@Suite("PostgreSQL over TLS", .timeLimit(.scaled(minutes: 5)))
 struct PostgresTLSTests {
     struct Server: Sendable, CustomTestStringConvertible {
         var socket: PostgresURL

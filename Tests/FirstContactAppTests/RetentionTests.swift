@@ -60,7 +60,7 @@ struct RetentionTests {
 
     @Test(
         "a purge keeps past months' figures, removes every trace of a purged customer's number from the file, leaves what stays as it was, and ingest goes on",
-        .timeLimit(.minutes(5)))
+        .timeLimit(.scaled(minutes: 5)))
     func purge() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -166,7 +166,7 @@ struct RetentionTests {
 
     @Test(
         "firstcontact purge --dry-run writes nothing and says what would go; purge removes it; without policy.retention it refuses",
-        .timeLimit(.minutes(3)))
+        .timeLimit(.scaled(minutes: 3)))
     func command() throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -218,7 +218,8 @@ struct RetentionTests {
     }
 
     @Test(
-        "serve's retention service purges when it starts and sleeps a day until the next purge", .timeLimit(.minutes(5))
+        "serve's retention service purges when it starts and sleeps a day until the next purge",
+        .timeLimit(.scaled(minutes: 5))
     )
     func daily() async throws {
         let directory = try Fixture.temporaryDirectory()

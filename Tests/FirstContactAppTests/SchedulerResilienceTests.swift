@@ -102,7 +102,7 @@ struct SchedulerResilienceTests {
 
     @Test(
         "the event feed outlives an outbox it cannot read: it retries, and resumes from where it stood once the row is mended",
-        .timeLimit(.minutes(3)))
+        .timeLimit(.scaled(minutes: 3)))
     func eventFeedOutlivesAFailingRead() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -16,7 +16,7 @@ import Testing
 /// one-shot batch ingest of the same files and bodies: nothing lost, nothing doubled.
 @Suite(
     "serve follows files end to end", .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.scaled(minutes: 10)))
 struct ServeFollowEndToEndTests {
     /// A running `serve` and where it listens.
     final class Server {

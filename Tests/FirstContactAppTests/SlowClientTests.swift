@@ -9,7 +9,7 @@ import Testing
 // a closed connection; a request read whole is never cut, however long its answer streams.
 @Suite(
     "Slow clients are answered 408", .serialized, .tags(.slow), .enabled(if: SlowTests.enabled, SlowTests.skipped),
-    .timeLimit(.minutes(3)))
+    .timeLimit(.scaled(minutes: 3)))
 struct SlowClientTests {
     /// A plain TCP connection to the server, for sending requests in pieces.
     final class Connection {
@@ -180,7 +180,7 @@ struct SlowClientTests {
 
     @Test(
         "event streams whose clients never read hold back what they owe instead of buffering it: 60 stalled replays of a day's 2,600 notifications leave the server's memory flat and its answers prompt",
-        .timeLimit(.minutes(4)))
+        .timeLimit(.scaled(minutes: 4)))
     func neverReadingStreamsHoldNoMemory() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -9,7 +9,7 @@ import Testing
 
 /// Record rows and rejects refer to their source by id (issue 19 §4): where the files were read
 /// from no longer changes the database's size, and a database written before keeps its meaning.
-@Suite("sources in a table of their own", .timeLimit(.minutes(10)))
+@Suite("sources in a table of their own", .timeLimit(.scaled(minutes: 10)))
 struct SourceTableTests {
     let config = Fixture.sampleConfig
 

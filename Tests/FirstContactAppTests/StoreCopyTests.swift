@@ -9,7 +9,7 @@ import Testing
 
 /// `firstcontact store copy` (issue 14): a deployment moves between SQLite and PostgreSQL and
 /// back with everything people and receivers hold, and the export does not change.
-@Suite("store copy", .timeLimit(.minutes(10)))
+@Suite("store copy", .timeLimit(.scaled(minutes: 10)))
 struct StoreCopyTests {
     let config = Fixture.sampleConfig
     static let released = UpgradeTests.released[0]

@@ -76,6 +76,10 @@ final class SleepRecorder: Sendable {
 @Suite("Webhooks")
 struct WebhookTests {
     static let secret = Array("s3cret-shared".utf8)
+    /// A try that outlives its deadline is sent again (at least once, by design), which these
+    /// tests would count as a second request: under a sanitizer an answer can take longer than
+    /// the default 10 s.
+    static let transport = HTTPClientWebhookTransport(timeout: .seconds(10 * Int64(TestTime.scale)))
 
     /// A store whose outbox holds a hand-off's breach, escalations and violation (as of 12:00).
     static func store(in directory: URL) async throws -> (SQLiteContactStore, Engine) {
@@ -109,7 +113,7 @@ struct WebhookTests {
         defer { receiver.stop() }
         let sleeps = SleepRecorder()
         let delivery = WebhookDelivery(
-            store: store, targets: [.init(url: url, secret: Self.secret, from: .start)],
+            store: store, targets: [.init(url: url, secret: Self.secret, from: .start)], transport: Self.transport,
             clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00")),
             backoff: .init(base: .milliseconds(100), maximum: .seconds(10)), sleep: sleeps.sleep)
 
@@ -165,6 +169,7 @@ struct WebhookTests {
                 .init(url: failingURL, secret: Self.secret, maxAttempts: 3, from: .start),
                 .init(url: goodURL, secret: Self.secret, from: .start),
             ],
+            transport: Self.transport,
             backoff: .init(base: .milliseconds(1), maximum: .milliseconds(4)), pollInterval: .milliseconds(10))
         // The service itself, as `serve` runs it, until both URLs are through (bounded: 30 s).
         let service = Task { try await delivery.run() }
@@ -242,7 +247,9 @@ struct WebhookTests {
         let url = try await receiver.start()
         defer { receiver.stop() }
         let target = WebhookDelivery.Target(url: url, secret: Self.secret, from: .start)
-        #expect(try await WebhookDelivery(store: store, targets: [target]).deliverPending(target) == before.count)
+        #expect(
+            try await WebhookDelivery(store: store, targets: [target], transport: Self.transport).deliverPending(target)
+                == before.count)
 
         // While it is down, a missed call arrives and its callback breaches and escalates: new outbox entries.
         try await Self.missedCallLater(in: directory, store: store, engine: engine)
@@ -252,8 +259,9 @@ struct WebhookTests {
         // A new instance, as after a restart of `serve`, over the same database file.
         let reopened = try SQLiteContactStore(path: directory.appendingPathComponent("s.sqlite").path)
         #expect(
-            try await WebhookDelivery(store: reopened, targets: [target]).deliverPending(target) == after.count
-                - before.count)
+            try await WebhookDelivery(store: reopened, targets: [target], transport: Self.transport).deliverPending(
+                target)
+                == after.count - before.count)
         let keys = receiver.requests.compactMap { $0.header("X-FirstContact-Delivery") }
         #expect(keys == after.map(\.key))
         #expect(Set(keys).count == keys.count)
@@ -273,14 +281,19 @@ struct WebhookTests {
         defer { receiver.stop() }
         let target = WebhookDelivery.Target(url: url, secret: Self.secret)
         #expect(target.from == .now)
-        #expect(try await WebhookDelivery(store: store, targets: [target]).deliverPending(target) == 0)
+        #expect(
+            try await WebhookDelivery(store: store, targets: [target], transport: Self.transport).deliverPending(target)
+                == 0)
         #expect(receiver.requests.isEmpty)
 
         try await Self.missedCallLater(in: directory, store: store, engine: engine)
         let fresh = try await store.outbox(after: history.last?.seq ?? 0, limit: 100)
         try #require(!fresh.isEmpty)
         let reopened = try SQLiteContactStore(path: directory.appendingPathComponent("s.sqlite").path)
-        #expect(try await WebhookDelivery(store: reopened, targets: [target]).deliverPending(target) == fresh.count)
+        #expect(
+            try await WebhookDelivery(store: reopened, targets: [target], transport: Self.transport).deliverPending(
+                target)
+                == fresh.count)
         #expect(receiver.requests.compactMap { $0.header("X-FirstContact-Delivery") } == fresh.map(\.key))
     }
 
