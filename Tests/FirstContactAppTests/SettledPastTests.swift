@@ -79,13 +79,9 @@ struct SettledPastTests {
         #expect(optimised == reference)
     }
 
-    @Test(
-        "a person's note on a contact of the settled past reaches that contact: an action derives its customer from every record"
-    )
-    func actionOnASettledContact() async throws {
-        let directory = try Fixture.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let engine = try Fixture.engine()
+    /// Three simulated days of 150 stories (the same customers) ingested one run a day: the path
+    /// of the database, whose first days are settled past by the third.
+    static func threeDaysStored(in directory: URL, engine: Engine) async throws -> String {
         var runs: [[String]] = []
         for date in Self.days.prefix(3) {
             let day = directory.appendingPathComponent("day-\(date.day)")
@@ -95,7 +91,17 @@ struct SettledPastTests {
         }
         let stored = try directory.appendingPathComponent("store").creatingDirectory()
         _ = try await Fixture.export(ingesting: runs, into: stored, engine: engine)
-        let path = stored.appendingPathComponent("fc.sqlite").path
+        return stored.appendingPathComponent("fc.sqlite").path
+    }
+
+    @Test(
+        "a person's note on a contact of the settled past reaches that contact: an action derives its customer from every record"
+    )
+    func actionOnASettledContact() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try Fixture.engine()
+        let path = try await Self.threeDaysStored(in: directory, engine: engine)
         let settled = try await DatabaseQueue(path: path).read { db in
             try Row.fetchOne(
                 db,
@@ -126,16 +132,7 @@ struct SettledPastTests {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try Fixture.engine()
-        var runs: [[String]] = []
-        for date in Self.days.prefix(3) {
-            let day = directory.appendingPathComponent("day-\(date.day)")
-            _ = try Simulator(configuration: engine.configuration).run(
-                seed: 7, calls: 150, date: date, outputDirectory: day.path, formats: [.asterisk, .ivr])
-            runs.append([day.appendingPathComponent("asterisk").path, day.appendingPathComponent("ivr").path])
-        }
-        let stored = try directory.appendingPathComponent("store").creatingDirectory()
-        _ = try await Fixture.export(ingesting: runs, into: stored, engine: engine)
-        let path = stored.appendingPathComponent("fc.sqlite").path
+        let path = try await Self.threeDaysStored(in: directory, engine: engine)
         let tables = ["contact", "obligation", "violation"]
         let customers = try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "CREATE TABLE written (row_table TEXT NOT NULL, operation TEXT NOT NULL)")
