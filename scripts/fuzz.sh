@@ -12,6 +12,8 @@
 # Environment: FUZZ_TIMEOUT (s, default 5) fails an input that runs longer; an input over 1 s is a
 # slow unit and fails too. FUZZ_MAX_LEN is the largest input tried (default 4096 for the line
 # formats, whose decoders work a line at a time, and 16384 for the documents and the configuration).
+# FUZZ_RUNS stops a target after that many executions (the long runs: FUZZ_RUNS=10000000 with
+# SECONDS as the ceiling), whichever comes first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
@@ -160,7 +162,7 @@ for target in "${targets[@]}"; do
   echo "fuzz: $target for ${seconds}s ($(ls "$work/seeds/$target" | wc -l) seeds, $(ls "$scratch/corpus/$target" | wc -l) kept)"
   status=0
   SWIFT_BACKTRACE=enable=no FC_FUZZ_TARGET=$name FC_FUZZ_CONFIG=$config nice -n 10 "$bin" \
-    -max_total_time="$seconds" -timeout="$timeout" -report_slow_units=1 -max_len="${FUZZ_MAX_LEN:-$max_len}" \
+    -max_total_time="$seconds" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout="$timeout" -report_slow_units=1 -max_len="${FUZZ_MAX_LEN:-$max_len}" \
     -dict="$dict" -artifact_prefix="$scratch/findings/$target/" -print_final_stats=1 \
     "$scratch/corpus/$target" "$work/seeds/$target" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
