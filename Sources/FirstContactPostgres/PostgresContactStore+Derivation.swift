@@ -144,12 +144,9 @@ extension PostgresContactStore {
     }
 
     static func settledPast(_ c: Columns, from column: Int) throws -> SettledPast? {
-        guard let before = try c.optionalInt64(column), let contact = try c.optionalText(column + 1),
-            let closed = try c.optionalInt64(column + 2)
-        else { return nil }
-        return SettledPast(
-            before: Timestamp(seconds: before), lastContact: ContactID(contact),
-            lastClosedAt: Timestamp(seconds: closed))
+        StoredRows.settledPast(
+            before: try c.optionalInt64(column), contact: try c.optionalText(column + 1),
+            closed: try c.optionalInt64(column + 2))
     }
 
     /// Re-derives one customer (see ``SQLiteContactStore``'s `derive`) whose customer row the

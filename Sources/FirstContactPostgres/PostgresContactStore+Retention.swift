@@ -213,8 +213,8 @@ extension PostgresContactStore {
                 floor = settled
             } else if let closed = last.closedAt {
                 floor = SettledPast(
-                    before: Timestamp(seconds: contacts[count].createdAt), lastContact: ContactID(last.id),
-                    lastClosedAt: Timestamp(seconds: closed))
+                    before: Timestamp(seconds: contacts[count].createdAt),
+                    last: .init(ContactID(last.id), closedAt: Timestamp(seconds: closed)))
             } else {
                 continue
             }
@@ -303,8 +303,8 @@ extension PostgresContactStore {
                 """
             ) {
                 $0.add(plan.floor.before.seconds)
-                $0.add(plan.floor.lastContact.rawValue)
-                $0.add(plan.floor.lastClosedAt.seconds)
+                $0.add(plan.floor.last?.id.rawValue)
+                $0.add(plan.floor.last?.closedAt.seconds)
                 $0.add(plan.floor.before.seconds)
                 $0.add(plan.customer)
             }

@@ -325,13 +325,28 @@ package enum StoredRows {
     ) {
         row.add(nextCheck?.seconds)
         row.add(derivation.settled?.before.seconds)
-        row.add(derivation.settled?.lastContact.rawValue)
-        row.add(derivation.settled?.lastClosedAt.seconds)
+        row.add(derivation.settled?.last?.id.rawValue)
+        row.add(derivation.settled?.last?.closedAt.seconds)
         if resume {
             row.add(derivation.resume?.before.seconds)
             row.add(derivation.resume?.bytes)
         }
         row.add(customer)
+    }
+
+    /// A settled past as a customer row keeps it (`settled_before`, `settled_contact`,
+    /// `settled_closed`, or the `purged_` ones): the contact and its closing time are both there or
+    /// both absent (the customer has had no contact); nil without `before`, or with half a contact.
+    package static func settledPast(before: Int64?, contact: String?, closed: Int64?) -> SettledPast? {
+        guard let before else { return nil }
+        switch (contact, closed) {
+        case (let contact?, let closed?):
+            return SettledPast(
+                before: Timestamp(seconds: before),
+                last: .init(ContactID(contact), closedAt: Timestamp(seconds: closed)))
+        case (nil, nil): return SettledPast(before: Timestamp(seconds: before), last: nil)
+        default: return nil
+        }
     }
 
     /// The earlier of two times, where nil (unknown: from the beginning) is earliest.

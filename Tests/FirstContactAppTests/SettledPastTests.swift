@@ -70,6 +70,12 @@ struct SettledPastTests {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE settled_before IS NOT NULL") ?? 0
         }
         #expect(settled > 0, "no customer has a settled past: the optimised derivation was not exercised")
+        let withoutContacts = try await DatabaseQueue(path: store.appendingPathComponent("fc.sqlite").path).read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM customer WHERE settled_before IS NOT NULL AND settled_contact IS NULL")
+                ?? 0
+        }
+        #expect(withoutContacts > 0, "no customer who only hung up within the grace has a settled past")
         let resumable = try await DatabaseQueue(path: store.appendingPathComponent("fc.sqlite").path).read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE resume_before IS NOT NULL") ?? 0
         }

@@ -36,7 +36,7 @@ struct TrafficScenario: Sendable, CustomTestStringConvertible {
         ScenarioKit.deriveAll(ScenarioKit.calls(from: self.records), clock: self.clock)
     }
 
-    static let all: [TrafficScenario] = [missesAndCallbacks, transfersAndHandoffs, repeatsAcrossDays]
+    static let all: [TrafficScenario] = [missesAndCallbacks, transfersAndHandoffs, repeatsAcrossDays, quickHangUps]
 
     /// Customer A: missed twice (folded), two unanswered attempts, then a late answered callback.
     /// Customer B: answered first time, then a short abandon that attaches. An internal call.
@@ -91,6 +91,29 @@ struct TrafficScenario: Sendable, CustomTestStringConvertible {
         pbx.outbound(
             "bo1", by: "1002", to: "13987654321", at: "2026-11-30 08:40:00", answered: "08:40:10", until: "08:45:00")
         return TrafficScenario(name: "repeats across days", records: pbx.records, clock: at("2026-11-30 17:00:00"))
+    }()
+
+    /// Customer A hangs up within the abandon grace on three days (no contact), then misses a
+    /// call that is called back, then hangs up quickly again. Customer B is answered, then only
+    /// hangs up quickly. Customer C never stays on the line past the grace.
+    static let quickHangUps: TrafficScenario = {
+        let pbx = PBX()
+        for (n, day) in ["2026-11-23", "2026-11-24", "2026-11-25"].enumerated() {
+            pbx.inbound("a\(n)", at: "\(day) 09:00:00").queue("hotline").abandons(at: "09:00:03")
+            pbx.inbound("c\(n)", from: "02162345678", at: "\(day) 11:00:00").queue("repairs").abandons(at: "11:00:02")
+        }
+        pbx.inbound("a3", at: "2026-11-26 09:00:00").queue("hotline").rings("1001", until: "09:00:20").abandons(
+            at: "09:00:40")
+        pbx.outbound("ao1", by: "1001", at: "2026-11-26 09:30:00", answered: "09:30:08", until: "09:34:00")
+        pbx.inbound("a4", at: "2026-11-27 09:00:00").queue("hotline").abandons(at: "09:00:02")
+        pbx.inbound("b1", from: ScenarioKit.otherCustomer, at: "2026-11-23 10:00:00").queue("hotline").answered(
+            by: "1002", at: "10:00:10", until: "10:04:00")
+        pbx.inbound("b2", from: ScenarioKit.otherCustomer, at: "2026-11-26 10:00:00").queue("hotline").abandons(
+            at: "10:00:04")
+        pbx.inbound("b3", from: ScenarioKit.otherCustomer, at: "2026-11-27 10:00:00").queue("hotline").abandons(
+            at: "10:00:01")
+        return TrafficScenario(
+            name: "hang-ups within the grace", records: pbx.records, clock: at("2026-11-27 17:00:00"))
     }()
 }
 
@@ -233,6 +256,29 @@ struct OrderIndependenceTests {
         }
         #expect(point(after: 1) == nil)
         #expect(point(after: 2)?.contacts.flatMap(\.calls).count == 2)
+    }
+
+    @Test(
+        "a customer whose calls all ended within the abandon grace is settled up to their last call: the next derivation reads only what came after"
+    )
+    func quickHangUpsAreSettled() throws {
+        let scenario = TrafficScenario.quickHangUps
+        let correlator = Correlator(directory: ScenarioKit.directory)
+        let calls = try #require(scenario.callsByCustomer["+862162345678"])
+        #expect(calls.count == 3)
+        let derived = correlator.derive(customerKey: "+862162345678", calls: calls, clock: scenario.clock)
+        #expect(derived.contacts.isEmpty)
+        let past = try #require(derived.settled)
+        #expect(past.before == (calls.map(\.end).max() ?? .beforeAnyRecord) + 1)
+        #expect(past.last == nil)
+        // Customer B's answered contact is the one a later contact would repeat, across the hang-ups.
+        let b = try #require(scenario.callsByCustomer[ScenarioKit.otherCustomerKey])
+        let first = correlator.derive(
+            customerKey: ScenarioKit.otherCustomerKey, calls: b, clock: scenario.clock, explaining: false)
+        let closed = try #require(first.contacts.first)
+        #expect(first.contacts.count == 1)
+        #expect(first.settled?.last == SettledPast.LastContact(closed.id, closedAt: try #require(closed.closedAt)))
+        #expect(first.settled?.before == (b.map(\.end).max() ?? .beforeAnyRecord) + 1)
     }
 
     @Test("a resume point walked under other rules is not used: the walk starts at the settled past")

@@ -39,7 +39,7 @@ extension Correlator.Walk {
     /// past when this walk has no contact yet; nil while it is still open.
     func lastClosedContact() -> (ContactID, Timestamp)? {
         guard let previous = self.contacts.last else {
-            return self.past.map { ($0.lastContact, $0.lastClosedAt) }
+            return self.past?.last.map { ($0.id, $0.closedAt) }
         }
         return (previous.closedAt ?? previous.resolution?.at).map { (previous.id, $0) }
     }

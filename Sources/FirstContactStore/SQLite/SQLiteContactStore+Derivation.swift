@@ -26,12 +26,7 @@ extension SQLiteContactStore {
     /// The settled past stored for a customer (columns `settled_before`, `settled_contact`,
     /// `settled_closed` of `row`, from `column` on).
     static func settledPast(_ row: Row, from column: Int) -> SettledPast? {
-        guard let before = row[column] as Int64?, let contact = row[column + 1] as String?,
-            let closed = row[column + 2] as Int64?
-        else { return nil }
-        return SettledPast(
-            before: Timestamp(seconds: before), lastContact: ContactID(contact),
-            lastClosedAt: Timestamp(seconds: closed))
+        StoredRows.settledPast(before: row[column], contact: row[column + 1], closed: row[column + 2])
     }
 
     /// Outbound calls from `since` on to the other numbers this customer keyed for callbacks at

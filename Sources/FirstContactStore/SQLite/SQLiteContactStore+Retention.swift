@@ -241,8 +241,7 @@ extension SQLiteContactStore {
             } else if let closed = last["closed_at"] as Int64? {
                 floor = SettledPast(
                     before: Timestamp(seconds: contacts[count]["created_at"]),
-                    lastContact: ContactID(last["id"] as String),
-                    lastClosedAt: Timestamp(seconds: closed))
+                    last: .init(ContactID(last["id"] as String), closedAt: Timestamp(seconds: closed)))
             } else {
                 continue
             }
@@ -325,7 +324,7 @@ extension SQLiteContactStore {
                     settled_before = max(settled_before, ?) WHERE customer_key = ?
                     """,
                 arguments: [
-                    plan.floor.before.seconds, plan.floor.lastContact.rawValue, plan.floor.lastClosedAt.seconds,
+                    plan.floor.before.seconds, plan.floor.last?.id.rawValue, plan.floor.last?.closedAt.seconds,
                     plan.floor.before.seconds, plan.customer,
                 ])
         }
