@@ -45,6 +45,8 @@ let package = Package(
                 "FirstContactCore",
                 "CLibXML2",
                 .product(name: "Yams", package: "Yams"),
+                // Locks ThreadSanitizer sees (Synchronization.Mutex is invisible to it on Linux).
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // The one store protocol and its SQLite implementation.
@@ -55,6 +57,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The raw sqlite3 API for the ingest hot path (see SQLiteBinding.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // The same store protocol on PostgreSQL, in a target of its own so that the SQLite store
@@ -80,6 +83,7 @@ let package = Package(
                 "FirstContactCore", "FirstContactIngest", "FirstContactStore", "FirstContactPostgres",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // `serve`: the HTTP API, web pages, webhook delivery and `/metrics`.
@@ -95,6 +99,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // The XML layer's throughput for BENCHMARKS.md (scripts/xml-decoder-benchmark.sh).
@@ -139,6 +144,7 @@ let package = Package(
                 // A second connection in tests, to make one statement fail (GroupCommitTests).
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
     ]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what is missing, builds, tests (SQLite
-# and a throwaway PostgreSQL 15; under a sanitizer SQLite only).
+# and a throwaway PostgreSQL 15, under a sanitizer too).
 # Tests tagged `slow` (the real binary killed and restarted, serve following files) run only with
 # FC_SLOW_TESTS=1, which CI always sets; locally: FC_SLOW_TESTS=1 ./scripts/test.sh
 # Under a sanitizer, in its own scratch path so the normal build stays warm (other arguments go
@@ -40,4 +40,4 @@ export TSAN_OPTIONS="suppressions=$supp/tsan.supp:halt_on_error=0${TSAN_OPTIONS:
 # Tests run 5-15x slower under a sanitizer; their time limits are stretched to match.
 export FC_TEST_TIME_SCALE="${FC_TEST_TIME_SCALE:-10}"
 swift build --build-tests --scratch-path "$scratch" --sanitize="$sanitize"
-swift test --skip-build --scratch-path "$scratch" --sanitize="$sanitize" ${args[@]+"${args[@]}"}
+./scripts/with-postgres.sh swift test --skip-build --scratch-path "$scratch" --sanitize="$sanitize" ${args[@]+"${args[@]}"}

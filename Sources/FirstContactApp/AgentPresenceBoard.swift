@@ -1,11 +1,11 @@
 import FirstContactCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// This process's ``AgentPresence``: what the queue records it stored (HTTP ingest, followed
 /// files) said of agents, for routing. In memory: after a restart nothing is known until the
 /// PBX speaks again, which routing reads as "at work".
 package final class AgentPresenceBoard: Sendable {
-    private let presence = Mutex(AgentPresence())
+    private let presence = NIOLockedValueBox(AgentPresence())
 
     package init() {}
 
@@ -18,10 +18,10 @@ package final class AgentPresenceBoard: Sendable {
             }
         }
         guard !queue.isEmpty else { return }
-        self.presence.withLock { presence in
+        self.presence.withLockedValue { presence in
             for event in queue { presence.note(event, directory: directory) }
         }
     }
 
-    package var snapshot: AgentPresence { self.presence.withLock { $0 } }
+    package var snapshot: AgentPresence { self.presence.withLockedValue { $0 } }
 }

@@ -1,7 +1,7 @@
 import FirstContactStore
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// How this instance holds the leases of work only one instance of several does (a webhook
 /// URL's deliveries, a followed file): who it is, how long a lease lasts unrenewed, how often it
@@ -37,7 +37,7 @@ package final class LeaseKeeper: Sendable {
     package let name: String
     package let store: any ContactStore
     package let terms: LeaseTerms
-    private let last = Mutex<(asked: ContinuousClock.Instant, held: Bool)?>(nil)
+    private let last = NIOLockedValueBox<(asked: ContinuousClock.Instant, held: Bool)?>(nil)
 
     package init(_ name: String, store: any ContactStore, terms: LeaseTerms = LeaseTerms()) {
         self.name = name
@@ -49,11 +49,11 @@ package final class LeaseKeeper: Sendable {
     /// well inside the ``LeaseTerms/ttl`` the store granted from before it was asked.
     package func hold() async throws -> Bool {
         let now = ContinuousClock.now
-        if let last = self.last.withLock({ $0 }), last.asked.duration(to: now) < self.terms.renewEvery {
+        if let last = self.last.withLockedValue({ $0 }), last.asked.duration(to: now) < self.terms.renewEvery {
             return last.held
         }
         let held = try await self.store.acquireLease(self.name, holder: self.terms.holder, ttl: self.terms.ttl)
-        self.last.withLock { $0 = (now, held) }
+        self.last.withLockedValue { $0 = (now, held) }
         return held
     }
 
@@ -69,8 +69,8 @@ package final class LeaseKeeper: Sendable {
     /// Gives the lease up (shutting down): another instance takes the work over at once instead
     /// of after the lease expires.
     package func release(logger: Logger) async {
-        guard self.last.withLock({ $0?.held ?? false }) else { return }
-        self.last.withLock { $0 = nil }
+        guard self.last.withLockedValue({ $0?.held ?? false }) else { return }
+        self.last.withLockedValue { $0 = nil }
         do {
             try await self.store.releaseLease(self.name, holder: self.terms.holder)
         } catch {

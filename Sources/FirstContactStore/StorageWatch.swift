@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -36,29 +36,29 @@ package final class StorageWatch: Sendable {
 
     /// The database file whose file system is watched.
     package let database: String
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     package init(database: String) {
         self.database = database
     }
 
-    package var snapshot: Snapshot { self.state.withLock { $0.snapshot } }
+    package var snapshot: Snapshot { self.state.withLockedValue { $0.snapshot } }
 
     /// When this process last committed a write (nil: not yet).
-    package var lastWrite: Date? { self.state.withLock { $0.lastWrite } }
+    package var lastWrite: Date? { self.state.withLockedValue { $0.lastWrite } }
 
     /// A write committed. The disk counts as full until a write succeeds with room on the file
     /// system again: at its limit, small writes squeeze in between failing ones (a failed
     /// transaction's WAL frames are reused by the next), and `/healthz` must not flap with them.
     /// The time of the last report stays, so the log keeps to once a minute across such runs.
     package func wrote(at now: Date = Date()) {
-        let full = self.state.withLock { state in
+        let full = self.state.withLockedValue { state in
             state.lastWrite = now
             return state.snapshot.isFull
         }
         guard full else { return }
         if let free = self.freeBytes, free < Self.room { return }
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.snapshot = Snapshot()
             state.unreported = 0
         }
@@ -70,7 +70,7 @@ package final class StorageWatch: Sendable {
 
     /// A write failed for lack of space.
     package func failedForSpace(at now: Date = Date()) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             if !state.snapshot.isFull { state.snapshot.fullSince = now }
             state.snapshot.isFull = true
             state.snapshot.failures += 1
@@ -81,7 +81,7 @@ package final class StorageWatch: Sendable {
     /// Whether to log the full disk now: at the first failure, then at most once a minute while
     /// failures go on (however often a write succeeds in between). Returns the failures since the last report when it is time.
     package func reportDue(at now: Date = Date()) -> Int? {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             guard state.snapshot.isFull, state.unreported > 0 else { return nil }
             if let last = state.lastReported, now.timeIntervalSince(last) < 60 { return nil }
             state.lastReported = now

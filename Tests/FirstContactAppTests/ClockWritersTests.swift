@@ -2,6 +2,7 @@ import FirstContactApp
 import FirstContactCore
 import FirstContactStore
 import Foundation
+import NIOConcurrencyHelpers
 import Synchronization
 import Testing
 
@@ -12,10 +13,10 @@ import Testing
 
 /// How far each ingest path has committed, and whether both are done.
 private final class Progress: Sendable {
-    let times: Mutex<[Timestamp]>
+    let times: NIOLockedValueBox<[Timestamp]>
     let finished = Atomic<Bool>(false)
 
-    init(_ times: [Timestamp]) { self.times = Mutex(times) }
+    init(_ times: [Timestamp]) { self.times = NIOLockedValueBox(times) }
 }
 
 @Suite("The clock only moves forward, whoever moves it")
@@ -48,7 +49,7 @@ struct ClockWritersTests {
         let live = try SQLiteContactStore(
             path: directory.appendingPathComponent("live.sqlite").path, live: true, derivationChunk: 7)
         let progress = Progress([batches[0][0].0 - 1, batches[1][0].0 - 1])
-        let watermark = { @Sendable in progress.times.withLock { $0.min() ?? .beforeAnyRecord } }
+        let watermark = { @Sendable in progress.times.withLockedValue { $0.min() ?? .beforeAnyRecord } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for path in 0..<2 {
                 let mine = batches.enumerated().filter { $0.offset % 2 == path }.map(\.element)
@@ -58,7 +59,7 @@ struct ClockWritersTests {
                             batches: [batch.map(\.1)], advancingClockTo: watermark(), correlator: correlator)
                         for result in results { _ = try result.get() }
                         let next = index + 1 < mine.count ? mine[index + 1][0].0 - 1 : Timestamp(seconds: .max)
-                        progress.times.withLock { $0[path] = next }
+                        progress.times.withLockedValue { $0[path] = next }
                     }
                 }
             }

@@ -7,7 +7,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -17,9 +17,9 @@ import Testing
 /// A log handler that keeps every line as text (message and metadata), to search afterwards.
 struct CapturingLogHandler: LogHandler {
     final class Lines: Sendable {
-        private let lines = Mutex<[String]>([])
-        func append(_ line: String) { self.lines.withLock { $0.append(line) } }
-        var all: [String] { self.lines.withLock { $0 } }
+        private let lines = NIOLockedValueBox<[String]>([])
+        func append(_ line: String) { self.lines.withLockedValue { $0.append(line) } }
+        var all: [String] { self.lines.withLockedValue { $0 } }
     }
 
     let lines: Lines

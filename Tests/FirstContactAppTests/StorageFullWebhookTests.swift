@@ -3,7 +3,7 @@ import FirstContactCore
 import FirstContactHTTP
 import Foundation
 import GRDB
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import FirstContactStore
@@ -39,11 +39,11 @@ struct StorageFullWebhookTests {
             try db.execute(sql: "PRAGMA max_page_count = \(pages)")
         }
         // Room is made during the first wait.
-        let waits = Mutex<[Duration]>([])
+        let waits = NIOLockedValueBox<[Duration]>([])
         let delivery = WebhookDelivery(
             store: store, targets: [target], clock: ManualClock(now: try SchedulerFixture.at("2026-11-27T12:00:00")),
             sleep: { duration in
-                let first = waits.withLock { waits in
+                let first = waits.withLockedValue { waits in
                     waits.append(duration)
                     return waits.count == 1
                 }
@@ -58,7 +58,7 @@ struct StorageFullWebhookTests {
         #expect(try await delivery.deliverPending(target) == outbox.count)
         let keys = receiver.requests.compactMap { $0.header("X-FirstContact-Delivery") }
         #expect(keys == outbox.map(\.key), "each notification sent once, in order")
-        #expect(waits.withLock { $0 } == [.seconds(1)])
+        #expect(waits.withLockedValue { $0 } == [.seconds(1)])
         #expect(!store.storage.snapshot.isFull)
         #expect(try await store.webhookCursor(url, startingAtEnd: false, at: Timestamp(seconds: 0)) == outbox.last?.seq)
     }

@@ -6,7 +6,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// A real HTTP receiver on an ephemeral loopback port: records every POST and answers with the
@@ -21,15 +21,15 @@ final class WebhookReceiver: Sendable {
         func header(_ name: String) -> String? { self.headers[name.lowercased()] }
     }
 
-    private let received = Mutex<[Received]>([])
+    private let received = NIOLockedValueBox<[Received]>([])
     private let respond: @Sendable (Int) -> HTTPResponse.Status
-    private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    private let task: NIOLockedValueBox<Task<Void, any Error>?> = NIOLockedValueBox(nil)
 
     init(respond: @escaping @Sendable (Int) -> HTTPResponse.Status) {
         self.respond = respond
     }
 
-    var requests: [Received] { self.received.withLock { $0 } }
+    var requests: [Received] { self.received.withLockedValue { $0 } }
 
     /// Starts the server; returns the URL to post to.
     func start() async throws -> String {
@@ -39,7 +39,7 @@ final class WebhookReceiver: Sendable {
             let body = try await request.collectBody(upTo: 1 << 20)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
-            let status = self.received.withLock { list in
+            let status = self.received.withLockedValue { list in
                 let status = self.respond(list.count)
                 list.append(Received(headers: headers, body: [UInt8](buffer: body), status: Int(status.code)))
                 return status
@@ -50,7 +50,7 @@ final class WebhookReceiver: Sendable {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
-        self.task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        self.task.withLockedValue { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
         var port = 0
         for await bound in ports {
             port = bound
@@ -60,16 +60,16 @@ final class WebhookReceiver: Sendable {
     }
 
     func stop() {
-        self.task.withLock { $0?.cancel() }
+        self.task.withLockedValue { $0?.cancel() }
     }
 }
 
 /// Records the back-off delays asked for instead of sleeping.
 final class SleepRecorder: Sendable {
-    private let delays = Mutex<[Duration]>([])
-    var recorded: [Duration] { self.delays.withLock { $0 } }
+    private let delays = NIOLockedValueBox<[Duration]>([])
+    var recorded: [Duration] { self.delays.withLockedValue { $0 } }
     var sleep: @Sendable (Duration) async throws -> Void {
-        { duration in self.delays.withLock { $0.append(duration) } }
+        { duration in self.delays.withLockedValue { $0.append(duration) } }
     }
 }
 

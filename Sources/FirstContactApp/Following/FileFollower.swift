@@ -2,7 +2,7 @@ import FirstContactCore
 import FirstContactIngest
 import FirstContactStore
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -44,12 +44,12 @@ package struct FollowerState: Hashable, Sendable {
 
 /// The states of every follower of a process, shared by the follow service and `/metrics`.
 package final class FollowerStatus: Sendable {
-    private let states = Mutex<[String: FollowerState]>([:])
+    private let states = NIOLockedValueBox<[String: FollowerState]>([:])
 
     package init() {}
 
     func update(_ path: String, _ body: (inout FollowerState) -> Void) {
-        self.states.withLock { states in
+        self.states.withLockedValue { states in
             var state = states[path] ?? FollowerState(path: path)
             body(&state)
             states[path] = state
@@ -58,7 +58,7 @@ package final class FollowerStatus: Sendable {
 
     /// The states, sorted by path.
     package func snapshot() -> [FollowerState] {
-        self.states.withLock { Array($0.values) }.sorted { $0.path < $1.path }
+        self.states.withLockedValue { Array($0.values) }.sorted { $0.path < $1.path }
     }
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Whether the scheduler's ticks succeed, shared with `/healthz` and `/metrics`. A failing tick
 /// (a busy or full database, a corrupt row) must not end `serve`: ingest and the API go on, the
@@ -24,14 +24,14 @@ package final class SchedulerHealth: Sendable {
         var lastLogged: Date?
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     package init() {}
 
-    package var snapshot: Snapshot { self.state.withLock { $0.snapshot } }
+    package var snapshot: Snapshot { self.state.withLockedValue { $0.snapshot } }
 
     package func succeeded() {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.snapshot.consecutiveFailures = 0
             state.snapshot.failingSince = nil
             state.lastLogged = nil
@@ -42,7 +42,7 @@ package final class SchedulerHealth: Sendable {
     /// - Returns: how long to wait before the next attempt (1 s doubling to at most 60 s), and
     ///   whether to log this failure (the first of a run, then at most once a minute).
     package func failed(_ error: any Error, at now: Date = Date()) -> (delay: Int64, log: Bool) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.snapshot.errors += 1
             state.snapshot.consecutiveFailures += 1
             state.snapshot.lastError = String(describing: error)

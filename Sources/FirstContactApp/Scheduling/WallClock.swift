@@ -1,6 +1,6 @@
 import FirstContactCore
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Where "now" comes from for the scheduler: the system clock in `serve`, a manual clock in tests.
 /// Batch ingest and `tick --now` pass their time explicitly; the rules never read a clock.
@@ -31,23 +31,23 @@ package final class ManualClock: WallClock {
         var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     package init(now: Timestamp) {
-        self.state = Mutex(State(now: now))
+        self.state = NIOLockedValueBox(State(now: now))
     }
 
-    package func now() -> Timestamp { self.state.withLock { $0.now } }
+    package func now() -> Timestamp { self.state.withLockedValue { $0.now } }
 
     package func sleep(until deadline: Timestamp) async throws {
-        let id = self.state.withLock { state in
+        let id = self.state.withLockedValue { state in
             state.nextID += 1
             return state.nextID
         }
         // Cancellation (a graceful shutdown) wakes the sleeper, as Task.sleep would.
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let ready: [CheckedContinuation<Void, Never>] = self.state.withLock { state in
+                let ready: [CheckedContinuation<Void, Never>] = self.state.withLockedValue { state in
                     if deadline <= state.now || Task.isCancelled {
                         return [continuation]
                     }
@@ -59,7 +59,7 @@ package final class ManualClock: WallClock {
                 for waiting in ready { waiting.resume() }
             }
         } onCancel: {
-            let cancelled = self.state.withLock { state in
+            let cancelled = self.state.withLockedValue { state in
                 defer { state.sleepers.removeAll { $0.id == id } }
                 return state.sleepers.filter { $0.id == id }.map(\.continuation)
             }
@@ -70,7 +70,7 @@ package final class ManualClock: WallClock {
 
     /// Moves time forward and wakes every sleeper whose deadline has come.
     package func advance(to time: Timestamp) {
-        let woken: [CheckedContinuation<Void, Never>] = self.state.withLock { state in
+        let woken: [CheckedContinuation<Void, Never>] = self.state.withLockedValue { state in
             state.now = max(state.now, time)
             let now = state.now
             let due = state.sleepers.filter { $0.deadline <= now }.map(\.continuation)
@@ -84,7 +84,7 @@ package final class ManualClock: WallClock {
     /// scheduler has finished its work and is waiting).
     package func waitForSleepers(_ count: Int = 1) async {
         await withCheckedContinuation { continuation in
-            let ready = self.state.withLock { state in
+            let ready = self.state.withLockedValue { state in
                 if state.sleepers.count >= count { return true }
                 state.waiters.append((count, continuation))
                 return false
@@ -94,11 +94,11 @@ package final class ManualClock: WallClock {
     }
 
     /// When the earliest sleeper wants to wake.
-    package var nextWake: Timestamp? { self.state.withLock { $0.sleepers.map(\.deadline).min() } }
+    package var nextWake: Timestamp? { self.state.withLockedValue { $0.sleepers.map(\.deadline).min() } }
 
     /// Wakes every sleeper now (shutdown in tests).
     package func wakeAll() {
-        let all = self.state.withLock { state in
+        let all = self.state.withLockedValue { state in
             defer { state.sleepers.removeAll() }
             return state.sleepers.map(\.continuation)
         }

@@ -1,8 +1,8 @@
 import FirstContactApp
 import FirstContactStore
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
-import Synchronization
 
 /// One reader of the outbox for every open event stream (`/v1/events`, `/ui/events`): it reads
 /// what was appended once per interval and keeps the newest entries in memory, so a thousand
@@ -23,9 +23,9 @@ package final class OutboxFeed: Service {
     private let interval: Duration
     private let listeningInterval: Duration
     private let kept: Int
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     /// Whether the store's commits wake the feed (``ContactStore/listenForOutbox(listening:notified:)``).
-    private let listening = Mutex(false)
+    private let listening = NIOLockedValueBox(false)
     private let logger: Logger
 
     /// - Parameters:
@@ -54,7 +54,7 @@ package final class OutboxFeed: Service {
                         while !Task.isCancelled {
                             wake.yield()
                             try await Task.sleep(
-                                for: self.listening.withLock { $0 } ? self.listeningInterval : self.interval)
+                                for: self.listening.withLockedValue { $0 } ? self.listeningInterval : self.interval)
                         }
                     }
                     var backoff = StorageBackoff()
@@ -90,29 +90,29 @@ package final class OutboxFeed: Service {
             do {
                 try await self.store.listenForOutbox(
                     listening: {
-                        self.listening.withLock { $0 = true }
+                        self.listening.withLockedValue { $0 = true }
                         // Whatever committed before listening began is read now.
                         wake.yield()
                     },
                     notified: { wake.yield() })
-                if !self.listening.withLock({ $0 }) { return }  // the store has no such signal
+                if !self.listening.withLockedValue({ $0 }) { return }  // the store has no such signal
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 self.logger.warning("outbox notifications lost, polling meanwhile: \(error)")
             }
-            self.listening.withLock { $0 = false }
+            self.listening.withLockedValue { $0 = false }
             try await Task.sleep(for: .seconds(5))
         }
     }
 
     /// Reads what was appended since the last read (the whole outbox on the first).
     func read() async throws {
-        var head = self.state.withLock { $0.head }
+        var head = self.state.withLockedValue { $0.head }
         while true {
             let entries = try await self.store.outbox(after: head, limit: 1000)
-            head = self.state.withLock { state in
+            head = self.state.withLockedValue { state in
                 state.recent += entries
                 if state.recent.count > self.kept {
                     let dropped = state.recent.count - self.kept
@@ -128,16 +128,16 @@ package final class OutboxFeed: Service {
     }
 
     /// Whether the store's commits wake the feed now (else it polls every `interval`).
-    package var isListening: Bool { self.listening.withLock { $0 } }
+    package var isListening: Bool { self.listening.withLockedValue { $0 } }
 
     /// The newest sequence number, when the feed is reading (a page listens from there).
     package var head: Int64? {
-        self.state.withLock { $0.reading ? $0.head : nil }
+        self.state.withLockedValue { $0.reading ? $0.head : nil }
     }
 
     /// Entries after `seq`, oldest first, at most `limit`.
     package func entries(after seq: Int64, limit: Int) async throws -> [OutboxEntry] {
-        let remembered: [OutboxEntry]? = self.state.withLock { state in
+        let remembered: [OutboxEntry]? = self.state.withLockedValue { state in
             guard state.reading, seq >= state.droppedThrough else { return nil }
             return Array(state.recent.lazy.filter { $0.seq > seq }.prefix(limit))
         }

@@ -1,8 +1,8 @@
 import FirstContactCore
 import FirstContactStore
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
-import Synchronization
 
 /// Writes the screen pops of routed callers (`routed` notifications) to the outbox behind the
 /// answer to `GET /v1/route`, so a dialplan waiting on the answer never waits on a write. From
@@ -14,7 +14,7 @@ package final class RouteAnnouncer: Service {
 
     private let store: any ContactStore
     private let logger: Logger
-    private let waiting = Mutex<[Announcement]>([])
+    private let waiting = NIOLockedValueBox<[Announcement]>([])
     /// One element means "there is something to write"; the writer takes all that waits.
     private let wake: AsyncStream<Void>
     private let wakeUp: AsyncStream<Void>.Continuation
@@ -27,7 +27,7 @@ package final class RouteAnnouncer: Service {
 
     /// Queues `notice` for the outbox; returns at once.
     package func announce(_ notice: Notice, customerKey: String?) {
-        self.waiting.withLock { waiting in
+        self.waiting.withLockedValue { waiting in
             waiting.append(Announcement(notice, customerKey: customerKey))
             if waiting.count > Self.kept { waiting.removeFirst(waiting.count - Self.kept) }
         }
@@ -38,7 +38,7 @@ package final class RouteAnnouncer: Service {
         for await _ in self.wake.cancelOnGracefulShutdown() {
             // Everything that arrived meanwhile, in one transaction: under a burst of routed
             // calls the writer commits once per batch, not once per call.
-            let batch = self.waiting.withLock { waiting in
+            let batch = self.waiting.withLockedValue { waiting in
                 defer { waiting.removeAll(keepingCapacity: true) }
                 return waiting
             }

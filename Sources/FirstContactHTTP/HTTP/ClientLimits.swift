@@ -2,7 +2,7 @@ import FirstContactCore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What one client may hold or try (`http:` in the configuration): open event streams per token,
 /// failed sign-ins per address. A client past a limit gets 429 with `Retry-After`, never a
@@ -15,7 +15,7 @@ package final class ClientLimits: Sendable {
     }
 
     private let options: HTTPOptions
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     package init(options: HTTPOptions) {
         self.options = options
@@ -28,7 +28,7 @@ package final class ClientLimits: Sendable {
         for token: String, _ body: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) throws -> ResponseBody {
         let limit = self.options.maxStreamsPerToken
-        let taken = self.state.withLock { state in
+        let taken = self.state.withLockedValue { state in
             guard state.streams[token, default: 0] < limit else { return false }
             state.streams[token, default: 0] += 1
             return true
@@ -64,19 +64,19 @@ package final class ClientLimits: Sendable {
     }
 
     fileprivate func release(_ token: String) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.streams[token, default: 1] -= 1
             if state.streams[token] == 0 { state.streams[token] = nil }
         }
     }
 
     /// Streams `token` holds open now.
-    package func openStreams(_ token: String) -> Int { self.state.withLock { $0.streams[token, default: 0] } }
+    package func openStreams(_ token: String) -> Int { self.state.withLockedValue { $0.streams[token, default: 0] } }
 
     /// Seconds `address` must wait before it may try to sign in again; nil when it may now.
     package func signInWait(_ address: String, now: Date = Date()) -> Int64? {
         let window = TimeInterval(self.options.signInWindow)
-        return self.state.withLock { state in
+        return self.state.withLockedValue { state in
             let recent = (state.failures[address] ?? []).filter { now.timeIntervalSince($0) < window }
             state.failures[address] = recent.isEmpty ? nil : recent
             guard recent.count >= self.options.signInAttempts, let oldest = recent.first else { return nil }
@@ -86,7 +86,7 @@ package final class ClientLimits: Sendable {
 
     /// A sign-in from `address` failed (unknown token, wrong role).
     package func signInFailed(_ address: String, now: Date = Date()) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             var recent = state.failures[address] ?? []
             recent.append(now)
             // Only the newest `attempts` matter for the wait; older ones cost memory for nothing.

@@ -3,8 +3,8 @@ import FirstContactCore
 import FirstContactStore
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import Prometheus
-import Synchronization
 
 /// What `/metrics` exposes, on swift-prometheus: one registry per service instance (no global
 /// `MetricsSystem.bootstrap`, so two services in one process, as in the tests, never share figures).
@@ -15,7 +15,7 @@ import Synchronization
 package final class ServiceMetrics: IngestCounting {
     package let registry = PrometheusCollectorRegistry()
     /// Lines counted so far per followed path (the followers keep the running total).
-    private let followLinesSeen = Mutex<[String: Int]>([:])
+    private let followLinesSeen = NIOLockedValueBox<[String: Int]>([:])
 
     /// Request-duration buckets: 1 ms … 10 s (ingest of a large batch can take seconds).
     static let requestBuckets: [Duration] = [
@@ -113,7 +113,7 @@ package final class ServiceMetrics: IngestCounting {
         for state in followers {
             // Labels are escaped by the library; the path is configuration, not input.
             let path = [("path", state.path)]
-            let seen = self.followLinesSeen.withLock { seen in
+            let seen = self.followLinesSeen.withLockedValue { seen in
                 defer { seen[state.path] = state.linesRead }
                 return seen[state.path] ?? 0
             }

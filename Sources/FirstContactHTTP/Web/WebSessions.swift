@@ -3,7 +3,7 @@ import FirstContactApp
 import FirstContactCore
 import FirstContactStore
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A signed-in browser: the principal its token stood for, and the CSRF token its forms carry.
 package struct WebSession: Sendable, Hashable {
@@ -36,7 +36,7 @@ package final class WebSessions: Sendable {
     /// A session ends this long after sign-in (a working day and some), whatever happens.
     package static let lifetime: Int64 = 12 * 3600
 
-    private let sessions = Mutex<[String: WebSession]>([:])
+    private let sessions = NIOLockedValueBox<[String: WebSession]>([:])
     /// The key signed sessions are signed with; nil: sessions in memory.
     private let signingKey: SymmetricKey?
     /// The configured tokens a signed session's principal is found again in.
@@ -77,7 +77,7 @@ package final class WebSessions: Sendable {
         }
         let session = WebSession(
             id: Self.randomToken(), csrf: Self.randomToken(), principal: principal, signedInAt: now)
-        self.sessions.withLock { sessions in
+        self.sessions.withLockedValue { sessions in
             // Expired sessions are dropped whenever someone signs in, so the table cannot grow forever.
             sessions = sessions.filter { now - $0.value.signedInAt < Self.lifetime }
             sessions[session.id] = session
@@ -89,7 +89,7 @@ package final class WebSessions: Sendable {
     package func session(_ id: String?, now: Int64 = Int64(Date().timeIntervalSince1970)) -> WebSession? {
         guard let id, !id.isEmpty else { return nil }
         if let key = self.signingKey { return self.verified(id, key: key, now: now) }
-        return self.sessions.withLock { sessions in
+        return self.sessions.withLockedValue { sessions in
             guard let session = sessions[id] else { return nil }
             guard now - session.signedInAt < Self.lifetime else {
                 sessions[id] = nil
@@ -102,11 +102,11 @@ package final class WebSessions: Sendable {
     /// Signs out.
     package func end(_ id: String, now: Int64 = Int64(Date().timeIntervalSince1970)) {
         guard self.signingKey != nil else {
-            _ = self.sessions.withLock { $0.removeValue(forKey: id) }
+            _ = self.sessions.withLockedValue { $0.removeValue(forKey: id) }
             return
         }
         guard let session = self.session(id, now: now) else { return }
-        self.sessions.withLock { ended in
+        self.sessions.withLockedValue { ended in
             // Remembered as signed out until it would have expired anyway.
             ended = ended.filter { now - $0.value.signedInAt < Self.lifetime }
             ended[id] = session
@@ -141,7 +141,7 @@ package final class WebSessions: Sendable {
             now - signedInAt < Self.lifetime, signedInAt <= now + 300
         else { return nil }
         // Signed out on this instance.
-        guard self.sessions.withLock({ $0[cookie] == nil }) else { return nil }
+        guard self.sessions.withLockedValue({ $0[cookie] == nil }) else { return nil }
         let principal = Principal(
             name: token.name, role: token.role, agent: token.agent, departments: Set(token.departments))
         return Self.signed(
@@ -180,7 +180,7 @@ package final class LiveChanges: Sendable {
     /// look for obligations they have not been told of.
     package static let ingested = "ingested"
 
-    private let state = Mutex<(next: Int, recent: [Notice])>((1, []))
+    private let state = NIOLockedValueBox<(next: Int, recent: [Notice])>((1, []))
     private static let kept = 1000
 
     package init() {}
@@ -190,7 +190,7 @@ package final class LiveChanges: Sendable {
         _ action: String, contact: ContactID?, obligation: ObligationID? = nil, violation: ViolationID? = nil,
         department: DepartmentID?
     ) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.recent.append(
                 Notice(
                     seq: state.next, action: action, contact: contact, obligation: obligation, violation: violation,
@@ -201,10 +201,10 @@ package final class LiveChanges: Sendable {
     }
 
     /// The sequence number the next change will get: a page starts listening from here.
-    package var head: Int { self.state.withLock { $0.next } }
+    package var head: Int { self.state.withLockedValue { $0.next } }
 
     /// Changes from `seq` on (inclusive).
     package func since(_ seq: Int) -> [Notice] {
-        self.state.withLock { state in state.recent.filter { $0.seq >= seq } }
+        self.state.withLockedValue { state in state.recent.filter { $0.seq >= seq } }
     }
 }

@@ -1,5 +1,5 @@
 import FirstContactCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Decodes the lines of one Kamailio accounting file in order, remembering the db_text header
 /// so that the rows after it are read by column name.
@@ -12,7 +12,7 @@ package final class KamailioAccFileDecoder: Sendable {
     private let decoder = KamailioAccDecoder()
     /// The header in force; a lock only because decoders are handed around as `Sendable` values,
     /// the lines of a file are decoded one after another.
-    private let table = Mutex<KamailioAccDecoder.Table?>(nil)
+    private let table = NIOLockedValueBox<KamailioAccDecoder.Table?>(nil)
 
     package init() {}
 
@@ -20,10 +20,10 @@ package final class KamailioAccFileDecoder: Sendable {
     /// - Returns: `.ignored` for a header line, else what ``KamailioAccDecoder/decode(line:position:table:)`` makes of it.
     package func decode(line: ArraySlice<UInt8>, position: SourcePosition) -> IngestRecord {
         if let header = KamailioAccDecoder.header(line) {
-            self.table.withLock { $0 = header }
+            self.table.withLockedValue { $0 = header }
             return .ignored(position)
         }
-        let table = self.table.withLock { $0 }
+        let table = self.table.withLockedValue { $0 }
         return self.decoder.decode(line: line, position: position, table: table)
     }
 }

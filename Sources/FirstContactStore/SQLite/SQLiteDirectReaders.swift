@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Read-only connections of their own for the reads a PBX waits on (`GET /v1/route` on every
 /// inbound call), run on the calling thread.
@@ -18,8 +18,9 @@ import Synchronization
 /// Foundation's `Process.run()` crashed reading `/proc/self/fd`.
 final class SQLiteDirectReaders: Sendable {
     private final class Connection: Sendable {
-        /// nil until a read opens it.
-        let queue = Mutex<DatabaseQueue?>(nil)
+        /// Whether a read holds the connection, and the connection (nil until a read opens it).
+        /// The lock is held only to look: a read on another connection never waits for this one.
+        let state = NIOLockedValueBox<(busy: Bool, queue: DatabaseQueue?)>((false, nil))
     }
 
     private let path: String
@@ -48,7 +49,7 @@ final class SQLiteDirectReaders: Sendable {
     /// disk after every command (100 MB after a 10,000-story day).
     func close() {
         for connection in self.connections {
-            connection.queue.withLock { queue in try? queue?.close() }
+            connection.state.withLockedValue { state in try? state.queue?.close() }
         }
     }
 
@@ -56,12 +57,17 @@ final class SQLiteDirectReaders: Sendable {
     /// cannot be opened: the pool's read then says why).
     func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T? {
         for connection in self.connections {
-            let outcome: Result<T, any Error>?? = connection.queue.withLockIfAvailable { queue in
-                if queue == nil { queue = try? DatabaseQueue(path: self.path, configuration: Self.configuration) }
-                guard let open = queue else { return nil }
-                return Result { try open.inDatabase { db in try Self.inTransaction(db, body) } }
+            let taken: DatabaseQueue? = connection.state.withLockedValue { state in
+                guard !state.busy else { return nil }
+                if state.queue == nil {
+                    state.queue = try? DatabaseQueue(path: self.path, configuration: Self.configuration)
+                }
+                state.busy = state.queue != nil
+                return state.queue
             }
-            if case .some(.some(let outcome)) = outcome { return try outcome.get() }
+            guard let open = taken else { continue }
+            defer { connection.state.withLockedValue { $0.busy = false } }
+            return try open.inDatabase { db in try Self.inTransaction(db, body) }
         }
         return nil
     }
