@@ -128,6 +128,8 @@ extension PostgresContactStore {
     static func purgeRows(before horizon: Timestamp, outcome: inout PurgeOutcome, tx: PostgresTransaction)
         async throws
     {
+        // Found before anything is removed, as a dry run finds them (``SQLiteContactStore``'s purge).
+        let contactless = try await Self.contactlessPlans(horizon: horizon, tx: tx)
         let candidates = try await tx.rows(
             "SELECT customer_key, count(*) FROM contact WHERE created_at < ? GROUP BY customer_key ORDER BY customer_key"
         ) { $0.add(horizon.seconds) }
@@ -140,6 +142,10 @@ extension PostgresContactStore {
             }
             let purged = try await Self.remove(plan, outcome: &outcome, tx: tx)
             outcome.contactsKept += max(0, old - purged)
+            if plan.whole { outcome.customersRemoved += 1 } else { outcome.customersTrimmed += 1 }
+        }
+        for plan in contactless {
+            _ = try await Self.remove(plan, outcome: &outcome, tx: tx)
             if plan.whole { outcome.customersRemoved += 1 } else { outcome.customersTrimmed += 1 }
         }
         let dryRun = outcome.dryRun
@@ -261,6 +267,41 @@ extension PostgresContactStore {
                 customer: customer, cut: floor.before, floor: floor, whole: count == contacts.count && !later)
         }
         return nil
+    }
+
+    /// The purges of customers whose calls before `horizon` opened no contact (the rules of
+    /// ``SQLiteContactStore``'s `contactlessPlans`).
+    static func contactlessPlans(horizon: Timestamp, tx: PostgresTransaction) async throws -> [PurgePlan] {
+        try await tx.rows(
+            """
+            SELECT customer_key, purged_contact, purged_closed,
+                NOT (EXISTS (SELECT 1 FROM contact WHERE customer_key = u.customer_key AND created_at >= ?1)
+                    OR EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start >= ?1)
+                    OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key AND time >= ?1)
+                    OR EXISTS (SELECT 1 FROM action WHERE customer_key = u.customer_key AND at >= ?1))
+            FROM customer u
+            WHERE settled_before IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM contact WHERE customer_key = u.customer_key AND created_at < ?1)
+                AND (EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start < ?1)
+                    OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key AND time < ?1))
+                AND NOT EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key
+                    AND start >= LEAST(settled_before, ?1) AND start < ?1)
+                AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key
+                    AND time >= LEAST(settled_before, ?1) AND time < ?1)
+                AND NOT EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start < ?1 AND "end" >= ?1)
+                AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key = u.customer_key
+                    AND customer_key <> u.customer_key AND time < ?1)
+            ORDER BY customer_key
+            """
+        ) { $0.add(horizon.seconds) }.map { row in
+            let c = Columns(row)
+            // A contact purged earlier stays the one a later contact looks back to.
+            let purged = StoredRows.settledPast(
+                before: horizon.seconds, contact: try c.optionalText(1), closed: try c.optionalInt64(2))
+            return PurgePlan(
+                customer: try c.text(0), cut: horizon, floor: SettledPast(before: horizon, last: purged?.last),
+                whole: try c.bool(3))
+        }
     }
 
     /// Removes (or counts) what `plan` purges; returns the number of contacts.

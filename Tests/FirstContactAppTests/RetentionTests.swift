@@ -29,6 +29,14 @@ struct RetentionTests {
     )
     /// A number only a rejected August line holds.
     static let rejectedNumber = "13966661234"
+    /// A caller who hung up within `abandon_grace` in August: no contact names them.
+    static let hungUpNumber = "13955550000"
+    static let hungUpLine = """
+        "","13955550000","96116","from-trunk","13955550000","PJSIP/trunk-00000091","","Queue","hotline,t,,,300",\
+        "2026-08-06 10:00:00",,"2026-08-06 10:00:03",3,0,"NO ANSWER","DOCUMENTATION","1785981600.91","","",\
+        "1785981600.91",91
+
+        """
 
     static func engine() throws -> Engine {
         var configuration = try ConfigurationLoader.load(path: Fixture.sampleConfig)
@@ -73,6 +81,9 @@ struct RetentionTests {
         try "\"\",\"\(Self.rejectedNumber)\",\"96116\",broken\n".write(to: bad, atomically: true, encoding: .utf8)
         _ = try await pipeline.ingest(paths: augustPaths, format: nil)
         _ = try await pipeline.ingest(paths: [bad.path], format: .asteriskCSV)
+        let hungUp = directory.appendingPathComponent("hung-up-Master.csv")
+        try Self.hungUpLine.write(to: hungUp, atomically: true, encoding: .utf8)
+        #expect(try await pipeline.ingest(paths: [hungUp.path], format: .asteriskCSV).batches.newRecords == 1)
         _ = try await pipeline.ingest(paths: try Self.days(Self.november, engine: engine, in: directory), format: nil)
         _ = try await store.advanceClock(to: Self.end, correlator: engine.correlator)
         #expect(try await store.snapshot().rejects.count == 1)
@@ -83,6 +94,12 @@ struct RetentionTests {
         #expect(augustBefore.sla.contains { $0.callbacks.due > 0 }, "August has no obligations: nothing to keep")
         #expect(augustBefore.agents.contains { $0.firstResponded > 0 })
         let before = try await store.snapshot().contacts
+        #expect(!before.contains { $0.customer.text == "+86" + Self.hungUpNumber })
+        let hungUpCalls = try await DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM call WHERE customer_key = ?", arguments: ["+86" + Self.hungUpNumber])
+        }
+        #expect(hungUpCalls == 1, "the caller who hung up quickly was not stored: the purge of them proves nothing")
 
         let retention = Retention(engine: engine, store: store)
         #expect(retention.horizon(at: Self.now) == Self.augustPeriod.1)
@@ -134,7 +151,7 @@ struct RetentionTests {
         #expect(gone.count > 10)
         let bytes = try [path, path + "-wal"].filter { FileManager.default.fileExists(atPath: $0) }
             .map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
-        for number in gone + [Self.rejectedNumber] {
+        for number in gone + [Self.rejectedNumber, Self.hungUpNumber] {
             for file in bytes {
                 #expect(file.range(of: Data(number.utf8)) == nil, "\(number) is still in the database file")
             }

@@ -1,4 +1,5 @@
 import FirstContactCore
+import FirstContactIngest
 import FirstContactStore
 import Foundation
 import Testing
@@ -385,6 +386,42 @@ struct ContactStoreConformanceTests {
             #expect(again.newRecords == 0)
             #expect(again.beyondRetention == records.filter { if case .record = $0 { true } else { false } }.count)
             #expect(try await subject.store.awaitingDerivation() == 0)
+        }
+    }
+
+    @Test(
+        "a purge removes a caller who only hung up within the abandon grace: no contact names them, their calls and row go",
+        arguments: StoreKind.allCases)
+    func purgeQuickHangUps(kind: StoreKind) async throws {
+        let cdr = AsteriskCDRDecoder(
+            options: StoreFixture.configuration.asterisk, zone: StoreFixture.configuration.timezone)
+        let lines = [
+            #""","13955550000","96116","from-trunk","13955550000","PJSIP/trunk-00000091","","Queue","hotline,t,,,300","2026-11-27 10:00:00",,"2026-11-27 10:00:03",3,0,"NO ANSWER","DOCUMENTATION","1795744800.91","","","1795744800.91",91"#,
+            #""","13955550000","96116","from-trunk","13955550000","PJSIP/trunk-00000093","","Queue","hotline,t,,,300","2026-11-27 11:00:00",,"2026-11-27 11:00:02",2,0,"NO ANSWER","DOCUMENTATION","1795748400.93","","","1795748400.93",93"#,
+        ]
+        let records = lines.enumerated().map { n, line in
+            cdr.decode(line: Array(line.utf8), position: SourcePosition(source: "hang-ups", line: n + 1, offset: 0))
+        }
+        try await kind.withStore { subject in
+            #expect(try await subject.store.ingest(records, correlator: self.correlator).newRecords == 2)
+            let later = Timestamp(seconds: StoreFixture.endOfDay.seconds + 30 * 86_400)
+            _ = try await subject.store.advanceClock(to: later, correlator: self.correlator)
+            #expect(try await subject.store.totals().calls == 2)
+            #expect(try await subject.store.totals().contacts == 0)
+            let horizon = Timestamp(seconds: StoreFixture.endOfDay.seconds + 86_400)
+            let dry = try await subject.store.purge(before: horizon, summarising: [], at: later, dryRun: true)
+            #expect(try await subject.store.totals().calls == 2)
+            let outcome = try await subject.store.purge(before: horizon, summarising: [], at: later, dryRun: false)
+            var expected = dry
+            expected.dryRun = false
+            #expect(outcome == expected)
+            #expect(outcome.calls == 2)
+            #expect(outcome.records == 2)
+            #expect(outcome.customersRemoved == 1)
+            #expect(try await subject.store.totals().calls == 0)
+            // Nothing is left to derive them from again.
+            _ = try await subject.store.advanceClock(to: later + 60, correlator: self.correlator)
+            #expect(try await subject.store.snapshot().contacts.isEmpty)
         }
     }
 

@@ -165,6 +165,9 @@ extension SQLiteContactStore {
 
     /// Counts (dry run) or deletes every row older than `horizon` that retention removes.
     static func purgeRows(before horizon: Timestamp, outcome: inout PurgeOutcome, db: Database) throws {
+        // Found before anything is removed, as a dry run finds them: the purges below remove other
+        // customers' callback requests that may name them.
+        let contactless = try Self.contactlessPlans(horizon: horizon, db: db)
         // Each customer with contacts older than the horizon, and how many it has.
         let candidates = try Row.fetchAll(
             db, sql: "SELECT customer_key, count(*) FROM contact WHERE created_at < ? GROUP BY customer_key",
@@ -177,6 +180,10 @@ extension SQLiteContactStore {
             }
             let purged = try Self.remove(plan, outcome: &outcome, db: db)
             outcome.contactsKept += max(0, old - purged)
+            if plan.whole { outcome.customersRemoved += 1 } else { outcome.customersTrimmed += 1 }
+        }
+        for plan in contactless {
+            _ = try Self.remove(plan, outcome: &outcome, db: db)
             if plan.whole { outcome.customersRemoved += 1 } else { outcome.customersTrimmed += 1 }
         }
         // Calls filed under no customer (between extensions) are read by no derivation.
@@ -284,6 +291,44 @@ extension SQLiteContactStore {
             return PurgePlan(customer: customer, cut: floor.before, floor: floor, whole: whole)
         }
         return nil
+    }
+
+    /// The purges of customers whose calls before `horizon` opened no contact (hung up within
+    /// `abandon_grace`): the contact table, where the other purges start, does not name them, and
+    /// their numbers stayed in the file for good. Cut at the horizon itself once their settled
+    /// past holds every input before it, unless a call runs across it or another customer asked
+    /// to be called back at this number before it (the conditions of ``purgePlan(_:horizon:db:)``).
+    static func contactlessPlans(horizon: Timestamp, db: Database) throws -> [PurgePlan] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT customer_key, purged_contact, purged_closed,
+                    NOT (EXISTS (SELECT 1 FROM contact WHERE customer_key = u.customer_key AND created_at >= ?1)
+                        OR EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start >= ?1)
+                        OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key AND time >= ?1)
+                        OR EXISTS (SELECT 1 FROM action WHERE customer_key = u.customer_key AND at >= ?1)) AS whole
+                FROM customer u
+                WHERE settled_before IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM contact WHERE customer_key = u.customer_key AND created_at < ?1)
+                    AND (EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start < ?1)
+                        OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key AND time < ?1))
+                    AND NOT EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key
+                        AND start >= min(settled_before, ?1) AND start < ?1)
+                    AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key
+                        AND time >= min(settled_before, ?1) AND time < ?1)
+                    AND NOT EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start < ?1 AND end >= ?1)
+                    AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key = u.customer_key
+                        AND customer_key <> u.customer_key AND time < ?1)
+                ORDER BY customer_key
+                """, arguments: [horizon.seconds])
+        return rows.map { row in
+            // A contact purged earlier stays the one a later contact looks back to.
+            let purged = StoredRows.settledPast(
+                before: horizon.seconds, contact: row["purged_contact"], closed: row["purged_closed"])
+            return PurgePlan(
+                customer: row["customer_key"], cut: horizon, floor: SettledPast(before: horizon, last: purged?.last),
+                whole: row["whole"])
+        }
     }
 
     /// Removes (or counts) what `plan` purges; returns the number of contacts.
