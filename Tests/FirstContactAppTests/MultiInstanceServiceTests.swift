@@ -243,14 +243,15 @@ struct MultiInstanceServiceTests {
             detail: "notice \(key)")
     }
 
-    /// Polls `condition` every 20 ms for at most 90 s.
+    /// Polls `condition` every 20 ms for at most 90 s (times `TestTime.scale`).
     static func waitUntil(_ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(90)
+        let limit = Duration.seconds(90 * TestTime.scale)
+        let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("condition not met within 90 s")
+        Issue.record("condition not met within \(limit)")
     }
 
     /// Two stores on one fresh database of the test server, as two instances open it.

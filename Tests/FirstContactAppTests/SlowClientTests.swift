@@ -57,7 +57,7 @@ struct SlowClientTests {
             setsockopt(self.socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var data = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 4096)
-            let deadline = Date().addingTimeInterval(TimeInterval(seconds))
+            let deadline = Date().addingTimeInterval(TimeInterval(seconds * TestTime.scale))
             while data.count < limit, Date() < deadline {
                 let count = recv(self.socket, &buffer, min(buffer.count, limit - data.count), 0)
                 // 0: the server closed; an error other than the 200 ms timeout: the connection is gone.
@@ -243,8 +243,10 @@ struct SlowClientTests {
         try await Task.sleep(for: .seconds(4))
         let later = try Self.residentKiB(pid)
         let owedKiB = 60 * owed / 1024
-        #expect(stalledAt - before < owedKiB / 2, "grew \(stalledAt - before) KiB while owing \(owedKiB) KiB")
-        #expect(later - stalledAt < 4096, "still growing: \(samples) → \(later) KiB")
+        #expect(
+            stalledAt - before < owedKiB / 2 * TestMemory.scale,
+            "grew \(stalledAt - before) KiB while owing \(owedKiB) KiB")
+        #expect(later - stalledAt < 4096 * TestMemory.scale, "still growing: \(samples) → \(later) KiB")
 
         // The server goes on answering, and the streams were held, not dropped: one read now
         // gets the rest of its replay, to the end of the chunked answer.

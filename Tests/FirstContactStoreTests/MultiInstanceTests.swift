@@ -14,7 +14,7 @@ struct MultiInstanceTests {
 
     @Test(
         "a reader polling the outbox while two instances write sees every notification exactly once",
-        .timeLimit(.minutes(6)))
+        .timeLimit(.minutes(6 * StoreFixture.timeScale)))
     func outboxReadInCommitOrder() async throws {
         try await PostgresInstances.with(count: 3) { stores in
             let (writers, reader) = (Array(stores.prefix(2)), stores[2])
@@ -61,7 +61,7 @@ struct MultiInstanceTests {
 
     @Test(
         "two instances moving the clock together derive each dirty or due customer once: the same export and notifications as one store alone",
-        .timeLimit(.minutes(6)))
+        .timeLimit(.minutes(6 * StoreFixture.timeScale)))
     func eachCustomerDerivedOnce() async throws {
         let records = try StoreFixture.records(calls: 600)
         let latest = try #require(StoreFixture.latest(records))
@@ -106,7 +106,7 @@ struct MultiInstanceTests {
 
     @Test(
         "two instances ingesting shuffled chunks of a day at once, each moving the clock as serve does, end with the export of one store",
-        .timeLimit(.minutes(6)))
+        .timeLimit(.minutes(6 * StoreFixture.timeScale)))
     func concurrentIngestEqualsOneStore() async throws {
         let records = try StoreFixture.records(calls: 600)
         let alone = try await StoreKind.sqlite.make()
