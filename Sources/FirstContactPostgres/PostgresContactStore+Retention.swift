@@ -272,28 +272,7 @@ extension PostgresContactStore {
     /// The purges of customers whose calls before `horizon` opened no contact (the rules of
     /// ``SQLiteContactStore``'s `contactlessPlans`).
     static func contactlessPlans(horizon: Timestamp, tx: PostgresTransaction) async throws -> [PurgePlan] {
-        try await tx.rows(
-            """
-            SELECT customer_key, purged_contact, purged_closed,
-                NOT (EXISTS (SELECT 1 FROM contact WHERE customer_key = u.customer_key AND created_at >= ?1)
-                    OR EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start >= ?1)
-                    OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key AND time >= ?1)
-                    OR EXISTS (SELECT 1 FROM action WHERE customer_key = u.customer_key AND at >= ?1))
-            FROM customer u
-            WHERE settled_before IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM contact WHERE customer_key = u.customer_key AND created_at < ?1)
-                AND (EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start < ?1)
-                    OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key AND time < ?1))
-                AND NOT EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key
-                    AND start >= LEAST(settled_before, ?1) AND start < ?1)
-                AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key
-                    AND time >= LEAST(settled_before, ?1) AND time < ?1)
-                AND NOT EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start < ?1 AND "end" >= ?1)
-                AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key = u.customer_key
-                    AND customer_key <> u.customer_key AND time < ?1)
-            ORDER BY customer_key
-            """
-        ) { $0.add(horizon.seconds) }.map { row in
+        try await tx.rows(ContactlessPurge.sql) { $0.add(horizon.seconds) }.map { row in
             let c = Columns(row)
             // A contact purged earlier stays the one a later contact looks back to.
             let purged = StoredRows.settledPast(

@@ -299,28 +299,7 @@ extension SQLiteContactStore {
     /// past holds every input before it, unless a call runs across it or another customer asked
     /// to be called back at this number before it (the conditions of ``purgePlan(_:horizon:db:)``).
     static func contactlessPlans(horizon: Timestamp, db: Database) throws -> [PurgePlan] {
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT customer_key, purged_contact, purged_closed,
-                    NOT (EXISTS (SELECT 1 FROM contact WHERE customer_key = u.customer_key AND created_at >= ?1)
-                        OR EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start >= ?1)
-                        OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key AND time >= ?1)
-                        OR EXISTS (SELECT 1 FROM action WHERE customer_key = u.customer_key AND at >= ?1)) AS whole
-                FROM customer u
-                WHERE settled_before IS NOT NULL
-                    AND NOT EXISTS (SELECT 1 FROM contact WHERE customer_key = u.customer_key AND created_at < ?1)
-                    AND (EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start < ?1)
-                        OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key AND time < ?1))
-                    AND NOT EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key
-                        AND start >= min(settled_before, ?1) AND start < ?1)
-                    AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key
-                        AND time >= min(settled_before, ?1) AND time < ?1)
-                    AND NOT EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start < ?1 AND end >= ?1)
-                    AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key = u.customer_key
-                        AND customer_key <> u.customer_key AND time < ?1)
-                ORDER BY customer_key
-                """, arguments: [horizon.seconds])
+        let rows = try Row.fetchAll(db, sql: ContactlessPurge.sql, arguments: [horizon.seconds])
         return rows.map { row in
             // A contact purged earlier stays the one a later contact looks back to.
             let purged = StoredRows.settledPast(
