@@ -198,7 +198,11 @@ struct SlowClientTests {
             let (status, output) = try await Fixture.run(arguments)
             #expect(status == 0, "\(output)")
         }
-        let (server, port) = try await Self.server(in: directory, http: "max_streams_per_token: 100")
+        // The default 30 s to send headers, stretched as the test's waits are: under a sanitizer,
+        // with the whole suite running, 2 of the 60 streams were answered 408 before their
+        // headers were read.
+        let (server, port) = try await Self.server(
+            in: directory, http: "max_streams_per_token: 100\n  request_timeout: \(30 * TestTime.scale)s")
         defer { server.stop() }
         let pid = server.process.processIdentifier
 
