@@ -169,7 +169,12 @@ enum SlowTests {
 /// `scripts/test.sh --sanitize=…` sets. Under a sanitizer every test runs several times slower,
 /// and a test's time counts from when it is started, before it gets one of the two cores.
 enum TestTime {
-    static let scale = max(1, ProcessInfo.processInfo.environment["FC_TEST_TIME_SCALE"].flatMap { Int($0) } ?? 1)
+    static let scale = environmentScale("FC_TEST_TIME_SCALE")
+}
+
+/// A whole factor of at least 1 read from the environment variable `name` (1 when unset).
+private func environmentScale(_ name: String) -> Int {
+    max(1, ProcessInfo.processInfo.environment[name].flatMap { Int($0) } ?? 1)
 }
 
 /// How much more resident memory a process may show than normal: `FC_TEST_MEMORY_SCALE` (default
@@ -177,7 +182,7 @@ enum TestTime {
 /// count in the resident size (a stalled-stream test grew 34 MB under ThreadSanitizer where it
 /// grows 11–14 MB alone). At 2 a server that buffered what it owes still fails it.
 enum TestMemory {
-    static let scale = max(1, ProcessInfo.processInfo.environment["FC_TEST_MEMORY_SCALE"].flatMap { Int($0) } ?? 1)
+    static let scale = environmentScale("FC_TEST_MEMORY_SCALE")
 }
 
 extension TimeLimitTrait.Duration {

@@ -390,7 +390,7 @@ struct ContactStoreConformanceTests {
     }
 
     @Test(
-        "a purge removes a caller who only hung up within the abandon grace: no contact names them, their calls and row go",
+        "a purge removes a caller who only hung up within the abandon grace: no contact names them, their calls before the horizon go, and their row with them when nothing came after",
         arguments: StoreKind.allCases)
     func purgeQuickHangUps(kind: StoreKind) async throws {
         let cdr = AsteriskCDRDecoder(
@@ -398,30 +398,38 @@ struct ContactStoreConformanceTests {
         let lines = [
             #""","13955550000","96116","from-trunk","13955550000","PJSIP/trunk-00000091","","Queue","hotline,t,,,300","2026-11-27 10:00:00",,"2026-11-27 10:00:03",3,0,"NO ANSWER","DOCUMENTATION","1795744800.91","","","1795744800.91",91"#,
             #""","13955550000","96116","from-trunk","13955550000","PJSIP/trunk-00000093","","Queue","hotline,t,,,300","2026-11-27 11:00:00",,"2026-11-27 11:00:02",2,0,"NO ANSWER","DOCUMENTATION","1795748400.93","","","1795748400.93",93"#,
+            // Another caller hangs up before the horizon and again after it: trimmed, not removed.
+            #""","13955551111","96116","from-trunk","13955551111","PJSIP/trunk-00000095","","Queue","hotline,t,,,300","2026-11-27 12:00:00",,"2026-11-27 12:00:02",2,0,"NO ANSWER","DOCUMENTATION","1795752000.95","","","1795752000.95",95"#,
+            #""","13955551111","96116","from-trunk","13955551111","PJSIP/trunk-00000097","","Queue","hotline,t,,,300","2026-11-29 12:00:00",,"2026-11-29 12:00:02",2,0,"NO ANSWER","DOCUMENTATION","1795924800.97","","","1795924800.97",97"#,
         ]
         let records = lines.enumerated().map { n, line in
             cdr.decode(line: Array(line.utf8), position: SourcePosition(source: "hang-ups", line: n + 1, offset: 0))
         }
         try await kind.withStore { subject in
-            #expect(try await subject.store.ingest(records, correlator: self.correlator).newRecords == 2)
+            #expect(try await subject.store.ingest(records, correlator: self.correlator).newRecords == 4)
             let later = Timestamp(seconds: StoreFixture.endOfDay.seconds + 30 * 86_400)
             _ = try await subject.store.advanceClock(to: later, correlator: self.correlator)
-            #expect(try await subject.store.totals().calls == 2)
+            #expect(try await subject.store.totals().calls == 4)
             #expect(try await subject.store.totals().contacts == 0)
             let horizon = Timestamp(seconds: StoreFixture.endOfDay.seconds + 86_400)
             let dry = try await subject.store.purge(before: horizon, summarising: [], at: later, dryRun: true)
-            #expect(try await subject.store.totals().calls == 2)
+            #expect(try await subject.store.totals().calls == 4)
             let outcome = try await subject.store.purge(before: horizon, summarising: [], at: later, dryRun: false)
             var expected = dry
             expected.dryRun = false
             #expect(outcome == expected)
-            #expect(outcome.calls == 2)
-            #expect(outcome.records == 2)
+            #expect(outcome.calls == 3)
+            #expect(outcome.records == 3)
             #expect(outcome.customersRemoved == 1)
-            #expect(try await subject.store.totals().calls == 0)
-            // Nothing is left to derive them from again.
+            #expect(outcome.customersTrimmed == 1)
+            #expect(try await subject.store.totals().calls == 1)
+            // Derived again from the purged floor, nothing comes back and the later hang-up stays.
             _ = try await subject.store.advanceClock(to: later + 60, correlator: self.correlator)
             #expect(try await subject.store.snapshot().contacts.isEmpty)
+            #expect(try await subject.store.totals().calls == 1)
+            // A second purge finds nothing more.
+            let second = try await subject.store.purge(before: horizon, summarising: [], at: later, dryRun: false)
+            #expect(second.calls == 0 && second.customersTrimmed == 0 && second.customersRemoved == 0)
         }
     }
 

@@ -84,11 +84,11 @@ enum StoreFixture {
             fatalError("FC_TEST_POSTGRES_URL is not a usable URL: \(error)")
         }
     }()
-    /// The end of the sample day (23:59:59 +08:00).
     /// `FC_TEST_TIME_SCALE` (scripts/test.sh sets 10 under a sanitizer), as the App tests'
     /// `TestTime`: the PostgreSQL instance tests' limits are stretched by it.
     static let timeScale = max(
         1, ProcessInfo.processInfo.environment["FC_TEST_TIME_SCALE"].flatMap { Int($0) } ?? 1)
+    /// The end of the sample day (23:59:59 +08:00).
     static let endOfDay = Timestamp(iso8601: "2026-11-27T23:59:59+08:00") ?? Timestamp(seconds: 0)
 
     static func temporaryDirectory() throws -> URL {
