@@ -3,6 +3,7 @@ import FirstContactStore
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
+import Synchronization
 
 /// One reader of the outbox for every open event stream (`/v1/events`, `/ui/events`): it reads
 /// what was appended once per interval and keeps the newest entries in memory, so a thousand
@@ -25,7 +26,7 @@ package final class OutboxFeed: Service {
     private let kept: Int
     private let state = NIOLockedValueBox(State())
     /// Whether the store's commits wake the feed (``ContactStore/listenForOutbox(listening:notified:)``).
-    private let listening = NIOLockedValueBox(false)
+    private let listening = Atomic<Bool>(false)
     private let logger: Logger
 
     /// - Parameters:
@@ -54,7 +55,7 @@ package final class OutboxFeed: Service {
                         while !Task.isCancelled {
                             wake.yield()
                             try await Task.sleep(
-                                for: self.listening.withLockedValue { $0 } ? self.listeningInterval : self.interval)
+                                for: self.listening.load(ordering: .acquiring) ? self.listeningInterval : self.interval)
                         }
                     }
                     var backoff = StorageBackoff()
@@ -90,19 +91,19 @@ package final class OutboxFeed: Service {
             do {
                 try await self.store.listenForOutbox(
                     listening: {
-                        self.listening.withLockedValue { $0 = true }
+                        self.listening.store(true, ordering: .releasing)
                         // Whatever committed before listening began is read now.
                         wake.yield()
                     },
                     notified: { wake.yield() })
-                if !self.listening.withLockedValue({ $0 }) { return }  // the store has no such signal
+                if !self.listening.load(ordering: .acquiring) { return }  // the store has no such signal
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 self.logger.warning("outbox notifications lost, polling meanwhile: \(error)")
             }
-            self.listening.withLockedValue { $0 = false }
+            self.listening.store(false, ordering: .releasing)
             try await Task.sleep(for: .seconds(5))
         }
     }
@@ -128,7 +129,7 @@ package final class OutboxFeed: Service {
     }
 
     /// Whether the store's commits wake the feed now (else it polls every `interval`).
-    package var isListening: Bool { self.listening.withLockedValue { $0 } }
+    package var isListening: Bool { self.listening.load(ordering: .acquiring) }
 
     /// The newest sequence number, when the feed is reading (a page listens from there).
     package var head: Int64? {

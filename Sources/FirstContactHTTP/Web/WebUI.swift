@@ -4,7 +4,7 @@ import FirstContactStore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// The web pages for supervisors and agents under `/ui`: sign-in with the API token (exchanged for
 /// a session cookie), the missed-callback board, a contact's page, the agent's "my work" list and
@@ -846,13 +846,13 @@ package struct WebUI: Sendable {
     /// page after a start reads the outbox through.
     func currentOutboxSeq() async throws -> Int64 {
         if let head = self.state.feed.head { return head }
-        var seq = self.outboxHead.value.withLockedValue { $0 }
+        var seq = self.outboxHead.value.load(ordering: .acquiring)
         while true {
             let entries = try await self.store.outbox(after: seq, limit: 5000)
             guard let last = entries.last else { break }
             seq = last.seq
         }
-        self.outboxHead.value.withLockedValue { $0 = max($0, seq) }
+        _ = self.outboxHead.value.max(seq, ordering: .acquiringAndReleasing)
         return seq
     }
 
@@ -1058,5 +1058,5 @@ package struct WebUI: Sendable {
 
 /// The newest outbox sequence number seen by this process (shared by the pages' renders).
 private final class OutboxHead: Sendable {
-    let value = NIOLockedValueBox<Int64>(0)
+    let value = Atomic<Int64>(0)
 }
