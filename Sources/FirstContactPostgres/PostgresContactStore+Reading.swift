@@ -257,11 +257,27 @@ extension PostgresContactStore {
 
     package func totals() async throws -> StoreTotals {
         try await self.read { tx in
-            try Tally.totals(
-                try await tx.rows(Tally.countQuery).map { row in
-                    let c = Columns(row)
-                    return (name: try c.text(0), n: try c.int(1))
-                })
+            func count(_ sql: String) async throws -> Int { Int(try await tx.value(Int64.self, sql) ?? 0) }
+            var totals = StoreTotals()
+            totals.records = try await count(
+                "SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event) + (SELECT count(*) FROM sip_event) + (SELECT count(*) FROM cel_event)"
+            )
+            totals.calls = try await count(
+                "SELECT count(*) FROM call WHERE customer_key IS NOT NULL OR direction IS NOT NULL")
+            totals.contacts = try await count("SELECT count(*) FROM contact")
+            totals.firstResponders = try await count("SELECT count(*) FROM contact WHERE fr_agent IS NOT NULL")
+            for row in try await tx.rows("SELECT state, count(*), min(rowid) FROM obligation GROUP BY state") {
+                let c = Columns(row)
+                let state: ObligationState = try StoredRows.decode(
+                    try c.text(0), column: "state", table: "obligation", rowid: try c.int64(2))
+                totals.obligationsByState[state] = try c.int(1)
+            }
+            totals.violations = try await count("SELECT count(*) FROM violation")
+            totals.rejects = try await count("SELECT count(*) FROM reject")
+            totals.rejectsDropped = try await count("SELECT coalesce(sum(dropped), 0)::bigint FROM reject_dropped")
+            totals.breaches = try await count("SELECT count(*) FROM obligation WHERE breached_at IS NOT NULL")
+            totals.deadLetters = try await count("SELECT count(*) FROM webhook_dead_letter")
+            return totals
         }
     }
 

@@ -3,7 +3,6 @@ import FirstContactIngest
 import FirstContactPostgres
 import FirstContactStore
 import Foundation
-import GRDB
 import Testing
 
 /// The stores the conformance suite runs against. A new store joins by adding one case and its
@@ -53,17 +52,6 @@ struct StoreUnderTest {
     let store: any ContactStore
     let directory: URL?
     var postgres: (server: PostgresURL, database: String)?
-
-    /// The totals counted from the rows as they are now, to hold ``ContactStore/totals()`` to:
-    /// SQLite keeps its totals by triggers, PostgreSQL counts them at every call.
-    func countedTotals() async throws -> StoreTotals {
-        guard let directory else { return try await self.store.totals() }
-        var configuration = GRDB.Configuration()
-        configuration.readonly = true
-        let queue = try DatabaseQueue(
-            path: directory.appendingPathComponent("store.sqlite").path, configuration: configuration)
-        return try await queue.read { db in try SQLiteTally.counted(db) }
-    }
 
     func dispose() async throws {
         if let directory { try FileManager.default.removeItem(at: directory) }

@@ -75,15 +75,15 @@ extension SQLiteContactStore {
         }
     }
 
-    /// The tables a copy moves (all but SQLite's and GRDB's own, and the tally that the target's
-    /// triggers fill as the rows go in), with `rowid` first where the rows have one that no column names.
+    /// The tables a copy moves (all but SQLite's and GRDB's own), with `rowid` first where the
+    /// rows have one that no column names.
     static func copyTables(_ db: Database) throws -> StoreTables {
         var tables: StoreTables = [:]
         for name in try String.fetchAll(
             db,
             sql: """
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'
-                AND name NOT IN ('grdb_migrations', '\(SQLiteTally.table)')
+                AND name <> 'grdb_migrations'
                 """)
         {
             var columns = try db.columns(in: name).map(\.name)

@@ -593,7 +593,6 @@ enum SQLiteMigrations {
                     CREATE INDEX action_customer ON action(customer_key, at);
                     """)
         }
-        migrator.registerMigration("v21-tally") { db in try SQLiteTally.create(db) }
         return migrator
     }
 
@@ -601,7 +600,7 @@ enum SQLiteMigrations {
     static let sourcedRecordTables = ["leg", "queue_event", "sip_event", "cel_event", "ivr_event"]
 
     /// Rebuilds `table` with the definition `change` makes of its current one, keeping its rows
-    /// (with their rowids), its triggers and its indexes other than the ones the old definition implied.
+    /// (with their rowids) and its indexes other than the ones the old definition implied.
     /// `values` gives the SQL that fills a new column from the old row's (the others are copied).
     static func rebuild(
         _ table: String, db: Database, values: [String: String] = [:], change: (String) -> String
@@ -610,13 +609,8 @@ enum SQLiteMigrations {
             let definition = try String.fetchOne(
                 db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table])
         else { throw StoreError.corrupt(table: table, rowid: nil, reason: "the table is missing") }
-        // DROP TABLE takes the table's triggers (the tally's) with its indexes.
         let indexes = try String.fetchAll(
-            db,
-            sql: """
-                SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL
-                ORDER BY type = 'trigger'
-                """,
+            db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
             arguments: [table])
         let changed = change(definition)
         guard changed != definition, let open = changed.firstIndex(of: "(") else {
