@@ -1,4 +1,5 @@
 import ArgumentParser
+import FirstContactApp
 import FirstContactCore
 
 @main
@@ -54,7 +55,20 @@ struct FirstContactCommand: AsyncParsableCommand {
         if let unknown = Self.unknownCommand(in: Array(CommandLine.arguments.dropFirst())) {
             Self.exit(withError: ValidationError("unknown command \"\(unknown)\""))
         }
-        await Self.main(nil)
+        // ArgumentParser's own `main` exits from inside: the stores a command opened are
+        // closed here first, whether it succeeded or not.
+        do {
+            var command = try Self.parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+            await StoreLocator.closeOpened()
+        } catch {
+            await StoreLocator.closeOpened()
+            Self.exit(withError: error)
+        }
     }
 
     /// The first word, where a command name is expected, that names none (`shred`,
