@@ -23,8 +23,9 @@ struct ServeFollowEndToEndTests {
         let process: Process
         let base: String
 
-        /// Starts `firstcontact` with `arguments`, or `executable` (a tracer running it) when given.
-        init(executable given: URL? = nil, arguments: [String]) async throws {
+        /// Starts `firstcontact` with `arguments`, or `executable` (a tracer running it) when given;
+        /// `environment` is added to (and overrides) the test process's own.
+        init(executable given: URL? = nil, arguments: [String], environment: [String: String] = [:]) async throws {
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
                 .appendingPathComponent("firstcontact")
             let candidates = [given ?? binary, Fixture.root.appendingPathComponent(".build/debug/firstcontact")]
@@ -35,6 +36,9 @@ struct ServeFollowEndToEndTests {
             let process = Process()
             process.executableURL = executable
             process.arguments = arguments
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = FileHandle.nullDevice
