@@ -33,9 +33,10 @@ package enum StoreLocator {
     }
 
     /// Closes every PostgreSQL store this process opened, so that a command ends its sessions
-    /// with the server (a Terminate message, not a dropped socket the server logs as an error)
-    /// and frees what its connections hold before the process exits (AddressSanitizer found the
-    /// socket addresses of connections left open at exit reported as leaks).
+    /// with the server (a Terminate message rather than a socket dropped at exit) and frees what
+    /// its connections hold (AddressSanitizer reported the socket addresses of connections left
+    /// open at exit as leaks). The CLI calls it once its command is done; `serve`'s store is
+    /// among them.
     package static func closeOpened() async {
         let stores = Self.openStores.withLockedValue { stores in
             defer { stores = [] }

@@ -78,6 +78,12 @@ enum Fixture {
         }
     }
 
+    /// The test process's environment with `environment` added (and overriding it): what a
+    /// spawned binary runs with.
+    static func environment(adding environment: [String: String]) -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
+
     /// Runs the built `firstcontact` binary, blocking the calling thread.
     /// `environment` is added to (and overrides) the test process's own.
     static func runBlocking(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws
@@ -91,7 +97,7 @@ enum Fixture {
         guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             throw FixtureError("the firstcontact binary was not built next to the tests")
         }
-        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let merged = Self.environment(adding: environment)
         guard directory == nil else {
             let process = Process()
             process.executableURL = executable

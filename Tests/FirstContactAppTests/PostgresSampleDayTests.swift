@@ -51,14 +51,30 @@ struct PostgresSampleDayTests {
     }
 
     @Test(
+        "the PostgreSQL stores a command opened are closed before it exits: their sessions end, and the database can be dropped without forcing them",
+        arguments: Self.servers)
+    func commandStoresAreClosed(server: PostgresURL) async throws {
+        let url = try await PostgresDatabases.createUnique("fc_test_", on: server)
+        let store = try StoreLocator.open(url.redacted)
+        _ = try await store.totals()
+        // A session still connected: DROP DATABASE without FORCE refuses (after waiting 5 s for it).
+        await #expect(throws: (any Error).self) {
+            try await PostgresDatabases.execute(["DROP DATABASE \(url.database)"], on: server)
+        }
+        await StoreLocator.closeOpened()
+        try await PostgresDatabases.execute(["DROP DATABASE \(url.database)"], on: server)
+    }
+
+    @Test(
         "a reading command on a PostgreSQL database with no FirstContact schema says so and creates nothing",
         arguments: Self.servers)
     func readingAnEmptyDatabase(server: PostgresURL) async throws {
         let url = try await PostgresDatabases.createUnique("fc_test_", on: server)
         let database = url.database
         let export = try await Fixture.run(["export", "--config", self.config, "--db", url.redacted, "--json"])
-        // Nothing was created: the database still holds no schema for a reader to find.
-        let reader = try StoreLocator.openForReading(url.redacted)
+        // Nothing was created: the database still holds no schema for a reader to find. (Not
+        // through StoreLocator, whose stores another test closes: it keeps them process-wide.)
+        let reader = PostgresContactStore(readingAt: url)
         let again = await #expect(throws: StoreError.self) { _ = try await reader.totals() }
         try await PostgresDatabases.drop(database, on: server)
         #expect(export.status != 0)

@@ -36,9 +36,7 @@ struct ServeFollowEndToEndTests {
             let process = Process()
             process.executableURL = executable
             process.arguments = arguments
-            if !environment.isEmpty {
-                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            }
+            process.environment = Fixture.environment(adding: environment)
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = FileHandle.nullDevice
