@@ -172,8 +172,9 @@ enum SlowTests {
 }
 
 /// How much longer than normal a test may wait: `FC_TEST_TIME_SCALE` (default 1), which
-/// `scripts/test.sh --sanitize=…` sets. Under a sanitizer every test runs several times slower,
-/// and a test's time counts from when it is started, before it gets one of the two cores.
+/// `scripts/test.sh` sets under CI and under a sanitizer. A test's time counts from when it is
+/// started, and the whole suite starts at once on CI's two cores: a test that takes a second
+/// alone has finished after 180 s there. Under a sanitizer every test runs several times slower too.
 enum TestTime {
     static let scale = environmentScale("FC_TEST_TIME_SCALE")
 }
@@ -184,9 +185,10 @@ private func environmentScale(_ name: String) -> Int {
 }
 
 /// How much more resident memory a process may show than normal: `FC_TEST_MEMORY_SCALE` (default
-/// 1), which `scripts/test.sh --sanitize=…` sets to 2: a sanitizer's shadow pages and allocator
-/// count in the resident size (a stalled-stream test grew 34 MB under ThreadSanitizer where it
-/// grows 11–14 MB alone). At 2 a server that buffered what it owes still fails it.
+/// 1), which `scripts/test.sh --sanitize=…` sets to 2 under ThreadSanitizer and 3 under
+/// AddressSanitizer: a sanitizer's shadow pages and allocator count in the resident size (a
+/// stalled-stream test grew 34 MB under ThreadSanitizer where it grows 11–14 MB alone). Scaled, a
+/// server that buffered what it owes still fails it.
 enum TestMemory {
     static let scale = environmentScale("FC_TEST_MEMORY_SCALE")
 }

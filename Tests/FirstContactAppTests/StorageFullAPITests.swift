@@ -81,9 +81,13 @@ struct StorageFullAPITests {
                 if answer.status.code == 507 {
                     full = answer
                     refused.append(line)
-                } else {
-                    #expect(answer.status == .ok)
+                } else if answer.status == .ok {
                     acknowledged.append(line)
+                } else {
+                    // One issue, not one per line left in the file: past this answer the loop
+                    // would only repeat it.
+                    Issue.record("a post before the disk filled was answered \(answer.status) \(answer.json)")
+                    return
                 }
             }
             let answer = try #require(full, "the capped database never filled")

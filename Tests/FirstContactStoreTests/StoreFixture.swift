@@ -84,7 +84,7 @@ enum StoreFixture {
             fatalError("FC_TEST_POSTGRES_URL is not a usable URL: \(error)")
         }
     }()
-    /// `FC_TEST_TIME_SCALE` (scripts/test.sh sets 10 under a sanitizer), as the App tests'
+    /// `FC_TEST_TIME_SCALE` (scripts/test.sh sets 4 under CI, 10 under a sanitizer), as the App tests'
     /// `TestTime`: the PostgreSQL instance tests' limits are stretched by it.
     static let timeScale = max(
         1, ProcessInfo.processInfo.environment["FC_TEST_TIME_SCALE"].flatMap { Int($0) } ?? 1)
