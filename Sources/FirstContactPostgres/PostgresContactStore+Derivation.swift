@@ -276,7 +276,7 @@ extension PostgresContactStore {
         for row in try await tx.rows(
             """
             SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid,
-            owner_department, owner_agent FROM obligation WHERE \(Self.earlierContacts)
+            owner_department, owner_agent, breached_at IS NOT NULL FROM obligation WHERE \(Self.earlierContacts)
             """,
             {
                 $0.add(customer)
@@ -289,7 +289,8 @@ extension PostgresContactStore {
                     try c.text(1), column: "state", table: "obligation", rowid: try c.int64(6)),
                 contact: ContactID(try c.text(2)), atRisk: try c.bool(3),
                 escalationLevel: try c.int(4), acknowledged: try c.bool(5),
-                owner: Owner(department: DepartmentID(try c.text(7)), agent: try c.optionalText(8).map { AgentID($0) }))
+                owner: Owner(department: DepartmentID(try c.text(7)), agent: try c.optionalText(8).map { AgentID($0) }),
+                breached: try c.bool(9))
         }
         for row in try await tx.rows(
             """

@@ -87,5 +87,8 @@ struct HostileInputTests {
         // Rejects at one position (a document's) are one row; the rest are stored or counted.
         #expect(snapshot.rejects.count + snapshot.rejectsDropped.values.reduce(0, +) <= batches.rejects)
         #expect(snapshot.rejectsDropped.values.reduce(0, +) == batches.rejectsDropped)
+        let totals = try await SQLiteContactStore(readingAt: database).totals()
+        #expect(totals.rejects == snapshot.rejects.count)
+        #expect(totals.rejectsDropped == batches.rejectsDropped)
     }
 }

@@ -1,6 +1,7 @@
 import FirstContactApp
 import FirstContactCore
 import FirstContactPostgres
+import FirstContactStore
 import Foundation
 import GRDB
 import Testing
@@ -110,6 +111,12 @@ struct StoreCopyTests {
         let engine = try Fixture.engine()
         let stores = [try SQLiteContactStore(path: original), try SQLiteContactStore(path: back)]
         let pg = PostgresContactStore(url: url)
+        // The copy's totals (SQLite keeps them in a table the copy counts again) are the original's.
+        let totals = try await stores[0].totals()
+        #expect(totals.contacts > 0 && totals.records > 0 && totals.rejects > 0 && totals.deadLetters > 0)
+        #expect(try await stores[1].totals() == totals)
+        #expect(try await pg.totals() == totals)
+        #expect(try await DatabaseQueue(path: back).read { db in try SQLiteTally.counted(db) } == totals)
         var next: [Int64] = []
         let all: [any ContactStore] = [stores[0], stores[1], pg]
         for store in all {

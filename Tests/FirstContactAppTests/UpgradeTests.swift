@@ -1,5 +1,6 @@
 import FirstContactApp
 import FirstContactCore
+import FirstContactStore
 import Foundation
 import GRDB
 import Testing
@@ -82,6 +83,9 @@ struct UpgradeTests {
         #expect(review.reason == released.review.reason)
         #expect(review.by == released.review.by)
         #expect(try await migrated.totals().contacts > 50)
+        // The tally the migration filled holds what the rows count.
+        let counted = try await DatabaseQueue(path: copy.path).read { db in try SQLiteTally.counted(db) }
+        #expect(try await migrated.totals() == counted)
     }
 
     /// Released migrations are never edited: what each one executes is hashed and compared with

@@ -3,6 +3,7 @@ import FirstContactIngest
 import FirstContactPostgres
 import FirstContactStore
 import Foundation
+import GRDB
 import Testing
 
 /// The stores the conformance suite runs against. A new store joins by adding one case and its
@@ -35,11 +36,13 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
-    /// Runs `body` with a fresh store of this kind and disposes of it afterwards, also when `body` throws.
+    /// Runs `body` with a fresh store of this kind and disposes of it afterwards, also when `body`
+    /// throws. Whatever `body` wrote, the store's totals are then what its rows count.
     func withStore(_ body: (StoreUnderTest) async throws -> Void) async throws {
         let subject = try await self.make()
         do {
             try await body(subject)
+            #expect(try await subject.store.totals() == subject.countedTotals(), "the totals kept against the rows")
         } catch {
             try await subject.dispose()
             throw error
@@ -52,6 +55,17 @@ struct StoreUnderTest {
     let store: any ContactStore
     let directory: URL?
     var postgres: (server: PostgresURL, database: String)?
+
+    /// The totals counted from the rows as they are now, to hold ``ContactStore/totals()`` to:
+    /// SQLite's writers keep its totals in a table, PostgreSQL counts them at every call.
+    func countedTotals() async throws -> StoreTotals {
+        guard let directory else { return try await self.store.totals() }
+        var configuration = GRDB.Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(
+            path: directory.appendingPathComponent("store.sqlite").path, configuration: configuration)
+        return try await queue.read { db in try SQLiteTally.counted(db) }
+    }
 
     func dispose() async throws {
         if let directory { try FileManager.default.removeItem(at: directory) }

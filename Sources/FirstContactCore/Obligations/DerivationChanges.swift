@@ -10,10 +10,12 @@ package struct PreviousConclusions: Hashable, Sendable {
         package var acknowledged: Bool
         /// Who owed it: whom a notice about it is for when it is gone from the new derivation.
         package var owner: Owner?
+        /// Whether it had breached its deadline (the store's count of breaches follows it).
+        package var breached: Bool
 
         package init(
             state: ObligationState, contact: ContactID, atRisk: Bool, escalationLevel: Int, acknowledged: Bool,
-            owner: Owner? = nil
+            owner: Owner? = nil, breached: Bool = false
         ) {
             self.state = state
             self.contact = contact
@@ -21,6 +23,7 @@ package struct PreviousConclusions: Hashable, Sendable {
             self.escalationLevel = escalationLevel
             self.acknowledged = acknowledged
             self.owner = owner
+            self.breached = breached
         }
     }
 
@@ -51,7 +54,7 @@ package struct PreviousConclusions: Hashable, Sendable {
             for o in contact.obligations {
                 self.obligations[o.id] = Obligation(
                     state: o.state, contact: contact.id, atRisk: o.atRisk, escalationLevel: o.escalationLevel,
-                    acknowledged: o.acknowledgedAt != nil, owner: o.owner)
+                    acknowledged: o.acknowledgedAt != nil, owner: o.owner, breached: o.breachedAt != nil)
             }
         }
         for violation in derivation.violations {

@@ -31,7 +31,7 @@ extension SQLiteContactStore {
             db.cachedStatement(
                 sql: """
                     SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid,
-                    owner_department, owner_agent FROM obligation
+                    owner_department, owner_agent, breached_at IS NOT NULL FROM obligation
                     WHERE contact_id IN (SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?)
                     """
             ),
@@ -41,7 +41,9 @@ extension SQLiteContactStore {
                 state: try StoredRows.decode(row[1], column: "state", table: "obligation", rowid: row[6]),
                 contact: ContactID(row[2] as String), atRisk: row[3],
                 escalationLevel: row[4], acknowledged: row[5],
-                owner: Owner(department: DepartmentID(row[7] as String), agent: (row[8] as String?).map { AgentID($0) })
+                owner: Owner(
+                    department: DepartmentID(row[7] as String), agent: (row[8] as String?).map { AgentID($0) }),
+                breached: row[9]
             )
         }
         let violations = try Row.fetchCursor(

@@ -133,14 +133,16 @@ extension SQLiteContactStore {
             arguments = [clock.seconds, size]
         }
         let names = SourceNames()
+        var tally = TallyDelta()
         for row in try Row.fetchAll(statement, arguments: arguments) {
             chunk.amendments += try Self.derive(
                 row[0], replacing: row[1], past: Self.settledPast(row, from: 2),
                 resume: ResumeState.point(before: row[5], bytes: Self.blob(row[6])), correlator: correlator,
                 clock: clock,
-                gaps: gaps, hold: hold, tables: tables, names: names, db: db)
+                gaps: gaps, hold: hold, tables: tables, names: names, tally: &tally, db: db)
             chunk.derived += 1
         }
+        try SQLiteTally.add(tally, db)
         return chunk
     }
 

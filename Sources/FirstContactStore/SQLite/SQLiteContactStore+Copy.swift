@@ -54,7 +54,10 @@ extension SQLiteContactStore {
                 let filled = try await writer.tablesWithRows()
                 guard filled.isEmpty else { throw StoreCopyError.targetNotEmpty(path, tables: filled) }
                 let result = try await body(writer)
-                try queue.inDatabase { db in try db.execute(sql: "COMMIT") }
+                try queue.inDatabase { db in
+                    try SQLiteTally.recount(db)
+                    try db.execute(sql: "COMMIT")
+                }
                 try queue.close()
                 return result
             } catch {
@@ -75,15 +78,15 @@ extension SQLiteContactStore {
         }
     }
 
-    /// The tables a copy moves (all but SQLite's and GRDB's own), with `rowid` first where the
-    /// rows have one that no column names.
+    /// The tables a copy moves (all but SQLite's and GRDB's own, and the tally, counted again in
+    /// the target once the rows are in), with `rowid` first where the rows have one that no column names.
     static func copyTables(_ db: Database) throws -> StoreTables {
         var tables: StoreTables = [:]
         for name in try String.fetchAll(
             db,
             sql: """
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'
-                AND name <> 'grdb_migrations'
+                AND name NOT IN ('grdb_migrations', '\(SQLiteTally.table)')
                 """)
         {
             var columns = try db.columns(in: name).map(\.name)

@@ -60,11 +60,12 @@ extension SQLiteContactStore {
     ///   - replacing: whether derived rows exist already (to compare and delete).
     ///   - past: the customer's stored settled past.
     ///   - resume: the customer's stored resume point.
+    ///   - tally: what the rows written and deleted change in the store's totals is added to it.
     /// - Returns: the number of amendments recorded (earlier conclusions that changed).
     static func derive(
         _ customer: String, replacing: Bool, past: SettledPast?, resume: ResumePoint?, correlator: Correlator,
         clock: Timestamp, gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables,
-        names: SourceNames = SourceNames(), db: Database
+        names: SourceNames = SourceNames(), tally: inout TallyDelta, db: Database
     ) throws -> Int {
         let since = past?.before ?? .beforeAnyRecord
         let stored = resume
@@ -91,7 +92,10 @@ extension SQLiteContactStore {
         let previous =
             replacing ? try Self.previousConclusions(of: customer, since: since, db: db) : PreviousConclusions()
         let amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
-        if replacing { try Self.deleteUnderived(customer, since: since, previous: previous, derivation, db: db) }
+        let kept =
+            replacing
+            ? try Self.deleteUnderived(customer, since: since, previous: previous, derivation, tally: &tally, db: db)
+            : KeptRows()
         if past == nil, resume == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
             try Self.isForgotten(customer, db: db)
         {
@@ -106,6 +110,7 @@ extension SQLiteContactStore {
         for violation in derivation.violations {
             try db.run(Self.upsertViolation) { StoredRows.bind(violation, customer: customer, into: &$0) }
         }
+        kept.count(derivation, into: &tally)
         // Compared with the stored point, not the one used: one walked under other rules is
         // replaced, as it belongs to another settled past.
         let changed = derivation.resume != stored
@@ -132,21 +137,63 @@ extension SQLiteContactStore {
 
     /// Deletes the customer's derived rows after `since` that `derivation` no longer has, or has
     /// under another contact (``DerivedRows``); ``write(_:customer:db:)`` upserts the rest.
+    /// - Returns: the stored rows that stay, to be updated by the upserts.
     static func deleteUnderived(
-        _ customer: String, since: Timestamp, previous: PreviousConclusions, _ derivation: Derivation, db: Database
-    ) throws {
-        let stored = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?"),
+        _ customer: String, since: Timestamp, previous: PreviousConclusions, _ derivation: Derivation,
+        tally: inout TallyDelta, db: Database
+    ) throws -> KeptRows {
+        var kept = KeptRows(obligations: previous.obligations, violations: Set(previous.violations.keys))
+        let stored = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "SELECT id, fr_agent IS NOT NULL FROM contact WHERE customer_key = ? AND created_at >= ?"),
             arguments: [customer, since.seconds])
-        let underived = DerivedRows.underived(previous: previous, storedContacts: stored, derivation: derivation)
+        while let row = try stored.next() { kept.contacts[row[0]] = row[1] }
+        let underived = DerivedRows.underived(
+            previous: previous, storedContacts: Array(kept.contacts.keys), derivation: derivation)
         for id in underived.obligations {
             try db.cachedStatement(sql: "DELETE FROM obligation WHERE id = ?").execute(arguments: [id])
+            if let old = kept.obligations.removeValue(forKey: ObligationID(id)) {
+                tally.obligation(old.state, breached: old.breached, -1)
+            }
         }
         for id in underived.violations {
             try db.cachedStatement(sql: "DELETE FROM violation WHERE id = ?").execute(arguments: [id])
+            if kept.violations.remove(ViolationID(id)) != nil { tally.violations -= 1 }
         }
         for id in underived.contacts {
             try db.cachedStatement(sql: "DELETE FROM contact WHERE id = ?").execute(arguments: [id])
+            if let firstResponder = kept.contacts.removeValue(forKey: id) {
+                tally.contact(firstResponder: firstResponder, -1)
+            }
+        }
+        return kept
+    }
+
+    /// A customer's derived rows that stay through a derivation: the upserts update these and
+    /// insert the others, which is what the store's totals count.
+    struct KeptRows {
+        var obligations: [ObligationID: PreviousConclusions.Obligation] = [:]
+        var violations: Set<ViolationID> = []
+        /// Contact ids, each with whether it had a first responder.
+        var contacts: [String: Bool] = [:]
+
+        /// Adds to `tally` what upserting `derivation`'s rows over these changes.
+        func count(_ derivation: Derivation, into tally: inout TallyDelta) {
+            for contact in derivation.contacts {
+                let firstResponder = contact.firstResponder != nil
+                if let had = self.contacts[contact.id.rawValue] {
+                    if had != firstResponder { tally.firstResponders += firstResponder ? 1 : -1 }
+                } else {
+                    tally.contact(firstResponder: firstResponder, 1)
+                }
+                for o in contact.obligations {
+                    if let old = self.obligations[o.id] { tally.obligation(old.state, breached: old.breached, -1) }
+                    tally.obligation(o.state, breached: o.breachedAt != nil, 1)
+                }
+            }
+            for violation in derivation.violations where !self.violations.contains(violation.id) {
+                tally.violations += 1
+            }
         }
     }
 

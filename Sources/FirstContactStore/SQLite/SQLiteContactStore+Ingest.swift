@@ -49,6 +49,7 @@ extension SQLiteContactStore {
         var ivrCustomers: [String: Timestamp?] = [:]
         var sources = SQLiteSourceIDs()
         var rejectLedger = RejectLedger(limit: correlator.maxRejectsPerSource)
+        var tally = TallyDelta()
         rejectLedger.storedAt = try Self.metaTime(db, "latest_event")
         // Records older than the last purge's horizon would bring back what retention removed.
         let horizon = try Self.metaTime(db, "purged_before")
@@ -82,6 +83,7 @@ extension SQLiteContactStore {
                 let source = try sources.id(of: record.position.source, db: db)
                 if try Self.insert(record, source: source, db: db) {
                     outcome.newRecords += 1
+                    tally.records += 1
                     activity.insert(SourceMinute(source: source, minute: time.seconds / 60))
                     if batchRecords[record.call] == nil { order.append(record.call) }
                     batchRecords[record.call, default: []].append(record)
@@ -91,6 +93,7 @@ extension SQLiteContactStore {
             }
         }
         try rejectLedger.flush(db: db)
+        tally.rejects = rejectLedger.inserted
         for entry in activity {
             try db.run("INSERT OR IGNORE INTO source_activity (source_id, minute) VALUES (?, ?)") {
                 $0.add(entry.source)
@@ -105,7 +108,10 @@ extension SQLiteContactStore {
             try Self.markDirty(customer, since: since, db: db)
         }
         outcome.customersTouched = ivrCustomers.count
-        guard !order.isEmpty else { return outcome }
+        guard !order.isEmpty else {
+            try SQLiteTally.add(tally, db)
+            return outcome
+        }
 
         // Re-assemble every call that got a new record; mark the customers it touches for
         // derivation. Deriving waits for the clock (advanceClock), so a customer touched by
@@ -129,9 +135,11 @@ extension SQLiteContactStore {
                 $0.add(call?.end.seconds)
             }
             if inserted == 0 {
-                let previous = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT customer_key FROM call WHERE call_key = ?"),
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT customer_key, direction IS NOT NULL FROM call WHERE call_key = ?"),
                     arguments: [callKey.rawValue])
+                let previous: String? = row?[0]
+                if previous != nil || (row.map { $0[1] as Bool } ?? false) { tally.calls -= 1 }
                 call = assembler.assemble(callKey, records: try Self.records(of: callKey, names: names, db: db))
                 try db.run("UPDATE call SET customer_key = ?, direction = ?, start = ?, end = ? WHERE call_key = ?") {
                     $0.add(call?.customerKey)
@@ -144,6 +152,9 @@ extension SQLiteContactStore {
                     customers.merge([previous: nil], uniquingKeysWith: StoredRows.earlier)
                 }
             }
+            // Counted once it is known whose call it is or which way it went (a row made for a
+            // record that names a call before the call's own record arrived is not).
+            if call?.customerKey != nil || call?.direction != nil { tally.calls += 1 }
             if let key = call?.customerKey, let start = call?.start {
                 customers.merge([key: start], uniquingKeysWith: StoredRows.earlier)
             }
@@ -170,6 +181,7 @@ extension SQLiteContactStore {
             try Self.markDirty(customer, since: since, db: db)
         }
         outcome.customersTouched += customers.keys.filter { ivrCustomers[$0] == nil }.count
+        try SQLiteTally.add(tally, db)
         return outcome
     }
 }
@@ -190,6 +202,8 @@ struct RejectLedger {
 
     /// How old the rejects are, for retention: the newest record time held before this batch.
     var storedAt: Timestamp?
+    /// Rejects stored (not counted as dropped) by this ledger.
+    private(set) var inserted = 0
 
     init(limit: Int) { self.limit = limit }
 
@@ -223,6 +237,7 @@ struct RejectLedger {
             """
         ) { StoredRows.bind(reject, source: source, storedAt: self.storedAt, into: &$0) }
         state.stored += inserted
+        self.inserted += inserted
         state.seenUpTo = max(state.seenUpTo, reject.position.offset)
         return true
     }

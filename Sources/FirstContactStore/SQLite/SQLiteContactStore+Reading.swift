@@ -235,36 +235,7 @@ extension SQLiteContactStore {
     }
 
     package func totals() async throws -> StoreTotals {
-        try await self.reader.read { db in
-            var totals = StoreTotals()
-            totals.records =
-                try Int.fetchOne(
-                    db,
-                    sql:
-                        "SELECT (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event) + (SELECT count(*) FROM sip_event) + (SELECT count(*) FROM cel_event)"
-                ) ?? 0
-            totals.calls =
-                try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM call WHERE customer_key IS NOT NULL OR direction IS NOT NULL") ?? 0
-            totals.contacts = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0
-            totals.firstResponders =
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM contact WHERE fr_agent IS NOT NULL") ?? 0
-            for row in try Row.fetchAll(
-                db, sql: "SELECT state, count(*) AS n, min(rowid) AS first FROM obligation GROUP BY state")
-            {
-                let state: ObligationState = try StoredRows.decode(
-                    row["state"], column: "state", table: "obligation", rowid: row["first"])
-                totals.obligationsByState[state] = row["n"]
-            }
-            totals.violations = try Int.fetchOne(db, sql: "SELECT count(*) FROM violation") ?? 0
-            totals.rejects = try Int.fetchOne(db, sql: "SELECT count(*) FROM reject") ?? 0
-            totals.rejectsDropped =
-                try Int.fetchOne(db, sql: "SELECT coalesce(sum(dropped), 0) FROM reject_dropped") ?? 0
-            totals.breaches =
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM obligation WHERE breached_at IS NOT NULL") ?? 0
-            totals.deadLetters = try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_dead_letter") ?? 0
-            return totals
-        }
+        try await self.reader.read { db in try SQLiteTally.read(db) }
     }
 
     // MARK: Row mapping

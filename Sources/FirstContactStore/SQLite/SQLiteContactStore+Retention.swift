@@ -79,6 +79,8 @@ extension SQLiteContactStore {
             for period in outcome.periodsSummarised { try Self.summarise(period, at: now, db: db) }
             outcome.periodsHeld = try Self.allSummarisedPeriods(db).count
             try Self.purgeRows(before: horizon, outcome: &outcome, db: db)
+            // A purge is rare and deletes by the table: counting again costs what it deleted.
+            if outcome.removedAnything { try SQLiteTally.recount(db) }
             let previous = try Self.metaTime(db, "purged_before")
             if previous.map({ horizon > $0 }) ?? true {
                 try Self.setMeta(db, "purged_before", String(horizon.seconds))

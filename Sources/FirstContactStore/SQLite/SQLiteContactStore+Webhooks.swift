@@ -34,6 +34,9 @@ extension SQLiteContactStore {
                         letter.lastError,
                         letter.firstAttemptAt.seconds, letter.lastAttemptAt.seconds,
                     ])
+                var tally = TallyDelta()
+                tally.deadLetters = db.changesCount
+                try SQLiteTally.add(tally, db)
             }
             // Never backwards: a cursor only moves on.
             try db.execute(

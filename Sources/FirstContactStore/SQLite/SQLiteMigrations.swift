@@ -593,6 +593,11 @@ enum SQLiteMigrations {
                     CREATE INDEX action_customer ON action(customer_key, at);
                     """)
         }
+        migrator.registerMigration("v21-tally") { db in
+            // The store's totals, kept by the writers (SQLiteTally) instead of counted at each read.
+            try db.execute(sql: "CREATE TABLE tally (name TEXT PRIMARY KEY NOT NULL, n INTEGER NOT NULL) WITHOUT ROWID")
+            try db.execute(sql: SQLiteTally.fill)
+        }
         return migrator
     }
 
