@@ -1,8 +1,9 @@
 import FirstContactApp
-import FirstContactPostgres
 import FirstContactStore
 import Foundation
 import Testing
+
+@testable import FirstContactPostgres
 
 /// The sample day through the `firstcontact` binary on PostgreSQL and on SQLite: the same
 /// commands, the same clock, the same export to the byte. Runs where FC_TEST_POSTGRES_URL names
@@ -57,12 +58,35 @@ struct PostgresSampleDayTests {
         let url = try await PostgresDatabases.createUnique("fc_test_", on: server)
         let store = try StoreLocator.open(url.redacted)
         _ = try await store.totals()
-        // A session still connected: DROP DATABASE without FORCE refuses (after waiting 5 s for it).
-        await #expect(throws: (any Error).self) {
-            try await PostgresDatabases.execute(["DROP DATABASE \(url.database)"], on: server)
-        }
+        #expect(try await Self.sessions(on: url.database, server: server) == 1)
         await StoreLocator.closeOpened()
-        try await PostgresDatabases.execute(["DROP DATABASE \(url.database)"], on: server)
+        // A backend ends once it has read the client's Terminate: waited for, not raced (a loaded
+        // CI machine lost that race).
+        let deadline = ContinuousClock.now + .seconds(60 * TestTime.scale)
+        var left = try await Self.sessions(on: url.database, server: server)
+        while left > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            left = try await Self.sessions(on: url.database, server: server)
+        }
+        #expect(left == 0, "sessions still connected to the database after closeOpened")
+        do {
+            try await PostgresDatabases.execute(["DROP DATABASE \(url.database)"], on: server)
+        } catch {
+            Issue.record("DROP DATABASE without FORCE: \(String(reflecting: error))")
+            try await PostgresDatabases.drop(url.database, on: server)
+        }
+    }
+
+    /// The sessions the server has connected to `database` (the test's own query runs in another).
+    static func sessions(on database: String, server: PostgresURL) async throws -> Int {
+        let session = PostgresSession(url: server, readOnly: true, logger: PostgresContactStore.logger) { _ in }
+        let count = try await session.transaction(reading: true) { tx in
+            try await tx.value(Int64.self, "SELECT count(*) FROM pg_stat_activity WHERE datname = ?") {
+                $0.add(database)
+            }
+        }
+        await session.close()
+        return Int(count ?? 0)
     }
 
     @Test(
