@@ -15,8 +15,9 @@ package enum SQLiteTally {
     static let table = "tally"
 
     /// Each total counted from the rows, by its name (none that is 0). Migration v21 executes this
-    /// text (``fill``): edited, that released migration's hash changes (UpgradeTests), so a change
-    /// of what is counted is a new migration that counts again.
+    /// text (``fill``), and a released migration's SQL never changes (UpgradeTests): to count
+    /// differently, first put this text in v21 literally, then change it here and add a migration
+    /// that counts again (``recount(_:)``).
     static let counts = """
         SELECT name, n FROM (
             SELECT 'records' AS name, (SELECT count(*) FROM leg) + (SELECT count(*) FROM queue_event)
