@@ -58,16 +58,27 @@ struct PostgresSampleDayTests {
         let url = try await PostgresDatabases.createUnique("fc_test_", on: server)
         let store = try StoreLocator.open(url.redacted)
         _ = try await store.totals()
-        #expect(try await Self.sessions(on: url.database, server: server) == 1)
+        // The server's own count of the sessions connected to the database, asked in a session
+        // of the test's to the server's default database.
+        let observer = PostgresSession(url: server, readOnly: true, logger: PostgresContactStore.logger) { _ in }
+        func sessions() async throws -> Int64 {
+            try await observer.transaction(reading: true) { tx in
+                try await tx.value(Int64.self, "SELECT count(*) FROM pg_stat_activity WHERE datname = ?") {
+                    $0.add(url.database)
+                }
+            } ?? 0
+        }
+        #expect(try await sessions() == 1)
         await StoreLocator.closeOpened()
         // A backend ends once it has read the client's Terminate: waited for, not raced (a loaded
         // CI machine lost that race).
         let deadline = ContinuousClock.now + .seconds(60 * TestTime.scale)
-        var left = try await Self.sessions(on: url.database, server: server)
+        var left = try await sessions()
         while left > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
-            left = try await Self.sessions(on: url.database, server: server)
+            left = try await sessions()
         }
+        await observer.close()
         #expect(left == 0, "sessions still connected to the database after closeOpened")
         do {
             try await PostgresDatabases.execute(["DROP DATABASE \(url.database)"], on: server)
@@ -75,18 +86,6 @@ struct PostgresSampleDayTests {
             Issue.record("DROP DATABASE without FORCE: \(String(reflecting: error))")
             try await PostgresDatabases.drop(url.database, on: server)
         }
-    }
-
-    /// The sessions the server has connected to `database` (the test's own query runs in another).
-    static func sessions(on database: String, server: PostgresURL) async throws -> Int {
-        let session = PostgresSession(url: server, readOnly: true, logger: PostgresContactStore.logger) { _ in }
-        let count = try await session.transaction(reading: true) { tx in
-            try await tx.value(Int64.self, "SELECT count(*) FROM pg_stat_activity WHERE datname = ?") {
-                $0.add(database)
-            }
-        }
-        await session.close()
-        return Int(count ?? 0)
     }
 
     @Test(

@@ -84,9 +84,9 @@ struct SettledPastTests {
         let (optimised, _) = try await Fixture.export(ingesting: [late], into: store, tick: Self.end, engine: engine)
         #expect(optimised == reference)
         // The totals kept through settled pasts, resume points and late records are what the rows count.
-        let database = store.appendingPathComponent("fc.sqlite").path
-        let counted = try await DatabaseQueue(path: database).read { db in try SQLiteTally.counted(db) }
-        #expect(try await SQLiteContactStore(readingAt: database).totals() == counted)
+        let reader = try SQLiteContactStore(readingAt: store.appendingPathComponent("fc.sqlite").path)
+        let counted = try await reader.countedTotals()
+        #expect(try await reader.totals() == counted)
         #expect(counted.contacts > 100)
     }
 

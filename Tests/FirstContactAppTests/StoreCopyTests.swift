@@ -116,7 +116,7 @@ struct StoreCopyTests {
         #expect(totals.contacts > 0 && totals.records > 0 && totals.rejects > 0 && totals.deadLetters > 0)
         #expect(try await stores[1].totals() == totals)
         #expect(try await pg.totals() == totals)
-        #expect(try await DatabaseQueue(path: back).read { db in try SQLiteTally.counted(db) } == totals)
+        #expect(try await stores[1].countedTotals() == totals)
         var next: [Int64] = []
         let all: [any ContactStore] = [stores[0], stores[1], pg]
         for store in all {

@@ -238,6 +238,11 @@ extension SQLiteContactStore {
         try await self.reader.read { db in try SQLiteTally.read(db) }
     }
 
+    /// The totals counted from the rows (O(history)): what ``totals()`` keeps must equal it.
+    package func countedTotals() async throws -> StoreTotals {
+        try await self.reader.read { db in try SQLiteTally.counted(db) }
+    }
+
     // MARK: Row mapping
 
     /// `conditions` joined with AND ("1" when there are none).

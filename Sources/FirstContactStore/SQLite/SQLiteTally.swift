@@ -42,7 +42,7 @@ package enum SQLiteTally {
     }
 
     /// The totals counted from the rows, which the kept ones must equal.
-    package static func counted(_ db: Database) throws -> StoreTotals {
+    static func counted(_ db: Database) throws -> StoreTotals {
         try Self.totals(db, rows: Self.counts)
     }
 
