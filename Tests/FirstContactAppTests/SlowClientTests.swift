@@ -297,8 +297,20 @@ struct SlowClientTests {
             stream.close()
             try await Task.sleep(for: .seconds(1))
         }
-        // All places taken by live streams: one more is refused, with a clear answer.
-        let held = [try open(), try open(), try open()]
+        // All places taken by live streams: one more is refused, with a clear answer. The last
+        // dropped stream is noticed at its next keep-alive (a second or two alone); with the
+        // whole suite on two cores in CI it took 9–13 s, so a place may be retried until then.
+        let deadline = Date().addingTimeInterval(TimeInterval(5 * TestTime.scale))
+        var held: [(Connection, String)] = []
+        while held.count < 3 {
+            let (stream, answer) = try open()
+            if answer.hasPrefix("HTTP/1.1 429"), Date() < deadline {
+                stream.close()
+                try await Task.sleep(for: .seconds(1))
+                continue
+            }
+            held.append((stream, answer))
+        }
         #expect(held.allSatisfy { $0.1.hasPrefix("HTTP/1.1 200") }, "\(held.map(\.1))")
         let (_, refused) = try open()
         #expect(refused.hasPrefix("HTTP/1.1 429"), "\(refused)")
