@@ -118,9 +118,21 @@ enum Fixture {
     /// Runs `path` with stdout and stderr into one pipe, through posix_spawn. Foundation's
     /// `Process.run()` lists `/proc/self/fd` to close what the child must not inherit and
     /// crashed (SIGSEGV in memcpy) when the test process held more than ≈ 1,300 descriptors,
-    /// which the suites running in parallel reach. SQLite and NIO open theirs close-on-exec, as
-    /// this pipe, so the child inherits little more than its output (at worst another test's
-    /// pipe for the few seconds it runs).
+    /// which the suites running in parallel reach. The child closes every descriptor above its
+    /// output (`closefrom`): NIO opens its sockets without close-on-exec, and a command spawned
+    /// while another test held a PostgreSQL connection kept that session alive after the test
+    /// had closed it, until the command exited (seen as a session left after `closeOpened`).
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), which the Glibc module does not
+    /// export.
+    private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        else {
+            fatalError("this glibc has no posix_spawn_file_actions_addclosefrom_np (2.34 or later needed)")
+        }
+        return unsafeBitCast(
+            symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
     static func spawn(_ path: String, _ arguments: [String], environment: [String: String]) throws -> (
         status: Int32, output: String
     ) {
@@ -132,6 +144,7 @@ enum Fixture {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
         posix_spawn_file_actions_adddup2(&actions, ends[1], 2)
+        guard Self.closeFrom(&actions, 3) == 0 else { throw FixtureError("posix_spawn_file_actions_addclosefrom_np") }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
