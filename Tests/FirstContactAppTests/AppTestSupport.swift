@@ -115,13 +115,6 @@ enum Fixture {
         return try Self.spawn(executable.path, arguments, environment: merged)
     }
 
-    /// Runs `path` with stdout and stderr into one pipe, through posix_spawn. Foundation's
-    /// `Process.run()` lists `/proc/self/fd` to close what the child must not inherit and
-    /// crashed (SIGSEGV in memcpy) when the test process held more than ≈ 1,300 descriptors,
-    /// which the suites running in parallel reach. The child closes every descriptor above its
-    /// output (`closefrom`): NIO opens its sockets without close-on-exec, and a command spawned
-    /// while another test held a PostgreSQL connection kept that session alive after the test
-    /// had closed it, until the command exited (seen as a session left after `closeOpened`).
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), which the Glibc module does not
     /// export.
     private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
@@ -133,6 +126,13 @@ enum Fixture {
             symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
     }()
 
+    /// Runs `path` with stdout and stderr into one pipe, through posix_spawn. Foundation's
+    /// `Process.run()` lists `/proc/self/fd` to close what the child must not inherit and
+    /// crashed (SIGSEGV in memcpy) when the test process held more than ≈ 1,300 descriptors,
+    /// which the suites running in parallel reach. The child closes every descriptor above its
+    /// output (`closefrom`): NIO opens its sockets without close-on-exec, and a command spawned
+    /// while another test held a PostgreSQL connection kept that session alive after the test
+    /// had closed it, until the command exited (seen as a session left after `closeOpened`).
     static func spawn(_ path: String, _ arguments: [String], environment: [String: String]) throws -> (
         status: Int32, output: String
     ) {

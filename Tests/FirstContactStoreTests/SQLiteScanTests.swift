@@ -89,7 +89,7 @@ struct SQLiteScanTests {
     /// SQLite's query plan of `sql`, its parameters unbound (NULL), a line per step.
     static func plan(_ sql: String, _ db: Database) throws -> [String] {
         let leading = sql.drop { $0.isWhitespace }.prefix(6).uppercased()
-        guard ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH R", "WITH "].contains(where: leading.hasPrefix)
+        guard ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH "].contains(where: leading.hasPrefix)
         else { return [] }
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(db.sqliteConnection, "EXPLAIN QUERY PLAN " + sql, -1, &statement, nil) == SQLITE_OK
