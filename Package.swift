@@ -129,10 +129,8 @@ let package = Package(
                 "FirstContactStore", "FirstContactCore", "FirstContactPostgres",
                 // The sample configuration and real Asterisk records, decoded as ingest decodes them.
                 "FirstContactIngest",
-                // A second connection, to write rows this build cannot read; SQLite's own API
-                // for the plans of statements as the writer ran them, parameters unbound.
+                // A second connection, to write rows this build cannot read.
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
