@@ -5,6 +5,10 @@
 # per day). Prints a row per day (seconds, database size) and day DAYS against day 2. Release
 # build; not a test: nothing fails because a machine is slow.
 #   DAYS=30 CALLS=10000 ./scripts/history-benchmark.sh          (FC_BIN=path skips the build)
+# The days run minutes apart, and this machine's speed drifts by ±30 % over an hour, so a single
+# day-DAYS / day-2 quotient says as much about the drift as about the store. After the days, day 2
+# and day DAYS are ingested again ROUNDS times (default 3), alternately, each into a fresh copy of
+# the database as it stood before that day: the median of those pairs is the ratio to quote.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
@@ -26,8 +30,28 @@ print(" ".join(out))
 PY
 )
 
+# Copies a database file and whatever write-ahead log it has: keep <db> <copy>.
+keep() {
+  rm -f "$2" "$2"-wal "$2"-shm
+  cp "$1" "$2"
+  local suffix
+  for suffix in -wal -shm; do [ ! -f "$1$suffix" ] || cp "$1$suffix" "$2$suffix"; done
+}
+
+# Ingests a day into a database; sets wall and cpu (seconds: user + sys, which a busy machine
+# disturbs less than the wall clock). A failing ingest ends the script (set -e).
+wall="" cpu=""
+ingest_timed() { # db day-directory
+  /usr/bin/time -f "%e %U %S" -o "$work/time" \
+    "$fc" ingest --quiet --allow-rejects --config "$config" --db "$1" "$2/asterisk" "$2/ivr" >/dev/null
+  local user sys
+  read -r wall user sys < "$work/time"
+  cpu=$(python3 -c "print(f'{$user + $sys:.2f}')")
+}
+
 run() { # mode: same | new
   local mode=$1 db="$work/$1.sqlite" i=0 second="" last="" second_cpu="" last_cpu=""
+  local second_day="" last_day=""
   rm -f "$db" "$db"-wal "$db"-shm
   echo "== $mode customers: $days weekdays of $calls stories, one database =="
   printf '%4s  %-10s  %8s  %8s  %9s  %10s\n' day date seconds "cpu s" "db MB" "input MB"
@@ -38,21 +62,39 @@ run() { # mode: same | new
     local day="$work/$mode-$date"
     [ -f "$day/asterisk/Master.csv" ] || "$fc" simulate --config "$config" --seed "$seed" --calls "$calls" \
       --date "$date" --out "$day" --formats asterisk,ivr >/dev/null
-    local secs cpu
-    # Wall seconds, and CPU seconds (user + sys), which a busy machine disturbs less.
-    /usr/bin/time -f "%e %U %S" -o "$work/time" \
-      "$fc" ingest --quiet --allow-rejects --config "$config" --db "$db" "$day/asterisk" "$day/ivr" >/dev/null
-    read -r secs user sys < "$work/time"
-    cpu=$(python3 -c "print(f'{$user + $sys:.2f}')")
-    [ "$i" -eq 2 ] && second=$secs && second_cpu=$cpu
-    last=$secs
+    [ "$i" -eq 2 ] && keep "$db" "$work/$mode-before-second.sqlite" && second_day=$day
+    [ "$i" -eq "$days" ] && keep "$db" "$work/$mode-before-last.sqlite" && last_day=$day
+    ingest_timed "$db" "$day"
+    [ "$i" -eq 2 ] && second=$wall && second_cpu=$cpu
+    last=$wall
     last_cpu=$cpu
     local size input
     size=$(du -cm "$db"* | tail -n 1 | cut -f1)
     input=$(du -cm "$day/asterisk" "$day/ivr" | tail -n 1 | cut -f1)
-    printf '%4d  %-10s  %8s  %8s  %9s  %10s\n' "$i" "$date" "$secs" "$cpu" "$size" "$input"
+    printf '%4d  %-10s  %8s  %8s  %9s  %10s\n' "$i" "$date" "$wall" "$cpu" "$size" "$input"
   done
-  python3 -c "print(f'day $days / day 2: {$last / $second:.2f}x wall, {$last_cpu / $second_cpu:.2f}x cpu')"
+  python3 -c "print(f'day $days / day 2: {$last / $second:.2f}x wall, {$last_cpu / $second_cpu:.2f}x cpu (in sequence)')"
+  local rounds="${ROUNDS:-3}" round pairs="" a b
+  [ "$rounds" -gt 0 ] && [ -n "$second_day" ] && [ -n "$last_day" ] || return 0
+  printf '%5s  %13s  %13s  %9s\n' round "day 2 cpu s" "day $days cpu s" ratio
+  for round in $(seq 1 "$rounds"); do
+    keep "$work/$mode-before-second.sqlite" "$work/$mode-again.sqlite"
+    ingest_timed "$work/$mode-again.sqlite" "$second_day"
+    a=$cpu
+    keep "$work/$mode-before-last.sqlite" "$work/$mode-again.sqlite"
+    ingest_timed "$work/$mode-again.sqlite" "$last_day"
+    b=$cpu
+    pairs="$pairs $a:$b"
+    python3 -c "print(f'{$round:5d}  {$a:13.2f}  {$b:13.2f}  {$b / $a:8.2f}x')"
+  done
+  rm -f "$work/$mode-again.sqlite" "$work/$mode-again.sqlite"-wal "$work/$mode-again.sqlite"-shm
+  python3 - "$days" $pairs <<'PY'
+import statistics, sys
+days, pairs = sys.argv[1], [tuple(map(float, p.split(":"))) for p in sys.argv[2:]]
+ratios = sorted(b / a for a, b in pairs)
+print(f"day {days} / day 2, alternating: median {statistics.median(ratios):.2f}x cpu "
+      f"(rounds {', '.join(f'{r:.2f}' for r in ratios)})")
+PY
 }
 
 for mode in ${MODES:-same new}; do run "$mode"; done
