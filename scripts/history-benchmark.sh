@@ -62,8 +62,15 @@ run() { # mode: same | new
     local day="$work/$mode-$date"
     [ -f "$day/asterisk/Master.csv" ] || "$fc" simulate --config "$config" --seed "$seed" --calls "$calls" \
       --date "$date" --out "$day" --formats asterisk,ivr >/dev/null
-    [ "$i" -eq 2 ] && keep "$db" "$work/$mode-before-second.sqlite" && second_day=$day
-    [ "$i" -eq "$days" ] && keep "$db" "$work/$mode-before-last.sqlite" && last_day=$day
+    # (if, not &&: a copy that fails must end the script, and set -e spares the left of an &&.)
+    if [ "$i" -eq 2 ]; then
+      keep "$db" "$work/$mode-before-second.sqlite"
+      second_day=$day
+    fi
+    if [ "$i" -eq "$days" ]; then
+      keep "$db" "$work/$mode-before-last.sqlite"
+      last_day=$day
+    fi
     ingest_timed "$db" "$day"
     [ "$i" -eq 2 ] && second=$wall && second_cpu=$cpu
     last=$wall
