@@ -59,9 +59,8 @@ struct PostgresSampleDayTests {
         let store = try StoreLocator.open(url.redacted)
         _ = try await store.totals()
         // The server's own list of the client sessions connected to the database, asked in a
-        // session of the test's to the server's default database; the whole row is the message
-        // when one stays (it showed our own connection, idle after COMMIT, kept open by a
-        // command another test had spawned: see Fixture.spawn).
+        // session of the test's to the server's default database; a session that stays is named
+        // by its state, client and last query, which say whose socket kept it (see Fixture.spawn).
         let observer = PostgresSession(url: server, readOnly: true, logger: PostgresContactStore.logger) { _ in }
         func sessions() async throws -> [String] {
             try await observer.transaction(reading: true) { tx in

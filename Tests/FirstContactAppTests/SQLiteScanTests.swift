@@ -30,29 +30,20 @@ struct SQLiteScanTests {
         let path = directory.appendingPathComponent("fc.sqlite").path
         let store = try SQLiteContactStore(path: path)
         let engine = try Fixture.engine()
-        func records(_ file: URL, _ format: InputFormat) throws -> [IngestRecord] {
-            engine.decoder(for: format).records(in: [UInt8](try Data(contentsOf: file)), source: file.path)
-        }
-        let asterisk = Fixture.sampleDay.appendingPathComponent("asterisk")
-        let calls =
-            try records(asterisk.appendingPathComponent("Master.csv"), .asteriskCSV)
-            + records(asterisk.appendingPathComponent("queue_log"), .asteriskQueueLog)
-        // The morning's records stored and derived before tracing, so that the rest finds
-        // customers with a past (settled pasts, resume points, stored rows to compare).
+        // The morning's calls stored and derived before tracing, so that the rest finds customers
+        // with a past (settled pasts, resume points, stored rows to compare); the day's IVR events
+        // (callback requests among them) come with the afternoon.
         let noon = try #require(Timestamp(iso8601: "2026-11-27T12:00:00+08:00"))
-        let (morning, afternoon) = (
-            calls.filter { Self.time(of: $0) < noon }, calls.filter { Self.time(of: $0) >= noon }
-        )
-        #expect(morning.count > 1_000 && afternoon.count > 1_000)
+        let day = try Fixture.sampleDayRecords(engine)
+        let morning = day.filter { !Self.isIVR($0) && Self.time(of: $0) < noon }
+        let rest = day.filter { Self.isIVR($0) || Self.time(of: $0) >= noon }
+        #expect(morning.count > 1_000 && rest.count > 1_000 && rest.filter(Self.isIVR).count > 100)
         _ = try await store.ingest(morning, correlator: engine.correlator)
         _ = try await store.advanceClock(to: noon, correlator: engine.correlator)
 
         let log = StatementLog()
         try await store.pool.writeWithoutTransaction { db in db.trace(options: .statement) { log.append($0) } }
-        // The day's IVR events (callback requests among them) come with the afternoon.
-        let ivr = try records(Fixture.sampleDay.appendingPathComponent("ivr/events-0001.xml"), .ivrEvents)
-        #expect(ivr.count > 100)
-        _ = try await store.ingest(afternoon + ivr, correlator: engine.correlator)
+        _ = try await store.ingest(rest, correlator: engine.correlator)
         _ = try await store.advanceClock(
             to: try #require(Timestamp(iso8601: Fixture.sampleEnd)), correlator: engine.correlator)
         try await store.pool.writeWithoutTransaction { db in db.trace(options: .statement, nil) }
@@ -92,5 +83,9 @@ struct SQLiteScanTests {
 
     static func time(of record: IngestRecord) -> Timestamp {
         if case .record(let record) = record { record.eventTime } else { .beforeAnyRecord }
+    }
+
+    static func isIVR(_ record: IngestRecord) -> Bool {
+        if case .record(.ivr) = record { true } else { false }
     }
 }

@@ -263,8 +263,7 @@ struct SlowClientTests {
             try await Task.sleep(for: .seconds(4))
             windows.append(try Self.residentKiB(pid))
         } while windows.count < 3 && windows[windows.count - 1] - windows[windows.count - 2] >= 4096 * TestMemory.scale
-        let later = windows[windows.count - 1]
-        let lastWindow = later - windows[windows.count - 2]
+        let lastWindow = windows[windows.count - 1] - windows[windows.count - 2]
         let owedKiB = 60 * owed / 1024
         #expect(
             stalledAt - before < owedKiB / 2 * TestMemory.scale,
