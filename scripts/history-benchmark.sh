@@ -30,12 +30,12 @@ print(" ".join(out))
 PY
 )
 
-# Copies a database file and whatever write-ahead log it has: keep <db> <copy>.
+# Copies a database file and its write-ahead log, if any (SQLite rebuilds the -shm index):
+# keep <db> <copy>.
 keep() {
   rm -f "$2" "$2"-wal "$2"-shm
   cp "$1" "$2"
-  local suffix
-  for suffix in -wal -shm; do [ ! -f "$1$suffix" ] || cp "$1$suffix" "$2$suffix"; done
+  [ ! -f "$1-wal" ] || cp "$1-wal" "$2-wal"
 }
 
 # Ingests a day into a database; sets wall and cpu (seconds: user + sys, which a busy machine
