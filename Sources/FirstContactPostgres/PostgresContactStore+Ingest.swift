@@ -204,8 +204,12 @@ extension PostgresContactStore {
                     $0.add(callKey.rawValue)
                 }
                 call = assembler.assemble(callKey, records: try await Self.records(of: callKey, tx: tx))
+                // Written only when it changes (see the SQLite store: most joining records change nothing).
                 try await tx.run(
-                    "UPDATE call SET customer_key = ?, direction = ?, start = ?, \"end\" = ? WHERE call_key = ?"
+                    """
+                    UPDATE call SET customer_key = ?1, direction = ?2, start = ?3, "end" = ?4
+                    WHERE call_key = ?5 AND (customer_key, direction, start, "end") IS DISTINCT FROM (?1, ?2, ?3, ?4)
+                    """
                 ) {
                     $0.add(call?.customerKey)
                     $0.add(call?.direction.rawValue)
@@ -324,7 +328,8 @@ extension PostgresContactStore {
     }
 
     /// Marks a customer for derivation (see ``SQLiteContactStore``'s `markDirty`: a settled past
-    /// or resume point that does not end before `since` is dropped, the past down to the purged one).
+    /// or resume point that does not end before `since` is dropped, the past down to the purged
+    /// one, and a mark that changes nothing writes nothing).
     static func markDirty(_ customer: String, since: Timestamp?, tx: PostgresTransaction) async throws {
         try await tx.run(
             """
@@ -334,6 +339,11 @@ extension PostgresContactStore {
             settled_closed = CASE WHEN c.settled_before <= ?2 THEN c.settled_closed ELSE c.purged_closed END,
             resume_state = CASE WHEN c.resume_before <= ?2 THEN c.resume_state END,
             resume_before = CASE WHEN c.resume_before <= ?2 THEN c.resume_before END
+            WHERE NOT c.dirty
+                OR NOT (coalesce(c.settled_before <= ?2, FALSE) OR (c.settled_before IS NOT DISTINCT FROM c.purged_before
+                    AND c.settled_contact IS NOT DISTINCT FROM c.purged_contact
+                    AND c.settled_closed IS NOT DISTINCT FROM c.purged_closed))
+                OR NOT (coalesce(c.resume_before <= ?2, FALSE) OR (c.resume_before IS NULL AND c.resume_state IS NULL))
             """
         ) {
             $0.add(customer)

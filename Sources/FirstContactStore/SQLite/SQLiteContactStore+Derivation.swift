@@ -4,6 +4,9 @@ import GRDB
 /// Customers marked dirty, derived again from all their records, and their derived rows replaced.
 extension SQLiteContactStore {
     /// Marks a customer for derivation at the next clock move (creating its row if it is new).
+    /// A mark that changes nothing (dirty already, nothing to drop) writes nothing: every batch of
+    /// a day marks the customers it touches, and a rewritten row is a random page of `customer`
+    /// written again at each batch's commit.
     /// - Parameter since: the earliest time of what is new for the customer; a settled past or
     ///   resume point that does not end before it is dropped, and nil drops them always (derive
     ///   from every record) — down to the purged past, whose records are gone (retention).
@@ -16,6 +19,10 @@ extension SQLiteContactStore {
             settled_closed = CASE WHEN settled_before <= ?2 THEN settled_closed ELSE purged_closed END,
             resume_state = CASE WHEN resume_before <= ?2 THEN resume_state END,
             resume_before = CASE WHEN resume_before <= ?2 THEN resume_before END
+            WHERE dirty = 0
+                OR NOT (coalesce(settled_before <= ?2, 0) OR (settled_before IS purged_before
+                    AND settled_contact IS purged_contact AND settled_closed IS purged_closed))
+                OR NOT (coalesce(resume_before <= ?2, 0) OR (resume_before IS NULL AND resume_state IS NULL))
             """
         ) {
             $0.add(customer)

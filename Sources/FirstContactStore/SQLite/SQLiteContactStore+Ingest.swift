@@ -141,7 +141,16 @@ extension SQLiteContactStore {
                 let previous: String? = row?[0]
                 if previous != nil || (row.map { $0[1] as Bool } ?? false) { tally.calls -= 1 }
                 call = assembler.assemble(callKey, records: try Self.records(of: callKey, names: names, db: db))
-                try db.run("UPDATE call SET customer_key = ?, direction = ?, start = ?, end = ? WHERE call_key = ?") {
+                // Most records that join a stored call (its queue_log lines after its CDR) change
+                // nothing in its row, and an UPDATE naming customer_key rewrites the call's entry in
+                // call_customer all the same: a random page per call, written again by every later
+                // batch of the day (BENCHMARKS.md, history).
+                try db.run(
+                    """
+                    UPDATE call SET customer_key = ?1, direction = ?2, start = ?3, end = ?4
+                    WHERE call_key = ?5 AND (customer_key, direction, start, end) IS NOT (?1, ?2, ?3, ?4)
+                    """
+                ) {
                     $0.add(call?.customerKey)
                     $0.add(call?.direction.rawValue)
                     $0.add(call?.start.seconds)
