@@ -2,8 +2,11 @@
 # Does a day's ingest grow with the history already stored? Simulates DAYS consecutive weekdays
 # of CALLS customer stories and ingests them one after another into one database, once with the
 # same customers calling again every day (one seed) and once with new customers every day (a seed
-# per day). Prints a row per day (seconds, database size) and day DAYS against day 2. Release
-# build; not a test: nothing fails because a machine is slow.
+# and a range of customers per day, `simulate --first-customer`: no day's caller called before;
+# `NEW=pool` gives the days a seed each and one range, so most callers of a later day called on
+# an earlier one, as this benchmark's new customers did before the range). Prints a row per day
+# (seconds, database size) and day DAYS against day 2. Release build; not a test: nothing fails
+# because a machine is slow.
 #   DAYS=30 CALLS=10000 ./scripts/history-benchmark.sh          (FC_BIN=path skips the build)
 # The days run minutes apart, and this machine's speed drifts by ±30 % over an hour, so a single
 # day-DAYS / day-2 quotient says as much about the drift as about the store. After the days, day 2
@@ -53,15 +56,22 @@ run() { # mode: same | new
   local mode=$1 db="$work/$1.sqlite" i=0 second="" last="" second_cpu="" last_cpu=""
   local second_day="" last_day=""
   rm -f "$db" "$db"-wal "$db"-shm
-  echo "== $mode customers: $days weekdays of $calls stories, one database =="
+  local kind=$mode
+  [ "$mode" = new ] && [ "${NEW:-}" = pool ] && kind="new (pool)"
+  echo "== $kind customers: $days weekdays of $calls stories, one database =="
   printf '%4s  %-10s  %8s  %8s  %9s  %10s\n' day date seconds "cpu s" "db MB" "input MB"
   for date in $dates; do
     i=$((i + 1))
-    local seed=7
-    [ "$mode" = new ] && seed=$((1000 + i))
-    local day="$work/$mode-$date"
+    local seed=7 first=0 day="$work/$mode-$date"
+    if [ "$mode" = new ]; then
+      seed=$((1000 + i))
+      if [ "${NEW:-}" != pool ]; then
+        first=$(((i - 1) * calls))
+        day="$work/new-$date-from-$first"
+      fi
+    fi
     [ -f "$day/asterisk/Master.csv" ] || "$fc" simulate --config "$config" --seed "$seed" --calls "$calls" \
-      --date "$date" --out "$day" --formats asterisk,ivr >/dev/null
+      --first-customer "$first" --date "$date" --out "$day" --formats asterisk,ivr >/dev/null
     # (if, not &&: a copy that fails must end the script, and set -e spares the left of an &&.)
     if [ "$i" -eq 2 ]; then
       keep "$db" "$work/$mode-before-second.sqlite"

@@ -59,16 +59,23 @@ package struct Simulator: Sendable {
     /// Hourly weights of call arrivals: morning peak, lunch lull, afternoon, quiet night.
     static let hourWeights = [2, 1, 1, 1, 1, 2, 4, 12, 45, 90, 100, 80, 35, 30, 75, 80, 70, 50, 20, 12, 8, 6, 4, 3]
 
-    /// - Parameter formats: which files to write; `expected.json` is always written.
+    /// The customers a day can number apart: story numbers are scrambled below 10^8.
+    package static let customerNumbers = 100_000_000
+
+    /// - Parameters:
+    ///   - formats: which files to write; `expected.json` is always written.
+    ///   - firstCustomer: story i's customer is customer firstCustomer + i. Days with the same
+    ///     first customer share their customers (a story's number differs by seed only in its
+    ///     prefix); days given ranges apart (e.g. day × calls) share none.
     package func run(
         seed: UInt64, calls: Int, date: CivilDate, outputDirectory: String,
-        formats: Set<SimulatedFormat> = SimulatedFormat.standard
+        formats: Set<SimulatedFormat> = SimulatedFormat.standard, firstCustomer: Int = 0
     ) throws -> SimulationSummary {
         let configuration = self.configuration
         let zone = configuration.timezone
         let dayStart = zone.instant(date, CivilTime(secondOfDay: 0))
         let clock = zone.instant(date, CivilTime(hour: 23, minute: 59, second: 59))
-        let builder = StoryBuilder(directory: self.directory, lastMoment: clock - 60)
+        let builder = StoryBuilder(directory: self.directory, lastMoment: clock - 60, firstCustomer: firstCustomer)
 
         // When each story starts, in time order (ties by index).
         var starts: [(Timestamp, Int)] = []

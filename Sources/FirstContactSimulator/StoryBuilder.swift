@@ -6,15 +6,18 @@ struct StoryBuilder {
     let directory: Directory
     /// Nothing may happen after this (the day's end, less a margin for the lateness window).
     let lastMoment: Timestamp
+    /// The number of story 0's customer: story i calls from number firstCustomer + i (below 10^8).
+    let firstCustomer: Int
     let queueDepartments: [(DepartmentID, String, Int)]  // department, queue, weight
     let agentsByDepartment: [DepartmentID: [AgentID]]
     /// The IVR digit that routes to each department, and the one that asks for a callback.
     let digits: [DepartmentID: String]
     let callbackDigit: String?
 
-    init(directory: Directory, lastMoment: Timestamp) {
+    init(directory: Directory, lastMoment: Timestamp, firstCustomer: Int = 0) {
         self.directory = directory
         self.lastMoment = lastMoment
+        self.firstCustomer = firstCustomer
         var agents: [DepartmentID: [AgentID]] = [:]
         for agent in directory.configuration.agents where agent.role == .agent {
             agents[agent.department, default: []].append(agent.id)
@@ -43,7 +46,7 @@ struct StoryBuilder {
 
     func build(index: Int, start: Timestamp, rng: inout SplitMix64) -> SimStory {
         var kind = Self.weighted(Self.mix, &rng)
-        let customer = Self.customerNumber(index: index, &rng)
+        let customer = Self.customerNumber(index: self.firstCustomer + index, &rng)
         let name = rng.pick(Self.customerNames)
         var story = SimStory(kind: kind, customerRaw: customer, calls: [])
         var next = 0
@@ -138,7 +141,7 @@ struct StoryBuilder {
                 customerRaw: customer, callerName: name)
             call.ivrDigit = self.callbackDigit
             call.requestsCallback = true
-            if rng.chance(0.4) { call.keyed = Self.keyedNumber(index: index) }
+            if rng.chance(0.4) { call.keyed = Self.keyedNumber(index: self.firstCustomer + index) }
             story.calls = [call]
             let owner =
                 self.directory.configuration.hotlineNumbers.lazy.compactMap(self.directory.department(forDID:)).first

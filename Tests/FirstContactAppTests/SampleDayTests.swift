@@ -162,6 +162,33 @@ struct SimulatorTests {
         #expect(summary.ivrEvents > 2000)
     }
 
+    @Test("days simulated from the same first customer share their customers; days given ranges apart share none")
+    func customerRanges() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let simulator = Simulator(configuration: try Fixture.engine().configuration)
+        let date = try #require(CivilDate(iso: "2026-11-27"))
+        /// The day's callers as the last 8 digits of their numbers (a seed picks only the prefix);
+        /// withheld callers have none.
+        func customers(seed: UInt64, firstCustomer: Int) throws -> Set<String> {
+            let out = directory.appendingPathComponent("\(seed)")
+            _ = try simulator.run(
+                seed: seed, calls: 400, date: date, outputDirectory: out.path, formats: [.asterisk],
+                firstCustomer: firstCustomer)
+            let expected = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: out.appendingPathComponent("expected.json")))
+            let contacts = (expected as? [String: Any])?["contacts"] as? [[String: Any]] ?? []
+            let numbers = contacts.compactMap { $0["customer_raw"] as? String }.filter { $0.allSatisfy(\.isNumber) }
+            return Set(numbers.map { String($0.suffix(8)) })
+        }
+        let first = try customers(seed: 1, firstCustomer: 0)
+        let again = try customers(seed: 2, firstCustomer: 0)
+        let apart = try customers(seed: 3, firstCustomer: 400)
+        #expect(first.count > 200 && apart.count > 200)
+        #expect(first.intersection(again).count > first.count / 2)
+        #expect(first.intersection(apart).isEmpty)
+    }
+
     @Test("formats choose which files are written; each written file is the one a run writing everything writes")
     func formatsChooseFiles() throws {
         let directory = try Fixture.temporaryDirectory()

@@ -40,6 +40,12 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "How many customer stories (each one or more calls).")
     var calls = 2000
 
+    @Option(
+        help: ArgumentHelp(
+            "Number the day's customers from N: days with the same N share their customers (different seeds change only their numbers' prefixes); days given ranges apart, e.g. N = day × --calls, share none.",
+            valueName: "N"))
+    var firstCustomer = 0
+
     @Option(help: ArgumentHelp("The day to simulate, YYYY-MM-DD (local to the configured zone).", valueName: "date"))
     var date: String?
 
@@ -78,6 +84,7 @@ struct Simulate: AsyncParsableCommand {
             guard self.date == nil, self.out == nil else {
                 throw ValidationError("--live plays today into a server: it takes no --date or --out")
             }
+            guard self.firstCustomer == 0 else { throw ValidationError("--live takes no --first-customer") }
             guard self.token != nil else { throw ValidationError("--live needs --token (a pbx token)") }
             guard self.rate > 0 else { throw ValidationError("--rate must be positive") }
             guard self.speed >= 1, self.speed <= 100_000 else { throw ValidationError("--speed must be 1...100000") }
@@ -93,6 +100,11 @@ struct Simulate: AsyncParsableCommand {
             throw ValidationError("--date must be YYYY-MM-DD, got \(date)")
         }
         guard self.calls > 0 else { throw ValidationError("--calls must be positive") }
+        guard self.firstCustomer >= 0, self.firstCustomer + self.calls <= Simulator.customerNumbers else {
+            throw ValidationError(
+                "--first-customer plus --calls must be within 0...\(Simulator.customerNumbers) (customers are numbered apart below it)"
+            )
+        }
         _ = try Self.parse(formats: self.formats)
     }
 
@@ -135,7 +147,8 @@ struct Simulate: AsyncParsableCommand {
         }
         let formats = try Self.parse(formats: self.formats)
         let summary = try Simulator(configuration: configuration).run(
-            seed: self.seed, calls: self.calls, date: date, outputDirectory: out, formats: formats)
+            seed: self.seed, calls: self.calls, date: date, outputDirectory: out, formats: formats,
+            firstCustomer: self.firstCustomer)
         var written: [String] = []
         for format in formats.sorted() {
             switch format {
