@@ -52,24 +52,31 @@ package struct PurgeOutcome: Hashable, Sendable {
 /// it and no other customer's callback request for their number before it. Columns: the customer,
 /// its purged contact and when that closed, and whether nothing of it is left after the horizon.
 package enum ContactlessPurge {
-    package static let sql = """
+    /// PostgreSQL's form: calls and IVR events are found by the customer's key.
+    package static let sql = Self.sql(filedUnder: "customer_key = u.customer_key")
+
+    /// - Parameter filedUnder: the condition on `call` and `ivr_event` rows that they belong to the
+    ///   customer `u` (SQLite files them under the customer's number, `customer_seq = u.seq`).
+    package static func sql(filedUnder: String) -> String {
+        """
         SELECT customer_key, purged_contact, purged_closed,
             NOT (EXISTS (SELECT 1 FROM contact WHERE customer_key = u.customer_key AND created_at >= ?1)
-                OR EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start >= ?1)
-                OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key AND time >= ?1)
+                OR EXISTS (SELECT 1 FROM call WHERE \(filedUnder) AND start >= ?1)
+                OR EXISTS (SELECT 1 FROM ivr_event WHERE \(filedUnder) AND time >= ?1)
                 OR EXISTS (SELECT 1 FROM action WHERE customer_key = u.customer_key AND at >= ?1)) AS whole
         FROM customer u
         WHERE settled_before IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM contact WHERE customer_key = u.customer_key AND created_at < ?1)
-            AND (EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start < ?1)
-                OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key AND time < ?1))
-            AND NOT EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key
+            AND (EXISTS (SELECT 1 FROM call WHERE \(filedUnder) AND start < ?1)
+                OR EXISTS (SELECT 1 FROM ivr_event WHERE \(filedUnder) AND time < ?1))
+            AND NOT EXISTS (SELECT 1 FROM call WHERE \(filedUnder)
                 AND start >= CASE WHEN settled_before < ?1 THEN settled_before ELSE ?1 END AND start < ?1)
-            AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = u.customer_key
+            AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE \(filedUnder)
                 AND time >= CASE WHEN settled_before < ?1 THEN settled_before ELSE ?1 END AND time < ?1)
-            AND NOT EXISTS (SELECT 1 FROM call WHERE customer_key = u.customer_key AND start < ?1 AND "end" >= ?1)
+            AND NOT EXISTS (SELECT 1 FROM call WHERE \(filedUnder) AND start < ?1 AND "end" >= ?1)
             AND NOT EXISTS (SELECT 1 FROM ivr_event WHERE callback_key = u.customer_key
                 AND customer_key <> u.customer_key AND time < ?1)
         ORDER BY customer_key
         """
+    }
 }

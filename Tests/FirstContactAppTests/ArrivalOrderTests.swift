@@ -14,9 +14,10 @@ import Testing
 /// - `webhook_cursor`, `webhook_dead_letter`: delivery of the outbox.
 private let orderDependentTables: Set<String> = ["outbox", "amendment", "webhook_cursor", "webhook_dead_letter"]
 
-/// Columns numbered in arrival order (a row's identity is the rest of the row). A source's id is
-/// numbered so too: rows that refer to it are compared by the source's name.
-private let arrivalColumns: [String: Set<String>] = ["action": ["seq"], "source": ["id"]]
+/// Columns numbered in arrival order (a row's identity is the rest of the row). A source's id and
+/// a customer's number are numbered so too: rows that refer to them are compared by the source's
+/// name and the customer's key.
+private let arrivalColumns: [String: Set<String>] = ["action": ["seq"], "source": ["id"], "customer": ["seq"]]
 
 /// Every table's rows as sorted text, but the order-dependent tables and columns.
 private func dump(_ path: String) throws -> [String: [String]] {
@@ -28,8 +29,12 @@ private func dump(_ path: String) throws -> [String: [String]] {
         for table in tables where !orderDependentTables.contains(table) {
             let skipped = arrivalColumns[table] ?? []
             let columns = try db.columns(in: table).map(\.name).filter { !skipped.contains($0) }
-            let list = columns.map {
-                $0 == "source_id" ? "(SELECT name FROM source WHERE id = source_id) AS source" : "\"\($0)\""
+            let list = columns.map { (column: String) -> String in
+                switch column {
+                case "source_id": "(SELECT name FROM source WHERE id = source_id) AS source"
+                case "customer_seq": "(SELECT customer_key FROM customer WHERE seq = customer_seq) AS filed_under"
+                default: "\"\(column)\""
+                }
             }.joined(separator: ", ")
             result[table] = try Row.fetchAll(db, sql: "SELECT \(list) FROM \"\(table)\"").map(\.description).sorted()
         }
@@ -54,7 +59,8 @@ private func differences(_ a: [String: [String]], _ b: [String: [String]]) -> [S
 }
 
 /// Customers with nothing filed under them: what a call moved to another customer could leave
-/// behind. (Amendments about them stay: they are the audit trail of what changed.)
+/// behind. (Amendments about them stay: they are the audit trail of what changed.) And calls or
+/// IVR events whose customer number is not their customer's.
 private func leftovers(_ path: String) throws {
     let customers = try DatabaseQueue(path: path).read { db in
         try Int.fetchOne(
@@ -66,6 +72,16 @@ private func leftovers(_ path: String) throws {
                 """) ?? 0
     }
     #expect(customers == 0, "customer rows with no call, IVR event or action")
+    let misfiled = try DatabaseQueue(path: path).read { db in
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT count(*) FROM call WHERE customer_seq IS NOT (SELECT seq FROM customer c WHERE c.customer_key = call.customer_key))
+                    + (SELECT count(*) FROM ivr_event
+                        WHERE customer_seq IS NOT (SELECT seq FROM customer c WHERE c.customer_key = ivr_event.customer_key))
+                """) ?? 0
+    }
+    #expect(misfiled == 0, "calls or IVR events filed under another customer's number")
 }
 
 /// The decoded records of a simulated day's files, as ingest decodes them.

@@ -77,7 +77,10 @@ extension SQLiteContactStore {
         for (table, mark) in zip(Self.markedTables, hold.mark) {
             if table == "ivr_event" {
                 let keys = try String.fetchAll(
-                    db.cachedStatement(sql: "SELECT event_key FROM ivr_event WHERE customer_key = ? AND rowid > ?"),
+                    db.cachedStatement(
+                        sql:
+                            "SELECT event_key FROM ivr_event WHERE customer_seq = \(Self.customerSeq("?")) AND rowid > ?"
+                    ),
                     arguments: [customer, mark])
                 calls.formUnion(keys.map { CallRecord.ivrCallKey(EventKey(rawValue: $0)) })
                 continue
@@ -86,7 +89,7 @@ extension SQLiteContactStore {
                 db.cachedStatement(
                     sql: """
                         SELECT DISTINCT call_key FROM \(table) WHERE rowid > ?2
-                        AND call_key IN (SELECT call_key FROM call WHERE customer_key = ?1)
+                        AND call_key IN (SELECT call_key FROM call WHERE customer_seq = \(Self.customerSeq("?1")))
                         """),
                 arguments: [customer, mark])
             calls.formUnion(keys.map { CallKey(rawValue: $0) })

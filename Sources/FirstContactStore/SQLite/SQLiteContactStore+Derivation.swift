@@ -13,7 +13,8 @@ extension SQLiteContactStore {
     static func markDirty(_ customer: String, since: Timestamp?, db: Database) throws {
         try db.run(
             """
-            INSERT INTO customer (customer_key, dirty) VALUES (?1, 1) ON CONFLICT(customer_key) DO UPDATE SET dirty = 1,
+            INSERT INTO customer (customer_key, dirty, seq) VALUES (?1, 1, \(Self.nextCustomerSeq))
+            ON CONFLICT(customer_key) DO UPDATE SET dirty = 1,
             settled_before = CASE WHEN settled_before <= ?2 THEN settled_before ELSE purged_before END,
             settled_contact = CASE WHEN settled_before <= ?2 THEN settled_contact ELSE purged_contact END,
             settled_closed = CASE WHEN settled_before <= ?2 THEN settled_closed ELSE purged_closed END,
@@ -28,6 +29,22 @@ extension SQLiteContactStore {
             $0.add(customer)
             $0.add(since?.seconds)
         }
+    }
+
+    /// The number the next new customer gets (`customer.seq`, migration v22).
+    static let nextCustomerSeq = "(SELECT coalesce(max(seq), 0) + 1 FROM customer)"
+
+    /// A customer's number (`customer.seq`) in SQL, from its key bound at `parameter`.
+    static func customerSeq(_ parameter: String) -> String {
+        "(SELECT seq FROM customer WHERE customer_key = \(parameter))"
+    }
+
+    /// Numbers a customer not stored yet (marked dirty, as ``markDirty(_:since:db:)`` would), so
+    /// that its calls and IVR events can be filed under its number.
+    static func ensureCustomer(_ customer: String, db: Database) throws {
+        _ = try db.run(
+            "INSERT INTO customer (customer_key, seq) VALUES (?, \(Self.nextCustomerSeq)) ON CONFLICT(customer_key) DO NOTHING"
+        ) { $0.add(customer) }
     }
 
     /// The settled past stored for a customer (columns `settled_before`, `settled_contact`,
@@ -49,7 +66,7 @@ extension SQLiteContactStore {
             db.cachedStatement(
                 sql: """
                     SELECT DISTINCT callback_key FROM ivr_event
-                    WHERE customer_key = ? AND time >= ? AND callback_key IS NOT NULL
+                    WHERE customer_seq = \(Self.customerSeq("?1")) AND time >= ?2 AND callback_key IS NOT NULL
                     """),
             arguments: [customer, keyedSince.seconds])
         return try numbers.flatMap { number in
@@ -136,8 +153,8 @@ extension SQLiteContactStore {
         try Bool.fetchOne(
             db.cachedStatement(
                 sql: """
-                    SELECT NOT (EXISTS (SELECT 1 FROM call WHERE customer_key = ?1)
-                        OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = ?1)
+                    SELECT NOT (EXISTS (SELECT 1 FROM call WHERE customer_seq = \(Self.customerSeq("?1")))
+                        OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_seq = \(Self.customerSeq("?1")))
                         OR EXISTS (SELECT 1 FROM action WHERE customer_key = ?1))
                     """), arguments: [customer]) ?? false
     }

@@ -122,9 +122,11 @@ extension SQLiteContactStore {
         for callKey in order {
             // Most calls are new: their records are all in this batch, and one insert stores them.
             var call = assembler.assemble(callKey, records: batchRecords[callKey] ?? [])
+            if let customer = call?.customerKey { try Self.ensureCustomer(customer, db: db) }
             let inserted = try db.run(
                 """
-                INSERT INTO call (call_key, customer_key, direction, start, end) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO call (call_key, customer_key, direction, start, end, customer_seq)
+                VALUES (?1, ?2, ?3, ?4, ?5, \(Self.customerSeq("?2")))
                 ON CONFLICT(call_key) DO NOTHING
                 """
             ) {
@@ -141,13 +143,14 @@ extension SQLiteContactStore {
                 let previous: String? = row?[0]
                 if previous != nil || (row.map { $0[1] as Bool } ?? false) { tally.calls -= 1 }
                 call = assembler.assemble(callKey, records: try Self.records(of: callKey, names: names, db: db))
+                if let customer = call?.customerKey { try Self.ensureCustomer(customer, db: db) }
                 // Most records that join a stored call (its queue_log lines after its CDR) change
-                // nothing in its row, and an UPDATE naming customer_key rewrites the call's entry in
-                // call_customer all the same: a random page per call, written again by every later
+                // nothing in its row, and an UPDATE naming the customer rewrites the call's entry
+                // in call_customer all the same: a page per call, written again by every later
                 // batch of the day (BENCHMARKS.md, history).
                 try db.run(
                     """
-                    UPDATE call SET customer_key = ?1, direction = ?2, start = ?3, end = ?4
+                    UPDATE call SET customer_key = ?1, direction = ?2, start = ?3, end = ?4, customer_seq = \(Self.customerSeq("?1"))
                     WHERE call_key = ?5 AND (customer_key, direction, start, end) IS NOT (?1, ?2, ?3, ?4)
                     """
                 ) {

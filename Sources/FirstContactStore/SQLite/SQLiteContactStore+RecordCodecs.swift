@@ -7,10 +7,11 @@ extension SQLiteContactStore {
     /// - Returns: the customer it belongs to when it was new.
     static func insert(_ event: IVRRecord, source: Int64, directory: Directory, db: Database) throws -> String? {
         let filing = StoredRows.IVRFiling(event, directory: directory)
+        try Self.ensureCustomer(filing.customer, db: db)
         let inserted = try db.run(
             """
             INSERT OR IGNORE INTO ivr_event (event_key, customer_key, callback_key, source_id, line, byte_offset, time, kind,
-            caller, digit, number, call_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            caller, digit, number, call_ref, customer_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(Self.customerSeq("?2")))
             """
         ) { StoredRows.bind(event, filed: filing, source: source, into: &$0) }
         return inserted > 0 ? filing.customer : nil
@@ -25,7 +26,7 @@ extension SQLiteContactStore {
             db.cachedStatement(
                 sql: """
                     SELECT event_key, source_id, line, byte_offset, time, kind, caller, digit, number, call_ref, rowid
-                    FROM ivr_event WHERE customer_key = ? AND time >= ?
+                    FROM ivr_event WHERE customer_seq = \(Self.customerSeq("?1")) AND time >= ?2
                     """), arguments: [customer, since.seconds]
         ).map { row in
             let kind: IVRRecord.Kind
@@ -124,7 +125,8 @@ extension SQLiteContactStore {
         ofCustomer customer: String, since: Timestamp = .beforeAnyRecord, tables: RecordTables = RecordTables(),
         names: SourceNames = SourceNames(), db: Database
     ) throws -> [(CallKey, [CallRecord])] {
-        let calls = "call_key IN (SELECT call_key FROM call WHERE customer_key = ? AND start >= ?)"
+        let calls =
+            "call_key IN (SELECT call_key FROM call WHERE customer_seq = \(Self.customerSeq("?")) AND start >= ?)"
         let grouped = try Self.records(
             db, tables: tables, names: names, legs: "leg WHERE \(calls)", queue: "queue_event WHERE \(calls)",
             sip: "sip_event WHERE \(calls)", cel: "cel_event WHERE \(calls)", [customer, since.seconds])

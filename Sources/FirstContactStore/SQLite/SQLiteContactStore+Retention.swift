@@ -189,13 +189,13 @@ extension SQLiteContactStore {
             if plan.whole { outcome.customersRemoved += 1 } else { outcome.customersTrimmed += 1 }
         }
         // Calls filed under no customer (between extensions) are read by no derivation.
-        let nobody = "SELECT call_key FROM call WHERE customer_key IS NULL AND end < ?1"
+        let nobody = "SELECT call_key FROM call WHERE customer_seq IS NULL AND end < ?1"
         for table in Self.callRecordTables {
             outcome.records += try Self.erase(
                 table, where: "call_key IN (\(nobody))", [horizon.seconds], dryRun: outcome.dryRun, db: db)
         }
         outcome.calls += try Self.erase(
-            "call", where: "customer_key IS NULL AND end < ?1", [horizon.seconds], dryRun: outcome.dryRun, db: db)
+            "call", where: "customer_seq IS NULL AND end < ?1", [horizon.seconds], dryRun: outcome.dryRun, db: db)
         outcome.rejects += try Self.erase(
             "reject", where: "stored_at < ?1", [horizon.seconds], dryRun: outcome.dryRun, db: db)
     }
@@ -263,7 +263,7 @@ extension SQLiteContactStore {
                 try Bool.fetchOne(
                     db,
                     sql: """
-                        SELECT EXISTS (SELECT 1 FROM call WHERE customer_key = ?1 AND start < ?2 AND end >= ?2)
+                        SELECT EXISTS (SELECT 1 FROM call WHERE customer_seq = \(Self.customerSeq("?1")) AND start < ?2 AND end >= ?2)
                             OR EXISTS (SELECT 1 FROM ivr_event WHERE callback_key = ?1 AND customer_key <> ?1 AND time < ?2)
                             OR EXISTS (SELECT 1 FROM action WHERE customer_key = ?1 AND at >= ?2 AND (contact_id IN (\(marks))
                                 OR obligation_id IN (SELECT id FROM obligation WHERE contact_id IN (\(marks)))))
@@ -286,8 +286,8 @@ extension SQLiteContactStore {
                     db,
                     sql: """
                         SELECT EXISTS (SELECT 1 FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
-                            OR EXISTS (SELECT 1 FROM call WHERE customer_key = ?1 AND start >= ?2)
-                            OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_key = ?1 AND time >= ?2)
+                            OR EXISTS (SELECT 1 FROM call WHERE customer_seq = \(Self.customerSeq("?1")) AND start >= ?2)
+                            OR EXISTS (SELECT 1 FROM ivr_event WHERE customer_seq = \(Self.customerSeq("?1")) AND time >= ?2)
                             OR EXISTS (SELECT 1 FROM action WHERE customer_key = ?1 AND at >= ?2)
                         """, arguments: [customer, cut]) ?? true)
             return PurgePlan(customer: customer, cut: floor.before, floor: floor, whole: whole)
@@ -301,7 +301,8 @@ extension SQLiteContactStore {
     /// past holds every input before it, unless a call runs across it or another customer asked
     /// to be called back at this number before it (the conditions of ``purgePlan(_:horizon:db:)``).
     static func contactlessPlans(horizon: Timestamp, db: Database) throws -> [PurgePlan] {
-        let rows = try Row.fetchAll(db, sql: ContactlessPurge.sql, arguments: [horizon.seconds])
+        let rows = try Row.fetchAll(
+            db, sql: ContactlessPurge.sql(filedUnder: "customer_seq = u.seq"), arguments: [horizon.seconds])
         return rows.map { row in
             // A contact purged earlier stays the one a later contact looks back to.
             let purged = StoredRows.settledPast(
@@ -319,7 +320,7 @@ extension SQLiteContactStore {
         let cut = plan.whole ? Int64.max / 2 : plan.cut.seconds
         let arguments: StatementArguments = [plan.customer, cut]
         let contacts = "SELECT id FROM contact WHERE customer_key = ?1 AND created_at < ?2"
-        let calls = "SELECT call_key FROM call WHERE customer_key = ?1 AND start < ?2"
+        let calls = "SELECT call_key FROM call WHERE customer_seq = \(Self.customerSeq("?1")) AND start < ?2"
         let dryRun = outcome.dryRun
         func erase(_ table: String, _ condition: String) throws -> Int {
             try Self.erase(table, where: condition, arguments, dryRun: dryRun, db: db)
@@ -336,8 +337,8 @@ extension SQLiteContactStore {
         for table in Self.callRecordTables {
             outcome.records += try erase(table, "call_key IN (\(calls))")
         }
-        outcome.records += try erase("ivr_event", "customer_key = ?1 AND time < ?2")
-        outcome.calls += try erase("call", "customer_key = ?1 AND start < ?2")
+        outcome.records += try erase("ivr_event", "customer_seq = \(Self.customerSeq("?1")) AND time < ?2")
+        outcome.calls += try erase("call", "customer_seq = \(Self.customerSeq("?1")) AND start < ?2")
         let removed = try erase("contact", "customer_key = ?1 AND created_at < ?2")
         outcome.contacts += removed
         guard !dryRun else { return removed }
