@@ -4,6 +4,7 @@ import FirstContactHTTP
 import FirstContactIngest
 import FirstContactStore
 import Foundation
+import GRDB
 import Logging
 import Testing
 
@@ -25,6 +26,24 @@ enum Fixture {
     }
 
     static func engine() throws -> Engine { try Engine.load(configuration: Self.sampleConfig) }
+
+    /// SQLite: the customers without a number, and the calls and IVR events of a customer not
+    /// filed under their own customer's number.
+    static func misfiled(_ path: String) throws -> Int {
+        try DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT count(*) FROM customer WHERE seq IS NULL)
+                        + (SELECT count(*) FROM call WHERE customer_key IS NOT NULL AND customer_seq
+                            IS NOT (SELECT seq FROM customer c WHERE c.customer_key = call.customer_key))
+                        + (SELECT count(*) FROM ivr_event WHERE customer_seq
+                            IS NOT (SELECT seq FROM customer c WHERE c.customer_key = ivr_event.customer_key))
+                        + (SELECT count(*) FROM call WHERE customer_key IS NOT NULL AND customer_seq IS NULL)
+                        + (SELECT count(*) FROM ivr_event WHERE customer_seq IS NULL)
+                    """) ?? 0
+        }
+    }
 
     /// The sample day's records (Master.csv, queue_log, the IVR's events), as `serve` decodes
     /// posted bodies.

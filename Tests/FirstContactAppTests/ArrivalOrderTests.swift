@@ -72,15 +72,7 @@ private func leftovers(_ path: String) throws {
                 """) ?? 0
     }
     #expect(customers == 0, "customer rows with no call, IVR event or action")
-    let misfiled = try DatabaseQueue(path: path).read { db in
-        try Int.fetchOne(
-            db,
-            sql: """
-                SELECT (SELECT count(*) FROM call WHERE customer_seq IS NOT (SELECT seq FROM customer c WHERE c.customer_key = call.customer_key))
-                    + (SELECT count(*) FROM ivr_event
-                        WHERE customer_seq IS NOT (SELECT seq FROM customer c WHERE c.customer_key = ivr_event.customer_key))
-                """) ?? 0
-    }
+    let misfiled = try Fixture.misfiled(path)
     #expect(misfiled == 0, "calls or IVR events filed under another customer's number")
 }
 

@@ -106,6 +106,8 @@ struct StoreCopyTests {
         let held = try Self.heldRows(original)
         #expect(held.count > 100)
         #expect(try Self.heldRows(back) == held)
+        // Customer numbers are SQLite's own: the copy numbers its customers and files their calls.
+        #expect(try Fixture.misfiled(back) == 0)
 
         // The copy goes on where the original would: the next notification takes the next seq.
         let engine = try Fixture.engine()

@@ -55,6 +55,7 @@ extension SQLiteContactStore {
                 guard filled.isEmpty else { throw StoreCopyError.targetNotEmpty(path, tables: filled) }
                 let result = try await body(writer)
                 try queue.inDatabase { db in
+                    try SQLiteMigrations.numberCustomers(db)
                     try SQLiteTally.recount(db)
                     try db.execute(sql: "COMMIT")
                 }
@@ -79,7 +80,8 @@ extension SQLiteContactStore {
     }
 
     /// The tables a copy moves (all but SQLite's and GRDB's own, and the tally, counted again in
-    /// the target once the rows are in), with `rowid` first where the rows have one that no column names.
+    /// the target once the rows are in), with `rowid` first where the rows have one that no column
+    /// names, and without the customer numbers (given again in the target once the rows are in).
     static func copyTables(_ db: Database) throws -> StoreTables {
         var tables: StoreTables = [:]
         for name in try String.fetchAll(
@@ -89,7 +91,8 @@ extension SQLiteContactStore {
                 AND name NOT IN ('grdb_migrations', '\(SQLiteTally.table)')
                 """)
         {
-            var columns = try db.columns(in: name).map(\.name)
+            let own = SQLiteMigrations.customerNumberColumns[name] ?? []
+            var columns = try db.columns(in: name).map(\.name).filter { !own.contains($0) }
             if try Self.hasRowID(name, db: db), try db.primaryKey(name).rowIDColumn == nil {
                 columns.insert(StoreCopyPlan.rowID, at: 0)
             }

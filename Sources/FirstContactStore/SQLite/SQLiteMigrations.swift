@@ -607,28 +607,54 @@ enum SQLiteMigrations {
             try db.execute(
                 sql: """
                     ALTER TABLE customer ADD COLUMN seq INTEGER;
-                    INSERT OR IGNORE INTO customer (customer_key)
-                        SELECT customer_key FROM call WHERE customer_key IS NOT NULL
-                        UNION SELECT customer_key FROM ivr_event;
-                    """)
-            let keys = try String.fetchAll(db, sql: "SELECT customer_key FROM customer ORDER BY customer_key")
-            let number = try db.makeStatement(sql: "UPDATE customer SET seq = ? WHERE customer_key = ?")
-            for (index, key) in keys.enumerated() { try number.execute(arguments: [index + 1, key]) }
-            try db.execute(
-                sql: """
                     CREATE UNIQUE INDEX customer_seq ON customer(seq);
                     ALTER TABLE call ADD COLUMN customer_seq INTEGER;
-                    UPDATE call SET customer_seq = (SELECT seq FROM customer c WHERE c.customer_key = call.customer_key)
-                        WHERE customer_key IS NOT NULL;
+                    ALTER TABLE ivr_event ADD COLUMN customer_seq INTEGER;
+                    """)
+            try Self.numberCustomers(db)
+            try db.execute(
+                sql: """
                     DROP INDEX call_customer;
                     CREATE INDEX call_customer ON call(customer_seq, start);
-                    ALTER TABLE ivr_event ADD COLUMN customer_seq INTEGER;
-                    UPDATE ivr_event SET customer_seq = (SELECT seq FROM customer c WHERE c.customer_key = ivr_event.customer_key);
                     DROP INDEX ivr_event_customer;
                     CREATE INDEX ivr_event_customer ON ivr_event(customer_seq, time);
                     """)
         }
         return migrator
+    }
+
+    /// The columns that hold a customer's number (v22): SQLite's own, so `store copy` neither
+    /// reads nor writes them, and numbers the copied rows with ``numberCustomers(_:)``.
+    static let customerNumberColumns: [String: Set<String>] = [
+        "customer": ["seq"], "call": ["customer_seq"], "ivr_event": ["customer_seq"],
+    ]
+
+    /// Numbers the customers that have none yet, in key order after the highest number (first
+    /// creating a row for any customer only a call or an IVR event names), and files every call
+    /// and IVR event without a number under its customer's. Migration v22 runs this, so once v22
+    /// is released it must keep doing what it does: number differently in a new function.
+    static func numberCustomers(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO customer (customer_key)
+                    SELECT customer_key FROM call WHERE customer_key IS NOT NULL
+                    UNION SELECT customer_key FROM ivr_event
+                """)
+        var next = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM customer") ?? 0
+        let keys = try String.fetchAll(
+            db, sql: "SELECT customer_key FROM customer WHERE seq IS NULL ORDER BY customer_key")
+        let number = try db.makeStatement(sql: "UPDATE customer SET seq = ? WHERE customer_key = ?")
+        for key in keys {
+            next += 1
+            try number.execute(arguments: [next, key])
+        }
+        try db.execute(
+            sql: """
+                UPDATE call SET customer_seq = (SELECT seq FROM customer c WHERE c.customer_key = call.customer_key)
+                    WHERE customer_key IS NOT NULL AND customer_seq IS NULL;
+                UPDATE ivr_event SET customer_seq = (SELECT seq FROM customer c WHERE c.customer_key = ivr_event.customer_key)
+                    WHERE customer_seq IS NULL;
+                """)
     }
 
     /// The record tables whose rows name the source they were read from (v18 made it an id).
