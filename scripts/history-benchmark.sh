@@ -57,7 +57,7 @@ run() { # mode: same | new
   local second_day="" last_day=""
   rm -f "$db" "$db"-wal "$db"-shm
   local kind=$mode
-  [ "$mode" = new ] && [ "${NEW:-}" = pool ] && kind="new (pool)"
+  if [ "$mode" = new ] && [ "${NEW:-}" = pool ]; then kind="new (pool)"; fi
   echo "== $kind customers: $days weekdays of $calls stories, one database =="
   printf '%4s  %-10s  %8s  %8s  %9s  %10s\n' day date seconds "cpu s" "db MB" "input MB"
   for date in $dates; do

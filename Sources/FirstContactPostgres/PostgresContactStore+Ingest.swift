@@ -331,19 +331,12 @@ extension PostgresContactStore {
     /// or resume point that does not end before `since` is dropped, the past down to the purged
     /// one, and a mark that changes nothing writes nothing).
     static func markDirty(_ customer: String, since: Timestamp?, tx: PostgresTransaction) async throws {
+        let marked = StoredRows.markedColumns(keepingBefore: "?2", row: "c.", dirty: "TRUE")
         try await tx.run(
             """
-            INSERT INTO customer AS c (customer_key, dirty) VALUES (?1, TRUE) ON CONFLICT (customer_key) DO UPDATE SET dirty = TRUE,
-            settled_before = CASE WHEN c.settled_before <= ?2 THEN c.settled_before ELSE c.purged_before END,
-            settled_contact = CASE WHEN c.settled_before <= ?2 THEN c.settled_contact ELSE c.purged_contact END,
-            settled_closed = CASE WHEN c.settled_before <= ?2 THEN c.settled_closed ELSE c.purged_closed END,
-            resume_state = CASE WHEN c.resume_before <= ?2 THEN c.resume_state END,
-            resume_before = CASE WHEN c.resume_before <= ?2 THEN c.resume_before END
-            WHERE NOT c.dirty
-                OR NOT (coalesce(c.settled_before <= ?2, FALSE) OR (c.settled_before IS NOT DISTINCT FROM c.purged_before
-                    AND c.settled_contact IS NOT DISTINCT FROM c.purged_contact
-                    AND c.settled_closed IS NOT DISTINCT FROM c.purged_closed))
-                OR NOT (coalesce(c.resume_before <= ?2, FALSE) OR (c.resume_before IS NULL AND c.resume_state IS NULL))
+            INSERT INTO customer AS c (customer_key, dirty) VALUES (?1, TRUE)
+            ON CONFLICT (customer_key) DO UPDATE SET \(marked.set)
+            WHERE \(marked.stored) IS DISTINCT FROM \(marked.values)
             """
         ) {
             $0.add(customer)

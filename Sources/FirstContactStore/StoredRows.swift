@@ -311,6 +311,34 @@ package enum StoredRows {
         return value
     }
 
+    /// What marking a customer dirty sets, column by column: dirty, and a settled past or resume
+    /// point dropped unless it ends at or before `since` (an SQL parameter; NULL drops them), the
+    /// settled past down to the purged one. `stored` and `values` are the row before and after
+    /// as row values, so that a mark that changes nothing can be told and skipped
+    /// (`WHERE stored IS NOT values`; PostgreSQL `IS DISTINCT FROM`).
+    /// - Parameters:
+    ///   - row: the stored row's qualifier in the dialect's upsert (`c.` in PostgreSQL's).
+    ///   - dirty: the dialect's true (`1`, `TRUE`).
+    package static func markedColumns(keepingBefore since: String, row: String = "", dirty: String = "1")
+        -> (set: String, stored: String, values: String)
+    {
+        let settled = "\(row)settled_before <= \(since)"
+        let resume = "\(row)resume_before <= \(since)"
+        let columns: [(String, String)] = [
+            ("dirty", dirty),
+            ("settled_before", "CASE WHEN \(settled) THEN \(row)settled_before ELSE \(row)purged_before END"),
+            ("settled_contact", "CASE WHEN \(settled) THEN \(row)settled_contact ELSE \(row)purged_contact END"),
+            ("settled_closed", "CASE WHEN \(settled) THEN \(row)settled_closed ELSE \(row)purged_closed END"),
+            ("resume_state", "CASE WHEN \(resume) THEN \(row)resume_state END"),
+            ("resume_before", "CASE WHEN \(resume) THEN \(row)resume_before END"),
+        ]
+        return (
+            columns.map { "\($0.0) = \($0.1)" }.joined(separator: ", "),
+            "(" + columns.map { row + $0.0 }.joined(separator: ", ") + ")",
+            "(" + columns.map(\.1).joined(separator: ", ") + ")"
+        )
+    }
+
     /// What a derivation leaves in its customer's row: `UPDATE customer SET …` with
     /// ``derivedColumns(resume:)``, bound by ``bindDerived(_:nextCheck:customer:resume:into:)``.
     /// - Parameter resume: whether the resume point changed (else its columns are left as they

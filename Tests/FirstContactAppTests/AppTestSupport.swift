@@ -35,12 +35,10 @@ enum Fixture {
                 db,
                 sql: """
                     SELECT (SELECT count(*) FROM customer WHERE seq IS NULL)
-                        + (SELECT count(*) FROM call WHERE customer_key IS NOT NULL AND customer_seq
-                            IS NOT (SELECT seq FROM customer c WHERE c.customer_key = call.customer_key))
-                        + (SELECT count(*) FROM ivr_event WHERE customer_seq
-                            IS NOT (SELECT seq FROM customer c WHERE c.customer_key = ivr_event.customer_key))
-                        + (SELECT count(*) FROM call WHERE customer_key IS NOT NULL AND customer_seq IS NULL)
-                        + (SELECT count(*) FROM ivr_event WHERE customer_seq IS NULL)
+                        + (SELECT count(*) FROM call r LEFT JOIN customer c ON c.customer_key = r.customer_key
+                            WHERE r.customer_key IS NOT NULL AND (r.customer_seq IS NULL OR r.customer_seq IS NOT c.seq))
+                        + (SELECT count(*) FROM ivr_event r LEFT JOIN customer c ON c.customer_key = r.customer_key
+                            WHERE r.customer_seq IS NULL OR r.customer_seq IS NOT c.seq)
                     """) ?? 0
         }
     }

@@ -56,6 +56,8 @@ struct UpgradeTests {
         #expect(!before.isEmpty)
         let migrated = try SQLiteContactStore(path: copy.path)
         #expect(try await migrated.pool.read { db in try SQLiteMigrations.migrator.hasCompletedMigrations(db) })
+        // v22 numbered every customer and filed each call and IVR event under its customer's number.
+        #expect(try Fixture.misfiled(copy.path) == 0)
         try await engine.applyWatermark(store: migrated)
         let migratedExport = ExportDocument.render(try await migrated.snapshot())
 

@@ -11,19 +11,12 @@ extension SQLiteContactStore {
     ///   resume point that does not end before it is dropped, and nil drops them always (derive
     ///   from every record) — down to the purged past, whose records are gone (retention).
     static func markDirty(_ customer: String, since: Timestamp?, db: Database) throws {
+        let marked = StoredRows.markedColumns(keepingBefore: "?2")
         try db.run(
             """
             INSERT INTO customer (customer_key, dirty, seq) VALUES (?1, 1, \(Self.nextCustomerSeq))
-            ON CONFLICT(customer_key) DO UPDATE SET dirty = 1,
-            settled_before = CASE WHEN settled_before <= ?2 THEN settled_before ELSE purged_before END,
-            settled_contact = CASE WHEN settled_before <= ?2 THEN settled_contact ELSE purged_contact END,
-            settled_closed = CASE WHEN settled_before <= ?2 THEN settled_closed ELSE purged_closed END,
-            resume_state = CASE WHEN resume_before <= ?2 THEN resume_state END,
-            resume_before = CASE WHEN resume_before <= ?2 THEN resume_before END
-            WHERE dirty = 0
-                OR NOT (coalesce(settled_before <= ?2, 0) OR (settled_before IS purged_before
-                    AND settled_contact IS purged_contact AND settled_closed IS purged_closed))
-                OR NOT (coalesce(resume_before <= ?2, 0) OR (resume_before IS NULL AND resume_state IS NULL))
+            ON CONFLICT(customer_key) DO UPDATE SET \(marked.set)
+            WHERE \(marked.stored) IS NOT \(marked.values)
             """
         ) {
             $0.add(customer)
