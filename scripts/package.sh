@@ -3,12 +3,14 @@
 # runtime and Foundation linked in (--static-swift-stdlib, its own scratch path
 # .build-release-static), and out/firstcontact-<version>-linux-<arch>.tar.gz holding the binary,
 # the systemd unit, a sample configuration, dialplans/ and the README.
-# VERSION=… overrides the version (default: git describe). A cold release build takes many minutes.
+# VERSION=… overrides the version (default: the release `firstcontact --version` names, then the
+# commit: 2.0.0-dev+06b77ce). A cold release build takes many minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
 
-version="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}"
+release=$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/FirstContactCore/Support/Release.swift)
+version="${VERSION:-$release+$(git describe --tags --always --dirty 2>/dev/null || echo dev)}"
 scratch=.build-release-static
 build=(swift build -c release --static-swift-stdlib --product firstcontact --scratch-path "$scratch")
 "${build[@]}"

@@ -15,6 +15,15 @@ package enum StoreLocator {
         return try SQLiteContactStore(path: location, live: live)
     }
 
+    /// The schema this build migrates each store to, one line per store: what to compare with a
+    /// "written by a newer release" error before an upgrade or a downgrade.
+    package static var schemaVersions: String {
+        """
+        SQLite schema: \(SQLiteContactStore.schemaVersion)
+        PostgreSQL schema: \(PostgresContactStore.schemaVersion)
+        """
+    }
+
     /// Claims `location` for one long-running writer (see ``SQLiteWriterLock``); nil for a server
     /// database, where several instances are the server's business.
     package static func claimWriter(_ location: String) throws -> SQLiteWriterLock? {

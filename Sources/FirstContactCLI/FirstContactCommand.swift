@@ -23,6 +23,7 @@ struct FirstContactCommand: AsyncParsableCommand {
 
             Exit codes: 0 success, 1 error, 2 records were rejected (ingest without --allow-rejects), 64 usage.
             """,
+        version: "firstcontact \(Release.version)\n\(StoreLocator.schemaVersions)",
         subcommands: [
             Ingest.self, Tick.self, Contacts.self, Obligations.self, Violations.self, Explain.self, Export.self,
             CheckConfig.self, Simulate.self, Schedule.self, Serve.self, Backup.self, Restore.self, Purge.self,

@@ -69,6 +69,9 @@ package final class PostgresContactStore: ContactStore {
 
     // MARK: Schema
 
+    /// The last migration this build applies (`firstcontact --version`).
+    package static var schemaVersion: String { PostgresMigrations.latest }
+
     /// Every instance may start at once: the first to take this lock migrates, the others then
     /// find the versions applied.
     private static let migrationLock: Int64 = 0x4643_5F6D_6967  // "FC_mig"

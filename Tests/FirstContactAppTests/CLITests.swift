@@ -1,5 +1,6 @@
 import FirstContactCore
 import Foundation
+import GRDB
 import Testing
 
 /// The `firstcontact` binary as scripts use it: the forms SPEC "Outputs" spells out, and its exit codes.
@@ -28,6 +29,29 @@ struct CLITests {
         for source in ["Master.csv", "queue_log", "mod_xml_cdr", "event-socket", "IVR", "Kamailio"] {
             #expect(output.contains(source), "help lacks \(source)")
         }
+    }
+
+    @Test("--version names the release and the schema a database it writes is at, for an admin about to upgrade")
+    func version() throws {
+        let (status, output) = try Fixture.runBlocking(["--version"])
+        #expect(status == 0, "\(output)")
+        #expect(output.hasPrefix("firstcontact \(Release.version)\n"), "\(output)")
+        #expect(output.contains("PostgreSQL schema: v"), "\(output)")
+
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let empty = directory.appendingPathComponent("Master.csv")
+        try Data().write(to: empty)
+        let db = directory.appendingPathComponent("fc.sqlite").path
+        let ingest = try Fixture.runBlocking([
+            "ingest", "--config", self.config, "--db", db, "--format", "asterisk-csv", empty.path,
+        ])
+        #expect(ingest.status == 0, "\(ingest.output)")
+        // A new file's migrations are applied, and so recorded, in their order.
+        let latest = try DatabaseQueue(path: db).read { db in
+            try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
+        }
+        #expect(output.contains("SQLite schema: \(try #require(latest))\n"), "\(output)")
     }
 
     @Test(

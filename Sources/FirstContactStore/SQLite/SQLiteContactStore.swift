@@ -108,6 +108,9 @@ package final class SQLiteContactStore: ContactStore {
         return try await self.pool.base.writeWithoutTransaction { db in try Self.checkpointTruncating(db) }
     }
 
+    /// The last migration this build applies (`firstcontact --version`).
+    package static var schemaVersion: String { SQLiteMigrations.migrator.migrations.last ?? "none" }
+
     /// How a database's migrations compare with this build's.
     enum Schema: Equatable {
         case current
