@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
 
 release=$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/FirstContactCore/Support/Release.swift)
+[ -n "$release" ] || { echo "package: no release version in Sources/FirstContactCore/Support/Release.swift" >&2; exit 1; }
 version="${VERSION:-$release+$(git describe --tags --always --dirty 2>/dev/null || echo dev)}"
 scratch=.build-release-static
 build=(swift build -c release --static-swift-stdlib --product firstcontact --scratch-path "$scratch")
