@@ -109,7 +109,7 @@ package final class SQLiteContactStore: ContactStore {
     }
 
     /// The last migration this build applies (`firstcontact --version`).
-    package static var schemaVersion: String { SQLiteMigrations.migrator.migrations.last ?? "none" }
+    package static let schemaVersion = SQLiteMigrations.migrator.migrations.last ?? "none"
 
     /// How a database's migrations compare with this build's.
     enum Schema: Equatable {
@@ -122,7 +122,7 @@ package final class SQLiteContactStore: ContactStore {
 
     static func schema(_ db: Database) throws -> Schema {
         let migrator = SQLiteMigrations.migrator
-        let build = migrator.migrations.last ?? "none"
+        let build = Self.schemaVersion
         let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
         if !unknown.isEmpty { return .newer(database: unknown.sorted().joined(separator: ", "), build: build) }
         if try migrator.hasCompletedMigrations(db) { return .current }
