@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "FirstContactCore"),
         // libxml2 (pkg-config libxml-2.0), used only through FirstContactIngest's XML layer.
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // sqlite3_config, which Swift cannot call (variadic): FirstContactStore's process-wide settings.
+        .systemLibrary(name: "CSQLiteConfig", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Bytes → normalised records or rejects; the YAML loader; file transports.
         .target(
             name: "FirstContactIngest",
@@ -57,6 +59,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The raw sqlite3 API for the ingest hot path (see SQLiteBinding.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CSQLiteConfig",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
@@ -131,6 +134,8 @@ let package = Package(
                 "FirstContactIngest",
                 // A second connection, to write rows this build cannot read.
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own memory figure, against the store's process-wide setting.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
@@ -150,7 +155,7 @@ let package = Package(
     ]
 )
 
-// System-library targets (CLibXML2) take no settings.
+// System-library targets (CLibXML2, CSQLiteConfig) take no settings.
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + sharedSettings
 }

@@ -1,6 +1,7 @@
 import FirstContactCore
 import Foundation
 import GRDB
+import GRDBSQLite
 import Testing
 
 @testable import FirstContactStore
@@ -247,5 +248,16 @@ struct SQLiteStrictnessTests {
                 to: Timestamp(seconds: StoreFixture.endOfDay.seconds + 86_400), correlator: self.correlator)
         }
         #expect(try await writer.clock() == StoreFixture.endOfDay)
+    }
+
+    /// Whether the store turned them off depends on what this test process opened first; either
+    /// way SQLite's own figure must agree with it: no bytes counted while they are off.
+    @Test("SQLite counts no memory once the store has turned its memory statistics off")
+    func memoryStatistics() async throws {
+        let directory = try StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteContactStore(path: directory.appendingPathComponent("store.sqlite").path)
+        _ = try await store.ingest(try StoreFixture.records(calls: 40), correlator: self.correlator)
+        #expect((sqlite3_memory_used() == 0) == SQLiteContactStore.memoryStatisticsOff)
     }
 }
