@@ -79,10 +79,9 @@ struct DurabilityTests {
         let responses = calls.indices.filter { calls[$0].kind == .okResponse }
         #expect(responses.count == lines.count, "one 2xx written per post")
         // The scheduler is this serve's other writer: it ticks at least once a minute and whenever
-        // something falls due, and a tick's commit can start between a post's sync and its
-        // answer (under AddressSanitizer on two loaded cores a 2xx followed an unsynced WAL write
-        // once). So the sync looked for follows the post's first WAL write, not the last WAL write
-        // before its answer, which may be the tick's.
+        // something falls due, and on a loaded machine a tick's commit can start between a post's
+        // sync and its answer. So the sync looked for follows the post's first WAL write, not the
+        // last WAL write before its answer, which may be the tick's.
         var previous = -1
         for response in responses {
             let walWrites = calls.indices.filter { $0 > previous && $0 < response && calls[$0].kind == .walWrite }
