@@ -19,13 +19,16 @@
 # (logs/<target>.log, then <target>.2.log …).
 # AddressSanitizer runs without allocation stacks (malloc_context_size=0): recording a stack on
 # every malloc and free was 17 % of the config target's time and 9 % of freeswitch-events' (perf,
-# 2026-12-07); every error is still caught, and a finding is re-run alone (the command below) for
-# its full report. ASAN_OPTIONS from the environment is added after, so it can turn them back on.
+# 2026-12-07); every error is still caught, and a finding run alone (`FC_FUZZ_TARGET=T
+# FC_FUZZ_CONFIG=samples/firstcontact.yaml .build-fuzz/build/x86_64-unknown-linux-gnu/release/FirstContactFuzz
+# FILE`) gives the full report. ASAN_OPTIONS from the environment is added after, so it can turn them back on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
 
 seconds="${1:-60}"
+jobs="${FUZZ_JOBS:-1}"
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: FUZZ_JOBS must be a whole number of workers, 1 or more (got '$jobs')" >&2; exit 2; }
 shift || true
 all=(asterisk-csv asterisk-cdr-custom asterisk-queue-log asterisk-cel kamailio-acc freeswitch-xml-cdr
   freeswitch-events ivr-events http-body detect config)
@@ -166,8 +169,7 @@ for target in "${targets[@]}"; do
   rm -rf "$scratch/findings/$target"
   mkdir -p "$scratch/corpus/$target" "$scratch/findings/$target" "$scratch/logs"
   log="$scratch/logs/$target.log"
-  echo "fuzz: $target for ${seconds}s, ${FUZZ_JOBS:-1} worker(s) ($(ls "$work/seeds/$target" | wc -l) seeds, $(ls "$scratch/corpus/$target" | wc -l) kept)"
-  jobs="${FUZZ_JOBS:-1}"
+  echo "fuzz: $target for ${seconds}s, $jobs worker(s) ($(ls "$work/seeds/$target" | wc -l) seeds, $(ls "$scratch/corpus/$target" | wc -l) kept)"
   runs=""
   [ -n "${FUZZ_RUNS:-}" ] && runs=$(((FUZZ_RUNS + jobs - 1) / jobs))
   logs=()
