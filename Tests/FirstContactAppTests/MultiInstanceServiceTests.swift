@@ -21,8 +21,8 @@ struct MultiInstanceServiceTests {
     /// Leases short enough that a takeover takes seconds, long enough that a loaded test run
     /// (where a task may wait seconds for a thread) renews them in time.
     static let ttl = Duration.seconds(12)
-    static func terms(_ holder: String) -> LeaseTerms {
-        LeaseTerms(holder: holder, ttl: Self.ttl, renewEvery: .milliseconds(500))
+    static func terms(_ holder: String, ttl: Duration = Self.ttl) -> LeaseTerms {
+        LeaseTerms(holder: holder, ttl: ttl, renewEvery: .milliseconds(500))
     }
 
     @Test(
@@ -37,10 +37,18 @@ struct MultiInstanceServiceTests {
             let first = (0..<20).map { Self.notice("first-\($0)") }
             try await stores[0].announce(first.map { Announcement($0, customerKey: nil) })
 
-            let services = ["a", "b"].enumerated().map { index, holder in
+            // Two instances side by side send each entry once only while the holder's lease outlives
+            // its slowest try: a try runs without renewing, and one that outlives the lease hands the
+            // entry to the other instance. A whole sanitizer run (one try took over 10 s there and
+            // entries came two and three times) stretches both by the test time scale.
+            let delivery = { (index: Int, holder: String, ttl: Duration) in
                 WebhookDelivery(
-                    store: stores[index], targets: [target], pollInterval: .milliseconds(100),
-                    logger: Fixture.quietLogger, lease: Self.terms(holder))
+                    store: stores[index], targets: [target], transport: WebhookTests.transport,
+                    pollInterval: .milliseconds(100), logger: Fixture.quietLogger, lease: Self.terms(holder, ttl: ttl))
+            }
+            let slowestTry = Duration.seconds(10 * TestTime.scale)
+            let services = ["a", "b"].enumerated().map { index, holder in
+                delivery(index, holder, slowestTry + Self.ttl)
             }
             let running = services.map { service in Task { try await service.run() } }
             try await Self.waitUntil { receiver.requests.count >= first.count }
@@ -60,7 +68,8 @@ struct MultiInstanceServiceTests {
             let died = ContinuousClock.now
             let second = (0..<10).map { Self.notice("second-\($0)") }
             try await stores[0].announce(second.map { Announcement($0, customerKey: nil) })
-            let survivor = Task { try await services[1].run() }
+            // Alone, the survivor may keep the short lease: there is nobody to hand an entry to.
+            let survivor = Task { try await delivery(1, "b", Self.ttl).run() }
             try await Task.sleep(for: .milliseconds(1_000))
             // (A loaded test run may wake up later than the lease lasts: then only the check below holds.)
             if died.duration(to: .now) < Self.ttl - .seconds(1) {
