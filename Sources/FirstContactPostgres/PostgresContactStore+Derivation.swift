@@ -171,30 +171,36 @@ extension PostgresContactStore {
             : try await Self.relatedCalls(
                 ofCustomer: customer, keyedSince: since, since: from, tables: tables, assembler: assembler, tx: tx)
         let undecided = try await Self.undecidedCalls(of: customer, hold: hold, tx: tx)
-        let derivation = correlator.derive(
+        var derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
             explaining: false, after: past, resuming: resume, undecided: undecided,
             undecidedDueBy: hold?.lastArrival ?? .beforeAnyRecord)
 
-        let previous =
-            replacing
-            ? try await Self.previousConclusions(of: customer, since: since, tx: tx) : PreviousConclusions()
-        let amendments = try await Self.recordChanges(customer, from: previous, to: derivation, clock: clock, tx: tx)
-        if replacing {
-            let stored = try await tx.rows("SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?") {
-                $0.add(customer)
-                $0.add(since.seconds)
-            }.map { try Columns($0).text(0) }
-            let underived = DerivedRows.underived(previous: previous, storedContacts: stored, derivation: derivation)
-            for id in underived.obligations {
-                try await tx.run("DELETE FROM obligation WHERE id = ?") { $0.add(id) }
+        let rows = DerivedRowChanges.compare(&derivation, customer: customer, stored: stored)
+        let written: Derivation
+        let amendments: Int
+        if replacing, let rows {
+            let previous = try await Self.previousConclusions(of: customer, rows, tx: tx)
+            amendments = try await Self.recordChanges(customer, from: previous, to: rows.changed, clock: clock, tx: tx)
+            try await Self.delete(
+                DerivedRows.underived(
+                    previous: previous, storedContacts: rows.allStoredContacts, derivation: derivation),
+                tx: tx)
+            written = rows.changed
+        } else {
+            let previous =
+                replacing
+                ? try await Self.previousConclusions(of: customer, since: since, tx: tx) : PreviousConclusions()
+            amendments = try await Self.recordChanges(customer, from: previous, to: derivation, clock: clock, tx: tx)
+            if replacing {
+                let stored = try await tx.rows("SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?") {
+                    $0.add(customer)
+                    $0.add(since.seconds)
+                }.map { try Columns($0).text(0) }
+                try await Self.delete(
+                    DerivedRows.underived(previous: previous, storedContacts: stored, derivation: derivation), tx: tx)
             }
-            for id in underived.violations {
-                try await tx.run("DELETE FROM violation WHERE id = ?") { $0.add(id) }
-            }
-            for id in underived.contacts {
-                try await tx.run("DELETE FROM contact WHERE id = ?") { $0.add(id) }
-            }
+            written = derivation
         }
         if past == nil, resume == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
             try await Self.isForgotten(customer, tx: tx)
@@ -202,15 +208,17 @@ extension PostgresContactStore {
             try await tx.run("DELETE FROM customer WHERE customer_key = ?") { $0.add(customer) }
             return 0
         }
-        for contact in derivation.contacts {
-            try await tx.run(Self.upsertContact) { StoredRows.bind(contact, customer: customer, into: &$0) }
+        for contact in written.contacts {
+            if rows?.contactRows.contains(contact.id) ?? true {
+                try await tx.run(Self.upsertContact) { StoredRows.bind(contact, customer: customer, into: &$0) }
+            }
             for o in contact.obligations {
                 try await tx.run(Self.upsertObligation) {
                     StoredRows.bind(o, contact: contact.id, customer: customer, into: &$0)
                 }
             }
         }
-        for violation in derivation.violations {
+        for violation in written.violations {
             try await tx.run(Self.upsertViolation) { StoredRows.bind(violation, customer: customer, into: &$0) }
         }
         // Compared with the stored point, not the one used: one walked under other rules is
@@ -224,6 +232,19 @@ extension PostgresContactStore {
                 resume: changed, into: &$0)
         }
         return amendments
+    }
+
+    /// Deletes the stored rows a derivation no longer has (``DerivedRows/underived(previous:storedContacts:derivation:)``).
+    static func delete(_ underived: DerivedRows.Underived, tx: PostgresTransaction) async throws {
+        for id in underived.obligations {
+            try await tx.run("DELETE FROM obligation WHERE id = ?") { $0.add(id) }
+        }
+        for id in underived.violations {
+            try await tx.run("DELETE FROM violation WHERE id = ?") { $0.add(id) }
+        }
+        for id in underived.contacts {
+            try await tx.run("DELETE FROM contact WHERE id = ?") { $0.add(id) }
+        }
     }
 
     static func isForgotten(_ customer: String, tx: PostgresTransaction) async throws -> Bool {
@@ -274,41 +295,74 @@ extension PostgresContactStore {
     {
         var previous = PreviousConclusions()
         for row in try await tx.rows(
-            """
-            SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid,
-            owner_department, owner_agent, breached_at IS NOT NULL FROM obligation WHERE \(Self.earlierContacts)
-            """,
+            "SELECT \(Self.concludedObligationColumns) FROM obligation WHERE \(Self.earlierContacts)",
             {
                 $0.add(customer)
                 $0.add(since.seconds)
             })
         {
-            let c = Columns(row)
-            previous.obligations[ObligationID(try c.text(0))] = PreviousConclusions.Obligation(
-                state: try StoredRows.decode(
-                    try c.text(1), column: "state", table: "obligation", rowid: try c.int64(6)),
-                contact: ContactID(try c.text(2)), atRisk: try c.bool(3),
-                escalationLevel: try c.int(4), acknowledged: try c.bool(5),
-                owner: Owner(department: DepartmentID(try c.text(7)), agent: try c.optionalText(8).map { AgentID($0) }),
-                breached: try c.bool(9))
+            try Self.addObligation(row, to: &previous)
         }
         for row in try await tx.rows(
-            """
-            SELECT id, category, contact_id, rowid FROM violation
-            WHERE customer_key = ?1 AND \(Self.earlierContacts)
-            """,
+            "SELECT \(Self.concludedViolationColumns) FROM violation WHERE customer_key = ?1 AND \(Self.earlierContacts)",
             {
                 $0.add(customer)
                 $0.add(since.seconds)
             })
         {
-            let c = Columns(row)
-            previous.violations[ViolationID(try c.text(0))] = PreviousConclusions.Violation(
-                category: try StoredRows.decode(
-                    try c.text(1), column: "category", table: "violation", rowid: try c.int64(3)),
-                contact: ContactID(try c.text(2)))
+            try Self.addViolation(row, to: &previous)
         }
         return previous
+    }
+
+    /// What the store concluded about the rows `changes` names (see the SQLite store's).
+    static func previousConclusions(
+        of customer: String, _ changes: DerivedRowChanges, tx: PostgresTransaction
+    ) async throws -> PreviousConclusions {
+        var previous = PreviousConclusions()
+        for id in changes.storedObligations {
+            for row in try await tx.rows(
+                "SELECT \(Self.concludedObligationColumns) FROM obligation WHERE id = ?", { $0.add(id.rawValue) })
+            {
+                try Self.addObligation(row, to: &previous)
+            }
+        }
+        for contact in changes.storedViolationsOf {
+            for row in try await tx.rows(
+                "SELECT \(Self.concludedViolationColumns) FROM violation WHERE customer_key = ? AND contact_id = ?",
+                {
+                    $0.add(customer)
+                    $0.add(contact.rawValue)
+                })
+            {
+                try Self.addViolation(row, to: &previous)
+            }
+        }
+        return previous
+    }
+
+    private static let concludedObligationColumns = """
+        id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid, owner_department,
+        owner_agent, breached_at IS NOT NULL
+        """
+    private static let concludedViolationColumns = "id, category, contact_id, rowid"
+
+    private static func addObligation(_ row: PostgresRow, to previous: inout PreviousConclusions) throws {
+        let c = Columns(row)
+        previous.obligations[ObligationID(try c.text(0))] = PreviousConclusions.Obligation(
+            state: try StoredRows.decode(try c.text(1), column: "state", table: "obligation", rowid: try c.int64(6)),
+            contact: ContactID(try c.text(2)), atRisk: try c.bool(3),
+            escalationLevel: try c.int(4), acknowledged: try c.bool(5),
+            owner: Owner(department: DepartmentID(try c.text(7)), agent: try c.optionalText(8).map { AgentID($0) }),
+            breached: try c.bool(9))
+    }
+
+    private static func addViolation(_ row: PostgresRow, to previous: inout PreviousConclusions) throws {
+        let c = Columns(row)
+        previous.violations[ViolationID(try c.text(0))] = PreviousConclusions.Violation(
+            category: try StoredRows.decode(
+                try c.text(1), column: "category", table: "violation", rowid: try c.int64(3)),
+            contact: ContactID(try c.text(2)))
     }
 
     static func recordChanges(

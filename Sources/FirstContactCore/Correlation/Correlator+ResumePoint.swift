@@ -18,13 +18,19 @@ package struct ResumePoint: Hashable, Sendable {
     var walkedTo: Timestamp
     /// ``Correlator/rulesFingerprint(_:)`` of the rules the state was walked under.
     package var rules: String
-    var contacts: [Contact]
+    package internal(set) var contacts: [Contact]
     var violations: [Violation]
     var open: Int?
     var routed: [ContactID: DepartmentID]
     var bindingCallEnd: [ContactID: Timestamp]
     var departmentsLeft: [ContactID: Set<DepartmentID>]
     var transferCount: [ContactID: Int]
+    /// Digests of the derived rows the store holds for `contacts`, as the derivation that left
+    /// this point wrote them (after its `finish`), in the order of `contacts`: each contact's
+    /// row, its violations, then each of its obligations' rows. Opaque here: the store computes
+    /// and compares them, so that a derivation writes (and reads) only the rows that changed.
+    /// Empty when none were taken.
+    package var rowDigests: [UInt64] = []
 
     /// A point carrying a single call saves walking that one call again (≈ 80 µs) and costs its
     /// bytes in the customer's row: with 1,000,000 customers each waiting on one callback they were

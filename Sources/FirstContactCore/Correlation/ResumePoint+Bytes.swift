@@ -7,7 +7,7 @@
 extension ResumePoint {
     /// Bumped whenever the layout changes: a point of another layout is not read (the
     /// derivation then starts at the settled past).
-    static let layout: UInt8 = 1
+    static let layout: UInt8 = 2
 
     package var bytes: [UInt8] {
         var out = ByteWriter()
@@ -27,6 +27,7 @@ extension ResumePoint {
             }
             out.optional(self.transferCount[id]) { $0.int(Int64($1)) }
         }
+        out.array(self.rowDigests) { $0.fixed64($1) }
         return out.bytes
     }
 
@@ -49,6 +50,7 @@ extension ResumePoint {
                 self.departmentsLeft[id] = try input.optional { Set(try $0.array { DepartmentID(try $0.string()) }) }
                 self.transferCount[id] = try input.optional { Int(try $0.int()) }
             }
+            self.rowDigests = try input.array { try $0.fixed64() }
             // The walk indexes its contacts with `open`: one out of range would trap.
             guard input.atEnd, self.open.map({ self.contacts.indices.contains($0) }) ?? true else { return nil }
         } catch {
@@ -76,6 +78,11 @@ private struct ByteWriter {
 
     mutating func bool(_ value: Bool) { self.byte(value ? 1 : 0) }
     mutating func time(_ value: Timestamp) { self.int(value.seconds) }
+
+    /// Eight bytes, little-endian: a digest's bits are random, as a varint it would take ten.
+    mutating func fixed64(_ value: UInt64) {
+        for shift in stride(from: 0, to: 64, by: 8) { self.bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+    }
 
     mutating func string(_ value: String) {
         self.int(Int64(value.utf8.count))
@@ -225,6 +232,12 @@ private struct ByteReader {
         let value = try self.int()
         guard value >= 0, value <= self.bytes.count - self.index else { throw Malformed() }
         return Int(value)
+    }
+
+    mutating func fixed64() throws -> UInt64 {
+        var value: UInt64 = 0
+        for shift in stride(from: 0, to: 64, by: 8) { value |= UInt64(try self.byte()) << shift }
+        return value
     }
 
     mutating func bool() throws -> Bool {

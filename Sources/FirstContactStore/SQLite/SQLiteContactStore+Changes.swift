@@ -30,35 +30,71 @@ extension SQLiteContactStore {
         let obligations = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
-                    SELECT id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid,
-                    owner_department, owner_agent, breached_at IS NOT NULL FROM obligation
+                    SELECT \(Self.concludedObligationColumns) FROM obligation
                     WHERE contact_id IN (SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?)
                     """
             ),
             arguments: [customer, since.seconds])
-        while let row = try obligations.next() {
-            previous.obligations[ObligationID(row[0] as String)] = PreviousConclusions.Obligation(
-                state: try StoredRows.decode(row[1], column: "state", table: "obligation", rowid: row[6]),
-                contact: ContactID(row[2] as String), atRisk: row[3],
-                escalationLevel: row[4], acknowledged: row[5],
-                owner: Owner(
-                    department: DepartmentID(row[7] as String), agent: (row[8] as String?).map { AgentID($0) }),
-                breached: row[9]
-            )
-        }
+        while let row = try obligations.next() { try Self.addObligation(row, to: &previous) }
         let violations = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
-                    SELECT id, category, contact_id, rowid FROM violation
+                    SELECT \(Self.concludedViolationColumns) FROM violation
                     WHERE customer_key = ?1 AND contact_id IN (SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
                     """),
             arguments: [customer, since.seconds])
-        while let row = try violations.next() {
-            previous.violations[ViolationID(row[0] as String)] = PreviousConclusions.Violation(
-                category: try StoredRows.decode(row[1], column: "category", table: "violation", rowid: row[3]),
-                contact: ContactID(row[2] as String))
-        }
+        while let row = try violations.next() { try Self.addViolation(row, to: &previous) }
         return previous
+    }
+
+    /// What the store concluded about the rows `changes` names (``DerivedRowChanges``): the
+    /// stored obligations and violations that changed, and whether each stored contact that
+    /// changed had a first responder.
+    static func previousConclusions(
+        of customer: String, _ changes: DerivedRowChanges, db: Database
+    ) throws -> (PreviousConclusions, firstResponders: [String: Bool]) {
+        var previous = PreviousConclusions()
+        let obligation = try db.cachedStatement(
+            sql: "SELECT \(Self.concludedObligationColumns) FROM obligation WHERE id = ?")
+        for id in changes.storedObligations {
+            if let row = try Row.fetchOne(obligation, arguments: [id.rawValue]) {
+                try Self.addObligation(row, to: &previous)
+            }
+        }
+        let violations = try db.cachedStatement(
+            sql: "SELECT \(Self.concludedViolationColumns) FROM violation WHERE customer_key = ? AND contact_id = ?")
+        for contact in changes.storedViolationsOf {
+            let rows = try Row.fetchCursor(violations, arguments: [customer, contact.rawValue])
+            while let row = try rows.next() { try Self.addViolation(row, to: &previous) }
+        }
+        var firstResponders = changes.unchangedFirstResponders
+        let contact = try db.cachedStatement(sql: "SELECT fr_agent IS NOT NULL FROM contact WHERE id = ?")
+        for id in changes.storedContacts {
+            if let had = try Bool.fetchOne(contact, arguments: [id.rawValue]) { firstResponders[id.rawValue] = had }
+        }
+        return (previous, firstResponders)
+    }
+
+    private static let concludedObligationColumns = """
+        id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid, owner_department,
+        owner_agent, breached_at IS NOT NULL
+        """
+    private static let concludedViolationColumns = "id, category, contact_id, rowid"
+
+    private static func addObligation(_ row: Row, to previous: inout PreviousConclusions) throws {
+        previous.obligations[ObligationID(row[0] as String)] = PreviousConclusions.Obligation(
+            state: try StoredRows.decode(row[1], column: "state", table: "obligation", rowid: row[6]),
+            contact: ContactID(row[2] as String), atRisk: row[3],
+            escalationLevel: row[4], acknowledged: row[5],
+            owner: Owner(department: DepartmentID(row[7] as String), agent: (row[8] as String?).map { AgentID($0) }),
+            breached: row[9]
+        )
+    }
+
+    private static func addViolation(_ row: Row, to previous: inout PreviousConclusions) throws {
+        previous.violations[ViolationID(row[0] as String)] = PreviousConclusions.Violation(
+            category: try StoredRows.decode(row[1], column: "category", table: "violation", rowid: row[3]),
+            contact: ContactID(row[2] as String))
     }
 
     /// Writes what changed between two derivations of a customer, as ``DerivationChanges``

@@ -101,18 +101,33 @@ extension SQLiteContactStore {
                 ofCustomer: customer, keyedSince: since, since: from, tables: tables, assembler: assembler,
                 names: names, db: db)
         let undecided = try Self.undecidedCalls(of: customer, hold: hold, db: db)
-        let derivation = correlator.derive(
+        var derivation = correlator.derive(
             customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
             explaining: false, after: past, resuming: resume, undecided: undecided,
             undecidedDueBy: hold?.lastArrival ?? .beforeAnyRecord)
 
-        let previous =
-            replacing ? try Self.previousConclusions(of: customer, since: since, db: db) : PreviousConclusions()
-        let amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
-        let kept =
-            replacing
-            ? try Self.deleteUnderived(customer, since: since, previous: previous, derivation, tally: &tally, db: db)
-            : KeptRows()
+        let rows = DerivedRowChanges.compare(&derivation, customer: customer, stored: stored)
+        let written: Derivation
+        let amendments: Int
+        let kept: KeptRows
+        if replacing, let rows {
+            let (previous, firstResponders) = try Self.previousConclusions(of: customer, rows, db: db)
+            amendments = try Self.recordChanges(customer, from: previous, to: rows.changed, clock: clock, db: db)
+            kept = try Self.deleteUnderived(
+                previous: previous, firstResponders: firstResponders, storedContacts: rows.allStoredContacts,
+                derivation, tally: &tally, db: db)
+            written = rows.changed
+        } else {
+            let previous =
+                replacing ? try Self.previousConclusions(of: customer, since: since, db: db) : PreviousConclusions()
+            amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
+            kept =
+                replacing
+                ? try Self.deleteUnderived(
+                    customer, since: since, previous: previous, derivation, tally: &tally, db: db)
+                : KeptRows()
+            written = derivation
+        }
         if past == nil, resume == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
             try Self.isForgotten(customer, db: db)
         {
@@ -123,11 +138,13 @@ extension SQLiteContactStore {
             try db.cachedStatement(sql: "DELETE FROM customer WHERE customer_key = ?").execute(arguments: [customer])
             return 0
         }
-        for contact in derivation.contacts { try Self.write(contact, customer: customer, db: db) }
-        for violation in derivation.violations {
+        for contact in written.contacts {
+            try Self.write(contact, row: rows?.contactRows.contains(contact.id) ?? true, customer: customer, db: db)
+        }
+        for violation in written.violations {
             try db.run(Self.upsertViolation) { StoredRows.bind(violation, customer: customer, into: &$0) }
         }
-        kept.count(derivation, into: &tally)
+        kept.count(written, into: &tally)
         // Compared with the stored point, not the one used: one walked under other rules is
         // replaced, as it belongs to another settled past.
         let changed = derivation.resume != stored
@@ -153,20 +170,35 @@ extension SQLiteContactStore {
     }
 
     /// Deletes the customer's derived rows after `since` that `derivation` no longer has, or has
-    /// under another contact (``DerivedRows``); ``write(_:customer:db:)`` upserts the rest.
+    /// under another contact (``DerivedRows``); ``write(_:row:customer:db:)`` upserts the rest.
     /// - Returns: the stored rows that stay, to be updated by the upserts.
     static func deleteUnderived(
         _ customer: String, since: Timestamp, previous: PreviousConclusions, _ derivation: Derivation,
         tally: inout TallyDelta, db: Database
     ) throws -> KeptRows {
-        var kept = KeptRows(obligations: previous.obligations, violations: Set(previous.violations.keys))
+        var firstResponders: [String: Bool] = [:]
         let stored = try Row.fetchCursor(
             db.cachedStatement(
                 sql: "SELECT id, fr_agent IS NOT NULL FROM contact WHERE customer_key = ? AND created_at >= ?"),
             arguments: [customer, since.seconds])
-        while let row = try stored.next() { kept.contacts[row[0]] = row[1] }
+        while let row = try stored.next() { firstResponders[row[0]] = row[1] }
+        return try Self.deleteUnderived(
+            previous: previous, firstResponders: firstResponders, storedContacts: Array(firstResponders.keys),
+            derivation, tally: &tally, db: db)
+    }
+
+    /// Deletes the stored rows of `previous` and `storedContacts` that `derivation` no longer has,
+    /// or has under another contact.
+    /// - Parameter firstResponders: whether each stored contact the derivation writes or deletes had
+    ///   a first responder.
+    static func deleteUnderived(
+        previous: PreviousConclusions, firstResponders: [String: Bool], storedContacts: [String],
+        _ derivation: Derivation, tally: inout TallyDelta, db: Database
+    ) throws -> KeptRows {
+        var kept = KeptRows(
+            obligations: previous.obligations, violations: Set(previous.violations.keys), contacts: firstResponders)
         let underived = DerivedRows.underived(
-            previous: previous, storedContacts: Array(kept.contacts.keys), derivation: derivation)
+            previous: previous, storedContacts: storedContacts, derivation: derivation)
         for id in underived.obligations {
             try db.cachedStatement(sql: "DELETE FROM obligation WHERE id = ?").execute(arguments: [id])
             if let old = kept.obligations.removeValue(forKey: ObligationID(id)) {
@@ -218,8 +250,9 @@ extension SQLiteContactStore {
     static let upsertObligation = DerivedRows.upsertObligation(differs: "IS NOT")
     static let upsertViolation = DerivedRows.upsertViolation(differs: "IS NOT")
 
-    static func write(_ contact: Contact, customer: String, db: Database) throws {
-        try db.run(Self.upsertContact) { StoredRows.bind(contact, customer: customer, into: &$0) }
+    /// Upserts `contact`'s obligations, and its own row unless `row` is false (unchanged).
+    static func write(_ contact: Contact, row: Bool, customer: String, db: Database) throws {
+        if row { try db.run(Self.upsertContact) { StoredRows.bind(contact, customer: customer, into: &$0) } }
         for o in contact.obligations {
             try db.run(Self.upsertObligation) { StoredRows.bind(o, contact: contact.id, customer: customer, into: &$0) }
         }
