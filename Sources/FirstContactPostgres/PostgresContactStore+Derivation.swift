@@ -294,24 +294,15 @@ extension PostgresContactStore {
         -> PreviousConclusions
     {
         var previous = PreviousConclusions()
-        for row in try await tx.rows(
-            "SELECT \(Self.concludedObligationColumns) FROM obligation WHERE \(Self.earlierContacts)",
-            {
-                $0.add(customer)
-                $0.add(since.seconds)
-            })
-        {
-            try Self.addObligation(row, to: &previous)
+        let earlier: (inout PostgresBinder) -> Void = {
+            $0.add(customer)
+            $0.add(since.seconds)
         }
-        for row in try await tx.rows(
-            "SELECT \(Self.concludedViolationColumns) FROM violation WHERE customer_key = ?1 AND \(Self.earlierContacts)",
-            {
-                $0.add(customer)
-                $0.add(since.seconds)
-            })
-        {
-            try Self.addViolation(row, to: &previous)
-        }
+        let obligations = "SELECT \(Self.concludedObligationColumns) FROM obligation WHERE \(Self.earlierContacts)"
+        for row in try await tx.rows(obligations, earlier) { try Self.addObligation(row, to: &previous) }
+        let violations =
+            "SELECT \(Self.concludedViolationColumns) FROM violation WHERE customer_key = ?1 AND \(Self.earlierContacts)"
+        for row in try await tx.rows(violations, earlier) { try Self.addViolation(row, to: &previous) }
         return previous
     }
 
