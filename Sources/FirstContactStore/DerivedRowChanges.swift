@@ -50,8 +50,7 @@ package struct DerivedRowChanges: Sendable {
             digests[contact.id] = Self.digests(contact, violations: violations[contact.id] ?? [], customer: customer)
         }
         if var point = derivation.resume {
-            let kept = point.contacts.compactMap { digests[$0.id] }
-            point.rowDigests = kept.count == point.contacts.count ? kept.flatMap { $0 } : []
+            point.rowDigests = Self.digests(in: point, of: derivation.contacts, digests) ?? []
             derivation.resume = point
         }
         guard comparable, let stored,
@@ -113,6 +112,33 @@ package struct DerivedRowChanges: Sendable {
         changes.storedObligations += storedObligation.keys.filter { !derivedObligations.contains($0) }
         changes.changed.violations = derivation.violations.filter { violationsChanged.contains($0.contact) }
         return changes
+    }
+
+    /// `digests` (by contact, as ``digests(_:violations:customer:)`` orders them) in the order
+    /// of `point`'s contacts and their obligations, matched by id; nil unless every row of those
+    /// contacts has one and they have no obligation the point lacks (the digests would not then
+    /// describe every stored row).
+    static func digests(in point: ResumePoint, of contacts: [Contact], _ digests: [ContactID: [UInt64]])
+        -> [UInt64]?
+    {
+        let derived = Dictionary(contacts.map { ($0.id, $0) }) { first, _ in first }
+        var result: [UInt64] = []
+        for contact in point.contacts {
+            guard let now = digests[contact.id], let finished = derived[contact.id],
+                finished.obligations.count == contact.obligations.count
+            else { return nil }
+            result += now.prefix(2)
+            if zip(finished.obligations, contact.obligations).allSatisfy({ $0.id == $1.id }) {
+                result += now.dropFirst(2)
+                continue
+            }
+            let byID = Dictionary(zip(finished.obligations.map(\.id), now.dropFirst(2))) { first, _ in first }
+            for obligation in contact.obligations {
+                guard let digest = byID[obligation.id] else { return nil }
+                result.append(digest)
+            }
+        }
+        return result
     }
 
     /// A contact's row, its violations' rows together, then each obligation's row.
