@@ -298,10 +298,11 @@ extension PostgresContactStore {
             $0.add(customer)
             $0.add(since.seconds)
         }
-        let obligations = "SELECT \(Self.concludedObligationColumns) FROM obligation WHERE \(Self.earlierContacts)"
+        let obligations =
+            "SELECT \(DerivedRows.concludedObligationColumns) FROM obligation WHERE \(Self.earlierContacts)"
         for row in try await tx.rows(obligations, earlier) { try Self.addObligation(row, to: &previous) }
         let violations =
-            "SELECT \(Self.concludedViolationColumns) FROM violation WHERE customer_key = ?1 AND \(Self.earlierContacts)"
+            "SELECT \(DerivedRows.concludedViolationColumns) FROM violation WHERE customer_key = ?1 AND \(Self.earlierContacts)"
         for row in try await tx.rows(violations, earlier) { try Self.addViolation(row, to: &previous) }
         return previous
     }
@@ -313,14 +314,14 @@ extension PostgresContactStore {
         var previous = PreviousConclusions()
         for id in changes.storedObligations {
             for row in try await tx.rows(
-                "SELECT \(Self.concludedObligationColumns) FROM obligation WHERE id = ?", { $0.add(id.rawValue) })
-            {
+                "SELECT \(DerivedRows.concludedObligationColumns) FROM obligation WHERE id = ?", { $0.add(id.rawValue) }
+            ) {
                 try Self.addObligation(row, to: &previous)
             }
         }
         for contact in changes.storedViolationsOf {
             for row in try await tx.rows(
-                "SELECT \(Self.concludedViolationColumns) FROM violation WHERE customer_key = ? AND contact_id = ?",
+                "SELECT \(DerivedRows.concludedViolationColumns) FROM violation WHERE customer_key = ? AND contact_id = ?",
                 {
                     $0.add(customer)
                     $0.add(contact.rawValue)
@@ -331,12 +332,6 @@ extension PostgresContactStore {
         }
         return previous
     }
-
-    private static let concludedObligationColumns = """
-        id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid, owner_department,
-        owner_agent, breached_at IS NOT NULL
-        """
-    private static let concludedViolationColumns = "id, category, contact_id, rowid"
 
     private static func addObligation(_ row: PostgresRow, to previous: inout PreviousConclusions) throws {
         let c = Columns(row)

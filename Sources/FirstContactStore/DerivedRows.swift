@@ -54,6 +54,15 @@ package enum DerivedRows {
     ]
     static let violationColumns = ["obligation_id", "category", "department", "agent", "at", "remedied_at"]
 
+    /// What both stores read of a stored obligation for ``PreviousConclusions``, in the order
+    /// their decoders take it.
+    package static let concludedObligationColumns = """
+        id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid, owner_department,
+        owner_agent, breached_at IS NOT NULL
+        """
+    /// What both stores read of a stored violation for ``PreviousConclusions``.
+    package static let concludedViolationColumns = "id, category, contact_id, rowid"
+
     /// The upserts, in the column order of ``StoredRows``' binds. `differs` is the dialect's
     /// null-safe row comparison: `IS NOT` (SQLite), `IS DISTINCT FROM` (PostgreSQL).
     package static func upsertContact(differs: String) -> String {

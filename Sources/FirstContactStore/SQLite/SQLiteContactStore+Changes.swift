@@ -30,7 +30,7 @@ extension SQLiteContactStore {
         let obligations = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
-                    SELECT \(Self.concludedObligationColumns) FROM obligation
+                    SELECT \(DerivedRows.concludedObligationColumns) FROM obligation
                     WHERE contact_id IN (SELECT id FROM contact WHERE customer_key = ? AND created_at >= ?)
                     """
             ),
@@ -39,7 +39,7 @@ extension SQLiteContactStore {
         let violations = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
-                    SELECT \(Self.concludedViolationColumns) FROM violation
+                    SELECT \(DerivedRows.concludedViolationColumns) FROM violation
                     WHERE customer_key = ?1 AND contact_id IN (SELECT id FROM contact WHERE customer_key = ?1 AND created_at >= ?2)
                     """),
             arguments: [customer, since.seconds])
@@ -55,14 +55,16 @@ extension SQLiteContactStore {
     ) throws -> (PreviousConclusions, firstResponders: [String: Bool]) {
         var previous = PreviousConclusions()
         let obligation = try db.cachedStatement(
-            sql: "SELECT \(Self.concludedObligationColumns) FROM obligation WHERE id = ?")
+            sql: "SELECT \(DerivedRows.concludedObligationColumns) FROM obligation WHERE id = ?")
         for id in changes.storedObligations {
             if let row = try Row.fetchOne(obligation, arguments: [id.rawValue]) {
                 try Self.addObligation(row, to: &previous)
             }
         }
         let violations = try db.cachedStatement(
-            sql: "SELECT \(Self.concludedViolationColumns) FROM violation WHERE customer_key = ? AND contact_id = ?")
+            sql:
+                "SELECT \(DerivedRows.concludedViolationColumns) FROM violation WHERE customer_key = ? AND contact_id = ?"
+        )
         for contact in changes.storedViolationsOf {
             let rows = try Row.fetchCursor(violations, arguments: [customer, contact.rawValue])
             while let row = try rows.next() { try Self.addViolation(row, to: &previous) }
@@ -74,12 +76,6 @@ extension SQLiteContactStore {
         }
         return (previous, firstResponders)
     }
-
-    private static let concludedObligationColumns = """
-        id, state, contact_id, at_risk, escalation_level, acknowledged_at IS NOT NULL, rowid, owner_department,
-        owner_agent, breached_at IS NOT NULL
-        """
-    private static let concludedViolationColumns = "id, category, contact_id, rowid"
 
     private static func addObligation(_ row: Row, to previous: inout PreviousConclusions) throws {
         previous.obligations[ObligationID(row[0] as String)] = PreviousConclusions.Obligation(
