@@ -130,13 +130,8 @@ package struct IngestPipeline: Sendable {
         let reader = try LineReader(path: path)
         var batch: [IngestRecord] = []
         batch.reserveCapacity(self.batchSize)
+        var commits = OverlappedCommits(pipeline: self)
         var lastOffset: Int64 = 0
-        func flush() async throws {
-            guard !batch.isEmpty else { return }
-            try await self.commit(batch, into: &summary)
-            batch.removeAll(keepingCapacity: true)
-            progress(lastOffset, total, file.records)
-        }
         while true {
             let line: Line?
             do {
@@ -162,13 +157,46 @@ package struct IngestPipeline: Sendable {
             file.records += 1
             lastOffset = line.nextOffset
             batch.append(record)
-            if batch.count >= self.batchSize { try await flush() }
+            if batch.count >= self.batchSize {
+                try await commits.submit(batch, into: &summary)
+                batch.removeAll(keepingCapacity: true)
+                progress(lastOffset, total, file.records)
+            }
         }
-        try await flush()
+        if !batch.isEmpty { try await commits.submit(batch, into: &summary) }
+        try await commits.finish(into: &summary)
+        progress(lastOffset, total, file.records)
+    }
+
+    /// Batches committed in order, each while the caller decodes the next one: the store writes
+    /// on its own thread, so decoding and storing use both cores instead of taking turns (the
+    /// decoder was idle during every commit; BENCHMARKS.md, the 1M-call day). At most one batch
+    /// is in flight, so memory stays two batches whatever the file's size.
+    private struct OverlappedCommits {
+        let pipeline: IngestPipeline
+        private var inFlight: Task<BatchOutcome, any Error>?
+
+        init(pipeline: IngestPipeline) { self.pipeline = pipeline }
+
+        /// Waits for the batch before, then starts committing `batch`.
+        mutating func submit(_ batch: [IngestRecord], into summary: inout IngestSummary) async throws {
+            summary.unmatchedDevices.count(batch, directory: self.pipeline.engine.directory)
+            try await self.finish(into: &summary)
+            let (store, correlator) = (self.pipeline.store, self.pipeline.engine.correlator)
+            self.inFlight = Task { try await store.ingest(batch, correlator: correlator) }
+        }
+
+        /// Waits for the batch in flight; its error (the store's) is the caller's. Nothing is left
+        /// in flight after it, whether it throws or not.
+        mutating func finish(into summary: inout IngestSummary) async throws {
+            guard let task = self.inFlight else { return }
+            self.inFlight = nil
+            summary.batches.add(try await task.value)
+        }
     }
 
     /// Stores one batch in its own transaction and, on the way, counts the internal-looking phones
-    /// that no agent lists: every batch of every format passes here.
+    /// that no agent lists (as ``OverlappedCommits`` does for the batches of line and stream files).
     private func commit(_ batch: [IngestRecord], into summary: inout IngestSummary) async throws {
         summary.unmatchedDevices.count(batch, directory: self.engine.directory)
         summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
@@ -194,18 +222,25 @@ package struct IngestPipeline: Sendable {
         summary: inout IngestSummary, progress: (Int64, Int64, Int) -> Void
     ) async throws {
         var batch: [IngestRecord] = []
-        try await Self.readStream(path: path, decoder: decoder, chunkBytes: self.streamChunkBytes) { records, done in
-            Self.tally(records, file: &file, summary: &summary)
-            batch += records
-            if batch.count >= self.batchSize {
-                try await self.commit(batch, into: &summary)
-                batch.removeAll(keepingCapacity: true)
-                progress(done, total, file.records)
+        var commits = OverlappedCommits(pipeline: self)
+        do {
+            try await Self.readStream(path: path, decoder: decoder, chunkBytes: self.streamChunkBytes) {
+                records, done in
+                Self.tally(records, file: &file, summary: &summary)
+                batch += records
+                if batch.count >= self.batchSize {
+                    try await commits.submit(batch, into: &summary)
+                    batch.removeAll(keepingCapacity: true)
+                    progress(done, total, file.records)
+                }
             }
+        } catch {
+            // A read error ends the file; the batch already handed over is still counted.
+            try await commits.finish(into: &summary)
+            throw error
         }
-        if !batch.isEmpty {
-            try await self.commit(batch, into: &summary)
-        }
+        if !batch.isEmpty { try await commits.submit(batch, into: &summary) }
+        try await commits.finish(into: &summary)
         progress(total, total, file.records)
     }
 

@@ -66,11 +66,13 @@ enum Fixture {
 
     /// Ingests `paths` into a new SQLite file in `directory`, optionally ticks, and returns the export.
     static func export(
-        ingesting batches: [[String]], into directory: URL, tick: String? = nil, engine: Engine? = nil
+        ingesting batches: [[String]], into directory: URL, tick: String? = nil, engine: Engine? = nil,
+        batchSize: Int? = nil
     ) async throws -> (String, IngestSummary?) {
         let engine = try engine ?? Self.engine()
         let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
-        let pipeline = IngestPipeline(engine: engine, store: store)
+        var pipeline = IngestPipeline(engine: engine, store: store)
+        if let batchSize { pipeline.batchSize = batchSize }
         var last: IngestSummary?
         for paths in batches {
             last = try await pipeline.ingest(paths: paths, format: nil)

@@ -40,6 +40,37 @@ struct SampleDayTests {
     }
 
     @Test(
+        "committed in batches of a few hundred records, each stored while the next is decoded, the day is the same day"
+    )
+    func smallBatchesGiveSameDay() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let paths = [[self.asterisk.path, self.ivr.path]]
+        let (reference, whole) = try await Fixture.export(
+            ingesting: paths, into: directory.appendingPathComponent("a", isDirectory: true).creatingDirectory(),
+            tick: Fixture.sampleEnd)
+        let (batched, small) = try await Fixture.export(
+            ingesting: paths, into: directory.appendingPathComponent("b", isDirectory: true).creatingDirectory(),
+            tick: Fixture.sampleEnd, batchSize: 333)
+        let records = try #require(whole?.batches.records)
+        #expect(records > 20 * 333)
+        // Calls and customers touched count per batch (a call split over two batches is touched twice).
+        let counted = { (summary: IngestSummary?) in
+            summary.map {
+                [
+                    $0.batches.records, $0.batches.newRecords, $0.batches.duplicates, $0.batches.ignored,
+                    $0.batches.rejects,
+                ]
+            }
+        }
+        #expect(counted(small) == counted(whole))
+        #expect(small?.batches.maxEventTime == whole?.batches.maxEventTime)
+        #expect(small?.files.map(\.records) == whole?.files.map(\.records))
+        #expect(small?.unmatchedDevices == whole?.unmatchedDevices)
+        #expect(batched == reference)
+    }
+
+    @Test(
         "the same records split into several files, ingested in another order and in several runs, give the same export"
     )
     func splitAndReorderedGivesSameExport() async throws {

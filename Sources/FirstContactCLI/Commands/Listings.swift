@@ -375,7 +375,8 @@ struct Export: AsyncParsableCommand {
     var output: String?
 
     func run() async throws {
-        let engine = try self.global.engine()
+        // The configuration is checked as for every other command, though the export needs none of it.
+        _ = try self.global.engine()
         let text = ExportDocument.render(try await self.global.readingStore().snapshot())
         if let output = self.output {
             try text.write(toFile: output, atomically: true, encoding: .utf8)

@@ -283,7 +283,8 @@ struct SQLiteSourceIDs {
         {
             id = stored
         } else {
-            try db.execute(sql: "INSERT INTO source (name) VALUES (?)", arguments: [name])
+            // Cached: each HTTP document is a source of its own, so this runs once per request.
+            try db.cachedStatement(sql: "INSERT INTO source (name) VALUES (?)").execute(arguments: [name])
             id = db.lastInsertedRowID
         }
         self.known[name] = id
