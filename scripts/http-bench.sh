@@ -5,7 +5,7 @@
 # /v1/ingest/freeswitch-xml-cdr, in the same run. Prints req/s, p50/p99 and the ratio to the
 # floor, then checks in the SQLite file that every acknowledged record was committed.
 # Not a test: nothing fails because a machine is slow.
-#   ./scripts/http-bench.sh                    (DURATION=15s CONNECTIONS=16 THREADS=2)
+#   ./scripts/http-bench.sh                    (DURATION=15s CONNECTIONS=16 THREADS=2; FC_BIN=path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
@@ -17,8 +17,7 @@ threads="${THREADS:-2}"
 corpus="${CORPUS:-../shared/corpus}"
 work="$(mktemp -d /tmp/fc-http-bench-XXXXXX)"
 
-swift build -c release --scratch-path .build-release --product firstcontact
-fc="$PWD/.build-release/release/firstcontact"
+source scripts/release-binary.sh   # FC_BIN=… measures a binary built already
 
 # Templates: the real inbound mod_xml_cdr documents of 5–12 KB (read at run time, never
 # committed); the Lua script makes each request a different customer calling the hotline.
