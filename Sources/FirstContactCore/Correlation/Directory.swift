@@ -242,18 +242,9 @@ package struct Directory: Sendable {
             let dash = utf8[..<end].lastIndex(of: UInt8(ascii: "-")), dash > slash
         {
             let suffix = utf8[utf8.index(after: dash)..<end]
-            if !suffix.isEmpty, suffix.allSatisfy(Self.isHexDigit) { end = dash }
+            if !suffix.isEmpty, suffix.allSatisfy(\.isASCIIHexDigit) { end = dash }
         }
         return end == utf8.endIndex ? channel : String(decoding: utf8[..<end], as: UTF8.self)
-    }
-
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
-            UInt8(ascii: "A")...UInt8(ascii: "F"):
-            true
-        default: false
-        }
     }
 }
 

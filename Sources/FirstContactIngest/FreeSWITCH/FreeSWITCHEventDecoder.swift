@@ -381,21 +381,13 @@ package struct FreeSWITCHEventDecoder: Sendable {
     static func strictDecode(_ bytes: ArraySlice<UInt8>) -> [UInt8]? {
         var index = bytes.startIndex
         while let percent = bytes[index...].firstIndex(of: UInt8(ascii: "%")) {
-            guard bytes.endIndex - percent >= 3, Self.isHex(bytes[percent + 1]), Self.isHex(bytes[percent + 2]) else {
+            guard bytes.endIndex - percent >= 3, bytes[percent + 1].isASCIIHexDigit, bytes[percent + 2].isASCIIHexDigit
+            else {
                 return nil
             }
             index = percent + 3
         }
         return PercentDecoding.decode(bytes)
-    }
-
-    private static func isHex(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
-            UInt8(ascii: "A")...UInt8(ascii: "F"):
-            true
-        default: false
-        }
     }
 
     static func shown(_ text: String) -> String { text.count > 40 ? "\(text.prefix(40))…" : text }
