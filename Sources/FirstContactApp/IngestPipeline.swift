@@ -132,66 +132,75 @@ package struct IngestPipeline: Sendable {
         batch.reserveCapacity(self.batchSize)
         var commits = OverlappedCommits(pipeline: self)
         var lastOffset: Int64 = 0
-        while true {
-            let line: Line?
-            do {
-                line = try reader.next()
-            } catch {
-                // An over-long line cannot be resynchronised cheaply: keep it as a reject and stop this file.
-                let reject = Reject(
-                    position: SourcePosition(source: path, line: file.records + 1, offset: reader.resumeOffset),
-                    reason: String(describing: error), raw: [])
-                batch.append(.reject(reject))
-                summary.rejects.append(reject)
-                file.rejects += 1
-                file.error = String(describing: error)
-                break
+        try await withThrowingTaskGroup(of: BatchOutcome.self) { group in
+            while true {
+                let line: Line?
+                do {
+                    line = try reader.next()
+                } catch {
+                    // An over-long line cannot be resynchronised cheaply: keep it as a reject and stop this file.
+                    let reject = Reject(
+                        position: SourcePosition(source: path, line: file.records + 1, offset: reader.resumeOffset),
+                        reason: String(describing: error), raw: [])
+                    batch.append(.reject(reject))
+                    summary.rejects.append(reject)
+                    file.rejects += 1
+                    file.error = String(describing: error)
+                    break
+                }
+                guard let line else { break }
+                let record = decoder.decode(
+                    line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))
+                if case .reject(let reject) = record {
+                    file.rejects += 1
+                    summary.rejects.append(reject)
+                }
+                file.records += 1
+                lastOffset = line.nextOffset
+                batch.append(record)
+                if batch.count >= self.batchSize {
+                    try await commits.submit(batch, to: &group, into: &summary)
+                    batch.removeAll(keepingCapacity: true)
+                    progress(lastOffset, total, file.records)
+                }
             }
-            guard let line else { break }
-            let record = decoder.decode(
-                line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))
-            if case .reject(let reject) = record {
-                file.rejects += 1
-                summary.rejects.append(reject)
-            }
-            file.records += 1
-            lastOffset = line.nextOffset
-            batch.append(record)
-            if batch.count >= self.batchSize {
-                try await commits.submit(batch, into: &summary)
-                batch.removeAll(keepingCapacity: true)
-                progress(lastOffset, total, file.records)
-            }
+            if !batch.isEmpty { try await commits.submit(batch, to: &group, into: &summary) }
+            try await commits.finish(&group, into: &summary)
         }
-        if !batch.isEmpty { try await commits.submit(batch, into: &summary) }
-        try await commits.finish(into: &summary)
         progress(lastOffset, total, file.records)
     }
 
     /// Batches committed in order, each while the caller decodes the next one: the store writes
     /// on its own thread, so decoding and storing use both cores instead of taking turns (the
-    /// decoder was idle during every commit; BENCHMARKS.md, the 1M-call day). At most one batch
-    /// is in flight, so memory stays two batches whatever the file's size.
+    /// decoder was idle during every commit; BENCHMARKS.md, the 1M-call day). The commit is a
+    /// child task of the caller's group; at most one is in flight, so memory stays two batches
+    /// whatever the file's size.
     private struct OverlappedCommits {
         let pipeline: IngestPipeline
-        private var inFlight: Task<BatchOutcome, any Error>?
+        private var inFlight = false
 
         init(pipeline: IngestPipeline) { self.pipeline = pipeline }
 
-        /// Waits for the batch before, then starts committing `batch`.
-        mutating func submit(_ batch: [IngestRecord], into summary: inout IngestSummary) async throws {
+        /// Waits for the batch before, then starts committing `batch` in `group`.
+        mutating func submit(
+            _ batch: [IngestRecord], to group: inout ThrowingTaskGroup<BatchOutcome, any Error>,
+            into summary: inout IngestSummary
+        ) async throws {
             summary.unmatchedDevices.count(batch, directory: self.pipeline.engine.directory)
-            try await self.finish(into: &summary)
+            try await self.finish(&group, into: &summary)
             let (store, correlator) = (self.pipeline.store, self.pipeline.engine.correlator)
-            self.inFlight = Task { try await store.ingest(batch, correlator: correlator) }
+            group.addTask { try await store.ingest(batch, correlator: correlator) }
+            self.inFlight = true
         }
 
         /// Waits for the batch in flight; its error (the store's) is the caller's. Nothing is left
         /// in flight after it, whether it throws or not.
-        mutating func finish(into summary: inout IngestSummary) async throws {
-            guard let task = self.inFlight else { return }
-            self.inFlight = nil
-            summary.batches.add(try await task.value)
+        mutating func finish(
+            _ group: inout ThrowingTaskGroup<BatchOutcome, any Error>, into summary: inout IngestSummary
+        ) async throws {
+            guard self.inFlight else { return }
+            self.inFlight = false
+            if let outcome = try await group.next() { summary.batches.add(outcome) }
         }
     }
 
@@ -223,24 +232,26 @@ package struct IngestPipeline: Sendable {
     ) async throws {
         var batch: [IngestRecord] = []
         var commits = OverlappedCommits(pipeline: self)
-        do {
-            try await Self.readStream(path: path, decoder: decoder, chunkBytes: self.streamChunkBytes) {
-                records, done in
-                Self.tally(records, file: &file, summary: &summary)
-                batch += records
-                if batch.count >= self.batchSize {
-                    try await commits.submit(batch, into: &summary)
-                    batch.removeAll(keepingCapacity: true)
-                    progress(done, total, file.records)
+        try await withThrowingTaskGroup(of: BatchOutcome.self) { group in
+            do {
+                try await Self.readStream(path: path, decoder: decoder, chunkBytes: self.streamChunkBytes) {
+                    records, done in
+                    Self.tally(records, file: &file, summary: &summary)
+                    batch += records
+                    if batch.count >= self.batchSize {
+                        try await commits.submit(batch, to: &group, into: &summary)
+                        batch.removeAll(keepingCapacity: true)
+                        progress(done, total, file.records)
+                    }
                 }
+            } catch {
+                // A read error ends the file; the batch already handed over is stored and counted.
+                try await commits.finish(&group, into: &summary)
+                throw error
             }
-        } catch {
-            // A read error ends the file; the batch already handed over is still counted.
-            try await commits.finish(into: &summary)
-            throw error
+            if !batch.isEmpty { try await commits.submit(batch, to: &group, into: &summary) }
+            try await commits.finish(&group, into: &summary)
         }
-        if !batch.isEmpty { try await commits.submit(batch, into: &summary) }
-        try await commits.finish(into: &summary)
         progress(total, total, file.records)
     }
 
