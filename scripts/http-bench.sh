@@ -5,7 +5,8 @@
 # /v1/ingest/freeswitch-xml-cdr, in the same run. Prints req/s, p50/p99 and the ratio to the
 # floor, then checks in the SQLite file that every acknowledged record was committed.
 # Not a test: nothing fails because a machine is slow.
-#   ./scripts/http-bench.sh                    (DURATION=15s CONNECTIONS=16 THREADS=2; FC_BIN=path)
+#   ./scripts/http-bench.sh                    (DURATION=15s CONNECTIONS=16 THREADS=2; FC_BIN=path;
+#                                               CALL_TIMES=now, or corpus for the backfill path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
@@ -28,6 +29,8 @@ for f in "$corpus"/freeswitch-xml-cdr/*.xml; do
 done
 [ ${#templates[@]} -gt 0 ] || { echo "http-bench: no inbound 5–12 KB templates in $corpus/freeswitch-xml-cdr" >&2; exit 1; }
 echo "templates: ${#templates[@]} documents, $(for t in "${templates[@]}"; do wc -c < "$t"; done | tr '\n' ' ')bytes"
+export CALL_TIMES="${CALL_TIMES:-now}"
+echo "call times: $CALL_TIMES ($([ "$CALL_TIMES" = now ] && echo "each call ends as wrk starts: live ingest" || echo "the corpus's own, years before serve's clock: a backfill"))"
 
 cp samples/firstcontact.yaml "$work/firstcontact.yaml"
 db="$work/bench.sqlite"
