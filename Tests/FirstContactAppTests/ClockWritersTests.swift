@@ -89,7 +89,13 @@ struct ClockWritersTests {
                     + contact.obligations.map { "\($0.id.rawValue) \($0.state.rawValue)" }
             }.sorted() + snapshot.violations.map { "\($0.id.rawValue) \($0.category.rawValue)" }.sorted()
         }
-        #expect(try await outcome(live) == (try await outcome(batch)))
+        let (liveOutcome, batchOutcome) = (try await outcome(live), try await outcome(batch))
+        // The rows that differ, by name: a rare failure under the whole suite's load said only that
+        // the two lists (thousands of rows) differed.
+        #expect(
+            liveOutcome == batchOutcome,
+            "live only: \(Set(liveOutcome).subtracting(batchOutcome).sorted()); batch only: \(Set(batchOutcome).subtracting(liveOutcome).sorted())"
+        )
         // No record is late for the clock any writer asks for, so nothing concluded live was later
         // overturned: the whole export is the batch's to the byte.
         #expect(ExportDocument.render(try await live.snapshot()) == ExportDocument.render(try await batch.snapshot()))
