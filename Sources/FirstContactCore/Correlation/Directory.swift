@@ -33,9 +33,9 @@ package struct Directory: Sendable {
         for agent in configuration.agents {
             agentsByID[agent.id] = agent
             for device in agent.devices {
-                byDevice[Self.deviceKey(device)] = agent.id
-                byExactDevice[Self.withoutSuffix(device)] = agent.id
                 let key = Self.deviceKey(device)
+                byDevice[key] = agent.id
+                byExactDevice[Self.withoutSuffix(device)] = agent.id
                 if key.hasPrefix("user/"), key.count > 5 {
                     let user = String(key.dropFirst(5))
                     byDirectoryUser[user] = agent.id
@@ -99,9 +99,13 @@ package struct Directory: Sendable {
     /// `sofia/internal/1001@pbx.example`.
     package func agent(forChannel channel: String) -> AgentID? {
         guard !channel.isEmpty else { return nil }
+        return self.agent(forChannel: channel, cut: Self.withoutSuffix(channel))
+    }
+
+    /// ``agent(forChannel:)`` with the channel's suffixes already cut (`bare`).
+    private func agent(forChannel channel: String, cut bare: String) -> AgentID? {
         // Fast path: the channel as the PBX wrote it, minus its suffix, with the configured case
         // (most PBXs keep it); lower-casing every channel was a visible cost of re-assembly.
-        let bare = Self.withoutSuffix(channel)
         if let agent = self.agentByExactDevice[bare] { return agent }
         let key = bare.lowercased()
         if let agent = self.agentByDevice[key] { return agent }
@@ -257,8 +261,10 @@ extension Directory {
     /// A wiring gap seen on the first day: such a phone's callbacks would never count.
     package func unmatchedPhone(_ leg: LegRecord) -> String? {
         let channel = leg.channel
-        guard !channel.isEmpty, self.agent(forChannel: channel) == nil else { return nil }
-        let key = Self.deviceKey(channel)
+        guard !channel.isEmpty else { return nil }
+        let bare = Self.withoutSuffix(channel)
+        guard self.agent(forChannel: channel, cut: bare) == nil else { return nil }
+        let key = bare.lowercased()
         if key.hasPrefix("local/") || key.hasPrefix("loopback/") || key.hasPrefix("dahdi/") { return nil }
         if let (_, _) = Self.sofiaUser(key) {
             return key.hasPrefix("sofia/external/") ? nil : key
