@@ -60,25 +60,32 @@ package struct IngestPipeline: Sendable {
         paths: [String], format: InputFormat?, progress: @Sendable (IngestProgress) -> Void = { _ in }
     ) async throws -> IngestSummary {
         let files = try Self.expand(paths)
-        var summary = IngestSummary()
-        // Records of one-document files, batched across files (a directory of XML CDRs holds
-        // one small document per call; a transaction per file would dominate the run).
-        var documents: [IngestRecord] = []
-        for (index, path) in files.enumerated() {
-            let file = try await self.ingest(
-                file: path, format: format, summary: &summary, documents: &documents,
-                progress: { done, total, records in
-                    progress(
-                        IngestProgress(
-                            file: path, fileIndex: index + 1, fileCount: files.count, bytesDone: done,
-                            bytesTotal: total,
-                            records: records))
-                })
-            summary.files.append(file)
+        var run = Run(pipeline: self)
+        try await withThrowingTaskGroup(of: BatchOutcome.self) { group in
+            do {
+                for (index, path) in files.enumerated() {
+                    let file = try await self.ingest(
+                        file: path, format: format, run: &run, group: &group,
+                        progress: { done, total, records in
+                            progress(
+                                IngestProgress(
+                                    file: path, fileIndex: index + 1, fileCount: files.count, bytesDone: done,
+                                    bytesTotal: total, records: records))
+                        })
+                    run.summary.files.append(file)
+                }
+                let documents = run.documents
+                run.documents = []
+                if !documents.isEmpty { try await run.submit(documents, to: &group) }
+                try await run.finish(&group)
+            } catch {
+                // A file that cannot be read ends the run; the batch already handed over is stored.
+                // (An error of the store's own leaves nothing in flight: `finish` is then a no-op.)
+                try? await run.finish(&group)
+                throw error
+            }
         }
-        if !documents.isEmpty {
-            try await self.commit(documents, into: &summary)
-        }
+        var summary = run.summary
         let settled = try await self.engine.applyWatermark(store: self.store)
         summary.clock = settled.clock == .beforeAnyRecord ? nil : settled.clock
         summary.derived = settled.derived
@@ -87,9 +94,48 @@ package struct IngestPipeline: Sendable {
         return summary
     }
 
+    /// One run's summary so far, the records of one-document files not yet handed over, and the
+    /// batch the store is committing.
+    ///
+    /// Every batch, of every format, goes through ``submit(_:to:)``: batches are committed in
+    /// order, each while the run reads and decodes the next one. The store writes on its own
+    /// thread, so decoding and storing use both cores instead of taking turns (the decoder was
+    /// idle during every commit; BENCHMARKS.md, the 1M-call day). The commit is a child task of
+    /// the run's group; at most one is in flight, so memory stays two batches whatever the input.
+    private struct Run {
+        typealias Commits = ThrowingTaskGroup<BatchOutcome, any Error>
+
+        let pipeline: IngestPipeline
+        var summary = IngestSummary()
+        /// Records of one-document files, batched across files (a directory of XML CDRs holds
+        /// one small document per call; a transaction per file would dominate the run).
+        var documents: [IngestRecord] = []
+        private var inFlight = false
+
+        init(pipeline: IngestPipeline) { self.pipeline = pipeline }
+
+        /// Counts the internal-looking phones that no agent lists, waits for the batch before,
+        /// then starts committing `batch` (one store transaction) in `group`.
+        mutating func submit(_ batch: [IngestRecord], to group: inout Commits) async throws {
+            self.summary.unmatchedDevices.count(batch, directory: self.pipeline.engine.directory)
+            try await self.finish(&group)
+            let (store, correlator) = (self.pipeline.store, self.pipeline.engine.correlator)
+            group.addTask { try await store.ingest(batch, correlator: correlator) }
+            self.inFlight = true
+        }
+
+        /// Waits for the batch in flight; its error (the store's) is the caller's. Nothing is left
+        /// in flight after it, whether it throws or not.
+        mutating func finish(_ group: inout Commits) async throws {
+            guard self.inFlight else { return }
+            self.inFlight = false
+            if let outcome = try await group.next() { self.summary.batches.add(outcome) }
+        }
+    }
+
     private func ingest(
-        file path: String, format forced: InputFormat?, summary: inout IngestSummary,
-        documents: inout [IngestRecord], progress: (Int64, Int64, Int) -> Void
+        file path: String, format forced: InputFormat?, run: inout Run, group: inout Run.Commits,
+        progress: (Int64, Int64, Int) -> Void
     ) async throws -> IngestSummary.FileSummary {
         let total = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
         let format = forced ?? Self.detect(path)
@@ -101,8 +147,8 @@ package struct IngestPipeline: Sendable {
         guard let format else {
             // Nothing is silently skipped: an unreadable file is a reject of its own.
             let reject = Self.undetected(path)
-            try await self.commit([.reject(reject)], into: &summary)
-            summary.rejects.append(reject)
+            try await run.submit([.reject(reject)], to: &group)
+            run.summary.rejects.append(reject)
             file.rejects = 1
             file.error = reject.reason
             return file
@@ -110,105 +156,59 @@ package struct IngestPipeline: Sendable {
         switch self.engine.decoder(for: format) {
         case .lines(let decoder):
             try await self.ingest(
-                lines: path, decoder: decoder, total: total, file: &file, summary: &summary, progress: progress)
+                lines: path, decoder: decoder, total: total, file: &file, run: &run, group: &group, progress: progress)
         case .document(let decoder):
-            try await self.ingest(
-                document: path, decoder: decoder, file: &file, summary: &summary, documents: &documents)
+            try await self.ingest(document: path, decoder: decoder, file: &file, run: &run, group: &group)
             progress(total, total, file.records)
         case .stream(let decoder):
             try await self.ingest(
-                stream: path, decoder: decoder, total: total, file: &file, summary: &summary, progress: progress)
+                stream: path, decoder: decoder, total: total, file: &file, run: &run, group: &group, progress: progress)
         }
         return file
     }
 
-    /// One file of a line format, committed every ``batchSize`` lines.
+    /// One file of a line format, handed to the store every ``batchSize`` lines.
     private func ingest(
         lines path: String, decoder: LineDecoder, total: Int64, file: inout IngestSummary.FileSummary,
-        summary: inout IngestSummary, progress: (Int64, Int64, Int) -> Void
+        run: inout Run, group: inout Run.Commits, progress: (Int64, Int64, Int) -> Void
     ) async throws {
         let reader = try LineReader(path: path)
         var batch: [IngestRecord] = []
         batch.reserveCapacity(self.batchSize)
-        var commits = OverlappedCommits(pipeline: self)
         var lastOffset: Int64 = 0
-        try await withThrowingTaskGroup(of: BatchOutcome.self) { group in
-            while true {
-                let line: Line?
-                do {
-                    line = try reader.next()
-                } catch {
-                    // An over-long line cannot be resynchronised cheaply: keep it as a reject and stop this file.
-                    let reject = Reject(
-                        position: SourcePosition(source: path, line: file.records + 1, offset: reader.resumeOffset),
-                        reason: String(describing: error), raw: [])
-                    batch.append(.reject(reject))
-                    summary.rejects.append(reject)
-                    file.rejects += 1
-                    file.error = String(describing: error)
-                    break
-                }
-                guard let line else { break }
-                let record = decoder.decode(
-                    line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))
-                if case .reject(let reject) = record {
-                    file.rejects += 1
-                    summary.rejects.append(reject)
-                }
-                file.records += 1
-                lastOffset = line.nextOffset
-                batch.append(record)
-                if batch.count >= self.batchSize {
-                    try await commits.submit(batch, to: &group, into: &summary)
-                    batch.removeAll(keepingCapacity: true)
-                    progress(lastOffset, total, file.records)
-                }
+        while true {
+            let line: Line?
+            do {
+                line = try reader.next()
+            } catch {
+                // An over-long line cannot be resynchronised cheaply: keep it as a reject and stop this file.
+                let reject = Reject(
+                    position: SourcePosition(source: path, line: file.records + 1, offset: reader.resumeOffset),
+                    reason: String(describing: error), raw: [])
+                batch.append(.reject(reject))
+                run.summary.rejects.append(reject)
+                file.rejects += 1
+                file.error = String(describing: error)
+                break
             }
-            if !batch.isEmpty { try await commits.submit(batch, to: &group, into: &summary) }
-            try await commits.finish(&group, into: &summary)
+            guard let line else { break }
+            let record = decoder.decode(
+                line.bytes, at: SourcePosition(source: path, line: line.number, offset: line.offset))
+            if case .reject(let reject) = record {
+                file.rejects += 1
+                run.summary.rejects.append(reject)
+            }
+            file.records += 1
+            lastOffset = line.nextOffset
+            batch.append(record)
+            if batch.count >= self.batchSize {
+                try await run.submit(batch, to: &group)
+                batch.removeAll(keepingCapacity: true)
+                progress(lastOffset, total, file.records)
+            }
         }
+        if !batch.isEmpty { try await run.submit(batch, to: &group) }
         progress(lastOffset, total, file.records)
-    }
-
-    /// Batches committed in order, each while the caller decodes the next one: the store writes
-    /// on its own thread, so decoding and storing use both cores instead of taking turns (the
-    /// decoder was idle during every commit; BENCHMARKS.md, the 1M-call day). The commit is a
-    /// child task of the caller's group; at most one is in flight, so memory stays two batches
-    /// whatever the file's size.
-    private struct OverlappedCommits {
-        let pipeline: IngestPipeline
-        private var inFlight = false
-
-        init(pipeline: IngestPipeline) { self.pipeline = pipeline }
-
-        /// Waits for the batch before, then starts committing `batch` in `group`.
-        mutating func submit(
-            _ batch: [IngestRecord], to group: inout ThrowingTaskGroup<BatchOutcome, any Error>,
-            into summary: inout IngestSummary
-        ) async throws {
-            summary.unmatchedDevices.count(batch, directory: self.pipeline.engine.directory)
-            try await self.finish(&group, into: &summary)
-            let (store, correlator) = (self.pipeline.store, self.pipeline.engine.correlator)
-            group.addTask { try await store.ingest(batch, correlator: correlator) }
-            self.inFlight = true
-        }
-
-        /// Waits for the batch in flight; its error (the store's) is the caller's. Nothing is left
-        /// in flight after it, whether it throws or not.
-        mutating func finish(
-            _ group: inout ThrowingTaskGroup<BatchOutcome, any Error>, into summary: inout IngestSummary
-        ) async throws {
-            guard self.inFlight else { return }
-            self.inFlight = false
-            if let outcome = try await group.next() { summary.batches.add(outcome) }
-        }
-    }
-
-    /// Stores one batch in its own transaction and, on the way, counts the internal-looking phones
-    /// that no agent lists (as ``OverlappedCommits`` does for the batches of line and stream files).
-    private func commit(_ batch: [IngestRecord], into summary: inout IngestSummary) async throws {
-        summary.unmatchedDevices.count(batch, directory: self.engine.directory)
-        summary.batches.add(try await self.store.ingest(batch, correlator: self.engine.correlator))
     }
 
     /// Counts decoded `records`, and keeps their rejects for the report at the end.
@@ -224,43 +224,32 @@ package struct IngestPipeline: Sendable {
         }
     }
 
-    /// One file of a stream format, read in pieces of ``streamChunkBytes`` and committed every
-    /// ``batchSize`` records.
+    /// One file of a stream format, read in pieces of ``streamChunkBytes`` and handed to the store
+    /// every ``batchSize`` records.
     private func ingest(
         stream path: String, decoder: StreamDecoder, total: Int64, file: inout IngestSummary.FileSummary,
-        summary: inout IngestSummary, progress: (Int64, Int64, Int) -> Void
+        run: inout Run, group: inout Run.Commits, progress: (Int64, Int64, Int) -> Void
     ) async throws {
         var batch: [IngestRecord] = []
-        var commits = OverlappedCommits(pipeline: self)
-        try await withThrowingTaskGroup(of: BatchOutcome.self) { group in
-            do {
-                try await Self.readStream(path: path, decoder: decoder, chunkBytes: self.streamChunkBytes) {
-                    records, done in
-                    Self.tally(records, file: &file, summary: &summary)
-                    batch += records
-                    if batch.count >= self.batchSize {
-                        try await commits.submit(batch, to: &group, into: &summary)
-                        batch.removeAll(keepingCapacity: true)
-                        progress(done, total, file.records)
-                    }
-                }
-            } catch {
-                // A read error ends the file; the batch already handed over is stored and counted.
-                try await commits.finish(&group, into: &summary)
-                throw error
+        try await Self.readStream(path: path, decoder: decoder, chunkBytes: self.streamChunkBytes) { records, done in
+            Self.tally(records, file: &file, summary: &run.summary)
+            batch += records
+            if batch.count >= self.batchSize {
+                try await run.submit(batch, to: &group)
+                batch.removeAll(keepingCapacity: true)
+                progress(done, total, file.records)
             }
-            if !batch.isEmpty { try await commits.submit(batch, to: &group, into: &summary) }
-            try await commits.finish(&group, into: &summary)
         }
+        if !batch.isEmpty { try await run.submit(batch, to: &group) }
         progress(total, total, file.records)
     }
 
     /// One file of a one-document-per-file format: read whole (up to the decoder's cap, a
-    /// bigger file is one reject), decoded, and added to `documents`, which is committed every
-    /// ``batchSize`` records.
+    /// bigger file is one reject), decoded, and added to the run's documents, which are handed to
+    /// the store every ``batchSize`` records.
     private func ingest(
-        document path: String, decoder: DocumentDecoder, file: inout IngestSummary.FileSummary,
-        summary: inout IngestSummary, documents: inout [IngestRecord]
+        document path: String, decoder: DocumentDecoder, file: inout IngestSummary.FileSummary, run: inout Run,
+        group: inout Run.Commits
     ) async throws {
         let position = SourcePosition(source: path, line: 1, offset: 0)
         let records: [IngestRecord]
@@ -274,11 +263,12 @@ package struct IngestPipeline: Sendable {
             records = [.reject(Reject(position: position, reason: reason, raw: head))]
             file.error = reason
         }
-        Self.tally(records, file: &file, summary: &summary)
-        documents += records
-        if documents.count >= self.batchSize {
-            try await self.commit(documents, into: &summary)
-            documents.removeAll(keepingCapacity: true)
+        Self.tally(records, file: &file, summary: &run.summary)
+        run.documents += records
+        if run.documents.count >= self.batchSize {
+            let full = run.documents
+            run.documents.removeAll(keepingCapacity: true)
+            try await run.submit(full, to: &group)
         }
     }
 

@@ -193,3 +193,42 @@ struct StorageFullAPITests {
         #expect(try await store.awaitingDerivation() == 0)
     }
 }
+
+/// Batch `ingest` hands a file's batches to the store while it decodes the next: a batch the store
+/// refuses ends the run with the store's answer, no batch lands after it, and the same files
+/// ingested again once there is room give the day a fresh store gives.
+@Suite("Batch ingest on a full disk")
+struct BatchIngestFullDiskTests {
+    @Test("the run stops at the batch the disk refuses; nothing lands after it; with room again the day is whole")
+    func batchRefusedMidFile() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let asterisk = Fixture.sampleDay.appendingPathComponent("asterisk").path
+        let engine = try Fixture.engine()
+        let (reference, _) = try await Fixture.export(
+            ingesting: [[asterisk]], into: directory.appendingPathComponent("a", isDirectory: true).creatingDirectory())
+
+        let store = try SQLiteContactStore(path: directory.appendingPathComponent("full.sqlite").path)
+        var pipeline = IngestPipeline(engine: engine, store: store)
+        pipeline.batchSize = 200
+        try await store.pool.writeWithoutTransaction { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = \(pages + 60)")
+        }
+        await #expect(throws: StoreError.self) { _ = try await pipeline.ingest(paths: [asterisk], format: nil) }
+        let legs = { @Sendable in
+            try await store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM leg") ?? 0 }
+        }
+        let stored = try await legs()
+        #expect(stored > 0)
+        // The run has returned: no commit of it is still under way to land later.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await legs() == stored)
+
+        try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
+        let summary = try await pipeline.ingest(paths: [asterisk], format: nil)
+        #expect(summary.batches.duplicates >= stored)
+        #expect(try await legs() > stored)
+        #expect(ExportDocument.render(try await store.snapshot()) == reference)
+    }
+}
