@@ -134,10 +134,13 @@ extension PostgresContactStore {
         }
         for row in rows {
             let c = Columns(row)
-            chunk.amendments += try await Self.derive(
+            let inputs = try await Self.derivationInputs(
                 try c.text(0), replacing: try c.bool(1), past: try Self.settledPast(c, from: 2),
                 resume: ResumeState.point(before: try c.optionalInt64(5), bytes: try c.optionalBytes(6)),
-                correlator: correlator, clock: clock, gaps: gaps, hold: hold, tables: tables, tx: tx)
+                correlator: correlator, hold: hold, tables: tables, tx: tx)
+            let computed = inputs.derive(
+                correlator: correlator, clock: clock, gaps: gaps, undecidedDueBy: hold?.lastArrival ?? .beforeAnyRecord)
+            chunk.amendments += try await Self.writeDerivation(computed, of: inputs, clock: clock, hold: hold, tx: tx)
             chunk.derived += 1
         }
         return chunk
@@ -149,34 +152,38 @@ extension PostgresContactStore {
             closed: try c.optionalInt64(column + 2))
     }
 
-    /// Re-derives one customer (see ``SQLiteContactStore``'s `derive`) whose customer row the
-    /// transaction holds locked (``deriveChunk``).
-    static func derive(
+    /// Reads what re-deriving a customer takes (see ``SQLiteContactStore``'s `derivationInputs`),
+    /// a customer whose row the transaction holds locked (``deriveChunk``).
+    static func derivationInputs(
         _ customer: String, replacing: Bool, past: SettledPast?, resume: ResumePoint?, correlator: Correlator,
-        clock: Timestamp, gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables, tx: PostgresTransaction
-    ) async throws -> Int {
-        let since = past?.before ?? .beforeAnyRecord
-        let stored = resume
-        let resume = correlator.resumable(stored)
-        let from = resume?.before ?? since
-        let assembler = CallAssembler(directory: correlator.directory)
-        let calls = assembler.assembleCalls(
-            try await Self.records(ofCustomer: customer, since: from, tables: tables, tx: tx))
-        let actions = tables.actions ? try await Self.actions(ofCustomer: customer, since: from, tx: tx) : []
-        let ivr = tables.ivr ? try await Self.ivrEvents(ofCustomer: customer, since: from, tx: tx) : []
-        // A callback the resume point carries may be owed to a number keyed in the IVR before it.
-        let related =
-            ivr.isEmpty && resume == nil
-            ? []
-            : try await Self.relatedCalls(
-                ofCustomer: customer, keyedSince: since, since: from, tables: tables, assembler: assembler, tx: tx)
-        let undecided = try await Self.undecidedCalls(of: customer, hold: hold, tx: tx)
-        var derivation = correlator.derive(
-            customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
-            explaining: false, after: past, resuming: resume, undecided: undecided,
-            undecidedDueBy: hold?.lastArrival ?? .beforeAnyRecord)
+        hold: BackfillHold?, tables: RecordTables, tx: PostgresTransaction
+    ) async throws -> DerivationInputs {
+        var inputs = DerivationInputs(
+            customer: customer, replacing: replacing, past: past, stored: resume, correlator: correlator)
+        let from = inputs.from
+        inputs.records = try await Self.records(ofCustomer: customer, since: from, tables: tables, tx: tx)
+        inputs.actions = tables.actions ? try await Self.actions(ofCustomer: customer, since: from, tx: tx) : []
+        inputs.ivr = tables.ivr ? try await Self.ivrEvents(ofCustomer: customer, since: from, tx: tx) : []
+        if inputs.readsRelated {
+            inputs.related = try await Self.relatedRecords(
+                ofCustomer: customer, keyedSince: inputs.since, since: from, tables: tables, tx: tx)
+        }
+        inputs.undecided = try await Self.undecidedCalls(of: customer, hold: hold, tx: tx)
+        return inputs
+    }
 
-        let rows = DerivedRowChanges.compare(&derivation, customer: customer, stored: stored)
+    /// Replaces the derived rows of a customer's contacts after the settled past with those of
+    /// `computed`, the derivation of `inputs` (see ``SQLiteContactStore``'s `writeDerivation`).
+    /// - Returns: the number of amendments recorded.
+    static func writeDerivation(
+        _ computed: ComputedDerivation, of inputs: DerivationInputs, clock: Timestamp, hold: BackfillHold?,
+        tx: PostgresTransaction
+    ) async throws -> Int {
+        let customer = inputs.customer
+        let since = inputs.since
+        let replacing = inputs.replacing
+        let derivation = computed.derivation
+        let rows = computed.rows
         let written: Derivation
         let amendments: Int
         if replacing, let rows {
@@ -202,9 +209,7 @@ extension PostgresContactStore {
             }
             written = derivation
         }
-        if past == nil, resume == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
-            try await Self.isForgotten(customer, tx: tx)
-        {
+        if computed.filesNothing, try await Self.isForgotten(customer, tx: tx) {
             try await tx.run("DELETE FROM customer WHERE customer_key = ?") { $0.add(customer) }
             return 0
         }
@@ -223,7 +228,7 @@ extension PostgresContactStore {
         }
         // Compared with the stored point, not the one used: one walked under other rules is
         // replaced, as it belongs to another settled past.
-        let changed = derivation.resume != stored
+        let changed = derivation.resume != inputs.stored
         try await tx.run(
             "UPDATE customer SET dirty = FALSE, derived = TRUE, \(StoredRows.derivedColumns(resume: changed)) WHERE customer_key = ?"
         ) {
@@ -267,6 +272,16 @@ extension PostgresContactStore {
         ofCustomer customer: String, keyedSince: Timestamp, since: Timestamp, tables: RecordTables,
         assembler: CallAssembler, tx: PostgresTransaction
     ) async throws -> [Call] {
+        DerivationInputs.outboundCalls(
+            try await Self.relatedRecords(
+                ofCustomer: customer, keyedSince: keyedSince, since: since, tables: tables, tx: tx),
+            assembler: assembler)
+    }
+
+    static func relatedRecords(
+        ofCustomer customer: String, keyedSince: Timestamp, since: Timestamp, tables: RecordTables,
+        tx: PostgresTransaction
+    ) async throws -> [[(CallKey, [CallRecord])]] {
         let numbers = try await tx.rows(
             """
             SELECT DISTINCT callback_key FROM ivr_event
@@ -276,13 +291,11 @@ extension PostgresContactStore {
             $0.add(customer)
             $0.add(keyedSince.seconds)
         }.map { try Columns($0).text(0) }
-        var calls: [Call] = []
+        var related: [[(CallKey, [CallRecord])]] = []
         for number in numbers {
-            calls += assembler.assembleCalls(
-                try await Self.records(ofCustomer: number, since: since, tables: tables, tx: tx)
-            ).filter { $0.direction == .outbound }
+            related.append(try await Self.records(ofCustomer: number, since: since, tables: tables, tx: tx))
         }
-        return calls
+        return related
     }
 
     /// Rows (obligations, violations) of a customer's (`?1`) contacts created at or after a time

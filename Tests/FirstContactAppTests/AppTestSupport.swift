@@ -67,10 +67,14 @@ enum Fixture {
     /// Ingests `paths` into a new SQLite file in `directory`, optionally ticks, and returns the export.
     static func export(
         ingesting batches: [[String]], into directory: URL, tick: String? = nil, engine: Engine? = nil,
-        batchSize: Int? = nil
+        batchSize: Int? = nil,
+        derivationChunk: Int = SQLiteContactStore.derivationChunk,
+        derivationSlice: Int = SQLiteContactStore.derivationSlice
     ) async throws -> (String, IngestSummary?) {
         let engine = try engine ?? Self.engine()
-        let store = try SQLiteContactStore(path: directory.appendingPathComponent("fc.sqlite").path)
+        let store = try SQLiteContactStore(
+            path: directory.appendingPathComponent("fc.sqlite").path, derivationChunk: derivationChunk,
+            derivationSlice: derivationSlice)
         var pipeline = IngestPipeline(engine: engine, store: store)
         if let batchSize { pipeline.batchSize = batchSize }
         var last: IngestSummary?

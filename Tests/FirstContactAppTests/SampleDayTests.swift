@@ -27,6 +27,21 @@ struct SampleDayTests {
         #expect(export == expected)
     }
 
+    @Test(
+        "customers derived in chunks and slices of any size — a slice computed on another thread while the next is read, or each in turn on the writer — give exactly the simulator's expected.json",
+        arguments: [(10_000, 10_000), (10_000, 1), (10_000, 256), (300, 1_000), (50, 7), (7, 7)])
+    func derivedInSlices(chunk: Int, slice: Int) async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (export, summary) = try await Fixture.export(
+            ingesting: [[self.asterisk.path, self.ivr.path]], into: directory, tick: Fixture.sampleEnd,
+            derivationChunk: chunk, derivationSlice: slice)
+        let expected = try String(
+            contentsOf: Fixture.sampleDay.appendingPathComponent("expected.json"), encoding: .utf8)
+        #expect(summary?.totals.contacts ?? 0 > 2000)
+        #expect(export == expected)
+    }
+
     @Test("re-ingesting the same files changes nothing, byte for byte")
     func reingestIsIdempotent() async throws {
         let directory = try Fixture.temporaryDirectory()

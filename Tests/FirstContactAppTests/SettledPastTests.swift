@@ -36,7 +36,7 @@ struct SettledPastTests {
         }
         let (reference, _) = try await Fixture.export(
             ingesting: [everything], into: try directory.appendingPathComponent("reference").creatingDirectory(),
-            tick: Self.end, engine: engine)
+            tick: Self.end, engine: engine, derivationSlice: .max)
 
         // Each day in two shuffled parts, a day after the other; a tenth of the first two days'
         // lines held back and ingested after the last day.
@@ -63,8 +63,11 @@ struct SettledPastTests {
             }
             runs += run
         }
+        // The optimised store derives in slices of five customers, each computed on another thread
+        // while the writer reads the next; the reference derives each customer in turn.
         let store = try directory.appendingPathComponent("optimised").creatingDirectory()
-        let (beforeLate, _) = try await Fixture.export(ingesting: runs, into: store, engine: engine)
+        let (beforeLate, _) = try await Fixture.export(
+            ingesting: runs, into: store, engine: engine, derivationSlice: 5)
         #expect(!beforeLate.isEmpty)
         let settled = try await DatabaseQueue(path: store.appendingPathComponent("fc.sqlite").path).read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE settled_before IS NOT NULL") ?? 0
@@ -81,7 +84,8 @@ struct SettledPastTests {
         }
         #expect(resumable > 0, "no customer has a resume point: the resumed derivation was not exercised")
 
-        let (optimised, _) = try await Fixture.export(ingesting: [late], into: store, tick: Self.end, engine: engine)
+        let (optimised, _) = try await Fixture.export(
+            ingesting: [late], into: store, tick: Self.end, engine: engine, derivationSlice: 5)
         #expect(optimised == reference)
         // The totals kept through settled pasts, resume points and late records are what the rows count.
         let reader = try SQLiteContactStore(readingAt: store.appendingPathComponent("fc.sqlite").path)

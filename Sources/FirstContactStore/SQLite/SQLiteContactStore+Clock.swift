@@ -4,9 +4,9 @@ import GRDB
 /// The clock: the stored watermark, the customers it makes due, and the meta values it lives in.
 extension SQLiteContactStore {
     package func advanceClock(to time: Timestamp, correlator: Correlator) async throws -> ClockOutcome {
-        let chunk = self.derivationChunk
+        let (chunk, slice) = (self.derivationChunk, self.derivationSlice)
         let first = try await self.pool.write { db in
-            try Self.clockStep(to: time, correlator: correlator, chunk: chunk, db: db)
+            try Self.clockStep(to: time, correlator: correlator, chunk: chunk, slice: slice, db: db)
         }
         return try await self.finishClock(after: first, correlator: correlator)
     }
@@ -16,10 +16,10 @@ extension SQLiteContactStore {
     {
         // One transaction for the group's records and their derivation: one commit, one sync,
         // and the pages both touch (the customers' rows, meta) written once.
-        let chunk = self.derivationChunk
+        let (chunk, slice) = (self.derivationChunk, self.derivationSlice)
         let (results, first) = try await self.pool.write { db in
             let results = try self.ingest(batches: batches, correlator: correlator, db: db)
-            return (results, try Self.clockStep(to: time, correlator: correlator, chunk: chunk, db: db))
+            return (results, try Self.clockStep(to: time, correlator: correlator, chunk: chunk, slice: slice, db: db))
         }
         return (results, try await self.finishClock(after: first, correlator: correlator))
     }
@@ -36,7 +36,9 @@ extension SQLiteContactStore {
         var dueDone: Bool
     }
 
-    static func clockStep(to time: Timestamp, correlator: Correlator, chunk: Int, db: Database) throws -> ClockStep {
+    static func clockStep(to time: Timestamp, correlator: Correlator, chunk: Int, slice: Int, db: Database) throws
+        -> ClockStep
+    {
         let clock = max(try Self.storedClock(db) ?? time, time)
         try Self.setMeta(db, "clock", String(clock.seconds))
         let gaps = try Self.checkFeeds(correlator.directory.configuration, clock: clock, db: db)
@@ -45,14 +47,14 @@ extension SQLiteContactStore {
             clock: clock, gaps: gaps, hold: hold, outcome: ClockOutcome(clock: clock), dirtyDone: false,
             dueDone: false)
         let dirty = try Self.deriveChunk(
-            .dirty, clock: clock, gaps: gaps, hold: hold, correlator: correlator, chunk: chunk, db: db)
+            .dirty, clock: clock, gaps: gaps, hold: hold, correlator: correlator, chunk: chunk, slice: slice, db: db)
         step.outcome.derived = dirty.derived
         step.outcome.amendments = dirty.amendments
         // A short chunk was all there was; the due customers then fit in the same commit.
         step.dirtyDone = dirty.derived < chunk
         if step.dirtyDone {
             let due = try Self.deriveChunk(
-                .due, clock: clock, gaps: gaps, hold: hold, correlator: correlator, chunk: chunk, db: db)
+                .due, clock: clock, gaps: gaps, hold: hold, correlator: correlator, chunk: chunk, slice: slice, db: db)
             step.outcome.derived += due.derived
             step.outcome.amendments += due.amendments
             step.dueDone = due.derived < chunk
@@ -66,7 +68,7 @@ extension SQLiteContactStore {
     /// due, and the next call picks them up.
     private func finishClock(after first: ClockStep, correlator: Correlator) async throws -> ClockOutcome {
         var outcome = first.outcome
-        let size = self.derivationChunk
+        let (size, slice) = (self.derivationChunk, self.derivationSlice)
         for (selection, done) in [(CustomerSelection.dirty, first.dirtyDone), (.due, first.dueDone)] where !done {
             while true {
                 let chunk = try await self.pool.write { db in
@@ -81,7 +83,8 @@ extension SQLiteContactStore {
                             clock: clock, lateness: correlator.directory.policy.lateness, db: db)
                     }
                     return try Self.deriveChunk(
-                        selection, clock: clock, gaps: gaps, hold: hold, correlator: correlator, chunk: size, db: db)
+                        selection, clock: clock, gaps: gaps, hold: hold, correlator: correlator, chunk: size,
+                        slice: slice, db: db)
                 }
                 outcome.derived += chunk.derived
                 outcome.amendments += chunk.amendments
@@ -109,7 +112,7 @@ extension SQLiteContactStore {
     /// Derives the customers `selection` picks (at most a chunk), at `clock`.
     static func deriveChunk(
         _ selection: CustomerSelection, clock: Timestamp, gaps: [FeedGap], hold: BackfillHold?,
-        correlator: Correlator, chunk size: Int, db: Database
+        correlator: Correlator, chunk size: Int, slice: Int, db: Database
     ) throws -> ClockOutcome {
         var chunk = ClockOutcome(clock: clock)
         let tables = try RecordTables.present(db)
@@ -134,16 +137,59 @@ extension SQLiteContactStore {
         }
         let names = SourceNames()
         var tally = TallyDelta()
-        for row in try Row.fetchAll(statement, arguments: arguments) {
-            chunk.amendments += try Self.derive(
-                row[0], replacing: row[1], past: Self.settledPast(row, from: 2),
-                resume: ResumeState.point(before: row[5], bytes: Self.blob(row[6])), correlator: correlator,
-                clock: clock,
-                gaps: gaps, hold: hold, tables: tables, names: names, tally: &tally, db: db)
-            chunk.derived += 1
+        let customers = try Row.fetchAll(statement, arguments: arguments)
+        let dueBy = hold?.lastArrival ?? .beforeAnyRecord
+        let compute: @Sendable ([DerivationInputs]) -> [ComputedDerivation] = { inputs in
+            inputs.map { $0.derive(correlator: correlator, clock: clock, gaps: gaps, undecidedDueBy: dueBy) }
         }
+        // Slices of the chunk in a pipeline: the writer reads a slice's inputs while the slice
+        // before is computed on another thread, then writes that one (in the chunk's order).
+        var pending: (inputs: [DerivationInputs], computed: BackgroundResult<[ComputedDerivation]>)?
+        for start in stride(from: 0, to: customers.count, by: slice) {
+            let inputs = try customers[start...].prefix(slice).map { row in
+                try Self.derivationInputs(
+                    row[0], replacing: row[1], past: Self.settledPast(row, from: 2),
+                    resume: ResumeState.point(before: row[5], bytes: Self.blob(row[6])), correlator: correlator,
+                    hold: hold, tables: tables, names: names, db: db)
+            }
+            if let (previous, computed) = pending {
+                chunk.amendments += try Self.writeSlice(
+                    computed.take(), of: previous, clock: clock, hold: hold, tally: &tally, db: db)
+            }
+            // A chunk of one slice (an HTTP post's few customers) is computed here: a hand-over
+            // to another thread would only add latency.
+            if customers.count <= slice {
+                chunk.amendments += try Self.writeSlice(
+                    compute(inputs), of: inputs, clock: clock, hold: hold, tally: &tally, db: db)
+            } else {
+                pending = (inputs, BackgroundResult { compute(inputs) })
+            }
+        }
+        if let (previous, computed) = pending {
+            chunk.amendments += try Self.writeSlice(
+                computed.take(), of: previous, clock: clock, hold: hold, tally: &tally, db: db)
+        }
+        chunk.derived = customers.count
         try SQLiteTally.add(tally, db)
         return chunk
+    }
+
+    /// Customers whose inputs are read, computed and written together in ``deriveChunk``: large
+    /// enough that handing a slice to another thread costs little against computing it, small
+    /// enough that two slices of inputs in memory stay small.
+    package static let derivationSlice = 256
+
+    /// Writes the derivations of a slice's customers, in order.
+    private static func writeSlice(
+        _ computed: [ComputedDerivation], of inputs: [DerivationInputs], clock: Timestamp, hold: BackfillHold?,
+        tally: inout TallyDelta, db: Database
+    ) throws -> Int {
+        var amendments = 0
+        for (computed, inputs) in zip(computed, inputs) {
+            amendments += try Self.writeDerivation(
+                computed, of: inputs, clock: clock, hold: hold, tally: &tally, db: db)
+        }
+        return amendments
     }
 
     /// A BLOB column's bytes; nil for NULL or a value of another type (never a conversion trap).

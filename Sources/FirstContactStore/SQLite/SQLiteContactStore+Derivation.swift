@@ -47,14 +47,26 @@ extension SQLiteContactStore {
     }
 
     /// Outbound calls from `since` on to the other numbers this customer keyed for callbacks at
-    /// or after `keyedSince`, the settled past: a number keyed before it was owed a callback of a
-    /// contact closed for good. Reading every number the customer ever keyed grew with history
-    /// (a customer calling daily: ≈ 0.5 s of a day's 6.6 s on day 32 of the history benchmark).
+    /// or after `keyedSince`, the settled past (``relatedRecords(ofCustomer:keyedSince:since:tables:names:db:)``).
     static func relatedCalls(
         ofCustomer customer: String, keyedSince: Timestamp, since: Timestamp, tables: RecordTables,
         assembler: CallAssembler, names: SourceNames = SourceNames(),
         db: Database
     ) throws -> [Call] {
+        DerivationInputs.outboundCalls(
+            try Self.relatedRecords(
+                ofCustomer: customer, keyedSince: keyedSince, since: since, tables: tables, names: names, db: db),
+            assembler: assembler)
+    }
+
+    /// Records from `since` on of each other number this customer keyed for callbacks at or
+    /// after `keyedSince`, the settled past: a number keyed before it was owed a callback of a
+    /// contact closed for good. Reading every number the customer ever keyed grew with history
+    /// (a customer calling daily: ≈ 0.5 s of a day's 6.6 s on day 32 of the history benchmark).
+    static func relatedRecords(
+        ofCustomer customer: String, keyedSince: Timestamp, since: Timestamp, tables: RecordTables,
+        names: SourceNames, db: Database
+    ) throws -> [[(CallKey, [CallRecord])]] {
         let numbers = try String.fetchAll(
             db.cachedStatement(
                 sql: """
@@ -62,55 +74,50 @@ extension SQLiteContactStore {
                     WHERE customer_seq = \(Self.customerSeq("?1")) AND time >= ?2 AND callback_key IS NOT NULL
                     """),
             arguments: [customer, keyedSince.seconds])
-        return try numbers.flatMap { number in
-            assembler.assembleCalls(
-                try Self.records(ofCustomer: number, since: since, tables: tables, names: names, db: db)
-            )
-            .filter { $0.direction == .outbound }
+        return try numbers.map { number in
+            try Self.records(ofCustomer: number, since: since, tables: tables, names: names, db: db)
         }
     }
 
-    /// Re-derives one customer from the inputs after their resume point or settled past (all
-    /// their inputs when there is neither) and replaces the derived rows of the contacts after
-    /// the settled past.
+    /// Reads what re-deriving a customer takes: the inputs after their resume point or settled
+    /// past (all their inputs when there is neither).
     /// - Parameters:
     ///   - replacing: whether derived rows exist already (to compare and delete).
     ///   - past: the customer's stored settled past.
     ///   - resume: the customer's stored resume point.
-    ///   - tally: what the rows written and deleted change in the store's totals is added to it.
-    /// - Returns: the number of amendments recorded (earlier conclusions that changed).
-    static func derive(
+    static func derivationInputs(
         _ customer: String, replacing: Bool, past: SettledPast?, resume: ResumePoint?, correlator: Correlator,
-        clock: Timestamp, gaps: [FeedGap], hold: BackfillHold?, tables: RecordTables,
-        names: SourceNames = SourceNames(), tally: inout TallyDelta, db: Database
-    ) throws -> Int {
-        let since = past?.before ?? .beforeAnyRecord
-        let stored = resume
-        let resume = correlator.resumable(stored)
-        let from = resume?.before ?? since
-        let assembler = CallAssembler(directory: correlator.directory)
-        let calls = assembler.assembleCalls(
-            try Self.records(ofCustomer: customer, since: from, tables: tables, names: names, db: db))
-        let actions = tables.actions ? try Self.actions(ofCustomer: customer, since: from, db: db) : []
-        let ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, since: from, names: names, db: db) : []
-        // A callback the resume point carries may be owed to a number keyed in the IVR before it.
-        let related =
-            ivr.isEmpty && resume == nil
-            ? []
-            : try Self.relatedCalls(
-                ofCustomer: customer, keyedSince: since, since: from, tables: tables, assembler: assembler,
-                names: names, db: db)
-        let undecided = try Self.undecidedCalls(of: customer, hold: hold, db: db)
-        var derivation = correlator.derive(
-            customerKey: customer, calls: calls, actions: actions, ivr: ivr, related: related, gaps: gaps, clock: clock,
-            explaining: false, after: past, resuming: resume, undecided: undecided,
-            undecidedDueBy: hold?.lastArrival ?? .beforeAnyRecord)
+        hold: BackfillHold?, tables: RecordTables, names: SourceNames, db: Database
+    ) throws -> DerivationInputs {
+        var inputs = DerivationInputs(
+            customer: customer, replacing: replacing, past: past, stored: resume, correlator: correlator)
+        let from = inputs.from
+        inputs.records = try Self.records(ofCustomer: customer, since: from, tables: tables, names: names, db: db)
+        inputs.actions = tables.actions ? try Self.actions(ofCustomer: customer, since: from, db: db) : []
+        inputs.ivr = tables.ivr ? try Self.ivrEvents(ofCustomer: customer, since: from, names: names, db: db) : []
+        if inputs.readsRelated {
+            inputs.related = try Self.relatedRecords(
+                ofCustomer: customer, keyedSince: inputs.since, since: from, tables: tables, names: names, db: db)
+        }
+        inputs.undecided = try Self.undecidedCalls(of: customer, hold: hold, db: db)
+        return inputs
+    }
 
-        let rows = DerivedRowChanges.compare(&derivation, customer: customer, stored: stored)
+    /// Replaces the derived rows of a customer's contacts after the settled past with those of
+    /// `computed`, the derivation of `inputs`.
+    /// - Parameter tally: what the rows written and deleted change in the store's totals is added to it.
+    /// - Returns: the number of amendments recorded (earlier conclusions that changed).
+    static func writeDerivation(
+        _ computed: ComputedDerivation, of inputs: DerivationInputs, clock: Timestamp, hold: BackfillHold?,
+        tally: inout TallyDelta, db: Database
+    ) throws -> Int {
+        let customer = inputs.customer
+        let derivation = computed.derivation
+        let rows = computed.rows
         let written: Derivation
         let amendments: Int
         let kept: KeptRows
-        if replacing, let rows {
+        if inputs.replacing, let rows {
             let (previous, firstResponders) = try Self.previousConclusions(of: customer, rows, db: db)
             amendments = try Self.recordChanges(customer, from: previous, to: rows.changed, clock: clock, db: db)
             kept = try Self.deleteUnderived(
@@ -119,18 +126,17 @@ extension SQLiteContactStore {
             written = rows.changed
         } else {
             let previous =
-                replacing ? try Self.previousConclusions(of: customer, since: since, db: db) : PreviousConclusions()
+                inputs.replacing
+                ? try Self.previousConclusions(of: customer, since: inputs.since, db: db) : PreviousConclusions()
             amendments = try Self.recordChanges(customer, from: previous, to: derivation, clock: clock, db: db)
             kept =
-                replacing
+                inputs.replacing
                 ? try Self.deleteUnderived(
-                    customer, since: since, previous: previous, derivation, tally: &tally, db: db)
+                    customer, since: inputs.since, previous: previous, derivation, tally: &tally, db: db)
                 : KeptRows()
             written = derivation
         }
-        if past == nil, resume == nil, calls.isEmpty, actions.isEmpty, ivr.isEmpty, derivation.contacts.isEmpty,
-            try Self.isForgotten(customer, db: db)
-        {
+        if computed.filesNothing, try Self.isForgotten(customer, db: db) {
             // Every call it had moved to another customer (a withheld caller whose number arrived
             // later): a batch ingest of the same records would never have filed it, so its row and
             // derived rows go. The audit trail stays: its amendments (that a late record changed
@@ -147,7 +153,7 @@ extension SQLiteContactStore {
         kept.count(written, into: &tally)
         // Compared with the stored point, not the one used: one walked under other rules is
         // replaced, as it belongs to another settled past.
-        let changed = derivation.resume != stored
+        let changed = derivation.resume != inputs.stored
         try db.run(
             "UPDATE customer SET dirty = 0, derived = 1, \(StoredRows.derivedColumns(resume: changed)) WHERE customer_key = ?"
         ) {

@@ -21,6 +21,9 @@ package final class SQLiteContactStore: ContactStore {
     /// Customers derived per write transaction (``derivationChunk``); smaller in tests, so that
     /// one clock move takes several transactions.
     let derivationChunk: Int
+    /// Customers of a chunk read, computed and written together (``derivationSlice``); smaller in
+    /// tests, so that a small chunk takes the pipeline of several slices.
+    let derivationSlice: Int
     /// The routing read's own connections (``openContact(of:)``).
     let directReaders: SQLiteDirectReaders
 
@@ -30,11 +33,16 @@ package final class SQLiteContactStore: ContactStore {
     /// - Parameters:
     ///   - live: `serve`'s store (see ``live``).
     ///   - derivationChunk: customers derived per write transaction.
+    ///   - derivationSlice: customers of a chunk read, computed and written together.
     /// - Throws: ``StoreError/newerSchema(path:database:build:)`` when a newer release migrated it.
-    package init(path: String, live: Bool = false, derivationChunk: Int = SQLiteContactStore.derivationChunk) throws {
+    package init(
+        path: String, live: Bool = false, derivationChunk: Int = SQLiteContactStore.derivationChunk,
+        derivationSlice: Int = SQLiteContactStore.derivationSlice
+    ) throws {
         _ = Self.memoryStatisticsOff
         self.live = live
         self.derivationChunk = derivationChunk
+        self.derivationSlice = max(1, derivationSlice)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -87,6 +95,7 @@ package final class SQLiteContactStore: ContactStore {
         _ = Self.memoryStatisticsOff
         self.live = false
         self.derivationChunk = Self.derivationChunk
+        self.derivationSlice = Self.derivationSlice
         guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noDatabase(path: path) }
         var configuration = Configuration()
         configuration.readonly = true
