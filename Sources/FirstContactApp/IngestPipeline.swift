@@ -74,9 +74,7 @@ package struct IngestPipeline: Sendable {
                         })
                     run.summary.files.append(file)
                 }
-                let documents = run.documents
-                run.documents = []
-                if !documents.isEmpty { try await run.submit(documents, to: &group) }
+                try await run.submitDocuments(to: &group)
                 try await run.finish(&group)
             } catch {
                 // A file that cannot be read ends the run; the batch already handed over is stored.
@@ -122,6 +120,14 @@ package struct IngestPipeline: Sendable {
             let (store, correlator) = (self.pipeline.store, self.pipeline.engine.correlator)
             group.addTask { try await store.ingest(batch, correlator: correlator) }
             self.inFlight = true
+        }
+
+        /// Hands the documents gathered so far to ``submit(_:to:)``, if there are any.
+        mutating func submitDocuments(to group: inout Commits) async throws {
+            guard !self.documents.isEmpty else { return }
+            let documents = self.documents
+            self.documents.removeAll(keepingCapacity: true)
+            try await self.submit(documents, to: &group)
         }
 
         /// Waits for the batch in flight; its error (the store's) is the caller's. Nothing is left
@@ -265,11 +271,7 @@ package struct IngestPipeline: Sendable {
         }
         Self.tally(records, file: &file, summary: &run.summary)
         run.documents += records
-        if run.documents.count >= self.batchSize {
-            let full = run.documents
-            run.documents.removeAll(keepingCapacity: true)
-            try await run.submit(full, to: &group)
-        }
+        if run.documents.count >= self.batchSize { try await run.submitDocuments(to: &group) }
     }
 
     /// Reads `path` in pieces of `chunkBytes` through `decoder`, handing each piece's records (and the

@@ -144,7 +144,16 @@ extension SQLiteContactStore {
         }
         // Slices of the chunk in a pipeline: the writer reads a slice's inputs while the slice
         // before is computed on another thread, then writes that one (in the chunk's order).
+        // A chunk of one slice (an HTTP post's few customers) is computed here: a hand-over to
+        // another thread would only add latency.
+        let pipelined = customers.count > slice
         var pending: (inputs: [DerivationInputs], computed: BackgroundResult<[ComputedDerivation]>)?
+        func writePending() throws {
+            guard let (inputs, computed) = pending else { return }
+            chunk.amendments += try Self.writeSlice(
+                computed.take(), of: inputs, clock: clock, hold: hold, tally: &tally, db: db)
+            pending = nil
+        }
         for start in stride(from: 0, to: customers.count, by: slice) {
             let inputs = try customers[start...].prefix(slice).map { row in
                 try Self.derivationInputs(
@@ -152,23 +161,15 @@ extension SQLiteContactStore {
                     resume: ResumeState.point(before: row[5], bytes: Self.blob(row[6])), correlator: correlator,
                     hold: hold, tables: tables, names: names, db: db)
             }
-            if let (previous, computed) = pending {
-                chunk.amendments += try Self.writeSlice(
-                    computed.take(), of: previous, clock: clock, hold: hold, tally: &tally, db: db)
-            }
-            // A chunk of one slice (an HTTP post's few customers) is computed here: a hand-over
-            // to another thread would only add latency.
-            if customers.count <= slice {
+            try writePending()
+            if pipelined {
+                pending = (inputs, BackgroundResult { compute(inputs) })
+            } else {
                 chunk.amendments += try Self.writeSlice(
                     compute(inputs), of: inputs, clock: clock, hold: hold, tally: &tally, db: db)
-            } else {
-                pending = (inputs, BackgroundResult { compute(inputs) })
             }
         }
-        if let (previous, computed) = pending {
-            chunk.amendments += try Self.writeSlice(
-                computed.take(), of: previous, clock: clock, hold: hold, tally: &tally, db: db)
-        }
+        try writePending()
         chunk.derived = customers.count
         try SQLiteTally.add(tally, db)
         return chunk
