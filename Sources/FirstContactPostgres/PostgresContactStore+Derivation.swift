@@ -116,14 +116,16 @@ extension PostgresContactStore {
         case .dirty:
             rows = try await tx.rows(
                 """
-                SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before, resume_state
+                SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before,
+                \(StoredRows.resumeState("customer"))
                 FROM customer WHERE dirty ORDER BY customer_key LIMIT ? FOR UPDATE SKIP LOCKED
                 """
             ) { $0.add(Self.derivationChunk) }
         case .due:
             rows = try await tx.rows(
                 """
-                SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before, resume_state
+                SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before,
+                \(StoredRows.resumeState("customer"))
                 FROM customer WHERE next_check IS NOT NULL AND next_check <= ?
                 ORDER BY next_check, customer_key LIMIT ? FOR UPDATE SKIP LOCKED
                 """
@@ -235,6 +237,12 @@ extension PostgresContactStore {
             StoredRows.bindDerived(
                 derivation, nextCheck: SQLiteContactStore.nextCheck(derivation, hold: hold), customer: customer,
                 resume: changed, into: &$0)
+        }
+        if changed, let point = derivation.resume {
+            try await tx.run(StoredRows.writeResumeState) {
+                $0.add(customer)
+                $0.add(point.bytes)
+            }
         }
         return amendments
     }
@@ -441,7 +449,7 @@ extension PostgresContactStore {
                     """
                 ) { $0.add(from.seconds) }
                 try await tx.run(
-                    "UPDATE customer SET resume_before = NULL, resume_state = NULL WHERE resume_before > ?"
+                    "UPDATE customer SET resume_before = NULL WHERE resume_before > ?"
                 ) {
                     $0.add(from.seconds)
                 }

@@ -393,6 +393,31 @@ enum PostgresMigrations {
                 CREATE INDEX action_customer ON action(customer_key, at);
             """
         ),
+        (
+            "v6-customer-resume",
+            // As SQLite's v23: the resume point's bytes in a table of their own, the customer row
+            // narrow (it is rewritten whenever the customer is marked or derived); the same triggers
+            // delete the bytes when `resume_before` is cleared or the customer deleted (the
+            // function's body on one line: the statements are split at ";" and a line end).
+            """
+                CREATE TABLE customer_resume (
+                    rowid BIGINT GENERATED ALWAYS AS IDENTITY,
+                    customer_key TEXT COLLATE "C" PRIMARY KEY,
+                    state BYTEA NOT NULL
+                );
+                INSERT INTO customer_resume (customer_key, state)
+                    SELECT customer_key, resume_state FROM customer
+                    WHERE resume_before IS NOT NULL AND resume_state IS NOT NULL;
+                ALTER TABLE customer DROP COLUMN resume_state;
+                CREATE FUNCTION customer_resume_dropped() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN DELETE FROM customer_resume WHERE customer_key = OLD.customer_key; RETURN NULL; END $$;
+                CREATE TRIGGER customer_resume_dropped AFTER UPDATE OF resume_before ON customer FOR EACH ROW
+                    WHEN (OLD.resume_before IS NOT NULL AND NEW.resume_before IS NULL)
+                    EXECUTE FUNCTION customer_resume_dropped();
+                CREATE TRIGGER customer_resume_forgotten AFTER DELETE ON customer FOR EACH ROW
+                    EXECUTE FUNCTION customer_resume_dropped();
+            """
+        ),
     ]
 
     static var latest: String { Self.all.last?.version ?? "none" }

@@ -329,7 +329,6 @@ package enum StoredRows {
             ("settled_before", "CASE WHEN \(settled) THEN \(row)settled_before ELSE \(row)purged_before END"),
             ("settled_contact", "CASE WHEN \(settled) THEN \(row)settled_contact ELSE \(row)purged_contact END"),
             ("settled_closed", "CASE WHEN \(settled) THEN \(row)settled_closed ELSE \(row)purged_closed END"),
-            ("resume_state", "CASE WHEN \(resume) THEN \(row)resume_state END"),
             ("resume_before", "CASE WHEN \(resume) THEN \(row)resume_before END"),
         ]
         return (
@@ -341,11 +340,28 @@ package enum StoredRows {
 
     /// What a derivation leaves in its customer's row: `UPDATE customer SET …` with
     /// ``derivedColumns(resume:)``, bound by ``bindDerived(_:nextCheck:customer:resume:into:)``.
+    /// The point's bytes go to `customer_resume` (``writeResumeState``): the row keeps only
+    /// `resume_before`, which says whether there are bytes (clearing it, or deleting the customer,
+    /// deletes them: a trigger of both stores' schema).
     /// - Parameter resume: whether the resume point changed (else its columns are left as they
     ///   are: a derivation that only moved the clock leaves the same point, not worth encoding).
     package static func derivedColumns(resume: Bool) -> String {
         let columns = "next_check = ?, settled_before = ?, settled_contact = ?, settled_closed = ?"
-        return resume ? columns + ", resume_before = ?, resume_state = ?" : columns
+        return resume ? columns + ", resume_before = ?" : columns
+    }
+
+    /// A new resume point's bytes (customer key, ``ResumePoint/bytes``); the same SQL in both dialects.
+    package static let writeResumeState = """
+        INSERT INTO customer_resume (customer_key, state) VALUES (?, ?)
+        ON CONFLICT (customer_key) DO UPDATE SET state = excluded.state
+        """
+    /// The stored resume point's bytes as a column of a query on `customer` (named `row` there),
+    /// NULL when the row keeps no point.
+    package static func resumeState(_ row: String) -> String {
+        """
+        (SELECT r.state FROM customer_resume r
+        WHERE r.customer_key = \(row).customer_key AND \(row).resume_before IS NOT NULL)
+        """
     }
 
     package static func bindDerived(
@@ -355,10 +371,7 @@ package enum StoredRows {
         row.add(derivation.settled?.before.seconds)
         row.add(derivation.settled?.last?.id.rawValue)
         row.add(derivation.settled?.last?.closedAt.seconds)
-        if resume {
-            row.add(derivation.resume?.before.seconds)
-            row.add(derivation.resume?.bytes)
-        }
+        if resume { row.add(derivation.resume?.before.seconds) }
         row.add(customer)
     }
 

@@ -63,9 +63,12 @@ struct FeedHealthTests {
         let database = directory.appendingPathComponent("f.sqlite").path
         try await DatabaseQueue(path: database).write { db in
             try db.execute(
-                sql: "UPDATE customer SET resume_before = ?, resume_state = x'01' WHERE customer_key = ?",
+                sql: "UPDATE customer SET resume_before = ? WHERE customer_key = ?",
                 arguments: [try SchedulerFixture.at("2026-11-27T11:02:01").seconds, "+8613800005555"])
             #expect(db.changesCount == 1)
+            try db.execute(
+                sql: "INSERT INTO customer_resume (customer_key, state) VALUES (?, x'01')",
+                arguments: ["+8613800005555"])
         }
 
         // The row from 09:24 arrives late: the feed was not silent at 09:31 after all.

@@ -83,6 +83,7 @@ struct SettledPastTests {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM customer WHERE resume_before IS NOT NULL") ?? 0
         }
         #expect(resumable > 0, "no customer has a resume point: the resumed derivation was not exercised")
+        try await Self.checkResumeStates(at: store.appendingPathComponent("fc.sqlite").path)
 
         let (optimised, _) = try await Fixture.export(
             ingesting: [late], into: store, tick: Self.end, engine: engine, derivationSlice: 5)
@@ -92,8 +93,30 @@ struct SettledPastTests {
         let counted = try await reader.countedTotals()
         #expect(try await reader.totals() == counted)
         #expect(counted.contacts > 100)
+        // The late records dropped resume points; their bytes went with them.
+        try await Self.checkResumeStates(at: store.appendingPathComponent("fc.sqlite").path)
         let described = try await Self.checkRowDigests(at: store.appendingPathComponent("fc.sqlite").path)
         #expect(described > 10, "few resume points carry row digests: the rows-that-changed path was not exercised")
+    }
+
+    /// Checks that a resume point's bytes are stored exactly for the customers whose row has a
+    /// `resume_before`, and read back as a point of that time: none lost, none left behind.
+    static func checkResumeStates(at path: String) async throws {
+        try await DatabaseQueue(path: path).read { db in
+            let marked = try Set(
+                String.fetchAll(db, sql: "SELECT customer_key FROM customer WHERE resume_before IS NOT NULL"))
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.customer_key, c.resume_before, r.state FROM customer_resume r
+                    LEFT JOIN customer c USING (customer_key)
+                    """)
+            #expect(Set(rows.map { $0[0] as String }) == marked)
+            for row in rows {
+                let point = ResumeState.point(before: row[1], bytes: [UInt8](row[2] as Data))
+                #expect(point != nil, "the bytes stored for \(row[0] as String) are not its point")
+            }
+        }
     }
 
     /// Checks that every stored resume point's row digests describe the rows the store holds for
@@ -119,7 +142,11 @@ struct SettledPastTests {
             }
             var described = 0
             for row in try Row.fetchAll(
-                db, sql: "SELECT customer_key, resume_state FROM customer WHERE resume_state IS NOT NULL")
+                db,
+                sql: """
+                    SELECT c.customer_key, r.state FROM customer c JOIN customer_resume r USING (customer_key)
+                    WHERE c.resume_before IS NOT NULL
+                    """)
             {
                 let customer: String = row[0]
                 let point = try #require(ResumePoint(bytes: [UInt8](row[1] as Data)), "\(customer)")

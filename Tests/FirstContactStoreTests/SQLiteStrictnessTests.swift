@@ -61,7 +61,7 @@ struct SQLiteStrictnessTests {
         try await store.pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE customer SET dirty = 1, resume_before = NULL, resume_state = NULL, settled_before = NULL,
+                    UPDATE customer SET dirty = 1, resume_before = NULL, settled_before = NULL,
                     settled_contact = NULL, settled_closed = NULL
                     """)
         }
@@ -78,10 +78,12 @@ struct SQLiteStrictnessTests {
         let damaged = try await vandal.write { db in
             try db.execute(
                 sql: """
-                    UPDATE customer SET dirty = 1, resume_state = '{"before": "yesterday"}'
-                    WHERE resume_before IS NOT NULL
+                    UPDATE customer_resume SET state = '{"before": "yesterday"}'
+                    WHERE customer_key IN (SELECT customer_key FROM customer WHERE resume_before IS NOT NULL)
                     """)
-            return db.changesCount
+            let damaged = db.changesCount
+            try db.execute(sql: "UPDATE customer SET dirty = 1 WHERE resume_before IS NOT NULL")
+            return damaged
         }
         #expect(damaged > 0, "no customer had a resume point to damage")
         // Without a settled past either, the contacts are replaced from the first: they come back

@@ -123,14 +123,14 @@ extension SQLiteContactStore {
             statement = try db.cachedStatement(
                 sql: """
                     SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before,
-                    resume_state FROM customer WHERE dirty = 1 LIMIT ?
+                    \(StoredRows.resumeState("customer")) FROM customer WHERE dirty = 1 LIMIT ?
                     """)
             arguments = [size]
         case .due:
             statement = try db.cachedStatement(
                 sql: """
                     SELECT customer_key, derived, settled_before, settled_contact, settled_closed, resume_before,
-                    resume_state FROM customer WHERE next_check IS NOT NULL AND next_check <= ?
+                    \(StoredRows.resumeState("customer")) FROM customer WHERE next_check IS NOT NULL AND next_check <= ?
                     ORDER BY next_check, customer_key LIMIT ?
                     """)
             arguments = [clock.seconds, size]

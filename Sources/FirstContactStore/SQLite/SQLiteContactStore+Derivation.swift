@@ -161,6 +161,12 @@ extension SQLiteContactStore {
                 derivation, nextCheck: Self.nextCheck(derivation, hold: hold), customer: customer, resume: changed,
                 into: &$0)
         }
+        if changed, let point = derivation.resume {
+            try db.run(StoredRows.writeResumeState) {
+                $0.add(customer)
+                $0.add(point.bytes)
+            }
+        }
         return amendments
     }
 

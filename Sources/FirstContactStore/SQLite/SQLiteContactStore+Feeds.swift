@@ -52,7 +52,7 @@ extension SQLiteContactStore {
                     settled_closed = purged_closed WHERE settled_before > ?
                     """
                 ) { $0.add(from.seconds) }
-                try db.run("UPDATE customer SET resume_before = NULL, resume_state = NULL WHERE resume_before > ?") {
+                try db.run("UPDATE customer SET resume_before = NULL WHERE resume_before > ?") {
                     $0.add(from.seconds)
                 }
             }
