@@ -34,10 +34,12 @@ extension SQLiteContactStore {
 
     /// Numbers a customer not stored yet (marked dirty, as ``markDirty(_:since:db:)`` would), so
     /// that its calls and IVR events can be filed under its number.
-    static func ensureCustomer(_ customer: String, db: Database) throws {
-        _ = try db.run(
+    /// - Returns: whether the row is new (then a mark in the same transaction would change nothing).
+    @discardableResult
+    static func ensureCustomer(_ customer: String, db: Database) throws -> Bool {
+        try db.run(
             "INSERT INTO customer (customer_key, seq) VALUES (?, \(Self.nextCustomerSeq)) ON CONFLICT(customer_key) DO NOTHING"
-        ) { $0.add(customer) }
+        ) { $0.add(customer) } > 0
     }
 
     /// The settled past stored for a customer (columns `settled_before`, `settled_contact`,
