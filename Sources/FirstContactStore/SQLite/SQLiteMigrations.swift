@@ -624,12 +624,11 @@ enum SQLiteMigrations {
             // A customer's resume point in a table of its own: in the customer row it made the row
             // ≈ 1 KB, so that marking a day's customers dirty and deriving them rewrote nearly every
             // page of `customer` twice a day (4,795 of 4,901 pages on day 30 of the history
-            // benchmark, against 1,108 on day 2). `resume_before` stays in the row: it says whether
-            // the stored point holds (a mark drops it by clearing that column alone, and a trigger
-            // then deletes the bytes, as it does a deleted customer's: bytes are stored exactly
-            // while `resume_before` is set). A rowid
-            // table, not WITHOUT ROWID: a point of ≈ 1 KB stays on its leaf page there, while
-            // WITHOUT ROWID moved most of them to overflow pages (4,184 pages for 8.6 MB).
+            // benchmark, against 1,108 on day 2). `resume_before` stays in the row and says whether
+            // there is a point: a mark drops it by clearing that column alone, and a trigger then
+            // deletes the bytes, as it does a deleted customer's. A rowid table, not WITHOUT ROWID:
+            // a point of ≈ 1 KB stays on its leaf page there, while WITHOUT ROWID moved most of
+            // them to overflow pages (4,184 pages for 8.6 MB against 3,070).
             try db.execute(
                 sql: """
                     CREATE TABLE customer_resume (
