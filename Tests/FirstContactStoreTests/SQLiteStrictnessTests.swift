@@ -261,5 +261,7 @@ struct SQLiteStrictnessTests {
         let store = try SQLiteContactStore(path: directory.appendingPathComponent("store.sqlite").path)
         _ = try await store.ingest(try StoreFixture.records(calls: 40), correlator: self.correlator)
         #expect((sqlite3_memory_used() == 0) == SQLiteContactStore.memoryStatisticsOff)
+        // Both process-wide settings take effect only before the first connection: set together.
+        #expect(SQLiteContactStore.statementJournalSpillSet == SQLiteContactStore.memoryStatisticsOff)
     }
 }

@@ -39,7 +39,7 @@ package final class SQLiteContactStore: ContactStore {
         path: String, live: Bool = false, derivationChunk: Int = SQLiteContactStore.derivationChunk,
         derivationSlice: Int = SQLiteContactStore.derivationSlice
     ) throws {
-        _ = Self.memoryStatisticsOff
+        _ = (Self.memoryStatisticsOff, Self.statementJournalSpillSet)
         self.live = live
         self.derivationChunk = derivationChunk
         self.derivationSlice = max(1, derivationSlice)
@@ -82,6 +82,15 @@ package final class SQLiteContactStore: ContactStore {
     /// mutex's lock and unlock, 0.5 % without (perf, day 30 of the same customers; BENCHMARKS).
     static let memoryStatisticsOff = fc_sqlite3_memory_statistics_off() == SQLITE_OK
 
+    /// Whether a savepoint's undo log stays in memory up to ``statementJournalInMemory`` bytes
+    /// (SQLite's default: 64 KiB) in this process; set once, like ``memoryStatisticsOff``. One
+    /// request of an HTTP group commit (a savepoint each) dirties 15–20 pages, so its log went to
+    /// a temporary file created, written and unlinked per request. One savepoint is open at a
+    /// time, so this is the most memory it holds.
+    static let statementJournalSpillSet =
+        fc_sqlite3_statement_journal_spill(SQLiteContactStore.statementJournalInMemory) == SQLITE_OK
+    static let statementJournalInMemory: Int32 = 4 << 20
+
     /// One per core: the most route answers that run at once.
     static let directReaderCount = max(2, ProcessInfo.processInfo.activeProcessorCount)
 
@@ -92,7 +101,7 @@ package final class SQLiteContactStore: ContactStore {
     ///   ``StoreError/newerSchema(path:database:build:)`` when a newer release migrated it, and
     ///   ``StoreError/needsUpgrade(path:database:build:)`` when it lacks this build's migrations.
     package init(readingAt path: String) throws {
-        _ = Self.memoryStatisticsOff
+        _ = (Self.memoryStatisticsOff, Self.statementJournalSpillSet)
         self.live = false
         self.derivationChunk = Self.derivationChunk
         self.derivationSlice = Self.derivationSlice
