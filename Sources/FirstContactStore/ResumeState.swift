@@ -1,7 +1,7 @@
 import FirstContactCore
 
-/// A customer's ``ResumePoint`` as the `customer` row keeps it: `resume_before` (epoch seconds)
-/// and `resume_state` (``ResumePoint/bytes``). Both stores read and write it through here.
+/// A customer's ``ResumePoint`` as the store keeps it: `customer.resume_before` (epoch seconds) and
+/// `customer_resume.state` (``ResumePoint/bytes``). Both stores read it through here.
 package enum ResumeState {
     /// The point a row keeps, or nil when it keeps none or one this build cannot read (the
     /// derivation then starts at the settled past, as it would without one).

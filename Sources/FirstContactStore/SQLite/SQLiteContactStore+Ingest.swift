@@ -47,6 +47,7 @@ extension SQLiteContactStore {
         var activity: Set<SourceMinute> = []
         // Per customer touched, the earliest time of what is new (nil: derive from every record).
         var ivrCustomers: [String: Timestamp?] = [:]
+        var batchCustomers = BatchCustomers()
         var sources = SQLiteSourceIDs()
         var rejectLedger = RejectLedger(limit: correlator.maxRejectsPerSource)
         var tally = TallyDelta()
@@ -70,7 +71,9 @@ extension SQLiteContactStore {
             case .record(.ivr(let event)):
                 outcome.maxEventTime = max(outcome.maxEventTime ?? event.time, event.time)
                 let source = try sources.id(of: event.position.source, db: db)
-                if let customer = try Self.insert(event, source: source, directory: correlator.directory, db: db) {
+                if let customer = try Self.insert(
+                    event, source: source, directory: correlator.directory, customers: &batchCustomers, db: db)
+                {
                     outcome.newRecords += 1
                     activity.insert(SourceMinute(source: source, minute: event.time.seconds / 60))
                     ivrCustomers.merge([customer: event.time], uniquingKeysWith: StoredRows.earlier)
@@ -104,7 +107,7 @@ extension SQLiteContactStore {
             let latest = try Self.metaTime(db, "latest_event")
             if latest.map({ time > $0 }) ?? true { try Self.setMeta(db, "latest_event", String(time.seconds)) }
         }
-        for (customer, since) in ivrCustomers {
+        for (customer, since) in ivrCustomers where batchCustomers.needsMark(customer) {
             try Self.markDirty(customer, since: since, db: db)
         }
         outcome.customersTouched = ivrCustomers.count
@@ -119,18 +122,10 @@ extension SQLiteContactStore {
         let assembler = CallAssembler(directory: correlator.directory)
         let names = SourceNames()
         var customers: [String: Timestamp?] = [:]
-        // Customers this batch has a row for: stored once, and not marked when the batch stored
-        // them first (a new row is dirty with nothing to drop; the mark's upsert would only probe
-        // it again: 3.5 % of the writer's time on a day of new customers).
-        var ensured: [String: Bool] = [:]
-        func ensure(_ customer: String?) throws {
-            guard let customer, ensured[customer] == nil else { return }
-            ensured[customer] = try Self.ensureCustomer(customer, db: db)
-        }
         for callKey in order {
             // Most calls are new: their records are all in this batch, and one insert stores them.
             var call = assembler.assemble(callKey, records: batchRecords[callKey] ?? [])
-            try ensure(call?.customerKey)
+            try batchCustomers.ensure(call?.customerKey, db: db)
             let inserted = try db.run(
                 """
                 INSERT INTO call (call_key, customer_key, direction, start, end, customer_seq)
@@ -151,7 +146,7 @@ extension SQLiteContactStore {
                 let previous: String? = row?[0]
                 if previous != nil || (row.map { $0[1] as Bool } ?? false) { tally.calls -= 1 }
                 call = assembler.assemble(callKey, records: try Self.records(of: callKey, names: names, db: db))
-                try ensure(call?.customerKey)
+                try batchCustomers.ensure(call?.customerKey, db: db)
                 // Most records that join a stored call (its queue_log lines after its CDR) change
                 // nothing in its row, and an UPDATE naming the customer rewrites the call's entry
                 // in call_customer all the same: a page per call, written again by every later
@@ -195,7 +190,7 @@ extension SQLiteContactStore {
                 }
             }
         }
-        for (customer, since) in customers where ensured[customer] != true {
+        for (customer, since) in customers where batchCustomers.needsMark(customer) {
             // Marked already for an IVR event: mark again only if this goes further back.
             if let marked = ivrCustomers[customer], StoredRows.earlier(since, marked) == marked { continue }
             try Self.markDirty(customer, since: since, db: db)

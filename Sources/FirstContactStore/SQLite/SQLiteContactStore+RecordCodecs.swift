@@ -5,9 +5,11 @@ import GRDB
 extension SQLiteContactStore {
     /// Stores one IVR event under its caller's number unless its key is already stored.
     /// - Returns: the customer it belongs to when it was new.
-    static func insert(_ event: IVRRecord, source: Int64, directory: Directory, db: Database) throws -> String? {
+    static func insert(
+        _ event: IVRRecord, source: Int64, directory: Directory, customers: inout BatchCustomers, db: Database
+    ) throws -> String? {
         let filing = StoredRows.IVRFiling(event, directory: directory)
-        try Self.ensureCustomer(filing.customer, db: db)
+        try customers.ensure(filing.customer, db: db)
         let inserted = try db.run(
             """
             INSERT OR IGNORE INTO ivr_event (event_key, customer_key, callback_key, source_id, line, byte_offset, time, kind,
